@@ -1,0 +1,26 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A person or organisation on the marketplace: buys, sells, or both.' })
+@Directive('@key(fields: "id")')
+@Entity({ tableName: 'accounts' })
+export class Account {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'string', length: 36 })
+  id!: string;
+
+  /** Exposed by a field resolver that shows it to its owner only. */
+  @Property({ type: 'string', length: 254, unique: true })
+  email!: string;
+
+  @Field(() => String)
+  @Property({ type: 'string', length: 100 })
+  name!: string;
+
+  @Property({ type: 'string', length: 200, hidden: true, lazy: true })
+  passwordHash!: string;
+
+  @Field(() => Date)
+  @Property({ type: 'datetime' })
+  createdAt!: Date;
+}

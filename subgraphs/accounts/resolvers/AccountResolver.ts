@@ -1,0 +1,24 @@
+import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Account } from '../entities/Account';
+import { ApiKey } from '../entities/ApiKey';
+import { accountOf } from '../../common/principal';
+import type { AccountsContext } from '../context';
+
+@Resolver(() => Account)
+export class AccountResolver {
+  @Query(() => Account, { description: "The caller's own account." })
+  me(@Ctx() ctx: AccountsContext): Promise<Account> {
+    return ctx.accounts.me(ctx.principal);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Visible to the account itself only.' })
+  email(@Root() account: Account, @Ctx() ctx: AccountsContext): string | null {
+    return accountOf(ctx.principal) === account.id ? account.email : null;
+  }
+
+  @FieldResolver(() => [ApiKey], { description: "The account's buyer keys (its owner only; empty for anyone else)." })
+  async apiKeys(@Root() account: Account, @Ctx() ctx: AccountsContext): Promise<ApiKey[]> {
+    if (accountOf(ctx.principal) !== account.id) return [];
+    return ctx.loaders.apiKeysByAccount.load(account.id);
+  }
+}

@@ -1,0 +1,7 @@
+import type { ReferenceResolvers } from '../common/federation';
+
+// Accounts owns both; billing only adds fields, so a reference is just its key.
+export const billingReferences: ReferenceResolvers = {
+  Account: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
+  ApiKey: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
+};

@@ -1,0 +1,8 @@
+import { buildFederatedSchema } from '../common/federation';
+import { AccountMoneyResolver } from './resolvers/AccountMoneyResolver';
+import { ApiKeyUsageResolver } from './resolvers/ApiKeyUsageResolver';
+import { billingReferences } from './references';
+import { Account, ApiKey } from './types/references';
+
+export const buildBillingSchema = () =>
+  buildFederatedSchema({ resolvers: [AccountMoneyResolver, ApiKeyUsageResolver], orphanedTypes: [Account, ApiKey] }, billingReferences);

@@ -1,0 +1,77 @@
+// Process configuration, read from the environment only (DESIGN: "Configuration by environment
+// variables only"). Embedded and scaled modes share this: the URLs pick the backends.
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+export const SUBGRAPH_NAMES = ['accounts', 'market', 'billing', 'network'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `postgres://…` selects PostgreSQL (one schema per subgraph); unset selects SQLite files in dataDir. */
+  databaseUrl?: string;
+  /** `redis://…` selects the Redis bus; unset selects the in-memory bus. */
+  busUrl?: string;
+  /** Prefix of every bus channel, so that several deployments (or test runs) can share one Redis. */
+  busNamespace: string;
+  platformSecret: string;
+  /** Subgraph URLs for a gateway that does not host the subgraphs itself. */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  jwtTtlSeconds: number;
+  /** scrypt cost parameter N (a power of two). */
+  scryptCost: number;
+  nodeEnv: string;
+}
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer`);
+  return parsed;
+}
+
+/** The platform secret: PLATFORM_SECRET, or one generated once and kept (mode 0600) in the data dir. */
+export function loadPlatformSecret(env: NodeJS.ProcessEnv, dataDir: string): string {
+  if (env.PLATFORM_SECRET) {
+    if (env.PLATFORM_SECRET.length < 32) throw new Error('PLATFORM_SECRET must be at least 32 characters');
+    return env.PLATFORM_SECRET;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'platform-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR ?? './data');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error('DATABASE_URL must be a postgres:// URL (leave it unset for embedded SQLite)');
+  }
+  const busUrl = env.BUS_URL || undefined;
+  if (busUrl && !/^rediss?:\/\//.test(busUrl)) throw new Error('BUS_URL must be a redis:// URL (leave it unset for the in-memory bus)');
+  const subgraphUrls: Partial<Record<SubgraphName, string>> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const url = env[`${name.toUpperCase()}_URL`];
+    if (url) subgraphUrls[name] = url;
+  }
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: intFrom(env.PORT, 4000, 'PORT'),
+    dataDir,
+    databaseUrl,
+    busUrl,
+    busNamespace: env.BUS_NAMESPACE ?? 'df',
+    platformSecret: loadPlatformSecret(env, dataDir),
+    subgraphUrls,
+    jwtTtlSeconds: intFrom(env.JWT_TTL_SECONDS, 7 * 24 * 3600, 'JWT_TTL_SECONDS'),
+    scryptCost: intFrom(env.SCRYPT_COST, 1 << 15, 'SCRYPT_COST'),
+    nodeEnv: env.NODE_ENV ?? 'development',
+  };
+}

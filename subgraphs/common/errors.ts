@@ -1,0 +1,64 @@
+// The domain's error vocabulary. Services throw DomainError; every surface maps the code to its
+// own envelope (GraphQL extensions.code, REST status and body). Anything else is an internal error
+// whose message never leaves the process.
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'LIMIT_EXCEEDED'
+  | 'SERVICE_UNAVAILABLE';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) => new DomainError('BAD_USER_INPUT', message, details);
+export const unauthenticated = (message = 'Authentication required') => new DomainError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'Not allowed') => new DomainError('FORBIDDEN', message);
+export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
+export const conflict = (message: string) => new DomainError('CONFLICT', message);
+
+/** GraphQL codes produced by graphql-js / Apollo itself for a bad request. */
+const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * Apollo `formatError` for every server here: domain errors keep their code and message, client
+ * errors pass, anything else becomes a bare INTERNAL_SERVER_ERROR (no message, no stack).
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof DomainError) {
+    return {
+      message: original.message,
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && (CLIENT_CODES.has(code) || isDomainCode(code))) {
+    const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  // A GraphQLError raised by validation or coercion without a code is the client's fault as well.
+  if (error instanceof GraphQLError && !error.originalError && code === undefined) {
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+function isDomainCode(code: string): code is ErrorCode {
+  return ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE'].includes(code);
+}

@@ -1,0 +1,38 @@
+// The events that cross subgraph boundaries. Each topic has one owner that publishes it.
+
+/** accounts → gateway data plane: drop the cached key snapshot at once. */
+export interface KeyChangedEvent {
+  keyId: string;
+  accountId: string;
+  change: 'created' | 'updated' | 'disabled' | 'enabled' | 'revoked' | 'deleted';
+}
+
+/** gateway data plane → network (and billing through usage batches): one finished request. */
+export interface JobFinishedEvent {
+  id: string;
+  pipeline: string;
+  model: string;
+  status: 'completed' | 'failed';
+  startedAt: string;
+  finishedAt: string;
+  latencyMs: number;
+  timeToFirstTokenMs?: number | null;
+  outputUnits?: number | null;
+  listingId?: string | null;
+  sellerId?: string | null;
+  gateway?: string | null;
+}
+
+/** network → its own subscribers on every replica: a job is stored and can be read by id. */
+export interface JobRecordedEvent {
+  id: string;
+  pipeline: string;
+  model: string;
+}
+
+export interface BusTopics {
+  'key.changed': KeyChangedEvent;
+  'job.finished': JobFinishedEvent;
+  'job.recorded': JobRecordedEvent;
+}
+export type Topic = keyof BusTopics;

@@ -1,0 +1,8 @@
+import type { BaseContext } from '../common/subgraph';
+import type { MarketService } from './service';
+import type { MarketLoaders } from './loaders';
+
+export interface MarketContext extends BaseContext {
+  market: MarketService;
+  loaders: MarketLoaders;
+}

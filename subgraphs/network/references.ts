@@ -1,0 +1,7 @@
+import type { ReferenceResolvers } from '../common/federation';
+import type { NetworkContext } from './context';
+
+export const networkReferences: ReferenceResolvers = {
+  JobFeedEntry: { __resolveReference: (reference: { id: string }, ctx: NetworkContext) => ctx.loaders.jobById.load(reference.id) },
+  Listing: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
+};
