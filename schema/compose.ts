@@ -10,7 +10,8 @@ import { Supergraph } from '@apollo/federation-internals';
 import { SUBGRAPH_NAMES } from '../subgraphs/common/config';
 import { subgraphModules } from '../subgraphs';
 
-export const SCHEMA_DIR = path.dirname(fileURLToPath(import.meta.url));
+import { SCHEMA_DIR } from './paths';
+export { SCHEMA_DIR };
 
 export interface ComposedSchemas {
   subgraphs: Record<string, string>;

@@ -6,7 +6,7 @@ import type { Clock, IdGenerator } from '../common/runtime';
 import type { SessionTokens } from '../common/jwt';
 import { accountOf, type Principal } from '../common/principal';
 import { badInput, conflict, notFound, unauthenticated, DomainError } from '../common/errors';
-import { Account } from './entities/Account';
+import { Account, SIGNED_IN } from './entities/Account';
 import { ApiKey, ApiKeyStatus } from './entities/ApiKey';
 import { hashPassword, verifyPassword } from './passwords';
 import { generateBuyerKey, keyPrefix, maskKey, BUYER_KEY_PREFIX, type KeyHasher } from './keys';
@@ -55,7 +55,7 @@ export class AccountService {
       if (error instanceof UniqueConstraintViolationException) throw conflict('An account with this email already exists');
       throw error;
     }
-    return { token: await this.deps.sessions.issue(account.id), account };
+    return this.session(account);
   }
 
   async login(input: { email: string; password: string }): Promise<{ token: string; account: Account }> {
@@ -67,6 +67,11 @@ export class AccountService {
       throw unauthenticated('Invalid email or password');
     }
     if (!(await verifyPassword(String(input.password ?? ''), account.passwordHash))) throw unauthenticated('Invalid email or password');
+    return this.session(account);
+  }
+
+  private async session(account: Account): Promise<{ token: string; account: Account }> {
+    account[SIGNED_IN] = true;
     return { token: await this.deps.sessions.issue(account.id), account };
   }
 

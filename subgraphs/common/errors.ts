@@ -24,6 +24,24 @@ export class DomainError extends Error {
   }
 }
 
+/** The error a resolver threw, under any GraphQLError wrappers (duck-typed: graphql may be loaded twice, ESM and CJS). */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (current && typeof current === 'object' && (current as { originalError?: unknown }).originalError) {
+    current = (current as { originalError: unknown }).originalError;
+  }
+  return current;
+}
+
+function isGraphQLError(error: unknown): boolean {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError');
+}
+
+/** Brand check rather than instanceof: it holds across module instances (test runners, bundles). */
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof Error && error.name === 'DomainError' && typeof (error as DomainError).code === 'string';
+}
+
 export const badInput = (message: string, details?: Record<string, unknown>) => new DomainError('BAD_USER_INPUT', message, details);
 export const unauthenticated = (message = 'Authentication required') => new DomainError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'Not allowed') => new DomainError('FORBIDDEN', message);
@@ -38,8 +56,8 @@ const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED
  * errors pass, anything else becomes a bare INTERNAL_SERVER_ERROR (no message, no stack).
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  if (original instanceof DomainError) {
+  const original = rootCause(error);
+  if (isDomainError(original)) {
     return {
       message: original.message,
       path: formatted.path,
@@ -53,10 +71,20 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { ...formatted, extensions };
   }
   // A GraphQLError raised by validation or coercion without a code is the client's fault as well.
-  if (error instanceof GraphQLError && !error.originalError && code === undefined) {
+  if (original === error && isGraphQLError(error) && code === undefined) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
   }
+  reportInternalError(original, formatted.path);
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Internal errors go to the server's own log (stderr), never to the client. */
+let reportInternalError = (error: unknown, path?: readonly (string | number)[]) => {
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`internal error${path ? ` at ${path.join('.')}` : ''}: ${text}\n`);
+};
+export function setInternalErrorReporter(reporter: typeof reportInternalError): void {
+  reportInternalError = reporter;
 }
 
 function isDomainCode(code: string): code is ErrorCode {

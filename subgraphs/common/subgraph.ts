@@ -2,6 +2,7 @@
 // Apollo Server, its own database, and a context built only from the gateway's signed principal.
 // The gateway calls `execute` in process (embedded) or the same thing over HTTP (scaled).
 import { ApolloServer, type GraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, parse, subscribe, validate, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import type { SubgraphName } from './config';
 import type { Database } from './db';
@@ -40,6 +41,8 @@ export class SubgraphRuntime<C extends BaseContext = BaseContext> {
       includeStacktraceInErrorResponses: false,
       // Subgraphs are only reached through the gateway; the gateway owns the public API's edge rules.
       introspection: false,
+      // No Apollo usage reporting here, so no per-field trace to build.
+      plugins: [ApolloServerPluginInlineTraceDisabled()],
     });
   }
 

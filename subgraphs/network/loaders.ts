@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { EntityManager } from '@mikro-orm/knex';
+import { raw, type EntityManager } from '@mikro-orm/knex';
 import { JobFeedEntry } from './entities/JobFeedEntry';
 
 export function createNetworkLoaders(em: EntityManager) {
@@ -12,7 +12,7 @@ export function createNetworkLoaders(em: EntityManager) {
     jobCountByListing: new DataLoader<string, number>(async (listingIds) => {
       const rows: { listing_id: string; jobs: number | string }[] = await em
         .createQueryBuilder(JobFeedEntry)
-        .select(['listingId', 'count(*) as jobs'])
+        .select(['listingId', raw('count(*) as jobs')])
         .where({ listingId: { $in: [...listingIds] } })
         .groupBy('listingId')
         .execute('all', false);

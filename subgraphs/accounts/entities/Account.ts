@@ -1,6 +1,9 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
+/** Marks an Account loaded for the person who just proved to own it (signup, login). */
+export const SIGNED_IN = Symbol('signed-in');
+
 @ObjectType({ description: 'A person or organisation on the marketplace: buys, sells, or both.' })
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'accounts' })
@@ -23,4 +26,6 @@ export class Account {
   @Field(() => Date)
   @Property({ type: 'datetime' })
   createdAt!: Date;
+
+  [SIGNED_IN]?: boolean;
 }

@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { Account } from '../entities/Account';
+import { Account, SIGNED_IN } from '../entities/Account';
 import { ApiKey } from '../entities/ApiKey';
 import { accountOf } from '../../common/principal';
 import type { AccountsContext } from '../context';
@@ -13,7 +13,7 @@ export class AccountResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Visible to the account itself only.' })
   email(@Root() account: Account, @Ctx() ctx: AccountsContext): string | null {
-    return accountOf(ctx.principal) === account.id ? account.email : null;
+    return account[SIGNED_IN] || accountOf(ctx.principal) === account.id ? account.email : null;
   }
 
   @FieldResolver(() => [ApiKey], { description: "The account's buyer keys (its owner only; empty for anyone else)." })

@@ -9,7 +9,8 @@ export class CreateListingInput {
   @Field(() => String, { nullable: true, description: 'The model name at the provider; defaults to `model`.' })
   upstreamModel?: string | null;
 
-  @Field(() => Capability, { nullable: true, defaultValue: Capability.CHAT })
+  // No GraphQL default: an enum default in SDL bypasses the enum's value mapping. The service defaults to chat.
+  @Field(() => Capability, { nullable: true, description: 'Defaults to CHAT.' })
   capability?: Capability;
 
   @Field(() => String, { description: 'USD per million input tokens, as a decimal string (at most 6 decimals).' })

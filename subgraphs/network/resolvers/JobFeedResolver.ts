@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type ResolverData } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { iterateTopic } from '../../common/bus';
 import type { JobRecordedEvent } from '../../common/events';
 import { JobFeedEntry } from '../entities/JobFeedEntry';
@@ -20,7 +20,7 @@ export class JobFeedResolver {
   @Subscription(() => JobFeedEntry, {
     name: 'jobFeed',
     description: 'Each job as it finishes, optionally only one pipeline or model.',
-    subscribe: ({ args, context }: ResolverData<NetworkContext>) =>
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { pipeline?: string | null; model?: string | null }, NetworkContext>) =>
       iterateTopic(context.bus, 'job.recorded', (job) => (!args.pipeline || job.pipeline === args.pipeline) && (!args.model || job.model === args.model)),
   })
   jobFeedSubscription(

@@ -1,0 +1,141 @@
+// The gateway process's public face: the federated GraphQL API at /graphql (HTTP and graphql-ws),
+// the REST adapters, and the health routes, on one fastify server.
+process.env.APOLLO_TELEMETRY_DISABLED = '1'; // before @apollo/gateway is created: no calls home
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type GraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import { GraphQLError, buildASTSchema, parse, type DocumentNode, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { SCHEMA_DIR } from '../schema/paths';
+import type { Config, SubgraphName } from '../subgraphs/common/config';
+import { isDomainError } from '../subgraphs/common/errors';
+import { SessionTokens } from '../subgraphs/common/jwt';
+import type { Principal } from '../subgraphs/common/principal';
+import { Authenticator } from './auth';
+import type { GatewayContext } from './context';
+import { formatGatewayError } from './errors';
+import type { SubgraphLink } from './subgraph-links';
+import { attachSubscriptionServer, type SubscriptionLimits } from './subscriptions';
+import { registerRestRoutes } from './rest';
+
+export interface GatewayOptions {
+  config: Config;
+  links: SubgraphLink[];
+  subscriptionLimits?: Partial<SubscriptionLimits>;
+  /** Extra readiness checks (the bus). */
+  readiness?: (() => Promise<void>)[];
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  url: string;
+  /** Run an operation through the federated graph as `principal` (REST adapters use this). */
+  run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string): Promise<FormattedExecutionResult<TResult>>;
+  authenticator: Authenticator;
+  subscriptionStats(): { open: number; upstreams: number };
+  close(): Promise<void>;
+}
+
+export const newRequestId = () => `req_${randomUUID().replaceAll('-', '')}`;
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const supergraphSdl = readFileSync(path.join(SCHEMA_DIR, 'supergraph.graphql'), 'utf8');
+  const apiSchema = buildASTSchema(parse(readFileSync(path.join(SCHEMA_DIR, 'api.graphql'), 'utf8')));
+  const links = new Map<SubgraphName, SubgraphLink>(options.links.map((link) => [link.name, link]));
+  const authenticator = new Authenticator(new SessionTokens(config.platformSecret, config.jwtTtlSeconds));
+  const production = config.nodeEnv === 'production';
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name }) => {
+      const link = links.get(name as SubgraphName);
+      if (!link) throw new Error(`no link to subgraph ${name}`);
+      return link.dataSource;
+    },
+  });
+
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, return503OnClosing: true });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    formatError: formatGatewayError,
+    includeStacktraceInErrorResponses: false,
+    introspection: !production,
+    plugins: [fastifyApolloDrainPlugin(app), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+  });
+  await apollo.start();
+
+  const contextFor = async (authorization: string | undefined, requestId: string): Promise<GatewayContext> => {
+    try {
+      return { principal: await authenticator.fromAuthorization(authorization), requestId };
+    } catch (error) {
+      if (isDomainError(error)) {
+        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.code === 'FORBIDDEN' ? 403 : 401 } } });
+      }
+      throw error;
+    }
+  };
+
+  await app.register(fastifyApollo(apollo), {
+    context: async (request) => contextFor(request.headers.authorization, String(request.id)),
+  });
+
+  async function run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId = newRequestId()) {
+    const response = await apollo.executeOperation<TResult>({ query: document as DocumentNode, variables: variables as GraphQLRequest['variables'] }, { contextValue: { principal, requestId } });
+    if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+    return response.body.singleResult;
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks = await Promise.allSettled([...[...links.values()].map((link) => link.ready()), ...(options.readiness ?? []).map((check) => check())]);
+    const failed = [...links.keys(), ...(options.readiness ?? []).map((_, i) => `dependency-${i}`)].filter((_, i) => checks[i].status === 'rejected');
+    if (failed.length > 0) return reply.code(503).send({ status: 'unavailable', failing: failed });
+    return { status: 'ready', subgraphs: [...links.keys()] };
+  });
+
+  const gatewayApi = { run, authenticator };
+  await registerRestRoutes(app, gatewayApi);
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const subscriptions = attachSubscriptionServer({
+    server: app.server,
+    path: '/graphql',
+    apiSchema,
+    supergraphSdl,
+    links,
+    limits: options.subscriptionLimits,
+    newRequestId,
+    authenticate: async (params) => {
+      const value = params?.authorization ?? params?.Authorization;
+      return authenticator.fromAuthorization(typeof value === 'string' ? value : undefined);
+    },
+    executeThroughGateway: async (document, variables, context) => {
+      const response = await apollo.executeOperation({ query: document, variables }, { contextValue: context });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+      return response.body.singleResult as ExecutionResult;
+    },
+  });
+
+  return {
+    app,
+    url: address,
+    run,
+    authenticator,
+    subscriptionStats: subscriptions.stats,
+    close: async () => {
+      await subscriptions.close();
+      await app.close();
+      await apollo.stop();
+      await Promise.allSettled([...links.values()].map((link) => link.close()));
+    },
+  };
+}
+
+export type GatewayApi = Pick<Gateway, 'run' | 'authenticator'>;

@@ -1,0 +1,7 @@
+import type { Principal } from '../subgraphs/common/principal';
+
+/** What the gateway knows of each request: who asks (already verified) and the request id. */
+export interface GatewayContext {
+  principal: Principal;
+  requestId: string;
+}

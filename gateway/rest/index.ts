@@ -1,0 +1,9 @@
+// One adapter per documented REST surface, each in its own fastify scope so that its error
+// envelope applies to its own routes only.
+import type { FastifyInstance } from 'fastify';
+import type { GatewayApi } from '../app';
+import { dragonflyAuthRoutes } from './dragonfly-auth';
+
+export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
+  await app.register(async (scope) => dragonflyAuthRoutes(scope, gateway));
+}

@@ -1,0 +1,122 @@
+// How the gateway reaches each subgraph. Embedded: the subgraph's runtime in this process (no
+// HTTP hop, still federated: query plans and _entities). Scaled: HTTP with keep-alive (undici's
+// pooled global fetch) and graphql-ws for subscriptions. Both carry the same signed principal.
+import { RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { ExecutionResult } from 'graphql';
+import type { SubgraphName } from '../subgraphs/common/config';
+import { PRINCIPAL_HEADER, REQUEST_ID_HEADER, type Principal, type PrincipalSigner } from '../subgraphs/common/principal';
+import type { SubgraphRuntime } from '../subgraphs/common/subgraph';
+import type { GatewayContext } from './context';
+
+/** Upstream subscriptions are shared by many subscribers, so they run as the platform itself. */
+export const SUBSCRIPTION_PRINCIPAL: Principal = { kind: 'service', name: 'gateway-subscriptions' };
+
+export interface SubgraphLink {
+  readonly name: SubgraphName;
+  readonly dataSource: GraphQLDataSource;
+  subscribe(query: string, variables: Record<string, unknown>): AsyncIterableIterator<ExecutionResult>;
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function principalOf(context: Partial<GatewayContext> | undefined): Principal {
+  return context?.principal ?? { kind: 'service', name: 'gateway' };
+}
+
+export class InProcessLink implements SubgraphLink {
+  readonly name: SubgraphName;
+  readonly dataSource: GraphQLDataSource;
+
+  constructor(private readonly runtime: SubgraphRuntime, private readonly signer: PrincipalSigner) {
+    this.name = runtime.name;
+    this.dataSource = {
+      process: async ({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): Promise<GatewayGraphQLResponse> => {
+        const headers = {
+          [PRINCIPAL_HEADER]: signer.sign(principalOf(context)),
+          [REQUEST_ID_HEADER]: context?.requestId ?? 'internal',
+        };
+        const result = await runtime.execute({ query: request.query, variables: request.variables, operationName: request.operationName }, headers);
+        return result as GatewayGraphQLResponse;
+      },
+    };
+  }
+
+  subscribe(query: string, variables: Record<string, unknown>): AsyncIterableIterator<ExecutionResult> {
+    const headers = { [PRINCIPAL_HEADER]: this.signer.sign(SUBSCRIPTION_PRINCIPAL) };
+    const pending = this.runtime.subscribe(query, variables, headers);
+    let iterator: AsyncIterator<ExecutionResult> | null = null;
+    let done = false;
+    return {
+      async next() {
+        if (done) return { value: undefined, done: true };
+        if (!iterator) {
+          const source = await pending;
+          if (!(Symbol.asyncIterator in source)) {
+            done = true;
+            return { value: source as ExecutionResult, done: false };
+          }
+          iterator = (source as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
+        }
+        return iterator.next();
+      },
+      async return() {
+        done = true;
+        const source = iterator ?? (await pending.then((s) => (Symbol.asyncIterator in s ? (s as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]() : null)).catch(() => null));
+        await source?.return?.();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  ready(): Promise<void> {
+    return this.runtime.ready();
+  }
+
+  async close(): Promise<void> {}
+}
+
+class SignedRemoteDataSource extends RemoteGraphQLDataSource<Partial<GatewayContext>> {
+  constructor(url: string, private readonly signer: PrincipalSigner) {
+    super({ url, fetcher: globalThis.fetch as never });
+  }
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): void {
+    request.http?.headers.set(PRINCIPAL_HEADER, this.signer.sign(principalOf(context)));
+    request.http?.headers.set(REQUEST_ID_HEADER, context?.requestId ?? 'internal');
+  }
+}
+
+export class RemoteLink implements SubgraphLink {
+  readonly dataSource: GraphQLDataSource;
+  private readonly ws: Client;
+
+  constructor(readonly name: SubgraphName, private readonly url: string, signer: PrincipalSigner) {
+    this.dataSource = new SignedRemoteDataSource(url, signer);
+    this.ws = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      lazy: true,
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      connectionParams: () => ({ principal: signer.sign(SUBSCRIPTION_PRINCIPAL) }),
+    });
+  }
+
+  subscribe(query: string, variables: Record<string, unknown>): AsyncIterableIterator<ExecutionResult> {
+    return this.ws.iterate({ query, variables }) as AsyncIterableIterator<ExecutionResult>;
+  }
+
+  async ready(): Promise<void> {
+    const response = await fetch(new URL('/readyz', this.url), { signal: AbortSignal.timeout(2000) });
+    if (!response.ok) throw new Error(`${this.name} is not ready`);
+  }
+
+  async close(): Promise<void> {
+    await this.ws.dispose();
+  }
+}

@@ -1,0 +1,298 @@
+// Subscriptions through a gateway that cannot execute them (@apollo/gateway refuses). For each
+// client subscription the gateway:
+//   1. validates it against the API schema;
+//   2. forwards a subscription to the owning subgraph that selects only the entity key — shared by
+//      every client with the same root field and arguments;
+//   3. resolves the client's full selection for each event as a query by key through the gateway,
+//      with the client's own credential, so fields owned by other subgraphs are filled in.
+// Convention: a subscription field returning entity T has a root query `t(id: ID!)` returning T.
+import { WebSocketServer } from 'ws';
+import type { Server } from 'node:http';
+import { useServer } from 'graphql-ws/use/ws';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  getNamedType,
+  getOperationAST,
+  isObjectType,
+  isNonNullType,
+  parse,
+  print,
+  validate,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type VariableDefinitionNode,
+} from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values.js';
+import { BoundedQueue } from '../subgraphs/common/async-queue';
+import type { SubgraphName } from '../subgraphs/common/config';
+import type { Principal } from '../subgraphs/common/principal';
+import type { GatewayContext } from './context';
+import type { SubgraphLink } from './subgraph-links';
+
+export interface SubscriptionLimits {
+  /** Events buffered per subscriber before the oldest are dropped. */
+  queueSize: number;
+  maxPerCredential: number;
+  maxTotal: number;
+}
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { queueSize: 64, maxPerCredential: 50, maxTotal: 10_000 };
+
+export interface SubscriptionServerOptions {
+  server: Server;
+  path: string;
+  apiSchema: GraphQLSchema;
+  supergraphSdl: string;
+  links: Map<SubgraphName, SubgraphLink>;
+  authenticate(connectionParams: Record<string, unknown> | undefined): Promise<Principal>;
+  newRequestId(): string;
+  executeThroughGateway(document: DocumentNode, variables: Record<string, unknown>, context: GatewayContext): Promise<ExecutionResult>;
+  limits?: Partial<SubscriptionLimits>;
+}
+
+/** Which subgraph owns each Subscription field, read from the supergraph's join directives. */
+export function subscriptionOwners(supergraphSdl: string): Map<string, SubgraphName> {
+  const document = parse(supergraphSdl);
+  const graphNames = new Map<string, SubgraphName>();
+  const owners = new Map<string, SubgraphName>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph') {
+      for (const value of definition.values ?? []) {
+        const directive = value.directives?.find((d) => d.name.value === 'join__graph');
+        const name = directive?.arguments?.find((a) => a.name.value === 'name');
+        if (name?.value.kind === Kind.STRING) graphNames.set(value.name.value, name.value.value as SubgraphName);
+      }
+    }
+  }
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION || definition.name.value !== 'Subscription') continue;
+    const typeGraphs = (definition.directives ?? [])
+      .filter((d) => d.name.value === 'join__type')
+      .map((d) => d.arguments?.find((a) => a.name.value === 'graph')?.value)
+      .flatMap((v) => (v?.kind === Kind.ENUM ? [v.value] : []));
+    for (const field of definition.fields ?? []) {
+      const fieldGraph = field.directives
+        ?.find((d) => d.name.value === 'join__field')
+        ?.arguments?.find((a) => a.name.value === 'graph')?.value;
+      const graph = fieldGraph?.kind === Kind.ENUM ? fieldGraph.value : typeGraphs[0];
+      const name = graph ? graphNames.get(graph) : undefined;
+      if (name) owners.set(field.name.value, name);
+    }
+  }
+  return owners;
+}
+
+/** For each entity type, the root query that fetches one by `id`. */
+function keyQueries(apiSchema: GraphQLSchema): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const field of Object.values(apiSchema.getQueryType()?.getFields() ?? {})) {
+    const [arg, ...rest] = field.args;
+    if (!arg || rest.length > 0 || arg.name !== 'id' || !isNonNullType(arg.type) || getNamedType(arg.type).name !== 'ID') continue;
+    const type = getNamedType(field.type);
+    if (isObjectType(type) && !map.has(type.name)) map.set(type.name, field.name);
+  }
+  return map;
+}
+
+interface UpstreamFeed {
+  listeners: Set<(key: string) => void>;
+  close(): void;
+}
+
+export function attachSubscriptionServer(options: SubscriptionServerOptions) {
+  const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.limits };
+  const owners = subscriptionOwners(options.supergraphSdl);
+  const byKey = keyQueries(options.apiSchema);
+  const upstreams = new Map<string, UpstreamFeed>();
+  const openPerCredential = new Map<string, number>();
+  let openTotal = 0;
+
+  /** One upstream subscription per distinct (subgraph, field, arguments); closed with its last listener. */
+  function listen(subgraph: SubgraphName, query: string, field: string, listener: (key: string) => void): () => void {
+    const id = `${subgraph}\n${query}`;
+    let feed = upstreams.get(id);
+    if (!feed) {
+      const link = options.links.get(subgraph);
+      if (!link) throw new GraphQLError(`subgraph ${subgraph} is not reachable`);
+      const iterator = link.subscribe(query, {});
+      const listeners = new Set<(key: string) => void>();
+      feed = { listeners, close: () => void iterator.return?.() };
+      upstreams.set(id, feed);
+      void (async () => {
+        try {
+          for await (const result of { [Symbol.asyncIterator]: () => iterator }) {
+            const key = (result.data?.[field] as { id?: unknown } | undefined)?.id;
+            if (typeof key === 'string') for (const l of listeners) l(key);
+          }
+        } catch (error) {
+          // The upstream failed; subscribers see their stream end and may resubscribe.
+          process.stderr.write(`upstream subscription to ${subgraph} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        } finally {
+          if (upstreams.get(id) === feed) upstreams.delete(id);
+        }
+      })();
+    }
+    const current = feed;
+    current.listeners.add(listener);
+    return () => {
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0) {
+        upstreams.delete(id);
+        current.close();
+      }
+    };
+  }
+
+  function credentialId(principal: Principal): string {
+    return principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
+  }
+
+  async function* forward(args: ExecutionArgs): AsyncGenerator<ExecutionResult> {
+    const context = args.contextValue as GatewayContext;
+    const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
+    const fields = operation.selectionSet.selections;
+    if (fields.length !== 1 || fields[0].kind !== Kind.FIELD) {
+      yield { errors: [new GraphQLError('A subscription selects exactly one root field')] };
+      return;
+    }
+    const fieldNode = fields[0] as FieldNode;
+    const fieldName = fieldNode.name.value;
+    const fieldDef = options.apiSchema.getSubscriptionType()?.getFields()[fieldName];
+    const subgraph = owners.get(fieldName);
+    const entityType = fieldDef ? getNamedType(fieldDef.type).name : '';
+    const queryField = byKey.get(entityType);
+    if (!fieldDef || !subgraph || !queryField) {
+      yield { errors: [new GraphQLError(`Subscription.${fieldName} cannot be forwarded`)] };
+      return;
+    }
+
+    const credential = credentialId(context.principal);
+    if (openTotal >= limits.maxTotal || (openPerCredential.get(credential) ?? 0) >= limits.maxPerCredential) {
+      yield { errors: [new GraphQLError('Too many open subscriptions', { extensions: { code: 'RATE_LIMITED' } })] };
+      return;
+    }
+
+    const argumentValues = getArgumentValues(fieldDef, fieldNode, (args.variableValues ?? {}) as Record<string, unknown>);
+    const upstreamQuery = printUpstreamSubscription(fieldName, fieldDef.args, argumentValues);
+    const keyQuery = buildKeyQuery(args.document, operation, fieldNode, queryField);
+
+    openTotal++;
+    openPerCredential.set(credential, (openPerCredential.get(credential) ?? 0) + 1);
+    const keys = new BoundedQueue<string>(limits.queueSize);
+    let unlisten = () => {};
+    try {
+      unlisten = listen(subgraph, upstreamQuery, fieldName, (key) => keys.push(key));
+      for await (const key of keys) {
+        const result = await options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() });
+        const responseKey = fieldNode.alias?.value ?? fieldName;
+        // Not visible to this subscriber (or gone): nothing to deliver.
+        if (result.data?.[responseKey] == null && !result.errors?.length) continue;
+        yield result;
+      }
+    } finally {
+      unlisten();
+      keys.close();
+      openTotal--;
+      const left = (openPerCredential.get(credential) ?? 1) - 1;
+      if (left > 0) openPerCredential.set(credential, left);
+      else openPerCredential.delete(credential);
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const server = useServer<Record<string, unknown>, { context?: GatewayContext }>(
+    {
+      onConnect: async (ctx) => {
+        try {
+          const principal = await options.authenticate(ctx.connectionParams);
+          ctx.extra.context = { principal, requestId: options.newRequestId() };
+          return true;
+        } catch {
+          return false; // closes with 4403 Forbidden
+        }
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(options.apiSchema, document);
+        if (errors.length > 0) return errors;
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('Unable to identify the operation')];
+        return {
+          schema: options.apiSchema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables ?? {},
+          contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId() },
+        };
+      },
+      subscribe: (args) => forward(args),
+      execute: (args) => options.executeThroughGateway(args.document, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext),
+    },
+    wss,
+  );
+
+  const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== options.path) return socket.destroy();
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  options.server.on('upgrade', onUpgrade);
+
+  return {
+    stats: () => ({ open: openTotal, upstreams: upstreams.size }),
+    close: async () => {
+      options.server.off('upgrade', onUpgrade);
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      await server.dispose();
+      wss.close();
+      for (const feed of upstreams.values()) feed.close();
+      upstreams.clear();
+    },
+  };
+}
+
+/** `subscription { field(arg: <literal>) { id } }`: the key only. */
+function printUpstreamSubscription(field: string, argDefs: readonly { name: string }[], values: Record<string, unknown>): string {
+  const args = argDefs.filter((a) => values[a.name] !== undefined && values[a.name] !== null).map((a) => `${a.name}: ${JSON.stringify(values[a.name])}`);
+  return `subscription { ${field}${args.length ? `(${args.join(', ')})` : ''} { id } }`;
+}
+
+/** The client's selection as `query($__key: ID!, …its variables) { <alias>: <byKey>(id: $__key) { … } }`. */
+function buildKeyQuery(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode, queryField: string): DocumentNode {
+  const responseKey = field.alias?.value ?? field.name.value;
+  const selection: FieldNode = {
+    kind: Kind.FIELD,
+    alias: { kind: Kind.NAME, value: responseKey },
+    name: { kind: Kind.NAME, value: queryField },
+    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__key' } } }],
+    directives: field.directives,
+    selectionSet: field.selectionSet,
+  };
+  const used = new Set<string>();
+  visit(selection, { Variable: (node) => void used.add(node.name.value) });
+  const keyVariable: VariableDefinitionNode = {
+    kind: Kind.VARIABLE_DEFINITION,
+    variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__key' } },
+    type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+  };
+  const query: OperationDefinitionNode = {
+    kind: Kind.OPERATION_DEFINITION,
+    operation: OperationTypeNode.QUERY,
+    name: operation.name,
+    variableDefinitions: [keyVariable, ...(operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value))],
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [selection] },
+  };
+  const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+  // Print and parse once so the document is a plain, cacheable query text for the gateway.
+  return parse(print({ kind: Kind.DOCUMENT, definitions: [query, ...fragments] }));
+}

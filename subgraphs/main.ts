@@ -1,0 +1,33 @@
+// `npm run start:subgraph -- <name>`: one subgraph as its own process (scaled mode).
+import { createBus } from './common/bus';
+import { SUBGRAPH_NAMES, loadConfig, type SubgraphName } from './common/config';
+import { PrincipalSigner } from './common/principal';
+import { systemClock, uuidIds } from './common/runtime';
+import { SubgraphRuntime } from './common/subgraph';
+import { serveSubgraph } from './common/subgraph-server';
+import { subgraphModules } from './index';
+
+const DEFAULT_PORTS: Record<SubgraphName, number> = { accounts: 4001, market: 4002, billing: 4003, network: 4004 };
+
+const name = process.argv[2] as SubgraphName;
+if (!SUBGRAPH_NAMES.includes(name)) {
+  console.error(`usage: npm run start:subgraph -- <${SUBGRAPH_NAMES.join('|')}>`);
+  process.exit(2);
+}
+const config = loadConfig({ ...process.env, PORT: process.env.PORT ?? String(DEFAULT_PORTS[name]) });
+const bus = createBus(config.busUrl, config.busNamespace);
+await bus.ready();
+const runtime = new SubgraphRuntime(await subgraphModules[name].create({ config, bus, clock: systemClock, ids: uuidIds }), new PrincipalSigner(config.platformSecret));
+await runtime.start();
+const server = await serveSubgraph(runtime, { host: config.host, port: config.port });
+console.log(`subgraph ${name} ready at ${server.url}`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void server
+      .close()
+      .then(() => runtime.stop())
+      .then(() => bus.close())
+      .finally(() => process.exit(0));
+  });
+}

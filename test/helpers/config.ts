@@ -1,0 +1,30 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../subgraphs/common/config';
+
+/** A config for one test stack: its own data dir, a random port, a cheap password hash. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'df-test-'));
+  return loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SCRYPT_COST: '1024',
+    PLATFORM_SECRET: randomBytes(32).toString('hex'),
+    BUS_NAMESPACE: `t${randomBytes(6).toString('hex')}`,
+    NODE_ENV: 'test',
+    ...overrides,
+  });
+}
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
+export const HAVE_SCALED_SERVICES = Boolean(TEST_DATABASE_URL && TEST_REDIS_URL);
+
+export function logSkip(what: string): void {
+  if (!HAVE_SCALED_SERVICES) {
+    console.warn(`SKIPPED: ${what} (set TEST_DATABASE_URL and TEST_REDIS_URL to run it against PostgreSQL and Redis)`);
+  }
+}

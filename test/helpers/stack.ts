@@ -1,0 +1,108 @@
+// Whole-stack fixtures. Embedded: the product's own startPlatform in this process (SQLite files,
+// in-memory bus). Scaled: four subgraph processes and a gateway process on PostgreSQL and Redis,
+// exactly as `npm run start:subgraph` / `npm run start:gateway` run them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBus, type EventBus } from '../../subgraphs/common/bus';
+import { SUBGRAPH_NAMES, type Config } from '../../subgraphs/common/config';
+import { startPlatform, type Platform } from '../../gateway/platform';
+import { testConfig, TEST_DATABASE_URL, TEST_REDIS_URL } from './config';
+import { createTestDatabase } from './postgres';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface TestStack {
+  mode: 'embedded' | 'scaled';
+  url: string;
+  /** A bus connected to the same channels as the stack (to inject events). */
+  bus: EventBus;
+  config: Config;
+  /** In-process platform (embedded only). */
+  platform?: Platform;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
+  const config = testConfig(overrides);
+  const platform = await startPlatform({ config, topology: 'embedded' });
+  return { mode: 'embedded', url: platform.gateway.url, bus: platform.bus, config, platform, stop: () => platform.stop() };
+}
+
+function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`timed out starting ${args.join(' ')}:\n${output}`)), 45_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(readyPattern);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        resolve({ child, match });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startScaledStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
+  if (!TEST_DATABASE_URL || !TEST_REDIS_URL) throw new Error('scaled stack needs TEST_DATABASE_URL and TEST_REDIS_URL');
+  const database = await createTestDatabase(TEST_DATABASE_URL);
+  const config = testConfig({ DATABASE_URL: database.url, BUS_URL: TEST_REDIS_URL, ...overrides });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: config.dataDir,
+    DATABASE_URL: database.url,
+    BUS_URL: TEST_REDIS_URL,
+    BUS_NAMESPACE: config.busNamespace,
+    PLATFORM_SECRET: config.platformSecret,
+    SCRYPT_COST: String(config.scryptCost),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    NODE_ENV: 'test',
+  };
+  const children: ChildProcess[] = [];
+  const bus = createBus(TEST_REDIS_URL, config.busNamespace);
+  try {
+    const subgraphs = await Promise.all(
+      SUBGRAPH_NAMES.map((name) => spawnReady(['subgraphs/main.ts', name], env, new RegExp(`subgraph ${name} ready at (\\S+)`))),
+    );
+    children.push(...subgraphs.map((s) => s.child));
+    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [`${name.toUpperCase()}_URL`, subgraphs[i].match[1]]));
+    const gateway = await spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...urls }, /GraphQL\s+(\S+)\/graphql/);
+    children.push(gateway.child);
+    await bus.ready();
+    return {
+      mode: 'scaled',
+      url: gateway.match[1],
+      bus,
+      config,
+      stop: async () => {
+        await Promise.all(children.map(stopChild));
+        await bus.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await Promise.all(children.map(stopChild));
+    await bus.close();
+    await database.drop();
+    throw error;
+  }
+}
