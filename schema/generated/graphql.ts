@@ -20,6 +20,7 @@ export type CreateApiKeyInput = {
 };
 
 export type CreateListingInput = {
+  /** Defaults to CHAT. */
   capability?: Capability | null | undefined;
   /** USD per million input tokens, as a decimal string (at most 6 decimals). */
   inputPricePerMTok: string;

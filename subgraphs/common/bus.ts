@@ -22,7 +22,7 @@ export class InMemoryBus implements EventBus {
     // Deliver on a later tick, like a real broker: a publisher never runs its subscribers inline.
     const handlers = this.handlers.get(topic);
     if (!handlers) return;
-    const copy = structuredClone(payload);
+    const copy = deepFreeze(structuredClone(payload));
     queueMicrotask(() => {
       for (const handler of handlers) safeCall(handler, copy);
     });
@@ -59,7 +59,7 @@ export class RedisBus implements EventBus {
       if (!handlers) return;
       let payload: unknown;
       try {
-        payload = JSON.parse(message);
+        payload = deepFreeze(JSON.parse(message));
       } catch {
         return;
       }
@@ -101,6 +101,15 @@ export class RedisBus implements EventBus {
     this.handlers.clear();
     await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
   }
+}
+
+/** Subscribers share one payload; freezing it keeps one subscriber from changing what another sees. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function safeCall(handler: (payload: unknown) => void, payload: unknown): void {
