@@ -153,56 +153,76 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     return principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
   }
 
-  async function* forward(args: ExecutionArgs): AsyncGenerator<ExecutionResult> {
+  /**
+   * One client subscription. Not a plain async generator: a generator suspended on an await
+   * (no event yet) cannot be returned, so closing the client would leak the upstream. Here
+   * `return()` closes the key queue first, which ends the loop at once.
+   */
+  function forward(args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
     const context = args.contextValue as GatewayContext;
     const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
     const fields = operation.selectionSet.selections;
-    if (fields.length !== 1 || fields[0].kind !== Kind.FIELD) {
-      yield { errors: [new GraphQLError('A subscription selects exactly one root field')] };
-      return;
-    }
+    if (fields.length !== 1 || fields[0].kind !== Kind.FIELD) return once({ errors: [new GraphQLError('A subscription selects exactly one root field')] });
     const fieldNode = fields[0] as FieldNode;
     const fieldName = fieldNode.name.value;
     const fieldDef = options.apiSchema.getSubscriptionType()?.getFields()[fieldName];
     const subgraph = owners.get(fieldName);
-    const entityType = fieldDef ? getNamedType(fieldDef.type).name : '';
-    const queryField = byKey.get(entityType);
-    if (!fieldDef || !subgraph || !queryField) {
-      yield { errors: [new GraphQLError(`Subscription.${fieldName} cannot be forwarded`)] };
-      return;
-    }
+    const queryField = fieldDef ? byKey.get(getNamedType(fieldDef.type).name) : undefined;
+    if (!fieldDef || !subgraph || !queryField) return once({ errors: [new GraphQLError(`Subscription.${fieldName} cannot be forwarded`)] });
 
     const credential = credentialId(context.principal);
     if (openTotal >= limits.maxTotal || (openPerCredential.get(credential) ?? 0) >= limits.maxPerCredential) {
-      yield { errors: [new GraphQLError('Too many open subscriptions', { extensions: { code: 'RATE_LIMITED' } })] };
-      return;
+      return once({ errors: [new GraphQLError('Too many open subscriptions', { extensions: { code: 'RATE_LIMITED' } })] });
     }
 
     const argumentValues = getArgumentValues(fieldDef, fieldNode, (args.variableValues ?? {}) as Record<string, unknown>);
     const upstreamQuery = printUpstreamSubscription(fieldName, fieldDef.args, argumentValues);
     const keyQuery = buildKeyQuery(args.document, operation, fieldNode, queryField);
+    const responseKey = fieldNode.alias?.value ?? fieldName;
 
     openTotal++;
     openPerCredential.set(credential, (openPerCredential.get(credential) ?? 0) + 1);
-    const keys = new BoundedQueue<string>(limits.queueSize);
     let unlisten = () => {};
-    try {
-      unlisten = listen(subgraph, upstreamQuery, fieldName, (key) => keys.push(key));
-      for await (const key of keys) {
-        const result = await options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() });
-        const responseKey = fieldNode.alias?.value ?? fieldName;
-        // Not visible to this subscriber (or gone): nothing to deliver.
-        if (result.data?.[responseKey] == null && !result.errors?.length) continue;
-        yield result;
-      }
-    } finally {
+    const keys = new BoundedQueue<string>(limits.queueSize, () => {
       unlisten();
-      keys.close();
       openTotal--;
       const left = (openPerCredential.get(credential) ?? 1) - 1;
       if (left > 0) openPerCredential.set(credential, left);
       else openPerCredential.delete(credential);
+    });
+    try {
+      unlisten = listen(subgraph, upstreamQuery, fieldName, (key) => keys.push(key));
+    } catch (error) {
+      keys.close();
+      return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed')] });
     }
+
+    const results = (async function* () {
+      try {
+        for await (const key of keys) {
+          const result = await options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() });
+          // Not visible to this subscriber (or gone): nothing to deliver.
+          if (result.data?.[responseKey] == null && !result.errors?.length) continue;
+          yield result;
+        }
+      } finally {
+        keys.close();
+      }
+    })();
+    return {
+      next: () => results.next(),
+      return: () => {
+        keys.close();
+        return results.return(undefined);
+      },
+      throw: (error?: unknown) => {
+        keys.close();
+        return results.throw(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -259,6 +279,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       upstreams.clear();
     },
   };
+}
+
+function once(result: ExecutionResult): AsyncIterableIterator<ExecutionResult> {
+  return (async function* () {
+    yield result;
+  })();
 }
 
 /** `subscription { field(arg: <literal>) { id } }`: the key only. */

@@ -1,0 +1,71 @@
+// Subscription forwarding bookkeeping: subscribers with the same filter share one upstream
+// subscription; closing the last client closes the upstream; open subscriptions are capped.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import { LiveJobFeedDocument } from '../../schema/generated/graphql';
+import { startPlatform, type Platform } from '../../gateway/platform';
+import { testConfig } from '../helpers/config';
+import { wsClient } from '../helpers/graphql';
+
+async function until(check: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('gateway subscriptions', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ config: testConfig(), topology: 'embedded', subscriptionLimits: { maxPerCredential: 3 } });
+  });
+  afterAll(() => platform.stop());
+
+  const subscribe = (client: ReturnType<typeof wsClient>, pipeline: string) => {
+    const iterator = client.iterate({ query: print(LiveJobFeedDocument), variables: { pipeline } });
+    const first = iterator.next();
+    first.catch(() => {});
+    return { iterator, first };
+  };
+
+  it('shares one upstream per filter and closes it with the last subscriber', async () => {
+    const stats = () => platform.gateway.subscriptionStats();
+    const clients = [wsClient(platform.gateway.url), wsClient(platform.gateway.url), wsClient(platform.gateway.url)];
+    subscribe(clients[0], 'llm');
+    subscribe(clients[1], 'llm');
+    subscribe(clients[2], 'embeddings');
+    await until(() => stats().open === 3);
+    expect(stats()).toEqual({ open: 3, upstreams: 2 });
+
+    await clients[0].dispose();
+    await until(() => stats().open === 2);
+    expect(stats().upstreams).toBe(2);
+    await clients[1].dispose();
+    await until(() => stats().open === 1);
+    expect(stats().upstreams).toBe(1);
+    await clients[2].dispose();
+    await until(() => stats().open === 0);
+    expect(stats().upstreams).toBe(0);
+  });
+
+  it('caps open subscriptions per credential', async () => {
+    const client = wsClient(platform.gateway.url);
+    const subs = [1, 2, 3].map(() => subscribe(client, 'llm'));
+    await until(() => platform.gateway.subscriptionStats().open === 3);
+    const fourth = subscribe(client, 'llm');
+    const refused = await fourth.first;
+    expect(refused.value?.errors?.[0]?.message).toBe('Too many open subscriptions');
+    expect(subs).toHaveLength(3);
+    await client.dispose();
+    await until(() => platform.gateway.subscriptionStats().open === 0);
+  });
+
+  it('refuses an invalid subscription before opening anything upstream', async () => {
+    const client = wsClient(platform.gateway.url);
+    const iterator = client.iterate({ query: 'subscription { jobFeed { nope } }' });
+    await expect(iterator.next()).rejects.toBeDefined();
+    expect(platform.gateway.subscriptionStats().upstreams).toBe(0);
+    await client.dispose();
+  });
+});
