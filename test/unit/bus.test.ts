@@ -7,7 +7,8 @@ import type { KeyChangedEvent } from '../../subgraphs/common/events';
 import { TEST_REDIS_URL } from '../helpers/config';
 
 const buses: [string, () => EventBus][] = [['in-memory', () => new InMemoryBus()]];
-if (TEST_REDIS_URL) buses.push(['redis', () => new RedisBus(TEST_REDIS_URL, `t${randomBytes(6).toString('hex')}`)]);
+const redisUrl = TEST_REDIS_URL;
+if (redisUrl) buses.push(['redis', () => new RedisBus(redisUrl, `t${randomBytes(6).toString('hex')}`)]);
 else console.warn('SKIPPED: Redis bus contract (set TEST_REDIS_URL to run it)');
 
 const event = (keyId: string): KeyChangedEvent => ({ keyId, accountId: 'a', change: 'updated' });

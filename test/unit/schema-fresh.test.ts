@@ -35,7 +35,7 @@ describe('checked-in schemas', () => {
     process.chdir(root);
     try {
       const outputs = await generate({ ...codegenConfig, silent: true }, false);
-      const generated = outputs.find((output) => output.filename.endsWith('schema/generated/graphql.ts'));
+      const generated = outputs.find((output: { filename: string }) => output.filename.endsWith('schema/generated/graphql.ts'));
       expect(generated).toBeDefined();
       expect(read('generated/graphql.ts')).toBe(generated!.content);
     } finally {

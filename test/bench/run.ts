@@ -1,0 +1,83 @@
+// `npm run bench`: benchmarks against a whole embedded stack on loopback. Each figure is min /
+// median / max of 3 rounds. `--json` prints one JSON object with the same figures. Scenarios
+// are added per capability; run one with `--only <name>`.
+import autocannon from 'autocannon';
+import { print } from 'graphql';
+import os from 'node:os';
+import { CreateApiKeyDocument, CreateListingDocument, DashboardDocument } from '../../schema/generated/graphql';
+import { startPlatform, type Platform } from '../../gateway/platform';
+import { testConfig } from '../helpers/config';
+import { graphql, rest } from '../helpers/graphql';
+
+const ROUNDS = 3;
+const json = process.argv.includes('--json');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+
+type Figure = { min: number; median: number; max: number };
+const figure = (values: number[]): Figure => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
+};
+
+async function load(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/** The account dashboard (accounts → billing → market → accounts → network) with 20 keys and 20 listings. */
+async function dashboardScenario(platform: Platform) {
+  const url = platform.gateway.url;
+  const signup = await rest(url, 'POST', '/api/auth/signup', { body: { email: 'bench@example.com', password: 'password-123' } });
+  const token = signup.body.token as string;
+  for (let i = 0; i < 20; i++) {
+    await graphql(url, CreateApiKeyDocument, { input: { name: `k${i}` } }, token);
+    await graphql(url, CreateListingDocument, { input: { model: `acme/m-${i}`, inputPricePerMTok: '1', outputPricePerMTok: '2' } }, token);
+  }
+  const statementsBefore = platform.runtimes.reduce((n, r) => n + r.db.statementCount(), 0);
+  await graphql(url, DashboardDocument, {}, token);
+  const statementsPerQuery = platform.runtimes.reduce((n, r) => n + r.db.statementCount(), 0) - statementsBefore;
+
+  const body = JSON.stringify({ query: print(DashboardDocument) });
+  const request = { url: `${url}/graphql`, method: 'POST' as const, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
+  await load({ ...request, connections: 4, duration: 2 }); // warm-up: plan cache, JIT
+  const p50: number[] = [];
+  const p99: number[] = [];
+  const rps: number[] = [];
+  let errors = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const result = await load({ ...request, connections: 1, amount: 500 });
+    p50.push(result.latency.p50);
+    p99.push(result.latency.p99);
+    const throughput = await load({ ...request, connections: 16, duration: 5 });
+    rps.push(throughput.requests.average);
+    errors += result.errors + result.non2xx + throughput.errors + throughput.non2xx;
+  }
+  return {
+    'dashboard.statementsPerQuery': statementsPerQuery,
+    'dashboard.p50Ms (1 connection)': figure(p50),
+    'dashboard.p99Ms (1 connection)': figure(p99),
+    'dashboard.reqPerSec (16 connections)': figure(rps),
+    'dashboard.errors': errors,
+  };
+}
+
+const scenarios: Record<string, (platform: Platform) => Promise<Record<string, unknown>>> = {
+  dashboard: dashboardScenario,
+};
+
+const platform = await startPlatform({ config: testConfig(), topology: 'embedded' });
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+};
+try {
+  for (const [name, run] of Object.entries(scenarios)) {
+    if (only && only !== name) continue;
+    Object.assign(results, await run(platform));
+  }
+} finally {
+  await platform.stop();
+}
+if (json) console.log(JSON.stringify(results));
+else for (const [key, value] of Object.entries(results)) console.log(`${key.padEnd(40)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
