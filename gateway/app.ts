@@ -17,7 +17,9 @@ import type { Config, SubgraphName } from '../subgraphs/common/config';
 import { isDomainError } from '../subgraphs/common/errors';
 import { SessionTokens } from '../subgraphs/common/jwt';
 import type { Principal } from '../subgraphs/common/principal';
-import { Authenticator } from './auth';
+import { Authenticator, type ManagementCredential } from './auth';
+import { KeyHasher } from '../subgraphs/common/secrets';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
 import type { SubgraphLink } from './subgraph-links';
@@ -44,12 +46,22 @@ export interface Gateway {
 
 export const newRequestId = () => `req_${randomUUID().replaceAll('-', '')}`;
 
+const GATEWAY_PRINCIPAL: Principal = { kind: 'service', name: 'gateway' };
+const MANAGEMENT_CREDENTIAL_QUERY = 'query ($keyHash: String!) { managementCredential(keyHash: $keyHash) { keyId accountId scope enabled } }';
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const supergraphSdl = readFileSync(path.join(SCHEMA_DIR, 'supergraph.graphql'), 'utf8');
   const apiSchema = buildASTSchema(parse(readFileSync(path.join(SCHEMA_DIR, 'api.graphql'), 'utf8')));
   const links = new Map<SubgraphName, SubgraphLink>(options.links.map((link) => [link.name, link]));
-  const authenticator = new Authenticator(new SessionTokens(config.platformSecret, config.jwtTtlSeconds));
+  const accounts = links.get('accounts');
+  const authenticator = new Authenticator(new SessionTokens(config.platformSecret, config.jwtTtlSeconds), new KeyHasher(config.platformSecret), async (keyHash) => {
+    if (!accounts) return null;
+    const result = await accounts.execute(MANAGEMENT_CREDENTIAL_QUERY, { keyHash }, GATEWAY_PRINCIPAL, newRequestId());
+    if (result.errors?.length) throw new Error('management key look-up failed');
+    return (result.data as { managementCredential: ManagementCredential | null }).managementCredential;
+  });
+  const rateLimiter: RateLimiter = config.busUrl ? new RedisRateLimiter(config.busUrl, config.busNamespace) : new MemoryRateLimiter();
   const production = config.nodeEnv === 'production';
 
   const gateway = new ApolloGateway({
@@ -100,7 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return { status: 'ready', subgraphs: [...links.keys()] };
   });
 
-  const gatewayApi = { run, authenticator };
+  const gatewayApi: GatewayApi = { run, authenticator, rateLimiter, config };
   await registerRestRoutes(app, gatewayApi);
 
   const address = await app.listen({ host: config.host, port: config.port });
@@ -134,8 +146,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await app.close();
       await apollo.stop();
       await Promise.allSettled([...links.values()].map((link) => link.close()));
+      await rateLimiter.close();
     },
   };
 }
 
-export type GatewayApi = Pick<Gateway, 'run' | 'authenticator'>;
+/** What REST adapters get: run a typed operation, resolve credentials, count requests. */
+export interface GatewayApi extends Pick<Gateway, 'run' | 'authenticator'> {
+  rateLimiter: RateLimiter;
+  config: Config;
+}

@@ -5,7 +5,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSource
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import type { SubgraphName } from '../subgraphs/common/config';
 import { PRINCIPAL_HEADER, REQUEST_ID_HEADER, type Principal, type PrincipalSigner } from '../subgraphs/common/principal';
 import type { SubgraphRuntime } from '../subgraphs/common/subgraph';
@@ -18,6 +18,8 @@ export interface SubgraphLink {
   readonly name: SubgraphName;
   readonly dataSource: GraphQLDataSource;
   subscribe(query: string, variables: Record<string, unknown>): AsyncIterableIterator<ExecutionResult>;
+  /** A direct call to this subgraph, bypassing the query planner: the gateway's own look-ups. */
+  execute(query: string, variables: Record<string, unknown>, principal: Principal, requestId: string): Promise<FormattedExecutionResult>;
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -74,6 +76,10 @@ export class InProcessLink implements SubgraphLink {
     };
   }
 
+  execute(query: string, variables: Record<string, unknown>, principal: Principal, requestId: string): Promise<FormattedExecutionResult> {
+    return this.runtime.execute({ query, variables }, { [PRINCIPAL_HEADER]: this.signer.sign(principal), [REQUEST_ID_HEADER]: requestId });
+  }
+
   ready(): Promise<void> {
     return this.runtime.ready();
   }
@@ -95,7 +101,7 @@ export class RemoteLink implements SubgraphLink {
   readonly dataSource: GraphQLDataSource;
   private readonly ws: Client;
 
-  constructor(readonly name: SubgraphName, private readonly url: string, signer: PrincipalSigner) {
+  constructor(readonly name: SubgraphName, private readonly url: string, private readonly signer: PrincipalSigner) {
     this.dataSource = new SignedRemoteDataSource(url, signer);
     this.ws = createClient({
       url: url.replace(/^http/, 'ws'),
@@ -109,6 +115,16 @@ export class RemoteLink implements SubgraphLink {
 
   subscribe(query: string, variables: Record<string, unknown>): AsyncIterableIterator<ExecutionResult> {
     return this.ws.iterate({ query, variables }) as AsyncIterableIterator<ExecutionResult>;
+  }
+
+  async execute(query: string, variables: Record<string, unknown>, principal: Principal, requestId: string): Promise<FormattedExecutionResult> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [PRINCIPAL_HEADER]: this.signer.sign(principal), [REQUEST_ID_HEADER]: requestId },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return (await response.json()) as FormattedExecutionResult;
   }
 
   async ready(): Promise<void> {

@@ -3,6 +3,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** revoked is final (a soft delete); disabled can be enabled again. */
 export type ApiKeyStatus =
   | 'ACTIVE'
   | 'DISABLED'
@@ -15,8 +16,31 @@ export type Capability =
   | 'SPEECH';
 
 export type CreateApiKeyInput = {
-  /** Up to 100 characters; defaults to "default". */
+  /** Public model ids the key may call; null = any. */
+  allowedModels?: Array<string> | null | undefined;
+  billingProviderId?: string | null | undefined;
+  cycle?: KeyCycle | null | undefined;
+  /** When the key stops working (UTC, in the future). */
+  expiredAt?: string | null | undefined;
+  groupId?: string | null | undefined;
+  /** CIDR blocks (IPv4 or IPv6) allowed; empty = any. */
+  ipAllow?: Array<string> | null | undefined;
+  /** CIDR blocks refused. */
+  ipDeny?: Array<string> | null | undefined;
+  /** A key group by name: used if it exists, created if not. */
+  keyGroup?: string | null | undefined;
+  /** Spend limit in USD (decimal string, at most 6 decimals), per cycle or in total. */
+  limit?: string | null | undefined;
+  /** Shorthand: limit = monthlyBudget, cycle = MONTHLY. */
+  monthlyBudget?: string | null | undefined;
+  /** 1 to 100 characters. */
   name?: string | null | undefined;
+  projectId?: string | null | undefined;
+  /** A project by name: used if it exists, created if not. */
+  projectName?: string | null | undefined;
+  /** A key issued by the billing provider; stored encrypted, never shown again. */
+  providerApiKey?: string | null | undefined;
+  routingProfileId?: string | null | undefined;
 };
 
 export type CreateListingInput = {
@@ -31,6 +55,12 @@ export type CreateListingInput = {
   /** The model name at the provider; defaults to `model`. */
   upstreamModel?: string | null | undefined;
 };
+
+/** A spend window in UTC: from midnight, from Monday, from the 1st. */
+export type KeyCycle =
+  | 'DAILY'
+  | 'MONTHLY'
+  | 'WEEKLY';
 
 export type ListingStatus =
   | 'ACTIVE'

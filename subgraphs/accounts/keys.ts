@@ -1,23 +1,19 @@
 // Secret key material for buyer keys: generation, keyed hashing, masking. The raw key exists only
 // in the response that creates it.
 import { randomBytes } from 'node:crypto';
-import { deriveKey, hmacBase64Url } from '../common/secrets';
+export { KeyHasher } from '../common/secrets';
 
 export const BUYER_KEY_PREFIX = 'sk-df-';
-
-export class KeyHasher {
-  private readonly key: Buffer;
-  constructor(platformSecret: string) {
-    this.key = deriveKey(platformSecret, 'api-key-hash');
-  }
-  hash(rawKey: string): string {
-    return hmacBase64Url(this.key, rawKey);
-  }
-}
+export const MANAGEMENT_KEY_PREFIX = 'mk-';
 
 /** `sk-df-` + 43 URL-safe characters (256 bits of randomness). */
 export function generateBuyerKey(): string {
   return BUYER_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** `mk-` + 43 URL-safe characters (256 bits of randomness). */
+export function generateManagementKey(): string {
+  return MANAGEMENT_KEY_PREFIX + randomBytes(32).toString('base64url');
 }
 
 export function keyPrefix(rawKey: string): string {

@@ -1,17 +1,26 @@
 // The accounts subgraph: identity and credentials.
+import type { EntityManager } from '@mikro-orm/knex';
 import { openDatabase } from '../common/db';
 import { SessionTokens } from '../common/jwt';
+import { SecretSealer } from '../common/sealing';
 import type { SubgraphDefinition } from '../common/subgraph';
 import type { SubgraphDeps } from '../common/deps';
 import { Account } from './entities/Account';
 import { ApiKey } from './entities/ApiKey';
+import { KeyGroup } from './entities/KeyGroup';
+import { ManagementKey } from './entities/ManagementKey';
+import { Project } from './entities/Project';
 import { KeyHasher } from './keys';
 import { createAccountsLoaders } from './loaders';
-import { AccountService, type AccountsDeps } from './service';
+import { AccountService } from './services/accounts';
+import { ApiKeyService } from './services/api-keys';
+import { KeyGroupService } from './services/key-groups';
+import { ManagementKeyService } from './services/management-keys';
+import type { AccountsDeps } from './services/deps';
 import { buildAccountsSchema } from './schema';
 import type { AccountsContext } from './context';
 
-export const accountsEntities = [Account, ApiKey];
+export const accountsEntities = [Account, ApiKey, KeyGroup, ManagementKey, Project];
 
 export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<AccountsContext>> {
   const db = await openDatabase('accounts', accountsEntities, deps.config);
@@ -21,15 +30,26 @@ export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<Subgra
     bus: deps.bus,
     sessions: new SessionTokens(deps.config.platformSecret, deps.config.jwtTtlSeconds),
     keyHasher: new KeyHasher(deps.config.platformSecret),
+    sealer: new SecretSealer(deps.config.platformSecret),
     scryptCost: deps.config.scryptCost,
+    maxManagementKeys: deps.config.maxManagementKeys,
   };
   return {
     name: 'accounts',
     schema: buildAccountsSchema(),
     db,
     createContext: (principal, requestId) => {
-      const em = db.orm.em.fork();
-      return { principal, requestId, accounts: new AccountService(em, serviceDeps), loaders: createAccountsLoaders(em) };
+      const em = db.orm.em.fork() as EntityManager;
+      return {
+        principal,
+        requestId,
+        clock: deps.clock,
+        accounts: new AccountService(em, serviceDeps),
+        apiKeys: new ApiKeyService(em, serviceDeps),
+        keyGroups: new KeyGroupService(em, serviceDeps),
+        managementKeys: new ManagementKeyService(em, serviceDeps),
+        loaders: createAccountsLoaders(em),
+      };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { BaseContext } from '../common/subgraph';
-import type { BillingService } from './service';
+import type { BillingService } from './services/billing';
 import type { BillingLoaders } from './loaders';
 
 export interface BillingContext extends BaseContext {

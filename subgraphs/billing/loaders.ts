@@ -1,9 +1,17 @@
 import DataLoader from 'dataloader';
-import type { EntityManager } from '@mikro-orm/core';
+import { raw, type EntityManager } from '@mikro-orm/knex';
+import type { Clock } from '../common/runtime';
+import { cycleStart, utcDay, type Cycle } from '../common/cycles';
 import { AccountBalance } from './entities/AccountBalance';
 import { KeyUsage } from './entities/KeyUsage';
+import { KeyUsageDaily } from './entities/KeyUsageDaily';
 
-export function createBillingLoaders(em: EntityManager) {
+export interface CycleUsage {
+  accountId: string | null;
+  micros: number;
+}
+
+export function createBillingLoaders(em: EntityManager, clock: Clock) {
   return {
     balanceByAccount: new DataLoader<string, AccountBalance | null>(async (accountIds) => {
       const rows = await em.find(AccountBalance, { accountId: { $in: [...accountIds] } });
@@ -14,6 +22,25 @@ export function createBillingLoaders(em: EntityManager) {
       const rows = await em.find(KeyUsage, { keyId: { $in: [...keyIds] } });
       const byId = new Map(rows.map((row) => [row.keyId, row]));
       return keyIds.map((id) => byId.get(id) ?? null);
+    }),
+    /** Keyed `${cycle}:${keyId}`: one statement per distinct cycle in the batch (at most three). */
+    usageInCycle: new DataLoader<string, CycleUsage>(async (keys) => {
+      const byCycle = new Map<Cycle, string[]>();
+      for (const key of keys) {
+        const [cycle, keyId] = key.split(':') as [Cycle, string];
+        byCycle.set(cycle, [...(byCycle.get(cycle) ?? []), keyId]);
+      }
+      const sums = new Map<string, CycleUsage>();
+      for (const [cycle, keyIds] of byCycle) {
+        const rows: { key_id: string; account_id: string; micros: number | string }[] = await em
+          .createQueryBuilder(KeyUsageDaily)
+          .select(['keyId', 'accountId', raw('sum(micros) as micros')])
+          .where({ keyId: { $in: keyIds }, day: { $gte: utcDay(cycleStart(cycle, clock.now())) } })
+          .groupBy(['keyId', 'accountId'])
+          .execute('all', false);
+        for (const row of rows) sums.set(`${cycle}:${row.key_id}`, { accountId: row.account_id, micros: Number(row.micros) });
+      }
+      return keys.map((key) => sums.get(key) ?? { accountId: null, micros: 0 });
     }),
   };
 }

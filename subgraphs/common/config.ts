@@ -23,6 +23,10 @@ export interface Config {
   jwtTtlSeconds: number;
   /** scrypt cost parameter N (a power of two). */
   scryptCost: number;
+  /** Live management keys an account may hold. */
+  maxManagementKeys: number;
+  /** Requests a minute per credential on management routes. */
+  managementRateLimitPerMinute: number;
   nodeEnv: string;
 }
 
@@ -72,6 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subgraphUrls,
     jwtTtlSeconds: intFrom(env.JWT_TTL_SECONDS, 7 * 24 * 3600, 'JWT_TTL_SECONDS'),
     scryptCost: intFrom(env.SCRYPT_COST, 1 << 15, 'SCRYPT_COST'),
+    maxManagementKeys: intFrom(env.MAX_MANAGEMENT_KEYS, 10, 'MAX_MANAGEMENT_KEYS'),
+    managementRateLimitPerMinute: intFrom(env.MANAGEMENT_RATE_LIMIT_PER_MINUTE, 600, 'MANAGEMENT_RATE_LIMIT_PER_MINUTE'),
     nodeEnv: env.NODE_ENV ?? 'development',
   };
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'LIMIT_EXCEEDED'
+  | 'QUOTA_EXCEEDED'
   | 'SERVICE_UNAVAILABLE';
 
 export class DomainError extends Error {
@@ -88,5 +89,5 @@ export function setInternalErrorReporter(reporter: typeof reportInternalError): 
 }
 
 function isDomainCode(code: string): code is ErrorCode {
-  return ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE'].includes(code);
+  return ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'LIMIT_EXCEEDED', 'QUOTA_EXCEEDED', 'SERVICE_UNAVAILABLE'].includes(code);
 }

@@ -2,6 +2,7 @@
 
 /** accounts → gateway data plane: drop the cached key snapshot at once. */
 export interface KeyChangedEvent {
+  kind: 'api-key' | 'management-key';
   keyId: string;
   accountId: string;
   change: 'created' | 'updated' | 'disabled' | 'enabled' | 'revoked' | 'deleted';

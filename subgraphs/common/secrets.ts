@@ -16,3 +16,14 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/** Keyed hash of a credential (buyer or management key): lookups by key, no way back to it. */
+export class KeyHasher {
+  private readonly key: Buffer;
+  constructor(platformSecret: string) {
+    this.key = deriveKey(platformSecret, 'api-key-hash');
+  }
+  hash(rawKey: string): string {
+    return hmacBase64Url(this.key, rawKey);
+  }
+}

@@ -4,7 +4,7 @@ import type { SubgraphDefinition } from '../common/subgraph';
 import type { SubgraphDeps } from '../common/deps';
 import { Listing } from './entities/Listing';
 import { createMarketLoaders } from './loaders';
-import { MarketService } from './service';
+import { MarketService } from './services/market';
 import { buildMarketSchema } from './schema';
 import type { MarketContext } from './context';
 

@@ -5,7 +5,7 @@ import type { SubgraphDefinition } from '../common/subgraph';
 import type { SubgraphDeps } from '../common/deps';
 import { JobFeedEntry } from './entities/JobFeedEntry';
 import { createNetworkLoaders } from './loaders';
-import { NetworkService, recordJob } from './service';
+import { NetworkService, recordJob } from './services/network';
 import { buildNetworkSchema } from './schema';
 import type { NetworkContext } from './context';
 

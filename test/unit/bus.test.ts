@@ -11,7 +11,7 @@ const redisUrl = TEST_REDIS_URL;
 if (redisUrl) buses.push(['redis', () => new RedisBus(redisUrl, `t${randomBytes(6).toString('hex')}`)]);
 else console.warn('SKIPPED: Redis bus contract (set TEST_REDIS_URL to run it)');
 
-const event = (keyId: string): KeyChangedEvent => ({ keyId, accountId: 'a', change: 'updated' });
+const event = (keyId: string): KeyChangedEvent => ({ kind: 'api-key', keyId, accountId: 'a', change: 'updated' });
 const settle = (ms = 100) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(buses)('%s bus', (_name, make) => {

@@ -1,12 +1,15 @@
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { KeyCycle, type Cycle } from '../../common/cycles';
 
 export enum ApiKeyStatus {
   ACTIVE = 'active',
   DISABLED = 'disabled',
   REVOKED = 'revoked',
 }
-registerEnumType(ApiKeyStatus, { name: 'ApiKeyStatus' });
+registerEnumType(ApiKeyStatus, { name: 'ApiKeyStatus', description: 'revoked is final (a soft delete); disabled can be enabled again.' });
+
+export { KeyCycle };
 
 @ObjectType({ description: 'A buyer key (`sk-df-…`): calls models on /v1. Only a keyed hash of it is stored.' })
 @Directive('@key(fields: "id")')
@@ -19,6 +22,9 @@ export class ApiKey {
 
   @Property({ type: 'string', length: 36 })
   accountId!: string;
+
+  @Property({ type: 'string', length: 36 })
+  projectId!: string;
 
   @Field(() => String)
   @Property({ type: 'string', length: 100 })
@@ -40,7 +46,57 @@ export class ApiKey {
   @Property({ type: 'string', length: 16 })
   status: ApiKeyStatus = ApiKeyStatus.ACTIVE;
 
+  /** Spend limit per cycle (or in total without a cycle), micro-USD; null = no key limit. */
+  @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
+  limitMicros?: number | null;
+
+  @Field(() => KeyCycle, { nullable: true })
+  @Property({ type: 'string', length: 8, nullable: true })
+  cycle?: Cycle | null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', nullable: true })
+  expiredAt?: Date | null;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  groupId?: string | null;
+
+  @Field(() => String, { nullable: true, description: "A routing profile of the market's (its id)." })
+  @Property({ type: 'string', length: 36, nullable: true })
+  routingProfileId?: string | null;
+
+  @Field(() => [String], { description: 'CIDR blocks allowed to use the key; empty = any address.' })
+  @Property({ type: 'json' })
+  ipAllow: string[] = [];
+
+  @Field(() => [String], { description: 'CIDR blocks refused, even when allowed.' })
+  @Property({ type: 'json' })
+  ipDeny: string[] = [];
+
+  @Field(() => [String], { nullable: true, description: 'Public model ids the key may call; null = any.' })
+  @Property({ type: 'json', nullable: true })
+  allowedModels?: string[] | null;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  billingProviderId?: string | null;
+
+  /** A provider-issued key (NaaP), sealed with AES-256-GCM; never returned. */
+  @Property({ type: 'text', nullable: true, hidden: true, lazy: true })
+  providerKeySealed?: string | null;
+
   @Field(() => Date)
   @Property({ type: 'datetime' })
   createdAt!: Date;
+
+  @Field(() => Date)
+  @Property({ type: 'datetime' })
+  updatedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', nullable: true })
+  lastUsedAt?: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', nullable: true })
+  revokedAt?: Date | null;
 }

@@ -1,11 +1,60 @@
-import { Field, InputType, ObjectType } from 'type-graphql';
-import { ApiKey } from '../entities/ApiKey';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ApiKey, KeyCycle } from '../entities/ApiKey';
+
+/** Fields a key's owner can set; on update, an absent field is unchanged and null clears it. */
+@InputType('ApiKeySettings')
+class ApiKeySettings {
+  @Field(() => String, { nullable: true, description: '1 to 100 characters.' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Spend limit in USD (decimal string, at most 6 decimals), per cycle or in total.' })
+  limit?: string | null;
+
+  @Field(() => KeyCycle, { nullable: true })
+  cycle?: KeyCycle | null;
+
+  @Field(() => String, { nullable: true, description: 'Shorthand: limit = monthlyBudget, cycle = MONTHLY.' })
+  monthlyBudget?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the key stops working (UTC, in the future).' })
+  expiredAt?: Date | null;
+
+  @Field(() => ID, { nullable: true })
+  groupId?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'CIDR blocks (IPv4 or IPv6) allowed; empty = any.' })
+  ipAllow?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'CIDR blocks refused.' })
+  ipDeny?: string[] | null;
+
+  @Field(() => ID, { nullable: true })
+  routingProfileId?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Public model ids the key may call; null = any.' })
+  allowedModels?: string[] | null;
+}
 
 @InputType()
-export class CreateApiKeyInput {
-  @Field(() => String, { nullable: true, description: 'Up to 100 characters; defaults to "default".' })
-  name?: string | null;
+export class CreateApiKeyInput extends ApiKeySettings {
+  @Field(() => String, { nullable: true, description: 'A key group by name: used if it exists, created if not.' })
+  keyGroup?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  projectId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A project by name: used if it exists, created if not.' })
+  projectName?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  billingProviderId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A key issued by the billing provider; stored encrypted, never shown again.' })
+  providerApiKey?: string | null;
 }
+
+@InputType()
+export class UpdateApiKeyInput extends ApiKeySettings {}
 
 @ObjectType({ description: 'A new key. `rawKey` is shown here once and never again.' })
 export class CreatedApiKey {
@@ -14,4 +63,19 @@ export class CreatedApiKey {
 
   @Field(() => String)
   rawKey!: string;
+}
+
+@ObjectType()
+export class ApiKeyPage {
+  @Field(() => [ApiKey])
+  items!: ApiKey[];
+
+  @Field(() => Int)
+  total!: number;
+
+  @Field(() => Int)
+  page!: number;
+
+  @Field(() => Int)
+  pageSize!: number;
 }

@@ -1,5 +1,6 @@
 // Entities owned by accounts, extended here with money facts.
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { KeyCycle } from '../../common/cycles';
 
 @ObjectType()
 @Directive('@key(fields: "id")')
@@ -13,4 +14,9 @@ export class Account {
 export class ApiKey {
   @Field(() => ID)
   id!: string;
+
+  /** Owned by accounts; billing needs it to know which window `usageInCycle` covers. */
+  @Field(() => KeyCycle, { nullable: true })
+  @Directive('@external')
+  cycle?: KeyCycle | null;
 }

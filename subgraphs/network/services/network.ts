@@ -1,9 +1,9 @@
 // The network domain rules: jobs in, feed out.
 import type { EntityManager } from '@mikro-orm/knex';
-import type { EventBus } from '../common/bus';
-import type { JobFinishedEvent } from '../common/events';
-import { badInput } from '../common/errors';
-import { JobFeedEntry } from './entities/JobFeedEntry';
+import type { EventBus } from '../../common/bus';
+import type { JobFinishedEvent } from '../../common/events';
+import { badInput } from '../../common/errors';
+import { JobFeedEntry } from '../entities/JobFeedEntry';
 
 export const JOB_FEED_MAX_LIMIT = 200;
 

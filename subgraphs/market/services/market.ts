@@ -1,11 +1,11 @@
 // The market domain rules: who may list what, at which price.
 import type { EntityManager } from '@mikro-orm/core';
-import type { Clock, IdGenerator } from '../common/runtime';
-import { accountOf, type Principal } from '../common/principal';
-import { badInput, forbidden, unauthenticated } from '../common/errors';
-import { usdToMicros } from '../common/money';
-import { Capability, Listing, ListingStatus } from './entities/Listing';
-import type { MarketLoaders } from './loaders';
+import type { Clock, IdGenerator } from '../../common/runtime';
+import { accountOf, type Principal } from '../../common/principal';
+import { badInput, forbidden, unauthenticated } from '../../common/errors';
+import { usdToMicros } from '../../common/money';
+import { Capability, Listing, ListingStatus } from '../entities/Listing';
+import type { MarketLoaders } from '../loaders';
 
 export interface MarketDeps {
   clock: Clock;

@@ -1,7 +1,8 @@
 // The billing domain rules: who may see which money figure.
-import { accountOf, type Principal } from '../common/principal';
-import { Money } from '../common/graphql-types';
-import type { BillingLoaders } from './loaders';
+import { accountOf, type Principal } from '../../common/principal';
+import { Money } from '../../common/graphql-types';
+import type { Cycle } from '../../common/cycles';
+import type { BillingLoaders } from '../loaders';
 
 export class BillingService {
   constructor(private readonly loaders: BillingLoaders) {}
@@ -18,6 +19,14 @@ export class BillingService {
     const row = await this.loaders.usageByKey.load(keyId);
     if (row && !canSee(principal, row.accountId)) return null;
     return Money.of(row?.totalMicros ?? 0);
+  }
+
+  /** Spend in the key's current cycle window (UTC); without a cycle, everything it has spent. */
+  async usageInCycle(principal: Principal, keyId: string, cycle: Cycle | null | undefined): Promise<Money | null> {
+    if (!cycle) return this.usageInTotal(principal, keyId);
+    const usage = await this.loaders.usageInCycle.load(`${cycle}:${keyId}`);
+    if (usage.accountId && !canSee(principal, usage.accountId)) return null;
+    return Money.of(usage.micros);
   }
 }
 

@@ -1,0 +1,27 @@
+import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A named group of buyer keys, optionally with a monthly budget shared by its keys.' })
+@Directive('@key(fields: "id")')
+@Entity({ tableName: 'key_groups' })
+@Unique({ properties: ['accountId', 'name'] })
+export class KeyGroup {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'string', length: 36 })
+  id!: string;
+
+  @Property({ type: 'string', length: 36 })
+  accountId!: string;
+
+  @Field(() => String)
+  @Property({ type: 'string', length: 100 })
+  name!: string;
+
+  /** Micro-USD per calendar month (UTC); null = no group budget. */
+  @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
+  monthlyBudgetMicros?: number | null;
+
+  @Field(() => Date)
+  @Property({ type: 'datetime' })
+  createdAt!: Date;
+}
