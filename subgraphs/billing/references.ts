@@ -4,6 +4,9 @@ import { billingProviderById } from '../common/billing-providers';
 // Accounts owns both; billing only adds fields, so a reference is just its key.
 export const billingReferences: ReferenceResolvers = {
   Account: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
-  ApiKey: { __resolveReference: (reference: { id: string; cycle?: string | null }) => reference },
+  // Representations carry enum fields by NAME (WEEKLY); the resolvers work with values (weekly).
+  ApiKey: {
+    __resolveReference: (reference: { id: string; cycle?: string | null }) => ({ id: reference.id, cycle: reference.cycle ? reference.cycle.toLowerCase() : null }),
+  },
   BillingProvider: { __resolveReference: (reference: { id: string }) => billingProviderById(reference.id) },
 };
