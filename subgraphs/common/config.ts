@@ -27,6 +27,10 @@ export interface Config {
   maxManagementKeys: number;
   /** Requests a minute per credential on management routes. */
   managementRateLimitPerMinute: number;
+  /** Base URL (ending in /v1) of the simulated upstream provider; embedded mode starts one. */
+  simulatorUrl?: string;
+  /** How often market re-checks every admitted contract; 0 turns scheduled checks off. */
+  contractCheckIntervalMs: number;
   nodeEnv: string;
 }
 
@@ -78,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scryptCost: intFrom(env.SCRYPT_COST, 1 << 15, 'SCRYPT_COST'),
     maxManagementKeys: intFrom(env.MAX_MANAGEMENT_KEYS, 10, 'MAX_MANAGEMENT_KEYS'),
     managementRateLimitPerMinute: intFrom(env.MANAGEMENT_RATE_LIMIT_PER_MINUTE, 600, 'MANAGEMENT_RATE_LIMIT_PER_MINUTE'),
+    simulatorUrl: env.SIMULATOR_URL || undefined,
+    contractCheckIntervalMs: intFrom(env.CONTRACT_CHECK_INTERVAL_MS, 5 * 60_000, 'CONTRACT_CHECK_INTERVAL_MS'),
     nodeEnv: env.NODE_ENV ?? 'development',
   };
 }

@@ -31,8 +31,26 @@ export interface JobRecordedEvent {
   model: string;
 }
 
+/** market → data plane: drop cached routing for this model. */
+export interface ListingChangedEvent {
+  listingId: string;
+  sellerId: string;
+  model: string;
+  change: 'created' | 'updated' | 'deleted' | 'price-confirmed';
+}
+
+/** market → data plane: a contract changed state (routable or not). */
+export interface ContractChangedEvent {
+  contractId: string;
+  listingId: string;
+  model: string;
+  state: 'pending' | 'active' | 'degraded' | 'suspended';
+}
+
 export interface BusTopics {
   'key.changed': KeyChangedEvent;
+  'listing.changed': ListingChangedEvent;
+  'contract.changed': ContractChangedEvent;
   'job.finished': JobFinishedEvent;
   'job.recorded': JobRecordedEvent;
 }
