@@ -1,8 +1,14 @@
 import type { BaseContext } from '../common/subgraph';
 import type { BillingService } from './services/billing';
+import type { UsageService } from './services/usage';
+import type { CreditService } from './services/credits';
+import type { SettlementResult } from './services/settlement';
 import type { BillingLoaders } from './loaders';
 
 export interface BillingContext extends BaseContext {
   billing: BillingService;
+  usage: UsageService;
+  credits: CreditService;
+  settle(at: Date): Promise<SettlementResult>;
   loaders: BillingLoaders;
 }

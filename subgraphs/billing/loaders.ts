@@ -5,6 +5,7 @@ import { cycleStart, utcDay, type Cycle } from '../common/cycles';
 import { AccountBalance } from './entities/AccountBalance';
 import { KeyUsage } from './entities/KeyUsage';
 import { KeyUsageDaily } from './entities/KeyUsageDaily';
+import { UsageRecord } from './entities/UsageRecord';
 
 export interface CycleUsage {
   accountId: string | null;
@@ -22,6 +23,16 @@ export function createBillingLoaders(em: EntityManager, clock: Clock) {
       const rows = await em.find(KeyUsage, { keyId: { $in: [...keyIds] } });
       const byId = new Map(rows.map((row) => [row.keyId, row]));
       return keyIds.map((id) => byId.get(id) ?? null);
+    }),
+    earningsByListing: new DataLoader<string, { sellerId: string | null; micros: number }>(async (listingIds) => {
+      const rows: { listing_id: string; seller_id: string; micros: number | string }[] = await em
+        .createQueryBuilder(UsageRecord)
+        .select(['listingId', 'sellerId', raw('sum(seller_micros) as micros')])
+        .where({ listingId: { $in: [...listingIds] } })
+        .groupBy(['listingId', 'sellerId'])
+        .execute('all', false);
+      const byId = new Map(rows.map((row) => [row.listing_id, { sellerId: row.seller_id, micros: Number(row.micros) }]));
+      return listingIds.map((id) => byId.get(id) ?? { sellerId: null, micros: 0 });
     }),
     /** Keyed `${cycle}:${keyId}`: one statement per distinct cycle in the batch (at most three). */
     usageInCycle: new DataLoader<string, CycleUsage>(async (keys) => {

@@ -2,8 +2,14 @@ import { buildFederatedSchema } from '../common/federation';
 import { AccountMoneyResolver } from './resolvers/AccountMoneyResolver';
 import { ApiKeyUsageResolver } from './resolvers/ApiKeyUsageResolver';
 import { BillingProviderResolver } from './resolvers/BillingProviderResolver';
+import { EarningsResolver } from './resolvers/EarningsResolver';
+import { ListingEarningsResolver } from './resolvers/ListingEarningsResolver';
+import { UsageResolver } from './resolvers/UsageResolver';
 import { billingReferences } from './references';
-import { Account, ApiKey } from './types/references';
+import { Account, ApiKey, Listing } from './types/references';
 
 export const buildBillingSchema = () =>
-  buildFederatedSchema({ resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver], orphanedTypes: [Account, ApiKey] }, billingReferences);
+  buildFederatedSchema(
+    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver], orphanedTypes: [Account, ApiKey, Listing] },
+    billingReferences,
+  );

@@ -1,27 +1,65 @@
-// The billing subgraph: money.
+// The billing subgraph: money. Applies usage, grants trial credit on new accounts, and settles
+// seller earnings on a schedule.
 import type { EntityManager } from '@mikro-orm/knex';
 import { openDatabase } from '../common/db';
 import type { SubgraphDefinition } from '../common/subgraph';
 import type { SubgraphDeps } from '../common/deps';
 import { AccountBalance } from './entities/AccountBalance';
+import { GroupUsageMonthly } from './entities/GroupUsageMonthly';
 import { KeyUsage } from './entities/KeyUsage';
 import { KeyUsageDaily } from './entities/KeyUsageDaily';
+import { LedgerEntry } from './entities/LedgerEntry';
+import { UsageRecord } from './entities/UsageRecord';
 import { createBillingLoaders } from './loaders';
 import { BillingService } from './services/billing';
+import { CreditService } from './services/credits';
+import { settleEarnings } from './services/settlement';
+import { UsageService } from './services/usage';
+import { billingSettings } from './settings';
 import { buildBillingSchema } from './schema';
 import type { BillingContext } from './context';
 
-export const billingEntities = [AccountBalance, KeyUsage, KeyUsageDaily];
+export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, KeyUsage, KeyUsageDaily, GroupUsageMonthly];
 
 export async function createBillingSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<BillingContext>> {
   const db = await openDatabase('billing', billingEntities, deps.config);
+  const settings = billingSettings();
+  const serviceDeps = { ids: deps.ids, clock: deps.clock, settings };
+  const fork = () => db.orm.em.fork() as EntityManager;
+  const settle = (at: Date) => settleEarnings(fork(), deps.ids, deps.clock, at);
+  let unsubscribe = () => {};
+  let timer: NodeJS.Timeout | null = null;
   return {
     name: 'billing',
     schema: buildBillingSchema(),
     db,
     createContext: (principal, requestId) => {
-      const loaders = createBillingLoaders(db.orm.em.fork() as EntityManager, deps.clock);
-      return { principal, requestId, loaders, billing: new BillingService(loaders) };
+      const em = fork();
+      const loaders = createBillingLoaders(em, deps.clock);
+      return {
+        principal,
+        requestId,
+        loaders,
+        settle,
+        billing: new BillingService(em, loaders, deps.clock),
+        usage: new UsageService(em, serviceDeps),
+        credits: new CreditService(em, serviceDeps),
+      };
+    },
+    start: () => {
+      unsubscribe = deps.bus.subscribe('account.created', (event) => {
+        new CreditService(fork(), serviceDeps).grantTrial(event.accountId).catch((error) => {
+          process.stderr.write(`trial credit for ${event.accountId} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        });
+      });
+      if (settings.settlementIntervalMs > 0) {
+        timer = setInterval(() => void settle(deps.clock.now()).catch(() => {}), settings.settlementIntervalMs);
+        timer.unref();
+      }
+    },
+    stop: () => {
+      unsubscribe();
+      if (timer) clearInterval(timer);
     },
   };
 }

@@ -1,5 +1,11 @@
 // The events that cross subgraph boundaries. Each topic has one owner that publishes it.
 
+/** accounts → billing: a new account (billing grants the trial credit). */
+export interface AccountCreatedEvent {
+  accountId: string;
+  createdAt: string;
+}
+
 /** accounts → gateway data plane: drop the cached key snapshot at once. */
 export interface KeyChangedEvent {
   kind: 'api-key' | 'management-key';
@@ -48,6 +54,7 @@ export interface ContractChangedEvent {
 }
 
 export interface BusTopics {
+  'account.created': AccountCreatedEvent;
   'key.changed': KeyChangedEvent;
   'listing.changed': ListingChangedEvent;
   'contract.changed': ContractChangedEvent;
@@ -55,3 +62,27 @@ export interface BusTopics {
   'job.recorded': JobRecordedEvent;
 }
 export type Topic = keyof BusTopics;
+
+/**
+ * gateway data plane → billing (batched, retried, applied exactly once): one finished request.
+ * The request id is the idempotency key. Money in integer micro-USD.
+ */
+export interface UsageEvent {
+  requestId: string;
+  keyId: string;
+  buyerId: string;
+  groupId?: string | null;
+  listingId?: string | null;
+  sellerId?: string | null;
+  model: string;
+  capability: 'chat' | 'embeddings' | 'speech';
+  inputTokens: number;
+  outputTokens: number;
+  characters: number;
+  /** What the buyer pays for this request (0 for a failed one). */
+  costMicros: number;
+  latencyMs: number;
+  ttftMs?: number | null;
+  status: 'completed' | 'failed';
+  occurredAt: string;
+}

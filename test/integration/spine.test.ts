@@ -99,7 +99,7 @@ describe.each(modes)('spine — %s', (_name, start) => {
     expect(result.errors).toBeUndefined();
     const me = result.data!.me;
     expect(me.email).toBe(email);
-    expect(me.balance).toEqual({ micros: 0, usd: '0.000000' }); // billing
+    expect(me.balance).toEqual({ micros: 100_000, usd: '0.100000' }); // billing: the trial credit
     expect(me.apiKeys).toHaveLength(1); // accounts
     expect(me.apiKeys[0].usageInTotal).toEqual({ micros: 0, usd: '0.000000' }); // billing through ApiKey
     expect(me.listings).toHaveLength(1); // market

@@ -39,6 +39,7 @@ export class AccountService {
       if (error instanceof UniqueConstraintViolationException) throw conflict('An account with this email already exists');
       throw error;
     }
+    await this.deps.bus.publish('account.created', { accountId: account.id, createdAt: now.toISOString() });
     return this.session(account);
   }
 

@@ -20,3 +20,10 @@ export class ApiKey {
   @Directive('@external')
   cycle?: KeyCycle | null;
 }
+
+@ObjectType()
+@Directive('@key(fields: "id")')
+export class Listing {
+  @Field(() => ID)
+  id!: string;
+}

@@ -1,0 +1,85 @@
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+/**
+ * One metered request. The request id is the primary key: a replayed usage event inserts nothing
+ * and moves no money. It also carries the seller's earning, its reserve and their schedule.
+ */
+@Entity({ tableName: 'usage_records' })
+@Index({ properties: ['buyerId', 'occurredAt'] })
+@Index({ properties: ['sellerId', 'occurredAt'] })
+@Index({ properties: ['settledAt', 'availableAt'] })
+export class UsageRecord {
+  @PrimaryKey({ type: 'string', length: 64 })
+  requestId!: string;
+
+  @Property({ type: 'string', length: 36 })
+  keyId!: string;
+
+  @Property({ type: 'string', length: 36 })
+  buyerId!: string;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  groupId?: string | null;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  listingId?: string | null;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  sellerId?: string | null;
+
+  @Property({ type: 'string', length: 200 })
+  model!: string;
+
+  @Property({ type: 'string', length: 16 })
+  capability!: string;
+
+  @Property({ type: 'integer' })
+  inputTokens: number = 0;
+
+  @Property({ type: 'integer' })
+  outputTokens: number = 0;
+
+  @Property({ type: 'integer' })
+  characters: number = 0;
+
+  @Property({ type: 'bigint', runtimeType: 'number' })
+  costMicros!: number;
+
+  @Property({ type: 'bigint', runtimeType: 'number' })
+  sellerMicros!: number;
+
+  @Property({ type: 'bigint', runtimeType: 'number' })
+  feeMicros!: number;
+
+  @Property({ type: 'bigint', runtimeType: 'number' })
+  reserveMicros!: number;
+
+  @Property({ type: 'integer' })
+  latencyMs!: number;
+
+  @Property({ type: 'integer', nullable: true })
+  ttftMs?: number | null;
+
+  @Property({ type: 'string', length: 16 })
+  status!: string;
+
+  @Property({ type: 'datetime' })
+  occurredAt!: Date;
+
+  /** `YYYY-MM-DDTHH` (UTC): text buckets that group the same way on SQLite and PostgreSQL. */
+  @Property({ type: 'string', length: 13 })
+  occurredHour!: string;
+
+  /** When the earning stops cooling. */
+  @Property({ type: 'datetime' })
+  availableAt!: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  settledAt?: Date | null;
+
+  @Property({ type: 'datetime' })
+  reserveReleaseAt!: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  reserveReleasedAt?: Date | null;
+}

@@ -1,0 +1,71 @@
+// Postings: every movement of money changes a balance bucket and appends a ledger entry with the
+// bucket's value after it, in the same transaction. Nothing else writes account_balances.
+import type { IdGenerator } from '../../common/runtime';
+import type { LedgerBucket, LedgerType } from '../entities/LedgerEntry';
+import { chunks, placeholders, type Sql } from '../sql';
+
+export const PLATFORM_ACCOUNT = 'platform';
+
+const BUCKET_COLUMN: Record<LedgerBucket, string> = {
+  balance: 'balance_micros',
+  earnings_pending: 'earnings_pending_micros',
+  earnings_available: 'earnings_available_micros',
+  earnings_reserved: 'earnings_reserved_micros',
+};
+
+export interface Posting {
+  accountId: string;
+  bucket: LedgerBucket;
+  type: LedgerType;
+  amountMicros: number;
+  description: string;
+  reference?: string | null;
+  requestCount?: number;
+}
+
+/**
+ * Applies postings (any number, any accounts) and appends their ledger entries. Postings to the
+ * same account and bucket are applied in order, so each entry's balanceAfter is exact.
+ */
+export async function post(sql: Sql, ids: IdGenerator, now: Date, postings: readonly Posting[]): Promise<void> {
+  if (postings.length === 0) return;
+  // One upsert per bucket adds the totals and returns the final values; walking back from them
+  // gives each posting its balanceAfter without a statement per posting.
+  const finals = new Map<string, number>();
+  for (const bucket of Object.keys(BUCKET_COLUMN) as LedgerBucket[]) {
+    const totals = new Map<string, number>();
+    for (const p of postings) if (p.bucket === bucket) totals.set(p.accountId, (totals.get(p.accountId) ?? 0) + p.amountMicros);
+    if (totals.size === 0) continue;
+    const column = BUCKET_COLUMN[bucket];
+    for (const rows of chunks([...totals], 3)) {
+      const returned = await sql.all<{ account_id: string; value: number | string }>(
+        `insert into account_balances (account_id, ${column}, updated_at) values ${placeholders(3, rows.length)}
+         on conflict (account_id) do update set ${column} = account_balances.${column} + excluded.${column}, updated_at = excluded.updated_at
+         returning account_id, ${column} as value`,
+        rows.flatMap(([accountId, amount]) => [accountId, amount, sql.date(now)]),
+      );
+      for (const row of returned) finals.set(`${row.account_id}:${bucket}`, Number(row.value));
+    }
+  }
+  const after = new Map(finals);
+  const balanceAfter: number[] = new Array(postings.length);
+  for (let i = postings.length - 1; i >= 0; i--) {
+    const key = `${postings[i].accountId}:${postings[i].bucket}`;
+    const value = after.get(key) as number;
+    balanceAfter[i] = value;
+    after.set(key, value - postings[i].amountMicros);
+  }
+  const entries = postings.map((p, i) => [ids.newId(), p.accountId, p.bucket, p.type, p.amountMicros, balanceAfter[i], p.reference ?? null, p.requestCount ?? 0, p.description, sql.date(now)]);
+  for (const rows of chunks(entries, 10)) {
+    await sql.run(
+      `insert into ledger_entries (id, account_id, bucket, type, amount_micros, balance_after_micros, reference, request_count, description, created_at) values ${placeholders(10, rows.length)}`,
+      rows.flat(),
+    );
+  }
+}
+
+/** Whether a posting with this reference was already made (idempotent one-off credits). */
+export async function posted(sql: Sql, reference: string): Promise<boolean> {
+  const rows = await sql.all('select 1 from ledger_entries where reference = ?', [reference]);
+  return rows.length > 0;
+}

@@ -1,0 +1,56 @@
+// Seller earnings mature on a schedule: after the cooldown a share becomes available and the rest
+// is held in reserve; after the hold the reserve is released. Each step marks the usage records
+// it moves (update … returning), so a record's money moves exactly once.
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Clock, IdGenerator } from '../../common/runtime';
+import { sqlFor } from '../sql';
+import { post, type Posting } from './ledger';
+
+export interface SettlementResult {
+  cooled: number;
+  released: number;
+}
+
+/** Moves everything due by `now`; the postings are stamped with the clock's time (the ledger stays chronological). */
+export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock: Clock, now: Date): Promise<SettlementResult> {
+  return em.transactional(async (tem) => {
+    const sql = sqlFor(tem as EntityManager);
+    const cooled = await sql.all<{ seller_id: string | null; seller_micros: number | string; reserve_micros: number | string }>(
+      'update usage_records set settled_at = ? where settled_at is null and available_at <= ? returning seller_id, seller_micros, reserve_micros',
+      [sql.date(now), sql.date(now)],
+    );
+    const released = await sql.all<{ seller_id: string | null; reserve_micros: number | string }>(
+      'update usage_records set reserve_released_at = ? where reserve_released_at is null and settled_at is not null and reserve_release_at <= ? returning seller_id, reserve_micros',
+      [sql.date(now), sql.date(now)],
+    );
+    const postings: Posting[] = [];
+    const bySeller = new Map<string, { earned: number; reserve: number; count: number }>();
+    for (const row of cooled) {
+      if (!row.seller_id || Number(row.seller_micros) === 0) continue;
+      const totals = bySeller.get(row.seller_id) ?? { earned: 0, reserve: 0, count: 0 };
+      totals.earned += Number(row.seller_micros);
+      totals.reserve += Number(row.reserve_micros);
+      totals.count++;
+      bySeller.set(row.seller_id, totals);
+    }
+    for (const [accountId, { earned, reserve, count }] of bySeller) {
+      postings.push({ accountId, bucket: 'earnings_pending', type: 'earning_cooled', amountMicros: -earned, requestCount: count, description: `Cooled earnings of ${count} request${count === 1 ? '' : 's'}` });
+      postings.push({ accountId, bucket: 'earnings_available', type: 'earning_cooled', amountMicros: earned - reserve, requestCount: count, description: 'Cooled earnings, available share' });
+      if (reserve > 0) postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_hold', amountMicros: reserve, requestCount: count, description: 'Cooled earnings, reserve held' });
+    }
+    const releases = new Map<string, { micros: number; count: number }>();
+    for (const row of released) {
+      if (!row.seller_id || Number(row.reserve_micros) === 0) continue;
+      const totals = releases.get(row.seller_id) ?? { micros: 0, count: 0 };
+      totals.micros += Number(row.reserve_micros);
+      totals.count++;
+      releases.set(row.seller_id, totals);
+    }
+    for (const [accountId, { micros, count }] of releases) {
+      postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_release', amountMicros: -micros, requestCount: count, description: `Reserve released for ${count} request${count === 1 ? '' : 's'}` });
+      postings.push({ accountId, bucket: 'earnings_available', type: 'reserve_release', amountMicros: micros, requestCount: count, description: 'Reserve released' });
+    }
+    await post(sql, ids, clock.now(), postings);
+    return { cooled: cooled.length, released: released.length };
+  });
+}

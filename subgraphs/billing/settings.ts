@@ -1,0 +1,48 @@
+// The money rules' numbers, each a setting with the product's documented default
+// (CONTRACT-NOTES: 1 credit = $0.01; $0.10 trial; seller 70% / platform 30%; earnings cool 10
+// minutes, then 80% available and 20% held in reserve for 7 days).
+import { usdToMicros } from '../common/money';
+
+export interface BillingSettings {
+  trialCreditMicros: number;
+  /** Seller share of a request's price, in basis points (7000 = 70%). */
+  sellerShareBps: number;
+  earningsCooldownMs: number;
+  /** Share of each earning held in reserve once cooled, in basis points. */
+  reserveBps: number;
+  reserveHoldMs: number;
+  /** How often the settlement job moves cooled earnings and releases reserves. */
+  settlementIntervalMs: number;
+  /** Sandbox top-ups (no real money) are allowed. */
+  sandboxTopUps: boolean;
+  maxTopUpMicros: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0 || parsed > max) throw new Error(`${name} must be an integer from 0 to ${max}`);
+  return parsed;
+}
+
+export function billingSettings(env: NodeJS.ProcessEnv = process.env): BillingSettings {
+  return {
+    trialCreditMicros: usdToMicros(env.TRIAL_CREDIT_USD ?? '0.10'),
+    sellerShareBps: int(env, 'SELLER_SHARE_BPS', 7000, 10_000),
+    earningsCooldownMs: int(env, 'EARNINGS_COOLDOWN_MS', 10 * 60_000),
+    reserveBps: int(env, 'RESERVE_BPS', 2000, 10_000),
+    reserveHoldMs: int(env, 'RESERVE_HOLD_MS', 7 * 24 * 3600_000),
+    settlementIntervalMs: int(env, 'SETTLEMENT_INTERVAL_MS', 60_000),
+    sandboxTopUps: (env.SANDBOX_TOPUPS ?? 'true') !== 'false',
+    maxTopUpMicros: usdToMicros(env.MAX_TOPUP_USD ?? '10000'),
+  };
+}
+
+/** Splits a price exactly: the seller's share rounds down, the platform keeps the remainder. */
+export function splitPrice(costMicros: number, settings: Pick<BillingSettings, 'sellerShareBps' | 'reserveBps'>) {
+  const sellerMicros = Math.floor((costMicros * settings.sellerShareBps) / 10_000);
+  const feeMicros = costMicros - sellerMicros;
+  const reserveMicros = Math.floor((sellerMicros * settings.reserveBps) / 10_000);
+  return { sellerMicros, feeMicros, reserveMicros, availableMicros: sellerMicros - reserveMicros };
+}

@@ -1,0 +1,37 @@
+// Set-based SQL for the hot money paths (usage ingestion, settlement), which the unit of work
+// would turn into one statement per row. The same text runs on SQLite and PostgreSQL: `?`
+// placeholders, `insert … on conflict … returning`.
+import type { EntityManager } from '@mikro-orm/knex';
+
+export interface Sql {
+  all<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
+  run(query: string, params?: unknown[]): Promise<void>;
+  /** A Date as this database's driver stores it (SQLite: epoch ms; PostgreSQL: timestamptz). */
+  date(value: Date): unknown;
+}
+
+export function sqlFor(em: EntityManager): Sql {
+  const connection = em.getConnection();
+  const platform = em.getPlatform();
+  const ctx = () => em.getTransactionContext();
+  return {
+    all: (query, params = []) => connection.execute(query, params as never[], 'all', ctx()) as never,
+    run: async (query, params = []) => {
+      await connection.execute(query, params as never[], 'run', ctx());
+    },
+    date: (value) => platform.processDateProperty(value),
+  };
+}
+
+/** A date read back from either database. */
+export function readDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
+}
+
+/** Rows of `width` parameters each, in chunks that stay under every driver's parameter limit. */
+export function* chunks<T>(rows: readonly T[], width: number, maxParams = 30_000): Generator<T[]> {
+  const size = Math.max(1, Math.floor(maxParams / width));
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+export const placeholders = (width: number, rows: number) => Array.from({ length: rows }, () => `(${Array(width).fill('?').join(', ')})`).join(', ');
