@@ -41,7 +41,10 @@ export async function openDatabase(subgraph: SubgraphName, entities: EntityClass
   };
   let orm: MikroORM;
   if (config.databaseUrl) {
-    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, schema: subgraph, pool: { min: 0, max: 10 } } as Options);
+    // Every connection resolves unqualified names in the subgraph's own schema (raw SQL included).
+    const afterCreate = (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) =>
+      connection.query(`set search_path to "${subgraph}"`, (error) => done(error, connection));
+    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, schema: subgraph, pool: { min: 0, max: 10, afterCreate } } as Options);
     await orm.em.getConnection().execute(`create schema if not exists "${subgraph}"`);
     await orm.schema.updateSchema({ safe: true, dropTables: false, schema: subgraph });
   } else {

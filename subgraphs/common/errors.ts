@@ -81,8 +81,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
 
 /** Internal errors go to the server's own log (stderr), never to the client. */
 let reportInternalError = (error: unknown, path?: readonly (string | number)[]) => {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`internal error${path ? ` at ${path.join('.')}` : ''}: ${text}\n`);
+  // Only the first line of the message (driver errors carry whole SQL statements with values)
+  // and the stack frames: enough to find the bug, nothing a client sent.
+  const message = error instanceof Error ? error.message.split('\n')[0].slice(0, 200) : String(error).slice(0, 200);
+  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n') : '';
+  process.stderr.write(`internal error${path ? ` at ${path.join('.')}` : ''}: ${error instanceof Error ? error.name : 'Error'}: ${message}\n${frames}\n`);
 };
 export function setInternalErrorReporter(reporter: typeof reportInternalError): void {
   reportInternalError = reporter;

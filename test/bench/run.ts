@@ -8,6 +8,8 @@ import { CreateApiKeyDocument, CreateListingDocument, DashboardDocument } from '
 import { startPlatform, type Platform } from '../../gateway/platform';
 import { testConfig } from '../helpers/config';
 import { graphql, rest } from '../helpers/graphql';
+import { createTestDatabase } from '../helpers/postgres';
+import { PrincipalSigner, PRINCIPAL_HEADER } from '../../subgraphs/common/principal';
 
 const ROUNDS = 3;
 const json = process.argv.includes('--json');
@@ -62,11 +64,55 @@ async function dashboardScenario(platform: Platform) {
   };
 }
 
+/** Usage ingestion through billing's applyUsage (GraphQL, as the data plane sends it), in batches of 2,000. */
+async function ingestionScenario(platform: Platform, label = 'sqlite') {
+  const billing = platform.runtimes.find((r) => r.name === 'billing')!;
+  const header = new PrincipalSigner(benchSecret).sign({ kind: 'service', name: 'bench' });
+  const query = 'mutation ($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
+  const BATCH = 2000;
+  const TOTAL = 40_000;
+  const rates: number[] = [];
+  let applied = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const batches = Array.from({ length: TOTAL / BATCH }, (_, b) =>
+      Array.from({ length: BATCH }, (_, i) => ({
+        requestId: `bench-${round}-${b}-${i}-${Math.random().toString(36).slice(2, 8)}`,
+        keyId: `key-${i % 50}`,
+        buyerId: `buyer-${i % 20}`,
+        groupId: i % 3 === 0 ? `group-${i % 5}` : null,
+        listingId: `listing-${i % 10}`,
+        sellerId: `seller-${i % 10}`,
+        model: 'acme/sim-chat',
+        capability: 'chat',
+        inputTokens: 200,
+        outputTokens: 100,
+        characters: 0,
+        costMicros: 1234 + i,
+        latencyMs: 300,
+        ttftMs: 40,
+        status: 'completed',
+        occurredAt: new Date().toISOString(),
+      })),
+    );
+    const started = performance.now();
+    for (const events of batches) {
+      const result = await billing.execute({ query, variables: { events } }, { [PRINCIPAL_HEADER]: header });
+      if (result.errors) throw new Error(JSON.stringify(result.errors));
+      applied += (result.data as { applyUsage: { applied: number } }).applyUsage.applied;
+    }
+    rates.push(Math.round(TOTAL / ((performance.now() - started) / 1000)));
+  }
+  return { [`ingestion.${label}.eventsPerSec (batches of ${BATCH})`]: figure(rates), [`ingestion.${label}.applied`]: applied };
+}
+
 const scenarios: Record<string, (platform: Platform) => Promise<Record<string, unknown>>> = {
   dashboard: dashboardScenario,
+  ingestion: (platform) => ingestionScenario(platform),
 };
 
-const platform = await startPlatform({ config: testConfig(), topology: 'embedded' });
+const benchConfig = testConfig({ SETTLEMENT_INTERVAL_MS: '0' });
+const benchSecret = benchConfig.platformSecret;
+const platform = await startPlatform({ config: benchConfig, topology: 'embedded' });
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
@@ -78,6 +124,18 @@ try {
   }
 } finally {
   await platform.stop();
+}
+// The same ingestion on PostgreSQL when a server is configured (TEST_DATABASE_URL, as in CI).
+if ((!only || only === 'ingestion') && process.env.TEST_DATABASE_URL) {
+  const database = await createTestDatabase(process.env.TEST_DATABASE_URL);
+  const pgConfig = testConfig({ DATABASE_URL: database.url, SETTLEMENT_INTERVAL_MS: '0', PLATFORM_SECRET: benchSecret });
+  const pg = await startPlatform({ config: pgConfig, topology: 'embedded' });
+  try {
+    Object.assign(results, await ingestionScenario(pg, 'postgresql'));
+  } finally {
+    await pg.stop();
+    await database.drop();
+  }
 }
 if (json) console.log(JSON.stringify(results));
 else for (const [key, value] of Object.entries(results)) console.log(`${key.padEnd(40)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
