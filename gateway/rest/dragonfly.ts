@@ -1,4 +1,267 @@
-import type { FastifyInstance } from 'fastify';
+// Dragonfly buyer/account routes: /api/keys (buyer keys), /api/keys/groups, /api/management-keys.
+// A thin adapter: it accepts a dashboard JWT or a management key, maps Dragonfly's JSON onto the
+// accounts operations and back. Scopes, ownership, limits, CIDRs, dates and names are all decided
+// by the accounts subgraph; this file only translates shapes (numbers ↔ decimal strings, enum case,
+// snake_case ↔ camelCase) and the error envelope.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import {
+  DragonflyCreateKeyDocument,
+  DragonflyCreateKeyGroupDocument,
+  DragonflyCreateManagementKeyDocument,
+  DragonflyDeleteKeyGroupDocument,
+  DragonflyDeleteManagementKeyDocument,
+  DragonflyGetKeyDocument,
+  DragonflyListKeyGroupsDocument,
+  DragonflyListKeysDocument,
+  DragonflyListManagementKeysDocument,
+  DragonflyRevokeKeyDocument,
+  DragonflyUpdateKeyDocument,
+  DragonflyUpdateKeyGroupDocument,
+  type CreateApiKeyInput,
+  type DragonflyGroupFieldsFragment,
+  type DragonflyKeyFieldsFragment,
+  type DragonflyManagementKeyFieldsFragment,
+  type UpdateApiKeyInput,
+} from '../../schema/generated/graphql';
+import { microsToUsdNumber } from '../../subgraphs/common/money';
+import { isDomainError } from '../../subgraphs/common/errors';
+import type { Principal } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
+import { credentialKind } from '../auth';
+import { asObject, managementRateLimit, queryInt } from './common';
+import { sendDragonflyError } from './dragonfly-auth';
+import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 
-export async function dragonflyRoutes(_app: FastifyInstance, _gateway: GatewayApi): Promise<void> {}
+const SURFACE = 'dragonfly';
+
+/** Thrown inside a route to answer with a Dragonfly error envelope. */
+class DragonflyFailure extends Error {
+  constructor(readonly error: RestError) {
+    super(error.message);
+  }
+}
+
+const badRequest = (message: string, details?: Record<string, unknown>) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
+
+// ---- Outgoing shapes ------------------------------------------------------------------------
+
+const usd = (money: { micros: number } | null): number | null => (money ? microsToUsdNumber(money.micros) : null);
+
+function toDragonflyKey(key: DragonflyKeyFieldsFragment) {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    keyHint: key.preview,
+    status: key.status.toLowerCase(),
+    enabled: key.enabled,
+    limit: usd(key.limit),
+    cycle: key.cycle ? key.cycle.toLowerCase() : null,
+    usageInCycle: usd(key.usageInCycle),
+    usageInTotal: usd(key.usageInTotal),
+    expiredAt: key.expiredAt,
+    expired: key.expired,
+    groupId: key.groupId,
+    keyGroup: key.group?.name ?? null,
+    routingProfileId: key.routingProfileId,
+    ipAllow: key.ipAllow,
+    ipDeny: key.ipDeny,
+    allowedModels: key.allowedModels,
+    projectId: key.project.id,
+    createdAt: key.createdAt,
+    lastUsedAt: key.lastUsedAt,
+  };
+}
+
+function toDragonflyGroup(group: DragonflyGroupFieldsFragment) {
+  return { id: group.id, name: group.name, monthlyBudget: usd(group.monthlyBudget), createdAt: group.createdAt };
+}
+
+function toDragonflyManagementKey(key: DragonflyManagementKeyFieldsFragment) {
+  return { id: key.id, name: key.name, mgmt_scope: key.scope.toLowerCase(), enabled: key.enabled, keyPreview: key.keyPreview, createdAt: key.createdAt };
+}
+
+// ---- Incoming shapes ------------------------------------------------------------------------
+
+/** Dragonfly's lowercase enum spellings → GraphQL enum names. Anything else goes through as sent, for GraphQL to refuse. */
+const CYCLE_NAMES: Record<string, string> = { daily: 'DAILY', weekly: 'WEEKLY', monthly: 'MONTHLY' };
+const SCOPE_NAMES: Record<string, string> = { buyer: 'BUYER', seller: 'SELLER', full: 'FULL' };
+
+function enumName(value: unknown, names: Record<string, string>): unknown {
+  return typeof value === 'string' && Object.hasOwn(names, value) ? names[value] : value;
+}
+
+/** A JSON number of USD → the decimal string the GraphQL inputs take; anything else unchanged (the subgraph or GraphQL judges it). */
+function usdInput(value: unknown): unknown {
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+}
+
+/** A body's accepted fields: Dragonfly name → [GraphQL input field, value translation]. */
+type FieldMap = Record<string, [field: string, translate?: (value: unknown) => unknown]>;
+
+/** What PATCH /api/keys/:id accepts. */
+const KEY_SETTINGS: FieldMap = {
+  name: ['name'],
+  groupId: ['groupId'],
+  limit: ['limit', usdInput],
+  cycle: ['cycle', (value) => enumName(value, CYCLE_NAMES)],
+  monthlyBudget: ['monthlyBudget', usdInput],
+  ipAllow: ['ipAllow'],
+  ipDeny: ['ipDeny'],
+  routingProfileId: ['routingProfileId'],
+  allowedModels: ['allowedModels'],
+  expiredAt: ['expiredAt'],
+};
+/** On create, also the documented `key_group`: a group name, used or created by the domain. */
+const KEY_CREATE_FIELDS: FieldMap = { ...KEY_SETTINGS, key_group: ['keyGroup'] };
+const GROUP_FIELDS: FieldMap = { name: ['name'], monthlyBudget: ['monthlyBudget', usdInput] };
+const MANAGEMENT_KEY_FIELDS: FieldMap = { name: ['name'], mgmt_scope: ['scope', (value) => enumName(value, SCOPE_NAMES)] };
+
+/** A JSON object body; a missing body reads as `{}` where every field is optional. */
+function bodyObject(request: FastifyRequest, { optional = false } = {}): Record<string, unknown> {
+  if (request.body === undefined && optional) return {};
+  const body = asObject(request.body);
+  if (!body) throw new DragonflyFailure({ status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
+  return body;
+}
+
+/**
+ * Renames the body's fields to the GraphQL input's, translating values; absent stays absent and
+ * null stays null (clears). Unknown field names are refused rather than silently ignored.
+ */
+function toInput(body: Record<string, unknown>, fields: FieldMap, { requireSome = false } = {}): Record<string, unknown> {
+  const unknown = Object.keys(body).filter((name) => !Object.hasOwn(fields, name));
+  if (unknown.length > 0) {
+    throw badRequest(`Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => name.slice(0, 60)).join(', ')}; allowed: ${Object.keys(fields).join(', ')}`, { unknownFields: unknown });
+  }
+  if (requireSome && Object.keys(body).length === 0) throw badRequest(`Nothing to change; send any of: ${Object.keys(fields).join(', ')}`);
+  const input: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const [field, translate] = fields[name];
+    input[field] = translate && value !== null ? translate(value) : value;
+  }
+  return input;
+}
+
+/** `?page&pageSize`: integers or absent (defaults 1 and 20); the subgraph checks their range. */
+function pageQuery(request: FastifyRequest): { page: number; pageSize: number } {
+  const page = queryInt(request, 'page', 1);
+  const pageSize = queryInt(request, 'pageSize', 20);
+  if (page === null) throw badRequest('page must be an integer', { field: 'page' });
+  if (pageSize === null) throw badRequest('pageSize must be an integer', { field: 'pageSize' });
+  return { page, pageSize };
+}
+
+const idParam = (request: FastifyRequest) => (request.params as { id: string }).id;
+
+// ---- Routes -----------------------------------------------------------------------------------
+
+type RouteContext = { request: FastifyRequest; run: Runner };
+type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables) => Promise<TResult>;
+
+export async function dragonflyRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendDragonflyError(reply, restErrorFromFastify(error)));
+  // Bodies are JSON only: without fastify's text/plain parser, any other content type is a 415 here.
+  app.removeContentTypeParser('text/plain');
+
+  /** The caller's principal: a dashboard JWT or a management key. Throws a DragonflyFailure otherwise. */
+  async function authenticate(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    const kind = credentialKind(header);
+    if (kind === 'none') throw new DragonflyFailure({ status: 401, code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <dashboard JWT or management key> is required' });
+    if (kind === 'buyer-key') throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'A buyer key (sk-df-…) can only call the inference routes under /v1' });
+    try {
+      return await gateway.authenticator.fromAuthorization(header);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      throw new DragonflyFailure({ status: error.code === 'FORBIDDEN' ? 403 : 401, code: error.code, message: error.message });
+    }
+  }
+
+  /** Every route: credential, rate limit, then the handler; failures become the Dragonfly envelope. */
+  function route(status: 200 | 201, handler: (context: RouteContext) => Promise<unknown>) {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const principal = await authenticate(request);
+        const rate = await managementRateLimit(gateway, principal, SURFACE);
+        if (!rate.allowed) {
+          reply.header('retry-after', String(rate.retryAfterSeconds));
+          throw new DragonflyFailure({ status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
+        }
+        const run: Runner = async (document, variables) => {
+          const result = await gateway.run(document, variables, principal, String(request.id));
+          if (result.errors?.length || !result.data) throw new DragonflyFailure(restErrorFrom(result.errors ?? []));
+          return result.data;
+        };
+        return reply.code(status).send(await handler({ request, run }));
+      } catch (error) {
+        if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
+        throw error;
+      }
+    };
+  }
+
+  // Buyer keys. Static /api/keys/groups routes win over /api/keys/:id in fastify's router.
+  app.get('/api/keys', route(200, async ({ request, run }) => {
+    const data = await run(DragonflyListKeysDocument, pageQuery(request));
+    const { items, total, page, pageSize } = data.apiKeys;
+    return { keys: items.map(toDragonflyKey), total, page, pageSize };
+  }));
+
+  app.post('/api/keys', route(201, async ({ request, run }) => {
+    const input = toInput(bodyObject(request, { optional: true }), KEY_CREATE_FIELDS) as CreateApiKeyInput;
+    try {
+      const data = await run(DragonflyCreateKeyDocument, { input });
+      return { ...toDragonflyKey(data.createApiKey.apiKey), key: data.createApiKey.rawKey };
+    } catch (error) {
+      // The domain names the field keyGroup; Dragonfly clients sent key_group.
+      if (error instanceof DragonflyFailure && error.error.details?.field === 'keyGroup') error.error.details = { ...error.error.details, field: 'key_group' };
+      throw error;
+    }
+  }));
+
+  app.get('/api/keys/:id', route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyGetKeyDocument, { id: idParam(request) })).apiKey)));
+
+  app.patch('/api/keys/:id', route(200, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), KEY_SETTINGS, { requireSome: true }) as UpdateApiKeyInput;
+    return toDragonflyKey((await run(DragonflyUpdateKeyDocument, { id: idParam(request), input })).updateApiKey);
+  }));
+
+  app.delete('/api/keys/:id', route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyRevokeKeyDocument, { id: idParam(request) })).revokeApiKey)));
+
+  // Key groups.
+  app.get('/api/keys/groups', route(200, async ({ run }) => ({ groups: (await run(DragonflyListKeyGroupsDocument, {})).keyGroups.map(toDragonflyGroup) })));
+
+  app.post('/api/keys/groups', route(201, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), GROUP_FIELDS) as { name: string; monthlyBudget?: string | null };
+    return toDragonflyGroup((await run(DragonflyCreateKeyGroupDocument, { input })).createKeyGroup);
+  }));
+
+  app.patch('/api/keys/groups/:id', route(200, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), GROUP_FIELDS, { requireSome: true }) as { name?: string | null; monthlyBudget?: string | null };
+    return toDragonflyGroup((await run(DragonflyUpdateKeyGroupDocument, { id: idParam(request), input })).updateKeyGroup);
+  }));
+
+  app.delete('/api/keys/groups/:id', route(200, async ({ request, run }) => toDragonflyGroup((await run(DragonflyDeleteKeyGroupDocument, { id: idParam(request) })).deleteKeyGroup)));
+
+  // Management keys (the subgraph accepts a dashboard session only).
+  app.get('/api/management-keys', route(200, async ({ request, run }) => {
+    const { items, total, page, pageSize } = (await run(DragonflyListManagementKeysDocument, pageQuery(request))).managementKeys;
+    return { managementKeys: items.map(toDragonflyManagementKey), total, page, pageSize };
+  }));
+
+  app.post('/api/management-keys', route(201, async ({ request, run }) => {
+    const body = bodyObject(request);
+    // The documented request always names the scope; the domain's default (full) is not Dragonfly's contract.
+    if (body.mgmt_scope == null) throw badRequest('mgmt_scope is required: "buyer", "seller" or "full"', { field: 'mgmt_scope' });
+    const input = toInput(body, MANAGEMENT_KEY_FIELDS) as { name: string; scope: 'BUYER' | 'SELLER' | 'FULL' };
+    const data = await run(DragonflyCreateManagementKeyDocument, { input });
+    return { ...toDragonflyManagementKey(data.createManagementKey.managementKey), key: data.createManagementKey.rawKey };
+  }));
+
+  app.delete('/api/management-keys/:id', route(200, async ({ request, run }) => {
+    const data = await run(DragonflyDeleteManagementKeyDocument, { id: idParam(request) });
+    return { id: data.deleteManagementKey.id, deleted: true };
+  }));
+}

@@ -28,12 +28,23 @@ export function restErrorFrom(errors: readonly GraphQLFormattedError[]): RestErr
   const first = errors[0];
   const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
   const status = STATUS_BY_CODE[code] ?? 500;
-  return {
-    status,
-    code,
-    message: status === 500 ? 'Internal server error' : (first?.message ?? 'Request failed'),
-    details: first?.extensions?.details as Record<string, unknown> | undefined,
-  };
+  if (status === 500) return { status, code, message: 'Internal server error' };
+  const coercion = first?.message ? fromCoercionMessage(first.message) : null;
+  if (coercion) return { status, code, message: coercion.message, details: { field: coercion.field } };
+  return { status, code, message: first?.message ?? 'Request failed', details: first?.extensions?.details as Record<string, unknown> | undefined };
+}
+
+/**
+ * graphql-js words a bad variable as `Variable "$input" got invalid value "x" at "input.cycle";
+ * Value "x" does not exist in "KeyCycle" enum.` REST callers never wrote `$input`: name the field.
+ */
+function fromCoercionMessage(message: string): { field: string; message: string } | null {
+  const match = /^Variable "\$\w+" got invalid value (.*?)(?: at "\w+\.([\w.[\]]+)")?; (.*)$/s.exec(message);
+  if (!match) return null;
+  const [, value, path, reason] = match;
+  const field = path ?? 'body';
+  const enumMatch = /does not exist in "\w+" enum/.test(reason);
+  return { field, message: enumMatch ? `${field}: ${value} is not one of the allowed values` : `${field}: ${reason.replace(/^Expected type "(\w+)"\.?/, 'expected $1').replace(/\.$/, '')}` };
 }
 
 /** A thrown error from fastify itself (bad JSON, oversize body, wrong content type). */

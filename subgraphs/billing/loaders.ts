@@ -6,6 +6,7 @@ import { AccountBalance } from './entities/AccountBalance';
 import { KeyUsage } from './entities/KeyUsage';
 import { KeyUsageDaily } from './entities/KeyUsageDaily';
 import { UsageRecord } from './entities/UsageRecord';
+import { GroupUsageMonthly } from './entities/GroupUsageMonthly';
 
 export interface CycleUsage {
   accountId: string | null;
@@ -23,6 +24,12 @@ export function createBillingLoaders(em: EntityManager, clock: Clock) {
       const rows = await em.find(KeyUsage, { keyId: { $in: [...keyIds] } });
       const byId = new Map(rows.map((row) => [row.keyId, row]));
       return keyIds.map((id) => byId.get(id) ?? null);
+    }),
+    groupUsageThisMonth: new DataLoader<string, number>(async (groupIds) => {
+      const month = utcDay(clock.now()).slice(0, 7);
+      const rows = await em.find(GroupUsageMonthly, { groupId: { $in: [...groupIds] }, month });
+      const byId = new Map(rows.map((row) => [row.groupId, Number(row.micros)]));
+      return groupIds.map((id) => byId.get(id) ?? 0);
     }),
     earningsByListing: new DataLoader<string, { sellerId: string | null; micros: number }>(async (listingIds) => {
       const rows: { listing_id: string; seller_id: string; micros: number | string }[] = await em

@@ -8,6 +8,7 @@ export const billingReferences: ReferenceResolvers = {
   ApiKey: {
     __resolveReference: (reference: { id: string; cycle?: string | null }) => ({ id: reference.id, cycle: reference.cycle ? reference.cycle.toLowerCase() : null }),
   },
+  KeyGroup: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
   Listing: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
   BillingProvider: { __resolveReference: (reference: { id: string }) => billingProviderById(reference.id) },
 };

@@ -4,12 +4,13 @@ import { ApiKeyUsageResolver } from './resolvers/ApiKeyUsageResolver';
 import { BillingProviderResolver } from './resolvers/BillingProviderResolver';
 import { EarningsResolver } from './resolvers/EarningsResolver';
 import { ListingEarningsResolver } from './resolvers/ListingEarningsResolver';
+import { KeyGroupUsageResolver } from './resolvers/KeyGroupUsageResolver';
 import { UsageResolver } from './resolvers/UsageResolver';
 import { billingReferences } from './references';
-import { Account, ApiKey, Listing } from './types/references';
+import { Account, ApiKey, KeyGroup, Listing } from './types/references';
 
 export const buildBillingSchema = () =>
   buildFederatedSchema(
-    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver], orphanedTypes: [Account, ApiKey, Listing] },
+    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup] },
     billingReferences,
   );

@@ -25,6 +25,11 @@ export class ApiKeyResolver {
     return ctx.apiKeys.get(ctx.principal, id, { includeRevoked });
   }
 
+  @Query(() => ApiKey, { nullable: true, description: 'Platform only (the data plane): the key with this keyed hash, for its cached snapshot.' })
+  keySnapshot(@Arg('keyHash', () => String) keyHash: string, @Ctx() ctx: AccountsContext): Promise<ApiKey | null> {
+    return ctx.apiKeys.byHash(ctx.principal, keyHash);
+  }
+
   @Mutation(() => CreatedApiKey, { description: 'Create a buyer key; the raw key is in this response only.' })
   createApiKey(@Arg('input', () => CreateApiKeyInput, { nullable: true }) input: CreateApiKeyInput | null, @Ctx() ctx: AccountsContext): Promise<CreatedApiKey> {
     return ctx.apiKeys.create(ctx.principal, input ?? {});
@@ -48,6 +53,11 @@ export class ApiKeyResolver {
   @FieldResolver(() => Account)
   account(@Root() key: ApiKey, @Ctx() ctx: AccountsContext): Promise<Account | null> {
     return ctx.loaders.accountById.load(key.accountId);
+  }
+
+  @FieldResolver(() => ID)
+  accountId(@Root() key: ApiKey): string {
+    return key.accountId;
   }
 
   @FieldResolver(() => Boolean, { description: 'Active (not disabled, not revoked).' })

@@ -9,7 +9,7 @@ import { ApiKey, ApiKeyStatus, KeyCycle } from '../entities/ApiKey';
 import { KeyGroup } from '../entities/KeyGroup';
 import { Project } from '../entities/Project';
 import { BUYER_KEY_PREFIX, generateBuyerKey, keyPrefix, maskKey } from '../keys';
-import { requireKeyManager } from './access';
+import { requireKeyManager, requireService } from './access';
 import { DEFAULT_PROJECT_NAME } from './accounts';
 import type { AccountsDeps } from './deps';
 import { validCidrs, validFutureDate, validId, validModels, validName, validPage, validUsd } from './validation';
@@ -58,6 +58,12 @@ export class ApiKeyService {
 
   async get(principal: Principal, id: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey> {
     return this.owned(requireKeyManager(principal), id, options.includeRevoked);
+  }
+
+  /** For the data plane: any key by its hash, whatever its status (the data plane decides). */
+  async byHash(principal: Principal, keyHash: string): Promise<ApiKey | null> {
+    requireService(principal);
+    return this.em.findOne(ApiKey, { keyHash });
   }
 
   async create(principal: Principal, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; rawKey: string }> {

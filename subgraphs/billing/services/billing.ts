@@ -50,6 +50,15 @@ export class BillingService {
     return Money.of(usage.micros);
   }
 
+  /**
+   * A group's spend this month. Group ids are unguessable and the figure says nothing about who
+   * owns the group; accounts only hands a group to its owner (or the platform).
+   */
+  async groupUsageThisMonth(principal: Principal, groupId: string): Promise<Money | null> {
+    if (principal.kind === 'anonymous') return null;
+    return Money.of(await this.loaders.groupUsageThisMonth.load(groupId));
+  }
+
   async transactions(principal: Principal, page: number, pageSize: number) {
     const accountId = requireBuyer(principal);
     checkPage(page, pageSize);

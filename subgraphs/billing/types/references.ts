@@ -27,3 +27,10 @@ export class Listing {
   @Field(() => ID)
   id!: string;
 }
+
+@ObjectType()
+@Directive('@key(fields: "id")')
+export class KeyGroup {
+  @Field(() => ID)
+  id!: string;
+}
