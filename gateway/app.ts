@@ -25,10 +25,15 @@ import { formatGatewayError } from './errors';
 import type { SubgraphLink } from './subgraph-links';
 import { attachSubscriptionServer, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
+import { startDataPlane } from './inference';
+import type { EventBus } from '../subgraphs/common/bus';
+import { systemClock, type Clock } from '../subgraphs/common/runtime';
 
 export interface GatewayOptions {
   config: Config;
   links: SubgraphLink[];
+  bus: EventBus;
+  clock?: Clock;
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Extra readiness checks (the bus). */
   readiness?: (() => Promise<void>)[];
@@ -41,6 +46,8 @@ export interface Gateway {
   run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string): Promise<FormattedExecutionResult<TResult>>;
   authenticator: Authenticator;
   subscriptionStats(): { open: number; upstreams: number };
+  /** Usage events not yet applied by billing. */
+  usagePending(): number;
   close(): Promise<void>;
 }
 
@@ -114,6 +121,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const gatewayApi: GatewayApi = { run, authenticator, rateLimiter, config };
   await registerRestRoutes(app, gatewayApi);
+  const dataPlane = startDataPlane(app, {
+    config,
+    bus: options.bus,
+    clock: options.clock ?? systemClock,
+    links,
+    newRequestId,
+    query: async (document, variables, principal) => {
+      const response = await apollo.executeOperation({ query: document, variables }, { contextValue: { principal, requestId: newRequestId() } });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+      return response.body.singleResult;
+    },
+  });
 
   const address = await app.listen({ host: config.host, port: config.port });
   const subscriptions = attachSubscriptionServer({
@@ -141,9 +160,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     run,
     authenticator,
     subscriptionStats: subscriptions.stats,
+    usagePending: () => dataPlane.usage.pending,
     close: async () => {
       await subscriptions.close();
       await app.close();
+      await dataPlane.close();
       await apollo.stop();
       await Promise.allSettled([...links.values()].map((link) => link.close()));
       await rateLimiter.close();

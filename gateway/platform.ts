@@ -9,9 +9,12 @@ import { subgraphModules } from '../subgraphs';
 import { startGateway, type Gateway } from './app';
 import { InProcessLink, RemoteLink, type SubgraphLink } from './subgraph-links';
 import type { SubscriptionLimits } from './subscriptions';
+import { startSimulator } from './simulator/server';
 
 export interface PlatformOptions {
   config: Config;
+  /** Embedded mode starts the simulated upstream provider unless SIMULATOR_URL points at one (or this is false). */
+  startSimulator?: boolean;
   /** `embedded` hosts the subgraphs in this process; `gateway` reaches them at config.subgraphUrls. */
   topology: 'embedded' | 'gateway';
   clock?: Clock;
@@ -20,6 +23,7 @@ export interface PlatformOptions {
 }
 
 export interface Platform {
+  config: Config;
   gateway: Gateway;
   bus: EventBus;
   runtimes: SubgraphRuntime[];
@@ -27,7 +31,12 @@ export interface Platform {
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const { config } = options;
+  let { config } = options;
+  let simulator: Awaited<ReturnType<typeof startSimulator>> | null = null;
+  if (options.topology === 'embedded' && !config.simulatorUrl && options.startSimulator !== false) {
+    simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
+    config = { ...config, simulatorUrl: simulator.url };
+  }
   const bus = createBus(config.busUrl, config.busNamespace);
   const signer = new PrincipalSigner(config.platformSecret);
   const runtimes: SubgraphRuntime[] = [];
@@ -50,8 +59,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         return new RemoteLink(name, url, signer);
       });
     }
-    const gateway = await startGateway({ config, links, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()] });
+    const gateway = await startGateway({ config, links, bus, clock: options.clock, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()] });
     return {
+      config,
       gateway,
       bus,
       runtimes,
@@ -59,11 +69,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await gateway.close();
         await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
         await bus.close();
+        await simulator?.close();
       },
     };
   } catch (error) {
     await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
     await bus.close();
+    await simulator?.close();
     throw error;
   }
 }

@@ -6,6 +6,11 @@ export interface AccountCreatedEvent {
   createdAt: string;
 }
 
+/** billing → gateway data plane: an account's balance changed other than by usage (top-up, credit). */
+export interface BalanceChangedEvent {
+  accountId: string;
+}
+
 /** accounts → gateway data plane: drop the cached key snapshot at once. */
 export interface KeyChangedEvent {
   kind: 'api-key' | 'management-key';
@@ -56,6 +61,7 @@ export interface ContractChangedEvent {
 export interface BusTopics {
   'account.created': AccountCreatedEvent;
   'key.changed': KeyChangedEvent;
+  'balance.changed': BalanceChangedEvent;
   'listing.changed': ListingChangedEvent;
   'contract.changed': ContractChangedEvent;
   'job.finished': JobFinishedEvent;

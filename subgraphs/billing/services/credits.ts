@@ -8,11 +8,12 @@ import type { BillingSettings } from '../settings';
 import { sqlFor } from '../sql';
 import { post, posted } from './ledger';
 import { usdToMicros } from '../../common/money';
+import type { EventBus } from '../../common/bus';
 
 export class CreditService {
   constructor(
     private readonly em: EntityManager,
-    private readonly deps: { ids: IdGenerator; clock: Clock; settings: BillingSettings },
+    private readonly deps: { ids: IdGenerator; clock: Clock; settings: BillingSettings; bus: EventBus },
   ) {}
 
   /** Idempotent: the reference `trial:<account>` is unique, so a redelivered event credits nothing. */
@@ -27,6 +28,9 @@ export class CreditService {
           { accountId, bucket: 'balance', type: 'trial_credit', amountMicros: this.deps.settings.trialCreditMicros, reference, description: 'Trial credit' },
         ]);
         return true;
+      }).then(async (granted) => {
+        if (granted) await this.deps.bus.publish('balance.changed', { accountId });
+        return granted;
       });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) return false;
@@ -52,6 +56,7 @@ export class CreditService {
         { accountId, bucket: 'balance', type: 'topup', amountMicros, reference: `topup:${id}`, description: 'Top-up (sandbox)' },
       ]);
     });
+    await this.deps.bus.publish('balance.changed', { accountId });
     return { amountMicros };
   }
 }

@@ -1,0 +1,102 @@
+// Assembles the data plane from the gateway's links: snapshots through the federated graph,
+// routing tables and health reports to market, usage batches to billing.
+import type { FastifyInstance } from 'fastify';
+import os from 'node:os';
+import type { DocumentNode, FormattedExecutionResult } from 'graphql';
+import { parse } from 'graphql';
+import type { Config, SubgraphName } from '../../subgraphs/common/config';
+import type { EventBus } from '../../subgraphs/common/bus';
+import type { UsageEvent } from '../../subgraphs/common/events';
+import type { Principal } from '../../subgraphs/common/principal';
+import { KeyHasher } from '../../subgraphs/common/secrets';
+import { SecretSealer } from '../../subgraphs/common/sealing';
+import type { Clock } from '../../subgraphs/common/runtime';
+import type { SubgraphLink } from '../subgraph-links';
+import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard } from './budget';
+import { KEY_SNAPSHOT_QUERY, KeySnapshotCache, toSnapshot, type KeySnapshotRow } from './key-snapshots';
+import { ROUTING_TABLE_QUERY, RoutingCache, type RoutingTable } from './routing';
+import { UsageEmitter } from './usage-emitter';
+import { registerDataPlane } from './data-plane';
+
+const DATA_PLANE: Principal = { kind: 'service', name: 'data-plane' };
+const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
+const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason) }';
+const MODELS = parse('query DataPlaneModels { models { id } }');
+const GENERATION = parse('query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt } }');
+const SNAPSHOT = parse(KEY_SNAPSHOT_QUERY);
+
+export interface DataPlane {
+  usage: UsageEmitter;
+  close(): Promise<void>;
+}
+
+export function startDataPlane(
+  app: FastifyInstance,
+  options: {
+    config: Config;
+    bus: EventBus;
+    clock: Clock;
+    links: Map<SubgraphName, SubgraphLink>;
+    /** A query through the federated graph (the gateway's own executor). */
+    query(document: DocumentNode, variables: Record<string, unknown>, principal: Principal): Promise<FormattedExecutionResult>;
+    newRequestId(): string;
+  },
+): DataPlane {
+  const { config, bus, links } = options;
+  const direct = async (subgraph: SubgraphName, query: string, variables: Record<string, unknown>) => {
+    const link = links.get(subgraph);
+    if (!link) throw new Error(`no link to ${subgraph}`);
+    const result = await link.execute(query, variables, DATA_PLANE, options.newRequestId());
+    if (result.errors?.length) throw new Error(result.errors[0].message);
+    return result.data as Record<string, unknown>;
+  };
+  const snapshots = new KeySnapshotCache(async (keyHash) => {
+    const result = await options.query(SNAPSHOT, { keyHash }, DATA_PLANE);
+    if (result.errors?.length) throw new Error(result.errors[0].message);
+    const row = (result.data as { keySnapshot: KeySnapshotRow | null }).keySnapshot;
+    return row ? toSnapshot(row) : null;
+  }, bus);
+  const routing = new RoutingCache(async (model, profileId) => (await direct('market', ROUTING_TABLE_QUERY, { model, profileId })).routingTable as RoutingTable | null, bus);
+  const budget: BudgetGuard = config.busUrl ? new RedisBudgetGuard(config.busUrl, config.busNamespace, bus) : new MemoryBudgetGuard(bus);
+  const usage = new UsageEmitter(async (events: UsageEvent[]) => {
+    await direct('billing', APPLY_USAGE, { events });
+  });
+  let models: { at: number; list: { id: string; created: number; ownedBy: string }[] } | null = null;
+
+  registerDataPlane(app, {
+    snapshots,
+    routing,
+    budget,
+    usage,
+    bus,
+    keyHasher: new KeyHasher(config.platformSecret),
+    sealer: new SecretSealer(config.platformSecret),
+    clock: options.clock,
+    replica: process.env.GATEWAY_NAME ?? `${os.hostname()}:${process.pid}`,
+    listModels: async () => {
+      if (models && Date.now() - models.at < 10_000) return models.list;
+      const result = await options.query(MODELS, {}, DATA_PLANE);
+      const list = ((result.data as { models?: { id: string }[] } | null)?.models ?? []).map((m) => ({ id: m.id, created: 0, ownedBy: 'dragonfly-market' }));
+      models = { at: Date.now(), list };
+      return list;
+    },
+    generation: async (snapshot, id) => {
+      const result = await options.query(GENERATION, { id }, { kind: 'buyer-key', accountId: snapshot.accountId, keyId: snapshot.keyId });
+      return ((result.data as { generation?: Record<string, unknown> } | null)?.generation) ?? null;
+    },
+    reportOutcome: (listingId, ok, reason) => {
+      void direct('market', REPORT_OUTCOME, { listingId, ok, reason }).catch(() => {});
+    },
+  });
+
+  return {
+    usage,
+    close: async () => {
+      const left = await usage.close();
+      if (left > 0) process.stderr.write(`data plane: ${left} usage events could not be delivered before shutdown\n`);
+      snapshots.close();
+      routing.close();
+      await budget.close();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// Errors on /v1 always take OpenAI's shape, so SDKs raise their usual exception classes.
+import type { FastifyReply } from 'fastify';
+
+export type OpenAIErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'insufficient_quota' | 'rate_limit_error' | 'api_error' | 'not_found_error';
+
+export class InferenceError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: OpenAIErrorType,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body() {
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) => new InferenceError(400, message, 'invalid_request_error', code, param);
+export const unauthorized = (message: string) => new InferenceError(401, message, 'authentication_error', 'invalid_api_key');
+export const forbidden = (message: string, code: string | null = null) => new InferenceError(403, message, 'permission_error', code);
+export const modelNotFound = (model: string) => new InferenceError(404, `The model \`${model}\` does not exist or has no available supply`, 'invalid_request_error', 'model_not_found', 'model');
+export const quotaExceeded = (message: string, code: string) => new InferenceError(402, message, 'insufficient_quota', code);
+export const budgetExceeded = (message: string, code: string) => new InferenceError(429, message, 'insufficient_quota', code);
+export const rateLimited = (message: string, retryAfterSeconds: number) => new InferenceError(429, message, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(retryAfterSeconds) });
+export const upstreamFailed = (message: string) => new InferenceError(502, message, 'api_error', 'upstream_error');
+export const unavailable = (message: string) => new InferenceError(503, message, 'api_error', 'service_unavailable');
+
+export function sendInferenceError(reply: FastifyReply, error: InferenceError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply.code(error.status).type('application/json').send(error.body());
+}

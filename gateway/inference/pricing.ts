@@ -1,0 +1,35 @@
+// What a request costs, in integer micro-USD. Prices are micro-USD per million tokens (or per
+// million characters for speech); products are exact in BigInt and rounded up to the micro-unit.
+export interface Prices {
+  inputPriceMicrosPerMTok: number;
+  outputPriceMicrosPerMTok: number;
+  priceMicrosPerMChars: number | null;
+}
+
+const MILLION = 1_000_000n;
+
+function perMillion(units: number, priceMicros: number): bigint {
+  return BigInt(Math.max(0, Math.trunc(units))) * BigInt(Math.max(0, Math.trunc(priceMicros)));
+}
+
+function ceilDiv(numerator: bigint): number {
+  return Number((numerator + MILLION - 1n) / MILLION);
+}
+
+export function tokenCost(prices: Prices, inputTokens: number, outputTokens: number): number {
+  return ceilDiv(perMillion(inputTokens, prices.inputPriceMicrosPerMTok) + perMillion(outputTokens, prices.outputPriceMicrosPerMTok));
+}
+
+export function characterCost(prices: Prices, characters: number): number {
+  return ceilDiv(perMillion(characters, prices.priceMicrosPerMChars ?? 0));
+}
+
+/** A generous prompt estimate before the provider counts: ~4 characters a token, plus framing. */
+export function estimatePromptTokens(body: { messages?: unknown; input?: unknown }): number {
+  const text = JSON.stringify(body.messages ?? body.input ?? '');
+  const messages = Array.isArray(body.messages) ? body.messages.length : 1;
+  return Math.ceil(text.length / 3) + 8 * messages + 16;
+}
+
+/** Default completion allowance when the request sets no max_tokens. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;

@@ -1,0 +1,119 @@
+// Where a model's requests go: the market's routing table for (model, routing profile), cached and
+// dropped on listing/contract changes; plus this replica's view of each listing's health
+// (cooldown after a failure) and load (concurrency and requests-per-minute caps).
+import type { EventBus } from '../../subgraphs/common/bus';
+
+export interface Candidate {
+  listingId: string;
+  sellerId: string;
+  provider: string;
+  baseUrl: string;
+  upstreamModel: string;
+  sealedApiKey: string;
+  sealContext: string;
+  inputPriceMicrosPerMTok: number;
+  outputPriceMicrosPerMTok: number;
+  priceMicrosPerMChars: number | null;
+  caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null } | null;
+}
+
+export interface RoutingTable {
+  model: string;
+  capability: 'CHAT' | 'EMBEDDINGS' | 'SPEECH';
+  candidates: Candidate[];
+  fallbackModels: string[];
+  timeoutMs: number | null;
+  maxRetries: number | null;
+  allowFallbacks: boolean;
+}
+
+export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profileId: ID) {
+  routingTable(model: $model, profileId: $profileId) {
+    model capability fallbackModels timeoutMs maxRetries allowFallbacks
+    candidates {
+      listingId sellerId provider baseUrl upstreamModel sealedApiKey sealContext
+      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars
+      caps { rpm tpm maxConcurrency dailyTokens }
+    }
+  }
+}`;
+
+export class RoutingCache {
+  private readonly tables = new Map<string, { table: RoutingTable | null; expires: number }>();
+  private readonly loading = new Map<string, Promise<RoutingTable | null>>();
+  private readonly unsubscribe: (() => void)[];
+  private generation = 0;
+
+  constructor(
+    private readonly load: (model: string, profileId: string | null) => Promise<RoutingTable | null>,
+    bus: EventBus,
+    private readonly ttlMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    const drop = (model: string) => {
+      this.generation++;
+      for (const key of this.tables.keys()) if (key.startsWith(`${model}\n`)) this.tables.delete(key);
+      // A fallback model's table lists its own model only; a changed model can appear as a fallback
+      // of any table, so tables that name it as a fallback go too.
+      for (const [key, entry] of this.tables) if (entry.table?.fallbackModels.includes(model)) this.tables.delete(key);
+    };
+    this.unsubscribe = [bus.subscribe('listing.changed', (e) => drop(e.model)), bus.subscribe('contract.changed', (e) => drop(e.model))];
+  }
+
+  async get(model: string, profileId: string | null): Promise<RoutingTable | null> {
+    const key = `${model}\n${profileId ?? ''}`;
+    const entry = this.tables.get(key);
+    if (entry && entry.expires > this.now()) return entry.table;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      const startedAt = this.generation;
+      pending = this.load(model, profileId).finally(() => this.loading.delete(key));
+      pending.then((table) => {
+        if (startedAt === this.generation) this.tables.set(key, { table, expires: this.now() + this.ttlMs });
+      }, () => {});
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  close(): void {
+    for (const off of this.unsubscribe) off();
+  }
+}
+
+/** This replica's live view of each listing: in-flight requests, recent requests, cooldown. */
+export class ListingLoad {
+  private readonly inFlight = new Map<string, number>();
+  private readonly minute = new Map<string, { start: number; count: number }>();
+  private readonly cooldownUntil = new Map<string, number>();
+
+  constructor(private readonly cooldownMs = 30_000, private readonly now: () => number = Date.now) {}
+
+  /** Takes a slot on the listing, or says why it cannot. */
+  acquire(candidate: Candidate): 'ok' | 'cooling' | 'busy' {
+    const now = this.now();
+    if ((this.cooldownUntil.get(candidate.listingId) ?? 0) > now) return 'cooling';
+    const caps = candidate.caps;
+    const inFlight = this.inFlight.get(candidate.listingId) ?? 0;
+    if (caps?.maxConcurrency && inFlight >= caps.maxConcurrency) return 'busy';
+    if (caps?.rpm) {
+      const start = now - (now % 60_000);
+      const window = this.minute.get(candidate.listingId);
+      const count = window && window.start === start ? window.count : 0;
+      if (count >= caps.rpm) return 'busy';
+      this.minute.set(candidate.listingId, { start, count: count + 1 });
+    }
+    this.inFlight.set(candidate.listingId, inFlight + 1);
+    return 'ok';
+  }
+
+  release(listingId: string): void {
+    const left = (this.inFlight.get(listingId) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(listingId, left);
+    else this.inFlight.delete(listingId);
+  }
+
+  coolDown(listingId: string): void {
+    this.cooldownUntil.set(listingId, this.now() + this.cooldownMs);
+  }
+}

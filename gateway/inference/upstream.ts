@@ -1,0 +1,106 @@
+// One call to an upstream provider over pooled keep-alive connections. Resolves when the first
+// body chunk (or the end of an empty body) has arrived: until then nothing has gone to the
+// client, so any failure up to that point may still fall back to another candidate.
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 1024, keepAliveMsecs: 30_000 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 1024, keepAliveMsecs: 30_000 }),
+};
+
+export interface UpstreamRequest {
+  /** Base URL ending in /v1, e.g. http://127.0.0.1:4010/v1 */
+  baseUrl: string;
+  /** Path below the base URL, e.g. /chat/completions */
+  path: string;
+  apiKey: string;
+  body: string;
+  /** Time allowed until the first body byte. */
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The first body chunk (empty when the body was empty). */
+  first: Buffer;
+  ended: boolean;
+  stream: IncomingMessage;
+  firstByteAt: number;
+}
+
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'connect' | 'timeout' | 'reset' | 'status' | 'aborted',
+    readonly status?: number,
+    readonly retryAfter?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  const url = new URL(request.baseUrl.replace(/\/+$/, '') + request.path);
+  const transport = url.protocol === 'https:' ? https : http;
+  const agent = agents[url.protocol as 'http:' | 'https:'];
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: UpstreamError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outgoing.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new UpstreamError(`no answer from the provider within ${request.timeoutMs} ms`, 'timeout')), request.timeoutMs);
+    const onAbort = () => fail(new UpstreamError('the client went away', 'aborted'));
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    const outgoing = transport.request(url, {
+      method: 'POST',
+      agent,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(request.body),
+        authorization: `Bearer ${request.apiKey}`,
+        accept: 'application/json, text/event-stream, audio/*',
+      },
+    });
+    outgoing.setNoDelay(true);
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      fail(new UpstreamError(`provider connection failed (${error.code ?? error.message})`, error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' ? 'connect' : 'reset'));
+    });
+    outgoing.on('response', (response) => {
+      const status = response.statusCode ?? 502;
+      if (status >= 400) {
+        // Drain so the socket returns to the pool, then report the status.
+        response.resume();
+        response.on('end', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status, response.headers['retry-after'] as string | undefined)));
+        response.on('error', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status)));
+        return;
+      }
+      const onFirst = (chunk: Buffer) => finish(chunk, false);
+      const onEnd = () => finish(Buffer.alloc(0), true);
+      const onError = () => fail(new UpstreamError('provider reset the connection before the first byte', 'reset'));
+      const finish = (first: Buffer, ended: boolean) => {
+        response.off('data', onFirst);
+        response.off('end', onEnd);
+        response.off('error', onError);
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        request.signal.removeEventListener('abort', onAbort);
+        if (!ended) response.pause();
+        resolve({ status, headers: response.headers, first, ended, stream: response, firstByteAt: performance.now() });
+      };
+      response.on('data', onFirst);
+      response.on('end', onEnd);
+      response.on('error', onError);
+      response.on('aborted', onError);
+    });
+    outgoing.end(request.body);
+  });
+}
