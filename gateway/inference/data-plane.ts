@@ -11,7 +11,7 @@ import type { Clock } from '../../subgraphs/common/runtime';
 import type { BudgetGuard, Reservation } from './budget';
 import type { KeySnapshot, KeySnapshotCache } from './key-snapshots';
 import { ListingLoad, type Candidate, type RoutingCache, type RoutingTable } from './routing';
-import { callUpstream, UpstreamError, type UpstreamResponse } from './upstream';
+import { callUpstream, readRest, UpstreamError, type UpstreamResponse } from './upstream';
 import { DEFAULT_MAX_OUTPUT_TOKENS, characterCost, estimatePromptTokens, tokenCost } from './pricing';
 import { SseSplitter, isUsageOnly, usageOf } from './sse';
 import type { UsageEmitter } from './usage-emitter';
@@ -131,7 +131,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     } catch {
       throw unavailable('Routing is unavailable; try again shortly');
     }
-    if (!table) throw modelNotFound(model);
+    if (!table || !table.capability) throw modelNotFound(model);
     if (table.capability.toLowerCase() !== capability) throw badRequest(`\`${model}\` serves ${table.capability.toLowerCase()}, not ${capability}`, 'model', 'model_capability_mismatch');
     const tables = [table];
     if (table.allowFallbacks) {
@@ -392,23 +392,8 @@ async function pipeStream(
     }
   };
   forward(response.first);
-  const stream = response.stream;
-  const ok = await new Promise<boolean>((resolve) => {
-    if (response.ended) return resolve(true);
-    const done = (result: boolean) => {
-      stream.off('data', forward);
-      resolve(result);
-    };
-    stream.on('data', forward);
-    stream.once('end', () => done(sawDone || usage !== null));
-    stream.once('error', () => done(false));
-    stream.once('aborted', () => done(false));
-    signal.addEventListener('abort', () => {
-      stream.destroy();
-      done(false);
-    }, { once: true });
-    stream.resume();
-  });
+  // A stream that ends without [DONE] or usage was cut off by the provider.
+  const ok = (await readRest(response, forward, signal)) && (sawDone || usage !== null);
   const rest = splitter.rest();
   if (rest) raw.write(rest);
   if (!ok && !signal.aborted) {
@@ -424,32 +409,14 @@ async function pipeBinary(raw: ServerResponse, response: UpstreamResponse, reque
   if (type) headers['content-type'] = String(type);
   writeHead(raw, response.status, headers);
   raw.write(response.first);
-  if (response.ended) {
-    raw.end();
-    return { usage: null, ok: true };
-  }
-  const ok = await new Promise<boolean>((resolve) => {
-    response.stream.on('data', (chunk: Buffer) => raw.write(chunk));
-    response.stream.once('end', () => resolve(true));
-    response.stream.once('error', () => resolve(false));
-    response.stream.once('aborted', () => resolve(false));
-    response.stream.resume();
-  });
+  const ok = await readRest(response, (chunk) => raw.write(chunk));
   raw.end();
   return { usage: null, ok };
 }
 
 async function sendJson(raw: ServerResponse, response: UpstreamResponse, requestId: string, receivedAt: number, upstreamStartedAt: number, candidate: Candidate): Promise<{ usage: Usage | null; ok: boolean }> {
   const chunks = [response.first];
-  const complete = response.ended
-    ? true
-    : await new Promise<boolean>((resolve) => {
-        response.stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.stream.once('end', () => resolve(true));
-        response.stream.once('error', () => resolve(false));
-        response.stream.once('aborted', () => resolve(false));
-        response.stream.resume();
-      });
+  const complete = await readRest(response, (chunk) => chunks.push(chunk));
   const upstreamMs = performance.now() - upstreamStartedAt;
   let parsed: Record<string, unknown> | null = null;
   try {

@@ -19,7 +19,8 @@ export interface Candidate {
 
 export interface RoutingTable {
   model: string;
-  capability: 'CHAT' | 'EMBEDDINGS' | 'SPEECH';
+  /** Null when no listing serves the model. */
+  capability: 'CHAT' | 'EMBEDDINGS' | 'SPEECH' | null;
   candidates: Candidate[];
   fallbackModels: string[];
   timeoutMs: number | null;

@@ -104,3 +104,34 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
     outgoing.end(request.body);
   });
 }
+
+/**
+ * Reads the rest of an upstream body into `onChunk`. Resolves true at its end, false when it
+ * breaks off. (The body may already have ended while the first chunk was being handed over.)
+ */
+export function readRest(response: UpstreamResponse, onChunk: (chunk: Buffer) => void, signal?: AbortSignal): Promise<boolean> {
+  const stream = response.stream;
+  if (response.ended || stream.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      stream.off('data', onChunk);
+      stream.off('end', onEnd);
+      stream.off('error', onBreak);
+      stream.off('aborted', onBreak);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onEnd = () => done(true);
+    const onBreak = () => done(false);
+    const onAbort = () => {
+      stream.destroy();
+      done(false);
+    };
+    stream.on('data', onChunk);
+    stream.once('end', onEnd);
+    stream.once('error', onBreak);
+    stream.once('aborted', onBreak);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.resume();
+  });
+}
