@@ -50,6 +50,7 @@ export interface DataPlaneDeps {
   /** Tells the market how a listing did (contract health); fire-and-forget. */
   reportOutcome(listingId: string, ok: boolean, reason: string | null): void;
   replica: string;
+  listingCooldownMs: number;
 }
 
 interface Attempt {
@@ -59,7 +60,7 @@ interface Attempt {
 }
 
 export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad } {
-  const load = new ListingLoad();
+  const load = new ListingLoad(deps.listingCooldownMs);
 
   app.register(async (scope) => {
     // Bodies of the OpenAI routes may be large (long prompts); errors keep OpenAI's shape.
@@ -71,6 +72,11 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       if (status < 500) return sendInferenceError(reply, badRequest(/JSON/i.test(error.message) ? 'We could not parse the JSON body of your request' : error.message));
       process.stderr.write(`data plane error: ${error.name}: ${error.message.split('\n')[0].slice(0, 200)}\n`);
       return sendInferenceError(reply, new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'));
+    });
+
+    // Every answer names its request, errors included (the id of /v1/generation).
+    scope.addHook('onRequest', async (request, reply) => {
+      reply.header('x-request-id', String(request.id));
     });
 
     scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => handle(request, reply, 'chat'));

@@ -73,6 +73,7 @@ export function startDataPlane(
     sealer: new SecretSealer(config.platformSecret),
     clock: options.clock,
     replica: process.env.GATEWAY_NAME ?? `${os.hostname()}:${process.pid}`,
+    listingCooldownMs: config.listingCooldownMs,
     listModels: async () => {
       if (models && Date.now() - models.at < 10_000) return models.list;
       const result = await options.query(MODELS, {}, DATA_PLANE);

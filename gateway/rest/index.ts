@@ -4,12 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayApi } from '../app';
 import { dragonflyAuthRoutes } from './dragonfly-auth';
 import { dragonflyRoutes } from './dragonfly';
+import { dragonflyMoneyRoutes } from './dragonfly-money';
 import { dgridRoutes } from './dgrid';
 import { naapRoutes } from './naap';
 
 export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
   await app.register(async (scope) => dragonflyAuthRoutes(scope, gateway));
   await app.register(async (scope) => dragonflyRoutes(scope, gateway));
+  await app.register(async (scope) => dragonflyMoneyRoutes(scope, gateway));
   await app.register(async (scope) => dgridRoutes(scope, gateway));
   await app.register(async (scope) => naapRoutes(scope, gateway));
 }

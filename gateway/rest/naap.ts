@@ -12,10 +12,13 @@ import {
   NaapListKeysDocument,
   NaapListProjectsDocument,
   NaapRevokeKeyDocument,
+  MoneyDeveloperKeyPageDocument,
+  MoneyDeveloperUsageDocument,
   type NaapKeyFragment,
   type NaapProjectFragment,
 } from '../../schema/generated/graphql';
 import { isDomainError } from '../../subgraphs/common/errors';
+import { microsToUsd } from '../../subgraphs/common/money';
 import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
 import { asObject, managementRateLimit, queryInt } from './common';
@@ -232,5 +235,37 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     const result = await gateway.run(NaapCreateProjectDocument, { input: { name: parsed.values.name! } }, principal, String(request.id));
     if (result.errors?.length || !result.data) return sendError(reply, fromGraphQL(result.errors ?? [], { name: 'name' }));
     return reply.code(201).send({ success: true, data: { project: toNaapProject(result.data.createProject) } });
+  });
+
+  /**
+   * Usage statistics for the caller's keys. totalKeys counts revoked keys too (as the key list
+   * shows them); activeKeys those the key list shows as ACTIVE (not disabled, revoked or expired);
+   * both counted over the key list, 100 a page, since accounts has no count of them. Requests and
+   * cost cover the last 366 days, the longest window billing answers (older usage is not counted);
+   * totalCost is USD with 4 decimals, truncated from the exact micros.
+   */
+  app.get('/api/v1/developer/usage', async (request, reply) => {
+    const principal = await sessionPrincipal(gateway, request, reply);
+    if (!principal) return reply;
+    const to = new Date();
+    const from = new Date(to.getTime() - 366 * 86_400_000);
+    const result = await gateway.run(MoneyDeveloperUsageDocument, { from: from.toISOString(), to: to.toISOString() }, principal, String(request.id));
+    if (result.errors?.length || !result.data) return sendError(reply, fromGraphQL(result.errors ?? []));
+    const { apiKeys, usage } = result.data;
+    const keys = [...apiKeys.items];
+    for (let page = 2; (page - 1) * 100 < apiKeys.total; page++) {
+      const next = await gateway.run(MoneyDeveloperKeyPageDocument, { page }, principal, String(request.id));
+      if (next.errors?.length || !next.data) return sendError(reply, fromGraphQL(next.errors ?? []));
+      keys.push(...next.data.apiKeys.items);
+    }
+    return reply.send({
+      success: true,
+      data: {
+        totalKeys: apiKeys.total,
+        activeKeys: keys.filter((key) => key.status === 'ACTIVE' && !key.expired).length,
+        totalRequests: usage.requests,
+        totalCost: microsToUsd(usage.cost.micros, 4),
+      },
+    });
   });
 }

@@ -23,7 +23,7 @@ export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, KeyUsa
 
 export async function createBillingSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<BillingContext>> {
   const db = await openDatabase('billing', billingEntities, deps.config);
-  const settings = billingSettings();
+  const settings = billingSettings(deps.config.env);
   const serviceDeps = { ids: deps.ids, clock: deps.clock, settings, bus: deps.bus };
   const fork = () => db.orm.em.fork() as EntityManager;
   const settle = (at: Date) => settleEarnings(fork(), deps.ids, deps.clock, at);

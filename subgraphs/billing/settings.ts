@@ -18,7 +18,7 @@ export interface BillingSettings {
   maxTopUpMicros: number;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
@@ -26,7 +26,7 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Numbe
   return parsed;
 }
 
-export function billingSettings(env: NodeJS.ProcessEnv = process.env): BillingSettings {
+export function billingSettings(env: Readonly<Record<string, string | undefined>>): BillingSettings {
   return {
     trialCreditMicros: usdToMicros(env.TRIAL_CREDIT_USD ?? '0.10'),
     sellerShareBps: int(env, 'SELLER_SHARE_BPS', 7000, 10_000),

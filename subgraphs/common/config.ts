@@ -31,7 +31,11 @@ export interface Config {
   simulatorUrl?: string;
   /** How often market re-checks every admitted contract; 0 turns scheduled checks off. */
   contractCheckIntervalMs: number;
+  /** How long the data plane skips a listing after a failed call to it. */
+  listingCooldownMs: number;
   nodeEnv: string;
+  /** The environment this config was read from: subgraph-local settings (billing, market) read it too. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -84,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     managementRateLimitPerMinute: intFrom(env.MANAGEMENT_RATE_LIMIT_PER_MINUTE, 600, 'MANAGEMENT_RATE_LIMIT_PER_MINUTE'),
     simulatorUrl: env.SIMULATOR_URL || undefined,
     contractCheckIntervalMs: intFrom(env.CONTRACT_CHECK_INTERVAL_MS, 5 * 60_000, 'CONTRACT_CHECK_INTERVAL_MS'),
+    listingCooldownMs: intFrom(env.LISTING_COOLDOWN_MS, 30_000, 'LISTING_COOLDOWN_MS'),
     nodeEnv: env.NODE_ENV ?? 'development',
+    env: { ...env },
   };
 }

@@ -1,0 +1,300 @@
+// Dragonfly money routes over billing's GraphQL: buyer usage and billing (/api/usage,
+// /api/billing) and seller earnings (/v1/market/earnings). A thin adapter: who may read which
+// figure (buyer scope for buyer money, seller scope for earnings), windows, page ranges and top-up
+// amounts are all decided by the billing subgraph; this file translates query strings and bodies
+// into the operations' variables and the answers into Dragonfly's JSON.
+//
+// Money convention (every route): each amount is two fields, `<name>` — a JSON number of USD,
+// exact to the micro-dollar (microsToUsdNumber) — and `<name>Micros` — the exact integer of
+// micro-USD (1 USD = 1,000,000), e.g. {"balance": 0.1, "balanceMicros": 100000, "currency": "USD"}.
+// Clients that add amounts up should use the Micros fields. Credits (1 credit = $0.01) are not
+// shown: the domain publishes no credit figure, and balanceMicros / 10,000 gives them exactly.
+//
+// Windows (`from`, `to`): ISO date-times (RFC 3339, e.g. 2026-06-01T00:00:00Z); absent means the
+// domain's default (the last 30 days, ending now). Usage responses report the window the domain
+// used; the earnings timeseries reports the one the caller sent (null when defaulted), because
+// billing's series does not return its window.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import {
+  MoneyBalanceDocument,
+  MoneyEarningsDocument,
+  MoneyEarningsMonthlyDocument,
+  MoneyEarningsReserveDocument,
+  MoneyEarningsSummaryDocument,
+  MoneyEarningsTimeseriesDocument,
+  MoneyTopUpDocument,
+  MoneyTransactionsDocument,
+  MoneyUsageByKeyDocument,
+  MoneyUsageByKeyUnnamedDocument,
+  MoneyUsageDailyDocument,
+  MoneyUsageDocument,
+  type EarningsInterval,
+  type MoneyEarningsQuery,
+  type MoneyTransactionsQuery,
+  type MoneyUsageByKeyUnnamedQuery,
+} from '../../schema/generated/graphql';
+import { microsToUsdNumber } from '../../subgraphs/common/money';
+import { isDomainError } from '../../subgraphs/common/errors';
+import type { Principal } from '../../subgraphs/common/principal';
+import type { GatewayApi } from '../app';
+import { credentialKind } from '../auth';
+import { asObject, managementRateLimit, queryInt } from './common';
+import { sendDragonflyError } from './dragonfly-auth';
+import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
+
+/** Shares the rate-limit counter with the other Dragonfly account routes. */
+const SURFACE = 'dragonfly';
+
+/** Thrown inside a route to answer with a Dragonfly error envelope. */
+class DragonflyFailure extends Error {
+  constructor(readonly error: RestError) {
+    super(error.message);
+  }
+}
+
+const badRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
+
+/**
+ * A GraphQL error as a REST error. The operations' variables are named after the REST parameters,
+ * so a refused variable (a bad date, an unknown interval) names the parameter the caller sent.
+ */
+function failureFrom(errors: readonly GraphQLFormattedError[]): DragonflyFailure {
+  const error = restErrorFrom(errors);
+  const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
+  if (variable && error.details?.field === 'body') {
+    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
+  }
+  return new DragonflyFailure(error);
+}
+
+// ---- Outgoing shapes ------------------------------------------------------------------------
+
+type Amount = { micros: number };
+
+/** One amount as the convention's two fields: `name` (USD number) and `nameMicros` (exact integer). */
+function money<Name extends string>(name: Name, amount: Amount): Record<Name | `${Name}Micros`, number> {
+  return { [name]: microsToUsdNumber(amount.micros), [`${name}Micros`]: amount.micros } as Record<Name | `${Name}Micros`, number>;
+}
+
+/** The figures every usage row has (totals, per key, per day). */
+function usageFigures(row: { requests: number; inputTokens: number; outputTokens: number; cost: Amount }) {
+  return { requests: row.requests, inputTokens: row.inputTokens, outputTokens: row.outputTokens, ...money('cost', row.cost) };
+}
+
+function toTransaction(entry: MoneyTransactionsQuery['transactions']['items'][number]) {
+  return {
+    id: entry.id,
+    type: entry.type,
+    bucket: entry.bucket,
+    ...money('amount', entry.amount),
+    ...money('balanceAfter', entry.balanceAfter),
+    requestCount: entry.requestCount,
+    description: entry.description,
+    createdAt: entry.createdAt,
+  };
+}
+
+function toEarning(earning: MoneyEarningsQuery['earnings']['items'][number]) {
+  return {
+    requestId: earning.requestId,
+    listingId: earning.listingId,
+    model: earning.model,
+    ...money('price', earning.price),
+    ...money('amount', earning.amount),
+    ...money('reserve', earning.reserve),
+    state: earning.state,
+    earnedAt: earning.earnedAt,
+    availableAt: earning.availableAt,
+    reserveReleaseAt: earning.reserveReleaseAt,
+  };
+}
+
+// ---- Incoming shapes ------------------------------------------------------------------------
+
+/** A query-string value: absent or empty → undefined; given twice → a 400. */
+function queryText(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, unknown>)[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest(`${name} must be given once`, name);
+  return value;
+}
+
+/** `?from&to`, passed as sent: the DateTimeISO scalar and the domain judge them. */
+function windowQuery(request: FastifyRequest): { from?: string; to?: string } {
+  return { from: queryText(request, 'from'), to: queryText(request, 'to') };
+}
+
+/** `?page&pageSize`: integers or absent (defaults 1 and 20); the subgraph checks their range. */
+function pageQuery(request: FastifyRequest): { page: number; pageSize: number } {
+  const page = queryInt(request, 'page', 1);
+  const pageSize = queryInt(request, 'pageSize', 20);
+  if (page === null) throw badRequest('page must be an integer', 'page');
+  if (pageSize === null) throw badRequest('pageSize must be an integer', 'pageSize');
+  return { page, pageSize };
+}
+
+function queryBoolean(request: FastifyRequest, name: string): boolean {
+  const value = queryText(request, name);
+  if (value === undefined) return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw badRequest(`${name} must be true or false`, name);
+}
+
+/** Dragonfly's lowercase intervals → the GraphQL enum; anything else goes through for GraphQL to refuse. */
+const INTERVAL_NAMES: Record<string, EarningsInterval> = { hour: 'HOUR', day: 'DAY' };
+
+/** The top-up body: `{amount}`, a JSON number or a decimal string of USD (the domain judges the value). */
+function topUpAmount(request: FastifyRequest): string {
+  const body = asObject(request.body);
+  if (!body) throw new DragonflyFailure({ status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
+  const unknown = Object.keys(body).filter((name) => name !== 'amount');
+  if (unknown.length > 0) throw new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message: `Unknown field: ${unknown[0].slice(0, 60)}; allowed: amount`, details: { unknownFields: unknown } });
+  const { amount } = body;
+  if (amount === undefined || amount === null) throw badRequest('amount is required: USD as a JSON number or a decimal string', 'amount');
+  if (typeof amount === 'number' && Number.isFinite(amount)) return String(amount);
+  if (typeof amount === 'string') return amount;
+  throw badRequest('amount must be USD as a JSON number or a decimal string', 'amount');
+}
+
+// ---- Routes -----------------------------------------------------------------------------------
+
+type Execute = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables) => Promise<FormattedExecutionResult<TResult>>;
+type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables) => Promise<TResult>;
+/** `run` answers the data or throws the error as a DragonflyFailure; `execute` answers the raw result. */
+type RouteContext = { request: FastifyRequest; run: Runner; execute: Execute };
+
+export async function dragonflyMoneyRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendDragonflyError(reply, restErrorFromFastify(error)));
+  // Bodies are JSON only: without fastify's text/plain parser, any other content type is a 415 here.
+  app.removeContentTypeParser('text/plain');
+
+  /**
+   * The caller's principal: a dashboard JWT or a management key (billing decides which scope reads
+   * what). A buyer key is refused here: it only calls the inference routes.
+   */
+  async function authenticate(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    const kind = credentialKind(header);
+    if (kind === 'none') throw new DragonflyFailure({ status: 401, code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <dashboard JWT or management key> is required' });
+    if (kind === 'buyer-key') throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'A buyer key (sk-df-…) can only call the inference routes under /v1' });
+    try {
+      return await gateway.authenticator.fromAuthorization(header);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      throw new DragonflyFailure({ status: error.code === 'FORBIDDEN' ? 403 : 401, code: error.code, message: error.message });
+    }
+  }
+
+  /** Every route: credential, rate limit, then the handler; failures become the Dragonfly envelope. */
+  function route(status: 200 | 201, handler: (context: RouteContext) => Promise<unknown>) {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const principal = await authenticate(request);
+        const rate = await managementRateLimit(gateway, principal, SURFACE);
+        if (!rate.allowed) {
+          reply.header('retry-after', String(rate.retryAfterSeconds));
+          throw new DragonflyFailure({ status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
+        }
+        const execute: Execute = (document, variables) => gateway.run(document, variables, principal, String(request.id));
+        const run: Runner = async (document, variables) => {
+          const result = await execute(document, variables);
+          if (result.errors?.length || !result.data) throw failureFrom(result.errors ?? []);
+          return result.data;
+        };
+        return reply.code(status).send(await handler({ request, run, execute }));
+      } catch (error) {
+        if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
+        throw error;
+      }
+    };
+  }
+
+  // ---- Buyer: usage (billing refuses seller-scoped management keys) ----
+
+  app.get('/api/usage', route(200, async ({ request, run }) => {
+    const usage = (await run(MoneyUsageDocument, windowQuery(request))).usage;
+    const { requests, inputTokens, outputTokens, characters } = usage;
+    return { from: usage.from, to: usage.to, requests, inputTokens, outputTokens, characters, ...money('cost', usage.cost) };
+  }));
+
+  app.get('/api/usage/by-key', route(200, async ({ request, run, execute }) => {
+    const window = windowQuery(request);
+    // Key names come from accounts. KeyUsageSummary.apiKey is non-null, so a key accounts cannot
+    // resolve nulls the whole answer (no errors, no data): then answer the figures without names.
+    const named = await execute(MoneyUsageByKeyDocument, window);
+    if (named.errors?.length) throw failureFrom(named.errors);
+    const data: MoneyUsageByKeyUnnamedQuery = named.data ?? (await run(MoneyUsageByKeyUnnamedDocument, window));
+    const names = new Map(named.data?.usageByKey.map((row) => [row.keyId, row.apiKey.name]));
+    const keys = data.usageByKey.map((row) => ({ keyId: row.keyId, keyName: names.get(row.keyId) ?? null, ...usageFigures(row) }));
+    return { from: data.window.from, to: data.window.to, keys };
+  }));
+
+  app.get('/api/usage/daily', route(200, async ({ request, run }) => {
+    const data = await run(MoneyUsageDailyDocument, windowQuery(request));
+    return { from: data.window.from, to: data.window.to, days: data.usageDaily.map((day) => ({ day: day.day, ...usageFigures(day) })) };
+  }));
+
+  // ---- Buyer: billing ----
+
+  app.get('/api/billing/balance', route(200, async ({ run }) => {
+    const { balance } = (await run(MoneyBalanceDocument, {})).me;
+    // The domain shows a balance to the account itself only (any of its credentials, seller-scoped
+    // management keys included); null means this caller may not see it.
+    if (!balance) throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'This credential cannot read the balance' });
+    return { ...money('balance', balance), currency: 'USD' };
+  }));
+
+  app.get('/api/billing/transactions', route(200, async ({ request, run }) => {
+    const { items, total, page, pageSize } = (await run(MoneyTransactionsDocument, pageQuery(request))).transactions;
+    return { transactions: items.map(toTransaction), total, page, pageSize };
+  }));
+
+  app.post('/api/billing/topups', route(201, async ({ request, run }) => {
+    const { topUp } = await run(MoneyTopUpDocument, { amount: topUpAmount(request) });
+    return { ...money('amount', topUp.amount), ...money('balance', topUp.balance), currency: 'USD' };
+  }));
+
+  // ---- Seller: earnings (billing refuses buyer-scoped management keys) ----
+
+  app.get('/v1/market/earnings', route(200, async ({ request, run }) => {
+    const { items, total, page, pageSize } = (await run(MoneyEarningsDocument, pageQuery(request))).earnings;
+    return { earnings: items.map(toEarning), total, page, pageSize };
+  }));
+
+  app.get('/v1/market/earnings/summary', route(200, async ({ run }) => {
+    const summary = (await run(MoneyEarningsSummaryDocument, {})).earningsSummary;
+    return { ...money('pending', summary.pending), ...money('available', summary.available), ...money('reserved', summary.reserved), ...money('lifetime', summary.lifetime), requests: summary.requests };
+  }));
+
+  app.get('/v1/market/earnings/timeseries', route(200, async ({ request, run }) => {
+    const sent = queryText(request, 'interval') ?? 'day';
+    const interval = (INTERVAL_NAMES[sent] ?? sent) as EarningsInterval;
+    const window = windowQuery(request);
+    const points = (await run(MoneyEarningsTimeseriesDocument, { interval, ...window })).earningsTimeseries;
+    // The series has no window of its own: report the caller's, normalised (the scalar accepted it).
+    const iso = (value: string | undefined) => (value === undefined ? null : new Date(value).toISOString());
+    return {
+      interval: interval.toLowerCase(),
+      from: iso(window.from),
+      to: iso(window.to),
+      points: points.map((point) => ({ bucket: point.bucket, ...money('amount', point.amount), requests: point.requests })),
+    };
+  }));
+
+  app.get('/v1/market/earnings/monthly', route(200, async ({ run }) => {
+    const months = (await run(MoneyEarningsMonthlyDocument, {})).earningsMonthly;
+    return { months: months.map((month) => ({ month: month.month, ...money('amount', month.amount), ...money('fees', month.fees), requests: month.requests })) };
+  }));
+
+  // Entries list each earning's reserve share, still-cooling ones included (held once cooled);
+  // totalHeld is what the reserve holds now (the summary's `reserved`), not the entries' sum.
+  app.get('/v1/market/earnings/reserve', route(200, async ({ request, run }) => {
+    const limit = queryInt(request, 'limit', 100);
+    if (limit === null) throw badRequest('limit must be an integer', 'limit');
+    const data = await run(MoneyEarningsReserveDocument, { includeReleased: queryBoolean(request, 'includeReleased'), limit });
+    const entries = data.earningsReserve.map((entry) => ({ requestId: entry.requestId, ...money('amount', entry.amount), releaseAt: entry.releaseAt, released: entry.released }));
+    return { entries, ...money('totalHeld', data.earningsSummary.reserved) };
+  }));
+}
