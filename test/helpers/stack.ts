@@ -15,6 +15,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export interface TestStack {
   mode: 'embedded' | 'scaled';
   url: string;
+  /** Every gateway replica's URL (scaled stacks may run several). */
+  gatewayUrls: string[];
   /** A bus connected to the same channels as the stack (to inject events). */
   bus: EventBus;
   config: Config;
@@ -26,7 +28,7 @@ export interface TestStack {
 export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
   const config = testConfig(overrides);
   const platform = await startPlatform({ config, topology: 'embedded' });
-  return { mode: 'embedded', url: platform.gateway.url, bus: platform.bus, config, platform, stop: () => platform.stop() };
+  return { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config, platform, stop: () => platform.stop() };
 }
 
 function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
@@ -61,7 +63,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startScaledStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
+export async function startScaledStack(overrides: Record<string, string | undefined> = {}, gateways = 1): Promise<TestStack> {
   if (!TEST_DATABASE_URL || !TEST_REDIS_URL) throw new Error('scaled stack needs TEST_DATABASE_URL and TEST_REDIS_URL');
   const database = await createTestDatabase(TEST_DATABASE_URL);
   const config = testConfig({ DATABASE_URL: database.url, BUS_URL: TEST_REDIS_URL, ...overrides });
@@ -76,6 +78,7 @@ export async function startScaledStack(overrides: Record<string, string | undefi
     HOST: '127.0.0.1',
     PORT: '0',
     NODE_ENV: 'test',
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const children: ChildProcess[] = [];
   const bus = createBus(TEST_REDIS_URL, config.busNamespace);
@@ -85,12 +88,15 @@ export async function startScaledStack(overrides: Record<string, string | undefi
     );
     children.push(...subgraphs.map((s) => s.child));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [`${name.toUpperCase()}_URL`, subgraphs[i].match[1]]));
-    const gateway = await spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...urls }, /GraphQL\s+(\S+)\/graphql/);
-    children.push(gateway.child);
+    const replicas = await Promise.all(
+      Array.from({ length: gateways }, (_, i) => spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...urls, GATEWAY_NAME: `gateway-${i + 1}` }, /GraphQL\s+(\S+)\/graphql/)),
+    );
+    children.push(...replicas.map((r) => r.child));
     await bus.ready();
     return {
       mode: 'scaled',
-      url: gateway.match[1],
+      url: replicas[0].match[1],
+      gatewayUrls: replicas.map((r) => r.match[1]),
       bus,
       config,
       stop: async () => {
