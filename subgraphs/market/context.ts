@@ -1,8 +1,20 @@
 import type { BaseContext } from '../common/subgraph';
-import type { MarketService } from './services/market';
 import type { MarketLoaders } from './loaders';
+import type { ContractService } from './services/contracts';
+import type { ListingService } from './services/listings';
+import type { ModelService } from './services/models';
+import type { PoolKeyService } from './services/pool-keys';
+import type { ProbeService } from './services/probes';
+import type { RoutingProfileService } from './services/routing-profiles';
+import type { RoutingTableService } from './services/routing-table';
 
 export interface MarketContext extends BaseContext {
-  market: MarketService;
+  poolKeys: PoolKeyService;
+  listings: ListingService;
+  contracts: ContractService;
+  probes: ProbeService;
+  routingProfiles: RoutingProfileService;
+  routingTable: RoutingTableService;
+  models: ModelService;
   loaders: MarketLoaders;
 }

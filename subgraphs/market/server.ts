@@ -1,26 +1,77 @@
-// The market subgraph: supply and routing.
+// The market subgraph: supply (pool keys, listings, contracts, probes, price reviews) and routing
+// (profiles, the data plane's routing table, public models).
+import { FlushMode, type EntityManager } from '@mikro-orm/core';
 import { openDatabase } from '../common/db';
 import type { SubgraphDefinition } from '../common/subgraph';
 import type { SubgraphDeps } from '../common/deps';
+import { KeyHasher } from '../common/secrets';
+import { SecretSealer } from '../common/sealing';
+import { Contract } from './entities/Contract';
+import { ContractCheck } from './entities/ContractCheck';
 import { Listing } from './entities/Listing';
+import { PoolKey } from './entities/PoolKey';
+import { PriceReview } from './entities/PriceReview';
+import { ProbeRun } from './entities/ProbeRun';
+import { RoutingProfile } from './entities/RoutingProfile';
 import { createMarketLoaders } from './loaders';
-import { MarketService } from './services/market';
+import { ContractService } from './services/contracts';
+import type { MarketCoreDeps } from './services/deps';
+import { ListingService } from './services/listings';
+import { ModelService } from './services/models';
+import { PoolKeyService } from './services/pool-keys';
+import { ProbeRunner } from './services/probe-runner';
+import { ProbeService } from './services/probes';
+import { ProviderCatalog } from './services/providers';
+import { RoutingProfileService } from './services/routing-profiles';
+import { RoutingTableService } from './services/routing-table';
+import { ContractScheduler } from './services/scheduler';
+import { marketSettingsFromEnv, type MarketSettings } from './services/settings';
 import { buildMarketSchema } from './schema';
 import type { MarketContext } from './context';
 
-export const marketEntities = [Listing];
+export const marketEntities = [Listing, PoolKey, Contract, ContractCheck, ProbeRun, PriceReview, RoutingProfile];
 
-export async function createMarketSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<MarketContext>> {
+export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketSettings = marketSettingsFromEnv()): Promise<SubgraphDefinition<MarketContext>> {
   const db = await openDatabase('market', marketEntities, deps.config);
-  const serviceDeps = { clock: deps.clock, ids: deps.ids };
+  // Writes happen at the services' explicit flush only (no auto flush before a query): a request
+  // that fails validation half way never leaves half its changes behind.
+  const fork = () => db.orm.em.fork({ flushMode: FlushMode.COMMIT }) as EntityManager;
+  const core: MarketCoreDeps = {
+    clock: deps.clock,
+    ids: deps.ids,
+    bus: deps.bus,
+    sealer: new SecretSealer(deps.config.platformSecret),
+    keyHasher: new KeyHasher(deps.config.platformSecret),
+    settings,
+    catalog: new ProviderCatalog({ simulatorUrl: deps.config.simulatorUrl, production: deps.config.nodeEnv === 'production' }),
+    fork: () => fork(),
+  };
+  const probes = new ProbeRunner(core);
+  const scheduler = new ContractScheduler(core, probes, deps.config.contractCheckIntervalMs);
   return {
     name: 'market',
     schema: buildMarketSchema(),
     db,
     createContext: (principal, requestId) => {
-      const em = db.orm.em.fork();
+      const em = fork();
       const loaders = createMarketLoaders(em);
-      return { principal, requestId, loaders, market: new MarketService(em, loaders, serviceDeps) };
+      return {
+        principal,
+        requestId,
+        loaders,
+        poolKeys: new PoolKeyService(em, loaders, core),
+        listings: new ListingService(em, loaders, core, probes),
+        contracts: new ContractService(em, loaders, core, probes),
+        probes: new ProbeService(em, probes),
+        routingProfiles: new RoutingProfileService(em, loaders, core),
+        routingTable: new RoutingTableService(em, loaders, core),
+        models: new ModelService(em, loaders),
+      };
+    },
+    start: () => scheduler.start(),
+    stop: async () => {
+      await scheduler.stop();
+      await probes.close();
     },
   };
 }

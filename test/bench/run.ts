@@ -9,6 +9,7 @@ import { startPlatform, type Platform } from '../../gateway/platform';
 import { testConfig } from '../helpers/config';
 import { graphql, rest } from '../helpers/graphql';
 import { createTestDatabase } from '../helpers/postgres';
+import { dataPlaneScenario } from './data-plane';
 import { PrincipalSigner, PRINCIPAL_HEADER } from '../../subgraphs/common/principal';
 
 const ROUNDS = 3;
@@ -108,6 +109,8 @@ async function ingestionScenario(platform: Platform, label = 'sqlite') {
 const scenarios: Record<string, (platform: Platform) => Promise<Record<string, unknown>>> = {
   dashboard: dashboardScenario,
   ingestion: (platform) => ingestionScenario(platform),
+  // Runs its own processes (the product, the simulator, peers); the in-process platform idles.
+  dataplane: () => dataPlaneScenario(ROUNDS),
 };
 
 const benchConfig = testConfig({ SETTLEMENT_INTERVAL_MS: '0' });

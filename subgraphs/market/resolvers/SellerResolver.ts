@@ -7,6 +7,6 @@ import type { MarketContext } from '../context';
 export class SellerResolver {
   @FieldResolver(() => [Listing], { description: "The account's listings (its owner only; empty for anyone else)." })
   listings(@Root() account: Account, @Ctx() ctx: MarketContext): Promise<Listing[]> {
-    return ctx.market.listingsOf(ctx.principal, account.id);
+    return ctx.listings.listingsOf(ctx.principal, account.id);
   }
 }

@@ -1,0 +1,24 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { EventBus } from '../../common/bus';
+import type { Clock, IdGenerator } from '../../common/runtime';
+import type { KeyHasher } from '../../common/secrets';
+import type { SecretSealer } from '../../common/sealing';
+import type { ProviderCatalog } from './providers';
+import type { MarketSettings } from './settings';
+
+/** What every market service gets, shared by all requests of the subgraph. */
+export interface MarketCoreDeps {
+  clock: Clock;
+  ids: IdGenerator;
+  bus: EventBus;
+  /** Seals pool keys (associated data `pool-key:<id>`). */
+  sealer: SecretSealer;
+  /** Fingerprints pool keys (same key submitted twice). */
+  keyHasher: KeyHasher;
+  settings: MarketSettings;
+  catalog: ProviderCatalog;
+  /** A fresh EntityManager for work outside a request (background probes, scheduled checks). */
+  fork(): EntityManager;
+}
+
+export const sealContext = (poolKeyId: string) => `pool-key:${poolKeyId}`;

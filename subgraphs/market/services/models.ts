@@ -1,0 +1,120 @@
+// Public models: what the market sells right now, computed from ACTIVE supply (a model is listed
+// while at least one of its contracts is ACTIVE). Figures are over ACTIVE listings only.
+import type { EntityManager } from '@mikro-orm/core';
+import { ContractState, type Contract } from '../entities/Contract';
+import { Capability, Listing, ListingStatus } from '../entities/Listing';
+import type { MarketLoaders } from '../loaders';
+import { modelMetadata, PIPELINE_OF, type ModelMetadata } from './model-catalog';
+
+export interface MoneyStats {
+  min: number;
+  max: number;
+  avg: number;
+}
+
+export interface ModelView extends ModelMetadata {
+  id: string;
+  capability: Capability;
+  pipeline: string;
+  realtime: boolean;
+  badges: string[];
+  activeListings: number;
+  /** Distinct sellers with an ACTIVE listing of the model ("warm orchestrators"). */
+  warmSupply: number;
+  /** Sum of maxConcurrency over ACTIVE listings; a listing without that cap counts as 1. */
+  totalCapacity: number;
+  gpuCount: number;
+  inputPrice: MoneyStats;
+  outputPrice: MoneyStats;
+  pricePerMChars: MoneyStats | null;
+  costPerMinute: MoneyStats | null;
+  latencyP50Ms: number | null;
+  ttftP50Ms: number | null;
+  tokensPerSecond: number | null;
+}
+
+export interface ActiveSupply {
+  listing: Pick<Listing, 'id' | 'sellerId' | 'model' | 'capability' | 'inputPriceMicrosPerMTok' | 'outputPriceMicrosPerMTok' | 'priceMicrosPerMChars' | 'capMaxConcurrency' | 'gpuCount'>;
+  contract: Pick<Contract, 'latencyMs' | 'ttftMs' | 'tokensPerSecond'>;
+}
+
+const LOW_LATENCY_TTFT_MS = 500;
+
+export class ModelService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly loaders: MarketLoaders,
+  ) {}
+
+  /** Public: every caller may read the catalog (it is what the market sells). */
+  async list(): Promise<ModelView[]> {
+    return summarizeModels(await this.activeSupply());
+  }
+
+  async get(id: string): Promise<ModelView | null> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) return null;
+    return summarizeModels(await this.activeSupply(id))[0] ?? null;
+  }
+
+  private async activeSupply(model?: string): Promise<ActiveSupply[]> {
+    const listings = model
+      ? await this.loaders.routableListingsByModel.load(model)
+      : await this.em.find(Listing, { status: ListingStatus.ACTIVE, deletedAt: null, paused: false }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
+    return listings.flatMap((listing, i) => {
+      const contract = contracts[i];
+      return contract && contract.state === ContractState.ACTIVE ? [{ listing, contract }] : [];
+    });
+  }
+}
+
+/** Groups ACTIVE supply by model, sorted by model id. Pure. */
+export function summarizeModels(supply: readonly ActiveSupply[]): ModelView[] {
+  const byModel = new Map<string, ActiveSupply[]>();
+  for (const row of supply) byModel.set(row.listing.model, [...(byModel.get(row.listing.model) ?? []), row]);
+  return [...byModel.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, rows]) => {
+      const capability = rows[0].listing.capability;
+      const sellers = new Set(rows.map((r) => r.listing.sellerId)).size;
+      const perMinute = rows.flatMap(({ listing, contract }) =>
+        capability === Capability.CHAT && contract.tokensPerSecond ? [Math.round((Number(listing.outputPriceMicrosPerMTok) * contract.tokensPerSecond * 60) / 1_000_000)] : [],
+      );
+      const ttftP50Ms = median(rows.map((r) => r.contract.ttftMs));
+      const badges = [
+        ...(capability === Capability.CHAT ? ['streaming'] : []),
+        ...(sellers > 1 ? ['multi-seller'] : []),
+        ...(ttftP50Ms !== null && ttftP50Ms < LOW_LATENCY_TTFT_MS ? ['low-latency'] : []),
+      ];
+      return {
+        ...modelMetadata(id, capability),
+        id,
+        capability,
+        pipeline: PIPELINE_OF[capability],
+        realtime: capability !== Capability.EMBEDDINGS,
+        badges,
+        activeListings: rows.length,
+        warmSupply: sellers,
+        totalCapacity: rows.reduce((sum, r) => sum + (r.listing.capMaxConcurrency ?? 1), 0),
+        gpuCount: rows.reduce((sum, r) => sum + (r.listing.gpuCount ?? 0), 0),
+        inputPrice: stats(rows.map((r) => Number(r.listing.inputPriceMicrosPerMTok)))!,
+        outputPrice: stats(rows.map((r) => Number(r.listing.outputPriceMicrosPerMTok)))!,
+        pricePerMChars: capability === Capability.SPEECH ? stats(rows.flatMap((r) => (r.listing.priceMicrosPerMChars == null ? [] : [Number(r.listing.priceMicrosPerMChars)]))) : null,
+        costPerMinute: stats(perMinute),
+        latencyP50Ms: median(rows.map((r) => r.contract.latencyMs)),
+        ttftP50Ms,
+        tokensPerSecond: median(rows.map((r) => r.contract.tokensPerSecond)),
+      };
+    });
+}
+
+function stats(values: number[]): MoneyStats | null {
+  if (values.length === 0) return null;
+  return { min: Math.min(...values), max: Math.max(...values), avg: Math.round(values.reduce((a, b) => a + b, 0) / values.length) };
+}
+
+/** The median of the known values (the lower middle for an even count, so it is a value seen); null when none. */
+function median(values: readonly (number | null | undefined)[]): number | null {
+  const known = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+  return known.length === 0 ? null : known[Math.floor((known.length - 1) / 2)];
+}

@@ -1,0 +1,150 @@
+// Runs probes: a real call to the upstream through the listing's pool key, judged, stored as a
+// ProbeRun, and recorded as a check on the listing's contract. Shared by the request-scoped
+// services (probeListing, reverifyContract), the admission probe after createListing and the
+// schedule. Background work is tracked so that stop() waits for it before the database closes.
+import { badInput, DomainError, notFound } from '../../common/errors';
+import { Contract } from '../entities/Contract';
+import { CheckKind } from '../entities/ContractCheck';
+import { Capability, Listing } from '../entities/Listing';
+import { PoolKey, PoolKeyStatus } from '../entities/PoolKey';
+import { ProbeRun } from '../entities/ProbeRun';
+import { recordCheck, type RecordedCheck } from './checks';
+import { sealContext, type MarketCoreDeps } from './deps';
+import { judgeProbe, type Verdict } from './probe-verdict';
+import { probeUpstream, type ProbeObservation } from './upstream';
+
+export interface ProbeResult extends RecordedCheck {
+  run: ProbeRun;
+}
+
+export class ProbeRunner {
+  private readonly admissions = new Map<string, Promise<ProbeResult>>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly deps: MarketCoreDeps) {}
+
+  /**
+   * An admission probe of the listing now. A probe of the same listing already running in this
+   * process (e.g. the one createListing started) is joined rather than doubled.
+   */
+  admit(listingId: string): Promise<ProbeResult> {
+    const running = this.admissions.get(listingId);
+    if (running) return running;
+    const probe = this.probe(listingId, CheckKind.ADMISSION).finally(() => this.admissions.delete(listingId));
+    this.admissions.set(listingId, probe);
+    return probe;
+  }
+
+  /** The admission probe right after a listing is created (or gets a new pool key): not awaited by the request. */
+  admitInBackground(listingId: string): void {
+    this.track(() => this.admit(listingId));
+  }
+
+  /** Runs `work` in the background unless stopping; failures are reported without detail that could hold a secret. */
+  track(work: () => Promise<unknown>): void {
+    if (this.closed) return;
+    const task = work()
+      .catch((error: unknown) => {
+        if (this.closed) return;
+        process.stderr.write(`market: background probe failed: ${error instanceof Error ? error.name : 'error'}\n`);
+      })
+      .finally(() => this.background.delete(task));
+    this.background.add(task);
+  }
+
+  /** Runs a probe now; stop() waits for it like for background work. */
+  probe(listingId: string, kind: CheckKind): Promise<ProbeResult> {
+    if (this.closed) return Promise.reject(new DomainError('SERVICE_UNAVAILABLE', 'The market is shutting down'));
+    const task = this.run(listingId, kind);
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return task;
+  }
+
+  private async run(listingId: string, kind: CheckKind): Promise<ProbeResult> {
+    const em = this.deps.fork();
+    const listing = await em.findOne(Listing, { id: listingId, deletedAt: null });
+    if (!listing) throw notFound('Listing');
+    if (!listing.poolKeyId) throw badInput('This listing has no pool key to probe with; give it one with updateListing(poolKeyId)', { field: 'poolKeyId' });
+    const [key, contract] = await Promise.all([
+      em.findOne(PoolKey, { id: listing.poolKeyId, status: { $ne: PoolKeyStatus.DELETED } }),
+      listing.contractId ? em.findOne(Contract, { id: listing.contractId }) : null,
+    ]);
+    if (!key) throw badInput("This listing's pool key is gone; give it another with updateListing(poolKeyId)", { field: 'poolKeyId' });
+    if (!contract) throw notFound('Contract');
+
+    const startedAt = this.deps.clock.now();
+    const { seen, verdict } = await this.observe(listing, key);
+    const finishedAt = this.deps.clock.now();
+    const run = em.create(ProbeRun, {
+      id: this.deps.ids.newId(),
+      listingId: listing.id,
+      contractId: contract.id,
+      sellerId: listing.sellerId,
+      kind,
+      capability: listing.capability,
+      upstreamModel: listing.upstreamModel,
+      passed: verdict.passed,
+      reason: verdict.reason?.slice(0, 500) ?? null,
+      httpStatus: seen?.httpStatus ?? null,
+      latencyMs: seen?.latencyMs ?? null,
+      ttftMs: seen?.ttftMs ?? null,
+      tokensPerSecond: verdict.tokensPerSecond,
+      contentChunks: seen && listing.capability === Capability.CHAT ? seen.contentChunks : null,
+      streamSpreadMs: seen && listing.capability === Capability.CHAT ? seen.streamSpreadMs : null,
+      completionTokens: seen?.completionTokens ?? null,
+      usageReported: seen && listing.capability !== Capability.SPEECH ? seen.usageReported : null,
+      startedAt,
+      finishedAt,
+    });
+    // The key's own health: refused now → INVALID; accepted again → ACTIVE.
+    if (seen?.refused) key.status = PoolKeyStatus.INVALID;
+    else if (verdict.passed) {
+      key.status = PoolKeyStatus.ACTIVE;
+      key.validatedAt = finishedAt;
+    }
+    await em.flush();
+    const recorded = await recordCheck(this.deps, contract.id, {
+      kind,
+      passed: verdict.passed,
+      reason: verdict.reason,
+      latencyMs: run.latencyMs,
+      ttftMs: run.ttftMs,
+      tokensPerSecond: run.tokensPerSecond,
+      probeRunId: run.id,
+    });
+    return { ...recorded, run };
+  }
+
+  private async observe(listing: Listing, key: PoolKey): Promise<{ seen: ProbeObservation | null; verdict: Verdict }> {
+    const baseUrl = this.deps.catalog.baseUrlOf(key);
+    if (!baseUrl) return { seen: null, verdict: { passed: false, reason: `provider ${key.provider} is not available on this platform`, tokensPerSecond: null } };
+    let apiKey: string;
+    try {
+      apiKey = this.deps.sealer.open(key.sealedKey, sealContext(key.id));
+    } catch {
+      return { seen: null, verdict: { passed: false, reason: 'the pool key cannot be unsealed (was the platform secret changed?)', tokensPerSecond: null } };
+    }
+    const { settings } = this.deps;
+    const seen = await probeUpstream({ baseUrl, apiKey }, listing.capability, listing.upstreamModel, {
+      timeoutMs: settings.probeTimeoutMs,
+      maxTtftMs: settings.probeMaxTtftMs,
+      maxTokens: settings.probeMaxTokens,
+    });
+    const verdict = judgeProbe(seen, { maxTtftMs: settings.probeMaxTtftMs, minContentChunks: settings.probeMinContentChunks, minStreamSpreadMs: settings.probeMinStreamSpreadMs });
+    return { seen, verdict };
+  }
+
+  /** Stops taking background work and waits for what is running. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.background.size > 0 || this.inFlight.size > 0) await Promise.allSettled([...this.background, ...this.inFlight]);
+  }
+}
+

@@ -1,0 +1,116 @@
+// Routing profiles: a buyer's routing policy, bound to buyer keys by id (ApiKey.routingProfileId).
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { badInput, conflict, DomainError } from '../../common/errors';
+import type { Principal } from '../../common/principal';
+import { RoutingProfile, RoutingSort } from '../entities/RoutingProfile';
+import type { MarketLoaders } from '../loaders';
+import { requireRoutingManager } from './access';
+import type { MarketCoreDeps } from './deps';
+import { ownedRoutingProfile } from './ownership';
+import { KNOWN_PROVIDER_IDS } from './providers';
+import { validInt, validModelList, validName, validPrice, validProviderList } from './validation';
+
+export interface RoutingProfileSettingsInput {
+  name?: string | null;
+  sort?: RoutingSort | null;
+  providerOrder?: string[] | null;
+  allowProviders?: string[] | null;
+  denyProviders?: string[] | null;
+  maxInputPricePerMTok?: string | null;
+  maxOutputPricePerMTok?: string | null;
+  allowFallbacks?: boolean | null;
+  fallbackModels?: string[] | null;
+  timeoutMs?: number | null;
+  maxRetries?: number | null;
+}
+
+/** Per upstream attempt: 1 s to 10 min. */
+export const TIMEOUT_RANGE = [1_000, 600_000] as const;
+export const RETRIES_RANGE = [0, 10] as const;
+const MAX_PROFILES = 100;
+
+export class RoutingProfileService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly loaders: MarketLoaders,
+    private readonly deps: MarketCoreDeps,
+  ) {}
+
+  async list(principal: Principal): Promise<RoutingProfile[]> {
+    return this.loaders.routingProfilesByAccount.load(requireRoutingManager(principal));
+  }
+
+  async get(principal: Principal, id: string): Promise<RoutingProfile> {
+    return ownedRoutingProfile(this.em, requireRoutingManager(principal), id);
+  }
+
+  async create(principal: Principal, input: RoutingProfileSettingsInput & { name: string }): Promise<RoutingProfile> {
+    const accountId = requireRoutingManager(principal);
+    if ((await this.em.count(RoutingProfile, { accountId })) >= MAX_PROFILES) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${MAX_PROFILES} routing profiles`);
+    const now = this.deps.clock.now();
+    const profile = this.em.create(RoutingProfile, {
+      id: this.deps.ids.newId(),
+      accountId,
+      name: validName(input.name),
+      sort: RoutingSort.PRICE,
+      providerOrder: [],
+      allowProviders: null,
+      denyProviders: [],
+      allowFallbacks: true,
+      fallbackModels: [],
+      createdAt: now,
+      updatedAt: now,
+    });
+    apply(profile, input);
+    await this.flushUnique(profile);
+    return profile;
+  }
+
+  /** Absent fields stay; null clears (back to the default). */
+  async update(principal: Principal, id: string, input: RoutingProfileSettingsInput): Promise<RoutingProfile> {
+    const profile = await ownedRoutingProfile(this.em, requireRoutingManager(principal), id);
+    apply(profile, input);
+    profile.updatedAt = this.deps.clock.now();
+    await this.flushUnique(profile);
+    return profile;
+  }
+
+  /** Keys still naming it route as if they had no profile. */
+  async delete(principal: Principal, id: string): Promise<RoutingProfile> {
+    const profile = await ownedRoutingProfile(this.em, requireRoutingManager(principal), id);
+    this.em.remove(profile);
+    await this.em.flush();
+    return profile;
+  }
+
+  private async flushUnique(profile: RoutingProfile): Promise<void> {
+    try {
+      const clash = await this.em.count(RoutingProfile, { accountId: profile.accountId, name: profile.name, id: { $ne: profile.id } });
+      if (clash) throw conflict(`A routing profile named "${profile.name}" already exists`);
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw conflict(`A routing profile named "${profile.name}" already exists`);
+      throw error;
+    }
+  }
+}
+
+function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): void {
+  if (input.name !== undefined && input.name !== null) profile.name = validName(input.name);
+  // No GraphQL default on the enum: null or absent on create means PRICE.
+  if (input.sort !== undefined) profile.sort = input.sort ?? RoutingSort.PRICE;
+  if (input.providerOrder !== undefined) profile.providerOrder = validProviderList(input.providerOrder ?? [], 'providerOrder', KNOWN_PROVIDER_IDS);
+  if (input.allowProviders !== undefined) {
+    profile.allowProviders = input.allowProviders === null ? null : validProviderList(input.allowProviders, 'allowProviders', KNOWN_PROVIDER_IDS);
+    if (profile.allowProviders?.length === 0) throw badInput('allowProviders must name at least one provider (null allows any)', { field: 'allowProviders' });
+  }
+  if (input.denyProviders !== undefined) profile.denyProviders = validProviderList(input.denyProviders ?? [], 'denyProviders', KNOWN_PROVIDER_IDS);
+  if (input.maxInputPricePerMTok !== undefined) profile.maxInputPriceMicrosPerMTok = input.maxInputPricePerMTok === null ? null : validPrice(input.maxInputPricePerMTok, 'maxInputPricePerMTok');
+  if (input.maxOutputPricePerMTok !== undefined) profile.maxOutputPriceMicrosPerMTok = input.maxOutputPricePerMTok === null ? null : validPrice(input.maxOutputPricePerMTok, 'maxOutputPricePerMTok');
+  if (input.allowFallbacks !== undefined) profile.allowFallbacks = input.allowFallbacks ?? true;
+  if (input.fallbackModels !== undefined) profile.fallbackModels = validModelList(input.fallbackModels ?? [], 'fallbackModels');
+  if (input.timeoutMs !== undefined) profile.timeoutMs = validInt(input.timeoutMs, 'timeoutMs', ...TIMEOUT_RANGE) ?? null;
+  if (input.maxRetries !== undefined) profile.maxRetries = validInt(input.maxRetries, 'maxRetries', ...RETRIES_RANGE) ?? null;
+  const both = profile.allowProviders?.filter((provider) => profile.denyProviders.includes(provider)) ?? [];
+  if (both.length > 0) throw badInput(`${both.join(', ')} cannot be both allowed and denied`, { field: 'denyProviders' });
+}

@@ -1,0 +1,110 @@
+// The routing table the data plane caches per model (and profile): every routable listing of the
+// model with what the data plane needs to call it (base URL, upstream model, the sealed key and
+// its seal context), ranked by the profile (routing.ts). Platform only: it carries sealed keys.
+import type { EntityManager } from '@mikro-orm/core';
+import { badInput } from '../../common/errors';
+import type { Principal } from '../../common/principal';
+import { ContractState } from '../entities/Contract';
+import type { Capability } from '../entities/Listing';
+import { PoolKeyStatus } from '../entities/PoolKey';
+import type { RoutingProfile } from '../entities/RoutingProfile';
+import type { MarketLoaders } from '../loaders';
+import { requireService } from './access';
+import { sealContext, type MarketCoreDeps } from './deps';
+import { rankCandidates, type RankableCandidate, type RoutingPolicy } from './routing';
+
+export interface RoutingCandidateView extends RankableCandidate {
+  sellerId: string;
+  contractId: string;
+  baseUrl: string;
+  upstreamModel: string;
+  sealedApiKey: string;
+  sealContext: string;
+  ttftMs: number | null;
+  caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null };
+}
+
+export interface RoutingTableView {
+  model: string;
+  capability: Capability | null;
+  /** The profile applied; null without one, or when the id names no profile (keys then route by default). */
+  profileId: string | null;
+  candidates: RoutingCandidateView[];
+  allowFallbacks: boolean;
+  fallbackModels: string[];
+  timeoutMs: number | null;
+  maxRetries: number | null;
+}
+
+export class RoutingTableService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly loaders: MarketLoaders,
+    private readonly deps: MarketCoreDeps,
+  ) {}
+
+  async table(principal: Principal, model: string, profileId: string | null | undefined): Promise<RoutingTableView> {
+    requireService(principal);
+    if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw badInput('model must be 1 to 200 characters', { field: 'model' });
+    if (profileId != null && (profileId.length === 0 || profileId.length > 64)) throw badInput('profileId is not a valid id', { field: 'profileId' });
+    const [profile, listings] = await Promise.all([
+      profileId ? this.loaders.routingProfileById.load(profileId) : null,
+      this.loaders.routableListingsByModel.load(model),
+    ]);
+    const [contracts, keys] = await Promise.all([
+      Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null))),
+      Promise.all(listings.map((listing) => (listing.poolKeyId ? this.loaders.poolKeyById.load(listing.poolKeyId) : null))),
+    ]);
+    const candidates: RoutingCandidateView[] = [];
+    listings.forEach((listing, i) => {
+      const contract = contracts[i];
+      if (!listing.poolKeyId) return;
+      const key = keys[i];
+      if (!contract || (contract.state !== ContractState.ACTIVE && contract.state !== ContractState.DEGRADED)) return;
+      if (!key || key.status === PoolKeyStatus.DELETED || !key.sealedKey) return;
+      const baseUrl = this.deps.catalog.baseUrlOf(key);
+      if (!baseUrl) return;
+      candidates.push({
+        listingId: listing.id,
+        sellerId: listing.sellerId,
+        contractId: contract.id,
+        provider: key.provider,
+        capability: listing.capability,
+        baseUrl,
+        upstreamModel: listing.upstreamModel,
+        sealedApiKey: key.sealedKey,
+        sealContext: sealContext(key.id),
+        inputPriceMicrosPerMTok: Number(listing.inputPriceMicrosPerMTok),
+        outputPriceMicrosPerMTok: Number(listing.outputPriceMicrosPerMTok),
+        priceMicrosPerMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars),
+        caps: { rpm: listing.capRpm ?? null, tpm: listing.capTpm ?? null, maxConcurrency: listing.capMaxConcurrency ?? null, dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens) },
+        latencyMs: contract.latencyMs ?? null,
+        ttftMs: contract.ttftMs ?? null,
+        tokensPerSecond: contract.tokensPerSecond ?? null,
+        contractState: contract.state,
+      });
+    });
+    const ranked = rankCandidates(candidates, profile ? policyOf(profile) : null);
+    return {
+      model,
+      capability: ranked[0]?.capability ?? listings[0]?.capability ?? null,
+      profileId: profile?.id ?? null,
+      candidates: ranked,
+      allowFallbacks: profile?.allowFallbacks ?? true,
+      fallbackModels: profile && profile.allowFallbacks ? profile.fallbackModels : [],
+      timeoutMs: profile?.timeoutMs ?? null,
+      maxRetries: profile?.maxRetries ?? null,
+    };
+  }
+}
+
+export function policyOf(profile: RoutingProfile): RoutingPolicy {
+  return {
+    sort: profile.sort,
+    providerOrder: profile.providerOrder,
+    allowProviders: profile.allowProviders ?? null,
+    denyProviders: profile.denyProviders,
+    maxInputPriceMicrosPerMTok: profile.maxInputPriceMicrosPerMTok == null ? null : Number(profile.maxInputPriceMicrosPerMTok),
+    maxOutputPriceMicrosPerMTok: profile.maxOutputPriceMicrosPerMTok == null ? null : Number(profile.maxOutputPriceMicrosPerMTok),
+  };
+}

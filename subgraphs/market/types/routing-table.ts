@@ -1,0 +1,89 @@
+// The data plane's view of supply (platform only, hidden from the public API).
+import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
+import { ContractState } from '../entities/Contract';
+import { Capability } from '../entities/Listing';
+import { ListingCaps } from './listings';
+
+@ObjectType({ description: 'One routable listing, with what the data plane needs to call it. Platform only.' })
+@Directive('@inaccessible')
+export class RoutingCandidate {
+  @Field(() => ID)
+  listingId!: string;
+
+  @Field(() => ID)
+  sellerId!: string;
+
+  @Field(() => ID)
+  contractId!: string;
+
+  @Field(() => String)
+  provider!: string;
+
+  @Field(() => Capability)
+  capability!: Capability;
+
+  @Field(() => String, { description: 'OpenAI-compatible base URL (ending where /chat/completions hangs off).' })
+  baseUrl!: string;
+
+  @Field(() => String)
+  upstreamModel!: string;
+
+  @Field(() => String, { description: 'The pool key sealed with AES-256-GCM under the platform secret; open it with `sealContext` as associated data.' })
+  sealedApiKey!: string;
+
+  @Field(() => String, { description: '`pool-key:<id>`.' })
+  sealContext!: string;
+
+  @Field(() => GraphQLSafeInt)
+  inputPriceMicrosPerMTok!: number;
+
+  @Field(() => GraphQLSafeInt)
+  outputPriceMicrosPerMTok!: number;
+
+  @Field(() => GraphQLSafeInt, { nullable: true })
+  priceMicrosPerMChars!: number | null;
+
+  @Field(() => ListingCaps)
+  caps!: ListingCaps;
+
+  @Field(() => Int, { nullable: true })
+  latencyMs!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  ttftMs!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  tokensPerSecond!: number | null;
+
+  @Field(() => ContractState, { description: 'ACTIVE, or DEGRADED (ranked after every ACTIVE one).' })
+  contractState!: ContractState;
+}
+
+@ObjectType({ description: 'Ranked supply of one model for the data plane. Platform only.' })
+@Directive('@inaccessible')
+export class RoutingTable {
+  @Field(() => String)
+  model!: string;
+
+  @Field(() => Capability, { nullable: true, description: 'null when nothing lists the model.' })
+  capability!: Capability | null;
+
+  @Field(() => ID, { nullable: true, description: 'The profile applied (null: none given, or it no longer exists).' })
+  profileId!: string | null;
+
+  @Field(() => [RoutingCandidate], { description: 'In the order to try them.' })
+  candidates!: RoutingCandidate[];
+
+  @Field(() => Boolean)
+  allowFallbacks!: boolean;
+
+  @Field(() => [String], { description: "The profile's fallback models (empty when fallbacks are off)." })
+  fallbackModels!: string[];
+
+  @Field(() => Int, { nullable: true })
+  timeoutMs!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxRetries!: number | null;
+}
