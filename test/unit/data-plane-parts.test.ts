@@ -61,7 +61,8 @@ function snapshot(overrides: Partial<KeySnapshot> = {}): KeySnapshot {
 }
 
 const guards: [string, () => BudgetGuard][] = [['memory', () => new MemoryBudgetGuard(new InMemoryBus())]];
-if (TEST_REDIS_URL) guards.push(['redis', () => new RedisBudgetGuard(TEST_REDIS_URL, `t${randomBytes(6).toString('hex')}`, new InMemoryBus())]);
+const redisUrl = TEST_REDIS_URL;
+if (redisUrl) guards.push(['redis', () => new RedisBudgetGuard(redisUrl, `t${randomBytes(6).toString('hex')}`, new InMemoryBus())]);
 else console.warn('SKIPPED: Redis budget guard (set TEST_REDIS_URL to run it)');
 
 describe.each(guards)('%s budget guard', (_name, make) => {
