@@ -28,7 +28,7 @@ export interface TestStack {
 export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
   const config = testConfig(overrides);
   const platform = await startPlatform({ config, topology: 'embedded' });
-  return { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config, platform, stop: () => platform.stop() };
+  return { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, stop: () => platform.stop() };
 }
 
 function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
