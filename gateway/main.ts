@@ -2,16 +2,26 @@
 // alone, in front of subgraph processes (scaled).
 import { loadConfig } from '../subgraphs/common/config';
 import { startPlatform } from './platform';
+import { seedDemo } from './demo';
 
 const started = Date.now();
 const config = loadConfig();
 const topology = process.argv.includes('--gateway-only') ? 'gateway' : 'embedded';
 const platform = await startPlatform({ config, topology });
 const url = platform.gateway.url;
+let demo = '';
+if (topology === 'embedded' && process.env.DEMO !== 'off') {
+  const { key, models } = await seedDemo(platform.gateway, config.dataDir);
+  demo =
+    `\n  demo buyer key ${key}   (shown once; a new one on every start; DEMO=off skips this)` +
+    `\n  models         ${models.join(', ')}  (simulated upstream at ${platform.config.simulatorUrl})` +
+    `\n  try            curl -s ${url}/v1/chat/completions -H "authorization: Bearer ${key}" -H 'content-type: application/json' -d '{"model":"demo/sim-chat","messages":[{"role":"user","content":"Hello"}]}'`;
+}
 console.log(
   `ready in ${Date.now() - started} ms (${topology}; ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}; ${config.busUrl ? 'Redis bus' : 'in-memory bus'})\n` +
     `  GraphQL        ${url}/graphql  (graphql-ws on the same path)\n` +
-    `  health         ${url}/healthz  ${url}/readyz`,
+    `  health         ${url}/healthz  ${url}/readyz` +
+    demo,
 );
 
 let stopping = false;
