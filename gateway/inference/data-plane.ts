@@ -99,6 +99,14 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     });
   });
 
+  /** Pool keys are opened once per cached routing table entry, not per request. */
+  const opened = new WeakMap<Candidate, string>();
+  function openKey(candidate: Candidate): string {
+    let key = opened.get(candidate);
+    if (!key) opened.set(candidate, (key = deps.sealer.open(candidate.sealedApiKey, candidate.sealContext)));
+    return key;
+  }
+
   async function authenticate(request: FastifyRequest): Promise<KeySnapshot> {
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
@@ -174,7 +182,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
         const response = await callUpstream({
           baseUrl: candidate.baseUrl,
           path: PATHS[capability],
-          apiKey: deps.sealer.open(candidate.sealedApiKey, candidate.sealContext),
+          apiKey: openKey(candidate),
           body: JSON.stringify(upstreamBody(body, candidate, stream)),
           timeoutMs: table.timeoutMs ?? DEFAULT_TIMEOUT_MS,
           signal: abort.signal,

@@ -52,6 +52,9 @@ export async function openDatabase(subgraph: SubgraphName, entities: EntityClass
     orm = await MikroORM.init({ ...common, driver: LibSqlDriver, dbName: path.join(config.dataDir, `${subgraph}.db`) } as Options);
     await orm.em.getConnection().execute('pragma journal_mode = wal');
     await orm.em.getConnection().execute('pragma busy_timeout = 5000');
+    // WAL + synchronous=NORMAL: a commit is durable across process crashes and never corrupts the
+    // file; only an OS crash or power loss can drop the last commits. FULL would fsync per commit.
+    await orm.em.getConnection().execute('pragma synchronous = normal');
     await orm.schema.updateSchema({ safe: true, dropTables: false });
   }
   return {
