@@ -1,7 +1,7 @@
 // Set-based SQL for the hot money paths (usage ingestion, settlement), which the unit of work
 // would turn into one statement per row. The same text runs on SQLite and PostgreSQL: `?`
 // placeholders, `insert … on conflict … returning`.
-import type { EntityManager } from '@mikro-orm/knex';
+import type { EntityManager, Knex } from '@mikro-orm/knex';
 
 export interface Sql {
   all<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
@@ -11,13 +11,15 @@ export interface Sql {
 }
 
 export function sqlFor(em: EntityManager): Sql {
-  const connection = em.getConnection();
   const platform = em.getPlatform();
-  const ctx = () => em.getTransactionContext();
+  // Straight to knex with bound parameters: the driver sends values separately (PostgreSQL's
+  // extended protocol), instead of the ORM quoting thousands of them into the statement text.
+  const knex = () => (em.getTransactionContext() as Knex.Transaction | undefined) ?? em.getKnex();
+  const rows = (result: unknown) => (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []));
   return {
-    all: (query, params = []) => connection.execute(query, params as never[], 'all', ctx()) as never,
+    all: async (query, params = []) => rows(await knex().raw(query, params as Knex.RawBinding[])) as never,
     run: async (query, params = []) => {
-      await connection.execute(query, params as never[], 'run', ctx());
+      await knex().raw(query, params as Knex.RawBinding[]);
     },
     date: (value) => platform.processDateProperty(value),
   };
