@@ -20,7 +20,7 @@ describe('data plane faults and money', () => {
   let client: OpenAI;
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-flaky', 'sk-sim-good2', 'sk-sim-budget'] });
+    sim = await startSimulator({ apiKeys: ['sk-sim-flaky', 'sk-sim-good2', 'sk-sim-budget', 'sk-sim-solo'] });
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000' });
     const seller = await signup(stack.url, 'seller');
     const flaky = await poolKey(stack.url, seller.jwt, 'sk-sim-flaky');
@@ -29,6 +29,8 @@ describe('data plane faults and money', () => {
     dear = await admittedListing(stack.url, seller.jwt, { poolKeyId: good, model: 'acme/fault-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '2' });
     const budgetKey = await poolKey(stack.url, seller.jwt, 'sk-sim-budget');
     await admittedListing(stack.url, seller.jwt, { poolKeyId: budgetKey, model: 'acme/budget-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0', outputPricePerMTok: '1' });
+    const soloKey = await poolKey(stack.url, seller.jwt, 'sk-sim-solo');
+    await admittedListing(stack.url, seller.jwt, { poolKeyId: soloKey, model: 'acme/solo-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1', caps: { maxConcurrency: 1 } });
     buyer = await fundedBuyer(stack.url, '50');
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
   }, 60_000);
@@ -124,6 +126,18 @@ describe('data plane faults and money', () => {
     expect(record).toMatchObject({ status: 'failed', cost: 0 });
     sim.setKeyFaults('sk-sim-flaky', null);
     sim.setKeyFaults('sk-sim-good2', null);
+  });
+
+  it('answers 503 when the only listing is at its concurrency cap, and charges nothing for it', async () => {
+    sim.setKeyFaults('sk-sim-solo', { latencyMs: 1500 });
+    const slow = ask(client, { model: 'acme/solo-chat' });
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await ask(client, { model: 'acme/solo-chat' }).catch((e) => e);
+    expect(busy).toBeInstanceOf(OpenAI.APIError);
+    expect(busy.status).toBe(503);
+    expect(busy.error).toMatchObject({ type: 'api_error', code: 'service_unavailable' });
+    await expect(slow).resolves.toBeDefined();
+    sim.setKeyFaults('sk-sim-solo', null);
   });
 
   it('lets at most 10 of 200 concurrent requests through on a key whose limit covers 10', async () => {
