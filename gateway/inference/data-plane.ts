@@ -299,6 +299,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       listingId: m.candidate?.listingId ?? null,
       sellerId: m.candidate?.sellerId ?? null,
       gateway: deps.replica,
+      costMicros: event.costMicros,
     };
     void deps.bus.publish('job.finished', job).catch(() => {});
   }

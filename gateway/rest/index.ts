@@ -7,6 +7,8 @@ import { dragonflyRoutes } from './dragonfly';
 import { dragonflyMoneyRoutes } from './dragonfly-money';
 import { dgridRoutes } from './dgrid';
 import { naapRoutes } from './naap';
+import { naapOAuthRoutes } from './naap-oauth';
+import { naapDashboardRoutes } from './naap-dashboard';
 
 export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
   await app.register(async (scope) => dragonflyAuthRoutes(scope, gateway));
@@ -14,4 +16,6 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   await app.register(async (scope) => dragonflyMoneyRoutes(scope, gateway));
   await app.register(async (scope) => dgridRoutes(scope, gateway));
   await app.register(async (scope) => naapRoutes(scope, gateway));
+  await app.register(async (scope) => naapOAuthRoutes(scope, gateway));
+  await app.register(async (scope) => naapDashboardRoutes(scope, gateway));
 }

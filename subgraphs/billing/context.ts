@@ -2,6 +2,7 @@ import type { BaseContext } from '../common/subgraph';
 import type { BillingService } from './services/billing';
 import type { UsageService } from './services/usage';
 import type { CreditService } from './services/credits';
+import type { ProviderLoginService } from './services/provider-login';
 import type { SettlementResult } from './services/settlement';
 import type { BillingLoaders } from './loaders';
 
@@ -9,6 +10,7 @@ export interface BillingContext extends BaseContext {
   billing: BillingService;
   usage: UsageService;
   credits: CreditService;
+  providerLogin: ProviderLoginService;
   settle(at: Date): Promise<SettlementResult>;
   loaders: BillingLoaders;
 }

@@ -5,12 +5,13 @@ import { BillingProviderResolver } from './resolvers/BillingProviderResolver';
 import { EarningsResolver } from './resolvers/EarningsResolver';
 import { ListingEarningsResolver } from './resolvers/ListingEarningsResolver';
 import { KeyGroupUsageResolver } from './resolvers/KeyGroupUsageResolver';
+import { ProviderLoginResolver } from './resolvers/ProviderLoginResolver';
 import { UsageResolver } from './resolvers/UsageResolver';
 import { billingReferences } from './references';
 import { Account, ApiKey, KeyGroup, Listing } from './types/references';
 
 export const buildBillingSchema = () =>
   buildFederatedSchema(
-    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup] },
+    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup] },
     billingReferences,
   );

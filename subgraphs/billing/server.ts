@@ -9,22 +9,27 @@ import { GroupUsageMonthly } from './entities/GroupUsageMonthly';
 import { KeyUsage } from './entities/KeyUsage';
 import { KeyUsageDaily } from './entities/KeyUsageDaily';
 import { LedgerEntry } from './entities/LedgerEntry';
+import { ProviderLoginSession } from './entities/ProviderLoginSession';
 import { UsageRecord } from './entities/UsageRecord';
 import { createBillingLoaders } from './loaders';
 import { BillingService } from './services/billing';
 import { CreditService } from './services/credits';
 import { settleEarnings } from './services/settlement';
 import { UsageService } from './services/usage';
+import { ProviderLoginService } from './services/provider-login';
+import { oauthProviders } from './oauth-providers';
+import { SecretSealer } from '../common/sealing';
 import { billingSettings } from './settings';
 import { buildBillingSchema } from './schema';
 import type { BillingContext } from './context';
 
-export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, KeyUsage, KeyUsageDaily, GroupUsageMonthly];
+export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, KeyUsage, KeyUsageDaily, GroupUsageMonthly, ProviderLoginSession];
 
 export async function createBillingSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<BillingContext>> {
   const db = await openDatabase('billing', billingEntities, deps.config);
   const settings = billingSettings(deps.config.env);
   const serviceDeps = { ids: deps.ids, clock: deps.clock, settings, bus: deps.bus };
+  const loginDeps = { clock: deps.clock, sealer: new SecretSealer(deps.config.platformSecret), providers: oauthProviders(deps.config.env), fetch: globalThis.fetch };
   const fork = () => db.orm.em.fork() as EntityManager;
   const settle = (at: Date) => settleEarnings(fork(), deps.ids, deps.clock, at);
   let unsubscribe = () => {};
@@ -44,6 +49,7 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
         billing: new BillingService(em, loaders, deps.clock),
         usage: new UsageService(em, serviceDeps),
         credits: new CreditService(em, serviceDeps),
+        providerLogin: new ProviderLoginService(em, loginDeps),
       };
     },
     start: () => {

@@ -33,6 +33,8 @@ export interface JobFinishedEvent {
   listingId?: string | null;
   sellerId?: string | null;
   gateway?: string | null;
+  /** What the buyer paid (micro-USD): the network's fee and pricing figures. */
+  costMicros?: number | null;
 }
 
 /** network → its own subscribers on every replica: a job is stored and can be read by id. */

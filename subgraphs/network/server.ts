@@ -4,23 +4,33 @@ import { openDatabase } from '../common/db';
 import type { SubgraphDefinition } from '../common/subgraph';
 import type { SubgraphDeps } from '../common/deps';
 import { JobFeedEntry } from './entities/JobFeedEntry';
+import { HourlyRollup } from './entities/HourlyRollup';
 import { createNetworkLoaders } from './loaders';
 import { NetworkService, recordJob } from './services/network';
+import { DashboardService } from './services/dashboard';
+import { applyRetention } from './services/rollups';
+import { networkSettings } from './settings';
 import { buildNetworkSchema } from './schema';
 import type { NetworkContext } from './context';
 
-export const networkEntities = [JobFeedEntry];
+export const networkEntities = [JobFeedEntry, HourlyRollup];
 
 export async function createNetworkSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<NetworkContext>> {
+  const settings = networkSettings(deps.config.env);
   const db = await openDatabase('network', networkEntities, deps.config);
   let unsubscribe = () => {};
+  let retentionTimer: NodeJS.Timeout | null = null;
+  const runRetention = () =>
+    applyRetention(db.orm.em.fork() as EntityManager, deps.clock.now(), settings).catch(() => {
+      // Retried at the next interval; a failed delete loses nothing.
+    });
   return {
     name: 'network',
     schema: buildNetworkSchema(),
     db,
     createContext: (principal, requestId) => {
       const em = db.orm.em.fork() as EntityManager;
-      return { principal, requestId, bus: deps.bus, loaders: createNetworkLoaders(em), network: new NetworkService(em) };
+      return { principal, requestId, bus: deps.bus, loaders: createNetworkLoaders(em), network: new NetworkService(em), dashboard: new DashboardService(em, deps.clock, settings) };
     },
     start: () => {
       unsubscribe = deps.bus.subscribe('job.finished', (event) => {
@@ -28,7 +38,13 @@ export async function createNetworkSubgraph(deps: SubgraphDeps): Promise<Subgrap
           // A malformed or unstorable event is dropped; the job feed is not money.
         });
       });
+      void runRetention();
+      retentionTimer = setInterval(() => void runRetention(), settings.retentionIntervalMs);
+      retentionTimer.unref();
     },
-    stop: () => unsubscribe(),
+    stop: () => {
+      unsubscribe();
+      if (retentionTimer) clearInterval(retentionTimer);
+    },
   };
 }

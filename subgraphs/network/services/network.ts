@@ -4,6 +4,7 @@ import type { EventBus } from '../../common/bus';
 import type { JobFinishedEvent } from '../../common/events';
 import { badInput } from '../../common/errors';
 import { JobFeedEntry } from '../entities/JobFeedEntry';
+import { addToRollup, type NetworkJobEvent } from './rollups';
 
 export const JOB_FEED_MAX_LIMIT = 200;
 
@@ -17,10 +18,20 @@ export class NetworkService {
 }
 
 /**
- * Stores each finished job once (the request id is the key; a redelivered event is ignored) and
- * announces it to this replica's feed subscribers.
+ * Stores each finished job once (the request id is the key; a redelivered event is ignored), adds
+ * it to its hourly rollup in the same transaction, and announces it to this replica's feed subscribers.
  */
-export async function recordJob(em: EntityManager, bus: EventBus, event: JobFinishedEvent): Promise<void> {
+export async function recordJob(em: EntityManager, bus: EventBus, event: JobFinishedEvent | NetworkJobEvent): Promise<void> {
+  const fresh = await em.transactional(async (tx) => {
+    const inserted = await insertJob(tx as EntityManager, event);
+    if (inserted) await addToRollup(tx as EntityManager, event);
+    return inserted;
+  });
+  if (!fresh) return;
+  await bus.publish('job.recorded', { id: event.id, pipeline: event.pipeline, model: event.model });
+}
+
+async function insertJob(em: EntityManager, event: JobFinishedEvent): Promise<boolean> {
   const inserted = await em
     .createQueryBuilder(JobFeedEntry)
     .insert({
@@ -40,6 +51,5 @@ export async function recordJob(em: EntityManager, bus: EventBus, event: JobFini
     .onConflict('id')
     .ignore()
     .execute('run');
-  if ((inserted as { affectedRows?: number }).affectedRows === 0) return;
-  await bus.publish('job.recorded', { id: event.id, pipeline: event.pipeline, model: event.model });
+  return (inserted as { affectedRows?: number }).affectedRows !== 0;
 }

@@ -1,0 +1,78 @@
+// NaaP's brokered billing-provider login: /api/v1/auth/providers/:slug/{start,redirect,callback,result}.
+// A thin adapter over billing's provider-login operations; the flow's rules (PKCE, state, the
+// 10-minute TTL, single redemption) live in billing.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProviderLoginCallbackDocument, ProviderLoginRedirectDocument, ProviderLoginResultDocument, ProviderLoginStartDocument } from '../../schema/generated/graphql';
+import { isDomainError } from '../../subgraphs/common/errors';
+import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
+import type { GatewayApi } from '../app';
+import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
+
+const NAAP_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED', 503: 'SERVICE_UNAVAILABLE' };
+/** NaaP: at most 5 login starts a minute (per client address). */
+const STARTS_PER_MINUTE = 5;
+
+function sendError(reply: FastifyReply, error: RestError) {
+  return reply.code(error.status).send({ success: false, error: { code: NAAP_CODES[error.status] ?? 'INTERNAL_ERROR', message: error.message } });
+}
+
+function query(request: FastifyRequest, name: string): string | null {
+  const value = (request.query as Record<string, unknown>)[name];
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
+}
+
+export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendError(reply, restErrorFromFastify(error)));
+  const base = '/api/v1/auth/providers/:slug';
+  const slugOf = (request: FastifyRequest) => (request.params as { slug: string }).slug;
+
+  app.post(`${base}/start`, async (request, reply) => {
+    let principal: Principal = ANONYMOUS;
+    try {
+      principal = await gateway.authenticator.fromAuthorization(request.headers.authorization);
+    } catch (error) {
+      if (isDomainError(error)) return sendError(reply, { status: error.code === 'FORBIDDEN' ? 403 : 401, code: error.code, message: error.message });
+      throw error;
+    }
+    const decision = await gateway.rateLimiter.hit(`oauth-start:${request.ip}`, STARTS_PER_MINUTE, 60_000).catch(() => ({ allowed: true, retryAfterSeconds: 0 }));
+    if (!decision.allowed) {
+      reply.header('retry-after', String(decision.retryAfterSeconds));
+      return sendError(reply, { status: 429, code: 'RATE_LIMITED', message: `At most ${STARTS_PER_MINUTE} logins may start a minute` });
+    }
+    const slug = slugOf(request);
+    const redirectUri = `${request.protocol}://${request.headers.host}/api/v1/auth/providers/${encodeURIComponent(slug)}/callback`;
+    const result = await gateway.run(ProviderLoginStartDocument, { slug, redirectUri }, principal, String(request.id));
+    if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
+    const started = result.data.startProviderLogin;
+    return reply.send({ login_session_id: started.loginSessionId, expires_in: started.expiresIn, poll_after_ms: started.pollAfterMs });
+  });
+
+  app.get(`${base}/redirect`, async (request, reply) => {
+    const loginSessionId = query(request, 'login_session_id');
+    if (!loginSessionId) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'login_session_id is required' });
+    const result = await gateway.run(ProviderLoginRedirectDocument, { slug: slugOf(request), loginSessionId }, ANONYMOUS, String(request.id));
+    if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
+    return reply.redirect(result.data.providerLoginRedirect, 302);
+  });
+
+  app.get(`${base}/callback`, async (request, reply) => {
+    const state = query(request, 'state');
+    if (!state) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'state is required' });
+    const result = await gateway.run(ProviderLoginCallbackDocument, { slug: slugOf(request), state, code: query(request, 'code'), error: query(request, 'error') }, ANONYMOUS, String(request.id));
+    if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
+    const status = result.data.completeProviderLogin;
+    const text = status === 'complete' ? 'Signed in. You can close this window.' : `Sign-in ${status}. You can close this window and try again.`;
+    return reply.code(status === 'complete' ? 200 : 400).type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><title>Sign-in</title><p>${text}</p>`);
+  });
+
+  app.get(`${base}/result`, async (request, reply) => {
+    const loginSessionId = query(request, 'login_session_id');
+    if (!loginSessionId) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'login_session_id is required' });
+    const result = await gateway.run(ProviderLoginResultDocument, { slug: slugOf(request), loginSessionId }, ANONYMOUS, String(request.id));
+    if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
+    const login = result.data.redeemProviderLogin;
+    reply.header('cache-control', 'no-store');
+    if (login.status === 'complete' && login.accessToken) return reply.send({ status: 'complete', access_token: login.accessToken, user_id: login.userId, expires_in: login.expiresIn });
+    return reply.send({ status: login.status });
+  });
+}

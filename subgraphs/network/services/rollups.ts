@@ -1,0 +1,84 @@
+// Hourly rollups: each recorded job is added to its (hour, pipeline, model, listing) row, and old
+// jobs and rollups are deleted on a schedule. Every dashboard figure reads these rows only.
+import { raw, type EntityManager } from '@mikro-orm/knex';
+import type { JobFinishedEvent } from '../../common/events';
+import { HourlyRollup } from '../entities/HourlyRollup';
+import { JobFeedEntry } from '../entities/JobFeedEntry';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** A job event as network reads it: `costMicros` (what the buyer paid) feeds fees and pricing; without it a job adds no fees. */
+export type NetworkJobEvent = JobFinishedEvent;
+
+export const hourOf = (time: Date | number): Date => new Date(Math.floor(new Date(time).getTime() / HOUR_MS) * HOUR_MS);
+
+const nonNegativeInt = (value: number | null | undefined): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0);
+
+export function rollupRowFor(event: NetworkJobEvent): HourlyRollup {
+  const started = new Date(event.startedAt);
+  const finished = new Date(event.finishedAt);
+  const hour = hourOf(started);
+  const listingId = event.listingId ?? '';
+  const row = new HourlyRollup();
+  row.id = `${hour.toISOString()}|${event.pipeline}|${event.model}|${listingId}`;
+  row.hour = hour;
+  row.pipeline = event.pipeline;
+  row.model = event.model;
+  row.listingId = listingId;
+  row.sellerId = event.sellerId ?? null;
+  row.sessions = 1;
+  row.successes = event.status === 'completed' ? 1 : 0;
+  row.durationMs = nonNegativeInt(finished.getTime() - started.getTime());
+  row.outputUnits = nonNegativeInt(event.outputUnits);
+  row.latencyMsSum = nonNegativeInt(event.latencyMs);
+  row.feesMicros = event.status === 'completed' ? nonNegativeInt(event.costMicros) : 0;
+  row.lastSeenAt = finished;
+  return row;
+}
+
+/** Adds one (new) job to its rollup row: one atomic upsert, safe with concurrent writers. */
+export async function addToRollup(em: EntityManager, event: NetworkJobEvent): Promise<void> {
+  const row = rollupRowFor(event);
+  const sum = (column: string) => raw(`"job_hourly"."${column}" + excluded."${column}"`);
+  await em
+    .createQueryBuilder(HourlyRollup)
+    .insert({ ...row })
+    .onConflict('id')
+    .merge({
+      sessions: sum('sessions'),
+      successes: sum('successes'),
+      durationMs: sum('duration_ms'),
+      outputUnits: sum('output_units'),
+      latencyMsSum: sum('latency_ms_sum'),
+      feesMicros: sum('fees_micros'),
+      lastSeenAt: raw(`case when excluded."last_seen_at" > "job_hourly"."last_seen_at" then excluded."last_seen_at" else "job_hourly"."last_seen_at" end`),
+    } as never)
+    .execute('run');
+}
+
+export interface RetentionSettings {
+  jobRetentionDays: number;
+  rollupRetentionDays: number;
+}
+
+/** Deletes jobs (the feed) older than jobRetentionDays and rollups older than rollupRetentionDays. */
+export async function applyRetention(em: EntityManager, now: Date, settings: RetentionSettings): Promise<{ jobs: number; rollups: number }> {
+  const jobs = await em.nativeDelete(JobFeedEntry, { startedAt: { $lt: new Date(now.getTime() - settings.jobRetentionDays * DAY_MS) } });
+  const rollups = await em.nativeDelete(HourlyRollup, { hour: { $lt: new Date(now.getTime() - settings.rollupRetentionDays * DAY_MS) } });
+  return { jobs, rollups };
+}
+
+export interface RollupFilter {
+  pipeline?: string | null;
+  model?: string | null;
+}
+
+/** The rollup rows of hours in [from, to). */
+export function rowsBetween(em: EntityManager, from: Date, to: Date, filter: RollupFilter = {}): Promise<HourlyRollup[]> {
+  return em.find(
+    HourlyRollup,
+    { hour: { $gte: from, $lt: to }, ...(filter.pipeline ? { pipeline: filter.pipeline } : {}), ...(filter.model ? { model: filter.model } : {}) },
+    { disableIdentityMap: true },
+  );
+}
