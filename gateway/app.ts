@@ -26,6 +26,9 @@ import type { SubgraphLink } from './subgraph-links';
 import { attachSubscriptionServer, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
 import { startDataPlane } from './inference';
+import { graphqlLimits, graphqlLimitsFromEnv } from './graphql-limits';
+import { httpSecurityFromConfig, registerHttpSecurity } from './http-security';
+import { GatewayMetrics } from './metrics';
 import type { EventBus } from '../subgraphs/common/bus';
 import { systemClock, type Clock } from '../subgraphs/common/runtime';
 
@@ -70,23 +73,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const rateLimiter: RateLimiter = config.busUrl ? new RedisRateLimiter(config.busUrl, config.busNamespace) : new MemoryRateLimiter();
   const production = config.nodeEnv === 'production';
+  const metrics = new GatewayMetrics(); // Hardening (issue 8): GET /metrics, see metrics.ts
 
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) => {
       const link = links.get(name as SubgraphName);
       if (!link) throw new Error(`no link to subgraph ${name}`);
-      return link.dataSource;
+      return metrics.instrument(name, link.dataSource);
     },
   });
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, return503OnClosing: true });
+  // Hardening (issue 8): security headers and CORS on every route; registered before any route.
+  registerHttpSecurity(app, httpSecurityFromConfig(config));
+  metrics.register(app, config.env.METRICS_TOKEN || undefined);
+  // Hardening (issue 8): depth/alias/root-field/cost rules and a token cap, refused before
+  // execution over HTTP and graphql-ws alike (see graphql-limits.ts for the settings).
+  const edgeLimits = graphqlLimits(graphqlLimitsFromEnv(config.env));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: formatGatewayError,
     includeStacktraceInErrorResponses: false,
     introspection: !production,
-    plugins: [fastifyApolloDrainPlugin(app), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    parseOptions: edgeLimits.parseOptions,
+    validationRules: edgeLimits.validationRules,
+    allowBatchedHttpRequests: false, // explicit: a JSON array body is a 400
+    csrfPrevention: true, // explicit: GET / simple POST need a preflight-forcing header
+    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
   });
   await apollo.start();
 
@@ -142,6 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     supergraphSdl,
     links,
     limits: options.subscriptionLimits,
+    parseOptions: edgeLimits.parseOptions,
+    validationRules: edgeLimits.validationRules,
     newRequestId,
     authenticate: async (params) => {
       const value = params?.authorization ?? params?.Authorization;
@@ -153,6 +169,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return response.body.singleResult as ExecutionResult;
     },
   });
+
+  metrics.bind({ usagePending: () => dataPlane.usage.pending, subscriptionStats: subscriptions.stats });
 
   return {
     app,

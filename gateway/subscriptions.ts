@@ -27,7 +27,10 @@ import {
   type FieldNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ParseOptions,
+  type ValidationRule,
   type VariableDefinitionNode,
+  specifiedRules,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 import { BoundedQueue } from '../subgraphs/common/async-queue';
@@ -54,6 +57,9 @@ export interface SubscriptionServerOptions {
   newRequestId(): string;
   executeThroughGateway(document: DocumentNode, variables: Record<string, unknown>, context: GatewayContext): Promise<ExecutionResult>;
   limits?: Partial<SubscriptionLimits>;
+  /** The gateway's edge limits (graphql-limits.ts), applied as over HTTP. */
+  parseOptions?: ParseOptions;
+  validationRules?: readonly ValidationRule[];
 }
 
 /** Which subgraph owns each Subscription field, read from the supergraph's join directives. */
@@ -149,6 +155,23 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     };
   }
 
+  /**
+   * Subscribers that send the same selection with the same credential see the same result for an
+   * event: it is resolved once and shared (the public dashboard's thousands of anonymous viewers
+   * cost one query per event, not one each). Entries live a few seconds.
+   */
+  const sharedResults = new Map<string, { at: number; result: Promise<ExecutionResult> }>();
+  function resolveOnce(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    const now = Date.now();
+    const hit = sharedResults.get(key);
+    if (hit && now - hit.at < 5_000) return hit.result;
+    if (sharedResults.size > 10_000) for (const [k, v] of sharedResults) if (now - v.at >= 5_000) sharedResults.delete(k);
+    const result = run();
+    sharedResults.set(key, { at: now, result });
+    result.catch(() => sharedResults.delete(key));
+    return result;
+  }
+
   function credentialId(principal: Principal): string {
     return principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
   }
@@ -179,6 +202,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const upstreamQuery = printUpstreamSubscription(fieldName, fieldDef.args, argumentValues);
     const keyQuery = buildKeyQuery(args.document, operation, fieldNode, queryField);
     const responseKey = fieldNode.alias?.value ?? fieldName;
+    const keyQueryText = print(keyQuery);
+    const variablesText = JSON.stringify(args.variableValues ?? {});
 
     openTotal++;
     openPerCredential.set(credential, (openPerCredential.get(credential) ?? 0) + 1);
@@ -200,7 +225,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const results = (async function* () {
       try {
         for await (const key of keys) {
-          const result = await options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() });
+          const result = await resolveOnce(`${credential}\n${keyQueryText}\n${variablesText}\n${key}`, () =>
+            options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() }),
+          );
           // Not visible to this subscriber (or gone): nothing to deliver.
           if (result.data?.[responseKey] == null && !result.errors?.length) continue;
           yield result;
@@ -240,11 +267,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       onSubscribe: (ctx, _id, payload) => {
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, options.parseOptions);
         } catch (error) {
           return [error as GraphQLError];
         }
-        const errors = validate(options.apiSchema, document);
+        const errors = validate(options.apiSchema, document, [...specifiedRules, ...(options.validationRules ?? [])]);
         if (errors.length > 0) return errors;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify the operation')];
