@@ -54,6 +54,19 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** SUBSCRIPTIONS_MAX_PER_CREDENTIAL, SUBSCRIPTIONS_MAX_TOTAL, SUBSCRIPTION_QUEUE_SIZE (defaults in subscriptions.ts). */
+function subscriptionLimitsFrom(env: Readonly<Record<string, string | undefined>>): Partial<SubscriptionLimits> {
+  const read = (name: string) => (env[name] && /^\d+$/.test(env[name]!) ? Number(env[name]) : undefined);
+  const limits: Partial<SubscriptionLimits> = {};
+  const perCredential = read('SUBSCRIPTIONS_MAX_PER_CREDENTIAL');
+  const total = read('SUBSCRIPTIONS_MAX_TOTAL');
+  const queue = read('SUBSCRIPTION_QUEUE_SIZE');
+  if (perCredential) limits.maxPerCredential = perCredential;
+  if (total) limits.maxTotal = total;
+  if (queue) limits.queueSize = queue;
+  return limits;
+}
+
 export const newRequestId = () => `req_${randomUUID().replaceAll('-', '')}`;
 
 const GATEWAY_PRINCIPAL: Principal = { kind: 'service', name: 'gateway' };
@@ -155,7 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     apiSchema,
     supergraphSdl,
     links,
-    limits: options.subscriptionLimits,
+    limits: { ...subscriptionLimitsFrom(config.env), ...options.subscriptionLimits },
     parseOptions: edgeLimits.parseOptions,
     validationRules: edgeLimits.validationRules,
     newRequestId,

@@ -4,4 +4,6 @@ import type { Principal } from '../subgraphs/common/principal';
 export interface GatewayContext {
   principal: Principal;
   requestId: string;
+  /** The client's address, where known (caps for anonymous subscribers). */
+  clientAddress?: string;
 }

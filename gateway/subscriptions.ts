@@ -172,8 +172,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     return result;
   }
 
-  function credentialId(principal: Principal): string {
-    return principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
+  /** What the per-credential cap counts: the key or account, or for anonymous viewers their address. */
+  function credentialId(principal: Principal, clientAddress = 'unknown'): string {
+    return principal.kind === 'anonymous' ? `anonymous:${clientAddress}` : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
   }
 
   /**
@@ -193,7 +194,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const queryField = fieldDef ? byKey.get(getNamedType(fieldDef.type).name) : undefined;
     if (!fieldDef || !subgraph || !queryField) return once({ errors: [new GraphQLError(`Subscription.${fieldName} cannot be forwarded`)] });
 
-    const credential = credentialId(context.principal);
+    // Caps count per credential (anonymous viewers per address); shared results are per viewer kind.
+    const credential = credentialId(context.principal, context.clientAddress);
+    const viewer = context.principal.kind === 'anonymous' ? 'anonymous' : credential;
     if (openTotal >= limits.maxTotal || (openPerCredential.get(credential) ?? 0) >= limits.maxPerCredential) {
       return once({ errors: [new GraphQLError('Too many open subscriptions', { extensions: { code: 'RATE_LIMITED' } })] });
     }
@@ -225,7 +228,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const results = (async function* () {
       try {
         for await (const key of keys) {
-          const result = await resolveOnce(`${credential}\n${keyQueryText}\n${variablesText}\n${key}`, () =>
+          const result = await resolveOnce(`${viewer}\n${keyQueryText}\n${variablesText}\n${key}`, () =>
             options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() }),
           );
           // Not visible to this subscriber (or gone): nothing to deliver.
@@ -258,7 +261,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       onConnect: async (ctx) => {
         try {
           const principal = await options.authenticate(ctx.connectionParams);
-          ctx.extra.context = { principal, requestId: options.newRequestId() };
+          ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: ctx.extra.request.socket.remoteAddress ?? 'unknown' };
           return true;
         } catch {
           return false; // closes with 4403 Forbidden
@@ -280,7 +283,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           document,
           operationName: payload.operationName,
           variableValues: payload.variables ?? {},
-          contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId() },
+          contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId(), clientAddress: ctx.extra.context!.clientAddress },
         };
       },
       subscribe: (args) => forward(args),

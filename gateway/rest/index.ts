@@ -7,6 +7,8 @@ import { dragonflyRoutes } from './dragonfly';
 import { dragonflyMoneyRoutes } from './dragonfly-money';
 import { dgridRoutes } from './dgrid';
 import { naapRoutes } from './naap';
+import { dragonflyMarketRoutes } from './dragonfly-market';
+import { naapModelRoutes } from './naap-models';
 import { naapOAuthRoutes } from './naap-oauth';
 import { naapDashboardRoutes } from './naap-dashboard';
 
@@ -16,6 +18,8 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   await app.register(async (scope) => dragonflyMoneyRoutes(scope, gateway));
   await app.register(async (scope) => dgridRoutes(scope, gateway));
   await app.register(async (scope) => naapRoutes(scope, gateway));
+  await app.register(async (scope) => dragonflyMarketRoutes(scope, gateway));
+  await app.register(async (scope) => naapModelRoutes(scope, gateway));
   await app.register(async (scope) => naapOAuthRoutes(scope, gateway));
   await app.register(async (scope) => naapDashboardRoutes(scope, gateway));
 }

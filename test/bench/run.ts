@@ -10,6 +10,7 @@ import { testConfig } from '../helpers/config';
 import { graphql, rest } from '../helpers/graphql';
 import { createTestDatabase } from '../helpers/postgres';
 import { dataPlaneScenario } from './data-plane';
+import { jobFeedScenario } from './job-feed';
 import { PrincipalSigner, PRINCIPAL_HEADER } from '../../subgraphs/common/principal';
 
 const ROUNDS = 3;
@@ -111,6 +112,7 @@ const scenarios: Record<string, (platform: Platform) => Promise<Record<string, u
   ingestion: (platform) => ingestionScenario(platform),
   // Runs its own processes (the product, the simulator, peers); the in-process platform idles.
   dataplane: () => dataPlaneScenario(ROUNDS),
+  jobfeed: () => jobFeedScenario(),
 };
 
 const benchConfig = testConfig({ SETTLEMENT_INTERVAL_MS: '0' });

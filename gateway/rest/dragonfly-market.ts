@@ -1,0 +1,523 @@
+// Dragonfly supply routes over market's GraphQL: the provider key pool (/v1/pool), listings,
+// contracts, probes and the price-review queue (/v1/market), and buyers' routing profiles
+// (/api/routing/profiles). A thin adapter: who may touch what (seller scope for supply, buyer
+// scope for routing, another account's ids are NOT_FOUND), every input rule, the admission
+// probes, the contract state machine and the price-review threshold all live in the market
+// subgraph; this file translates JSON bodies into the operations' inputs and answers into
+// Dragonfly's JSON (bare objects on success, `{error: {code, message, details?}}` on failure).
+//
+// Conventions (every route):
+// - Money: each amount is `<name>` (a JSON number of USD, exact to the micro-dollar) and
+//   `<name>Micros` (the exact integer of micro-USD), as in dragonfly-money.ts; e.g.
+//   {"inputPricePerMTok": 0.15, "inputPricePerMTokMicros": 150000}. A price that is not set is
+//   null in both. Prices in request bodies are USD as a JSON number or a decimal string.
+// - Enum values are lowercase: capability chat | embeddings | speech; sort price | latency |
+//   throughput; statuses and states (active, pending, degraded, suspended, …) and check kinds
+//   (admission, scheduled, reverify, live) as the GraphQL enum names, lowercased.
+// - Bodies: unknown fields are refused (400 naming them) rather than ignored; absent fields stay,
+//   null clears (where the domain allows clearing).
+//
+// Routing profiles take OpenRouter-style names; the mapping to the GraphQL input is:
+//   name → name                      sort (price|latency|throughput) → sort (PRICE|…)
+//   order → providerOrder            allow → allowProviders (null = any provider)
+//   deny → denyProviders             maxPrice.input → maxInputPricePerMTok
+//   maxPrice.output → maxOutputPricePerMTok (maxPrice: null clears both ceilings)
+//   allowFallbacks, fallbackModels, timeoutMs, maxRetries → the same names
+// Answers use the same REST names, and errors name the REST field (e.g. `maxPrice.input`).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import {
+  SupplyConfirmListingPriceDocument,
+  SupplyContractChecksDocument,
+  SupplyCreateListingDocument,
+  SupplyCreatePoolKeyDocument,
+  SupplyCreateRoutingProfileDocument,
+  SupplyDeleteListingDocument,
+  SupplyDeletePoolKeyDocument,
+  SupplyListingContractsDocument,
+  SupplyListingDocument,
+  SupplyListingProbeRunsDocument,
+  SupplyListingsDocument,
+  SupplyPoolKeysDocument,
+  SupplyPriceReviewsDocument,
+  SupplyProbeListingDocument,
+  SupplyProvidersDocument,
+  SupplyReverifyContractDocument,
+  SupplyRoutingProfilesDocument,
+  SupplySetListingPausedDocument,
+  SupplyUnsuspendContractDocument,
+  SupplyUpdateListingDocument,
+  SupplyUpdateRoutingProfileDocument,
+  type CreateListingInput,
+  type CreatePoolKeyInput,
+  type CreateRoutingProfileInput,
+  type SupplyCheckFragment,
+  type SupplyContractFragment,
+  type SupplyListingFragment,
+  type SupplyPoolKeyFragment,
+  type SupplyPriceReviewFragment,
+  type SupplyPricesFragment,
+  type SupplyProbeRunFragment,
+  type SupplyProviderFragment,
+  type SupplyRoutingProfileFragment,
+  type UpdateListingInput,
+  type UpdateRoutingProfileInput,
+} from '../../schema/generated/graphql';
+import { microsToUsdNumber } from '../../subgraphs/common/money';
+import { isDomainError } from '../../subgraphs/common/errors';
+import type { Principal } from '../../subgraphs/common/principal';
+import type { GatewayApi } from '../app';
+import { credentialKind } from '../auth';
+import { asObject, managementRateLimit, queryInt } from './common';
+import { sendDragonflyError } from './dragonfly-auth';
+import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
+
+/** Shares the rate-limit counter with the other Dragonfly account routes. */
+const SURFACE = 'dragonfly';
+
+/** Thrown inside a route to answer with a Dragonfly error envelope. */
+class DragonflyFailure extends Error {
+  constructor(readonly error: RestError) {
+    super(error.message);
+  }
+}
+
+const badRequest = (message: string, details?: Record<string, unknown>) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
+
+/** GraphQL input field → the REST field a caller sent it as (where the names differ). */
+type FieldNames = Record<string, string>;
+
+/**
+ * A GraphQL error as a Dragonfly error. A refused query-string variable (`$limit`) names the
+ * parameter; `restNames` renames GraphQL input fields in `details.field` and the message.
+ */
+function failureFrom(errors: readonly GraphQLFormattedError[], restNames: FieldNames = {}): DragonflyFailure {
+  const error = restErrorFrom(errors);
+  const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
+  if (variable && error.details?.field === 'body' && variable !== 'input' && variable !== 'id') {
+    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
+  }
+  const field = error.details?.field;
+  if (typeof field !== 'string' || Object.keys(restNames).length === 0) return new DragonflyFailure(error);
+  const rename = (text: string) => text.replace(/\b[a-zA-Z]+\b/g, (word) => restNames[word] ?? word);
+  return new DragonflyFailure({ ...error, message: rename(error.message), details: { ...error.details, field: rename(field) } });
+}
+
+// ---- Outgoing shapes ------------------------------------------------------------------------
+
+type Amount = { micros: number } | null;
+
+/** One amount as the convention's two fields: `name` (USD number) and `nameMicros` (exact integer); both null when unset. */
+function money<Name extends string>(name: Name, amount: Amount): Record<Name | `${Name}Micros`, number | null> {
+  return { [name]: amount ? microsToUsdNumber(amount.micros) : null, [`${name}Micros`]: amount ? amount.micros : null } as Record<Name | `${Name}Micros`, number | null>;
+}
+
+const lower = <T extends string>(value: T) => value.toLowerCase();
+
+function toProvider(provider: SupplyProviderFragment) {
+  return {
+    id: provider.id,
+    name: provider.name,
+    baseUrl: provider.baseUrl,
+    capabilities: provider.capabilities.map(lower),
+    requiresBaseUrl: provider.requiresBaseUrl,
+    acceptsBaseUrl: provider.acceptsBaseUrl,
+  };
+}
+
+function toPoolKey(key: SupplyPoolKeyFragment) {
+  return {
+    id: key.id,
+    provider: key.provider,
+    label: key.label,
+    baseUrl: key.baseUrl,
+    keyPreview: key.keyPreview,
+    status: lower(key.status),
+    validatedAt: key.validatedAt,
+    createdAt: key.createdAt,
+    deletedAt: key.deletedAt,
+  };
+}
+
+function toContract(contract: SupplyContractFragment) {
+  return {
+    id: contract.id,
+    listingId: contract.listing?.id ?? null,
+    state: lower(contract.state),
+    consecutiveFailures: contract.consecutiveFailures,
+    latencyMs: contract.latencyMs,
+    ttftMs: contract.ttftMs,
+    tokensPerSecond: contract.tokensPerSecond,
+    lastCheckAt: contract.lastCheckAt,
+    lastCheckPassed: contract.lastCheckPassed,
+    lastReason: contract.lastReason,
+    admittedAt: contract.admittedAt,
+    suspendedAt: contract.suspendedAt,
+    createdAt: contract.createdAt,
+    updatedAt: contract.updatedAt,
+  };
+}
+
+/** A set of listing prices; in a review's `proposed`, null = this price does not change. */
+function toPrices(prices: SupplyPricesFragment) {
+  return { ...money('inputPricePerMTok', prices.inputPricePerMTok), ...money('outputPricePerMTok', prices.outputPricePerMTok), ...money('pricePerMChars', prices.pricePerMChars) };
+}
+
+function toReview(review: SupplyPriceReviewFragment) {
+  return {
+    id: review.id,
+    listingId: review.listing?.id ?? null,
+    model: review.listing?.model ?? null,
+    status: lower(review.status),
+    increasePercent: review.increasePercent,
+    current: toPrices(review.current),
+    proposed: toPrices(review.proposed),
+    createdAt: review.createdAt,
+    resolvedAt: review.resolvedAt,
+  };
+}
+
+function toListing(listing: SupplyListingFragment) {
+  return {
+    id: listing.id,
+    model: listing.model,
+    upstreamModel: listing.upstreamModel,
+    capability: lower(listing.capability),
+    status: lower(listing.status),
+    paused: listing.paused,
+    poolKeyId: listing.poolKey?.id ?? null,
+    provider: listing.poolKey?.provider ?? null,
+    ...money('inputPricePerMTok', listing.inputPricePerMTok),
+    ...money('outputPricePerMTok', listing.outputPricePerMTok),
+    ...money('pricePerMChars', listing.pricePerMChars),
+    ...money('priceFloor', listing.priceFloor),
+    caps: { rpm: listing.caps.rpm, tpm: listing.caps.tpm, maxConcurrency: listing.caps.maxConcurrency, dailyTokens: listing.caps.dailyTokens },
+    hardware: listing.hardware ? { gpuModel: listing.hardware.gpuModel, gpuCount: listing.hardware.gpuCount } : null,
+    contract: listing.contract ? toContract(listing.contract) : null,
+    pendingPriceReview: listing.pendingPriceReview ? toReview(listing.pendingPriceReview) : null,
+    createdAt: listing.createdAt,
+    updatedAt: listing.updatedAt,
+    deletedAt: listing.deletedAt,
+  };
+}
+
+function toCheck(check: SupplyCheckFragment) {
+  return {
+    id: check.id,
+    kind: lower(check.kind),
+    passed: check.passed,
+    reason: check.reason,
+    latencyMs: check.latencyMs,
+    ttftMs: check.ttftMs,
+    tokensPerSecond: check.tokensPerSecond,
+    stateBefore: lower(check.stateBefore),
+    stateAfter: lower(check.stateAfter),
+    checkedAt: check.checkedAt,
+  };
+}
+
+function toProbeRun(run: SupplyProbeRunFragment) {
+  return {
+    id: run.id,
+    listingId: run.listing?.id ?? null,
+    kind: lower(run.kind),
+    capability: lower(run.capability),
+    upstreamModel: run.upstreamModel,
+    passed: run.passed,
+    reason: run.reason,
+    httpStatus: run.httpStatus,
+    latencyMs: run.latencyMs,
+    ttftMs: run.ttftMs,
+    tokensPerSecond: run.tokensPerSecond,
+    contentChunks: run.contentChunks,
+    streamSpreadMs: run.streamSpreadMs,
+    completionTokens: run.completionTokens,
+    usageReported: run.usageReported,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+function toRoutingProfile(profile: SupplyRoutingProfileFragment) {
+  return {
+    id: profile.id,
+    name: profile.name,
+    sort: lower(profile.sort),
+    order: profile.providerOrder,
+    allow: profile.allowProviders,
+    deny: profile.denyProviders,
+    maxPrice: { ...money('input', profile.maxInputPricePerMTok), ...money('output', profile.maxOutputPricePerMTok) },
+    allowFallbacks: profile.allowFallbacks,
+    fallbackModels: profile.fallbackModels,
+    timeoutMs: profile.timeoutMs,
+    maxRetries: profile.maxRetries,
+    createdAt: profile.createdAt,
+    updatedAt: profile.updatedAt,
+  };
+}
+
+// ---- Incoming shapes ------------------------------------------------------------------------
+
+/** Dragonfly's lowercase spellings → GraphQL enum names. */
+const CAPABILITY_NAMES: Record<string, string> = { chat: 'CHAT', embeddings: 'EMBEDDINGS', speech: 'SPEECH' };
+const SORT_NAMES: Record<string, string> = { price: 'PRICE', latency: 'LATENCY', throughput: 'THROUGHPUT' };
+
+/** A lowercase enum value → its GraphQL name; null stays null (the domain's default); anything else is a 400 listing the values. */
+function enumInput(names: Record<string, string>, field: string) {
+  return (value: unknown): unknown => {
+    if (value === null) return null;
+    if (typeof value === 'string' && Object.hasOwn(names, value)) return names[value];
+    throw badRequest(`${field} must be one of: ${Object.keys(names).join(', ')}`, { field });
+  };
+}
+
+/** USD as a JSON number → the decimal string the GraphQL inputs take; anything else unchanged (the subgraph or GraphQL judges it). */
+function usdInput(value: unknown): unknown {
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+}
+
+/**
+ * `maxPrice: {input?, output?}` → the two ceilings; `maxPrice: null` clears both. Each given
+ * ceiling is USD per million tokens (null clears it); an absent one stays as it is.
+ */
+function maxPriceInput(value: unknown): Record<string, unknown> {
+  if (value === null) return { maxInputPricePerMTok: null, maxOutputPricePerMTok: null };
+  const object = asObject(value);
+  if (!object) throw badRequest('maxPrice must be an object {input, output} of USD per million tokens, or null', { field: 'maxPrice' });
+  const unknown = Object.keys(object).filter((name) => name !== 'input' && name !== 'output');
+  if (unknown.length > 0) throw badRequest(`Unknown field: maxPrice.${unknown[0].slice(0, 60)}; allowed: maxPrice.input, maxPrice.output`, { field: `maxPrice.${unknown[0].slice(0, 60)}` });
+  const input: Record<string, unknown> = {};
+  if (object.input !== undefined) input.maxInputPricePerMTok = usdInput(object.input);
+  if (object.output !== undefined) input.maxOutputPricePerMTok = usdInput(object.output);
+  return input;
+}
+
+/**
+ * A body's accepted fields: Dragonfly name → the GraphQL input field it sets (values pass as
+ * sent), or a function turning the value into input fields.
+ */
+type FieldMap = Record<string, string | ((value: unknown) => Record<string, unknown>)>;
+const translated = (field: string, translate: (value: unknown) => unknown) => (value: unknown) => ({ [field]: value === null ? null : translate(value) });
+
+const POOL_KEY_FIELDS: FieldMap = { provider: 'provider', apiKey: 'apiKey', baseUrl: 'baseUrl', label: 'label' };
+
+/** What a listing's settings take (create and PATCH). */
+const LISTING_SETTINGS: FieldMap = {
+  poolKeyId: 'poolKeyId',
+  inputPricePerMTok: translated('inputPricePerMTok', usdInput),
+  outputPricePerMTok: translated('outputPricePerMTok', usdInput),
+  pricePerMChars: translated('pricePerMChars', usdInput),
+  priceFloor: translated('priceFloor', usdInput),
+  caps: 'caps',
+  hardware: 'hardware',
+};
+/** PATCH also takes `paused` (true | false), sent as its own mutation (setListingPaused) after the settings. */
+const LISTING_PATCH_FIELDS: FieldMap = { ...LISTING_SETTINGS, paused: () => ({}) };
+const LISTING_CREATE_FIELDS: FieldMap = {
+  ...LISTING_SETTINGS,
+  model: 'model',
+  upstreamModel: 'upstreamModel',
+  capability: translated('capability', enumInput(CAPABILITY_NAMES, 'capability')),
+};
+
+const ROUTING_PROFILE_FIELDS: FieldMap = {
+  name: 'name',
+  sort: translated('sort', enumInput(SORT_NAMES, 'sort')),
+  order: 'providerOrder',
+  allow: 'allowProviders',
+  deny: 'denyProviders',
+  maxPrice: maxPriceInput,
+  allowFallbacks: 'allowFallbacks',
+  fallbackModels: 'fallbackModels',
+  timeoutMs: 'timeoutMs',
+  maxRetries: 'maxRetries',
+};
+/** The routing-profile input fields whose REST names differ, for naming them in errors. */
+const ROUTING_PROFILE_REST_NAMES: FieldNames = {
+  providerOrder: 'order',
+  allowProviders: 'allow',
+  denyProviders: 'deny',
+  maxInputPricePerMTok: 'maxPrice.input',
+  maxOutputPricePerMTok: 'maxPrice.output',
+};
+
+/** A JSON object body, or a 400. */
+function bodyObject(request: FastifyRequest): Record<string, unknown> {
+  const body = asObject(request.body);
+  if (!body) throw new DragonflyFailure({ status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
+  return body;
+}
+
+/**
+ * Translates the body's fields into the GraphQL input; absent stays absent, null stays null.
+ * Unknown names are refused rather than ignored; `required` fields must be present and not null
+ * (named here, since GraphQL's own message would not name them); `requireSome`: at least one field.
+ */
+function toInput(body: Record<string, unknown>, fields: FieldMap, { required = [] as string[], requireSome = false } = {}): Record<string, unknown> {
+  const unknown = Object.keys(body).filter((name) => !Object.hasOwn(fields, name));
+  if (unknown.length > 0) {
+    throw badRequest(`Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => name.slice(0, 60)).join(', ')}; allowed: ${Object.keys(fields).join(', ')}`, { unknownFields: unknown.map((name) => name.slice(0, 60)) });
+  }
+  const missing = required.find((name) => body[name] === undefined || body[name] === null);
+  if (missing) throw badRequest(`${missing} is required`, { field: missing });
+  if (requireSome && Object.keys(body).length === 0) throw badRequest(`Nothing to change; send any of: ${Object.keys(fields).join(', ')}`);
+  const input: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const field = fields[name];
+    Object.assign(input, typeof field === 'string' ? { [field]: value } : field(value));
+  }
+  return input;
+}
+
+const idParam = (request: FastifyRequest) => (request.params as { id: string }).id;
+
+/** A query-string integer: absent → fallback; else an integer or a 400 naming it (the domain checks its range). */
+function limitQuery(request: FastifyRequest, fallback: number): number {
+  const limit = queryInt(request, 'limit', fallback);
+  if (limit === null) throw badRequest('limit must be an integer', { field: 'limit' });
+  return limit;
+}
+
+function queryBoolean(request: FastifyRequest, name: string): boolean {
+  const value = (request.query as Record<string, unknown>)[name];
+  if (value === undefined || value === '') return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw badRequest(`${name} must be true or false`, { field: name });
+}
+
+// ---- Routes -----------------------------------------------------------------------------------
+
+type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, restNames?: FieldNames) => Promise<TResult>;
+type RouteContext = { request: FastifyRequest; run: Runner };
+
+export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendDragonflyError(reply, restErrorFromFastify(error)));
+  // Bodies are JSON only: without fastify's text/plain parser, any other content type is a 415 here.
+  app.removeContentTypeParser('text/plain');
+
+  /**
+   * The caller's principal: a dashboard JWT or a management key (market decides the scope: seller
+   * or full for supply, buyer or full for routing profiles). A buyer key is refused here.
+   */
+  async function authenticate(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    const kind = credentialKind(header);
+    if (kind === 'none') throw new DragonflyFailure({ status: 401, code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <dashboard JWT or management key> is required' });
+    if (kind === 'buyer-key') throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'A buyer key (sk-df-…) can only call the inference routes under /v1' });
+    try {
+      return await gateway.authenticator.fromAuthorization(header);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      throw new DragonflyFailure({ status: error.code === 'FORBIDDEN' ? 403 : 401, code: error.code, message: error.message });
+    }
+  }
+
+  /** Every route: credential, rate limit, then the handler; failures become the Dragonfly envelope. */
+  function route(status: 200 | 201, handler: (context: RouteContext) => Promise<unknown>) {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const principal = await authenticate(request);
+        const rate = await managementRateLimit(gateway, principal, SURFACE);
+        if (!rate.allowed) {
+          reply.header('retry-after', String(rate.retryAfterSeconds));
+          throw new DragonflyFailure({ status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
+        }
+        const run: Runner = async (document, variables, restNames) => {
+          const result = await gateway.run(document, variables, principal, String(request.id));
+          if (result.errors?.length || !result.data) throw failureFrom(result.errors ?? [], restNames);
+          return result.data;
+        };
+        return reply.code(status).send(await handler({ request, run }));
+      } catch (error) {
+        if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
+        throw error;
+      }
+    };
+  }
+
+  // ---- Provider key pool ----
+
+  app.get('/v1/pool/providers', route(200, async ({ run }) => ({ providers: (await run(SupplyProvidersDocument, {})).poolProviders.map(toProvider) })));
+
+  app.get('/v1/pool/keys', route(200, async ({ run }) => ({ keys: (await run(SupplyPoolKeysDocument, {})).poolKeys.map(toPoolKey) })));
+
+  // The raw key goes to the provider once (validation) and is never answered back: only its preview.
+  app.post('/v1/pool/keys', route(201, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), POOL_KEY_FIELDS, { required: ['provider', 'apiKey'] }) as unknown as CreatePoolKeyInput;
+    return toPoolKey((await run(SupplyCreatePoolKeyDocument, { input })).createPoolKey);
+  }));
+
+  app.delete('/v1/pool/keys/:id', route(200, async ({ request, run }) => toPoolKey((await run(SupplyDeletePoolKeyDocument, { id: idParam(request) })).deletePoolKey)));
+
+  // ---- Listings ----
+
+  app.get('/v1/market/listings', route(200, async ({ run }) => ({ listings: (await run(SupplyListingsDocument, {})).myListings.map(toListing) })));
+
+  app.post('/v1/market/listings', route(201, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), LISTING_CREATE_FIELDS, { required: ['model'] }) as unknown as CreateListingInput;
+    return toListing((await run(SupplyCreateListingDocument, { input })).createListing);
+  }));
+
+  app.get('/v1/market/listings/:id', route(200, async ({ request, run }) => toListing((await run(SupplyListingDocument, { id: idParam(request) })).listing)));
+
+  // Settings first, then `paused`, so that a refused setting pauses nothing.
+  app.patch('/v1/market/listings/:id', route(200, async ({ request, run }) => {
+    const id = idParam(request);
+    const body = bodyObject(request);
+    const input = toInput(body, LISTING_PATCH_FIELDS, { requireSome: true }) as UpdateListingInput;
+    const { paused } = body;
+    if (paused !== undefined && typeof paused !== 'boolean') throw badRequest('paused must be true or false', { field: 'paused' });
+    let listing = Object.keys(input).length > 0 ? (await run(SupplyUpdateListingDocument, { id, input })).updateListing : null;
+    if (typeof paused === 'boolean') listing = (await run(SupplySetListingPausedDocument, { id, paused })).setListingPaused;
+    return toListing(listing!);
+  }));
+
+  app.delete('/v1/market/listings/:id', route(200, async ({ request, run }) => toListing((await run(SupplyDeleteListingDocument, { id: idParam(request) })).deleteListing)));
+
+  app.post('/v1/market/listings/:id/confirm-price', route(200, async ({ request, run }) => toListing((await run(SupplyConfirmListingPriceDocument, { id: idParam(request) })).confirmListingPrice)));
+
+  // ?includeResolved=true adds confirmed, superseded and cancelled reviews.
+  app.get('/v1/market/reviews', route(200, async ({ request, run }) => {
+    const data = await run(SupplyPriceReviewsDocument, { includeResolved: queryBoolean(request, 'includeResolved') });
+    return { reviews: data.priceReviews.map(toReview) };
+  }));
+
+  // ---- Admission and contracts ----
+
+  app.get('/v1/market/listings/:id/contracts', route(200, async ({ request, run }) => ({
+    contracts: (await run(SupplyListingContractsDocument, { listingId: idParam(request) })).listingContracts.map(toContract),
+  })));
+
+  app.get('/v1/market/contracts/:id/checks', route(200, async ({ request, run }) => ({
+    checks: (await run(SupplyContractChecksDocument, { contractId: idParam(request), limit: limitQuery(request, 50) })).contractChecks.map(toCheck),
+  })));
+
+  // The check just recorded, with the contract as it is after it.
+  app.post('/v1/market/contracts/:id/reverify', route(200, async ({ request, run }) => {
+    const check = (await run(SupplyReverifyContractDocument, { id: idParam(request) })).reverifyContract;
+    return { ...toCheck(check), contract: check.contract ? toContract(check.contract) : null };
+  }));
+
+  app.post('/v1/market/contracts/:id/unsuspend', route(200, async ({ request, run }) => toContract((await run(SupplyUnsuspendContractDocument, { id: idParam(request) })).unsuspendContract)));
+
+  app.post('/v1/market/listings/:id/probe', route(200, async ({ request, run }) => toProbeRun((await run(SupplyProbeListingDocument, { id: idParam(request) })).probeListing)));
+
+  app.get('/v1/market/listings/:id/probe-runs', route(200, async ({ request, run }) => ({
+    probeRuns: (await run(SupplyListingProbeRunsDocument, { listingId: idParam(request), limit: limitQuery(request, 20) })).listingProbeRuns.map(toProbeRun),
+  })));
+
+  // ---- Routing profiles (buyer side) ----
+
+  app.get('/api/routing/profiles', route(200, async ({ run }) => ({ profiles: (await run(SupplyRoutingProfilesDocument, {})).routingProfiles.map(toRoutingProfile) })));
+
+  app.post('/api/routing/profiles', route(201, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { required: ['name'] }) as unknown as CreateRoutingProfileInput;
+    return toRoutingProfile((await run(SupplyCreateRoutingProfileDocument, { input }, ROUTING_PROFILE_REST_NAMES)).createRoutingProfile);
+  }));
+
+  app.patch('/api/routing/profiles/:id', route(200, async ({ request, run }) => {
+    const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { requireSome: true }) as UpdateRoutingProfileInput;
+    return toRoutingProfile((await run(SupplyUpdateRoutingProfileDocument, { id: idParam(request), input }, ROUTING_PROFILE_REST_NAMES)).updateRoutingProfile);
+  }));
+}

@@ -1,0 +1,97 @@
+// Job feed fan-out (issue 7): 2,000 graphql-ws subscribers on one gateway process while real
+// requests (200 a second through the data plane) finish as jobs. Delay = a job's arrival at a
+// subscriber minus the moment its request's answer reached the client (when the gateway publishes it).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { print } from 'graphql';
+import { LiveJobFeedDocument } from '../../schema/generated/graphql';
+import { wsClient } from '../helpers/graphql';
+import { signup } from '../helpers/credentials';
+import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
+import { percentile, rssMiB, spawnProcess } from './load';
+
+export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, seconds = 10): Promise<Record<string, unknown>> {
+  const children: ChildProcess[] = [];
+  const clients: ReturnType<typeof wsClient>[] = [];
+  try {
+    const sim = await spawnProcess(['gateway/simulator/main.ts', '--port', '0'], {}, /simulator ready at (\S+)/);
+    children.push(sim.child);
+    const product = await spawnProcess(['gateway/main.ts'], {
+      PORT: '0',
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'df-bench-feed-')),
+      SIMULATOR_URL: sim.match[1],
+      CONTRACT_CHECK_INTERVAL_MS: '0',
+      PLATFORM_SECRET: randomBytes(32).toString('hex'),
+      SCRYPT_COST: '1024',
+      NODE_ENV: 'production',
+      DEMO: 'off',
+      // Every subscriber here connects from loopback: lift the per-address cap for the run.
+      SUBSCRIPTIONS_MAX_PER_CREDENTIAL: String(subscribers + 10),
+    }, /GraphQL\s+(\S+)\/graphql/);
+    children.push(product.child);
+    const url = product.match[1];
+    const seller = await signup(url, 'feed-seller');
+    const key = await poolKey(url, seller.jwt, 'sk-sim-feed-bench');
+    await admittedListing(url, seller.jwt, { poolKeyId: key, model: 'bench/feed-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.01', outputPricePerMTok: '0.01' });
+    await fetch(`${sim.match[1].replace(/\/v1$/, '')}/_simulator/keys/sk-sim-feed-bench/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ttftMs: 0, chunkDelayMs: 0 }) });
+    const buyer = await fundedBuyer(url, '1000');
+
+    const finishedAt = new Map<string, number>();
+    const delays: number[] = [];
+    let received = 0;
+    const query = print(LiveJobFeedDocument);
+    for (let i = 0; i < subscribers; i++) {
+      const client = wsClient(url);
+      clients.push(client);
+      void (async () => {
+        for await (const event of client.iterate({ query, variables: { pipeline: 'llm' } })) {
+          const id = (event.data as { jobFeed?: { id: string } } | null)?.jobFeed?.id;
+          const done = id ? finishedAt.get(id) : undefined;
+          received++;
+          if (done !== undefined) delays.push(performance.now() - done);
+        }
+      })().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 3000)); // let every connection subscribe
+    const body = JSON.stringify({ model: 'bench/feed-chat', messages: [{ role: 'user', content: 'feed' }], max_tokens: 4 });
+    const shot = { url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${buyer.key}` }, body };
+    const started = performance.now();
+    const total = jobsPerSecond * seconds;
+    let sent = 0;
+    const pending: Promise<void>[] = [];
+    let rssPeak = 0;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(product.child.pid!))), 100);
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / jobsPerSecond;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      pending.push(
+        (async () => {
+          const response = await fetch(shot.url, { method: 'POST', headers: { 'content-type': 'application/json', ...shot.headers }, body });
+          await response.text();
+          const id = response.headers.get('x-request-id');
+          if (id) finishedAt.set(id, performance.now());
+          sent++;
+        })().catch(() => {}),
+      );
+    }
+    await Promise.all(pending);
+    await new Promise((r) => setTimeout(r, 3000));
+    clearInterval(sampler);
+    delays.sort((a, b) => a - b);
+    return {
+      'jobfeed.subscribers': subscribers,
+      'jobfeed.jobsPublished': sent,
+      'jobfeed.deliveries (expected subscribers × jobs)': `${received} / ${subscribers * sent}`,
+      'jobfeed.delayMs.p50': Math.round(percentile(delays, 50) * 10) / 10,
+      'jobfeed.delayMs.p99': Math.round(percentile(delays, 99) * 10) / 10,
+      'jobfeed.gatewayPeakRssMiB': rssPeak,
+    };
+  } finally {
+    await Promise.allSettled(clients.map((client) => client.dispose()));
+    for (const child of children) child.kill('SIGTERM');
+  }
+}

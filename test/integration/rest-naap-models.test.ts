@@ -1,0 +1,207 @@
+// NaaP developer models over REST (/api/v1/developer/models, /models/{id}, /network-models):
+// the catalog reflects admitted supply only (a listing whose admission probe fails is not listed
+// until a probe passes), its figures follow the listings (two sellers of one model, prices,
+// capacity), NaaP's shapes and filters, bad query strings, and the dashboard-session-only matrix.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MarketCreateListingDocument, MarketProbeListingDocument } from '../../schema/generated/graphql';
+import { startSimulator, type Simulator } from '../../gateway/simulator/server';
+import { credentials, signup, type Credentials } from '../helpers/credentials';
+import { graphql, rest } from '../helpers/graphql';
+import { admittedListing, poolKey } from '../helpers/market';
+import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+
+const MODEL_KEYS = ['id', 'name', 'tagline', 'type', 'featured', 'realtime', 'costPerMin', 'latencyP50', 'coldStart', 'fps', 'useCases', 'badges'];
+const ROW_KEYS = ['Pipeline', 'Model', 'WarmOrchCount', 'TotalCapacity', 'PriceMin', 'PriceMax', 'PriceAvg', 'PriceUnit'];
+const FLAKY_KEY = 'sk-sim-naap-flaky-0123456789abcdef';
+
+type Response = Awaited<ReturnType<typeof rest>>;
+
+let sim: Simulator;
+let stack: TestStack;
+let c: Credentials;
+/** The listing whose admission failed at first (acme/late-chat). */
+let lateListingId: string;
+let sellerA: { jwt: string };
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
+  c = await credentials(stack.url);
+  sellerA = await signup(stack.url, 'seller-a');
+  const sellerB = await signup(stack.url, 'seller-b');
+  const keyA = await poolKey(stack.url, sellerA.jwt, 'sk-sim-naap-a-0123456789abcdef');
+  const keyB = await poolKey(stack.url, sellerB.jwt, 'sk-sim-naap-b-0123456789abcdef');
+  await Promise.all([
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'acme/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'H100', gpuCount: 2 } }),
+    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'acme/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1.5', outputPricePerMTok: '4' }),
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'acme/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'acme/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
+    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'deepseek/deepseek-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '0.27', outputPricePerMTok: '1.1' }),
+  ]);
+  // A listing whose upstream fails its admission probe: PENDING, so not on the market yet.
+  const flakyKey = await poolKey(stack.url, sellerA.jwt, FLAKY_KEY);
+  sim.setKeyFaults(FLAKY_KEY, { status: 500 });
+  const late = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: flakyKey, model: 'acme/late-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, sellerA.jwt);
+  lateListingId = late.data!.createListing.id;
+  const failed = await graphql(stack.url, MarketProbeListingDocument, { id: lateListingId }, sellerA.jwt); // joins the background admission
+  expect(failed.data!.probeListing.passed).toBe(false);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await sim?.close();
+});
+
+const get = (path: string, token: string | undefined, headers: Record<string, string> = {}) => rest(stack.url, 'GET', path, { token, headers });
+
+function expectError(response: Response, status: number, code: string) {
+  expect({ status: response.status, body: response.body }).toEqual({ status, body: { success: false, error: { code, message: expect.any(String) } } });
+  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+/);
+}
+
+const ids = (response: Response) => response.body.data.models.map((model: { id: string }) => model.id);
+
+describe('GET /api/v1/developer/models', () => {
+  it('lists the models with ACTIVE supply, in NaaP shape, sorted by id', async () => {
+    const response = await get('/api/v1/developer/models', c.jwt);
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body)).toEqual(['success', 'data']);
+    expect(response.body.success).toBe(true);
+    expect(Object.keys(response.body.data)).toEqual(['models', 'total']);
+    expect(ids(response)).toEqual(['acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'deepseek/deepseek-chat']);
+    expect(response.body.data.total).toBe(4);
+    for (const model of response.body.data.models) expect(Object.keys(model)).toEqual(MODEL_KEYS);
+
+    const [chat, embed, tts, deepseek] = response.body.data.models;
+    expect(chat).toEqual({
+      id: 'acme/sim-chat', name: 'Sim Chat', tagline: expect.any(String), type: 'llm', featured: false, realtime: true,
+      costPerMin: { min: expect.any(Number), max: expect.any(Number) }, latencyP50: expect.any(Number), coldStart: expect.any(Number), fps: expect.any(Number),
+      useCases: expect.arrayContaining(['chat']), badges: expect.arrayContaining(['streaming', 'multi-seller']),
+    });
+    expect(chat.costPerMin.min).toBeGreaterThan(0);
+    expect(chat.costPerMin.max).toBeGreaterThanOrEqual(chat.costPerMin.min);
+    expect(embed).toMatchObject({ type: 'embeddings', realtime: false, costPerMin: null, fps: null, latencyP50: expect.any(Number) });
+    expect(embed.badges).not.toContain('multi-seller');
+    expect(tts).toMatchObject({ type: 'text-to-speech', realtime: true, costPerMin: null, coldStart: expect.any(Number) });
+    expect(deepseek).toMatchObject({ name: 'DeepSeek Chat', featured: true, type: 'llm' });
+  });
+
+  it('lists a model once its listing is admitted, not before', async () => {
+    expect(ids(await get('/api/v1/developer/models', c.jwt))).not.toContain('acme/late-chat');
+    expectError(await get('/api/v1/developer/models/acme%2Flate-chat', c.jwt), 404, 'NOT_FOUND');
+    sim.setKeyFaults(FLAKY_KEY, null);
+    const passed = await graphql(stack.url, MarketProbeListingDocument, { id: lateListingId }, sellerA.jwt);
+    expect(passed.data!.probeListing.passed).toBe(true);
+    expect(ids(await get('/api/v1/developer/models', c.jwt))).toContain('acme/late-chat');
+    expect((await get('/api/v1/developer/models/acme%2Flate-chat', c.jwt)).status).toBe(200);
+  });
+
+  it.each([
+    ['type=llm', ['acme/late-chat', 'acme/sim-chat', 'deepseek/deepseek-chat']],
+    ['type=chat', ['acme/late-chat', 'acme/sim-chat', 'deepseek/deepseek-chat']],
+    ['type=embeddings', ['acme/sim-embed']],
+    ['type=text-to-speech', ['acme/sim-tts']],
+    ['type=speech', ['acme/sim-tts']],
+    ['type=video', []],
+    ['featured=true', ['deepseek/deepseek-chat']],
+    ['featured=false', ['acme/late-chat', 'acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'deepseek/deepseek-chat']],
+    ['realtime=true', ['acme/late-chat', 'acme/sim-chat', 'acme/sim-tts', 'deepseek/deepseek-chat']],
+    ['type=llm&featured=true&realtime=true', ['deepseek/deepseek-chat']],
+    ['type=embeddings&realtime=true', []],
+    ['type=', ['acme/late-chat', 'acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'deepseek/deepseek-chat']],
+  ])('?%s → %j', async (query, expected) => {
+    const response = await get(`/api/v1/developer/models?${query}`, c.jwt);
+    expect(response.status).toBe(200);
+    expect(ids(response)).toEqual(expected);
+    expect(response.body.data.total).toBe(expected.length);
+  });
+
+  it.each(['featured=yes', 'featured=1', 'realtime=TRUE', 'realtime=no', 'type=llm&type=embeddings', 'featured=true&featured=false'])('?%s → 400 BAD_REQUEST', async (query) => {
+    expectError(await get(`/api/v1/developer/models?${query}`, c.jwt), 400, 'BAD_REQUEST');
+  });
+});
+
+describe('GET /api/v1/developer/models/{id}', () => {
+  it('answers one model by its URL-encoded id, or as two path segments', async () => {
+    const list = await get('/api/v1/developer/models', c.jwt);
+    const chat = list.body.data.models.find((model: { id: string }) => model.id === 'acme/sim-chat');
+    const encoded = await get('/api/v1/developer/models/acme%2Fsim-chat', c.jwt);
+    expect(encoded.status).toBe(200);
+    expect(encoded.body).toEqual({ success: true, data: { model: chat } });
+    const segments = await get('/api/v1/developer/models/acme/sim-chat', c.jwt);
+    expect(segments.body).toEqual({ success: true, data: { model: chat } });
+    expect((await get('/api/v1/developer/models/deepseek/deepseek-chat', c.jwt)).body.data.model).toMatchObject({ id: 'deepseek/deepseek-chat', featured: true });
+  });
+
+  it.each([
+    ['an unknown model', '/api/v1/developer/models/acme%2Fnope'],
+    ['an unknown model as two segments', '/api/v1/developer/models/acme/nope'],
+    ['an id without a vendor', '/api/v1/developer/models/sim-chat'],
+    ['an overlong id', `/api/v1/developer/models/acme%2F${'x'.repeat(300)}`],
+    ['three segments', '/api/v1/developer/models/acme/sim/chat'],
+    ['an empty id', '/api/v1/developer/models/'],
+  ])('%s → 404 NOT_FOUND', async (_name, path) => {
+    expectError(await get(path, c.jwt), 404, 'NOT_FOUND');
+  });
+});
+
+describe('GET /api/v1/developer/network-models', () => {
+  it('answers one row per model with supply and prices, without an envelope', async () => {
+    const response = await get('/api/v1/developer/network-models', c.jwt);
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body)).toEqual(['models', 'count', 'total']);
+    expect(response.body.count).toBe(5);
+    expect(response.body.total).toBe(5);
+    for (const row of response.body.models) expect(Object.keys(row)).toEqual(ROW_KEYS);
+    const row = (model: string) => response.body.models.find((r: { Model: string }) => r.Model === model);
+    // Two sellers: 2 warm; capacity 4 (its cap) + 1 (no cap); output prices $2 and $4 per 1M tokens.
+    expect(row('acme/sim-chat')).toEqual({ Pipeline: 'llm', Model: 'acme/sim-chat', WarmOrchCount: 2, TotalCapacity: 5, PriceMin: 2, PriceMax: 4, PriceAvg: 3, PriceUnit: 'USD per 1M output tokens' });
+    expect(row('acme/sim-embed')).toEqual({ Pipeline: 'embeddings', Model: 'acme/sim-embed', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 0.02, PriceMax: 0.02, PriceAvg: 0.02, PriceUnit: 'USD per 1M input tokens' });
+    expect(row('acme/sim-tts')).toEqual({ Pipeline: 'text-to-speech', Model: 'acme/sim-tts', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 15, PriceMax: 15, PriceAvg: 15, PriceUnit: 'USD per 1M characters' });
+    expect(row('deepseek/deepseek-chat')).toMatchObject({ WarmOrchCount: 1, PriceMin: 1.1, PriceMax: 1.1, PriceAvg: 1.1 });
+  });
+
+  it('?limit trims the rows (count) and keeps the total; above 200 it is clamped', async () => {
+    const two = await get('/api/v1/developer/network-models?limit=2', c.jwt);
+    expect(two.body).toMatchObject({ count: 2, total: 5 });
+    expect(two.body.models.map((r: { Model: string }) => r.Model)).toEqual(['acme/late-chat', 'acme/sim-chat']);
+    for (const limit of ['200', '201', '5000', '99999999999999']) {
+      const response = await get(`/api/v1/developer/network-models?limit=${limit}`, c.jwt);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ count: 5, total: 5 });
+    }
+  });
+
+  it.each(['0', '-1', '1.5', 'abc', '1e3', '10&limit=20'])('?limit=%s → 400 BAD_REQUEST', async (limit) => {
+    expectError(await get(`/api/v1/developer/network-models?limit=${limit}`, c.jwt), 400, 'BAD_REQUEST');
+  });
+});
+
+describe('credentials × model routes (dashboard session only)', () => {
+  const paths = ['/api/v1/developer/models', '/api/v1/developer/models/acme%2Fsim-chat', '/api/v1/developer/models/acme/sim-chat', '/api/v1/developer/network-models'];
+  const refused: [string, () => string | undefined, number, string][] = [
+    ['none', () => undefined, 401, 'UNAUTHORIZED'],
+    ['forged JWT', () => c.jwtForged, 401, 'UNAUTHORIZED'],
+    ['forged management key', () => c.mkForged, 401, 'UNAUTHORIZED'],
+    ['disabled management key', () => c.mkDisabled, 401, 'UNAUTHORIZED'],
+    ['buyer key', () => c.buyerKey, 403, 'FORBIDDEN'],
+    ['management key (buyer scope)', () => c.mkBuyer, 403, 'FORBIDDEN'],
+    ['management key (seller scope)', () => c.mkSeller, 403, 'FORBIDDEN'],
+    ['management key (full scope)', () => c.mkFull, 403, 'FORBIDDEN'],
+    ["another account's management key", () => c.other.mkFull, 403, 'FORBIDDEN'],
+  ];
+  it.each(paths.flatMap((path) => refused.map(([who, token, status, code]) => [path, who, token, status, code] as const)))('GET %s with %s → refused', async (path, _who, token, status, code) => {
+    expectError(await get(path, token()), status, code);
+  });
+
+  it.each(paths)('GET %s with a Basic header → 401', async (path) => {
+    expectError(await get(path, undefined, { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'UNAUTHORIZED');
+  });
+
+  // The catalog is public market data: every session sees the same answer.
+  it.each(paths)('GET %s: the owner, another account and a seller see the same catalog', async (path) => {
+    const mine = await get(path, c.jwt);
+    expect(mine.status).toBe(200);
+    expect((await get(path, c.other.jwt)).body).toEqual(mine.body);
+    expect((await get(path, sellerA.jwt)).body).toEqual(mine.body);
+  });
+});
