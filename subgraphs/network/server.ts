@@ -6,7 +6,7 @@ import type { SubgraphDeps } from '../common/deps';
 import { JobFeedEntry } from './entities/JobFeedEntry';
 import { HourlyRollup } from './entities/HourlyRollup';
 import { createNetworkLoaders } from './loaders';
-import { NetworkService, recordJob } from './services/network';
+import { JobRecorder, NetworkService, recordJobs } from './services/network';
 import { DashboardService } from './services/dashboard';
 import { applyRetention } from './services/rollups';
 import { networkSettings } from './settings';
@@ -19,6 +19,7 @@ export async function createNetworkSubgraph(deps: SubgraphDeps): Promise<Subgrap
   const settings = networkSettings(deps.config.env);
   const db = await openDatabase('network', networkEntities, deps.config);
   let unsubscribe = () => {};
+  const recorder = new JobRecorder((events) => recordJobs(db.orm.em.fork() as EntityManager, deps.bus, events));
   let retentionTimer: NodeJS.Timeout | null = null;
   const runRetention = () =>
     applyRetention(db.orm.em.fork() as EntityManager, deps.clock.now(), settings).catch(() => {
@@ -33,17 +34,14 @@ export async function createNetworkSubgraph(deps: SubgraphDeps): Promise<Subgrap
       return { principal, requestId, bus: deps.bus, loaders: createNetworkLoaders(em), network: new NetworkService(em), dashboard: new DashboardService(em, deps.clock, settings) };
     },
     start: () => {
-      unsubscribe = deps.bus.subscribe('job.finished', (event) => {
-        recordJob(db.orm.em.fork() as EntityManager, deps.bus, event).catch(() => {
-          // A malformed or unstorable event is dropped; the job feed is not money.
-        });
-      });
+      unsubscribe = deps.bus.subscribe('job.finished', (event) => recorder.push(event));
       void runRetention();
       retentionTimer = setInterval(() => void runRetention(), settings.retentionIntervalMs);
       retentionTimer.unref();
     },
-    stop: () => {
+    stop: async () => {
       unsubscribe();
+      await recorder.flush();
       if (retentionTimer) clearInterval(retentionTimer);
     },
   };

@@ -71,7 +71,9 @@ export function stream(shot: Shot): Promise<{ ttft: number; total: number; chunk
 
 /** A child process started with tsx (or node), resolved once `ready` matches its output. */
 export function spawnProcess(command: string[], env: NodeJS.ProcessEnv, ready: RegExp, useTsx = true): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const args = useTsx ? [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...command] : command;
+  // `--import tsx` runs the code in this very process (the tsx CLI would add a wrapper process,
+  // and its RSS is not the gateway's).
+  const args = useTsx ? ['--import', 'tsx', ...command] : command;
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';

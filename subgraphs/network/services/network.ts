@@ -4,7 +4,7 @@ import type { EventBus } from '../../common/bus';
 import type { JobFinishedEvent } from '../../common/events';
 import { badInput } from '../../common/errors';
 import { JobFeedEntry } from '../entities/JobFeedEntry';
-import { addToRollup, type NetworkJobEvent } from './rollups';
+import { addToRollup, rollupRowFor, type NetworkJobEvent } from './rollups';
 
 export const JOB_FEED_MAX_LIMIT = 200;
 
@@ -21,14 +21,65 @@ export class NetworkService {
  * Stores each finished job once (the request id is the key; a redelivered event is ignored), adds
  * it to its hourly rollup in the same transaction, and announces it to this replica's feed subscribers.
  */
-export async function recordJob(em: EntityManager, bus: EventBus, event: JobFinishedEvent | NetworkJobEvent): Promise<void> {
+/**
+ * Stores finished jobs once each (the request id is the key; a redelivered event is ignored),
+ * adds the new ones to their rollup rows (one upsert per distinct row, not per job), and
+ * announces them to this replica's feed subscribers. One transaction per batch.
+ */
+export async function recordJobs(em: EntityManager, bus: EventBus, events: readonly NetworkJobEvent[]): Promise<void> {
   const fresh = await em.transactional(async (tx) => {
-    const inserted = await insertJob(tx as EntityManager, event);
-    if (inserted) await addToRollup(tx as EntityManager, event);
-    return inserted;
+    const stored: NetworkJobEvent[] = [];
+    for (const event of events) if (await insertJob(tx as EntityManager, event)) stored.push(event);
+    for (const group of groupByRollup(stored)) await addToRollup(tx as EntityManager, group.first, group.rest);
+    return stored;
   });
-  if (!fresh) return;
-  await bus.publish('job.recorded', { id: event.id, pipeline: event.pipeline, model: event.model });
+  for (const event of fresh) await bus.publish('job.recorded', { id: event.id, pipeline: event.pipeline, model: event.model });
+}
+
+export function recordJob(em: EntityManager, bus: EventBus, event: NetworkJobEvent): Promise<void> {
+  return recordJobs(em, bus, [event]);
+}
+
+/** Buffers job events for a few milliseconds so that a busy network writes them in batches. */
+export class JobRecorder {
+  private queue: NetworkJobEvent[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly write: (events: NetworkJobEvent[]) => Promise<void>,
+    private readonly delayMs = 20,
+    private readonly maxBatch = 500,
+  ) {}
+
+  push(event: NetworkJobEvent): void {
+    this.queue.push(event);
+    if (this.queue.length >= this.maxBatch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  /** Writes what is queued (batches one after another); resolves when it is stored. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch)).catch(() => {
+      // A batch that cannot be stored is dropped: the job feed is not money.
+    });
+    return this.writing;
+  }
+}
+
+function groupByRollup(events: readonly NetworkJobEvent[]): { first: NetworkJobEvent; rest: NetworkJobEvent[] }[] {
+  const groups = new Map<string, { first: NetworkJobEvent; rest: NetworkJobEvent[] }>();
+  for (const event of events) {
+    const id = rollupRowFor(event).id;
+    const group = groups.get(id);
+    if (group) group.rest.push(event);
+    else groups.set(id, { first: event, rest: [] });
+  }
+  return [...groups.values()];
 }
 
 async function insertJob(em: EntityManager, event: JobFinishedEvent): Promise<boolean> {

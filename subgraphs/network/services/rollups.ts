@@ -37,9 +37,19 @@ export function rollupRowFor(event: NetworkJobEvent): HourlyRollup {
   return row;
 }
 
-/** Adds one (new) job to its rollup row: one atomic upsert, safe with concurrent writers. */
-export async function addToRollup(em: EntityManager, event: NetworkJobEvent): Promise<void> {
+/** Adds new jobs of ONE rollup row (`first` and the `rest`) to it: one atomic upsert, safe with concurrent writers. */
+export async function addToRollup(em: EntityManager, event: NetworkJobEvent, more: readonly NetworkJobEvent[] = []): Promise<void> {
   const row = rollupRowFor(event);
+  for (const other of more) {
+    const next = rollupRowFor(other);
+    row.sessions += next.sessions;
+    row.successes += next.successes;
+    row.durationMs += next.durationMs;
+    row.outputUnits += next.outputUnits;
+    row.latencyMsSum += next.latencyMsSum;
+    row.feesMicros += next.feesMicros;
+    if (next.lastSeenAt > row.lastSeenAt) row.lastSeenAt = next.lastSeenAt;
+  }
   const sum = (column: string) => raw(`"job_hourly"."${column}" + excluded."${column}"`);
   await em
     .createQueryBuilder(HourlyRollup)
