@@ -144,3 +144,4 @@ if ((!only || only === 'ingestion') && process.env.TEST_DATABASE_URL) {
 }
 if (json) console.log(JSON.stringify(results));
 else for (const [key, value] of Object.entries(results)) console.log(`${key.padEnd(40)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
+process.exit(0); // keep-alive sockets and child handles would hold the process open
