@@ -29,7 +29,7 @@ describe('signed principal header', () => {
     expect(signer.verify('')).toBeNull();
     expect(signer.verify(body)).toBeNull();
     expect(signer.verify(`${tamperedBody}.${mac}`)).toBeNull();
-    expect(signer.verify(`${body}.${mac.slice(0, -1)}A`)).toBeNull();
+    expect(signer.verify(`${body}.${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`)).toBeNull();
     expect(new PrincipalSigner('y'.repeat(48)).verify(header)).toBeNull();
     expect(new PrincipalSigner(SECRET, () => Date.now() + 120_000).verify(header)).toBeNull();
   });
