@@ -47,3 +47,12 @@ export async function rest(baseUrl: string, method: string, path: string, option
   }
   return { status: response.status, headers: response.headers, body: json };
 }
+
+/**
+ * Rate-limit windows are aligned to the minute: a burst that straddles a boundary is counted in
+ * two windows. Tests that count a burst start it well inside one.
+ */
+export async function insideOneMinuteWindow(burstMs = 10_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < burstMs) await new Promise((r) => setTimeout(r, left + 100));
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { rest } from '../helpers/graphql';
+import { rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { signup } from '../helpers/credentials';
 
@@ -115,6 +115,7 @@ describe('NaaP brokered provider login (OAuth 2 + PKCE)', () => {
   });
 
   it('refuses a buyer key and a forged token on start, and limits starts to 5 a minute per address', async () => {
+    await insideOneMinuteWindow();
     expect((await rest(stack.url, 'POST', `${base}/start`, { token: 'sk-df-' + 'x'.repeat(43) })).status).toBe(403);
     expect((await rest(stack.url, 'POST', `${base}/start`, { token: token.slice(0, -3) + 'xyz' })).status).toBe(401);
     let limited = null;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
-import { rest } from '../helpers/graphql';
+import { rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
 const RATE_LIMIT = 500;
@@ -589,6 +589,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
   describe('rate limit', () => {
     it(`answers 429 RATE_LIMITED with Retry-After past ${RATE_LIMIT} requests a minute per credential`, async () => {
+    await insideOneMinuteWindow();
       const owner = await signup(stack.url, 'busy');
       let first429: Awaited<ReturnType<typeof call>> | null = null;
       let sent = 0;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarketCreateListingDocument, MarketCreatePoolKeyDocument, MarketUpdateListingDocument } from '../../schema/generated/graphql';
 import { startSimulator, type Simulator } from '../../gateway/simulator/server';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
-import { graphql, rest } from '../helpers/graphql';
+import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
 const RATE_LIMIT = 400;
@@ -558,6 +558,7 @@ describe('credential × route matrix', () => {
 
 describe('rate limit', () => {
   it(`answers 429 RATE_LIMITED with Retry-After past ${RATE_LIMIT} requests a minute per credential`, async () => {
+    await insideOneMinuteWindow();
     const owner = await signup(stack.url, 'busy');
     let first429: Response | null = null;
     let sent = 0;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateApiKeyDocument, MoneyBalanceDocument } from '../../schema/generated/graphql';
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
-import { graphql, rest } from '../helpers/graphql';
+import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
@@ -535,6 +535,7 @@ describe('credential × route matrix', () => {
 
 describe('rate limit', () => {
   it(`answers 429 RATE_LIMITED with Retry-After past ${RATE_LIMIT} requests a minute per credential`, async () => {
+    await insideOneMinuteWindow();
     const owner = await signup(stack.url, 'busy');
     let first429: Response | null = null;
     let sent = 0;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateApiKeyDocument } from '../../schema/generated/graphql';
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
-import { graphql, rest } from '../helpers/graphql';
+import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
@@ -148,6 +148,7 @@ describe('credentials (dashboard session only)', () => {
   });
 
   it(`answers 429 RATE_LIMITED with Retry-After past ${RATE_LIMIT} requests a minute`, async () => {
+    await insideOneMinuteWindow();
     const { jwt } = await signup(stack.url, 'busy');
     const responses: Response[] = [];
     // A minute boundary can reset the count once.

@@ -2,7 +2,7 @@
 // (dashboard session only), in NaaP's envelope {success, data?, error?, meta?}. One embedded stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { graphql, rest } from '../helpers/graphql';
+import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
@@ -142,6 +142,7 @@ describe('credentials × developer routes', () => {
 
   it('over the rate limit → 429 RATE_LIMITED with Retry-After', async () => {
     const jwt = await freshAccount('limited');
+    await insideOneMinuteWindow();
     const responses = await Promise.all(Array.from({ length: RATE_LIMIT + 5 }, () => rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })));
     const limited = responses.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThanOrEqual(5);
