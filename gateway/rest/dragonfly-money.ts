@@ -14,7 +14,7 @@
 // domain's default (the last 30 days, ending now). Usage responses report the window the domain
 // used; the earnings timeseries reports the one the caller sent (null when defaulted), because
 // billing's series does not return its window.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
@@ -36,23 +36,11 @@ import {
   type MoneyUsageByKeyUnnamedQuery,
 } from '../../schema/generated/graphql';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
-import { isDomainError } from '../../subgraphs/common/errors';
-import type { Principal } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
-import { credentialKind } from '../auth';
-import { asObject, managementRateLimit, queryInt } from './common';
-import { sendDragonflyError } from './dragonfly-auth';
-import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
+import { asObject, queryInt } from './common';
+import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
+import { restErrorFrom } from './graphql-errors';
 
-/** Shares the rate-limit counter with the other Dragonfly account routes. */
-const SURFACE = 'dragonfly';
-
-/** Thrown inside a route to answer with a Dragonfly error envelope. */
-class DragonflyFailure extends Error {
-  constructor(readonly error: RestError) {
-    super(error.message);
-  }
-}
 
 const badRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
 
@@ -166,50 +154,16 @@ type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariab
 type RouteContext = { request: FastifyRequest; run: Runner; execute: Execute };
 
 export async function dragonflyMoneyRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendDragonflyError(reply, restErrorFromFastify(error)));
-  // Bodies are JSON only: without fastify's text/plain parser, any other content type is a 415 here.
-  app.removeContentTypeParser('text/plain');
-
-  /**
-   * The caller's principal: a dashboard JWT or a management key (billing decides which scope reads
-   * what). A buyer key is refused here: it only calls the inference routes.
-   */
-  async function authenticate(request: FastifyRequest): Promise<Principal> {
-    const header = request.headers.authorization;
-    const kind = credentialKind(header);
-    if (kind === 'none') throw new DragonflyFailure({ status: 401, code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <dashboard JWT or management key> is required' });
-    if (kind === 'buyer-key') throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'A buyer key (sk-df-…) can only call the inference routes under /v1' });
-    try {
-      return await gateway.authenticator.fromAuthorization(header);
-    } catch (error) {
-      if (!isDomainError(error)) throw error;
-      throw new DragonflyFailure({ status: error.code === 'FORBIDDEN' ? 403 : 401, code: error.code, message: error.message });
-    }
-  }
-
-  /** Every route: credential, rate limit, then the handler; failures become the Dragonfly envelope. */
-  function route(status: 200 | 201, handler: (context: RouteContext) => Promise<unknown>) {
-    return async (request: FastifyRequest, reply: FastifyReply) => {
-      try {
-        const principal = await authenticate(request);
-        const rate = await managementRateLimit(gateway, principal, SURFACE);
-        if (!rate.allowed) {
-          reply.header('retry-after', String(rate.retryAfterSeconds));
-          throw new DragonflyFailure({ status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
-        }
-        const execute: Execute = (document, variables) => gateway.run(document, variables, principal, String(request.id));
-        const run: Runner = async (document, variables) => {
-          const result = await execute(document, variables);
-          if (result.errors?.length || !result.data) throw failureFrom(result.errors ?? []);
-          return result.data;
-        };
-        return reply.code(status).send(await handler({ request, run, execute }));
-      } catch (error) {
-        if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
-        throw error;
-      }
+  prepareDragonflyScope(app);
+  const route = dragonflyRoute<RouteContext>(gateway, (request, principal) => {
+    const execute: Execute = (document, variables) => gateway.run(document, variables, principal, String(request.id));
+    const run: Runner = async (document, variables) => {
+      const result = await execute(document, variables);
+      if (result.errors?.length || !result.data) throw failureFrom(result.errors ?? []);
+      return result.data;
     };
-  }
+    return { request, run, execute };
+  });
 
   // ---- Buyer: usage (billing refuses seller-scoped management keys) ----
 
