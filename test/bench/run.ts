@@ -107,7 +107,29 @@ async function ingestionScenario(platform: Platform, label = 'sqlite') {
   return { [`ingestion.${label}.eventsPerSec (batches of ${BATCH})`]: figure(rates), [`ingestion.${label}.applied`]: applied };
 }
 
+/** The network overview page's reads (all nine public dashboard routes) under 100 concurrent readers. */
+async function overviewScenario(platform: Platform) {
+  const url = platform.gateway.url;
+  const now = Date.now();
+  for (let i = 0; i < 500; i++) {
+    await platform.bus.publish('job.finished', { id: `bench-job-${i}`, pipeline: i % 3 ? 'llm' : 'embeddings', model: `acme/m-${i % 5}`, status: i % 10 ? 'completed' : 'failed', startedAt: new Date(now - 60_000 - i * 1000).toISOString(), finishedAt: new Date(now - 59_000 - i * 1000).toISOString(), latencyMs: 1000, outputUnits: 50, listingId: `listing-${i % 7}`, costMicros: 1200 });
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const paths = ['kpi?timeframe=24', 'pipelines?timeframe=24&limit=200', 'pipeline-catalog', 'orchestrators?period=24h', 'protocol', 'gpu-capacity?timeframe=24', 'pricing', 'fees?days=180', 'job-feed?pollMs=5000'];
+  const rps: number[] = [];
+  const p99: number[] = [];
+  let errors = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const result = await load({ url, connections: 100, duration: 8, requests: paths.map((path) => ({ method: 'GET' as const, path: `/api/v1/dashboard/${path}` })) });
+    rps.push(result.requests.average);
+    p99.push(result.latency.p99);
+    errors += result.errors + result.non2xx;
+  }
+  return { 'overview.reads.reqPerSec (100 readers, 9 routes)': figure(rps), 'overview.reads.p99Ms': figure(p99), 'overview.reads.errors': errors };
+}
+
 const scenarios: Record<string, (platform: Platform) => Promise<Record<string, unknown>>> = {
+  overview: overviewScenario,
   dashboard: dashboardScenario,
   ingestion: (platform) => ingestionScenario(platform),
   // Runs its own processes (the product, the simulator, peers); the in-process platform idles.
