@@ -98,6 +98,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, return503OnClosing: true });
+  // Errors fastify raises itself (bad JSON, oversize bodies) on /graphql answer in GraphQL's shape;
+  // each REST surface sets its own envelope in its own scope.
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    const clientError = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+    const status = clientError ? error.statusCode! : 500;
+    const message = clientError ? (/JSON/i.test(error.message) ? 'Request body is not valid JSON' : error.message) : 'Internal server error';
+    return reply.code(status).send({ errors: [{ message, extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  });
   // Hardening (issue 8): security headers and CORS on every route; registered before any route.
   registerHttpSecurity(app, httpSecurityFromConfig(config));
   metrics.register(app, config.env.METRICS_TOKEN || undefined);
