@@ -213,9 +213,9 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     const { candidate, response } = attempt;
     let outcome: { usage: Usage | null; ok: boolean };
     try {
-      if (stream) outcome = await pipeStream(raw, response, requestId, overheadMs, clientWantsUsage, candidate, abort.signal);
+      if (stream) outcome = await pipeStream(raw, response, requestId, overheadMs, clientWantsUsage, candidate, model, abort.signal);
       else if (capability === 'speech') outcome = await pipeBinary(raw, response, requestId, overheadMs);
-      else outcome = await sendJson(raw, response, requestId, receivedAt, attempt.upstreamStartedAt, candidate);
+      else outcome = await sendJson(raw, response, requestId, receivedAt, attempt.upstreamStartedAt, candidate, model);
     } finally {
       load.release(candidate.listingId);
     }
@@ -377,8 +377,13 @@ async function pipeStream(
   overheadMs: number,
   clientWantsUsage: boolean,
   candidate: Candidate,
+  publicModel: string,
   signal: AbortSignal,
 ): Promise<{ usage: Usage | null; ok: boolean }> {
+  // Buyers see the model they called, never the seller's upstream name: the one field is swapped
+  // in each event's text, every other byte passes through as sent.
+  const upstreamField = `"model":${JSON.stringify(candidate.upstreamModel)}`;
+  const publicField = `"model":${JSON.stringify(publicModel)}`;
   writeHead(raw, 200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -399,11 +404,11 @@ async function pipeStream(
         if (isUsageOnly(found.payload)) {
           if (!clientWantsUsage) continue;
           const cost = tokenCost(candidate, usage.prompt_tokens, usage.completion_tokens);
-          raw.write(`data: ${JSON.stringify({ ...found.payload, usage: { ...found.usage, cost_usd: costUsd(cost) } })}\n\n`);
+          raw.write(`data: ${JSON.stringify({ ...found.payload, model: publicModel, usage: { ...found.usage, cost_usd: costUsd(cost) } })}\n\n`);
           continue;
         }
       }
-      raw.write(event);
+      raw.write(event.replace(upstreamField, publicField));
     }
   };
   forward(response.first);
@@ -429,7 +434,7 @@ async function pipeBinary(raw: ServerResponse, response: UpstreamResponse, reque
   return { usage: null, ok };
 }
 
-async function sendJson(raw: ServerResponse, response: UpstreamResponse, requestId: string, receivedAt: number, upstreamStartedAt: number, candidate: Candidate): Promise<{ usage: Usage | null; ok: boolean }> {
+async function sendJson(raw: ServerResponse, response: UpstreamResponse, requestId: string, receivedAt: number, upstreamStartedAt: number, candidate: Candidate, publicModel: string): Promise<{ usage: Usage | null; ok: boolean }> {
   const chunks = [response.first];
   const complete = await readRest(response, (chunk) => chunks.push(chunk));
   const upstreamMs = performance.now() - upstreamStartedAt;
@@ -445,6 +450,7 @@ async function sendJson(raw: ServerResponse, response: UpstreamResponse, request
     raw.end(JSON.stringify(error.body()));
     return { usage: null, ok: false };
   }
+  if ('model' in parsed) parsed.model = publicModel;
   const usage = (parsed.usage as Usage | undefined) ?? null;
   if (usage) {
     const cost = tokenCost(candidate, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0);

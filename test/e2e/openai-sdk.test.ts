@@ -41,7 +41,7 @@ describe('data plane with the openai SDK', () => {
   it('answers a chat completion with usage.cost_usd, x-request-id and server-timing', async () => {
     const { data, response } = await client.chat.completions.create({ model: 'acme/sim-chat', messages: [{ role: 'user', content: 'Explain routing.' }], max_tokens: 16 }).withResponse();
     expect(data.choices[0].message.content!.length).toBeGreaterThan(0);
-    expect(data.model).toBeTruthy();
+    expect(data.model).toBe('acme/sim-chat'); // the public id, never the seller's upstream name
     const usage = data.usage as OpenAI.CompletionUsage & { cost_usd: number };
     expect(usage.completion_tokens).toBeGreaterThan(0);
     const expectedMicros = Math.ceil((usage.prompt_tokens * 500_000 + usage.completion_tokens * 1_500_000) / 1_000_000);
@@ -71,6 +71,7 @@ describe('data plane with the openai SDK', () => {
     expect(last.choices).toEqual([]);
     expect(last.usage.completion_tokens).toBe(8);
     expect(last.usage.cost_usd).toBeGreaterThan(0);
+    expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['acme/sim-chat']));
 
     const withoutUsage = await client.chat.completions.create({ model: 'acme/sim-chat', messages: [{ role: 'user', content: 'stream please' }], max_tokens: 4, stream: true });
     const plain: OpenAI.ChatCompletionChunk[] = [];
@@ -96,6 +97,7 @@ describe('data plane with the openai SDK', () => {
     expect(embedding.data).toHaveLength(2);
     expect(embedding.data[0].embedding.length).toBeGreaterThan(10);
     expect(embedding.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(embedding.model).toBe('acme/sim-embed');
     const speech = await client.audio.speech.create({ model: 'acme/sim-tts', input: 'Hello there', voice: 'alloy', response_format: 'wav' });
     const bytes = Buffer.from(await speech.arrayBuffer());
     expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
