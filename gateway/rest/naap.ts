@@ -12,7 +12,6 @@ import {
   NaapListKeysDocument,
   NaapListProjectsDocument,
   NaapRevokeKeyDocument,
-  MoneyDeveloperKeyPageDocument,
   MoneyDeveloperUsageDocument,
   type NaapKeyFragment,
   type NaapProjectFragment,
@@ -251,18 +250,12 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     const from = new Date(to.getTime() - 366 * 86_400_000);
     const result = await gateway.run(MoneyDeveloperUsageDocument, { from: from.toISOString(), to: to.toISOString() }, principal, String(request.id));
     if (result.errors?.length || !result.data) return sendError(reply, fromGraphQL(result.errors ?? []));
-    const { apiKeys, usage } = result.data;
-    const keys = [...apiKeys.items];
-    for (let page = 2; (page - 1) * 100 < apiKeys.total; page++) {
-      const next = await gateway.run(MoneyDeveloperKeyPageDocument, { page }, principal, String(request.id));
-      if (next.errors?.length || !next.data) return sendError(reply, fromGraphQL(next.errors ?? []));
-      keys.push(...next.data.apiKeys.items);
-    }
+    const { apiKeyCounts, usage } = result.data;
     return reply.send({
       success: true,
       data: {
-        totalKeys: apiKeys.total,
-        activeKeys: keys.filter((key) => key.status === 'ACTIVE' && !key.expired).length,
+        totalKeys: apiKeyCounts.total,
+        activeKeys: apiKeyCounts.active,
         totalRequests: usage.requests,
         totalCost: microsToUsd(usage.cost.micros, 4),
       },

@@ -4,7 +4,7 @@ import { Account } from '../entities/Account';
 import { ApiKey, ApiKeyStatus } from '../entities/ApiKey';
 import { KeyGroup } from '../entities/KeyGroup';
 import { Project } from '../entities/Project';
-import { ApiKeyPage, CreateApiKeyInput, CreatedApiKey, UpdateApiKeyInput } from '../types/api-keys';
+import { ApiKeyCounts, ApiKeyPage, CreateApiKeyInput, CreatedApiKey, UpdateApiKeyInput } from '../types/api-keys';
 import { BillingProvider } from '../types/references';
 import type { AccountsContext } from '../context';
 
@@ -18,6 +18,11 @@ export class ApiKeyResolver {
     @Ctx() ctx: AccountsContext,
   ): Promise<ApiKeyPage> {
     return ctx.apiKeys.list(ctx.principal, { page, pageSize, includeRevoked });
+  }
+
+  @Query(() => ApiKeyCounts, { description: "The caller's buyer keys, counted." })
+  apiKeyCounts(@Ctx() ctx: AccountsContext): Promise<ApiKeyCounts> {
+    return ctx.apiKeys.counts(ctx.principal);
   }
 
   @Query(() => ApiKey, { description: "One of the caller's buyer keys." })

@@ -56,6 +56,17 @@ export class ApiKeyService {
     return { items, total, page, pageSize };
   }
 
+  /** Every key of the account, and those that can call a model now (active, not expired). */
+  async counts(principal: Principal): Promise<{ total: number; active: number }> {
+    const accountId = requireKeyManager(principal);
+    const now = this.deps.clock.now();
+    const [total, active] = await Promise.all([
+      this.em.count(ApiKey, { accountId }),
+      this.em.count(ApiKey, { accountId, status: ApiKeyStatus.ACTIVE, $or: [{ expiredAt: null }, { expiredAt: { $gt: now } }] }),
+    ]);
+    return { total, active };
+  }
+
   async get(principal: Principal, id: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey> {
     return this.owned(requireKeyManager(principal), id, options.includeRevoked);
   }

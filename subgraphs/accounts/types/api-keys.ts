@@ -79,3 +79,12 @@ export class ApiKeyPage {
   @Field(() => Int)
   pageSize!: number;
 }
+
+@ObjectType({ description: "The caller's buyer keys counted: all of them (revoked included), and the usable ones." })
+export class ApiKeyCounts {
+  @Field(() => Int, { description: 'Every key, revoked ones included.' })
+  total!: number;
+
+  @Field(() => Int, { description: 'Active and not expired: keys that can call a model now.' })
+  active!: number;
+}
