@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Collects every stack's logs and scans them for raw credentials after the whole suite.
+    globalSetup: ['test/setup/log-scan.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

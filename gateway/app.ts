@@ -31,6 +31,7 @@ import { httpSecurityFromConfig, registerHttpSecurity } from './http-security';
 import { GatewayMetrics } from './metrics';
 import type { EventBus } from '../subgraphs/common/bus';
 import { systemClock, type Clock } from '../subgraphs/common/runtime';
+import { fastifyLogging, logRequests, type Logger } from '../subgraphs/common/log';
 
 export interface GatewayOptions {
   config: Config;
@@ -40,6 +41,7 @@ export interface GatewayOptions {
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Extra readiness checks (the bus). */
   readiness?: (() => Promise<void>)[];
+  log: Logger;
 }
 
 export interface Gateway {
@@ -97,11 +99,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, return503OnClosing: true });
+  const app = Fastify({
+    ...fastifyLogging(options.log),
+    // Always our own id: it is the usage event's idempotency key, so a caller never chooses it.
+    genReqId: newRequestId,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+  logRequests(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   // Errors fastify raises itself (bad JSON, oversize bodies) on /graphql answer in GraphQL's shape;
   // each REST surface sets its own envelope in its own scope.
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const clientError = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+    if (!clientError) request.log.error({ err: error }, 'unhandled error');
     const status = clientError ? error.statusCode! : 500;
     const message = clientError ? (/JSON/i.test(error.message) ? 'Request body is not valid JSON' : error.message) : 'Internal server error';
     return reply.code(status).send({ errors: [{ message, extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });

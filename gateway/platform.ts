@@ -10,6 +10,7 @@ import { startGateway, type Gateway } from './app';
 import { InProcessLink, RemoteLink, type SubgraphLink } from './subgraph-links';
 import type { SubscriptionLimits } from './subscriptions';
 import { startSimulator } from './simulator/server';
+import { createLogger, type LoggerHandle } from '../subgraphs/common/log';
 
 export interface PlatformOptions {
   config: Config;
@@ -20,6 +21,8 @@ export interface PlatformOptions {
   clock?: Clock;
   ids?: IdGenerator;
   subscriptionLimits?: Partial<SubscriptionLimits>;
+  /** The process's logger (LOG_LEVEL, LOG_FILE); one is made from the config when absent. */
+  logging?: LoggerHandle;
 }
 
 export interface Platform {
@@ -37,6 +40,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
     config = { ...config, simulatorUrl: simulator.url };
   }
+  const logging = options.logging ?? createLogger(config.env, options.topology === 'embedded' ? 'platform' : 'gateway');
   const bus = createBus(config.busUrl, config.busNamespace);
   const signer = new PrincipalSigner(config.platformSecret);
   const runtimes: SubgraphRuntime[] = [];
@@ -47,7 +51,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const deps = { config, bus, clock: options.clock ?? systemClock, ids: options.ids ?? uuidIds };
       const definitions = await Promise.all(SUBGRAPH_NAMES.map((name) => subgraphModules[name].create(deps)));
       for (const definition of definitions) {
-        const runtime = new SubgraphRuntime(definition, signer);
+        const runtime = new SubgraphRuntime(definition, signer, logging.log);
         await runtime.start();
         runtimes.push(runtime);
       }
@@ -59,7 +63,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         return new RemoteLink(name, url, signer);
       });
     }
-    const gateway = await startGateway({ config, links, bus, clock: options.clock, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()] });
+    const gateway = await startGateway({ config, links, bus, clock: options.clock, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()], log: logging.log });
     return {
       config,
       gateway,
@@ -70,12 +74,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
         await bus.close();
         await simulator?.close();
+        await logging.close();
       },
     };
   } catch (error) {
     await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
     await bus.close();
     await simulator?.close();
+    await logging.close();
     throw error;
   }
 }

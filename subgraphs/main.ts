@@ -6,6 +6,7 @@ import { systemClock, uuidIds } from './common/runtime';
 import { SubgraphRuntime } from './common/subgraph';
 import { serveSubgraph } from './common/subgraph-server';
 import { subgraphModules } from './index';
+import { createLogger } from './common/log';
 
 const DEFAULT_PORTS: Record<SubgraphName, number> = { accounts: 4001, market: 4002, billing: 4003, network: 4004 };
 
@@ -15,9 +16,10 @@ if (!SUBGRAPH_NAMES.includes(name)) {
   process.exit(2);
 }
 const config = loadConfig({ ...process.env, PORT: process.env.PORT ?? String(DEFAULT_PORTS[name]) });
+const logging = createLogger(config.env, `subgraph-${name}`);
 const bus = createBus(config.busUrl, config.busNamespace);
 await bus.ready();
-const runtime = new SubgraphRuntime(await subgraphModules[name].create({ config, bus, clock: systemClock, ids: uuidIds }), new PrincipalSigner(config.platformSecret));
+const runtime = new SubgraphRuntime(await subgraphModules[name].create({ config, bus, clock: systemClock, ids: uuidIds }), new PrincipalSigner(config.platformSecret), logging.log);
 await runtime.start();
 const server = await serveSubgraph(runtime, { host: config.host, port: config.port });
 console.log(`subgraph ${name} ready at ${server.url}`);
@@ -28,6 +30,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .close()
       .then(() => runtime.stop())
       .then(() => bus.close())
+      .then(() => logging.close())
       .finally(() => process.exit(0));
   });
 }

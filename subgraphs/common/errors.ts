@@ -2,6 +2,7 @@
 // own envelope (GraphQL extensions.code, REST status and body). Anything else is an internal error
 // whose message never leaves the process.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { currentLog, scrub } from './log';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'
@@ -79,13 +80,16 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
-/** Internal errors go to the server's own log (stderr), never to the client. */
+/** Internal errors go to the server's own log (the current request's, with its id), never to the client. */
 let reportInternalError = (error: unknown, path?: readonly (string | number)[]) => {
   // Only the first line of the message (driver errors carry whole SQL statements with values)
   // and the stack frames: enough to find the bug, nothing a client sent.
+  const type = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message.split('\n')[0].slice(0, 200) : String(error).slice(0, 200);
   const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n') : '';
-  process.stderr.write(`internal error${path ? ` at ${path.join('.')}` : ''}: ${error instanceof Error ? error.name : 'Error'}: ${message}\n${frames}\n`);
+  const log = currentLog();
+  if (log) log.error({ err: { type, message, stack: frames }, path: path?.join('.') }, 'internal error');
+  else process.stderr.write(scrub(`internal error${path ? ` at ${path.join('.')}` : ''}: ${type}: ${message}\n${frames}\n`));
 };
 export function setInternalErrorReporter(reporter: typeof reportInternalError): void {
   reportInternalError = reporter;

@@ -6,11 +6,22 @@ import fastifyApollo from '@as-integrations/fastify';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs } from 'graphql';
+import { randomUUID } from 'node:crypto';
 import { PRINCIPAL_HEADER, REQUEST_ID_HEADER } from './principal';
+import { fastifyLogging, logRequests, REQUEST_ID_SHAPE } from './log';
 import type { BaseContext, SubgraphRuntime } from './subgraph';
 
 export async function serveSubgraph<C extends BaseContext>(runtime: SubgraphRuntime<C>, options: { host: string; port: number }): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
-  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  const app = Fastify({
+    ...fastifyLogging(runtime.log),
+    // The gateway's request id (x-request-id) is this request's id here too: one id across processes.
+    genReqId: (request) => {
+      const id = request.headers[REQUEST_ID_HEADER];
+      return typeof id === 'string' && REQUEST_ID_SHAPE.test(id) ? id : `sub_${randomUUID().replaceAll('-', '')}`;
+    },
+    bodyLimit: 4 * 1024 * 1024,
+  });
+  logRequests(app);
   await app.register(fastifyApollo(runtime.apollo), {
     context: async (request) => runtime.contextFromHeaders(request.headers),
   });

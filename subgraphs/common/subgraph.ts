@@ -7,6 +7,7 @@ import { GraphQLError, parse, subscribe, validate, type ExecutionResult, type Fo
 import type { SubgraphName } from './config';
 import type { Database } from './db';
 import { formatGraphQLError } from './errors';
+import { withLogScope, type Logger } from './log';
 import { PRINCIPAL_HEADER, REQUEST_ID_HEADER, type Principal, type PrincipalSigner } from './principal';
 
 export interface BaseContext {
@@ -29,12 +30,16 @@ export type Headers = Record<string, string | string[] | undefined>;
 export class SubgraphRuntime<C extends BaseContext = BaseContext> {
   readonly name: SubgraphName;
   readonly apollo: ApolloServer<C>;
+  /** This subgraph's logger; each request's lines add its request id. */
+  readonly log: Logger;
 
   constructor(
     readonly definition: SubgraphDefinition<C>,
     private readonly signer: PrincipalSigner,
+    log: Logger,
   ) {
     this.name = definition.name;
+    this.log = log.child({ subgraph: definition.name });
     this.apollo = new ApolloServer<C>({
       schema: definition.schema,
       formatError: formatGraphQLError,
@@ -78,7 +83,9 @@ export class SubgraphRuntime<C extends BaseContext = BaseContext> {
     } catch (error) {
       return { errors: [formatGraphQLError((error as GraphQLError).toJSON(), error)] };
     }
-    const response = await this.apollo.executeOperation(request, { contextValue });
+    // In process (embedded), this is where the gateway's request id enters the subgraph's logs.
+    const requestId = contextValue.requestId;
+    const response = await withLogScope({ requestId, log: this.log.child({ requestId }) }, () => this.apollo.executeOperation(request, { contextValue }));
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used between gateway and subgraphs');
     return response.body.singleResult;
   }

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../subgraphs/common/config';
 
-/** A config for one test stack: its own data dir, a random port, a cheap password hash. */
+let logFiles = 0;
+/** A log file for one test process, in the run's log directory (scanned after the suite; see test/setup/log-scan.ts). */
+export function testLogFile(label: string): string {
+  const dir = process.env.TEST_LOG_DIR ?? tmpdir();
+  return path.join(dir, `${label}-${process.pid}-${++logFiles}-${randomBytes(3).toString('hex')}.log`);
+}
+
+/** A config for one test stack: its own data dir, a random port, a cheap password hash, its own log file. */
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'df-test-'));
   return loadConfig({
@@ -15,6 +22,7 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     PLATFORM_SECRET: randomBytes(32).toString('hex'),
     BUS_NAMESPACE: `t${randomBytes(6).toString('hex')}`,
     NODE_ENV: 'test',
+    LOG_FILE: testLogFile('stack'),
     ...overrides,
   });
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createBus, type EventBus } from '../../subgraphs/common/bus';
 import { SUBGRAPH_NAMES, type Config } from '../../subgraphs/common/config';
 import { startPlatform, type Platform } from '../../gateway/platform';
-import { testConfig, TEST_DATABASE_URL, TEST_REDIS_URL } from './config';
+import { testConfig, testLogFile, TEST_DATABASE_URL, TEST_REDIS_URL } from './config';
 import { createTestDatabase } from './postgres';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,19 +22,32 @@ export interface TestStack {
   config: Config;
   /** In-process platform (embedded only). */
   platform?: Platform;
+  /** The JSON log files the stack's processes write (one in embedded mode; one per process scaled). */
+  logFiles: Record<string, string>;
+  /** The spawned processes (scaled only): subgraphs by name, then `gateway-N`; `output()` is what each wrote to stderr (and stdout until ready). */
+  processes?: { name: string; child: ChildProcess; output(): string }[];
   stop(): Promise<void>;
+}
+
+/** Additive options of a scaled stack: route the processes' PostgreSQL and/or Redis connections (e.g. through a TcpProxy). */
+export interface ScaledStackOptions {
+  /** Rewrites the DATABASE_URL the processes get (the test database is still created and dropped directly). */
+  database?: { rewrite(url: string): string };
+  /** Rewrites the BUS_URL the processes get (the stack's own `bus` connects directly). */
+  bus?: { rewrite(url: string): string };
 }
 
 export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
   const config = testConfig(overrides);
   const platform = await startPlatform({ config, topology: 'embedded' });
-  return { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, stop: () => platform.stop() };
+  return { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, logFiles: { platform: config.env.LOG_FILE! }, stop: () => platform.stop() };
 }
 
-function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; output(): string; logFile: string }> {
+  const logFile = env.LOG_FILE ?? testLogFile(args[0] === 'subgraphs/main.ts' ? `scaled-${args[1]}` : 'scaled-gateway');
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...args], { cwd: ROOT, env: { ...env, LOG_FILE: logFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
   return new Promise((resolve, reject) => {
-    let output = '';
     const timer = setTimeout(() => reject(new Error(`timed out starting ${args.join(' ')}:\n${output}`)), 45_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -42,7 +55,8 @@ function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp
       if (match) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
-        resolve({ child, match });
+        child.stdout?.on('data', (more: Buffer) => (output += more.toString()));
+        resolve({ child, match, output: () => output, logFile });
       }
     };
     child.stdout?.on('data', onData);
@@ -63,15 +77,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startScaledStack(overrides: Record<string, string | undefined> = {}, gateways = 1): Promise<TestStack> {
+export async function startScaledStack(overrides: Record<string, string | undefined> = {}, gateways = 1, options: ScaledStackOptions = {}): Promise<TestStack> {
   if (!TEST_DATABASE_URL || !TEST_REDIS_URL) throw new Error('scaled stack needs TEST_DATABASE_URL and TEST_REDIS_URL');
   const database = await createTestDatabase(TEST_DATABASE_URL);
   const config = testConfig({ DATABASE_URL: database.url, BUS_URL: TEST_REDIS_URL, ...overrides });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: config.dataDir,
-    DATABASE_URL: database.url,
-    BUS_URL: TEST_REDIS_URL,
+    DATABASE_URL: options.database ? options.database.rewrite(database.url) : database.url,
+    BUS_URL: options.bus ? options.bus.rewrite(TEST_REDIS_URL) : TEST_REDIS_URL,
     BUS_NAMESPACE: config.busNamespace,
     PLATFORM_SECRET: config.platformSecret,
     SCRYPT_COST: String(config.scryptCost),
@@ -99,6 +113,8 @@ export async function startScaledStack(overrides: Record<string, string | undefi
       gatewayUrls: replicas.map((r) => r.match[1]),
       bus,
       config,
+      logFiles: Object.fromEntries([...SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].logFile]), ...replicas.map((r, i) => [`gateway-${i + 1}`, r.logFile])]),
+      processes: [...SUBGRAPH_NAMES.map((name, i) => ({ name, child: subgraphs[i].child, output: subgraphs[i].output })), ...replicas.map((r, i) => ({ name: `gateway-${i + 1}`, child: r.child, output: r.output }))],
       stop: async () => {
         await Promise.all(children.map(stopChild));
         await bus.close();

@@ -1,0 +1,131 @@
+// Structured JSON logs (pino) for every process. Each line written while a request is handled
+// carries that request's id: the gateway assigns it, sends it to the subgraphs in x-request-id,
+// and both sides keep it in an AsyncLocalStorage scope that the logger reads. Nothing
+// credential-shaped reaches a log line: known secret fields are redacted by path, and every
+// string is scrubbed of key-, token- and JWT-shaped values and of secret query parameters.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LogScope {
+  requestId: string;
+  log: Logger;
+}
+
+const scope = new AsyncLocalStorage<LogScope>();
+
+/** Run `fn` with `log` (already bound to the request id) as the current request's logger. */
+export function withLogScope<T>(current: LogScope, fn: () => T): T {
+  return scope.run(current, fn);
+}
+
+/** The logger of the request being handled, if any. */
+export function currentLog(): Logger | undefined {
+  return scope.getStore()?.log;
+}
+
+const REDACTED = '[REDACTED]';
+
+// Our buyer (sk-df-) and management (mk-) keys, provider keys (sk-…), JWTs and the signed
+// principal header (base64url JSON + signature), credentials after an auth scheme.
+const CREDENTIAL_SHAPES = /\b(sk-df-|mk-|sk-|pk-|rk-)[A-Za-z0-9_-]{8,}|\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]{6,}){1,2}|\b(Bearer|Basic|Token)\s+[^\s,;"']+/gi;
+const SECRET_QUERY_PARAMS = /([?&](?:key|api_key|apikey|token|access_token|refresh_token|id_token|code|code_verifier|password|secret|client_secret|state|session)=)[^&#\s"]*/gi;
+
+/** A string with every credential-shaped value replaced. */
+export function scrub(value: string): string {
+  return value
+    .replace(CREDENTIAL_SHAPES, (_match, prefix: string | undefined, scheme: string | undefined) => (scheme ? `${scheme} ${REDACTED}` : `${prefix ?? ''}${REDACTED}`))
+    .replace(SECRET_QUERY_PARAMS, `$1${REDACTED}`);
+}
+
+function scrubDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: scrub(value.message), stack: scrub(value.stack ?? '') };
+  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = scrubDeep(item, depth + 1);
+  return out;
+}
+
+/** Fields that hold a secret whole, wherever they appear one or two levels down. */
+const REDACT_PATHS = ['authorization', 'password', 'apiKey', 'rawApiKey', 'secret', 'token', 'accessToken', 'refreshToken', 'cookie', 'x-df-principal', 'principal'].flatMap((field) => {
+  const key = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`;
+  return [key.startsWith('.') ? field : key, `*${key}`, `*.*${key}`];
+});
+
+export interface LoggerHandle {
+  log: Logger;
+  /** Flush buffered lines and release the file (a process or a test stack ending). */
+  close(): Promise<void>;
+}
+
+/**
+ * The process's logger. LOG_LEVEL (default `info`; `silent` turns logs off) and LOG_FILE
+ * (default: standard output) come from the environment; `service` names the process part.
+ */
+export function createLogger(env: Readonly<Record<string, string | undefined>>, service: string): LoggerHandle {
+  const level = env.LOG_LEVEL || 'info';
+  if (!Object.keys(pino.levels.values).includes(level) && level !== 'silent') throw new Error(`LOG_LEVEL must be one of ${Object.keys(pino.levels.values).join(', ')}, silent`);
+  const destination = pino.destination({ dest: env.LOG_FILE || 1, sync: false, mkdir: Boolean(env.LOG_FILE), append: true });
+  const log = pino(
+    {
+      level,
+      base: { service, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      // Errors are flattened (and scrubbed) by the formatter below; pino's own serializer would re-type them.
+      serializers: { err: (value: unknown) => value },
+      formatters: { log: (object) => scrubDeep(object, 0) as Record<string, unknown> },
+      // The message and its format arguments are scrubbed too (an error message can quote input).
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg)) as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
+  return {
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!env.LOG_FILE) return log.flush(() => resolve());
+        // end() writes what is buffered, then closes the file.
+        destination.once('close', () => resolve());
+        destination.end();
+      }),
+  };
+}
+
+/** The fastify options that make a server log through `log`: one line per request (logRequests), `requestId` as the label. */
+export function fastifyLogging(log: Logger): { loggerInstance: FastifyBaseLogger; logController: LogController } {
+  return { loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }) };
+}
+
+/** Request ids we accept from a caller (the gateway, towards a subgraph): short and plain. */
+export const REQUEST_ID_SHAPE = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** Paths polled by orchestrators and scrapers: logged at debug, not info. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * One line per HTTP request, written when the response is closed (so hijacked replies such as the
+ * data plane's streams are logged too), and the request's log scope for everything it causes.
+ */
+export function logRequests(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      const statusCode = reply.raw.statusCode;
+      const line = { method: request.method, url: request.url, statusCode, ms: Math.round((performance.now() - started) * 100) / 100, ...(reply.raw.writableFinished ? {} : { aborted: true }) };
+      if (statusCode >= 500) request.log.error(line, 'request');
+      else if (QUIET_PATHS.has(request.url.split('?')[0])) request.log.debug(line, 'request');
+      else request.log.info(line, 'request');
+    });
+    withLogScope({ requestId: String(request.id), log: request.log as Logger }, done);
+  });
+}
