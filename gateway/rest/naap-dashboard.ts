@@ -1,6 +1,8 @@
 // NaaP network overview: /api/v1/dashboard/* — public (no auth), bare JSON (no envelope). A thin
-// adapter: each route runs one typed operation against the network subgraph (the rules, clamps and
-// defaults live in subgraphs/network/services/dashboard.ts) through a small in-process cache.
+// adapter: each route runs one typed operation through the gateway (the rules, clamps and defaults
+// live in subgraphs/network/services/dashboard.ts; GPU figures and gpuCount come from market's
+// declared hardware, totalStakedLPT from billing's reserve, joined by federation) through a small
+// in-process cache.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FormattedExecutionResult } from 'graphql';
 import {

@@ -10,5 +10,7 @@ export const billingReferences: ReferenceResolvers = {
   },
   KeyGroup: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
   Listing: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
+  // The reserve held is a figure of now, whatever the round: the key is only carried through.
+  Protocol: { __resolveReference: (reference: { currentRound: number }) => ({ currentRound: reference.currentRound }) },
   BillingProvider: { __resolveReference: (reference: { id: string }) => billingProviderById(reference.id) },
 };

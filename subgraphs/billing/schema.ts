@@ -4,14 +4,15 @@ import { ApiKeyUsageResolver } from './resolvers/ApiKeyUsageResolver';
 import { BillingProviderResolver } from './resolvers/BillingProviderResolver';
 import { EarningsResolver } from './resolvers/EarningsResolver';
 import { ListingEarningsResolver } from './resolvers/ListingEarningsResolver';
+import { ProtocolStakeResolver } from './resolvers/ProtocolStakeResolver';
 import { KeyGroupUsageResolver } from './resolvers/KeyGroupUsageResolver';
 import { ProviderLoginResolver } from './resolvers/ProviderLoginResolver';
 import { UsageResolver } from './resolvers/UsageResolver';
 import { billingReferences } from './references';
-import { Account, ApiKey, KeyGroup, Listing } from './types/references';
+import { Account, ApiKey, KeyGroup, Listing, Protocol } from './types/references';
 
 export const buildBillingSchema = () =>
   buildFederatedSchema(
-    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup] },
+    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver, ProtocolStakeResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol] },
     billingReferences,
   );

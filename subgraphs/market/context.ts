@@ -1,5 +1,6 @@
 import type { BaseContext } from '../common/subgraph';
 import type { MarketLoaders } from './loaders';
+import type { CapacityService } from './services/capacity';
 import type { ContractService } from './services/contracts';
 import type { ListingService } from './services/listings';
 import type { ModelService } from './services/models';
@@ -16,5 +17,6 @@ export interface MarketContext extends BaseContext {
   routingProfiles: RoutingProfileService;
   routingTable: RoutingTableService;
   models: ModelService;
+  capacity: CapacityService;
   loaders: MarketLoaders;
 }

@@ -27,6 +27,12 @@ export const marketReferences: ReferenceResolvers = {
       return profile && seesRoutingOf(ctx.principal, profile.accountId) ? profile : null;
     },
   },
+  // Network overview entities: the key (and, for GPUCapacity, network's busy listings) is all
+  // market needs; the fields are computed from declared hardware (resolvers/NetworkCapacityResolver.ts).
+  GPUCapacity: {
+    __resolveReference: (reference: { timeframeHours: number; busyListingIds?: string[] | null }) => ({ timeframeHours: reference.timeframeHours, busyListingIds: reference.busyListingIds ?? null }),
+  },
+  OrchestratorRow: { __resolveReference: (reference: { address: string }) => ({ address: reference.address }) },
   Model: {
     __resolveReference: async (reference: { id: string }, ctx: MarketContext) => {
       const view = await ctx.models.get(reference.id);

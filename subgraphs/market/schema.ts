@@ -3,6 +3,7 @@ import { ContractCheckResolver } from './resolvers/ContractCheckResolver';
 import { ContractResolver } from './resolvers/ContractResolver';
 import { ListingResolver } from './resolvers/ListingResolver';
 import { ModelResolver } from './resolvers/ModelResolver';
+import { GPUCapacityResolver, OrchestratorHardwareResolver } from './resolvers/NetworkCapacityResolver';
 import { PoolKeyResolver } from './resolvers/PoolKeyResolver';
 import { PriceReviewResolver } from './resolvers/PriceReviewResolver';
 import { ProbeRunResolver } from './resolvers/ProbeRunResolver';
@@ -10,6 +11,7 @@ import { RoutingProfileResolver } from './resolvers/RoutingProfileResolver';
 import { RoutingTableResolver } from './resolvers/RoutingTableResolver';
 import { SellerResolver } from './resolvers/SellerResolver';
 import { marketReferences } from './references';
+import { GPUCapacity, OrchestratorRow } from './types/network';
 
 export const buildMarketSchema = () =>
   buildFederatedSchema(
@@ -25,7 +27,11 @@ export const buildMarketSchema = () =>
         RoutingProfileResolver,
         RoutingTableResolver,
         ModelResolver,
+        GPUCapacityResolver,
+        OrchestratorHardwareResolver,
       ],
+      // Entities only other subgraphs return: nothing of market's reaches them.
+      orphanedTypes: [GPUCapacity, OrchestratorRow],
     },
     marketReferences,
   );

@@ -14,6 +14,7 @@ import { PriceReview } from './entities/PriceReview';
 import { ProbeRun } from './entities/ProbeRun';
 import { RoutingProfile } from './entities/RoutingProfile';
 import { createMarketLoaders } from './loaders';
+import { CapacityService } from './services/capacity';
 import { ContractService } from './services/contracts';
 import type { MarketCoreDeps } from './services/deps';
 import { ListingService } from './services/listings';
@@ -66,6 +67,7 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
         routingProfiles: new RoutingProfileService(em, loaders, core),
         routingTable: new RoutingTableService(em, loaders, core),
         models: new ModelService(em, loaders),
+        capacity: new CapacityService(em),
       };
     },
     start: () => scheduler.start(),

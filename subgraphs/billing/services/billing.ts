@@ -11,6 +11,7 @@ import { UsageRecord } from '../entities/UsageRecord';
 import type { BillingLoaders } from '../loaders';
 import { readDate, sqlFor } from '../sql';
 import { requireBuyer, requireRequestOwner, requireSeller } from './access';
+import { PLATFORM_ACCOUNT } from './ledger';
 import { EarningsInterval, type DailyUsage, type EarningsBucket, type EarningsSummary, type Generation, type MonthlyEarnings, type ReserveEntry, type Transaction, type UsageSummary } from '../types/money-views';
 
 const DAY_MS = 86_400_000;
@@ -207,6 +208,20 @@ export class BillingService {
       [sellerId, limit],
     );
     return rows.map((row) => ({ requestId: String(row.request_id), amount: Money.of(Number(row.reserve_micros)), releaseAt: readDate(row.reserve_release_at), released: row.reserve_released_at != null }));
+  }
+
+  private reserveHeld: Promise<number> | null = null;
+
+  /**
+   * Public (the network overview's `totalStakedLPT`): the reserve held for all sellers right now,
+   * the sum of their earnings_reserved buckets, in micro-USD. An aggregate; no seller's own figure.
+   * Read once per request.
+   */
+  networkReserveHeldMicros(): Promise<number> {
+    this.reserveHeld ??= sqlFor(this.em)
+      .all<{ micros: number | string | null }>('select coalesce(sum(earnings_reserved_micros), 0) as micros from account_balances where account_id <> ?', [PLATFORM_ACCOUNT])
+      .then(([row]) => Number(row?.micros ?? 0));
+    return this.reserveHeld;
   }
 
   /** A listing's earnings, for its seller only. */

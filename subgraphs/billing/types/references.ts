@@ -1,5 +1,5 @@
-// Entities owned by accounts, extended here with money facts.
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+// Entities owned by accounts (and market, network), extended here with money facts.
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { KeyCycle } from '../../common/cycles';
 
 @ObjectType()
@@ -33,4 +33,12 @@ export class Listing {
 export class KeyGroup {
   @Field(() => ID)
   id!: string;
+}
+
+/** Network's current settlement round; billing adds the sellers' reserve held (their stake). */
+@ObjectType()
+@Directive('@key(fields: "currentRound")')
+export class Protocol {
+  @Field(() => Int)
+  currentRound!: number;
 }

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { ContractState, type Contract } from '../entities/Contract';
 import { Capability, Listing, ListingStatus } from '../entities/Listing';
 import type { MarketLoaders } from '../loaders';
+import { declaredGpus } from './capacity';
 import { modelMetadata, PIPELINE_OF, type ModelMetadata } from './model-catalog';
 
 export interface MoneyStats {
@@ -96,7 +97,7 @@ export function summarizeModels(supply: readonly ActiveSupply[]): ModelView[] {
         activeListings: rows.length,
         warmSupply: sellers,
         totalCapacity: rows.reduce((sum, r) => sum + (r.listing.capMaxConcurrency ?? 1), 0),
-        gpuCount: rows.reduce((sum, r) => sum + (r.listing.gpuCount ?? 0), 0),
+        gpuCount: rows.reduce((sum, r) => sum + declaredGpus(r.listing), 0),
         inputPrice: stats(rows.map((r) => Number(r.listing.inputPriceMicrosPerMTok)))!,
         outputPrice: stats(rows.map((r) => Number(r.listing.outputPriceMicrosPerMTok)))!,
         pricePerMChars: capability === Capability.SPEECH ? stats(rows.flatMap((r) => (r.listing.priceMicrosPerMChars == null ? [] : [Number(r.listing.priceMicrosPerMChars)]))) : null,

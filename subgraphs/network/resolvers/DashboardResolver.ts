@@ -17,7 +17,7 @@ export class DashboardResolver {
     return ctx.dashboard.kpi({ window, timeframe, pipeline, modelId });
   }
 
-  @Query(() => Protocol, { description: 'The current settlement round.' })
+  @Query(() => Protocol, { description: "The current settlement round and the sellers' reserve held (billing)." })
   protocol(@Ctx() ctx: NetworkContext): Protocol {
     return ctx.dashboard.protocol();
   }
@@ -41,7 +41,7 @@ export class DashboardResolver {
     return ctx.dashboard.pipelineCatalog();
   }
 
-  @Query(() => GPUCapacity)
+  @Query(() => GPUCapacity, { description: 'GPUs declared on admitted listings (market) and those busy in the window; timeframe: hours (clamped 1–168, default 24).' })
   gpuCapacity(@Arg('timeframe', () => String, { nullable: true }) timeframe: string | null, @Ctx() ctx: NetworkContext): Promise<GPUCapacity> {
     return ctx.dashboard.gpuCapacity({ timeframe });
   }

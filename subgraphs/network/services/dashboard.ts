@@ -1,5 +1,7 @@
 // The network overview's figures, all computed from hourly rollups. Windows are whole UTC hours:
-// a window of H hours is the current hour and the H-1 before it.
+// a window of H hours is the current hour and the H-1 before it. Facts other subgraphs own are
+// theirs to add through federation: declared GPUs (market: GPUCapacity, OrchestratorRow.gpuCount)
+// and the sellers' reserve held (billing: Protocol.totalStakedLPT).
 import type { EntityManager } from '@mikro-orm/knex';
 import { badInput, DomainError, isDomainError } from '../../common/errors';
 import type { Clock } from '../../common/runtime';
@@ -238,7 +240,6 @@ export class DashboardService {
             slaScore: null,
             pipelines: [...byPipeline.keys()].sort(),
             pipelineModels: [...byPipeline].map(([pipelineId, p]) => ({ pipelineId, modelIds: [...new Set(p.map((row) => row.model))].sort() })).sort((a, b) => a.pipelineId.localeCompare(b.pipelineId)),
-            gpuCount: 0,
             listing: { id: listingId },
           };
         })
@@ -253,29 +254,13 @@ export class DashboardService {
       currentRound: Math.floor(now / roundMs),
       blockProgress: Math.floor((now % roundMs) / 60_000),
       totalBlocks: this.settings.roundMinutes,
-      totalStakedLPT: 0,
     };
   }
 
-  /** Listings serving in the window (active) against those seen in the last 7 days (total). */
-  gpuCapacity(args: { timeframe?: string | null }): Promise<GPUCapacity> {
+  /** The window and the listings busy in it (served at least one job); market adds the declared GPUs. */
+  gpuCapacity(args: { timeframe?: string | number | null }): Promise<GPUCapacity> {
     const hours = parseTimeframe(args.timeframe);
-    return this.read(async () => {
-      const [windowRows, weekRows] = await Promise.all([this.rows(hours), this.rows(MAX_TIMEFRAME_HOURS)]);
-      const active = totals(windowRows).listings;
-      const total = new Set([...totals(weekRows).listings, ...active]);
-      const served = windowRows.filter((row) => row.listingId);
-      const listingsOf = (rows: HourlyRollup[]) => new Set(rows.map((row) => row.listingId)).size;
-      return {
-        totalGPUs: total.size,
-        activeGPUs: active.size,
-        availableCapacity: total.size > 0 ? round(((total.size - active.size) * 100) / total.size, 1) : 0,
-        models: [...groupBy(served, (row) => row.model)].map(([model, r]) => ({ model, count: listingsOf(r) })).sort((a, b) => b.count - a.count || a.model.localeCompare(b.model)),
-        pipelineGPUs: [...groupBy(served, (row) => row.pipeline)]
-          .map(([name, r]) => ({ name, gpus: listingsOf(r), models: [...groupBy(r, (row) => row.model)].map(([model, m]) => ({ model, gpus: listingsOf(m) })).sort((a, b) => b.gpus - a.gpus || a.model.localeCompare(b.model)) }))
-          .sort((a, b) => b.gpus - a.gpus || a.name.localeCompare(b.name)),
-      };
-    });
+    return this.read(async () => ({ timeframeHours: hours, busyListingIds: [...totals(await this.rows(hours)).listings].sort() }));
   }
 
   /** The price paid per unit over the last 7 days, per pipeline and model, highest first. */

@@ -1,6 +1,12 @@
 // The NaaP network-overview shapes, with NaaP's type and field names (the dashboard plugins send
 // these queries). What each figure means on this marketplace: CONTRACT-NOTES "NaaP network overview".
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+// Three of them are entities that other subgraphs complete with the facts they own: Protocol
+// (billing: the sellers' reserve held), OrchestratorRow (market: the listing's declared GPUs) and
+// GPUCapacity (market: declared GPUs, counting as busy the listings network names for the window).
+// Protocol and OrchestratorRow are only ever returned by network (`resolvable: false`: a row's
+// period is not in its key); GPUCapacity is resolvable by its window, which is how the planner may
+// fetch busyListingIds for market's @requires.
+import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Listing } from './references';
 
 @ObjectType({ description: 'A figure for the window and its change against the previous window of the same length.' })
@@ -49,8 +55,9 @@ export class KPI {
 }
 
 @ObjectType({ description: 'A round is one settlement period; blocks are its minutes.' })
+@Directive('@key(fields: "currentRound", resolvable: false)')
 export class Protocol {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Settlement periods since the epoch (the round length is NETWORK_ROUND_MINUTES, a day by default).' })
   currentRound!: number;
 
   @Field(() => Int, { description: 'Minutes elapsed in the current round.' })
@@ -58,9 +65,6 @@ export class Protocol {
 
   @Field(() => Int, { description: 'Minutes per round.' })
   totalBlocks!: number;
-
-  @Field(() => Float, { description: "Sellers' reserve held (USD). Not known to the network subgraph yet: 0." })
-  totalStakedLPT!: number;
 }
 
 @ObjectType()
@@ -177,52 +181,20 @@ export class PipelineCatalogEntry {
   regions!: string[];
 }
 
-@ObjectType()
-export class GPUModelCapacity {
-  @Field(() => String)
-  model!: string;
-
-  @Field(() => Int)
-  count!: number;
-}
-
-@ObjectType()
-export class GPUCapacityPipelineModel {
-  @Field(() => String)
-  model!: string;
-
-  @Field(() => Int)
-  gpus!: number;
-}
-
-@ObjectType()
-export class GPUCapacityPipeline {
-  @Field(() => String)
-  name!: string;
-
-  @Field(() => Int)
-  gpus!: number;
-
-  @Field(() => [GPUCapacityPipelineModel], { nullable: true })
-  models?: GPUCapacityPipelineModel[] | null;
-}
-
-@ObjectType({ description: 'Serving capacity seen in traffic: each listing that served in the window counts as one unit (GPU declarations live in market).' })
+@ObjectType({
+  description:
+    'GPUs on the network: what sellers declare on their admitted (routable) listings, and of those the ones busy in the window ' +
+    '(declared by a listing that served at least one job in it). The figures are market\'s (declared hardware); which listings were busy is network\'s.',
+})
+@Directive('@key(fields: "timeframeHours")')
 export class GPUCapacity {
-  @Field(() => Int)
-  totalGPUs!: number;
+  @Field(() => Int, { description: 'The window, in hours (timeframe clamped to 1–168; default 24).' })
+  timeframeHours!: number;
 
-  @Field(() => Int)
-  activeGPUs!: number;
-
-  @Field(() => Float)
-  availableCapacity!: number;
-
-  @Field(() => [GPUModelCapacity])
-  models!: GPUModelCapacity[];
-
-  @Field(() => [GPUCapacityPipeline])
-  pipelineGPUs!: GPUCapacityPipeline[];
+  /** Listings that served at least one job in the window; market counts their declared GPUs as busy. */
+  @Field(() => [ID])
+  @Directive('@inaccessible')
+  busyListingIds!: string[];
 }
 
 @ObjectType({ description: 'The price buyers actually paid per unit over the last 7 days, per pipeline and model.' })
@@ -261,7 +233,8 @@ export class PipelineModelOffer {
   modelIds!: string[];
 }
 
-@ObjectType({ description: "A listing's traffic in the period (address = the listing id)." })
+@ObjectType({ description: "A listing's traffic in the period (address = the listing id); `gpuCount` is the listing's declared hardware (market)." })
+@Directive('@key(fields: "address", resolvable: false)')
 export class OrchestratorRow {
   @Field(() => String)
   address!: string;
@@ -295,9 +268,6 @@ export class OrchestratorRow {
 
   @Field(() => [PipelineModelOffer])
   pipelineModels!: PipelineModelOffer[];
-
-  @Field(() => Int, { description: 'GPUs declared on the listing are market facts: select `listing { hardware }`. 0 here.' })
-  gpuCount!: number;
 
   @Field(() => Listing, { nullable: true, description: 'The listing (market).' })
   listing?: Listing | null;
