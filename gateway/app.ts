@@ -14,7 +14,7 @@ import { GraphQLError, buildASTSchema, parse, type DocumentNode, type ExecutionR
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SCHEMA_DIR } from '../schema/paths';
 import type { Config, SubgraphName } from '../subgraphs/common/config';
-import { isDomainError } from '../subgraphs/common/errors';
+import { isDomainError, logInternalErrors } from '../subgraphs/common/errors';
 import { SessionTokens } from '../subgraphs/common/jwt';
 import type { Principal } from '../subgraphs/common/principal';
 import { Authenticator, type ManagementCredential } from './auth';
@@ -134,7 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: edgeLimits.validationRules,
     allowBatchedHttpRequests: false, // explicit: a JSON array body is a 400
     csrfPrevention: true, // explicit: GET / simple POST need a preflight-forcing header
-    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), logInternalErrors(options.log), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
   });
   await apollo.start();
 

@@ -2,7 +2,8 @@
 // own envelope (GraphQL extensions.code, REST status and body). Anything else is an internal error
 // whose message never leaves the process.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { currentLog, scrub } from './log';
+import type { ApolloServerPlugin, BaseContext as ApolloBaseContext } from '@apollo/server';
+import type { Logger } from './log';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'
@@ -76,23 +77,49 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   if (original === error && isGraphQLError(error) && code === undefined) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
   }
-  reportInternalError(original, formatted.path);
+  // Logged by logInternalErrors, with the request id.
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
-/** Internal errors go to the server's own log (the current request's, with its id), never to the client. */
-let reportInternalError = (error: unknown, path?: readonly (string | number)[]) => {
-  // Only the first line of the message (driver errors carry whole SQL statements with values)
-  // and the stack frames: enough to find the bug, nothing a client sent.
-  const type = error instanceof Error ? error.name : 'Error';
-  const message = error instanceof Error ? error.message.split('\n')[0].slice(0, 200) : String(error).slice(0, 200);
-  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n') : '';
-  const log = currentLog();
-  if (log) log.error({ err: { type, message, stack: frames }, path: path?.join('.') }, 'internal error');
-  else process.stderr.write(scrub(`internal error${path ? ` at ${path.join('.')}` : ''}: ${type}: ${message}\n${frames}\n`));
-};
-export function setInternalErrorReporter(reporter: typeof reportInternalError): void {
-  reportInternalError = reporter;
+/** The request's context as far as logging needs it. */
+interface RequestIds {
+  requestId?: string;
+}
+
+/**
+ * An Apollo plugin that writes each internal error (what formatGraphQLError hides from the
+ * client) to this server's log with the request id: only the first line of the message (driver
+ * errors carry whole SQL statements with values) and the stack frames.
+ */
+export function logInternalErrors(log: Logger): ApolloServerPlugin<RequestIds & ApolloBaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const internal = internalCause(error);
+            if (internal === null) continue;
+            const cause = internal instanceof Error ? internal : error;
+            const message = cause.message.split('\n')[0].slice(0, 200);
+            const stack = (cause.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n');
+            // At the gateway, an error a subgraph reported names it (that subgraph logged the cause).
+            const from = typeof error.extensions?.serviceName === 'string' ? { fromSubgraph: error.extensions.serviceName } : {};
+            log.error({ requestId: contextValue.requestId, err: { type: cause.name, message, stack }, path: error.path?.join('.'), ...from }, 'internal error');
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The root cause of an error formatGraphQLError turns into a bare internal error, or null. */
+export function internalCause(error: GraphQLError): unknown {
+  const original = rootCause(error);
+  if (isDomainError(original)) return null;
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && (CLIENT_CODES.has(code) || isDomainCode(code))) return null;
+  if (original === error && code === undefined) return null;
+  return original;
 }
 
 function isDomainCode(code: string): code is ErrorCode {

@@ -1,31 +1,14 @@
-// Structured JSON logs (pino) for every process. Each line written while a request is handled
-// carries that request's id: the gateway assigns it, sends it to the subgraphs in x-request-id,
-// and both sides keep it in an AsyncLocalStorage scope that the logger reads. Nothing
+// Structured JSON logs (pino) for every process. A request's lines carry its id: the gateway
+// assigns it, sends it to the subgraphs in x-request-id, and each side logs through a logger bound
+// to it (fastify's request.log; the GraphQL context's requestId in Apollo plugins). No
+// AsyncLocalStorage: on Node 20 it puts a hook on every promise of the process. Nothing
 // credential-shaped reaches a log line: known secret fields are redacted by path, and every
 // string is scrubbed of key-, token- and JWT-shaped values and of secret query parameters.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
-
-export interface LogScope {
-  requestId: string;
-  log: Logger;
-}
-
-const scope = new AsyncLocalStorage<LogScope>();
-
-/** Run `fn` with `log` (already bound to the request id) as the current request's logger. */
-export function withLogScope<T>(current: LogScope, fn: () => T): T {
-  return scope.run(current, fn);
-}
-
-/** The logger of the request being handled, if any. */
-export function currentLog(): Logger | undefined {
-  return scope.getStore()?.log;
-}
 
 const REDACTED = '[REDACTED]';
 
@@ -114,10 +97,10 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * One line per HTTP request, written when the response is closed (so hijacked replies such as the
- * data plane's streams are logged too), and the request's log scope for everything it causes.
+ * data plane's streams are logged too).
  */
 export function logRequests(app: FastifyInstance): void {
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook('onRequest', async (request, reply) => {
     const started = performance.now();
     reply.raw.once('close', () => {
       const statusCode = reply.raw.statusCode;
@@ -126,6 +109,5 @@ export function logRequests(app: FastifyInstance): void {
       else if (QUIET_PATHS.has(request.url.split('?')[0])) request.log.debug(line, 'request');
       else request.log.info(line, 'request');
     });
-    withLogScope({ requestId: String(request.id), log: request.log as Logger }, done);
   });
 }

@@ -6,8 +6,8 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { GraphQLError, parse, subscribe, validate, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import type { SubgraphName } from './config';
 import type { Database } from './db';
-import { formatGraphQLError } from './errors';
-import { withLogScope, type Logger } from './log';
+import { formatGraphQLError, logInternalErrors } from './errors';
+import type { Logger } from './log';
 import { PRINCIPAL_HEADER, REQUEST_ID_HEADER, type Principal, type PrincipalSigner } from './principal';
 
 export interface BaseContext {
@@ -47,7 +47,7 @@ export class SubgraphRuntime<C extends BaseContext = BaseContext> {
       // Subgraphs are only reached through the gateway; the gateway owns the public API's edge rules.
       introspection: false,
       // No Apollo usage reporting here, so no per-field trace to build.
-      plugins: [ApolloServerPluginInlineTraceDisabled()],
+      plugins: [ApolloServerPluginInlineTraceDisabled(), logInternalErrors(this.log)],
     });
   }
 
@@ -83,9 +83,7 @@ export class SubgraphRuntime<C extends BaseContext = BaseContext> {
     } catch (error) {
       return { errors: [formatGraphQLError((error as GraphQLError).toJSON(), error)] };
     }
-    // In process (embedded), this is where the gateway's request id enters the subgraph's logs.
-    const requestId = contextValue.requestId;
-    const response = await withLogScope({ requestId, log: this.log.child({ requestId }) }, () => this.apollo.executeOperation(request, { contextValue }));
+    const response = await this.apollo.executeOperation(request, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used between gateway and subgraphs');
     return response.body.singleResult;
   }

@@ -30,7 +30,7 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
       DEMO: 'off',
       // Every subscriber here connects from loopback: lift the per-address cap for the run.
       SUBSCRIPTIONS_MAX_PER_CREDENTIAL: String(subscribers + 10),
-    }, /GraphQL\s+(\S+)\/graphql/);
+    }, /GraphQL\s+(\S+)\/graphql/, true, process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : []);
     children.push(product.child);
     const url = product.match[1];
     const seller = await signup(url, 'feed-seller');

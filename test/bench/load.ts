@@ -70,10 +70,10 @@ export function stream(shot: Shot): Promise<{ ttft: number; total: number; chunk
 }
 
 /** A child process started with tsx (or node), resolved once `ready` matches its output. */
-export function spawnProcess(command: string[], env: NodeJS.ProcessEnv, ready: RegExp, useTsx = true): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+export function spawnProcess(command: string[], env: NodeJS.ProcessEnv, ready: RegExp, useTsx = true, nodeArgs: string[] = []): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   // `--import tsx` runs the code in this very process (the tsx CLI would add a wrapper process,
   // and its RSS is not the gateway's).
-  const args = useTsx ? ['--import', 'tsx', ...command] : command;
+  const args = [...nodeArgs, ...(useTsx ? ['--import', 'tsx', ...command] : command)];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -83,6 +83,11 @@ export function spawnProcess(command: string[], env: NodeJS.ProcessEnv, ready: R
       const match = output.match(ready);
       if (match) {
         clearTimeout(timer);
+        // From here on the output (the product's JSON request logs) is drained, not kept.
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
         resolve({ child, match });
       }
     };

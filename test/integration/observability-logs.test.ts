@@ -36,6 +36,7 @@ describe('request logs (embedded)', () => {
   let stack: TestStack;
   let creds: Credentials;
   const seen: { requestId: string; status: number; path: string }[] = [];
+  let internal: { requestId: string; body: string };
 
   beforeAll(async () => {
     stack = await startEmbeddedStack();
@@ -58,6 +59,10 @@ describe('request logs (embedded)', () => {
     }
     const gql = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${creds.jwt}` }, body: JSON.stringify({ query: '{ me { id } }' }) });
     seen.push({ requestId: gql.headers.get('x-request-id') ?? '', status: gql.status, path: '/graphql' });
+    // An internal error: the network subgraph's database is gone under a query.
+    await stack.platform!.runtimes.find((runtime) => runtime.name === 'network')!.db.close();
+    const failing = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobFeed(limit: 5) { id } }' }) });
+    internal = { requestId: failing.headers.get('x-request-id') ?? '', body: await failing.text() };
     await stack.stop(); // flushes and closes the log file
   });
 
@@ -75,6 +80,16 @@ describe('request logs (embedded)', () => {
       expect(mine[0].url!.split('?')[0]).toBe(call.path.split('?')[0]);
     }
     expect(new Set(seen.map((call) => call.requestId)).size).toBe(seen.length);
+  });
+
+  it("logs an internal error under the request's id, in the subgraph where it happened, and tells the client nothing", () => {
+    expect(JSON.parse(internal.body).errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    const lines = readLines(stack.logFiles.platform).filter((line) => line.requestId === internal.requestId && line.msg === 'internal error');
+    expect(lines.map((line) => line.subgraph)).toContain('network');
+    const line = lines.find((l) => l.subgraph === 'network') as LogLine & { level: number; err: { type: string; message: string; stack: string } };
+    expect(line.level).toBe(50);
+    expect(line.err.message.length).toBeGreaterThan(0);
+    expect(line.err.stack).toMatch(/^\s+at /);
   });
 
   it('redacts secret query parameters in logged URLs', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, currentLog, scrub, withLogScope } from '../../subgraphs/common/log';
+import { createLogger, scrub } from '../../subgraphs/common/log';
 import { scanLogs } from '../setup/log-scan';
 
 const BUYER_KEY = 'sk-df-' + 'Ab3dEf'.repeat(7) + 'x';
@@ -50,18 +50,6 @@ describe('createLogger', () => {
     const text = readFileSync(file, 'utf8');
     for (const secret of [BUYER_KEY, MANAGEMENT_KEY, PROVIDER_KEY, JWT, 'hunter2-hunter2']) expect(text).not.toContain(secret);
     expect(scanLogs(path.dirname(file)).hits).toEqual([]);
-  });
-
-  it('gives every line written inside a request scope that request id', async () => {
-    const { lines } = await logLines((log) => {
-      withLogScope({ requestId: 'req_1', log: log.child({ requestId: 'req_1' }) }, () => currentLog()!.info('inside'));
-      expect(currentLog()).toBeUndefined();
-      log.info('outside');
-    });
-    expect(lines.map((line) => [line.msg, line.requestId])).toEqual([
-      ['inside', 'req_1'],
-      ['outside', undefined],
-    ]);
   });
 
   it('honours LOG_LEVEL and refuses an unknown one', async () => {
