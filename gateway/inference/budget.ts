@@ -2,6 +2,7 @@
 // cycle limit, its group's monthly budget and the account's balance; afterwards the reservation
 // settles to the actual cost. Reservation is atomic: one process in memory, or one Lua script in
 // Redis so that the limits hold across every gateway replica.
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { cycleEnd, cycleStart, utcDay } from '../../subgraphs/common/cycles';
 import type { EventBus } from '../../subgraphs/common/bus';
@@ -10,12 +11,15 @@ import type { KeySnapshot } from './key-snapshots';
 export type Refusal = 'key_limit' | 'group_budget' | 'balance';
 
 export interface Reservation {
+  /** Names this reservation: settling it twice, or settling one never made, moves nothing. */
+  id: string;
   counters: string[];
   amountMicros: number;
 }
 
 export interface BudgetGuard {
   reserve(snapshot: KeySnapshot, amountMicros: number, now: Date): Promise<Reservation | Refusal>;
+  /** Never rejects: a settlement the store cannot take now is retried in the background. */
   settle(reservation: Reservation, actualMicros: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -78,7 +82,7 @@ export class MemoryBudgetGuard implements BudgetGuard {
       if (c.spent + c.reserved + amountMicros > c.limit) return specs[i].refusal;
     }
     for (const c of counters) c.reserved += amountMicros;
-    return { counters: specs.map((s) => s.name), amountMicros };
+    return { id: randomUUID(), counters: specs.map((s) => s.name), amountMicros };
   }
 
   async settle(reservation: Reservation, actualMicros: number): Promise<void> {
@@ -97,11 +101,17 @@ export class MemoryBudgetGuard implements BudgetGuard {
 
 /**
  * Each counter is a Redis hash {spent, reserved, limit}. The script seeds missing counters, checks
- * every ceiling, and reserves on all of them, or on none.
+ * every ceiling, and reserves on all of them, or on none. The last key marks the reservation (why:
+ * a command cut off by a dying connection may have run or not, and ioredis may resend it after a
+ * reconnect; the marker makes a repeated reserve a no-op, and settle acts only if it deletes it).
  */
 const RESERVE_SCRIPT = `
 local amount = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
+local n = #KEYS - 1
+local marker = KEYS[#KEYS]
+if redis.call('EXISTS', marker) == 1 then return 0 end
+for i = 1, n do
+  local key = KEYS[i]
   local base = 1 + (i - 1) * 4
   if redis.call('EXISTS', key) == 0 then
     redis.call('HSET', key, 'spent', ARGV[base + 1], 'reserved', 0, 'limit', ARGV[base + 2])
@@ -110,21 +120,24 @@ for i, key in ipairs(KEYS) do
     redis.call('HSET', key, 'limit', ARGV[base + 2])
   end
 end
-for i, key in ipairs(KEYS) do
+for i = 1, n do
+  local key = KEYS[i]
   local spent = tonumber(redis.call('HGET', key, 'spent'))
   local reserved = tonumber(redis.call('HGET', key, 'reserved'))
   local limit = tonumber(redis.call('HGET', key, 'limit'))
   if spent + reserved + amount > limit then return i end
 end
-for _, key in ipairs(KEYS) do redis.call('HINCRBY', key, 'reserved', amount) end
+for i = 1, n do redis.call('HINCRBY', KEYS[i], 'reserved', amount) end
+redis.call('SET', marker, amount, 'PX', ARGV[#ARGV])
 return 0
 `;
 
 const SETTLE_SCRIPT = `
-for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('HINCRBY', key, 'reserved', -tonumber(ARGV[1]))
-    redis.call('HINCRBY', key, 'spent', tonumber(ARGV[2]))
+if redis.call('DEL', KEYS[#KEYS]) == 0 then return 0 end
+for i = 1, #KEYS - 1 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('HINCRBY', KEYS[i], 'reserved', -tonumber(ARGV[1]))
+    redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[2]))
   end
 end
 return 0
@@ -133,6 +146,11 @@ return 0
 export class RedisBudgetGuard implements BudgetGuard {
   private readonly redis: Redis;
   private readonly unsubscribe: () => void;
+  /** Settlements Redis could not take (it was down): retried until they land, so no reservation stays held. */
+  private readonly unsettled = new Map<string, { reservation: Reservation; actualMicros: number }>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retrying = false;
+  private retryDelayMs = 0;
 
   constructor(url: string, private readonly namespace: string, bus: EventBus) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
@@ -146,18 +164,76 @@ export class RedisBudgetGuard implements BudgetGuard {
 
   async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal> {
     const specs = countersFor(snapshot, at);
-    const args = [String(amountMicros), ...specs.flatMap((s) => [String(s.seed), String(s.limit), String(s.ttlMs), s.fixedLimit ? '1' : '0'])];
-    const result = Number(await this.redis.eval(RESERVE_SCRIPT, specs.length, ...specs.map((s) => this.key(s.name)), ...args));
+    const reservation: Reservation = { id: randomUUID(), counters: specs.map((s) => s.name), amountMicros };
+    const markerTtlMs = Math.max(...specs.map((s) => s.ttlMs));
+    const args = [String(amountMicros), ...specs.flatMap((s) => [String(s.seed), String(s.limit), String(s.ttlMs), s.fixedLimit ? '1' : '0']), String(markerTtlMs)];
+    let result: number;
+    try {
+      result = Number(await this.redis.eval(RESERVE_SCRIPT, specs.length + 1, ...specs.map((s) => this.key(s.name)), this.marker(reservation), ...args));
+    } catch (error) {
+      // The script may have run before the connection died: release it once Redis is back (a no-op if it did not).
+      this.retryLater(reservation, 0);
+      throw error;
+    }
     if (result > 0) return specs[result - 1].refusal;
-    return { counters: specs.map((s) => s.name), amountMicros };
+    return reservation;
   }
 
   async settle(reservation: Reservation, actualMicros: number): Promise<void> {
-    await this.redis.eval(SETTLE_SCRIPT, reservation.counters.length, ...reservation.counters.map((n) => this.key(n)), String(reservation.amountMicros), String(actualMicros));
+    // Why never reject: the request is already answered and its usage must still be metered; a
+    // failed settlement would otherwise hold the reservation against the key until its window ends.
+    await this.trySettle(reservation, actualMicros).catch(() => this.retryLater(reservation, actualMicros));
+  }
+
+  private marker(reservation: Reservation): string {
+    return this.key(`reservation:${reservation.id}`);
+  }
+
+  private async trySettle(reservation: Reservation, actualMicros: number): Promise<void> {
+    const keys = [...reservation.counters.map((n) => this.key(n)), this.marker(reservation)];
+    await this.redis.eval(SETTLE_SCRIPT, keys.length, ...keys, String(reservation.amountMicros), String(actualMicros));
+  }
+
+  private retryLater(reservation: Reservation, actualMicros: number): void {
+    this.unsettled.set(reservation.id, { reservation, actualMicros });
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.retrying || this.unsettled.size === 0) return;
+    this.retryDelayMs = Math.min(5_000, Math.max(200, this.retryDelayMs * 2));
+    this.retryTimer = setTimeout(() => void this.retryUnsettled(), this.retryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  private async retryUnsettled(): Promise<void> {
+    this.retryTimer = null;
+    this.retrying = true;
+    try {
+      for (const [id, { reservation, actualMicros }] of this.unsettled) {
+        await this.trySettle(reservation, actualMicros);
+        this.unsettled.delete(id);
+      }
+      this.retryDelayMs = 0;
+    } catch {
+      // Still down: try again later.
+    } finally {
+      this.retrying = false;
+    }
+    this.scheduleRetry();
+  }
+
+  /** Settlements still waiting for Redis (tests, metrics). */
+  get pendingSettlements(): number {
+    return this.unsettled.size;
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.unsettled.size > 0) await this.retryUnsettled();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.redis.quit().catch(() => {});
   }
 }

@@ -201,9 +201,9 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     }
 
     if (!attempt) {
-      await deps.budget.settle(reservation, 0);
       const failed = failure(lastError, tried);
       meter({ snapshot, capability, model, requestId, startedAt, candidate: null, status: 'failed', usage: null, characters: 0, latencyMs: performance.now() - receivedAt, ttftMs: null });
+      await deps.budget.settle(reservation, 0);
       throw failed;
     }
 
@@ -222,7 +222,8 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     if (!outcome.ok) deps.reportOutcome(candidate.listingId, false, 'stream broke after the first byte');
     const characters = capability === 'speech' ? [...String(body.input)].length : 0;
     const cost = outcome.ok ? costOf(capability, candidate, outcome.usage, characters) : 0;
-    await deps.budget.settle(reservation, cost);
+    // Usage first: the answer is already sent, so its usage event must be emitted whatever happens
+    // to the budget store (Redis dying here used to lose the event of a request the client saw succeed).
     meter({
       snapshot,
       capability,
@@ -237,6 +238,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       ttftMs: response.firstByteAt - receivedAt,
       cost,
     });
+    await deps.budget.settle(reservation, cost);
   }
 
   async function reserve(snapshot: KeySnapshot, amount: number): Promise<Reservation> {

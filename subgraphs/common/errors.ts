@@ -51,6 +51,26 @@ export const forbidden = (message = 'Not allowed') => new DomainError('FORBIDDEN
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string) => new DomainError('CONFLICT', message);
 
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+const UNREACHABLE_MESSAGE = /Connection terminated|Connection ended unexpectedly|Timeout acquiring a connection|Client has encountered a connection error|connect ECONNREFUSED/i;
+
+/**
+ * Whether an error means the database could not be reached (PostgreSQL stopped or restarting, a
+ * connection cut, the pool unable to connect) rather than a bug: such a request is worth retrying,
+ * so surfaces should answer SERVICE_UNAVAILABLE (503) instead of an internal error. Driver errors
+ * arrive raw (pg, knex) or wrapped by MikroORM (which copies `code`); SQLSTATE class 08 is
+ * "connection exception".
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (name === 'KnexTimeoutError' || name === 'ConnectionException') return true;
+    if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return true;
+  }
+  return false;
+}
+
 /** GraphQL codes produced by graphql-js / Apollo itself for a bad request. */
 const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 
@@ -67,6 +87,9 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       locations: formatted.locations,
       extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
     };
+  }
+  if (isStoreUnavailable(original)) {
+    return { message: 'The service is temporarily unavailable; try again shortly', path: formatted.path, locations: formatted.locations, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && (CLIENT_CODES.has(code) || isDomainCode(code))) {
