@@ -50,7 +50,7 @@ export interface Gateway {
   /** Run an operation through the federated graph as `principal` (REST adapters use this). */
   run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string): Promise<FormattedExecutionResult<TResult>>;
   authenticator: Authenticator;
-  subscriptionStats(): { open: number; upstreams: number };
+  subscriptionStats(): { open: number; upstreams: number; groups: number };
   /** Usage events not yet applied by billing. */
   usagePending(): number;
   close(): Promise<void>;

@@ -17,7 +17,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface MetricsSources {
   usagePending(): number;
-  subscriptionStats(): { open: number; upstreams: number };
+  subscriptionStats(): { open: number; upstreams: number; groups: number };
 }
 
 const BUDGET_CODES = /"code":"(key_limit_exceeded|group_budget_exceeded)"/;
@@ -45,6 +45,7 @@ export class GatewayMetrics {
     new Gauge({ name: 'usage_events_pending', help: 'Usage events not yet applied by billing', registers: [this.registry], collect() { this.set(metrics.sources?.usagePending() ?? 0); } });
     new Gauge({ name: 'graphql_subscriptions_open', help: 'Open graphql-ws subscriptions', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().open ?? 0); } });
     new Gauge({ name: 'graphql_subscription_upstreams', help: 'Upstream subscriptions shared by subscribers', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().upstreams ?? 0); } });
+    new Gauge({ name: 'graphql_subscription_groups', help: 'Subscriber groups sharing one resolution per event (same selection and viewer)', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().groups ?? 0); } });
   }
 
   /** The gauges' sources exist once the gateway is listening. */

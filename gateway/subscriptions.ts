@@ -111,6 +111,11 @@ interface UpstreamFeed {
   close(): void;
 }
 
+interface FanOutGroup {
+  members: Set<BoundedQueue<ExecutionResult>>;
+  close(): void;
+}
+
 export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.limits };
   const owners = subscriptionOwners(options.supergraphSdl);
@@ -156,20 +161,38 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   /**
-   * Subscribers that send the same selection with the same credential see the same result for an
-   * event: it is resolved once and shared (the public dashboard's thousands of anonymous viewers
-   * cost one query per event, not one each). Entries live a few seconds.
+   * Subscribers that send the same selection with the same credential (or are all anonymous)
+   * form one group: each event is resolved once for the group, and the one result is handed to
+   * every member's queue, in event order. The public dashboard's thousands of anonymous viewers
+   * cost one query per event, and each of them only a queue push and a send.
    */
-  const sharedResults = new Map<string, { at: number; result: Promise<ExecutionResult> }>();
-  function resolveOnce(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
-    const now = Date.now();
-    const hit = sharedResults.get(key);
-    if (hit && now - hit.at < 5_000) return hit.result;
-    if (sharedResults.size > 10_000) for (const [k, v] of sharedResults) if (now - v.at >= 5_000) sharedResults.delete(k);
-    const result = run();
-    sharedResults.set(key, { at: now, result });
-    result.catch(() => sharedResults.delete(key));
-    return result;
+  const groups = new Map<string, FanOutGroup>();
+  function join(groupKey: string, subgraph: SubgraphName, upstreamQuery: string, field: string, responseKey: string, resolve: (key: string) => Promise<ExecutionResult>, member: BoundedQueue<ExecutionResult>): () => void {
+    let group = groups.get(groupKey);
+    if (!group) {
+      const members = new Set<BoundedQueue<ExecutionResult>>();
+      let delivered: Promise<void> = Promise.resolve();
+      const unlisten = listen(subgraph, upstreamQuery, field, (key) => {
+        const result = resolve(key).catch(() => ({ errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] }) as ExecutionResult);
+        delivered = delivered.then(async () => {
+          const value = await result;
+          // Not visible to this viewer (or gone): nothing to deliver.
+          if (value.data?.[responseKey] == null && !value.errors?.length) return;
+          for (const queue of members) queue.push(value);
+        });
+      });
+      group = { members, close: unlisten };
+      groups.set(groupKey, group);
+    }
+    const current = group;
+    current.members.add(member);
+    return () => {
+      current.members.delete(member);
+      if (current.members.size === 0) {
+        if (groups.get(groupKey) === current) groups.delete(groupKey);
+        current.close();
+      }
+    };
   }
 
   /** What the per-credential cap counts: the key or account, or for anonymous viewers their address. */
@@ -178,9 +201,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   /**
-   * One client subscription. Not a plain async generator: a generator suspended on an await
-   * (no event yet) cannot be returned, so closing the client would leak the upstream. Here
-   * `return()` closes the key queue first, which ends the loop at once.
+   * One client subscription. Not an async generator: a generator suspended on an await (no event
+   * yet) cannot be returned, so closing the client would leak the upstream. The queue's
+   * `return()` closes it at once.
    */
   function forward(args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
     const context = args.contextValue as GatewayContext;
@@ -210,49 +233,26 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
 
     openTotal++;
     openPerCredential.set(credential, (openPerCredential.get(credential) ?? 0) + 1);
-    let unlisten = () => {};
-    const keys = new BoundedQueue<string>(limits.queueSize, () => {
-      unlisten();
+    let leave = () => {};
+    // The subscriber's own bounded, drop-oldest queue is what graphql-ws iterates: closing it
+    // (client complete, disconnect) leaves the group, which frees the upstream with its last member.
+    const results = new BoundedQueue<ExecutionResult>(limits.queueSize, () => {
+      leave();
       openTotal--;
       const left = (openPerCredential.get(credential) ?? 1) - 1;
       if (left > 0) openPerCredential.set(credential, left);
       else openPerCredential.delete(credential);
     });
+    const principal = context.principal;
     try {
-      unlisten = listen(subgraph, upstreamQuery, fieldName, (key) => keys.push(key));
+      leave = join(`${subgraph}\n${upstreamQuery}\n${viewer}\n${keyQueryText}\n${variablesText}`, subgraph, upstreamQuery, fieldName, responseKey, (key) =>
+        options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal, requestId: options.newRequestId() }),
+      results);
     } catch (error) {
-      keys.close();
+      results.close();
       return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed')] });
     }
-
-    const results = (async function* () {
-      try {
-        for await (const key of keys) {
-          const result = await resolveOnce(`${viewer}\n${keyQueryText}\n${variablesText}\n${key}`, () =>
-            options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal: context.principal, requestId: options.newRequestId() }),
-          );
-          // Not visible to this subscriber (or gone): nothing to deliver.
-          if (result.data?.[responseKey] == null && !result.errors?.length) continue;
-          yield result;
-        }
-      } finally {
-        keys.close();
-      }
-    })();
-    return {
-      next: () => results.next(),
-      return: () => {
-        keys.close();
-        return results.return(undefined);
-      },
-      throw: (error?: unknown) => {
-        keys.close();
-        return results.throw(error);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return results;
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -299,7 +299,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   options.server.on('upgrade', onUpgrade);
 
   return {
-    stats: () => ({ open: openTotal, upstreams: upstreams.size }),
+    stats: () => ({ open: openTotal, upstreams: upstreams.size, groups: groups.size }),
     close: async () => {
       options.server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Going away');
