@@ -6,4 +6,6 @@ export interface GatewayContext {
   requestId: string;
   /** The client's address, where known (caps for anonymous subscribers). */
   clientAddress?: string;
+  /** graphql-ws connections: hold this connection's writes until the end of the event-loop turn. */
+  holdWrites?: () => void;
 }

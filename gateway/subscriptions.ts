@@ -8,7 +8,8 @@
 // Convention: a subscription field returning entity T has a root query `t(id: ID!)` returning T.
 import { WebSocketServer } from 'ws';
 import type { Server } from 'node:http';
-import { useServer } from 'graphql-ws/use/ws';
+import type { Socket } from 'node:net';
+import { serveGraphQLWs } from './ws-transport';
 import {
   GraphQLError,
   Kind,
@@ -111,9 +112,32 @@ interface UpstreamFeed {
   close(): void;
 }
 
+interface FanOutMember {
+  queue: BoundedQueue<ExecutionResult>;
+  holdWrites?: () => void;
+}
+
 interface FanOutGroup {
-  members: Set<BoundedQueue<ExecutionResult>>;
+  members: Set<FanOutMember>;
   close(): void;
+}
+
+/**
+ * Corks a connection's socket until the end of this event-loop turn: the frames of a burst of
+ * events (graphql-ws sends each in a later microtask) leave in one write instead of one each.
+ * On the job feed at scale, writes were a third of the gateway's CPU.
+ */
+function writeBatcher(socket: Socket | undefined): () => void {
+  let held = false;
+  return () => {
+    if (held || !socket || socket.destroyed) return;
+    held = true;
+    socket.cork();
+    setImmediate(() => {
+      held = false;
+      socket.uncork();
+    });
+  };
 }
 
 export function attachSubscriptionServer(options: SubscriptionServerOptions) {
@@ -167,10 +191,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
    * cost one query per event, and each of them only a queue push and a send.
    */
   const groups = new Map<string, FanOutGroup>();
-  function join(groupKey: string, subgraph: SubgraphName, upstreamQuery: string, field: string, responseKey: string, resolve: (key: string) => Promise<ExecutionResult>, member: BoundedQueue<ExecutionResult>): () => void {
+  function join(groupKey: string, subgraph: SubgraphName, upstreamQuery: string, field: string, responseKey: string, resolve: (key: string) => Promise<ExecutionResult>, member: FanOutMember): () => void {
     let group = groups.get(groupKey);
     if (!group) {
-      const members = new Set<BoundedQueue<ExecutionResult>>();
+      const members = new Set<FanOutMember>();
       let delivered: Promise<void> = Promise.resolve();
       const unlisten = listen(subgraph, upstreamQuery, field, (key) => {
         const result = resolve(key).catch(() => ({ errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] }) as ExecutionResult);
@@ -178,7 +202,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           const value = await result;
           // Not visible to this viewer (or gone): nothing to deliver.
           if (value.data?.[responseKey] == null && !value.errors?.length) return;
-          for (const queue of members) queue.push(value);
+          for (const { queue, holdWrites } of members) {
+            holdWrites?.();
+            queue.push(value);
+          }
         });
       });
       group = { members, close: unlisten };
@@ -247,7 +274,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     try {
       leave = join(`${subgraph}\n${upstreamQuery}\n${viewer}\n${keyQueryText}\n${variablesText}`, subgraph, upstreamQuery, fieldName, responseKey, (key) =>
         options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal, requestId: options.newRequestId() }),
-      results);
+      { queue: results, holdWrites: context.holdWrites });
     } catch (error) {
       results.close();
       return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed')] });
@@ -256,12 +283,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  const server = useServer<Record<string, unknown>, { context?: GatewayContext }>(
+  const server = serveGraphQLWs<{ context?: GatewayContext }>(
     {
       onConnect: async (ctx) => {
         try {
           const principal = await options.authenticate(ctx.connectionParams);
-          ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: ctx.extra.request.socket.remoteAddress ?? 'unknown' };
+          // The upgrade request's socket is the connection's TCP socket.
+          const socket = ctx.extra.request.socket as Socket;
+          ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: socket.remoteAddress ?? 'unknown', holdWrites: writeBatcher(socket) };
           return true;
         } catch {
           return false; // closes with 4403 Forbidden
@@ -283,7 +312,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           document,
           operationName: payload.operationName,
           variableValues: payload.variables ?? {},
-          contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId(), clientAddress: ctx.extra.context!.clientAddress },
+          contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId(), clientAddress: ctx.extra.context!.clientAddress, holdWrites: ctx.extra.context!.holdWrites },
         };
       },
       subscribe: (args) => forward(args),

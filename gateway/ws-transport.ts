@@ -1,0 +1,71 @@
+// graphql-ws on `ws` for the gateway's public subscriptions. graphql-ws's own adapter
+// (graphql-ws/use/ws) waits for each frame's write callback before it takes the next event of a
+// subscription, so a subscriber gets at most one frame per event-loop turn and every frame is its
+// own write system call: at thousands of subscribers the job feed spent a third of the gateway's
+// CPU in writes and fell behind. Here a frame is written at once while the connection's send
+// buffer is small (the writes of one turn leave together, see writeBatcher in subscriptions.ts),
+// and only a connection whose buffer is past the high-water mark waits for it to drain, so a slow
+// client backs up into its own bounded, drop-oldest queue rather than into memory.
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type WebSocketServer } from 'ws';
+import { CloseCode, makeServer, handleProtocols, type ServerOptions } from 'graphql-ws';
+
+/** Bytes a connection may have waiting in its send buffer before its subscriptions wait. */
+const HIGH_WATER_BYTES = 64 * 1024;
+/** graphql-ws's default: a ping every 12 s, and a connection that does not answer is dropped. */
+const KEEP_ALIVE_MS = 12_000;
+
+export interface WsExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
+
+export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(options: ServerOptions<Record<string, unknown>, WsExtra & E>, wss: WebSocketServer): { dispose(): Promise<void> } {
+  const server = makeServer(options);
+  wss.options.handleProtocols = handleProtocols;
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.once('error', () => socket.close(CloseCode.InternalServerError, 'Internal server error'));
+    let pongWait: NodeJS.Timeout | null = null;
+    const ping = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+      socket.once('pong', () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== WebSocket.OPEN) return;
+          if (socket.bufferedAmount < HIGH_WATER_BYTES) return socket.send(data);
+          return new Promise<void>((resolve) => socket.send(data, () => resolve()));
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (message) => {
+            try {
+              await handle(String(message));
+            } catch {
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      { socket, request } as WsExtra & E,
+    );
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  });
+  return {
+    dispose: async () => {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
