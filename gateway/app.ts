@@ -175,6 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock: options.clock ?? systemClock,
     links,
     newRequestId,
+    log: options.log,
     query: async (document, variables, principal) => {
       const response = await apollo.executeOperation({ query: document, variables }, { contextValue: { principal, requestId: newRequestId() } });
       if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
@@ -193,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     parseOptions: edgeLimits.parseOptions,
     validationRules: edgeLimits.validationRules,
     newRequestId,
+    log: options.log,
     authenticate: async (params) => {
       const value = params?.authorization ?? params?.Authorization;
       return authenticator.fromAuthorization(typeof value === 'string' ? value : undefined);

@@ -48,7 +48,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     await bus.ready();
     if (options.topology === 'embedded') {
-      const deps = { config, bus, clock: options.clock ?? systemClock, ids: options.ids ?? uuidIds };
+      const deps = { config, bus, clock: options.clock ?? systemClock, ids: options.ids ?? uuidIds, log: logging.log };
       const definitions = await Promise.all(SUBGRAPH_NAMES.map((name) => subgraphModules[name].create(deps)));
       for (const definition of definitions) {
         const runtime = new SubgraphRuntime(definition, signer, logging.log);

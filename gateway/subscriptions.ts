@@ -38,6 +38,7 @@ import { BoundedQueue } from '../subgraphs/common/async-queue';
 import type { SubgraphName } from '../subgraphs/common/config';
 import type { Principal } from '../subgraphs/common/principal';
 import type { GatewayContext } from './context';
+import type { Logger } from '../subgraphs/common/log';
 import type { SubgraphLink } from './subgraph-links';
 
 export interface SubscriptionLimits {
@@ -56,6 +57,7 @@ export interface SubscriptionServerOptions {
   links: Map<SubgraphName, SubgraphLink>;
   authenticate(connectionParams: Record<string, unknown> | undefined): Promise<Principal>;
   newRequestId(): string;
+  log: Logger;
   executeThroughGateway(document: DocumentNode, variables: Record<string, unknown>, context: GatewayContext): Promise<ExecutionResult>;
   limits?: Partial<SubscriptionLimits>;
   /** The gateway's edge limits (graphql-limits.ts), applied as over HTTP. */
@@ -167,7 +169,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           }
         } catch (error) {
           // The upstream failed; subscribers see their stream end and may resubscribe.
-          process.stderr.write(`upstream subscription to ${subgraph} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          options.log.warn({ err: error, subgraph }, 'upstream subscription failed');
         } finally {
           if (upstreams.get(id) === feed) upstreams.delete(id);
         }

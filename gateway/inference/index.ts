@@ -1,5 +1,6 @@
 // Assembles the data plane from the gateway's links: snapshots through the federated graph,
 // routing tables and health reports to market, usage batches to billing.
+import type { Logger } from '../../subgraphs/common/log';
 import type { FastifyInstance } from 'fastify';
 import os from 'node:os';
 import type { DocumentNode, FormattedExecutionResult } from 'graphql';
@@ -40,6 +41,7 @@ export function startDataPlane(
     /** A query through the federated graph (the gateway's own executor). */
     query(document: DocumentNode, variables: Record<string, unknown>, principal: Principal): Promise<FormattedExecutionResult>;
     newRequestId(): string;
+    log: Logger;
   },
 ): DataPlane {
   const { config, bus, links } = options;
@@ -59,7 +61,13 @@ export function startDataPlane(
   const routing = new RoutingCache(async (model, profileId) => (await direct('market', ROUTING_TABLE_QUERY, { model, profileId })).routingTable as RoutingTable | null, bus);
   const budget: BudgetGuard = config.busUrl ? new RedisBudgetGuard(config.busUrl, config.busNamespace, bus) : new MemoryBudgetGuard(bus);
   const usage = new UsageEmitter(async (events: UsageEvent[]) => {
-    await direct('billing', APPLY_USAGE, { events });
+    try {
+      await direct('billing', APPLY_USAGE, { events });
+    } catch (error) {
+      // Kept and retried with backoff (applied once by request id); said so, without the events.
+      options.log.warn({ err: error, events: events.length, pending: usage.pending }, 'usage batch not applied; retrying');
+      throw error;
+    }
   });
   let models: { at: number; list: { id: string; created: number; ownedBy: string }[] } | null = null;
 

@@ -54,12 +54,13 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
     },
     start: () => {
       unsubscribe = deps.bus.subscribe('account.created', (event) => {
-        new CreditService(fork(), serviceDeps).grantTrial(event.accountId).catch((error) => {
-          process.stderr.write(`trial credit for ${event.accountId} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        new CreditService(fork(), serviceDeps).grantTrial(event.accountId).catch((error: unknown) => {
+          deps.log.error({ subgraph: 'billing', accountId: event.accountId, err: error }, 'trial credit failed');
         });
       });
       if (settings.settlementIntervalMs > 0) {
-        timer = setInterval(() => void settle(deps.clock.now()).catch(() => {}), settings.settlementIntervalMs);
+        // A failed round is retried at the next interval; it moves nothing half-way (one transaction).
+        timer = setInterval(() => void settle(deps.clock.now()).catch((error: unknown) => deps.log.warn({ subgraph: 'billing', err: error }, 'earnings settlement failed')), settings.settlementIntervalMs);
         timer.unref();
       }
     },

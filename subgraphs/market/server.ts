@@ -46,6 +46,7 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
     settings,
     catalog: new ProviderCatalog({ simulatorUrl: deps.config.simulatorUrl, production: deps.config.nodeEnv === 'production' }),
     fork: () => fork(),
+    log: deps.log.child({ subgraph: 'market' }),
   };
   const probes = new ProbeRunner(core);
   const scheduler = new ContractScheduler(core, probes, deps.config.contractCheckIntervalMs);

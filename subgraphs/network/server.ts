@@ -19,11 +19,15 @@ export async function createNetworkSubgraph(deps: SubgraphDeps): Promise<Subgrap
   const settings = networkSettings(deps.config.env);
   const db = await openDatabase('network', networkEntities, deps.config);
   let unsubscribe = () => {};
-  const recorder = new JobRecorder((events) => recordJobs(db.orm.em.fork() as EntityManager, deps.bus, events));
+  const recorder = new JobRecorder(
+    (events) => recordJobs(db.orm.em.fork() as EntityManager, deps.bus, events),
+    (error, lost) => deps.log.warn({ subgraph: 'network', err: error, jobs: lost }, 'job batch not stored'),
+  );
   let retentionTimer: NodeJS.Timeout | null = null;
   const runRetention = () =>
-    applyRetention(db.orm.em.fork() as EntityManager, deps.clock.now(), settings).catch(() => {
+    applyRetention(db.orm.em.fork() as EntityManager, deps.clock.now(), settings).catch((error: unknown) => {
       // Retried at the next interval; a failed delete loses nothing.
+      deps.log.warn({ subgraph: 'network', err: error }, 'retention failed');
     });
   return {
     name: 'network',

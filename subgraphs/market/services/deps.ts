@@ -7,6 +7,8 @@ import type { ProviderCatalog } from './providers';
 import type { MarketSettings } from './settings';
 
 /** What every market service gets, shared by all requests of the subgraph. */
+import type { Logger } from '../../common/log';
+
 export interface MarketCoreDeps {
   clock: Clock;
   ids: IdGenerator;
@@ -19,6 +21,7 @@ export interface MarketCoreDeps {
   catalog: ProviderCatalog;
   /** A fresh EntityManager for work outside a request (background probes, scheduled checks). */
   fork(): EntityManager;
+  log: Logger;
 }
 
 export const sealContext = (poolKeyId: string) => `pool-key:${poolKeyId}`;

@@ -48,7 +48,7 @@ export class ProbeRunner {
     const task = work()
       .catch((error: unknown) => {
         if (this.closed) return;
-        process.stderr.write(`market: background probe failed: ${error instanceof Error ? error.name : 'error'}\n`);
+        this.deps.log.warn({ err: error }, 'background probe failed');
       })
       .finally(() => this.background.delete(task));
     this.background.add(task);

@@ -48,8 +48,9 @@ export class ContractScheduler {
     const queue = listings.map((listing) => listing.id);
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        await this.probes.probe(id, CheckKind.SCHEDULED).catch(() => {
+        await this.probes.probe(id, CheckKind.SCHEDULED).catch((error: unknown) => {
           // A listing deleted meanwhile, or a store hiccup: the next round tries again.
+          this.deps.log.debug({ err: error, listingId: id }, 'scheduled check skipped');
         });
       }
     };

@@ -48,6 +48,7 @@ export class JobRecorder {
 
   constructor(
     private readonly write: (events: NetworkJobEvent[]) => Promise<void>,
+    private readonly onLost: (error: unknown, jobs: number) => void = () => {},
     private readonly delayMs = 20,
     private readonly maxBatch = 500,
   ) {}
@@ -64,8 +65,9 @@ export class JobRecorder {
     this.timer = null;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch)).catch(() => {
-      // A batch that cannot be stored is dropped: the job feed is not money.
+    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch)).catch((error: unknown) => {
+      // A batch that cannot be stored is dropped (the job feed is not money), and said so.
+      this.onLost(error, batch.length);
     });
     return this.writing;
   }
