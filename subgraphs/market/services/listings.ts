@@ -18,6 +18,9 @@ import { blendedPrice, increasePercent, planPriceChange, PRICE_FIELDS, type Pric
 import type { ProbeRunner } from './probe-runner';
 import { validInt, validName, validPrice, validPublicModel, validUpstreamModel } from './validation';
 
+/** Tries of a listing update whose contract keeps changing under it. */
+const UPDATE_ATTEMPTS = 3;
+
 export interface CapsInput {
   rpm?: number | null;
   tpm?: number | null;
@@ -131,7 +134,24 @@ export class ListingService {
     return listing;
   }
 
+  /**
+   * A check recorded on the listing's contract between our read and our write (another process,
+   * or the admission probe of a moment ago) makes the write stale: the update is redone on fresh
+   * rows, and only a listing that keeps changing under us answers CONFLICT.
+   */
   async update(principal: Principal, id: string, input: UpdateListingInput): Promise<Listing> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.updateOnce(principal, id, input);
+      } catch (error) {
+        if (!(error instanceof OptimisticLockError)) throw error;
+        if (attempt >= UPDATE_ATTEMPTS) throw conflict('The listing changed meanwhile (a check was recorded); try again');
+        this.em.clear();
+      }
+    }
+  }
+
+  private async updateOnce(principal: Principal, id: string, input: UpdateListingInput): Promise<Listing> {
     const sellerId = requireSeller(principal);
     const listing = await ownedListing(this.em, sellerId, id);
     const now = this.deps.clock.now();
@@ -279,14 +299,7 @@ export class ListingService {
   }
 
   private async flushContract(contractId: string | null | undefined): Promise<void> {
-    const flush = async () => {
-      try {
-        await this.em.flush();
-      } catch (error) {
-        if (error instanceof OptimisticLockError) throw conflict('The listing changed meanwhile (a check was recorded); try again');
-        throw error;
-      }
-    };
+    const flush = () => this.em.flush();
     await (contractId ? serialized(`contract:${contractId}`, flush) : flush());
   }
 
