@@ -11,6 +11,7 @@ import { graphql, rest } from '../helpers/graphql';
 import { createTestDatabase } from '../helpers/postgres';
 import { dataPlaneScenario } from './data-plane';
 import { jobFeedScenario } from './job-feed';
+import { federationScenario } from './federation';
 import { PrincipalSigner, PRINCIPAL_HEADER } from '../../subgraphs/common/principal';
 
 const ROUNDS = 3;
@@ -135,6 +136,8 @@ const scenarios: Record<string, (platform: Platform) => Promise<Record<string, u
   // Runs its own processes (the product, the simulator, peers); the in-process platform idles.
   dataplane: () => dataPlaneScenario(ROUNDS),
   jobfeed: () => jobFeedScenario(),
+  // Four subgraph processes, our gateway and Hive Gateway, each its own process.
+  federation: () => federationScenario(ROUNDS),
 };
 
 const benchConfig = testConfig({ SETTLEMENT_INTERVAL_MS: '0' });
