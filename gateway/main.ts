@@ -24,11 +24,16 @@ console.log(
     demo,
 );
 
+// Graceful stop (in-flight streams finish, usage is flushed, subscriptions closed), bounded: a
+// stop that hangs (a peer that never lets go) ends the process after SHUTDOWN_TIMEOUT_MS, and a
+// second signal ends it at once.
+const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 30_000);
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) process.exit(1);
     stopping = true;
+    setTimeout(() => process.exit(1), shutdownTimeoutMs).unref();
     platform.stop().then(
       () => process.exit(0),
       () => process.exit(1),

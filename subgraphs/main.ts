@@ -24,8 +24,14 @@ await runtime.start();
 const server = await serveSubgraph(runtime, { host: config.host, port: config.port });
 console.log(`subgraph ${name} ready at ${server.url}`);
 
+const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 30_000);
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    // Bounded like the gateway's stop; a second signal ends the process at once.
+    if (stopping) process.exit(1);
+    stopping = true;
+    setTimeout(() => process.exit(1), shutdownTimeoutMs).unref();
     void server
       .close()
       .then(() => runtime.stop())
