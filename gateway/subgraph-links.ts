@@ -136,3 +136,32 @@ export class RemoteLink implements SubgraphLink {
     await this.ws.dispose();
   }
 }
+
+/**
+ * Identical queries to a subgraph that are in flight at the same time, for the same principal,
+ * are sent once and the answer shared (what Apollo Router and Hive Gateway do by default): a
+ * burst of dashboard viewers costs the subgraph one execution. Mutations are never shared. A
+ * caller never gets an object another caller holds (the gateway merges into what it gets), so
+ * when an answer is shared each caller gets its own copy.
+ */
+export function shareInFlightQueries(source: GraphQLDataSource): GraphQLDataSource {
+  const inFlight = new Map<string, { answer: Promise<GatewayGraphQLResponse>; joiners: number }>();
+  const copy = (response: GatewayGraphQLResponse): GatewayGraphQLResponse => ({ ...response, ...structuredClone({ data: response.data, errors: response.errors, extensions: response.extensions }) });
+  return {
+    process(options) {
+      const query = options.request.query ?? '';
+      if (!/^\s*(query\b|\{)/.test(query)) return source.process(options);
+      const key = JSON.stringify([principalOf(options.context as Partial<GatewayContext>), query, options.request.variables ?? null]);
+      const shared = inFlight.get(key);
+      if (shared) {
+        shared.joiners++;
+        return shared.answer.then(copy);
+      }
+      const entry = { joiners: 0, answer: null as unknown as Promise<GatewayGraphQLResponse> };
+      // Leaves the map the moment it settles, before any caller sees it: later callers send anew.
+      entry.answer = source.process(options).finally(() => inFlight.delete(key));
+      inFlight.set(key, entry);
+      return entry.answer.then((response) => (entry.joiners > 0 ? copy(response) : response));
+    },
+  };
+}

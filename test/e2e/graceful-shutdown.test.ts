@@ -46,6 +46,7 @@ describe('graceful shutdown', () => {
     const buyer = await fundedBuyer(first.url, '10');
     const body = JSON.stringify({ model: 'acme/stream-chat', messages: [{ role: 'user', content: 'long' }], max_tokens: 100, stream: true });
     const ids: string[] = [];
+    let streaming = 0;
     const results = Array.from({ length: 100 }, () =>
       new Promise<{ id: string | null; text: string; ok: boolean; endedAt: number }>((resolve) => {
         // Raw fetch: we need the x-request-id and the body, whatever happens.
@@ -53,13 +54,16 @@ describe('graceful shutdown', () => {
           .then(async (response) => {
             const id = response.headers.get('x-request-id');
             if (id) ids.push(id);
+            streaming++;
             const text = await response.text().catch(() => '');
             resolve({ id, text, ok: response.status === 200, endedAt: Date.now() });
           })
           .catch(() => resolve({ id: null, text: '', ok: false, endedAt: Date.now() }));
       }),
     );
-    await new Promise((r) => setTimeout(r, 250));
+    // SIGTERM once all 100 streams have started (their headers are back), however busy the machine.
+    for (let waited = 0; streaming < 100 && waited < 15_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(streaming).toBe(100);
     const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
     const sigtermAt = Date.now();
     first.child.kill('SIGTERM');
