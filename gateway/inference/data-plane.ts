@@ -172,6 +172,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     let lastError: UpstreamError | null = null;
     const maxAttempts = Math.min(MAX_ATTEMPTS, candidates.length, 1 + (table.maxRetries ?? MAX_ATTEMPTS));
     let tried = 0;
+    const swappedFrom: string[] = [];
     for (const candidate of candidates) {
       if (tried >= maxAttempts || abort.signal.aborted) break;
       const slot = load.acquire(candidate);
@@ -197,12 +198,13 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
         if (lastError.kind === 'status' && lastError.status !== 429 && lastError.status! < 500) break;
         load.coolDown(candidate.listingId);
         deps.reportOutcome(candidate.listingId, false, lastError.message);
+        swappedFrom.push(candidate.listingId);
       }
     }
 
     if (!attempt) {
       const failed = failure(lastError, tried);
-      meter({ snapshot, capability, model, requestId, startedAt, candidate: null, status: 'failed', usage: null, characters: 0, latencyMs: performance.now() - receivedAt, ttftMs: null });
+      meter({ snapshot, capability, model, requestId, startedAt, candidate: null, status: 'failed', usage: null, characters: 0, latencyMs: performance.now() - receivedAt, ttftMs: null, swappedFrom });
       await deps.budget.settle(reservation, 0);
       throw failed;
     }
@@ -237,6 +239,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       latencyMs: performance.now() - receivedAt,
       ttftMs: response.firstByteAt - receivedAt,
       cost,
+      swappedFrom,
     });
     await deps.budget.settle(reservation, cost);
   }
@@ -267,6 +270,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     latencyMs: number;
     ttftMs: number | null;
     cost?: number;
+    swappedFrom: string[];
   }): void {
     const finishedAt = deps.clock.now();
     const event: UsageEvent = {
@@ -302,6 +306,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       sellerId: m.candidate?.sellerId ?? null,
       gateway: deps.replica,
       costMicros: event.costMicros,
+      ...(m.swappedFrom.length > 0 ? { swappedFrom: [...m.swappedFrom] } : {}),
     };
     void deps.bus.publish('job.finished', job).catch(() => {});
   }

@@ -35,6 +35,8 @@ export interface JobFinishedEvent {
   gateway?: string | null;
   /** What the buyer paid (micro-USD): the network's fee and pricing figures. */
   costMicros?: number | null;
+  /** Listings this request was sent to first that failed it (it moved on, or failed): the orchestrators' noSwapRatio. */
+  swappedFrom?: string[] | null;
 }
 
 /** network → its own subscribers on every replica: a job is stored and can be read by id. */

@@ -2,6 +2,7 @@
 // byte (500, 429, timeout, reset), a clean error after it, failed requests never charged, a retried
 // request charged once, budgets holding under 200 concurrent requests, and usage surviving a
 // billing outage. Keys changed take effect on the very next request.
+import type { JobFinishedEvent } from '../../subgraphs/common/events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { AccountSetKeyEnabledDocument, BillingGenerationDocument, BillingOverviewDocument, FixtureCreateRoutingProfileDocument } from '../../schema/generated/graphql';
@@ -59,8 +60,14 @@ describe('data plane faults and money', () => {
 
   it('routes to the cheaper listing while it is healthy', async () => {
     sim.setKeyFaults('sk-sim-flaky', null);
+    const jobs: JobFinishedEvent[] = [];
+    const unsubscribe = stack.bus.subscribe('job.finished', (job) => jobs.push(job));
     const { response } = await ask();
     expect((await servedBy(response.headers.get('x-request-id')!)).listingId).toBe(cheap);
+    unsubscribe();
+    const job = jobs.find((j) => j.id === response.headers.get('x-request-id'));
+    expect(job).toMatchObject({ listingId: cheap });
+    expect(job!.swappedFrom).toBeUndefined();
   });
 
   it.each([
@@ -69,10 +76,16 @@ describe('data plane faults and money', () => {
     ['a reset before the first byte', { cutAfter: 0 }],
   ])('falls back on %s and charges the serving listing once', async (_name, faults) => {
     sim.setKeyFaults('sk-sim-flaky', faults);
+    const jobs: JobFinishedEvent[] = [];
+    const unsubscribe = stack.bus.subscribe('job.finished', (job) => jobs.push(job));
     const { data, response } = await ask();
     expect(data.choices[0].message.content!.length).toBeGreaterThan(0);
-    const record = await servedBy(response.headers.get('x-request-id')!);
+    const requestId = response.headers.get('x-request-id')!;
+    const record = await servedBy(requestId);
     expect(record.listingId).toBe(dear);
+    // The job event names the listing it moved away from (the network's noSwapRatio).
+    unsubscribe();
+    expect(jobs.find((job) => job.id === requestId)).toMatchObject({ listingId: dear, status: 'completed', swappedFrom: [cheap] });
     const expected = Math.ceil((data.usage!.prompt_tokens * 2_000_000 + data.usage!.completion_tokens * 2_000_000) / 1_000_000);
     expect(record.cost).toBe(expected);
     sim.setKeyFaults('sk-sim-flaky', null);

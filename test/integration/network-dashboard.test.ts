@@ -10,6 +10,7 @@ type Job = JobFinishedEvent & { costMicros?: number };
 
 const L1 = `l1-${randomUUID().slice(0, 8)}`;
 const L2 = `l2-${randomUUID().slice(0, 8)}`;
+const L3 = `l3-${randomUUID().slice(0, 8)}`;
 
 function job(durationMs: number, overrides: Partial<Job>): Job {
   const finished = Date.now() - 1000;
@@ -36,11 +37,13 @@ async function waitFor(probe: () => Promise<boolean>, timeoutMs = 5000) {
 describe('network overview — REST and GraphQL', () => {
   let stack: TestStack;
   const llm = [
-    job(60_000, { listingId: L1, outputUnits: 600, costMicros: 3000 }),
+    // Sent to L3 first, which failed it: L3 has a swap away and no session.
+    job(60_000, { listingId: L1, outputUnits: 600, costMicros: 3000, swappedFrom: [L3] }),
     job(60_000, { listingId: L1, outputUnits: 600, costMicros: 3000 }),
     job(60_000, { listingId: L1, outputUnits: 600, costMicros: 3000, status: 'failed' }),
   ];
-  const embed = job(30_000, { listingId: L2, pipeline: 'embeddings', model: 'acme/embed', outputUnits: 1000, costMicros: 500 });
+  // L1 failed this one, which moved to L2: L1 kept 3 of the 4 jobs sent to it first.
+  const embed = job(30_000, { listingId: L2, pipeline: 'embeddings', model: 'acme/embed', outputUnits: 1000, costMicros: 500, swappedFrom: [L1] });
 
   beforeAll(async () => {
     stack = await startEmbeddedStack();
@@ -126,11 +129,13 @@ describe('network overview — REST and GraphQL', () => {
     expect(pricing[1]).toMatchObject({ model: 'acme/embed', unit: 'token', avgWeiPerUnit: '166666666', outputPerDollar: '~2M tokens', price: 5e-7 });
   });
 
-  it('orchestrators: one row per listing with sessions and success ratio; period default 24h', async () => {
+  it('orchestrators: one row per listing with sessions, success and no-swap ratios; period default 24h', async () => {
     const rows = (await rest(stack.url, 'GET', '/api/v1/dashboard/orchestrators')).body;
     expect(rows).toEqual([
-      expect.objectContaining({ address: L1, uris: [L1], knownSessions: 3, successSessions: 2, successRatio: 66.7, effectiveSuccessRate: 66.7, noSwapRatio: null, slaScore: null, pipelines: ['llm'], pipelineModels: [{ pipelineId: 'llm', modelIds: ['acme/chat'] }], gpuCount: 0 }),
-      expect.objectContaining({ address: L2, knownSessions: 1, successSessions: 1, successRatio: 100, pipelines: ['embeddings'] }),
+      expect.objectContaining({ address: L1, uris: [L1], knownSessions: 3, successSessions: 2, successRatio: 66.7, effectiveSuccessRate: 66.7, noSwapRatio: 75, slaScore: null, pipelines: ['llm'], pipelineModels: [{ pipelineId: 'llm', modelIds: ['acme/chat'] }], gpuCount: 0 }),
+      expect.objectContaining({ address: L2, knownSessions: 1, successSessions: 1, successRatio: 100, noSwapRatio: 100, pipelines: ['embeddings'] }),
+      // Only ever failed over from: known, no session, nothing kept.
+      expect.objectContaining({ address: L3, knownSessions: 0, successSessions: 0, successRatio: 0, effectiveSuccessRate: null, noSwapRatio: 0, pipelines: [], pipelineModels: [] }),
     ]);
     expect(new Date(rows[0].lastSeen).toISOString()).toBe(rows[0].lastSeen);
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/orchestrators?period=1h')).status).toBe(200);

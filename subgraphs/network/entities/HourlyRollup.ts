@@ -49,6 +49,10 @@ export class HourlyRollup {
   @Property({ type: 'bigint', runtimeType: 'number' })
   feesMicros!: number;
 
+  /** Jobs sent to this listing first that it failed, so they moved on (its noSwapRatio's other half). */
+  @Property({ type: 'integer', default: 0 })
+  swapsAway: number = 0;
+
   /** The latest finish time of a job in this row. */
   @Property({ type: 'datetime' })
   lastSeenAt!: Date;

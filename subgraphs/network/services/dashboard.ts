@@ -99,7 +99,8 @@ function totals(rows: HourlyRollup[]): Totals {
     sum.durationMs += Number(row.durationMs);
     sum.outputUnits += Number(row.outputUnits);
     sum.feesMicros += Number(row.feesMicros);
-    if (row.listingId) sum.listings.add(row.listingId);
+    // A listing counts as serving only with a session (a row can hold only swaps away from it).
+    if (row.listingId && row.sessions > 0) sum.listings.add(row.listingId);
   }
   return sum;
 }
@@ -226,8 +227,10 @@ export class DashboardService {
         .map(([listingId, listingRows]) => {
           const sum = totals(listingRows);
           const lastSeen = listingRows.reduce((latest, row) => Math.max(latest, new Date(row.lastSeenAt).getTime()), 0);
-          const byPipeline = groupBy(listingRows, (row) => row.pipeline);
+          const byPipeline = groupBy(listingRows.filter((row) => row.sessions > 0), (row) => row.pipeline);
           const rate = sum.sessions > 0 ? percentOf(sum.successes, sum.sessions) : null;
+          // Of the jobs sent to this listing first, the share it kept (did not fail over elsewhere).
+          const swapsAway = listingRows.reduce((n, row) => n + (row.swapsAway ?? 0), 0);
           return {
             address: listingId,
             uris: [listingId],
@@ -236,7 +239,7 @@ export class DashboardService {
             successSessions: sum.successes,
             successRatio: rate ?? 0,
             effectiveSuccessRate: rate,
-            noSwapRatio: null,
+            noSwapRatio: sum.sessions + swapsAway > 0 ? percentOf(sum.sessions, sum.sessions + swapsAway) : null,
             slaScore: null,
             pipelines: [...byPipeline.keys()].sort(),
             pipelineModels: [...byPipeline].map(([pipelineId, p]) => ({ pipelineId, modelIds: [...new Set(p.map((row) => row.model))].sort() })).sort((a, b) => a.pipelineId.localeCompare(b.pipelineId)),

@@ -4,7 +4,7 @@ import type { EventBus } from '../../common/bus';
 import type { JobFinishedEvent } from '../../common/events';
 import { badInput } from '../../common/errors';
 import { JobFeedEntry } from '../entities/JobFeedEntry';
-import { addToRollup, rollupRowFor, type NetworkJobEvent } from './rollups';
+import { addToRollup, mergeRollupRows, rollupRowsFor, type NetworkJobEvent } from './rollups';
 
 export const JOB_FEED_MAX_LIMIT = 200;
 
@@ -30,7 +30,7 @@ export async function recordJobs(em: EntityManager, bus: EventBus, events: reado
   const fresh = await em.transactional(async (tx) => {
     const stored: NetworkJobEvent[] = [];
     for (const event of events) if (await insertJob(tx as EntityManager, event)) stored.push(event);
-    for (const group of groupByRollup(stored)) await addToRollup(tx as EntityManager, group.first, group.rest);
+    for (const row of mergeRollupRows(stored.flatMap(rollupRowsFor))) await addToRollup(tx as EntityManager, row);
     return stored;
   });
   for (const event of fresh) await bus.publish('job.recorded', { id: event.id, pipeline: event.pipeline, model: event.model });
@@ -71,17 +71,6 @@ export class JobRecorder {
     });
     return this.writing;
   }
-}
-
-function groupByRollup(events: readonly NetworkJobEvent[]): { first: NetworkJobEvent; rest: NetworkJobEvent[] }[] {
-  const groups = new Map<string, { first: NetworkJobEvent; rest: NetworkJobEvent[] }>();
-  for (const event of events) {
-    const id = rollupRowFor(event).id;
-    const group = groups.get(id);
-    if (group) group.rest.push(event);
-    else groups.set(id, { first: event, rest: [] });
-  }
-  return [...groups.values()];
 }
 
 async function insertJob(em: EntityManager, event: JobFinishedEvent): Promise<boolean> {

@@ -15,6 +15,46 @@ export const hourOf = (time: Date | number): Date => new Date(Math.floor(new Dat
 
 const nonNegativeInt = (value: number | null | undefined): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0);
 
+/**
+ * The rollup rows one job adds to: the row of the listing that served it (or '' when none did),
+ * and for each listing it was sent to first that failed it, that listing's row with one swap away.
+ */
+export function rollupRowsFor(event: NetworkJobEvent): HourlyRollup[] {
+  const served = rollupRowFor(event);
+  const swaps = [...new Set(event.swappedFrom ?? [])].filter((listingId) => listingId && listingId !== event.listingId);
+  return [
+    served,
+    ...swaps.map((listingId) => {
+      const row = new HourlyRollup();
+      row.id = `${served.hour.toISOString()}|${event.pipeline}|${event.model}|${listingId}`;
+      Object.assign(row, { hour: served.hour, pipeline: event.pipeline, model: event.model, listingId, sellerId: null, sessions: 0, successes: 0, durationMs: 0, outputUnits: 0, latencyMsSum: 0, feesMicros: 0, swapsAway: 1, lastSeenAt: served.lastSeenAt });
+      return row;
+    }),
+  ];
+}
+
+/** Rows with the same id summed into one (a batch of jobs becomes one upsert per row). Pure. */
+export function mergeRollupRows(rows: readonly HourlyRollup[]): HourlyRollup[] {
+  const merged = new Map<string, HourlyRollup>();
+  for (const next of rows) {
+    const row = merged.get(next.id);
+    if (!row) {
+      merged.set(next.id, Object.assign(new HourlyRollup(), next));
+      continue;
+    }
+    row.sessions += next.sessions;
+    row.successes += next.successes;
+    row.durationMs += next.durationMs;
+    row.outputUnits += next.outputUnits;
+    row.latencyMsSum += next.latencyMsSum;
+    row.feesMicros += next.feesMicros;
+    row.swapsAway += next.swapsAway;
+    row.sellerId ??= next.sellerId;
+    if (next.lastSeenAt > row.lastSeenAt) row.lastSeenAt = next.lastSeenAt;
+  }
+  return [...merged.values()];
+}
+
 export function rollupRowFor(event: NetworkJobEvent): HourlyRollup {
   const started = new Date(event.startedAt);
   const finished = new Date(event.finishedAt);
@@ -33,23 +73,13 @@ export function rollupRowFor(event: NetworkJobEvent): HourlyRollup {
   row.outputUnits = nonNegativeInt(event.outputUnits);
   row.latencyMsSum = nonNegativeInt(event.latencyMs);
   row.feesMicros = event.status === 'completed' ? nonNegativeInt(event.costMicros) : 0;
+  row.swapsAway = 0;
   row.lastSeenAt = finished;
   return row;
 }
 
-/** Adds new jobs of ONE rollup row (`first` and the `rest`) to it: one atomic upsert, safe with concurrent writers. */
-export async function addToRollup(em: EntityManager, event: NetworkJobEvent, more: readonly NetworkJobEvent[] = []): Promise<void> {
-  const row = rollupRowFor(event);
-  for (const other of more) {
-    const next = rollupRowFor(other);
-    row.sessions += next.sessions;
-    row.successes += next.successes;
-    row.durationMs += next.durationMs;
-    row.outputUnits += next.outputUnits;
-    row.latencyMsSum += next.latencyMsSum;
-    row.feesMicros += next.feesMicros;
-    if (next.lastSeenAt > row.lastSeenAt) row.lastSeenAt = next.lastSeenAt;
-  }
+/** Adds a merged row to the stored one: one atomic upsert, safe with concurrent writers. */
+export async function addToRollup(em: EntityManager, row: HourlyRollup): Promise<void> {
   const sum = (column: string) => raw(`"job_hourly"."${column}" + excluded."${column}"`);
   await em
     .createQueryBuilder(HourlyRollup)
@@ -62,6 +92,8 @@ export async function addToRollup(em: EntityManager, event: NetworkJobEvent, mor
       outputUnits: sum('output_units'),
       latencyMsSum: sum('latency_ms_sum'),
       feesMicros: sum('fees_micros'),
+      swapsAway: sum('swaps_away'),
+      sellerId: raw(`coalesce("job_hourly"."seller_id", excluded."seller_id")`),
       lastSeenAt: raw(`case when excluded."last_seen_at" > "job_hourly"."last_seen_at" then excluded."last_seen_at" else "job_hourly"."last_seen_at" end`),
     } as never)
     .execute('run');

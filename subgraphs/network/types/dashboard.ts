@@ -257,7 +257,7 @@ export class OrchestratorRow {
   @Field(() => Float, { nullable: true })
   effectiveSuccessRate?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Not measured on this network: null.' })
+  @Field(() => Float, { nullable: true, description: 'Percent (1 decimal) of the requests sent to this listing first that it kept: the others failed on it and moved to another listing (or failed). Null without traffic.' })
   noSwapRatio?: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Not measured on this network: null.' })
