@@ -194,8 +194,8 @@ export async function dragonflyMoneyRoutes(app: FastifyInstance, gateway: Gatewa
 
   app.get('/api/billing/balance', route(200, async ({ run }) => {
     const { balance } = (await run(MoneyBalanceDocument, {})).me;
-    // The domain shows a balance to the account itself only (any of its credentials, seller-scoped
-    // management keys included); null means this caller may not see it.
+    // Billing shows the balance to the account itself only, and not to a seller-scope key (buyer
+    // money: FORBIDDEN); null means this caller may not see it.
     if (!balance) throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'This credential cannot read the balance' });
     return { ...money('balance', balance), currency: 'USD' };
   }));

@@ -508,8 +508,8 @@ describe('credential × route matrix', () => {
       case 'mkBuyer':
         return route.side === 'seller' ? [403, 'FORBIDDEN'] : [route.ok, null];
       case 'mkSeller':
-        // Billing shows Account.balance to the account's every credential, seller scope included.
-        return route.side === 'buyer' && route.path !== '/api/billing/balance' ? [403, 'FORBIDDEN'] : [route.ok, null];
+        // The balance is buyer money too: a seller-scope key may not read it.
+        return route.side === 'buyer' ? [403, 'FORBIDDEN'] : [route.ok, null];
       case 'jwt': case 'mkFull': case 'otherJwt': case 'otherMk':
         return [route.ok, null];
     }

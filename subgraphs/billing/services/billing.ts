@@ -32,6 +32,8 @@ export class BillingService {
   /** An account's balance, for the account itself (or the platform) only. */
   async balanceOf(principal: Principal, accountId: string): Promise<Money | null> {
     if (!canSee(principal, accountId)) return null;
+    // The balance is buyer money: a seller-scope management key of the same account may not read it.
+    if (principal.kind === 'management') requireBuyer(principal);
     const row = await this.loaders.balanceByAccount.load(accountId);
     return Money.of(Number(row?.balanceMicros ?? 0));
   }
