@@ -11,6 +11,7 @@ import { dragonflyMarketRoutes } from './dragonfly-market';
 import { naapModelRoutes } from './naap-models';
 import { naapOAuthRoutes } from './naap-oauth';
 import { naapDashboardRoutes } from './naap-dashboard';
+import { SURFACE_PREFIXES, restNotFound } from './envelopes';
 
 export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
   await app.register(async (scope) => dragonflyAuthRoutes(scope, gateway));
@@ -22,4 +23,14 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   await app.register(async (scope) => naapModelRoutes(scope, gateway));
   await app.register(async (scope) => naapOAuthRoutes(scope, gateway));
   await app.register(async (scope) => naapDashboardRoutes(scope, gateway));
+  // A method or path no route serves, under a surface's prefix (`PUT /api/keys`,
+  // `/api/v1/developer/nope`): a 404 in that surface's envelope, not fastify's own body.
+  // fastify parses the body before it finds no route; a body it refuses there (415, bad JSON) is
+  // still a request for no route.
+  for (const [prefix] of SURFACE_PREFIXES) {
+    await app.register(async (scope) => {
+      scope.setErrorHandler((_error, request, reply) => restNotFound(request, reply));
+      scope.setNotFoundHandler(restNotFound);
+    }, { prefix });
+  }
 }

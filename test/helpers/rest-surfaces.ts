@@ -1,0 +1,247 @@
+// The gateway's HTTP surfaces as tests see them: every route the running fastify app serves (read
+// from the app itself, so a route added later is covered without editing a list), the surface
+// each path belongs to, and a checker for each surface's envelope (README "Surfaces").
+import type { FastifyInstance } from 'fastify';
+
+export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'graphql' | 'health' | 'metrics';
+
+export interface Route {
+  method: string;
+  /** fastify's pattern: `/api/keys/:id`, `/api/v1/developer/models/*`. */
+  path: string;
+}
+
+/**
+ * Every method + path the app routes, from `printRoutes({ commonPrefix: false })` (a tree whose
+ * children continue their parent's path). Each parsed route is checked with `hasRoute`, so a
+ * change in the tree's format fails loudly instead of silently dropping routes.
+ */
+export function listRoutes(app: FastifyInstance): Route[] {
+  const tree = app.printRoutes({ commonPrefix: false });
+  const stack: string[] = [];
+  const routes: Route[] = [];
+  for (const line of tree.split('\n')) {
+    if (!line.trim()) continue;
+    const match = /^((?:│ {3}| {4})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line);
+    if (!match) throw new Error(`cannot read route tree line: ${JSON.stringify(line)}`);
+    const depth = match[1].length / 4;
+    let segment = match[2];
+    const parent = stack[depth - 1] ?? '';
+    // A wildcard child is printed without the slash that precedes it.
+    if ((segment.startsWith('*') || segment.startsWith(':')) && !parent.endsWith('/')) segment = `/${segment}`;
+    const path = parent + segment;
+    stack[depth] = path;
+    stack.length = depth + 1;
+    for (const method of (match[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean)) {
+      if (!app.hasRoute({ method: method as 'GET', url: path })) throw new Error(`route tree names ${method} ${path}, which the app does not route`);
+      routes.push({ method, path });
+    }
+  }
+  return routes;
+}
+
+/** Path prefix → surface; the longest matching prefix wins. */
+const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
+  ['/graphql', 'graphql'],
+  ['/healthz', 'health'],
+  ['/readyz', 'health'],
+  ['/metrics', 'metrics'],
+  // Dragonfly (sessions, buyer, management keys, money, supply, routing)
+  ['/api/auth/', 'dragonfly'],
+  ['/api/keys', 'dragonfly'],
+  ['/api/management-keys', 'dragonfly'],
+  ['/api/usage', 'dragonfly'],
+  ['/api/billing/', 'dragonfly'],
+  ['/api/routing/', 'dragonfly'],
+  ['/v1/market/', 'dragonfly'],
+  ['/v1/pool/', 'dragonfly'],
+  // DGrid
+  ['/v1/management-keys', 'dgrid'],
+  ['/api/v1/model-router/', 'dgrid'],
+  // NaaP
+  ['/api/v1/developer/', 'naap'],
+  ['/api/v1/billing-providers', 'naap'],
+  ['/api/v1/auth/providers/', 'naap-oauth'],
+  ['/api/v1/dashboard/', 'dashboard'],
+  // OpenAI-compatible data plane
+  ['/v1/chat/completions', 'openai'],
+  ['/v1/embeddings', 'openai'],
+  ['/v1/audio/speech', 'openai'],
+  ['/v1/models', 'openai'],
+  ['/v1/generation', 'openai'],
+];
+
+/** The surface a path belongs to, or null (a route no envelope is known for). */
+export function surfaceOf(path: string): Surface | null {
+  let best: [string, Surface] | null = null;
+  for (const entry of SURFACE_PREFIXES) {
+    const [prefix] = entry;
+    const matches = prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+    if (matches && (!best || prefix.length > best[0].length)) best = entry;
+  }
+  return best?.[1] ?? null;
+}
+
+export interface Answer {
+  method: string;
+  /** The route pattern that was called. */
+  route: string;
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON, or undefined when the body is not JSON. */
+  json: unknown;
+  /** What the request's Accept header asked for. */
+  accept?: string;
+  /** The request named a method or path no route serves (a 404 is then the expected answer). */
+  unrouted?: boolean;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const contentType = (answer: Answer) => answer.headers.get('content-type') ?? '';
+const isJson = (answer: Answer) => /^application\/(json|graphql-response\+json)\b/.test(contentType(answer));
+
+function errorObject(value: unknown, { codeType = 'string' as 'string' | 'number' } = {}): string | null {
+  if (!isObject(value)) return 'error is not an object';
+  if (typeof value.message !== 'string' || value.message.length === 0) return 'error.message is not a non-empty string';
+  if (typeof value.code !== codeType) return `error.code is not a ${codeType}`;
+  return null;
+}
+
+/** Dragonfly-style `{error: {code, message, details?}}` and nothing else. */
+function bareError(body: unknown): string | null {
+  if (!isObject(body)) return 'body is not a JSON object';
+  const extra = Object.keys(body).filter((k) => k !== 'error');
+  if (extra.length) return `unexpected top-level fields ${extra.join(', ')}`;
+  const problem = errorObject(body.error);
+  if (problem) return problem;
+  const error = body.error as Record<string, unknown>;
+  if (error.details !== undefined && !isObject(error.details)) return 'error.details is not an object';
+  return null;
+}
+
+/**
+ * Whether an answer is in its surface's envelope; null when it is, else what is wrong. HEAD
+ * answers carry no body and are checked for their status only.
+ */
+export function envelopeProblem(surface: Surface, answer: Answer): string | null {
+  const { status, json } = answer;
+  if (answer.method === 'HEAD') return answer.text === '' ? null : 'HEAD answered a body';
+  // An allowed CORS preflight.
+  if (answer.method === 'OPTIONS' && answer.status === 204) return answer.text === '' ? null : '204 with a body';
+  const error = status >= 400;
+  const needJson = () => (isJson(answer) && json !== undefined ? null : `not JSON (content-type ${contentType(answer) || 'none'})`);
+  switch (surface) {
+    case 'dragonfly': {
+      const problem = needJson();
+      if (problem) return problem;
+      if (error) return bareError(json);
+      return isObject(json) && !('error' in json) ? null : 'success body is not a bare object';
+    }
+    case 'dgrid': {
+      const problem = needJson();
+      if (problem) return problem;
+      if (!isObject(json) || typeof json.code !== 'number' || typeof json.message !== 'string' || !('data' in json)) return 'not {code, message, data}';
+      if (Object.keys(json).length !== 3) return `unexpected fields: ${Object.keys(json).join(', ')}`;
+      if (error) {
+        if (!/^\d{5}$/.test(String(json.code)) || Math.floor(json.code / 100) !== status) return `code ${json.code} does not match status ${status}`;
+        if (json.data !== null) return 'error with data';
+        return null;
+      }
+      return json.code === 200 ? null : `success with code ${json.code}`;
+    }
+    case 'naap': {
+      const problem = needJson();
+      if (problem) return problem;
+      if (!isObject(json)) return 'body is not a JSON object';
+      if (error) {
+        if (json.success !== false) return 'error without success: false';
+        return errorObject(json.error);
+      }
+      // network-models answers its rows bare (NaaP's contract has no envelope there).
+      if (answer.route === '/api/v1/developer/network-models') return Array.isArray(json.models) ? null : 'network-models without models[]';
+      return json.success === true && 'data' in json ? null : 'success without {success: true, data}';
+    }
+    case 'naap-oauth': {
+      // The callback is the page the browser lands on: HTML, whatever the outcome.
+      if (answer.route.endsWith('/callback') && /^text\/html\b/.test(contentType(answer)) && (status === 200 || status === 400)) return null;
+      if (answer.route.endsWith('/redirect') && status === 302) return answer.headers.get('location') ? null : '302 without location';
+      const problem = needJson();
+      if (problem) return problem;
+      if (!isObject(json)) return 'body is not a JSON object';
+      if (error) return json.success === false ? errorObject(json.error) : 'error without success: false';
+      if (answer.route.endsWith('/start')) return typeof json.login_session_id === 'string' ? null : 'start without login_session_id';
+      if (answer.route.endsWith('/result')) return typeof json.status === 'string' ? null : 'result without status';
+      return 'unexpected success';
+    }
+    case 'dashboard': {
+      const problem = needJson();
+      if (problem) return problem;
+      if (error) {
+        if (status !== 400 && status !== 503 && !(answer.unrouted && [403, 404, 414].includes(status))) return `status ${status} is not a documented dashboard status`;
+        if (!/no-store/.test(answer.headers.get('cache-control') ?? '')) return 'error without cache-control: no-store';
+        return bareError(json);
+      }
+      return /public/.test(answer.headers.get('cache-control') ?? '') ? null : 'success without a public cache-control';
+    }
+    case 'openai': {
+      if (!error && /^text\/event-stream\b/.test(contentType(answer))) return null;
+      if (!error && /^audio\//.test(contentType(answer))) return null;
+      const problem = needJson();
+      if (problem) return problem;
+      if (!isObject(json)) return 'body is not a JSON object';
+      if (error) {
+        if (Object.keys(json).join() !== 'error') return 'error body has other top-level fields';
+        const e = json.error;
+        if (!isObject(e) || typeof e.message !== 'string' || typeof e.type !== 'string' || !('code' in e) || !('param' in e)) return 'not {error: {message, type, code, param}}';
+        return null;
+      }
+      return 'error' in json ? 'success with error' : null;
+    }
+    case 'graphql': {
+      // The development landing page (GET with Accept: text/html).
+      if (answer.method === 'GET' && status === 200 && /^text\/html\b/.test(contentType(answer))) return null;
+      if (answer.method === 'OPTIONS' && answer.text === '') return null;
+      const problem = needJson();
+      if (problem) return problem;
+      if (!isObject(json)) return 'body is not a JSON object';
+      if (!('data' in json) && !Array.isArray(json.errors)) return 'neither data nor errors';
+      if (Array.isArray(json.errors) && json.errors.some((e) => !isObject(e) || typeof e.message !== 'string')) return 'an error without a message';
+      if (error && !Array.isArray(json.errors)) return 'error status without errors';
+      return null;
+    }
+    case 'health': {
+      const problem = needJson();
+      if (problem) return problem;
+      return isObject(json) && typeof json.status === 'string' ? null : 'not {status}';
+    }
+    case 'metrics': {
+      if (status === 200) return /^text\/plain\b/.test(contentType(answer)) ? null : 'metrics not text/plain';
+      const problem = needJson();
+      return problem ?? bareError(json);
+    }
+  }
+}
+
+/** Frames of a stack trace, as text or inside a JSON string. */
+const STACK_FRAME = /(?:\n|\\n)\s*at (?:async )?[\w$.<>[\] ]+ \(|(?:\n|\\n)\s*at (?:file:\/\/|node:|\/)/;
+/** Source locations and module paths. */
+const FILE_PATH = /node_modules|file:\/\/|(?:\/(?:work|home|usr|opt|srv|root|tmp)\/[\w.-]+\/)|\.(?:ts|js|mjs|cjs):\d+/;
+/** Class names of internal errors (JS, fastify, MikroORM, SQLite/libsql, PostgreSQL, sockets). */
+const INTERNAL_NAMES = /\b(?:TypeError|RangeError|ReferenceError|SyntaxError|EvalError|AggregateError|DriverException|ServerException|ValidationError|NotFoundError|OptimisticLockError|MikroORM|UniqueConstraintViolationException|ForeignKeyConstraintViolationException|NotNullConstraintViolationException|LibsqlError|SqliteError|SQLITE_[A-Z_]+|FST_ERR_[A-Z_]+|ECONNREFUSED|ECONNRESET|EPIPE|QueryFailedError|GraphQLError|DataLoader)\b/;
+
+/** What in a body looks like an internal leak (a stack trace, a file path, an internal error class), or null. */
+export function leakProblem(answer: Answer): string | null {
+  const type = contentType(answer);
+  if (/^audio\//.test(type)) return null;
+  const frame = STACK_FRAME.exec(answer.text);
+  if (frame) return `stack frame: ${JSON.stringify(answer.text.slice(Math.max(0, frame.index - 80), frame.index + 120))}`;
+  // The GraphQL landing page and the metrics text are not checked for names (they are not error bodies).
+  if (/^text\/html\b/.test(type) && answer.route === '/graphql') return null;
+  if (answer.route === '/metrics' && answer.status === 200) return null;
+  const path = FILE_PATH.exec(answer.text);
+  if (path) return `file path: ${JSON.stringify(answer.text.slice(Math.max(0, path.index - 80), path.index + 80))}`;
+  const name = INTERNAL_NAMES.exec(answer.text);
+  if (name) return `internal name ${name[0]}: ${JSON.stringify(answer.text.slice(Math.max(0, name.index - 80), name.index + 80))}`;
+  return null;
+}
