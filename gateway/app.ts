@@ -7,10 +7,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, type GraphQLRequest } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import { GraphQLError, buildASTSchema, parse, type DocumentNode, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, OperationTypeNode, buildASTSchema, parse, visit, type DocumentNode, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SCHEMA_DIR } from '../schema/paths';
 import type { Config, SubgraphName } from '../subgraphs/common/config';
@@ -27,7 +27,8 @@ import { attachSubscriptionServer, type SubscriptionLimits } from './subscriptio
 import { registerRestRoutes } from './rest';
 import { startDataPlane } from './inference';
 import { graphqlLimits, graphqlLimitsFromEnv } from './graphql-limits';
-import { httpSecurityFromConfig, registerHttpSecurity } from './http-security';
+import { containsNul, httpSecurityFromConfig, registerHttpSecurity } from './http-security';
+import { restFrameworkErrors } from './rest/envelopes';
 import { GatewayMetrics } from './metrics';
 import type { EventBus } from '../subgraphs/common/bus';
 import { systemClock, type Clock } from '../subgraphs/common/runtime';
@@ -105,6 +106,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     genReqId: newRequestId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Bad %-escapes and over-long path parameters, which fastify answers before any route or hook:
+    // in the surface's own envelope.
+    frameworkErrors: restFrameworkErrors,
   });
   logRequests(app);
   app.addHook('onRequest', async (request, reply) => {
@@ -134,7 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: edgeLimits.validationRules,
     allowBatchedHttpRequests: false, // explicit: a JSON array body is a 400
     csrfPrevention: true, // explicit: GET / simple POST need a preflight-forcing header
-    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), logInternalErrors(options.log), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), logInternalErrors(options.log), refuseUnexecutable(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
   });
   await apollo.start();
 
@@ -222,6 +226,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await apollo.stop();
       await Promise.allSettled([...links.values()].map((link) => link.close()));
       await rateLimiter.close();
+    },
+  };
+}
+
+/**
+ * Requests Apollo would otherwise hand the gateway's executor and fail with a 500: an operation
+ * that cannot be picked (several and no operationName, or a name that is none), a subscription
+ * over HTTP (served over graphql-ws on the same path), NUL characters in strings or variables
+ * (the stores refuse them). Each is the client's mistake: 400 before execution.
+ */
+function refuseUnexecutable(): ApolloServerPlugin<GatewayContext> {
+  const refuse = (message: string, code: string) => new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request, document }) {
+          if (!operation) {
+            throw refuse(request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.', 'OPERATION_RESOLUTION_FAILURE');
+          }
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION) throw refuse('Subscriptions are served over graphql-ws on this path, not over HTTP', 'BAD_REQUEST');
+          let nul = containsNul(request.variables ?? null);
+          if (!nul) visit(document, { StringValue: (node) => void (nul ||= node.value.includes('\u0000')) });
+          if (nul) throw refuse('Strings must not contain NUL characters', 'BAD_USER_INPUT');
+        },
+      };
     },
   };
 }

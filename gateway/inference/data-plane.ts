@@ -109,7 +109,8 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
 
   async function authenticate(request: FastifyRequest): Promise<KeySnapshot> {
     const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
+    // The scheme is case-insensitive (RFC 9110), as on every other route.
+    const token = header ? (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null) : null;
     if (!token) throw unauthorized('You did not provide an API key. Use "Authorization: Bearer sk-df-…"');
     if (token.startsWith('mk-')) throw forbidden('A management key cannot call models; use a buyer key (sk-df-…)', 'management_key_not_allowed');
     if (!token.startsWith('sk-df-') || token.length > 100) throw unauthorized('Incorrect API key provided');
@@ -319,6 +320,8 @@ type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens?: 
 function validate(body: Record<string, unknown>, capability: Capability): string {
   const model = body.model;
   if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw badRequest('`model` is required (a model id such as acme/sim-chat)', 'model');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(model)) throw badRequest('`model` must not contain control characters', 'model');
   if (capability === 'chat') {
     if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('`messages` must be a non-empty array', 'messages');
     if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('`stream` must be a boolean', 'stream');

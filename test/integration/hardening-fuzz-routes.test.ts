@@ -16,7 +16,7 @@
 // A successful write is followed by a wait until the store is quiet (usage batches, job feed,
 // admission probes), so that its background work is never blamed on the next request.
 // Knobs: FUZZ_SEED, FUZZ_RUNS_PER_ROUTE (default 24), FUZZ_TRACE (a regex over "surface status"
-// that logs matching cases). Bugs found here whose fixes belong elsewhere are the "known bug:" tests at the end.
+// that logs matching cases). Bugs it found whose fixes are elsewhere are pinned as regression checks at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse, OperationTypeNode } from 'graphql';
@@ -695,18 +695,9 @@ function graphqlBodyArb(): fc.Arbitrary<string | undefined> {
 
 // ---- the properties -------------------------------------------------------------------------------
 
-/** A /v1 body whose `model` holds a NUL: the known bug below (a 503), kept out of the main properties. */
-const nulModel = (body: string | undefined) => {
-  try {
-    return /\u0000/.test(String((JSON.parse(body ?? '') as { model?: unknown }).model ?? ''));
-  } catch {
-    return false;
-  }
-};
-
 function caseArb(route: Route, surface: Surface): fc.Arbitrary<Case> {
   const all = route.path === '/graphql' && route.method === 'POST' ? graphqlBodyArb() : bodyArb(route);
-  const body = surface === 'openai' ? all.filter((b) => !nulModel(b)) : all;
+  const body = all;
   return fc.tuple(pathArb(route), queryArb(route), body).chain(([path, query, b]) =>
     headersArb({ route, surface, hasBody: b !== undefined }).map((headers) => {
       if (b === undefined) delete headers['content-type'];
@@ -873,25 +864,13 @@ describe('fuzzed requests to every route', () => {
   }, 300_000);
 });
 
-// ---- known bugs outside this suite's files ----------------------------------------------------------
-// Each passes while its bug is there (it checks the failure is the expected one) and fails once the
-// bug is fixed ("fixed? …"): then make it a plain check and fold its cases into the properties above.
+// ---- regressions: bugs this fuzz found whose fixes are outside this suite's files ----------------
 
-function knownBug(name: string, signature: RegExp, body: () => Promise<void>) {
-  it(`known bug: ${name}`, async () => {
-    let failure: unknown = null;
-    try {
-      await body();
-    } catch (error) {
-      failure = error;
-    }
-    if (failure === null) throw new Error(`fixed? "${name}" no longer fails: make it a plain check`);
-    const text = `${(failure as Error).message} ${((failure as Error).cause as Error | undefined)?.message ?? ''}`;
-    if (!signature.test(text)) throw failure;
-  });
+function regression(name: string, body: () => Promise<void>) {
+  it(`no longer: ${name}`, body);
 }
 
-describe('known bugs (their fixes belong outside this suite\'s files: gateway/app.ts, gateway/inference)', () => {
+describe('regressions found by the fuzz (fixed in gateway/app.ts and gateway/inference)', () => {
   const graphqlCase = (body: unknown, token = fx.a.jwt): Case => ({
     route: { method: 'POST', path: '/graphql' },
     surface: 'graphql',
@@ -901,21 +880,29 @@ describe('known bugs (their fixes belong outside this suite\'s files: gateway/ap
     body: JSON.stringify(body),
   });
 
-  knownBug('POST /graphql with a subscription (served over graphql-ws only) is a 500', /5xx: POST \/graphql/, async () => {
+  regression('the data plane took only an exact "Bearer " prefix (a lower-case scheme was a 401 on /v1 alone)', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer ']) {
+      const response = await fetch(`${stack.url}/v1/models`, { headers: { authorization: `${scheme} ${fx.b.key}` } });
+      expect(response.status, scheme).toBe(200);
+    }
+    expect((await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Basic ${fx.b.key}` } })).status).toBe(401);
+  });
+
+  regression('POST /graphql with a subscription (served over graphql-ws only) is a 500', async () => {
     await exercise(graphqlCase({ query: 'subscription { jobFeed { id } }' }));
   });
 
-  knownBug('GraphQL: a NUL written as a \\u0000 escape inside the document is an internal error', /internal GraphQL error/, async () => {
+  regression('GraphQL: a NUL written as a \\u0000 escape inside the document is an internal error', async () => {
     const ids = fc.constantFrom('\\u0000', 'a\\u0000b');
     await fc.assert(fc.asyncProperty(ids, async (escaped) => exercise(graphqlCase({ query: `{ apiKey(id: "${escaped}") { id } }` }))), { numRuns: 4, seed: SEED, endOnFailure: true });
   });
 
-  knownBug('the data plane: a model name holding a NUL is a 503 (the routing look-up fails in the store)', /5xx: POST \/v1\/embeddings[\s\S]*→ 503/, async () => {
+  regression('the data plane: a model name holding a NUL is a 503 (the routing look-up fails in the store)', async () => {
     const route = routes.find((r) => r.path === '/v1/embeddings' && r.method === 'POST')!;
     await exercise({ route, surface: 'openai', path: route.path, query: '', headers: { authorization: `Bearer ${fx.b.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'acme/sim-embed\u0000', input: 'hi' }) });
   });
 
-  knownBug('GraphQL: an operation that cannot be resolved (several operations and no operationName, or a name that is none) is a 500', /5xx: POST \/graphql/, async () => {
+  regression('GraphQL: an operation that cannot be resolved (several operations and no operationName, or a name that is none) is a 500', async () => {
     const route = routes.find((r) => r.path === '/graphql' && r.method === 'POST')!;
     const documents = fc.record({
       query: fc.constantFrom('query A { me { id } } query B { me { id } }', 'query A { kpi { timeframeHours } }', '{ protocol { __typename } } query B { me { id } }'),
@@ -925,7 +912,7 @@ describe('known bugs (their fixes belong outside this suite\'s files: gateway/ap
     await fc.assert(fc.asyncProperty(cases, (c) => exercise(c)), { numRuns: 20, seed: SEED, endOnFailure: true });
   });
 
-  knownBug('a malformed %-escape or an over-long path parameter is answered by fastify itself (FST_ERR_BAD_URL / FST_ERR_MAX_PARAM_LENGTH, no surface envelope)', /not in the [\w-]+ envelope[\s\S]*FST_ERR_(BAD_URL|MAX_PARAM_LENGTH)/, async () => {
+  regression('a malformed %-escape or an over-long path parameter is answered by fastify itself (FST_ERR_BAD_URL / FST_ERR_MAX_PARAM_LENGTH, no surface envelope)', async () => {
     const parameterised = routes.filter((r) => r.path.includes('/:') && r.method !== 'HEAD');
     const cases = fc
       .tuple(fc.constantFrom(...parameterised), fc.oneof(misEncoded.map((bad) => `x${bad}`), fc.integer({ min: 101, max: 400 }).map((n) => 'a'.repeat(n))))
@@ -933,7 +920,7 @@ describe('known bugs (their fixes belong outside this suite\'s files: gateway/ap
     await fc.assert(fc.asyncProperty(cases, (c) => exercise(c)), { numRuns: 20, seed: SEED, endOnFailure: true });
   });
 
-  it('the proposed fix for the second: restFrameworkErrors answers in each surface envelope', async () => {
+  it('restFrameworkErrors (fastify\'s own URL errors) answers in each surface envelope', async () => {
     const app = Fastify({ frameworkErrors: restFrameworkErrors });
     const paths: [string, Surface][] = [
       ['/api/keys/:id', 'dragonfly'],
