@@ -43,7 +43,7 @@ export const FEDERATED_JOB_FEED = `query FederatedJobFeed($limit: Int!) {
     latencyMs
     durationSeconds
     gateway
-    listing {
+    orchestrator {
       id
       model
       capability
@@ -245,7 +245,7 @@ export async function federationScenario(rounds: number): Promise<Record<string,
     // Correctness, before anything is timed: every gateway gives the same, complete answer, and
     // reaches network, market and accounts for it (each gateway's own count of subgraph fetches).
     const body = JSON.stringify({ query: FEDERATED_JOB_FEED, variables: { limit: FEED_LIMIT }, operationName: 'FederatedJobFeed' });
-    const answers = {} as Record<Who, { status: number; text: string; json: { data?: { jobFeed?: { listing: { seller: { name: string } | null } | null }[] }; errors?: unknown } }>;
+    const answers = {} as Record<Who, { status: number; text: string; json: { data?: { jobFeed?: { orchestrator: { seller: { name: string } | null } | null }[] }; errors?: unknown } }>;
     const fetchesPerQuery = {} as Record<Who, Record<string, number>>;
     for (const who of WHO) {
       const before = await gateways[who].fetchCounts();
@@ -258,8 +258,8 @@ export async function federationScenario(rounds: number): Promise<Record<string,
         throw new Error(`${who}: ${answer.status} ${answer.text.slice(0, 2000)}`);
       }
       if (answer.status !== 200 || json.errors) throw new Error(`${who}: ${answer.status} ${answer.text.slice(0, 2000)}`);
-      const feed = json.data?.jobFeed as { listing: { seller: { name: string } | null } | null }[] | undefined;
-      if (feed?.length !== FEED_LIMIT || feed.some((job) => !job.listing?.seller?.name)) throw new Error(`${who}: incomplete job feed: ${answer.text.slice(0, 2000)}`);
+      const feed = json.data?.jobFeed as { orchestrator: { seller: { name: string } | null } | null }[] | undefined;
+      if (feed?.length !== FEED_LIMIT || feed.some((job) => !job.orchestrator?.seller?.name)) throw new Error(`${who}: incomplete job feed: ${answer.text.slice(0, 2000)}`);
       const counts = fetchesPerQuery[who];
       if (!(counts.network > 0 && counts.market > 0 && counts.accounts > 0)) throw new Error(`${who} did not reach network, market and accounts: ${JSON.stringify(counts)}`);
       answers[who] = { ...answer, json };
@@ -295,7 +295,7 @@ export async function federationScenario(rounds: number): Promise<Record<string,
     }
     const label = `${CONNECTIONS} connections, ${DURATION_S} s`;
     const results: Record<string, unknown> = {
-      'federation.query': `jobFeed(limit: ${FEED_LIMIT}) → listing → seller (network → market → accounts)`,
+      'federation.query': `jobFeed(limit: ${FEED_LIMIT}) → orchestrator (listing) → seller (network → market → accounts)`,
       'federation.answersIdentical': WHO.every((who) => answers[who].text === answers.ours.text)
         ? 'yes (byte-equal)'
         : WHO.every((who) => answers[who].text.trimEnd() === answers.ours.text.trimEnd())

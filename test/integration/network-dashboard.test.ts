@@ -163,7 +163,23 @@ describe('network overview — REST and GraphQL', () => {
     expect(first.headers.get('cache-control')).toBe('public, max-age=30');
     expect(first.body).toMatchObject({ clickhouseConfigured: false, queryFailed: false });
     expect(first.body.streams).toHaveLength(4);
-    expect(first.body.streams[0]).toMatchObject({ pipeline: expect.any(String), status: expect.any(String), startedAt: expect.any(String) });
+    // NaaP's JobFeedEntry, every field: the embeddings job ran 30 s for 1,000 units on L2.
+    expect(first.body.streams.find((s: { id: string }) => s.id === embed.id)).toEqual({
+      id: embed.id,
+      pipeline: 'embeddings',
+      model: 'acme/embed',
+      status: 'completed',
+      startedAt: embed.startedAt,
+      latencyMs: 30_000,
+      gateway: null,
+      orchestratorUrl: L2,
+      inputFps: null,
+      outputFps: 33.3,
+      lastSeen: embed.finishedAt,
+      durationSeconds: 30,
+      runningFor: '30s',
+    });
+    expect(first.body.streams.find((s: { id: string }) => s.id === llm[2].id)).toMatchObject({ status: 'failed', orchestratorUrl: L1, outputFps: 10, runningFor: '1m 0s' });
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?pollMs=5000')).headers.get('cache-control')).toBe('public, max-age=5');
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed')).headers.get('cache-control')).toBe('public, max-age=15');
 

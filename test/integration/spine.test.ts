@@ -145,8 +145,8 @@ describe.each(modes)('spine — %s', (_name, start) => {
     const entry = events[0].data.jobFeed;
     expect(published.has(entry.id)).toBe(true);
     expect(entry).toMatchObject({ pipeline: 'llm', status: 'completed', latencyMs: 1500 });
-    expect(entry.listing).toMatchObject({ id: listingId, model: 'acme/sim-chat' }); // market
-    expect(entry.listing.seller.name).toBe('Acme Seller'); // accounts
+    expect(entry.orchestrator).toMatchObject({ id: listingId, model: 'acme/sim-chat' }); // market
+    expect(entry.orchestrator.seller.name).toBe('Acme Seller'); // accounts
   });
 
   /** Lets jobs published by earlier tests land before counting. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkFeeDays, clampLimit, formatOutputPerDollar, parsePeriod, parseTimeframe, percentChange } from '../../subgraphs/network/services/dashboard';
 import { rollupRowFor } from '../../subgraphs/network/services/rollups';
+import { formatRunningFor, outputPerSecond } from '../../subgraphs/network/services/network';
 import { networkSettings } from '../../subgraphs/network/settings';
 import { ResponseCache } from '../../gateway/rest/naap-dashboard';
 
@@ -69,5 +70,23 @@ describe('dashboard response cache', () => {
     expect(await cache.get('k', 1000, compute)).toBe(3);
     await expect(cache.get('f', 1000, () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     expect(await cache.get('f', 1000, async () => 'ok')).toBe('ok');
+  });
+});
+
+describe('job feed entry figures', () => {
+  it.each([
+    [850, '850ms'],
+    [42_000, '42s'],
+    [142_400, '2m 22s'],
+    [3_784_000, '1h 3m 4s'],
+  ])('runningFor(%i ms) is %s', (ms, text) => {
+    expect(formatRunningFor(ms)).toBe(text);
+  });
+
+  it('outputFps is units per second over the job, 1 decimal, or null without units or time', () => {
+    const startedAt = new Date('2026-01-01T00:00:00Z');
+    expect(outputPerSecond({ outputUnits: 1000, startedAt, finishedAt: new Date('2026-01-01T00:00:30Z') })).toBe(33.3);
+    expect(outputPerSecond({ outputUnits: null, startedAt, finishedAt: new Date('2026-01-01T00:00:30Z') })).toBeNull();
+    expect(outputPerSecond({ outputUnits: 10, startedAt, finishedAt: startedAt })).toBeNull();
   });
 });

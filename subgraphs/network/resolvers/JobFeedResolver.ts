@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { formatRunningFor, outputPerSecond } from '../services/network';
 import { iterateTopic } from '../../common/bus';
 import type { JobRecordedEvent } from '../../common/events';
 import { JobFeedEntry } from '../entities/JobFeedEntry';
@@ -36,8 +37,38 @@ export class JobFeedResolver {
     return job.finishedAt ? Math.round((new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime()) / 1000) : null;
   }
 
-  @FieldResolver(() => Listing, { nullable: true, description: 'The listing that served the job (market).' })
+  @FieldResolver(() => Listing, { nullable: true, description: 'The listing that served the job (market).', deprecationReason: 'Use orchestrator (NaaP\'s name for the same listing).' })
   listing(@Root() job: JobFeedEntry): Listing | null {
     return job.listingId ? { id: job.listingId } : null;
+  }
+
+  @FieldResolver(() => Listing, { nullable: true, description: "The orchestrator that served the job: the seller's admitted listing (market), with its seller." })
+  orchestrator(@Root() job: JobFeedEntry): Listing | null {
+    return job.listingId ? { id: job.listingId } : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "The orchestrator's public endpoint id (the listing id; never a provider URL)." })
+  orchestratorUrl(@Root() job: JobFeedEntry): string | null {
+    return job.listingId ?? null;
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'Input units per second: not measured per job on this network (null).' })
+  inputFps(): number | null {
+    return null;
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'Output tokens (or characters) per second over the job, 1 decimal.' })
+  outputFps(@Root() job: JobFeedEntry): number | null {
+    return outputPerSecond(job);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: 'When the job was last seen: its finish.' })
+  lastSeen(@Root() job: JobFeedEntry): Date | null {
+    return job.finishedAt ?? null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'How long the job ran, as NaaP shows it: "850ms", "42s", "2m 22s", "1h 3m 4s".' })
+  runningFor(@Root() job: JobFeedEntry): string | null {
+    return job.finishedAt ? formatRunningFor(new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime()) : null;
   }
 }

@@ -17,10 +17,23 @@ export class NetworkService {
   }
 }
 
-/**
- * Stores each finished job once (the request id is the key; a redelivered event is ignored), adds
- * it to its hourly rollup in the same transaction, and announces it to this replica's feed subscribers.
- */
+/** Output units (tokens or characters) per second over a job, 1 decimal; null without units or time. */
+export function outputPerSecond(job: Pick<JobFeedEntry, 'outputUnits' | 'startedAt' | 'finishedAt'>): number | null {
+  const ms = job.finishedAt ? new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime() : 0;
+  if (!job.outputUnits || ms <= 0) return null;
+  return Math.round((job.outputUnits * 10_000) / ms) / 10;
+}
+
+/** A duration as the NaaP feed shows it: "850ms", "42s", "2m 22s", "1h 3m 4s". */
+export function formatRunningFor(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const total = Math.floor(ms / 1000);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  if (h > 0) return `${h}h ${m}m ${s}s`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
 /**
  * Stores finished jobs once each (the request id is the key; a redelivered event is ignored),
  * adds the new ones to their rollup rows (one upsert per distinct row, not per job), and
