@@ -111,8 +111,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     frameworkErrors: restFrameworkErrors,
   });
   logRequests(app);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // Errors fastify raises itself (bad JSON, oversize bodies) on /graphql answer in GraphQL's shape;
   // each REST surface sets its own envelope in its own scope.

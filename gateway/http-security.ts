@@ -141,9 +141,12 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
 
   // A NUL anywhere in what a surface's route would store or look up: 400 before it runs.
   app.addHook('preValidation', async (request, reply) => {
+    // Parameters and the query string come from the URL: only a URL holding a NUL needs the walk.
+    const inUrl = request.url.includes('%00') || request.url.includes('\u0000');
+    if (!inUrl && (request.body === undefined || request.body === null)) return;
     const surface = surfaceOfPath(request.url);
     if (!surface) return;
-    if (containsNul(request.params) || containsNul(request.query) || (surface !== 'openai' && containsNul(request.body))) {
+    if ((inUrl && (containsNul(request.params) || containsNul(request.query))) || (surface !== 'openai' && containsNul(request.body))) {
       return sendSurfaceError(reply, request.url, 400, 'Text must not contain NUL (U+0000) characters');
     }
   });

@@ -24,21 +24,20 @@ export function scrub(value: string): string {
     .replace(SECRET_QUERY_PARAMS, `$1${REDACTED}`);
 }
 
+/** Fields that hold a secret whole, wherever they appear: their value is replaced outright. */
+const SECRET_FIELDS = new Set(['authorization', 'password', 'apikey', 'rawapikey', 'secret', 'token', 'accesstoken', 'refreshtoken', 'cookie', 'set-cookie', 'x-df-principal', 'principal']);
+
+// One walk redacts secret fields by name and scrubs every other string (pino's path-based redact
+// cost more than all the rest of a log line).
 function scrubDeep(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrub(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return { type: value.name, message: scrub(value.message), stack: scrub(value.stack ?? '') };
   if (Array.isArray(value)) return value.map((item) => scrubDeep(item, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = scrubDeep(item, depth + 1);
+  for (const [key, item] of Object.entries(value)) out[key] = SECRET_FIELDS.has(key.toLowerCase()) ? REDACTED : scrubDeep(item, depth + 1);
   return out;
 }
-
-/** Fields that hold a secret whole, wherever they appear one or two levels down. */
-const REDACT_PATHS = ['authorization', 'password', 'apiKey', 'rawApiKey', 'secret', 'token', 'accessToken', 'refreshToken', 'cookie', 'x-df-principal', 'principal'].flatMap((field) => {
-  const key = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`;
-  return [key.startsWith('.') ? field : key, `*${key}`, `*.*${key}`];
-});
 
 export interface LoggerHandle {
   log: Logger;
@@ -53,13 +52,22 @@ export interface LoggerHandle {
 export function createLogger(env: Readonly<Record<string, string | undefined>>, service: string): LoggerHandle {
   const level = env.LOG_LEVEL || 'info';
   if (!Object.keys(pino.levels.values).includes(level) && level !== 'silent') throw new Error(`LOG_LEVEL must be one of ${Object.keys(pino.levels.values).join(', ')}, silent`);
-  const destination = pino.destination({ dest: env.LOG_FILE || 1, sync: false, mkdir: Boolean(env.LOG_FILE), append: true });
+  // Lines are written in 4 KiB batches (one write call per batch, not per line), and at least every
+  // second; close() writes what is left.
+  const destination = pino.destination({ dest: env.LOG_FILE || 1, sync: false, mkdir: Boolean(env.LOG_FILE), append: true, minLength: 4096 });
+  const flusher = setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // not open yet, or already closed: the next tick or close() writes it
+    }
+  }, 1000);
+  flusher.unref();
   const log = pino(
     {
       level,
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
       // Errors are flattened (and scrubbed) by the formatter below; pino's own serializer would re-type them.
       serializers: { err: (value: unknown) => value },
       formatters: { log: (object) => scrubDeep(object, 0) as Record<string, unknown> },
@@ -76,6 +84,7 @@ export function createLogger(env: Readonly<Record<string, string | undefined>>, 
     log,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(flusher);
         if (!env.LOG_FILE) return log.flush(() => resolve());
         // end() writes what is buffered, then closes the file.
         destination.once('close', () => resolve());
@@ -100,7 +109,7 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * data plane's streams are logged too).
  */
 export function logRequests(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const started = performance.now();
     reply.raw.once('close', () => {
       const statusCode = reply.raw.statusCode;
@@ -109,5 +118,6 @@ export function logRequests(app: FastifyInstance): void {
       else if (QUIET_PATHS.has(request.url.split('?')[0])) request.log.debug(line, 'request');
       else request.log.info(line, 'request');
     });
+    done();
   });
 }
