@@ -23,7 +23,7 @@
 // Errors on every route use NaaP's envelope {success: false, error: {code, message}}.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
-import { SupplyModelDocument, SupplyModelsDocument, type SupplyModelFragment } from '../../schema/generated/graphql';
+import { SupplyModelDocument, SupplyModelsDocument, type SupplyModelFragment, type SupplyModelsQueryVariables } from '../../schema/generated/graphql';
 import { isDomainError } from '../../subgraphs/common/errors';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { Principal } from '../../subgraphs/common/principal';
@@ -144,8 +144,6 @@ function limitQuery(request: FastifyRequest): number {
   return Math.min(Number(value), MAX_LIMIT);
 }
 
-/** NaaP's `type`: a pipeline (`llm`) or a capability (`chat`). */
-const matchesType = (model: SupplyModelFragment, type: string) => model.pipeline === type || model.capability.toLowerCase() === type;
 
 // ---- routes ---------------------------------------------------------------------------------
 
@@ -189,8 +187,8 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
     };
   }
 
-  async function allModels(request: FastifyRequest, principal: Principal): Promise<SupplyModelFragment[]> {
-    const result = await gateway.run(SupplyModelsDocument, {}, principal, String(request.id));
+  async function allModels(request: FastifyRequest, principal: Principal, filter: SupplyModelsQueryVariables = {}): Promise<SupplyModelFragment[]> {
+    const result = await gateway.run(SupplyModelsDocument, filter, principal, String(request.id));
     if (result.errors?.length || !result.data) throw fromGraphQL(result.errors ?? []);
     return result.data.models;
   }
@@ -206,9 +204,8 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
     const type = queryText(request, 'type');
     const featured = queryFlag(request, 'featured');
     const realtime = queryFlag(request, 'realtime');
-    const models = (await allModels(request, principal)).filter(
-      (model) => (type === undefined || matchesType(model, type)) && (!featured || model.featured) && (!realtime || model.realtime),
-    );
+    // NaaP: `true` keeps only featured / realtime models; `false` or absent filters nothing.
+    const models = await allModels(request, principal, { type, featured: featured || null, realtime: realtime || null });
     return { success: true, data: { models: models.map(toNaapModel), total: models.length } };
   }));
 

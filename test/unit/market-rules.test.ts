@@ -8,7 +8,7 @@ import { transition, unsuspendBlocker, type ContractCounters } from '../../subgr
 import { blendedPrice, FROM_ZERO_PERCENT, planPriceChange } from '../../subgraphs/market/services/pricing';
 import { judgeProbe } from '../../subgraphs/market/services/probe-verdict';
 import { ProviderCatalog } from '../../subgraphs/market/services/providers';
-import { summarizeModels } from '../../subgraphs/market/services/models';
+import { matchesFilter, summarizeModels } from '../../subgraphs/market/services/models';
 import { marketSettingsFromEnv } from '../../subgraphs/market/services/settings';
 import { redact, type ProbeObservation } from '../../subgraphs/market/services/upstream';
 
@@ -223,5 +223,23 @@ describe('model summary', () => {
     });
     expect(speech).toMatchObject({ id: 'acme/voice', pipeline: 'text-to-speech', pricePerMChars: { min: 15_000_000 }, costPerMinute: null, realtime: true });
     expect(summarizeModels([])).toEqual([]);
+  });
+});
+
+describe('the model catalog filter', () => {
+  const chat = { pipeline: 'llm', capability: 'CHAT', featured: true, realtime: true } as const;
+  const embed = { pipeline: 'embeddings', capability: 'EMBEDDINGS', featured: false, realtime: false } as const;
+  it.each([
+    [{}, [true, true]],
+    [{ type: 'llm' }, [true, false]],
+    [{ type: 'CHAT' }, [true, false]],
+    [{ type: 'embeddings' }, [false, true]],
+    [{ type: 'speech' }, [false, false]],
+    [{ featured: true }, [true, false]],
+    [{ featured: false }, [false, true]],
+    [{ realtime: true, type: 'embeddings' }, [false, false]],
+    [{ type: null, featured: null, realtime: null }, [true, true]],
+  ])('%j keeps [chat, embed] = %j', (filter, kept) => {
+    expect([matchesFilter(chat as never, filter), matchesFilter(embed as never, filter)]).toEqual(kept);
   });
 });

@@ -14,9 +14,14 @@ function range(stats: MoneyStats): MoneyRange {
 
 @Resolver(() => Model)
 export class ModelResolver {
-  @Query(() => [Model], { description: 'Public: models with at least one ACTIVE contract, by id.' })
-  async models(@Ctx() ctx: MarketContext): Promise<Model[]> {
-    return (await ctx.models.list()).map(toModel);
+  @Query(() => [Model], { description: 'Public: models with at least one ACTIVE contract, by id; each given argument filters.' })
+  async models(
+    @Ctx() ctx: MarketContext,
+    @Arg('type', () => String, { nullable: true, description: 'A pipeline (`llm`, `embeddings`, `text-to-speech`) or a capability (`chat`, `embeddings`, `speech`), any case.' }) type?: string | null,
+    @Arg('featured', () => Boolean, { nullable: true }) featured?: boolean | null,
+    @Arg('realtime', () => Boolean, { nullable: true }) realtime?: boolean | null,
+  ): Promise<Model[]> {
+    return (await ctx.models.list({ type, featured, realtime })).map(toModel);
   }
 
   @Query(() => Model, { nullable: true, description: 'Public: one model, or null when it has no ACTIVE supply.' })

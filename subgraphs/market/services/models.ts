@@ -41,6 +41,22 @@ export interface ActiveSupply {
 
 const LOW_LATENCY_TTFT_MS = 500;
 
+/** A catalog filter; an absent field filters nothing. */
+export interface ModelFilter {
+  /** A pipeline as NaaP names it (`llm`, `embeddings`, `text-to-speech`) or a capability (`chat`, `embeddings`, `speech`), any case. */
+  type?: string | null;
+  featured?: boolean | null;
+  realtime?: boolean | null;
+}
+
+export function matchesFilter(model: Pick<ModelView, 'pipeline' | 'capability' | 'featured' | 'realtime'>, filter: ModelFilter): boolean {
+  const type = filter.type?.toLowerCase();
+  if (type && model.pipeline !== type && model.capability.toLowerCase() !== type) return false;
+  if (filter.featured != null && model.featured !== filter.featured) return false;
+  if (filter.realtime != null && model.realtime !== filter.realtime) return false;
+  return true;
+}
+
 export class ModelService {
   constructor(
     private readonly em: EntityManager,
@@ -48,8 +64,8 @@ export class ModelService {
   ) {}
 
   /** Public: every caller may read the catalog (it is what the market sells). */
-  async list(): Promise<ModelView[]> {
-    return summarizeModels(await this.activeSupply());
+  async list(filter: ModelFilter = {}): Promise<ModelView[]> {
+    return summarizeModels(await this.activeSupply()).filter((model) => matchesFilter(model, filter));
   }
 
   async get(id: string): Promise<ModelView | null> {
