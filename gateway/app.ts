@@ -22,7 +22,7 @@ import { KeyHasher } from '../subgraphs/common/secrets';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
-import { shareInFlightQueries, type SubgraphLink } from './subgraph-links';
+import { dedupeRepresentations, shareInFlightQueries, type SubgraphLink } from './subgraph-links';
 import { attachSubscriptionServer, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
 import { startDataPlane } from './inference';
@@ -96,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     buildService: ({ name }) => {
       const link = links.get(name as SubgraphName);
       if (!link) throw new Error(`no link to subgraph ${name}`);
-      return metrics.instrument(name, shareInFlightQueries(link.dataSource));
+      return metrics.instrument(name, shareInFlightQueries(dedupeRepresentations(link.dataSource)));
     },
   });
 

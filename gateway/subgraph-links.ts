@@ -165,3 +165,47 @@ export function shareInFlightQueries(source: GraphQLDataSource): GraphQLDataSour
     },
   };
 }
+
+/**
+ * An `_entities` fetch carries one representation per occurrence in the parent result (a job
+ * feed of 50 jobs from 10 listings sends 50); the subgraph resolves each distinct one once here
+ * and the answer is spread back to every position (each its own copy: the gateway merges into
+ * what it gets). Errors on a distinct entity are repeated at each of its positions.
+ */
+export function dedupeRepresentations(source: GraphQLDataSource): GraphQLDataSource {
+  return {
+    async process(options) {
+      const representations = options.request.variables?.representations;
+      if (!Array.isArray(representations) || representations.length < 2) return source.process(options);
+      const slotOf = new Map<string, number>();
+      const distinct: unknown[] = [];
+      const slots = representations.map((representation) => {
+        const key = JSON.stringify(representation);
+        let slot = slotOf.get(key);
+        if (slot === undefined) {
+          slot = distinct.push(representation) - 1;
+          slotOf.set(key, slot);
+        }
+        return slot;
+      });
+      if (distinct.length === representations.length) return source.process(options);
+      const response = await source.process({ ...options, request: { ...options.request, variables: { ...options.request.variables, representations: distinct } } } as typeof options);
+      const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
+      const seen = new Set<number>();
+      const spread = Array.isArray(entities)
+        ? slots.map((slot) => {
+            const first = !seen.has(slot);
+            seen.add(slot);
+            return first ? entities[slot] : structuredClone(entities[slot]);
+          })
+        : entities;
+      const positionsOf = (slot: number) => slots.flatMap((s, index) => (s === slot ? [index] : []));
+      const errors = response.errors?.flatMap((error) => {
+        const [root, slot, ...rest] = error.path ?? [];
+        if (root !== '_entities' || typeof slot !== 'number') return [error];
+        return positionsOf(slot).map((index) => ({ ...error, path: ['_entities', index, ...rest] }));
+      });
+      return { ...response, ...(response.data ? { data: { ...response.data, _entities: spread } } : {}), ...(errors ? { errors } : {}) };
+    },
+  };
+}
