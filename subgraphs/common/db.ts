@@ -33,6 +33,8 @@ export interface Database {
  * 10 s instead of knex's 60 s default: connecting may take 5 s, waiting for a pooled connection 10 s.
  */
 const POOL_TIMEOUTS = { createTimeoutMillis: 5_000, acquireTimeoutMillis: 10_000 };
+/** The driver's own: a connection attempt gives up after 5 s; the server cancels a statement running 15 s. */
+const PG_TIMEOUTS = { connectionTimeoutMillis: 5_000, statement_timeout: 15_000 };
 
 export async function openDatabase(subgraph: SubgraphName, entities: EntityClass<unknown>[], config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
   const counterKey = `${subgraph}:${Math.random().toString(36).slice(2)}`;
@@ -50,7 +52,7 @@ export async function openDatabase(subgraph: SubgraphName, entities: EntityClass
     // Every connection resolves unqualified names in the subgraph's own schema (raw SQL included).
     const afterCreate = (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) =>
       connection.query(`set search_path to "${subgraph}"`, (error) => done(error, connection));
-    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, schema: subgraph, pool: { min: 0, max: 10, afterCreate, ...POOL_TIMEOUTS } } as Options);
+    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, schema: subgraph, pool: { min: 0, max: 10, afterCreate, ...POOL_TIMEOUTS }, driverOptions: { connection: PG_TIMEOUTS } } as Options);
     await orm.em.getConnection().execute(`create schema if not exists "${subgraph}"`);
     await orm.schema.updateSchema({ safe: true, dropTables: false, schema: subgraph });
   } else {

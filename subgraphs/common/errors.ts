@@ -51,7 +51,7 @@ export const forbidden = (message = 'Not allowed') => new DomainError('FORBIDDEN
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string) => new DomainError('CONFLICT', message);
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '57014']);
 const UNREACHABLE_MESSAGE = /Connection terminated|Connection ended unexpectedly|Timeout acquiring a connection|Client has encountered a connection error|connect ECONNREFUSED/i;
 
 /**
@@ -59,7 +59,7 @@ const UNREACHABLE_MESSAGE = /Connection terminated|Connection ended unexpectedly
  * connection cut, the pool unable to connect) rather than a bug: such a request is worth retrying,
  * so surfaces should answer SERVICE_UNAVAILABLE (503) instead of an internal error. Driver errors
  * arrive raw (pg, knex) or wrapped by MikroORM (which copies `code`); SQLSTATE class 08 is
- * "connection exception".
+ * "connection exception"; 57014 is a statement cancelled by statement_timeout (an overloaded server).
  */
 export function isStoreUnavailable(error: unknown): boolean {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
