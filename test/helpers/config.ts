@@ -22,7 +22,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     PLATFORM_SECRET: randomBytes(32).toString('hex'),
     BUS_NAMESPACE: `t${randomBytes(6).toString('hex')}`,
     NODE_ENV: 'test',
-    LOG_FILE: testLogFile('stack'),
+    // Under vitest: the run's log directory (scanned after the suite); otherwise (benchmarks) the stack's own data dir.
+    LOG_FILE: process.env.TEST_LOG_DIR ? testLogFile('stack') : path.join(dataDir, 'platform.log'),
     ...overrides,
   });
 }
