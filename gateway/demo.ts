@@ -35,9 +35,10 @@ export async function seedDemo(gateway: Gateway, dataDir: string): Promise<{ key
     // The simulator accepts any key; this one identifies the demo seller's pool entry.
     const pool = await must(gateway.run(DemoPoolKeyDocument, { input: { provider: 'simulator', apiKey: `sk-sim-demo-${tag}`, label: 'demo' } }, user(sellerId)));
     const poolKeyId = pool.createPoolKey.id;
-    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[0], upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.50', outputPricePerMTok: '1.50' } }, user(sellerId)));
-    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[1], upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' } }, user(sellerId)));
-    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[2], upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' } }, user(sellerId)));
+    // Declared hardware, so the network overview's GPU figures show something from the first start.
+    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[0], upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.50', outputPricePerMTok: '1.50', hardware: { gpuModel: 'H100', gpuCount: 8 } } }, user(sellerId)));
+    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[1], upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02', hardware: { gpuModel: 'L4', gpuCount: 2 } } }, user(sellerId)));
+    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[2], upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15', hardware: { gpuModel: 'L4', gpuCount: 1 } } }, user(sellerId)));
     const buyer = await must(gateway.run(DemoSignupDocument, { input: { email: `demo-buyer-${tag}@example.com`, password, name: 'Demo buyer' } }, anonymous));
     await must(gateway.run(DemoTopUpDocument, { amount: '5' }, user(buyer.signup.account.id)));
     state = { sellerId, buyerId: buyer.signup.account.id };
