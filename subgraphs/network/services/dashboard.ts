@@ -105,7 +105,8 @@ function totals(rows: HourlyRollup[]): Totals {
   return sum;
 }
 
-const fps = (outputUnits: number, durationMs: number) => (durationMs > 0 ? round((outputUnits * 1000) / durationMs, 1) : 0);
+/** Output units per second over an inference time, 1 decimal (NaaP's "fps"); 0 without time. */
+export const fps = (outputUnits: number, durationMs: number) => (durationMs > 0 ? round((outputUnits * 1000) / durationMs, 1) : 0);
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();

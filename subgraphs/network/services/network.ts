@@ -4,6 +4,7 @@ import type { EventBus } from '../../common/bus';
 import type { JobFinishedEvent } from '../../common/events';
 import { badInput } from '../../common/errors';
 import { JobFeedEntry } from '../entities/JobFeedEntry';
+import { fps } from './dashboard';
 import { addToRollup, mergeRollupRows, rollupRowsFor, type NetworkJobEvent } from './rollups';
 
 export const JOB_FEED_MAX_LIMIT = 200;
@@ -20,8 +21,7 @@ export class NetworkService {
 /** Output units (tokens or characters) per second over a job, 1 decimal; null without units or time. */
 export function outputPerSecond(job: Pick<JobFeedEntry, 'outputUnits' | 'startedAt' | 'finishedAt'>): number | null {
   const ms = job.finishedAt ? new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime() : 0;
-  if (!job.outputUnits || ms <= 0) return null;
-  return Math.round((job.outputUnits * 10_000) / ms) / 10;
+  return job.outputUnits && ms > 0 ? fps(job.outputUnits, ms) : null;
 }
 
 /** A duration as the NaaP feed shows it: "850ms", "42s", "2m 22s", "1h 3m 4s". */
