@@ -134,6 +134,18 @@ describe('accounts through GraphQL', () => {
     expect(mkOnMk.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('shows the balance (buyer money) to the session and buyer/full keys, FORBIDDEN to a seller-scope key', async () => {
+    const ask = (token: string) => graphql<{ me: { id: string; balance: { micros: number } | null } }, unknown>(stack.url, '{ me { id balance { micros } } }', {}, token);
+    for (const token of [creds.jwt, creds.mkBuyer, creds.mkFull]) {
+      const answer = await ask(token);
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data!.me.balance!.micros).toBeTypeOf('number');
+    }
+    const seller = await ask(creds.mkSeller);
+    expect(seller.data!.me).toEqual({ id: creds.accountId, balance: null });
+    expect(seller.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+
   it("never shows another account's keys", async () => {
     const mine = await graphql(stack.url, AccountKeysDocument, {}, creds.jwt);
     const theirs = await graphql(stack.url, AccountKeysDocument, {}, creds.other.jwt);
