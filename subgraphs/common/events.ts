@@ -6,9 +6,16 @@ export interface AccountCreatedEvent {
   createdAt: string;
 }
 
-/** billing → gateway data plane: an account's balance changed other than by usage (top-up, credit). */
+/**
+ * billing → gateway data plane: an account's balance changed other than by usage (top-up, credit,
+ * refund). `deltaMicros` is the change; `postingId` names it, so a budget counter shared by several
+ * replicas applies each change once. Counters add the delta instead of starting again, so
+ * reservations held by requests in flight survive a top-up.
+ */
 export interface BalanceChangedEvent {
   accountId: string;
+  deltaMicros: number;
+  postingId: string;
 }
 
 /** accounts → gateway data plane: drop the cached key snapshot at once. */
