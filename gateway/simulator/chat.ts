@@ -1,45 +1,48 @@
-// POST /v1/chat/completions: validation, a deterministic reply (text, tool call or JSON), and its
-// non-streaming and streaming shapes.
+// POST /v1/chat/completions: validation, a deterministic reply (text, tool call or JSON) for each of
+// the n choices, and its non-streaming shape (chat-stream.ts has the streaming one).
 //
 // Reply length: the x-simulator-chunks fault if set, else max_completion_tokens / max_tokens, else
 // DEFAULT_REPLY_TOKENS; never above MAX_REPLY_TOKENS. A reply longer than the request's limit is
 // cut to it with finish_reason "length". JSON replies are never cut (they stay parseable): their
 // text field is budgeted to the length, and the count covers the whole JSON.
 //
-// Usage is honest by the simulator's tokenizer (tokens.ts): completion_tokens is the number of
-// tokens generated (one per stream chunk); prompt_tokens is, per message, the tokens of its text
-// content plus MESSAGE_OVERHEAD_TOKENS for the role and framing, as real chat formats add.
+// Usage is honest by o200k (tokens.ts), the lying faults aside (usage.ts): completion_tokens is
+// the o200k count of what was generated, summed over the choices (a tool call counts its name and
+// arguments); prompt_tokens is chatPromptTokens.
 import { randomUUID } from 'node:crypto';
+import { completionStream } from './chat-stream';
 import type { FaultConfig } from './faults';
 import { invalid } from './http';
+import { replyTokens } from './reply-text';
 import type { Reply } from './respond';
 import { sampleFromSchema } from './schema-sample';
-import { countTokens, tokenize } from './tokens';
+import { countTokens, tokenPieces } from './tokens';
+import { chatPromptTokens, reportedUsage, type Usage } from './usage';
 
 const DEFAULT_REPLY_TOKENS = 32;
 const MAX_REPLY_TOKENS = 4096;
-export const MESSAGE_OVERHEAD_TOKENS = 3;
-const QUOTED_WORDS = 6;
-
-// Each cycle starts with whitespace, so consecutive cycles (and the lead before them) never merge
-// into different tokens when joined.
-const FILLER = tokenize(' The quick brown fox jumps over the lazy dog while the simulator keeps talking, one token at a time.');
+const MAX_CHOICES = 8;
 
 type Body = Record<string, unknown>;
 
-interface ToolCall {
+export interface ToolCall {
   id: string;
   name: string;
-  /** The JSON arguments, as the stream sends them. */
-  argumentTokens: string[];
+  /** The JSON arguments, in the pieces the stream sends (one token each, but for split characters). */
+  argumentPieces: string[];
 }
 
-interface Completion {
+export interface Choice {
   /** Text content, as the stream sends it; empty for a tool call. */
   tokens: string[];
   toolCall: ToolCall | null;
   finishReason: 'stop' | 'length' | 'tool_calls';
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+export interface Completion {
+  choices: Choice[];
+  /** Null when the noUsage fault leaves it out. */
+  usage: Usage | null;
 }
 
 export function chatCompletion(body: Body, faults: FaultConfig): Reply {
@@ -53,52 +56,46 @@ export function chatCompletion(body: Body, faults: FaultConfig): Reply {
     }
   });
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw invalid('stream', "'stream' must be a boolean");
+  const n = body.n ?? 1;
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_CHOICES) throw invalid('n', `'n' must be an integer from 1 to ${MAX_CHOICES}`);
 
-  const completion = complete(body, messages as Body[], faults);
+  const completion = complete(body, messages as Body[], n as number, faults);
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  if (body.stream !== true) return { kind: 'json', body: completionBody(id, created, model, completion) };
-  const includeUsage = !faults.noUsage && (body.stream_options as Body | undefined)?.include_usage === true;
-  return completionStream(id, created, model, completion, includeUsage);
+  const answerModel = faults.answerModel ?? model;
+  if (body.stream !== true) return { kind: 'json', body: completionBody(id, created, answerModel, completion) };
+  const includeUsage = (body.stream_options as Body | undefined)?.include_usage === true;
+  return completionStream({ id, created, model: answerModel, completion, includeUsage, nullUsage: faults.nullUsage, crlf: faults.crlf });
 }
 
-function complete(body: Body, messages: Body[], faults: FaultConfig): Completion {
+function complete(body: Body, messages: Body[], n: number, faults: FaultConfig): Completion {
   const limit = maxTokens(body);
   const wanted = Math.min(faults.chunks ?? limit ?? DEFAULT_REPLY_TOKENS, MAX_REPLY_TOKENS);
   const length = limit === null ? wanted : Math.min(wanted, limit);
   const tool = chosenTool(body);
   const format = responseFormat(body);
-  const promptTokens = messages.reduce((sum, m) => sum + MESSAGE_OVERHEAD_TOKENS + countTokens(textOf(m.content)), 0);
-  const done = (finishReason: Completion['finishReason'], tokens: string[], toolCall: ToolCall | null, completionTokens: number): Completion => ({
-    tokens,
-    toolCall,
-    finishReason,
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-  });
-
-  if (faults.empty) return done('stop', [], null, 0);
-  if (tool) {
-    const argumentTokens = tokenize(JSON.stringify(tool.parameters === undefined ? {} : sampleFromSchema(tool.parameters)));
-    const call = { id: `call_${randomUUID().replaceAll('-', '')}`, name: tool.name, argumentTokens };
-    return done('tool_calls', [], call, countTokens(tool.name) + argumentTokens.length);
-  }
+  const promptTokens = chatPromptTokens(messages, body.tools);
   const prompt = lastUserText(messages);
-  if (format === 'text') {
-    const tokens = replyTokens(prompt, length);
-    return done(length < wanted ? 'length' : 'stop', tokens, null, tokens.length);
-  }
-  const json = format === 'json_object' ? { reply: replyTokens(prompt, length).join('') } : sampleFromSchema(format.schema);
-  const tokens = tokenize(JSON.stringify(json));
-  return done('stop', tokens, null, tokens.length);
-}
-
-/** "Simulated reply to: <first words of the prompt>…" then filler, exactly `length` tokens. */
-function replyTokens(prompt: string, length: number): string[] {
-  const words = prompt.trimStart().split(/\s+/, QUOTED_WORDS).filter(Boolean);
-  const lead = tokenize(words.length > 0 ? `Simulated reply to: ${words.join(' ')}…` : 'Simulated reply.');
-  const tokens = lead.length > length ? lead.slice(0, length) : lead;
-  for (let i = 0; tokens.length < length; i++) tokens.push(FILLER[i % FILLER.length]);
-  return tokens;
+  let completionTokens = 0;
+  const choose = (i: number): Choice => {
+    if (faults.empty) return { tokens: [], toolCall: null, finishReason: 'stop' };
+    if (tool) {
+      const args = JSON.stringify(tool.parameters === undefined ? {} : sampleFromSchema(tool.parameters));
+      completionTokens += countTokens(tool.name) + countTokens(args);
+      const toolCall = { id: `call_${randomUUID().replaceAll('-', '')}`, name: tool.name, argumentPieces: tokenPieces(args) };
+      return { tokens: [], toolCall, finishReason: 'tool_calls' };
+    }
+    if (format === 'text') {
+      const tokens = replyTokens(prompt, length, i);
+      completionTokens += tokens.length;
+      return { tokens, toolCall: null, finishReason: length < wanted ? 'length' : 'stop' };
+    }
+    const json = JSON.stringify(format === 'json_object' ? { reply: replyTokens(prompt, length, i).join('') } : sampleFromSchema(format.schema));
+    completionTokens += countTokens(json);
+    return { tokens: tokenPieces(json), toolCall: null, finishReason: 'stop' };
+  };
+  const choices = Array.from({ length: n }, (_, i) => choose(i));
+  return { choices, usage: reportedUsage(promptTokens, completionTokens, faults) };
 }
 
 function maxTokens(body: Body): number | null {
@@ -167,51 +164,17 @@ function lastUserText(messages: Body[]): string {
 }
 
 function completionBody(id: string, created: number, model: string, c: Completion): unknown {
-  const message = c.toolCall
-    ? {
-        role: 'assistant',
-        content: null,
-        tool_calls: [{ id: c.toolCall.id, type: 'function', function: { name: c.toolCall.name, arguments: c.toolCall.argumentTokens.join('') } }],
-      }
-    : { role: 'assistant', content: c.tokens.join('') };
-  return {
-    id,
-    object: 'chat.completion',
-    created,
-    model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: c.finishReason }],
-    usage: c.usage,
-  };
-}
-
-/**
- * Frames: the deltas (the first with the role; one token each), the finish chunk, the usage chunk
- * if asked for, then [DONE]. Each frame is built when sent, from a prefix shared by all of them.
- */
-function completionStream(id: string, created: number, model: string, c: Completion, includeUsage: boolean): Reply {
-  const head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":`;
-  const call = c.toolCall;
-  const deltas = call ? 1 + call.argumentTokens.length : Math.max(1, c.tokens.length);
-  const delta = (i: number): string => {
-    if (call) {
-      if (i > 0) return `{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(call.argumentTokens[i - 1])}}}]}`;
-      const opening = { index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
-      return JSON.stringify({ role: 'assistant', content: null, tool_calls: [opening] });
-    }
-    const content = JSON.stringify(c.tokens[i] ?? '');
-    return i === 0 ? `{"role":"assistant","content":${content}}` : `{"content":${content}}`;
-  };
-  const choice = (d: string, finish: string | null): string =>
-    `${head}[{"index":0,"delta":${d},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]}\n\n`;
-  return {
-    kind: 'stream',
-    frames: deltas + (includeUsage ? 3 : 2),
-    paced: deltas,
-    frame: (i) => {
-      if (i < deltas) return choice(delta(i), null);
-      if (i === deltas) return choice('{}', c.finishReason);
-      if (includeUsage && i === deltas + 1) return `${head}[],"usage":${JSON.stringify(c.usage)}}\n\n`;
-      return 'data: [DONE]\n\n';
-    },
-  };
+  const choices = c.choices.map((choice, index) => {
+    const call = choice.toolCall;
+    const message = call
+      ? {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.argumentPieces.join('') } }],
+        }
+      : { role: 'assistant', content: choice.tokens.join('') };
+    return { index, message, logprobs: null, finish_reason: choice.finishReason };
+  });
+  const answer = { id, object: 'chat.completion', created, model, choices };
+  return c.usage ? { ...answer, usage: c.usage } : answer;
 }

@@ -1,8 +1,11 @@
 // POST /v1/embeddings: deterministic unit vectors seeded by a hash of each input, so equal inputs
 // embed equally in every run and process. `dimensions` keeps a prefix of the same sequence and
-// renormalizes it, as OpenAI's shortened embeddings do.
+// renormalizes it, as OpenAI's shortened embeddings do. prompt_tokens is the o200k count of the
+// text inputs (token-id inputs count their ids); the usageFactor, noUsage and answerModel faults apply.
+import type { FaultConfig } from './faults';
 import { invalid } from './http';
 import type { Reply } from './respond';
+import { fnv1a, mulberry32 } from './seeded';
 import { countTokens } from './tokens';
 
 const DEFAULT_DIMENSIONS = 256;
@@ -12,7 +15,7 @@ const MAX_INPUTS = 2048;
 type Body = Record<string, unknown>;
 type Input = string | number[];
 
-export function createEmbeddings(body: Body): Reply {
+export function createEmbeddings(body: Body, faults: FaultConfig): Reply {
   const model = body.model;
   if (typeof model !== 'string' || model === '') throw invalid('model', 'you must provide a model parameter');
   const inputs = inputsOf(body.input);
@@ -29,7 +32,10 @@ export function createEmbeddings(body: Body): Reply {
     const vector = embed(input, dimensions as number);
     return { object: 'embedding', index, embedding: encoding === 'base64' ? toBase64(vector) : Array.from(vector) };
   });
-  return { kind: 'json', body: { object: 'list', data, model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } } };
+  const answer = { object: 'list', data, model: faults.answerModel ?? model };
+  if (faults.noUsage) return { kind: 'json', body: answer };
+  const reported = promptTokens * faults.usageFactor;
+  return { kind: 'json', body: { ...answer, usage: { prompt_tokens: reported, total_tokens: reported } } };
 }
 
 /** A string, an array of strings, an array of token ids, or an array of token-id arrays. */
@@ -69,25 +75,4 @@ function toBase64(vector: Float32Array): string {
   const bytes = Buffer.allocUnsafe(vector.length * 4);
   for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i], i * 4);
   return bytes.toString('base64');
-}
-
-function fnv1a(input: Input): number {
-  let hash = 0x811c9dc5;
-  const length = input.length;
-  for (let i = 0; i < length; i++) {
-    hash ^= typeof input === 'string' ? input.charCodeAt(i) : input[i];
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-/** A small seeded PRNG with uniform output in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

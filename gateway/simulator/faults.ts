@@ -22,8 +22,22 @@ export interface FaultConfig {
   empty: boolean;
   /** Stream: every chunk in a single write, unspaced, as an upstream that buffers its "stream" does. */
   fakeStream: boolean;
-  /** Stream: no usage chunk even when stream_options.include_usage asks for one. */
+  /** No usage: no usage chunk in a stream even when stream_options.include_usage asks; no `usage` in a plain answer. */
   noUsage: boolean;
+  /** Stream: every chunk carries `"usage":null`, as OpenAI's do when include_usage is set; the usage chunk is unchanged. */
+  nullUsage: boolean;
+  /** Stream: events framed with CRLF instead of LF. */
+  crlf: boolean;
+  /** Lie: reported prompt_tokens and completion_tokens (and total) multiplied by this. */
+  usageFactor: number;
+  /** Lie: reported completion_tokens, whatever was generated (null: the honest count). */
+  reportCompletionTokens: number | null;
+  /** Reported usage.prompt_tokens_details.cached_tokens, capped at prompt_tokens (null: no details). */
+  cachedTokens: number | null;
+  /** Reported usage.completion_tokens_details.reasoning_tokens, added to completion_tokens without extra text (null: none). */
+  reasoningTokens: number | null;
+  /** The answer's `model` field instead of the requested model (null: the requested one). */
+  answerModel: string | null;
 }
 
 export const DEFAULT_FAULTS: Readonly<FaultConfig> = {
@@ -37,16 +51,25 @@ export const DEFAULT_FAULTS: Readonly<FaultConfig> = {
   empty: false,
   fakeStream: false,
   noUsage: false,
+  nullUsage: false,
+  crlf: false,
+  usageFactor: 1,
+  reportCompletionTokens: null,
+  cachedTokens: null,
+  reasoningTokens: null,
+  answerModel: null,
 };
 
 type Field =
   | { header: string; kind: 'bool' }
-  | { header: string; kind: 'int'; min: number; max: number; nullable: boolean };
+  | { header: string; kind: 'int'; min: number; max: number; nullable: boolean }
+  | { header: string; kind: 'string'; min: number; max: number; nullable: boolean };
 
 const MAX_DELAY_MS = 600_000;
 
 const int = (header: string, min: number, max: number, nullable = false): Field => ({ header, kind: 'int', min, max, nullable });
 const bool = (header: string): Field => ({ header, kind: 'bool' });
+const string = (header: string, min: number, max: number, nullable = false): Field => ({ header, kind: 'string', min, max, nullable });
 
 const FIELDS: Record<keyof FaultConfig, Field> = {
   status: int('x-simulator-status', 200, 599),
@@ -59,6 +82,13 @@ const FIELDS: Record<keyof FaultConfig, Field> = {
   empty: bool('x-simulator-empty'),
   fakeStream: bool('x-simulator-fake-stream'),
   noUsage: bool('x-simulator-no-usage'),
+  nullUsage: bool('x-simulator-null-usage'),
+  crlf: bool('x-simulator-crlf'),
+  usageFactor: int('x-simulator-usage-factor', 1, 100_000),
+  reportCompletionTokens: int('x-simulator-report-completion-tokens', 0, 10_000_000, true),
+  cachedTokens: int('x-simulator-cached-tokens', 0, 1_000_000, true),
+  reasoningTokens: int('x-simulator-reasoning-tokens', 0, 1_000_000, true),
+  answerModel: string('x-simulator-answer-model', 1, 200, true),
 };
 const NAMES = Object.keys(FIELDS) as (keyof FaultConfig)[];
 
@@ -68,6 +98,10 @@ function check(name: keyof FaultConfig, field: Field, value: unknown, param: str
     throw new ApiError(400, `${param} must be a boolean.`, 'invalid_request_error', null, param);
   }
   if (value === null && field.nullable) return null;
+  if (field.kind === 'string') {
+    if (typeof value === 'string' && value.length >= field.min && value.length <= field.max) return value;
+    throw new ApiError(400, `${param} must be a string of ${field.min} to ${field.max} characters${field.nullable ? ' (or null)' : ''}.`, 'invalid_request_error', null, param);
+  }
   const ok =
     Number.isInteger(value) &&
     (value as number) >= field.min &&
@@ -85,7 +119,7 @@ export function faultsFromJson(value: unknown): Partial<FaultConfig> {
   }
   const faults: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(value)) {
-    const field = FIELDS[name as keyof FaultConfig];
+    const field = Object.hasOwn(FIELDS, name) ? FIELDS[name as keyof FaultConfig] : undefined;
     if (!field) throw new ApiError(400, `Unknown fault "${name}"; known: ${NAMES.join(', ')}.`, 'invalid_request_error', null, name);
     if (raw !== undefined) faults[name] = check(name as keyof FaultConfig, field, raw, name);
   }
@@ -107,7 +141,7 @@ export function faultsFromHeaders(headers: IncomingHttpHeaders): Partial<FaultCo
     const raw = headers[field.header];
     if (typeof raw !== 'string') continue;
     // Unparseable text is passed on as is, for check() to reject with the header's name.
-    const value = field.kind === 'bool' ? (HEADER_BOOLEANS.get(raw) ?? raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
+    const value = field.kind === 'bool' ? (HEADER_BOOLEANS.get(raw) ?? raw) : field.kind === 'int' && /^\d+$/.test(raw) ? Number(raw) : raw;
     (faults ??= {})[name] = check(name, field, value, field.header);
   }
   return faults as Partial<FaultConfig> | null;

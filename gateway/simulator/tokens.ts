@@ -1,18 +1,24 @@
-// The simulator's tokenizer. Deliberately simple and deterministic rather than a real BPE: what
-// matters is that every count the simulator reports is reproducible by callers with this function.
-//
-// A token is optional leading whitespace followed by either up to 4 letters/marks/digits or one
-// other character, so "Simulated!" is ["Simu", "late", "d", "!"] and " hello" is [" hell", "o"].
-// Whitespace with nothing after it is not a token.
-//
-// Property the chat replies rely on: joining the first N tokens of a text and tokenizing the result
-// gives back exactly those N tokens, so a reply cut at any token boundary is counted honestly.
-const TOKEN = /\s*(?:[\p{L}\p{M}\p{N}]{1,4}|[^\s\p{L}\p{M}\p{N}])/gu;
+// The simulator's tokenizer: o200k_base (gpt-tokenizer), the encoding the gateway meters with, so
+// that an honest simulator's counts are exactly what a caller re-counting the delivered text gets.
+import { decodeGenerator, encode } from 'gpt-tokenizer/encoding/o200k_base';
 
-export function tokenize(text: string): string[] {
-  return text.match(TOKEN) ?? [];
+// Text that spells a special token (e.g. "<|endoftext|>") is counted as ordinary text, as chat
+// content is, instead of throwing.
+const ORDINARY = { disallowedSpecial: new Set<string>() };
+
+export function encodeText(text: string): number[] {
+  return encode(text, ORDINARY);
 }
 
 export function countTokens(text: string): number {
-  return tokenize(text).length;
+  return encodeText(text).length;
+}
+
+/**
+ * The text cut at token boundaries, one piece per token, except that a token ending inside a
+ * multi-byte character is joined with the next ones until the character is whole: the pieces are
+ * what a stream sends, each valid text, and they join back to the text.
+ */
+export function tokenPieces(text: string): string[] {
+  return [...decodeGenerator(encodeText(text))];
 }
