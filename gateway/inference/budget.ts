@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { cycleEnd, cycleStart, utcDay } from '../../subgraphs/common/cycles';
 import type { EventBus } from '../../subgraphs/common/bus';
+import type { BalanceChangedEvent } from '../../subgraphs/common/events';
 import type { KeySnapshot } from './key-snapshots';
 
 export type Refusal = 'key_limit' | 'group_budget' | 'balance';
@@ -35,7 +36,8 @@ interface CounterSpec {
   /**
    * The balance ceiling is billing's balance when the counter starts; billing's later figure
    * already includes what this counter has spent, so it must not replace the ceiling (it would
-   * count that spend twice). Top-ups reset the counter instead (balance.changed).
+   * count that spend twice). A top-up or credit adds its delta to the ceiling instead
+   * (balance.changed), keeping what is spent and reserved.
    */
   fixedLimit: boolean;
 }
@@ -52,17 +54,58 @@ export function countersFor(snapshot: KeySnapshot, now: Date): CounterSpec[] {
     const month = utcDay(now).slice(0, 7);
     specs.push({ name: `group:${snapshot.groupId}:${month}`, seed: snapshot.groupSpentMicros, limit: snapshot.groupBudgetMicros, ttlMs: cycleEnd('monthly', now).getTime() - now.getTime() + 60_000, refusal: 'group_budget', fixedLimit: false });
   }
-  specs.push({ name: `balance:${snapshot.accountId}`, seed: 0, limit: Math.max(0, snapshot.balanceMicros), ttlMs: 3_600_000, refusal: 'balance', fixedLimit: true });
+  // When this counter expires it is seeded again from the snapshot, which may not yet include
+  // spend still in flight or not yet billed, so for a while it can allow a little more than the
+  // balance. That is safe: billing floors each debit at the balance, so it never goes below zero.
+  specs.push({ name: balanceCounter(snapshot.accountId), seed: 0, limit: Math.max(0, snapshot.balanceMicros), ttlMs: 3_600_000, refusal: 'balance', fixedLimit: true });
   return specs;
 }
 
+function balanceCounter(accountId: string): string {
+  return `balance:${accountId}`;
+}
+
+/** A change the counters can apply, or null for a malformed event (it moves nothing). */
+function balanceChange(event: BalanceChangedEvent): BalanceChangedEvent | null {
+  const { accountId, deltaMicros, postingId } = event;
+  if (typeof accountId !== 'string' || accountId === '' || typeof postingId !== 'string' || postingId === '' || !Number.isSafeInteger(deltaMicros)) return null;
+  return { accountId, deltaMicros, postingId };
+}
+
+/** The data plane settles at most what it reserved; enforced here so a counter can never be overcharged. */
+function settledAmount(reservation: Reservation, actualMicros: number): number {
+  const actual = Number.isFinite(actualMicros) ? Math.trunc(actualMicros) : 0;
+  return Math.min(reservation.amountMicros, Math.max(0, actual));
+}
+
+/** Posting ids a memory guard remembers, to apply a redelivered balance change once. */
+const SEEN_POSTINGS = 10_000;
+/** How long Redis remembers an applied posting: far longer than any redelivery. */
+const POSTING_TTL_MS = 3_600_000;
+
 export class MemoryBudgetGuard implements BudgetGuard {
   private readonly counters = new Map<string, { spent: number; reserved: number; limit: number; expires: number }>();
+  /** Insertion-ordered, so the oldest id is dropped first once it is full. */
+  private readonly seenPostings = new Set<string>();
   private readonly unsubscribe: () => void;
 
   constructor(bus: EventBus, private readonly now: () => number = Date.now) {
-    // A top-up or credit changes the balance ceiling: start the balance counter again from billing.
-    this.unsubscribe = bus.subscribe('balance.changed', (event) => this.counters.delete(`balance:${event.accountId}`));
+    this.unsubscribe = bus.subscribe('balance.changed', (event) => this.applyBalanceChange(event));
+  }
+
+  /**
+   * Why add the delta rather than drop the counter: requests in flight hold reservations on it, and
+   * a counter seeded again would forget them. A missing counter is seeded later from a snapshot that
+   * already includes the change.
+   */
+  private applyBalanceChange(event: BalanceChangedEvent): void {
+    const change = balanceChange(event);
+    if (!change || this.seenPostings.has(change.postingId)) return;
+    this.seenPostings.add(change.postingId);
+    if (this.seenPostings.size > SEEN_POSTINGS) this.seenPostings.delete(this.seenPostings.values().next().value as string);
+    const counter = this.counters.get(balanceCounter(change.accountId));
+    if (!counter || counter.expires <= this.now()) return;
+    counter.limit = Math.max(0, counter.limit + change.deltaMicros);
   }
 
   async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal> {
@@ -86,11 +129,12 @@ export class MemoryBudgetGuard implements BudgetGuard {
   }
 
   async settle(reservation: Reservation, actualMicros: number): Promise<void> {
+    const actual = settledAmount(reservation, actualMicros);
     for (const name of reservation.counters) {
       const counter = this.counters.get(name);
       if (!counter) continue;
       counter.reserved = Math.max(0, counter.reserved - reservation.amountMicros);
-      counter.spent += actualMicros;
+      counter.spent += actual;
     }
   }
 
@@ -143,11 +187,25 @@ end
 return 0
 `;
 
+/**
+ * Every replica receives each balance.changed; the posting marker (set first, NX) lets only the
+ * first apply it. The delta goes to an existing counter's limit, floored at 0; a missing counter
+ * is left alone (it is seeded from a snapshot that already includes the change).
+ */
+const BALANCE_CHANGE_SCRIPT = `
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HINCRBY', KEYS[1], 'limit', ARGV[1]) < 0 then redis.call('HSET', KEYS[1], 'limit', 0) end
+return 1
+`;
+
 export class RedisBudgetGuard implements BudgetGuard {
   private readonly redis: Redis;
   private readonly unsubscribe: () => void;
   /** Settlements Redis could not take (it was down): retried until they land, so no reservation stays held. */
   private readonly unsettled = new Map<string, { reservation: Reservation; actualMicros: number }>();
+  /** Balance changes Redis could not take, by posting id: retried the same way (the marker keeps them once). */
+  private readonly unapplied = new Map<string, BalanceChangedEvent>();
   private retryTimer: NodeJS.Timeout | null = null;
   private retrying = false;
   private retryDelayMs = 0;
@@ -155,7 +213,20 @@ export class RedisBudgetGuard implements BudgetGuard {
   constructor(url: string, private readonly namespace: string, bus: EventBus) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
     this.redis.on('error', () => {});
-    this.unsubscribe = bus.subscribe('balance.changed', (event) => void this.redis.del(this.key(`balance:${event.accountId}`)).catch(() => {}));
+    this.unsubscribe = bus.subscribe('balance.changed', (event) => {
+      const change = balanceChange(event);
+      if (change) void this.tryApplyBalanceChange(change).catch(() => this.retryBalanceChangeLater(change));
+    });
+  }
+
+  private async tryApplyBalanceChange(change: BalanceChangedEvent): Promise<void> {
+    const keys = [this.key(balanceCounter(change.accountId)), this.key(`posting:${change.postingId}`)];
+    await this.redis.eval(BALANCE_CHANGE_SCRIPT, keys.length, ...keys, String(change.deltaMicros), String(POSTING_TTL_MS));
+  }
+
+  private retryBalanceChangeLater(change: BalanceChangedEvent): void {
+    this.unapplied.set(change.postingId, change);
+    this.scheduleRetry();
   }
 
   private key(name: string): string {
@@ -182,7 +253,8 @@ export class RedisBudgetGuard implements BudgetGuard {
   async settle(reservation: Reservation, actualMicros: number): Promise<void> {
     // Why never reject: the request is already answered and its usage must still be metered; a
     // failed settlement would otherwise hold the reservation against the key until its window ends.
-    await this.trySettle(reservation, actualMicros).catch(() => this.retryLater(reservation, actualMicros));
+    const actual = settledAmount(reservation, actualMicros);
+    await this.trySettle(reservation, actual).catch(() => this.retryLater(reservation, actual));
   }
 
   private marker(reservation: Reservation): string {
@@ -200,7 +272,7 @@ export class RedisBudgetGuard implements BudgetGuard {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer || this.retrying || this.unsettled.size === 0) return;
+    if (this.retryTimer || this.retrying || this.unsettled.size + this.unapplied.size === 0) return;
     this.retryDelayMs = Math.min(5_000, Math.max(200, this.retryDelayMs * 2));
     this.retryTimer = setTimeout(() => void this.retryUnsettled(), this.retryDelayMs);
     this.retryTimer.unref();
@@ -213,6 +285,10 @@ export class RedisBudgetGuard implements BudgetGuard {
       for (const [id, { reservation, actualMicros }] of this.unsettled) {
         await this.trySettle(reservation, actualMicros);
         this.unsettled.delete(id);
+      }
+      for (const [id, change] of this.unapplied) {
+        await this.tryApplyBalanceChange(change);
+        this.unapplied.delete(id);
       }
       this.retryDelayMs = 0;
     } catch {
@@ -232,7 +308,7 @@ export class RedisBudgetGuard implements BudgetGuard {
     this.unsubscribe();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    if (this.unsettled.size > 0) await this.retryUnsettled();
+    if (this.unsettled.size + this.unapplied.size > 0) await this.retryUnsettled();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.redis.quit().catch(() => {});
   }

@@ -1,0 +1,317 @@
+// The balance counter across top-ups and credits: balance.changed adds its delta to the ceiling and
+// keeps the reservations held by requests in flight (it used to drop the counter, so a top-up
+// mid-flight forgot them and let twice as many requests through), applies each posting once, and a
+// settlement never charges more than was reserved. Both guards; Redis when TEST_REDIS_URL is set.
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard, type Reservation } from '../../gateway/inference/budget';
+import type { KeySnapshot } from '../../gateway/inference/key-snapshots';
+import { InMemoryBus, type EventBus, type Handler } from '../../subgraphs/common/bus';
+import type { BalanceChangedEvent, BusTopics, Topic } from '../../subgraphs/common/events';
+import { TEST_REDIS_URL } from '../helpers/config';
+import { eventually } from '../helpers/eventually';
+
+/** A bus the test drives: `deliver` runs every subscriber at once, as a replica receiving the event. */
+class FakeBus implements EventBus {
+  private readonly handlers = new Map<string, Set<(payload: unknown) => void>>();
+
+  deliver<T extends Topic>(topic: T, payload: BusTopics[T]): void {
+    for (const handler of this.handlers.get(topic) ?? []) handler(payload);
+  }
+
+  async publish<T extends Topic>(topic: T, payload: BusTopics[T]): Promise<void> {
+    this.deliver(topic, payload);
+  }
+
+  subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
+    let set = this.handlers.get(topic);
+    if (!set) this.handlers.set(topic, (set = new Set()));
+    const h = handler as (payload: unknown) => void;
+    set.add(h);
+    return () => void set.delete(h);
+  }
+
+  subscribers(topic: Topic): number {
+    return this.handlers.get(topic)?.size ?? 0;
+  }
+
+  async ready(): Promise<void> {}
+  async close(): Promise<void> {
+    this.handlers.clear();
+  }
+}
+
+const hex = () => randomBytes(4).toString('hex');
+
+function snapshot(overrides: Partial<KeySnapshot> = {}): KeySnapshot {
+  return {
+    keyId: `k-${hex()}`,
+    accountId: `a-${hex()}`,
+    status: 'active',
+    expiredAt: null,
+    allowIp: null,
+    denyIp: null,
+    allowedModels: null,
+    limitMicros: null,
+    cycle: null,
+    spentMicros: 0,
+    groupId: null,
+    groupBudgetMicros: null,
+    groupSpentMicros: 0,
+    balanceMicros: 100_000,
+    routingProfileId: null,
+    ...overrides,
+  };
+}
+
+const change = (accountId: string, deltaMicros: number, postingId = `p-${hex()}`): BalanceChangedEvent => ({ accountId, deltaMicros, postingId });
+const granted = (results: (Reservation | string)[]) => results.filter((r): r is Reservation => typeof r !== 'string');
+
+type Make = (bus: EventBus, namespace: string) => BudgetGuard;
+const kinds: [string, Make][] = [['memory', (bus) => new MemoryBudgetGuard(bus)]];
+const redisUrl = TEST_REDIS_URL;
+if (redisUrl) kinds.push(['redis', (bus, namespace) => new RedisBudgetGuard(redisUrl, namespace, bus)]);
+else console.warn('SKIPPED: Redis budget guard balance changes (set TEST_REDIS_URL to run it)');
+
+// Why no waiting after deliver(): the memory guard applies the change inline, and the Redis guard
+// sends its script on the same connection as the next reserve, which Redis runs in order.
+describe.each(kinds)('%s budget guard: balance changes', (_name, make) => {
+  const open: BudgetGuard[] = [];
+  let bus: FakeBus;
+  const guard = (namespace = `t${randomBytes(6).toString('hex')}`) => {
+    const g = make(bus, namespace);
+    open.push(g);
+    return g;
+  };
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((g) => g.close()));
+  });
+  const fresh = () => {
+    bus = new FakeBus();
+    return guard();
+  };
+
+  it('a $0.01 top-up mid-flight keeps the held reservations: 4 of $0.025 on $0.10, then exactly $0.01 more room', async () => {
+    const g = fresh();
+    const s = snapshot({ balanceMicros: 100_000 });
+    const now = new Date();
+    const held = granted(await Promise.all(Array.from({ length: 12 }, () => g.reserve(s, 25_000, now))));
+    expect(held).toHaveLength(4);
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+
+    bus.deliver('balance.changed', change(s.accountId, 10_000));
+    // The reloaded snapshot shows billing's new figure; the counter's ceiling is what counts.
+    const after = { ...s, balanceMicros: 110_000 };
+    const more = await Promise.all(Array.from({ length: 12 }, () => g.reserve(after, 25_000, now)));
+    expect(granted(more)).toHaveLength(0);
+    const topUpRoom = (await g.reserve(after, 10_000, now)) as Reservation;
+    expect(typeof topUpRoom).toBe('object');
+    expect(await g.reserve(after, 1, now)).toBe('balance');
+
+    // Everything settles at its full cost: $0.11 spent, the balance plus the top-up, no more.
+    for (const r of [...held, topUpRoom]) await g.settle(r, r.amountMicros);
+    expect(await g.reserve(after, 1, now)).toBe('balance');
+  });
+
+  it('applies a replayed event (the same posting id) once', async () => {
+    const g = fresh();
+    const s = snapshot({ balanceMicros: 1_000 });
+    const now = new Date();
+    const first = (await g.reserve(s, 1_000, now)) as Reservation;
+    expect(typeof first).toBe('object');
+    const topUp = change(s.accountId, 500);
+    bus.deliver('balance.changed', topUp);
+    bus.deliver('balance.changed', topUp);
+    bus.deliver('balance.changed', { ...topUp });
+    expect(typeof (await g.reserve(s, 500, now))).toBe('object');
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    // A different posting of the same amount is another change.
+    bus.deliver('balance.changed', change(s.accountId, 500));
+    expect(typeof (await g.reserve(s, 500, now))).toBe('object');
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+  });
+
+  it('lowers the ceiling on a negative change, floored at zero, keeping what is spent', async () => {
+    const g = fresh();
+    const s = snapshot({ balanceMicros: 1_000 });
+    const now = new Date();
+    const r = (await g.reserve(s, 600, now)) as Reservation;
+    bus.deliver('balance.changed', change(s.accountId, -5_000));
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    await g.settle(r, 0);
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    // Floored at 0, not at -4000: a later credit of 300 gives exactly 300 of room.
+    bus.deliver('balance.changed', change(s.accountId, 300));
+    expect(typeof (await g.reserve(s, 300, now))).toBe('object');
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+  });
+
+  it('leaves a missing counter alone (it is seeded from the snapshot), and still remembers the posting', async () => {
+    const g = fresh();
+    const s = snapshot({ balanceMicros: 1_000 });
+    const now = new Date();
+    const topUp = change(s.accountId, 5_000);
+    bus.deliver('balance.changed', topUp);
+    // The snapshot loaded after the top-up already includes it.
+    const seeded = { ...s, balanceMicros: 6_000 };
+    expect(typeof (await g.reserve(seeded, 6_000, now))).toBe('object');
+    expect(await g.reserve(seeded, 1, now)).toBe('balance');
+    bus.deliver('balance.changed', topUp);
+    expect(await g.reserve(seeded, 1, now)).toBe('balance');
+  });
+
+  it('ignores a malformed event (no delta or posting id, as billing published before) and keeps the counter', async () => {
+    const g = fresh();
+    const s = snapshot({ balanceMicros: 1_000 });
+    const now = new Date();
+    const r = (await g.reserve(s, 1_000, now)) as Reservation;
+    for (const bad of [{ accountId: s.accountId }, { accountId: s.accountId, deltaMicros: 500 }, { accountId: s.accountId, postingId: 'p', deltaMicros: 0.5 }, { accountId: s.accountId, postingId: 'p', deltaMicros: Number.NaN }]) {
+      bus.deliver('balance.changed', bad as unknown as BalanceChangedEvent);
+    }
+    // Still held (a dropped counter would be seeded again from the snapshot's 1000 and allow it).
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    await g.settle(r, 400);
+    expect(typeof (await g.reserve(s, 600, now))).toBe('object');
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+  });
+
+  it('settles at most what was reserved; a negative actual counts as 0, a fraction is truncated', async () => {
+    const g = fresh();
+    const now = new Date();
+    const charged = async (actual: number, expected: number) => {
+      const s = snapshot({ balanceMicros: 1_000 });
+      const r = (await g.reserve(s, 500, now)) as Reservation;
+      await g.settle(r, actual);
+      expect(typeof (await g.reserve(s, 1_000 - expected, now))).toBe('object');
+      expect(await g.reserve(s, 1, now)).toBe('balance');
+    };
+    await charged(10_000, 500);
+    await charged(-300, 0);
+    await charged(100.9, 100);
+    await charged(Number.NaN, 0);
+    // The key limit and group budget are clamped the same way.
+    const s = snapshot({ balanceMicros: 1_000_000, limitMicros: 1_000, groupId: `g-${hex()}`, groupBudgetMicros: 1_000 });
+    const r = (await g.reserve(s, 500, now)) as Reservation;
+    await g.settle(r, 900);
+    expect(typeof (await g.reserve(s, 500, now))).toBe('object');
+    expect(await g.reserve(s, 1, now)).toBe('key_limit');
+  });
+
+  it('unsubscribes on close', async () => {
+    bus = new FakeBus();
+    const g = make(bus, `t${randomBytes(6).toString('hex')}`);
+    expect(bus.subscribers('balance.changed')).toBe(1);
+    await g.close();
+    expect(bus.subscribers('balance.changed')).toBe(0);
+  });
+});
+
+describe('memory budget guard on the in-memory bus', () => {
+  it('applies a published top-up to the counter held by requests in flight', async () => {
+    const bus = new InMemoryBus();
+    const g = new MemoryBudgetGuard(bus);
+    const s = snapshot({ balanceMicros: 100_000 });
+    const now = new Date();
+    const held = granted(await Promise.all(Array.from({ length: 8 }, () => g.reserve(s, 25_000, now))));
+    expect(held).toHaveLength(4);
+    await bus.publish('balance.changed', change(s.accountId, 25_000));
+    const fifth = await eventually(async () => {
+      const r = await g.reserve(s, 25_000, now);
+      expect(typeof r).toBe('object');
+      return r as Reservation;
+    });
+    expect(fifth.amountMicros).toBe(25_000);
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    await g.close();
+    await bus.close();
+  });
+
+  it('remembers a bounded number of posting ids, the newest ones', async () => {
+    const bus = new FakeBus();
+    const g = new MemoryBudgetGuard(bus);
+    const s = snapshot({ balanceMicros: 0 });
+    const now = new Date();
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    bus.deliver('balance.changed', change(s.accountId, 1, 'p-first'));
+    for (let i = 0; i < 9_999; i++) bus.deliver('balance.changed', change(`other-${i}`, 1, `p-${i}`));
+    // 10 000 remembered: the first is still among them.
+    bus.deliver('balance.changed', change(s.accountId, 1, 'p-first'));
+    expect(typeof (await g.reserve(s, 1, now))).toBe('object');
+    expect(await g.reserve(s, 1, now)).toBe('balance');
+    // One more pushes the oldest out: the memory stays bounded.
+    bus.deliver('balance.changed', change('other-last', 1, 'p-last'));
+    bus.deliver('balance.changed', change(s.accountId, 1, 'p-first'));
+    expect(typeof (await g.reserve(s, 1, now))).toBe('object');
+    await g.close();
+  });
+});
+
+describe.skipIf(!redisUrl)('redis budget guard: replicas on one Redis', () => {
+  let redis: Redis;
+  const open: BudgetGuard[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((g) => g.close()));
+    await redis?.quit();
+  });
+  const setup = () => {
+    redis = new Redis(redisUrl!);
+    const namespace = `t${randomBytes(6).toString('hex')}`;
+    const bus = new FakeBus();
+    const a = new RedisBudgetGuard(redisUrl!, namespace, bus);
+    const b = new RedisBudgetGuard(redisUrl!, namespace, bus);
+    open.push(a, b);
+    return { namespace, bus, a, b };
+  };
+
+  it('applies an event both replicas receive once, keeping the reservations held on either', async () => {
+    const { namespace, bus, a, b } = setup();
+    const s = snapshot({ balanceMicros: 100_000 });
+    const now = new Date();
+    const held = granted(await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).reserve(s, 25_000, now))));
+    expect(held).toHaveLength(4);
+    expect(await a.reserve(s, 1, now)).toBe('balance');
+    expect(await b.reserve(s, 1, now)).toBe('balance');
+
+    const topUp = change(s.accountId, 30_000);
+    bus.deliver('balance.changed', topUp);
+    bus.deliver('balance.changed', topUp); // redelivered too
+    // Each reserve runs after its guard's scripts; once applied, the room is 30 000 (not 60 000 or more).
+    expect(typeof (await a.reserve(s, 25_000, now))).toBe('object');
+    expect(await b.reserve(s, 25_000, now)).toBe('balance');
+    expect(typeof (await b.reserve(s, 5_000, now))).toBe('object');
+    expect(await a.reserve(s, 1, now)).toBe('balance');
+
+    const counter = `${namespace}:budget:balance:${s.accountId}`;
+    expect(await redis.hgetall(counter)).toEqual({ spent: '0', reserved: '130000', limit: '130000' });
+    const marker = `${namespace}:budget:posting:${topUp.postingId}`;
+    const ttl = await redis.pttl(marker);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+    for (const key of await redis.keys(`${namespace}:*`)) expect(key.startsWith(`${namespace}:budget:`)).toBe(true);
+  });
+
+  it('on a real bus delivery each replica applies its copy, and the change lands once', async () => {
+    redis = new Redis(redisUrl!);
+    const namespace = `t${randomBytes(6).toString('hex')}`;
+    const bus = new InMemoryBus();
+    const a = new RedisBudgetGuard(redisUrl!, namespace, bus);
+    const b = new RedisBudgetGuard(redisUrl!, namespace, bus);
+    open.push(a, b);
+    const s = snapshot({ balanceMicros: 100_000 });
+    const now = new Date();
+    const held = granted(await Promise.all([a, b, a, b, a].map((g) => g.reserve(s, 25_000, now))));
+    expect(held).toHaveLength(4);
+    const topUp = change(s.accountId, 10_000);
+    await bus.publish('balance.changed', topUp);
+    await bus.publish('balance.changed', topUp);
+    const counter = `${namespace}:budget:balance:${s.accountId}`;
+    await eventually(async () => expect(await redis.exists(`${namespace}:budget:posting:${topUp.postingId}`)).toBe(1));
+    // Both guards' scripts have run once these reserves (queued after them) answer.
+    expect(await a.reserve(s, 10_001, now)).toBe('balance');
+    expect(await b.reserve(s, 10_001, now)).toBe('balance');
+    expect(await redis.hgetall(counter)).toEqual({ spent: '0', reserved: '100000', limit: '110000' });
+    for (const r of held) await (r === held[0] ? a : b).settle(r, r.amountMicros);
+    expect(await redis.hgetall(counter)).toEqual({ spent: '100000', reserved: '0', limit: '110000' });
+  });
+});
