@@ -17,7 +17,7 @@ import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard } from './budget'
 import { KEY_SNAPSHOT_QUERY, KeySnapshotCache, toSnapshot, type KeySnapshotRow } from './key-snapshots';
 import { ROUTING_TABLE_QUERY, RoutingCache, type RoutingTable } from './routing';
 import { UsageEmitter } from './usage-emitter';
-import { registerDataPlane } from './data-plane';
+import { registerDataPlane } from './routes';
 
 const DATA_PLANE: Principal = { kind: 'service', name: 'data-plane' };
 const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
@@ -82,6 +82,10 @@ export function startDataPlane(
     clock: options.clock,
     replica: process.env.GATEWAY_NAME ?? `${os.hostname()}:${process.pid}`,
     listingCooldownMs: config.listingCooldownMs,
+    metering: { toleranceBps: config.dataPlane.meteringToleranceBps, slackTokens: config.dataPlane.meteringSlackTokens },
+    defaultMaxOutputTokens: config.dataPlane.defaultMaxOutputTokens,
+    idleTimeoutMs: config.dataPlane.streamIdleTimeoutMs,
+    totalTimeoutMs: config.dataPlane.streamTotalTimeoutMs,
     listModels: async () => {
       if (models && Date.now() - models.at < 10_000) return models.list;
       const result = await options.query(MODELS, {}, DATA_PLANE);

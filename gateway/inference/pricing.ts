@@ -23,13 +23,3 @@ export function tokenCost(prices: Prices, inputTokens: number, outputTokens: num
 export function characterCost(prices: Prices, characters: number): number {
   return ceilDiv(perMillion(characters, prices.priceMicrosPerMChars ?? 0));
 }
-
-/** A generous prompt estimate before the provider counts: ~4 characters a token, plus framing. */
-export function estimatePromptTokens(body: { messages?: unknown; input?: unknown }): number {
-  const text = JSON.stringify(body.messages ?? body.input ?? '');
-  const messages = Array.isArray(body.messages) ? body.messages.length : 1;
-  return Math.ceil(text.length / 3) + 8 * messages + 16;
-}
-
-/** Default completion allowance when the request sets no max_tokens. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;

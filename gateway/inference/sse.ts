@@ -1,5 +1,9 @@
 // Server-sent events from an OpenAI-compatible stream, split on event boundaries so that each
-// event can be passed through byte-for-byte, or inspected (usage) and rewritten (cost_usd).
+// event can be passed through byte-for-byte, or inspected (content, usage) and rewritten. Events
+// may be framed with LF, CRLF or CR line ends, as the SSE format allows.
+const BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
+const LINE = /\r\n|\n|\r/;
+
 export class SseSplitter {
   private pending = '';
 
@@ -7,12 +11,14 @@ export class SseSplitter {
   push(chunk: string): string[] {
     this.pending += chunk;
     const events: string[] = [];
-    let boundary = this.pending.indexOf('\n\n');
-    while (boundary !== -1) {
-      events.push(this.pending.slice(0, boundary + 2));
-      this.pending = this.pending.slice(boundary + 2);
-      boundary = this.pending.indexOf('\n\n');
+    let start = 0;
+    BOUNDARY.lastIndex = 0;
+    for (let match = BOUNDARY.exec(this.pending); match; match = BOUNDARY.exec(this.pending)) {
+      const end = match.index + match[0].length;
+      events.push(this.pending.slice(start, end));
+      start = end;
     }
+    if (start > 0) this.pending = this.pending.slice(start);
     return events;
   }
 
@@ -22,6 +28,17 @@ export class SseSplitter {
     this.pending = '';
     return rest;
   }
+}
+
+/** The data of an event (its `data:` lines joined), or null for comments and events without data. */
+export function dataOf(event: string): string | null {
+  let data: string | null = null;
+  for (const line of event.split(LINE)) {
+    if (!line.startsWith('data:')) continue;
+    const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+    data = data === null ? value : `${data}\n${value}`;
+  }
+  return data;
 }
 
 export interface StreamUsage {
@@ -34,10 +51,10 @@ export interface StreamUsage {
 /** The usage object of an event, if it carries one (cheap test before any parsing). */
 export function usageOf(event: string): { usage: StreamUsage; payload: Record<string, unknown> } | null {
   if (!event.includes('"usage"')) return null;
-  const data = event.split('\n').find((line) => line.startsWith('data:'));
-  if (!data) return null;
+  const data = dataOf(event);
+  if (data === null) return null;
   try {
-    const payload = JSON.parse(data.slice(5).trim()) as Record<string, unknown>;
+    const payload = JSON.parse(data) as Record<string, unknown>;
     const usage = payload.usage as StreamUsage | null | undefined;
     return usage && typeof usage.completion_tokens === 'number' ? { usage, payload } : null;
   } catch {

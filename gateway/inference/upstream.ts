@@ -4,11 +4,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { outboundAgents } from '../../subgraphs/common/outbound';
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 1024, keepAliveMsecs: 30_000 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 1024, keepAliveMsecs: 30_000 }),
-};
+// Pooled keep-alive agents that connect only to public addresses unless OUTBOUND_ALLOW_PRIVATE (the SSRF rule).
+const agents = outboundAgents;
 
 export interface UpstreamRequest {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:4010/v1 */
@@ -105,33 +104,59 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
   });
 }
 
+export type BodyEnd = 'end' | 'broken' | 'aborted' | 'stalled';
+
 /**
- * Reads the rest of an upstream body into `onChunk`. Resolves true at its end, false when it
- * breaks off. (The body may already have ended while the first chunk was being handed over.)
+ * Reads the rest of an upstream body into `onChunk`: 'end' at its end, 'broken' when it breaks
+ * off, 'aborted' when the signal fires (the buyer left), 'stalled' when no chunk arrives for
+ * `idleTimeoutMs` or the whole body takes longer than `totalTimeoutMs` (the socket, the listing's
+ * slot and the reservation must not be held by a provider that stopped sending).
+ * (The body may already have ended while the first chunk was being handed over.)
  */
-export function readRest(response: UpstreamResponse, onChunk: (chunk: Buffer) => void, signal?: AbortSignal): Promise<boolean> {
+export function readRest(
+  response: UpstreamResponse,
+  onChunk: (chunk: Buffer) => void,
+  options: { signal?: AbortSignal; idleTimeoutMs?: number; totalTimeoutMs?: number } = {},
+): Promise<BodyEnd> {
   const stream = response.stream;
-  if (response.ended || stream.readableEnded) return Promise.resolve(true);
+  if (response.ended || stream.readableEnded) return Promise.resolve('end');
+  const { signal, idleTimeoutMs, totalTimeoutMs } = options;
   return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      stream.off('data', onChunk);
+    let idle: NodeJS.Timeout | null = null;
+    const total = totalTimeoutMs ? setTimeout(() => stop('stalled'), totalTimeoutMs) : null;
+    const arm = () => {
+      if (!idleTimeoutMs) return;
+      if (idle) idle.refresh();
+      else idle = setTimeout(() => stop('stalled'), idleTimeoutMs);
+    };
+    const done = (end: BodyEnd) => {
+      stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onBreak);
       stream.off('aborted', onBreak);
       signal?.removeEventListener('abort', onAbort);
-      resolve(ok);
+      if (idle) clearTimeout(idle);
+      if (total) clearTimeout(total);
+      resolve(end);
     };
-    const onEnd = () => done(true);
-    const onBreak = () => done(false);
-    const onAbort = () => {
+    const stop = (end: BodyEnd) => {
       stream.destroy();
-      done(false);
+      done(end);
     };
-    stream.on('data', onChunk);
+    const onData = (chunk: Buffer) => {
+      arm();
+      onChunk(chunk);
+    };
+    const onEnd = () => done('end');
+    const onBreak = () => done('broken');
+    const onAbort = () => stop('aborted');
+    stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onBreak);
     stream.once('aborted', onBreak);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) return stop('aborted');
+    arm();
     stream.resume();
   });
 }

@@ -29,13 +29,33 @@ export interface Config {
   managementRateLimitPerMinute: number;
   /** Base URL (ending in /v1) of the simulated upstream provider; embedded mode starts one. */
   simulatorUrl?: string;
+  /**
+   * OUTBOUND_ALLOW_PRIVATE: whether calls to sellers' providers may reach loopback, private,
+   * link-local… addresses. Undefined when unset: off, except for the embedded product running its
+   * own simulator outside production (see allowPrivateFor).
+   */
+  outboundAllowPrivate?: boolean;
   /** How often market re-checks every admitted contract; 0 turns scheduled checks off. */
   contractCheckIntervalMs: number;
   /** How long the data plane skips a listing after a failed call to it. */
   listingCooldownMs: number;
+  /** Data plane metering and answer timeouts. */
+  dataPlane: DataPlaneSettings;
   nodeEnv: string;
   /** The environment this config was read from: subgraph-local settings (billing, market) read it too. */
   env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface DataPlaneSettings {
+  /** How far an upstream's reported token count may exceed the gateway's count (basis points). */
+  meteringToleranceBps: number;
+  /** Absolute token slack on top of the tolerance. */
+  meteringSlackTokens: number;
+  /** max_tokens sent upstream when a chat request sets none (the reservation covers it). */
+  defaultMaxOutputTokens: number;
+  /** After the first byte: the longest gap between chunks, and the longest whole answer. */
+  streamIdleTimeoutMs: number;
+  streamTotalTimeoutMs: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -43,6 +63,15 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer`);
   return parsed;
+}
+
+/** OUTBOUND_ALLOW_PRIVATE as given: true, false, or undefined when unset. Throws on anything else. */
+export function parseAllowPrivate(value: string | undefined): boolean | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw new Error('OUTBOUND_ALLOW_PRIVATE must be true or false');
 }
 
 /** The platform secret: PLATFORM_SECRET, or one generated once and kept (mode 0600) in the data dir. */
@@ -87,8 +116,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxManagementKeys: intFrom(env.MAX_MANAGEMENT_KEYS, 10, 'MAX_MANAGEMENT_KEYS'),
     managementRateLimitPerMinute: intFrom(env.MANAGEMENT_RATE_LIMIT_PER_MINUTE, 600, 'MANAGEMENT_RATE_LIMIT_PER_MINUTE'),
     simulatorUrl: env.SIMULATOR_URL || undefined,
+    outboundAllowPrivate: parseAllowPrivate(env.OUTBOUND_ALLOW_PRIVATE),
     contractCheckIntervalMs: intFrom(env.CONTRACT_CHECK_INTERVAL_MS, 5 * 60_000, 'CONTRACT_CHECK_INTERVAL_MS'),
     listingCooldownMs: intFrom(env.LISTING_COOLDOWN_MS, 30_000, 'LISTING_COOLDOWN_MS'),
+    dataPlane: {
+      meteringToleranceBps: intFrom(env.METERING_TOLERANCE_BPS, 2_500, 'METERING_TOLERANCE_BPS'),
+      meteringSlackTokens: intFrom(env.METERING_SLACK_TOKENS, 16, 'METERING_SLACK_TOKENS'),
+      defaultMaxOutputTokens: Math.max(1, intFrom(env.DEFAULT_MAX_OUTPUT_TOKENS, 4096, 'DEFAULT_MAX_OUTPUT_TOKENS')),
+      streamIdleTimeoutMs: intFrom(env.STREAM_IDLE_TIMEOUT_MS, 60_000, 'STREAM_IDLE_TIMEOUT_MS'),
+      streamTotalTimeoutMs: intFrom(env.STREAM_TOTAL_TIMEOUT_MS, 15 * 60_000, 'STREAM_TOTAL_TIMEOUT_MS'),
+    },
     nodeEnv: env.NODE_ENV ?? 'development',
     env: { ...env },
   };

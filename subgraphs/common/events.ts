@@ -26,12 +26,22 @@ export interface KeyChangedEvent {
   change: 'created' | 'updated' | 'disabled' | 'enabled' | 'revoked' | 'deleted';
 }
 
+/**
+ * accounts → gateway: an account's dashboard sessions changed (one signed out, all signed out, or
+ * the account is gone). Gateways drop their cached session state of the account at once.
+ */
+export interface AccountSessionsRevokedEvent {
+  accountId: string;
+  change: 'logout' | 'logout-all' | 'deleted';
+}
+
 /** gateway data plane → network (and billing through usage batches): one finished request. */
 export interface JobFinishedEvent {
   id: string;
   pipeline: string;
   model: string;
-  status: 'completed' | 'failed';
+  /** cancelled: the buyer went away; billed for what was delivered, never the seller's failure. */
+  status: 'completed' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt: string;
   latencyMs: number;
@@ -72,6 +82,7 @@ export interface ContractChangedEvent {
 export interface BusTopics {
   'account.created': AccountCreatedEvent;
   'key.changed': KeyChangedEvent;
+  'account.sessions-revoked': AccountSessionsRevokedEvent;
   'balance.changed': BalanceChangedEvent;
   'listing.changed': ListingChangedEvent;
   'contract.changed': ContractChangedEvent;
@@ -100,6 +111,18 @@ export interface UsageEvent {
   costMicros: number;
   latencyMs: number;
   ttftMs?: number | null;
-  status: 'completed' | 'failed';
+  /** cancelled: the buyer went away; billed for what was delivered before it did. */
+  status: 'completed' | 'failed' | 'cancelled';
   occurredAt: string;
+  /** Metering evidence: what the upstream reported (null: nothing) and what the gateway counted. */
+  reportedInputTokens?: number | null;
+  reportedOutputTokens?: number | null;
+  countedInputTokens?: number | null;
+  countedOutputTokens?: number | null;
+  cachedInputTokens?: number | null;
+  reasoningTokens?: number | null;
+  /** The model the upstream said it served (null: not seen). */
+  servedModel?: string | null;
+  /** Metering findings, e.g. usage_missing, completion_over_count (comma-separated; null: none). */
+  meteringFlags?: string | null;
 }

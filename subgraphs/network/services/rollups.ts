@@ -68,11 +68,12 @@ export function rollupRowFor(event: NetworkJobEvent): HourlyRollup {
   row.listingId = listingId;
   row.sellerId = event.sellerId ?? null;
   row.sessions = 1;
-  row.successes = event.status === 'completed' ? 1 : 0;
+  // A buyer's cancellation is not the seller's failure: it counts as served.
+  row.successes = event.status === 'failed' ? 0 : 1;
   row.durationMs = nonNegativeInt(finished.getTime() - started.getTime());
   row.outputUnits = nonNegativeInt(event.outputUnits);
   row.latencyMsSum = nonNegativeInt(event.latencyMs);
-  row.feesMicros = event.status === 'completed' ? nonNegativeInt(event.costMicros) : 0;
+  row.feesMicros = event.status === 'failed' ? 0 : nonNegativeInt(event.costMicros);
   row.swapsAway = 0;
   row.lastSeenAt = finished;
   return row;

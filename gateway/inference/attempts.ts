@@ -1,0 +1,69 @@
+// The attempts stage: candidates are tried in order until one answers with a first byte. A
+// provider-side failure before that byte moves on to the next candidate and cools the listing
+// down; the caller's own error and the buyer's disconnect stop at once and count against no one.
+import { classifyUpstreamError, coolsDown, countsAgainstListing, fallsBack, type FailureClass } from './failures';
+import { InferenceError, upstreamFailed, unavailable } from './openai-errors';
+import { UPSTREAM_PATH, type InferenceRequest } from './request';
+import type { Candidate, ListingLoad } from './routing';
+import { callUpstream, UpstreamError } from './upstream';
+
+export const MAX_ATTEMPTS = 4;
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface AttemptDeps {
+  load: ListingLoad;
+  openKey(candidate: Candidate): string;
+  /** Tells market how a listing did (contract health); never awaited by the request. */
+  reportOutcome(listingId: string, ok: boolean, reason: string | null): void;
+}
+
+/** Fills `request.served`, or throws the error the buyer gets (after recording every attempt). */
+export async function attempt(request: InferenceRequest, deps: AttemptDeps): Promise<void> {
+  const table = request.table;
+  const maxAttempts = Math.min(MAX_ATTEMPTS, request.candidates.length, 1 + (table.maxRetries ?? MAX_ATTEMPTS));
+  let tried = 0;
+  let last: UpstreamError | null = null;
+  for (const candidate of request.candidates) {
+    if (tried >= maxAttempts || request.abort.signal.aborted) break;
+    if (deps.load.acquire(candidate) !== 'ok') continue;
+    tried++;
+    const upstreamStartedAt = performance.now();
+    try {
+      const response = await callUpstream({
+        baseUrl: candidate.baseUrl,
+        path: UPSTREAM_PATH[request.capability],
+        apiKey: deps.openKey(candidate),
+        body: request.upstreamBody(candidate),
+        timeoutMs: table.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        signal: request.abort.signal,
+      });
+      request.served = { candidate, response, upstreamStartedAt };
+      return;
+    } catch (error) {
+      deps.load.release(candidate.listingId);
+      last = error instanceof UpstreamError ? error : new UpstreamError('provider call failed', 'reset');
+      const failure = classifyUpstreamError(last);
+      request.attempts.push({ listingId: candidate.listingId, failure, message: last.message });
+      if (coolsDown(failure)) deps.load.coolDown(candidate.listingId);
+      if (countsAgainstListing(failure)) deps.reportOutcome(candidate.listingId, false, last.message);
+      if (!fallsBack(failure)) break;
+    }
+  }
+  const failure: FailureClass = request.attempts.at(-1)?.failure ?? 'transient';
+  request.outcome = { status: failure === 'buyer-abort' ? 'cancelled' : 'failed', failure, failureMessage: last?.message ?? null, reported: null, servedModel: null, billed: null, costMicros: 0 };
+  throw errorFor(last, tried);
+}
+
+function errorFor(error: UpstreamError | null, tried: number): InferenceError {
+  if (tried === 0) return unavailable('Every provider for this model is busy or cooling down; try again shortly');
+  if (!error) return upstreamFailed('The provider failed');
+  if (error.kind === 'status' && error.status === 429) {
+    const retry = Number(error.retryAfter);
+    return new InferenceError(429, 'The providers for this model are rate limited; try again shortly', 'rate_limit_error', 'upstream_rate_limited', null, {
+      'retry-after': String(Number.isFinite(retry) && retry > 0 ? Math.ceil(retry) : 1),
+    });
+  }
+  if (classifyUpstreamError(error) === 'caller') return new InferenceError(400, `The provider refused the request (${error.status})`, 'invalid_request_error', 'upstream_rejected');
+  if (error.kind === 'timeout') return new InferenceError(504, error.message, 'api_error', 'upstream_timeout');
+  return upstreamFailed(`The provider failed: ${error.message}`);
+}

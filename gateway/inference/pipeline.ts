@@ -1,0 +1,80 @@
+// One inference request, start to end, as a short pipeline of named stages over one context:
+// authorize → parse → route → admit → attempts → respond → meter. Every stage lives in its own
+// file; this one only orders them and guarantees that a request that got a reservation is
+// metered and settled exactly once, whatever happens.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EventBus } from '../../subgraphs/common/bus';
+import type { KeyHasher } from '../../subgraphs/common/secrets';
+import type { Clock } from '../../subgraphs/common/runtime';
+import { admit } from './admit';
+import { attempt, type AttemptDeps } from './attempts';
+import { authorize, authorizeModel } from './authorize';
+import type { BudgetGuard } from './budget';
+import type { KeySnapshotCache } from './key-snapshots';
+import { meter, type ListingHealthReporter } from './meter';
+import type { MeteringRules } from './metering';
+import { badRequest } from './openai-errors';
+import { parse } from './parse';
+import { InferenceRequest, type Capability } from './request';
+import { respondBinary } from './respond/binary';
+import { respondJson } from './respond/json';
+import { respondStream } from './respond/stream';
+import { route } from './route';
+import type { RoutingCache } from './routing';
+import type { UsageEmitter } from './usage-emitter';
+
+export interface PipelineDeps extends AttemptDeps {
+  snapshots: KeySnapshotCache;
+  keyHasher: KeyHasher;
+  routing: RoutingCache;
+  budget: BudgetGuard;
+  usage: UsageEmitter;
+  bus: EventBus;
+  clock: Clock;
+  metering: MeteringRules;
+  health: ListingHealthReporter;
+  replica: string;
+  defaultMaxOutputTokens: number;
+  /** No chunk from the provider for this long after the first byte ends the answer. */
+  idleTimeoutMs: number;
+  /** The most an answer may take from its first byte to its end. */
+  totalTimeoutMs: number;
+}
+
+export async function runInference(http: FastifyRequest, reply: FastifyReply, capability: Capability, deps: PipelineDeps): Promise<void> {
+  const body = http.body as Record<string, unknown> | null;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
+  const request = new InferenceRequest(String(http.id), capability, body, deps.clock.now(), http.ip);
+  request.snapshot = await authorize(http.headers.authorization, request.clientAddress, deps);
+  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens });
+  authorizeModel(request.snapshot, request.model);
+  await route(request, deps.routing);
+  await admit(request, deps);
+
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) request.abort.abort();
+  });
+  try {
+    await attempt(request, deps);
+  } catch (error) {
+    await meter(request, deps);
+    throw error;
+  }
+  const { candidate } = request.served!;
+  const raw = reply.raw;
+  reply.hijack();
+  const timeouts = { idleTimeoutMs: deps.idleTimeoutMs, totalTimeoutMs: deps.totalTimeoutMs };
+  try {
+    if (request.isStreaming) await respondStream(request, raw, deps.metering, timeouts);
+    else if (capability === 'speech') await respondBinary(request, raw, timeouts);
+    else await respondJson(request, raw, deps.metering, timeouts);
+  } catch (error) {
+    // A failure of our own while answering: the provider is not blamed and the buyer not charged.
+    request.outcome = { status: 'failed', failure: 'platform', failureMessage: String(error), reported: null, servedModel: null, billed: null, costMicros: 0 };
+    if (!raw.headersSent) raw.writeHead(500, { 'content-type': 'application/json', 'x-request-id': request.id });
+    raw.end();
+  } finally {
+    deps.load.release(candidate.listingId);
+  }
+  await meter(request, deps);
+}

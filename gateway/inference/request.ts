@@ -1,0 +1,106 @@
+// One inference request as it moves through the stages: what was asked, by whom, where it may go,
+// what is held for it, every attempt made, and what came back. Stages read and fill it in order
+// (authorize → parse → route → admit → attempts → respond → meter); each can be tested with a
+// hand-made one.
+import type { Reservation } from './budget';
+import type { FailureClass } from './failures';
+import type { KeySnapshot } from './key-snapshots';
+import type { BilledUsage, ReportedUsage } from './metering';
+import { DeliveredText } from './metering';
+import type { Candidate, RoutingTable } from './routing';
+import type { UpstreamResponse } from './upstream';
+
+export type Capability = 'chat' | 'embeddings' | 'speech';
+
+export const PIPELINE: Record<Capability, string> = { chat: 'llm', embeddings: 'embeddings', speech: 'text-to-speech' };
+export const UPSTREAM_PATH: Record<Capability, string> = { chat: '/chat/completions', embeddings: '/embeddings', speech: '/audio/speech' };
+
+export interface AttemptRecord {
+  listingId: string;
+  failure: FailureClass;
+  message: string;
+}
+
+export interface Served {
+  candidate: Candidate;
+  response: UpstreamResponse;
+  /** performance.now() when the call to this candidate started. */
+  upstreamStartedAt: number;
+}
+
+export type RequestStatus = 'completed' | 'failed' | 'cancelled';
+
+export interface Outcome {
+  status: RequestStatus;
+  /** Why it did not complete (null when it did). */
+  failure: FailureClass | null;
+  failureMessage: string | null;
+  reported: ReportedUsage | null;
+  /** The `model` the upstream answered with (null: not seen). */
+  servedModel: string | null;
+  /** Set by metering. */
+  billed: BilledUsage | null;
+  costMicros: number;
+}
+
+export class InferenceRequest {
+  readonly receivedAt = performance.now();
+  readonly abort = new AbortController();
+  readonly attempts: AttemptRecord[] = [];
+  readonly delivered = new DeliveredText();
+
+  snapshot!: KeySnapshot;
+  model = '';
+  /** The body as the upstream gets it, serialised once without `model` (spliced in per candidate). */
+  upstreamJsonTail = '';
+  /** The prompt the request could bill (tokens), by the gateway's count. */
+  countedPrompt = 0;
+  /** Speech input length in characters. */
+  characters = 0;
+  /** Choices asked for (chat `n`). */
+  choices = 1;
+  /** max_tokens sent upstream (the buyer's, or the default cap the gateway set). */
+  maxTokens: number | null = null;
+  tables: RoutingTable[] = [];
+  candidates: Candidate[] = [];
+  reservation: Reservation | null = null;
+  served: Served | null = null;
+  outcome: Outcome | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly capability: Capability,
+    readonly body: Record<string, unknown>,
+    readonly startedAt: Date,
+    readonly clientAddress: string,
+  ) {}
+
+  get isStreaming(): boolean {
+    return this.capability === 'chat' && this.body.stream === true;
+  }
+
+  /** The buyer asked for the usage chunk (it is always asked upstream). */
+  get clientWantsUsage(): boolean {
+    return this.isStreaming && (this.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  }
+
+  /** The most completion tokens the request allows across its choices (null: no completion). */
+  get maxCompletion(): number | null {
+    return this.maxTokens === null ? null : this.maxTokens * this.choices;
+  }
+
+  get table(): RoutingTable {
+    return this.tables[0];
+  }
+
+  /** Listings that failed this request before it moved on (the network's swap figures). */
+  get swappedFrom(): string[] {
+    return this.attempts.filter((a) => a.failure !== 'caller' && a.failure !== 'buyer-abort').map((a) => a.listingId);
+  }
+
+  /** The JSON body for one candidate: its upstream model in front of the serialised rest. */
+  upstreamBody(candidate: Candidate): string {
+    const model = `{"model":${JSON.stringify(candidate.upstreamModel)}`;
+    return this.upstreamJsonTail === '{}' ? `${model}}` : `${model},${this.upstreamJsonTail.slice(1)}`;
+  }
+}

@@ -1,0 +1,75 @@
+// The OpenAI-compatible routes: /v1/chat/completions (plain and streaming), /v1/embeddings,
+// /v1/audio/speech run the inference pipeline; /v1/models and /v1/generation are reads. No
+// GraphQL per request: keys come from cached snapshots, supply from cached routing tables.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SecretSealer } from '../../subgraphs/common/sealing';
+import { authorize } from './authorize';
+import type { KeySnapshot } from './key-snapshots';
+import { ListingHealthReporter } from './meter';
+import { badRequest, InferenceError, sendInferenceError } from './openai-errors';
+import { runInference, type PipelineDeps } from './pipeline';
+import { ListingLoad, type Candidate } from './routing';
+
+export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | 'health' | 'reportOutcome'> {
+  sealer: SecretSealer;
+  /** The public models with active supply (for /v1/models). */
+  listModels(): Promise<{ id: string; created: number; ownedBy: string }[]>;
+  /** One request's record, as its buyer key sees it (for /v1/generation). */
+  generation(snapshot: KeySnapshot, id: string): Promise<Record<string, unknown> | null>;
+  /** Tells the market how a listing did (contract health); fire-and-forget. */
+  reportOutcome(listingId: string, ok: boolean, reason: string | null): void;
+  listingCooldownMs: number;
+}
+
+export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad } {
+  const load = new ListingLoad(deps.listingCooldownMs);
+  const health = new ListingHealthReporter(deps.reportOutcome);
+  /** Pool keys are opened once per cached routing table entry, not per request. */
+  const opened = new WeakMap<Candidate, string>();
+  const openKey = (candidate: Candidate): string => {
+    let key = opened.get(candidate);
+    if (!key) opened.set(candidate, (key = deps.sealer.open(candidate.sealedApiKey, candidate.sealContext)));
+    return key;
+  };
+  const pipeline: PipelineDeps = { ...deps, load, openKey, health, reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed') };
+  const authenticate = (request: FastifyRequest) => authorize(request.headers.authorization, request.ip, deps);
+
+  app.register(async (scope) => {
+    // Bodies of the OpenAI routes may be large (long prompts); errors keep OpenAI's shape.
+    scope.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+      if (error instanceof InferenceError) return sendInferenceError(reply, error);
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 413) return sendInferenceError(reply, new InferenceError(413, 'Request body is too large', 'invalid_request_error', 'request_too_large'));
+      if (status === 415) return sendInferenceError(reply, new InferenceError(415, 'Content-Type must be application/json', 'invalid_request_error', 'unsupported_media_type'));
+      if (status < 500) return sendInferenceError(reply, badRequest(/JSON/i.test(error.message) ? 'We could not parse the JSON body of your request' : error.message));
+      process.stderr.write(`data plane error: ${error.name}: ${error.message.split('\n')[0].slice(0, 200)}\n`);
+      return sendInferenceError(reply, new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'));
+    });
+
+    // Every answer names its request, errors included (the id of /v1/generation).
+    scope.addHook('onRequest', async (request, reply) => {
+      reply.header('x-request-id', String(request.id));
+    });
+
+    scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'chat', pipeline));
+    scope.post('/v1/embeddings', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'embeddings', pipeline));
+    scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024 }, (request, reply) => runInference(request, reply, 'speech', pipeline));
+
+    scope.get('/v1/models', async (request, reply) => {
+      await authenticate(request);
+      const models = await deps.listModels();
+      return reply.send({ object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy })) });
+    });
+
+    scope.get('/v1/generation', async (request, reply) => {
+      const snapshot = await authenticate(request);
+      const id = (request.query as Record<string, unknown>).id;
+      if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw badRequest('id is required: the x-request-id of a request', 'id');
+      const record = await deps.generation(snapshot, id);
+      if (!record) throw new InferenceError(404, `No request ${id} for this key`, 'invalid_request_error', 'not_found', 'id');
+      return reply.send({ data: record });
+    });
+  });
+
+  return { load };
+}
