@@ -13,9 +13,33 @@ export interface BillingSettings {
   reserveHoldMs: number;
   /** How often the settlement job moves cooled earnings and releases reserves. */
   settlementIntervalMs: number;
-  /** Sandbox top-ups (no real money) are allowed. */
+  /** Sandbox top-ups (no real money) are allowed: off by default in production. */
   sandboxTopUps: boolean;
+  /** The most one top-up may credit. */
   maxTopUpMicros: number;
+  /** The most an account may top up per UTC day, all its top-ups together. */
+  maxTopUpPerDayMicros: number;
+}
+
+function bool(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  // A typo must not silently turn free money on (or off).
+  throw new Error(`${name} must be true or false`);
+}
+
+function usd(env: Readonly<Record<string, string | undefined>>, name: string, fallback: string): number {
+  const value = env[name] === undefined || env[name] === '' ? fallback : (env[name] as string);
+  let micros: number;
+  try {
+    micros = usdToMicros(value);
+  } catch {
+    micros = -1;
+  }
+  if (micros < 0) throw new Error(`${name} must be a non-negative USD amount with at most 6 decimals`);
+  return micros;
 }
 
 function int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -34,8 +58,10 @@ export function billingSettings(env: Readonly<Record<string, string | undefined>
     reserveBps: int(env, 'RESERVE_BPS', 2000, 10_000),
     reserveHoldMs: int(env, 'RESERVE_HOLD_MS', 7 * 24 * 3600_000),
     settlementIntervalMs: int(env, 'SETTLEMENT_INTERVAL_MS', 60_000),
-    sandboxTopUps: (env.SANDBOX_TOPUPS ?? 'true') !== 'false',
-    maxTopUpMicros: usdToMicros(env.MAX_TOPUP_USD ?? '10000'),
+    // Sandbox money is free money: a production deployment must ask for it explicitly.
+    sandboxTopUps: bool(env, 'SANDBOX_TOPUPS', env.NODE_ENV !== 'production'),
+    maxTopUpMicros: usd(env, 'MAX_TOPUP_USD', '10000'),
+    maxTopUpPerDayMicros: usd(env, 'MAX_TOPUP_USD_PER_DAY', '1000'),
   };
 }
 

@@ -1,5 +1,6 @@
 // Money: trial credit, idempotent usage ingestion, exact splits, cycle boundaries, settlement,
-// and the ledger invariant (every bucket = the sum of its postings) under random operations.
+// the balance floor, and the ledger invariant (every bucket = the sum of its postings, promo
+// credit included) under random operations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { BillingEarningsDocument, BillingGenerationDocument, BillingOverviewDocument, BillingTopUpDocument, BillingTransactionsDocument } from '../../schema/generated/graphql';
@@ -9,6 +10,7 @@ import { graphql } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { asService } from '../helpers/service';
+import { eventually } from '../helpers/eventually';
 
 const APPLY = 'mutation ($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
 const SETTLE = 'mutation ($at: DateTimeISO) { settleEarnings(at: $at) { cooled released } }';
@@ -45,23 +47,25 @@ describe('billing ledger', () => {
   });
   const apply = (events: UsageEvent[]) => asService<{ applyUsage: { applied: number; duplicates: number } }>(stack, 'billing', APPLY, { events });
   const balance = async (jwt: string) => (await graphql(stack.url, BillingOverviewDocument, {}, jwt)).data!.me.balance!.micros;
-
-  async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-    for (let i = 0; i < 100; i++) {
-      const value = await probe();
-      if (ok(value)) return value;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return probe();
+  const connection = () => stack.platform!.runtimes.find((r) => r.name === 'billing')!.db.orm.em.fork().getConnection();
+  /** A new account once its trial credit is posted (the credit follows a bus event). */
+  async function funded(label: string) {
+    const account = await signup(stack.url, label);
+    await eventually(async () => expect(await balance(account.jwt)).toBe(100_000));
+    return account;
   }
 
-  it('grants the $0.10 trial credit once per new account', async () => {
-    expect(await eventually(() => balance(buyer.jwt), (b) => b === 100_000)).toBe(100_000);
+  it('grants the $0.10 trial credit once per new account, as promo credit', async () => {
+    await eventually(async () => expect(await balance(buyer.jwt)).toBe(100_000));
     await stack.bus.publish('account.created', { accountId: buyer.accountId, createdAt: new Date().toISOString() });
-    await new Promise((r) => setTimeout(r, 100));
+    // A sentinel account announced after the redelivery: once its credit is posted, the
+    // redelivery ahead of it has been handled too.
+    const sentinel = `sentinel-${randomUUID()}`;
+    await stack.bus.publish('account.created', { accountId: sentinel, createdAt: new Date().toISOString() });
+    await eventually(async () => expect(await connection().execute('select 1 from ledger_entries where reference = ?', [`trial:${sentinel}`])).toHaveLength(1));
     expect(await balance(buyer.jwt)).toBe(100_000);
     const ledger = await graphql(stack.url, BillingTransactionsDocument, {}, buyer.jwt);
-    expect(ledger.data!.transactions.items).toEqual([{ type: 'trial_credit', bucket: 'balance', amount: { micros: 100_000 }, balanceAfter: { micros: 100_000 }, requestCount: 0 }]);
+    expect(ledger.data!.transactions.items).toEqual([{ type: 'trial_credit', bucket: 'promo', amount: { micros: 100_000 }, balanceAfter: { micros: 100_000 }, requestCount: 0 }]);
   });
 
   it('splits a price exactly to the micro-unit: 70% seller (rounded down), 30% platform, 20% of the share reserved', () => {
@@ -75,12 +79,13 @@ describe('billing ledger', () => {
   });
 
   it('applies a usage event once: a replay, in the same or a later batch, changes nothing', async () => {
+    expect((await graphql(stack.url, BillingTopUpDocument, { amount: '20' }, buyer.jwt)).errors).toBeUndefined();
     const event = usage();
     const first = await apply([event, event]);
     expect(first.data!.applyUsage).toEqual({ applied: 1, duplicates: 1 });
     const replay = await apply([event]);
     expect(replay.data!.applyUsage).toEqual({ applied: 0, duplicates: 1 });
-    expect(await balance(buyer.jwt)).toBe(100_000 - 1_000_001);
+    expect(await balance(buyer.jwt)).toBe(20_100_000 - 1_000_001);
     const generation = await graphql(stack.url, BillingGenerationDocument, { id: event.requestId }, buyer.jwt);
     expect(generation.data!.generation).toMatchObject({ id: event.requestId, model: 'acme/sim-chat', inputTokens: 100, outputTokens: 50, cost: { micros: 1_000_001 }, latencyMs: 120, timeToFirstTokenMs: 30, status: 'completed' });
     const otherAccount = await graphql(stack.url, BillingGenerationDocument, { id: event.requestId }, buyer.other.jwt);
@@ -111,7 +116,7 @@ describe('billing ledger', () => {
   });
 
   it('puts 23:59:59.999 and 00:00:00 UTC in different days', async () => {
-    const fresh = await signup(stack.url, 'days');
+    const fresh = await funded('days');
     const day = (iso: string) => usage({ buyerId: fresh.accountId, keyId: 'k-days', occurredAt: iso, costMicros: 10 });
     await apply([day('2026-05-31T23:59:59.999Z'), day('2026-06-01T00:00:00.000Z'), day('2026-06-01T00:00:00.001Z')]);
     const overview = await graphql(stack.url, BillingOverviewDocument, { from: '2026-05-01T00:00:00Z', to: '2026-07-01T00:00:00Z' }, fresh.jwt);
@@ -147,7 +152,7 @@ describe('billing ledger', () => {
   });
 
   it('keeps every bucket equal to the sum of its ledger under random interleavings', async () => {
-    const people = await Promise.all([0, 1, 2].map((i) => signup(stack.url, `random${i}`)));
+    const people = await Promise.all([0, 1, 2].map((i) => funded(`random${i}`)));
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
@@ -160,20 +165,29 @@ describe('billing ledger', () => {
       else operations.push(asService(stack, 'billing', SETTLE, { at: new Date(Date.now() + Math.floor(random() * 10) * 86_400_000).toISOString() }));
     }
     await Promise.all(operations);
-    const billing = stack.platform!.runtimes.find((r) => r.name === 'billing')!;
-    const connection = billing.db.orm.em.fork().getConnection();
-    const sums = (await connection.execute('select account_id, bucket, sum(amount_micros) as total from ledger_entries group by account_id, bucket')) as { account_id: string; bucket: string; total: number }[];
-    const balances = (await connection.execute('select * from account_balances')) as Record<string, number | string>[];
-    const column: Record<string, string> = { balance: 'balance_micros', earnings_pending: 'earnings_pending_micros', earnings_available: 'earnings_available_micros', earnings_reserved: 'earnings_reserved_micros' };
+    const sums = (await connection().execute('select account_id, bucket, sum(amount_micros) as total from ledger_entries group by account_id, bucket')) as { account_id: string; bucket: string; total: number }[];
+    const balances = (await connection().execute('select * from account_balances')) as Record<string, number | string>[];
+    const column: Record<string, string> = { balance: 'balance_micros', promo: 'promo_micros', earnings_pending: 'earnings_pending_micros', earnings_available: 'earnings_available_micros', earnings_reserved: 'earnings_reserved_micros' };
     expect(sums.length).toBeGreaterThan(5);
+    // Promo credit (trial, top-ups) was posted and spent: the invariant covers that bucket too.
+    expect(sums.some((s) => s.bucket === 'promo' && people.some((p) => p.accountId === s.account_id))).toBe(true);
     for (const row of balances) {
       for (const [bucket, col] of Object.entries(column)) {
         const ledger = Number(sums.find((s) => s.account_id === row.account_id && s.bucket === bucket)?.total ?? 0);
         expect(Number(row[col]), `${row.account_id} ${bucket}`).toBe(ledger);
       }
     }
+    // The random usage outspent the random top-ups (some charges were capped), yet no one's
+    // spendable money went below zero.
+    const [capped] = (await connection().execute('select count(*) as n from usage_records where uncollected_micros > 0')) as { n: number }[];
+    expect(Number(capped.n)).toBeGreaterThan(0);
+    for (const person of people) {
+      const [row] = (await connection().execute('select balance_micros, promo_micros from account_balances where account_id = ?', [person.accountId])) as Record<string, number>[];
+      expect(Number(row.balance_micros), person.accountId).toBeGreaterThanOrEqual(0);
+      expect(Number(row.promo_micros), person.accountId).toBeGreaterThanOrEqual(0);
+    }
     // And each entry's balanceAfter continues from the one before it.
-    const entries = (await connection.execute('select account_id, bucket, amount_micros, balance_after_micros from ledger_entries order by created_at, rowid')) as { account_id: string; bucket: string; amount_micros: number; balance_after_micros: number }[];
+    const entries = (await connection().execute('select account_id, bucket, amount_micros, balance_after_micros from ledger_entries order by created_at, rowid')) as { account_id: string; bucket: string; amount_micros: number; balance_after_micros: number }[];
     const running = new Map<string, number>();
     for (const entry of entries) {
       const key = `${entry.account_id}:${entry.bucket}`;

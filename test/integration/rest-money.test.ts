@@ -10,6 +10,7 @@ import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { eventually } from '../helpers/eventually';
 
 const RATE_LIMIT = 150;
 const APPLY = 'mutation ($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   process.env.SETTLEMENT_INTERVAL_MS = '0';
   stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
   c = await credentials(stack.url);
-  bystander = await signup(stack.url, 'bystander');
+  bystander = await freshAccount('bystander');
 });
 afterAll(async () => {
   await stack?.stop();
@@ -87,8 +88,14 @@ const balanceOf = async (jwt: string) => (await graphql(stack.url, MoneyBalanceD
 /** A fresh account with its trial credit ($0.10) already posted (the credit follows a bus event). */
 async function freshAccount(label: string): Promise<Account> {
   const account = await signup(stack.url, label);
-  for (let i = 0; i < 100 && (await balanceOf(account.jwt)) !== 100_000; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(await balanceOf(account.jwt)).toBe(100_000);
+  await eventually(async () => expect(await balanceOf(account.jwt)).toBe(100_000));
+  return account;
+}
+
+/** A fresh account with a sandbox top-up on top of its trial credit: usage is charged only up to the balance. */
+async function fundedAccount(label: string, usd: number): Promise<Account> {
+  const account = await freshAccount(label);
+  expect((await call('POST', '/api/billing/topups', account.jwt, { body: { amount: usd } })).status).toBe(201);
   return account;
 }
 
@@ -108,7 +115,7 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
   let beta: string;
 
   beforeAll(async () => {
-    buyer = await freshAccount('buyer');
+    buyer = await fundedAccount('buyer', 10);
     alpha = await createKey(buyer.jwt, 'alpha');
     beta = await createKey(buyer.jwt, 'beta');
     const on = (keyId: string, at: number, costMicros = 1_000_001) => usage({ buyerId: buyer.accountId, keyId, occurredAt: iso(at), costMicros });
@@ -211,8 +218,15 @@ describe('GET /api/billing/balance', () => {
     const response = await call('GET', '/api/billing/balance', account.jwt);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ balance: 0.1, balanceMicros: 100_000, currency: 'USD' });
-    await apply([usage({ buyerId: account.accountId, keyId: 'k-balance' })]);
-    expect((await call('GET', '/api/billing/balance', account.jwt)).body).toEqual({ balance: -0.900001, balanceMicros: -900_001, currency: 'USD' });
+    await apply([usage({ buyerId: account.accountId, keyId: 'k-balance', costMicros: 30_000 })]);
+    expect((await call('GET', '/api/billing/balance', account.jwt)).body).toEqual({ balance: 0.07, balanceMicros: 70_000, currency: 'USD' });
+  });
+
+  it('never goes below zero: a request costing more than what is left is charged what is left', async () => {
+    const account = await freshAccount('floor');
+    await apply([usage({ buyerId: account.accountId, keyId: 'k-floor', costMicros: 1_000_001 })]);
+    expect((await call('GET', '/api/billing/balance', account.jwt)).body).toEqual({ balance: 0, balanceMicros: 0, currency: 'USD' });
+    expect((await call('GET', '/api/usage', account.jwt)).body).toMatchObject({ requests: 1, costMicros: 100_000 });
   });
 });
 
@@ -230,12 +244,13 @@ describe('GET /api/billing/transactions', () => {
   it('lists the ledger newest first, every amount as USD and micros', async () => {
     const response = await call('GET', '/api/billing/transactions', account.jwt);
     expect(response.status).toBe(200);
+    // Trial credit and sandbox top-ups are promo credit; usage spends it first.
     const entry = (type: string, amountMicros: number, balanceAfterMicros: number, requestCount: number, description: string) => ({
-      id: expect.any(String), type, bucket: 'balance', amount: amountMicros / 1e6, amountMicros, balanceAfter: balanceAfterMicros / 1e6, balanceAfterMicros, requestCount, description, createdAt: expect.stringMatching(ISO),
+      id: expect.any(String), type, bucket: 'promo', amount: amountMicros / 1e6, amountMicros, balanceAfter: balanceAfterMicros / 1e6, balanceAfterMicros, requestCount, description, createdAt: expect.stringMatching(ISO),
     });
     expect(response.body).toEqual({
       transactions: [
-        entry('usage_debit', -1_000_001, 1_599_999, 1, 'Usage: 1 request'),
+        entry('usage_debit', -1_000_001, 1_599_999, 1, 'Usage: 1 request (promo credit)'),
         entry('topup', 2_500_000, 2_600_000, 0, 'Top-up (sandbox)'),
         entry('trial_credit', 100_000, 100_000, 0, 'Trial credit'),
       ],
@@ -342,7 +357,7 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
 
   beforeAll(async () => {
     seller = await freshAccount('seller');
-    const buyer = await freshAccount('their-buyer');
+    const buyer = await fundedAccount('their-buyer', 20);
     const sale = (at: number, costMicros: number) => usage({ buyerId: buyer.accountId, keyId: 'k-sale', sellerId: seller.accountId, occurredAt: iso(at), costMicros });
     [r1, r2] = [sale(t1, 1_000_001), sale(t2, 10_000_000)];
     await apply([r1, r2]);
@@ -475,10 +490,16 @@ describe('credential × route matrix', () => {
     /** Whether a successful answer shows the matrix account's own figures (else: another account's, all zero). */
     mine: (body: any) => Promise<boolean> | boolean;
   }
-  /** Two sales of the matrix account to itself, an hour ago, so that every route has a figure of its own. */
+  /**
+   * Two purchases of the matrix account and two sales of it (to the bystander), an hour ago, so
+   * that every route has a figure of its own. Not sales to itself: those, paid with trial credit,
+   * earn nothing.
+   */
   const events: UsageEvent[] = [];
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) events.push(usage({ buyerId: c.accountId, keyId: c.buyerKeyId, sellerId: c.accountId, occurredAt: iso(Date.now() - HOUR), costMicros: 12_345 }));
+    await eventually(async () => expect(await balanceOf(c.jwt)).toBe(100_000));
+    for (let i = 0; i < 2; i++) events.push(usage({ buyerId: c.accountId, keyId: c.buyerKeyId, sellerId: bystander.accountId, occurredAt: iso(Date.now() - HOUR), costMicros: 12_345 }));
+    for (let i = 0; i < 2; i++) events.push(usage({ buyerId: bystander.accountId, keyId: 'k-bystander', sellerId: c.accountId, occurredAt: iso(Date.now() - HOUR), costMicros: 12_345 }));
     await apply(events);
   });
   const ours = (requestIds: string[]) => requestIds.some((id) => events.some((event) => event.requestId === id));

@@ -10,9 +10,13 @@ export class AccountBalance {
   @PrimaryKey({ type: 'string', length: 36 })
   accountId!: string;
 
-  /** Spendable by the buyer. */
+  /** Spendable by the buyer: money it paid. */
   @Property({ type: 'bigint', runtimeType: 'number' })
   balanceMicros: number = 0;
+
+  /** Spendable by the buyer: credit the platform gave (trial, sandbox top-ups), spent first. */
+  @Property({ type: 'bigint', runtimeType: 'number', default: 0 })
+  promoMicros: number = 0;
 
   /** Seller earnings still cooling. */
   @Property({ type: 'bigint', runtimeType: 'number', default: 0 })

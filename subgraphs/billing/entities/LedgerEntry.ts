@@ -1,6 +1,11 @@
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
-export type LedgerBucket = 'balance' | 'earnings_pending' | 'earnings_available' | 'earnings_reserved';
+/**
+ * `balance` is money the buyer paid; `promo` is money the platform gave (trial credit, sandbox
+ * top-ups). Both are spendable; only promo is kept apart so that it can never become earnings of
+ * the buyer's own listings.
+ */
+export type LedgerBucket = 'balance' | 'promo' | 'earnings_pending' | 'earnings_available' | 'earnings_reserved';
 export type LedgerType =
   | 'trial_credit'
   | 'topup'

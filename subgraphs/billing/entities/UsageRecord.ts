@@ -42,8 +42,17 @@ export class UsageRecord {
   @Property({ type: 'integer' })
   characters: number = 0;
 
+  /** What the buyer was charged: the request's price, capped at the balance it had left. */
   @Property({ type: 'bigint', runtimeType: 'number' })
   costMicros!: number;
+
+  /** The part of the price the balance could not cover (0 unless the charge was capped). */
+  @Property({ type: 'bigint', runtimeType: 'number', default: 0 })
+  uncollectedMicros: number = 0;
+
+  /** The part of the charge paid from promo credit. */
+  @Property({ type: 'bigint', runtimeType: 'number', default: 0 })
+  promoMicros: number = 0;
 
   @Property({ type: 'bigint', runtimeType: 'number' })
   sellerMicros!: number;

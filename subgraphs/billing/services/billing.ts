@@ -29,13 +29,16 @@ export class BillingService {
     private readonly clock: Clock,
   ) {}
 
-  /** An account's balance, for the account itself (or the platform) only. */
+  /**
+   * An account's spendable balance (paid balance + promo credit), for the account itself (or the
+   * platform) only. Everyone reads this one figure: the dashboard, REST, the data plane's budget.
+   */
   async balanceOf(principal: Principal, accountId: string): Promise<Money | null> {
     if (!canSee(principal, accountId)) return null;
     // The balance is buyer money: a seller-scope management key of the same account may not read it.
     if (principal.kind === 'management') requireBuyer(principal);
     const row = await this.loaders.balanceByAccount.load(accountId);
-    return Money.of(Number(row?.balanceMicros ?? 0));
+    return Money.of(Number(row?.balanceMicros ?? 0) + Number(row?.promoMicros ?? 0));
   }
 
   /** Everything a key has spent; zero until usage exists. Someone else's key reads as null. */

@@ -8,6 +8,7 @@ export const PLATFORM_ACCOUNT = 'platform';
 
 const BUCKET_COLUMN: Record<LedgerBucket, string> = {
   balance: 'balance_micros',
+  promo: 'promo_micros',
   earnings_pending: 'earnings_pending_micros',
   earnings_available: 'earnings_available_micros',
   earnings_reserved: 'earnings_reserved_micros',
@@ -25,10 +26,11 @@ export interface Posting {
 
 /**
  * Applies postings (any number, any accounts) and appends their ledger entries. Postings to the
- * same account and bucket are applied in order, so each entry's balanceAfter is exact.
+ * same account and bucket are applied in order, so each entry's balanceAfter is exact. Returns
+ * the ledger entry ids, in the postings' order.
  */
-export async function post(sql: Sql, ids: IdGenerator, now: Date, postings: readonly Posting[]): Promise<void> {
-  if (postings.length === 0) return;
+export async function post(sql: Sql, ids: IdGenerator, now: Date, postings: readonly Posting[]): Promise<string[]> {
+  if (postings.length === 0) return [];
   // One upsert per bucket adds the totals and returns the final values; walking back from them
   // gives each posting its balanceAfter without a statement per posting.
   const finals = new Map<string, number>();
@@ -55,13 +57,43 @@ export async function post(sql: Sql, ids: IdGenerator, now: Date, postings: read
     balanceAfter[i] = value;
     after.set(key, value - postings[i].amountMicros);
   }
-  const entries = postings.map((p, i) => [ids.newId(), p.accountId, p.bucket, p.type, p.amountMicros, balanceAfter[i], p.reference ?? null, p.requestCount ?? 0, p.description, sql.date(now)]);
+  const entryIds = postings.map(() => ids.newId());
+  const entries = postings.map((p, i) => [entryIds[i], p.accountId, p.bucket, p.type, p.amountMicros, balanceAfter[i], p.reference ?? null, p.requestCount ?? 0, p.description, sql.date(now)]);
   for (const rows of chunks(entries, 10)) {
     await sql.run(
       `insert into ledger_entries (id, account_id, bucket, type, amount_micros, balance_after_micros, reference, request_count, description, created_at) values ${placeholders(10, rows.length)}`,
       rows.flat(),
     );
   }
+  return entryIds;
+}
+
+export interface LockedBalance {
+  balanceMicros: number;
+  promoMicros: number;
+}
+
+/**
+ * Locks the accounts' balance rows until the transaction ends (creating missing ones) and returns
+ * their spendable buckets. Checks that read a balance and then post against it (the usage floor,
+ * the daily top-up cap) call this first, so two transactions cannot both pass on the same figure:
+ * PostgreSQL locks each row (an upsert that updates locks the row it meets), SQLite takes the
+ * database's write lock with the first write. Rows are locked in id order, so two transactions
+ * never wait on each other in a cycle.
+ */
+export async function lockBalances(sql: Sql, now: Date, accountIds: Iterable<string>): Promise<Map<string, LockedBalance>> {
+  const sorted = [...new Set(accountIds)].sort();
+  const locked = new Map<string, LockedBalance>();
+  for (const rows of chunks(sorted, 3)) {
+    const returned = await sql.all<{ account_id: string; balance_micros: number | string; promo_micros: number | string }>(
+      `insert into account_balances (account_id, balance_micros, updated_at) values ${placeholders(3, rows.length)}
+       on conflict (account_id) do update set updated_at = account_balances.updated_at
+       returning account_id, balance_micros, promo_micros`,
+      rows.flatMap((accountId) => [accountId, 0, sql.date(now)]),
+    );
+    for (const row of returned) locked.set(row.account_id, { balanceMicros: Number(row.balance_micros), promoMicros: Number(row.promo_micros) });
+  }
+  return locked;
 }
 
 /** Whether a posting with this reference was already made (idempotent one-off credits). */

@@ -4,7 +4,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Clock, IdGenerator } from '../../common/runtime';
 import { sqlFor } from '../sql';
-import { post, type Posting } from './ledger';
+import { lockBalances, post, type Posting } from './ledger';
 
 export interface SettlementResult {
   cooled: number;
@@ -50,6 +50,8 @@ export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock:
       postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_release', amountMicros: -micros, requestCount: count, description: `Reserve released for ${count} request${count === 1 ? '' : 's'}` });
       postings.push({ accountId, bucket: 'earnings_available', type: 'reserve_release', amountMicros: micros, requestCount: count, description: 'Reserve released' });
     }
+    // The sellers' rows in id order, as usage ingestion locks them: the two never deadlock.
+    await lockBalances(sql, clock.now(), postings.map((p) => p.accountId));
     await post(sql, ids, clock.now(), postings);
     return { cooled: cooled.length, released: released.length };
   });

@@ -1,6 +1,12 @@
 // Usage ingestion: a batch of usage events applied in one transaction, exactly once per request
-// id. Inserting the usage records with `on conflict do nothing returning` tells which events are
-// new; only those move money (buyer debit, seller earning, platform fee) and counters.
+// id. The accounts the batch touches are locked first; then the events not yet recorded are the
+// fresh ones, and only those move money (buyer debit, seller earning, platform fee) and counters.
+//
+// A buyer's balance never goes below zero: the fresh events of a buyer are charged in order, each
+// at most what the buyer has left (promo credit first, then paid balance); what could not be
+// collected is recorded on the usage record. The seller's split comes from what was charged, so no
+// money is created. The promo-funded part of a request to the buyer's own listing earns its seller
+// nothing: that share goes to the platform fee, so free credit cannot be turned into earnings.
 import type { EntityManager } from '@mikro-orm/knex';
 import type { IdGenerator, Clock } from '../../common/runtime';
 import { badInput } from '../../common/errors';
@@ -8,7 +14,7 @@ import { utcDay } from '../../common/cycles';
 import type { UsageEvent } from '../../common/events';
 import { splitPrice, type BillingSettings } from '../settings';
 import { chunks, placeholders, sqlFor, type Sql } from '../sql';
-import { post, PLATFORM_ACCOUNT, type Posting } from './ledger';
+import { lockBalances, post, PLATFORM_ACCOUNT, type LockedBalance, type Posting } from './ledger';
 
 export const MAX_USAGE_BATCH = 5000;
 const MAX_COST_MICROS = 1_000_000 * 1_000_000;
@@ -20,9 +26,21 @@ export interface ApplyUsageResult {
   duplicates: number;
 }
 
+/** A fresh event and what it moves: `costMicros` is what the buyer is charged (capped). */
+interface Charge {
+  event: UsageEvent;
+  costMicros: number;
+  /** The part of `costMicros` paid from promo credit; the rest came from the paid balance. */
+  promoMicros: number;
+  uncollectedMicros: number;
+  sellerMicros: number;
+  feeMicros: number;
+  reserveMicros: number;
+}
+
 const USAGE_COLUMNS = [
   'request_id', 'key_id', 'buyer_id', 'group_id', 'listing_id', 'seller_id', 'model', 'capability',
-  'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'seller_micros', 'fee_micros', 'reserve_micros',
+  'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'uncollected_micros', 'promo_micros', 'seller_micros', 'fee_micros', 'reserve_micros',
   'latency_ms', 'ttft_ms', 'status', 'occurred_at', 'occurred_hour', 'available_at', 'reserve_release_at',
 ];
 
@@ -40,25 +58,68 @@ export class UsageService {
     if (unique.length === 0) return { applied: 0, duplicates: 0 };
     return this.em.transactional(async (em) => {
       const sql = sqlFor(em as EntityManager);
-      const fresh = await this.insertRecords(sql, unique);
-      await this.applyMoney(sql, fresh);
-      await this.countUsage(sql, fresh);
-      return { applied: fresh.length, duplicates: events.length - fresh.length };
+      const accounts = new Set<string>([PLATFORM_ACCOUNT]);
+      for (const e of unique) {
+        accounts.add(e.buyerId);
+        if (e.sellerId) accounts.add(e.sellerId);
+      }
+      // Held to the end of the transaction: the balances read here are the ones debited, and a
+      // concurrent batch with the same request (hence the same buyer) waits, so it sees this
+      // batch's records when it looks for its fresh events.
+      const balances = await lockBalances(sql, this.deps.clock.now(), accounts);
+      const fresh = await this.freshEvents(sql, unique);
+      const charges = this.charge(fresh, balances);
+      await this.insertRecords(sql, charges);
+      await this.applyMoney(sql, charges);
+      await this.countUsage(sql, charges);
+      return { applied: charges.length, duplicates: events.length - charges.length };
     });
   }
 
-  private async insertRecords(sql: Sql, events: UsageEvent[]): Promise<UsageEvent[]> {
+  /** The events without a usage record yet, in the batch's order. */
+  private async freshEvents(sql: Sql, events: UsageEvent[]): Promise<UsageEvent[]> {
+    const recorded = new Set<string>();
+    for (const rows of chunks(events, 1)) {
+      const found = await sql.all<{ request_id: string }>(`select request_id from usage_records where request_id in (${rows.map(() => '?').join(', ')})`, rows.map((e) => e.requestId));
+      for (const row of found) recorded.add(row.request_id);
+    }
+    return events.filter((e) => !recorded.has(e.requestId));
+  }
+
+  /** Walks each buyer's fresh events in order against what the buyer has left (promo first). */
+  private charge(events: UsageEvent[], balances: Map<string, LockedBalance>): Charge[] {
     const { settings } = this.deps;
-    const inserted = new Set<string>();
-    for (const rows of chunks(events, USAGE_COLUMNS.length)) {
-      const params = rows.flatMap((e) => {
+    const left = new Map<string, { promo: number; balance: number }>();
+    return events.map((event) => {
+      let wallet = left.get(event.buyerId);
+      if (!wallet) {
+        const locked = balances.get(event.buyerId) ?? { balanceMicros: 0, promoMicros: 0 };
+        wallet = { promo: Math.max(0, locked.promoMicros), balance: locked.balanceMicros };
+        left.set(event.buyerId, wallet);
+      }
+      // A balance already below zero (recorded before this floor existed) is spent from promo only.
+      const costMicros = Math.min(event.costMicros, Math.max(0, wallet.promo + wallet.balance));
+      const promoMicros = Math.min(costMicros, wallet.promo);
+      wallet.promo -= promoMicros;
+      wallet.balance -= costMicros - promoMicros;
+      const earnable = !event.sellerId ? 0 : event.sellerId === event.buyerId ? costMicros - promoMicros : costMicros;
+      const { sellerMicros, reserveMicros } = splitPrice(earnable, settings);
+      return { event, costMicros, promoMicros, uncollectedMicros: event.costMicros - costMicros, sellerMicros, feeMicros: costMicros - sellerMicros, reserveMicros };
+    });
+  }
+
+  private async insertRecords(sql: Sql, charges: Charge[]): Promise<void> {
+    const { settings } = this.deps;
+    let inserted = 0;
+    for (const rows of chunks(charges, USAGE_COLUMNS.length)) {
+      const params = rows.flatMap((c) => {
+        const e = c.event;
         const occurredAt = new Date(e.occurredAt);
-        const split = splitPrice(e.costMicros, settings);
         const availableAt = new Date(occurredAt.getTime() + settings.earningsCooldownMs);
         return [
           e.requestId, e.keyId, e.buyerId, e.groupId ?? null, e.listingId ?? null, e.sellerId ?? null, e.model, e.capability,
-          e.inputTokens, e.outputTokens, e.characters, e.costMicros, e.sellerId ? split.sellerMicros : 0, e.sellerId ? split.feeMicros : e.costMicros,
-          e.sellerId ? split.reserveMicros : 0, Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
+          e.inputTokens, e.outputTokens, e.characters, c.costMicros, c.uncollectedMicros, c.promoMicros, c.sellerMicros, c.feeMicros, c.reserveMicros,
+          Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
           sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
         ];
       });
@@ -66,57 +127,62 @@ export class UsageService {
         `insert into usage_records (${USAGE_COLUMNS.join(', ')}) values ${placeholders(USAGE_COLUMNS.length, rows.length)} on conflict (request_id) do nothing returning request_id`,
         params,
       );
-      for (const row of returned) inserted.add(row.request_id);
+      inserted += returned.length;
     }
-    return events.filter((e) => inserted.has(e.requestId));
+    // Only a request id replayed with another buyer can get here (its batch did not wait on this
+    // one's lock): roll back rather than move money twice; the data plane retries the batch.
+    if (inserted !== charges.length) throw new Error('usage batch raced another batch with the same request ids; retry it');
   }
 
-  private async applyMoney(sql: Sql, events: UsageEvent[]): Promise<void> {
-    const { settings } = this.deps;
-    const debits = new Map<string, { micros: number; count: number }>();
-    const earnings = new Map<string, { micros: number; count: number }>();
+  private async applyMoney(sql: Sql, charges: Charge[]): Promise<void> {
+    type Sum = { micros: number; count: number };
+    const add = (sums: Map<string, Sum>, accountId: string, micros: number) => {
+      if (micros === 0) return;
+      const sum = sums.get(accountId) ?? { micros: 0, count: 0 };
+      sum.micros += micros;
+      sum.count++;
+      sums.set(accountId, sum);
+    };
+    const balanceDebits = new Map<string, Sum>();
+    const promoDebits = new Map<string, Sum>();
+    const earnings = new Map<string, Sum>();
     let fees = 0;
     let feeCount = 0;
-    for (const e of events) {
-      if (e.costMicros === 0) continue;
-      const debit = debits.get(e.buyerId) ?? { micros: 0, count: 0 };
-      debit.micros += e.costMicros;
-      debit.count++;
-      debits.set(e.buyerId, debit);
-      const split = e.sellerId ? splitPrice(e.costMicros, settings) : { sellerMicros: 0, feeMicros: e.costMicros };
-      if (e.sellerId && split.sellerMicros > 0) {
-        const earning = earnings.get(e.sellerId) ?? { micros: 0, count: 0 };
-        earning.micros += split.sellerMicros;
-        earning.count++;
-        earnings.set(e.sellerId, earning);
-      }
-      fees += split.feeMicros;
+    for (const c of charges) {
+      if (c.costMicros === 0) continue;
+      add(promoDebits, c.event.buyerId, c.promoMicros);
+      add(balanceDebits, c.event.buyerId, c.costMicros - c.promoMicros);
+      if (c.event.sellerId) add(earnings, c.event.sellerId, c.sellerMicros);
+      fees += c.feeMicros;
       feeCount++;
     }
+    const requests = (count: number) => `${count} request${count === 1 ? '' : 's'}`;
     const postings: Posting[] = [];
-    for (const [accountId, { micros, count }] of debits) postings.push({ accountId, bucket: 'balance', type: 'usage_debit', amountMicros: -micros, requestCount: count, description: `Usage: ${count} request${count === 1 ? '' : 's'}` });
-    for (const [accountId, { micros, count }] of earnings) postings.push({ accountId, bucket: 'earnings_pending', type: 'seller_earning', amountMicros: micros, requestCount: count, description: `Earnings: ${count} request${count === 1 ? '' : 's'} (cooling)` });
-    if (fees > 0) postings.push({ accountId: PLATFORM_ACCOUNT, bucket: 'balance', type: 'platform_fee', amountMicros: fees, requestCount: feeCount, description: `Platform fees: ${feeCount} request${feeCount === 1 ? '' : 's'}` });
+    for (const [accountId, { micros, count }] of promoDebits) postings.push({ accountId, bucket: 'promo', type: 'usage_debit', amountMicros: -micros, requestCount: count, description: `Usage: ${requests(count)} (promo credit)` });
+    for (const [accountId, { micros, count }] of balanceDebits) postings.push({ accountId, bucket: 'balance', type: 'usage_debit', amountMicros: -micros, requestCount: count, description: `Usage: ${requests(count)}` });
+    for (const [accountId, { micros, count }] of earnings) postings.push({ accountId, bucket: 'earnings_pending', type: 'seller_earning', amountMicros: micros, requestCount: count, description: `Earnings: ${requests(count)} (cooling)` });
+    if (fees > 0) postings.push({ accountId: PLATFORM_ACCOUNT, bucket: 'balance', type: 'platform_fee', amountMicros: fees, requestCount: feeCount, description: `Platform fees: ${requests(feeCount)}` });
     await post(sql, this.deps.ids, this.deps.clock.now(), postings);
   }
 
-  private async countUsage(sql: Sql, events: UsageEvent[]): Promise<void> {
+  /** Counters of what was charged (the capped cost), like the usage records they summarize. */
+  private async countUsage(sql: Sql, charges: Charge[]): Promise<void> {
     const perKey = new Map<string, { accountId: string; micros: number; count: number }>();
     const perKeyDay = new Map<string, { keyId: string; day: string; accountId: string; micros: number; count: number }>();
     const perGroupMonth = new Map<string, { groupId: string; month: string; micros: number }>();
-    for (const e of events) {
+    for (const { event: e, costMicros } of charges) {
       const day = utcDay(new Date(e.occurredAt));
       const key = perKey.get(e.keyId) ?? { accountId: e.buyerId, micros: 0, count: 0 };
-      key.micros += e.costMicros;
+      key.micros += costMicros;
       key.count++;
       perKey.set(e.keyId, key);
       const kd = perKeyDay.get(`${e.keyId}|${day}`) ?? { keyId: e.keyId, day, accountId: e.buyerId, micros: 0, count: 0 };
-      kd.micros += e.costMicros;
+      kd.micros += costMicros;
       kd.count++;
       perKeyDay.set(`${e.keyId}|${day}`, kd);
       if (e.groupId) {
         const gm = perGroupMonth.get(`${e.groupId}|${day.slice(0, 7)}`) ?? { groupId: e.groupId, month: day.slice(0, 7), micros: 0 };
-        gm.micros += e.costMicros;
+        gm.micros += costMicros;
         perGroupMonth.set(`${e.groupId}|${day.slice(0, 7)}`, gm);
       }
     }
