@@ -3,10 +3,10 @@
 import type { FaultConfig } from './faults';
 import { countTokens } from './tokens';
 
-export const TOKENS_PER_MESSAGE = 3;
-export const TOKENS_PER_NAME = 1;
-/** Every reply is primed with <|start|>assistant<|message|>. */
-export const REPLY_PRIMING_TOKENS = 3;
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_NAME = 1;
+/** Every reply is primed with the assistant's message header. */
+const REPLY_PRIMING_TOKENS = 3;
 
 type Body = Record<string, unknown>;
 
