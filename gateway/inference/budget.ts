@@ -304,6 +304,11 @@ export class RedisBudgetGuard implements BudgetGuard {
     return this.unsettled.size;
   }
 
+  /** Balance changes still waiting for Redis (tests, metrics). */
+  get pendingBalanceChanges(): number {
+    return this.unapplied.size;
+  }
+
   async close(): Promise<void> {
     this.unsubscribe();
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -11,6 +11,7 @@ import { InMemoryBus, type EventBus, type Handler } from '../../subgraphs/common
 import type { BalanceChangedEvent, BusTopics, Topic } from '../../subgraphs/common/events';
 import { TEST_REDIS_URL } from '../helpers/config';
 import { eventually } from '../helpers/eventually';
+import { startTcpProxy, targetOf } from '../helpers/tcp-proxy';
 
 /** A bus the test drives: `deliver` runs every subscriber at once, as a replica receiving the event. */
 class FakeBus implements EventBus {
@@ -314,4 +315,42 @@ describe.skipIf(!redisUrl)('redis budget guard: replicas on one Redis', () => {
     for (const r of held) await (r === held[0] ? a : b).settle(r, r.amountMicros);
     expect(await redis.hgetall(counter)).toEqual({ spent: '100000', reserved: '0', limit: '110000' });
   });
+});
+
+describe.skipIf(!redisUrl)('redis budget guard: a balance change while Redis is unreachable', () => {
+  it('is retried until Redis is back, and still applied once', async () => {
+    const proxy = await startTcpProxy(targetOf(redisUrl!));
+    const redis = new Redis(redisUrl!);
+    const namespace = `t${randomBytes(6).toString('hex')}`;
+    const cut = new FakeBus();
+    const direct = new FakeBus();
+    const behindProxy = new RedisBudgetGuard(proxy.rewrite(redisUrl!), namespace, cut);
+    const other = new RedisBudgetGuard(redisUrl!, namespace, direct);
+    try {
+      const s = snapshot({ balanceMicros: 1_000 });
+      const now = new Date();
+      expect(typeof (await behindProxy.reserve(s, 1_000, now))).toBe('object');
+      const counter = `${namespace}:budget:balance:${s.accountId}`;
+      await proxy.stop();
+      const topUp = change(s.accountId, 500);
+      cut.deliver('balance.changed', topUp);
+      const second = change(s.accountId, 250);
+      cut.deliver('balance.changed', second);
+      // The other replica got the first event too and applies it; the second only the cut-off one saw.
+      direct.deliver('balance.changed', topUp);
+      expect(await other.reserve(s, 501, now)).toBe('balance');
+      expect(await redis.hget(counter, 'limit')).toBe('1500');
+      // Both scripts failed (not merely queued for the reconnect): they wait for the retry.
+      await eventually(() => expect(behindProxy.pendingBalanceChanges).toBe(2));
+      await proxy.start();
+      await eventually(() => expect(behindProxy.pendingBalanceChanges).toBe(0), { timeoutMs: 15_000 });
+      // Both retried changes have landed; the first was not applied a second time.
+      expect(await redis.hgetall(counter)).toEqual({ spent: '0', reserved: '1000', limit: '1750' });
+    } finally {
+      await behindProxy.close();
+      await other.close();
+      await redis.quit();
+      await proxy.close();
+    }
+  }, 30_000);
 });
