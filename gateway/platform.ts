@@ -11,6 +11,7 @@ import { InProcessLink, RemoteLink, type SubgraphLink } from './subgraph-links';
 import type { SubscriptionLimits } from './subscriptions';
 import { startSimulator } from './simulator/server';
 import { createLogger, type LoggerHandle } from '../subgraphs/common/log';
+import { allowPrivateFor, holdOutboundPolicy } from '../subgraphs/common/outbound';
 
 export interface PlatformOptions {
   config: Config;
@@ -40,6 +41,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
     config = { ...config, simulatorUrl: simulator.url };
   }
+  // Calls to sellers' providers reach public addresses only, unless OUTBOUND_ALLOW_PRIVATE; the demo's own simulator is on loopback.
+  config = { ...config, outboundAllowPrivate: allowPrivateFor(config, simulator !== null) };
+  const releaseOutbound = holdOutboundPolicy({ allowPrivate: config.outboundAllowPrivate === true });
   const logging = options.logging ?? createLogger(config.env, options.topology === 'embedded' ? 'platform' : 'gateway');
   const bus = createBus(config.busUrl, config.busNamespace);
   const signer = new PrincipalSigner(config.platformSecret);
@@ -74,6 +78,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
         await bus.close();
         await simulator?.close();
+        releaseOutbound();
         await logging.close();
       },
     };
@@ -81,6 +86,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
     await bus.close();
     await simulator?.close();
+    releaseOutbound();
     await logging.close();
     throw error;
   }

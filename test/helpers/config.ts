@@ -4,6 +4,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../subgraphs/common/config';
 
+// Processes a test spawns (scaled stacks' subgraphs and gateways) inherit this process's
+// environment: they call loopback upstreams too. A stack can still turn the rule on with
+// OUTBOUND_ALLOW_PRIVATE: 'false' in its overrides.
+process.env.OUTBOUND_ALLOW_PRIVATE ??= 'true';
+
 let logFiles = 0;
 /** A log file for one test process, in the run's log directory (scanned after the suite; see test/setup/log-scan.ts). */
 export function testLogFile(label: string): string {
@@ -22,6 +27,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     PLATFORM_SECRET: randomBytes(32).toString('hex'),
     BUS_NAMESPACE: `t${randomBytes(6).toString('hex')}`,
     NODE_ENV: 'test',
+    // The stacks' upstreams (simulators, fault servers) listen on loopback: allowed here explicitly.
+    OUTBOUND_ALLOW_PRIVATE: 'true',
     // Under vitest: the run's log directory (scanned after the suite); otherwise (benchmarks) the stack's own data dir.
     LOG_FILE: process.env.TEST_LOG_DIR ? testLogFile('stack') : path.join(dataDir, 'platform.log'),
     ...overrides,

@@ -59,6 +59,10 @@ export class PoolKeyService {
     if (!baseUrl) throw badInput(`baseUrl is required for provider ${provider.id}`, { field: 'baseUrl' });
     const validation = await validateKey({ baseUrl, apiKey }, settings.keyValidationTimeoutMs);
     if (!validation.ok) {
+      // The outbound rule refused the address the name resolved to: the seller's URL is at fault when the seller gave it.
+      if (validation.addressRefused && baseUrlOverride !== null) throw badInput(`baseUrl must be a public address: ${validation.reason}`, { field: 'baseUrl' });
+      // The catalog's own URL refused: the platform's configuration, not the seller's input, and not a passing outage.
+      if (validation.addressRefused) throw new DomainError('SERVICE_UNAVAILABLE', `Provider ${provider.id} cannot be called from this platform: ${validation.reason}`);
       if (validation.refused) throw badInput('the provider refused this key', { field: 'apiKey', status: validation.status });
       // A seller's own endpoint that cannot be reached is most likely a wrong baseUrl; a catalog
       // provider that cannot be reached (or any 5xx) is an outage: try again later.

@@ -2,6 +2,7 @@
 // public base URL, with what it serves. `custom` is any OpenAI-compatible endpoint the seller
 // names; `simulator` is the platform's simulated upstream, present only when one is configured.
 import { badInput } from '../../common/errors';
+import { processOutboundPolicy } from '../../common/outbound';
 import { Capability } from '../entities/Listing';
 import { validBaseUrl } from './validation';
 
@@ -11,7 +12,7 @@ export interface ProviderEntry {
   /** null for `custom` (the seller gives it). */
   baseUrl: string | null;
   capabilities: Capability[];
-  /** Whether createPoolKey takes a baseUrl (required for custom, an optional override for the simulator). */
+  /** Whether createPoolKey takes a baseUrl (required for custom, an optional override for the simulator outside production). */
   acceptsBaseUrl: boolean;
   requiresBaseUrl: boolean;
 }
@@ -36,15 +37,23 @@ export const KNOWN_PROVIDER_IDS: ReadonlySet<string> = new Set(['simulator', ...
 export class ProviderCatalog {
   readonly entries: readonly ProviderEntry[];
 
-  constructor(options: { simulatorUrl?: string; production: boolean }) {
+  /**
+   * allowPrivate: whether base URLs may name private addresses (OUTBOUND_ALLOW_PRIVATE); by
+   * default the process's outbound policy, read when a key is created.
+   */
+  constructor(options: { simulatorUrl?: string; production: boolean; allowPrivate?: () => boolean }) {
+    // In production the simulator is the operator's, at its configured URL only: a seller-given
+    // override would be a second, unvetted way to name any URL.
     const simulator: ProviderEntry[] = options.simulatorUrl
-      ? [{ id: 'simulator', name: 'Dragonfly simulator', baseUrl: options.simulatorUrl.replace(/\/+$/, ''), capabilities: [CHAT, EMBEDDINGS, SPEECH], acceptsBaseUrl: true, requiresBaseUrl: false }]
+      ? [{ id: 'simulator', name: 'Dragonfly simulator', baseUrl: options.simulatorUrl.replace(/\/+$/, ''), capabilities: [CHAT, EMBEDDINGS, SPEECH], acceptsBaseUrl: !options.production, requiresBaseUrl: false }]
       : [];
     this.entries = [...simulator, ...PUBLIC_PROVIDERS, CUSTOM];
     this.production = options.production;
+    this.allowPrivate = options.allowPrivate ?? (() => processOutboundPolicy().allowPrivate);
   }
 
   private readonly production: boolean;
+  private readonly allowPrivate: () => boolean;
 
   get(id: string): ProviderEntry | null {
     return this.entries.find((entry) => entry.id === id) ?? null;
@@ -64,8 +73,8 @@ export class ProviderCatalog {
       return null;
     }
     if (!entry.acceptsBaseUrl) throw badInput(`baseUrl is fixed for provider ${entry.id} (${entry.baseUrl}); give one only for custom`, { field: 'baseUrl' });
-    // The simulator is the platform's own (loopback in embedded mode): the production rule is for sellers' custom endpoints.
-    return validBaseUrl(given, 'baseUrl', this.production && entry.id === 'custom');
+    // Any given URL is the seller's choice, whichever provider it is for: one rule for all of them.
+    return validBaseUrl(given, 'baseUrl', { production: this.production, allowPrivate: this.allowPrivate() });
   }
 
   /** Where a pool key's calls go: its override, else the catalog's URL (null when that provider is gone, e.g. no simulator). */

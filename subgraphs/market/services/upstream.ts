@@ -1,7 +1,10 @@
 // The only code that talks to sellers' upstreams: the one call that validates a new pool key, and
 // the probes (a real, small request per capability). It observes and measures; probe-verdict.ts
-// judges. Nothing here logs, and no upstream text leaves it without the key redacted.
+// judges. Nothing here logs, and no upstream text leaves it without the key redacted, credential
+// shapes, URLs and addresses scrubbed, and its length bounded. Every call goes through the
+// outbound agents, which connect to public addresses only (unless OUTBOUND_ALLOW_PRIVATE).
 import { performance } from 'node:perf_hooks';
+import { boundedUpstreamText, outboundFetch, outboundRefusal } from '../../common/outbound';
 import { Capability } from '../entities/Listing';
 
 export interface Upstream {
@@ -11,21 +14,23 @@ export interface Upstream {
 
 export type KeyValidation =
   | { ok: true }
-  /** refused: the provider said 401/403; unreachable: no HTTP answer (network, timeout, 5xx). */
-  | { ok: false; refused: boolean; unreachable: boolean; status: number | null; reason: string };
+  /**
+   * refused: the provider said 401/403; unreachable: no HTTP answer (network, timeout, 5xx);
+   * addressRefused: the outbound rule refused to connect (the URL names, or resolves to, a non-public address).
+   */
+  | { ok: false; refused: boolean; unreachable: boolean; addressRefused?: boolean; status: number | null; reason: string };
 
 /** GET {baseUrl}/models with the key: the cheapest call every OpenAI-compatible provider authenticates. */
 export async function validateKey(upstream: Upstream, timeoutMs: number): Promise<KeyValidation> {
   let response: Response;
   try {
-    response = await fetch(`${upstream.baseUrl}/models`, {
+    response = await outboundFetch(`${upstream.baseUrl}/models`, {
       method: 'GET',
       headers: { authorization: `Bearer ${upstream.apiKey}`, accept: 'application/json' },
-      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    return { ok: false, refused: false, unreachable: true, status: null, reason: transportReason(error, timeoutMs) };
+    return { ok: false, refused: false, unreachable: true, addressRefused: outboundRefusal(error) !== null, status: null, reason: transportReason(error, timeoutMs) };
   }
   const detail = await errorDetail(response, upstream.apiKey);
   if (response.ok) return { ok: true };
@@ -87,15 +92,16 @@ export async function probeUpstream(upstream: Upstream, capability: Capability, 
     seen.ttftMs = since();
   };
   try {
-    const response = await fetch(`${upstream.baseUrl}${PATHS[capability]}`, {
+    const response = await outboundFetch(`${upstream.baseUrl}${PATHS[capability]}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${upstream.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(requestBody(capability, model, limits.maxTokens)),
-      redirect: 'manual',
       signal: controller.signal,
     });
     seen.httpStatus = response.status;
-    seen.contentType = response.headers.get('content-type');
+    // Shown to the seller in verdicts ("not audio: the answer was …"): the upstream's words, so bounded like them.
+    const contentType = response.headers.get('content-type');
+    seen.contentType = contentType === null ? null : boundedUpstreamText(contentType, 80);
     if (!response.ok) {
       seen.refused = response.status === 401 || response.status === 403;
       seen.failure = `the upstream answered HTTP ${response.status}${await errorDetail(response, upstream.apiKey)}`;
@@ -229,7 +235,7 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-/** ": <the upstream's error message>", shortened and with the key redacted; "" when there is none. */
+/** ": <the upstream's error message>", redacted and bounded (boundedUpstreamText); "" when there is none. */
 async function errorDetail(response: Response, apiKey: string): Promise<string> {
   if (response.ok) {
     await response.body?.cancel().catch(() => {});
@@ -250,7 +256,7 @@ async function errorDetail(response: Response, apiKey: string): Promise<string> 
     // not JSON: the raw text (often an HTML error page) is not worth showing
     message = '';
   }
-  message = redact(message, apiKey).replace(/\s+/g, ' ').trim().slice(0, 160);
+  message = boundedUpstreamText(redact(message, apiKey));
   return message ? `: ${message}` : '';
 }
 
@@ -267,10 +273,13 @@ export function redact(text: string, secret: string): string {
 }
 
 function transportReason(error: unknown, timeoutMs: number): string {
+  const refusal = outboundRefusal(error);
+  // The class only: the resolved address is the platform's view of DNS, not the seller's to see.
+  if (refusal) return `the provider's address is not public (${refusal.addressClass})`;
   const name = (error as { name?: string } | null)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return `the provider did not answer within ${timeoutMs} ms`;
-  const cause = (error as { cause?: { code?: string } } | null)?.cause;
-  return cause?.code ? `could not connect to the provider (${cause.code})` : 'could not connect to the provider';
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? `could not connect to the provider (${code})` : 'could not connect to the provider';
 }
 
 class ProbeTimeout extends Error {

@@ -1,6 +1,7 @@
 // Input rules for market's objects, shared by create and update. Each failure names its field.
 import { isIP } from 'node:net';
 import { badInput } from '../../common/errors';
+import { addressClass } from '../../common/outbound';
 import { usdToMicros } from '../../common/money';
 
 const MAX_NAME = 100;
@@ -51,12 +52,21 @@ export function validInt(value: number | null | undefined, field: string, min: n
   return value;
 }
 
+export interface BaseUrlRules {
+  /** Production takes https only. */
+  production: boolean;
+  /** OUTBOUND_ALLOW_PRIVATE: local names and non-public literal addresses pass. */
+  allowPrivate: boolean;
+}
+
 /**
  * A provider base URL: http(s), no credentials, query or fragment; the trailing slash dropped.
- * In production it must be https and not name a loopback or private address literally (a seller
- * must not make the platform call into its own network). Hostnames are not resolved here.
+ * Unless private addresses are allowed, it must not name a local host or a non-public address
+ * literally (the outbound rule of common/outbound.ts), so a seller hears at once that the platform
+ * will not call into its own network. Names are not resolved here: the outbound agents check the
+ * resolved address on every connection, which is the check that holds.
  */
-export function validBaseUrl(value: string, field: string, production: boolean): string {
+export function validBaseUrl(value: string, field: string, rules: BaseUrlRules): string {
   let url: URL;
   try {
     url = new URL(String(value).trim());
@@ -67,23 +77,26 @@ export function validBaseUrl(value: string, field: string, production: boolean):
   if (url.username || url.password) throw badInput(`${field} must not carry credentials; give the key as apiKey`, { field });
   if (url.search || url.hash) throw badInput(`${field} must not have a query or fragment`, { field });
   if (url.href.length > 500) throw badInput(`${field} must be at most 500 characters`, { field });
-  if (production) {
-    if (url.protocol !== 'https:') throw badInput(`${field} must be an https URL`, { field });
-    if (isPrivateHost(url.hostname)) throw badInput(`${field} must be a public address`, { field });
+  if (rules.production && url.protocol !== 'https:') throw badInput(`${field} must be an https URL`, { field });
+  if (!rules.allowPrivate) {
+    const refused = nonPublicHost(url.hostname);
+    if (refused) throw badInput(`${field} must be a public address (${refused})`, { field });
   }
   return url.href.replace(/\/+$/, '');
 }
 
-function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) return true;
-  const family = isIP(host);
-  if (family === 4) {
-    const [a, b] = host.split('.').map(Number);
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (family === 6) return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
-  return false;
+// Names that only mean something inside a network: special-use and private-use suffixes, and
+// single labels (resolved through the platform's own search domains).
+const LOCAL_SUFFIXES = ['localhost', 'local', 'internal', 'home.arpa', 'lan', 'intranet', 'corp'];
+
+/** Why a URL's host is not public, or null. WHATWG URL parsing has already turned 2130706433, 0x7f.1 and the like into dotted IPv4. */
+export function nonPublicHost(hostname: string): string | null {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (isIP(host)) return addressClass(host);
+  const name = host.replace(/\.$/, '');
+  if (name === '' || !name.includes('.')) return 'a local name';
+  if (LOCAL_SUFFIXES.some((suffix) => name === suffix || name.endsWith(`.${suffix}`))) return 'a local name';
+  return null;
 }
 
 /** A list of provider ids, each one the catalog knows; duplicates dropped, order kept. */
