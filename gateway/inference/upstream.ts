@@ -140,8 +140,9 @@ export function readRest(
       resolve(end);
     };
     const stop = (end: BodyEnd) => {
-      stream.destroy();
+      // Settle first: destroying an unfinished IncomingMessage emits 'aborted' synchronously.
       done(end);
+      stream.destroy();
     };
     const onData = (chunk: Buffer) => {
       arm();
