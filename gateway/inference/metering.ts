@@ -120,8 +120,9 @@ export function billUsage(input: MeteringInput, rules: MeteringRules): BilledUsa
       if (visible > visibleCap) flags.push('completion_over_count');
       outputTokens = Math.min(visible, visibleCap) + reasoning;
     }
+    // A report beyond max_tokens × n is a violation whatever was delivered; nothing beyond it is ever billed.
+    if (reportedCompletion !== null && reportedCompletion > input.maxCompletion) flags.push('completion_over_max');
     if (outputTokens > input.maxCompletion) {
-      flags.push('completion_over_max');
       outputTokens = input.maxCompletion;
       reasoning = Math.min(reasoning, outputTokens);
     }

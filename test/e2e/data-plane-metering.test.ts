@@ -21,6 +21,7 @@ interface Generation {
   outputTokens: number;
   cost: { micros: number };
   listingId: string | null;
+  metering: { reportedInputTokens: number | null; reportedOutputTokens: number | null; countedInputTokens: number | null; countedOutputTokens: number | null; servedModel: string | null; flags: string[] };
 }
 
 describe('metering checked at the gateway', () => {
@@ -55,7 +56,7 @@ describe('metering checked at the gateway', () => {
 
   async function record(jwt: string, requestId: string): Promise<Generation> {
     return eventually(async () => {
-      const result = await graphql(stack.url, 'query ($id: ID!) { generation(id: $id) { status inputTokens outputTokens cost { micros } listingId } }', { id: requestId }, jwt);
+      const result = await graphql(stack.url, 'query ($id: ID!) { generation(id: $id) { status inputTokens outputTokens cost { micros } listingId metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens servedModel flags } } }', { id: requestId }, jwt);
       const g = (result.data as { generation?: Generation } | null)?.generation;
       if (!g) throw new Error(`no record for ${requestId}: ${JSON.stringify(result.errors)}`);
       return g;
@@ -159,6 +160,11 @@ describe('metering checked at the gateway', () => {
     const g = await record(buyer.jwt, response.headers.get('x-request-id')!);
     expect(g.outputTokens).toBeLessThanOrEqual(21);
     expect(g.cost.micros).toBeLessThan(100);
+    // The evidence stays on the record: what was claimed, what was counted, and the finding.
+    expect(g.metering).toMatchObject({ reportedOutputTokens: 90_000, countedOutputTokens: 4, servedModel: 'sim-chat', flags: ['completion_over_count', 'completion_over_max'] });
+    // The buyer's key reads the same record on /v1/generation.
+    const generation = await fetch(`${stack.url}/v1/generation?id=${response.headers.get('x-request-id')}`, { headers: { authorization: `Bearer ${buyer.key}` } });
+    expect(((await generation.json()) as { data: Generation }).data).toMatchObject({ outputTokens: g.outputTokens, metering: { reportedOutputTokens: 90_000, countedOutputTokens: 4 } });
     await eventually(async () => expect((await liveChecks(listings.liar)).some((c) => !c.passed && /reported 90000 completion tokens/.test(c.reason ?? ''))).toBe(true));
   });
 
@@ -206,7 +212,7 @@ describe('metering checked at the gateway', () => {
       requestId = response.headers.get('x-request-id')!;
     }
     const g = await record(buyer.jwt, requestId);
-    expect(g).toMatchObject({ status: 'completed', outputTokens: 12 });
+    expect(g).toMatchObject({ status: 'completed', outputTokens: 12, metering: { reportedOutputTokens: null, countedOutputTokens: 12, flags: ['usage_missing'] } });
     expect(g.inputTokens).toBeGreaterThan(0);
     expect(g.cost.micros).toBe(g.inputTokens + g.outputTokens);
   });

@@ -131,7 +131,7 @@ describe('metering', () => {
     const billed = billUsage({ ...base, reported: { prompt_tokens: 10_000, completion_tokens: 90_000 } }, rules);
     expect(billed.inputTokens).toBe(withTolerance(100, rules));
     expect(billed.outputTokens).toBe(withTolerance(40, rules));
-    expect(billed.flags).toEqual(['prompt_over_count', 'completion_over_count']);
+    expect(billed.flags).toEqual(['prompt_over_count', 'completion_over_count', 'completion_over_max']);
     expect(billed).toMatchObject({ reportedInputTokens: 10_000, reportedOutputTokens: 90_000, countedInputTokens: 100, countedOutputTokens: 40 });
   });
 

@@ -72,6 +72,34 @@ export class UsageRecord {
   @Property({ type: 'string', length: 16 })
   status!: string;
 
+  /** Metering evidence: the usage the upstream reported (null: it reported none)… */
+  @Property({ type: 'integer', nullable: true })
+  reportedInputTokens?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  reportedOutputTokens?: number | null;
+
+  /** …and the gateway's own count: the prompt the request could bill, the completion the buyer received. */
+  @Property({ type: 'integer', nullable: true })
+  countedInputTokens?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  countedOutputTokens?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  cachedInputTokens?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  reasoningTokens?: number | null;
+
+  /** The model the upstream said it served. */
+  @Property({ type: 'string', length: 200, nullable: true })
+  servedModel?: string | null;
+
+  /** What metering found (comma-separated: usage_missing, prompt_over_count, completion_over_count, completion_over_max). */
+  @Property({ type: 'string', length: 200, nullable: true })
+  meteringFlags?: string | null;
+
   @Property({ type: 'datetime' })
   occurredAt!: Date;
 

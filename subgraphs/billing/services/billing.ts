@@ -143,6 +143,16 @@ export class BillingService {
       timeToFirstTokenMs: record.ttftMs ?? null,
       status: record.status,
       createdAt: record.occurredAt,
+      metering: {
+        reportedInputTokens: record.reportedInputTokens ?? null,
+        reportedOutputTokens: record.reportedOutputTokens ?? null,
+        countedInputTokens: record.countedInputTokens ?? null,
+        countedOutputTokens: record.countedOutputTokens ?? null,
+        cachedInputTokens: record.cachedInputTokens ?? null,
+        reasoningTokens: record.reasoningTokens ?? null,
+        servedModel: record.servedModel ?? null,
+        flags: record.meteringFlags ? record.meteringFlags.split(',') : [],
+      },
     };
   }
 

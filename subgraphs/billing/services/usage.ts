@@ -19,7 +19,7 @@ import { lockBalances, post, PLATFORM_ACCOUNT, type LockedBalance, type Posting 
 export const MAX_USAGE_BATCH = 5000;
 const MAX_COST_MICROS = 1_000_000 * 1_000_000;
 const CAPABILITIES = new Set(['chat', 'embeddings', 'speech']);
-const STATUSES = new Set(['completed', 'failed']);
+const STATUSES = new Set(['completed', 'failed', 'cancelled']);
 
 export interface ApplyUsageResult {
   applied: number;
@@ -42,6 +42,8 @@ const USAGE_COLUMNS = [
   'request_id', 'key_id', 'buyer_id', 'group_id', 'listing_id', 'seller_id', 'model', 'capability',
   'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'uncollected_micros', 'promo_micros', 'seller_micros', 'fee_micros', 'reserve_micros',
   'latency_ms', 'ttft_ms', 'status', 'occurred_at', 'occurred_hour', 'available_at', 'reserve_release_at',
+  'reported_input_tokens', 'reported_output_tokens', 'counted_input_tokens', 'counted_output_tokens', 'cached_input_tokens', 'reasoning_tokens',
+  'served_model', 'metering_flags',
 ];
 
 export class UsageService {
@@ -121,6 +123,8 @@ export class UsageService {
           e.inputTokens, e.outputTokens, e.characters, c.costMicros, c.uncollectedMicros, c.promoMicros, c.sellerMicros, c.feeMicros, c.reserveMicros,
           Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
           sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
+          evidenceCount(e.reportedInputTokens), evidenceCount(e.reportedOutputTokens), evidenceCount(e.countedInputTokens), evidenceCount(e.countedOutputTokens),
+          evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags),
         ];
       });
       const returned = await sql.all<{ request_id: string }>(
@@ -210,6 +214,15 @@ export class UsageService {
   }
 }
 
+/** Evidence never fails a batch (the money in it must still move): what does not fit is dropped. */
+function evidenceCount(value: unknown): number | null {
+  return Number.isSafeInteger(value) && (value as number) >= 0 ? Math.min(value as number, 2_000_000_000) : null;
+}
+
+function evidenceText(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 200) : null;
+}
+
 function validate(e: UsageEvent, index: number): void {
   const where = `events[${index}]`;
   const nonNegativeInt = (value: unknown, name: string, max = 2_000_000_000) => {
@@ -217,7 +230,7 @@ function validate(e: UsageEvent, index: number): void {
   };
   if (typeof e.requestId !== 'string' || e.requestId.length === 0 || e.requestId.length > 64) throw badInput(`${where}.requestId must be 1 to 64 characters`, { field: 'requestId' });
   if (!CAPABILITIES.has(e.capability)) throw badInput(`${where}.capability must be chat, embeddings or speech`, { field: 'capability' });
-  if (!STATUSES.has(e.status)) throw badInput(`${where}.status must be completed or failed`, { field: 'status' });
+  if (!STATUSES.has(e.status)) throw badInput(`${where}.status must be completed, failed or cancelled`, { field: 'status' });
   nonNegativeInt(e.inputTokens, 'inputTokens');
   nonNegativeInt(e.outputTokens, 'outputTokens');
   nonNegativeInt(e.characters, 'characters');

@@ -50,6 +50,18 @@ export class DailyUsage {
   @Field(() => Money) cost!: Money;
 }
 
+@ObjectType({ description: 'Metering evidence of one request.' })
+export class GenerationMetering {
+  @Field(() => Int, { nullable: true, description: 'Prompt tokens the upstream reported (null: it reported none).' }) reportedInputTokens!: number | null;
+  @Field(() => Int, { nullable: true }) reportedOutputTokens!: number | null;
+  @Field(() => Int, { nullable: true, description: 'The prompt the request could bill, by the gateway’s tokenizer (o200k_base).' }) countedInputTokens!: number | null;
+  @Field(() => Int, { nullable: true, description: 'The completion the buyer received, by the gateway’s tokenizer.' }) countedOutputTokens!: number | null;
+  @Field(() => Int, { nullable: true }) cachedInputTokens!: number | null;
+  @Field(() => Int, { nullable: true }) reasoningTokens!: number | null;
+  @Field(() => String, { nullable: true, description: 'The model the upstream said it served.' }) servedModel!: string | null;
+  @Field(() => [String], { description: 'usage_missing, prompt_over_count, completion_over_count, completion_over_max' }) flags!: string[];
+}
+
 @ObjectType({ description: 'The record of one metered request.' })
 export class Generation {
   @Field(() => ID, { description: 'The request id (x-request-id).' }) id!: string;
@@ -63,8 +75,10 @@ export class Generation {
   @Field(() => Money) cost!: Money;
   @Field(() => Int) latencyMs!: number;
   @Field(() => Int, { nullable: true }) timeToFirstTokenMs!: number | null;
-  @Field(() => String) status!: string;
+  @Field(() => String, { description: 'completed, failed, or cancelled (the buyer went away; billed for what was delivered).' }) status!: string;
   @Field(() => Date) createdAt!: Date;
+  @Field(() => GenerationMetering, { description: "What the upstream reported beside what the gateway counted; the billed tokens are the lower figure within the tolerance." })
+  metering!: GenerationMetering;
 }
 
 @ObjectType()
@@ -150,8 +164,16 @@ export class UsageEventInput {
   @Field(() => GraphQLSafeInt) costMicros!: number;
   @Field(() => GraphQLSafeInt) latencyMs!: number;
   @Field(() => GraphQLSafeInt, { nullable: true }) ttftMs?: number | null;
-  @Field(() => String, { description: 'completed or failed' }) status!: string;
+  @Field(() => String, { description: 'completed, failed or cancelled' }) status!: string;
   @Field(() => String) occurredAt!: string;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'What the upstream reported (null: nothing).' }) reportedInputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true }) reportedOutputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: "The gateway's own count: the prompt the request could bill." }) countedInputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: "The gateway's own count: the completion the buyer received." }) countedOutputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true }) cachedInputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true }) reasoningTokens?: number | null;
+  @Field(() => String, { nullable: true }) servedModel?: string | null;
+  @Field(() => String, { nullable: true }) meteringFlags?: string | null;
 }
 
 @ObjectType()
