@@ -10,10 +10,12 @@ const topology = process.argv.includes('--gateway-only') ? 'gateway' : 'embedded
 const platform = await startPlatform({ config, topology });
 const url = platform.gateway.url;
 let demo = '';
-if (topology === 'embedded' && process.env.DEMO !== 'off') {
+// The demo seeds money and prints a key: on by default for a first run, never by default in production.
+const demoOn = process.env.DEMO ? process.env.DEMO !== 'off' : config.nodeEnv !== 'production';
+if (topology === 'embedded' && demoOn) {
   const { key, models } = await seedDemo(platform.gateway, config.dataDir);
   demo =
-    `\n  demo buyer key ${key}   (shown once; a new one on every start; DEMO=off skips this)` +
+    `\n  demo buyer key ${key}   (shown once; a new one on every start; DEMO=off skips this; off in production)` +
     `\n  models         ${models.join(', ')}  (simulated upstream at ${platform.config.simulatorUrl})` +
     `\n  try            curl -s ${url}/v1/chat/completions -H "authorization: Bearer ${key}" -H 'content-type: application/json' -d '{"model":"demo/sim-chat","messages":[{"role":"user","content":"Hello"}]}'`;
 }

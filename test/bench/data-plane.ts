@@ -43,6 +43,10 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
       PLATFORM_SECRET: randomBytes(32).toString('hex'),
       SCRYPT_COST: '1024',
       NODE_ENV: 'production',
+      // Production defaults, except what a benchmark on loopback needs: sandbox money and the loopback simulator.
+      SANDBOX_TOPUPS: 'true',
+      MAX_TOPUP_USD_PER_DAY: '1000000',
+      OUTBOUND_ALLOW_PRIVATE: 'true',
     }, /GraphQL\s+(\S+)\/graphql/);
     children.push(product.child);
     const gatewayUrl = product.match[1];

@@ -27,6 +27,10 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
       PLATFORM_SECRET: randomBytes(32).toString('hex'),
       SCRYPT_COST: '1024',
       NODE_ENV: 'production',
+      // Production defaults, except what a benchmark on loopback needs: sandbox money and the loopback simulator.
+      SANDBOX_TOPUPS: 'true',
+      MAX_TOPUP_USD_PER_DAY: '1000000',
+      OUTBOUND_ALLOW_PRIVATE: 'true',
       DEMO: 'off',
       // Every subscriber here connects from loopback: lift the per-address cap for the run.
       SUBSCRIPTIONS_MAX_PER_CREDENTIAL: String(subscribers + 10),

@@ -115,7 +115,7 @@ export class StoreFingerprint {
 /** Money only: balances, the ledger, spend counters, and the priced part of usage records. */
 export function moneyView(store: StoreFingerprint): StoreFingerprint {
   return store.view([
-    { name: 'billing.account_balances', subgraph: 'billing', sql: 'select account_id || \'|\' || balance_micros || \'|\' || earnings_pending_micros || \'|\' || earnings_available_micros || \'|\' || earnings_reserved_micros as r from account_balances' },
+    { name: 'billing.account_balances', subgraph: 'billing', sql: 'select account_id || \'|\' || balance_micros || \'|\' || promo_micros || \'|\' || earnings_pending_micros || \'|\' || earnings_available_micros || \'|\' || earnings_reserved_micros as r from account_balances' },
     { name: 'billing.ledger_entries', subgraph: 'billing', sql: "select id || '|' || account_id || '|' || bucket || '|' || amount_micros || '|' || balance_after_micros as r from ledger_entries" },
     { name: 'billing.key_usage.spend', subgraph: 'billing', sql: "select key_id || '|' || total_micros as r from key_usage" },
     { name: 'billing.key_usage_daily.spend', subgraph: 'billing', sql: "select key_id || '|' || day || '|' || micros as r from key_usage_daily" },

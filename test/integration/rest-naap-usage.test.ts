@@ -3,7 +3,7 @@
 // billing over the last 366 days (cost truncated to 4 decimals), NaaP's envelope, credentials.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateApiKeyDocument } from '../../schema/generated/graphql';
+import { BillingTopUpDocument, CreateApiKeyDocument } from '../../schema/generated/graphql';
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
@@ -40,7 +40,11 @@ async function createKey(jwt: string, name = `key-${randomUUID().slice(0, 6)}`):
   return result.data!.createApiKey.apiKey.id;
 }
 
-async function apply(account: { accountId: string }, keyId: string, spends: { costMicros: number; daysAgo?: number }[]) {
+/** Usage as billing receives it, after a top-up that covers it (a balance never goes below zero). */
+async function apply(account: { accountId: string; jwt: string }, keyId: string, spends: { costMicros: number; daysAgo?: number }[]) {
+  const total = spends.reduce((sum, s) => sum + s.costMicros, 0);
+  const topUp = await graphql(stack.url, BillingTopUpDocument, { amount: (total / 1_000_000 + 1).toFixed(6) }, account.jwt);
+  expect(topUp.errors).toBeUndefined();
   const events: UsageEvent[] = spends.map(({ costMicros, daysAgo = 0 }) => ({
     requestId: `req_${randomUUID()}`,
     keyId,
