@@ -17,7 +17,7 @@ import type { Config, SubgraphName } from '../subgraphs/common/config';
 import { isDomainError, logInternalErrors } from '../subgraphs/common/errors';
 import { SessionTokens } from '../subgraphs/common/jwt';
 import type { Principal } from '../subgraphs/common/principal';
-import { Authenticator, type ManagementCredential } from './auth';
+import { Authenticator, SessionStateCache, sessionCacheTtlMs, type ManagementCredential, type SessionState } from './auth';
 import { KeyHasher } from '../subgraphs/common/secrets';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit';
 import type { GatewayContext } from './context';
@@ -49,7 +49,8 @@ export interface Gateway {
   app: FastifyInstance;
   url: string;
   /** Run an operation through the federated graph as `principal` (REST adapters use this). */
-  run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string): Promise<FormattedExecutionResult<TResult>>;
+  /** `clientAddress`: the caller's address, asserted to the subgraphs with the principal (sign-in throttling). */
+  run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string, clientAddress?: string): Promise<FormattedExecutionResult<TResult>>;
   authenticator: Authenticator;
   subscriptionStats(): { open: number; upstreams: number; groups: number };
   /** Usage events not yet applied by billing. */
@@ -74,6 +75,7 @@ export const newRequestId = () => `req_${randomUUID().replaceAll('-', '')}`;
 
 const GATEWAY_PRINCIPAL: Principal = { kind: 'service', name: 'gateway' };
 const MANAGEMENT_CREDENTIAL_QUERY = 'query ($keyHash: String!) { managementCredential(keyHash: $keyHash) { keyId accountId scope enabled } }';
+const SESSION_STATE_QUERY = 'query ($accountId: ID!) { sessionState(accountId: $accountId) { accountId generation revokedSessionIds } }';
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
@@ -81,12 +83,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const apiSchema = buildASTSchema(parse(readFileSync(path.join(SCHEMA_DIR, 'api.graphql'), 'utf8')));
   const links = new Map<SubgraphName, SubgraphLink>(options.links.map((link) => [link.name, link]));
   const accounts = links.get('accounts');
+  // Dashboard tokens are checked against each account's cached session state (exists, generation,
+  // signed-out tokens): no database read per request; accounts' events drop entries at once.
+  const sessionStates = new SessionStateCache(
+    async (accountId) => {
+      if (!accounts) return null;
+      const result = await accounts.execute(SESSION_STATE_QUERY, { accountId }, GATEWAY_PRINCIPAL, newRequestId());
+      if (result.errors?.length) throw new Error('session state look-up failed');
+      return (result.data as { sessionState: SessionState | null }).sessionState;
+    },
+    { ttlMs: sessionCacheTtlMs(config.env) },
+  );
+  const unfollowSessions = sessionStates.follow(options.bus);
   const authenticator = new Authenticator(new SessionTokens(config.platformSecret, config.jwtTtlSeconds), new KeyHasher(config.platformSecret), async (keyHash) => {
     if (!accounts) return null;
     const result = await accounts.execute(MANAGEMENT_CREDENTIAL_QUERY, { keyHash }, GATEWAY_PRINCIPAL, newRequestId());
     if (result.errors?.length) throw new Error('management key look-up failed');
     return (result.data as { managementCredential: ManagementCredential | null }).managementCredential;
-  });
+  }, sessionStates);
   const rateLimiter: RateLimiter = config.busUrl ? new RedisRateLimiter(config.busUrl, config.busNamespace) : new MemoryRateLimiter();
   const production = config.nodeEnv === 'production';
   const metrics = new GatewayMetrics(); // Hardening (issue 8): GET /metrics, see metrics.ts
@@ -143,9 +157,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await apollo.start();
 
-  const contextFor = async (authorization: string | undefined, requestId: string): Promise<GatewayContext> => {
+  const contextFor = async (authorization: string | undefined, requestId: string, clientAddress: string): Promise<GatewayContext> => {
     try {
-      return { principal: await authenticator.fromAuthorization(authorization), requestId };
+      return { principal: await authenticator.fromAuthorization(authorization), requestId, clientAddress };
     } catch (error) {
       if (isDomainError(error)) {
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.code === 'FORBIDDEN' ? 403 : 401 } } });
@@ -155,11 +169,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   await app.register(fastifyApollo(apollo), {
-    context: async (request) => contextFor(request.headers.authorization, String(request.id)),
+    context: async (request) => contextFor(request.headers.authorization, String(request.id), request.ip),
   });
 
-  async function run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId = newRequestId()) {
-    const response = await apollo.executeOperation<TResult>({ query: document as DocumentNode, variables: variables as GraphQLRequest['variables'] }, { contextValue: { principal, requestId } });
+  async function run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId = newRequestId(), clientAddress?: string) {
+    const response = await apollo.executeOperation<TResult>({ query: document as DocumentNode, variables: variables as GraphQLRequest['variables'] }, { contextValue: { principal, requestId, ...(clientAddress ? { clientAddress } : {}) } });
     if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
     return response.body.singleResult;
   }
@@ -221,6 +235,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     subscriptionStats: subscriptions.stats,
     usagePending: () => dataPlane.usage.pending,
     close: async () => {
+      unfollowSessions();
       await subscriptions.close();
       await app.close();
       await dataPlane.close();

@@ -37,7 +37,7 @@ export class InProcessLink implements SubgraphLink {
     this.dataSource = {
       process: async ({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): Promise<GatewayGraphQLResponse> => {
         const headers = {
-          [PRINCIPAL_HEADER]: signer.sign(principalOf(context)),
+          [PRINCIPAL_HEADER]: signer.sign(principalOf(context), context?.clientAddress),
           [REQUEST_ID_HEADER]: context?.requestId ?? 'internal',
         };
         const result = await runtime.execute({ query: request.query, variables: request.variables, operationName: request.operationName }, headers);
@@ -92,7 +92,7 @@ class SignedRemoteDataSource extends RemoteGraphQLDataSource<Partial<GatewayCont
     super({ url, fetcher: globalThis.fetch as never });
   }
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): void {
-    request.http?.headers.set(PRINCIPAL_HEADER, this.signer.sign(principalOf(context)));
+    request.http?.headers.set(PRINCIPAL_HEADER, this.signer.sign(principalOf(context), context?.clientAddress));
     request.http?.headers.set(REQUEST_ID_HEADER, context?.requestId ?? 'internal');
   }
 }

@@ -30,6 +30,7 @@ import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { Principal } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
 import { credentialKind } from '../auth';
+import { BUYER_KEY_PREFIX, KEY_BODY_LENGTH, MANAGEMENT_KEY_PREFIX } from '../../subgraphs/accounts/keys';
 import { asObject, managementRateLimit, queryInt } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 
@@ -183,9 +184,22 @@ function pageQuery(request: FastifyRequest): { page: number; pageSize: number } 
 
 // --- response shapes ---
 
+/**
+ * DGrid's masked form: the key's prefix and first character, asterisks, the last characters, as
+ * long as the key itself (`mk-x************…xxxx`). Built from the stored preview (`mk-A1b2…x9Qz`),
+ * which holds no more of the key than that.
+ */
+export function dgridMask(preview: string, prefix: string): string {
+  const cut = preview.indexOf('…');
+  if (!preview.startsWith(prefix) || cut < prefix.length + 1) return '*'.repeat(prefix.length + KEY_BODY_LENGTH);
+  const head = preview.slice(0, prefix.length + 1);
+  const tail = preview.slice(cut + 1);
+  return head + '*'.repeat(Math.max(0, prefix.length + KEY_BODY_LENGTH - head.length - tail.length)) + tail;
+}
+
 /** A management key as DGrid lists it (never the raw key). */
 export function toDgridManagementKey(key: DgridManagementKeyFieldsFragment) {
-  return { id: key.id, name: key.name, keyPreview: key.keyPreview, createdAt: key.createdAt, status: key.status, enabled: key.enabled, scope: key.scope.toLowerCase() };
+  return { id: key.id, name: key.name, keyPreview: dgridMask(key.keyPreview, MANAGEMENT_KEY_PREFIX), createdAt: key.createdAt, status: key.status, enabled: key.enabled, scope: key.scope.toLowerCase() };
 }
 
 const usdNumber = (money: { micros: number } | null) => (money ? microsToUsdNumber(money.micros) : null);
@@ -195,7 +209,7 @@ export function toDgridKey(key: DgridKeyFieldsFragment) {
   return {
     id: key.id,
     name: key.name,
-    key: key.preview,
+    key: dgridMask(key.preview, BUYER_KEY_PREFIX),
     limit: usdNumber(key.limit),
     usageInCycle: usdNumber(key.usageInCycle),
     usageInTotal: usdNumber(key.usageInTotal),

@@ -1,10 +1,17 @@
-// Dragonfly dashboard sessions: POST /api/auth/signup and /api/auth/login. A thin adapter: the
-// rules (email shape, password length, uniqueness) live in the accounts subgraph.
+// Dragonfly dashboard sessions: POST /api/auth/signup, /api/auth/login, /api/auth/logout (this
+// session) and /api/auth/logout-all (every session of the account). A thin adapter: the rules
+// (email shape, password policy, uniqueness, sign-in throttling) live in the accounts subgraph, so
+// REST and GraphQL share them and their counters; the client address travels with the principal.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SignupDocument, LoginDocument } from '../../schema/generated/graphql';
-import { ANONYMOUS } from '../../subgraphs/common/principal';
+import { LoginDocument, LogoutDocument, LogoutEverywhereDocument, SignupDocument } from '../../schema/generated/graphql';
+import { isDomainError } from '../../subgraphs/common/errors';
+import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
+import { credentialKind } from '../auth';
 import type { GatewayApi } from '../app';
+import { managementRateLimit } from './common';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
+
+export { authRateLimits } from '../../subgraphs/accounts/throttle';
 
 export function sendDragonflyError(reply: import('fastify').FastifyReply, error: RestError) {
   return reply.code(error.status).send({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
@@ -14,33 +21,45 @@ function asObject(body: unknown): Record<string, unknown> | null {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
 }
 
-/**
- * Brute-force throttling (issue 8), fixed one-minute windows in the gateway's rate limiter (shared
- * by every replica when the bus is Redis): AUTH_RATE_LIMIT_PER_ADDRESS (30) attempts per client
- * address and route, and LOGIN_RATE_LIMIT_PER_EMAIL (10) login attempts per email. Like the other
- * REST limits it fails open if the limiter's store is down.
- */
-export function authRateLimits(env: Readonly<Record<string, string | undefined>>) {
-  const int = (value: string | undefined, fallback: number) => (value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback);
-  return { perAddress: int(env.AUTH_RATE_LIMIT_PER_ADDRESS, 30), loginPerEmail: int(env.LOGIN_RATE_LIMIT_PER_EMAIL, 10) };
+/** A GraphQL error as the Dragonfly envelope; a throttled attempt also gets its Retry-After. */
+function sendGraphQLErrors(reply: FastifyReply, errors: Parameters<typeof restErrorFrom>[0]) {
+  const error = restErrorFrom(errors);
+  const retryAfter = error.details?.retryAfterSeconds;
+  if (error.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  return sendDragonflyError(reply, error);
 }
 
-async function throttled(gateway: GatewayApi, request: FastifyRequest, reply: FastifyReply, route: 'login' | 'signup', email: unknown): Promise<boolean> {
-  const limits = authRateLimits(gateway.config.env);
-  const hit = async (key: string, limit: number) => {
-    try {
-      return await gateway.rateLimiter.hit(key, limit, 60_000);
-    } catch {
-      return { allowed: true, retryAfterSeconds: 0, remaining: 0 };
-    }
-  };
-  const decisions = [await hit(`auth:${route}:addr:${request.ip}`, limits.perAddress)];
-  if (route === 'login' && typeof email === 'string' && email.length <= 320) decisions.push(await hit(`auth:login:email:${email.trim().toLowerCase()}`, limits.loginPerEmail));
-  const refused = decisions.filter((d) => !d.allowed);
-  if (refused.length === 0) return false;
-  reply.header('retry-after', String(Math.max(1, ...refused.map((d) => d.retryAfterSeconds))));
-  sendDragonflyError(reply, { status: 429, code: 'RATE_LIMITED', message: `Too many ${route} attempts; try again later` });
-  return true;
+/** Signing out takes the dashboard session itself (a management key has no session to end). */
+async function sessionOf(gateway: GatewayApi, request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
+  const header = request.headers.authorization;
+  const kind = credentialKind(header);
+  if (kind === 'none') {
+    sendDragonflyError(reply, { status: 401, code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <dashboard JWT> is required' });
+    return null;
+  }
+  if (kind === 'buyer-key' || kind === 'management-key') {
+    sendDragonflyError(reply, { status: 403, code: 'FORBIDDEN', message: 'Signing out takes a dashboard session (JWT), not a key' });
+    return null;
+  }
+  let principal: Principal;
+  try {
+    principal = await gateway.authenticator.fromAuthorization(header);
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    sendDragonflyError(reply, { status: error.code === 'FORBIDDEN' ? 403 : 401, code: error.code, message: error.message });
+    return null;
+  }
+  if (principal.kind !== 'user') {
+    sendDragonflyError(reply, { status: 401, code: 'UNAUTHENTICATED', message: 'Invalid or expired credential' });
+    return null;
+  }
+  const rate = await managementRateLimit(gateway, principal, 'dragonfly');
+  if (!rate.allowed) {
+    reply.header('retry-after', String(rate.retryAfterSeconds));
+    sendDragonflyError(reply, { status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
+    return null;
+  }
+  return principal;
 }
 
 export async function dragonflyAuthRoutes(app: FastifyInstance, gateway: GatewayApi) {
@@ -48,19 +67,32 @@ export async function dragonflyAuthRoutes(app: FastifyInstance, gateway: Gateway
 
   app.post('/api/auth/signup', async (request, reply) => {
     const body = asObject(request.body);
-    if (await throttled(gateway, request, reply, 'signup', undefined)) return reply;
     if (!body) return sendDragonflyError(reply, { status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
-    const result = await gateway.run(SignupDocument, { input: { email: body.email as string, password: body.password as string, name: body.name as string | undefined } }, ANONYMOUS, String(request.id));
-    if (result.errors?.length || !result.data) return sendDragonflyError(reply, restErrorFrom(result.errors ?? []));
+    const result = await gateway.run(SignupDocument, { input: { email: body.email as string, password: body.password as string, name: body.name as string | undefined } }, ANONYMOUS, String(request.id), request.ip);
+    if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
     return reply.code(201).send(result.data.signup);
   });
 
   app.post('/api/auth/login', async (request, reply) => {
     const body = asObject(request.body);
-    if (await throttled(gateway, request, reply, 'login', body?.email)) return reply;
     if (!body) return sendDragonflyError(reply, { status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
-    const result = await gateway.run(LoginDocument, { input: { email: body.email as string, password: body.password as string } }, ANONYMOUS, String(request.id));
-    if (result.errors?.length || !result.data) return sendDragonflyError(reply, restErrorFrom(result.errors ?? []));
+    const result = await gateway.run(LoginDocument, { input: { email: body.email as string, password: body.password as string } }, ANONYMOUS, String(request.id), request.ip);
+    if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
     return reply.code(200).send(result.data.login);
   });
+
+  const signOut = (everywhere: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = await sessionOf(gateway, request, reply);
+    if (!principal) return reply;
+    const result = everywhere
+      ? await gateway.run(LogoutEverywhereDocument, {}, principal, String(request.id), request.ip)
+      : await gateway.run(LogoutDocument, {}, principal, String(request.id), request.ip);
+    if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
+    // accounts' event drops the cached state on every replica; this one forgets at once, so the
+    // very next request here is refused whatever the bus's latency.
+    if (principal.kind === 'user') gateway.authenticator.sessionStates?.forget(principal.accountId);
+    return reply.code(200).send({ ok: true });
+  };
+  app.post('/api/auth/logout', signOut(false));
+  app.post('/api/auth/logout-all', signOut(true));
 }

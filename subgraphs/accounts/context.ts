@@ -13,4 +13,6 @@ export interface AccountsContext extends BaseContext {
   managementKeys: ManagementKeyService;
   loaders: AccountsLoaders;
   clock: Clock;
+  /** The caller's address as the gateway asserted it (sign-in throttling). */
+  clientAddress?: string;
 }

@@ -5,6 +5,8 @@ export { KeyHasher } from '../common/secrets';
 
 export const BUYER_KEY_PREFIX = 'sk-df-';
 export const MANAGEMENT_KEY_PREFIX = 'mk-';
+/** Every key is its prefix and 43 URL-safe characters (32 random bytes). */
+export const KEY_BODY_LENGTH = 43;
 
 /** `sk-df-` + 43 URL-safe characters (256 bits of randomness). */
 export function generateBuyerKey(): string {

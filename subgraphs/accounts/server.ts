@@ -10,6 +10,7 @@ import { ApiKey } from './entities/ApiKey';
 import { KeyGroup } from './entities/KeyGroup';
 import { ManagementKey } from './entities/ManagementKey';
 import { Project } from './entities/Project';
+import { RevokedSession } from './entities/RevokedSession';
 import { KeyHasher } from './keys';
 import { createAccountsLoaders } from './loaders';
 import { AccountService } from './services/accounts';
@@ -18,31 +19,37 @@ import { KeyGroupService } from './services/key-groups';
 import { ManagementKeyService } from './services/management-keys';
 import type { AccountsDeps } from './services/deps';
 import { buildAccountsSchema } from './schema';
+import { SignInThrottle } from './throttle';
 import type { AccountsContext } from './context';
 
-export const accountsEntities = [Account, ApiKey, KeyGroup, ManagementKey, Project];
+export const accountsEntities = [Account, ApiKey, KeyGroup, ManagementKey, Project, RevokedSession];
 
 export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<AccountsContext>> {
   const db = await openDatabase('accounts', accountsEntities, deps.config);
+  const keyHasher = new KeyHasher(deps.config.platformSecret);
+  const throttle = SignInThrottle.create({ busUrl: deps.config.busUrl, busNamespace: deps.config.busNamespace, env: deps.config.env, now: () => deps.clock.now().getTime(), hasher: keyHasher, log: deps.log });
   const serviceDeps: AccountsDeps = {
     clock: deps.clock,
     ids: deps.ids,
     bus: deps.bus,
     sessions: new SessionTokens(deps.config.platformSecret, deps.config.jwtTtlSeconds),
-    keyHasher: new KeyHasher(deps.config.platformSecret),
+    keyHasher,
     sealer: new SecretSealer(deps.config.platformSecret),
     scryptCost: deps.config.scryptCost,
     maxManagementKeys: deps.config.maxManagementKeys,
+    throttle,
   };
   return {
     name: 'accounts',
     schema: buildAccountsSchema(),
     db,
-    createContext: (principal, requestId) => {
+    stop: () => throttle.close(),
+    createContext: (principal, requestId, facts) => {
       const em = db.orm.em.fork() as EntityManager;
       return {
         principal,
         requestId,
+        clientAddress: facts?.clientAddress,
         clock: deps.clock,
         accounts: new AccountService(em, serviceDeps),
         apiKeys: new ApiKeyService(em, serviceDeps),

@@ -7,8 +7,8 @@ export type ManagementScope = 'buyer' | 'seller' | 'full';
 
 export type Principal =
   | { kind: 'anonymous' }
-  /** A person signed in to the dashboard (JWT). */
-  | { kind: 'user'; accountId: string }
+  /** A person signed in to the dashboard (JWT); `sessionId` is the token's id (for signing it out). */
+  | { kind: 'user'; accountId: string; sessionId?: string }
   /** Automation with a management key (`mk-…`), limited to its scope. */
   | { kind: 'management'; accountId: string; keyId: string; scope: ManagementScope }
   /** A buyer key (`sk-df-…`): inference only; admitted by the data plane, never by management routes. */
@@ -27,22 +27,29 @@ export class PrincipalSigner {
     this.key = deriveKey(platformSecret, 'principal-header');
   }
 
-  sign(principal: Principal): string {
-    const body = Buffer.from(JSON.stringify({ p: principal, exp: this.now() + VALIDITY_MS })).toString('base64url');
+  /** `clientAddress`: the caller's address as the gateway saw it (accounts throttles sign-in by it). */
+  sign(principal: Principal, clientAddress?: string): string {
+    const body = Buffer.from(JSON.stringify({ p: principal, exp: this.now() + VALIDITY_MS, ...(clientAddress ? { a: clientAddress } : {}) })).toString('base64url');
     return `${body}.${hmacBase64Url(this.key, body)}`;
   }
 
   /** The asserted principal, or null when the header is absent, forged, malformed or expired. */
   verify(header: string | string[] | undefined): Principal | null {
+    return this.verifyAssertion(header)?.principal ?? null;
+  }
+
+  /** The principal and the client address asserted with it (signed together), or null as for `verify`. */
+  verifyAssertion(header: string | string[] | undefined): { principal: Principal; clientAddress?: string } | null {
     if (typeof header !== 'string') return null;
     const dot = header.indexOf('.');
     if (dot <= 0) return null;
     const body = header.slice(0, dot);
     if (!constantTimeEqual(header.slice(dot + 1), hmacBase64Url(this.key, body))) return null;
     try {
-      const { p, exp } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      const { p, exp, a } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
       if (typeof exp !== 'number' || exp < this.now()) return null;
-      return isPrincipal(p) ? p : null;
+      if (!isPrincipal(p)) return null;
+      return typeof a === 'string' && a.length > 0 && a.length <= 64 ? { principal: p, clientAddress: a } : { principal: p };
     } catch {
       return null;
     }

@@ -15,11 +15,17 @@ export interface BaseContext {
   requestId: string;
 }
 
+/** What the gateway asserted along with the principal (signed with it). */
+export interface RequestFacts {
+  /** The caller's address as the gateway saw it; absent for the gateway's own calls. */
+  clientAddress?: string;
+}
+
 export interface SubgraphDefinition<C extends BaseContext> {
   name: SubgraphName;
   schema: GraphQLSchema;
   db: Database;
-  createContext(principal: Principal, requestId: string): C;
+  createContext(principal: Principal, requestId: string, facts?: RequestFacts): C;
   /** Background work owned by the subgraph (bus consumers, schedules). */
   start?(): Promise<void> | void;
   stop?(): Promise<void> | void;
@@ -68,12 +74,12 @@ export class SubgraphRuntime<C extends BaseContext = BaseContext> {
 
   /** The only way a context is made: from the gateway's signed principal header. */
   contextFromHeaders(headers: Headers): C {
-    const principal = this.signer.verify(headers[PRINCIPAL_HEADER]);
-    if (!principal) {
+    const assertion = this.signer.verifyAssertion(headers[PRINCIPAL_HEADER]);
+    if (!assertion) {
       throw new GraphQLError('This service answers the gateway only', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
     }
     const requestId = typeof headers[REQUEST_ID_HEADER] === 'string' ? (headers[REQUEST_ID_HEADER] as string) : 'internal';
-    return this.definition.createContext(principal, requestId);
+    return this.definition.createContext(assertion.principal, requestId, { clientAddress: assertion.clientAddress });
   }
 
   async execute(request: GraphQLRequest, headers: Headers): Promise<FormattedExecutionResult> {

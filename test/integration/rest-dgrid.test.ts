@@ -144,14 +144,16 @@ describe('DGrid REST', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'prod-admin',
         key: expect.stringMatching(/^mk-[A-Za-z0-9_-]{43}$/),
-        keyPreview: expect.stringMatching(/^mk-.{4}….{4}$/),
+        keyPreview: expect.stringMatching(/^mk-.\*+.{4}$/),
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
         status: 'Enabled',
         enabled: true,
         scope: 'full',
       });
-      expect(data.keyPreview.startsWith(data.key.slice(0, 7))).toBe(true);
-      expect(data.keyPreview).not.toContain(data.key.slice(7, 20));
+      // As DGrid documents it (`mk-x****…xxxx5`): prefix and first character, asterisks, the last
+      // characters, as long as the key.
+      expect(data.keyPreview).toBe(`${data.key.slice(0, 4)}${'*'.repeat(data.key.length - 8)}${data.key.slice(-4)}`);
+      expect(data.keyPreview).toHaveLength(data.key.length);
       // Enabled immediately: it manages buyer keys on the next request.
       expectOk(await call('GET', K, { token: data.key }));
     });
@@ -339,6 +341,20 @@ describe('DGrid REST', () => {
 
   // ---------------------------------------------------------------------------------------------
   describe('/api/v1/model-router/keys: lifecycle', () => {
+    it('lists and shows keys masked as DGrid documents them (`sk-a****…f9x2d`): the key\'s length, nothing of its middle', async () => {
+      const created = await newKey(creds.mkFull, { name: 'masked' });
+      const list = expectOk(await call('GET', K, { token: creds.mkFull }));
+      const listed = list.items.find((item: { id: string }) => item.id === created.id);
+      const detail = expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull }));
+      for (const shown of [listed.key, detail.key] as string[]) {
+        expect(shown).toHaveLength(created.key.length);
+        expect(shown).toMatch(/^sk-df-[A-Za-z0-9_-]\*+[A-Za-z0-9_-]{4}$/);
+        expect(shown.startsWith(created.key.slice(0, 7))).toBe(true);
+        expect(shown.endsWith(created.key.slice(-4))).toBe(true);
+        expect(shown.replaceAll('*', '').length).toBe(11);
+      }
+    });
+
     it('creates: {id, key} with the full key once; the detail shows it masked', async () => {
       const created = await newKey(creds.mkFull, { name: 'prod-key', limit: 1000, cycle: 'monthly', expiredAt: '2099-12-31T23:59:59Z' });
       expect(created).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), key: expect.stringMatching(/^sk-df-[A-Za-z0-9_-]{43}$/) });
@@ -346,7 +362,8 @@ describe('DGrid REST', () => {
       expect(expectOk(response)).toEqual({
         id: created.id,
         name: 'prod-key',
-        key: `${created.key.slice(0, 10)}…${created.key.slice(-4)}`,
+        // DGrid's mask (`sk-a****…f9x2d`): prefix and first character, asterisks, last characters, the key's length.
+        key: `${created.key.slice(0, 7)}${'*'.repeat(created.key.length - 11)}${created.key.slice(-4)}`,
         limit: 1000,
         usageInCycle: 0,
         usageInTotal: 0,
@@ -406,7 +423,7 @@ describe('DGrid REST', () => {
       const path = `${K}/${created.id}`;
 
       const updated = expectOk(await call('PUT', path, { token: creds.mkFull, body: { name: 'prod-key-v2', limit: 2000, cycle: 'weekly', groupId } }));
-      expect(updated).toEqual({ id: created.id, name: 'prod-key-v2', key: expect.stringMatching(/^sk-df-.{4}….{4}$/), limit: 2000, usageInCycle: 0, usageInTotal: 0, enabled: true, cycle: 'weekly', expiredAt: '2099-12-31T23:59:59.000Z', groupId, groupName: 'team-b' });
+      expect(updated).toEqual({ id: created.id, name: 'prod-key-v2', key: expect.stringMatching(/^sk-df-.\*{38}.{4}$/), limit: 2000, usageInCycle: 0, usageInTotal: 0, enabled: true, cycle: 'weekly', expiredAt: '2099-12-31T23:59:59.000Z', groupId, groupName: 'team-b' });
 
       const renamed = expectOk(await call('PUT', path, { token: creds.mkFull, body: { name: 'prod-key-v3', expiredAt: null, enabled: false, key: 'sk-df-ignored' } }));
       expect(renamed).toMatchObject({ name: 'prod-key-v3', limit: 2000, cycle: 'weekly', groupId, expiredAt: '2099-12-31T23:59:59.000Z', enabled: true });

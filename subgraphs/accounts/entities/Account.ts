@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
 /** Marks an Account loaded for the person who just proved to own it (signup, login). */
@@ -16,7 +16,7 @@ export class Account {
   @Property({ type: 'string', length: 254, unique: true })
   email!: string;
 
-  @Field(() => String)
+  /** Public (shown beside listings and in the job feed); exposed by a field resolver. */
   @Property({ type: 'string', length: 100 })
   name!: string;
 
@@ -26,6 +26,10 @@ export class Account {
   @Field(() => Date)
   @Property({ type: 'datetime' })
   createdAt!: Date;
+
+  /** Bumped by "sign out everywhere": dashboard tokens carrying an older one are refused. */
+  @Property({ type: 'integer', default: 0 })
+  sessionGeneration: Opt<number> = 0;
 
   [SIGNED_IN]?: boolean;
 }

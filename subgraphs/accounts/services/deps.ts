@@ -3,6 +3,7 @@ import type { Clock, IdGenerator } from '../../common/runtime';
 import type { SessionTokens } from '../../common/jwt';
 import type { SecretSealer } from '../../common/sealing';
 import type { KeyHasher } from '../keys';
+import type { SignInThrottle } from '../throttle';
 
 export interface AccountsDeps {
   clock: Clock;
@@ -13,4 +14,5 @@ export interface AccountsDeps {
   sealer: SecretSealer;
   scryptCost: number;
   maxManagementKeys: number;
+  throttle: SignInThrottle;
 }

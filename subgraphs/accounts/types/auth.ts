@@ -1,4 +1,4 @@
-import { Field, InputType, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Account } from '../entities/Account';
 
 @InputType()
@@ -29,4 +29,17 @@ export class AuthPayload {
 
   @Field(() => Account)
   account!: Account;
+}
+
+@ObjectType({ description: 'For the gateway only: the session generation and the signed-out tokens of an account.' })
+@Directive('@inaccessible')
+export class SessionStatePayload {
+  @Field(() => ID)
+  accountId!: string;
+
+  @Field(() => Int)
+  generation!: number;
+
+  @Field(() => [String])
+  revokedSessionIds!: string[];
 }
