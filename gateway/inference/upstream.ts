@@ -70,7 +70,7 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
     });
     outgoing.setNoDelay(true);
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      fail(new UpstreamError(`provider connection failed (${error.code ?? error.message})`, error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' ? 'connect' : 'reset'));
+      fail(new UpstreamError(`provider connection failed (${error.code ?? error.message})`, error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'ERR_OUTBOUND_ADDRESS_REFUSED' ? 'connect' : 'reset'));
     });
     outgoing.on('response', (response) => {
       const status = response.statusCode ?? 502;

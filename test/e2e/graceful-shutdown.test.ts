@@ -24,7 +24,7 @@ describe('graceful shutdown', () => {
     DEMO: 'off',
   };
   const startProduct = async () => {
-    const product = await spawnProcess(['gateway/main.ts'], { ...env, SIMULATOR_URL: simUrl }, /GraphQL\s+(\S+)\/graphql/);
+    const product = await spawnProcess(['gateway/main.ts'], { ...env, SIMULATOR_URL: simUrl, OUTBOUND_ALLOW_PRIVATE: 'true' }, /GraphQL\s+(\S+)\/graphql/);
     children.push(product.child);
     return { child: product.child, url: product.match[1] };
   };

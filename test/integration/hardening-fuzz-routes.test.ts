@@ -56,6 +56,8 @@ interface Fixtures {
   loginSessions: string[];
   states: string[];
   requestIds: string[];
+  /** Sessions of another account for the logout routes (logging out A's own session would end the run's coverage). */
+  logoutJwts: string[];
 }
 
 let stack: TestStack;
@@ -129,7 +131,12 @@ async function buildFixtures(url: string): Promise<Fixtures> {
     requestIds.push(response.headers.get('x-request-id')!);
   }
 
+  const leaving = await signup(url, 'leaving');
+  const logoutJwts = [leaving.jwt];
+  for (let i = 0; i < 3; i++) logoutJwts.push((await ok(rest(url, 'POST', '/api/auth/login', { body: { email: leaving.email, password: 'password-123' } }), 'login')).token);
+
   return {
+    logoutJwts,
     a,
     b: { jwt: buyer.jwt, key: buyer.key, keyId: buyer.keyId, limitedKey: limited.key, restrictedKey: restricted.key },
     ids: {
@@ -312,8 +319,14 @@ const headerChar = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0x20, max:
 const headerText = (maxLength: number) => fc.string({ unit: headerChar, maxLength });
 
 /** The credentials a route takes (so that most cases get past authentication). */
+/** The fuzzed account's credentials, except on the logout routes, where its JWT is a throwaway session of another account. */
+function accountFor(route: Route): Credentials {
+  return route.path.startsWith('/api/auth/logout') ? { ...fx.a, jwt: fx.logoutJwts[0] } : fx.a;
+}
+
 function validTokens(route: Route, surface: Surface): (string | undefined)[] {
-  const a = fx.a;
+  const a = accountFor(route);
+  if (route.path.startsWith('/api/auth/logout')) return fx.logoutJwts;
   if (route.path.startsWith('/api/v1/model-router/')) return [a.mkFull, a.mkBuyer];
   if (route.path.startsWith('/v1/management-keys') || route.path.startsWith('/api/management-keys')) return [a.jwt];
   if (route.path.startsWith('/v1/market/') || route.path.startsWith('/v1/pool/')) return [a.jwt, a.mkFull, a.mkSeller];
@@ -332,7 +345,7 @@ function validTokens(route: Route, surface: Surface): (string | undefined)[] {
 }
 
 function tokenArb(route: Route, surface: Surface): fc.Arbitrary<string | undefined> {
-  const a = fx.a;
+  const a = accountFor(route);
   const [header, payload, signature] = a.jwt.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
   const forged = fc.oneof(

@@ -166,7 +166,10 @@ describe('provider catalog', () => {
     const dev = new ProviderCatalog({ production: false });
     expect(() => dev.overrideFor(dev.require('openai'), 'https://evil.example/v1')).toThrow(/fixed/);
     expect(() => dev.overrideFor(dev.require('custom'), null)).toThrow(/required/);
-    expect(dev.overrideFor(dev.require('custom'), 'http://127.0.0.1:8080/v1/')).toBe('http://127.0.0.1:8080/v1');
+    // A loopback upstream is refused unless private addresses are allowed explicitly (SSRF rule).
+    expect(() => dev.overrideFor(dev.require('custom'), 'http://127.0.0.1:8080/v1/')).toThrow();
+    const local = new ProviderCatalog({ production: false, allowPrivate: () => true });
+    expect(local.overrideFor(local.require('custom'), 'http://127.0.0.1:8080/v1/')).toBe('http://127.0.0.1:8080/v1');
     expect(dev.baseUrlOf({ provider: 'groq' })).toBe('https://api.groq.com/openai/v1');
     const prod = new ProviderCatalog({ production: true });
     expect(() => prod.overrideFor(prod.require('custom'), 'http://api.example.com/v1')).toThrow(/https/);
