@@ -50,7 +50,7 @@ export function price(request: InferenceRequest, rules: MeteringRules): number {
       },
       rules,
     );
-    cost = tokenCost(candidate, outcome.billed.inputTokens, outcome.billed.outputTokens);
+    cost = tokenCost(candidate, outcome.billed.inputTokens, outcome.billed.outputTokens, outcome.billed.cachedInputTokens);
   }
   outcome.costMicros = Math.min(cost, request.reservation?.amountMicros ?? 0);
   return outcome.costMicros;

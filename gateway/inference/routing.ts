@@ -14,6 +14,8 @@ export interface Candidate {
   inputPriceMicrosPerMTok: number;
   outputPriceMicrosPerMTok: number;
   priceMicrosPerMChars: number | null;
+  /** Cached prompt tokens (at most the input price; null: the input price). */
+  cacheReadPriceMicrosPerMTok?: number | null;
   caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null } | null;
 }
 
@@ -33,7 +35,7 @@ export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profile
     model capability fallbackModels timeoutMs maxRetries allowFallbacks
     candidates {
       listingId sellerId provider baseUrl upstreamModel sealedApiKey sealContext
-      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars
+      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok
       caps { rpm tpm maxConcurrency dailyTokens }
     }
   }

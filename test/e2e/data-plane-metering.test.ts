@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { startSimulator } from '../../gateway/simulator/server';
-import { graphql } from '../helpers/graphql';
+import { graphql, rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
@@ -21,7 +21,16 @@ interface Generation {
   outputTokens: number;
   cost: { micros: number };
   listingId: string | null;
-  metering: { reportedInputTokens: number | null; reportedOutputTokens: number | null; countedInputTokens: number | null; countedOutputTokens: number | null; servedModel: string | null; flags: string[] };
+  metering: {
+    reportedInputTokens: number | null;
+    reportedOutputTokens: number | null;
+    countedInputTokens: number | null;
+    countedOutputTokens: number | null;
+    cachedInputTokens: number | null;
+    reasoningTokens: number | null;
+    servedModel: string | null;
+    flags: string[];
+  };
 }
 
 describe('metering checked at the gateway', () => {
@@ -31,7 +40,7 @@ describe('metering checked at the gateway', () => {
   const listings: Record<string, string> = {};
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-honest', 'sk-sim-pricey', 'sk-sim-liar', 'sk-sim-cancel'] });
+    sim = await startSimulator({ apiKeys: ['sk-sim-honest', 'sk-sim-pricey', 'sk-sim-liar', 'sk-sim-cancel', 'sk-sim-cached', 'sk-sim-honest-embed'] });
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', DEFAULT_MAX_OUTPUT_TOKENS: String(DEFAULT_CAP) });
     seller = await signup(stack.url, 'seller');
     const specs: [string, string, string, string][] = [
@@ -39,6 +48,7 @@ describe('metering checked at the gateway', () => {
       ['pricey', 'sk-sim-pricey', '100', '100'],
       ['liar', 'sk-sim-liar', '1', '1'],
       ['cancel', 'sk-sim-cancel', '1', '1'],
+      ['cached', 'sk-sim-cached', '10', '10'],
     ];
     for (const [name, key, input, output] of specs) {
       const pool = await poolKey(stack.url, seller.jwt, key);
@@ -50,13 +60,13 @@ describe('metering checked at the gateway', () => {
     await sim?.close();
   });
   afterEach(async () => {
-    for (const key of ['sk-sim-honest', 'sk-sim-pricey', 'sk-sim-liar', 'sk-sim-cancel']) sim.setKeyFaults(key, null);
+    for (const key of ['sk-sim-honest', 'sk-sim-pricey', 'sk-sim-liar', 'sk-sim-cancel', 'sk-sim-cached']) sim.setKeyFaults(key, null);
     await expectLedgerBalanced(stack);
   });
 
   async function record(jwt: string, requestId: string): Promise<Generation> {
     return eventually(async () => {
-      const result = await graphql(stack.url, 'query ($id: ID!) { generation(id: $id) { status inputTokens outputTokens cost { micros } listingId metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens servedModel flags } } }', { id: requestId }, jwt);
+      const result = await graphql(stack.url, 'query ($id: ID!) { generation(id: $id) { status inputTokens outputTokens cost { micros } listingId metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } } }', { id: requestId }, jwt);
       const g = (result.data as { generation?: Generation } | null)?.generation;
       if (!g) throw new Error(`no record for ${requestId}: ${JSON.stringify(result.errors)}`);
       return g;
@@ -245,6 +255,38 @@ describe('metering checked at the gateway', () => {
     const streamed = await client.chat.completions.create({ model: 'acme/liar-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10, stream: true });
     for await (const chunk of streamed) expect(chunk.model).toBe('acme/liar-chat');
     await eventually(async () => expect((await liveChecks(listings.liar)).some((c) => !c.passed && /answered as model "cheap-model-7b"/.test(c.reason ?? ''))).toBe(true));
+  });
+
+  it('prices cached prompt tokens at the listing’s cache-read price, and records reasoning tokens', async () => {
+    // $10 per million input and output tokens; cached prompt tokens $1 per million once declared.
+    const patched = await rest(stack.url, 'PATCH', `/v1/market/listings/${listings.cached}`, { token: seller.jwt, body: { cacheReadPricePerMTok: 1 } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.cacheReadPricePerMTok).toBe(1);
+    sim.setKeyFaults('sk-sim-cached', { chunks: 4, cachedTokens: 1_000_000, reasoningTokens: 3 });
+    const buyer = await fundedBuyer(stack.url, '1');
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create({ model: 'acme/cached-chat', messages: [{ role: 'user', content: 'again' }], max_tokens: 50 }).withResponse();
+    const g = await record(buyer.jwt, response.headers.get('x-request-id')!);
+    // Every prompt token was reported cached (capped at the prompt), and the reasoning tokens are billed output.
+    expect(g.metering).toMatchObject({ cachedInputTokens: g.inputTokens, reasoningTokens: 3 });
+    expect(g.outputTokens).toBe(4 + 3);
+    expect(g.cost.micros).toBe(Math.ceil((g.inputTokens * 1_000_000 + g.outputTokens * 10_000_000) / 1_000_000));
+    expect((data.usage as { cost_usd?: number }).cost_usd).toBe(g.cost.micros / 1_000_000);
+  });
+
+  it('refuses a cache-read price on a listing that is not CHAT, and a negative one, naming the field', async () => {
+    const pool = await poolKey(stack.url, seller.jwt, 'sk-sim-honest-embed');
+    const embeddings = await rest(stack.url, 'POST', '/v1/market/listings', { token: seller.jwt, body: { model: 'acme/cached-embed', upstreamModel: 'sim-embed', capability: 'embeddings', poolKeyId: pool, inputPricePerMTok: 1, cacheReadPricePerMTok: 0.5 } });
+    expect(embeddings.status).toBe(400);
+    expect(JSON.stringify(embeddings.body)).toMatch(/cacheReadPricePerMTok/);
+    const negative = await rest(stack.url, 'PATCH', `/v1/market/listings/${listings.cached}`, { token: seller.jwt, body: { cacheReadPricePerMTok: -1 } });
+    expect(negative.status).toBe(400);
+    // Another account may not set it.
+    const stranger = await signup(stack.url, 'stranger');
+    const foreign = await rest(stack.url, 'PATCH', `/v1/market/listings/${listings.cached}`, { token: stranger.jwt, body: { cacheReadPricePerMTok: 0 } });
+    expect(foreign.status).toBe(404);
+    const anonymous = await rest(stack.url, 'PATCH', `/v1/market/listings/${listings.cached}`, { body: { cacheReadPricePerMTok: 0 } });
+    expect(anonymous.status).toBe(401);
   });
 
   /** Reads a stream until `n` content chunks arrived, then goes away. */

@@ -98,8 +98,8 @@ const contractShape = (state: string) => ({
 
 const LISTING_KEYS = [
   'id', 'model', 'upstreamModel', 'capability', 'status', 'paused', 'poolKeyId', 'provider',
-  'inputPricePerMTok', 'inputPricePerMTokMicros', 'outputPricePerMTok', 'outputPricePerMTokMicros', 'pricePerMChars', 'pricePerMCharsMicros', 'priceFloor', 'priceFloorMicros',
-  'caps', 'hardware', 'contract', 'pendingPriceReview', 'createdAt', 'updatedAt', 'deletedAt',
+  'inputPricePerMTok', 'inputPricePerMTokMicros', 'outputPricePerMTok', 'outputPricePerMTokMicros', 'pricePerMChars', 'pricePerMCharsMicros',
+  'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware', 'contract', 'pendingPriceReview', 'createdAt', 'updatedAt', 'deletedAt',
 ];
 const POOL_KEY_KEYS = ['id', 'provider', 'label', 'baseUrl', 'keyPreview', 'status', 'validatedAt', 'createdAt', 'deletedAt'];
 const PROBE_RUN_KEYS = ['id', 'listingId', 'kind', 'capability', 'upstreamModel', 'passed', 'reason', 'httpStatus', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'contentChunks', 'streamSpreadMs', 'completionTokens', 'usageReported', 'startedAt', 'finishedAt'];
@@ -136,7 +136,7 @@ describe('a seller onboards over REST only', () => {
     expect(Object.keys(created.body)).toEqual(LISTING_KEYS);
     expect(created.body).toEqual({
       id: expect.any(String), model: 'acme/rest-flow', upstreamModel: 'sim-chat', capability: 'chat', status: 'pending', paused: false, poolKeyId: key.body.id, provider: 'simulator',
-      ...money('inputPricePerMTok', 150_000), ...money('outputPricePerMTok', 2_000_000), ...money('pricePerMChars', null), ...money('priceFloor', 1_000_000),
+      ...money('inputPricePerMTok', 150_000), ...money('outputPricePerMTok', 2_000_000), ...money('pricePerMChars', null), ...money('cacheReadPricePerMTok', null), ...money('priceFloor', 1_000_000),
       caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 }, hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
       contract: { ...contractShape('pending'), listingId: created.body.id }, pendingPriceReview: null,
       createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO), deletedAt: null,

@@ -62,6 +62,13 @@ export class Listing {
   @Property({ type: 'bigint', runtimeType: 'number' })
   outputPriceMicrosPerMTok!: number;
 
+  /**
+   * Chat: micro-USD per million prompt tokens the upstream reports as read from its prompt cache
+   * (null: cached tokens cost the input price). Never charged above the input price.
+   */
+  @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
+  cacheReadPriceMicrosPerMTok?: number | null;
+
   /** Speech: micro-USD per million input characters. */
   @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
   priceMicrosPerMChars?: number | null;

@@ -61,6 +61,11 @@ export class ListingResolver {
     return Money.of(Number(listing.outputPriceMicrosPerMTok));
   }
 
+  @FieldResolver(() => Money, { nullable: true, description: 'Chat: USD per million cached prompt tokens (null: they cost the input price).' })
+  cacheReadPricePerMTok(@Root() listing: Listing): Money | null {
+    return listing.cacheReadPriceMicrosPerMTok == null ? null : Money.of(Number(listing.cacheReadPriceMicrosPerMTok));
+  }
+
   @FieldResolver(() => Money, { nullable: true, description: 'Speech: USD per million characters (the live price).' })
   pricePerMChars(@Root() listing: Listing): Money | null {
     return listing.priceMicrosPerMChars == null ? null : Money.of(Number(listing.priceMicrosPerMChars));

@@ -2,7 +2,7 @@
 // PENDING contract and admitted by a probe (run in the background right away); prices follow the
 // review rule (pricing.ts); deleting is soft. Every change that can affect routing is announced.
 import { OptimisticLockError, type EntityManager } from '@mikro-orm/core';
-import { badInput, conflict } from '../../common/errors';
+import { badInput, conflict, DomainError } from '../../common/errors';
 import { accountOf, type Principal } from '../../common/principal';
 import type { ListingChangedEvent } from '../../common/events';
 import { Contract, ContractState } from '../entities/Contract';
@@ -37,6 +37,7 @@ export interface ListingSettingsInput {
   inputPricePerMTok?: string | null;
   outputPricePerMTok?: string | null;
   pricePerMChars?: string | null;
+  cacheReadPricePerMTok?: string | null;
   priceFloor?: string | null;
   caps?: CapsInput | null;
   hardware?: HardwareInput | null;
@@ -79,6 +80,9 @@ export class ListingService {
 
   async create(principal: Principal, input: CreateListingInput): Promise<Listing> {
     const sellerId = requireSeller(principal);
+    // Every list of a seller's listings is bounded (and GraphQL's cost estimate counts on it).
+    const max = this.deps.accountLimits.listings;
+    if ((await this.em.count(Listing, { sellerId, deletedAt: null })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} listings; delete one first`);
     const model = validPublicModel(input.model);
     const upstreamModel = validUpstreamModel(input.upstreamModel ?? model);
     // No GraphQL default on the enum (see types/listings.ts): the default lives here.
@@ -107,6 +111,7 @@ export class ListingService {
       inputPriceMicrosPerMTok: prices.input,
       outputPriceMicrosPerMTok: prices.output,
       priceMicrosPerMChars: prices.perMChars,
+      cacheReadPriceMicrosPerMTok: cacheReadPrice(capability, input.cacheReadPricePerMTok),
       priceFloorMicros: floor,
       status: ListingStatus.PENDING,
       paused: false,
@@ -163,6 +168,8 @@ export class ListingService {
     if (input.caps !== undefined) applyCaps(listing, input.caps, input.caps === null);
     if (input.hardware !== undefined) applyHardware(listing, input.hardware, input.hardware === null);
     await this.applyPrices(listing, input, now);
+    // A discount on tokens the buyer already paid to cache: it can only lower a price, so no review.
+    if (input.cacheReadPricePerMTok !== undefined) listing.cacheReadPriceMicrosPerMTok = cacheReadPrice(listing.capability, input.cacheReadPricePerMTok);
 
     let resetContract: Contract | null = null;
     if (newKey) {
@@ -310,6 +317,13 @@ export class ListingService {
 
 export function pricesOf(listing: Pick<Listing, 'inputPriceMicrosPerMTok' | 'outputPriceMicrosPerMTok' | 'priceMicrosPerMChars'>): Prices {
   return { input: Number(listing.inputPriceMicrosPerMTok), output: Number(listing.outputPriceMicrosPerMTok), perMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars) };
+}
+
+/** The cache-read price of a chat listing (null: none); what is charged is never above the input price. */
+function cacheReadPrice(capability: Capability, value: string | null | undefined): number | null {
+  if (value == null) return null;
+  if (capability !== Capability.CHAT) throw badInput('cacheReadPricePerMTok is for CHAT listings only', { field: 'cacheReadPricePerMTok' });
+  return validPrice(value, 'cacheReadPricePerMTok');
 }
 
 /** Token prices for chat (both required) and embeddings (input required, output 0 by default); per-character price for speech. */

@@ -21,6 +21,7 @@ export interface RoutingCandidateView extends RankableCandidate {
   sealedApiKey: string;
   sealContext: string;
   ttftMs: number | null;
+  cacheReadPriceMicrosPerMTok: number | null;
   caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null };
 }
 
@@ -77,6 +78,7 @@ export class RoutingTableService {
         inputPriceMicrosPerMTok: Number(listing.inputPriceMicrosPerMTok),
         outputPriceMicrosPerMTok: Number(listing.outputPriceMicrosPerMTok),
         priceMicrosPerMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars),
+        cacheReadPriceMicrosPerMTok: listing.cacheReadPriceMicrosPerMTok == null ? null : Math.min(Number(listing.cacheReadPriceMicrosPerMTok), Number(listing.inputPriceMicrosPerMTok)),
         caps: { rpm: listing.capRpm ?? null, tpm: listing.capTpm ?? null, maxConcurrency: listing.capMaxConcurrency ?? null, dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens) },
         latencyMs: contract.latencyMs ?? null,
         ttftMs: contract.ttftMs ?? null,

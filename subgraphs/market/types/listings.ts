@@ -39,6 +39,9 @@ class ListingSettings {
   @Field(() => String, { nullable: true, description: 'SPEECH only (and required there): USD per million input characters.' })
   pricePerMChars?: string | null;
 
+  @Field(() => String, { nullable: true, description: 'CHAT only: USD per million prompt tokens the upstream reports as cached (prompt_tokens_details.cached_tokens); never charged above the input price. null clears it (cached tokens then cost the input price).' })
+  cacheReadPricePerMTok?: string | null;
+
   @Field(() => String, { nullable: true, description: 'USD: the lowest blended price (input + output per MTok; per MChars for speech) this listing may be set to. null clears it.' })
   priceFloor?: string | null;
 

@@ -44,6 +44,9 @@ export class RoutingCandidate {
   @Field(() => GraphQLSafeInt, { nullable: true })
   priceMicrosPerMChars!: number | null;
 
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Cached prompt tokens, at most the input price (null: the input price).' })
+  cacheReadPriceMicrosPerMTok!: number | null;
+
   @Field(() => ListingCaps)
   caps!: ListingCaps;
 
