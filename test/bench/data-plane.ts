@@ -10,6 +10,10 @@ import type { ChildProcess } from 'node:child_process';
 import { signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 import { fixedRate, percentile, rssMiB, spawnProcess, stream, type Shot } from './load';
+import { InferenceRequest } from '../../gateway/inference/request';
+import { parse } from '../../gateway/inference/parse';
+import { billUsage, DEFAULT_METERING } from '../../gateway/inference/metering';
+import { collectCompletionText } from '../../gateway/inference/tokens';
 
 type Figure = { min: number; median: number; max: number };
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -24,6 +28,37 @@ function throughput(url: string, headers: Record<string, string>, body: string):
   return new Promise((resolve, reject) => {
     autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections: 64, duration: 8 }, (error, result) => (error ? reject(error) : resolve(result.non2xx + result.errors > result.requests.total / 100 ? NaN : result.requests.average)));
   });
+}
+
+/**
+ * What metering adds per request, in process (µs): the parse stage (validation, the o200k prompt
+ * count, one serialisation) and the completion count and usage check, for the benchmark's own
+ * non-streaming and streaming requests with their replies. Per-request samples, p50 and p99.
+ */
+function meteringCost(): Record<string, Figure> {
+  const measure = (body: Record<string, unknown>, reply: string[]) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const started = performance.now();
+      const request = new InferenceRequest('bench', 'chat', body, new Date(0), '127.0.0.1');
+      parse(request);
+      for (const text of reply) collectCompletionText({ content: text }, request.delivered.list(0));
+      billUsage({ reported: { prompt_tokens: request.countedPrompt, completion_tokens: reply.length }, countedPrompt: request.countedPrompt, countedCompletion: request.delivered.tokens(), maxCompletion: request.maxCompletion, cancelled: false }, DEFAULT_METERING);
+      samples.push((performance.now() - started) * 1000);
+    }
+    samples.splice(0, 2_000); // JIT warm-up
+    samples.sort((a, b) => a - b);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  };
+  const words = (n: number) => Array.from({ length: n }, (_, i) => ` word${i % 7}`);
+  const plain = [0, 1, 2].map(() => measure({ model: MODEL, messages: [{ role: 'user', content: 'benchmark' }], max_tokens: 16 }, [words(16).join('')]));
+  const streamed = [0, 1, 2].map(() => measure({ model: MODEL, messages: [{ role: 'user', content: 'stream' }], max_tokens: 64, stream: true }, words(64)));
+  return {
+    'dataplane.meteringUs.p50 (non-streaming, 16-token reply)': figure(plain.map((m) => m.p50)),
+    'dataplane.meteringUs.p99 (non-streaming, 16-token reply)': figure(plain.map((m) => m.p99)),
+    'dataplane.meteringUs.p50 (streaming, 64 chunks)': figure(streamed.map((m) => m.p50)),
+    'dataplane.meteringUs.p99 (streaming, 64 chunks)': figure(streamed.map((m) => m.p99)),
+  };
 }
 
 export async function dataPlaneScenario(rounds: number): Promise<Record<string, unknown>> {
@@ -127,6 +162,7 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
     }
 
     return {
+      ...meteringCost(),
       'dataplane.addedLatencyMs.p50 (1k req/s, non-streaming)': figure(at1000.p50),
       'dataplane.addedLatencyMs.p99 (1k req/s, non-streaming)': figure(at1000.p99),
       'dataplane.failedRequests (1k req/s)': at1000.failed,
