@@ -11,6 +11,7 @@ import { dragonflyMarketRoutes } from './dragonfly-market';
 import { naapModelRoutes } from './naap-models';
 import { naapOAuthRoutes } from './naap-oauth';
 import { naapDashboardRoutes } from './naap-dashboard';
+import { jwksRoutes } from './jwks';
 import { SURFACE_PREFIXES, restNotFound } from './envelopes';
 
 export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
@@ -23,6 +24,7 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   await app.register(async (scope) => naapModelRoutes(scope, gateway));
   await app.register(async (scope) => naapOAuthRoutes(scope, gateway));
   await app.register(async (scope) => naapDashboardRoutes(scope, gateway));
+  await app.register(async (scope) => jwksRoutes(scope, gateway));
   // A method or path no route serves, under a surface's prefix (`PUT /api/keys`,
   // `/api/v1/developer/nope`): a 404 in that surface's envelope, not fastify's own body.
   // fastify parses the body before it finds no route; a body it refuses there (415, bad JSON) is

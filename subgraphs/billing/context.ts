@@ -5,6 +5,7 @@ import type { CreditService } from './services/credits';
 import type { ProviderLoginService } from './services/provider-login';
 import type { SettlementResult } from './services/settlement';
 import type { BillingLoaders } from './loaders';
+import type { ReceiptService } from './services/receipts';
 
 export interface BillingContext extends BaseContext {
   billing: BillingService;
@@ -13,4 +14,5 @@ export interface BillingContext extends BaseContext {
   providerLogin: ProviderLoginService;
   settle(at: Date): Promise<SettlementResult>;
   loaders: BillingLoaders;
+  receipts: ReceiptService;
 }

@@ -16,6 +16,7 @@ import { BillingService } from './services/billing';
 import { CreditService } from './services/credits';
 import { settleEarnings } from './services/settlement';
 import { UsageService } from './services/usage';
+import { ReceiptService } from './services/receipts';
 import { ProviderLoginService } from './services/provider-login';
 import { oauthProviders } from './oauth-providers';
 import { SecretSealer } from '../common/sealing';
@@ -32,6 +33,7 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
   const loginDeps = { clock: deps.clock, sealer: new SecretSealer(deps.config.platformSecret), providers: oauthProviders(deps.config.env), fetch: globalThis.fetch };
   const fork = () => db.orm.em.fork() as EntityManager;
   const settle = (at: Date) => settleEarnings(fork(), deps.ids, deps.clock, at);
+  const receipts = new ReceiptService(deps.config.platformSecret, deps.config.receiptKeyVersion);
   let unsubscribe = () => {};
   let timer: NodeJS.Timeout | null = null;
   return {
@@ -46,6 +48,7 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
         requestId,
         loaders,
         settle,
+        receipts,
         billing: new BillingService(em, loaders, deps.clock),
         usage: new UsageService(em, serviceDeps),
         credits: new CreditService(em, serviceDeps),

@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { parseReceiptKeyVersion } from './receipt-keys';
 
 export const SUBGRAPH_NAMES = ['accounts', 'market', 'billing', 'network'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -18,6 +19,8 @@ export interface Config {
   /** Prefix of every bus channel, so that several deployments (or test runs) can share one Redis. */
   busNamespace: string;
   platformSecret: string;
+  /** RECEIPT_KEY_VERSION: the version of the key new receipts are signed with (1..100; the JWKS publishes 1..this). */
+  receiptKeyVersion: number;
   /** Subgraph URLs for a gateway that does not host the subgraphs itself. */
   subgraphUrls: Partial<Record<SubgraphName, string>>;
   jwtTtlSeconds: number;
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busUrl,
     busNamespace: env.BUS_NAMESPACE ?? 'df',
     platformSecret: loadPlatformSecret(env, dataDir),
+    receiptKeyVersion: parseReceiptKeyVersion(env.RECEIPT_KEY_VERSION),
     subgraphUrls,
     jwtTtlSeconds: intFrom(env.JWT_TTL_SECONDS, 7 * 24 * 3600, 'JWT_TTL_SECONDS'),
     scryptCost: intFrom(env.SCRYPT_COST, 1 << 15, 'SCRYPT_COST'),

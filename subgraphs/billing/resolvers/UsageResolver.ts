@@ -24,7 +24,12 @@ export class UsageResolver {
 
   @Query(() => Generation, { description: 'One request by its id (x-request-id): its buyer only.' })
   generation(@Arg('id', () => ID) id: string, @Ctx() ctx: BillingContext): Promise<Generation> {
-    return ctx.billing.generation(ctx.principal, id);
+    return ctx.billing.generation(ctx.principal, id, ctx.receipts);
+  }
+
+  @Query(() => Generation, { description: "One request served by one of the caller's listings, by its id (an earning's requestId): its seller only, to prove what was served." })
+  sellerGeneration(@Arg('id', () => ID) id: string, @Ctx() ctx: BillingContext): Promise<Generation> {
+    return ctx.billing.generation(ctx.principal, id, ctx.receipts, 'seller');
   }
 
   @Query(() => TransactionPage, { description: "The caller's ledger, newest first." })

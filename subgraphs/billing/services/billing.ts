@@ -12,6 +12,7 @@ import type { BillingLoaders } from '../loaders';
 import { readDate, sqlFor } from '../sql';
 import { requireBuyer, requireRequestOwner, requireSeller } from './access';
 import { PLATFORM_ACCOUNT } from './ledger';
+import type { ReceiptService } from './receipts';
 import { EarningsInterval, type DailyUsage, type EarningsBucket, type EarningsSummary, type Generation, type MonthlyEarnings, type ReserveEntry, type Transaction, type UsageSummary } from '../types/money-views';
 
 const DAY_MS = 86_400_000;
@@ -125,11 +126,25 @@ export class BillingService {
     return rows.map((row) => ({ day: String(row.day), requests: Number(row.requests), inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens), cost: Money.of(Number(row.cost)) }));
   }
 
-  async generation(principal: Principal, requestId: string): Promise<Generation> {
-    const buyerId = requireRequestOwner(principal);
-    const record = await this.em.findOne(UsageRecord, { requestId, buyerId });
-    if (!record || (principal.kind === 'buyer-key' && record.keyId !== principal.keyId)) throw notFound('Generation');
+  /**
+   * One request's record and its signed receipt: for its buyer (a buyer key reads only its own
+   * requests), or, `as: 'seller'`, for the seller whose listing served it. Anyone else: NOT_FOUND.
+   */
+  async generation(principal: Principal, requestId: string, receipts: ReceiptService, as: 'buyer' | 'seller' = 'buyer'): Promise<Generation> {
+    let record: UsageRecord | null;
+    if (as === 'seller') {
+      record = await this.em.findOne(UsageRecord, { requestId, sellerId: requireSeller(principal) });
+    } else {
+      record = await this.em.findOne(UsageRecord, { requestId, buyerId: requireRequestOwner(principal) });
+      if (record && principal.kind === 'buyer-key' && record.keyId !== principal.keyId) record = null;
+    }
+    if (!record) throw notFound('Generation');
+    const signed = record;
     return {
+      // Signed only when selected (most reads of a record do not ask for it).
+      get receipt() {
+        return receipts.sign(signed);
+      },
       id: record.requestId,
       model: record.model,
       capability: record.capability,

@@ -79,6 +79,8 @@ export class Generation {
   @Field(() => Date) createdAt!: Date;
   @Field(() => GenerationMetering, { description: "What the upstream reported beside what the gateway counted; the billed tokens are the lower figure within the tolerance." })
   metering!: GenerationMetering;
+  @Field(() => String, { description: 'The signed receipt of this record: a compact JWS (EdDSA, `typ` receipt+jwt), verifiable with the keys at /.well-known/jwks.json.' })
+  receipt!: string;
 }
 
 @ObjectType()
