@@ -11,6 +11,7 @@ import { graphql } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
+import { expectLedgerBalanced } from '../helpers/ledger';
 
 describe('data plane faults and money', () => {
   let sim: Awaited<ReturnType<typeof startSimulator>>;
@@ -40,9 +41,10 @@ describe('data plane faults and money', () => {
     await sim?.close();
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     sim.setKeyFaults('sk-sim-flaky', null);
     sim.setKeyFaults('sk-sim-good2', null);
+    await expectLedgerBalanced(stack);
   });
 
   const ask = (c = client, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) =>

@@ -1,12 +1,13 @@
 // The data plane through the official `openai` SDK, against listings admitted on the simulator:
 // chat (plain, streaming, tools, JSON mode), embeddings, speech, models, every error status,
 // and metering (usage.cost_usd, x-request-id, /v1/generation, the buyer's balance).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { BillingOverviewDocument } from '../../schema/generated/graphql';
 import { startSimulator } from '../../gateway/simulator/server';
 import { graphql } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { expectLedgerBalanced } from '../helpers/ledger';
 import { managementKey, signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 
@@ -31,6 +32,7 @@ describe('data plane with the openai SDK', () => {
     await stack?.stop();
     await sim?.close();
   });
+  afterEach(() => expectLedgerBalanced(stack));
 
   it('lists the models that have admitted supply', async () => {
     const models = await client.models.list();

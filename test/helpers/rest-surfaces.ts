@@ -3,7 +3,7 @@
 // each path belongs to, and a checker for each surface's envelope (README "Surfaces").
 import type { FastifyInstance } from 'fastify';
 
-export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'graphql' | 'health' | 'metrics';
+export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'graphql' | 'health' | 'metrics' | 'jwks';
 
 export interface Route {
   method: string;
@@ -46,6 +46,7 @@ const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
   ['/healthz', 'health'],
   ['/readyz', 'health'],
   ['/metrics', 'metrics'],
+  ['/.well-known/jwks.json', 'jwks'],
   // Dragonfly (sessions, buyer, management keys, money, supply, routing)
   ['/api/auth/', 'dragonfly'],
   ['/api/keys', 'dragonfly'],
@@ -214,6 +215,12 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       const problem = needJson();
       if (problem) return problem;
       return isObject(json) && typeof json.status === 'string' ? null : 'not {status}';
+    }
+    case 'jwks': {
+      // The receipt-signing public keys: a bare JSON key set.
+      const problem = needJson();
+      if (problem) return problem;
+      return isObject(json) && Array.isArray(json.keys) ? null : 'not {keys}';
     }
     case 'metrics': {
       if (status === 200) return /^text\/plain\b/.test(contentType(answer)) ? null : 'metrics not text/plain';

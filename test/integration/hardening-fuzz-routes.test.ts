@@ -340,6 +340,7 @@ function validTokens(route: Route, surface: Surface): (string | undefined)[] {
     graphql: [a.jwt, a.mkFull, a.mkSeller, undefined],
     health: [undefined],
     metrics: [undefined],
+    jwks: [undefined],
   };
   return bySurface[surface];
 }
@@ -832,7 +833,7 @@ describe('fuzzed requests to every route', () => {
     current = await store.snapshot();
   });
 
-  for (const surface of ['dragonfly', 'dgrid', 'naap', 'naap-oauth', 'dashboard', 'openai', 'health', 'metrics'] as const) {
+  for (const surface of ['dragonfly', 'dgrid', 'naap', 'naap-oauth', 'dashboard', 'openai', 'health', 'metrics', 'jwks'] as const) {
     it(`${surface}: never a 5xx or a stack trace, always its envelope, nothing written when refused`, async () => {
       const covered = await fuzzRoutes(surface);
       expect(covered).toBeGreaterThan(0);
@@ -842,7 +843,7 @@ describe('fuzzed requests to every route', () => {
   it('a method or path no route serves, under any surface: the same (a 404, or a preflight answer, in its envelope)', async () => {
     const served = new Map<string, Set<string>>();
     for (const r of routes) served.set(r.path, new Set([...(served.get(r.path) ?? []), r.method]));
-    const surfaced = [...served.keys()].filter((path) => { const s = surfaceOf(path); return s !== null && s !== 'health' && s !== 'metrics'; });
+    const surfaced = [...served.keys()].filter((path) => { const s = surfaceOf(path); return s !== null && s !== 'health' && s !== 'metrics' && s !== 'jwks'; });
     const stray = fc
       .record({
         path: fc.constantFrom(...surfaced),
