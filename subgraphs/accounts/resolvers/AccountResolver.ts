@@ -2,6 +2,7 @@ import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { Account, SIGNED_IN } from '../entities/Account';
 import { ApiKey } from '../entities/ApiKey';
 import { accountOf } from '../../common/principal';
+import { canAccess } from '../../common/actions';
 import type { AccountsContext } from '../context';
 import { defaultDisplayName } from '../services/accounts';
 
@@ -25,9 +26,10 @@ export class AccountResolver {
     return account[SIGNED_IN] || accountOf(ctx.principal) === account.id ? account.email : null;
   }
 
-  @FieldResolver(() => [ApiKey], { description: "The account's buyer keys (its owner only; empty for anyone else)." })
+  @FieldResolver(() => [ApiKey], { description: "The account's buyer keys (its owner with a buyer-side credential only; empty for anyone else)." })
   async apiKeys(@Root() account: Account, @Ctx() ctx: AccountsContext): Promise<ApiKey[]> {
-    if (accountOf(ctx.principal) !== account.id) return [];
+    // A seller-scope management key of the same account reads no buyer keys, as at the root.
+    if (!canAccess(ctx.principal, 'keys:read', account.id)) return [];
     return ctx.loaders.apiKeysByAccount.load(account.id);
   }
 }

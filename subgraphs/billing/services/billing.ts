@@ -10,7 +10,7 @@ import { LedgerEntry } from '../entities/LedgerEntry';
 import { UsageRecord } from '../entities/UsageRecord';
 import type { BillingLoaders } from '../loaders';
 import { readDate, sqlFor } from '../sql';
-import { requireBuyer, requireRequestOwner, requireSeller } from './access';
+import { requireBuyer, requireRequestOwner, requireSeller, seesBuyerMoneyOf, seesSellerMoneyOf } from './access';
 import { PLATFORM_ACCOUNT } from './ledger';
 import type { ReceiptService } from './receipts';
 import { EarningsInterval, type DailyUsage, type EarningsBucket, type EarningsSummary, type Generation, type MonthlyEarnings, type ReserveEntry, type Transaction, type UsageSummary } from '../types/money-views';
@@ -45,7 +45,7 @@ export class BillingService {
   /** Everything a key has spent; zero until usage exists. Someone else's key reads as null. */
   async usageInTotal(principal: Principal, keyId: string): Promise<Money | null> {
     const row = await this.loaders.usageByKey.load(keyId);
-    if (row && !canSee(principal, row.accountId)) return null;
+    if (row && !seesBuyerMoneyOf(principal, row.accountId)) return null;
     return Money.of(Number(row?.totalMicros ?? 0));
   }
 
@@ -53,7 +53,7 @@ export class BillingService {
   async usageInCycle(principal: Principal, keyId: string, cycle: Cycle | null | undefined): Promise<Money | null> {
     if (!cycle) return this.usageInTotal(principal, keyId);
     const usage = await this.loaders.usageInCycle.load(`${cycle}:${keyId}`);
-    if (usage.accountId && !canSee(principal, usage.accountId)) return null;
+    if (usage.accountId && !seesBuyerMoneyOf(principal, usage.accountId)) return null;
     return Money.of(usage.micros);
   }
 
@@ -257,7 +257,7 @@ export class BillingService {
   /** A listing's earnings, for its seller only. */
   async listingEarnings(principal: Principal, listingId: string): Promise<Money | null> {
     const earned = await this.loaders.earningsByListing.load(listingId);
-    if (earned.sellerId && !canSee(principal, earned.sellerId)) return null;
+    if (earned.sellerId && !seesSellerMoneyOf(principal, earned.sellerId)) return null;
     return Money.of(earned.micros);
   }
 }

@@ -3,14 +3,14 @@
 // review rule (pricing.ts); deleting is soft. Every change that can affect routing is announced.
 import { OptimisticLockError, type EntityManager } from '@mikro-orm/core';
 import { badInput, conflict, DomainError } from '../../common/errors';
-import { accountOf, type Principal } from '../../common/principal';
+import type { Principal } from '../../common/principal';
 import type { ListingChangedEvent } from '../../common/events';
 import { Contract, ContractState } from '../entities/Contract';
 import { Capability, Listing, ListingStatus } from '../entities/Listing';
 import { PoolKey } from '../entities/PoolKey';
 import { PriceReview, PriceReviewStatus } from '../entities/PriceReview';
 import type { MarketLoaders } from '../loaders';
-import { requireSeller } from './access';
+import { requireSeller, seesSupplyOf } from './access';
 import { listingStatusFor, serialized } from './checks';
 import type { MarketCoreDeps } from './deps';
 import { ownedListing, ownedPoolKey } from './ownership';
@@ -70,8 +70,7 @@ export class ListingService {
 
   /** A seller's listings, shown to the seller only (empty for anyone else). */
   async listingsOf(principal: Principal, sellerId: string): Promise<Listing[]> {
-    const mine = (principal.kind === 'user' || (principal.kind === 'management' && principal.scope !== 'buyer')) && accountOf(principal) === sellerId;
-    return mine ? this.loaders.listingsBySeller.load(sellerId) : [];
+    return principal.kind !== 'service' && seesSupplyOf(principal, sellerId) ? this.loaders.listingsBySeller.load(sellerId) : [];
   }
 
   async get(principal: Principal, id: string): Promise<Listing> {
