@@ -655,6 +655,28 @@ const malformed = fc.oneof(
   fc.constant(`{"x":"${'y'.repeat(1024 * 1024)}"}`), // over the 1 MiB body limit (the chat/embeddings limit is 16 MiB)
 );
 
+/**
+ * JSON text nested past any sane depth, or a list far longer than any route takes: built as text
+ * (serialising such a value would overflow this test's own stack).
+ */
+const oversized = fc.oneof(
+  fc.constantFrom(65, 1_000, 20_000).map((depth) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)),
+  fc.constantFrom(65, 1_000, 20_000).map((depth) => '['.repeat(depth) + '"x"' + ']'.repeat(depth)),
+  fc.constantFrom(10_000, 150_000).map((length) => `[${'"x",'.repeat(length)}"x"]`),
+  fc.constantFrom(10_000, 100_000).map((length) => `[${'{"role":"user","content":"hi"},'.repeat(length)}{"role":"user","content":"hi"}]`),
+);
+
+/** A valid template with one field (its own, or an extra one) replaced by an oversized value. */
+function withOversizedField(template: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string> {
+  return template.chain((t) =>
+    fc.tuple(fc.constantFrom(...Object.keys(t), 'extra'), oversized).map(([field, value]) => {
+      const rest = JSON.stringify({ ...t, [field]: undefined });
+      // A later duplicate key wins in JSON.parse: the field takes the oversized value.
+      return `${rest.slice(0, -1)}${rest.length > 2 ? ',' : ''}${JSON.stringify(field)}:${value}}`;
+    }),
+  );
+}
+
 function bodyArb(route: Route): fc.Arbitrary<string | undefined> {
   if (route.method === 'GET' || route.method === 'HEAD' || route.method === 'OPTIONS') return fc.constant(undefined);
   const template = templateArb(route);
@@ -667,6 +689,7 @@ function bodyArb(route: Route): fc.Arbitrary<string | undefined> {
     options.push({ weight: 4, arbitrary: template.map((t) => JSON.stringify(t)) });
     options.push({ weight: 6, arbitrary: fc.tuple(template, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([t, ms]) => JSON.stringify(mutate(t, ms))) });
     options.push({ weight: 2, arbitrary: template.chain((t) => fc.dictionary(fc.constantFrom(...Object.keys(t), 'extra'), nasty, { maxKeys: 6 })).map((v) => JSON.stringify(v)) });
+    options.push({ weight: 2, arbitrary: withOversizedField(template) });
   } else {
     // Bodiless actions (enablement, reverify, probe, start, DELETE): nothing, {} or junk.
     options.push({ weight: 4, arbitrary: fc.constantFrom(undefined, '{}', '') });
@@ -704,6 +727,8 @@ function graphqlBodyArb(): fc.Arbitrary<string | undefined> {
     { weight: 2, arbitrary: fc.record({ query: fc.oneof(fc.string({ maxLength: 60 }), fc.jsonValue()), variables: fc.jsonValue(), operationName: fc.jsonValue().filter((v) => typeof v !== 'string'), extensions: fc.jsonValue() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)) },
     { weight: 1, arbitrary: fc.constantFrom(`{"query":"{ ${'me { id } '.repeat(300)} }"}`, `{"query":"${'{ me '.repeat(40)}${'}'.repeat(40)}"}`, `{"query":"{ ${Array.from({ length: 40 }, (_, i) => `a${i}: me { id }`).join(' ')} }"}`, '[{"query":"{ me { id } }"},{"query":"{ me { id } }"}]', '{"query":"{ __schema { types { name } } }"}') },
     { weight: 2, arbitrary: malformed },
+    // Variables nested past any depth, or lists longer than any argument takes.
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...GRAPHQL_DOCUMENTS), fc.constantFrom('id', 'input', 'page', 'amount'), oversized).map(([d, name, value]) => `{"query":${JSON.stringify(d.query)},"variables":{${JSON.stringify(name)}:${value}}}`) },
   );
 }
 
