@@ -23,10 +23,10 @@ import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-li
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
 import { dedupeRepresentations, shareInFlightQueries, type SubgraphLink } from './subgraph-links';
-import { attachSubscriptionServer, type SubscriptionLimits } from './subscriptions';
+import { attachSubscriptionServer, clientAddressResolver, trustProxyFunction, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
 import { startDataPlane } from './inference';
-import { graphqlLimits, graphqlLimitsFromEnv } from './graphql-limits';
+import { graphqlLimits, graphqlLimitsFromEnv, registerResponseSizeLimit, withoutSuggestions } from './graphql-limits';
 import { containsNul, httpSecurityFromConfig, registerHttpSecurity } from './http-security';
 import { restFrameworkErrors } from './rest/envelopes';
 import { GatewayMetrics } from './metrics';
@@ -58,15 +58,23 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** SUBSCRIPTIONS_MAX_PER_CREDENTIAL, SUBSCRIPTIONS_MAX_TOTAL, SUBSCRIPTION_QUEUE_SIZE (defaults in subscriptions.ts). */
+/**
+ * SUBSCRIPTIONS_MAX_PER_ACCOUNT (its former name SUBSCRIPTIONS_MAX_PER_CREDENTIAL still read),
+ * SUBSCRIPTIONS_MAX_TOTAL, SUBSCRIPTIONS_ANONYMOUS_RESERVE_PERCENT, WS_MAX_CONNECTIONS_PER_ADDRESS,
+ * SUBSCRIPTION_QUEUE_SIZE (defaults in subscriptions.ts).
+ */
 function subscriptionLimitsFrom(env: Readonly<Record<string, string | undefined>>): Partial<SubscriptionLimits> {
   const read = (name: string) => (env[name] && /^\d+$/.test(env[name]!) ? Number(env[name]) : undefined);
   const limits: Partial<SubscriptionLimits> = {};
-  const perCredential = read('SUBSCRIPTIONS_MAX_PER_CREDENTIAL');
+  const perAccount = read('SUBSCRIPTIONS_MAX_PER_ACCOUNT') ?? read('SUBSCRIPTIONS_MAX_PER_CREDENTIAL');
   const total = read('SUBSCRIPTIONS_MAX_TOTAL');
+  const reserve = read('SUBSCRIPTIONS_ANONYMOUS_RESERVE_PERCENT');
+  const connections = read('WS_MAX_CONNECTIONS_PER_ADDRESS');
   const queue = read('SUBSCRIPTION_QUEUE_SIZE');
-  if (perCredential) limits.maxPerCredential = perCredential;
+  if (perAccount) limits.maxPerAccount = perAccount;
   if (total) limits.maxTotal = total;
+  if (reserve !== undefined) limits.anonymousReservePercent = Math.min(100, reserve);
+  if (connections) limits.maxConnectionsPerAddress = connections;
   if (queue) limits.queueSize = queue;
   return limits;
 }
@@ -119,6 +127,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Always our own id: it is the usage event's idempotency key, so a caller never chooses it.
     genReqId: newRequestId,
     bodyLimit: 1024 * 1024,
+    // TRUST_PROXY (off by default): behind a reverse proxy, request.ip is the client's address, so
+    // IP rules and per-address limits see the client rather than the proxy.
+    trustProxy: trustProxyFunction(config.trustProxy),
     return503OnClosing: true,
     // Bad %-escapes and over-long path parameters, which fastify answers before any route or hook:
     // in the surface's own envelope.
@@ -144,9 +155,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Hardening (issue 8): depth/alias/root-field/cost rules and a token cap, refused before
   // execution over HTTP and graphql-ws alike (see graphql-limits.ts for the settings).
   const edgeLimits = graphqlLimits(graphqlLimitsFromEnv(config.env));
+  registerResponseSizeLimit(app, '/graphql', edgeLimits.limits.maxResponseBytes);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: formatGatewayError,
+    // Production: no schema hints in any error (validation, variables, subgraphs), as introspection is off.
+    formatError: production
+      ? (formatted, error) => {
+          const out = formatGatewayError(formatted, error);
+          return { ...out, message: withoutSuggestions(out.message) };
+        }
+      : formatGatewayError,
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     parseOptions: edgeLimits.parseOptions,
@@ -210,8 +229,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     supergraphSdl,
     links,
     limits: { ...subscriptionLimitsFrom(config.env), ...options.subscriptionLimits },
+    clientAddress: clientAddressResolver(config.trustProxy),
     parseOptions: edgeLimits.parseOptions,
     validationRules: edgeLimits.validationRules,
+    hideSuggestions: production,
     newRequestId,
     log: options.log,
     authenticate: async (params) => {

@@ -6,12 +6,16 @@
 //
 // Settings (environment, read through config.env):
 //   GRAPHQL_MAX_DEPTH (12)  GRAPHQL_MAX_ALIASES (30)  GRAPHQL_MAX_ROOT_FIELDS (20)
-//   GRAPHQL_MAX_TOKENS (5000)  GRAPHQL_MAX_COST (10000)  GRAPHQL_LIST_COST_MULTIPLIER (10)
+//   GRAPHQL_MAX_TOKENS (5000)  GRAPHQL_MAX_COST (25000)  GRAPHQL_LIST_COST_MULTIPLIER (10)
+//   GRAPHQL_MAX_RESPONSE_BYTES (4 MiB: a bigger answer is replaced by a RESPONSE_TOO_LARGE error)
 //
 // Cost: every field costs 1; the selection under a field returning a list costs `n` times, where
-// `n` is the field's `limit`/`first`/`last` argument when written as a literal (or its schema
-// default), else GRAPHQL_LIST_COST_MULTIPLIER. Variables are not known at validation time, so a
-// list size passed as a variable counts as the default multiplier. Introspection fields
+// `n` is the most that list can hold (LIST_BOUNDS: an account's documented maxima, e.g.
+// MAX_API_KEYS_PER_ACCOUNT for `Account.apiKeys`, or a page's `pageSize`), or its size argument
+// (`limit`, `pageSize`…) when written as a literal (or left at its schema default). A size passed
+// as a variable is not known at validation time and counts as the list's maximum. A guess of the
+// typical size would let a nested query multiply far past the estimate, so every list of objects
+// in the API has a bound (tested); only an unknown one falls back to GRAPHQL_LIST_COST_MULTIPLIER. Introspection fields
 // (`__schema`, `__type`) count as one field of depth 1: they are deep by design and answered only
 // where introspection is on (development; Apollo refuses them when NODE_ENV=production).
 import {
@@ -35,6 +39,8 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import type { FastifyInstance } from 'fastify';
+import { accountLimitsFromEnv, DEFAULT_ACCOUNT_LIMITS, type AccountLimits } from '../subgraphs/common/config';
 
 export interface GraphQLLimits {
   maxDepth: number;
@@ -43,9 +49,74 @@ export interface GraphQLLimits {
   maxTokens: number;
   maxCost: number;
   listCostMultiplier: number;
+  maxResponseBytes: number;
+  /** Per list field (`Type.field`), the most items it can hold. */
+  listBounds: ListBounds;
 }
 
-export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 5000, maxCost: 10_000, listCostMultiplier: 10 };
+/**
+ * How many items a list field can hold: `max`; or, when the field (`arg`) or the field returning
+ * its page (`parentArg`) has a size argument, that argument's value (at most `max` is accepted).
+ */
+export interface ListBound {
+  max: number;
+  arg?: string;
+  parentArg?: string;
+}
+export type ListBounds = Readonly<Record<string, ListBound>>;
+
+/** Every list of objects in the API schema, bounded (a test keeps this complete). */
+export function listBounds(accounts: AccountLimits): ListBounds {
+  return {
+    // An account's own objects: at most the documented per-account maxima (checked at create time).
+    'Account.apiKeys': { max: accounts.apiKeys },
+    'Account.listings': { max: accounts.listings },
+    'Query.myListings': { max: accounts.listings },
+    'Query.poolKeys': { max: accounts.poolKeys },
+    'Query.routingProfiles': { max: accounts.routingProfiles },
+    'Query.keyGroups': { max: accounts.keyGroups },
+    'Query.projects': { max: accounts.projects },
+    'Query.usageByKey': { max: accounts.apiKeys },
+    'Query.listingContracts': { max: 10 }, // one contract per listing today
+    'Query.priceReviews': { max: 500 }, // the service returns the newest 500
+    // Pages (`…Page.items`) take their parent's `pageSize` (1 to 100): see listBoundFor.
+    // Size arguments with their ranges.
+    'Query.contractChecks': { max: 500, arg: 'limit' },
+    'Query.listingProbeRuns': { max: 500, arg: 'limit' },
+    'Query.earningsReserve': { max: 500, arg: 'limit' },
+    'Query.jobFeed': { max: 200, arg: 'limit' },
+    'Query.pipelines': { max: 200, arg: 'limit' },
+    // Windows of time.
+    'Query.usageDaily': { max: 366 },
+    'Query.earningsTimeseries': { max: 31 * 24 },
+    'Query.earningsMonthly': { max: 24 },
+    'KPI.hourlyUsage': { max: 168 },
+    'KPI.hourlySessions': { max: 168 },
+    'FeesInfo.dayData': { max: 365 },
+    'FeesInfo.weeklyData': { max: 53 },
+    // Catalogues and network-wide aggregates (by model, pipeline or provider).
+    'Query.billingProviders': { max: 10 },
+    'Query.poolProviders': { max: 20 },
+    'Query.models': { max: 100 },
+    'Query.pricing': { max: 100 },
+    'Query.orchestrators': { max: 100 },
+    'Query.pipelineCatalog': { max: 20 },
+    'GPUCapacity.models': { max: 50 },
+    'GPUCapacity.pipelineGPUs': { max: 20 },
+    'GPUCapacityPipeline.models': { max: 50 },
+    'OrchestratorRow.pipelineModels': { max: 20 },
+    'PipelineUsage.modelMins': { max: 20 },
+  };
+}
+
+const PAGE_BOUND: ListBound = { max: 100, parentArg: 'pageSize' };
+
+/** The bound of `Type.field`: listed, or for any `…Page.items`, the page's `pageSize` (at most 100). */
+export function listBoundFor(bounds: ListBounds, typeName: string, fieldName: string): ListBound | undefined {
+  return bounds[`${typeName}.${fieldName}`] ?? (fieldName === 'items' && typeName.endsWith('Page') ? PAGE_BOUND : undefined);
+}
+
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 5000, maxCost: 25_000, listCostMultiplier: 10, maxResponseBytes: 4 * 1024 * 1024, listBounds: listBounds(DEFAULT_ACCOUNT_LIMITS) };
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -63,6 +134,8 @@ export function graphqlLimitsFromEnv(env: Readonly<Record<string, string | undef
     maxTokens: positiveInt(env.GRAPHQL_MAX_TOKENS, d.maxTokens, 'GRAPHQL_MAX_TOKENS'),
     maxCost: positiveInt(env.GRAPHQL_MAX_COST, d.maxCost, 'GRAPHQL_MAX_COST'),
     listCostMultiplier: positiveInt(env.GRAPHQL_LIST_COST_MULTIPLIER, d.listCostMultiplier, 'GRAPHQL_LIST_COST_MULTIPLIER'),
+    maxResponseBytes: positiveInt(env.GRAPHQL_MAX_RESPONSE_BYTES, d.maxResponseBytes, 'GRAPHQL_MAX_RESPONSE_BYTES'),
+    listBounds: listBounds(accountLimitsFromEnv(env)),
   };
 }
 
@@ -86,7 +159,7 @@ const COST_CEILING = Number.MAX_SAFE_INTEGER;
  * document: each fragment is measured once (memoized), and fragment cycles (which the standard
  * NoFragmentCycles rule refuses anyway) count as empty.
  */
-export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, listCostMultiplier: number): OperationMeasure {
+export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, listCostMultiplier: number, bounds: ListBounds = DEFAULT_GRAPHQL_LIMITS.listBounds): OperationMeasure {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const memo = new Map<string, { depth: number; aliases: number; cost: number }>();
@@ -95,7 +168,21 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   const fieldDef = (parent: GraphQLNamedType | undefined, name: string): GraphQLField<unknown, unknown> | undefined =>
     parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
 
-  const listSize = (field: FieldNode, def: GraphQLField<unknown, unknown>): number => {
+  /** The value of a size argument: a literal, its default, or (a variable) `unknown`; undefined when absent. */
+  const sizeArgument = (field: FieldNode | undefined, def: GraphQLField<unknown, unknown> | undefined, name: string, unknown: number): number | undefined => {
+    const arg = field?.arguments?.find((a) => a.name.value === name);
+    if (arg?.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
+    if (arg) return unknown;
+    const argDef = def?.args.find((a) => a.name === name);
+    return typeof argDef?.defaultValue === 'number' ? Math.max(1, argDef.defaultValue) : undefined;
+  };
+
+  const listSize = (field: FieldNode, def: GraphQLField<unknown, unknown>, parentType: GraphQLNamedType | undefined, via: { node?: FieldNode; def?: GraphQLField<unknown, unknown> }): number => {
+    const bound = parentType ? listBoundFor(bounds, parentType.name, def.name) : undefined;
+    if (bound) {
+      const given = bound.arg ? sizeArgument(field, def, bound.arg, bound.max) : bound.parentArg ? sizeArgument(via.node, via.def, bound.parentArg, bound.max) : undefined;
+      return given ?? bound.max;
+    }
     for (const name of LIST_SIZE_ARGUMENTS) {
       const arg = field.arguments?.find((a) => a.name.value === name);
       if (arg?.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
@@ -106,7 +193,8 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     return listCostMultiplier;
   };
 
-  const selectionSet = (set: SelectionSetNode, parent: GraphQLNamedType | undefined): { depth: number; aliases: number; cost: number; fields: number } => {
+  // `via`: the field whose selection this is (a page's `items` take their size from it).
+  const selectionSet = (set: SelectionSetNode, parent: GraphQLNamedType | undefined, via: { node?: FieldNode; def?: GraphQLField<unknown, unknown> } = {}): { depth: number; aliases: number; cost: number; fields: number } => {
     let depth = 0;
     let aliases = 0;
     let cost = 0;
@@ -129,14 +217,14 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
           depth = Math.max(depth, 1);
           continue;
         }
-        const child = selectionSet(selection.selectionSet, def ? getNamedType(def.type) : undefined);
-        const multiplier = def && isListType(getNullableType(def.type)) ? listSize(selection, def) : 1;
+        const child = selectionSet(selection.selectionSet, def ? getNamedType(def.type) : undefined, { node: selection, def });
+        const multiplier = def && isListType(getNullableType(def.type)) ? listSize(selection, def, parent, via) : 1;
         cost += 1 + multiplier * child.cost;
         aliases += child.aliases;
         depth = Math.max(depth, 1 + child.depth);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        const child = selectionSet(selection.selectionSet, type ?? undefined);
+        const child = selectionSet(selection.selectionSet, type ?? undefined, via);
         cost += child.cost;
         aliases += child.aliases;
         fields += child.fields;
@@ -189,7 +277,7 @@ function refusal(limit: keyof GraphQLLimits, max: number, actual: number, messag
 export function limitValidationRule(limits: GraphQLLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(node) {
-      const m = measureOperation(context.getSchema(), context.getDocument(), node, limits.listCostMultiplier);
+      const m = measureOperation(context.getSchema(), context.getDocument(), node, limits.listCostMultiplier, limits.listBounds);
       if (m.depth > limits.maxDepth) context.reportError(refusal('maxDepth', limits.maxDepth, m.depth, `Query depth ${m.depth} exceeds the maximum of ${limits.maxDepth}`));
       if (m.aliases > limits.maxAliases) context.reportError(refusal('maxAliases', limits.maxAliases, m.aliases, `Query uses ${m.aliases} aliases; the maximum is ${limits.maxAliases}`));
       if (m.rootFields > limits.maxRootFields) context.reportError(refusal('maxRootFields', limits.maxRootFields, m.rootFields, `Operation selects ${m.rootFields} root fields; the maximum is ${limits.maxRootFields}`));
@@ -202,4 +290,29 @@ export function limitValidationRule(limits: GraphQLLimits): ValidationRule {
 /** Everything a GraphQL entry point needs: parse options and the extra validation rules. */
 export function graphqlLimits(limits: GraphQLLimits) {
   return { limits, parseOptions: limitParseOptions(limits), validationRules: [limitValidationRule(limits)] };
+}
+
+/**
+ * The last line behind the cost estimate: an answer on `path` bigger than `maxBytes` is replaced
+ * by a GraphQL error (`RESPONSE_TOO_LARGE`), so one request cannot make the gateway ship megabytes.
+ */
+export function registerResponseSizeLimit(app: FastifyInstance, path: string, maxBytes: number): void {
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.routeOptions.url !== path || typeof payload !== 'string' || payload.length <= maxBytes / 3) return payload;
+    if (Buffer.byteLength(payload) <= maxBytes) return payload;
+    request.log.warn({ limit: 'maxResponseBytes', max: maxBytes }, 'GraphQL response too large');
+    return JSON.stringify({
+      data: null,
+      errors: [{ message: `The response is larger than ${maxBytes} bytes; select fewer fields or smaller pages`, extensions: { code: 'RESPONSE_TOO_LARGE', limit: 'maxResponseBytes', max: maxBytes } }],
+    });
+  });
+}
+
+/**
+ * graphql-js words many errors with a hint from the schema ("Cannot query field "emial" on type
+ * "Account". Did you mean "email"?"; enum values in variables likewise): with introspection off,
+ * those hints would hand the schema out one guess at a time. Production strips them.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '');
 }

@@ -3,9 +3,15 @@
 import { loadConfig } from '../subgraphs/common/config';
 import { startPlatform } from './platform';
 import { seedDemo } from './demo';
+import { metricsTokenProblem } from './metrics';
 
 const started = Date.now();
 const config = loadConfig();
+const refusal = metricsTokenProblem(config);
+if (refusal) {
+  console.error(refusal);
+  process.exit(1);
+}
 const topology = process.argv.includes('--gateway-only') ? 'gateway' : 'embedded';
 const platform = await startPlatform({ config, topology });
 const url = platform.gateway.url;

@@ -119,6 +119,15 @@ export class GatewayMetrics {
   }
 }
 
+/**
+ * Production refuses to start without METRICS_TOKEN: /metrics names routes, subgraphs and error
+ * rates, which are nobody's business on a public port. The message says what to set.
+ */
+export function metricsTokenProblem(config: { nodeEnv: string; env: Readonly<Record<string, string | undefined>> }): string | null {
+  if (config.nodeEnv !== 'production' || config.env.METRICS_TOKEN) return null;
+  return 'METRICS_TOKEN is required when NODE_ENV=production: GET /metrics answers only with "authorization: Bearer <METRICS_TOKEN>". Set METRICS_TOKEN to a long random value.';
+}
+
 function bearerMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
   const expected = Buffer.from(token);

@@ -7,7 +7,7 @@
 //      with the client's own credential, so fields owned by other subgraphs are filled in.
 // Convention: a subscription field returning entity T has a root query `t(id: ID!)` returning T.
 import { WebSocketServer } from 'ws';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { serveGraphQLWs } from './ws-transport';
 import {
@@ -33,21 +33,57 @@ import {
   type VariableDefinitionNode,
   specifiedRules,
 } from 'graphql';
-import { getArgumentValues } from 'graphql/execution/values.js';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
 import { BoundedQueue } from '../subgraphs/common/async-queue';
 import type { SubgraphName } from '../subgraphs/common/config';
 import type { Principal } from '../subgraphs/common/principal';
 import type { GatewayContext } from './context';
 import type { Logger } from '../subgraphs/common/log';
 import type { SubgraphLink } from './subgraph-links';
+import { cidrMatcher } from '../subgraphs/common/cidr';
+import { withoutSuggestions } from './graphql-limits';
+
+/** TRUST_PROXY as fastify's `trustProxy` function (false: off): a hop count, every hop, or the proxies' addresses/CIDRs. */
+export function trustProxyFunction(trust: boolean | number | string[]): false | ((address: string, hop: number) => boolean) {
+  if (trust === true) return () => true;
+  if (typeof trust === 'number') return trust > 0 ? (_address, hop) => hop < trust : false;
+  if (Array.isArray(trust) && trust.length) {
+    const match = cidrMatcher(trust);
+    return (address) => match(address);
+  }
+  return false;
+}
+
+/**
+ * The client address of a request as fastify's `trustProxy` sees it (the same rule, for upgrade
+ * requests, which never reach a fastify route): walk `x-forwarded-for` from the nearest hop while
+ * the hop is trusted (a hop count, every hop, or addresses/CIDRs of the proxies).
+ */
+export function clientAddressResolver(trust: boolean | number | string[]): (request: IncomingMessage) => string {
+  const trusted = trustProxyFunction(trust);
+  return (request) => {
+    const peer = request.socket.remoteAddress ?? 'unknown';
+    if (!trusted) return peer;
+    const header = request.headers['x-forwarded-for'];
+    const forwarded = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean).reverse();
+    const hops = [peer, ...forwarded];
+    for (let i = 0; i < hops.length - 1; i++) if (!trusted(hops[i], i)) return hops[i];
+    return hops[hops.length - 1];
+  };
+}
 
 export interface SubscriptionLimits {
   /** Events buffered per subscriber before the oldest are dropped. */
   queueSize: number;
-  maxPerCredential: number;
+  /** Open subscriptions per account, all its credentials together (anonymous viewers: per address). */
+  maxPerAccount: number;
   maxTotal: number;
+  /** The share of maxTotal (percent) only anonymous viewers of public feeds may fill. */
+  anonymousReservePercent: number;
+  /** Open WebSocket connections per client address; the next upgrade is answered 429. */
+  maxConnectionsPerAddress: number;
 }
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { queueSize: 64, maxPerCredential: 50, maxTotal: 10_000 };
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { queueSize: 64, maxPerAccount: 50, maxTotal: 10_000, anonymousReservePercent: 20, maxConnectionsPerAddress: 20 };
 
 export interface SubscriptionServerOptions {
   server: Server;
@@ -60,9 +96,13 @@ export interface SubscriptionServerOptions {
   log: Logger;
   executeThroughGateway(document: DocumentNode, variables: Record<string, unknown>, context: GatewayContext): Promise<ExecutionResult>;
   limits?: Partial<SubscriptionLimits>;
+  /** The client's address of an upgrade request (TRUST_PROXY applied); default: the socket's peer. */
+  clientAddress?(request: IncomingMessage): string;
   /** The gateway's edge limits (graphql-limits.ts), applied as over HTTP. */
   parseOptions?: ParseOptions;
   validationRules?: readonly ValidationRule[];
+  /** Strip graphql-js's "Did you mean …?" hints from errors (production: introspection is off). */
+  hideSuggestions?: boolean;
 }
 
 /** Which subgraph owns each Subscription field, read from the supergraph's join directives. */
@@ -147,8 +187,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const owners = subscriptionOwners(options.supergraphSdl);
   const byKey = keyQueries(options.apiSchema);
   const upstreams = new Map<string, UpstreamFeed>();
-  const openPerCredential = new Map<string, number>();
+  const openPerHolder = new Map<string, number>();
   let openTotal = 0;
+  let openByAccounts = 0;
+  // Accounts (and the platform) together never take the anonymous viewers' reserved share.
+  const accountShare = Math.max(0, limits.maxTotal - Math.floor((limits.maxTotal * limits.anonymousReservePercent) / 100));
+  const connectionsPerAddress = new Map<string, number>();
+  const addressOf = options.clientAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown');
 
   /** One upstream subscription per distinct (subgraph, field, arguments); closed with its last listener. */
   function listen(subgraph: SubgraphName, query: string, field: string, listener: (key: string) => void): () => void {
@@ -224,9 +269,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     };
   }
 
-  /** What the per-credential cap counts: the key or account, or for anonymous viewers their address. */
-  function credentialId(principal: Principal, clientAddress = 'unknown'): string {
-    return principal.kind === 'anonymous' ? `anonymous:${clientAddress}` : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
+  /**
+   * Who a subscription counts against: the account (a JWT and every management or buyer key of it
+   * together, so more credentials buy no more subscriptions), or for anonymous viewers their address.
+   */
+  function holderId(principal: Principal, clientAddress = 'unknown'): string {
+    return principal.kind === 'anonymous' ? `anonymous:${clientAddress}` : principal.kind === 'service' ? `service:${principal.name}` : `account:${principal.accountId}`;
+  }
+  /** The viewer a shared result is resolved for: one per credential (what it may see), all anonymous viewers alike. */
+  function viewerId(principal: Principal): string {
+    return principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
   }
 
   /**
@@ -235,6 +287,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
    * `return()` closes it at once.
    */
   function forward(args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+    try {
+      return forwardOrThrow(args);
+    } catch (error) {
+      // A bad variable value, an unknown argument…: this operation's error, never the connection's.
+      return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
+    }
+  }
+
+  function forwardOrThrow(args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
     const context = args.contextValue as GatewayContext;
     const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
     const fields = operation.selectionSet.selections;
@@ -246,10 +307,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const queryField = fieldDef ? byKey.get(getNamedType(fieldDef.type).name) : undefined;
     if (!fieldDef || !subgraph || !queryField) return once({ errors: [new GraphQLError(`Subscription.${fieldName} cannot be forwarded`)] });
 
-    // Caps count per credential (anonymous viewers per address); shared results are per viewer kind.
-    const credential = credentialId(context.principal, context.clientAddress);
-    const viewer = context.principal.kind === 'anonymous' ? 'anonymous' : credential;
-    if (openTotal >= limits.maxTotal || (openPerCredential.get(credential) ?? 0) >= limits.maxPerCredential) {
+    // Caps count per account (anonymous viewers per address); shared results are per viewer.
+    const holder = holderId(context.principal, context.clientAddress);
+    const viewer = viewerId(context.principal);
+    const anonymous = context.principal.kind === 'anonymous';
+    if (openTotal >= limits.maxTotal || (!anonymous && openByAccounts >= accountShare) || (openPerHolder.get(holder) ?? 0) >= limits.maxPerAccount) {
       return once({ errors: [new GraphQLError('Too many open subscriptions', { extensions: { code: 'RATE_LIMITED' } })] });
     }
 
@@ -261,16 +323,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const variablesText = JSON.stringify(args.variableValues ?? {});
 
     openTotal++;
-    openPerCredential.set(credential, (openPerCredential.get(credential) ?? 0) + 1);
+    if (!anonymous) openByAccounts++;
+    openPerHolder.set(holder, (openPerHolder.get(holder) ?? 0) + 1);
     let leave = () => {};
     // The subscriber's own bounded, drop-oldest queue is what graphql-ws iterates: closing it
     // (client complete, disconnect) leaves the group, which frees the upstream with its last member.
     const results = new BoundedQueue<ExecutionResult>(limits.queueSize, () => {
       leave();
       openTotal--;
-      const left = (openPerCredential.get(credential) ?? 1) - 1;
-      if (left > 0) openPerCredential.set(credential, left);
-      else openPerCredential.delete(credential);
+      if (!anonymous) openByAccounts--;
+      const left = (openPerHolder.get(holder) ?? 1) - 1;
+      if (left > 0) openPerHolder.set(holder, left);
+      else openPerHolder.delete(holder);
     });
     const principal = context.principal;
     try {
@@ -284,6 +348,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     return results;
   }
 
+  const hide = (errors: readonly GraphQLError[]): GraphQLError[] =>
+    options.hideSuggestions ? errors.map((e) => new GraphQLError(withoutSuggestions(e.message), { nodes: e.nodes, extensions: e.extensions })) : [...errors];
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const server = serveGraphQLWs<{ context?: GatewayContext }>(
     {
@@ -292,7 +359,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           const principal = await options.authenticate(ctx.connectionParams);
           // The upgrade request's socket is the connection's TCP socket.
           const socket = ctx.extra.request.socket as Socket;
-          ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: socket.remoteAddress ?? 'unknown', holdWrites: writeBatcher(socket) };
+          ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: addressOf(ctx.extra.request), holdWrites: writeBatcher(socket) };
           return true;
         } catch {
           return false; // closes with 4403 Forbidden
@@ -306,31 +373,57 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           return [error as GraphQLError];
         }
         const errors = validate(options.apiSchema, document, [...specifiedRules, ...(options.validationRules ?? [])]);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return hide(errors);
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify the operation')];
+        // Queries and mutations go over HTTP (limits, CSRF, size bound); here they are that
+        // operation's error, and the connection and its other subscriptions carry on.
+        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return [new GraphQLError('Only subscriptions are served over graphql-ws; send queries and mutations to POST /graphql', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        // Variables coerced as graphql-js would (a wrong type is this operation's error; upstream
+        // arguments are printed from coerced values only).
+        const coerced = getVariableValues(options.apiSchema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });
+        if (coerced.errors) return hide(coerced.errors);
         return {
           schema: options.apiSchema,
           document,
           operationName: payload.operationName,
-          variableValues: payload.variables ?? {},
+          variableValues: coerced.coerced,
           contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId(), clientAddress: ctx.extra.context!.clientAddress, holdWrites: ctx.extra.context!.holdWrites },
         };
       },
       subscribe: (args) => forward(args),
-      execute: (args) => options.executeThroughGateway(args.document, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext),
+      // Never reached (onSubscribe refuses anything but subscriptions); an error, not a crash, if it were.
+      execute: () => ({ errors: [new GraphQLError('Only subscriptions are served over graphql-ws', { extensions: { code: 'BAD_REQUEST' } })] }),
     },
     wss,
   );
 
-  const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+  const onUpgrade = (request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (new URL(request.url ?? '/', 'http://gateway').pathname !== options.path) return socket.destroy();
+    // One address cannot hold every connection the process can keep open.
+    const address = addressOf(request);
+    const open = connectionsPerAddress.get(address) ?? 0;
+    if (open >= limits.maxConnectionsPerAddress) {
+      const body = 'Too many WebSocket connections from this address';
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nRetry-After: 60\r\n\r\n${body}`);
+      return;
+    }
+    connectionsPerAddress.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (connectionsPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) connectionsPerAddress.set(address, left);
+      else connectionsPerAddress.delete(address);
+    });
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   };
   options.server.on('upgrade', onUpgrade);
 
   return {
     stats: () => ({ open: openTotal, upstreams: upstreams.size, groups: groups.size }),
+    /** Open WebSocket connections (all addresses). */
+    connections: () => [...connectionsPerAddress.values()].reduce((a, b) => a + b, 0),
     close: async () => {
       options.server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Going away');

@@ -14,7 +14,7 @@ import { SecretSealer } from '../../subgraphs/common/sealing';
 import type { Clock } from '../../subgraphs/common/runtime';
 import type { SubgraphLink } from '../subgraph-links';
 import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard } from './budget';
-import { KEY_SNAPSHOT_QUERY, KeySnapshotCache, toSnapshot, type KeySnapshotRow } from './key-snapshots';
+import { KeySnapshotCache, toSnapshot, type KeySnapshotRow } from './key-snapshots';
 import { ROUTING_TABLE_QUERY, RoutingCache, type RoutingTable } from './routing';
 import { UsageEmitter } from './usage-emitter';
 import { registerDataPlane } from './routes';
@@ -24,7 +24,8 @@ const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUs
 const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason) }';
 const MODELS = parse('query DataPlaneModels { models { id } }');
 const GENERATION = parse('query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } receipt } }');
-const SNAPSHOT = parse(KEY_SNAPSHOT_QUERY);
+const SNAPSHOT_KEY = 'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle groupId group { monthlyBudget { micros } } routingProfileId } }';
+const SNAPSHOT_MONEY = 'query KeySnapshotMoney($representations: [_Any!]!) { _entities(representations: $representations) { ... on ApiKey { usageInCycle { micros } } ... on Account { balance { micros } } ... on KeyGroup { usageThisMonth { micros } } } }';
 
 export interface DataPlane {
   usage: UsageEmitter;
@@ -52,11 +53,15 @@ export function startDataPlane(
     if (result.errors?.length) throw new Error(result.errors[0].message);
     return result.data as Record<string, unknown>;
   };
+  // keySnapshot is platform-only (@inaccessible, not in the public API): the key from accounts, then
+  // its spend, its group's and its account's balance from billing by entity reference.
   const snapshots = new KeySnapshotCache(async (keyHash) => {
-    const result = await options.query(SNAPSHOT, { keyHash }, DATA_PLANE);
-    if (result.errors?.length) throw new Error(result.errors[0].message);
-    const row = (result.data as { keySnapshot: KeySnapshotRow | null }).keySnapshot;
-    return row ? toSnapshot(row) : null;
+    const key = (await direct('accounts', SNAPSHOT_KEY, { keyHash })).keySnapshot as Omit<KeySnapshotRow, 'usageInCycle' | 'group' | 'account'> | null;
+    if (!key) return null;
+    const representations = [{ __typename: 'ApiKey', id: key.id, cycle: key.cycle }, { __typename: 'Account', id: key.accountId }, ...(key.groupId ? [{ __typename: 'KeyGroup', id: key.groupId }] : [])];
+    const [spend, account, group] = (await direct('billing', SNAPSHOT_MONEY, { representations }))._entities as [{ usageInCycle: { micros: number } | null }, { balance: { micros: number } | null }, { usageThisMonth: { micros: number } | null } | undefined];
+    const monthlyBudget = (key as { group?: { monthlyBudget: { micros: number } | null } | null }).group?.monthlyBudget ?? null;
+    return toSnapshot({ ...key, usageInCycle: spend?.usageInCycle ?? null, account: { balance: account?.balance ?? null }, group: key.groupId ? { monthlyBudget, usageThisMonth: group?.usageThisMonth ?? null } : null });
   }, bus);
   const routing = new RoutingCache(async (model, profileId) => (await direct('market', ROUTING_TABLE_QUERY, { model, profileId })).routingTable as RoutingTable | null, bus);
   const budget: BudgetGuard = config.busUrl ? new RedisBudgetGuard(config.busUrl, config.busNamespace, bus) : new MemoryBudgetGuard(bus);

@@ -37,6 +37,7 @@ export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<Subgra
     sealer: new SecretSealer(deps.config.platformSecret),
     scryptCost: deps.config.scryptCost,
     maxManagementKeys: deps.config.maxManagementKeys,
+    accountLimits: deps.config.accountLimits,
     throttle,
   };
   return {

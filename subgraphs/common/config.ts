@@ -44,6 +44,13 @@ export interface Config {
   listingCooldownMs: number;
   /** Data plane metering and answer timeouts. */
   dataPlane: DataPlaneSettings;
+  /** What one account may hold (checked where each object is created; GraphQL's cost estimate uses them too). */
+  accountLimits: AccountLimits;
+  /**
+   * TRUST_PROXY, for fastify's `trustProxy`: off (false) by default, a hop count, or addresses/CIDRs
+   * of the reverse proxies whose `x-forwarded-for` names the client.
+   */
+  trustProxy: boolean | number | string[];
   nodeEnv: string;
   /** The environment this config was read from: subgraph-local settings (billing, market) read it too. */
   env: Readonly<Record<string, string | undefined>>;
@@ -59,6 +66,44 @@ export interface DataPlaneSettings {
   /** After the first byte: the longest gap between chunks, and the longest whole answer. */
   streamIdleTimeoutMs: number;
   streamTotalTimeoutMs: number;
+}
+
+export interface AccountLimits {
+  apiKeys: number;
+  listings: number;
+  poolKeys: number;
+  routingProfiles: number;
+  keyGroups: number;
+  projects: number;
+}
+
+export const DEFAULT_ACCOUNT_LIMITS: Readonly<AccountLimits> = { apiKeys: 1000, listings: 200, poolKeys: 100, routingProfiles: 100, keyGroups: 100, projects: 100 };
+
+/** MAX_API_KEYS_PER_ACCOUNT, MAX_LISTINGS_PER_ACCOUNT, MAX_POOL_KEYS_PER_ACCOUNT, MAX_ROUTING_PROFILES_PER_ACCOUNT, MAX_KEY_GROUPS_PER_ACCOUNT, MAX_PROJECTS_PER_ACCOUNT. */
+export function accountLimitsFromEnv(env: Readonly<Record<string, string | undefined>>): AccountLimits {
+  const d = DEFAULT_ACCOUNT_LIMITS;
+  const read = (name: string, fallback: number) => Math.max(1, intFrom(env[name], fallback, name));
+  return {
+    apiKeys: read('MAX_API_KEYS_PER_ACCOUNT', d.apiKeys),
+    listings: read('MAX_LISTINGS_PER_ACCOUNT', d.listings),
+    poolKeys: read('MAX_POOL_KEYS_PER_ACCOUNT', d.poolKeys),
+    routingProfiles: read('MAX_ROUTING_PROFILES_PER_ACCOUNT', d.routingProfiles),
+    keyGroups: read('MAX_KEY_GROUPS_PER_ACCOUNT', d.keyGroups),
+    projects: read('MAX_PROJECTS_PER_ACCOUNT', d.projects),
+  };
+}
+
+/** TRUST_PROXY: unset/false/off → false; true → every hop; a number → that many hops; else comma-separated addresses or CIDRs. */
+export function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  const text = value?.trim() ?? '';
+  if (text === '' || ['0', 'false', 'off', 'no'].includes(text.toLowerCase())) return false;
+  if (['true', 'on', 'yes'].includes(text.toLowerCase())) return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) throw new Error(`TRUST_PROXY must be off, a hop count, or comma-separated addresses/CIDRs (got "${entry}")`);
+  }
+  return entries;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -83,7 +128,7 @@ export function loadPlatformSecret(env: NodeJS.ProcessEnv, dataDir: string): str
     if (env.PLATFORM_SECRET.length < 32) throw new Error('PLATFORM_SECRET must be at least 32 characters');
     return env.PLATFORM_SECRET;
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'platform-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(48).toString('base64url');
@@ -130,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       streamIdleTimeoutMs: intFrom(env.STREAM_IDLE_TIMEOUT_MS, 60_000, 'STREAM_IDLE_TIMEOUT_MS'),
       streamTotalTimeoutMs: intFrom(env.STREAM_TOTAL_TIMEOUT_MS, 15 * 60_000, 'STREAM_TOTAL_TIMEOUT_MS'),
     },
+    accountLimits: accountLimitsFromEnv(env),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     nodeEnv: env.NODE_ENV ?? 'development',
     env: { ...env },
   };

@@ -44,6 +44,7 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
     sealer: new SecretSealer(deps.config.platformSecret),
     keyHasher: new KeyHasher(deps.config.platformSecret),
     settings,
+    accountLimits: deps.config.accountLimits,
     catalog: new ProviderCatalog({ simulatorUrl: deps.config.simulatorUrl, production: deps.config.nodeEnv === 'production' }),
     fork: () => fork(),
     log: deps.log.child({ subgraph: 'market' }),

@@ -3,7 +3,7 @@
 // same limits apply to graphql-ws subscriptions.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildASTSchema, getIntrospectionQuery, parse, Kind, type OperationDefinitionNode } from 'graphql';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SCHEMA_DIR } from '../../schema/paths';
 import { DEFAULT_GRAPHQL_LIMITS, graphqlLimitsFromEnv, measureOperation } from '../../gateway/graphql-limits';
@@ -47,7 +47,7 @@ describe('GraphQL edge limits', () => {
 
   it('answers ordinary queries (and counts their subgraph calls)', async () => {
     const before = subgraphCalls();
-    const ok = await graphql(stack.url, deepMe(2), undefined, jwt);
+    const ok = await graphql(stack.url, deepMe(1), undefined, jwt);
     expect(ok.status).toBe(200);
     expect(ok.errors).toBeUndefined();
     expect(subgraphCalls()).toBeGreaterThan(before);
@@ -84,8 +84,8 @@ describe('GraphQL edge limits', () => {
     expect(response.errors![0].message).toMatch(/more th.. 5000 tokens/i);
   });
 
-  it('refuses an estimated cost over 10,000 (lists multiply their selection)', async () => {
-    // 4 nested lists of 10 (the default multiplier) under 3 fields each: > 10,000.
+  it('refuses an estimated cost over 25,000 (lists multiply their selection by their bound)', async () => {
+    // Listings hold at most 200 per account (MAX_LISTINGS_PER_ACCOUNT): 4 nested lists are far beyond 25,000.
     const query = `{ me { listings { seller { listings { seller { listings { seller { listings { id name model } } } } } } } } }`;
     const response = await refusedBeforeExecution(query, 'maxCost');
     expect(response.errors!.map((e) => (e.extensions as Record<string, unknown>).limit)).not.toContain('maxDepth');
@@ -142,7 +142,9 @@ describe('graphql-limits settings and measures', () => {
 
   it('has defaults and reads overrides from the environment', () => {
     expect(graphqlLimitsFromEnv({})).toEqual(DEFAULT_GRAPHQL_LIMITS);
-    expect(DEFAULT_GRAPHQL_LIMITS).toEqual({ maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 5000, maxCost: 10_000, listCostMultiplier: 10 });
+    expect(DEFAULT_GRAPHQL_LIMITS).toMatchObject({ maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 5000, maxCost: 25_000, listCostMultiplier: 10, maxResponseBytes: 4 * 1024 * 1024 });
+    expect(DEFAULT_GRAPHQL_LIMITS.listBounds['Account.apiKeys']).toEqual({ max: 1000 });
+    expect(graphqlLimitsFromEnv({ MAX_API_KEYS_PER_ACCOUNT: '7' }).listBounds['Account.apiKeys']).toEqual({ max: 7 });
     expect(graphqlLimitsFromEnv({ GRAPHQL_MAX_DEPTH: '5', GRAPHQL_MAX_COST: '99' })).toMatchObject({ maxDepth: 5, maxCost: 99, maxAliases: 30 });
     expect(() => graphqlLimitsFromEnv({ GRAPHQL_MAX_DEPTH: '0' })).toThrow(/GRAPHQL_MAX_DEPTH/);
   });
@@ -165,11 +167,11 @@ describe('graphql-limits settings and measures', () => {
 
   it('every operation the product itself sends is within the defaults', () => {
     const dir = path.join(SCHEMA_DIR, 'operations');
-    for (const file of ['auth.graphql', 'dashboard.graphql', 'billing.graphql', 'money.graphql', 'market.graphql', 'network.graphql', 'naap.graphql', 'dgrid.graphql', 'dragonfly.graphql']) {
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.graphql'))) {
       const document = parse(readFileSync(path.join(dir, file), 'utf8'));
       for (const op of document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)) {
         const m = measureOperation(schema, document, op, 10);
-        expect({ op: op.name?.value, ok: m.depth <= 12 && m.aliases <= 30 && m.rootFields <= 20 && m.cost <= 10_000 }).toEqual({ op: op.name?.value, ok: true });
+        expect({ op: op.name?.value, ok: m.depth <= 12 && m.aliases <= 30 && m.rootFields <= 20 && m.cost <= DEFAULT_GRAPHQL_LIMITS.maxCost }).toEqual({ op: op.name?.value, ok: true });
       }
     }
   });

@@ -18,7 +18,7 @@ async function until(check: () => boolean, timeoutMs = 5000) {
 describe('gateway subscriptions', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ config: testConfig(), topology: 'embedded', subscriptionLimits: { maxPerCredential: 3 } });
+    platform = await startPlatform({ config: testConfig(), topology: 'embedded', subscriptionLimits: { maxPerAccount: 3 } });
   });
   afterAll(() => platform.stop());
 

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Money } from '../../common/graphql-types';
 import { Account } from '../entities/Account';
 import { ApiKey, ApiKeyStatus } from '../entities/ApiKey';
@@ -30,6 +30,8 @@ export class ApiKeyResolver {
     return ctx.apiKeys.get(ctx.principal, id, { includeRevoked });
   }
 
+  // Not in the public API: the data plane asks this subgraph directly, as the service principal.
+  @Directive('@inaccessible')
   @Query(() => ApiKey, { nullable: true, description: 'Platform only (the data plane): the key with this keyed hash, for its cached snapshot.' })
   keySnapshot(@Arg('keyHash', () => String) keyHash: string, @Ctx() ctx: AccountsContext): Promise<ApiKey | null> {
     return ctx.apiKeys.byHash(ctx.principal, keyHash);

@@ -136,6 +136,8 @@ export class AccountService {
     const name = validName(input.name);
     // NaaP answers a duplicate name with 400, not 409: the name is a bad input for this account.
     if (await this.em.count(Project, { accountId, name })) throw badInput(`A project named "${name}" already exists`, { field: 'name' });
+    const max = this.deps.accountLimits.projects;
+    if ((await this.em.count(Project, { accountId })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} projects; delete one first`);
     const project = this.em.create(Project, { id: this.deps.ids.newId(), accountId, name, isDefault: false, createdAt: this.deps.clock.now() });
     try {
       await this.em.flush();

@@ -1,7 +1,7 @@
 // Buyer keys: one object behind the Dragonfly, DGrid and NaaP views. The raw key exists only in
 // the response that creates it; the store keeps a keyed hash.
 import type { EntityManager } from '@mikro-orm/core';
-import { badInput, notFound } from '../../common/errors';
+import { badInput, DomainError, notFound } from '../../common/errors';
 import { billingProviderById } from '../../common/billing-providers';
 import type { Principal } from '../../common/principal';
 import type { KeyChangedEvent } from '../../common/events';
@@ -79,6 +79,11 @@ export class ApiKeyService {
 
   async create(principal: Principal, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; rawKey: string }> {
     const accountId = requireKeyManager(principal);
+    // Every list of an account's keys is bounded (and GraphQL's cost estimate counts on it).
+    const max = this.deps.accountLimits.apiKeys;
+    if ((await this.em.count(ApiKey, { accountId, status: { $ne: ApiKeyStatus.REVOKED } })) >= max) {
+      throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} API keys; revoke one first`);
+    }
     const now = this.deps.clock.now();
     const rawKey = generateBuyerKey();
     const id = this.deps.ids.newId();
@@ -183,6 +188,7 @@ export class ApiKeyService {
 
   private async groupNamed(accountId: string, name: string): Promise<KeyGroup> {
     const existing = await this.em.findOne(KeyGroup, { accountId, name });
+    if (!existing) await assertRoom(this.em, KeyGroup, accountId, this.deps.accountLimits.keyGroups, 'key groups');
     return existing ?? this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros: null, createdAt: this.deps.clock.now() });
   }
 
@@ -195,6 +201,7 @@ export class ApiKeyService {
     if (input.projectName != null) {
       const name = validName(input.projectName, 'projectName');
       const existing = await this.em.findOne(Project, { accountId, name });
+      if (!existing) await assertRoom(this.em, Project, accountId, this.deps.accountLimits.projects, 'projects');
       return existing ?? this.em.create(Project, { id: this.deps.ids.newId(), accountId, name, isDefault: false, createdAt: this.deps.clock.now() });
     }
     const byDefault = await this.em.findOne(Project, { accountId, isDefault: true });
@@ -204,4 +211,9 @@ export class ApiKeyService {
   private async announce(apiKey: ApiKey, change: KeyChangedEvent['change']): Promise<void> {
     await this.deps.bus.publish('key.changed', { kind: 'api-key', keyId: apiKey.id, accountId: apiKey.accountId, change });
   }
+}
+
+/** Refuses a new key group or project beyond the account's maximum (QUOTA_EXCEEDED, as for management keys). */
+export async function assertRoom(em: EntityManager, entity: typeof KeyGroup | typeof Project, accountId: string, max: number, what: string): Promise<void> {
+  if ((await em.count(entity, { accountId })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} ${what}; delete one first`);
 }

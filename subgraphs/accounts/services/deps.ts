@@ -4,6 +4,7 @@ import type { SessionTokens } from '../../common/jwt';
 import type { SecretSealer } from '../../common/sealing';
 import type { KeyHasher } from '../keys';
 import type { SignInThrottle } from '../throttle';
+import type { AccountLimits } from '../../common/config';
 
 export interface AccountsDeps {
   clock: Clock;
@@ -14,5 +15,7 @@ export interface AccountsDeps {
   sealer: SecretSealer;
   scryptCost: number;
   maxManagementKeys: number;
+  /** What one account may hold: buyer keys, key groups, projects (MAX_*_PER_ACCOUNT). */
+  accountLimits: AccountLimits;
   throttle: SignInThrottle;
 }

@@ -7,6 +7,7 @@ import { KeyGroup } from '../entities/KeyGroup';
 import { requireKeyManager } from './access';
 import type { AccountsDeps } from './deps';
 import { validId, validName, validUsd } from './validation';
+import { assertRoom } from './api-keys';
 
 export class KeyGroupService {
   constructor(
@@ -24,6 +25,7 @@ export class KeyGroupService {
     const name = validName(input.name);
     const monthlyBudgetMicros = input.monthlyBudget == null ? null : validUsd(input.monthlyBudget, 'monthlyBudget');
     if (await this.em.count(KeyGroup, { accountId, name })) throw conflict(`A key group named "${name}" already exists`);
+    await assertRoom(this.em, KeyGroup, accountId, this.deps.accountLimits.keyGroups, 'key groups');
     const group = this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros, createdAt: this.deps.clock.now() });
     await this.flushUnique(name);
     return group;

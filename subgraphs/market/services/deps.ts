@@ -5,6 +5,7 @@ import type { KeyHasher } from '../../common/secrets';
 import type { SecretSealer } from '../../common/sealing';
 import type { ProviderCatalog } from './providers';
 import type { MarketSettings } from './settings';
+import type { AccountLimits } from '../../common/config';
 
 /** What every market service gets, shared by all requests of the subgraph. */
 import type { Logger } from '../../common/log';
@@ -18,6 +19,8 @@ export interface MarketCoreDeps {
   /** Fingerprints pool keys (same key submitted twice). */
   keyHasher: KeyHasher;
   settings: MarketSettings;
+  /** What one account may hold: listings, pool keys, routing profiles (MAX_*_PER_ACCOUNT). */
+  accountLimits: AccountLimits;
   catalog: ProviderCatalog;
   /** A fresh EntityManager for work outside a request (background probes, scheduled checks). */
   fork(): EntityManager;

@@ -47,6 +47,9 @@ export class PoolKeyService {
   async create(principal: Principal, input: CreatePoolKeyInput): Promise<PoolKey> {
     const sellerId = requireSeller(principal);
     const { catalog, settings } = this.deps;
+    // Every list of a seller's keys is bounded (and GraphQL's cost estimate counts on it).
+    const max = this.deps.accountLimits.poolKeys;
+    if ((await this.em.count(PoolKey, { sellerId, status: { $ne: PoolKeyStatus.DELETED } })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} pool keys; delete one first`);
     const provider = catalog.require(input.provider);
     const baseUrlOverride = catalog.overrideFor(provider, input.baseUrl);
     const apiKey = typeof input.apiKey === 'string' ? input.apiKey.trim() : '';
