@@ -23,7 +23,7 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
   const maxAttempts = Math.min(MAX_ATTEMPTS, request.candidates.length, 1 + (table.maxRetries ?? MAX_ATTEMPTS));
   let tried = 0;
   let last: UpstreamError | null = null;
-  for (const candidate of request.candidates) {
+  for (const candidate of deps.load.order(request.candidates)) {
     if (tried >= maxAttempts || request.abort.signal.aborted) break;
     if (deps.load.acquire(candidate) !== 'ok') continue;
     tried++;
@@ -38,6 +38,7 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
         signal: request.abort.signal,
       });
       request.served = { candidate, response, upstreamStartedAt };
+      deps.load.recordFirstByte(candidate.listingId, response.firstByteAt - upstreamStartedAt);
       return;
     } catch (error) {
       deps.load.release(candidate.listingId);

@@ -16,6 +16,9 @@ export interface Candidate {
   priceMicrosPerMChars: number | null;
   /** Cached prompt tokens (at most the input price; null: the input price). */
   cacheReadPriceMicrosPerMTok?: number | null;
+  /** The admission probes' figures: the prior for time to first byte until live traffic gives one. */
+  latencyMs?: number | null;
+  ttftMs?: number | null;
   caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null } | null;
 }
 
@@ -35,7 +38,7 @@ export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profile
     model capability fallbackModels timeoutMs maxRetries allowFallbacks
     candidates {
       listingId sellerId provider baseUrl upstreamModel sealedApiKey sealContext
-      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok
+      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok latencyMs ttftMs
       caps { rpm tpm maxConcurrency dailyTokens }
     }
   }
@@ -60,7 +63,16 @@ export class RoutingCache {
       // of any table, so tables that name it as a fallback go too.
       for (const [key, entry] of this.tables) if (entry.table?.fallbackModels.includes(model)) this.tables.delete(key);
     };
-    this.unsubscribe = [bus.subscribe('listing.changed', (e) => drop(e.model)), bus.subscribe('contract.changed', (e) => drop(e.model))];
+    // A profile edit must reach the very next request: every model's table for that profile goes.
+    const dropProfile = (profileId: string) => {
+      this.generation++;
+      for (const key of this.tables.keys()) if (key.endsWith(`\n${profileId}`)) this.tables.delete(key);
+    };
+    this.unsubscribe = [
+      bus.subscribe('listing.changed', (e) => drop(e.model)),
+      bus.subscribe('contract.changed', (e) => drop(e.model)),
+      bus.subscribe('routing-profile.changed', (e) => dropProfile(e.profileId)),
+    ];
   }
 
   async get(model: string, profileId: string | null): Promise<RoutingTable | null> {
@@ -84,11 +96,22 @@ export class RoutingCache {
   }
 }
 
-/** This replica's live view of each listing: in-flight requests, recent requests, cooldown. */
+/** A listing this many times slower to its first byte than the fastest comparable one is tried after the others. */
+const SLOW_FACTOR = 3;
+/** Below this time to first byte nobody counts as slow. */
+const SLOW_FLOOR_MS = 250;
+/** One in this many requests still tries a demoted listing first, so its figure can recover. */
+const EXPLORE_EVERY = 20;
+const EWMA_WEIGHT = 0.2;
+
+/** This replica's live view of each listing: in-flight requests, recent requests, cooldown, time to first byte. */
 export class ListingLoad {
   private readonly inFlight = new Map<string, number>();
   private readonly minute = new Map<string, { start: number; count: number }>();
   private readonly cooldownUntil = new Map<string, number>();
+  /** Time to first byte from live traffic (moving average, ms). */
+  private readonly ttft = new Map<string, number>();
+  private orders = 0;
 
   constructor(private readonly cooldownMs = 30_000, private readonly now: () => number = Date.now) {}
 
@@ -108,6 +131,35 @@ export class ListingLoad {
     }
     this.inFlight.set(candidate.listingId, inFlight + 1);
     return 'ok';
+  }
+
+  /** O(1) per request: the time this listing took to its first byte. */
+  recordFirstByte(listingId: string, ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    const before = this.ttft.get(listingId);
+    this.ttft.set(listingId, before === undefined ? ms : before + EWMA_WEIGHT * (ms - before));
+  }
+
+  firstByteMs(listingId: string): number | undefined {
+    return this.ttft.get(listingId);
+  }
+
+  /**
+   * The candidates in the routing table's order, except that a listing consistently much slower to
+   * its first byte than the fastest one with a figure goes after the others: buyers need not
+   * configure anything for a slow seller to lose traffic to faster ones.
+   */
+  order<T extends { listingId: string; ttftMs?: number | null }>(candidates: T[]): T[] {
+    if (candidates.length < 2) return candidates;
+    // Live figures first; a listing without traffic yet is judged by its probes' time to first token.
+    const figures = candidates.map((c) => this.ttft.get(c.listingId) ?? c.ttftMs ?? undefined);
+    const known = figures.filter((f): f is number => f !== undefined);
+    if (known.length < 2) return candidates;
+    if (++this.orders % EXPLORE_EVERY === 0) return candidates;
+    const limit = Math.max(SLOW_FLOOR_MS, SLOW_FACTOR * Math.min(...known));
+    const slow = (i: number) => figures[i] !== undefined && figures[i]! > limit;
+    if (!candidates.some((_, i) => slow(i))) return candidates;
+    return [...candidates.filter((_, i) => !slow(i)), ...candidates.filter((_, i) => slow(i))];
   }
 
   release(listingId: string): void {

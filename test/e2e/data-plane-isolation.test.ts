@@ -17,9 +17,11 @@ describe('data plane isolation', () => {
   let stack: TestStack;
   let seller: Awaited<ReturnType<typeof signup>>;
   let chatListing: string;
+  let slowListing: string;
+  let quickListing: string;
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-iso', 'sk-sim-stall'] });
+    sim = await startSimulator({ apiKeys: ['sk-sim-iso', 'sk-sim-stall', 'sk-sim-slow', 'sk-sim-quick'] });
     // A long cooldown: if a caller's error were blamed on the listing, everyone would be locked out.
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '600000', STREAM_IDLE_TIMEOUT_MS: '400' });
     seller = await signup(stack.url, 'seller');
@@ -27,6 +29,10 @@ describe('data plane isolation', () => {
     chatListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'iso/chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
     await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'iso/embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '1' });
     await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'iso/tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' });
+    const slowPool = await poolKey(stack.url, seller.jwt, 'sk-sim-slow');
+    slowListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: slowPool, model: 'iso/speedy', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    const quickPool = await poolKey(stack.url, seller.jwt, 'sk-sim-quick');
+    quickListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: quickPool, model: 'iso/speedy', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '2' });
     const stallPool = await poolKey(stack.url, seller.jwt, 'sk-sim-stall');
     await admittedListing(stack.url, seller.jwt, { poolKeyId: stallPool, model: 'iso/stall', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
   }, 90_000);
@@ -65,6 +71,30 @@ describe('data plane isolation', () => {
     expect(contract.state).toBe('ACTIVE');
     const checks = await graphql(stack.url, 'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed } }', { id: contract.id }, seller.jwt);
     expect((checks.data as { contractChecks: { kind: string; passed: boolean }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed)).toEqual([]);
+  });
+
+  it('sends traffic away from a listing consistently slow to its first byte, without the buyer configuring anything', async () => {
+    // The cheaper listing is routed first, until it shows itself 1.5 s slow on live traffic.
+    sim.setKeyFaults('sk-sim-slow', { latencyMs: 1_500 });
+    const buyer = await fundedBuyer(stack.url, '1');
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
+    const servedBy: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { response } = await client.chat.completions.create({ model: 'iso/speedy', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }).withResponse();
+      const id = response.headers.get('x-request-id')!;
+      servedBy.push(
+        await eventually(async () => {
+          const result = await graphql(stack.url, 'query ($id: ID!) { generation(id: $id) { listingId } }', { id }, buyer.jwt);
+          const g = (result.data as { generation?: { listingId: string } } | null)?.generation;
+          if (!g) throw new Error('no record yet');
+          return g.listingId;
+        }),
+      );
+    }
+    expect(servedBy[0]).toBe(slowListing);
+    // Afterwards the faster one serves (one request in twenty still checks on the slow one).
+    expect(servedBy.slice(1).filter((id) => id === quickListing).length).toBeGreaterThanOrEqual(6);
+    sim.setKeyFaults('sk-sim-slow', null);
   });
 
   it('ends a stream that stalls after its first chunk at the idle timeout with an OpenAI error event, charges nothing and holds nothing', async () => {

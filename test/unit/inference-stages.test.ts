@@ -12,7 +12,7 @@ import { UpstreamError } from '../../gateway/inference/upstream';
 import { dataOf, SseSplitter } from '../../gateway/inference/sse';
 import { describeModel, ListingHealthReporter, price } from '../../gateway/inference/meter';
 import { worstCaseCost } from '../../gateway/inference/admit';
-import type { Candidate } from '../../gateway/inference/routing';
+import { ListingLoad, type Candidate } from '../../gateway/inference/routing';
 
 const candidate: Candidate = {
   listingId: 'l1',
@@ -230,5 +230,36 @@ describe('listing health', () => {
     expect(describeModel('openai/gpt-4o', 'gpt-4o')).toBeNull();
     expect(describeModel(null, 'gpt-4o')).toBeNull();
     expect(describeModel('llama-3-8b', 'gpt-4o')).toMatch(/answered as model "llama-3-8b"/);
+  });
+});
+
+describe('listing speed', () => {
+  const a = { listingId: 'a' };
+  const b = { listingId: 'b' };
+  const c = { listingId: 'c' };
+
+  it('tries a listing consistently 3× slower to its first byte after the others, and still explores it now and then', () => {
+    const load = new ListingLoad(0);
+    expect(load.order([a, b])).toEqual([a, b]);
+    for (let i = 0; i < 10; i++) {
+      load.recordFirstByte('a', 2_000);
+      load.recordFirstByte('b', 100);
+    }
+    const orders = Array.from({ length: 40 }, () => load.order([a, b, c]).map((x) => x.listingId).join(''));
+    expect(orders.filter((o) => o === 'bca')).toHaveLength(38);
+    expect(orders.filter((o) => o === 'abc')).toHaveLength(2);
+  });
+
+  it('judges a listing without traffic by its probes, and calls nobody slow below the floor', () => {
+    expect(new ListingLoad(0).order([{ listingId: 'x', ttftMs: 1_000 }, { listingId: 'y', ttftMs: 100 }]).map((x) => x.listingId)).toEqual(['y', 'x']);
+    const fast = new ListingLoad(0);
+    fast.recordFirstByte('a', 200);
+    fast.recordFirstByte('b', 10);
+    expect(fast.order([a, b])).toEqual([a, b]);
+    // A single slow answer moves the average, but not all the way.
+    const once = new ListingLoad(0);
+    for (let i = 0; i < 10; i++) once.recordFirstByte('a', 100);
+    once.recordFirstByte('a', 10_000);
+    expect(once.firstByteMs('a')).toBeLessThan(2_100);
   });
 });
