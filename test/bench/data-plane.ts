@@ -82,6 +82,7 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
       SANDBOX_TOPUPS: 'true',
       MAX_TOPUP_USD_PER_DAY: '1000000',
       OUTBOUND_ALLOW_PRIVATE: 'true',
+      METRICS_TOKEN: randomBytes(16).toString('hex'),
     }, /GraphQL\s+(\S+)\/graphql/);
     children.push(product.child);
     const gatewayUrl = product.match[1];

@@ -32,8 +32,11 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
       MAX_TOPUP_USD_PER_DAY: '1000000',
       OUTBOUND_ALLOW_PRIVATE: 'true',
       DEMO: 'off',
-      // Every subscriber here connects from loopback: lift the per-address cap for the run.
-      SUBSCRIPTIONS_MAX_PER_CREDENTIAL: String(subscribers + 10),
+      METRICS_TOKEN: randomBytes(16).toString('hex'),
+      // Every subscriber here connects from loopback: lift the per-address caps for the run.
+      SUBSCRIPTIONS_MAX_PER_ACCOUNT: String(subscribers + 10),
+      SUBSCRIPTIONS_MAX_TOTAL: String(2 * subscribers + 100),
+      WS_MAX_CONNECTIONS_PER_ADDRESS: String(subscribers + 10),
     }, /GraphQL\s+(\S+)\/graphql/, true, process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : []);
     children.push(product.child);
     const url = product.match[1];
