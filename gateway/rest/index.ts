@@ -18,6 +18,7 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   await app.register(async (scope) => dragonflyAuthRoutes(scope, gateway));
   await app.register(async (scope) => dragonflyRoutes(scope, gateway));
   await app.register(async (scope) => dragonflyMoneyRoutes(scope, gateway));
+  await app.register(async (scope) => (await import('./dragonfly-disputes')).dragonflyDisputeRoutes(scope, gateway));
   await app.register(async (scope) => dgridRoutes(scope, gateway));
   await app.register(async (scope) => naapRoutes(scope, gateway));
   await app.register(async (scope) => dragonflyMarketRoutes(scope, gateway));

@@ -5,6 +5,8 @@ import type { CreditService } from './services/credits';
 import type { ProviderLoginService } from './services/provider-login';
 import type { SettlementResult } from './services/settlement';
 import type { BillingLoaders } from './loaders';
+import type { DisputeService } from './services/disputes';
+import type { PayoutService } from './services/payouts';
 import type { ReceiptService } from './services/receipts';
 
 export interface BillingContext extends BaseContext {
@@ -14,5 +16,7 @@ export interface BillingContext extends BaseContext {
   providerLogin: ProviderLoginService;
   settle(at: Date): Promise<SettlementResult>;
   loaders: BillingLoaders;
+  disputes: DisputeService;
+  payouts: PayoutService;
   receipts: ReceiptService;
 }

@@ -8,11 +8,13 @@ import { ProtocolStakeResolver } from './resolvers/ProtocolStakeResolver';
 import { KeyGroupUsageResolver } from './resolvers/KeyGroupUsageResolver';
 import { ProviderLoginResolver } from './resolvers/ProviderLoginResolver';
 import { UsageResolver } from './resolvers/UsageResolver';
+import { DisputeResolver, ListingDisputesResolver } from './resolvers/DisputeResolver';
+import { EarningsPayoutFiguresResolver, PayoutResolver } from './resolvers/PayoutResolver';
 import { billingReferences } from './references';
 import { Account, ApiKey, KeyGroup, Listing, Protocol } from './types/references';
 
 export const buildBillingSchema = () =>
   buildFederatedSchema(
-    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver, ProtocolStakeResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol] },
+    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver, ProtocolStakeResolver, DisputeResolver, ListingDisputesResolver, PayoutResolver, EarningsPayoutFiguresResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol] },
     billingReferences,
   );

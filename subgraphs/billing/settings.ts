@@ -19,6 +19,16 @@ export interface BillingSettings {
   maxTopUpMicros: number;
   /** The most an account may top up per UTC day, all its top-ups together. */
   maxTopUpPerDayMicros: number;
+  /** How long after a request its buyer may dispute it. */
+  disputeWindowDays: number;
+  /** How long the seller has to accept or contest a dispute before the platform's rule decides. */
+  disputeResponseWindowMs: number;
+  /** The smallest payout a seller may request. */
+  payoutMinimumMicros: number;
+  /** Who pays sellers out: the sandbox (no real money moves) or nobody (payouts refused). */
+  payoutProvider: 'sandbox' | 'none';
+  /** How the sandbox provider answers: completes, fails, or waits for a completePayout call. */
+  sandboxPayoutOutcome: 'completed' | 'failed' | 'manual';
 }
 
 function bool(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
@@ -50,6 +60,13 @@ function int(env: Readonly<Record<string, string | undefined>>, name: string, fa
   return parsed;
 }
 
+function choice<T extends string>(env: Readonly<Record<string, string | undefined>>, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
 export function billingSettings(env: Readonly<Record<string, string | undefined>>): BillingSettings {
   return {
     trialCreditMicros: usdToMicros(env.TRIAL_CREDIT_USD ?? '0.10'),
@@ -62,6 +79,12 @@ export function billingSettings(env: Readonly<Record<string, string | undefined>
     sandboxTopUps: bool(env, 'SANDBOX_TOPUPS', env.NODE_ENV !== 'production'),
     maxTopUpMicros: usd(env, 'MAX_TOPUP_USD', '10000'),
     maxTopUpPerDayMicros: usd(env, 'MAX_TOPUP_USD_PER_DAY', '1000'),
+    disputeWindowDays: int(env, 'DISPUTE_WINDOW_DAYS', 30, 3650),
+    disputeResponseWindowMs: int(env, 'DISPUTE_RESPONSE_WINDOW_MS', 72 * 3600_000),
+    payoutMinimumMicros: usd(env, 'PAYOUT_MINIMUM_USD', '10'),
+    // Like sandbox top-ups: a production deployment names its real provider (none exists yet).
+    payoutProvider: choice(env, 'PAYOUT_PROVIDER', ['sandbox', 'none'], env.NODE_ENV === 'production' ? 'none' : 'sandbox'),
+    sandboxPayoutOutcome: choice(env, 'PAYOUT_SANDBOX_OUTCOME', ['completed', 'failed', 'manual'], 'completed'),
   };
 }
 

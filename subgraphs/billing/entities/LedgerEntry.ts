@@ -16,6 +16,11 @@ export type LedgerType =
   | 'reserve_hold'
   | 'reserve_release'
   | 'refund'
+  /** Earnings paid out (earnings_available down at request time) and, on a failed payout, back. */
+  | 'payout'
+  | 'payout_reversal'
+  /** Earnings turned into buyer credit: paid-funded into balance, promo-funded into promo. */
+  | 'earnings_conversion'
   | 'adjustment';
 
 /**

@@ -57,6 +57,14 @@ export class UsageRecord {
   @Property({ type: 'bigint', runtimeType: 'number' })
   sellerMicros!: number;
 
+  /**
+   * The part of `sellerMicros` that the promo-funded part of the charge paid: never withdrawable
+   * (free credit never leaves), only convertible to promo credit. Null on records from before it
+   * was kept: those count wholly as promo-funded when any of their charge was (see payouts.ts).
+   */
+  @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
+  sellerPromoMicros?: number | null;
+
   @Property({ type: 'bigint', runtimeType: 'number' })
   feeMicros!: number;
 

@@ -96,6 +96,25 @@ export async function lockBalances(sql: Sql, now: Date, accountIds: Iterable<str
   return locked;
 }
 
+export interface HeldEarnings {
+  pending: number;
+  available: number;
+  reserved: number;
+}
+
+/** The sellers' earnings buckets; call after lockBalances, so the figures stay true until commit. */
+export async function heldEarnings(sql: Sql, accountIds: readonly string[]): Promise<Map<string, HeldEarnings>> {
+  const held = new Map<string, HeldEarnings>();
+  for (const rows of chunks(accountIds, 1)) {
+    const found = await sql.all<Record<string, number | string>>(
+      `select account_id, earnings_pending_micros, earnings_available_micros, earnings_reserved_micros from account_balances where account_id in (${rows.map(() => '?').join(', ')})`,
+      rows,
+    );
+    for (const row of found) held.set(String(row.account_id), { pending: Number(row.earnings_pending_micros), available: Number(row.earnings_available_micros), reserved: Number(row.earnings_reserved_micros) });
+  }
+  return held;
+}
+
 /** Whether a posting with this reference was already made (idempotent one-off credits). */
 export async function posted(sql: Sql, reference: string): Promise<boolean> {
   const rows = await sql.all('select 1 from ledger_entries where reference = ?', [reference]);

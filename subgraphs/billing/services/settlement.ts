@@ -1,10 +1,12 @@
 // Seller earnings mature on a schedule: after the cooldown a share becomes available and the rest
 // is held in reserve; after the hold the reserve is released. Each step marks the usage records
-// it moves (update … returning), so a record's money moves exactly once.
+// it moves (update … returning), so a record's money moves exactly once. A dispute refund may
+// have taken a seller's share back already (disputes.ts: reserve first, then pending): a step
+// moves at most what its bucket still holds, so no bucket goes below zero and nothing is created.
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Clock, IdGenerator } from '../../common/runtime';
 import { sqlFor } from '../sql';
-import { lockBalances, post, type Posting } from './ledger';
+import { heldEarnings, lockBalances, post, type Posting } from './ledger';
 
 export interface SettlementResult {
   cooled: number;
@@ -23,7 +25,6 @@ export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock:
       'update usage_records set reserve_released_at = ? where reserve_released_at is null and settled_at is not null and reserve_release_at <= ? returning seller_id, reserve_micros',
       [sql.date(now), sql.date(now)],
     );
-    const postings: Posting[] = [];
     const bySeller = new Map<string, { earned: number; reserve: number; count: number }>();
     for (const row of cooled) {
       if (!row.seller_id || Number(row.seller_micros) === 0) continue;
@@ -33,11 +34,6 @@ export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock:
       totals.count++;
       bySeller.set(row.seller_id, totals);
     }
-    for (const [accountId, { earned, reserve, count }] of bySeller) {
-      postings.push({ accountId, bucket: 'earnings_pending', type: 'earning_cooled', amountMicros: -earned, requestCount: count, description: `Cooled earnings of ${count} request${count === 1 ? '' : 's'}` });
-      postings.push({ accountId, bucket: 'earnings_available', type: 'earning_cooled', amountMicros: earned - reserve, requestCount: count, description: 'Cooled earnings, available share' });
-      if (reserve > 0) postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_hold', amountMicros: reserve, requestCount: count, description: 'Cooled earnings, reserve held' });
-    }
     const releases = new Map<string, { micros: number; count: number }>();
     for (const row of released) {
       if (!row.seller_id || Number(row.reserve_micros) === 0) continue;
@@ -46,12 +42,30 @@ export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock:
       totals.count++;
       releases.set(row.seller_id, totals);
     }
-    for (const [accountId, { micros, count }] of releases) {
-      postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_release', amountMicros: -micros, requestCount: count, description: `Reserve released for ${count} request${count === 1 ? '' : 's'}` });
-      postings.push({ accountId, bucket: 'earnings_available', type: 'reserve_release', amountMicros: micros, requestCount: count, description: 'Reserve released' });
-    }
     // The sellers' rows in id order, as usage ingestion locks them: the two never deadlock.
-    await lockBalances(sql, clock.now(), postings.map((p) => p.accountId));
+    const sellers = [...new Set([...bySeller.keys(), ...releases.keys()])];
+    await lockBalances(sql, clock.now(), sellers);
+    const held = await heldEarnings(sql, sellers);
+    const postings: Posting[] = [];
+    for (const [accountId, { earned, reserve, count }] of bySeller) {
+      const buckets = held.get(accountId) ?? { pending: 0, available: 0, reserved: 0 };
+      const moved = Math.min(earned, Math.max(0, buckets.pending));
+      const kept = Math.min(reserve, moved);
+      buckets.pending -= moved;
+      buckets.reserved += kept;
+      if (moved === 0) continue;
+      postings.push({ accountId, bucket: 'earnings_pending', type: 'earning_cooled', amountMicros: -moved, requestCount: count, description: `Cooled earnings of ${count} request${count === 1 ? '' : 's'}` });
+      postings.push({ accountId, bucket: 'earnings_available', type: 'earning_cooled', amountMicros: moved - kept, requestCount: count, description: 'Cooled earnings, available share' });
+      if (kept > 0) postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_hold', amountMicros: kept, requestCount: count, description: 'Cooled earnings, reserve held' });
+    }
+    for (const [accountId, { micros, count }] of releases) {
+      const buckets = held.get(accountId) ?? { pending: 0, available: 0, reserved: 0 };
+      const moved = Math.min(micros, Math.max(0, buckets.reserved));
+      buckets.reserved -= moved;
+      if (moved === 0) continue;
+      postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_release', amountMicros: -moved, requestCount: count, description: `Reserve released for ${count} request${count === 1 ? '' : 's'}` });
+      postings.push({ accountId, bucket: 'earnings_available', type: 'reserve_release', amountMicros: moved, requestCount: count, description: 'Reserve released' });
+    }
     await post(sql, ids, clock.now(), postings);
     return { cooled: cooled.length, released: released.length };
   });

@@ -7,6 +7,8 @@
 // collected is recorded on the usage record. The seller's split comes from what was charged, so no
 // money is created. The promo-funded part of a request to the buyer's own listing earns its seller
 // nothing: that share goes to the platform fee, so free credit cannot be turned into earnings.
+// Any other seller's share of a promo-funded charge is kept on the record (seller_promo_micros):
+// it can become promo credit, never a payout (payouts.ts).
 import type { EntityManager } from '@mikro-orm/knex';
 import type { IdGenerator, Clock } from '../../common/runtime';
 import { badInput } from '../../common/errors';
@@ -34,6 +36,8 @@ interface Charge {
   promoMicros: number;
   uncollectedMicros: number;
   sellerMicros: number;
+  /** The seller's share of the promo-funded part (part of sellerMicros): credit-only earnings. */
+  sellerPromoMicros: number;
   feeMicros: number;
   reserveMicros: number;
 }
@@ -43,7 +47,7 @@ const USAGE_COLUMNS = [
   'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'uncollected_micros', 'promo_micros', 'seller_micros', 'fee_micros', 'reserve_micros',
   'latency_ms', 'ttft_ms', 'status', 'occurred_at', 'occurred_hour', 'available_at', 'reserve_release_at',
   'reported_input_tokens', 'reported_output_tokens', 'counted_input_tokens', 'counted_output_tokens', 'cached_input_tokens', 'reasoning_tokens',
-  'served_model', 'metering_flags',
+  'served_model', 'metering_flags', 'seller_promo_micros',
 ];
 
 export class UsageService {
@@ -106,7 +110,11 @@ export class UsageService {
       wallet.balance -= costMicros - promoMicros;
       const earnable = !event.sellerId ? 0 : event.sellerId === event.buyerId ? costMicros - promoMicros : costMicros;
       const { sellerMicros, reserveMicros } = splitPrice(earnable, settings);
-      return { event, costMicros, promoMicros, uncollectedMicros: event.costMicros - costMicros, sellerMicros, feeMicros: costMicros - sellerMicros, reserveMicros };
+      // The share the paid part alone would earn is withdrawable; the rest (the rounding included)
+      // came from free credit. Self-dealing earns nothing from promo, so it has no promo share.
+      const paidEarnable = !event.sellerId ? 0 : costMicros - promoMicros;
+      const sellerPromoMicros = sellerMicros - Math.min(sellerMicros, splitPrice(paidEarnable, settings).sellerMicros);
+      return { event, costMicros, promoMicros, uncollectedMicros: event.costMicros - costMicros, sellerMicros, sellerPromoMicros, feeMicros: costMicros - sellerMicros, reserveMicros };
     });
   }
 
@@ -124,7 +132,7 @@ export class UsageService {
           Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
           sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
           evidenceCount(e.reportedInputTokens), evidenceCount(e.reportedOutputTokens), evidenceCount(e.countedInputTokens), evidenceCount(e.countedOutputTokens),
-          evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags),
+          evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags), c.sellerPromoMicros,
         ];
       });
       const returned = await sql.all<{ request_id: string }>(

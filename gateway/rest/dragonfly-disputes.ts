@@ -1,0 +1,206 @@
+// Dragonfly dispute and payout routes over billing's GraphQL: buyers' disputes (/api/billing/disputes),
+// sellers' side of them (/v1/market/disputes), payouts (/v1/market/payouts) and conversions of
+// earnings into buyer credit (/v1/market/earnings/convert, /withdrawable). A thin adapter: who may
+// act (buyer scope for a buyer's disputes, seller scope for the seller side and payouts), the
+// dispute window, the resolution rule, payout limits and every amount rule live in billing; this
+// file translates bodies and query strings into the operations' variables and answers into
+// Dragonfly's JSON (bare objects on success, `{error: {code, message, details?}}` on failure).
+//
+// Conventions, as in dragonfly-money.ts: each amount is `<name>` (a JSON number of USD, exact to
+// the micro-dollar) and `<name>Micros` (the exact integer); enum values are lowercase (status open |
+// resolved_buyer | resolved_seller; resolution auto | seller_accepted | window_expired | contested;
+// payout status pending | completed | failed); bodies refuse unknown fields; amounts in bodies are
+// USD as a JSON number or a decimal string.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import {
+  DisputeAcceptDocument,
+  DisputeContestDocument,
+  DisputeGetDocument,
+  DisputeListDocument,
+  DisputeOpenDocument,
+  DisputeSellerListDocument,
+  PayoutConvertEarningsDocument,
+  PayoutListDocument,
+  PayoutRequestDocument,
+  PayoutWithdrawableDocument,
+  type DisputeFieldsFragment,
+  type DisputeStatus,
+  type PayoutFieldsFragment,
+} from '../../schema/generated/graphql';
+import { microsToUsdNumber } from '../../subgraphs/common/money';
+import type { GatewayApi } from '../app';
+import { asObject, queryInt } from './common';
+import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
+import { restErrorFrom } from './graphql-errors';
+
+const badRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
+
+/** A GraphQL error as a Dragonfly error; a refused variable names the REST parameter it carries. */
+function failureFrom(errors: readonly GraphQLFormattedError[]): DragonflyFailure {
+  const error = restErrorFrom(errors);
+  const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
+  if (variable && error.details?.field === 'body') {
+    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
+  }
+  return new DragonflyFailure(error);
+}
+
+// ---- Outgoing shapes ------------------------------------------------------------------------
+
+type Amount = { micros: number };
+
+function money<Name extends string>(name: Name, amount: Amount): Record<Name | `${Name}Micros`, number> {
+  return { [name]: microsToUsdNumber(amount.micros), [`${name}Micros`]: amount.micros } as Record<Name | `${Name}Micros`, number>;
+}
+
+function toDispute(dispute: DisputeFieldsFragment) {
+  return {
+    id: dispute.id,
+    requestId: dispute.requestId,
+    listingId: dispute.listingId,
+    model: dispute.model,
+    ...money('charged', dispute.charged),
+    reason: dispute.reason,
+    status: dispute.status.toLowerCase(),
+    resolution: dispute.resolution ? dispute.resolution.toLowerCase() : null,
+    evidence: dispute.evidence,
+    sellerResponse: dispute.sellerResponse,
+    openedAt: dispute.openedAt,
+    respondBy: dispute.respondBy,
+    contestedAt: dispute.contestedAt,
+    resolvedAt: dispute.resolvedAt,
+    ...money('refund', dispute.refund),
+  };
+}
+
+function toPayout(payout: PayoutFieldsFragment) {
+  return {
+    id: payout.id,
+    ...money('amount', payout.amount),
+    status: payout.status.toLowerCase(),
+    provider: payout.provider,
+    providerReference: payout.providerReference,
+    requestedAt: payout.requestedAt,
+    completedAt: payout.completedAt,
+  };
+}
+
+// ---- Incoming shapes ------------------------------------------------------------------------
+
+/** A JSON object body with only `allowed` fields (absent body: {} when `optional`). */
+function body(request: FastifyRequest, allowed: string[], optional = false): Record<string, unknown> {
+  if (optional && (request.body === undefined || request.body === null)) return {};
+  const object = asObject(request.body);
+  if (!object) throw new DragonflyFailure({ status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
+  const unknown = Object.keys(object).filter((name) => !allowed.includes(name));
+  if (unknown.length > 0) {
+    throw new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message: `Unknown field: ${unknown[0].slice(0, 60)}; allowed: ${allowed.join(', ') || 'none'}`, details: { unknownFields: unknown.slice(0, 20).map((name) => name.slice(0, 60)) } });
+  }
+  return object;
+}
+
+function text(fields: Record<string, unknown>, name: string, what: string): string {
+  const value = fields[name];
+  if (value === undefined || value === null) throw badRequest(`${name} is required: ${what}`, name);
+  if (typeof value !== 'string') throw badRequest(`${name} must be a string: ${what}`, name);
+  return value;
+}
+
+/** `{amount}`: a JSON number or a decimal string of USD (billing judges the value). */
+function amount(request: FastifyRequest): string {
+  const { amount } = body(request, ['amount']);
+  if (amount === undefined || amount === null) throw badRequest('amount is required: USD as a JSON number or a decimal string', 'amount');
+  if (typeof amount === 'number' && Number.isFinite(amount)) return String(amount);
+  if (typeof amount === 'string') return amount;
+  throw badRequest('amount must be USD as a JSON number or a decimal string', 'amount');
+}
+
+function pageQuery(request: FastifyRequest): { page: number; pageSize: number } {
+  const page = queryInt(request, 'page', 1);
+  const pageSize = queryInt(request, 'pageSize', 20);
+  if (page === null) throw badRequest('page must be an integer', 'page');
+  if (pageSize === null) throw badRequest('pageSize must be an integer', 'pageSize');
+  return { page, pageSize };
+}
+
+const STATUSES: Record<string, DisputeStatus> = { open: 'OPEN', resolved_buyer: 'RESOLVED_BUYER', resolved_seller: 'RESOLVED_SELLER' };
+
+function statusQuery(request: FastifyRequest): DisputeStatus | undefined {
+  const value = (request.query as Record<string, unknown>).status;
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !STATUSES[value]) throw badRequest('status must be open, resolved_buyer or resolved_seller', 'status');
+  return STATUSES[value];
+}
+
+const idParam = (request: FastifyRequest) => (request.params as { id: string }).id;
+
+// ---- Routes -----------------------------------------------------------------------------------
+
+type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables) => Promise<TResult>;
+type RouteContext = { request: FastifyRequest; run: Runner };
+
+export async function dragonflyDisputeRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
+  prepareDragonflyScope(app);
+  const route = dragonflyRoute<RouteContext>(gateway, (request, principal) => ({
+    request,
+    run: async (document, variables) => {
+      const result = await gateway.run(document, variables, principal, String(request.id));
+      if (result.errors?.length || !result.data) throw failureFrom(result.errors ?? []);
+      return result.data;
+    },
+  }));
+
+  // ---- Buyer: disputes (billing refuses seller-scoped management keys) ----
+
+  app.post('/api/billing/disputes', route(201, async ({ request, run }) => {
+    const fields = body(request, ['requestId', 'reason']);
+    const requestId = text(fields, 'requestId', 'the id of the disputed request (x-request-id)');
+    const reason = text(fields, 'reason', 'why the charge is disputed');
+    return toDispute((await run(DisputeOpenDocument, { requestId, reason })).openDispute);
+  }));
+
+  app.get('/api/billing/disputes', route(200, async ({ request, run }) => {
+    const { items, total, page, pageSize } = (await run(DisputeListDocument, pageQuery(request))).disputes;
+    return { disputes: items.map(toDispute), total, page, pageSize };
+  }));
+
+  app.get('/api/billing/disputes/:id', route(200, async ({ request, run }) => toDispute((await run(DisputeGetDocument, { id: idParam(request) })).dispute)));
+
+  // ---- Seller: disputes against its listings, payouts, conversions (billing refuses buyer-scoped keys) ----
+
+  app.get('/v1/market/disputes', route(200, async ({ request, run }) => {
+    const { items, total, page, pageSize } = (await run(DisputeSellerListDocument, { ...pageQuery(request), status: statusQuery(request) })).sellerDisputes;
+    return { disputes: items.map(toDispute), total, page, pageSize };
+  }));
+
+  app.post('/v1/market/disputes/:id/accept', route(200, async ({ request, run }) => {
+    body(request, [], true);
+    return toDispute((await run(DisputeAcceptDocument, { id: idParam(request) })).acceptDispute);
+  }));
+
+  app.post('/v1/market/disputes/:id/contest', route(200, async ({ request, run }) => {
+    const reason = text(body(request, ['reason']), 'reason', 'why the seller contests the dispute');
+    return toDispute((await run(DisputeContestDocument, { id: idParam(request), reason })).contestDispute);
+  }));
+
+  app.post('/v1/market/payouts', route(201, async ({ request, run }) => toPayout((await run(PayoutRequestDocument, { amount: amount(request) })).requestPayout)));
+
+  app.get('/v1/market/payouts', route(200, async ({ request, run }) => {
+    const { items, total, page, pageSize } = (await run(PayoutListDocument, pageQuery(request))).payouts;
+    return { payouts: items.map(toPayout), total, page, pageSize };
+  }));
+
+  app.post('/v1/market/earnings/convert', route(201, async ({ request, run }) => {
+    const conversion = (await run(PayoutConvertEarningsDocument, { amount: amount(request) })).convertEarnings;
+    return { id: conversion.id, ...money('amount', conversion.amount), ...money('promoCredit', conversion.promoCredit), ...money('balance', conversion.balance), convertedAt: conversion.convertedAt };
+  }));
+
+  // What can leave the earnings: `withdrawable` (payable now) = available − `creditOnly` (earned
+  // from free credit: convertible into promo credit only), with what was paid out and converted.
+  app.get('/v1/market/earnings/withdrawable', route(200, async ({ run }) => {
+    const s = (await run(PayoutWithdrawableDocument, {})).earningsSummary;
+    return { ...money('available', s.available), ...money('withdrawable', s.withdrawable), ...money('creditOnly', s.creditOnly), ...money('payoutPending', s.payoutPending), ...money('paidOut', s.paidOut), ...money('converted', s.converted) };
+  }));
+}
