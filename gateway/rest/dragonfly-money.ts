@@ -219,7 +219,17 @@ export async function dragonflyMoneyRoutes(app: FastifyInstance, gateway: Gatewa
 
   app.get('/v1/market/earnings/summary', route(200, async ({ run }) => {
     const summary = (await run(MoneyEarningsSummaryDocument, {})).earningsSummary;
-    return { ...money('pending', summary.pending), ...money('available', summary.available), ...money('reserved', summary.reserved), ...money('lifetime', summary.lifetime), requests: summary.requests };
+    return {
+      ...money('pending', summary.pending),
+      ...money('available', summary.available),
+      ...money('reserved', summary.reserved),
+      ...money('lifetime', summary.lifetime),
+      // What can leave as a payout now, what has, and what became buyer credit.
+      ...money('withdrawable', summary.withdrawable),
+      ...money('paidOut', summary.paidOut),
+      ...money('converted', summary.converted),
+      requests: summary.requests,
+    };
   }));
 
   app.get('/v1/market/earnings/timeseries', route(200, async ({ request, run }) => {

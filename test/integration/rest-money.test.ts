@@ -366,7 +366,8 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   // One shared sequence: the figures before settlement, after cooling, after the reserve's release.
   it('cooling: everything pending, each earning 70% of its price with 20% of that to be reserved', async () => {
     expect((await get('/v1/market/earnings/summary')).body).toEqual({
-      pending: 7.7, pendingMicros: 7_700_000, available: 0, availableMicros: 0, reserved: 0, reservedMicros: 0, lifetime: 7.7, lifetimeMicros: 7_700_000, requests: 2,
+      pending: 7.7, pendingMicros: 7_700_000, available: 0, availableMicros: 0, reserved: 0, reservedMicros: 0, lifetime: 7.7, lifetimeMicros: 7_700_000,
+      withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 2,
     });
     const earning = (event: UsageEvent, amountMicros: number, reserveMicros: number, state: string) => ({
       requestId: event.requestId, listingId: 'listing-1', model: 'acme/sim-chat',
@@ -391,7 +392,8 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   it('after cooling (settleEarnings at +10 min): 80% available, 20% held in reserve', async () => {
     await settle(t2 + COOL);
     expect((await get('/v1/market/earnings/summary')).body).toEqual({
-      pending: 0, pendingMicros: 0, available: 6.16, availableMicros: 6_160_000, reserved: 1.54, reservedMicros: 1_540_000, lifetime: 7.7, lifetimeMicros: 7_700_000, requests: 2,
+      pending: 0, pendingMicros: 0, available: 6.16, availableMicros: 6_160_000, reserved: 1.54, reservedMicros: 1_540_000, lifetime: 7.7, lifetimeMicros: 7_700_000,
+      withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 2,
     });
     expect((await get('/v1/market/earnings')).body.earnings.map((e: { state: string }) => e.state)).toEqual(['available', 'available']);
     const reserve = (await get('/v1/market/earnings/reserve')).body;
@@ -444,7 +446,8 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   it("another account sees none of the seller's figures", async () => {
     for (const token of [c.other.jwt, c.other.mkFull]) {
       expect((await get('/v1/market/earnings/summary', token)).body).toEqual({
-        pending: 0, pendingMicros: 0, available: 0, availableMicros: 0, reserved: 0, reservedMicros: 0, lifetime: 0, lifetimeMicros: 0, requests: 0,
+        pending: 0, pendingMicros: 0, available: 0, availableMicros: 0, reserved: 0, reservedMicros: 0, lifetime: 0, lifetimeMicros: 0,
+        withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 0,
       });
       expect((await get('/v1/market/earnings', token)).body).toEqual({ earnings: [], total: 0, page: 1, pageSize: 20 });
       expect((await get(`/v1/market/earnings/timeseries?from=${iso(D)}&to=${iso(D + DAY)}`, token)).body.points).toEqual([]);
