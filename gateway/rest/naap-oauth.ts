@@ -1,10 +1,13 @@
 // NaaP's brokered billing-provider login: /api/v1/auth/providers/:slug/{start,redirect,callback,result}.
 // A thin adapter over billing's provider-login operations; the flow's rules (PKCE, state, the
-// 10-minute TTL, single redemption) live in billing.
+// 10-minute TTL, single redemption, the browser binding, the redirect allow-list) live in billing.
+// The adapter keeps billing's browser binding in a cookie and builds the callback URL from the
+// configured public base URL, never from the request's Host header.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProviderLoginCallbackDocument, ProviderLoginRedirectDocument, ProviderLoginResultDocument, ProviderLoginStartDocument } from '../../schema/generated/graphql';
 import { isDomainError } from '../../subgraphs/common/errors';
 import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
+import { publicBaseUrl } from '../../subgraphs/billing/settings';
 import type { GatewayApi } from '../app';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 
@@ -16,6 +19,21 @@ function sendError(reply: FastifyReply, error: RestError) {
   return reply.code(error.status).send({ success: false, error: { code: NAAP_CODES[error.status] ?? 'INTERNAL_ERROR', message: error.message } });
 }
 
+const COOKIE_PATH = '/api/v1/auth/providers';
+
+/** One cookie per provider, so logins with two providers in one browser do not clash. */
+function cookieName(slug: string): string {
+  return `naap_login_${slug.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+function cookie(request: FastifyRequest, name: string): string {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return '';
+}
+
 function query(request: FastifyRequest, name: string): string | null {
   const value = (request.query as Record<string, unknown>)[name];
   return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
@@ -25,6 +43,11 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendError(reply, restErrorFromFastify(error)));
   const base = '/api/v1/auth/providers/:slug';
   const slugOf = (request: FastifyRequest) => (request.params as { slug: string }).slug;
+  const publicBase = publicBaseUrl(gateway.config.env);
+  const secure = publicBase.startsWith('https://') || gateway.config.nodeEnv === 'production';
+  // Lax: the provider's redirect back to the callback is a top-level navigation, which carries it.
+  const setBinding = (reply: FastifyReply, slug: string, value: string, maxAge: number) =>
+    reply.header('set-cookie', `${cookieName(slug)}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
 
   app.post(`${base}/start`, async (request, reply) => {
     let principal: Principal = ANONYMOUS;
@@ -40,10 +63,11 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
       return sendError(reply, { status: 429, code: 'RATE_LIMITED', message: `At most ${STARTS_PER_MINUTE} logins may start a minute` });
     }
     const slug = slugOf(request);
-    const redirectUri = `${request.protocol}://${request.headers.host}/api/v1/auth/providers/${encodeURIComponent(slug)}/callback`;
+    const redirectUri = `${publicBase}${COOKIE_PATH}/${encodeURIComponent(slug)}/callback`;
     const result = await gateway.run(ProviderLoginStartDocument, { slug, redirectUri }, principal, String(request.id));
     if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
     const started = result.data.startProviderLogin;
+    setBinding(reply, slug, started.browserBinding, started.expiresIn);
     return reply.send({ login_session_id: started.loginSessionId, expires_in: started.expiresIn, poll_after_ms: started.pollAfterMs });
   });
 
@@ -58,7 +82,9 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
   app.get(`${base}/callback`, async (request, reply) => {
     const state = query(request, 'state');
     if (!state) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'state is required' });
-    const result = await gateway.run(ProviderLoginCallbackDocument, { slug: slugOf(request), state, code: query(request, 'code'), error: query(request, 'error') }, ANONYMOUS, String(request.id));
+    const slug = slugOf(request);
+    const browserBinding = cookie(request, cookieName(slug));
+    const result = await gateway.run(ProviderLoginCallbackDocument, { slug, state, code: query(request, 'code'), error: query(request, 'error'), browserBinding }, ANONYMOUS, String(request.id));
     if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
     const status = result.data.completeProviderLogin;
     const text = status === 'complete' ? 'Signed in. You can close this window.' : `Sign-in ${status}. You can close this window and try again.`;
@@ -68,7 +94,8 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
   app.get(`${base}/result`, async (request, reply) => {
     const loginSessionId = query(request, 'login_session_id');
     if (!loginSessionId) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'login_session_id is required' });
-    const result = await gateway.run(ProviderLoginResultDocument, { slug: slugOf(request), loginSessionId }, ANONYMOUS, String(request.id));
+    const slug = slugOf(request);
+    const result = await gateway.run(ProviderLoginResultDocument, { slug, loginSessionId, browserBinding: cookie(request, cookieName(slug)) }, ANONYMOUS, String(request.id));
     if (!result.data) return sendError(reply, restErrorFrom(result.errors ?? []));
     const login = result.data.redeemProviderLogin;
     reply.header('cache-control', 'no-store');

@@ -11,6 +11,8 @@ import { KeyGroup } from './entities/KeyGroup';
 import { ManagementKey } from './entities/ManagementKey';
 import { Project } from './entities/Project';
 import { RevokedSession } from './entities/RevokedSession';
+import { RoutingProfileOwner } from './entities/RoutingProfileOwner';
+import { RoutingProfileOwners } from './routing-profile-owners';
 import { KeyHasher } from './keys';
 import { createAccountsLoaders } from './loaders';
 import { AccountService } from './services/accounts';
@@ -22,7 +24,7 @@ import { buildAccountsSchema } from './schema';
 import { SignInThrottle } from './throttle';
 import type { AccountsContext } from './context';
 
-export const accountsEntities = [Account, ApiKey, KeyGroup, ManagementKey, Project, RevokedSession];
+export const accountsEntities = [Account, ApiKey, KeyGroup, ManagementKey, Project, RevokedSession, RoutingProfileOwner];
 
 export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<AccountsContext>> {
   const db = await openDatabase('accounts', accountsEntities, deps.config);
@@ -40,11 +42,19 @@ export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<Subgra
     accountLimits: deps.config.accountLimits,
     throttle,
   };
+  const profileOwners = new RoutingProfileOwners(() => db.orm.em.fork() as EntityManager, deps.bus, deps.clock, deps.log);
+  let stopProfileOwners = () => {};
   return {
     name: 'accounts',
     schema: buildAccountsSchema(),
     db,
-    stop: () => throttle.close(),
+    start: () => {
+      stopProfileOwners = profileOwners.start();
+    },
+    stop: () => {
+      stopProfileOwners();
+      return throttle.close();
+    },
     createContext: (principal, requestId, facts) => {
       const em = db.orm.em.fork() as EntityManager;
       return {

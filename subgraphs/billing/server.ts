@@ -35,7 +35,7 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
   const db = await openDatabase('billing', billingEntities, deps.config);
   const settings = billingSettings(deps.config.env);
   const serviceDeps = { ids: deps.ids, clock: deps.clock, settings, bus: deps.bus };
-  const loginDeps = { clock: deps.clock, sealer: new SecretSealer(deps.config.platformSecret), providers: oauthProviders(deps.config.env), fetch: globalThis.fetch };
+  const loginDeps = { clock: deps.clock, sealer: new SecretSealer(deps.config.platformSecret), providers: oauthProviders(deps.config.env), fetch: globalThis.fetch, redirectAllowlist: settings.oauthRedirectAllowlist };
   const fork = () => db.orm.em.fork() as EntityManager;
   const disputeDeps = { ...serviceDeps, log: deps.log, tolerance: { toleranceBps: deps.config.dataPlane.meteringToleranceBps, slackTokens: deps.config.dataPlane.meteringSlackTokens } };
   // The sandbox answers as a real provider's webhook would: through completePayout, as the platform.

@@ -29,6 +29,8 @@ export interface BillingSettings {
   payoutProvider: 'sandbox' | 'none';
   /** How the sandbox provider answers: completes, fails, or waits for a completePayout call. */
   sandboxPayoutOutcome: 'completed' | 'failed' | 'manual';
+  /** URL prefixes a brokered provider login may send the provider's code back to (OAUTH_REDIRECT_ALLOWLIST). */
+  oauthRedirectAllowlist: string[];
 }
 
 function bool(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
@@ -85,7 +87,24 @@ export function billingSettings(env: Readonly<Record<string, string | undefined>
     // Like sandbox top-ups: a production deployment names its real provider (none exists yet).
     payoutProvider: choice(env, 'PAYOUT_PROVIDER', ['sandbox', 'none'], env.NODE_ENV === 'production' ? 'none' : 'sandbox'),
     sandboxPayoutOutcome: choice(env, 'PAYOUT_SANDBOX_OUTCOME', ['completed', 'failed', 'manual'], 'completed'),
+    oauthRedirectAllowlist: urlList(env, 'OAUTH_REDIRECT_ALLOWLIST', [publicBaseUrl(env)]),
   };
+}
+
+/**
+ * Where browsers reach the platform (PUBLIC_BASE_URL; default http://HOST:PORT). The gateway builds
+ * the login callback from it and billing's default allow-list is it, so both read it here.
+ */
+export function publicBaseUrl(env: Readonly<Record<string, string | undefined>>): string {
+  const value = env.PUBLIC_BASE_URL?.trim() || `http://${env.HOST ?? '127.0.0.1'}:${env.PORT || '4000'}`;
+  if (!/^https?:\/\/[^/]+/.test(value) || !URL.canParse(value)) throw new Error('PUBLIC_BASE_URL must be an http(s) URL');
+  return value.replace(/\/+$/, '');
+}
+
+function urlList(env: Readonly<Record<string, string | undefined>>, name: string, fallback: string[]): string[] {
+  const entries = (env[name] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) if (!/^https?:\/\/[^/]+/.test(entry) || !URL.canParse(entry)) throw new Error(`${name} must list http(s) URL prefixes, comma-separated`);
+  return entries.length > 0 ? entries : fallback;
 }
 
 /** Splits a price exactly: the seller's share rounds down, the platform keeps the remainder. */

@@ -71,6 +71,16 @@ export interface ListingChangedEvent {
   change: 'created' | 'updated' | 'deleted' | 'price-confirmed';
 }
 
+/**
+ * market → accounts (which profile ids a key may name) and the data plane (drop the profile's cached
+ * routing tables): a routing profile was created, edited or deleted.
+ */
+export interface RoutingProfileChangedEvent {
+  profileId: string;
+  accountId: string;
+  change: 'created' | 'updated' | 'deleted';
+}
+
 /** market → data plane: a contract changed state (routable or not). */
 export interface ContractChangedEvent {
   contractId: string;
@@ -86,6 +96,7 @@ export interface BusTopics {
   'balance.changed': BalanceChangedEvent;
   'listing.changed': ListingChangedEvent;
   'contract.changed': ContractChangedEvent;
+  'routing-profile.changed': RoutingProfileChangedEvent;
   'job.finished': JobFinishedEvent;
   'job.recorded': JobRecordedEvent;
 }

@@ -8,6 +8,7 @@ import type { KeyChangedEvent } from '../../common/events';
 import { ApiKey, ApiKeyStatus, KeyCycle } from '../entities/ApiKey';
 import { KeyGroup } from '../entities/KeyGroup';
 import { Project } from '../entities/Project';
+import { ownRoutingProfileId } from '../routing-profile-owners';
 import { BUYER_KEY_PREFIX, generateBuyerKey, keyPrefix, maskKey } from '../keys';
 import { requireKeyManager, requireService } from './access';
 import { DEFAULT_PROJECT_NAME } from './accounts';
@@ -176,7 +177,11 @@ export class ApiKeyService {
     if (input.groupId !== undefined) apiKey.groupId = input.groupId === null ? null : (await this.ownedGroup(apiKey.accountId, input.groupId)).id;
     if (input.ipAllow !== undefined) apiKey.ipAllow = validCidrs(input.ipAllow ?? [], 'ipAllow');
     if (input.ipDeny !== undefined) apiKey.ipDeny = validCidrs(input.ipDeny ?? [], 'ipDeny');
-    if (input.routingProfileId !== undefined) apiKey.routingProfileId = input.routingProfileId === null ? null : validId(input.routingProfileId, 'routingProfileId');
+    if (input.routingProfileId !== undefined) {
+      const profileId = input.routingProfileId === null ? null : validId(input.routingProfileId, 'routingProfileId');
+      // Re-sending the key's current profile is no new binding; any other id must be the account's own.
+      apiKey.routingProfileId = profileId === null || profileId === apiKey.routingProfileId ? profileId : await ownRoutingProfileId(this.em, this.deps.bus, apiKey.accountId, profileId);
+    }
     if (input.allowedModels !== undefined) apiKey.allowedModels = input.allowedModels === null ? null : validModels(input.allowedModels, 'allowedModels');
   }
 

@@ -1,12 +1,15 @@
 // The brokered provider login (NaaP's /api/v1/auth/providers/:slug/…): start → redirect to the
 // provider with state and a PKCE challenge → callback exchanges the code for the provider's token
 // (sealed) → the client collects the token once (then the session is redeemed). Sessions live 10
-// minutes.
+// minutes. Each session is bound to the browser that started it: start hands out a binding (the
+// session id sealed under the platform's key) that the gateway keeps in a cookie, and the callback
+// and the result refuse a request that does not carry it, so a leaked session id or state is useless
+// elsewhere. The provider may only send the code back to an allow-listed redirect URI.
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Clock } from '../../common/runtime';
 import type { SecretSealer } from '../../common/sealing';
-import { badInput, notFound } from '../../common/errors';
+import { badInput, forbidden, notFound } from '../../common/errors';
 import { accountOf, type Principal } from '../../common/principal';
 import { billingProviderById, BILLING_PROVIDERS } from '../../common/billing-providers';
 import { ProviderLoginSession, type ProviderLoginStatus } from '../entities/ProviderLoginSession';
@@ -21,6 +24,8 @@ export interface ProviderLoginDeps {
   providers: Map<string, OAuthProviderConfig>;
   /** The token exchange (an HTTP call to the provider); injectable for tests. */
   fetch: typeof fetch;
+  /** URL prefixes the redirect URI must start with (OAUTH_REDIRECT_ALLOWLIST). */
+  redirectAllowlist: readonly string[];
 }
 
 export class ProviderLoginService {
@@ -29,9 +34,11 @@ export class ProviderLoginService {
     private readonly deps: ProviderLoginDeps,
   ) {}
 
-  async start(principal: Principal, slug: string, redirectUri: string): Promise<{ loginSessionId: string; expiresIn: number; pollAfterMs: number }> {
+  async start(principal: Principal, slug: string, redirectUri: string): Promise<{ loginSessionId: string; browserBinding: string; expiresIn: number; pollAfterMs: number }> {
     this.provider(slug);
-    if (!/^https?:\/\//.test(redirectUri) || redirectUri.length > 500) throw badInput('redirectUri must be an http(s) URL', { field: 'redirectUri' });
+    if (!/^https?:\/\//.test(redirectUri) || redirectUri.length > 500 || !URL.canParse(redirectUri)) throw badInput('redirectUri must be an http(s) URL', { field: 'redirectUri' });
+    // The provider sends the code (and the browser) there: only to the platform's own addresses.
+    if (!this.deps.redirectAllowlist.some((prefix) => onPrefix(redirectUri, prefix))) throw badInput('redirectUri is not on the allow-list', { field: 'redirectUri' });
     const now = this.deps.clock.now();
     const id = randomBytes(24).toString('base64url');
     const session = this.em.create(ProviderLoginSession, {
@@ -46,7 +53,7 @@ export class ProviderLoginService {
       expiresAt: new Date(now.getTime() + LOGIN_TTL_SECONDS * 1000),
     });
     await this.em.flush();
-    return { loginSessionId: session.id, expiresIn: LOGIN_TTL_SECONDS, pollAfterMs: POLL_AFTER_MS };
+    return { loginSessionId: session.id, browserBinding: this.deps.sealer.seal(session.id, `login-binding:${session.id}`), expiresIn: LOGIN_TTL_SECONDS, pollAfterMs: POLL_AFTER_MS };
   }
 
   /** Where to send the browser: the provider's authorize URL with state and the PKCE challenge. */
@@ -67,10 +74,11 @@ export class ProviderLoginService {
   }
 
   /** The provider's callback: exchange the code (once) and keep the token sealed. */
-  async complete(slug: string, state: string, code: string | null, error: string | null): Promise<ProviderLoginStatus> {
+  async complete(slug: string, state: string, code: string | null, error: string | null, browserBinding: string): Promise<ProviderLoginStatus> {
     const provider = this.provider(slug);
     const session = await this.em.findOne(ProviderLoginSession, { state, providerSlug: slug });
     if (!session) throw notFound('Login session');
+    this.assertBound(session, browserBinding);
     if (this.expired(session)) return this.mark(session, 'expired');
     if (session.status !== 'pending') throw badInput(`this login is ${session.status}`, { field: 'state' });
     if (error || !code) return this.mark(session, 'failed', error ?? 'the provider sent no code');
@@ -99,10 +107,11 @@ export class ProviderLoginService {
   }
 
   /** The login's status; once complete, the token itself, exactly once (the session is then redeemed). */
-  async result(slug: string, loginSessionId: string): Promise<{ status: ProviderLoginStatus; accessToken?: string; userId?: string | null; expiresIn?: number | null }> {
+  async result(slug: string, loginSessionId: string, browserBinding: string): Promise<{ status: ProviderLoginStatus; accessToken?: string; userId?: string | null; expiresIn?: number | null }> {
     this.provider(slug);
     const session = await this.em.findOne(ProviderLoginSession, { id: loginSessionId, providerSlug: slug });
     if (!session) throw notFound('Login session');
+    this.assertBound(session, browserBinding);
     if (session.status !== 'complete' && session.status !== 'redeemed' && this.expired(session)) return { status: await this.mark(session, 'expired') };
     if (session.status !== 'complete') return { status: session.status };
     const accessToken = this.deps.sealer.open(session.accessTokenSealed!, `login:${session.id}`);
@@ -129,6 +138,17 @@ export class ProviderLoginService {
     return session;
   }
 
+  /** The binding must be this session's own: sealed by this platform for exactly this session id. */
+  private assertBound(session: ProviderLoginSession, browserBinding: string): void {
+    let bound = false;
+    try {
+      bound = browserBinding.length <= 500 && this.deps.sealer.open(browserBinding, `login-binding:${session.id}`) === session.id;
+    } catch {
+      bound = false;
+    }
+    if (!bound) throw forbidden('This login was started in another browser');
+  }
+
   private expired(session: ProviderLoginSession): boolean {
     return new Date(session.expiresAt).getTime() <= this.deps.clock.now().getTime();
   }
@@ -139,6 +159,16 @@ export class ProviderLoginService {
     await this.em.flush();
     return status;
   }
+}
+
+/** `url` lies under `prefix`: same origin, and the path continues the prefix's at a segment boundary. */
+function onPrefix(url: string, prefix: string): boolean {
+  if (!URL.canParse(prefix)) return false;
+  const target = new URL(url);
+  const allowed = new URL(prefix);
+  if (target.origin !== allowed.origin || target.username || target.password) return false;
+  const base = allowed.pathname;
+  return target.pathname === base || target.pathname.startsWith(base.endsWith('/') ? base : `${base}/`);
 }
 
 /** The `sub` claim of a JWT access token, read without verification (it only labels the login). */

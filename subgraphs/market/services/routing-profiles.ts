@@ -63,6 +63,7 @@ export class RoutingProfileService {
     });
     apply(profile, input);
     await this.flushUnique(profile);
+    await this.announce(profile, 'created');
     return profile;
   }
 
@@ -72,6 +73,7 @@ export class RoutingProfileService {
     apply(profile, input);
     profile.updatedAt = this.deps.clock.now();
     await this.flushUnique(profile);
+    await this.announce(profile, 'updated');
     return profile;
   }
 
@@ -80,7 +82,17 @@ export class RoutingProfileService {
     const profile = await ownedRoutingProfile(this.em, requireRoutingManager(principal), id);
     this.em.remove(profile);
     await this.em.flush();
+    await this.announce(profile, 'deleted');
     return profile;
+  }
+
+  /**
+   * Accounts learns which account owns which profile from this (a key may only name its own), and
+   * the data plane drops the profile's cached tables. Awaited: the in-memory bus has delivered by
+   * the time the mutation answers.
+   */
+  private async announce(profile: RoutingProfile, change: 'created' | 'updated' | 'deleted'): Promise<void> {
+    await this.deps.bus.publish('routing-profile.changed', { profileId: profile.id, accountId: profile.accountId, change });
   }
 
   private async flushUnique(profile: RoutingProfile): Promise<void> {
