@@ -28,6 +28,7 @@ import { RoutingTableService } from './services/routing-table';
 import { ContractScheduler } from './services/scheduler';
 import { marketSettingsFromEnv, type MarketSettings } from './services/settings';
 import { buildMarketSchema } from './schema';
+import { announceAllRoutingProfiles } from './services/routing-profiles';
 import type { MarketContext } from './context';
 
 export const marketEntities = [Listing, PoolKey, Contract, ContractCheck, ProbeRun, PriceReview, RoutingProfile];
@@ -72,7 +73,10 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
         capacity: new CapacityService(em),
       };
     },
-    start: () => scheduler.start(),
+    start: async () => {
+      scheduler.start();
+      await announceAllRoutingProfiles(fork(), deps.bus).catch((error) => core.log.warn({ err: error }, 'routing profiles not announced at start'));
+    },
     stop: async () => {
       await scheduler.stop();
       await probes.close();

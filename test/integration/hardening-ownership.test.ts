@@ -87,4 +87,20 @@ describe('a buyer key names only its own routing profile', () => {
     expect(allowed.errors).toBeUndefined();
     expect((await ask()).choices[0].message.content).toBeTruthy();
   });
+
+  it('knows profiles made before accounts listened: market announces every profile at start', async () => {
+    const mine = await profileOf(buyer.jwt);
+    // An upgraded store: accounts never heard of the profile.
+    const accounts = stack.platform!.runtimes.find((r) => r.name === 'accounts')!;
+    await accounts.db.orm.em.fork().getConnection().execute('delete from routing_profile_owners');
+    expect((await graphql<any, any>(stack.url, UPDATE_KEY, { id: buyer.keyId, p: mine }, buyer.jwt)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const restarted = await startEmbeddedStack({ DATA_DIR: stack.config.dataDir, PLATFORM_SECRET: stack.config.platformSecret, SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
+    try {
+      const bound = await graphql<any, any>(restarted.url, UPDATE_KEY, { id: buyer.keyId, p: mine }, buyer.jwt);
+      expect(bound.errors, JSON.stringify(bound.errors)).toBeUndefined();
+      expect(bound.data.updateApiKey.routingProfileId).toBe(mine);
+    } finally {
+      await restarted.stop();
+    }
+  });
 });

@@ -126,3 +126,14 @@ function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): voi
   const both = profile.allowProviders?.filter((provider) => profile.denyProviders.includes(provider)) ?? [];
   if (both.length > 0) throw badInput(`${both.join(', ')} cannot be both allowed and denied`, { field: 'denyProviders' });
 }
+
+/**
+ * At start, every profile is announced once more: accounts' projection of who owns which profile
+ * then also knows the profiles made before it listened (an upgraded store, or a subscriber that was
+ * down). Idempotent on the accounts side.
+ */
+export async function announceAllRoutingProfiles(em: EntityManager, bus: MarketCoreDeps['bus']): Promise<number> {
+  const profiles = await em.find(RoutingProfile, {}, { fields: ['id', 'accountId'] });
+  for (const profile of profiles) await bus.publish('routing-profile.changed', { profileId: profile.id, accountId: profile.accountId, change: 'updated' });
+  return profiles.length;
+}
