@@ -1,7 +1,7 @@
 // The accounts rules through GraphQL (the same rules every REST view relies on): key lifecycle,
 // events on every change, cycle windows from billing, the management-key quota, scopes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountCreateKeyDocument, AccountKeysDocument, AccountManagementKeysDocument, AccountRevokeKeyDocument, AccountSetKeyEnabledDocument, AccountUpdateKeyDocument } from '../../schema/generated/graphql';
+import { AccountCreateKeyDocument, FixtureCreateRoutingProfileDocument, AccountKeysDocument, AccountManagementKeysDocument, AccountRevokeKeyDocument, AccountSetKeyEnabledDocument, AccountUpdateKeyDocument } from '../../schema/generated/graphql';
 import type { KeyChangedEvent } from '../../subgraphs/common/events';
 import { KeyUsageDaily } from '../../subgraphs/billing/entities/KeyUsageDaily';
 import { KeyUsage } from '../../subgraphs/billing/entities/KeyUsage';
@@ -19,7 +19,11 @@ describe('accounts through GraphQL', () => {
     stack = await startEmbeddedStack({ MAX_MANAGEMENT_KEYS: '10' });
     stack.bus.subscribe('key.changed', (event) => events.push(event));
     creds = await credentials(stack.url);
+    // A key may name only a routing profile of its own account.
+    const profile = await graphql(stack.url, FixtureCreateRoutingProfileDocument, { input: { name: 'rp-1' } }, creds.jwt);
+    profileId = profile.data!.createRoutingProfile.id;
   });
+  let profileId: string;
   afterAll(() => stack.stop());
 
   const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -38,7 +42,7 @@ describe('accounts through GraphQL', () => {
           ipAllow: ['10.0.0.0/8', '2001:db8::1'],
           ipDeny: ['10.9.0.0/16'],
           allowedModels: ['acme/sim-chat'],
-          routingProfileId: 'rp-1',
+          routingProfileId: profileId,
           billingProviderId: 'bp_sandbox',
           providerApiKey: 'provider-secret-123456',
         },
@@ -58,7 +62,7 @@ describe('accounts through GraphQL', () => {
       ipAllow: ['10.0.0.0/8', '2001:db8::1/128'],
       ipDeny: ['10.9.0.0/16'],
       allowedModels: ['acme/sim-chat'],
-      routingProfileId: 'rp-1',
+      routingProfileId: profileId,
       project: { name: 'Default', isDefault: true },
       billingProvider: { id: 'bp_sandbox', slug: 'sandbox', displayName: 'Sandbox' },
       usageInCycle: { micros: 0 },

@@ -65,7 +65,16 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
     c = await credentials(stack.url);
     rawKeys.push(c.buyerKey, c.mkBuyer, c.mkSeller, c.mkFull);
+    // A key may name only a routing profile of its own account: real ones, by their names here.
+    for (const name of ['rp_fast', 'rp_cheap']) {
+      const created = await call('POST', '/api/routing/profiles', c.jwt, { body: { name, sort: 'price' } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      profiles[name] = created.body.id;
+    }
   });
+  const profiles: Record<string, string> = {};
+  /** The table's profile names, turned into the real ids. */
+  const withProfiles = <T>(value: T): T => JSON.parse(JSON.stringify(value).replace(/"(rp_fast|rp_cheap)"/g, (_, name: string) => JSON.stringify(profiles[name])));
   afterAll(async () => {
     await stack?.stop();
   });
@@ -74,7 +83,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('creates a key: 201, the documented fields, and the raw key once', async () => {
       const expiredAt = future();
       const response = await call('POST', '/api/keys', c.jwt, {
-        body: { name: 'prod', key_group: unique('grp'), limit: 12.5, cycle: 'weekly', ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3'], routingProfileId: 'rp_fast', allowedModels: ['acme/sim-chat'], expiredAt },
+        body: { name: 'prod', key_group: unique('grp'), limit: 12.5, cycle: 'weekly', ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3'], routingProfileId: profiles.rp_fast, allowedModels: ['acme/sim-chat'], expiredAt },
       });
       expect(response.status).toBe(201);
       const key = response.body;
@@ -85,7 +94,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(key.keyHint).toMatch(/^sk-df-.{4}….{4}$/);
       expect(key).toMatchObject({
         name: 'prod', status: 'active', enabled: true, limit: 12.5, cycle: 'weekly', usageInCycle: 0, usageInTotal: 0, expiredAt, expired: false,
-        ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3/32'], routingProfileId: 'rp_fast', allowedModels: ['acme/sim-chat'], lastUsedAt: null,
+        ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3/32'], routingProfileId: profiles.rp_fast, allowedModels: ['acme/sim-chat'], lastUsedAt: null,
       });
       expect(key.groupId).toEqual(expect.any(String));
       expect(key.projectId).toEqual(expect.any(String));
@@ -251,10 +260,10 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       [{ name: 'renamed' }, { name: 'renamed', ipAllow: ['0.0.0.0/0', '::/0'] }],
       [{ ipAllow: [] }, { ipAllow: [] }],
     ])('applies %j (absent fields unchanged)', async (body, expected) => {
-      const response = await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body });
+      const response = await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: withProfiles(body) });
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       expect(Object.keys(response.body).sort()).toEqual(KEY_FIELDS);
-      expect(response.body).toMatchObject({ id: key.id, ...expected });
+      expect(response.body).toMatchObject({ id: key.id, ...withProfiles(expected) });
     });
 
     it('sets and clears expiredAt', async () => {
