@@ -8,6 +8,11 @@ export interface Sql {
   run(query: string, params?: unknown[]): Promise<void>;
   /** A Date as this database's driver stores it (SQLite: epoch ms; PostgreSQL: timestamptz). */
   date(value: Date): unknown;
+  /**
+   * Serialises transactions that take this name, until the transaction ends (PostgreSQL: an
+   * advisory lock; SQLite's write transactions are serial already).
+   */
+  serialize(name: string): Promise<void>;
 }
 
 export function sqlFor(em: EntityManager): Sql {
@@ -22,6 +27,9 @@ export function sqlFor(em: EntityManager): Sql {
       await knex().raw(query, params as Knex.RawBinding[]);
     },
     date: (value) => platform.processDateProperty(value),
+    serialize: async (name) => {
+      if (/postgre/i.test(platform.constructor.name)) await knex().raw('select pg_advisory_xact_lock(hashtext(?))', [name]);
+    },
   };
 }
 

@@ -17,6 +17,9 @@ export interface SettlementResult {
 export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock: Clock, now: Date): Promise<SettlementResult> {
   return em.transactional(async (tem) => {
     const sql = sqlFor(tem as EntityManager);
+    // Two settlement rounds at once would lock the same usage records in different orders (a
+    // deadlock on PostgreSQL): one round at a time.
+    await sql.serialize('billing:settlement');
     const cooled = await sql.all<{ seller_id: string | null; seller_micros: number | string; reserve_micros: number | string }>(
       'update usage_records set settled_at = ? where settled_at is null and available_at <= ? returning seller_id, seller_micros, reserve_micros',
       [sql.date(now), sql.date(now)],
