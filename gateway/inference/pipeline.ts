@@ -63,7 +63,7 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   const { candidate } = request.served!;
   const raw = reply.raw;
   reply.hijack();
-  const timeouts = { idleTimeoutMs: deps.idleTimeoutMs, totalTimeoutMs: deps.totalTimeoutMs };
+  const timeouts = { idleTimeoutMs: request.table.streamIdleTimeoutMs ?? deps.idleTimeoutMs, totalTimeoutMs: deps.totalTimeoutMs };
   try {
     if (request.isStreaming) await respondStream(request, raw, deps.metering, timeouts);
     else if (capability === 'speech') await respondBinary(request, raw, timeouts);

@@ -30,12 +30,14 @@ export interface RoutingTable {
   fallbackModels: string[];
   timeoutMs: number | null;
   maxRetries: number | null;
+  /** The profile's idle timeout after the first byte (null: the platform default). */
+  streamIdleTimeoutMs?: number | null;
   allowFallbacks: boolean;
 }
 
 export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profileId: ID) {
   routingTable(model: $model, profileId: $profileId) {
-    model capability fallbackModels timeoutMs maxRetries allowFallbacks
+    model capability fallbackModels timeoutMs maxRetries streamIdleTimeoutMs allowFallbacks
     candidates {
       listingId sellerId provider baseUrl upstreamModel sealedApiKey sealContext
       inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok latencyMs ttftMs

@@ -241,6 +241,7 @@ function toRoutingProfile(profile: SupplyRoutingProfileFragment) {
     fallbackModels: profile.fallbackModels,
     timeoutMs: profile.timeoutMs,
     maxRetries: profile.maxRetries,
+    streamIdleTimeoutMs: profile.streamIdleTimeoutMs,
     createdAt: profile.createdAt,
     updatedAt: profile.updatedAt,
   };
@@ -322,6 +323,7 @@ const ROUTING_PROFILE_FIELDS: FieldMap = {
   fallbackModels: 'fallbackModels',
   timeoutMs: 'timeoutMs',
   maxRetries: 'maxRetries',
+  streamIdleTimeoutMs: 'streamIdleTimeoutMs',
 };
 /** The routing-profile input fields whose REST names differ, for naming them in errors. */
 const ROUTING_PROFILE_REST_NAMES: FieldNames = {

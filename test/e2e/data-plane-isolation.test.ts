@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { startSimulator } from '../../gateway/simulator/server';
-import { graphql } from '../helpers/graphql';
+import { graphql, rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
@@ -71,6 +71,30 @@ describe('data plane isolation', () => {
     expect(contract.state).toBe('ACTIVE');
     const checks = await graphql(stack.url, 'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed } }', { id: contract.id }, seller.jwt);
     expect((checks.data as { contractChecks: { kind: string; passed: boolean }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed)).toEqual([]);
+  });
+
+  it("applies a routing profile's own idle timeout: gaps the platform default would cut pass under a longer one", async () => {
+    // 650 ms between chunks: past the stack's 400 ms default, within the profile's 2 s.
+    sim.setKeyFaults('sk-sim-stall', { chunks: 3, ttftMs: 0, chunkDelayMs: 650 });
+    const buyer = await fundedBuyer(stack.url, '1');
+    const ask = async () => {
+      const response = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'iso/stall', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, stream: true }),
+      });
+      return response.text();
+    };
+    expect(await ask()).toContain('"code":"upstream_error"');
+    const profile = await rest(stack.url, 'POST', '/api/routing/profiles', { token: buyer.jwt, body: { name: 'patient', streamIdleTimeoutMs: 2_000 } });
+    expect(profile.status, JSON.stringify(profile.body)).toBe(201);
+    const bound = await rest(stack.url, 'PATCH', `/api/keys/${buyer.keyId}`, { token: buyer.jwt, body: { routingProfileId: profile.body.id } });
+    expect(bound.status, JSON.stringify(bound.body)).toBe(200);
+    await eventually(async () => {
+      const text = await ask();
+      expect(text).toContain('data: [DONE]');
+      expect(text).not.toContain('upstream_error');
+    });
   });
 
   it('sends traffic away from a listing consistently slow to its first byte, without the buyer configuring anything', async () => {

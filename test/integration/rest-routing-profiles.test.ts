@@ -9,7 +9,7 @@ import { rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'createdAt', 'updatedAt'];
+const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
 
 type Response = Awaited<ReturnType<typeof rest>>;
 
@@ -49,7 +49,7 @@ describe('POST and GET /api/routing/profiles', () => {
     const response = await call('POST', '/api/routing/profiles', jwt, {
       body: {
         name: 'fast and cheap', sort: 'latency', order: ['simulator', 'openai'], allow: ['simulator', 'openai', 'deepseek'], deny: ['groq'],
-        maxPrice: { input: 1.5, output: '3.000001' }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'], timeoutMs: 30_000, maxRetries: 2,
+        maxPrice: { input: 1.5, output: '3.000001' }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'], timeoutMs: 30_000, maxRetries: 2, streamIdleTimeoutMs: 5_000,
       },
     });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
@@ -57,7 +57,7 @@ describe('POST and GET /api/routing/profiles', () => {
     expect(response.body).toEqual({
       id: expect.any(String), name: 'fast and cheap', sort: 'latency', order: ['simulator', 'openai'], allow: ['simulator', 'openai', 'deepseek'], deny: ['groq'],
       maxPrice: { input: 1.5, inputMicros: 1_500_000, output: 3.000001, outputMicros: 3_000_001 }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'],
-      timeoutMs: 30_000, maxRetries: 2, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
+      timeoutMs: 30_000, maxRetries: 2, streamIdleTimeoutMs: 5_000, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
     });
   });
 
@@ -66,7 +66,7 @@ describe('POST and GET /api/routing/profiles', () => {
     expect(response.status).toBe(201);
     expect(response.body).toEqual({
       id: expect.any(String), name: 'defaults', sort: 'price', order: [], allow: null, deny: [], maxPrice: noCeilings, allowFallbacks: true, fallbackModels: [],
-      timeoutMs: null, maxRetries: null, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
+      timeoutMs: null, maxRetries: null, streamIdleTimeoutMs: null, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
     });
     const list = await call('GET', '/api/routing/profiles', jwt);
     expect(list.status).toBe(200);
@@ -156,6 +156,7 @@ describe('bad bodies', () => {
     ['an unknown maxPrice field', { maxPrice: { prompt: 1 } }, 'maxPrice.prompt'],
     ['a timeout under 1 s', { timeoutMs: 999 }, 'timeoutMs'],
     ['a fractional timeout', { timeoutMs: 1500.5 }, 'timeoutMs'],
+    ['an idle timeout under 1 s', { streamIdleTimeoutMs: 10 }, 'streamIdleTimeoutMs'],
     ['11 retries', { maxRetries: 11 }, 'maxRetries'],
     ['negative retries', { maxRetries: -1 }, 'maxRetries'],
     ['text as allowFallbacks', { allowFallbacks: 'yes' }, 'allowFallbacks'],

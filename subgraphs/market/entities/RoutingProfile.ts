@@ -62,6 +62,10 @@ export class RoutingProfile {
   @Property({ type: 'integer', nullable: true })
   timeoutMs?: number | null;
 
+  @Field(() => Int, { nullable: true, description: 'After the first byte, the longest gap between chunks before the answer is ended, ms; null = the platform default.' })
+  @Property({ type: 'integer', nullable: true })
+  streamIdleTimeoutMs?: number | null;
+
   @Field(() => Int, { nullable: true, description: 'Further candidates tried after a failed attempt; null = the platform default.' })
   @Property({ type: 'integer', nullable: true })
   maxRetries?: number | null;

@@ -22,6 +22,7 @@ export interface RoutingProfileSettingsInput {
   fallbackModels?: string[] | null;
   timeoutMs?: number | null;
   maxRetries?: number | null;
+  streamIdleTimeoutMs?: number | null;
 }
 
 /** Per upstream attempt: 1 s to 10 min. */
@@ -123,6 +124,7 @@ function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): voi
   if (input.fallbackModels !== undefined) profile.fallbackModels = validModelList(input.fallbackModels ?? [], 'fallbackModels');
   if (input.timeoutMs !== undefined) profile.timeoutMs = validInt(input.timeoutMs, 'timeoutMs', ...TIMEOUT_RANGE) ?? null;
   if (input.maxRetries !== undefined) profile.maxRetries = validInt(input.maxRetries, 'maxRetries', ...RETRIES_RANGE) ?? null;
+  if (input.streamIdleTimeoutMs !== undefined) profile.streamIdleTimeoutMs = validInt(input.streamIdleTimeoutMs, 'streamIdleTimeoutMs', ...TIMEOUT_RANGE) ?? null;
   const both = profile.allowProviders?.filter((provider) => profile.denyProviders.includes(provider)) ?? [];
   if (both.length > 0) throw badInput(`${both.join(', ')} cannot be both allowed and denied`, { field: 'denyProviders' });
 }

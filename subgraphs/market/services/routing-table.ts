@@ -35,6 +35,7 @@ export interface RoutingTableView {
   fallbackModels: string[];
   timeoutMs: number | null;
   maxRetries: number | null;
+  streamIdleTimeoutMs: number | null;
 }
 
 export class RoutingTableService {
@@ -96,6 +97,7 @@ export class RoutingTableService {
       fallbackModels: profile && profile.allowFallbacks ? profile.fallbackModels : [],
       timeoutMs: profile?.timeoutMs ?? null,
       maxRetries: profile?.maxRetries ?? null,
+      streamIdleTimeoutMs: profile?.streamIdleTimeoutMs ?? null,
     };
   }
 }

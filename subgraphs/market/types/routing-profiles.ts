@@ -34,6 +34,9 @@ class RoutingProfileSettings {
 
   @Field(() => Int, { nullable: true, description: 'Further candidates after a failed attempt, 0 to 10; null = the platform default.' })
   maxRetries?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'After the first byte, the longest gap between chunks, 1000 to 600000 ms; null = the platform default.' })
+  streamIdleTimeoutMs?: number | null;
 }
 
 @InputType()

@@ -89,4 +89,7 @@ export class RoutingTable {
 
   @Field(() => Int, { nullable: true })
   maxRetries!: number | null;
+
+  @Field(() => Int, { nullable: true, description: "The profile's idle timeout after the first byte (null: the platform default)." })
+  streamIdleTimeoutMs!: number | null;
 }
