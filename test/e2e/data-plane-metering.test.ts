@@ -178,6 +178,27 @@ describe('metering checked at the gateway', () => {
     await eventually(async () => expect((await liveChecks(listings.liar)).some((c) => !c.passed && /reported 90000 completion tokens/.test(c.reason ?? ''))).toBe(true));
   });
 
+  it('refunds a request the lying upstream over-reported, automatically, when its buyer disputes it', async () => {
+    sim.setKeyFaults('sk-sim-liar', { chunks: 4, reportCompletionTokens: 90_000 });
+    const buyer = await fundedBuyer(stack.url, '1');
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
+    const before = (await money(buyer.jwt)).balance;
+    const { response } = await client.chat.completions.create({ model: 'acme/liar-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5_000 }).withResponse();
+    const requestId = response.headers.get('x-request-id')!;
+    const g = await record(buyer.jwt, requestId);
+    expect(g.cost.micros).toBeGreaterThan(0);
+    await eventually(async () => expect((await money(buyer.jwt)).balance).toBe(before - g.cost.micros));
+    const opened = await rest(stack.url, 'POST', '/api/billing/disputes', { token: buyer.jwt, body: { requestId, reason: 'four words, billed as ninety thousand tokens' } });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+    // The record's own evidence decides it: refunded at once, from the seller's side.
+    expect(opened.body).toMatchObject({ status: 'resolved_buyer', resolution: 'auto', refundMicros: g.cost.micros });
+    expect(opened.body.evidence).toContain('completion_over_count');
+    expect((await money(buyer.jwt)).balance).toBe(before);
+    // The seller sees it lost against the listing.
+    const lost = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { disputesLost } }', { id: listings.liar }, seller.jwt);
+    expect((lost.data as { listing: { disputesLost: number } }).listing.disputesLost).toBeGreaterThanOrEqual(1);
+  });
+
   it.each([
     ['plain', false],
     ['streamed', true],
