@@ -56,7 +56,7 @@ export class GatewayMetrics {
   /** HTTP counters (every route, 404s as `unmatched`), budget refusals, and GET /metrics. */
   register(app: FastifyInstance, token?: string): void {
     app.addHook('onSend', async (request, reply, payload) => {
-      if (reply.statusCode === 429 && request.url.startsWith('/v1/') && typeof payload === 'string') {
+      if (reply.statusCode === 402 && request.url.startsWith('/v1/') && typeof payload === 'string') {
         const match = BUDGET_CODES.exec(payload);
         if (match) this.budgetRefusals.inc({ reason: match[1] });
       }

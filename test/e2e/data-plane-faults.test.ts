@@ -163,7 +163,7 @@ describe('data plane faults and money', () => {
       Array.from({ length: 200 }, () => c.chat.completions.create({ model: 'acme/budget-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 })),
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 429);
+    const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 402);
     expect(ok.length).toBeGreaterThan(0);
     expect(ok.length).toBeLessThanOrEqual(10);
     expect(ok.length + refused.length).toBe(200);

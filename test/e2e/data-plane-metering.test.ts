@@ -106,7 +106,7 @@ describe('metering checked at the gateway', () => {
     await eventually(async () => expect((await money(buyer.jwt)).balance).toBe(100_000));
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
     const call = client.chat.completions.create({ model: 'acme/pricey-chat', messages: [{ role: 'user', content: 'hi' }], tools: bulkyTools, tool_choice: 'required', max_tokens: 1 });
-    await expect(call).rejects.toMatchObject({ status: 429, code: 'key_limit_exceeded' });
+    await expect(call).rejects.toMatchObject({ status: 402, code: 'key_limit_exceeded' });
 
     // The same call without a key limit is held against the $0.10 balance instead.
     const unlimited = await graphql(stack.url, 'mutation { createApiKey(input: { name: "no limit" }) { rawKey } }', {}, buyer.jwt);
@@ -138,7 +138,7 @@ describe('metering checked at the gateway', () => {
     // $1 per million tokens: 1,000 tokens cost $0.001.
     const buyer = await fundedBuyer(stack.url, '1', { limit: '0.005', cycle: 'DAILY' });
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
-    await expect(client.chat.completions.create({ model: 'acme/honest-chat', messages: [{ role: 'user', content: 'count' }], max_tokens: 1_000, n: 8 })).rejects.toMatchObject({ status: 429, code: 'key_limit_exceeded' });
+    await expect(client.chat.completions.create({ model: 'acme/honest-chat', messages: [{ role: 'user', content: 'count' }], max_tokens: 1_000, n: 8 })).rejects.toMatchObject({ status: 402, code: 'key_limit_exceeded' });
     const { data, response } = await client.chat.completions.create({ model: 'acme/honest-chat', messages: [{ role: 'user', content: 'count' }], max_tokens: 10, n: 4 }).withResponse();
     expect(data.choices).toHaveLength(4);
     const g = await record(buyer.jwt, response.headers.get('x-request-id')!);

@@ -127,7 +127,10 @@ describe('data plane with the openai SDK', () => {
     const limited = await fundedBuyer(stack.url, '10', { limit: '0.000001', cycle: 'DAILY' });
     const limitedClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: limited.key, maxRetries: 0 });
     const overLimit = await limitedClient.chat.completions.create({ model: 'acme/sim-chat', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
-    expect(overLimit).toBeInstanceOf(OpenAI.RateLimitError);
+    // 402, not 429: the SDK does not retry it, and the buyer learns which limit was hit.
+    expect(overLimit).toBeInstanceOf(OpenAI.APIError);
+    expect(overLimit).not.toBeInstanceOf(OpenAI.RateLimitError);
+    expect(overLimit.status).toBe(402);
     expect(overLimit.code).toBe('key_limit_exceeded');
 
     const poor = await fundedBuyer(stack.url, '0');

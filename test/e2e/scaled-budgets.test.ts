@@ -41,7 +41,7 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: budgets across two gateway repli
       Array.from({ length: 200 }, (_, i) => clients[i % 2].chat.completions.create({ model: 'acme/budget-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 })),
     );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
-    const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 429).length;
+    const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 402).length;
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(10);
     expect(ok + refused).toBe(200);
