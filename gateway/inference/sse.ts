@@ -40,29 +40,3 @@ export function dataOf(event: string): string | null {
   }
   return data;
 }
-
-export interface StreamUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens?: number;
-  [key: string]: unknown;
-}
-
-/** The usage object of an event, if it carries one (cheap test before any parsing). */
-export function usageOf(event: string): { usage: StreamUsage; payload: Record<string, unknown> } | null {
-  if (!event.includes('"usage"')) return null;
-  const data = dataOf(event);
-  if (data === null) return null;
-  try {
-    const payload = JSON.parse(data) as Record<string, unknown>;
-    const usage = payload.usage as StreamUsage | null | undefined;
-    return usage && typeof usage.completion_tokens === 'number' ? { usage, payload } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** True for the usage-only chunk OpenAI sends last when include_usage is set (empty choices). */
-export function isUsageOnly(payload: Record<string, unknown>): boolean {
-  return Array.isArray(payload.choices) && payload.choices.length === 0;
-}

@@ -9,6 +9,7 @@ import { SUBGRAPH_NAMES, type Config } from '../../subgraphs/common/config';
 import { startPlatform, type Platform } from '../../gateway/platform';
 import { testConfig, testLogFile, TEST_DATABASE_URL, TEST_REDIS_URL } from './config';
 import { createTestDatabase } from './postgres';
+import { expectLedgerBalanced } from './ledger';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -40,7 +41,17 @@ export interface ScaledStackOptions {
 export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
   const config = testConfig(overrides);
   const platform = await startPlatform({ config, topology: 'embedded' });
-  return { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, logFiles: { platform: config.env.LOG_FILE! }, stop: () => platform.stop() };
+  const stack: TestStack = { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, logFiles: { platform: config.env.LOG_FILE! }, stop: async () => {
+    // Every embedded stack's ledger is checked once its suite is done: every bucket equals the sum
+    // of its postings, no spendable bucket below zero (an unreachable store is some suite's point).
+    let broken: unknown = null;
+    await expectLedgerBalanced(stack).catch((error: unknown) => {
+      if ((error as Error)?.name === 'AssertionError') broken = error;
+    });
+    await platform.stop();
+    if (broken) throw broken;
+  } };
+  return stack;
 }
 
 function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; output(): string; logFile: string }> {

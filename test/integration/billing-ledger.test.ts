@@ -208,3 +208,12 @@ describe('billing ledger', () => {
     expect(topUp.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('the ledger check every embedded stack runs when it stops', () => {
+  it('fails the suite when a balance no longer equals the sum of its postings', async () => {
+    const broken = await startEmbeddedStack();
+    const billing = broken.platform!.runtimes.find((r) => r.name === 'billing')!;
+    await billing.db.orm.em.fork().getConnection().execute("insert into account_balances (account_id, balance_micros, updated_at) values ('forged', 5000000, 0)");
+    await expect(broken.stop()).rejects.toThrow(/forged balance = sum of its postings/);
+  });
+});

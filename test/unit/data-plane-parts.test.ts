@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { characterCost, tokenCost } from '../../gateway/inference/pricing';
-import { SseSplitter, isUsageOnly, usageOf } from '../../gateway/inference/sse';
+import { SseSplitter, dataOf } from '../../gateway/inference/sse';
 import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard, type Reservation } from '../../gateway/inference/budget';
 import { UsageEmitter } from '../../gateway/inference/usage-emitter';
 import type { KeySnapshot } from '../../gateway/inference/key-snapshots';
@@ -31,10 +31,7 @@ describe('SSE splitting', () => {
     const splitter = new SseSplitter();
     expect(splitter.push('data: {"a":1}\n\nda')).toEqual(['data: {"a":1}\n\n']);
     expect(splitter.push('ta: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\ndata: [DONE]\n\n')).toHaveLength(2);
-    const usage = usageOf('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\n');
-    expect(usage?.usage).toEqual({ prompt_tokens: 3, completion_tokens: 5 });
-    expect(isUsageOnly(usage!.payload)).toBe(true);
-    expect(usageOf('data: {"choices":[{"delta":{"content":"usage"}}],"usage":null}\n\n')).toBeNull();
+    expect(JSON.parse(dataOf('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\n')!)).toEqual({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 5 } });
     expect(splitter.rest()).toBe('');
   });
 });
