@@ -44,7 +44,7 @@ export class AccountService {
     await this.deps.throttle.attempt('signup', clientAddress, undefined);
     const email = normaliseEmail(input.email);
     const given = input.name === undefined || input.name === null ? null : validName(input.name);
-    const password = validNewPassword(input.password, [email, email.split('@')[0], given ?? '']);
+    const password = await validNewPassword(input.password, [email, email.split('@')[0], given ?? '']);
     if (await this.em.count(Account, { email })) throw conflict('An account with this email already exists');
 
     const now = this.deps.clock.now();
