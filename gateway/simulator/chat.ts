@@ -1,8 +1,8 @@
 // POST /v1/chat/completions: validation, a deterministic reply (text, tool call or JSON) for each of
 // the n choices, and its non-streaming shape (chat-stream.ts has the streaming one).
 //
-// Reply length: the x-simulator-chunks fault if set, else max_completion_tokens / max_tokens, else
-// DEFAULT_REPLY_TOKENS; never above MAX_REPLY_TOKENS. A reply longer than the request's limit is
+// Reply length: the x-simulator-chunks fault if set, else max_completion_tokens / max_tokens when it
+// is at most 1,024, else DEFAULT_REPLY_TOKENS; never above MAX_REPLY_TOKENS. A reply longer than the request's limit is
 // cut to it with finish_reason "length". JSON replies are never cut (they stay parseable): their
 // text field is budgeted to the length, and the count covers the whole JSON.
 //
@@ -21,6 +21,8 @@ import { chatPromptTokens, reportedUsage, type Usage } from './usage';
 
 const DEFAULT_REPLY_TOKENS = 32;
 const MAX_REPLY_TOKENS = 4096;
+/** max_tokens up to this is the reply's length; above it, only a cap. */
+const CAP_SIZES_REPLY_UP_TO = 1024;
 const MAX_CHOICES = 8;
 
 type Body = Record<string, unknown>;
@@ -70,7 +72,10 @@ export function chatCompletion(body: Body, faults: FaultConfig): Reply {
 
 function complete(body: Body, messages: Body[], n: number, faults: FaultConfig): Completion {
   const limit = maxTokens(body);
-  const wanted = Math.min(faults.chunks ?? limit ?? DEFAULT_REPLY_TOKENS, MAX_REPLY_TOKENS);
+  // A small cap sizes the reply (tests ask for N tokens that way); a large one is only a cap, as
+  // gateways set it for every request, and the reply keeps its natural length.
+  const sized = limit !== null && limit <= CAP_SIZES_REPLY_UP_TO ? limit : null;
+  const wanted = Math.min(faults.chunks ?? sized ?? DEFAULT_REPLY_TOKENS, MAX_REPLY_TOKENS);
   const length = limit === null ? wanted : Math.min(wanted, limit);
   const tool = chosenTool(body);
   const format = responseFormat(body);
