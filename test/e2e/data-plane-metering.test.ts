@@ -310,8 +310,8 @@ describe('metering checked at the gateway', () => {
     expect(anonymous.status).toBe(401);
   });
 
-  /** Reads a stream until `n` content chunks arrived, then goes away. */
-  async function cancelAfter(key: string, n: number): Promise<string> {
+  /** Reads a stream until `n` content chunks arrived, then goes away; says how many it saw. */
+  async function cancelAfterSeen(key: string, n: number): Promise<{ requestId: string; seen: number }> {
     const controller = new AbortController();
     const response = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
@@ -331,21 +331,23 @@ describe('metering checked at the gateway', () => {
       seen = (text.match(/"content":"[^"]+"/g) ?? []).length;
     }
     controller.abort();
-    return response.headers.get('x-request-id')!;
+    return { requestId: response.headers.get('x-request-id')!, seen };
   }
+  const cancelAfter = async (key: string, n: number) => (await cancelAfterSeen(key, n)).requestId;
 
   it('bills a buyer who cancels after 20 chunks for about 20 tokens, records it cancelled, and never blames the seller', async () => {
     sim.setKeyFaults('sk-sim-cancel', { chunks: 400, chunkDelayMs: 5 });
     const buyer = await fundedBuyer(stack.url, '1');
-    const requestId = await cancelAfter(buyer.key, 20);
+    const { requestId, seen } = await cancelAfterSeen(buyer.key, 20);
     const g = await eventually(async () => {
       const r = await record(buyer.jwt, requestId);
       expect(r.status).toBe('cancelled');
       return r;
     });
-    expect(g.outputTokens).toBeGreaterThanOrEqual(20);
-    // What was on the wire when the buyer left, within the tolerance.
-    expect(g.outputTokens).toBeLessThanOrEqual(Math.ceil(20 * 1.25) + 16);
+    // At least what the buyer saw (one token a chunk); at most that and what was still on the wire
+    // when it left (a few chunks at 5 ms apart; a busy machine may hand over a burst at once).
+    expect(g.outputTokens).toBeGreaterThanOrEqual(seen);
+    expect(g.outputTokens).toBeLessThanOrEqual(Math.ceil(seen * 1.25) + 16);
     expect(g.cost.micros).toBe(g.inputTokens + g.outputTokens);
     expect((await liveChecks(listings.cancel)).filter((c) => !c.passed)).toEqual([]);
   });
