@@ -11,9 +11,13 @@ export interface AuthorizeDeps {
   clock: Clock;
 }
 
+/** The credential of an `Authorization: Bearer …` header (the scheme is case-insensitive, RFC 9110). */
+export function bearerToken(authorization: string | undefined): string | null {
+  return authorization ? (/^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null) : null;
+}
+
 export async function authorize(authorization: string | undefined, clientAddress: string, deps: AuthorizeDeps): Promise<KeySnapshot> {
-  // The scheme is case-insensitive (RFC 9110), as on every other route.
-  const token = authorization ? (/^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null) : null;
+  const token = bearerToken(authorization);
   if (!token) throw unauthorized('You did not provide an API key. Use "Authorization: Bearer sk-df-…"');
   if (token.startsWith('mk-')) throw forbidden('A management key cannot call models; use a buyer key (sk-df-…)', 'management_key_not_allowed');
   if (!token.startsWith('sk-df-') || token.length > 100) throw unauthorized('Incorrect API key provided');

@@ -22,6 +22,9 @@ export interface KeySnapshot {
   groupSpentMicros: number;
   balanceMicros: number;
   routingProfileId: string | null;
+  /** For GET /v1/key: the key's name and everything it has spent. */
+  name?: string;
+  totalSpentMicros?: number;
 }
 
 /** What the federated snapshot query returns (GraphQL enum names, Money objects). */
@@ -39,16 +42,10 @@ export interface KeySnapshotRow {
   group: { monthlyBudget: { micros: number } | null; usageThisMonth: { micros: number } | null } | null;
   routingProfileId: string | null;
   usageInCycle: { micros: number } | null;
+  usageInTotal?: { micros: number } | null;
+  name?: string;
   account: { balance: { micros: number } | null } | null;
 }
-
-export const KEY_SNAPSHOT_QUERY = `query KeySnapshot($keyHash: String!) {
-  keySnapshot(keyHash: $keyHash) {
-    id accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle groupId
-    group { monthlyBudget { micros } usageThisMonth { micros } }
-    routingProfileId usageInCycle { micros } account { balance { micros } }
-  }
-}`;
 
 export function toSnapshot(row: KeySnapshotRow): KeySnapshot {
   return {
@@ -67,6 +64,8 @@ export function toSnapshot(row: KeySnapshotRow): KeySnapshot {
     groupSpentMicros: row.group?.usageThisMonth?.micros ?? 0,
     balanceMicros: row.account?.balance?.micros ?? 0,
     routingProfileId: row.routingProfileId,
+    name: row.name,
+    totalSpentMicros: row.usageInTotal?.micros ?? 0,
   };
 }
 
@@ -98,6 +97,14 @@ export class KeySnapshotCache {
       }),
       bus.subscribe('balance.changed', (event) => this.dropAccount(event.accountId)),
     ];
+  }
+
+  /** Loads the key again, whatever is cached (a buyer asking for its key's figures wants them current). */
+  async refresh(keyHash: string): Promise<KeySnapshot | null> {
+    const startedAt = this.generation;
+    const snapshot = await this.load(keyHash);
+    if (startedAt === this.generation) this.remember(keyHash, snapshot);
+    return snapshot;
   }
 
   async get(keyHash: string): Promise<KeySnapshot | null> {

@@ -3,7 +3,8 @@
 // GraphQL per request: keys come from cached snapshots, supply from cached routing tables.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SecretSealer } from '../../subgraphs/common/sealing';
-import { authorize } from './authorize';
+import { authorize, bearerToken } from './authorize';
+import { keyView } from './key-view';
 import type { KeySnapshot } from './key-snapshots';
 import { ListingHealthReporter } from './meter';
 import { badRequest, InferenceError, sendInferenceError } from './openai-errors';
@@ -59,6 +60,13 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       await authenticate(request);
       const models = await deps.listModels();
       return reply.send({ object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy })) });
+    });
+
+    // The key's own figures, loaded fresh (the cached snapshot may be a minute old).
+    scope.get('/v1/key', async (request, reply) => {
+      const cached = await authenticate(request);
+      const fresh = await deps.snapshots.refresh(deps.keyHasher.hash(bearerToken(request.headers.authorization)!)).catch(() => null);
+      return reply.send({ data: keyView(fresh ?? cached, deps.clock.now()) });
     });
 
     scope.get('/v1/generation', async (request, reply) => {

@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { startSimulator } from '../../gateway/simulator/server';
 import { graphql, rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
-import { signup } from '../helpers/credentials';
+import { managementKey, signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 import { eventually } from '../helpers/eventually';
 import { expectLedgerBalanced } from '../helpers/ledger';
@@ -308,6 +308,32 @@ describe('metering checked at the gateway', () => {
     expect(foreign.status).toBe(404);
     const anonymous = await rest(stack.url, 'PATCH', `/v1/market/listings/${listings.cached}`, { body: { cacheReadPricePerMTok: 0 } });
     expect(anonymous.status).toBe(401);
+  });
+
+  it("GET /v1/key tells a buyer key its limit, what it spent, what remains and when it resets; other credentials are refused", async () => {
+    const buyer = await fundedBuyer(stack.url, '1', { name: 'agent key', limit: '0.5', cycle: 'DAILY' });
+    const key = () => fetch(`${stack.url}/v1/key`, { headers: { authorization: `Bearer ${buyer.key}` } });
+    const before = (await (await key()).json()) as { data: Record<string, unknown> };
+    expect(before.data).toMatchObject({ label: 'agent key', limit: 0.5, limit_micros: 500_000, limit_remaining_micros: 500_000, limit_reset: 'daily', usage_micros: 0, usage_in_cycle_micros: 0, expires_at: null });
+    expect(Date.parse(before.data.limit_resets_at as string)).toBeGreaterThan(Date.now());
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'acme/honest-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 }).withResponse();
+    const g = await record(buyer.jwt, response.headers.get('x-request-id')!);
+    await eventually(async () => {
+      const after = (await (await key()).json()) as { data: Record<string, number> };
+      expect(after.data).toMatchObject({ usage_micros: g.cost.micros, usage_in_cycle_micros: g.cost.micros, limit_remaining_micros: 500_000 - g.cost.micros });
+    });
+    // Only the buyer key itself: no key, a management key, a dashboard session, a revoked key.
+    const refused = async (authorization: string | undefined) => {
+      const answer = await fetch(`${stack.url}/v1/key`, { headers: authorization ? { authorization } : {} });
+      return { status: answer.status, body: (await answer.json()) as { error: { type: string } } };
+    };
+    expect((await refused(undefined)).status).toBe(401);
+    const mk = await managementKey(stack.url, buyer.jwt, 'FULL');
+    expect(await refused(`Bearer ${mk.rawKey}`)).toMatchObject({ status: 403, body: { error: { type: 'permission_error' } } });
+    expect((await refused(`Bearer ${buyer.jwt}`)).status).toBe(401);
+    await graphql(stack.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: buyer.keyId }, buyer.jwt);
+    await eventually(async () => expect((await refused(`Bearer ${buyer.key}`)).status).toBe(401));
   });
 
   /** Reads a stream until `n` content chunks arrived, then goes away; says how many it saw. */
