@@ -52,10 +52,10 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
   }
   const failure: FailureClass = request.attempts.at(-1)?.failure ?? 'transient';
   request.outcome = { status: failure === 'buyer-abort' ? 'cancelled' : 'failed', failure, failureMessage: last?.message ?? null, reported: null, servedModel: null, billed: null, costMicros: 0 };
-  throw errorFor(last, tried);
+  throw errorFor(last, tried, request.attempts.at(-1)?.listingId ?? null);
 }
 
-function errorFor(error: UpstreamError | null, tried: number): InferenceError {
+function errorFor(error: UpstreamError | null, tried: number, listingId: string | null): InferenceError {
   if (tried === 0) return unavailable('Every provider for this model is busy or cooling down; try again shortly');
   if (!error) return upstreamFailed('The provider failed');
   if (error.kind === 'status' && error.status === 429) {
@@ -64,7 +64,11 @@ function errorFor(error: UpstreamError | null, tried: number): InferenceError {
       'retry-after': String(Number.isFinite(retry) && retry > 0 ? Math.ceil(retry) : 1),
     });
   }
-  if (classifyUpstreamError(error) === 'caller') return new InferenceError(400, `The provider refused the request (${error.status})`, 'invalid_request_error', 'upstream_rejected');
+  if (classifyUpstreamError(error) === 'caller') {
+    // The provider's own words (bounded and scrubbed) tell the buyer what to fix.
+    const why = error.upstreamMessage ? `: ${error.upstreamMessage}` : '';
+    return new InferenceError(400, `The provider refused the request (${error.status})${why}`, 'invalid_request_error', 'upstream_rejected', null, {}, { listing_id: listingId, provider_status: error.status });
+  }
   if (error.kind === 'timeout') return new InferenceError(504, error.message, 'api_error', 'upstream_timeout');
   return upstreamFailed(`The provider failed: ${error.message}`);
 }

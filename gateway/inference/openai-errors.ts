@@ -11,12 +11,14 @@ export class InferenceError extends Error {
     readonly code: string | null = null,
     readonly param: string | null = null,
     readonly headers: Record<string, string> = {},
+    /** Where it came from (the listing and the provider's status), as OpenRouter's `error.metadata`. */
+    readonly metadata: Record<string, unknown> | null = null,
   ) {
     super(message);
   }
 
   body() {
-    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param, ...(this.metadata ? { metadata: this.metadata } : {}) } };
   }
 }
 

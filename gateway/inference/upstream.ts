@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { outboundAgents } from '../../subgraphs/common/outbound';
+import { boundedUpstreamText, outboundAgents } from '../../subgraphs/common/outbound';
 
 // Pooled keep-alive agents that connect only to public addresses unless OUTBOUND_ALLOW_PRIVATE (the SSRF rule).
 const agents = outboundAgents;
@@ -37,9 +37,28 @@ export class UpstreamError extends Error {
     readonly kind: 'connect' | 'timeout' | 'reset' | 'status' | 'aborted',
     readonly status?: number,
     readonly retryAfter?: string,
+    /** The provider's own error message (bounded, scrubbed of keys, URLs and addresses). */
+    readonly upstreamMessage?: string,
   ) {
     super(message);
   }
+}
+
+const MAX_ERROR_BODY = 4096;
+const MAX_ERROR_MESSAGE = 300;
+
+/** The message of an OpenAI-shaped (or any JSON, or plain text) error body, fit to show a buyer. */
+export function errorMessageOf(body: string): string | undefined {
+  let text = body;
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+    if (typeof message === 'string') text = message;
+  } catch {
+    // Not JSON: the text itself.
+  }
+  const clean = boundedUpstreamText(text, MAX_ERROR_MESSAGE);
+  return clean.length > 0 ? clean : undefined;
 }
 
 export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
@@ -75,9 +94,14 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
     outgoing.on('response', (response) => {
       const status = response.statusCode ?? 502;
       if (status >= 400) {
-        // Drain so the socket returns to the pool, then report the status.
-        response.resume();
-        response.on('end', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status, response.headers['retry-after'] as string | undefined)));
+        // Read (at most 4 KiB of) the error so the buyer learns why, and so the socket returns to the pool.
+        const parts: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (size < MAX_ERROR_BODY) parts.push(chunk.subarray(0, MAX_ERROR_BODY - size));
+          size += chunk.length;
+        });
+        response.on('end', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status, response.headers['retry-after'] as string | undefined, errorMessageOf(Buffer.concat(parts).toString('utf8')))));
         response.on('error', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status)));
         return;
       }

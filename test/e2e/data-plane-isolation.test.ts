@@ -19,6 +19,7 @@ describe('data plane isolation', () => {
   let chatListing: string;
   let slowListing: string;
   let quickListing: string;
+  let stallListing: string;
 
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-iso', 'sk-sim-stall', 'sk-sim-slow', 'sk-sim-quick'] });
@@ -34,7 +35,7 @@ describe('data plane isolation', () => {
     const quickPool = await poolKey(stack.url, seller.jwt, 'sk-sim-quick');
     quickListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: quickPool, model: 'iso/speedy', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '2' });
     const stallPool = await poolKey(stack.url, seller.jwt, 'sk-sim-stall');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: stallPool, model: 'iso/stall', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    stallListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: stallPool, model: 'iso/stall', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
@@ -71,6 +72,34 @@ describe('data plane isolation', () => {
     expect(contract.state).toBe('ACTIVE');
     const checks = await graphql(stack.url, 'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed } }', { id: contract.id }, seller.jwt);
     expect((checks.data as { contractChecks: { kind: string; passed: boolean }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed)).toEqual([]);
+  });
+
+  it("passes the provider's own refusal on to the buyer (bounded and scrubbed), with the listing in metadata, and holds nothing against the listing", async () => {
+    sim.setKeyFaults('sk-sim-stall', { status: 422 });
+    const buyer = await fundedBuyer(stack.url, '1');
+    const response = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'iso/stall', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }),
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { message: string; code: string; metadata: { listing_id: string; provider_status: number } } };
+    expect(error.message).toBe('The provider refused the request (422): Simulated 422 error.');
+    expect(error.code).toBe('upstream_rejected');
+    expect(error.metadata).toMatchObject({ provider_status: 422, listing_id: stallListing });
+    // The buyer's request was refused for what it asked: no failed check against the seller.
+    const state = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { contract { id state } } }', { id: stallListing }, seller.jwt);
+    const contract = (state.data as { listing: { contract: { id: string; state: string } } }).listing.contract;
+    const checks = await graphql(stack.url, 'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed reason } }', { id: contract.id }, seller.jwt);
+    expect((checks.data as { contractChecks: { kind: string; passed: boolean; reason: string | null }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed && /422/.test(c.reason ?? ''))).toEqual([]);
+  });
+
+  it('scrubs what a provider says before a buyer sees it', async () => {
+    const { errorMessageOf } = await import('../../gateway/inference/upstream');
+    expect(errorMessageOf('{"error":{"message":"bad key sk-live-abcdefghijklmnopqrstuvwxyz0123 at http://10.0.0.5:8080/v1"}}')).not.toMatch(/sk-live|10\.0\.0\.5|http:/);
+    expect(errorMessageOf('plain text refusal')).toBe('plain text refusal');
+    expect(errorMessageOf('x'.repeat(5_000))!.length).toBeLessThanOrEqual(300);
+    expect(errorMessageOf('')).toBeUndefined();
   });
 
   it("applies a routing profile's own idle timeout: gaps the platform default would cut pass under a longer one", async () => {
