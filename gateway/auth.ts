@@ -69,7 +69,19 @@ export class SessionStateCache {
 
   /** Drops the cache of these accounts when accounts announces a change. Returns the unsubscribe. */
   follow(bus: EventBus): () => void {
-    return bus.subscribe('account.sessions-revoked', (event) => this.forget(event.accountId));
+    const unsubscribe = bus.subscribe('account.sessions-revoked', (event) => this.forget(event.accountId));
+    // A sign-out missed while the bus was down must not wait for the TTL.
+    const unfollowGaps = bus.onGap(() => this.forgetAll());
+    return () => {
+      unsubscribe();
+      unfollowGaps();
+    };
+  }
+
+  forgetAll(): void {
+    this.epoch++;
+    this.entries.clear();
+    this.loading.clear();
   }
 
   forget(accountId: string): void {

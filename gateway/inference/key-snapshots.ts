@@ -96,6 +96,8 @@ export class KeySnapshotCache {
         if (event.kind === 'api-key') this.dropKey(event.keyId);
       }),
       bus.subscribe('balance.changed', (event) => this.dropAccount(event.accountId)),
+      // A key revoked while the bus was down must not keep working for the rest of its TTL.
+      bus.onGap(() => this.dropAll()),
     ];
   }
 
@@ -146,6 +148,14 @@ export class KeySnapshotCache {
       this.entries.delete(hash);
       this.loading.delete(hash);
     }
+  }
+
+  dropAll(): void {
+    this.generation++;
+    this.entries.clear();
+    this.loading.clear();
+    this.hashByKey.clear();
+    this.hashesByAccount.clear();
   }
 
   dropAccount(accountId: string): void {

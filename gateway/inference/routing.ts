@@ -70,7 +70,13 @@ export class RoutingCache {
       this.generation++;
       for (const key of this.tables.keys()) if (key.endsWith(`\n${profileId}`)) this.tables.delete(key);
     };
+    const dropAll = () => {
+      this.generation++;
+      this.tables.clear();
+    };
     this.unsubscribe = [
+      // Listing, contract and profile changes missed while the bus was down: start again.
+      bus.onGap(dropAll),
       bus.subscribe('listing.changed', (e) => drop(e.model)),
       bus.subscribe('contract.changed', (e) => drop(e.model)),
       bus.subscribe('routing-profile.changed', (e) => dropProfile(e.profileId)),

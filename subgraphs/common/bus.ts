@@ -12,6 +12,11 @@ export interface EventBus {
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
   /** Resolves when the bus can carry events (Redis: both connections up). */
   ready(): Promise<void>;
+  /**
+   * Calls `handler` when events may have been lost: the subscriber connection came back after it
+   * was cut (pub/sub does not replay). Whoever caches what events invalidate drops everything then.
+   */
+  onGap(handler: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,11 @@ export class InMemoryBus implements EventBus {
   }
 
   async ready(): Promise<void> {}
+
+  /** In one process nothing is ever missed. */
+  onGap(): () => void {
+    return () => {};
+  }
   async close(): Promise<void> {
     this.handlers.clear();
   }
@@ -46,14 +56,29 @@ export class RedisBus implements EventBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<(payload: unknown) => void>>();
+  private readonly gapHandlers = new Set<() => void>();
+  private connectedOnce = false;
+  private lost = false;
 
   constructor(url: string, private readonly namespace: string) {
-    const options = { lazyConnect: false, maxRetriesPerRequest: 3, enableReadyCheck: true };
+    // Reconnect within half a second of Redis coming back (ioredis's default backs off to 2 s):
+    // what the caches missed meanwhile is dropped at the gap, so the sooner the better.
+    const options = { lazyConnect: false, maxRetriesPerRequest: 3, enableReadyCheck: true, retryStrategy: (times: number) => Math.min(times * 50, 500) };
     this.publisher = new Redis(url, options);
     this.subscriber = new Redis(url, options);
     // Connection errors are retried by ioredis; keep them from becoming unhandled 'error' events.
     this.publisher.on('error', () => {});
     this.subscriber.on('error', () => {});
+    this.subscriber.on('close', () => {
+      if (this.connectedOnce) this.lost = true;
+    });
+    this.subscriber.on('ready', () => {
+      const gap = this.lost;
+      this.connectedOnce = true;
+      this.lost = false;
+      // ioredis resubscribes its channels on reconnect; everything published meanwhile is gone.
+      if (gap) for (const handler of this.gapHandlers) safeCall(handler, undefined);
+    });
     this.subscriber.on('message', (channel: string, message: string) => {
       const handlers = this.handlers.get(channel);
       if (!handlers) return;
@@ -95,6 +120,11 @@ export class RedisBus implements EventBus {
 
   async ready(): Promise<void> {
     await Promise.all([this.publisher.ping(), this.subscriber.ping()]);
+  }
+
+  onGap(handler: () => void): () => void {
+    this.gapHandlers.add(handler);
+    return () => this.gapHandlers.delete(handler);
   }
 
   async close(): Promise<void> {

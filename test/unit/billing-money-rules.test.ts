@@ -104,6 +104,7 @@ describe.each(stores)('billing money rules on $label', (store) => {
       if (topic === 'balance.changed') published.push(payload as BusTopics['balance.changed']);
     },
     subscribe: () => () => {},
+    onGap: () => () => {},
     ready: async () => {},
     close: async () => {},
   };

@@ -25,6 +25,10 @@ class FakeBus implements EventBus {
     this.deliver(topic, payload);
   }
 
+  onGap(): () => void {
+    return () => {};
+  }
+
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
     let set = this.handlers.get(topic);
     if (!set) this.handlers.set(topic, (set = new Set()));
