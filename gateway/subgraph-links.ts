@@ -87,9 +87,27 @@ export class InProcessLink implements SubgraphLink {
   async close(): Promise<void> {}
 }
 
+/**
+ * A subgraph answers a request it refuses before execution (a variable that does not coerce, an
+ * invalid document) with HTTP 400 and GraphQL errors, as GraphQL over HTTP says; the gateway's
+ * data source would turn any non-2xx into an internal error. Those errors are the caller's: they
+ * are handed on as a GraphQL answer, so scaled mode answers what embedded mode answers.
+ */
+async function fetchKeepingRequestErrors(url: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.status !== 400 || !/json/.test(response.headers.get('content-type') ?? '')) return response;
+  const text = await response.text();
+  try {
+    if (Array.isArray((JSON.parse(text) as { errors?: unknown }).errors)) return new Response(text, { status: 200, headers: response.headers });
+  } catch {
+    // Not GraphQL: left as the 400 it was.
+  }
+  return new Response(text, { status: response.status, headers: response.headers });
+}
+
 class SignedRemoteDataSource extends RemoteGraphQLDataSource<Partial<GatewayContext>> {
   constructor(url: string, private readonly signer: PrincipalSigner) {
-    super({ url, fetcher: globalThis.fetch as never });
+    super({ url, fetcher: fetchKeepingRequestErrors as never });
   }
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): void {
     request.http?.headers.set(PRINCIPAL_HEADER, this.signer.sign(principalOf(context), context?.clientAddress));

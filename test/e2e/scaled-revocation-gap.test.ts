@@ -7,7 +7,7 @@ import { startSimulator } from '../../gateway/simulator/server';
 import { startScaledStack, type TestStack } from '../helpers/stack';
 import { HAVE_SCALED_SERVICES, TEST_REDIS_URL, logSkip } from '../helpers/config';
 import { rest } from '../helpers/graphql';
-import { signup } from '../helpers/credentials';
+import { managementKey, signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy';
 import { eventually } from '../helpers/eventually';
@@ -57,4 +57,11 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: revocation across a bus outage',
     for (const url of stack.gatewayUrls) await eventually(async () => expect(await ask(url, buyer.key)).toBe(401), { timeoutMs: 10_000, intervalMs: 50 });
     console.log(`revoked key refused on both replicas ${Date.now() - restoredAt} ms after Redis came back (printed, not asserted)`);
   }, 60_000);
+
+  it('answers a bad variable as embedded does: 400 / 40001 on DGrid, not an internal error', async () => {
+    const owner = await signup(stack.url, 'dgrid-owner');
+    const mk = await managementKey(stack.url, owner.jwt, 'FULL');
+    const answer = await rest(stack.url, 'POST', '/api/v1/model-router/keys', { token: mk.rawKey, body: { name: 'x', expiredAt: 'not-a-date' } });
+    expect({ status: answer.status, code: answer.body?.code }, JSON.stringify(answer.body)).toEqual({ status: 400, code: 40001 });
+  });
 });
