@@ -70,6 +70,7 @@ const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
   ['/v1/audio/speech', 'openai'],
   ['/v1/models', 'openai'],
   ['/v1/generation', 'openai'],
+  ['/v1/key', 'openai'],
 ];
 
 /** The surface a path belongs to, or null (a route no envelope is known for). */
