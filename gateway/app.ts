@@ -235,6 +235,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     hideSuggestions: production,
     newRequestId,
     log: options.log,
+    revocations: (onRevoked) => {
+      const sessions = options.bus.subscribe('account.sessions-revoked', (event) => onRevoked(event.accountId));
+      const keys = options.bus.subscribe('key.changed', (event) => {
+        if (event.kind === 'management-key') onRevoked(event.accountId);
+      });
+      return () => {
+        sessions();
+        keys();
+      };
+    },
     authenticate: async (params) => {
       const value = params?.authorization ?? params?.Authorization;
       return authenticator.fromAuthorization(typeof value === 'string' ? value : undefined);

@@ -103,6 +103,11 @@ export interface SubscriptionServerOptions {
   validationRules?: readonly ValidationRule[];
   /** Strip graphql-js's "Did you mean …?" hints from errors (production: introspection is off). */
   hideSuggestions?: boolean;
+  /**
+   * Tells when an account's credentials may have been revoked (a sign-out, a management key
+   * disabled): its open connections are authenticated again and closed (4403) if refused.
+   */
+  revocations?(onRevoked: (accountId: string) => void): () => void;
 }
 
 /** Which subgraph owns each Subscription field, read from the supergraph's join directives. */
@@ -352,6 +357,23 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     options.hideSuggestions ? errors.map((e) => new GraphQLError(withoutSuggestions(e.message), { nodes: e.nodes, extensions: e.extensions })) : [...errors];
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  /** Open connections by account, with the credential they connected with. */
+  const byAccount = new Map<string, Set<{ params: Record<string, unknown> | undefined; close(): void }>>();
+  const stopRevocations = options.revocations?.((accountId) => {
+    const open = byAccount.get(accountId);
+    if (!open) return;
+    // After the caches that the same event drops have dropped (handlers run in turn).
+    setImmediate(() => {
+      for (const connection of open) {
+        options.authenticate(connection.params).then(
+          (principal) => {
+            if (principal.kind === 'anonymous' || !('accountId' in principal) || principal.accountId !== accountId) connection.close();
+          },
+          () => connection.close(),
+        );
+      }
+    });
+  });
   const server = serveGraphQLWs<{ context?: GatewayContext }>(
     {
       onConnect: async (ctx) => {
@@ -360,6 +382,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           // The upgrade request's socket is the connection's TCP socket.
           const socket = ctx.extra.request.socket as Socket;
           ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: addressOf(ctx.extra.request), holdWrites: writeBatcher(socket) };
+          if ('accountId' in principal && principal.kind !== 'buyer-key') {
+            const ws = (ctx.extra as { socket?: { close(code: number, reason: string): void; once(event: 'close', listener: () => void): void } }).socket;
+            if (ws) {
+              const connection = { params: ctx.connectionParams, close: () => ws.close(4403, 'Forbidden') };
+              let open = byAccount.get(principal.accountId);
+              if (!open) byAccount.set(principal.accountId, (open = new Set()));
+              open.add(connection);
+              ws.once('close', () => {
+                open!.delete(connection);
+                if (open!.size === 0 && byAccount.get(principal.accountId) === open) byAccount.delete(principal.accountId);
+              });
+            }
+          }
           return true;
         } catch {
           return false; // closes with 4403 Forbidden
@@ -425,6 +460,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     /** Open WebSocket connections (all addresses). */
     connections: () => [...connectionsPerAddress.values()].reduce((a, b) => a + b, 0),
     close: async () => {
+      stopRevocations?.();
       options.server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Going away');
       await server.dispose();

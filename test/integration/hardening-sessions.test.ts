@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogoutDocument, LogoutEverywhereDocument } from '../../schema/generated/graphql';
+import { print } from 'graphql';
+import { LiveJobFeedDocument, LogoutDocument, LogoutEverywhereDocument } from '../../schema/generated/graphql';
 import { Account } from '../../subgraphs/accounts/entities/Account';
 import { SessionTokens } from '../../subgraphs/common/jwt';
 import { deriveKey } from '../../subgraphs/common/secrets';
-import { graphql, rest } from '../helpers/graphql';
+import { graphql, rest, wsClient } from '../helpers/graphql';
 import { managementKey, signup } from '../helpers/credentials';
 import { HAVE_SCALED_SERVICES, logSkip } from '../helpers/config';
 import { eventually } from '../helpers/eventually';
@@ -201,3 +202,39 @@ describe.runIf(HAVE_SCALED_SERVICES)('dashboard sessions (scaled: two gateway re
   }, 60_000);
 });
 if (!HAVE_SCALED_SERVICES) logSkip('dashboard sessions across two gateway replicas on Redis');
+
+describe('open subscriptions end with their credential', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startEmbeddedStack();
+  });
+  afterAll(() => stack?.stop());
+
+  /** A live job-feed subscription with this credential; resolves with the close code. */
+  const subscribed = (token: string) => {
+    const client = wsClient(stack.url, token);
+    const closed = new Promise<number>((resolve) => client.on('closed', (event: unknown) => resolve((event as { code: number }).code)));
+    const opened = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+    const sink = client.iterate({ query: print(LiveJobFeedDocument), variables: {} });
+    sink.next().catch(() => {});
+    return { client, closed, opened };
+  };
+
+  it('closes a subscription (4403) when its session signs out, and when its management key is disabled', async () => {
+    const owner = await signup(stack.url, 'subscriber');
+    const viaJwt = subscribed(owner.jwt);
+    await viaJwt.opened;
+    expect((await rest(stack.url, 'POST', '/api/auth/logout', { token: owner.jwt })).status).toBe(200);
+    expect(await viaJwt.closed).toBe(4403);
+    await viaJwt.client.dispose();
+
+    const login = await rest(stack.url, 'POST', '/api/auth/login', { body: { email: owner.email, password: 'password-123' } });
+    const mk = await managementKey(stack.url, login.body.token, 'FULL');
+    const viaKey = subscribed(mk.rawKey);
+    await viaKey.opened;
+    const disabled = await graphql(stack.url, 'mutation ($id: ID!) { setManagementKeyEnabled(id: $id, enabled: false) { id } }', { id: mk.id }, login.body.token);
+    expect(disabled.errors, JSON.stringify(disabled.errors)).toBeUndefined();
+    expect(await viaKey.closed).toBe(4403);
+    await viaKey.client.dispose();
+  });
+});
