@@ -12,7 +12,6 @@
 // payout status pending | completed | failed); bodies refuse unknown fields; amounts in bodies are
 // USD as a JSON number or a decimal string.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { GraphQLFormattedError } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   DisputeAcceptDocument,
@@ -29,31 +28,17 @@ import {
   type DisputeStatus,
   type PayoutFieldsFragment,
 } from '../../schema/generated/graphql';
-import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { GatewayApi } from '../app';
 import { asObject, queryInt } from './common';
-import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
-import { restErrorFrom } from './graphql-errors';
+import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 
-const badRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
+const badRequest = dragonflyBadRequest;
 
-/** A GraphQL error as a Dragonfly error; a refused variable names the REST parameter it carries. */
-function failureFrom(errors: readonly GraphQLFormattedError[]): DragonflyFailure {
-  const error = restErrorFrom(errors);
-  const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
-  if (variable && error.details?.field === 'body') {
-    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
-  }
-  return new DragonflyFailure(error);
-}
+const failureFrom = dragonflyFailureFrom;
 
 // ---- Outgoing shapes ------------------------------------------------------------------------
 
-type Amount = { micros: number };
-
-function money<Name extends string>(name: Name, amount: Amount): Record<Name | `${Name}Micros`, number> {
-  return { [name]: microsToUsdNumber(amount.micros), [`${name}Micros`]: amount.micros } as Record<Name | `${Name}Micros`, number>;
-}
+const money = dragonflyMoney;
 
 function toDispute(dispute: DisputeFieldsFragment) {
   return {

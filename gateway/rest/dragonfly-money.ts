@@ -15,7 +15,7 @@
 // used; the earnings timeseries reports the one the caller sent (null when defaulted), because
 // billing's series does not return its window.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
+import type { FormattedExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   MoneyBalanceDocument,
@@ -35,36 +35,19 @@ import {
   type MoneyTransactionsQuery,
   type MoneyUsageByKeyUnnamedQuery,
 } from '../../schema/generated/graphql';
-import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { GatewayApi } from '../app';
 import { asObject, queryInt } from './common';
-import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
-import { restErrorFrom } from './graphql-errors';
+import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 
 
-const badRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
-
-/**
- * A GraphQL error as a REST error. The operations' variables are named after the REST parameters,
- * so a refused variable (a bad date, an unknown interval) names the parameter the caller sent.
- */
-function failureFrom(errors: readonly GraphQLFormattedError[]): DragonflyFailure {
-  const error = restErrorFrom(errors);
-  const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
-  if (variable && error.details?.field === 'body') {
-    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
-  }
-  return new DragonflyFailure(error);
-}
+const badRequest = dragonflyBadRequest;
+const failureFrom = dragonflyFailureFrom;
 
 // ---- Outgoing shapes ------------------------------------------------------------------------
 
 type Amount = { micros: number };
 
-/** One amount as the convention's two fields: `name` (USD number) and `nameMicros` (exact integer). */
-function money<Name extends string>(name: Name, amount: Amount): Record<Name | `${Name}Micros`, number> {
-  return { [name]: microsToUsdNumber(amount.micros), [`${name}Micros`]: amount.micros } as Record<Name | `${Name}Micros`, number>;
-}
+const money = dragonflyMoney;
 
 /** The figures every usage row has (totals, per key, per day). */
 function usageFigures(row: { requests: number; inputTokens: number; outputTokens: number; cost: Amount }) {

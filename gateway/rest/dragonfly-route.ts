@@ -8,7 +8,9 @@ import type { GatewayApi } from '../app';
 import { credentialKind } from '../auth';
 import { managementRateLimit } from './common';
 import { sendDragonflyError } from './dragonfly-auth';
-import { restErrorFromFastify, type RestError } from './graphql-errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { microsToUsdNumber } from '../../subgraphs/common/money';
+import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 
 /** All Dragonfly account routes share one rate-limit counter per credential. */
 const SURFACE = 'dragonfly';
@@ -18,6 +20,27 @@ export class DragonflyFailure extends Error {
   constructor(readonly error: RestError) {
     super(error.message);
   }
+}
+
+/** A refused field, in the envelope's words. */
+export const dragonflyBadRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
+
+/**
+ * A GraphQL error as a Dragonfly error. The operations' variables are named after the REST
+ * parameters, so a refused variable (a bad date, an unknown interval) names the parameter sent.
+ */
+export function dragonflyFailureFrom(errors: readonly GraphQLFormattedError[]): DragonflyFailure {
+  const error = restErrorFrom(errors);
+  const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
+  if (variable && error.details?.field === 'body') {
+    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
+  }
+  return new DragonflyFailure(error);
+}
+
+/** One amount as the convention's two fields: `name` (USD number) and `nameMicros` (exact integer). */
+export function dragonflyMoney<Name extends string>(name: Name, amount: { micros: number }): Record<Name | `${Name}Micros`, number> {
+  return { [name]: microsToUsdNumber(amount.micros), [`${name}Micros`]: amount.micros } as Record<Name | `${Name}Micros`, number>;
 }
 
 /** Scope set-up: the Dragonfly envelope for fastify's own errors; JSON bodies only (415 otherwise). */
