@@ -11,22 +11,18 @@ import { DisputeAcceptDocument, DisputeContestDocument, DisputeGetDocument, Disp
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { lockBalances, post } from '../../subgraphs/billing/services/ledger';
 import { sqlFor } from '../../subgraphs/billing/sql';
-import { credentials, signup, type Credentials } from '../helpers/credentials';
-import { eventually } from '../helpers/eventually';
+import { credentials, type Credentials } from '../helpers/credentials';
 import { graphql, rest } from '../helpers/graphql';
 import { expectLedgerBalanced } from '../helpers/ledger';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { billingFixtures } from '../helpers/billing';
 
-const APPLY = 'mutation ($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
-const SETTLE = 'mutation ($at: DateTimeISO) { settleEarnings(at: $at) { cooled released } }';
 const LOST = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Listing { disputesLost } } }';
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-type Account = { accountId: string; jwt: string };
-type Buckets = { balance: number; promo: number; pending: number; available: number; reserved: number };
 
 let stack: TestStack;
 let c: Credentials;
@@ -42,72 +38,10 @@ afterEach(async () => {
   if (stack) await expectLedgerBalanced(stack);
 });
 
-const billing = () => stack.platform!.runtimes.find((r) => r.name === 'billing')!;
-const call = (method: string, path: string, token?: string, body?: unknown) => rest(stack.url, method, path, { token, body });
-
-function usage(buyer: Account, seller: Account | null, overrides: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: `req_${randomUUID()}`,
-    keyId: `k-${buyer.accountId}`,
-    buyerId: buyer.accountId,
-    listingId: seller ? `listing-${seller.accountId}` : null,
-    sellerId: seller?.accountId ?? null,
-    model: 'acme/sim-chat',
-    capability: 'chat',
-    inputTokens: 100,
-    outputTokens: 50,
-    characters: 0,
-    costMicros: 1_000_000,
-    latencyMs: 120,
-    ttftMs: 30,
-    status: 'completed',
-    occurredAt: new Date(Date.now() - HOUR).toISOString(),
-    reportedInputTokens: 100,
-    reportedOutputTokens: 50,
-    countedInputTokens: 100,
-    countedOutputTokens: 50,
-    ...overrides,
-  };
-}
-
-async function apply(...events: UsageEvent[]): Promise<void> {
-  const result = await asService<{ applyUsage: { applied: number } }>(stack, 'billing', APPLY, { events });
-  expect(result.data?.applyUsage.applied, JSON.stringify(result.errors)).toBe(events.length);
-}
-
-async function settle(at: Date): Promise<void> {
-  const result = await asService(stack, 'billing', SETTLE, { at: at.toISOString() });
-  expect(result.errors).toBeUndefined();
-}
-
-async function buckets(accountId: string): Promise<Buckets> {
-  const rows = (await billing().db.orm.em.fork().getConnection().execute('select * from account_balances where account_id = ?', [accountId])) as Record<string, number | string>[];
-  const row = rows[0] ?? {};
-  return {
-    balance: Number(row.balance_micros ?? 0),
-    promo: Number(row.promo_micros ?? 0),
-    pending: Number(row.earnings_pending_micros ?? 0),
-    available: Number(row.earnings_available_micros ?? 0),
-    reserved: Number(row.earnings_reserved_micros ?? 0),
-  };
-}
-
-/** Paid money, as a real payment provider would credit it (embedded mode has only sandbox promo top-ups). */
-async function deposit(accountId: string, micros: number): Promise<void> {
-  const em = billing().db.orm.em.fork() as EntityManager;
-  await em.transactional(async (tem) => {
-    const sql = sqlFor(tem as EntityManager);
-    await lockBalances(sql, new Date(), [accountId]);
-    await post(sql, { newId: () => randomUUID() }, new Date(), [{ accountId, bucket: 'balance', type: 'adjustment', amountMicros: micros, reference: `test-deposit:${randomUUID()}`, description: 'Test deposit (paid money)' }]);
-  });
-}
-
-/** A new account once its trial credit is posted (so the next charges are paid, the trial spent first). */
-async function account(label: string): Promise<Account> {
-  const fresh = await signup(stack.url, label);
-  await eventually(async () => expect((await buckets(fresh.accountId)).promo).toBe(100_000));
-  return fresh;
-}
+const h = billingFixtures(() => stack);
+const { billing, usage, settle, buckets, deposit, account, call } = h;
+/** Applies the events; every one of them must be new. */
+const apply = async (...events: UsageEvent[]) => expect(await h.apply(...events)).toBe(events.length);
 
 async function lost(listingId: string): Promise<number> {
   const result = await asService<{ _entities: { disputesLost: number }[] }>(stack, 'billing', LOST, { r: [{ __typename: 'Listing', id: listingId }] });

@@ -8,75 +8,24 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EntityManager } from '@mikro-orm/knex';
 import { DisputeAcceptDocument, DisputeContestDocument, DisputeOpenDocument, MoneyTopUpDocument, PayoutConvertEarningsDocument, PayoutListDocument, PayoutRequestDocument, PayoutWithdrawableDocument } from '../../schema/generated/graphql';
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { PRINCIPAL_HEADER, PrincipalSigner } from '../../subgraphs/common/principal';
-import { lockBalances, post } from '../../subgraphs/billing/services/ledger';
-import { sqlFor } from '../../subgraphs/billing/sql';
-import { credentials, signup, type Credentials } from '../helpers/credentials';
+import { credentials, type Credentials } from '../helpers/credentials';
 import { eventually } from '../helpers/eventually';
 import { graphql, rest } from '../helpers/graphql';
 import { expectLedgerBalanced } from '../helpers/ledger';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { billingFixtures } from '../helpers/billing';
 
-const APPLY = 'mutation ($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
-const SETTLE = 'mutation ($at: DateTimeISO) { settleEarnings(at: $at) { cooled released } }';
 const COMPLETE = 'mutation ($id: ID!, $ref: String!, $outcome: PayoutOutcome!) { completePayout(id: $id, providerReference: $ref, outcome: $outcome) { id status providerReference amount { micros } } }';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 type Account = { accountId: string; jwt: string };
-type Buckets = { balance: number; promo: number; pending: number; available: number; reserved: number };
 
-function helpers(get: () => TestStack) {
-  const billing = () => get().platform!.runtimes.find((r) => r.name === 'billing')!;
-  const usage = (buyer: Account, seller: Account | null, overrides: Partial<UsageEvent> = {}): UsageEvent => ({
-    requestId: `req_${randomUUID()}`,
-    keyId: `k-${buyer.accountId}`,
-    buyerId: buyer.accountId,
-    listingId: seller ? `listing-${seller.accountId}` : null,
-    sellerId: seller?.accountId ?? null,
-    model: 'acme/sim-chat',
-    capability: 'chat',
-    inputTokens: 100,
-    outputTokens: 50,
-    characters: 0,
-    costMicros: 1_000_000,
-    latencyMs: 120,
-    ttftMs: 30,
-    status: 'completed',
-    occurredAt: new Date(Date.now() - HOUR).toISOString(),
-    ...overrides,
-  });
-  const apply = async (...events: UsageEvent[]) => {
-    const result = await asService<{ applyUsage: { applied: number } }>(get(), 'billing', APPLY, { events });
-    expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  };
-  const settle = async (at: Date) => expect((await asService(get(), 'billing', SETTLE, { at: at.toISOString() })).errors).toBeUndefined();
-  const buckets = async (accountId: string): Promise<Buckets> => {
-    const rows = (await billing().db.orm.em.fork().getConnection().execute('select * from account_balances where account_id = ?', [accountId])) as Record<string, number | string>[];
-    const row = rows[0] ?? {};
-    return { balance: Number(row.balance_micros ?? 0), promo: Number(row.promo_micros ?? 0), pending: Number(row.earnings_pending_micros ?? 0), available: Number(row.earnings_available_micros ?? 0), reserved: Number(row.earnings_reserved_micros ?? 0) };
-  };
-  /** Paid money, as a real payment provider would credit it (embedded mode only has sandbox promo top-ups). */
-  const deposit = async (accountId: string, micros: number) => {
-    const em = billing().db.orm.em.fork() as EntityManager;
-    await em.transactional(async (tem) => {
-      const sql = sqlFor(tem as EntityManager);
-      await lockBalances(sql, new Date(), [accountId]);
-      await post(sql, { newId: () => randomUUID() }, new Date(), [{ accountId, bucket: 'balance', type: 'adjustment', amountMicros: micros, reference: `test-deposit:${randomUUID()}`, description: 'Test deposit (paid money)' }]);
-    });
-  };
-  const account = async (label: string): Promise<Account> => {
-    const fresh = await signup(get().url, label);
-    await eventually(async () => expect((await buckets(fresh.accountId)).promo).toBe(100_000));
-    return fresh;
-  };
-  const call = (method: string, path: string, token?: string, body?: unknown) => rest(get().url, method, path, { token, body });
-  return { billing, usage, apply, settle, buckets, deposit, account, call };
-}
+const helpers = billingFixtures;
 
 function expectError(response: Awaited<ReturnType<typeof rest>>, status: number, code: string, field?: string) {
   expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
