@@ -1,5 +1,4 @@
 // Errors on /v1 always take OpenAI's shape, so SDKs raise their usual exception classes.
-import type { FastifyReply } from 'fastify';
 
 export type OpenAIErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'insufficient_quota' | 'rate_limit_error' | 'api_error' | 'not_found_error';
 
@@ -32,8 +31,3 @@ export const budgetExceeded = (message: string, code: string) => new InferenceEr
 export const rateLimited = (message: string, retryAfterSeconds: number) => new InferenceError(429, message, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(retryAfterSeconds) });
 export const upstreamFailed = (message: string) => new InferenceError(502, message, 'api_error', 'upstream_error');
 export const unavailable = (message: string) => new InferenceError(503, message, 'api_error', 'service_unavailable');
-
-export function sendInferenceError(reply: FastifyReply, error: InferenceError): FastifyReply {
-  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply.code(error.status).type('application/json').send(error.body());
-}

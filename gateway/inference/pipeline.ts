@@ -13,7 +13,8 @@ import type { BudgetGuard } from './budget';
 import type { KeySnapshotCache } from './key-snapshots';
 import { meter, type ListingHealthReporter } from './meter';
 import type { MeteringRules } from './metering';
-import { badRequest } from './openai-errors';
+import { chatDialect, type Dialect } from './dialects/dialect';
+import { badRequest, InferenceError } from './openai-errors';
 import { parse } from './parse';
 import { InferenceRequest, type Capability } from './request';
 import { respondBinary } from './respond/binary';
@@ -41,11 +42,15 @@ export interface PipelineDeps extends AttemptDeps {
   totalTimeoutMs: number;
 }
 
-export async function runInference(http: FastifyRequest, reply: FastifyReply, capability: Capability, deps: PipelineDeps): Promise<void> {
+export async function runInference(http: FastifyRequest, reply: FastifyReply, capability: Capability, deps: PipelineDeps, dialect: Dialect = chatDialect): Promise<void> {
   const body = http.body as Record<string, unknown> | null;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
-  const request = new InferenceRequest(String(http.id), capability, body, deps.clock.now(), http.ip);
-  request.snapshot = await authorize(http.headers.authorization, request.clientAddress, deps);
+  const snapshot = await authorize(dialect.authorization(http.headers), http.ip, deps);
+  // Another dialect's body becomes a chat body here; its mistakes are the caller's 400 in its own envelope.
+  const request = new InferenceRequest(String(http.id), capability, dialect.toChat(body), deps.clock.now(), http.ip);
+  request.dialect = dialect;
+  request.original = body;
+  request.snapshot = snapshot;
   parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens });
   authorizeModel(request.snapshot, request.model);
   await route(request, deps.routing);
@@ -71,8 +76,11 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   } catch (error) {
     // A failure of our own while answering: the provider is not blamed and the buyer not charged.
     request.outcome = { status: 'failed', failure: 'platform', failureMessage: String(error), reported: null, servedModel: null, billed: null, costMicros: 0 };
-    if (!raw.headersSent) raw.writeHead(500, { 'content-type': 'application/json', 'x-request-id': request.id });
-    raw.end();
+    if (!raw.headersSent) {
+      const answer = dialect.error(new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'));
+      raw.writeHead(answer.status, { 'content-type': 'application/json', 'x-request-id': request.id });
+      raw.end(JSON.stringify(answer.body));
+    } else raw.end();
   } finally {
     deps.load.release(candidate.listingId);
   }

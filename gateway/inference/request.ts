@@ -5,6 +5,7 @@
 import type { Reservation } from './budget';
 import type { FailureClass } from './failures';
 import type { KeySnapshot } from './key-snapshots';
+import { chatDialect, type Dialect, type DialectContext } from './dialects/dialect';
 import type { BilledUsage, ReportedUsage } from './metering';
 import { DeliveredText } from './metering';
 import type { Candidate, RoutingTable } from './routing';
@@ -50,6 +51,10 @@ export class InferenceRequest {
   readonly delivered = new DeliveredText();
 
   snapshot!: KeySnapshot;
+  /** The API the buyer speaks; `body` is its request already in Chat Completions form. */
+  dialect: Dialect = chatDialect;
+  /** The buyer's body as sent (differs from `body` for a translated dialect). */
+  original: Record<string, unknown>;
   model = '';
   /** The body as the upstream gets it, serialised once without `model` (spliced in per candidate). */
   upstreamJsonTail = '';
@@ -73,7 +78,13 @@ export class InferenceRequest {
     readonly body: Record<string, unknown>,
     readonly startedAt: Date,
     readonly clientAddress: string,
-  ) {}
+  ) {
+    this.original = body;
+  }
+
+  get dialectContext(): DialectContext {
+    return { requestId: this.id, model: this.model, startedAt: this.startedAt, original: this.original, countedPrompt: this.countedPrompt };
+  }
 
   get isStreaming(): boolean {
     return this.capability === 'chat' && this.body.stream === true;
@@ -81,7 +92,7 @@ export class InferenceRequest {
 
   /** The buyer asked for the usage chunk (it is always asked upstream). */
   get clientWantsUsage(): boolean {
-    return this.isStreaming && (this.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    return this.isStreaming && this.dialect === chatDialect && (this.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   }
 
   /** The most completion tokens the request allows across its choices (null: no completion). */

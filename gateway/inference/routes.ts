@@ -1,13 +1,15 @@
 // The OpenAI-compatible routes: /v1/chat/completions (plain and streaming), /v1/embeddings,
 // /v1/audio/speech run the inference pipeline; /v1/models and /v1/generation are reads. No
 // GraphQL per request: keys come from cached snapshots, supply from cached routing tables.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SecretSealer } from '../../subgraphs/common/sealing';
 import { authorize, bearerToken } from './authorize';
+import { chatDialect, type Dialect } from './dialects/dialect';
+import { DIALECT_ROUTES } from './dialects';
 import { keyView } from './key-view';
 import type { KeySnapshot } from './key-snapshots';
 import { ListingHealthReporter } from './meter';
-import { badRequest, InferenceError, sendInferenceError } from './openai-errors';
+import { badRequest, InferenceError } from './openai-errors';
 import { runInference, type PipelineDeps } from './pipeline';
 import { ListingLoad, type Candidate } from './routing';
 
@@ -20,6 +22,24 @@ export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | '
   /** Tells the market how a listing did (contract health); fire-and-forget. */
   reportOutcome(listingId: string, ok: boolean, reason: string | null): void;
   listingCooldownMs: number;
+}
+
+/** Fastify's own errors (body too large, bad JSON, wrong content type) and ours, in a dialect's envelope. */
+function errorHandler(dialect: Dialect) {
+  const send = (reply: FastifyReply, error: InferenceError) => {
+    for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+    const answer = dialect.error(error);
+    return reply.code(answer.status).type('application/json').send(answer.body);
+  };
+  return (error: Error & { statusCode?: number; code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof InferenceError) return send(reply, error);
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 413) return send(reply, new InferenceError(413, 'Request body is too large', 'invalid_request_error', 'request_too_large'));
+    if (status === 415) return send(reply, new InferenceError(415, 'Content-Type must be application/json', 'invalid_request_error', 'unsupported_media_type'));
+    if (status < 500) return send(reply, badRequest(/JSON/i.test(error.message) ? 'We could not parse the JSON body of your request' : error.message));
+    process.stderr.write(`data plane error: ${error.name}: ${error.message.split('\n')[0].slice(0, 200)}\n`);
+    return send(reply, new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'));
+  };
 }
 
 export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad } {
@@ -37,15 +57,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
 
   app.register(async (scope) => {
     // Bodies of the OpenAI routes may be large (long prompts); errors keep OpenAI's shape.
-    scope.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
-      if (error instanceof InferenceError) return sendInferenceError(reply, error);
-      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-      if (status === 413) return sendInferenceError(reply, new InferenceError(413, 'Request body is too large', 'invalid_request_error', 'request_too_large'));
-      if (status === 415) return sendInferenceError(reply, new InferenceError(415, 'Content-Type must be application/json', 'invalid_request_error', 'unsupported_media_type'));
-      if (status < 500) return sendInferenceError(reply, badRequest(/JSON/i.test(error.message) ? 'We could not parse the JSON body of your request' : error.message));
-      process.stderr.write(`data plane error: ${error.name}: ${error.message.split('\n')[0].slice(0, 200)}\n`);
-      return sendInferenceError(reply, new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'));
-    });
+    scope.setErrorHandler(errorHandler(chatDialect));
 
     // Every answer names its request, errors included (the id of /v1/generation).
     scope.addHook('onRequest', async (request, reply) => {
@@ -55,6 +67,14 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'chat', pipeline));
     scope.post('/v1/embeddings', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'embeddings', pipeline));
     scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024 }, (request, reply) => runInference(request, reply, 'speech', pipeline));
+
+    // The other dialects, each in a scope of its own so that every error takes its envelope.
+    for (const { path, dialect } of DIALECT_ROUTES) {
+      scope.register(async (inner) => {
+        inner.setErrorHandler(errorHandler(dialect));
+        inner.post(path, { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'chat', pipeline, dialect));
+      });
+    }
 
     scope.get('/v1/models', async (request, reply) => {
       await authenticate(request);

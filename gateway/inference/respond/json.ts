@@ -2,6 +2,7 @@
 // output counted, its usage checked and replaced by what is billed (with cost_usd), and the model
 // the buyer called put back in place of the seller's upstream name.
 import type { ServerResponse } from 'node:http';
+import { billedView, chatDialect } from '../dialects/dialect';
 import { price } from '../meter';
 import type { MeteringRules } from '../metering';
 import { upstreamFailed } from '../openai-errors';
@@ -34,9 +35,9 @@ export async function respondJson(request: InferenceRequest, raw: ServerResponse
     const failure = end === 'end' ? 'protocol-violation' : 'transient';
     const message = end === 'end' ? 'the provider sent a malformed answer' : end === 'stalled' ? 'the provider stopped sending' : 'the provider broke off its answer';
     request.outcome = { status: 'failed', failure, failureMessage: message, reported: null, servedModel: null, billed: null, costMicros: 0 };
-    const error = upstreamFailed('The provider sent an incomplete or malformed answer');
+    const error = request.dialect.error(upstreamFailed('The provider sent an incomplete or malformed answer'));
     writeHead(raw, error.status, { 'content-type': 'application/json', 'x-request-id': request.id });
-    raw.end(JSON.stringify(error.body()));
+    raw.end(JSON.stringify(error.body));
     return;
   }
 
@@ -56,7 +57,8 @@ export async function respondJson(request: InferenceRequest, raw: ServerResponse
       ? { ...reported, prompt_tokens: billed.inputTokens, completion_tokens: billed.outputTokens, total_tokens: billed.inputTokens + billed.outputTokens, cost_usd: usd(cost) }
       : { ...reported, prompt_tokens: billed.inputTokens, total_tokens: billed.inputTokens, cost_usd: usd(cost) };
 
-  const text = JSON.stringify(parsed);
+  const dialect = request.dialect;
+  const text = JSON.stringify(dialect === chatDialect ? parsed : dialect.fromChat(parsed, billedView(billed, cost), request.dialectContext));
   const overheadMs = performance.now() - request.receivedAt - upstreamMs;
   writeHead(raw, 200, {
     'content-type': 'application/json',

@@ -3,6 +3,7 @@
 // and shown only to a buyer that asked for it). Every delta's text is kept to count what the buyer
 // actually received, for the usage check and for billing a cancelled stream.
 import type { ServerResponse } from 'node:http';
+import { billedView, chatDialect } from '../dialects/dialect';
 import { price } from '../meter';
 import type { MeteringRules } from '../metering';
 import type { InferenceRequest, Outcome } from '../request';
@@ -28,6 +29,9 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
   });
   const outcome: Outcome = { status: 'completed', failure: null, failureMessage: null, reported: null, servedModel: null, billed: null, costMicros: 0 };
   request.outcome = outcome;
+  // Another dialect gets its own events, written from each parsed chunk (chat passes bytes through).
+  const translated = request.dialect === chatDialect ? null : request.dialect.openStream(request.dialectContext);
+  if (translated) raw.write(translated.start());
   const splitter = new SseSplitter();
   let sawDone = false;
   let upstreamError = false;
@@ -40,16 +44,16 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
 
   const forwardEvent = (event: string) => {
     const data = dataOf(event);
-    if (data === null) return void raw.write(event);
+    if (data === null) return void (translated || raw.write(event));
     if (data === '[DONE]') {
       sawDone = true;
-      return void raw.write(event);
+      return void (translated || raw.write(event));
     }
     let payload: Record<string, unknown>;
     try {
       payload = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      return void raw.write(event);
+      return void (translated || raw.write(event));
     }
     if (payload.error) upstreamError = true;
     if (outcome.servedModel === null && typeof payload.model === 'string') outcome.servedModel = payload.model;
@@ -59,6 +63,11 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
       collectCompletionText(c?.delta, request.delivered.list(typeof c?.index === 'number' ? c.index : i));
     }
     const usage = payload.usage && typeof payload.usage === 'object' ? (payload.usage as Record<string, unknown>) : null;
+    if (translated) {
+      if (usage) outcome.reported = usage;
+      if (!payload.error && choices.length > 0) raw.write(translated.chunk(payload));
+      return;
+    }
     if (!usage) return void raw.write(event.replace(MODEL_FIELD, publicField));
     outcome.reported = usage;
     // The usage the buyer sees is what it pays for; a usage-only chunk goes only to buyers that asked.
@@ -75,7 +84,7 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
   forward(response.first);
   const end: BodyEnd = await readRest(response, forward, { signal: request.abort.signal, ...timeouts });
   const rest = splitter.rest();
-  if (rest && end !== 'aborted') raw.write(rest);
+  if (rest && end !== 'aborted' && !translated) raw.write(rest);
 
   if (end === 'aborted') {
     outcome.status = 'cancelled';
@@ -86,7 +95,10 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
     outcome.status = 'failed';
     outcome.failure = end === 'end' && !upstreamError ? 'protocol-violation' : 'transient';
     outcome.failureMessage = end === 'stalled' ? 'the provider stream stalled after the first byte' : upstreamError ? 'the provider sent an error event mid-stream' : 'the provider stream broke off after the first byte';
-    if (!upstreamError) raw.write(`data: ${JSON.stringify({ error: { message: 'The provider stream broke off', type: 'api_error', code: 'upstream_error', param: null } })}\n\n`);
+    if (translated) raw.write(translated.fail(upstreamError ? 'The provider sent an error mid-stream' : 'The provider stream broke off'));
+    else if (!upstreamError) raw.write(`data: ${JSON.stringify({ error: { message: 'The provider stream broke off', type: 'api_error', code: 'upstream_error', param: null } })}\n\n`);
+  } else if (translated) {
+    raw.write(translated.finish(billedView(outcome.billed, price(request, rules))));
   }
   raw.end();
 }
