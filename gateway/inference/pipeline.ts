@@ -46,7 +46,7 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
   const request = new InferenceRequest(String(http.id), capability, body, deps.clock.now(), http.ip);
   request.snapshot = await authorize(http.headers.authorization, request.clientAddress, deps);
-  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens });
+  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens, tagsHeader: http.headers['x-df-tags'] });
   authorizeModel(request.snapshot, request.model);
   await route(request, deps.routing);
   await admit(request, deps);
