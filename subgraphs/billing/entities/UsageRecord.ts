@@ -9,6 +9,8 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ properties: ['sellerId', 'occurredAt'] })
 @Index({ properties: ['settledAt', 'availableAt'] })
 @Index({ properties: ['buyerId', 'endUser', 'occurredAt'] })
+// The spend log's order (newest first, the request id breaking ties): pages read in index order, no sort of the window.
+@Index({ properties: ['buyerId', 'occurredAt', 'requestId'] })
 export class UsageRecord {
   @PrimaryKey({ type: 'string', length: 64 })
   requestId!: string;
