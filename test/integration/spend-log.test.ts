@@ -132,6 +132,14 @@ describe('spend log (embedded)', () => {
       expect((await call('/api/usage/requests?tag=exp.1', buyer.jwt)).body.requests.map((r: { id: string }) => r.id)).toEqual([sent.requestId]);
       expect((await call('/api/usage/requests?tag=other', buyer.jwt)).body.requests).toEqual([]);
 
+      // The same request is in the (public) job feed, which carries no end user, tags or metadata.
+      const job = await eventually(async () => {
+        const entry = await graphql<any, any>(stack.url, 'query ($id: ID!) { jobFeedEntry(id: $id) { id model status } }', { id: sent.requestId });
+        expect(entry.data?.jobFeedEntry).toEqual({ id: sent.requestId, model: MODEL, status: 'completed' });
+        return entry;
+      });
+      expect(JSON.stringify(job)).not.toMatch(/customer-42|team:search|A-1/);
+
       const csv = await call('/api/usage/requests.csv', buyer.jwt);
       expect(csv.status).toBe(200);
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
@@ -325,9 +333,12 @@ describe('spend log (embedded)', () => {
       expectError(await call('/api/usage/requests?model=a&model=b', c.jwt), 400, 'BAD_USER_INPUT', 'model');
       expectError(await call('/api/usage/requests?models=acme%2Falpha', c.jwt), 400, 'BAD_USER_INPUT', 'models');
       expectError(await call(`/api/usage/requests?user=${'u'.repeat(257)}`, c.jwt), 400, 'BAD_USER_INPUT', 'user');
-      // GraphQL bounds its page the same way.
-      const huge = await graphql(stack.url, 'query { spendLog(limit: 100000) { items { id } } }', {}, c.jwt);
-      expect(huge.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      // GraphQL bounds its page the same way; a huge literal page is refused by the cost limit before it runs.
+      const over = await graphql(stack.url, 'query { spendLog(limit: 201) { items { id } } }', {}, c.jwt);
+      expect(over.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      const huge = await graphql<any, any>(stack.url, 'query { spendLog(limit: 100000) { items { id } } }', {}, c.jwt);
+      expect(huge.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(huge.data ?? null).toBeNull();
     });
 
     it('shows rows to their account only: a seller-scoped key, a buyer key and no credential are refused like /api/usage', async () => {
