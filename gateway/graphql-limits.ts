@@ -86,6 +86,11 @@ export function listBounds(accounts: AccountLimits): ListBounds {
     'Query.earningsReserve': { max: 500, arg: 'limit' },
     'Query.jobFeed': { max: 200, arg: 'limit' },
     'Query.pipelines': { max: 200, arg: 'limit' },
+    'SpendLogPage.items': { max: 200, parentArg: 'limit' },
+    'Query.usageByModel': { max: 1000, arg: 'limit' },
+    'Query.usageByTag': { max: 1000, arg: 'limit' },
+    'Query.usageByUser': { max: 1000, arg: 'limit' },
+    'SpendLogEntry.metadata': { max: 16 }, // OpenAI's metadata: at most 16 keys (checked at the parse stage)
     // Windows of time.
     'Query.usageDaily': { max: 366 },
     'Query.earningsTimeseries': { max: 31 * 24 },

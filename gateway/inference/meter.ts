@@ -88,6 +88,9 @@ export async function meter(request: InferenceRequest, deps: MeterDeps): Promise
     reasoningTokens: billed?.reasoningTokens ?? null,
     servedModel: outcome.servedModel,
     meteringFlags: billed?.flags.length ? billed.flags.join(',') : null,
+    endUser: request.attribution.user,
+    tags: request.attribution.tags.length > 0 ? request.attribution.tags : null,
+    metadata: request.attribution.metadata,
   };
   // Usage first: the answer is already sent, so its usage event must be emitted whatever happens
   // to the budget store (Redis dying here used to lose the event of a request the client saw succeed).

@@ -1,5 +1,6 @@
 // The parse stage: the body is checked, counted and serialised for the upstream once, before any
 // attempt. Whatever is wrong here is the caller's 400, never a provider failure.
+import { captureAttribution } from './attribution';
 import { badRequest } from './openai-errors';
 import type { InferenceRequest } from './request';
 import { countChatPrompt, countEmbeddingInput } from './tokens';
@@ -23,7 +24,7 @@ export function depthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
-export function parse(request: InferenceRequest, options: { defaultMaxOutputTokens?: number } = {}): void {
+export function parse(request: InferenceRequest, options: { defaultMaxOutputTokens?: number; tagsHeader?: string | string[] } = {}): void {
   const body = request.body;
   const model = body.model;
   if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw badRequest('`model` is required (a model id such as acme/sim-chat)', 'model');
@@ -34,6 +35,7 @@ export function parse(request: InferenceRequest, options: { defaultMaxOutputToke
 
   const upstream: Record<string, unknown> = { ...body };
   delete upstream.model;
+  request.attribution = captureAttribution(body, options.tagsHeader, upstream);
   if (request.capability === 'chat') parseChat(request, upstream, options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
   else if (request.capability === 'embeddings') parseEmbeddings(request);
   else parseSpeech(request);

@@ -51,7 +51,7 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   request.dialect = dialect;
   request.original = body;
   request.snapshot = snapshot;
-  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens });
+  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens, tagsHeader: http.headers['x-df-tags'] });
   authorizeModel(request.snapshot, request.model);
   await route(request, deps.routing);
   await admit(request, deps);

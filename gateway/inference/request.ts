@@ -2,6 +2,7 @@
 // what is held for it, every attempt made, and what came back. Stages read and fill it in order
 // (authorize → parse → route → admit → attempts → respond → meter); each can be tested with a
 // hand-made one.
+import type { Attribution } from './attribution';
 import type { Reservation } from './budget';
 import type { FailureClass } from './failures';
 import type { KeySnapshot } from './key-snapshots';
@@ -64,6 +65,8 @@ export class InferenceRequest {
   characters = 0;
   /** Choices asked for (chat `n`). */
   choices = 1;
+  /** End user, tags and metadata the buyer gave (the parse stage fills it). */
+  attribution: Attribution = { user: null, tags: [], metadata: null };
   /** max_tokens sent upstream (the buyer's, or the default cap the gateway set). */
   maxTokens: number | null = null;
   tables: RoutingTable[] = [];

@@ -67,7 +67,7 @@ async function authenticate(gateway: GatewayApi, request: FastifyRequest): Promi
  * A route factory: credential, rate limit, then the handler with the context `makeContext` builds
  * for the caller; any DragonflyFailure becomes the Dragonfly envelope.
  */
-export function dragonflyRoute<Context>(gateway: GatewayApi, makeContext: (request: FastifyRequest, principal: Principal) => Context) {
+export function dragonflyRoute<Context>(gateway: GatewayApi, makeContext: (request: FastifyRequest, principal: Principal, reply: FastifyReply) => Context) {
   return (status: 200 | 201, handler: (context: Context) => Promise<unknown>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       try {
@@ -77,7 +77,7 @@ export function dragonflyRoute<Context>(gateway: GatewayApi, makeContext: (reque
           reply.header('retry-after', String(rate.retryAfterSeconds));
           throw new DragonflyFailure({ status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
         }
-        return reply.code(status).send(await handler(makeContext(request, principal)));
+        return reply.code(status).send(await handler(makeContext(request, principal, reply)));
       } catch (error) {
         if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
         throw error;

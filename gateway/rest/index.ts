@@ -5,6 +5,7 @@ import type { GatewayApi } from '../app';
 import { dragonflyAuthRoutes } from './dragonfly-auth';
 import { dragonflyRoutes } from './dragonfly';
 import { dragonflyMoneyRoutes } from './dragonfly-money';
+import { dragonflySpendLogRoutes } from './dragonfly-spend-log';
 import { dgridRoutes } from './dgrid';
 import { naapRoutes } from './naap';
 import { dragonflyMarketRoutes } from './dragonfly-market';
@@ -18,6 +19,7 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   await app.register(async (scope) => dragonflyAuthRoutes(scope, gateway));
   await app.register(async (scope) => dragonflyRoutes(scope, gateway));
   await app.register(async (scope) => dragonflyMoneyRoutes(scope, gateway));
+  await app.register(async (scope) => dragonflySpendLogRoutes(scope, gateway));
   await app.register(async (scope) => (await import('./dragonfly-disputes')).dragonflyDisputeRoutes(scope, gateway));
   await app.register(async (scope) => dgridRoutes(scope, gateway));
   await app.register(async (scope) => naapRoutes(scope, gateway));

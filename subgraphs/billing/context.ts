@@ -8,6 +8,7 @@ import type { BillingLoaders } from './loaders';
 import type { DisputeService } from './services/disputes';
 import type { PayoutService } from './services/payouts';
 import type { ReceiptService } from './services/receipts';
+import type { SpendLogService } from './services/spend-log';
 
 export interface BillingContext extends BaseContext {
   billing: BillingService;
@@ -19,4 +20,5 @@ export interface BillingContext extends BaseContext {
   disputes: DisputeService;
   payouts: PayoutService;
   receipts: ReceiptService;
+  spendLog: SpendLogService;
 }

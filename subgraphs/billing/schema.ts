@@ -8,6 +8,7 @@ import { ProtocolStakeResolver } from './resolvers/ProtocolStakeResolver';
 import { KeyGroupUsageResolver } from './resolvers/KeyGroupUsageResolver';
 import { ProviderLoginResolver } from './resolvers/ProviderLoginResolver';
 import { UsageResolver } from './resolvers/UsageResolver';
+import { SpendLogResolver } from './resolvers/SpendLogResolver';
 import { DisputeResolver, ListingDisputesResolver } from './resolvers/DisputeResolver';
 import { EarningsPayoutFiguresResolver, PayoutResolver } from './resolvers/PayoutResolver';
 import { billingReferences } from './references';
@@ -15,6 +16,6 @@ import { Account, ApiKey, KeyGroup, Listing, Protocol } from './types/references
 
 export const buildBillingSchema = () =>
   buildFederatedSchema(
-    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver, ProtocolStakeResolver, DisputeResolver, ListingDisputesResolver, PayoutResolver, EarningsPayoutFiguresResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol] },
+    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, SpendLogResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver, ProtocolStakeResolver, DisputeResolver, ListingDisputesResolver, PayoutResolver, EarningsPayoutFiguresResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol] },
     billingReferences,
   );

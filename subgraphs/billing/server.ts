@@ -12,6 +12,7 @@ import { KeyUsageDaily } from './entities/KeyUsageDaily';
 import { LedgerEntry } from './entities/LedgerEntry';
 import { ProviderLoginSession } from './entities/ProviderLoginSession';
 import { UsageRecord } from './entities/UsageRecord';
+import { UsageTag } from './entities/UsageTag';
 import { Dispute } from './entities/Dispute';
 import { Payout } from './entities/Payout';
 import { DisputeService } from './services/disputes';
@@ -22,6 +23,7 @@ import { CreditService } from './services/credits';
 import { settleEarnings } from './services/settlement';
 import { UsageService } from './services/usage';
 import { ReceiptService } from './services/receipts';
+import { SpendLogService } from './services/spend-log';
 import { ProviderLoginService } from './services/provider-login';
 import { oauthProviders } from './oauth-providers';
 import { SecretSealer } from '../common/sealing';
@@ -29,7 +31,7 @@ import { billingSettings } from './settings';
 import { buildBillingSchema } from './schema';
 import type { BillingContext } from './context';
 
-export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, KeyUsage, KeyUsageDaily, GroupUsageMonthly, ProviderLoginSession, Dispute, Payout];
+export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, UsageTag, KeyUsage, KeyUsageDaily, GroupUsageMonthly, ProviderLoginSession, Dispute, Payout];
 
 export async function createBillingSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<BillingContext>> {
   const db = await openDatabase('billing', billingEntities, deps.config);
@@ -73,6 +75,7 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
         settle,
         receipts,
         billing: new BillingService(em, loaders, deps.clock),
+        spendLog: new SpendLogService(em, receipts),
         usage: new UsageService(em, serviceDeps),
         credits: new CreditService(em, serviceDeps),
         providerLogin: new ProviderLoginService(em, loginDeps),

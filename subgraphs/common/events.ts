@@ -136,4 +136,10 @@ export interface UsageEvent {
   servedModel?: string | null;
   /** Metering findings, e.g. usage_missing, completion_over_count (comma-separated; null: none). */
   meteringFlags?: string | null;
+  /** The buyer's end user (OpenAI's `user`; null: none). Attribution only: it never moves money. */
+  endUser?: string | null;
+  /** The request's tags, distinct (null: none). */
+  tags?: string[] | null;
+  /** OpenAI's `metadata` as key/value pairs (null: none). */
+  metadata?: { key: string; value: string }[] | null;
 }

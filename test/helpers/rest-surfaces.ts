@@ -135,6 +135,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
   const needJson = () => (isJson(answer) && json !== undefined ? null : `not JSON (content-type ${contentType(answer) || 'none'})`);
   switch (surface) {
     case 'dragonfly': {
+      // The spend log's CSV export: CSV when it succeeds, the JSON envelope when refused.
+      if (!error && answer.route === '/api/usage/requests.csv') return /^text\/csv\b/.test(contentType(answer)) ? null : 'CSV export not text/csv';
       const problem = needJson();
       if (problem) return problem;
       if (error) return bareError(json);

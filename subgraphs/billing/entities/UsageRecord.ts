@@ -8,6 +8,9 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ properties: ['buyerId', 'occurredAt'] })
 @Index({ properties: ['sellerId', 'occurredAt'] })
 @Index({ properties: ['settledAt', 'availableAt'] })
+@Index({ properties: ['buyerId', 'endUser', 'occurredAt'] })
+// The spend log's order (newest first, the request id breaking ties): pages read in index order, no sort of the window.
+@Index({ properties: ['buyerId', 'occurredAt', 'requestId'] })
 export class UsageRecord {
   @PrimaryKey({ type: 'string', length: 64 })
   requestId!: string;
@@ -107,6 +110,18 @@ export class UsageRecord {
   /** What metering found (comma-separated: usage_missing, prompt_over_count, completion_over_count, completion_over_max). */
   @Property({ type: 'string', length: 200, nullable: true })
   meteringFlags?: string | null;
+
+  /** The buyer's end user (OpenAI's `user`), as the request named it. */
+  @Property({ type: 'string', length: 256, nullable: true })
+  endUser?: string | null;
+
+  /** The request's tags, comma-joined (a tag holds no comma); usage_tags has one row per tag for grouping and filters. */
+  @Property({ type: 'string', length: 700, nullable: true })
+  tags?: string | null;
+
+  /** OpenAI's `metadata` of the request: a JSON array of {key, value}. */
+  @Property({ type: 'text', nullable: true })
+  metadata?: string | null;
 
   @Property({ type: 'datetime' })
   occurredAt!: Date;

@@ -47,8 +47,9 @@ const USAGE_COLUMNS = [
   'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'uncollected_micros', 'promo_micros', 'seller_micros', 'fee_micros', 'reserve_micros',
   'latency_ms', 'ttft_ms', 'status', 'occurred_at', 'occurred_hour', 'available_at', 'reserve_release_at',
   'reported_input_tokens', 'reported_output_tokens', 'counted_input_tokens', 'counted_output_tokens', 'cached_input_tokens', 'reasoning_tokens',
-  'served_model', 'metering_flags', 'seller_promo_micros',
+  'served_model', 'metering_flags', 'seller_promo_micros', 'end_user', 'tags', 'metadata',
 ];
+const TAG_COLUMNS = ['request_id', 'tag', 'buyer_id', 'occurred_at'];
 
 export class UsageService {
   constructor(
@@ -133,6 +134,7 @@ export class UsageService {
           sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
           evidenceCount(e.reportedInputTokens), evidenceCount(e.reportedOutputTokens), evidenceCount(e.countedInputTokens), evidenceCount(e.countedOutputTokens),
           evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags), c.sellerPromoMicros,
+          attributionUser(e.endUser), attributionTags(e.tags).join(',') || null, attributionMetadata(e.metadata),
         ];
       });
       const returned = await sql.all<{ request_id: string }>(
@@ -144,6 +146,10 @@ export class UsageService {
     // Only a request id replayed with another buyer can get here (its batch did not wait on this
     // one's lock): roll back rather than move money twice; the data plane retries the batch.
     if (inserted !== charges.length) throw new Error('usage batch raced another batch with the same request ids; retry it');
+    const tagRows = charges.flatMap(({ event: e }) => attributionTags(e.tags).map((tag) => [e.requestId, tag, e.buyerId, sql.date(new Date(e.occurredAt))]));
+    for (const rows of chunks(tagRows, TAG_COLUMNS.length)) {
+      await sql.run(`insert into usage_tags (${TAG_COLUMNS.join(', ')}) values ${placeholders(TAG_COLUMNS.length, rows.length)} on conflict do nothing`, rows.flat());
+    }
   }
 
   private async applyMoney(sql: Sql, charges: Charge[]): Promise<void> {
@@ -229,6 +235,28 @@ function evidenceCount(value: unknown): number | null {
 
 function evidenceText(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, 200) : null;
+}
+
+// Attribution, like evidence, never fails a batch (the gateway checked it at the parse stage):
+// what does not fit the rules is dropped rather than stored.
+const TAG = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function attributionUser(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 256) : null;
+}
+
+export function attributionTags(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return [...new Set(value.filter((tag): tag is string => typeof tag === 'string' && TAG.test(tag)))].slice(0, 10);
+}
+
+function attributionMetadata(value: unknown): string | null {
+  if (!Array.isArray(value)) return null;
+  const pairs = value
+    .filter((p): p is { key: string; value: string } => typeof p?.key === 'string' && typeof p?.value === 'string' && p.key.length > 0 && p.key.length <= 64 && p.value.length <= 512)
+    .slice(0, 16)
+    .map(({ key, value: v }) => ({ key, value: v }));
+  return pairs.length > 0 ? JSON.stringify(pairs) : null;
 }
 
 function validate(e: UsageEvent, index: number): void {

@@ -149,6 +149,13 @@ export class ReserveEntry {
   @Field(() => Boolean) released!: boolean;
 }
 
+@InputType()
+@Directive('@inaccessible')
+export class MetadataEntryInput {
+  @Field(() => String) key!: string;
+  @Field(() => String) value!: string;
+}
+
 @InputType({ description: 'One finished request, as the data plane reports it.' })
 @Directive('@inaccessible')
 export class UsageEventInput {
@@ -176,6 +183,9 @@ export class UsageEventInput {
   @Field(() => GraphQLSafeInt, { nullable: true }) reasoningTokens?: number | null;
   @Field(() => String, { nullable: true }) servedModel?: string | null;
   @Field(() => String, { nullable: true }) meteringFlags?: string | null;
+  @Field(() => String, { nullable: true, description: "The buyer's end user (OpenAI's `user`)." }) endUser?: string | null;
+  @Field(() => [String], { nullable: true }) tags?: string[] | null;
+  @Field(() => [MetadataEntryInput], { nullable: true, description: "OpenAI's `metadata`, as key/value pairs." }) metadata?: MetadataEntryInput[] | null;
 }
 
 @ObjectType()
@@ -190,4 +200,79 @@ export class ApplyUsageResult {
 export class SettlementResult {
   @Field(() => Int) cooled!: number;
   @Field(() => Int) released!: number;
+}
+
+@ObjectType({ description: 'One key/value pair of a request’s `metadata`.' })
+export class MetadataEntry {
+  @Field(() => String) key!: string;
+  @Field(() => String) value!: string;
+}
+
+@ObjectType({ description: "One request of the buyer's spend log." })
+export class SpendLogEntry {
+  @Field(() => ID, { description: 'The request id (x-request-id).' }) id!: string;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => ID) keyId!: string;
+  @Field(() => String) model!: string;
+  @Field(() => ID, { nullable: true }) listingId!: string | null;
+  @Field(() => String) capability!: string;
+  @Field(() => String, { description: 'completed, failed or cancelled' }) status!: string;
+  @Field(() => Int) inputTokens!: number;
+  @Field(() => Int) outputTokens!: number;
+  @Field(() => Int) characters!: number;
+  @Field(() => Money, { description: 'What the balance was charged.' }) cost!: Money;
+  @Field(() => Int) latencyMs!: number;
+  @Field(() => [String], { description: 'The tags of the request (x-df-tags header and `tags`).' }) tags!: string[];
+  @Field(() => String, { nullable: true, description: "The buyer's end user (OpenAI's `user`)." }) user!: string | null;
+  @Field(() => [MetadataEntry], { description: "OpenAI's `metadata` of the request." }) metadata!: MetadataEntry[];
+  @Field(() => String, { description: 'The signed receipt of this request (as Generation.receipt).' }) receipt!: string;
+}
+
+@ObjectType()
+export class SpendLogPage {
+  @Field(() => Date, { description: 'The window the log covers.' }) from!: Date;
+  @Field(() => Date) to!: Date;
+  @Field(() => [SpendLogEntry], { description: 'Newest first.' }) items!: SpendLogEntry[];
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page; null: this is the last.' }) nextCursor!: string | null;
+}
+
+/** A breakdown row as the service computes it; the GraphQL types below name `key`. */
+export interface UsageBreakdownRow {
+  key: string | null;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  characters: number;
+  cost: Money;
+}
+
+// The figures are declared in each type: type-graphql inherits fields only from a registered type.
+@ObjectType({ description: 'Usage of one model in a window.' })
+export class ModelUsage {
+  @Field(() => String) model!: string;
+  @Field(() => Int) requests!: number;
+  @Field(() => GraphQLSafeInt) inputTokens!: number;
+  @Field(() => GraphQLSafeInt) outputTokens!: number;
+  @Field(() => GraphQLSafeInt) characters!: number;
+  @Field(() => Money) cost!: Money;
+}
+
+@ObjectType({ description: 'Usage of one tag in a window (a request with several tags counts under each).' })
+export class TagUsage {
+  @Field(() => String) tag!: string;
+  @Field(() => Int) requests!: number;
+  @Field(() => GraphQLSafeInt) inputTokens!: number;
+  @Field(() => GraphQLSafeInt) outputTokens!: number;
+  @Field(() => GraphQLSafeInt) characters!: number;
+  @Field(() => Money) cost!: Money;
+}
+
+@ObjectType({ description: 'Usage of one end user in a window (null: requests that named none).' })
+export class EndUserUsage {
+  @Field(() => String, { nullable: true }) user!: string | null;
+  @Field(() => Int) requests!: number;
+  @Field(() => GraphQLSafeInt) inputTokens!: number;
+  @Field(() => GraphQLSafeInt) outputTokens!: number;
+  @Field(() => GraphQLSafeInt) characters!: number;
+  @Field(() => Money) cost!: Money;
 }
