@@ -2,8 +2,8 @@
 // `x-df-tags` header and/or a top-level `tags` array, our extension as OpenRouter and LiteLLM
 // have one) and OpenAI's `metadata`. Captured from a chat-shaped body, so every dialect whose body
 // is translated to chat goes through this one function; a bad value is the caller's 400 before
-// any upstream call. Our own fields never reach the provider (an OpenAI upstream refuses
-// `metadata` without `store`).
+// any upstream call. None of it reaches the provider: sellers are strangers, and the buyer's end
+// users and labels are the buyer's own data (an OpenAI upstream also refuses `metadata` without `store`).
 import { badRequest } from './openai-errors';
 
 export const MAX_USER_CHARS = 256;
@@ -28,13 +28,14 @@ export interface Attribution {
 
 /**
  * Reads and checks the attribution of a chat-shaped body (and the `x-df-tags` header), and removes
- * the fields that are ours from `upstream` (the body the provider gets).
+ * them from `upstream` (the body the provider gets).
  */
 export function captureAttribution(body: Record<string, unknown>, tagsHeader: string | string[] | undefined, upstream?: Record<string, unknown>): Attribution {
   const attribution: Attribution = { user: endUser(body.user), tags: tags(body.tags, tagsHeader), metadata: metadata(body.metadata) };
   if (upstream) {
     delete upstream.tags;
     delete upstream.metadata;
+    delete upstream.user;
   }
   return attribution;
 }
