@@ -66,6 +66,8 @@ const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
   ['/api/v1/dashboard/', 'dashboard'],
   // OpenAI-compatible data plane
   ['/v1/chat/completions', 'openai'],
+  ['/v1/responses', 'openai'],
+  ['/v1/completions', 'openai'],
   ['/v1/embeddings', 'openai'],
   ['/v1/audio/speech', 'openai'],
   ['/v1/models', 'openai'],
