@@ -200,6 +200,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
         if (!isObject(e) || typeof e.message !== 'string' || typeof e.type !== 'string' || !('code' in e) || !('param' in e)) return 'not {error: {message, type, code, param}}';
         return null;
       }
+      // A Responses `response` object carries `error: null` on success (its failure field).
+      if (answer.route === '/v1/responses' && json.object === 'response') return json.error === null ? null : 'response with an error';
       return 'error' in json ? 'success with error' : null;
     }
     case 'graphql': {
