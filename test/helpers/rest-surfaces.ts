@@ -66,6 +66,8 @@ const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
   ['/api/v1/dashboard/', 'dashboard'],
   // OpenAI-compatible data plane
   ['/v1/chat/completions', 'openai'],
+  ['/v1/responses', 'openai'],
+  ['/v1/completions', 'openai'],
   ['/v1/embeddings', 'openai'],
   ['/v1/audio/speech', 'openai'],
   ['/v1/models', 'openai'],
@@ -200,6 +202,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
         if (!isObject(e) || typeof e.message !== 'string' || typeof e.type !== 'string' || !('code' in e) || !('param' in e)) return 'not {error: {message, type, code, param}}';
         return null;
       }
+      // A Responses `response` object carries `error: null` on success (its failure field).
+      if (answer.route === '/v1/responses' && json.object === 'response') return json.error === null ? null : 'response with an error';
       return 'error' in json ? 'success with error' : null;
     }
     case 'graphql': {

@@ -609,6 +609,18 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
         stream: fc.boolean(),
         stream_options: fc.constant({ include_usage: true }),
       });
+    case 'POST /v1/responses':
+      return fc.record({
+        model: modelFor('acme/sim-chat'),
+        // Strings, message items, and a function call with its output (valid) or without its call (refused).
+        input: fc.constantFrom<unknown>('Say hi', [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], [{ role: 'user', content: 'w?' }, { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' }, { type: 'function_call_output', call_id: 'call_1', output: 'ok' }], [{ type: 'function_call_output', call_id: 'call_2', output: 'x' }]),
+        instructions: fc.constantFrom('Be brief.', undefined),
+        tools: fc.constantFrom<unknown>(undefined, [{ type: 'function', name: 'f', parameters: { type: 'object' } }], [{ type: 'web_search' }]),
+        max_output_tokens: fc.constantFrom(3, 8),
+        stream: fc.boolean(),
+      });
+    case 'POST /v1/completions':
+      return fc.record({ model: modelFor('acme/sim-chat'), prompt: fc.constantFrom<unknown>('Once upon', ['Once'], [1, 2], ['a', 'b']), max_tokens: fc.constantFrom(3, 8), echo: fc.boolean(), stream: fc.boolean(), stream_options: fc.constant({ include_usage: true }) });
     case 'POST /v1/embeddings':
       return fc.record({ model: modelFor('acme/sim-embed'), input: fc.constantFrom('hello', ['a', 'b'], [1, 2], [[1, 2]]) });
     case 'POST /v1/audio/speech':
