@@ -60,7 +60,6 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
     await meter(request, deps);
     throw error;
   }
-  const { candidate } = request.served!;
   const raw = reply.raw;
   reply.hijack();
   const timeouts = { idleTimeoutMs: request.table.streamIdleTimeoutMs ?? deps.idleTimeoutMs, totalTimeoutMs: deps.totalTimeoutMs };
@@ -73,8 +72,7 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
     request.outcome = { status: 'failed', failure: 'platform', failureMessage: String(error), reported: null, servedModel: null, billed: null, costMicros: 0 };
     if (!raw.headersSent) raw.writeHead(500, { 'content-type': 'application/json', 'x-request-id': request.id });
     raw.end();
-  } finally {
-    deps.load.release(candidate.listingId);
   }
+  // The meter stage gives the listing's slot back with the reservation.
   await meter(request, deps);
 }
