@@ -84,9 +84,10 @@ async function holdCapacity(request: InferenceRequest, candidate: Candidate, dep
 
 function errorFor(error: UpstreamError | null, tried: number, listingId: string | null, full: RateRefusal[] = []): InferenceError {
   if (tried === 0 && full.length > 0) {
-    // Every listing left was at its capacity: a short wait helps, so 429 with the soonest window.
+    // Every listing left was at its capacity: no supply now (503, as for cooling listings), and the
+    // soonest window that frees in retry-after.
     const retry = Math.min(...full.map((r) => r.retryAfterSeconds));
-    return new InferenceError(429, 'Every provider for this model is at its capacity; try again shortly', 'rate_limit_error', 'capacity_exceeded', null, { 'retry-after': String(retry) });
+    return new InferenceError(503, 'Every provider for this model is at its capacity; try again shortly', 'api_error', 'service_unavailable', null, { 'retry-after': String(retry) });
   }
   if (tried === 0) return unavailable('Every provider for this model is busy or cooling down; try again shortly');
   if (!error) return upstreamFailed('The provider failed');

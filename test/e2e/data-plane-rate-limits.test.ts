@@ -2,7 +2,8 @@
 // under 200 concurrent requests, exactly; the refusals are 429 with retry-after and name the limit;
 // the window frees on the injected clock. A group's limit holds across its keys; tokens per minute
 // hold the worst case and keep the billed tokens. A listing at its tpm or daily-token
-// cap passes traffic to the next listing and is not blamed for it.
+// cap passes traffic to the next listing and is not blamed for it; when every listing is full the
+// answer is 503 with retry-after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../gateway/simulator/server';
 import { graphql, rest } from '../helpers/graphql';
@@ -162,13 +163,13 @@ describe('rate limits on the data plane (embedded)', () => {
     nextMinute();
   }, 60_000);
 
-  it('answers 429 with retry-after when every listing of the model is at its cap, and blames none', async () => {
+  it('answers 503 with retry-after (the seconds until the window frees) when every listing of the model is at its cap, and blames none', async () => {
     const buyer = await fundedBuyer(stack.url, '5');
     const answers = await burst(10, () => chat(buyer.key, 'acme/solo-chat'));
-    expect(statuses(answers)).toEqual({ 200: 3, 429: 7 });
-    const refused = answers.find((a) => a.status === 429)!;
+    expect(statuses(answers)).toEqual({ 200: 3, 503: 7 });
+    const refused = answers.find((a) => a.status === 503)!;
     expect(refused.headers.get('retry-after')).toBe('45');
-    expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', code: 'capacity_exceeded' });
+    expect(refused.body.error).toMatchObject({ type: 'api_error', code: 'service_unavailable', message: expect.stringContaining('capacity') });
     const state = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { contract { state consecutiveFailures } } }', { id: listings.solo }, seller.jwt);
     expect((state.data as { listing: { contract: Record<string, unknown> } }).listing.contract).toEqual({ state: 'ACTIVE', consecutiveFailures: 0 });
     nextMinute();
