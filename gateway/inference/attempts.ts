@@ -1,8 +1,13 @@
 // The attempts stage: candidates are tried in order until one answers with a first byte. A
 // provider-side failure before that byte moves on to the next candidate and cools the listing
 // down; the caller's own error and the buyer's disconnect stop at once and count against no one.
+// A listing at one of its caps (rpm, tpm, daily tokens, concurrency: held in the budget guard's
+// store, so shared by every replica on Redis) is skipped, which is no failure of its seller's.
+import type { Clock } from '../../subgraphs/common/runtime';
+import type { BudgetGuard, Reservation } from './budget';
 import { classifyUpstreamError, coolsDown, countsAgainstListing, fallsBack, type FailureClass } from './failures';
 import { InferenceError, upstreamFailed, unavailable } from './openai-errors';
+import { isRateRefusal, rateSpecs, type RateRefusal } from './rate-limits';
 import { UPSTREAM_PATH, type InferenceRequest } from './request';
 import type { Candidate, ListingLoad } from './routing';
 import { callUpstream, UpstreamError } from './upstream';
@@ -12,6 +17,9 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export interface AttemptDeps {
   load: ListingLoad;
+  /** Holds each listing's caps, in the same store as the buyer's budgets and rate limits. */
+  budget: BudgetGuard;
+  clock: Clock;
   openKey(candidate: Candidate): string;
   /** Tells market how a listing did (contract health); never awaited by the request. */
   reportOutcome(listingId: string, ok: boolean, reason: string | null): void;
@@ -23,9 +31,16 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
   const maxAttempts = Math.min(MAX_ATTEMPTS, request.candidates.length, 1 + (table.maxRetries ?? MAX_ATTEMPTS));
   let tried = 0;
   let last: UpstreamError | null = null;
+  const full: RateRefusal[] = [];
   for (const candidate of deps.load.order(request.candidates)) {
     if (tried >= maxAttempts || request.abort.signal.aborted) break;
     if (deps.load.acquire(candidate) !== 'ok') continue;
+    const hold = await holdCapacity(request, candidate, deps);
+    if (isRateRefusal(hold)) {
+      full.push(hold);
+      continue;
+    }
+    request.listingHold = hold;
     tried++;
     const upstreamStartedAt = performance.now();
     try {
@@ -41,7 +56,9 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
       deps.load.recordFirstByte(candidate.listingId, response.firstByteAt - upstreamStartedAt);
       return;
     } catch (error) {
-      deps.load.release(candidate.listingId);
+      // Nothing was served: the listing's tokens and slot go back at once.
+      if (hold) void deps.budget.settle(hold, 0, 0);
+      request.listingHold = null;
       last = error instanceof UpstreamError ? error : new UpstreamError('provider call failed', 'reset');
       const failure = classifyUpstreamError(last);
       request.attempts.push({ listingId: candidate.listingId, failure, message: last.message });
@@ -52,10 +69,26 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
   }
   const failure: FailureClass = request.attempts.at(-1)?.failure ?? 'transient';
   request.outcome = { status: failure === 'buyer-abort' ? 'cancelled' : 'failed', failure, failureMessage: last?.message ?? null, reported: null, servedModel: null, billed: null, costMicros: 0 };
-  throw errorFor(last, tried, request.attempts.at(-1)?.listingId ?? null);
+  throw errorFor(last, tried, request.attempts.at(-1)?.listingId ?? null, full);
 }
 
-function errorFor(error: UpstreamError | null, tried: number, listingId: string | null): InferenceError {
+/** A hold on the listing's caps, null when it has none (or the store is unreachable: a seller's cap is not worth failing the buyer's request), or the cap that is full. */
+async function holdCapacity(request: InferenceRequest, candidate: Candidate, deps: AttemptDeps): Promise<Reservation | RateRefusal | null> {
+  const caps = candidate.caps;
+  if (!caps) return null;
+  const now = deps.clock.now();
+  const specs = rateSpecs('listing', candidate.listingId, { rpm: caps.rpm, tpm: caps.tpm, maxParallel: caps.maxConcurrency, dailyTokens: caps.dailyTokens }, request.reservedTokens, now);
+  if (specs.length === 0) return null;
+  return deps.budget.hold(specs, now).catch(() => null);
+}
+
+function errorFor(error: UpstreamError | null, tried: number, listingId: string | null, full: RateRefusal[] = []): InferenceError {
+  if (tried === 0 && full.length > 0) {
+    // Every listing left was at its capacity: no supply now (503, as for cooling listings), and the
+    // soonest window that frees in retry-after.
+    const retry = Math.min(...full.map((r) => r.retryAfterSeconds));
+    return new InferenceError(503, 'Every provider for this model is at its capacity; try again shortly', 'api_error', 'service_unavailable', null, { 'retry-after': String(retry) });
+  }
   if (tried === 0) return unavailable('Every provider for this model is busy or cooling down; try again shortly');
   if (!error) return upstreamFailed('The provider failed');
   if (error.kind === 'status' && error.status === 429) {

@@ -1,13 +1,16 @@
 // Spend guards: before a request is forwarded, its worst-case cost is reserved against the key's
-// cycle limit, its group's monthly budget and the account's balance; afterwards the reservation
-// settles to the actual cost. Reservation is atomic: one process in memory, or one Lua script in
-// Redis so that the limits hold across every gateway replica.
+// cycle limit, its group's monthly budget and the account's balance, and in the same step its rate
+// limits (rate-limits.ts: requests and tokens per minute, requests in flight) are taken; afterwards
+// the reservation settles to the actual cost and tokens. Reservation is atomic: one process in
+// memory, or one Lua script in Redis so that the limits hold across every gateway replica. A refusal
+// of any counter leaves every counter as it was.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { cycleEnd, cycleStart, utcDay } from '../../subgraphs/common/cycles';
 import type { EventBus } from '../../subgraphs/common/bus';
 import type { BalanceChangedEvent } from '../../subgraphs/common/events';
 import type { KeySnapshot } from './key-snapshots';
+import { holdsOf, MemoryRateCounters, redisRateArgs, refusalFor, REDIS_RATE_CHECK, REDIS_RATE_TAKE, tokenCorrection, type RateHold, type RateRefusal, type RateSpec } from './rate-limits';
 
 export type Refusal = 'key_limit' | 'group_budget' | 'balance';
 
@@ -16,12 +19,21 @@ export interface Reservation {
   id: string;
   counters: string[];
   amountMicros: number;
+  /** Rate counters to give back (slots) or correct (token windows) at settlement. */
+  rate?: RateHold[];
 }
 
 export interface BudgetGuard {
+  /** Money and rate limits together: a refusal of either takes nothing from any counter. */
   reserve(snapshot: KeySnapshot, amountMicros: number, now: Date): Promise<Reservation | Refusal>;
-  /** Never rejects: a settlement the store cannot take now is retried in the background. */
-  settle(reservation: Reservation, actualMicros: number): Promise<void>;
+  reserve(snapshot: KeySnapshot, amountMicros: number, now: Date, rate: RateSpec[]): Promise<Reservation | Refusal | RateRefusal>;
+  /** Rate limits alone (a listing's capacity), in the same store and with the same settlement. */
+  hold(rate: RateSpec[], now: Date): Promise<Reservation | RateRefusal>;
+  /**
+   * Never rejects: a settlement the store cannot take now is retried in the background. Token
+   * windows are corrected to `actualTokens` (at most what was taken); without it they keep it all.
+   */
+  settle(reservation: Reservation, actualMicros: number, actualTokens?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +97,7 @@ const POSTING_TTL_MS = 3_600_000;
 
 export class MemoryBudgetGuard implements BudgetGuard {
   private readonly counters = new Map<string, { spent: number; reserved: number; limit: number; expires: number }>();
+  private readonly rates = new MemoryRateCounters();
   /** Insertion-ordered, so the oldest id is dropped first once it is full. */
   private readonly seenPostings = new Set<string>();
   private readonly unsubscribe: () => void;
@@ -108,7 +121,9 @@ export class MemoryBudgetGuard implements BudgetGuard {
     counter.limit = Math.max(0, counter.limit + change.deltaMicros);
   }
 
-  async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal> {
+  reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal>;
+  reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[]): Promise<Reservation | Refusal | RateRefusal>;
+  async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[] = []): Promise<Reservation | Refusal | RateRefusal> {
     const specs = countersFor(snapshot, at);
     const now = this.now();
     const counters = specs.map((spec) => {
@@ -124,11 +139,26 @@ export class MemoryBudgetGuard implements BudgetGuard {
       const c = counters[i];
       if (c.spent + c.reserved + amountMicros > c.limit) return specs[i].refusal;
     }
+    // Rate windows run on the injected clock (`at`), so a test can move to the next minute.
+    const refused = this.rates.check(rate, at.getTime());
+    if (refused >= 0) return refusalFor(rate[refused], at);
+    const id = randomUUID();
     for (const c of counters) c.reserved += amountMicros;
-    return { id: randomUUID(), counters: specs.map((s) => s.name), amountMicros };
+    this.rates.take(rate, id, at.getTime());
+    return { id, counters: specs.map((s) => s.name), amountMicros, rate: holdsOf(rate) };
   }
 
-  async settle(reservation: Reservation, actualMicros: number): Promise<void> {
+  async hold(rate: RateSpec[], at: Date): Promise<Reservation | RateRefusal> {
+    const refused = this.rates.check(rate, at.getTime());
+    if (refused >= 0) return refusalFor(rate[refused], at);
+    const id = randomUUID();
+    this.rates.take(rate, id, at.getTime());
+    return { id, counters: [], amountMicros: 0, rate: holdsOf(rate) };
+  }
+
+  async settle(reservation: Reservation, actualMicros: number, actualTokens?: number): Promise<void> {
+    if (reservation.rate?.length) this.rates.give(reservation.rate, reservation.id, actualTokens);
+    reservation.rate = [];
     const actual = settledAmount(reservation, actualMicros);
     for (const name of reservation.counters) {
       const counter = this.counters.get(name);
@@ -150,13 +180,16 @@ export class MemoryBudgetGuard implements BudgetGuard {
  * reconnect; the marker makes a repeated reserve a no-op, and settle acts only if it deletes it).
  */
 const RESERVE_SCRIPT = `
-local amount = tonumber(ARGV[1])
-local n = #KEYS - 1
-local marker = KEYS[#KEYS]
+local n = tonumber(ARGV[1])
+local m = tonumber(ARGV[2])
+local amount = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+local id = ARGV[5]
+local marker = KEYS[n + m + 1]
 if redis.call('EXISTS', marker) == 1 then return 0 end
 for i = 1, n do
   local key = KEYS[i]
-  local base = 1 + (i - 1) * 4
+  local base = 5 + (i - 1) * 4
   if redis.call('EXISTS', key) == 0 then
     redis.call('HSET', key, 'spent', ARGV[base + 1], 'reserved', 0, 'limit', ARGV[base + 2])
     redis.call('PEXPIRE', key, ARGV[base + 3])
@@ -171,17 +204,32 @@ for i = 1, n do
   local limit = tonumber(redis.call('HGET', key, 'limit'))
   if spent + reserved + amount > limit then return i end
 end
+local rbase = 5 + n * 4
+${REDIS_RATE_CHECK}
 for i = 1, n do redis.call('HINCRBY', KEYS[i], 'reserved', amount) end
+${REDIS_RATE_TAKE}
 redis.call('SET', marker, amount, 'PX', ARGV[#ARGV])
 return 0
 `;
 
+/** KEYS: the money counters (ARGV[3] of them), the rate counters to settle, the marker. */
 const SETTLE_SCRIPT = `
 if redis.call('DEL', KEYS[#KEYS]) == 0 then return 0 end
-for i = 1, #KEYS - 1 do
+local n = tonumber(ARGV[3])
+for i = 1, n do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('HINCRBY', KEYS[i], 'reserved', -tonumber(ARGV[1]))
     redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[2]))
+  end
+end
+for j = 1, #KEYS - 1 - n do
+  local key = KEYS[n + j]
+  local kind = ARGV[4 + (j - 1) * 2 + 1]
+  local value = ARGV[4 + (j - 1) * 2 + 2]
+  if kind == 'slots' then
+    redis.call('ZREM', key, value)
+  elseif value ~= '0' and redis.call('EXISTS', key) == 1 then
+    if redis.call('INCRBY', key, value) < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
   end
 end
 return 0
@@ -203,7 +251,7 @@ export class RedisBudgetGuard implements BudgetGuard {
   private readonly redis: Redis;
   private readonly unsubscribe: () => void;
   /** Settlements Redis could not take (it was down): retried until they land, so no reservation stays held. */
-  private readonly unsettled = new Map<string, { reservation: Reservation; actualMicros: number }>();
+  private readonly unsettled = new Map<string, { reservation: Reservation; actualMicros: number; actualTokens?: number }>();
   /** Balance changes Redis could not take, by posting id: retried the same way (the marker keeps them once). */
   private readonly unapplied = new Map<string, BalanceChangedEvent>();
   private retryTimer: NodeJS.Timeout | null = null;
@@ -233,41 +281,66 @@ export class RedisBudgetGuard implements BudgetGuard {
     return `${this.namespace}:budget:${name}`;
   }
 
-  async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal> {
+  reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal>;
+  reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[]): Promise<Reservation | Refusal | RateRefusal>;
+  async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[] = []): Promise<Reservation | Refusal | RateRefusal> {
     const specs = countersFor(snapshot, at);
-    const reservation: Reservation = { id: randomUUID(), counters: specs.map((s) => s.name), amountMicros };
-    const markerTtlMs = Math.max(...specs.map((s) => s.ttlMs));
-    const args = [String(amountMicros), ...specs.flatMap((s) => [String(s.seed), String(s.limit), String(s.ttlMs), s.fixedLimit ? '1' : '0']), String(markerTtlMs)];
-    let result: number;
-    try {
-      result = Number(await this.redis.eval(RESERVE_SCRIPT, specs.length + 1, ...specs.map((s) => this.key(s.name)), this.marker(reservation), ...args));
-    } catch (error) {
-      // The script may have run before the connection died: release it once Redis is back (a no-op if it did not).
-      this.retryLater(reservation, 0);
-      throw error;
-    }
-    if (result > 0) return specs[result - 1].refusal;
-    return reservation;
+    const result = await this.run(specs, amountMicros, rate, at);
+    if (typeof result === 'number') return result < specs.length ? specs[result].refusal : refusalFor(rate[result - specs.length], at);
+    return result;
   }
 
-  async settle(reservation: Reservation, actualMicros: number): Promise<void> {
+  async hold(rate: RateSpec[], at: Date): Promise<Reservation | RateRefusal> {
+    const result = await this.run([], 0, rate, at);
+    return typeof result === 'number' ? refusalFor(rate[result], at) : result;
+  }
+
+  /** The reservation, or the index of the first refusing counter (money counters first, then rates). */
+  private async run(specs: CounterSpec[], amountMicros: number, rate: RateSpec[], at: Date): Promise<Reservation | number> {
+    const reservation: Reservation = { id: randomUUID(), counters: specs.map((s) => s.name), amountMicros, rate: holdsOf(rate) };
+    const markerTtlMs = Math.max(60_000, ...specs.map((s) => s.ttlMs), ...rate.map((s) => s.ttlMs));
+    const args = [
+      String(specs.length),
+      String(rate.length),
+      String(amountMicros),
+      String(at.getTime()),
+      reservation.id,
+      ...specs.flatMap((s) => [String(s.seed), String(s.limit), String(s.ttlMs), s.fixedLimit ? '1' : '0']),
+      ...redisRateArgs(rate),
+      String(markerTtlMs),
+    ];
+    const keys = [...specs.map((s) => this.key(s.name)), ...rate.map((s) => this.key(`rate:${s.name}`)), this.marker(reservation)];
+    let result: number;
+    try {
+      result = Number(await this.redis.eval(RESERVE_SCRIPT, keys.length, ...keys, ...args));
+    } catch (error) {
+      // The script may have run before the connection died: release it once Redis is back (a no-op if it did not).
+      this.retryLater(reservation, 0, 0);
+      throw error;
+    }
+    return result > 0 ? result - 1 : reservation;
+  }
+
+  async settle(reservation: Reservation, actualMicros: number, actualTokens?: number): Promise<void> {
     // Why never reject: the request is already answered and its usage must still be metered; a
     // failed settlement would otherwise hold the reservation against the key until its window ends.
     const actual = settledAmount(reservation, actualMicros);
-    await this.trySettle(reservation, actual).catch(() => this.retryLater(reservation, actual));
+    await this.trySettle(reservation, actual, actualTokens).catch(() => this.retryLater(reservation, actual, actualTokens));
   }
 
   private marker(reservation: Reservation): string {
     return this.key(`reservation:${reservation.id}`);
   }
 
-  private async trySettle(reservation: Reservation, actualMicros: number): Promise<void> {
-    const keys = [...reservation.counters.map((n) => this.key(n)), this.marker(reservation)];
-    await this.redis.eval(SETTLE_SCRIPT, keys.length, ...keys, String(reservation.amountMicros), String(actualMicros));
+  private async trySettle(reservation: Reservation, actualMicros: number, actualTokens?: number): Promise<void> {
+    const rate = reservation.rate ?? [];
+    const keys = [...reservation.counters.map((n) => this.key(n)), ...rate.map((h) => this.key(`rate:${h.name}`)), this.marker(reservation)];
+    const rateArgs = rate.flatMap((h) => [h.kind, h.kind === 'slots' ? reservation.id : String(tokenCorrection(h, actualTokens))]);
+    await this.redis.eval(SETTLE_SCRIPT, keys.length, ...keys, String(reservation.amountMicros), String(actualMicros), String(reservation.counters.length), reservation.id, ...rateArgs);
   }
 
-  private retryLater(reservation: Reservation, actualMicros: number): void {
-    this.unsettled.set(reservation.id, { reservation, actualMicros });
+  private retryLater(reservation: Reservation, actualMicros: number, actualTokens?: number): void {
+    this.unsettled.set(reservation.id, { reservation, actualMicros, actualTokens });
     this.scheduleRetry();
   }
 
@@ -282,8 +355,8 @@ export class RedisBudgetGuard implements BudgetGuard {
     this.retryTimer = null;
     this.retrying = true;
     try {
-      for (const [id, { reservation, actualMicros }] of this.unsettled) {
-        await this.trySettle(reservation, actualMicros);
+      for (const [id, { reservation, actualMicros, actualTokens }] of this.unsettled) {
+        await this.trySettle(reservation, actualMicros, actualTokens);
         this.unsettled.delete(id);
       }
       for (const [id, change] of this.unapplied) {

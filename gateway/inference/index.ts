@@ -24,7 +24,7 @@ const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUs
 const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason) }';
 const MODELS = parse('query DataPlaneModels { models { id } }');
 const GENERATION = parse('query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } receipt } }');
-const SNAPSHOT_KEY = 'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id name accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle groupId group { monthlyBudget { micros } } routingProfileId } }';
+const SNAPSHOT_KEY = 'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id name accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle rpmLimit tpmLimit maxParallelRequests groupId group { monthlyBudget { micros } rpmLimit tpmLimit maxParallelRequests } routingProfileId } }';
 const SNAPSHOT_MONEY = 'query KeySnapshotMoney($representations: [_Any!]!) { _entities(representations: $representations) { ... on ApiKey { usageInCycle { micros } usageInTotal { micros } } ... on Account { balance { micros } } ... on KeyGroup { usageThisMonth { micros } } } }';
 
 export interface DataPlane {
@@ -60,8 +60,8 @@ export function startDataPlane(
     if (!key) return null;
     const representations = [{ __typename: 'ApiKey', id: key.id, cycle: key.cycle }, { __typename: 'Account', id: key.accountId }, ...(key.groupId ? [{ __typename: 'KeyGroup', id: key.groupId }] : [])];
     const [spend, account, group] = (await direct('billing', SNAPSHOT_MONEY, { representations }))._entities as [{ usageInCycle: { micros: number } | null; usageInTotal: { micros: number } | null }, { balance: { micros: number } | null }, { usageThisMonth: { micros: number } | null } | undefined];
-    const monthlyBudget = (key as { group?: { monthlyBudget: { micros: number } | null } | null }).group?.monthlyBudget ?? null;
-    return toSnapshot({ ...key, usageInCycle: spend?.usageInCycle ?? null, usageInTotal: spend?.usageInTotal ?? null, account: { balance: account?.balance ?? null }, group: key.groupId ? { monthlyBudget, usageThisMonth: group?.usageThisMonth ?? null } : null });
+    const keyGroup = (key as { group?: Omit<NonNullable<KeySnapshotRow['group']>, 'usageThisMonth'> | null }).group ?? null;
+    return toSnapshot({ ...key, usageInCycle: spend?.usageInCycle ?? null, usageInTotal: spend?.usageInTotal ?? null, account: { balance: account?.balance ?? null }, group: key.groupId ? { ...keyGroup, monthlyBudget: keyGroup?.monthlyBudget ?? null, usageThisMonth: group?.usageThisMonth ?? null } : null });
   }, bus);
   const routing = new RoutingCache(async (model, profileId) => (await direct('market', ROUTING_TABLE_QUERY, { model, profileId })).routingTable as RoutingTable | null, bus);
   const budget: BudgetGuard = config.busUrl ? new RedisBudgetGuard(config.busUrl, config.busNamespace, bus) : new MemoryBudgetGuard(bus);

@@ -5,6 +5,13 @@ import { cidrMatcher } from '../../subgraphs/common/cidr';
 import type { EventBus } from '../../subgraphs/common/bus';
 import type { Cycle } from '../../subgraphs/common/cycles';
 
+/** Requests per minute, tokens per minute, requests in flight; null = unlimited. */
+export interface RateLimits {
+  rpm: number | null;
+  tpm: number | null;
+  maxParallel: number | null;
+}
+
 export interface KeySnapshot {
   keyId: string;
   accountId: string;
@@ -22,13 +29,26 @@ export interface KeySnapshot {
   groupSpentMicros: number;
   balanceMicros: number;
   routingProfileId: string | null;
+  /** The key's own rate limits, and its group's (shared by every key of the group). */
+  rateLimits?: RateLimits;
+  groupRateLimits?: RateLimits | null;
   /** For GET /v1/key: the key's name and everything it has spent. */
   name?: string;
   totalSpentMicros?: number;
 }
 
+interface RateLimitRow {
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxParallelRequests: number | null;
+}
+
+function rateLimits(row: Partial<RateLimitRow>): RateLimits {
+  return { rpm: row.rpmLimit ?? null, tpm: row.tpmLimit ?? null, maxParallel: row.maxParallelRequests ?? null };
+}
+
 /** What the federated snapshot query returns (GraphQL enum names, Money objects). */
-export interface KeySnapshotRow {
+export interface KeySnapshotRow extends Partial<RateLimitRow> {
   id: string;
   accountId: string;
   status: 'ACTIVE' | 'DISABLED' | 'REVOKED';
@@ -39,7 +59,7 @@ export interface KeySnapshotRow {
   limit: { micros: number } | null;
   cycle: 'DAILY' | 'WEEKLY' | 'MONTHLY' | null;
   groupId: string | null;
-  group: { monthlyBudget: { micros: number } | null; usageThisMonth: { micros: number } | null } | null;
+  group: ({ monthlyBudget: { micros: number } | null; usageThisMonth: { micros: number } | null } & Partial<RateLimitRow>) | null;
   routingProfileId: string | null;
   usageInCycle: { micros: number } | null;
   usageInTotal?: { micros: number } | null;
@@ -64,6 +84,8 @@ export function toSnapshot(row: KeySnapshotRow): KeySnapshot {
     groupSpentMicros: row.group?.usageThisMonth?.micros ?? 0,
     balanceMicros: row.account?.balance?.micros ?? 0,
     routingProfileId: row.routingProfileId,
+    rateLimits: rateLimits(row),
+    groupRateLimits: row.groupId && row.group ? rateLimits(row.group) : null,
     name: row.name,
     totalSpentMicros: row.usageInTotal?.micros ?? 0,
   };

@@ -97,7 +97,11 @@ export async function meter(request: InferenceRequest, deps: MeterDeps): Promise
   deps.usage.emit(usage);
   publishJob(request, usage, deps);
   if (candidate) reportHealth(request, deps);
-  if (request.reservation) await deps.budget.settle(request.reservation, outcome.costMicros);
+  // Rate limits count what was billed: token windows drop to the billed tokens, slots are given back.
+  const tokens = (billed?.inputTokens ?? 0) + (billed?.outputTokens ?? 0);
+  if (request.listingHold) await deps.budget.settle(request.listingHold, 0, tokens);
+  request.listingHold = null;
+  if (request.reservation) await deps.budget.settle(request.reservation, outcome.costMicros, tokens);
 }
 
 function publishJob(request: InferenceRequest, usage: UsageEvent, deps: MeterDeps): void {

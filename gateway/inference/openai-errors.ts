@@ -28,6 +28,7 @@ export const modelNotFound = (model: string) => new InferenceError(404, `The mod
 export const quotaExceeded = (message: string, code: string) => new InferenceError(402, message, 'insufficient_quota', code);
 /** A spent budget is 402, never 429: OpenAI's SDKs retry a 429 by themselves, and a budget does not refill in seconds. */
 export const budgetExceeded = (message: string, code: string) => new InferenceError(402, message, 'insufficient_quota', code);
-export const rateLimited = (message: string, retryAfterSeconds: number) => new InferenceError(429, message, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(retryAfterSeconds) });
+export const rateLimited = (message: string, retryAfterSeconds: number, metadata: Record<string, unknown> | null = null) =>
+  new InferenceError(429, message, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(retryAfterSeconds) }, metadata);
 export const upstreamFailed = (message: string) => new InferenceError(502, message, 'api_error', 'upstream_error');
 export const unavailable = (message: string) => new InferenceError(503, message, 'api_error', 'service_unavailable');

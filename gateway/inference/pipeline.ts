@@ -65,7 +65,6 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
     await meter(request, deps);
     throw error;
   }
-  const { candidate } = request.served!;
   const raw = reply.raw;
   reply.hijack();
   const timeouts = { idleTimeoutMs: request.table.streamIdleTimeoutMs ?? deps.idleTimeoutMs, totalTimeoutMs: deps.totalTimeoutMs };
@@ -81,8 +80,7 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
       raw.writeHead(answer.status, { 'content-type': 'application/json', 'x-request-id': request.id });
       raw.end(JSON.stringify(answer.body));
     } else raw.end();
-  } finally {
-    deps.load.release(candidate.listingId);
   }
+  // The meter stage gives the listing's slot back with the reservation.
   await meter(request, deps);
 }

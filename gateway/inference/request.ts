@@ -72,6 +72,10 @@ export class InferenceRequest {
   tables: RoutingTable[] = [];
   candidates: Candidate[] = [];
   reservation: Reservation | null = null;
+  /** The most tokens (prompt within the metering tolerance + every completion token) the request can bill. */
+  reservedTokens = 0;
+  /** The serving listing's capacity (its rpm, tpm, daily tokens, concurrency), settled by the meter stage. */
+  listingHold: Reservation | null = null;
   served: Served | null = null;
   outcome: Outcome | null = null;
 

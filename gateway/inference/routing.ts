@@ -1,6 +1,7 @@
 // Where a model's requests go: the market's routing table for (model, routing profile), cached and
 // dropped on listing/contract changes; plus this replica's view of each listing's health
-// (cooldown after a failure) and load (concurrency and requests-per-minute caps).
+// (cooldown after a failure, time to first byte). A listing's caps (rpm, tpm, daily tokens,
+// concurrency) are held in the budget guard's store instead (attempts.ts), shared across replicas.
 import type { EventBus } from '../../subgraphs/common/bus';
 
 export interface Candidate {
@@ -112,10 +113,8 @@ const SLOW_FLOOR_MS = 250;
 const EXPLORE_EVERY = 20;
 const EWMA_WEIGHT = 0.2;
 
-/** This replica's live view of each listing: in-flight requests, recent requests, cooldown, time to first byte. */
+/** This replica's live view of each listing: cooldown and time to first byte. */
 export class ListingLoad {
-  private readonly inFlight = new Map<string, number>();
-  private readonly minute = new Map<string, { start: number; count: number }>();
   private readonly cooldownUntil = new Map<string, number>();
   /** Time to first byte from live traffic (moving average, ms). */
   private readonly ttft = new Map<string, number>();
@@ -123,22 +122,9 @@ export class ListingLoad {
 
   constructor(private readonly cooldownMs = 30_000, private readonly now: () => number = Date.now) {}
 
-  /** Takes a slot on the listing, or says why it cannot. */
-  acquire(candidate: Candidate): 'ok' | 'cooling' | 'busy' {
-    const now = this.now();
-    if ((this.cooldownUntil.get(candidate.listingId) ?? 0) > now) return 'cooling';
-    const caps = candidate.caps;
-    const inFlight = this.inFlight.get(candidate.listingId) ?? 0;
-    if (caps?.maxConcurrency && inFlight >= caps.maxConcurrency) return 'busy';
-    if (caps?.rpm) {
-      const start = now - (now % 60_000);
-      const window = this.minute.get(candidate.listingId);
-      const count = window && window.start === start ? window.count : 0;
-      if (count >= caps.rpm) return 'busy';
-      this.minute.set(candidate.listingId, { start, count: count + 1 });
-    }
-    this.inFlight.set(candidate.listingId, inFlight + 1);
-    return 'ok';
+  /** Whether the listing may be tried now (its caps are held by the budget guard, not here). */
+  acquire(candidate: Candidate): 'ok' | 'cooling' {
+    return (this.cooldownUntil.get(candidate.listingId) ?? 0) > this.now() ? 'cooling' : 'ok';
   }
 
   /** O(1) per request: the time this listing took to its first byte. */
@@ -168,12 +154,6 @@ export class ListingLoad {
     const slow = (i: number) => figures[i] !== undefined && figures[i]! > limit;
     if (!candidates.some((_, i) => slow(i))) return candidates;
     return [...candidates.filter((_, i) => !slow(i)), ...candidates.filter((_, i) => slow(i))];
-  }
-
-  release(listingId: string): void {
-    const left = (this.inFlight.get(listingId) ?? 1) - 1;
-    if (left > 0) this.inFlight.set(listingId, left);
-    else this.inFlight.delete(listingId);
   }
 
   coolDown(listingId: string): void {

@@ -19,10 +19,12 @@ import {
   DragonflyUpdateKeyDocument,
   DragonflyUpdateKeyGroupDocument,
   type CreateApiKeyInput,
+  type CreateKeyGroupInput,
   type DragonflyGroupFieldsFragment,
   type DragonflyKeyFieldsFragment,
   type DragonflyManagementKeyFieldsFragment,
   type UpdateApiKeyInput,
+  type UpdateKeyGroupInput,
 } from '../../schema/generated/graphql';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { GatewayApi } from '../app';
@@ -57,6 +59,9 @@ function toDragonflyKey(key: DragonflyKeyFieldsFragment) {
     ipAllow: key.ipAllow,
     ipDeny: key.ipDeny,
     allowedModels: key.allowedModels,
+    rpmLimit: key.rpmLimit ?? null,
+    tpmLimit: key.tpmLimit ?? null,
+    maxParallelRequests: key.maxParallelRequests ?? null,
     projectId: key.project.id,
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
@@ -64,7 +69,15 @@ function toDragonflyKey(key: DragonflyKeyFieldsFragment) {
 }
 
 function toDragonflyGroup(group: DragonflyGroupFieldsFragment) {
-  return { id: group.id, name: group.name, monthlyBudget: usd(group.monthlyBudget), createdAt: group.createdAt };
+  return {
+    id: group.id,
+    name: group.name,
+    monthlyBudget: usd(group.monthlyBudget),
+    rpmLimit: group.rpmLimit ?? null,
+    tpmLimit: group.tpmLimit ?? null,
+    maxParallelRequests: group.maxParallelRequests ?? null,
+    createdAt: group.createdAt,
+  };
 }
 
 function toDragonflyManagementKey(key: DragonflyManagementKeyFieldsFragment) {
@@ -89,6 +102,9 @@ function usdInput(value: unknown): unknown {
 /** A body's accepted fields: Dragonfly name → [GraphQL input field, value translation]. */
 type FieldMap = Record<string, [field: string, translate?: (value: unknown) => unknown]>;
 
+/** Rate limits of a key or a group: integers as sent (the subgraph judges their range; GraphQL refuses non-integers). */
+const RATE_LIMIT_FIELDS: FieldMap = { rpmLimit: ['rpmLimit'], tpmLimit: ['tpmLimit'], maxParallelRequests: ['maxParallelRequests'] };
+
 /** What PATCH /api/keys/:id accepts. */
 const KEY_SETTINGS: FieldMap = {
   name: ['name'],
@@ -101,10 +117,11 @@ const KEY_SETTINGS: FieldMap = {
   routingProfileId: ['routingProfileId'],
   allowedModels: ['allowedModels'],
   expiredAt: ['expiredAt'],
+  ...RATE_LIMIT_FIELDS,
 };
 /** On create, also the documented `key_group`: a group name, used or created by the domain. */
 const KEY_CREATE_FIELDS: FieldMap = { ...KEY_SETTINGS, key_group: ['keyGroup'] };
-const GROUP_FIELDS: FieldMap = { name: ['name'], monthlyBudget: ['monthlyBudget', usdInput] };
+const GROUP_FIELDS: FieldMap = { name: ['name'], monthlyBudget: ['monthlyBudget', usdInput], ...RATE_LIMIT_FIELDS };
 const MANAGEMENT_KEY_FIELDS: FieldMap = { name: ['name'], mgmt_scope: ['scope', (value) => enumName(value, SCOPE_NAMES)] };
 
 /** A JSON object body; a missing body reads as `{}` where every field is optional. */
@@ -192,12 +209,12 @@ export async function dragonflyRoutes(app: FastifyInstance, gateway: GatewayApi)
   app.get('/api/keys/groups', route(200, async ({ run }) => ({ groups: (await run(DragonflyListKeyGroupsDocument, {})).keyGroups.map(toDragonflyGroup) })));
 
   app.post('/api/keys/groups', route(201, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), GROUP_FIELDS) as { name: string; monthlyBudget?: string | null };
+    const input = toInput(bodyObject(request), GROUP_FIELDS) as CreateKeyGroupInput;
     return toDragonflyGroup((await run(DragonflyCreateKeyGroupDocument, { input })).createKeyGroup);
   }));
 
   app.patch('/api/keys/groups/:id', route(200, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), GROUP_FIELDS, { requireSome: true }) as { name?: string | null; monthlyBudget?: string | null };
+    const input = toInput(bodyObject(request), GROUP_FIELDS, { requireSome: true }) as UpdateKeyGroupInput;
     return toDragonflyGroup((await run(DragonflyUpdateKeyGroupDocument, { id: idParam(request), input })).updateKeyGroup);
   }));
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createBus, type EventBus } from '../../subgraphs/common/bus';
 import { SUBGRAPH_NAMES, type Config } from '../../subgraphs/common/config';
 import { startPlatform, type Platform } from '../../gateway/platform';
+import type { Clock } from '../../subgraphs/common/runtime';
 import { testConfig, testLogFile, TEST_DATABASE_URL, TEST_REDIS_URL } from './config';
 import { createTestDatabase } from './postgres';
 import { expectLedgerBalanced } from './ledger';
@@ -38,9 +39,10 @@ export interface ScaledStackOptions {
   bus?: { rewrite(url: string): string };
 }
 
-export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
+/** `clock`: the platform's injected clock (e.g. one a test moves to the next rate-limit window). */
+export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}, options: { clock?: Clock } = {}): Promise<TestStack> {
   const config = testConfig(overrides);
-  const platform = await startPlatform({ config, topology: 'embedded' });
+  const platform = await startPlatform({ config, topology: 'embedded', clock: options.clock });
   const stack: TestStack = { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, logFiles: { platform: config.env.LOG_FILE! }, stop: async () => {
     // Every embedded stack's ledger is checked once its suite is done: every bucket equals the sum
     // of its postings, no spendable bucket below zero (an unreachable store is some suite's point).

@@ -12,8 +12,9 @@ const RATE_LIMIT = 500;
 const KEY_FIELDS = [
   'allowedModels', 'createdAt', 'cycle', 'enabled', 'expired', 'expiredAt', 'groupId', 'id', 'ipAllow', 'ipDeny', 'keyGroup', 'keyHint',
   'lastUsedAt', 'limit', 'name', 'prefix', 'projectId', 'routingProfileId', 'status', 'usageInCycle', 'usageInTotal',
+  'rpmLimit', 'tpmLimit', 'maxParallelRequests',
 ].sort();
-const GROUP_FIELDS = ['createdAt', 'id', 'monthlyBudget', 'name'];
+const GROUP_FIELDS = ['createdAt', 'id', 'maxParallelRequests', 'monthlyBudget', 'name', 'rpmLimit', 'tpmLimit'];
 const MANAGEMENT_KEY_FIELDS = ['createdAt', 'enabled', 'id', 'keyPreview', 'mgmt_scope', 'name'];
 
 const future = (days = 30) => new Date(Date.now() + days * 86_400_000).toISOString();
@@ -121,7 +122,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(second.groupId).toBe(first.groupId);
       expect(first.keyGroup).toBe(name);
       const groups = await call('GET', '/api/keys/groups', c.jwt);
-      expect(groups.body.groups.filter((group: { name: string }) => group.name === name)).toEqual([{ id: first.groupId, name, monthlyBudget: null, createdAt: expect.any(String) }]);
+      expect(groups.body.groups.filter((group: { name: string }) => group.name === name)).toEqual([{ id: first.groupId, name, monthlyBudget: null, rpmLimit: null, tpmLimit: null, maxParallelRequests: null, createdAt: expect.any(String) }]);
     });
 
     it.each([
@@ -447,6 +448,55 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expectError(await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } }), 403, 'QUOTA_EXCEEDED');
       expect((await call('DELETE', `/api/management-keys/${created[0].id}`, owner.jwt)).status).toBe(200);
       expect((await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } })).status).toBe(201);
+    });
+  });
+
+  describe('rate limits on keys and groups', () => {
+    it('sets rpmLimit, tpmLimit and maxParallelRequests on create and patch, clears each with null, and leaves absent ones', async () => {
+      const key = await createKey(c.jwt, { rpmLimit: 60, tpmLimit: 100_000, maxParallelRequests: 4 });
+      expect(key).toMatchObject({ rpmLimit: 60, tpmLimit: 100_000, maxParallelRequests: 4 });
+      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { rpmLimit: 1_000_000 } })).body).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: 100_000, maxParallelRequests: 4 });
+      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { tpmLimit: null, maxParallelRequests: 10_000 } })).body).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: null, maxParallelRequests: 10_000 });
+      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: null, maxParallelRequests: 10_000 });
+      const group = await createGroup(c.jwt, { rpmLimit: 10, maxParallelRequests: 2 });
+      expect(group).toMatchObject({ rpmLimit: 10, tpmLimit: null, maxParallelRequests: 2 });
+      const patched = await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { body: { tpmLimit: 1_000_000_000, rpmLimit: null } });
+      expect(patched.body).toEqual({ ...group, rpmLimit: null, tpmLimit: 1_000_000_000 });
+    });
+
+    it.each([
+      [{ rpmLimit: 0 }, 'rpmLimit'],
+      [{ rpmLimit: -1 }, 'rpmLimit'],
+      [{ rpmLimit: 1_000_001 }, 'rpmLimit'],
+      [{ tpmLimit: 1_000_000_001 }, 'tpmLimit'],
+      [{ maxParallelRequests: 10_001 }, 'maxParallelRequests'],
+      [{ maxParallelRequests: 0 }, 'maxParallelRequests'],
+      [{ rpmLimit: 1.5 }, undefined],
+      [{ rpmLimit: '10' }, undefined],
+      [{ tpmLimit: 1e12 }, undefined],
+      [{ maxParallelRequests: true }, undefined],
+    ])('refuses %j on a key and on a group with 400, changing nothing', async (body, field) => {
+      const key = await createKey(c.jwt, { rpmLimit: 5 });
+      const group = await createGroup(c.jwt, { rpmLimit: 5 });
+      for (const [path, create] of [[`/api/keys/${key.id}`, '/api/keys'], [`/api/keys/groups/${group.id}`, '/api/keys/groups']]) {
+        const patched = await call('PATCH', path, c.jwt, { body });
+        expectError(patched, 400, 'BAD_USER_INPUT');
+        if (field) expect(patched.body.error.details?.field).toBe(field);
+        expectError(await call('POST', create, c.jwt, { body: { name: unique('bad'), ...body } }), 400, 'BAD_USER_INPUT');
+      }
+      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({ rpmLimit: 5, tpmLimit: null, maxParallelRequests: null });
+      expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups).toContainEqual(group);
+    });
+
+    it("are the owner's to set: another account's key or group is 404, a seller-scope management key 403, nothing changes", async () => {
+      const key = await createKey(c.jwt, { rpmLimit: 5 });
+      const group = await createGroup(c.jwt, { rpmLimit: 5 });
+      expectError(await call('PATCH', `/api/keys/${key.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
+      expectError(await call('PATCH', `/api/keys/groups/${group.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
+      expectError(await call('PATCH', `/api/keys/${key.id}`, c.mkSeller, { body: { rpmLimit: 1_000 } }), 403, 'FORBIDDEN');
+      expectError(await call('PATCH', `/api/keys/${key.id}`, undefined, { body: { rpmLimit: 1_000 } }), 401, 'UNAUTHENTICATED');
+      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body.rpmLimit).toBe(5);
+      expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups).toContainEqual(group);
     });
   });
 

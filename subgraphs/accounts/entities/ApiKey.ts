@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { KeyCycle, type Cycle } from '../../common/cycles';
 
 export enum ApiKeyStatus {
@@ -53,6 +53,18 @@ export class ApiKey {
   @Field(() => KeyCycle, { nullable: true })
   @Property({ type: 'string', length: 8, nullable: true })
   cycle?: Cycle | null;
+
+  @Field(() => Int, { nullable: true, description: 'Requests per minute the key may make; null = unlimited.' })
+  @Property({ type: 'integer', nullable: true })
+  rpmLimit?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Tokens (prompt + completion) per minute; null = unlimited.' })
+  @Property({ type: 'integer', nullable: true })
+  tpmLimit?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Requests in flight at once; null = unlimited.' })
+  @Property({ type: 'integer', nullable: true })
+  maxParallelRequests?: number | null;
 
   @Field(() => Date, { nullable: true })
   @Property({ type: 'datetime', nullable: true })

@@ -1,5 +1,5 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'A named group of buyer keys, optionally with a monthly budget shared by its keys.' })
 @Directive('@key(fields: "id")')
@@ -20,6 +20,18 @@ export class KeyGroup {
   /** Micro-USD per calendar month (UTC); null = no group budget. */
   @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
   monthlyBudgetMicros?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Requests per minute shared by all keys of the group; null = unlimited.' })
+  @Property({ type: 'integer', nullable: true })
+  rpmLimit?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Tokens (prompt + completion) per minute shared by the group; null = unlimited.' })
+  @Property({ type: 'integer', nullable: true })
+  tpmLimit?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Requests in flight at once across the group; null = unlimited.' })
+  @Property({ type: 'integer', nullable: true })
+  maxParallelRequests?: number | null;
 
   @Field(() => Date)
   @Property({ type: 'datetime' })

@@ -13,9 +13,9 @@ import { BUYER_KEY_PREFIX, generateBuyerKey, keyPrefix, maskKey } from '../keys'
 import { requireKeyManager, requireService } from './access';
 import { DEFAULT_PROJECT_NAME } from './accounts';
 import type { AccountsDeps } from './deps';
-import { validCidrs, validFutureDate, validId, validModels, validName, validPage, validUsd } from './validation';
+import { applyRateLimits, validCidrs, validFutureDate, validId, validModels, validName, validPage, validUsd, type RateLimitsInput } from './validation';
 
-export interface ApiKeySettingsInput {
+export interface ApiKeySettingsInput extends RateLimitsInput {
   name?: string | null;
   limit?: string | null;
   cycle?: KeyCycle | null;
@@ -183,6 +183,7 @@ export class ApiKeyService {
       apiKey.routingProfileId = profileId === null || profileId === apiKey.routingProfileId ? profileId : await ownRoutingProfileId(this.em, this.deps.bus, apiKey.accountId, profileId);
     }
     if (input.allowedModels !== undefined) apiKey.allowedModels = input.allowedModels === null ? null : validModels(input.allowedModels, 'allowedModels');
+    applyRateLimits(apiKey, input);
   }
 
   private async ownedGroup(accountId: string, id: string): Promise<KeyGroup> {

@@ -6,7 +6,7 @@ import { ApiKey } from '../entities/ApiKey';
 import { KeyGroup } from '../entities/KeyGroup';
 import { requireKeyManager } from './access';
 import type { AccountsDeps } from './deps';
-import { validId, validName, validUsd } from './validation';
+import { applyRateLimits, validId, validName, validUsd, type RateLimitsInput } from './validation';
 import { assertRoom } from './api-keys';
 
 export class KeyGroupService {
@@ -20,21 +20,24 @@ export class KeyGroupService {
     return this.em.find(KeyGroup, { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  async create(principal: Principal, input: { name: string; monthlyBudget?: string | null }): Promise<KeyGroup> {
+  async create(principal: Principal, input: { name: string; monthlyBudget?: string | null } & RateLimitsInput): Promise<KeyGroup> {
     const accountId = requireKeyManager(principal);
     const name = validName(input.name);
     const monthlyBudgetMicros = input.monthlyBudget == null ? null : validUsd(input.monthlyBudget, 'monthlyBudget');
+    const limits: RateLimitsInput = {};
+    applyRateLimits(limits, input);
     if (await this.em.count(KeyGroup, { accountId, name })) throw conflict(`A key group named "${name}" already exists`);
     await assertRoom(this.em, KeyGroup, accountId, this.deps.accountLimits.keyGroups, 'key groups');
-    const group = this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros, createdAt: this.deps.clock.now() });
+    const group = this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros, ...limits, createdAt: this.deps.clock.now() });
     await this.flushUnique(name);
     return group;
   }
 
-  async update(principal: Principal, id: string, input: { name?: string | null; monthlyBudget?: string | null }): Promise<KeyGroup> {
+  async update(principal: Principal, id: string, input: { name?: string | null; monthlyBudget?: string | null } & RateLimitsInput): Promise<KeyGroup> {
     const group = await this.owned(requireKeyManager(principal), id);
     if (input.name !== undefined && input.name !== null) group.name = validName(input.name);
     if (input.monthlyBudget !== undefined) group.monthlyBudgetMicros = input.monthlyBudget === null ? null : validUsd(input.monthlyBudget, 'monthlyBudget');
+    applyRateLimits(group, input);
     await this.flushUnique(group.name);
     await this.announceKeysOf(group, 'updated');
     return group;

@@ -60,3 +60,28 @@ export function validPage(page: number, pageSize: number, maxPageSize = 100): { 
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) throw badInput(`page size must be an integer from 1 to ${maxPageSize}`, { field: 'pageSize' });
   return { page, pageSize };
 }
+
+/** Rate limits of a key or a key group; absent = unchanged, null = unlimited. */
+export interface RateLimitsInput {
+  rpmLimit?: number | null;
+  tpmLimit?: number | null;
+  maxParallelRequests?: number | null;
+}
+
+/** Ceilings that catch a typo (an extra digit or three) rather than any real plan. */
+export const RATE_LIMIT_MAXIMA: Record<keyof RateLimitsInput, number> = { rpmLimit: 1_000_000, tpmLimit: 1_000_000_000, maxParallelRequests: 10_000 };
+
+/** Applies the rate limits present in `input` to `target`: each a positive integer up to its ceiling, or null. */
+export function applyRateLimits(target: RateLimitsInput, input: RateLimitsInput): void {
+  for (const field of Object.keys(RATE_LIMIT_MAXIMA) as (keyof RateLimitsInput)[]) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (value === null) {
+      target[field] = null;
+      continue;
+    }
+    const max = RATE_LIMIT_MAXIMA[field];
+    if (!Number.isSafeInteger(value) || value < 1 || value > max) throw badInput(`${field} must be an integer from 1 to ${max.toLocaleString('en-US')}, or null for no limit`, { field });
+    target[field] = value;
+  }
+}

@@ -33,6 +33,15 @@ class ApiKeySettings {
 
   @Field(() => [String], { nullable: true, description: 'Public model ids the key may call; null = any.' })
   allowedModels?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'Requests per minute, 1 to 1,000,000; null = unlimited.' })
+  rpmLimit?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Tokens per minute, 1 to 1,000,000,000; null = unlimited.' })
+  tpmLimit?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Requests in flight at once, 1 to 10,000; null = unlimited.' })
+  maxParallelRequests?: number | null;
 }
 
 @InputType()
