@@ -98,7 +98,9 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
     if (translated) raw.write(translated.fail(upstreamError ? 'The provider sent an error mid-stream' : 'The provider stream broke off'));
     else if (!upstreamError) raw.write(`data: ${JSON.stringify({ error: { message: 'The provider stream broke off', type: 'api_error', code: 'upstream_error', param: null } })}\n\n`);
   } else if (translated) {
-    raw.write(translated.finish(billedView(outcome.billed, price(request, rules))));
+    // Priced first: pricing is what fills outcome.billed.
+    const cost = price(request, rules);
+    raw.write(translated.finish(billedView(outcome.billed, cost)));
   }
   raw.end();
 }
