@@ -69,7 +69,8 @@ export function sendSurfaceError(reply: FastifyReply, url: string, status: 400 |
     case 'openai':
       return reply.type('application/json').send({ error: { message, type: codes.openaiType, code: code ? code.toLowerCase() : status === 404 ? 'not_found' : null, param: null } });
     case 'anthropic':
-      return reply.type('application/json').send({ type: 'error', error: { type: ANTHROPIC_TYPES[status], message }, request_id: String(reply.request.id) });
+      // Anthropic's SDKs read the request id from the request-id header; the body names it too.
+      return reply.type('application/json').header('request-id', String(reply.request.id)).send({ type: 'error', error: { type: ANTHROPIC_TYPES[status], message }, request_id: String(reply.request.id) });
     case 'graphql':
       return reply.send({ errors: [{ message, extensions: { code: code ?? codes.graphql } }] });
     case 'dashboard':
