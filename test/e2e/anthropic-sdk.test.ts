@@ -336,6 +336,9 @@ describe('POST /v1/messages with the @anthropic-ai/sdk', () => {
     expect(broke.errorCode).toBe('insufficient_balance');
     const limited = await fundedBuyer(stack.url, '10', { limit: '0.000001', cycle: 'DAILY' });
     expect(envelope(await ask(sdk(limited.key), { model: MODEL, max_tokens: 4, messages: [{ role: 'user', content: 'x [e402b]' }] }), 402, 'billing_error').errorCode).toBe('key_limit_exceeded');
+    // Counted as a budget refusal, as on chat.
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(metrics).toMatch(/inference_budget_refusals_total\{reason="key_limit_exceeded"\} [1-9]/);
 
     const mk = await managementKey(stack.url, buyer.jwt, 'FULL');
     expect(envelope(await ask(sdk(mk.rawKey), { model: MODEL, max_tokens: 4, messages: [{ role: 'user', content: 'x [e403]' }] }), 403, 'permission_error')).toBeInstanceOf(Anthropic.PermissionDeniedError);
