@@ -146,7 +146,7 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     if (!inUrl && (request.body === undefined || request.body === null)) return;
     const surface = surfaceOfPath(request.url);
     if (!surface) return;
-    if ((inUrl && (containsNul(request.params) || containsNul(request.query))) || (surface !== 'openai' && containsNul(request.body))) {
+    if ((inUrl && (containsNul(request.params) || containsNul(request.query))) || (surface !== 'openai' && surface !== 'anthropic' && containsNul(request.body))) {
       return sendSurfaceError(reply, request.url, 400, 'Text must not contain NUL (U+0000) characters');
     }
   });

@@ -20,7 +20,8 @@ export interface MetricsSources {
   subscriptionStats(): { open: number; upstreams: number; groups: number };
 }
 
-const BUDGET_CODES = /"code":"(key_limit_exceeded|group_budget_exceeded)"/;
+/** OpenAI's envelope names the code `code`; Anthropic's (POST /v1/messages) `details.error_code`. */
+const BUDGET_CODES = /"(?:error_)?code":"(key_limit_exceeded|group_budget_exceeded)"/;
 
 export class GatewayMetrics {
   readonly registry = new Registry();

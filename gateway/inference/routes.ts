@@ -10,7 +10,7 @@ import { keyView } from './key-view';
 import type { KeySnapshot } from './key-snapshots';
 import { ListingHealthReporter } from './meter';
 import { badRequest, InferenceError } from './openai-errors';
-import { runInference, type PipelineDeps } from './pipeline';
+import { countPrompt, runInference, type PipelineDeps } from './pipeline';
 import { ListingLoad, type Candidate } from './routing';
 
 export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | 'health' | 'reportOutcome'> {
@@ -26,12 +26,13 @@ export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | '
 
 /** Fastify's own errors (body too large, bad JSON, wrong content type) and ours, in a dialect's envelope. */
 function errorHandler(dialect: Dialect) {
-  const send = (reply: FastifyReply, error: InferenceError) => {
+  const sendError = (reply: FastifyReply, error: InferenceError, requestId: string) => {
     for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-    const answer = dialect.error(error);
+    const answer = dialect.error(error, requestId);
     return reply.code(answer.status).type('application/json').send(answer.body);
   };
-  return (error: Error & { statusCode?: number; code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
+  return (error: Error & { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    const send = (reply: FastifyReply, error: InferenceError) => sendError(reply, error, String(request.id));
     if (error instanceof InferenceError) return send(reply, error);
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 413) return send(reply, new InferenceError(413, 'Request body is too large', 'invalid_request_error', 'request_too_large'));
@@ -69,10 +70,17 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024 }, (request, reply) => runInference(request, reply, 'speech', pipeline));
 
     // The other dialects, each in a scope of its own so that every error takes its envelope.
-    for (const { path, dialect } of DIALECT_ROUTES) {
+    for (const { path, dialect, count } of DIALECT_ROUTES) {
       scope.register(async (inner) => {
         inner.setErrorHandler(errorHandler(dialect));
-        inner.post(path, { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'chat', pipeline, dialect));
+        // On the raw response, so that the hijacked answers (JSON and streams) carry them too.
+        if (dialect.responseHeaders) {
+          const headersOf = dialect.responseHeaders.bind(dialect);
+          inner.addHook('onRequest', async (request, reply) => {
+            for (const [name, value] of Object.entries(headersOf(String(request.id)))) reply.raw.setHeader(name, value);
+          });
+        }
+        inner.post(path, { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => (count ? countPrompt(request, reply, pipeline, dialect, count) : runInference(request, reply, 'chat', pipeline, dialect)));
       });
     }
 

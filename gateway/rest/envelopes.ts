@@ -6,7 +6,7 @@
 // option). Statuses and messages here; the envelopes are the ones each adapter writes.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'dashboard' | 'openai' | 'graphql';
+export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'dashboard' | 'openai' | 'anthropic' | 'graphql';
 
 /** Path prefixes of the surfaces (longest first wins), as in README's Surfaces table. */
 export const SURFACE_PREFIXES: readonly [prefix: string, surface: Surface][] = [
@@ -25,6 +25,8 @@ export const SURFACE_PREFIXES: readonly [prefix: string, surface: Surface][] = [
   ['/api/v1/auth', 'naap'],
   ['/api/v1/dashboard', 'dashboard'],
   ['/v1', 'openai'],
+  // Anthropic's Messages API (POST /v1/messages, /v1/messages/count_tokens) answers in its own envelope.
+  ['/v1/messages', 'anthropic'],
   ['/graphql', 'graphql'],
 ];
 
@@ -45,6 +47,9 @@ const CODES: Record<number, { graphql: string; naap: string; dgrid: number; open
   414: { graphql: 'BAD_REQUEST', naap: 'BAD_REQUEST', dgrid: 41401, openaiType: 'invalid_request_error' },
 };
 
+/** Anthropic's error types by status. */
+const ANTHROPIC_TYPES: Record<number, string> = { 400: 'invalid_request_error', 403: 'permission_error', 404: 'not_found_error', 414: 'invalid_request_error' };
+
 /** Dragonfly's (and the dashboard's) codes by status. */
 const DRAGONFLY_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 414: 'URI_TOO_LONG' };
 
@@ -63,6 +68,9 @@ export function sendSurfaceError(reply: FastifyReply, url: string, status: 400 |
       return reply.send({ success: false, error: { code: code ?? codes.naap, message } });
     case 'openai':
       return reply.type('application/json').send({ error: { message, type: codes.openaiType, code: code ? code.toLowerCase() : status === 404 ? 'not_found' : null, param: null } });
+    case 'anthropic':
+      // Anthropic's SDKs read the request id from the request-id header; the body names it too.
+      return reply.type('application/json').header('request-id', String(reply.request.id)).send({ type: 'error', error: { type: ANTHROPIC_TYPES[status], message }, request_id: String(reply.request.id) });
     case 'graphql':
       return reply.send({ errors: [{ message, extensions: { code: code ?? codes.graphql } }] });
     case 'dashboard':

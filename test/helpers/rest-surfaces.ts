@@ -3,7 +3,7 @@
 // each path belongs to, and a checker for each surface's envelope (README "Surfaces").
 import type { FastifyInstance } from 'fastify';
 
-export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'graphql' | 'health' | 'metrics' | 'jwks';
+export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'anthropic' | 'graphql' | 'health' | 'metrics' | 'jwks';
 
 export interface Route {
   method: string;
@@ -73,6 +73,8 @@ const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
   ['/v1/models', 'openai'],
   ['/v1/generation', 'openai'],
   ['/v1/key', 'openai'],
+  // Anthropic's Messages API, in Anthropic's envelope
+  ['/v1/messages', 'anthropic'],
 ];
 
 /** The surface a path belongs to, or null (a route no envelope is known for). */
@@ -123,6 +125,9 @@ function bareError(body: unknown): string | null {
   if (error.details !== undefined && !isObject(error.details)) return 'error.details is not an object';
   return null;
 }
+
+/** Anthropic's error type for each status it answers with (529: overloaded). */
+const ANTHROPIC_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 504: 'timeout_error', 529: 'overloaded_error' };
 
 /**
  * Whether an answer is in its surface's envelope; null when it is, else what is wrong. HEAD
@@ -205,6 +210,24 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       // A Responses `response` object carries `error: null` on success (its failure field).
       if (answer.route === '/v1/responses' && json.object === 'response') return json.error === null ? null : 'response with an error';
       return 'error' in json ? 'success with error' : null;
+    }
+    case 'anthropic': {
+      if (!error && /^text\/event-stream\b/.test(contentType(answer))) return null;
+      const problem = needJson();
+      if (problem) return problem;
+      if (!isObject(json)) return 'body is not a JSON object';
+      if (error) {
+        if (Object.keys(json).sort().join() !== 'error,request_id,type' || json.type !== 'error') return 'not {type: "error", error, request_id}';
+        if (typeof json.request_id !== 'string' || json.request_id !== answer.headers.get('request-id')) return 'request_id is not the request-id header';
+        const e = json.error;
+        if (!isObject(e) || typeof e.message !== 'string' || e.message.length === 0) return 'error.message is not a non-empty string';
+        const expected = ANTHROPIC_TYPES[status] ?? (status < 500 ? 'invalid_request_error' : undefined);
+        if (e.type !== expected) return `error.type ${String(e.type)} for status ${status} (expected ${expected ?? 'no such status'})`;
+        if (e.details !== undefined && (!isObject(e.details) || typeof e.details.error_code !== 'string')) return 'error.details without an error_code';
+        return null;
+      }
+      if (answer.route.endsWith('/count_tokens')) return Object.keys(json).join() === 'input_tokens' && Number.isInteger(json.input_tokens) ? null : 'not {input_tokens}';
+      return json.type === 'message' && typeof json.id === 'string' && Array.isArray(json.content) ? null : 'success is not a message object';
     }
     case 'graphql': {
       // The development landing page (GET with Accept: text/html).

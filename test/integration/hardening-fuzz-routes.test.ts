@@ -38,7 +38,7 @@ const RUNS_PER_HEAD_ROUTE = Math.max(2, Math.round(RUNS_PER_ROUTE / 4));
 const GRAPHQL_RUNS = { POST: RUNS_PER_ROUTE * 16, GET: RUNS_PER_ROUTE * 6 };
 const STRAY_RUNS = RUNS_PER_ROUTE * 10;
 /** Surfaces with few routes but deep handlers get more cases per route. */
-const SURFACE_WEIGHT: Partial<Record<Surface, number>> = { openai: 4, dgrid: 1.5, 'naap-oauth': 1.5 };
+const SURFACE_WEIGHT: Partial<Record<Surface, number>> = { openai: 4, anthropic: 3, dgrid: 1.5, 'naap-oauth': 1.5 };
 /** Node's default limit for a request's head is 16 KiB; cases stay well inside it. */
 const MAX_QUERY_CHARS = 5000;
 const MAX_HEADER_CHARS = 6000;
@@ -268,6 +268,9 @@ function outcome(c: Case, answer: Answer): Outcome {
     if (oauthPage) return 'write';
     const code = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
     if (c.surface === 'openai' && typeof code === 'string' && code.startsWith('upstream_')) return 'attempted';
+    // Anthropic's envelope carries our code in error.details.error_code.
+    const anthropicCode = (answer.json as { error?: { details?: { error_code?: unknown } } } | undefined)?.error?.details?.error_code;
+    if (c.surface === 'anthropic' && typeof anthropicCode === 'string' && anthropicCode.startsWith('upstream_')) return 'attempted';
     return 'refused';
   }
   if (c.surface === 'graphql' && graphqlRefused(answer)) return 'refused';
@@ -283,7 +286,7 @@ const quietAfter = (c: Case) => (c.route.path.startsWith('/v1/market/') || c.rou
 /** Sends one case and checks everything the property promises. */
 async function exercise(c: Case): Promise<void> {
   const before = current;
-  const moneyBefore = c.surface === 'openai' && c.route.method === 'POST' ? await money.snapshot() : null;
+  const moneyBefore = (c.surface === 'openai' || c.surface === 'anthropic') && c.route.method === 'POST' ? await money.snapshot() : null;
   const answer = await send(c);
   const where = () => `${label(c)}\n  → ${answer.status} ${answer.text.slice(0, 400)}`;
   expect(answer.status, `5xx: ${where()}`).toBeLessThan(500);
@@ -337,6 +340,7 @@ function validTokens(route: Route, surface: Surface): (string | undefined)[] {
     'naap-oauth': [undefined, a.jwt],
     dashboard: [undefined],
     openai: [fx.b.key, fx.b.key, fx.b.limitedKey, fx.b.restrictedKey, a.buyerKey],
+    anthropic: [fx.b.key, fx.b.key, fx.b.limitedKey, fx.b.restrictedKey, a.buyerKey],
     graphql: [a.jwt, a.mkFull, a.mkSeller, undefined],
     health: [undefined],
     metrics: [undefined],
@@ -362,7 +366,7 @@ function tokenArb(route: Route, surface: Surface): fc.Arbitrary<string | undefin
     fc.constantFrom('sk-df-', 'mk-', 'sk-', 'eyJ', 'a.b.c', '..', 'null', 'undefined', `mk-${'A'.repeat(500)}`, `sk-df-${'x'.repeat(500)}`),
   );
   // The data plane's handlers are the deepest (snapshot, routing, budget, the provider): more valid keys there.
-  const token = fc.oneof({ weight: surface === 'openai' ? 40 : 18, arbitrary: fc.constantFrom(...validTokens(route, surface)) }, { weight: 2, arbitrary: fc.constantFrom(a.jwt, a.mkFull, a.mkBuyer, a.mkSeller, fx.b.key, undefined) }, { weight: 4, arbitrary: forged });
+  const token = fc.oneof({ weight: surface === 'openai' || surface === 'anthropic' ? 40 : 18, arbitrary: fc.constantFrom(...validTokens(route, surface)) }, { weight: 2, arbitrary: fc.constantFrom(a.jwt, a.mkFull, a.mkBuyer, a.mkSeller, fx.b.key, undefined) }, { weight: 4, arbitrary: forged });
   // How the token is written into the header.
   return fc.oneof(
     { weight: 20, arbitrary: token.map((t) => (t === undefined ? undefined : `Bearer ${t}`)) },
@@ -621,6 +625,15 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
       });
     case 'POST /v1/completions':
       return fc.record({ model: modelFor('acme/sim-chat'), prompt: fc.constantFrom<unknown>('Once upon', ['Once'], [1, 2], ['a', 'b']), max_tokens: fc.constantFrom(3, 8), echo: fc.boolean(), stream: fc.boolean(), stream_options: fc.constant({ include_usage: true }) });
+    case 'POST /v1/messages':
+    case 'POST /v1/messages/count_tokens':
+      return fc.record({
+        model: modelFor('acme/sim-chat'),
+        max_tokens: fc.constantFrom(3, 8),
+        system: fc.constantFrom('Be brief.', [{ type: 'text', text: 'Be brief.' }]),
+        messages: fc.oneof({ weight: 4, arbitrary: fc.constant([{ role: 'user', content: 'Say hi' }]) }, { weight: 1, arbitrary: fc.constantFrom<unknown[]>([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], [{ role: 'assistant', content: 'x' }], [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't' }] }]) }),
+        stream: fc.boolean(),
+      });
     case 'POST /v1/embeddings':
       return fc.record({ model: modelFor('acme/sim-embed'), input: fc.constantFrom('hello', ['a', 'b'], [1, 2], [[1, 2]]) });
     case 'POST /v1/audio/speech':
@@ -870,7 +883,7 @@ describe('fuzzed requests to every route', () => {
     current = await store.snapshot();
   });
 
-  for (const surface of ['dragonfly', 'dgrid', 'naap', 'naap-oauth', 'dashboard', 'openai', 'health', 'metrics', 'jwks'] as const) {
+  for (const surface of ['dragonfly', 'dgrid', 'naap', 'naap-oauth', 'dashboard', 'openai', 'anthropic', 'health', 'metrics', 'jwks'] as const) {
     it(`${surface}: never a 5xx or a stack trace, always its envelope, nothing written when refused`, async () => {
       const covered = await fuzzRoutes(surface);
       expect(covered).toBeGreaterThan(0);

@@ -24,7 +24,7 @@ function events(text: string): { event: string; data: Record<string, any> }[] {
 
 function refusal(body: Record<string, unknown>, dialect = responsesDialect): InferenceError {
   try {
-    dialect.toChat(body);
+    dialect.toChat(body, {});
   } catch (error) {
     expect(error).toBeInstanceOf(InferenceError);
     return error as InferenceError;
@@ -49,7 +49,7 @@ describe('Responses → chat', () => {
       store: true,
       include: ['reasoning.encrypted_content'],
       prompt_cache_key: 'k',
-    });
+    }, {});
     expect(chat).toEqual({
       model: 'acme/sim-chat',
       messages: [
@@ -86,7 +86,7 @@ describe('Responses → chat', () => {
       ],
       tool_choice: { type: 'function', name: 'get_time' },
       parallel_tool_calls: false,
-    });
+    }, {});
     expect(chat.messages).toEqual([
       { role: 'system', content: 'Rules.' },
       { role: 'user', content: [{ type: 'text', text: 'Weather?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
@@ -110,9 +110,9 @@ describe('Responses → chat', () => {
   });
 
   it('maps json_object and leaves text and tool settings out when there are no tools', () => {
-    const chat = responsesDialect.toChat({ model: 'm', input: 'x', text: { format: { type: 'json_object' } }, tool_choice: 'auto', parallel_tool_calls: true });
+    const chat = responsesDialect.toChat({ model: 'm', input: 'x', text: { format: { type: 'json_object' } }, tool_choice: 'auto', parallel_tool_calls: true }, {});
     expect(chat).toEqual({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_object' } });
-    expect(responsesDialect.toChat({ model: 'm', input: 'x', text: { format: { type: 'text' } } }).response_format).toBeUndefined();
+    expect(responsesDialect.toChat({ model: 'm', input: 'x', text: { format: { type: 'text' } } }, {}).response_format).toBeUndefined();
   });
 
   it.each([
@@ -158,7 +158,7 @@ describe('Responses → chat', () => {
     expect(error.status).toBe(400);
     expect(error.param).toBe(param);
     expect(error.message).toMatch(message);
-    expect(responsesDialect.error(error)).toEqual({ status: 400, body: { error: { message: error.message, type: 'invalid_request_error', code: error.code, param } } });
+    expect(responsesDialect.error(error, 'req-1')).toEqual({ status: 400, body: { error: { message: error.message, type: 'invalid_request_error', code: error.code, param } } });
   });
 });
 
@@ -269,9 +269,9 @@ describe('chat → Responses', () => {
 
 describe('legacy Completions', () => {
   it('turns the prompt into one user message with the legacy default of 16 tokens', () => {
-    expect(completionsDialect.toChat({ model: 'm', prompt: 'Once upon' })).toEqual({ model: 'm', messages: [{ role: 'user', content: 'Once upon' }], max_tokens: LEGACY_DEFAULT_MAX_TOKENS });
+    expect(completionsDialect.toChat({ model: 'm', prompt: 'Once upon' }, {})).toEqual({ model: 'm', messages: [{ role: 'user', content: 'Once upon' }], max_tokens: LEGACY_DEFAULT_MAX_TOKENS });
     expect(
-      completionsDialect.toChat({ model: 'm', prompt: ['Once'], max_tokens: 5, n: 2, best_of: 2, stop: ['\n'], temperature: 0, top_p: 1, user: 'u', seed: 7, presence_penalty: 1, frequency_penalty: -1, logit_bias: { '50256': -100 }, echo: true, stream: true, stream_options: { include_usage: true }, suffix: null, logprobs: null }),
+      completionsDialect.toChat({ model: 'm', prompt: ['Once'], max_tokens: 5, n: 2, best_of: 2, stop: ['\n'], temperature: 0, top_p: 1, user: 'u', seed: 7, presence_penalty: 1, frequency_penalty: -1, logit_bias: { '50256': -100 }, echo: true, stream: true, stream_options: { include_usage: true }, suffix: null, logprobs: null }, {}),
     ).toEqual({ model: 'm', messages: [{ role: 'user', content: 'Once' }], max_tokens: 5, n: 2, stop: ['\n'], temperature: 0, top_p: 1, user: 'u', seed: 7, presence_penalty: 1, frequency_penalty: -1, logit_bias: { '50256': -100 }, stream: true });
   });
 

@@ -54,14 +54,19 @@ export interface Dialect {
    * Anthropic's clients send `x-api-key` (or Bearer, with an auth token).
    */
   authorization(headers: IncomingHttpHeaders): string | undefined;
-  /** The buyer's body as a Chat Completions body; throws the caller's InferenceError on bad input. */
-  toChat(body: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * The buyer's body as a Chat Completions body; throws the caller's InferenceError on bad input.
+   * The headers are there for what a dialect versions by header (Anthropic's `anthropic-version`).
+   */
+  toChat(body: Record<string, unknown>, headers: IncomingHttpHeaders): Record<string, unknown>;
   /** A complete chat answer (its usage already what is billed) as this dialect's answer. */
   fromChat(chat: Record<string, unknown>, billed: BilledView, context: DialectContext): unknown;
   /** The translator of one streamed answer. */
   openStream(context: DialectContext): DialectStream;
-  /** An error in this dialect's envelope (status may change: Anthropic's overload is 529). */
-  error(error: InferenceError): ErrorAnswer;
+  /** An error in this dialect's envelope (status may change: Anthropic's overload is 529); the request id for envelopes that name it. */
+  error(error: InferenceError, requestId: string): ErrorAnswer;
+  /** Headers on every answer of the dialect's routes, errors included (Anthropic's SDKs read `request-id`). */
+  responseHeaders?(requestId: string): Record<string, string>;
 }
 
 /** Chat Completions itself: nothing to translate, so the respond stages keep their pass-through paths. */

@@ -35,7 +35,7 @@ export async function respondJson(request: InferenceRequest, raw: ServerResponse
     const failure = end === 'end' ? 'protocol-violation' : 'transient';
     const message = end === 'end' ? 'the provider sent a malformed answer' : end === 'stalled' ? 'the provider stopped sending' : 'the provider broke off its answer';
     request.outcome = { status: 'failed', failure, failureMessage: message, reported: null, servedModel: null, billed: null, costMicros: 0 };
-    const error = request.dialect.error(upstreamFailed('The provider sent an incomplete or malformed answer'));
+    const error = request.dialect.error(upstreamFailed('The provider sent an incomplete or malformed answer'), request.id);
     writeHead(raw, error.status, { 'content-type': 'application/json', 'x-request-id': request.id });
     raw.end(JSON.stringify(error.body));
     return;
