@@ -275,7 +275,7 @@ describe('POST /v1/messages with the @anthropic-ai/sdk', () => {
     expect(streamed.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: expect.any(String) } });
   });
 
-  it('sends the system prompt, stop sequences, sampling, metadata.user_id and images to the upstream as chat fields', async () => {
+  it('sends the system prompt, stop sequences, sampling and images to the upstream as chat fields, and keeps metadata.user_id from the seller', async () => {
     await client.messages.create({ model: MODEL, max_tokens: 8, system: 'You are terse. [system string]', messages: [{ role: 'user', content: 'hello [sys1]' }] });
     expect(upstreamWith('[sys1]')[0].messages[0]).toEqual({ role: 'system', content: 'You are terse. [system string]' });
     await client.messages.create({ model: MODEL, max_tokens: 8, system: [{ type: 'text', text: 'Rule one.' }, { type: 'text', text: 'Rule two.', cache_control: { type: 'ephemeral' } }], messages: [{ role: 'user', content: 'hello [sys2]' }] });
@@ -287,7 +287,9 @@ describe('POST /v1/messages with the @anthropic-ai/sdk', () => {
     const withSampling = { model: MODEL, max_tokens: 8, stop_sequences: ['END', '\n\nHuman:'], temperature: 0.3, top_p: 0.9, top_k: 40, metadata: { user_id: 'end-user-42' }, messages: [{ role: 'user', content: [image, { type: 'text', text: 'what is this [fields]' }] }, { role: 'assistant', content: 'It is' }] };
     await client.messages.create(withSampling as unknown as Anthropic.MessageCreateParamsNonStreaming, { headers: V1 });
     const sent = upstreamWith('[fields]')[0];
-    expect(sent).toMatchObject({ max_tokens: 8, stop: ['END', '\n\nHuman:'], temperature: 0.3, top_p: 0.9, top_k: 40, user: 'end-user-42' });
+    expect(sent).toMatchObject({ max_tokens: 8, stop: ['END', '\n\nHuman:'], temperature: 0.3, top_p: 0.9, top_k: 40 });
+    // metadata.user_id is the buyer's end user: kept on the usage record, never told to the seller.
+    expect(sent).not.toHaveProperty('user');
     expect(sent.messages).toEqual([
       { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }, { type: 'text', text: 'what is this [fields]' }] },
       { role: 'assistant', content: 'It is' },
