@@ -1,8 +1,8 @@
 // Listings: a seller's offer of one model at a price through one of its pool keys. Created with a
 // PENDING contract and admitted by a probe (run in the background right away); prices follow the
 // review rule (pricing.ts); deleting is soft. Every change that can affect routing is announced.
-import { OptimisticLockError, type EntityManager } from '@mikro-orm/core';
-import { badInput, conflict, DomainError } from '../../common/errors';
+import { OptimisticLockError, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { badInput, conflict, DomainError, forbidden } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import type { ListingChangedEvent } from '../../common/events';
 import { Contract, ContractState } from '../entities/Contract';
@@ -99,10 +99,10 @@ export class ListingService {
     const upstreamModel = validUpstreamModel(input.upstreamModel ?? model);
     // No GraphQL default on the enum (see types/listings.ts): the default lives here.
     const capability = input.capability ?? Capability.CHAT;
-    // A registry id (verified at admission) or the seller's own namespace.
-    await this.sellers.authorizeModel(sellerId, model, capability);
     // A listing without a pool key is a draft: stored, never probed or routed until it gets one.
     const key = input.poolKeyId == null ? null : await this.usableKey(sellerId, input.poolKeyId, capability);
+    // A registry id (verified at admission) or the seller's own namespace.
+    const newHandle = await this.sellers.authorizeModel(sellerId, model, capability);
     const prices = initialPrices(capability, input);
     const floor = input.priceFloor == null ? null : validPrice(input.priceFloor, 'priceFloor');
     if (floor !== null && blendedPrice(capability, prices) < floor) throw badInput('priceFloor is above the listing price', { field: 'priceFloor' });
@@ -147,7 +147,14 @@ export class ListingService {
       version: 1,
     });
     listing.contractId = contract.id;
-    await this.em.flush();
+    if (newHandle) await this.sellers.stage(sellerId, newHandle);
+    try {
+      await this.em.flush();
+    } catch (error) {
+      // Two sellers' first listings under one new namespace at once: the unique handle decides.
+      if (newHandle && error instanceof UniqueConstraintViolationException) throw forbidden(`The handle ${newHandle} belongs to another seller`);
+      throw error;
+    }
     await this.announce(listing, 'created');
     if (key) this.probes.admitInBackground(listing.id);
     return listing;

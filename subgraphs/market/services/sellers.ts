@@ -39,13 +39,14 @@ export class SellerService {
 
   /**
    * Whether the seller may list `model` with `capability`: a canonical id of that capability, or an
-   * id under its own handle (taking the namespace as its handle when it has none yet).
+   * id under its own handle. Returns the handle to take with the listing (its namespace, when the
+   * seller has none yet): taken by stage() in the listing's own flush, so a refused listing takes nothing.
    */
-  async authorizeModel(sellerId: string, model: string, capability: Capability): Promise<void> {
+  async authorizeModel(sellerId: string, model: string, capability: Capability): Promise<string | null> {
     const canonical = this.deps.registry.get(model);
     if (canonical) {
       if (canonical.capability !== capability) throw badInput(`${model} is a ${canonical.capability.toUpperCase()} model in the registry`, { field: 'capability' });
-      return;
+      return null;
     }
     const namespace = namespaceOf(model);
     if (!namespace) throw badInput('model must look like `handle/name`', { field: 'model' });
@@ -53,19 +54,24 @@ export class SellerService {
       throw badInput(`${model} is not a canonical model, and ${namespace} is a reserved vendor handle: list a registry id (it will be verified) or a model under your own handle`, { field: 'model' });
     }
     const existing = await this.em.findOne(Seller, { id: sellerId });
-    if (existing?.handle) {
-      if (existing.handle === namespace) return;
-      if (await this.em.count(Seller, { handle: namespace })) throw forbidden(`The handle ${namespace} belongs to another seller; list under your own handle ${existing.handle}`);
-      throw badInput(`List your own models under your handle: ${existing.handle}/<name>`, { field: 'model' });
+    if (existing?.handle === namespace) return null;
+    if (await this.em.count(Seller, { handle: namespace, id: { $ne: sellerId } })) {
+      throw forbidden(`The handle ${namespace} belongs to another seller; list under your own handle${existing?.handle ? ` ${existing.handle}` : ' (claimSellerHandle)'}`);
     }
+    if (existing?.handle) throw badInput(`List your own models under your handle: ${existing.handle}/<name>`, { field: 'model' });
     if (!isValidHandle(namespace)) throw badInput(`${namespace} cannot be a handle (2 to 39 lowercase letters, digits and inner \`-\`)`, { field: 'model' });
-    await this.take(sellerId, namespace, existing, 'model');
+    return namespace;
   }
 
-  private async take(sellerId: string, handle: string, existing: Seller | null, field = 'handle'): Promise<Seller> {
-    if (await this.em.count(Seller, { handle, id: { $ne: sellerId } })) {
-      throw field === 'handle' ? conflict(`The handle ${handle} is taken`) : forbidden(`The handle ${handle} belongs to another seller; choose your own with claimSellerHandle`);
-    }
+  /** Takes `handle` for the seller in the request's unit of work (flushed with the listing). */
+  async stage(sellerId: string, handle: string): Promise<void> {
+    const existing = await this.em.findOne(Seller, { id: sellerId });
+    if (existing) existing.handle = handle;
+    else this.em.create(Seller, { id: sellerId, handle, createdAt: this.deps.clock.now() });
+  }
+
+  private async take(sellerId: string, handle: string, existing: Seller | null): Promise<Seller> {
+    if (await this.em.count(Seller, { handle, id: { $ne: sellerId } })) throw conflict(`The handle ${handle} is taken`);
     // A fork of its own: a lost race on the unique handle must not poison the request's unit of work.
     const em = this.em.fork();
     const seller = existing ? await em.findOneOrFail(Seller, { id: sellerId }) : em.create(Seller, { id: sellerId, handle, createdAt: this.deps.clock.now() });
@@ -73,7 +79,7 @@ export class SellerService {
     try {
       await em.flush();
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw field === 'handle' ? conflict(`The handle ${handle} is taken`) : forbidden(`The handle ${handle} belongs to another seller`);
+      if (error instanceof UniqueConstraintViolationException) throw conflict(`The handle ${handle} is taken`);
       throw error;
     }
     return seller;
