@@ -10,7 +10,7 @@ import { eventually } from '../helpers/eventually';
 import { graphql, rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
-const LISTING = `id model status verification { status checkedAt canonicalModel checks { name passed detail } } contract { state lastReason }`;
+const LISTING = `id model status verification { status checkedAt canonicalModel checks { name passed detail } } contract { id state lastReason }`;
 const CREATE = `mutation ($input: CreateListingInput!) { createListing(input: $input) { ${LISTING} } }`;
 const GET = `query ($id: ID!) { listing(id: $id) { ${LISTING} } }`;
 const PROBE = `mutation ($id: ID!) { probeListing(id: $id) { id passed reason } }`;
@@ -20,7 +20,7 @@ const POOL_KEY = `mutation ($input: CreatePoolKeyInput!) { createPoolKey(input: 
 const TABLE = `query ($model: String!) { routingTable(model: $model) { candidates { listingId verified } } }`;
 
 type Check = { name: string; passed: boolean; detail: string | null };
-type ListingView = { id: string; model: string; status: string; verification: { status: string; checkedAt: string | null; canonicalModel: string | null; checks: Check[] }; contract: { state: string; lastReason: string | null } | null };
+type ListingView = { id: string; model: string; status: string; verification: { status: string; checkedAt: string | null; canonicalModel: string | null; checks: Check[] }; contract: { id: string; state: string; lastReason: string | null } | null };
 
 describe('verified supply: canonical models, seller handles, verification probes', () => {
   let sim: Simulator;
@@ -89,6 +89,24 @@ describe('verified supply: canonical models, seller handles, verification probes
     expect(shown.status).toBe(200);
     expect(shown.body.verification).toMatchObject({ status: 'failed', canonicalModel: 'openai/gpt-4o' });
     expect(shown.body.verification.checks).toContainEqual(expect.objectContaining({ name: 'known-answer', passed: false }));
+  });
+
+  it('drops a canonical listing from routing when a re-verification fails, though its contract is only DEGRADED', async () => {
+    const apiKeyOf = (n: number) => `sk-sim-verify-${n}-0123456789abcdef`;
+    const { listing } = await listed(seller.jwt, 'dragonfly/sim-chat');
+    expect(await routable('dragonfly/sim-chat')).toContainEqual({ listingId: listing.id, verified: true });
+    // The same supply starts ignoring tools after its admission.
+    sim.setKeyFaults(apiKeyOf(keyCount), { ignoreTools: true });
+    const reverify = await graphql<{ reverifyContract: { passed: boolean; reason: string | null } }, unknown>(stack.url, `mutation ($id: ID!) { reverifyContract(id: $id) { passed reason } }`, { id: listing.contract!.id }, seller.jwt);
+    expect(reverify.data!.reverifyContract).toMatchObject({ passed: false, reason: expect.stringContaining('verification failed: tools: ') });
+    const after = (await graphql<{ listing: ListingView }, unknown>(stack.url, GET, { id: listing.id }, seller.jwt)).data!.listing;
+    expect(after.contract!.state).toBe('DEGRADED');
+    expect(after.verification.status).toBe('FAILED');
+    expect((await routable('dragonfly/sim-chat')).map((c) => c.listingId)).not.toContain(listing.id);
+    // Honest again: re-verified, routable again.
+    sim.setKeyFaults(apiKeyOf(keyCount), null);
+    await graphql(stack.url, `mutation ($id: ID!) { reverifyContract(id: $id) { passed } }`, { id: listing.contract!.id }, seller.jwt);
+    expect(await routable('dragonfly/sim-chat')).toContainEqual({ listingId: listing.id, verified: true });
   });
 
   it.each([
