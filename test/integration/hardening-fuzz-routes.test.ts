@@ -583,6 +583,9 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
       return unique.map((u) => ({ provider: 'simulator', apiKey: `sim-${u}`, label: u }));
     case 'POST /v1/market/listings':
       return unique.map((u) => ({ model: `owner/${u}`, upstreamModel: 'sim-chat', poolKeyId: fx.ids.poolKey[0], inputPricePerMTok: 1, outputPricePerMTok: 2, capability: 'chat' }));
+    case 'POST /v1/market/seller/handle':
+      // A's handle (taken from its first listing: 200 once chosen), reserved and malformed ones.
+      return fc.constantFrom({ handle: 'owner' }, { handle: 'openai' }, { handle: 'dragonfly' }, { handle: 'Not A Handle' });
     case 'PATCH /v1/market/listings/:id':
       return fc.constantFrom({ inputPricePerMTok: 1.1 }, { paused: true }, { paused: false }, { outputPricePerMTok: 50 }, { caps: { maxConcurrency: 2 } });
     case 'POST /api/routing/profiles':

@@ -187,3 +187,60 @@ describe('verified supply: canonical models, seller handles, verification probes
     expect(theirs.body).toMatchObject({ error: { code: 'FORBIDDEN' } });
   });
 });
+
+describe('scheduled re-verification', () => {
+  let sim: Simulator;
+  let stack: TestStack;
+  let jwt: string;
+  // The market's clock runs ahead of the wall clock by `offset`: the schedule's "due" rules follow it.
+  let offset = 0;
+  const clock = { now: () => new Date(Date.now() + offset) };
+
+  beforeAll(async () => {
+    // A market setting: read from the environment by the market server when the stack starts.
+    process.env.VERIFICATION_INTERVAL_MS = '600000';
+    sim = await startSimulator();
+    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '100' }, { clock });
+    jwt = (await signup(stack.url, 'scheduled-seller')).jwt;
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await sim?.close();
+    delete process.env.VERIFICATION_INTERVAL_MS;
+  });
+
+  it('re-verifies an active canonical listing once its verification is older than VERIFICATION_INTERVAL_MS, and drops it from routing when it fails', async () => {
+    const apiKey = 'sk-sim-scheduled-0123456789abcdef';
+    const key = await graphql<{ createPoolKey: { id: string } }, unknown>(stack.url, POOL_KEY, { input: { provider: 'simulator', apiKey, label: 'scheduled' } }, jwt);
+    const created = await graphql<{ createListing: ListingView }, unknown>(stack.url, CREATE, { input: { poolKeyId: key.data!.createPoolKey.id, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2' } }, jwt);
+    const id = created.data!.createListing.id;
+    const view = async () => (await graphql<{ listing: ListingView }, unknown>(stack.url, GET, { id }, jwt)).data!.listing;
+    const admitted = await eventually(async () => {
+      const listing = await view();
+      expect(listing.verification.status).toBe('PASSED');
+      return listing;
+    });
+    sim.setKeyFaults(apiKey, { ignoreTools: true });
+    const scheduledRuns = async () => {
+      const runs = await graphql<{ listingProbeRuns: { kind: string; startedAt: string }[] }, unknown>(stack.url, `query ($id: ID!) { listingProbeRuns(listingId: $id, limit: 50) { kind startedAt } }`, { id }, jwt);
+      return runs.data!.listingProbeRuns.filter((run) => run.kind === 'SCHEDULED');
+    };
+
+    // A minute later: scheduled probes run, the verification is not due yet, the lie goes unseen.
+    offset += 60_000;
+    await eventually(async () => expect((await scheduledRuns()).length).toBeGreaterThan(0));
+    expect((await view()).verification).toMatchObject({ status: 'PASSED', checkedAt: admitted.verification.checkedAt });
+
+    // Past the interval: the next scheduled probe verifies again and catches it.
+    offset += 11 * 60_000;
+    const caught = await eventually(async () => {
+      const listing = await view();
+      expect(listing.verification.status).toBe('FAILED');
+      return listing;
+    });
+    expect(caught.verification.checks.find((c) => !c.passed)).toMatchObject({ name: 'tools' });
+    const market = stack.platform!.runtimes.find((r) => r.name === 'market')!;
+    const table = (await market.execute({ query: TABLE, variables: { model: 'dragonfly/sim-chat' } }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) })) as { data?: { routingTable: { candidates: { listingId: string }[] } } };
+    expect(table.data!.routingTable.candidates.map((c) => c.listingId)).not.toContain(id);
+  });
+});
