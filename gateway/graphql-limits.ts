@@ -90,6 +90,7 @@ export function listBounds(accounts: AccountLimits): ListBounds {
     'Query.usageByModel': { max: 1000, arg: 'limit' },
     'Query.usageByTag': { max: 1000, arg: 'limit' },
     'Query.usageByUser': { max: 1000, arg: 'limit' },
+    'ListingVerification.checks': { max: 16 }, // the registry caps a model's prompts (services/registry.ts)
     'SpendLogEntry.metadata': { max: 16 }, // OpenAI's metadata: at most 16 keys (checked at the parse stage)
     // Windows of time.
     'Query.usageDaily': { max: 366 },

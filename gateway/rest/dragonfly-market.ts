@@ -30,6 +30,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   SupplyConfirmListingPriceDocument,
   SupplyContractChecksDocument,
+  SupplyClaimSellerHandleDocument,
   SupplyCreateListingDocument,
   SupplyCreatePoolKeyDocument,
   SupplyCreateRoutingProfileDocument,
@@ -45,6 +46,7 @@ import {
   SupplyProvidersDocument,
   SupplyReverifyContractDocument,
   SupplyRoutingProfilesDocument,
+  SupplySellerDocument,
   SupplySetListingPausedDocument,
   SupplyUnsuspendContractDocument,
   SupplyUpdateListingDocument,
@@ -185,6 +187,13 @@ function toListing(listing: SupplyListingFragment) {
     hardware: listing.hardware ? { gpuModel: listing.hardware.gpuModel, gpuCount: listing.hardware.gpuCount } : null,
     contract: listing.contract ? toContract(listing.contract) : null,
     pendingPriceReview: listing.pendingPriceReview ? toReview(listing.pendingPriceReview) : null,
+    // Why a canonical listing is (not) routable under its id: each check with what was seen.
+    verification: {
+      status: lower(listing.verification.status),
+      checkedAt: listing.verification.checkedAt,
+      canonicalModel: listing.verification.canonicalModel,
+      checks: listing.verification.checks.map((check) => ({ name: check.name, passed: check.passed, detail: check.detail })),
+    },
     createdAt: listing.createdAt,
     updatedAt: listing.updatedAt,
     deletedAt: listing.deletedAt,
@@ -407,6 +416,16 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
   }));
 
   app.delete('/v1/pool/keys/:id', route(200, async ({ request, run }) => toPoolKey((await run(SupplyDeletePoolKeyDocument, { id: idParam(request) })).deletePoolKey)));
+
+  // ---- Seller handle: the namespace of the seller's own model ids ----
+
+  app.get('/v1/market/seller', route(200, async ({ run }) => (await run(SupplySellerDocument, {})).mySeller));
+
+  app.post('/v1/market/seller/handle', route(200, async ({ request, run }) => {
+    const { handle } = toInput(bodyObject(request), { handle: 'handle' }, { required: ['handle'] });
+    if (typeof handle !== 'string') throw badRequest('handle must be a string', { field: 'handle' });
+    return (await run(SupplyClaimSellerHandleDocument, { handle })).claimSellerHandle;
+  }));
 
   // ---- Listings ----
 

@@ -12,11 +12,12 @@
 import { randomUUID } from 'node:crypto';
 import { completionStream } from './chat-stream';
 import type { FaultConfig } from './faults';
-import { invalid } from './http';
+import { ApiError, invalid } from './http';
+import { knownAnswer } from './known-answers';
 import { replyTokens } from './reply-text';
 import type { Reply } from './respond';
 import { sampleFromSchema } from './schema-sample';
-import { countTokens, tokenPieces } from './tokens';
+import { countCl100kTokens, countTokens, tokenPieces } from './tokens';
 import { chatPromptTokens, reportedUsage, type Usage } from './usage';
 
 const DEFAULT_REPLY_TOKENS = 32;
@@ -77,10 +78,17 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
   const sized = limit !== null && limit <= CAP_SIZES_REPLY_UP_TO ? limit : null;
   const wanted = Math.min(faults.chunks ?? sized ?? DEFAULT_REPLY_TOKENS, MAX_REPLY_TOKENS);
   const length = limit === null ? wanted : Math.min(wanted, limit);
-  const tool = chosenTool(body);
+  // The lying mode still validates the tools; it just answers in text.
+  const forced = chosenTool(body);
+  const tool = faults.ignoreTools ? null : forced;
   const format = responseFormat(body);
   const promptTokens = chatPromptTokens(messages, body.tools);
+  if (faults.contextTokens !== null && promptTokens > faults.contextTokens) {
+    throw new ApiError(400, `This model's maximum context length is ${faults.contextTokens} tokens. However, your messages resulted in ${promptTokens} tokens.`, 'invalid_request_error', 'context_length_exceeded', 'messages');
+  }
+  const reportedPrompt = faults.tokenizer === 'cl100k_base' ? chatPromptTokens(messages, body.tools, countCl100kTokens) : promptTokens;
   const prompt = lastUserText(messages);
+  const known = knownAnswer(String(body.model), prompt);
   let completionTokens = 0;
   const choose = (i: number): Choice => {
     if (faults.empty) return { tokens: [], toolCall: null, finishReason: 'stop' };
@@ -90,17 +98,25 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
       const toolCall = { id: `call_${randomUUID().replaceAll('-', '')}`, name: tool.name, argumentPieces: tokenPieces(args) };
       return { tokens: [], toolCall, finishReason: 'tool_calls' };
     }
+    if (format === 'text' && known !== null) {
+      const tokens = tokenPieces(known);
+      const cut = tokens.length > length ? tokens.slice(0, length) : tokens;
+      completionTokens += countTokens(cut.join(''));
+      return { tokens: cut, toolCall: null, finishReason: cut.length < tokens.length ? 'length' : 'stop' };
+    }
     if (format === 'text') {
       const tokens = replyTokens(prompt, length, i);
       completionTokens += tokens.length;
       return { tokens, toolCall: null, finishReason: length < wanted ? 'length' : 'stop' };
     }
-    const json = JSON.stringify(format === 'json_object' ? { reply: replyTokens(prompt, length, i).join('') } : sampleFromSchema(format.schema));
+    const whole = JSON.stringify(format === 'json_object' ? { reply: replyTokens(prompt, length, i).join('') } : sampleFromSchema(format.schema));
+    // The lying mode: a reply cut before its closing brace does not parse.
+    const json = faults.invalidJson ? whole.slice(0, Math.max(1, whole.length - 1)) : whole;
     completionTokens += countTokens(json);
     return { tokens: tokenPieces(json), toolCall: null, finishReason: 'stop' };
   };
   const choices = Array.from({ length: n }, (_, i) => choose(i));
-  return { choices, usage: reportedUsage(promptTokens, completionTokens, faults) };
+  return { choices, usage: reportedUsage(reportedPrompt, completionTokens, faults) };
 }
 
 function maxTokens(body: Body): number | null {

@@ -38,6 +38,14 @@ export interface FaultConfig {
   reasoningTokens: number | null;
   /** The answer's `model` field instead of the requested model (null: the requested one). */
   answerModel: string | null;
+  /** Lie: chat prompt_tokens counted with this tokenizer instead of o200k_base (a different model behind the name). */
+  tokenizer: 'o200k_base' | 'cl100k_base';
+  /** Lie: a forced tool call (tool_choice required or named) is answered with text. */
+  ignoreTools: boolean;
+  /** Lie: JSON replies (json_object, json_schema) are cut short, not parseable. */
+  invalidJson: boolean;
+  /** Lie: chat prompts above this many tokens are refused (context_length_exceeded), whatever the listing declares. */
+  contextTokens: number | null;
 }
 
 export const DEFAULT_FAULTS: Readonly<FaultConfig> = {
@@ -58,18 +66,24 @@ export const DEFAULT_FAULTS: Readonly<FaultConfig> = {
   cachedTokens: null,
   reasoningTokens: null,
   answerModel: null,
+  tokenizer: 'o200k_base',
+  ignoreTools: false,
+  invalidJson: false,
+  contextTokens: null,
 };
 
 type Field =
   | { header: string; kind: 'bool' }
   | { header: string; kind: 'int'; min: number; max: number; nullable: boolean }
-  | { header: string; kind: 'string'; min: number; max: number; nullable: boolean };
+  | { header: string; kind: 'string'; min: number; max: number; nullable: boolean }
+  | { header: string; kind: 'enum'; values: readonly string[] };
 
 const MAX_DELAY_MS = 600_000;
 
 const int = (header: string, min: number, max: number, nullable = false): Field => ({ header, kind: 'int', min, max, nullable });
 const bool = (header: string): Field => ({ header, kind: 'bool' });
 const string = (header: string, min: number, max: number, nullable = false): Field => ({ header, kind: 'string', min, max, nullable });
+const oneOf = (header: string, values: readonly string[]): Field => ({ header, kind: 'enum', values });
 
 const FIELDS: Record<keyof FaultConfig, Field> = {
   status: int('x-simulator-status', 200, 599),
@@ -89,6 +103,10 @@ const FIELDS: Record<keyof FaultConfig, Field> = {
   cachedTokens: int('x-simulator-cached-tokens', 0, 1_000_000, true),
   reasoningTokens: int('x-simulator-reasoning-tokens', 0, 1_000_000, true),
   answerModel: string('x-simulator-answer-model', 1, 200, true),
+  tokenizer: oneOf('x-simulator-tokenizer', ['o200k_base', 'cl100k_base']),
+  ignoreTools: bool('x-simulator-ignore-tools'),
+  invalidJson: bool('x-simulator-invalid-json'),
+  contextTokens: int('x-simulator-context-tokens', 1, 10_000_000, true),
 };
 const NAMES = Object.keys(FIELDS) as (keyof FaultConfig)[];
 
@@ -96,6 +114,10 @@ function check(name: keyof FaultConfig, field: Field, value: unknown, param: str
   if (field.kind === 'bool') {
     if (typeof value === 'boolean') return value;
     throw new ApiError(400, `${param} must be a boolean.`, 'invalid_request_error', null, param);
+  }
+  if (field.kind === 'enum') {
+    if (typeof value === 'string' && field.values.includes(value)) return value;
+    throw new ApiError(400, `${param} must be one of ${field.values.join(', ')}.`, 'invalid_request_error', null, param);
   }
   if (value === null && field.nullable) return null;
   if (field.kind === 'string') {

@@ -3,6 +3,8 @@
 import type { FaultConfig } from './faults';
 import { countTokens } from './tokens';
 
+type Counter = (text: string) => number;
+
 const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_NAME = 1;
 /** Every reply is primed with the assistant's message header. */
@@ -19,23 +21,23 @@ export interface Usage {
 }
 
 /** Per message: the framing, its role, its content's text and its name; then the priming; tools as their JSON text. */
-export function chatPromptTokens(messages: readonly Body[], tools?: unknown): number {
+export function chatPromptTokens(messages: readonly Body[], tools?: unknown, count: Counter = countTokens): number {
   let tokens = REPLY_PRIMING_TOKENS;
   for (const message of messages) {
-    tokens += TOKENS_PER_MESSAGE + countTokens(String(message.role));
-    tokens += contentTokens(message.content);
-    if (typeof message.name === 'string') tokens += countTokens(message.name) + TOKENS_PER_NAME;
+    tokens += TOKENS_PER_MESSAGE + count(String(message.role));
+    tokens += contentTokens(message.content, count);
+    if (typeof message.name === 'string') tokens += count(message.name) + TOKENS_PER_NAME;
   }
-  if (Array.isArray(tools) && tools.length > 0) tokens += countTokens(JSON.stringify(tools));
+  if (Array.isArray(tools) && tools.length > 0) tokens += count(JSON.stringify(tools));
   return tokens;
 }
 
 /** A string content, or each text part of an array content. */
-function contentTokens(content: unknown): number {
-  if (typeof content === 'string') return countTokens(content);
+function contentTokens(content: unknown, count: Counter): number {
+  if (typeof content === 'string') return count(content);
   if (!Array.isArray(content)) return 0;
   let tokens = 0;
-  for (const part of content) if (typeof (part as Body | null)?.text === 'string') tokens += countTokens((part as { text: string }).text);
+  for (const part of content) if (typeof (part as Body | null)?.text === 'string') tokens += count((part as { text: string }).text);
   return tokens;
 }
 

@@ -8,10 +8,12 @@ import type { PoolKeyService } from './services/pool-keys';
 import type { ProbeService } from './services/probes';
 import type { RoutingProfileService } from './services/routing-profiles';
 import type { RoutingTableService } from './services/routing-table';
+import type { SellerService } from './services/sellers';
 
 export interface MarketContext extends BaseContext {
   poolKeys: PoolKeyService;
   listings: ListingService;
+  sellers: SellerService;
   contracts: ContractService;
   probes: ProbeService;
   routingProfiles: RoutingProfileService;

@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import { Contract } from './entities/Contract';
 import { Listing, ListingStatus } from './entities/Listing';
+import { ListingVerification } from './entities/ListingVerification';
 import { PoolKey, PoolKeyStatus } from './entities/PoolKey';
 import { PriceReview, PriceReviewStatus } from './entities/PriceReview';
 import { RoutingProfile } from './entities/RoutingProfile';
@@ -54,6 +55,12 @@ export function createMarketLoaders(em: EntityManager) {
     routableListingsByModel: new DataLoader<string, Listing[]>(async (models) => {
       const rows = await em.find(Listing, { model: { $in: [...models] }, status: ListingStatus.ACTIVE, deletedAt: null, paused: false }, { orderBy: { createdAt: 'asc', id: 'asc' } });
       return groupBy(models, rows, (row) => row.model);
+    }),
+    /** Each listing's latest verification (null: never verified). */
+    verificationByListing: new DataLoader<string, ListingVerification | null>(async (listingIds) => {
+      const rows = await em.find(ListingVerification, { listingId: { $in: [...listingIds] } });
+      const found = new Map(rows.map((row) => [row.listingId, row]));
+      return listingIds.map((id) => found.get(id) ?? null);
     }),
     routingProfilesByAccount: new DataLoader<string, RoutingProfile[]>(async (accountIds) => {
       const rows = await em.find(RoutingProfile, { accountId: { $in: [...accountIds] } }, { orderBy: { createdAt: 'asc', id: 'asc' } });

@@ -9,7 +9,7 @@ import { PriceReviewResolver } from './resolvers/PriceReviewResolver';
 import { ProbeRunResolver } from './resolvers/ProbeRunResolver';
 import { RoutingProfileResolver } from './resolvers/RoutingProfileResolver';
 import { RoutingTableResolver } from './resolvers/RoutingTableResolver';
-import { SellerResolver } from './resolvers/SellerResolver';
+import { SellerHandleResolver, SellerResolver } from './resolvers/SellerResolver';
 import { marketReferences } from './references';
 import { GPUCapacity, OrchestratorRow } from './types/network';
 
@@ -20,6 +20,7 @@ export const buildMarketSchema = () =>
         PoolKeyResolver,
         ListingResolver,
         SellerResolver,
+        SellerHandleResolver,
         PriceReviewResolver,
         ContractResolver,
         ContractCheckResolver,

@@ -11,7 +11,9 @@ import { ContractCheck } from './entities/ContractCheck';
 import { Listing } from './entities/Listing';
 import { PoolKey } from './entities/PoolKey';
 import { PriceReview } from './entities/PriceReview';
+import { ListingVerification } from './entities/ListingVerification';
 import { ProbeRun } from './entities/ProbeRun';
+import { Seller } from './entities/Seller';
 import { RoutingProfile } from './entities/RoutingProfile';
 import { createMarketLoaders } from './loaders';
 import { CapacityService } from './services/capacity';
@@ -26,12 +28,14 @@ import { ProviderCatalog } from './services/providers';
 import { RoutingProfileService } from './services/routing-profiles';
 import { RoutingTableService } from './services/routing-table';
 import { ContractScheduler } from './services/scheduler';
+import { shippedRegistry } from './services/registry';
+import { SellerService } from './services/sellers';
 import { marketSettingsFromEnv, type MarketSettings } from './services/settings';
 import { buildMarketSchema } from './schema';
 import { announceAllRoutingProfiles } from './services/routing-profiles';
 import type { MarketContext } from './context';
 
-export const marketEntities = [Listing, PoolKey, Contract, ContractCheck, ProbeRun, PriceReview, RoutingProfile];
+export const marketEntities = [Listing, PoolKey, Contract, ContractCheck, ProbeRun, PriceReview, RoutingProfile, Seller, ListingVerification];
 
 export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketSettings = marketSettingsFromEnv()): Promise<SubgraphDefinition<MarketContext>> {
   const db = await openDatabase('market', marketEntities, deps.config);
@@ -47,6 +51,7 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
     settings,
     accountLimits: deps.config.accountLimits,
     catalog: new ProviderCatalog({ simulatorUrl: deps.config.simulatorUrl, production: deps.config.nodeEnv === 'production' }),
+    registry: shippedRegistry(),
     fork: () => fork(),
     log: deps.log.child({ subgraph: 'market' }),
   };
@@ -59,12 +64,14 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
     createContext: (principal, requestId) => {
       const em = fork();
       const loaders = createMarketLoaders(em);
+      const sellers = new SellerService(em, core);
       return {
+        sellers,
         principal,
         requestId,
         loaders,
         poolKeys: new PoolKeyService(em, loaders, core),
-        listings: new ListingService(em, loaders, core, probes),
+        listings: new ListingService(em, loaders, core, probes, sellers),
         contracts: new ContractService(em, loaders, core, probes),
         probes: new ProbeService(em, probes),
         routingProfiles: new RoutingProfileService(em, loaders, core),

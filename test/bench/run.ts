@@ -85,7 +85,7 @@ async function ingestionScenario(platform: Platform, label = 'sqlite') {
         groupId: i % 3 === 0 ? `group-${i % 5}` : null,
         listingId: `listing-${i % 10}`,
         sellerId: `seller-${i % 10}`,
-        model: 'acme/sim-chat',
+        model: 'dragonfly/sim-chat',
         capability: 'chat',
         inputTokens: 200,
         outputTokens: 100,

@@ -35,7 +35,7 @@ describe('Responses and Completions with the openai SDK', () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-good', 'sk-sim-faulty'] });
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
     const seller = (await signup(stack.url, 'seller')).jwt;
-    await admittedListing(stack.url, seller, { poolKeyId: await poolKey(stack.url, seller, 'sk-sim-good'), model: 'acme/sim-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
+    await admittedListing(stack.url, seller, { poolKeyId: await poolKey(stack.url, seller, 'sk-sim-good'), model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
     // A listing whose upstream faults each test sets (after admission, so that its probe passed).
     await admittedListing(stack.url, seller, { poolKeyId: await poolKey(stack.url, seller, 'sk-sim-faulty'), model: 'acme/sim-faulty', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
     buyer = await fundedBuyer(stack.url, '5');
@@ -108,9 +108,9 @@ describe('Responses and Completions with the openai SDK', () => {
       const who = await fundedBuyer(stack.url, '5');
       const c = sdk(who.key);
       const start = await balance(who.jwt);
-      const { data, response } = await c.responses.create({ model: 'acme/sim-chat', instructions: 'Answer briefly.', input: 'Explain routing to me', max_output_tokens: 12, metadata: { team: 'a' }, user: 'end-user-7', store: true }).withResponse();
+      const { data, response } = await c.responses.create({ model: 'dragonfly/sim-chat', instructions: 'Answer briefly.', input: 'Explain routing to me', max_output_tokens: 12, metadata: { team: 'a' }, user: 'end-user-7', store: true }).withResponse();
       const requestId = response.headers.get('x-request-id')!;
-      expect(data).toMatchObject({ id: `resp_${requestId.slice('req_'.length)}`, object: 'response', status: 'completed', model: 'acme/sim-chat', store: false, instructions: 'Answer briefly.', max_output_tokens: 12, metadata: { team: 'a' }, user: 'end-user-7', previous_response_id: null, error: null, incomplete_details: null });
+      expect(data).toMatchObject({ id: `resp_${requestId.slice('req_'.length)}`, object: 'response', status: 'completed', model: 'dragonfly/sim-chat', store: false, instructions: 'Answer briefly.', max_output_tokens: 12, metadata: { team: 'a' }, user: 'end-user-7', previous_response_id: null, error: null, incomplete_details: null });
       expect(data.output).toHaveLength(1);
       const message = data.output[0] as OpenAI.Responses.ResponseOutputMessage;
       expect(message).toMatchObject({ type: 'message', role: 'assistant', status: 'completed' });
@@ -132,7 +132,7 @@ describe('Responses and Completions with the openai SDK', () => {
       const who = await fundedBuyer(stack.url, '5');
       const c = sdk(who.key);
       const start = await balance(who.jwt);
-      const { data: stream, response } = await c.responses.create({ model: 'acme/sim-chat', input: 'Stream a reply please', max_output_tokens: 6, stream: true }).withResponse();
+      const { data: stream, response } = await c.responses.create({ model: 'dragonfly/sim-chat', input: 'Stream a reply please', max_output_tokens: 6, stream: true }).withResponse();
       const requestId = response.headers.get('x-request-id')!;
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const events: OpenAI.Responses.ResponseStreamEvent[] = [];
@@ -157,7 +157,7 @@ describe('Responses and Completions with the openai SDK', () => {
       const done = events.find((e): e is OpenAI.Responses.ResponseTextDoneEvent => e.type === 'response.output_text.done')!;
       expect(done.text).toBe(deltas);
       const completed = (events[events.length - 1] as OpenAI.Responses.ResponseCompletedEvent).response;
-      expect(completed).toMatchObject({ id: `resp_${requestId.slice(4)}`, status: 'completed', model: 'acme/sim-chat' });
+      expect(completed).toMatchObject({ id: `resp_${requestId.slice(4)}`, status: 'completed', model: 'dragonfly/sim-chat' });
       expect(((completed.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText).text).toBe(deltas);
 
       // The final usage is what was billed, not zeros and not the provider's word alone.
@@ -171,7 +171,7 @@ describe('Responses and Completions with the openai SDK', () => {
     });
 
     it('is accepted by the SDK stream helper, which rebuilds the same final response', async () => {
-      const stream = client.responses.stream({ model: 'acme/sim-chat', input: 'helper stream', max_output_tokens: 5 });
+      const stream = client.responses.stream({ model: 'dragonfly/sim-chat', input: 'helper stream', max_output_tokens: 5 });
       const final = await stream.finalResponse();
       expect(final.status).toBe('completed');
       // output_text is the SDK's own field: create() adds it, the stream helper leaves it to the caller.
@@ -185,7 +185,7 @@ describe('Responses and Completions with the openai SDK', () => {
       const c = sdk(who.key);
       const start = await balance(who.jwt);
       const question: OpenAI.Responses.ResponseInputItem = { role: 'user', content: 'What is the weather in Paris?' };
-      const first = await c.responses.create({ model: 'acme/sim-chat', input: [question], tools: [weatherTool], tool_choice: 'required' }).withResponse();
+      const first = await c.responses.create({ model: 'dragonfly/sim-chat', input: [question], tools: [weatherTool], tool_choice: 'required' }).withResponse();
       expect(first.data.status).toBe('completed');
       expect(first.data.output).toHaveLength(1);
       const call = first.data.output[0] as OpenAI.Responses.ResponseFunctionToolCall;
@@ -196,7 +196,7 @@ describe('Responses and Completions with the openai SDK', () => {
 
       // The SDK user's usual next turn: the earlier output items as they came, then the result.
       const second = await c.responses
-        .create({ model: 'acme/sim-chat', input: [question, ...(first.data.output as OpenAI.Responses.ResponseInputItem[]), { type: 'function_call_output', call_id: call.call_id, output: '{"celsius":21}' }], tools: [weatherTool], max_output_tokens: 8 })
+        .create({ model: 'dragonfly/sim-chat', input: [question, ...(first.data.output as OpenAI.Responses.ResponseInputItem[]), { type: 'function_call_output', call_id: call.call_id, output: '{"celsius":21}' }], tools: [weatherTool], max_output_tokens: 8 })
         .withResponse();
       expect(second.data.status).toBe('completed');
       expect(second.data.output.map((o) => o.type)).toEqual(['message']);
@@ -211,7 +211,7 @@ describe('Responses and Completions with the openai SDK', () => {
     });
 
     it('streams a tool call as function_call_arguments deltas inside its output item', async () => {
-      const stream = await client.responses.create({ model: 'acme/sim-chat', input: 'weather in Oslo?', tools: [weatherTool], tool_choice: { type: 'function', name: 'get_weather' }, stream: true });
+      const stream = await client.responses.create({ model: 'dragonfly/sim-chat', input: 'weather in Oslo?', tools: [weatherTool], tool_choice: { type: 'function', name: 'get_weather' }, stream: true });
       const events: OpenAI.Responses.ResponseStreamEvent[] = [];
       for await (const event of stream) events.push(event);
       const types = events.map((e) => e.type);
@@ -226,7 +226,7 @@ describe('Responses and Completions with the openai SDK', () => {
 
     it('answers text.format json_schema with JSON of that schema', async () => {
       const answer = await client.responses.create({
-        model: 'acme/sim-chat',
+        model: 'dragonfly/sim-chat',
         input: 'a city as JSON',
         text: { format: { type: 'json_schema', name: 'city', schema: { type: 'object', properties: { name: { type: 'string' }, people: { type: 'integer' } }, required: ['name', 'people'] } } },
       });
@@ -267,39 +267,39 @@ describe('Responses and Completions with the openai SDK', () => {
     });
 
     it('refuses bad bodies with a 400 in OpenAI’s envelope naming the field, billing nothing and calling no provider', async () => {
-      await expect(client.responses.create({ model: 'acme/sim-chat', input: 'x', previous_response_id: 'resp_123' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+      await expect(client.responses.create({ model: 'dragonfly/sim-chat', input: 'x', previous_response_id: 'resp_123' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
       await expectRefused('/v1/responses', [
-        [{ model: 'acme/sim-chat', input: 42 }, 'input', /non-empty string/],
-        [{ model: 'acme/sim-chat', input: [] }, 'input', /non-empty/],
-        [{ model: 'acme/sim-chat', input: [{ role: 'user', content: 7 }] }, 'input[0].content', /string or a non-empty array/],
-        [{ model: 'acme/sim-chat', input: [{ type: 'computer_call_output', call_id: 'c' }] }, 'input[0].type', /computer_call_output/],
-        [{ model: 'acme/sim-chat', input: [{ type: 'function_call_output', call_id: 'call_x', output: 'y' }] }, 'input[0].call_id', /No tool call found/],
-        [{ model: 'acme/sim-chat', input: 'x', previous_response_id: 'resp_1' }, 'previous_response_id', /stores no responses/],
-        [{ model: 'acme/sim-chat', input: 'x', conversation: { id: 'conv_1' } }, 'conversation', /stores no conversations/],
-        [{ model: 'acme/sim-chat', input: 'x', background: true }, 'background', /not supported/],
-        [{ model: 'acme/sim-chat', input: 'x', tools: [{ type: 'web_search' }] }, 'tools[0].type', /`web_search` are not supported/],
-        [{ model: 'acme/sim-chat', input: 'x', tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools[0].type', /file_search/],
-        [{ model: 'acme/sim-chat', input: 'x', tools: [{ type: 'function' }] }, 'tools[0].name', /letters/],
-        [{ model: 'acme/sim-chat', input: 'x', tool_choice: 'required' }, 'tool_choice', /empty/],
-        [{ model: 'acme/sim-chat', input: 'x', text: { format: { type: 'json_schema', name: 'n', schema: 'object' } } }, 'text.format.schema', /schema/],
-        [{ model: 'acme/sim-chat', input: 'x', max_output_tokens: '10' }, 'max_output_tokens', /integer/],
-        [{ model: 'acme/sim-chat', input: 'x', temperature: 'warm' }, 'temperature', /number/],
-        [{ model: 'acme/sim-chat', input: 'x', metadata: 'tag' }, 'metadata', /object/],
-        [{ model: 'acme/sim-chat', input: 'x', stream: 1 }, 'stream', /boolean/],
-        [{ model: 'acme/sim-chat', input: 'x', reasoning: 'high' }, 'reasoning', /object/],
-        [{ model: 'acme/sim-chat', input: 'x', n: 2 }, 'n', /Unknown parameter/],
+        [{ model: 'dragonfly/sim-chat', input: 42 }, 'input', /non-empty string/],
+        [{ model: 'dragonfly/sim-chat', input: [] }, 'input', /non-empty/],
+        [{ model: 'dragonfly/sim-chat', input: [{ role: 'user', content: 7 }] }, 'input[0].content', /string or a non-empty array/],
+        [{ model: 'dragonfly/sim-chat', input: [{ type: 'computer_call_output', call_id: 'c' }] }, 'input[0].type', /computer_call_output/],
+        [{ model: 'dragonfly/sim-chat', input: [{ type: 'function_call_output', call_id: 'call_x', output: 'y' }] }, 'input[0].call_id', /No tool call found/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', previous_response_id: 'resp_1' }, 'previous_response_id', /stores no responses/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', conversation: { id: 'conv_1' } }, 'conversation', /stores no conversations/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', background: true }, 'background', /not supported/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', tools: [{ type: 'web_search' }] }, 'tools[0].type', /`web_search` are not supported/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools[0].type', /file_search/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', tools: [{ type: 'function' }] }, 'tools[0].name', /letters/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', tool_choice: 'required' }, 'tool_choice', /empty/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', text: { format: { type: 'json_schema', name: 'n', schema: 'object' } } }, 'text.format.schema', /schema/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', max_output_tokens: '10' }, 'max_output_tokens', /integer/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', temperature: 'warm' }, 'temperature', /number/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', metadata: 'tag' }, 'metadata', /object/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', stream: 1 }, 'stream', /boolean/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', reasoning: 'high' }, 'reasoning', /object/],
+        [{ model: 'dragonfly/sim-chat', input: 'x', n: 2 }, 'n', /Unknown parameter/],
         [{ input: 'x' }, 'model', /model/],
-        [{ model: 'acme/sim-chat', input: 'x'.repeat(10), instructions: { a: 1 } }, 'instructions', /string/],
+        [{ model: 'dragonfly/sim-chat', input: 'x'.repeat(10), instructions: { a: 1 } }, 'instructions', /string/],
       ]);
     });
 
     it('refuses missing, wrong and management credentials in OpenAI’s envelope', async () => {
-      const anonymous = await fetch(`${stack.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'acme/sim-chat', input: 'x' }) });
+      const anonymous = await fetch(`${stack.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dragonfly/sim-chat', input: 'x' }) });
       expect(anonymous.status).toBe(401);
       expect(await anonymous.json()).toMatchObject({ error: { type: 'authentication_error' } });
-      await expect(sdk('sk-df-' + 'x'.repeat(43)).responses.create({ model: 'acme/sim-chat', input: 'x' })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+      await expect(sdk('sk-df-' + 'x'.repeat(43)).responses.create({ model: 'dragonfly/sim-chat', input: 'x' })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
       const mk = await managementKey(stack.url, buyer.jwt, 'FULL');
-      await expect(sdk(mk.rawKey).responses.create({ model: 'acme/sim-chat', input: 'x' })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+      await expect(sdk(mk.rawKey).responses.create({ model: 'dragonfly/sim-chat', input: 'x' })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
       await expect(client.responses.create({ model: 'acme/nope', input: 'x' })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
       const broken = await post('/v1/responses', '{"model":');
       expect(broken.status).toBe(400);
@@ -312,13 +312,13 @@ describe('Responses and Completions with the openai SDK', () => {
       const who = await fundedBuyer(stack.url, '5');
       const c = sdk(who.key);
       const start = await balance(who.jwt);
-      const { data, response } = await c.completions.create({ model: 'acme/sim-chat', prompt: 'Once upon a time' }).withResponse();
+      const { data, response } = await c.completions.create({ model: 'dragonfly/sim-chat', prompt: 'Once upon a time' }).withResponse();
       const requestId = response.headers.get('x-request-id')!;
-      expect(data).toMatchObject({ id: `cmpl-${requestId.slice(4)}`, object: 'text_completion', model: 'acme/sim-chat' });
+      expect(data).toMatchObject({ id: `cmpl-${requestId.slice(4)}`, object: 'text_completion', model: 'dragonfly/sim-chat' });
       expect(data.choices).toEqual([{ text: expect.stringMatching(/^Simulated reply to: Once upon a time/), index: 0, logprobs: null, finish_reason: 'stop' }]);
       expect(data.usage!.completion_tokens).toBe(16);
 
-      const echoed = await c.completions.create({ model: 'acme/sim-chat', prompt: ['Say hi'], max_tokens: 4, n: 2, echo: true, stop: ['\n\n'] }).withResponse();
+      const echoed = await c.completions.create({ model: 'dragonfly/sim-chat', prompt: ['Say hi'], max_tokens: 4, n: 2, echo: true, stop: ['\n\n'] }).withResponse();
       expect(echoed.data.choices.map((ch) => ch.index)).toEqual([0, 1]);
       for (const choice of echoed.data.choices) expect(choice.text.startsWith('Say hi')).toBe(true);
       expect(echoed.data.usage!.completion_tokens).toBe(8);
@@ -335,10 +335,10 @@ describe('Responses and Completions with the openai SDK', () => {
       const who = await fundedBuyer(stack.url, '5');
       const c = sdk(who.key);
       const start = await balance(who.jwt);
-      const { data: stream, response } = await c.completions.create({ model: 'acme/sim-chat', prompt: 'stream this', max_tokens: 7, stream: true, stream_options: { include_usage: true } }).withResponse();
+      const { data: stream, response } = await c.completions.create({ model: 'dragonfly/sim-chat', prompt: 'stream this', max_tokens: 7, stream: true, stream_options: { include_usage: true } }).withResponse();
       const chunks: OpenAI.Completion[] = [];
       for await (const chunk of stream) chunks.push(chunk);
-      expect(chunks.every((ch) => ch.object === 'text_completion' && ch.model === 'acme/sim-chat')).toBe(true);
+      expect(chunks.every((ch) => ch.object === 'text_completion' && ch.model === 'dragonfly/sim-chat')).toBe(true);
       const text = chunks.map((ch) => ch.choices[0]?.text ?? '').join('');
       expect(text).toMatch(/^Simulated reply/);
       expect(chunks.find((ch) => ch.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('stop');
@@ -349,7 +349,7 @@ describe('Responses and Completions with the openai SDK', () => {
       expect(last.usage).toMatchObject({ prompt_tokens: record.inputTokens, completion_tokens: 7, total_tokens: record.inputTokens + 7 });
       expect(record.outputTokens).toBe(7);
 
-      const quiet = await c.completions.create({ model: 'acme/sim-chat', prompt: 'stream this', max_tokens: 3, stream: true }).withResponse();
+      const quiet = await c.completions.create({ model: 'dragonfly/sim-chat', prompt: 'stream this', max_tokens: 3, stream: true }).withResponse();
       const plain: OpenAI.Completion[] = [];
       for await (const chunk of quiet.data) plain.push(chunk);
       expect(plain.some((ch) => ch.usage)).toBe(false);
@@ -362,25 +362,25 @@ describe('Responses and Completions with the openai SDK', () => {
     });
 
     it('refuses suffix, logprobs, token-id and multi-prompt bodies and wrong types with a 400 in OpenAI’s envelope, billing nothing', async () => {
-      await expect(client.completions.create({ model: 'acme/sim-chat', prompt: 'def f(', suffix: '\n    return x' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+      await expect(client.completions.create({ model: 'dragonfly/sim-chat', prompt: 'def f(', suffix: '\n    return x' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
       await expectRefused('/v1/completions', [
-        [{ model: 'acme/sim-chat', prompt: 'def f(', suffix: 'return' }, 'suffix', /fill-in-the-middle/],
-        [{ model: 'acme/sim-chat', prompt: 'x', logprobs: 3 }, 'logprobs', /not supported/],
-        [{ model: 'acme/sim-chat', prompt: [1, 2, 3] }, 'prompt', /token ids/],
-        [{ model: 'acme/sim-chat', prompt: ['a', 'b'] }, 'prompt', /several prompts/],
-        [{ model: 'acme/sim-chat', prompt: { text: 'x' } }, 'prompt', /string/],
-        [{ model: 'acme/sim-chat' }, 'prompt', /string/],
-        [{ model: 'acme/sim-chat', prompt: 'x', max_tokens: -1 }, 'max_tokens', /integer/],
-        [{ model: 'acme/sim-chat', prompt: 'x', n: 'two' }, 'n', /integer/],
-        [{ model: 'acme/sim-chat', prompt: 'x', stop: 5 }, 'stop', /string/],
-        [{ model: 'acme/sim-chat', prompt: 'x', stream: 'true' }, 'stream', /boolean/],
-        [{ model: 'acme/sim-chat', prompt: 'x', best_of: 4 }, 'best_of', /ranked/],
-        [{ model: 'acme/sim-chat', prompt: 'x', messages: [] }, 'messages', /Unknown parameter/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'def f(', suffix: 'return' }, 'suffix', /fill-in-the-middle/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', logprobs: 3 }, 'logprobs', /not supported/],
+        [{ model: 'dragonfly/sim-chat', prompt: [1, 2, 3] }, 'prompt', /token ids/],
+        [{ model: 'dragonfly/sim-chat', prompt: ['a', 'b'] }, 'prompt', /several prompts/],
+        [{ model: 'dragonfly/sim-chat', prompt: { text: 'x' } }, 'prompt', /string/],
+        [{ model: 'dragonfly/sim-chat' }, 'prompt', /string/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', max_tokens: -1 }, 'max_tokens', /integer/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', n: 'two' }, 'n', /integer/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', stop: 5 }, 'stop', /string/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', stream: 'true' }, 'stream', /boolean/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', best_of: 4 }, 'best_of', /ranked/],
+        [{ model: 'dragonfly/sim-chat', prompt: 'x', messages: [] }, 'messages', /Unknown parameter/],
       ]);
     });
 
     it('refuses a wrong key and an unknown model in OpenAI’s envelope', async () => {
-      await expect(sdk('sk-df-' + 'y'.repeat(43)).completions.create({ model: 'acme/sim-chat', prompt: 'x' })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+      await expect(sdk('sk-df-' + 'y'.repeat(43)).completions.create({ model: 'dragonfly/sim-chat', prompt: 'x' })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
       await expect(client.completions.create({ model: 'acme/nope', prompt: 'x' })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     });
   });

@@ -29,7 +29,7 @@ export function billingFixtures(get: () => TestStack) {
     buyerId: buyer.accountId,
     listingId: seller ? `listing-${seller.accountId}` : null,
     sellerId: seller?.accountId ?? null,
-    model: 'acme/sim-chat',
+    model: 'dragonfly/sim-chat',
     capability: 'chat',
     inputTokens: 100,
     outputTokens: 50,

@@ -18,7 +18,7 @@ describe('federated reads are batched', () => {
     const token = signup.body.token as string;
     for (let i = 0; i < n; i++) {
       await graphql(stack.url, CreateApiKeyDocument, { input: { name: `key ${i}` } }, token);
-      await graphql(stack.url, CreateListingDocument, { input: { model: `acme/model-${i}`, inputPricePerMTok: '1', outputPricePerMTok: '2' } }, token);
+      await graphql(stack.url, CreateListingDocument, { input: { model: `n${n}/model-${i}`, inputPricePerMTok: '1', outputPricePerMTok: '2' } }, token);
     }
     return token;
   }

@@ -33,7 +33,7 @@ describe('billing ledger', () => {
     buyerId: buyer.accountId,
     listingId: 'listing-1',
     sellerId: seller.accountId,
-    model: 'acme/sim-chat',
+    model: 'dragonfly/sim-chat',
     capability: 'chat',
     inputTokens: 100,
     outputTokens: 50,
@@ -87,7 +87,7 @@ describe('billing ledger', () => {
     expect(replay.data!.applyUsage).toEqual({ applied: 0, duplicates: 1 });
     expect(await balance(buyer.jwt)).toBe(20_100_000 - 1_000_001);
     const generation = await graphql(stack.url, BillingGenerationDocument, { id: event.requestId }, buyer.jwt);
-    expect(generation.data!.generation).toMatchObject({ id: event.requestId, model: 'acme/sim-chat', inputTokens: 100, outputTokens: 50, cost: { micros: 1_000_001 }, latencyMs: 120, timeToFirstTokenMs: 30, status: 'completed' });
+    expect(generation.data!.generation).toMatchObject({ id: event.requestId, model: 'dragonfly/sim-chat', inputTokens: 100, outputTokens: 50, cost: { micros: 1_000_001 }, latencyMs: 120, timeToFirstTokenMs: 30, status: 'completed' });
     const otherAccount = await graphql(stack.url, BillingGenerationDocument, { id: event.requestId }, buyer.other.jwt);
     expect(otherAccount.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const earnings = await graphql(stack.url, BillingEarningsDocument, {}, seller.jwt);

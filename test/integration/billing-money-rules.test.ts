@@ -63,7 +63,7 @@ describe('money rules with sandbox top-ups asked for in production ($5 a day)', 
     return result.data!.applyUsage;
   };
   const usage = (buyer: Account, costMicros: number, sellerId: string | null): UsageEvent => ({
-    requestId: `req_${randomUUID()}`, keyId: `k-${buyer.accountId}`, buyerId: buyer.accountId, listingId: sellerId ? 'listing-1' : null, sellerId, model: 'acme/sim-chat',
+    requestId: `req_${randomUUID()}`, keyId: `k-${buyer.accountId}`, buyerId: buyer.accountId, listingId: sellerId ? 'listing-1' : null, sellerId, model: 'dragonfly/sim-chat',
     capability: 'chat', inputTokens: 10, outputTokens: 5, characters: 0, costMicros, latencyMs: 50, ttftMs: 10, status: 'completed', occurredAt: new Date().toISOString(),
   });
 

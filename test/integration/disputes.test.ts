@@ -82,7 +82,7 @@ describe('disputes', () => {
     expect(response.body).toMatchObject({
       requestId: overcharged.requestId,
       listingId: overcharged.listingId,
-      model: 'acme/sim-chat',
+      model: 'dragonfly/sim-chat',
       charged: 1,
       chargedMicros: 1_000_000,
       status: 'resolved_buyer',

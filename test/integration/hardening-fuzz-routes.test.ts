@@ -91,14 +91,14 @@ async function buildFixtures(url: string): Promise<Fixtures> {
   const seller = await signup(url, 'seller');
   const sellerPool = await poolKey(url, seller.jwt, 'sim-seller');
   const sellerListings = await Promise.all([
-    admittedListing(url, seller.jwt, { poolKeyId: sellerPool, model: 'acme/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2' }),
-    admittedListing(url, seller.jwt, { poolKeyId: sellerPool, model: 'acme/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
-    admittedListing(url, seller.jwt, { poolKeyId: sellerPool, model: 'acme/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
+    admittedListing(url, seller.jwt, { poolKeyId: sellerPool, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2' }),
+    admittedListing(url, seller.jwt, { poolKeyId: sellerPool, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
+    admittedListing(url, seller.jwt, { poolKeyId: sellerPool, model: 'dragonfly/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
   ]);
   // Buyer B: a funded key, one with a tiny spend limit (budget refusals), one limited to a model.
   const buyer = await fundedBuyer(url, '50');
   const limited = await ok(rest(url, 'POST', '/api/keys', { token: buyer.jwt, body: { name: 'tiny', limit: 0.000001, cycle: 'daily' } }), 'limited key');
-  const restricted = await ok(rest(url, 'POST', '/api/keys', { token: buyer.jwt, body: { name: 'embed only', allowedModels: ['acme/sim-embed'] } }), 'restricted key');
+  const restricted = await ok(rest(url, 'POST', '/api/keys', { token: buyer.jwt, body: { name: 'embed only', allowedModels: ['dragonfly/sim-embed'] } }), 'restricted key');
 
   // A's own objects, which the fuzz may read, change and delete (never the credentials it fuzzes with).
   const aPool = await ok(rest(url, 'POST', '/v1/pool/keys', { token: a.jwt, body: { provider: 'simulator', apiKey: 'sim-owner', label: 'owner' } }), 'pool key');
@@ -124,7 +124,7 @@ async function buildFixtures(url: string): Promise<Fixtures> {
   }
   // Requests that happened (for /v1/generation).
   const requestIds: string[] = [];
-  for (const model of ['acme/sim-chat', 'acme/sim-embed']) {
+  for (const model of ['dragonfly/sim-chat', 'dragonfly/sim-embed']) {
     const body = model.endsWith('chat') ? { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 4 } : { model, input: 'hello' };
     const response = await fetch(`${url}/v1/${model.endsWith('chat') ? 'chat/completions' : 'embeddings'}`, { method: 'POST', headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (response.status !== 200) throw new Error(`fixture call ${model}: ${response.status} ${await response.text()}`);
@@ -149,7 +149,7 @@ async function buildFixtures(url: string): Promise<Fixtures> {
       routingProfile: [profile.id],
       developerKey: [devKey.data.key.id],
     },
-    models: ['acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'owner/sim-chat'],
+    models: ['dragonfly/sim-chat', 'dragonfly/sim-embed', 'dragonfly/sim-tts', 'owner/sim-chat'],
     loginSessions,
     states,
     requestIds,
@@ -515,7 +515,7 @@ function queryValueArb(name: string): fc.Arbitrary<{ value: string; raw: boolean
     if (name === 'interval') return fc.constantFrom('hour', 'day', 'HOUR', 'DAY', 'week', 'minute', '');
     if (name === 'period') return fc.constantFrom('24h', '12h', '1h', '168h', '0h', '-1h', '999999999h', '24', 'h', '1d');
     if (name === 'type') return fc.constantFrom('llm', 'chat', 'embeddings', 'speech', 'text-to-speech', 'image', '');
-    if (name === 'pipeline' || name === 'model_id') return fc.constantFrom('llm', 'embeddings', 'acme/sim-chat', 'nope');
+    if (name === 'pipeline' || name === 'model_id') return fc.constantFrom('llm', 'embeddings', 'dragonfly/sim-chat', 'nope');
     if (name === 'login_session_id') return fc.constantFrom(...fx.loginSessions, 'x', 'a'.repeat(201));
     if (name === 'state') return fc.constantFrom(...fx.states, 'x', 'a'.repeat(201));
     if (name === 'code' || name === 'error') return fc.constantFrom('abc', 'access_denied', '');
@@ -573,7 +573,7 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
     case 'POST /api/auth/login':
       return fc.constantFrom({ email: a.email, password: 'password-123' }, { email: a.email, password: 'wrong-password' }, { email: 'nobody@example.com', password: 'password-123' });
     case 'POST /api/keys':
-      return unique.map((u) => ({ name: `fz ${u}`, limit: 1.5, cycle: 'monthly', key_group: `g-${u}`, ipAllow: ['10.0.0.0/8'], allowedModels: ['acme/sim-chat'], expiredAt: futureIso }));
+      return unique.map((u) => ({ name: `fz ${u}`, limit: 1.5, cycle: 'monthly', key_group: `g-${u}`, ipAllow: ['10.0.0.0/8'], allowedModels: ['dragonfly/sim-chat'], expiredAt: futureIso }));
     case 'PATCH /api/keys/:id':
       return fc.constantFrom({ name: 'renamed', limit: 2, cycle: 'weekly' }, { groupId: fx.ids.group[0] }, { routingProfileId: fx.ids.routingProfile[0] }, { ipDeny: ['192.168.0.0/16'], expiredAt: null });
     case 'POST /api/keys/groups':
@@ -587,11 +587,14 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
       return unique.map((u) => ({ provider: 'simulator', apiKey: `sim-${u}`, label: u }));
     case 'POST /v1/market/listings':
       return unique.map((u) => ({ model: `owner/${u}`, upstreamModel: 'sim-chat', poolKeyId: fx.ids.poolKey[0], inputPricePerMTok: 1, outputPricePerMTok: 2, capability: 'chat' }));
+    case 'POST /v1/market/seller/handle':
+      // A's handle (taken from its first listing: 200 once chosen), reserved and malformed ones.
+      return fc.constantFrom({ handle: 'owner' }, { handle: 'openai' }, { handle: 'dragonfly' }, { handle: 'Not A Handle' });
     case 'PATCH /v1/market/listings/:id':
       return fc.constantFrom({ inputPricePerMTok: 1.1 }, { paused: true }, { paused: false }, { outputPricePerMTok: 50 }, { caps: { maxConcurrency: 2 } });
     case 'POST /api/routing/profiles':
     case 'PATCH /api/routing/profiles/:id':
-      return unique.map((u) => ({ name: `profile ${u}`, sort: 'latency', order: ['simulator'], allow: null, maxPrice: { input: 1, output: 2 }, allowFallbacks: true, fallbackModels: ['acme/sim-chat'], timeoutMs: 5000, maxRetries: 1 }));
+      return unique.map((u) => ({ name: `profile ${u}`, sort: 'latency', order: ['simulator'], allow: null, maxPrice: { input: 1, output: 2 }, allowFallbacks: true, fallbackModels: ['dragonfly/sim-chat'], timeoutMs: 5000, maxRetries: 1 }));
     case 'POST /v1/management-keys':
       return unique.map((u) => ({ name: `dgrid ${u}`, scope: 'full' }));
     case 'PUT /v1/management-keys/:id':
@@ -606,7 +609,7 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
       return unique.map((u) => ({ name: `project ${u}` }));
     case 'POST /v1/chat/completions':
       return fc.record({
-        model: modelFor('acme/sim-chat'),
+        model: modelFor('dragonfly/sim-chat'),
         // Mostly valid; some that only the provider refuses (the gateway forwards them: `upstream_rejected`).
         messages: fc.oneof({ weight: 4, arbitrary: fc.constant([{ role: 'user', content: 'Say hi' }]) }, { weight: 1, arbitrary: fc.constantFrom<unknown[]>([1, 2], [null], [{}], [{ role: 'user', content: { a: 1 } }], [{ role: 'wizard', content: 'x' }]) }),
         max_tokens: fc.constantFrom(3, 8),
@@ -615,7 +618,7 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
       });
     case 'POST /v1/responses':
       return fc.record({
-        model: modelFor('acme/sim-chat'),
+        model: modelFor('dragonfly/sim-chat'),
         // Strings, message items, and a function call with its output (valid) or without its call (refused).
         input: fc.constantFrom<unknown>('Say hi', [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], [{ role: 'user', content: 'w?' }, { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' }, { type: 'function_call_output', call_id: 'call_1', output: 'ok' }], [{ type: 'function_call_output', call_id: 'call_2', output: 'x' }]),
         instructions: fc.constantFrom('Be brief.', undefined),
@@ -624,20 +627,20 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
         stream: fc.boolean(),
       });
     case 'POST /v1/completions':
-      return fc.record({ model: modelFor('acme/sim-chat'), prompt: fc.constantFrom<unknown>('Once upon', ['Once'], [1, 2], ['a', 'b']), max_tokens: fc.constantFrom(3, 8), echo: fc.boolean(), stream: fc.boolean(), stream_options: fc.constant({ include_usage: true }) });
+      return fc.record({ model: modelFor('dragonfly/sim-chat'), prompt: fc.constantFrom<unknown>('Once upon', ['Once'], [1, 2], ['a', 'b']), max_tokens: fc.constantFrom(3, 8), echo: fc.boolean(), stream: fc.boolean(), stream_options: fc.constant({ include_usage: true }) });
     case 'POST /v1/messages':
     case 'POST /v1/messages/count_tokens':
       return fc.record({
-        model: modelFor('acme/sim-chat'),
+        model: modelFor('dragonfly/sim-chat'),
         max_tokens: fc.constantFrom(3, 8),
         system: fc.constantFrom('Be brief.', [{ type: 'text', text: 'Be brief.' }]),
         messages: fc.oneof({ weight: 4, arbitrary: fc.constant([{ role: 'user', content: 'Say hi' }]) }, { weight: 1, arbitrary: fc.constantFrom<unknown[]>([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], [{ role: 'assistant', content: 'x' }], [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't' }] }]) }),
         stream: fc.boolean(),
       });
     case 'POST /v1/embeddings':
-      return fc.record({ model: modelFor('acme/sim-embed'), input: fc.constantFrom('hello', ['a', 'b'], [1, 2], [[1, 2]]) });
+      return fc.record({ model: modelFor('dragonfly/sim-embed'), input: fc.constantFrom('hello', ['a', 'b'], [1, 2], [[1, 2]]) });
     case 'POST /v1/audio/speech':
-      return fc.record({ model: modelFor('acme/sim-tts'), input: fc.constantFrom('hi', 'hello there'), voice: fc.constantFrom('alloy', 'nobody', ''), response_format: fc.constantFrom('wav', 'mp3', 'flac', 'nope') });
+      return fc.record({ model: modelFor('dragonfly/sim-tts'), input: fc.constantFrom('hi', 'hello there'), voice: fc.constantFrom('alloy', 'nobody', ''), response_format: fc.constantFrom('wav', 'mp3', 'flac', 'nope') });
     default:
       return null;
   }
@@ -803,7 +806,7 @@ describe('fuzzed requests to every route', () => {
     expect(StoreFingerprint.diff(afterCreate, afterUpdate).map((c) => c.table)).toEqual(['accounts.key_groups']);
     // A paid call moves money (the money view sees it once billing applied the usage).
     const moneyBefore = await money.snapshot();
-    const call = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${fx.b.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'acme/sim-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
+    const call = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${fx.b.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
     expect(call.status).toBe(200);
     await call.text();
     current = await settle();
@@ -963,7 +966,7 @@ describe('regressions found by the fuzz (fixed in gateway/app.ts and gateway/inf
 
   regression('the data plane: a model name holding a NUL is a 503 (the routing look-up fails in the store)', async () => {
     const route = routes.find((r) => r.path === '/v1/embeddings' && r.method === 'POST')!;
-    await exercise({ route, surface: 'openai', path: route.path, query: '', headers: { authorization: `Bearer ${fx.b.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'acme/sim-embed\u0000', input: 'hi' }) });
+    await exercise({ route, surface: 'openai', path: route.path, query: '', headers: { authorization: `Bearer ${fx.b.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dragonfly/sim-embed\u0000', input: 'hi' }) });
   });
 
   regression('GraphQL: an operation that cannot be resolved (several operations and no operationName, or a name that is none) is a 500', async () => {

@@ -257,7 +257,7 @@ describe('market listings', () => {
       graphql(stack.url, MarketReverifyContractDocument, { id: contractId }, other),
       graphql(stack.url, MarketUnsuspendContractDocument, { id: contractId }, other),
       graphql(stack.url, MarketDeletePoolKeyDocument, { id: poolKeyId }, other),
-      create({ poolKeyId }, other),
+      create({ poolKeyId, model: 'other-seller/m' }, other),
     ];
     for (const result of await Promise.all(attempts)) {
       expect(result.errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -299,7 +299,7 @@ describe('market listings', () => {
       const { jwt } = await signup(stack.url, `batch${n}`);
       const key = await poolKey(jwt);
       for (let i = 0; i < n; i++) {
-        const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: key, model: `acme/batch-${n}-${i}`, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt);
+        const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: key, model: `batch${n}/batch-${n}-${i}`, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt);
         await graphql(stack.url, MarketProbeListingDocument, { id: created.data!.createListing.id }, jwt);
         await graphql(stack.url, MarketUpdateListingDocument, { id: created.data!.createListing.id, input: { outputPricePerMTok: '5' } }, jwt); // a pending review each
       }

@@ -135,7 +135,8 @@ describe('market routing', () => {
   });
 
   describe('routing table and models', () => {
-    const model = 'acme/routed-chat';
+    // Several sellers' supply of one id: the canonical simulator model, which each must verify.
+    const model = 'dragonfly/sim-chat-large';
     const listings: Record<string, string> = {};
 
     beforeAll(async () => {
@@ -223,7 +224,7 @@ describe('market routing', () => {
       expect(all.errors).toBeUndefined();
       const routed = all.data!.models.find((m) => m.id === model)!;
       expect(routed).toMatchObject({
-        name: 'Routed Chat',
+        name: 'Dragonfly Simulated Chat Large',
         capability: 'CHAT',
         pipeline: 'llm',
         realtime: true,

@@ -55,7 +55,7 @@ describe('signed request receipts', () => {
     seller = await signup(stack.url, 'seller');
     otherSeller = await signup(stack.url, 'seller');
     listing = await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-receipts'), model: 'acme/receipt-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '2' });
-    otherListing = await admittedListing(stack.url, otherSeller.jwt, { poolKeyId: await poolKey(stack.url, otherSeller.jwt, 'sk-sim-receipts-other'), model: 'acme/other-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    otherListing = await admittedListing(stack.url, otherSeller.jwt, { poolKeyId: await poolKey(stack.url, otherSeller.jwt, 'sk-sim-receipts-other'), model: 'other/other-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
     buyer = await fundedBuyer(stack.url, '5');
   }, 90_000);
   afterAll(async () => {
@@ -215,7 +215,7 @@ describe('signed request receipts', () => {
 
   it('only the buyer (with the key that made the request) and the serving seller read a receipt', async () => {
     const mine = await chat(stack.url, buyer.key);
-    const theirs = await chat(stack.url, buyer.key, 'acme/other-chat');
+    const theirs = await chat(stack.url, buyer.key, 'other/other-chat');
     await generation(stack.url, buyer.key, mine.requestId);
     await generation(stack.url, buyer.key, theirs.requestId);
 

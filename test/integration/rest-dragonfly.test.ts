@@ -84,7 +84,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('creates a key: 201, the documented fields, and the raw key once', async () => {
       const expiredAt = future();
       const response = await call('POST', '/api/keys', c.jwt, {
-        body: { name: 'prod', key_group: unique('grp'), limit: 12.5, cycle: 'weekly', ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3'], routingProfileId: profiles.rp_fast, allowedModels: ['acme/sim-chat'], expiredAt },
+        body: { name: 'prod', key_group: unique('grp'), limit: 12.5, cycle: 'weekly', ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3'], routingProfileId: profiles.rp_fast, allowedModels: ['dragonfly/sim-chat'], expiredAt },
       });
       expect(response.status).toBe(201);
       const key = response.body;
@@ -95,7 +95,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(key.keyHint).toMatch(/^sk-df-.{4}….{4}$/);
       expect(key).toMatchObject({
         name: 'prod', status: 'active', enabled: true, limit: 12.5, cycle: 'weekly', usageInCycle: 0, usageInTotal: 0, expiredAt, expired: false,
-        ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3/32'], routingProfileId: profiles.rp_fast, allowedModels: ['acme/sim-chat'], lastUsedAt: null,
+        ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3/32'], routingProfileId: profiles.rp_fast, allowedModels: ['dragonfly/sim-chat'], lastUsedAt: null,
       });
       expect(key.groupId).toEqual(expect.any(String));
       expect(key.projectId).toEqual(expect.any(String));
@@ -250,7 +250,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it.each([
       [{ ipDeny: [' 2001:db8::/32 ', '2001:db8::1'] }, { ipDeny: ['2001:db8::/32', '2001:db8::1/128'] }],
       [{ ipAllow: ['0.0.0.0/0', '::/0'] }, { ipAllow: ['0.0.0.0/0', '::/0'] }],
-      [{ allowedModels: ['acme/sim-chat', 'acme/sim-chat', 'openai/gpt-4o'] }, { allowedModels: ['acme/sim-chat', 'openai/gpt-4o'] }],
+      [{ allowedModels: ['dragonfly/sim-chat', 'dragonfly/sim-chat', 'openai/gpt-4o'] }, { allowedModels: ['dragonfly/sim-chat', 'openai/gpt-4o'] }],
       [{ allowedModels: null }, { allowedModels: null }],
       [{ monthlyBudget: 25 }, { limit: 25, cycle: 'monthly' }],
       [{ limit: '3.5', cycle: 'daily' }, { limit: 3.5, cycle: 'daily' }],

@@ -33,7 +33,10 @@ afterAll(async () => {
 const call = (method: string, path: string, token?: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => rest(stack.url, method, path, { token, ...options });
 const newApiKey = () => `sk-sim-rest-${randomUUID()}`;
 let models = 0;
-const newModel = () => `acme/rest-${++models}`;
+// Each describe has its own seller, and a seller lists its own models under its own handle: the
+// describe's beforeAll sets the namespace its seller's models get.
+let namespace = 'acme';
+const newModel = () => `${namespace}/rest-${++models}`;
 
 function expectError(response: Response, status: number, code: string, field?: string) {
   expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
@@ -99,7 +102,7 @@ const contractShape = (state: string) => ({
 const LISTING_KEYS = [
   'id', 'model', 'upstreamModel', 'capability', 'status', 'paused', 'poolKeyId', 'provider',
   'inputPricePerMTok', 'inputPricePerMTokMicros', 'outputPricePerMTok', 'outputPricePerMTokMicros', 'pricePerMChars', 'pricePerMCharsMicros',
-  'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware', 'contract', 'pendingPriceReview', 'createdAt', 'updatedAt', 'deletedAt',
+  'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware', 'contract', 'pendingPriceReview', 'verification', 'createdAt', 'updatedAt', 'deletedAt',
 ];
 const POOL_KEY_KEYS = ['id', 'provider', 'label', 'baseUrl', 'keyPreview', 'status', 'validatedAt', 'createdAt', 'deletedAt'];
 const PROBE_RUN_KEYS = ['id', 'listingId', 'kind', 'capability', 'upstreamModel', 'passed', 'reason', 'httpStatus', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'contentChunks', 'streamSpreadMs', 'completionTokens', 'usageReported', 'startedAt', 'finishedAt'];
@@ -139,6 +142,8 @@ describe('a seller onboards over REST only', () => {
       ...money('inputPricePerMTok', 150_000), ...money('outputPricePerMTok', 2_000_000), ...money('pricePerMChars', null), ...money('cacheReadPricePerMTok', null), ...money('priceFloor', 1_000_000),
       caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 }, hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
       contract: { ...contractShape('pending'), listingId: created.body.id }, pendingPriceReview: null,
+      // Its own namespace, nothing declared: nothing to verify.
+      verification: expect.objectContaining({ status: 'not_required', canonicalModel: null, checks: [] }),
       createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO), deletedAt: null,
     });
     const id = created.body.id;
@@ -255,6 +260,7 @@ describe('listings: create, update, pause, delete', () => {
   let poolKeyId: string;
   beforeAll(async () => {
     jwt = (await signup(stack.url, 'listings')).jwt;
+    namespace = 'listings';
     poolKeyId = await gqlPoolKey(jwt);
   });
   const create = (body: Record<string, unknown>) => call('POST', '/v1/market/listings', jwt, { body: { poolKeyId, model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: 1, outputPricePerMTok: 2, ...body } });
@@ -392,6 +398,7 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
   let contractId: string;
   beforeAll(async () => {
     jwt = (await signup(stack.url, 'contracts')).jwt;
+    namespace = 'contracts';
     apiKey = newApiKey();
     ({ id: listingId, contractId } = await gqlListing(jwt, await gqlPoolKey(jwt, apiKey)));
     await admitted(listingId, jwt);
@@ -478,6 +485,7 @@ describe('credential × route matrix', () => {
   }
   let shared: { poolKeyId: string; listingId: string; contractId: string };
   beforeAll(async () => {
+    namespace = 'matrix';
     const poolKeyId = await gqlPoolKey(c.jwt);
     const listing = await gqlListing(c.jwt, poolKeyId);
     await admitted(listing.id, c.jwt);

@@ -59,7 +59,7 @@ function usage(overrides: Partial<UsageEvent> & Pick<UsageEvent, 'buyerId' | 'ke
     requestId: `req_${randomUUID()}`,
     listingId: 'listing-1',
     sellerId: bystander.accountId,
-    model: 'acme/sim-chat',
+    model: 'dragonfly/sim-chat',
     capability: 'chat',
     inputTokens: 100,
     outputTokens: 50,
@@ -370,7 +370,7 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
       withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 2,
     });
     const earning = (event: UsageEvent, amountMicros: number, reserveMicros: number, state: string) => ({
-      requestId: event.requestId, listingId: 'listing-1', model: 'acme/sim-chat',
+      requestId: event.requestId, listingId: 'listing-1', model: 'dragonfly/sim-chat',
       price: event.costMicros / 1e6, priceMicros: event.costMicros, amount: amountMicros / 1e6, amountMicros, reserve: reserveMicros / 1e6, reserveMicros,
       state, earnedAt: event.occurredAt, availableAt: iso(Date.parse(event.occurredAt) + COOL), reserveReleaseAt: iso(Date.parse(event.occurredAt) + COOL + HOLD),
     });

@@ -32,11 +32,11 @@ beforeAll(async () => {
   const keyA = await poolKey(stack.url, sellerA.jwt, 'sk-sim-naap-a-0123456789abcdef');
   const keyB = await poolKey(stack.url, sellerB.jwt, 'sk-sim-naap-b-0123456789abcdef');
   await Promise.all([
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'acme/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'H100', gpuCount: 2 } }),
-    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'acme/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1.5', outputPricePerMTok: '4' }),
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'acme/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'acme/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
-    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'deepseek/deepseek-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '0.27', outputPricePerMTok: '1.1' }),
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'H100', gpuCount: 2 } }),
+    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1.5', outputPricePerMTok: '4' }),
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
+    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'dragonfly/sim-chat-large', upstreamModel: 'sim-chat', inputPricePerMTok: '0.27', outputPricePerMTok: '1.1' }),
   ]);
   // A listing whose upstream fails its admission probe: PENDING, so not on the market yet.
   const flakyKey = await poolKey(stack.url, sellerA.jwt, FLAKY_KEY);
@@ -67,13 +67,13 @@ describe('GET /api/v1/developer/models', () => {
     expect(Object.keys(response.body)).toEqual(['success', 'data']);
     expect(response.body.success).toBe(true);
     expect(Object.keys(response.body.data)).toEqual(['models', 'total']);
-    expect(ids(response)).toEqual(['acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'deepseek/deepseek-chat']);
+    expect(ids(response)).toEqual(['dragonfly/sim-chat', 'dragonfly/sim-chat-large', 'dragonfly/sim-embed', 'dragonfly/sim-tts']);
     expect(response.body.data.total).toBe(4);
     for (const model of response.body.data.models) expect(Object.keys(model)).toEqual(MODEL_KEYS);
 
-    const [chat, embed, tts, deepseek] = response.body.data.models;
+    const [chat, deepseek, embed, tts] = response.body.data.models;
     expect(chat).toEqual({
-      id: 'acme/sim-chat', name: 'Sim Chat', tagline: expect.any(String), type: 'llm', featured: false, realtime: true,
+      id: 'dragonfly/sim-chat', name: 'Sim Chat', tagline: expect.any(String), type: 'llm', featured: false, realtime: true,
       costPerMin: { min: expect.any(Number), max: expect.any(Number) }, latencyP50: expect.any(Number), coldStart: expect.any(Number), fps: expect.any(Number),
       useCases: expect.arrayContaining(['chat']), badges: expect.arrayContaining(['streaming', 'multi-seller']),
     });
@@ -82,7 +82,7 @@ describe('GET /api/v1/developer/models', () => {
     expect(embed).toMatchObject({ type: 'embeddings', realtime: false, costPerMin: null, fps: null, latencyP50: expect.any(Number) });
     expect(embed.badges).not.toContain('multi-seller');
     expect(tts).toMatchObject({ type: 'text-to-speech', realtime: true, costPerMin: null, coldStart: expect.any(Number) });
-    expect(deepseek).toMatchObject({ name: 'DeepSeek Chat', featured: true, type: 'llm' });
+    expect(deepseek).toMatchObject({ name: 'Dragonfly Simulated Chat Large', featured: true, type: 'llm' });
   });
 
   it('lists a model once its listing is admitted, not before', async () => {
@@ -96,18 +96,18 @@ describe('GET /api/v1/developer/models', () => {
   });
 
   it.each([
-    ['type=llm', ['acme/late-chat', 'acme/sim-chat', 'deepseek/deepseek-chat']],
-    ['type=chat', ['acme/late-chat', 'acme/sim-chat', 'deepseek/deepseek-chat']],
-    ['type=embeddings', ['acme/sim-embed']],
-    ['type=text-to-speech', ['acme/sim-tts']],
-    ['type=speech', ['acme/sim-tts']],
+    ['type=llm', ['acme/late-chat', 'dragonfly/sim-chat', 'dragonfly/sim-chat-large']],
+    ['type=chat', ['acme/late-chat', 'dragonfly/sim-chat', 'dragonfly/sim-chat-large']],
+    ['type=embeddings', ['dragonfly/sim-embed']],
+    ['type=text-to-speech', ['dragonfly/sim-tts']],
+    ['type=speech', ['dragonfly/sim-tts']],
     ['type=video', []],
-    ['featured=true', ['deepseek/deepseek-chat']],
-    ['featured=false', ['acme/late-chat', 'acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'deepseek/deepseek-chat']],
-    ['realtime=true', ['acme/late-chat', 'acme/sim-chat', 'acme/sim-tts', 'deepseek/deepseek-chat']],
-    ['type=llm&featured=true&realtime=true', ['deepseek/deepseek-chat']],
+    ['featured=true', ['dragonfly/sim-chat-large']],
+    ['featured=false', ['acme/late-chat', 'dragonfly/sim-chat', 'dragonfly/sim-chat-large', 'dragonfly/sim-embed', 'dragonfly/sim-tts']],
+    ['realtime=true', ['acme/late-chat', 'dragonfly/sim-chat', 'dragonfly/sim-chat-large', 'dragonfly/sim-tts']],
+    ['type=llm&featured=true&realtime=true', ['dragonfly/sim-chat-large']],
     ['type=embeddings&realtime=true', []],
-    ['type=', ['acme/late-chat', 'acme/sim-chat', 'acme/sim-embed', 'acme/sim-tts', 'deepseek/deepseek-chat']],
+    ['type=', ['acme/late-chat', 'dragonfly/sim-chat', 'dragonfly/sim-chat-large', 'dragonfly/sim-embed', 'dragonfly/sim-tts']],
   ])('?%s → %j', async (query, expected) => {
     const response = await get(`/api/v1/developer/models?${query}`, c.jwt);
     expect(response.status).toBe(200);
@@ -123,13 +123,13 @@ describe('GET /api/v1/developer/models', () => {
 describe('GET /api/v1/developer/models/{id}', () => {
   it('answers one model by its URL-encoded id, or as two path segments', async () => {
     const list = await get('/api/v1/developer/models', c.jwt);
-    const chat = list.body.data.models.find((model: { id: string }) => model.id === 'acme/sim-chat');
-    const encoded = await get('/api/v1/developer/models/acme%2Fsim-chat', c.jwt);
+    const chat = list.body.data.models.find((model: { id: string }) => model.id === 'dragonfly/sim-chat');
+    const encoded = await get('/api/v1/developer/models/dragonfly%2Fsim-chat', c.jwt);
     expect(encoded.status).toBe(200);
     expect(encoded.body).toEqual({ success: true, data: { model: chat } });
-    const segments = await get('/api/v1/developer/models/acme/sim-chat', c.jwt);
+    const segments = await get('/api/v1/developer/models/dragonfly/sim-chat', c.jwt);
     expect(segments.body).toEqual({ success: true, data: { model: chat } });
-    expect((await get('/api/v1/developer/models/deepseek/deepseek-chat', c.jwt)).body.data.model).toMatchObject({ id: 'deepseek/deepseek-chat', featured: true });
+    expect((await get('/api/v1/developer/models/dragonfly/sim-chat-large', c.jwt)).body.data.model).toMatchObject({ id: 'dragonfly/sim-chat-large', featured: true });
   });
 
   it.each([
@@ -154,16 +154,16 @@ describe('GET /api/v1/developer/network-models', () => {
     for (const row of response.body.models) expect(Object.keys(row)).toEqual(ROW_KEYS);
     const row = (model: string) => response.body.models.find((r: { Model: string }) => r.Model === model);
     // Two sellers: 2 warm; capacity 4 (its cap) + 1 (no cap); output prices $2 and $4 per 1M tokens.
-    expect(row('acme/sim-chat')).toEqual({ Pipeline: 'llm', Model: 'acme/sim-chat', WarmOrchCount: 2, TotalCapacity: 5, PriceMin: 2, PriceMax: 4, PriceAvg: 3, PriceUnit: 'USD per 1M output tokens' });
-    expect(row('acme/sim-embed')).toEqual({ Pipeline: 'embeddings', Model: 'acme/sim-embed', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 0.02, PriceMax: 0.02, PriceAvg: 0.02, PriceUnit: 'USD per 1M input tokens' });
-    expect(row('acme/sim-tts')).toEqual({ Pipeline: 'text-to-speech', Model: 'acme/sim-tts', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 15, PriceMax: 15, PriceAvg: 15, PriceUnit: 'USD per 1M characters' });
-    expect(row('deepseek/deepseek-chat')).toMatchObject({ WarmOrchCount: 1, PriceMin: 1.1, PriceMax: 1.1, PriceAvg: 1.1 });
+    expect(row('dragonfly/sim-chat')).toEqual({ Pipeline: 'llm', Model: 'dragonfly/sim-chat', WarmOrchCount: 2, TotalCapacity: 5, PriceMin: 2, PriceMax: 4, PriceAvg: 3, PriceUnit: 'USD per 1M output tokens' });
+    expect(row('dragonfly/sim-embed')).toEqual({ Pipeline: 'embeddings', Model: 'dragonfly/sim-embed', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 0.02, PriceMax: 0.02, PriceAvg: 0.02, PriceUnit: 'USD per 1M input tokens' });
+    expect(row('dragonfly/sim-tts')).toEqual({ Pipeline: 'text-to-speech', Model: 'dragonfly/sim-tts', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 15, PriceMax: 15, PriceAvg: 15, PriceUnit: 'USD per 1M characters' });
+    expect(row('dragonfly/sim-chat-large')).toMatchObject({ WarmOrchCount: 1, PriceMin: 1.1, PriceMax: 1.1, PriceAvg: 1.1 });
   });
 
   it('?limit trims the rows (count) and keeps the total; above 200 it is clamped', async () => {
     const two = await get('/api/v1/developer/network-models?limit=2', c.jwt);
     expect(two.body).toMatchObject({ count: 2, total: 5 });
-    expect(two.body.models.map((r: { Model: string }) => r.Model)).toEqual(['acme/late-chat', 'acme/sim-chat']);
+    expect(two.body.models.map((r: { Model: string }) => r.Model)).toEqual(['acme/late-chat', 'dragonfly/sim-chat']);
     for (const limit of ['200', '201', '5000', '99999999999999']) {
       const response = await get(`/api/v1/developer/network-models?limit=${limit}`, c.jwt);
       expect(response.status).toBe(200);
@@ -177,7 +177,7 @@ describe('GET /api/v1/developer/network-models', () => {
 });
 
 describe('credentials × model routes (dashboard session only)', () => {
-  const paths = ['/api/v1/developer/models', '/api/v1/developer/models/acme%2Fsim-chat', '/api/v1/developer/models/acme/sim-chat', '/api/v1/developer/network-models'];
+  const paths = ['/api/v1/developer/models', '/api/v1/developer/models/dragonfly%2Fsim-chat', '/api/v1/developer/models/dragonfly/sim-chat', '/api/v1/developer/network-models'];
   const refused: [string, () => string | undefined, number, string][] = [
     ['none', () => undefined, 401, 'UNAUTHORIZED'],
     ['forged JWT', () => c.jwtForged, 401, 'UNAUTHORIZED'],

@@ -15,7 +15,7 @@ function job(overrides: Partial<JobFinishedEvent> = {}): JobFinishedEvent {
   return {
     id: `req_${randomUUID()}`,
     pipeline: 'llm',
-    model: 'acme/sim-chat',
+    model: 'dragonfly/sim-chat',
     status: 'completed',
     startedAt: new Date(now - 1500).toISOString(),
     finishedAt: new Date(now).toISOString(),
@@ -88,9 +88,9 @@ describe.each(modes)('spine — %s', (_name, start) => {
     expect(key.data!.createApiKey.apiKey.preview).toMatch(/^sk-df-.{4}….{4}$/);
     expect(key.data!.createApiKey.apiKey.preview).not.toContain(key.data!.createApiKey.rawKey.slice(10, 30));
 
-    const listing = await graphql(stack.url, CreateListingDocument, { input: { model: 'acme/sim-chat', inputPricePerMTok: '0.50', outputPricePerMTok: '1.5' } }, token);
+    const listing = await graphql(stack.url, CreateListingDocument, { input: { model: 'dragonfly/sim-chat', inputPricePerMTok: '0.50', outputPricePerMTok: '1.5' } }, token);
     expect(listing.errors).toBeUndefined();
-    expect(listing.data!.createListing).toMatchObject({ model: 'acme/sim-chat', capability: 'CHAT', status: 'PENDING' });
+    expect(listing.data!.createListing).toMatchObject({ model: 'dragonfly/sim-chat', capability: 'CHAT', status: 'PENDING' });
     listingId = listing.data!.createListing.id;
   });
 
@@ -132,7 +132,7 @@ describe.each(modes)('spine — %s', (_name, start) => {
     const published = new Set<string>();
     const deadline = Date.now() + 15_000;
     while (events.length === 0 && Date.now() < deadline) {
-      await stack.bus.publish('job.finished', job({ listingId, pipeline: 'embeddings', model: 'acme/sim-embed' }));
+      await stack.bus.publish('job.finished', job({ listingId, pipeline: 'embeddings', model: 'dragonfly/sim-embed' }));
       const wanted = job({ listingId, pipeline: 'llm' });
       published.add(wanted.id);
       await stack.bus.publish('job.finished', wanted);
@@ -145,7 +145,7 @@ describe.each(modes)('spine — %s', (_name, start) => {
     const entry = events[0].data.jobFeed;
     expect(published.has(entry.id)).toBe(true);
     expect(entry).toMatchObject({ pipeline: 'llm', status: 'completed', latencyMs: 1500 });
-    expect(entry.orchestrator).toMatchObject({ id: listingId, model: 'acme/sim-chat' }); // market
+    expect(entry.orchestrator).toMatchObject({ id: listingId, model: 'dragonfly/sim-chat' }); // market
     expect(entry.orchestrator.seller.name).toBe('Acme Seller'); // accounts
   });
 

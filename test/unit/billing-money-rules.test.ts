@@ -129,7 +129,7 @@ describe.each(stores)('billing money rules on $label', (store) => {
     em().transactional((tem) => post(sqlFor(tem as EntityManager), uuidIds, clock.now(), [{ accountId, bucket: 'balance', type: 'adjustment', amountMicros: micros, description: 'Paid (test)' }]));
 
   const event = (buyerId: string, costMicros: number, overrides: Partial<UsageEvent> = {}): UsageEvent => ({
-    requestId: `req_${randomUUID()}`, keyId: `k-${buyerId}`, buyerId, listingId: 'listing-1', sellerId: null, model: 'acme/sim-chat', capability: 'chat',
+    requestId: `req_${randomUUID()}`, keyId: `k-${buyerId}`, buyerId, listingId: 'listing-1', sellerId: null, model: 'dragonfly/sim-chat', capability: 'chat',
     inputTokens: 10, outputTokens: 5, characters: 0, costMicros, latencyMs: 50, status: 'completed', occurredAt: now.toISOString(), ...overrides,
   });
 

@@ -8,7 +8,7 @@ import type { BilledView, DialectContext } from '../../gateway/inference/dialect
 import { InferenceError } from '../../gateway/inference/openai-errors';
 
 const billed: BilledView = { inputTokens: 20, outputTokens: 7, cachedInputTokens: 4, reasoningTokens: 2, costMicros: 1234 };
-const context = (original: Record<string, unknown>): DialectContext => ({ requestId: 'req_abc123', model: 'acme/sim-chat', startedAt: new Date('2026-01-02T03:04:05Z'), original, countedPrompt: 20 });
+const context = (original: Record<string, unknown>): DialectContext => ({ requestId: 'req_abc123', model: 'dragonfly/sim-chat', startedAt: new Date('2026-01-02T03:04:05Z'), original, countedPrompt: 20 });
 
 /** The events of an SSE text, parsed. */
 function events(text: string): { event: string; data: Record<string, any> }[] {
@@ -35,7 +35,7 @@ function refusal(body: Record<string, unknown>, dialect = responsesDialect): Inf
 describe('Responses → chat', () => {
   it('turns a string input and instructions into a system and a user message, with every setting mapped', () => {
     const chat = responsesDialect.toChat({
-      model: 'acme/sim-chat',
+      model: 'dragonfly/sim-chat',
       input: 'Hello',
       instructions: 'Be brief.',
       max_output_tokens: 50,
@@ -51,7 +51,7 @@ describe('Responses → chat', () => {
       prompt_cache_key: 'k',
     }, {});
     expect(chat).toEqual({
-      model: 'acme/sim-chat',
+      model: 'dragonfly/sim-chat',
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: 'Hello' },
@@ -167,7 +167,7 @@ describe('chat → Responses', () => {
     const chat = {
       choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: 'Let me look.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] } }],
     };
-    const original = { model: 'acme/sim-chat', input: 'x', tools: [{ type: 'function', name: 'f' }], tool_choice: 'required', metadata: { k: 'v' }, store: true };
+    const original = { model: 'dragonfly/sim-chat', input: 'x', tools: [{ type: 'function', name: 'f' }], tool_choice: 'required', metadata: { k: 'v' }, store: true };
     const answer = responsesDialect.fromChat(chat, billed, context(original)) as Record<string, any>;
     expect(answer).toMatchObject({
       id: 'resp_abc123',
@@ -176,7 +176,7 @@ describe('chat → Responses', () => {
       status: 'completed',
       incomplete_details: null,
       error: null,
-      model: 'acme/sim-chat',
+      model: 'dragonfly/sim-chat',
       store: false,
       previous_response_id: null,
       tool_choice: 'required',
@@ -305,7 +305,7 @@ describe('legacy Completions', () => {
       id: 'cmpl-abc123',
       object: 'text_completion',
       created: Date.parse('2026-01-02T03:04:05Z') / 1000,
-      model: 'acme/sim-chat',
+      model: 'dragonfly/sim-chat',
       choices: [
         { text: 'Hi part 0', index: 0, logprobs: null, finish_reason: 'stop' },
         { text: 'Hi part 1', index: 1, logprobs: null, finish_reason: 'length' },

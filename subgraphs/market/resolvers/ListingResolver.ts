@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { Money } from '../../common/graphql-types';
 import { Contract } from '../entities/Contract';
 import { Listing } from '../entities/Listing';
+import { ListingVerification } from '../entities/ListingVerification';
 import { PoolKey } from '../entities/PoolKey';
 import { PriceReview } from '../entities/PriceReview';
 import { seesSupplyOf } from '../services/access';
@@ -79,6 +80,11 @@ export class ListingResolver {
   @FieldResolver(() => Hardware, { nullable: true, description: 'Declared GPUs; null when none were declared.' })
   hardware(@Root() listing: Listing): Hardware | null {
     return listing.gpuModel == null && listing.gpuCount == null ? null : { gpuModel: listing.gpuModel ?? null, gpuCount: listing.gpuCount ?? null };
+  }
+
+  @FieldResolver(() => ListingVerification, { description: 'The latest verification of its claims (the canonical model it lists, the capabilities it declares): public, so buyers see it too.' })
+  verification(@Root() listing: Listing, @Ctx() ctx: MarketContext): Promise<ListingVerification> {
+    return ctx.listings.verificationOf(listing);
   }
 
   @FieldResolver(() => Boolean)

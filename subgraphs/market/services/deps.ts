@@ -4,6 +4,7 @@ import type { Clock, IdGenerator } from '../../common/runtime';
 import type { KeyHasher } from '../../common/secrets';
 import type { SecretSealer } from '../../common/sealing';
 import type { ProviderCatalog } from './providers';
+import type { ModelRegistry } from './registry';
 import type { MarketSettings } from './settings';
 import type { AccountLimits } from '../../common/config';
 
@@ -22,6 +23,8 @@ export interface MarketCoreDeps {
   /** What one account may hold: listings, pool keys, routing profiles (MAX_*_PER_ACCOUNT). */
   accountLimits: AccountLimits;
   catalog: ProviderCatalog;
+  /** The canonical models and reserved handles (registry/models.json). */
+  registry: ModelRegistry;
   /** A fresh EntityManager for work outside a request (background probes, scheduled checks). */
   fork(): EntityManager;
   log: Logger;

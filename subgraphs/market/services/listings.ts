@@ -1,12 +1,13 @@
 // Listings: a seller's offer of one model at a price through one of its pool keys. Created with a
 // PENDING contract and admitted by a probe (run in the background right away); prices follow the
 // review rule (pricing.ts); deleting is soft. Every change that can affect routing is announced.
-import { OptimisticLockError, type EntityManager } from '@mikro-orm/core';
-import { badInput, conflict, DomainError } from '../../common/errors';
+import { OptimisticLockError, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { badInput, conflict, DomainError, forbidden } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import type { ListingChangedEvent } from '../../common/events';
 import { Contract, ContractState } from '../entities/Contract';
 import { Capability, Listing, ListingStatus } from '../entities/Listing';
+import { ListingVerification, VerificationStatus } from '../entities/ListingVerification';
 import { PoolKey } from '../entities/PoolKey';
 import { PriceReview, PriceReviewStatus } from '../entities/PriceReview';
 import type { MarketLoaders } from '../loaders';
@@ -16,6 +17,8 @@ import type { MarketCoreDeps } from './deps';
 import { ownedListing, ownedPoolKey } from './ownership';
 import { blendedPrice, increasePercent, planPriceChange, PRICE_FIELDS, type PriceField, type Prices } from './pricing';
 import type { ProbeRunner } from './probe-runner';
+import type { SellerService } from './sellers';
+import { claimsOf, hasClaims } from './verification';
 import { validInt, validName, validPrice, validPublicModel, validUpstreamModel } from './validation';
 
 /** Tries of a listing update whose contract keeps changing under it. */
@@ -62,6 +65,7 @@ export class ListingService {
     private readonly loaders: MarketLoaders,
     private readonly deps: MarketCoreDeps,
     private readonly probes: ProbeRunner,
+    private readonly sellers: SellerService,
   ) {}
 
   async myListings(principal: Principal): Promise<Listing[]> {
@@ -71,6 +75,15 @@ export class ListingService {
   /** A seller's listings, shown to the seller only (empty for anyone else). */
   async listingsOf(principal: Principal, sellerId: string): Promise<Listing[]> {
     return principal.kind !== 'service' && seesSupplyOf(principal, sellerId) ? this.loaders.listingsBySeller.load(sellerId) : [];
+  }
+
+  /** The stored verification, or what it is before any ran: PENDING with claims to check, else NOT_REQUIRED. */
+  async verificationOf(listing: Listing): Promise<ListingVerification> {
+    const stored = await this.loaders.verificationByListing.load(listing.id);
+    if (stored) return stored;
+    const claims = claimsOf(listing, this.deps.registry);
+    const status = hasClaims(claims) ? VerificationStatus.PENDING : VerificationStatus.NOT_REQUIRED;
+    return Object.assign(new ListingVerification(), { listingId: listing.id, status, checkedAt: null, canonicalModel: claims.canonical?.id ?? null, checks: [] });
   }
 
   async get(principal: Principal, id: string): Promise<Listing> {
@@ -88,6 +101,8 @@ export class ListingService {
     const capability = input.capability ?? Capability.CHAT;
     // A listing without a pool key is a draft: stored, never probed or routed until it gets one.
     const key = input.poolKeyId == null ? null : await this.usableKey(sellerId, input.poolKeyId, capability);
+    // A registry id (verified at admission) or the seller's own namespace.
+    const newHandle = await this.sellers.authorizeModel(sellerId, model, capability);
     const prices = initialPrices(capability, input);
     const floor = input.priceFloor == null ? null : validPrice(input.priceFloor, 'priceFloor');
     if (floor !== null && blendedPrice(capability, prices) < floor) throw badInput('priceFloor is above the listing price', { field: 'priceFloor' });
@@ -132,7 +147,14 @@ export class ListingService {
       version: 1,
     });
     listing.contractId = contract.id;
-    await this.em.flush();
+    if (newHandle) await this.sellers.stage(sellerId, newHandle);
+    try {
+      await this.em.flush();
+    } catch (error) {
+      // Two sellers' first listings under one new namespace at once: the unique handle decides.
+      if (newHandle && error instanceof UniqueConstraintViolationException) throw forbidden(`The handle ${newHandle} belongs to another seller`);
+      throw error;
+    }
     await this.announce(listing, 'created');
     if (key) this.probes.admitInBackground(listing.id);
     return listing;

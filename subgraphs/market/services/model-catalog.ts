@@ -23,6 +23,7 @@ const DEFAULTS: Record<Capability, Omit<ModelMetadata, 'name'>> = {
 };
 
 const KNOWN: Record<string, Partial<ModelMetadata>> = {
+  'dragonfly/sim-chat-large': { name: 'Dragonfly Simulated Chat Large', tagline: 'The simulator, verified: the canonical model anyone can list honestly', featured: true, useCases: ['chat', 'testing'] },
   'deepseek/deepseek-chat': { name: 'DeepSeek Chat', tagline: 'Strong general chat at a low price', featured: true, useCases: ['chat', 'coding', 'reasoning'] },
   'openai/gpt-4o-mini': { name: 'GPT-4o mini', tagline: 'Fast, inexpensive general chat', featured: true },
   'openai/text-embedding-3-small': { name: 'text-embedding-3-small', tagline: 'Compact, inexpensive embeddings' },

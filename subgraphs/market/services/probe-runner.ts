@@ -7,11 +7,13 @@ import { Contract } from '../entities/Contract';
 import { CheckKind } from '../entities/ContractCheck';
 import { Capability, Listing } from '../entities/Listing';
 import { PoolKey, PoolKeyStatus } from '../entities/PoolKey';
+import { ListingVerification, VerificationStatus } from '../entities/ListingVerification';
 import { ProbeRun } from '../entities/ProbeRun';
 import { recordCheck, type RecordedCheck } from './checks';
 import { sealContext, type MarketCoreDeps } from './deps';
 import { judgeProbe, type Verdict } from './probe-verdict';
-import { probeUpstream, type ProbeObservation } from './upstream';
+import { probeUpstream, type ProbeObservation, type Upstream } from './upstream';
+import { claimsOf, hasClaims, verifyClaims, type VerificationResult } from './verification';
 
 export interface ProbeResult extends RecordedCheck {
   run: ProbeRun;
@@ -80,7 +82,17 @@ export class ProbeRunner {
     if (!contract) throw notFound('Contract');
 
     const startedAt = this.deps.clock.now();
-    const { seen, verdict } = await this.observe(listing, key);
+    const observed = await this.observe(listing, key);
+    const { seen } = observed;
+    let { verdict } = observed;
+    // Claims are verified after a passing probe: at admission and re-verification always, on the
+    // schedule once the last verification is older than reverifyAfterMs.
+    let verification: VerificationResult | null = null;
+    if (verdict.passed && observed.upstream && (await this.verificationDue(em, listing, kind))) {
+      verification = await verifyClaims(observed.upstream, listing.upstreamModel, claimsOf(listing, this.deps.registry), this.deps.registry, this.deps.settings.probeTimeoutMs);
+      const failed = verification.checks.find((check) => !check.passed);
+      if (failed) verdict = { passed: false, reason: `verification failed: ${failed.name}: ${failed.detail ?? 'failed'}`, tokensPerSecond: null };
+    }
     const finishedAt = this.deps.clock.now();
     const run = em.create(ProbeRun, {
       id: this.deps.ids.newId(),
@@ -103,9 +115,10 @@ export class ProbeRunner {
       startedAt,
       finishedAt,
     });
+    if (verification) await this.storeVerification(em, listing, run, verification, finishedAt);
     // The key's own health: refused now → INVALID; accepted again → ACTIVE.
     if (seen?.refused) key.status = PoolKeyStatus.INVALID;
-    else if (verdict.passed) {
+    else if (verification?.status === VerificationStatus.FAILED || verdict.passed) {
       key.status = PoolKeyStatus.ACTIVE;
       key.validatedAt = finishedAt;
     }
@@ -122,7 +135,26 @@ export class ProbeRunner {
     return { ...recorded, run };
   }
 
-  private async observe(listing: Listing, key: PoolKey): Promise<{ seen: ProbeObservation | null; verdict: Verdict }> {
+  private async verificationDue(em: ReturnType<MarketCoreDeps['fork']>, listing: Listing, kind: CheckKind): Promise<boolean> {
+    if (!hasClaims(claimsOf(listing, this.deps.registry))) return kind !== CheckKind.SCHEDULED;
+    if (kind !== CheckKind.SCHEDULED) return true;
+    const last = await em.findOne(ListingVerification, { listingId: listing.id });
+    if (!last?.checkedAt || last.registryVersion !== this.deps.registry.version) return true;
+    const after = this.deps.settings.reverifyAfterMs;
+    return after > 0 && this.deps.clock.now().getTime() - last.checkedAt.getTime() >= after;
+  }
+
+  private async storeVerification(em: ReturnType<MarketCoreDeps['fork']>, listing: Listing, run: ProbeRun, result: VerificationResult, at: Date): Promise<void> {
+    const row = (await em.findOne(ListingVerification, { listingId: listing.id })) ?? em.create(ListingVerification, { listingId: listing.id, status: result.status, checks: [] });
+    row.status = result.status;
+    row.checks = result.checks;
+    row.checkedAt = at;
+    row.canonicalModel = this.deps.registry.get(listing.model)?.id ?? null;
+    row.registryVersion = this.deps.registry.version;
+    row.probeRunId = run.id;
+  }
+
+  private async observe(listing: Listing, key: PoolKey): Promise<{ seen: ProbeObservation | null; verdict: Verdict; upstream?: Upstream }> {
     const baseUrl = this.deps.catalog.baseUrlOf(key);
     if (!baseUrl) return { seen: null, verdict: { passed: false, reason: `provider ${key.provider} is not available on this platform`, tokensPerSecond: null } };
     let apiKey: string;
@@ -138,7 +170,7 @@ export class ProbeRunner {
       maxTokens: settings.probeMaxTokens,
     });
     const verdict = judgeProbe(seen, { maxTtftMs: settings.probeMaxTtftMs, minContentChunks: settings.probeMinContentChunks, minStreamSpreadMs: settings.probeMinStreamSpreadMs });
-    return { seen, verdict };
+    return { seen, verdict, upstream: { baseUrl, apiKey } };
   }
 
   /** Stops taking background work and waits for what is running. */

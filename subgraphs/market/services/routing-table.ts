@@ -6,6 +6,7 @@ import { badInput } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import { ContractState } from '../entities/Contract';
 import type { Capability } from '../entities/Listing';
+import { VerificationStatus } from '../entities/ListingVerification';
 import { PoolKeyStatus } from '../entities/PoolKey';
 import type { RoutingProfile } from '../entities/RoutingProfile';
 import type { MarketLoaders } from '../loaders';
@@ -23,6 +24,8 @@ export interface RoutingCandidateView extends RankableCandidate {
   ttftMs: number | null;
   cacheReadPriceMicrosPerMTok: number | null;
   caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null };
+  /** false only when a canonical claim failed or is pending; such listings are left out of the table. */
+  verified: boolean;
 }
 
 export interface RoutingTableView {
@@ -53,9 +56,12 @@ export class RoutingTableService {
       profileId ? this.loaders.routingProfileById.load(profileId) : null,
       this.loaders.routableListingsByModel.load(model),
     ]);
-    const [contracts, keys] = await Promise.all([
+    // Only canonical listings need their verification read: the claim to be that model decides routing.
+    const canonical = this.deps.registry.get(model) !== null;
+    const [contracts, keys, verifications] = await Promise.all([
       Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null))),
       Promise.all(listings.map((listing) => (listing.poolKeyId ? this.loaders.poolKeyById.load(listing.poolKeyId) : null))),
+      Promise.all(listings.map((listing) => (canonical ? this.loaders.verificationByListing.load(listing.id) : null))),
     ]);
     const candidates: RoutingCandidateView[] = [];
     listings.forEach((listing, i) => {
@@ -66,6 +72,8 @@ export class RoutingTableService {
       if (!key || key.status === PoolKeyStatus.DELETED || !key.sealedKey) return;
       const baseUrl = this.deps.catalog.baseUrlOf(key);
       if (!baseUrl) return;
+      const verified = !canonical || verifications[i]?.status === VerificationStatus.PASSED;
+      if (!verified) return;
       candidates.push({
         listingId: listing.id,
         sellerId: listing.sellerId,
@@ -85,6 +93,7 @@ export class RoutingTableService {
         ttftMs: contract.ttftMs ?? null,
         tokensPerSecond: contract.tokensPerSecond ?? null,
         contractState: contract.state,
+        verified,
       });
     });
     const ranked = rankCandidates(candidates, profile ? policyOf(profile) : null);

@@ -25,6 +25,8 @@ export interface MarketSettings {
   probeMaxTokens: number;
   /** Scheduled checks run at most this many probes at once. */
   checkConcurrency: number;
+  /** A scheduled check also re-verifies a listing's claims when its verification is older than this (0: never). */
+  reverifyAfterMs: number;
 }
 
 export const DEFAULT_MARKET_SETTINGS: Readonly<MarketSettings> = {
@@ -38,6 +40,7 @@ export const DEFAULT_MARKET_SETTINGS: Readonly<MarketSettings> = {
   probeMinStreamSpreadMs: 10,
   probeMaxTokens: 16,
   checkConcurrency: 4,
+  reverifyAfterMs: 24 * 3600_000,
 };
 
 const ENV_NAMES: Record<keyof MarketSettings, string> = {
@@ -51,6 +54,7 @@ const ENV_NAMES: Record<keyof MarketSettings, string> = {
   probeMinStreamSpreadMs: 'PROBE_MIN_STREAM_SPREAD_MS',
   probeMaxTokens: 'PROBE_MAX_TOKENS',
   checkConcurrency: 'CONTRACT_CHECK_CONCURRENCY',
+  reverifyAfterMs: 'VERIFICATION_INTERVAL_MS',
 };
 
 /** Settings from environment variables (see ENV_NAMES), each a non-negative integer; the rest default. */

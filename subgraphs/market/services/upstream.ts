@@ -310,3 +310,33 @@ function blankObservation(capability: Capability): ProbeObservation {
     audioBytes: 0,
   };
 }
+
+/** One plain (non-streaming) chat call's outcome, for the verification checks. */
+export interface ChatCallOutcome {
+  httpStatus: number | null;
+  /** The parsed answer (null on a failure). */
+  body: unknown;
+  /** Why there is no usable answer: transport, timeout, an error status (redacted, bounded) or a body that is not JSON. */
+  failure: string | null;
+}
+
+/** POST {baseUrl}/chat/completions with `body` (not streamed), through the outbound agents. */
+export async function chatCall(upstream: Upstream, body: Record<string, unknown>, timeoutMs: number): Promise<ChatCallOutcome> {
+  let response: Response;
+  try {
+    response = await outboundFetch(`${upstream.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${upstream.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, stream: false }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    return { httpStatus: null, body: null, failure: transportReason(error, timeoutMs) };
+  }
+  if (!response.ok) return { httpStatus: response.status, body: null, failure: `the upstream answered HTTP ${response.status}${await errorDetail(response, upstream.apiKey)}` };
+  try {
+    return { httpStatus: response.status, body: await readJson(response), failure: null };
+  } catch (error) {
+    return { httpStatus: response.status, body: null, failure: error instanceof BodyError ? error.message : transportReason(error, timeoutMs) };
+  }
+}

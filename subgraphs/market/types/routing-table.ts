@@ -61,6 +61,9 @@ export class RoutingCandidate {
 
   @Field(() => ContractState, { description: 'ACTIVE, or DEGRADED (ranked after every ACTIVE one).' })
   contractState!: ContractState;
+
+  @Field(() => Boolean, { description: 'false only when a canonical claim failed or is pending (such a listing is left out of the table).' })
+  verified!: boolean;
 }
 
 @ObjectType({ description: 'Ranked supply of one model for the data plane. Platform only.' })
