@@ -17,6 +17,7 @@ import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard } from './budget'
 import { KeySnapshotCache, toSnapshot, type KeySnapshotRow } from './key-snapshots';
 import { ROUTING_TABLE_QUERY, RoutingCache, type RoutingTable } from './routing';
 import { UsageEmitter } from './usage-emitter';
+import { LISTING_REPUTATIONS_QUERY, ReputationTable, type Reputation } from './reputation';
 import { registerDataPlane } from './routes';
 
 const DATA_PLANE: Principal = { kind: 'service', name: 'data-plane' };
@@ -29,6 +30,8 @@ const SNAPSHOT_MONEY = 'query KeySnapshotMoney($representations: [_Any!]!) { _en
 
 export interface DataPlane {
   usage: UsageEmitter;
+  /** Network's live-traffic figures per listing, refreshed in the background (routing weights). */
+  reputation: ReputationTable;
   close(): Promise<void>;
 }
 
@@ -74,11 +77,21 @@ export function startDataPlane(
       throw error;
     }
   });
+  // Refreshed by a timer, never per request: routing reads it from memory.
+  const reputation = new ReputationTable(
+    async () => (await direct('network', LISTING_REPUTATIONS_QUERY, { windowMinutes: 15 })).listingReputations as Reputation[],
+    Number(config.env.REPUTATION_REFRESH_MS) > 0 ? Number(config.env.REPUTATION_REFRESH_MS) : 10_000,
+    undefined,
+    undefined,
+    (error) => options.log.warn({ err: error }, 'reputation table not refreshed; keeping the last one'),
+  );
+  reputation.start();
   let models: { at: number; list: { id: string; created: number; ownedBy: string }[] } | null = null;
 
   registerDataPlane(app, {
     snapshots,
     routing,
+    reputation,
     budget,
     usage,
     bus,
@@ -109,7 +122,9 @@ export function startDataPlane(
 
   return {
     usage,
+    reputation,
     close: async () => {
+      reputation.close();
       const left = await usage.close();
       if (left > 0) process.stderr.write(`data plane: ${left} usage events could not be delivered before shutdown\n`);
       snapshots.close();
