@@ -107,7 +107,8 @@ export interface ReputationSample {
 export function samplesOf(event: Pick<JobFinishedEvent, 'status' | 'listingId' | 'latencyMs' | 'timeToFirstTokenMs' | 'outputUnits' | 'pipeline' | 'swappedFrom' | 'failure'>): ReputationSample[] {
   const samples: ReputationSample[] = [];
   const served = event.listingId || null;
-  for (const listingId of new Set(event.swappedFrom ?? [])) {
+  const swapped = event.swappedFrom;
+  if (swapped?.length) for (const listingId of swapped.length > 1 ? new Set(swapped) : swapped) {
     // Each listing tried before the one that answered (or before the request gave up) failed it.
     if (listingId && listingId !== served) samples.push({ listingId, ok: false, latencyMs: null, ttftMs: null, tokens: null });
   }
@@ -124,15 +125,22 @@ export function samplesOf(event: Pick<JobFinishedEvent, 'status' | 'listingId' |
 
 const round = (value: number, decimals: number) => Math.round(value * 10 ** decimals) / 10 ** decimals;
 
+/** One listing's ring of minute buckets. */
+interface Ring {
+  buckets: MinuteBucket[];
+  /** The latest minute recorded (which listing is idle longest, when one must go). */
+  lastMinute: number;
+}
+
 /** Every listing's last hour, in memory and bounded: MAX_LISTINGS × 60 buckets at most. */
 export class ReputationWindows {
-  private readonly listings = new Map<string, MinuteBucket[]>();
+  private readonly listings = new Map<string, Ring>();
 
   constructor(private readonly maxListings = MAX_LISTINGS) {}
 
-  /** Adds one job's samples at the minute it finished. O(1). */
+  /** Adds one job's samples at the minute it finished. O(1) (a new listing at the cap: one scan). */
   record(event: JobFinishedEvent, now: Date): void {
-    const finished = new Date(event.finishedAt).getTime();
+    const finished = Date.parse(event.finishedAt);
     if (!Number.isFinite(finished)) return;
     const minute = Math.floor(finished / MINUTE_MS);
     const current = Math.floor(now.getTime() / MINUTE_MS);
@@ -141,19 +149,27 @@ export class ReputationWindows {
     for (const sample of samplesOf(event)) this.add(sample, minute);
   }
 
-  private add(sample: ReputationSample, minute: number): void {
-    let ring = this.listings.get(sample.listingId);
-    if (ring) {
-      // Most recently used last: the first key is the one idle longest.
-      this.listings.delete(sample.listingId);
-    } else {
-      if (this.listings.size >= this.maxListings) this.listings.delete(this.listings.keys().next().value!);
-      ring = [];
+  private ring(listingId: string, minute: number): Ring {
+    let ring = this.listings.get(listingId);
+    if (!ring) {
+      if (this.listings.size >= this.maxListings) {
+        let idle: string | null = null;
+        let oldest = Infinity;
+        for (const [id, other] of this.listings) if (other.lastMinute < oldest) [idle, oldest] = [id, other.lastMinute];
+        this.listings.delete(idle!);
+      }
+      ring = { buckets: [], lastMinute: minute };
+      this.listings.set(listingId, ring);
     }
-    this.listings.set(sample.listingId, ring);
+    if (minute > ring.lastMinute) ring.lastMinute = minute;
+    return ring;
+  }
+
+  private add(sample: ReputationSample, minute: number): void {
+    const ring = this.ring(sample.listingId, minute);
     const slot = minute % REPUTATION_HORIZON_MINUTES;
-    let bucket = ring[slot];
-    if (!bucket) bucket = ring[slot] = new MinuteBucket();
+    let bucket = ring.buckets[slot];
+    if (!bucket) bucket = ring.buckets[slot] = new MinuteBucket();
     if (bucket.minute !== minute) {
       if (bucket.minute > minute) return; // a late sample of a minute already reused
       bucket.reset(minute);
@@ -189,7 +205,7 @@ export class ReputationWindows {
     let ttftCount = 0;
     let tokens = 0;
     let tokenMs = 0;
-    for (const bucket of this.listings.get(listingId) ?? []) {
+    for (const bucket of this.listings.get(listingId)?.buckets ?? []) {
       if (!bucket || bucket.minute <= current - window || bucket.minute > current + 1) continue;
       successes += bucket.successes;
       failures += bucket.failures;
