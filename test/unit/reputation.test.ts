@@ -104,6 +104,19 @@ describe('reputation windows', () => {
     expect(w.figures('D', at(0)).requests).toBe(1);
   });
 
+  it('counts a redelivered event once (recent ids remembered, bounded)', () => {
+    const w = new ReputationWindows(10, 2);
+    const first = job();
+    w.record(first, at(0));
+    w.record(first, at(0));
+    expect(w.figures('L1', at(0), 60).requests).toBe(1);
+    w.record(job(), at(0));
+    w.record(job(), at(0));
+    // The first id was forgotten (only 2 kept): a very late redelivery counts again.
+    w.record(first, at(0));
+    expect(w.figures('L1', at(0), 60).requests).toBe(4);
+  });
+
   it('refuses a window outside 1–60 minutes as bad input', () => {
     const w = new ReputationWindows();
     for (const bad of [0, 61, 1.5, -1]) expect(() => w.figures('L1', at(0), bad)).toThrow(/windowMinutes/);

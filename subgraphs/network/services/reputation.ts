@@ -16,6 +16,8 @@ export const DEFAULT_WINDOW_MINUTES = 15;
 export const MIN_SAMPLES = 5;
 /** Listings held at most (those idle longest go first): bounds memory whatever the supply. */
 export const MAX_LISTINGS = 5_000;
+/** Job ids remembered so that a redelivered event is counted once (the newest this many). */
+export const SEEN_JOB_IDS = 50_000;
 
 /**
  * Failure classes that are the listing's doing. A caller error, a buyer abort and the gateway's own
@@ -135,8 +137,13 @@ interface Ring {
 /** Every listing's last hour, in memory and bounded: MAX_LISTINGS × 60 buckets at most. */
 export class ReputationWindows {
   private readonly listings = new Map<string, Ring>();
+  /** Recent job ids, oldest first: the bus may deliver an event twice. */
+  private readonly seen = new Set<string>();
 
-  constructor(private readonly maxListings = MAX_LISTINGS) {}
+  constructor(
+    private readonly maxListings = MAX_LISTINGS,
+    private readonly maxSeen = SEEN_JOB_IDS,
+  ) {}
 
   /** Adds one job's samples at the minute it finished. O(1) (a new listing at the cap: one scan). */
   record(event: JobFinishedEvent, now: Date): void {
@@ -146,6 +153,9 @@ export class ReputationWindows {
     const current = Math.floor(now.getTime() / MINUTE_MS);
     // Too old to be in any window, or (clock skew) further ahead than a minute: ignored.
     if (minute <= current - REPUTATION_HORIZON_MINUTES || minute > current + 1) return;
+    if (this.seen.has(event.id)) return;
+    this.seen.add(event.id);
+    if (this.seen.size > this.maxSeen) this.seen.delete(this.seen.values().next().value!);
     for (const sample of samplesOf(event)) this.add(sample, minute);
   }
 
