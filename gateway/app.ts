@@ -26,6 +26,7 @@ import { dedupeRepresentations, shareInFlightQueries, type SubgraphLink } from '
 import { attachSubscriptionServer, clientAddressResolver, trustProxyFunction, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
 import { startDataPlane } from './inference';
+import type { ReputationSource } from './inference/reputation';
 import { graphqlLimits, graphqlLimitsFromEnv, registerResponseSizeLimit, withoutSuggestions } from './graphql-limits';
 import { containsNul, httpSecurityFromConfig, registerHttpSecurity } from './http-security';
 import { restFrameworkErrors } from './rest/envelopes';
@@ -55,6 +56,8 @@ export interface Gateway {
   subscriptionStats(): { open: number; upstreams: number; groups: number };
   /** Usage events not yet applied by billing. */
   usagePending(): number;
+  /** The data plane's reputation table (network's live-traffic figures, refreshed in the background). */
+  reputation: ReputationSource & { refresh(): Promise<void>; fetches: number };
   close(): Promise<void>;
 }
 
@@ -265,6 +268,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     authenticator,
     subscriptionStats: subscriptions.stats,
     usagePending: () => dataPlane.usage.pending,
+    reputation: dataPlane.reputation,
     close: async () => {
       unfollowSessions();
       await subscriptions.close();

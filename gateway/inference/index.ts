@@ -17,18 +17,21 @@ import { MemoryBudgetGuard, RedisBudgetGuard, type BudgetGuard } from './budget'
 import { KeySnapshotCache, toSnapshot, type KeySnapshotRow } from './key-snapshots';
 import { ROUTING_TABLE_QUERY, RoutingCache, type RoutingTable } from './routing';
 import { UsageEmitter } from './usage-emitter';
+import { SUPPLY_MODEL_QUERY, SUPPLY_MODELS_QUERY, SupplyPages, type SupplyModel } from './supply-pages';
+import { LISTING_REPUTATIONS_QUERY, ReputationTable, type Reputation } from './reputation';
 import { registerDataPlane } from './routes';
 
 const DATA_PLANE: Principal = { kind: 'service', name: 'data-plane' };
 const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
 const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason) }';
-const MODELS = parse('query DataPlaneModels { models { id } }');
 const GENERATION = parse('query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } receipt } }');
 const SNAPSHOT_KEY = 'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id name accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle rpmLimit tpmLimit maxParallelRequests groupId group { monthlyBudget { micros } rpmLimit tpmLimit maxParallelRequests } routingProfileId } }';
 const SNAPSHOT_MONEY = 'query KeySnapshotMoney($representations: [_Any!]!) { _entities(representations: $representations) { ... on ApiKey { usageInCycle { micros } usageInTotal { micros } } ... on Account { balance { micros } } ... on KeyGroup { usageThisMonth { micros } } } }';
 
 export interface DataPlane {
   usage: UsageEmitter;
+  /** Network's live-traffic figures per listing, refreshed in the background (routing weights). */
+  reputation: ReputationTable;
   close(): Promise<void>;
 }
 
@@ -74,11 +77,32 @@ export function startDataPlane(
       throw error;
     }
   });
-  let models: { at: number; list: { id: string; created: number; ownedBy: string }[] } | null = null;
+  // Refreshed by a timer, never per request: routing reads it from memory.
+  const reputation = new ReputationTable(
+    async () => (await direct('network', LISTING_REPUTATIONS_QUERY, { windowMinutes: 15 })).listingReputations as Reputation[],
+    Number(config.env.REPUTATION_REFRESH_MS) > 0 ? Number(config.env.REPUTATION_REFRESH_MS) : 10_000,
+    undefined,
+    undefined,
+    (error) => options.log.warn({ err: error }, 'reputation table not refreshed; keeping the last one'),
+  );
+  reputation.start();
+  // The public pages are read as the platform: they select public fields only.
+  const supplyRead = async (document: DocumentNode, variables: Record<string, unknown>) => {
+    const result = await options.query(document, variables, DATA_PLANE);
+    if (result.errors?.length && !result.data) throw new Error(result.errors[0].message);
+    return (result.data ?? {}) as { models?: SupplyModel[]; model?: SupplyModel | null };
+  };
+  const supplyModels = parse(SUPPLY_MODELS_QUERY);
+  const supplyModel = parse(SUPPLY_MODEL_QUERY);
+  const supply = new SupplyPages({
+    models: async () => (await supplyRead(supplyModels, {})).models ?? [],
+    model: async (id) => (await supplyRead(supplyModel, { id })).model ?? null,
+  });
 
   registerDataPlane(app, {
     snapshots,
     routing,
+    reputation,
     budget,
     usage,
     bus,
@@ -91,13 +115,7 @@ export function startDataPlane(
     defaultMaxOutputTokens: config.dataPlane.defaultMaxOutputTokens,
     idleTimeoutMs: config.dataPlane.streamIdleTimeoutMs,
     totalTimeoutMs: config.dataPlane.streamTotalTimeoutMs,
-    listModels: async () => {
-      if (models && Date.now() - models.at < 10_000) return models.list;
-      const result = await options.query(MODELS, {}, DATA_PLANE);
-      const list = ((result.data as { models?: { id: string }[] } | null)?.models ?? []).map((m) => ({ id: m.id, created: 0, ownedBy: 'dragonfly-market' }));
-      models = { at: Date.now(), list };
-      return list;
-    },
+    supply,
     generation: async (snapshot, id) => {
       const result = await options.query(GENERATION, { id }, { kind: 'buyer-key', accountId: snapshot.accountId, keyId: snapshot.keyId });
       return ((result.data as { generation?: Record<string, unknown> } | null)?.generation) ?? null;
@@ -109,7 +127,9 @@ export function startDataPlane(
 
   return {
     usage,
+    reputation,
     close: async () => {
+      reputation.close();
       const left = await usage.close();
       if (left > 0) process.stderr.write(`data plane: ${left} usage events could not be delivered before shutdown\n`);
       snapshots.close();

@@ -121,6 +121,8 @@ function publishJob(request: InferenceRequest, usage: UsageEvent, deps: MeterDep
     gateway: deps.replica,
     costMicros: usage.costMicros,
     ...(swappedFrom.length > 0 ? { swappedFrom } : {}),
+    // The class tells network's reputation a buyer's fault from the listing's.
+    ...(request.outcome?.failure ? { failure: request.outcome.failure } : {}),
   };
   void deps.bus.publish('job.finished', job).catch(() => {});
 }

@@ -22,12 +22,15 @@ import { respondJson } from './respond/json';
 import { respondStream } from './respond/stream';
 import { route } from './route';
 import type { RoutingCache } from './routing';
+import type { ReputationSource } from './reputation';
 import type { UsageEmitter } from './usage-emitter';
 
 export interface PipelineDeps extends AttemptDeps {
   snapshots: KeySnapshotCache;
   keyHasher: KeyHasher;
   routing: RoutingCache;
+  /** Listings' live-traffic weights (O(1) lookups, no I/O): the load balancer's reputation factor. */
+  reputation?: ReputationSource;
   budget: BudgetGuard;
   usage: UsageEmitter;
   bus: EventBus;

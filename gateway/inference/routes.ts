@@ -12,11 +12,12 @@ import { ListingHealthReporter } from './meter';
 import { badRequest, InferenceError } from './openai-errors';
 import { countPrompt, runInference, type PipelineDeps } from './pipeline';
 import { ListingLoad, type Candidate } from './routing';
+import { openRouterEndpoints, openRouterModel, type SupplyPages } from './supply-pages';
 
 export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | 'health' | 'reportOutcome'> {
   sealer: SecretSealer;
-  /** The public models with active supply (for /v1/models). */
-  listModels(): Promise<{ id: string; created: number; ownedBy: string }[]>;
+  /** The public supply pages (/v1/models and /v1/models/{id}/endpoints). */
+  supply: SupplyPages;
   /** One request's record, as its buyer key sees it (for /v1/generation). */
   generation(snapshot: KeySnapshot, id: string): Promise<Record<string, unknown> | null>;
   /** Tells the market how a listing did (contract health); fire-and-forget. */
@@ -84,10 +85,24 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       });
     }
 
+    // OpenRouter's model list, each entry still an OpenAI Model (id, object, created, owned_by).
     scope.get('/v1/models', async (request, reply) => {
       await authenticate(request);
-      const models = await deps.listModels();
-      return reply.send({ object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy })) });
+      const models = await deps.supply.models();
+      return reply.send({ object: 'list', data: models.map(openRouterModel) });
+    });
+
+    // Model ids hold a slash (`vendor/model`): /v1/models/{id} (OpenAI's retrieve) and
+    // /v1/models/{id}/endpoints (OpenRouter's listing of every endpoint of the model).
+    scope.get('/v1/models/*', async (request, reply) => {
+      await authenticate(request);
+      const path = String((request.params as Record<string, unknown>)['*'] ?? '');
+      const endpoints = path.endsWith('/endpoints');
+      const id = endpoints ? path.slice(0, -'/endpoints'.length) : path;
+      if (id.length === 0 || id.length > 200 || /[\u0000-\u001f]/.test(id)) throw badRequest('The model id must be 1 to 200 characters, e.g. acme/sim-chat', 'model');
+      const model = await deps.supply.model(id);
+      if (!model || model.endpoints.length === 0) throw new InferenceError(404, `The model ${JSON.stringify(id.slice(0, 200))} does not exist or has no supply`, 'invalid_request_error', 'model_not_found', 'model');
+      return reply.send(endpoints ? openRouterEndpoints(model) : openRouterModel(model));
     });
 
     // The key's own figures, loaded fresh (the cached snapshot may be a minute old).

@@ -54,6 +54,8 @@ export interface JobFinishedEvent {
   costMicros?: number | null;
   /** Listings this request was sent to first that failed it (it moved on, or failed): the orchestrators' noSwapRatio. */
   swappedFrom?: string[] | null;
+  /** Why a failed or cancelled job did not complete (the data plane's failure class, e.g. `caller`, `transient`): reputation counts only the listing's own. */
+  failure?: string | null;
 }
 
 /** network → its own subscribers on every replica: a job is stored and can be read by id. */

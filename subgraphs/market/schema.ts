@@ -3,6 +3,7 @@ import { ContractCheckResolver } from './resolvers/ContractCheckResolver';
 import { ContractResolver } from './resolvers/ContractResolver';
 import { ListingResolver } from './resolvers/ListingResolver';
 import { ModelResolver } from './resolvers/ModelResolver';
+import { ModelEndpointsResolver } from './resolvers/ModelEndpointsResolver';
 import { GPUCapacityResolver, OrchestratorHardwareResolver } from './resolvers/NetworkCapacityResolver';
 import { PoolKeyResolver } from './resolvers/PoolKeyResolver';
 import { PriceReviewResolver } from './resolvers/PriceReviewResolver';
@@ -28,6 +29,7 @@ export const buildMarketSchema = () =>
         RoutingProfileResolver,
         RoutingTableResolver,
         ModelResolver,
+        ModelEndpointsResolver,
         GPUCapacityResolver,
         OrchestratorHardwareResolver,
       ],

@@ -73,6 +73,23 @@ export class ModelService {
     return summarizeModels(await this.activeSupply(id))[0] ?? null;
   }
 
+  /**
+   * Public: every routable listing of the model (its contract ACTIVE, or DEGRADED: still routed,
+   * after the healthy ones), cheapest first (output, then input price; the oldest on a tie).
+   */
+  async endpoints(id: string): Promise<Listing[]> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) return [];
+    const listings = await this.loaders.routableListingsByModel.load(id);
+    const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
+    const routable = listings.filter((_, i) => contracts[i]?.state === ContractState.ACTIVE || contracts[i]?.state === ContractState.DEGRADED);
+    const price = (l: Listing) => [Number(l.outputPriceMicrosPerMTok), Number(l.inputPriceMicrosPerMTok)];
+    return routable.sort((a, b) => {
+      const [ao, ai] = price(a);
+      const [bo, bi] = price(b);
+      return ao - bo || ai - bi;
+    });
+  }
+
   private async activeSupply(model?: string): Promise<ActiveSupply[]> {
     const listings = model
       ? await this.loaders.routableListingsByModel.load(model)

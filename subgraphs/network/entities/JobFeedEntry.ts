@@ -46,6 +46,14 @@ export class JobFeedEntry {
   @Property({ type: 'string', length: 36, nullable: true })
   sellerId?: string | null;
 
+  /** The data plane's failure class of a job that did not complete (reputation leaves out the buyer's own). */
+  @Property({ type: 'string', length: 32, nullable: true })
+  failureClass?: string | null;
+
+  /** Listings that failed the job before it moved on, comma-separated (reputation after a restart). */
+  @Property({ type: 'text', nullable: true })
+  swappedFrom?: string | null;
+
   @Field(() => String, { nullable: true, description: 'The gateway replica that served the job.' })
   @Property({ type: 'string', length: 100, nullable: true })
   gateway?: string | null;

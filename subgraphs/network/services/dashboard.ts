@@ -126,6 +126,7 @@ export class DashboardService {
     private readonly em: EntityManager,
     private readonly clock: Clock,
     private readonly settings: NetworkSettings,
+    private readonly reputation: { slaScore(listingId: string): number | null } | null = null,
   ) {}
 
   /** A failing store is SERVICE_UNAVAILABLE (a 503 on REST), not an internal error. */
@@ -241,7 +242,7 @@ export class DashboardService {
             successRatio: rate ?? 0,
             effectiveSuccessRate: rate,
             noSwapRatio: sum.sessions + swapsAway > 0 ? percentOf(sum.sessions, sum.sessions + swapsAway) : null,
-            slaScore: null,
+            slaScore: this.reputation?.slaScore(listingId) ?? null,
             pipelines: [...byPipeline.keys()].sort(),
             pipelineModels: [...byPipeline].map(([pipelineId, p]) => ({ pipelineId, modelIds: [...new Set(p.map((row) => row.model))].sort() })).sort((a, b) => a.pipelineId.localeCompare(b.pipelineId)),
             listing: { id: listingId },

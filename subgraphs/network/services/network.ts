@@ -102,6 +102,8 @@ async function insertJob(em: EntityManager, event: JobFinishedEvent): Promise<bo
       listingId: event.listingId ?? null,
       sellerId: event.sellerId ?? null,
       gateway: event.gateway ?? null,
+      failureClass: event.failure ? event.failure.slice(0, 32) : null,
+      swappedFrom: event.swappedFrom?.length ? event.swappedFrom.join(',') : null,
     })
     .onConflict('id')
     .ignore()

@@ -260,7 +260,7 @@ export class OrchestratorRow {
   @Field(() => Float, { nullable: true, description: 'Percent (1 decimal) of the requests sent to this listing first that it kept: the others failed on it and moved to another listing (or failed). Null without traffic.' })
   noSwapRatio?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Not measured on this network: null.' })
+  @Field(() => Int, { nullable: true, description: 'The listing now, 0–100: round(100 × success rate × min(1, 2000 ms / TTFT p95)) over the last 60 minutes of live traffic (latency p95 without a TTFT). Null below 5 requests.' })
   slaScore?: number | null;
 
   @Field(() => [String])
