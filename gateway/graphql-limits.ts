@@ -90,7 +90,8 @@ export function listBounds(accounts: AccountLimits): ListBounds {
     'Query.usageByModel': { max: 1000, arg: 'limit' },
     'Query.usageByTag': { max: 1000, arg: 'limit' },
     'Query.usageByUser': { max: 1000, arg: 'limit' },
-    'ListingVerification.checks': { max: 16 }, // the registry caps a model's prompts (services/registry.ts)
+    'ListingVerification.checks': { max: 11 }, // the registry caps a model's prompts at 4 + 4, plus 3 capability checks (services/registry.ts)
+    'Model.endpoints': { max: 100 }, // the cheapest 100 routable listings (services/models.ts)
     'SpendLogEntry.metadata': { max: 16 }, // OpenAI's metadata: at most 16 keys (checked at the parse stage)
     // Windows of time.
     'Query.usageDaily': { max: 366 },

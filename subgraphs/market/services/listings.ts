@@ -7,6 +7,7 @@ import type { Principal } from '../../common/principal';
 import type { ListingChangedEvent } from '../../common/events';
 import { Contract, ContractState } from '../entities/Contract';
 import { Capability, Listing, ListingStatus } from '../entities/Listing';
+import { Seller } from '../entities/Seller';
 import { ListingVerification, VerificationStatus } from '../entities/ListingVerification';
 import { PoolKey } from '../entities/PoolKey';
 import { PriceReview, PriceReviewStatus } from '../entities/PriceReview';
@@ -90,7 +91,7 @@ export class ListingService {
     return ownedListing(this.em, requireSeller(principal), id);
   }
 
-  async create(principal: Principal, input: CreateListingInput): Promise<Listing> {
+  async create(principal: Principal, input: CreateListingInput, retried = false): Promise<Listing> {
     const sellerId = requireSeller(principal);
     // Every list of a seller's listings is bounded (and GraphQL's cost estimate counts on it).
     const max = this.deps.accountLimits.listings;
@@ -151,8 +152,16 @@ export class ListingService {
     try {
       await this.em.flush();
     } catch (error) {
-      // Two sellers' first listings under one new namespace at once: the unique handle decides.
-      if (newHandle && error instanceof UniqueConstraintViolationException) throw forbidden(`The handle ${newHandle} belongs to another seller`);
+      // First listings under one new namespace at once: the unique handle decides. When the winner
+      // is this seller (its own listings in parallel), the listing is made again under the handle it now has.
+      if (newHandle && error instanceof UniqueConstraintViolationException) {
+        const owner = await this.em.fork().findOne(Seller, { handle: newHandle });
+        if (owner?.id === sellerId && !retried) {
+          this.em.clear();
+          return this.create(principal, input, true);
+        }
+        throw forbidden(`The handle ${newHandle} belongs to another seller`);
+      }
       throw error;
     }
     await this.announce(listing, 'created');

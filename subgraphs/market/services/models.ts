@@ -57,6 +57,9 @@ export function matchesFilter(model: Pick<ModelView, 'pipeline' | 'capability' |
   return true;
 }
 
+/** A public page lists this many endpoints of a model at most (GraphQL bounds Model.endpoints by it). */
+export const MAX_ENDPOINTS = 100;
+
 export class ModelService {
   constructor(
     private readonly em: EntityManager,
@@ -75,7 +78,7 @@ export class ModelService {
 
   /**
    * Public: every routable listing of the model (its contract ACTIVE, or DEGRADED: still routed,
-   * after the healthy ones), cheapest first (output, then input price; the oldest on a tie).
+   * after the healthy ones), cheapest first (output, then input price; the oldest on a tie), at most MAX_ENDPOINTS.
    */
   async endpoints(id: string): Promise<Listing[]> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) return [];
@@ -83,11 +86,13 @@ export class ModelService {
     const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
     const routable = listings.filter((_, i) => contracts[i]?.state === ContractState.ACTIVE || contracts[i]?.state === ContractState.DEGRADED);
     const price = (l: Listing) => [Number(l.outputPriceMicrosPerMTok), Number(l.inputPriceMicrosPerMTok)];
-    return routable.sort((a, b) => {
-      const [ao, ai] = price(a);
-      const [bo, bi] = price(b);
-      return ao - bo || ai - bi;
-    });
+    return routable
+      .sort((a, b) => {
+        const [ao, ai] = price(a);
+        const [bo, bi] = price(b);
+        return ao - bo || ai - bi;
+      })
+      .slice(0, MAX_ENDPOINTS);
   }
 
   private async activeSupply(model?: string): Promise<ActiveSupply[]> {

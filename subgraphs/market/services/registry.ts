@@ -121,7 +121,7 @@ export function parseRegistry(raw: unknown): ModelRegistry {
     const tokenizer = m.tokenizer === null ? null : text(m.tokenizer, `${id}.tokenizer`);
     const verification = object(m.verification, `${id}.verification`);
     const fingerprints = list(verification.fingerprints, `${id}.verification.fingerprints`).map((p, j) => text(p, `${id}.verification.fingerprints[${j}]`));
-    // Bounded: a listing's checks are these plus three capability checks (GraphQL bounds ListingVerification.checks at 16).
+    // Bounded: a listing's checks are these plus three capability checks (GraphQL bounds ListingVerification.checks at 11).
     if (fingerprints.length > 4) throw new Error(`model registry: ${id} has more than 4 fingerprints`);
     if (fingerprints.length > 0 && !(tokenizer && ENCODERS[tokenizer])) throw new Error(`model registry: ${id} has fingerprints but the platform cannot count ${tokenizer ?? 'its'} tokens`);
     const knownAnswers = list(verification.knownAnswers, `${id}.verification.knownAnswers`).map((k, j) => {
@@ -135,7 +135,7 @@ export function parseRegistry(raw: unknown): ModelRegistry {
       }
       return { prompt: text(answer.prompt, `${id}.verification.knownAnswers[${j}].prompt`), match: pattern };
     });
-    if (knownAnswers.length > 8) throw new Error(`model registry: ${id} has more than 8 known answers`);
+    if (knownAnswers.length > 4) throw new Error(`model registry: ${id} has more than 4 known answers`);
     if (capability !== Capability.CHAT && (fingerprints.length > 0 || knownAnswers.length > 0)) throw new Error(`model registry: ${id}: only chat models have prompts to verify`);
     const modalities = object(m.modalities, `${id}.modalities`);
     const parameters = list(m.supportedParameters, `${id}.supportedParameters`).map((p) => {
