@@ -91,7 +91,7 @@ export function listBounds(accounts: AccountLimits): ListBounds {
     'Query.usageByTag': { max: 1000, arg: 'limit' },
     'Query.usageByUser': { max: 1000, arg: 'limit' },
     'ListingVerification.checks': { max: 11 }, // the registry caps a model's prompts at 4 + 4, plus 3 capability checks (services/registry.ts)
-    'Model.endpoints': { max: 100 }, // the cheapest 100 routable listings (services/models.ts)
+    'Model.endpoints': { max: 10 }, // the cheapest 10 routable listings (services/models.ts)
     'SpendLogEntry.metadata': { max: 16 }, // OpenAI's metadata: at most 16 keys (checked at the parse stage)
     // Windows of time.
     'Query.usageDaily': { max: 366 },

@@ -58,7 +58,7 @@ export function matchesFilter(model: Pick<ModelView, 'pipeline' | 'capability' |
 }
 
 /** A public page lists this many endpoints of a model at most (GraphQL bounds Model.endpoints by it). */
-export const MAX_ENDPOINTS = 100;
+export const MAX_ENDPOINTS = 10;
 
 export class ModelService {
   constructor(
