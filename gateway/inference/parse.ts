@@ -2,6 +2,7 @@
 // attempt. Whatever is wrong here is the caller's 400, never a provider failure.
 import { captureAttribution } from './attribution';
 import { badRequest } from './openai-errors';
+import { parseModelVariant, parseProviderPreferences } from './provider-routing';
 import type { InferenceRequest } from './request';
 import { countChatPrompt, countEmbeddingInput } from './tokens';
 
@@ -24,17 +25,30 @@ export function depthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
-export function parse(request: InferenceRequest, options: { defaultMaxOutputTokens?: number; tagsHeader?: string | string[] } = {}): void {
+/** A conversation id the buyer chooses for sticky routing (`x-df-session`). */
+const SESSION = /^[\x21-\x7e]{1,128}$/;
+
+export function parse(request: InferenceRequest, options: { defaultMaxOutputTokens?: number; tagsHeader?: string | string[]; sessionHeader?: string | string[] } = {}): void {
   const body = request.body;
   const model = body.model;
   if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw badRequest('`model` is required (a model id such as acme/sim-chat)', 'model');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(model)) throw badRequest('`model` must not contain control characters', 'model');
   if (depthExceeds(body, MAX_BODY_DEPTH)) throw badRequest(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep`, null, 'body_too_deep');
-  request.model = model;
+  const variant = parseModelVariant(model);
+  request.model = variant.model;
+  request.variantSort = variant.sort;
+  request.providerPreferences = parseProviderPreferences(body.provider);
+  const session = Array.isArray(options.sessionHeader) ? options.sessionHeader[0] : options.sessionHeader;
+  if (session !== undefined) {
+    if (!SESSION.test(session)) throw badRequest('`x-df-session` must be 1 to 128 visible ASCII characters', 'x-df-session');
+    request.session = session;
+  }
 
   const upstream: Record<string, unknown> = { ...body };
   delete upstream.model;
+  // Routing preferences are the platform's business, not the seller's.
+  delete upstream.provider;
   request.attribution = captureAttribution(body, options.tagsHeader, upstream);
   if (request.capability === 'chat') parseChat(request, upstream, options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
   else if (request.capability === 'embeddings') parseEmbeddings(request);
@@ -65,9 +79,12 @@ function parseChat(request: InferenceRequest, upstream: Record<string, unknown>,
     throw badRequest(`\`${param}\` must be a positive integer`, param);
   }
   if (asked === undefined || asked === null) {
-    // The reservation and the upstream must agree on the most it may generate: set the cap explicitly.
+    // The reservation and the upstream must agree on the most it may generate: the cap is set
+    // explicitly, per listing within its context (the route stage; upstreamBody splices it in).
     request.maxTokens = defaultMaxOutputTokens;
-    upstream.max_tokens = defaultMaxOutputTokens;
+    request.defaultedMaxTokens = true;
+    delete upstream.max_tokens;
+    delete upstream.max_completion_tokens;
   } else {
     request.maxTokens = asked as number;
   }

@@ -20,12 +20,13 @@ import { InferenceRequest, type Capability } from './request';
 import { respondBinary } from './respond/binary';
 import { respondJson } from './respond/json';
 import { respondStream } from './respond/stream';
+import type { SelectionDeps } from './provider-routing';
 import { route } from './route';
 import type { RoutingCache } from './routing';
 import type { ReputationSource } from './reputation';
 import type { UsageEmitter } from './usage-emitter';
 
-export interface PipelineDeps extends AttemptDeps {
+export interface PipelineDeps extends AttemptDeps, SelectionDeps {
   snapshots: KeySnapshotCache;
   keyHasher: KeyHasher;
   routing: RoutingCache;
@@ -59,7 +60,7 @@ export async function countPrompt(http: FastifyRequest, reply: FastifyReply, dep
   request.snapshot = snapshot;
   parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens });
   authorizeModel(request.snapshot, request.model);
-  await route(request, deps.routing);
+  await route(request, deps.routing, deps);
   await reply.type('application/json').send(answer(request.countedPrompt));
 }
 
@@ -72,9 +73,9 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   request.dialect = dialect;
   request.original = body;
   request.snapshot = snapshot;
-  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens, tagsHeader: http.headers['x-df-tags'] });
+  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens, tagsHeader: http.headers['x-df-tags'], sessionHeader: http.headers['x-df-session'] });
   authorizeModel(request.snapshot, request.model);
-  await route(request, deps.routing);
+  await route(request, deps.routing, deps);
   await admit(request, deps);
 
   reply.raw.on('close', () => {
@@ -86,6 +87,8 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
     await meter(request, deps);
     throw error;
   }
+  // The conversation's next turn goes back here while its prompt cache is warm.
+  if (request.conversation) deps.sticky?.remember(request.conversation, request.served!.candidate.listingId);
   const raw = reply.raw;
   reply.hijack();
   const timeouts = { idleTimeoutMs: request.table.streamIdleTimeoutMs ?? deps.idleTimeoutMs, totalTimeoutMs: deps.totalTimeoutMs };

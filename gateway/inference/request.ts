@@ -9,6 +9,7 @@ import type { KeySnapshot } from './key-snapshots';
 import { chatDialect, type Dialect, type DialectContext } from './dialects/dialect';
 import type { BilledUsage, ReportedUsage } from './metering';
 import { DeliveredText } from './metering';
+import type { ProviderPreferences, ProviderSort } from './provider-routing';
 import type { Candidate, RoutingTable } from './routing';
 import type { UpstreamResponse } from './upstream';
 
@@ -67,8 +68,20 @@ export class InferenceRequest {
   choices = 1;
   /** End user, tags and metadata the buyer gave (the parse stage fills it). */
   attribution: Attribution = { user: null, tags: [], metadata: null };
-  /** max_tokens sent upstream (the buyer's, or the default cap the gateway set). */
+  /** max_tokens sent upstream (the buyer's, or the default cap the gateway set: the largest any candidate gets). */
   maxTokens: number | null = null;
+  /** The buyer set no output cap: each listing gets the gateway's default, within its context. */
+  defaultedMaxTokens = false;
+  /** That cap per listing (route stage), when the gateway chose it. */
+  maxTokensByListing: Map<string, number> | null = null;
+  /** OpenRouter's `provider` object (null: none given). */
+  providerPreferences: ProviderPreferences | null = null;
+  /** The sort a `:floor` / `:nitro` model suffix asks for. */
+  variantSort: ProviderSort | null = null;
+  /** The `x-df-session` header (a conversation id the buyer chose). */
+  session: string | null = null;
+  /** The conversation sticky routing keeps on one listing (null: none). */
+  conversation: string | null = null;
   tables: RoutingTable[] = [];
   candidates: Candidate[] = [];
   reservation: Reservation | null = null;
@@ -118,7 +131,8 @@ export class InferenceRequest {
 
   /** The JSON body for one candidate: its upstream model in front of the serialised rest. */
   upstreamBody(candidate: Candidate): string {
-    const model = `{"model":${JSON.stringify(candidate.upstreamModel)}`;
+    let model = `{"model":${JSON.stringify(candidate.upstreamModel)}`;
+    if (this.defaultedMaxTokens && this.maxTokens !== null) model += `,"max_tokens":${this.maxTokensByListing?.get(candidate.listingId) ?? this.maxTokens}`;
     return this.upstreamJsonTail === '{}' ? `${model}}` : `${model},${this.upstreamJsonTail.slice(1)}`;
   }
 }

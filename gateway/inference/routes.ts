@@ -11,6 +11,7 @@ import type { KeySnapshot } from './key-snapshots';
 import { ListingHealthReporter } from './meter';
 import { badRequest, InferenceError } from './openai-errors';
 import { countPrompt, runInference, type PipelineDeps } from './pipeline';
+import { StickyRoutes } from './provider-routing';
 import { ListingLoad, type Candidate } from './routing';
 import { openRouterEndpoints, openRouterModel, type SupplyPages } from './supply-pages';
 
@@ -54,7 +55,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     if (!key) opened.set(candidate, (key = deps.sealer.open(candidate.sealedApiKey, candidate.sealContext)));
     return key;
   };
-  const pipeline: PipelineDeps = { ...deps, load, openKey, health, reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed') };
+  const pipeline: PipelineDeps = { ...deps, sticky: deps.sticky ?? new StickyRoutes(), load, openKey, health, reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed') };
   const authenticate = (request: FastifyRequest) => authorize(request.headers.authorization, request.ip, deps);
 
   app.register(async (scope) => {

@@ -21,6 +21,17 @@ export interface Candidate {
   latencyMs?: number | null;
   ttftMs?: number | null;
   caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null } | null;
+  /** ACTIVE, or DEGRADED (after every ACTIVE one; never in the balanced pool). */
+  contractState?: 'ACTIVE' | 'DEGRADED';
+  tokensPerSecond?: number | null;
+  /** The listing's metadata (null: not declared). */
+  sellerHandle?: string | null;
+  contextLength?: number | null;
+  maxOutputTokens?: number | null;
+  supportedParameters?: string[];
+  quantization?: string | null;
+  region?: string | null;
+  dataPolicy?: { retainsPrompts: boolean; trainsOnPrompts: boolean; zeroRetention: boolean } | null;
 }
 
 export interface RoutingTable {
@@ -34,6 +45,8 @@ export interface RoutingTable {
   /** The profile's idle timeout after the first byte (null: the platform default). */
   streamIdleTimeoutMs?: number | null;
   allowFallbacks: boolean;
+  /** false when the profile orders supply itself (a sort other than price, or an order): no weighted draw then. */
+  loadBalanced?: boolean;
 }
 
 export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profileId: ID) {
@@ -41,7 +54,7 @@ export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profile
     model capability fallbackModels timeoutMs maxRetries streamIdleTimeoutMs allowFallbacks
     candidates {
       listingId sellerId provider baseUrl upstreamModel sealedApiKey sealContext
-      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok latencyMs ttftMs
+      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok latencyMs ttftMs tokensPerSecond contractState
       caps { rpm tpm maxConcurrency dailyTokens }
     }
   }

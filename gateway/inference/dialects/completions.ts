@@ -10,7 +10,7 @@ import { boolean, given, idBase, integerIn, isObject, numberIn, refuseUnknown, s
 
 const KNOWN = new Set([
   'model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'n', 'stop', 'user', 'stream', 'stream_options', 'echo', 'suffix', 'logprobs',
-  'best_of', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'seed',
+  'best_of', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'seed', 'provider',
 ]);
 /** The legacy API's own default, far below chat's: a completion without max_tokens is short. */
 export const LEGACY_DEFAULT_MAX_TOKENS = 16;
@@ -66,6 +66,8 @@ function toChat(body: Body): Body {
     chat.logit_bias = bias;
   }
   boolean(body, 'echo');
+  // OpenRouter's routing preferences, checked by the parse stage as for chat.
+  if (given(body.provider)) chat.provider = body.provider;
   const stream = boolean(body, 'stream');
   if (stream !== undefined) chat.stream = stream;
   if (given(body.stream_options)) {

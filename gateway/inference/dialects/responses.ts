@@ -12,7 +12,7 @@ const KNOWN = new Set([
   'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p',
   'user', 'metadata', 'reasoning', 'stream', 'store', 'previous_response_id', 'conversation', 'background', 'prompt', 'include',
   'stream_options', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'service_tier', 'truncation', 'top_logprobs',
-  'max_tool_calls', 'context_management',
+  'max_tool_calls', 'context_management', 'provider',
 ]);
 /** Fields whose meaning needs state or machinery a translation to chat cannot give. */
 const STATEFUL: Record<string, string> = {
@@ -79,6 +79,8 @@ function toChat(body: Body): Body {
   if (effort !== undefined) chat.reasoning_effort = effort;
   const stream = boolean(body, 'stream');
   if (stream !== undefined) chat.stream = stream;
+  // OpenRouter's routing preferences, checked by the parse stage as for chat.
+  if (given(body.provider)) chat.provider = body.provider;
   return chat;
 }
 
