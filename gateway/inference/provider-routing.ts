@@ -287,8 +287,10 @@ export function selectSupply(request: InferenceRequest, tables: RoutingTable[], 
     else if (table.loadBalanced === false) order = kept;
     else order = balanced(kept, (c) => deps.reputation?.weightOf(c.listingId) ?? 1, random);
     if (index === 0 && stuckTo) {
+      // Only within the balanced pool: a conversation that once fell back to a dearer or degraded
+      // listing goes back to the cheap ones.
       const at = order.findIndex((c) => c.listingId === stuckTo);
-      if (at > 0) order = [order[at], ...order.slice(0, at), ...order.slice(at + 1)];
+      if (at > 0 && inPool(order[at], kept)) order = [order[at], ...order.slice(0, at), ...order.slice(at + 1)];
     }
     ordered.push(...order);
   });
@@ -349,11 +351,22 @@ function orderedFirst(candidates: Candidate[], order: readonly string[]): Candid
  * the ACTIVE listings within BALANCE_PRICE_RATIO of the cheapest, weight 1/price² × reputation;
  * the rest keep the table's order after them (dearer, or DEGRADED).
  */
+function cheapestActive(candidates: Candidate[]): number {
+  let cheapest = Infinity;
+  for (const c of candidates) if (c.contractState !== 'DEGRADED') cheapest = Math.min(cheapest, blendedPriceOf(c));
+  return cheapest;
+}
+
+/** Whether the listing is one of the comparable ones the draw shares traffic among. */
+function inPool(candidate: Candidate, candidates: Candidate[]): boolean {
+  return candidate.contractState !== 'DEGRADED' && blendedPriceOf(candidate) <= cheapestActive(candidates) * BALANCE_PRICE_RATIO;
+}
+
 export function balanced(candidates: Candidate[], weightOf: (c: Candidate) => number, random: () => number): Candidate[] {
   if (candidates.length < 2) return candidates;
   const active = candidates.filter((c) => c.contractState !== 'DEGRADED');
   if (active.length < 2) return candidates;
-  const cheapest = Math.min(...active.map(blendedPriceOf));
+  const cheapest = cheapestActive(active);
   const pool = active.filter((c) => blendedPriceOf(c) <= cheapest * BALANCE_PRICE_RATIO);
   if (pool.length < 2) return candidates;
   const keyed = pool.map((c) => {
@@ -362,6 +375,6 @@ export function balanced(candidates: Candidate[], weightOf: (c: Candidate) => nu
     return { c, key: Math.log(Math.max(random(), Number.MIN_VALUE)) / weight };
   });
   keyed.sort((a, b) => b.key - a.key);
-  const inPool = new Set(pool);
-  return [...keyed.map((k) => k.c), ...candidates.filter((c) => !inPool.has(c))];
+  const drawn = new Set(pool);
+  return [...keyed.map((k) => k.c), ...candidates.filter((c) => !drawn.has(c))];
 }

@@ -394,3 +394,18 @@ describe('sticky conversations', () => {
     expect(sorted.conversation).toBeNull();
   });
 });
+
+describe('sticky conversations and price', () => {
+  it('never keeps a conversation on a listing outside the balanced pool (a fallback it once took)', () => {
+    const sticky = new StickyRoutes();
+    const cheap = listing('cheap');
+    const dear = listing('dear', { inputPriceMicrosPerMTok: 3_000_000 });
+    const degraded = listing('degraded', { contractState: 'DEGRADED' });
+    const r = request({}, 'conv-3');
+    selectSupply(r, [table([cheap, dear, degraded])], { sticky });
+    sticky.remember(r.conversation!, 'dear');
+    expect(select(request({}, 'conv-3'), [table([cheap, dear, degraded])], { sticky })[0]).toBe('cheap');
+    sticky.remember(r.conversation!, 'degraded');
+    expect(select(request({}, 'conv-3'), [table([cheap, dear, degraded])], { sticky })[0]).toBe('cheap');
+  });
+});
