@@ -40,6 +40,8 @@ export interface GatewayOptions {
   links: SubgraphLink[];
   bus: EventBus;
   clock?: Clock;
+  /** The router's uniform source in [0, 1) (Math.random unless a test fixes it). */
+  random?: () => number;
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Extra readiness checks (the bus). */
   readiness?: (() => Promise<void>)[];
@@ -214,6 +216,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     config,
     bus: options.bus,
     clock: options.clock ?? systemClock,
+    random: options.random,
     links,
     newRequestId,
     log: options.log,

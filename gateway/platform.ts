@@ -20,6 +20,8 @@ export interface PlatformOptions {
   /** `embedded` hosts the subgraphs in this process; `gateway` reaches them at config.subgraphUrls. */
   topology: 'embedded' | 'gateway';
   clock?: Clock;
+  /** The router's uniform source in [0, 1) (a test fixes the draw with a seeded one). */
+  random?: () => number;
   ids?: IdGenerator;
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** The process's logger (LOG_LEVEL, LOG_FILE); one is made from the config when absent. */
@@ -67,7 +69,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         return new RemoteLink(name, url, signer);
       });
     }
-    const gateway = await startGateway({ config, links, bus, clock: options.clock, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()], log: logging.log });
+    const gateway = await startGateway({ config, links, bus, clock: options.clock, random: options.random, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()], log: logging.log });
     return {
       config,
       gateway,

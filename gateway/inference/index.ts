@@ -41,6 +41,7 @@ export function startDataPlane(
     config: Config;
     bus: EventBus;
     clock: Clock;
+    random?: () => number;
     links: Map<SubgraphName, SubgraphLink>;
     /** A query through the federated graph (the gateway's own executor). */
     query(document: DocumentNode, variables: Record<string, unknown>, principal: Principal): Promise<FormattedExecutionResult>;
@@ -109,6 +110,7 @@ export function startDataPlane(
     keyHasher: new KeyHasher(config.platformSecret),
     sealer: new SecretSealer(config.platformSecret),
     clock: options.clock,
+    random: options.random,
     replica: process.env.GATEWAY_NAME ?? `${os.hostname()}:${process.pid}`,
     listingCooldownMs: config.listingCooldownMs,
     metering: { toleranceBps: config.dataPlane.meteringToleranceBps, slackTokens: config.dataPlane.meteringSlackTokens },

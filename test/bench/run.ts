@@ -12,6 +12,7 @@ import { createTestDatabase } from '../helpers/postgres';
 import { dataPlaneScenario } from './data-plane';
 import { jobFeedScenario } from './job-feed';
 import { federationScenario } from './federation';
+import { routeSelectionScenario } from './route-selection';
 import { PrincipalSigner, PRINCIPAL_HEADER } from '../../subgraphs/common/principal';
 
 const ROUNDS = 3;
@@ -138,6 +139,8 @@ const scenarios: Record<string, (platform: Platform) => Promise<Record<string, u
   jobfeed: () => jobFeedScenario(),
   // Four subgraph processes, our gateway and Hive Gateway, each its own process.
   federation: () => federationScenario(ROUNDS),
+  // In process: what per-request supply selection and the reputation lookup cost.
+  routing: () => routeSelectionScenario(ROUNDS),
 };
 
 const benchConfig = testConfig({ SETTLEMENT_INTERVAL_MS: '0' });

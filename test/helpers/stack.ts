@@ -39,10 +39,13 @@ export interface ScaledStackOptions {
   bus?: { rewrite(url: string): string };
 }
 
-/** `clock`: the platform's injected clock (e.g. one a test moves to the next rate-limit window). */
-export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}, options: { clock?: Clock } = {}): Promise<TestStack> {
+/**
+ * `clock`: the platform's injected clock (e.g. one a test moves to the next rate-limit window);
+ * `random`: the router's uniform source (a seeded one fixes the load balancer's draw).
+ */
+export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}, options: { clock?: Clock; random?: () => number } = {}): Promise<TestStack> {
   const config = testConfig(overrides);
-  const platform = await startPlatform({ config, topology: 'embedded', clock: options.clock });
+  const platform = await startPlatform({ config, topology: 'embedded', clock: options.clock, random: options.random });
   const stack: TestStack = { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, logFiles: { platform: config.env.LOG_FILE! }, stop: async () => {
     // Every embedded stack's ledger is checked once its suite is done: every bucket equals the sum
     // of its postings, no spendable bucket below zero (an unreachable store is some suite's point).
