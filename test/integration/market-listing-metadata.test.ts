@@ -63,6 +63,11 @@ describe('listing metadata (GraphQL)', () => {
     const market = stack.platform!.runtimes.find((r) => r.name === 'market')!;
     return market.execute({ query, variables }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) }) as Promise<{ data?: any; errors?: unknown[] }>;
   };
+  const publicEndpoints = async (model: string): Promise<string[]> => {
+    const page = await graphql<{ model: { endpoints: { id: string }[] } | null }, unknown>(stack.url, `query ($id: ID!) { model(id: $id) { endpoints { id } } }`, { id: model });
+    expect(page.errors).toBeUndefined();
+    return page.data!.model?.endpoints.map((endpoint) => endpoint.id) ?? [];
+  };
   const routable = async (model: string): Promise<{ listingId: string; verified: boolean }[]> => (await asService(TABLE, { model })).data!.routingTable.candidates;
 
   async function newPoolKey(): Promise<{ id: string; apiKey: string }> {
@@ -233,6 +238,18 @@ describe('listing metadata (GraphQL)', () => {
   });
 
   describe('a changed claim is verified again', () => {
+    // Honest supply of the canonical model beside the listings under test, so its public page exists throughout.
+    let witness: string;
+    beforeAll(async () => {
+      witness = (await admitted('dragonfly/sim-chat')).listing.id;
+    });
+    /** The public endpoints of dragonfly/sim-chat (the witness always among them). */
+    const simChatEndpoints = async () => {
+      const ids = await publicEndpoints('dragonfly/sim-chat');
+      expect(ids).toContain(witness);
+      return ids;
+    };
+
     it('an own-namespace listing that starts declaring tools is verified, with a tools check', async () => {
       const { listing } = await admitted(newModel());
       expect(listing.verification).toMatchObject({ status: 'NOT_REQUIRED', checks: [] });
@@ -262,6 +279,7 @@ describe('listing metadata (GraphQL)', () => {
       });
       expect(failed.verification.checks.find((check) => !check.passed)).toMatchObject({ name: 'context', detail: expect.stringContaining('declared context 12000') });
       expect((await routable('dragonfly/sim-chat')).map((candidate) => candidate.listingId)).not.toContain(listing.id);
+      expect(await simChatEndpoints()).not.toContain(listing.id);
       // Declared within what it takes: verified again and routable.
       expect((await update(listing.id, { contextLength: 7000 })).errors).toBeUndefined();
       await eventually(async () => expect((await get(listing.id)).verification.status).toBe('PASSED'));
@@ -282,12 +300,15 @@ describe('listing metadata (GraphQL)', () => {
       await eventually(async () => expect((await get(listing.id)).contract!.state).toBe('DEGRADED'));
       expect((await get(listing.id)).verification.status).toBe('PENDING');
       expect((await routable('dragonfly/sim-chat')).map((candidate) => candidate.listingId)).not.toContain(listing.id);
+      // Nor on the public pages: what is sold under a canonical id is what was verified.
+      expect(await simChatEndpoints()).not.toContain(listing.id);
       // Up again: the seller re-verifies, the new claims pass.
       sim.setKeyFaults(apiKey, null);
       const reverified = await call<{ reverifyContract: { passed: boolean } }>(REVERIFY, { id: listing.contract!.id });
       expect(reverified.data!.reverifyContract.passed).toBe(true);
       expect((await get(listing.id)).verification.status).toBe('PASSED');
       expect(await routable('dragonfly/sim-chat')).toContainEqual({ listingId: listing.id, verified: true });
+      expect(await simChatEndpoints()).toContain(listing.id);
     });
 
     it('changing what is not a claim (region, quantization, data policy) keeps the verification as it is', async () => {
