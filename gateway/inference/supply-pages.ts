@@ -4,13 +4,14 @@
 // models and listings, network's reputation) and cached briefly; this file only maps shapes.
 //
 // Listing metadata (contextLength, maxOutputTokens, supportedParameters, quantization, region,
-// dataPolicy) and verification are read defensively: a field the graph does not give is null.
+// dataPolicy) and verification are mapped defensively: a field the graph does not give is null.
 
 /** The fields read from the graph; metadata and verification fields may be absent (null). */
 export interface SupplyListing {
   id: string;
   createdAt: string;
-  seller: { id: string; handle?: string | null } | null;
+  /** The seller's account; its public handle as `seller.handle` (the graph's Account.seller). */
+  seller: { id: string; handle?: string | null; seller?: { handle?: string | null } | null } | null;
   inputPricePerMTok: { micros: number };
   outputPricePerMTok: { micros: number };
   cacheReadPricePerMTok?: { micros: number } | null;
@@ -46,12 +47,16 @@ export interface SupplyModel {
 }
 
 const REPUTATION_FIELDS = 'windowMinutes requests successRate ttftP50Ms ttftP95Ms latencyP50Ms latencyP95Ms tokensPerSecond';
-// Listing metadata and verification fields join this selection where the graph has them.
-const LISTING_FIELDS = `id createdAt seller { id } inputPricePerMTok { micros } outputPricePerMTok { micros } cacheReadPricePerMTok { micros } pricePerMChars { micros }`;
+// The model list reads only what a model object shows (every list is counted at its bound: 100
+// models × 10 endpoints, so each field here costs 1,000 of the 25,000 a query may cost); a model's
+// endpoints page reads each listing's whole public side.
+const MODEL_LISTING_FIELDS = `id createdAt inputPricePerMTok { micros } outputPricePerMTok { micros } cacheReadPricePerMTok { micros } pricePerMChars { micros } contextLength maxOutputTokens supportedParameters`;
+const ENDPOINT_LISTING_FIELDS = `${MODEL_LISTING_FIELDS} seller { id seller { handle } } quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention }
+  verification { status checkedAt canonicalModel checks { name passed detail } }`;
 
-export const SUPPLY_MODELS_QUERY = `query SupplyPageModels { models { id name tagline capability endpoints { ${LISTING_FIELDS} } } }`;
+export const SUPPLY_MODELS_QUERY = `query SupplyPageModels { models { id name tagline capability endpoints { ${MODEL_LISTING_FIELDS} } } }`;
 export const SUPPLY_MODEL_QUERY = `query SupplyPageModel($id: ID!) {
-  model(id: $id) { id name tagline capability endpoints { ${LISTING_FIELDS} reputation { ${REPUTATION_FIELDS} } uptime: reputation(windowMinutes: 30) { requests successRate } } }
+  model(id: $id) { id name tagline capability endpoints { ${ENDPOINT_LISTING_FIELDS} reputation { ${REPUTATION_FIELDS} } uptime: reputation(windowMinutes: 30) { requests successRate } } }
 }`;
 
 /**
@@ -142,7 +147,7 @@ export const DEGRADED_BELOW = 0.95;
 
 /** A seller's public name: its handle, or a short stable name from its id until it has one. */
 export function providerName(listing: SupplyListing): string {
-  return listing.seller?.handle ?? `seller-${(listing.seller?.id ?? listing.id).replace(/-/g, '').slice(0, 8)}`;
+  return listing.seller?.seller?.handle ?? listing.seller?.handle ?? `seller-${(listing.seller?.id ?? listing.id).replace(/-/g, '').slice(0, 8)}`;
 }
 
 /** GET /v1/models/{id}/endpoints: OpenRouter's shape, plus Dragonfly's listing id, region, data policy, verification and reputation. */

@@ -23,7 +23,14 @@
 //   deny → denyProviders             maxPrice.input → maxInputPricePerMTok
 //   maxPrice.output → maxOutputPricePerMTok (maxPrice: null clears both ceilings)
 //   allowFallbacks, fallbackModels, timeoutMs, maxRetries → the same names
+//   allow_supply → allowSupply (null = everyone)   deny_supply → denySupply   supply_order → supplyOrder
+//   (each entry a seller handle, a seller id or a listing id)
 // Answers use the same REST names, and errors name the REST field (e.g. `maxPrice.input`).
+//
+// Listing metadata takes OpenRouter's snake_case names, in and out: context_length,
+// max_output_tokens, supported_parameters, quantization, region and data_policy {retains_prompts,
+// trains_on_prompts, zero_retention} (→ contextLength, maxOutputTokens, supportedParameters,
+// quantization, region, dataPolicy {retainsPrompts, trainsOnPrompts, zeroRetention}); errors name them so.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -185,6 +192,12 @@ function toListing(listing: SupplyListingFragment) {
     ...money('priceFloor', listing.priceFloor),
     caps: { rpm: listing.caps.rpm, tpm: listing.caps.tpm, maxConcurrency: listing.caps.maxConcurrency, dailyTokens: listing.caps.dailyTokens },
     hardware: listing.hardware ? { gpuModel: listing.hardware.gpuModel, gpuCount: listing.hardware.gpuCount } : null,
+    context_length: listing.contextLength,
+    max_output_tokens: listing.maxOutputTokens,
+    supported_parameters: listing.supportedParameters,
+    quantization: listing.quantization,
+    region: listing.region,
+    data_policy: { retains_prompts: listing.dataPolicy.retainsPrompts, trains_on_prompts: listing.dataPolicy.trainsOnPrompts, zero_retention: listing.dataPolicy.zeroRetention },
     contract: listing.contract ? toContract(listing.contract) : null,
     pendingPriceReview: listing.pendingPriceReview ? toReview(listing.pendingPriceReview) : null,
     // Why a canonical listing is (not) routable under its id: each check with what was seen.
@@ -245,6 +258,9 @@ function toRoutingProfile(profile: SupplyRoutingProfileFragment) {
     order: profile.providerOrder,
     allow: profile.allowProviders,
     deny: profile.denyProviders,
+    allow_supply: profile.allowSupply,
+    deny_supply: profile.denySupply,
+    supply_order: profile.supplyOrder,
     maxPrice: { ...money('input', profile.maxInputPricePerMTok), ...money('output', profile.maxOutputPricePerMTok) },
     allowFallbacks: profile.allowFallbacks,
     fallbackModels: profile.fallbackModels,
@@ -292,6 +308,20 @@ function maxPriceInput(value: unknown): Record<string, unknown> {
   return input;
 }
 
+const DATA_POLICY_FIELDS: Record<string, string> = { retains_prompts: 'retainsPrompts', trains_on_prompts: 'trainsOnPrompts', zero_retention: 'zeroRetention' };
+
+/** `data_policy: {retains_prompts?, trains_on_prompts?, zero_retention?}` → dataPolicy; null resets all three to false. */
+function dataPolicyInput(value: unknown): Record<string, unknown> {
+  if (value === null) return { dataPolicy: null };
+  const object = asObject(value);
+  if (!object) throw badRequest('data_policy must be an object {retains_prompts, trains_on_prompts, zero_retention}, or null', { field: 'data_policy' });
+  const unknown = Object.keys(object).filter((name) => !Object.hasOwn(DATA_POLICY_FIELDS, name));
+  if (unknown.length > 0) {
+    throw badRequest(`Unknown field: data_policy.${unknown[0].slice(0, 60)}; allowed: ${Object.keys(DATA_POLICY_FIELDS).map((name) => `data_policy.${name}`).join(', ')}`, { field: `data_policy.${unknown[0].slice(0, 60)}` });
+  }
+  return { dataPolicy: Object.fromEntries(Object.entries(object).map(([name, flag]) => [DATA_POLICY_FIELDS[name], flag])) };
+}
+
 /**
  * A body's accepted fields: Dragonfly name → the GraphQL input field it sets (values pass as
  * sent), or a function turning the value into input fields.
@@ -311,6 +341,22 @@ const LISTING_SETTINGS: FieldMap = {
   priceFloor: translated('priceFloor', usdInput),
   caps: 'caps',
   hardware: 'hardware',
+  context_length: 'contextLength',
+  max_output_tokens: 'maxOutputTokens',
+  supported_parameters: 'supportedParameters',
+  quantization: 'quantization',
+  region: 'region',
+  data_policy: dataPolicyInput,
+};
+/** The listing input fields whose REST names differ, for naming them in errors. */
+const LISTING_REST_NAMES: FieldNames = {
+  contextLength: 'context_length',
+  maxOutputTokens: 'max_output_tokens',
+  supportedParameters: 'supported_parameters',
+  dataPolicy: 'data_policy',
+  retainsPrompts: 'retains_prompts',
+  trainsOnPrompts: 'trains_on_prompts',
+  zeroRetention: 'zero_retention',
 };
 /** PATCH also takes `paused` (true | false), sent as its own mutation (setListingPaused) after the settings. */
 const LISTING_PATCH_FIELDS: FieldMap = { ...LISTING_SETTINGS, paused: () => ({}) };
@@ -327,6 +373,9 @@ const ROUTING_PROFILE_FIELDS: FieldMap = {
   order: 'providerOrder',
   allow: 'allowProviders',
   deny: 'denyProviders',
+  allow_supply: 'allowSupply',
+  deny_supply: 'denySupply',
+  supply_order: 'supplyOrder',
   maxPrice: maxPriceInput,
   allowFallbacks: 'allowFallbacks',
   fallbackModels: 'fallbackModels',
@@ -339,6 +388,9 @@ const ROUTING_PROFILE_REST_NAMES: FieldNames = {
   providerOrder: 'order',
   allowProviders: 'allow',
   denyProviders: 'deny',
+  allowSupply: 'allow_supply',
+  denySupply: 'deny_supply',
+  supplyOrder: 'supply_order',
   maxInputPricePerMTok: 'maxPrice.input',
   maxOutputPricePerMTok: 'maxPrice.output',
 };
@@ -433,7 +485,7 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
 
   app.post('/v1/market/listings', route(201, async ({ request, run }) => {
     const input = toInput(bodyObject(request), LISTING_CREATE_FIELDS, { required: ['model'] }) as unknown as CreateListingInput;
-    return toListing((await run(SupplyCreateListingDocument, { input })).createListing);
+    return toListing((await run(SupplyCreateListingDocument, { input }, LISTING_REST_NAMES)).createListing);
   }));
 
   app.get('/v1/market/listings/:id', route(200, async ({ request, run }) => toListing((await run(SupplyListingDocument, { id: idParam(request) })).listing)));
@@ -445,7 +497,7 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
     const input = toInput(body, LISTING_PATCH_FIELDS, { requireSome: true }) as UpdateListingInput;
     const { paused } = body;
     if (paused !== undefined && typeof paused !== 'boolean') throw badRequest('paused must be true or false', { field: 'paused' });
-    let listing = Object.keys(input).length > 0 ? (await run(SupplyUpdateListingDocument, { id, input })).updateListing : null;
+    let listing = Object.keys(input).length > 0 ? (await run(SupplyUpdateListingDocument, { id, input }, LISTING_REST_NAMES)).updateListing : null;
     if (typeof paused === 'boolean') listing = (await run(SupplySetListingPausedDocument, { id, paused })).setListingPaused;
     return toListing(listing!);
   }));

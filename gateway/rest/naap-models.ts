@@ -11,6 +11,8 @@
 //   generation over the model's supply (chat only: null for models without a measured rate);
 //   `latencyP50` the median probe latency (ms), `coldStart` the median time to first token or
 //   audio byte (ms), `fps` the median output tokens a second; each null until measured.
+//   Added to NaaP's fields: `contextLength` (the largest of the model's ACTIVE listings, null when
+//   unknown), `supportedParameters` (chat: what any of them honours) and `quantizations` (declared).
 // - models/{id}: ids contain a slash; send it URL-encoded (`acme%2Fsim-chat`) or as two path
 //   segments (`acme/sim-chat`). A model without ACTIVE supply (or an id that is none) is a 404.
 // - network-models (no envelope on success): one row per model, `WarmOrchCount` the distinct
@@ -90,6 +92,10 @@ function toNaapModel(model: SupplyModelFragment) {
     fps: model.tokensPerSecond,
     useCases: model.useCases,
     badges: model.badges,
+    // Beyond NaaP's documented fields (clients ignore what they do not know): the supply's metadata.
+    contextLength: model.contextLength,
+    supportedParameters: model.supportedParameters,
+    quantizations: model.quantizations,
   };
 }
 

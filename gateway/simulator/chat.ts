@@ -6,6 +6,9 @@
 // cut to it with finish_reason "length". JSON replies are never cut (they stay parseable): their
 // text field is budgeted to the length, and the count covers the whole JSON.
 //
+// `stop` (a string or up to 4) ends a text reply before the first stop sequence it would hold, at a
+// token boundary, with finish_reason "stop"; `seed` needs nothing: replies are a function of the prompt.
+//
 // Usage is honest by o200k (tokens.ts), the lying faults aside (usage.ts): completion_tokens is
 // the o200k count of what was generated, summed over the choices (a tool call counts its name and
 // arguments); prompt_tokens is chatPromptTokens.
@@ -82,6 +85,7 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
   const forced = chosenTool(body);
   const tool = faults.ignoreTools ? null : forced;
   const format = responseFormat(body);
+  const stops = stopSequences(body);
   const promptTokens = chatPromptTokens(messages, body.tools);
   if (faults.contextTokens !== null && promptTokens > faults.contextTokens) {
     throw new ApiError(400, `This model's maximum context length is ${faults.contextTokens} tokens. However, your messages resulted in ${promptTokens} tokens.`, 'invalid_request_error', 'context_length_exceeded', 'messages');
@@ -101,11 +105,17 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
     if (format === 'text' && known !== null) {
       const tokens = tokenPieces(known);
       const cut = tokens.length > length ? tokens.slice(0, length) : tokens;
-      completionTokens += countTokens(cut.join(''));
-      return { tokens: cut, toolCall: null, finishReason: cut.length < tokens.length ? 'length' : 'stop' };
+      const stopped = beforeStop(cut, stops);
+      completionTokens += countTokens(stopped.join(''));
+      return { tokens: stopped, toolCall: null, finishReason: stopped.length < cut.length || cut.length === tokens.length ? 'stop' : 'length' };
     }
     if (format === 'text') {
       const tokens = replyTokens(prompt, length, i);
+      const stopped = beforeStop(tokens, stops);
+      if (stopped.length < tokens.length) {
+        completionTokens += countTokens(stopped.join(''));
+        return { tokens: stopped, toolCall: null, finishReason: 'stop' };
+      }
       completionTokens += tokens.length;
       return { tokens, toolCall: null, finishReason: length < wanted ? 'length' : 'stop' };
     }
@@ -127,6 +137,36 @@ function maxTokens(body: Body): number | null {
     return value as number;
   }
   return null;
+}
+
+/** `stop`: null, one string, or up to 4 non-empty strings (OpenAI's rule). */
+function stopSequences(body: Body): string[] {
+  const stop = body.stop;
+  if (stop === undefined || stop === null) return [];
+  const list = typeof stop === 'string' ? [stop] : stop;
+  if (!Array.isArray(list) || list.length > 4 || list.some((s) => typeof s !== 'string' || s === '')) {
+    throw invalid('stop', "'stop' must be a string or an array of at most 4 non-empty strings");
+  }
+  return list as string[];
+}
+
+/** The reply's tokens before the first stop sequence it holds (whole tokens only, so the counts stay exact). */
+function beforeStop(tokens: string[], stops: readonly string[]): string[] {
+  if (stops.length === 0) return tokens;
+  const text = tokens.join('');
+  const at = Math.min(...stops.map((stop) => {
+    const index = text.indexOf(stop);
+    return index === -1 ? Infinity : index;
+  }));
+  if (at === Infinity) return tokens;
+  const kept: string[] = [];
+  let end = 0;
+  for (const token of tokens) {
+    if (end + token.length > at) break;
+    kept.push(token);
+    end += token.length;
+  }
+  return kept;
 }
 
 /** The tool the request forces ("required" or a named function); null lets the model answer in text. */

@@ -7,6 +7,13 @@ const CREATED = 1_700_000_000;
 
 export const MODEL_IDS = ['sim-chat', 'sim-chat-large', 'sim-embed', 'sim-tts'] as const;
 
+/**
+ * The chat request parameters the simulator honours (chat.ts), in the listing metadata's words:
+ * forced and named tool calls, JSON-schema and JSON-object answers, stop sequences, and a seed
+ * (its replies are a function of the prompt, so equal requests answer alike). What a listing of it declares.
+ */
+export const SIMULATOR_CHAT_PARAMETERS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed'];
+
 const MODELS = MODEL_IDS.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'simulator' }));
 const LIST = { object: 'list', data: MODELS };
 

@@ -8,6 +8,7 @@ import { ListingVerification } from './entities/ListingVerification';
 import { PoolKey, PoolKeyStatus } from './entities/PoolKey';
 import { PriceReview, PriceReviewStatus } from './entities/PriceReview';
 import { RoutingProfile } from './entities/RoutingProfile';
+import { Seller } from './entities/Seller';
 
 function byId<T extends { id: string }>(em: EntityManager, entity: new () => T) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -35,6 +36,8 @@ export function createMarketLoaders(em: EntityManager) {
     poolKeyById: byId(em, PoolKey),
     contractById: byId(em, Contract),
     routingProfileById: byId(em, RoutingProfile),
+    /** A seller's public record by account id (null: it never took a handle). */
+    sellerById: byId(em, Seller),
     listingsBySeller: new DataLoader<string, Listing[]>(async (sellerIds) => {
       const rows = await em.find(Listing, { sellerId: { $in: [...sellerIds] }, deletedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
       return groupBy(sellerIds, rows, (row) => row.sellerId);

@@ -76,7 +76,7 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
         probes: new ProbeService(em, probes),
         routingProfiles: new RoutingProfileService(em, loaders, core),
         routingTable: new RoutingTableService(em, loaders, core),
-        models: new ModelService(em, loaders),
+        models: new ModelService(em, loaders, core.registry),
         capacity: new CapacityService(em),
       };
     },

@@ -57,7 +57,11 @@ describe('reputation from live traffic and the supply pages', () => {
     const a = await poolKey(stack.url, seller.jwt, 'sk-sim-rep-a');
     const b = await poolKey(stack.url, seller.jwt, 'sk-sim-rep-b');
     const c = await poolKey(stack.url, seller.jwt, 'sk-sim-rep-c');
-    cheap = await admittedListing(stack.url, seller.jwt, { poolKeyId: a, model: 'acme/rep-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
+    // The cheap one declares its metadata (its context length is verified at admission); the dear one declares none.
+    cheap = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: a, model: 'acme/rep-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5',
+      contextLength: 8192, maxOutputTokens: 2048, quantization: 'fp16', region: 'eu-west', dataPolicy: { zeroRetention: true },
+    });
     dear = await admittedListing(stack.url, seller.jwt, { poolKeyId: b, model: 'acme/rep-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '3' });
     slow = await admittedListing(stack.url, seller.jwt, { poolKeyId: c, model: 'acme/rep-slow', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
     buyer = await fundedBuyer(stack.url, '50');
@@ -249,6 +253,10 @@ describe('reputation from live traffic and the supply pages', () => {
       expect(model.pricing).toMatchObject({ prompt: '0.0000005', completion: '0.0000015', request: '0' });
       expect(model.supported_parameters).toEqual(expect.arrayContaining(['max_tokens', 'temperature']));
       expect(model.per_request_limits).toBeNull();
+      // The listings' real metadata: the largest context, the cheapest endpoint's limits, what the simulator honours.
+      expect(model.context_length).toBe(8192);
+      expect(model.top_provider).toEqual({ context_length: 8192, max_completion_tokens: 2048, is_moderated: false });
+      expect(model.supported_parameters).toEqual(expect.arrayContaining(['tools', 'tool_choice', 'response_format', 'structured_outputs', 'stop', 'seed']));
     });
 
     it('retrieves one model (the SDK encodes the slash) and refuses unknown or malformed ids', async () => {
@@ -281,11 +289,23 @@ describe('reputation from live traffic and the supply pages', () => {
       expect(data.endpoints.map((e) => e.listing_id)).toEqual([cheap, dear]);
       for (const endpoint of data.endpoints) {
         for (const field of OPENROUTER_ENDPOINT_FIELDS) expect(endpoint).toHaveProperty(field);
-        expect(endpoint).toMatchObject({ quantization: 'unknown', provider_name: expect.stringMatching(/^seller-/) });
-        expect(endpoint.name).toBe(`${endpoint.provider_name} | acme/rep-chat`);
-        // Metadata and verification are other fields of the listing: absent here, null.
-        expect(endpoint).toMatchObject({ region: null, data_policy: null, verification: null, context_length: null });
+        // The seller's handle, taken with its first listing under it.
+        expect(endpoint).toMatchObject({ provider_name: 'acme', tag: 'acme', name: 'acme | acme/rep-chat' });
+        expect(endpoint.supported_parameters).toEqual(expect.arrayContaining(['tools', 'tool_choice', 'response_format', 'structured_outputs', 'stop', 'seed', 'max_tokens']));
       }
+      const [declared, bare] = data.endpoints;
+      expect(declared).toMatchObject({
+        context_length: 8192, max_completion_tokens: 2048, quantization: 'fp16', region: 'eu-west',
+        data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: true },
+        verification: { status: 'PASSED', checked_at: expect.any(String), canonical_model: null },
+      });
+      expect((declared.verification as { checks: { name: string; passed: boolean }[] }).checks.map((c) => [c.name, c.passed])).toEqual([['tools', true], ['json_schema', true], ['context', true]]);
+      // Nothing declared: unknown context and quantization, no region, a data policy of all false; its declared parameters verified.
+      expect(bare).toMatchObject({
+        context_length: null, max_completion_tokens: null, quantization: 'unknown', region: null,
+        data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false },
+        verification: { status: 'PASSED', canonical_model: null, checks: [expect.objectContaining({ name: 'tools' }), expect.objectContaining({ name: 'json_schema' })] },
+      });
       expect(data.endpoints[0].pricing).toMatchObject({ prompt: '0.0000005', completion: '0.0000015' });
       expect(data.endpoints[1].pricing).toMatchObject({ prompt: '0.000002', completion: '0.000003' });
       const reputation = data.endpoints[0].reputation as Record<string, unknown>;

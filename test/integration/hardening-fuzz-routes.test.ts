@@ -586,15 +586,16 @@ function templateArb(route: Route): fc.Arbitrary<Record<string, unknown>> | null
     case 'POST /v1/pool/keys':
       return unique.map((u) => ({ provider: 'simulator', apiKey: `sim-${u}`, label: u }));
     case 'POST /v1/market/listings':
-      return unique.map((u) => ({ model: `owner/${u}`, upstreamModel: 'sim-chat', poolKeyId: fx.ids.poolKey[0], inputPricePerMTok: 1, outputPricePerMTok: 2, capability: 'chat' }));
+      // Metadata that claims nothing to verify (json_object is not checked), so admission costs what it did.
+      return unique.map((u) => ({ model: `owner/${u}`, upstreamModel: 'sim-chat', poolKeyId: fx.ids.poolKey[0], inputPricePerMTok: 1, outputPricePerMTok: 2, capability: 'chat', supported_parameters: ['json_object'], quantization: 'fp8', region: 'eu-west', data_policy: { zero_retention: true } }));
     case 'POST /v1/market/seller/handle':
       // A's handle (taken from its first listing: 200 once chosen), reserved and malformed ones.
       return fc.constantFrom({ handle: 'owner' }, { handle: 'openai' }, { handle: 'dragonfly' }, { handle: 'Not A Handle' });
     case 'PATCH /v1/market/listings/:id':
-      return fc.constantFrom({ inputPricePerMTok: 1.1 }, { paused: true }, { paused: false }, { outputPricePerMTok: 50 }, { caps: { maxConcurrency: 2 } });
+      return fc.constantFrom({ inputPricePerMTok: 1.1 }, { paused: true }, { paused: false }, { outputPricePerMTok: 50 }, { caps: { maxConcurrency: 2 } }, { region: 'us', quantization: 'int8' }, { data_policy: { retains_prompts: true, zero_retention: false } }, { max_output_tokens: 256 });
     case 'POST /api/routing/profiles':
     case 'PATCH /api/routing/profiles/:id':
-      return unique.map((u) => ({ name: `profile ${u}`, sort: 'latency', order: ['simulator'], allow: null, maxPrice: { input: 1, output: 2 }, allowFallbacks: true, fallbackModels: ['dragonfly/sim-chat'], timeoutMs: 5000, maxRetries: 1 }));
+      return unique.map((u) => ({ name: `profile ${u}`, sort: 'latency', order: ['simulator'], allow: null, allow_supply: null, deny_supply: ['nobody'], supply_order: ['owner'], maxPrice: { input: 1, output: 2 }, allowFallbacks: true, fallbackModels: ['dragonfly/sim-chat'], timeoutMs: 5000, maxRetries: 1 }));
     case 'POST /v1/management-keys':
       return unique.map((u) => ({ name: `dgrid ${u}`, scope: 'full' }));
     case 'PUT /v1/management-keys/:id':

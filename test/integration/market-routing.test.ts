@@ -1,5 +1,6 @@
 // Buyer-side routing: routing profiles (rules, scopes, ownership), the data plane's routing table
-// (platform only, ordered by the profile) and the public models view.
+// (platform only, ordered by the profile; each candidate with its seller's handle and the listing's
+// metadata), supply chosen by seller handle, seller id or listing id, and the public models view.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MarketCreateListingDocument,
@@ -15,11 +16,13 @@ import {
   MarketUpdateListingDocument,
   MarketUpdateRoutingProfileDocument,
   MarketReverifyContractDocument,
+  SupplyClaimSellerHandleDocument,
   type CreateRoutingProfileInput,
 } from '../../schema/generated/graphql';
 import { PrincipalSigner, PRINCIPAL_HEADER, type Principal } from '../../subgraphs/common/principal';
 import { SecretSealer } from '../../subgraphs/common/sealing';
 import { startSimulator, type Simulator } from '../../gateway/simulator/server';
+import { eventually } from '../helpers/eventually';
 import { graphql } from '../helpers/graphql';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
@@ -242,6 +245,140 @@ describe('market routing', () => {
       expect(routed.costPerMinute!.min.micros).toBeGreaterThan(0);
       expect((await graphql(stack.url, MarketModelDocument, { id: model }, creds.mkSeller)).data!.model!.id).toBe(model);
       expect((await graphql(stack.url, MarketModelDocument, { id: 'acme/nothing' }, creds.jwt)).data!.model).toBeNull();
+    });
+  });
+  describe('supply by seller and listing', () => {
+    // One model, three sellers with handles; each candidate carries its seller's handle and the listing's metadata.
+    const model = 'dragonfly/sim-chat';
+    const SUPPLY_TABLE = `query($model: String!, $profileId: ID) {
+      routingTable(model: $model, profileId: $profileId) {
+        candidates { listingId sellerId sellerHandle contractState contextLength maxOutputTokens supportedParameters quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention } }
+      }
+    }`;
+    type SupplyCandidate = { listingId: string; sellerId: string; sellerHandle: string | null; contractState: string; contextLength: number | null; maxOutputTokens: number | null; supportedParameters: string[]; quantization: string | null; region: string | null; dataPolicy: Record<string, boolean> };
+    const sellers: Record<'north' | 'south' | 'east', { jwt: string; accountId: string; listingId: string; contractId: string; apiKey: string }> = {} as never;
+    const supplyTable = async (profileId?: string): Promise<SupplyCandidate[]> => {
+      const result = await runAs({ kind: 'service', name: 'data-plane' }, SUPPLY_TABLE, { model, profileId });
+      expect(result.errors).toBeUndefined();
+      return (result.data as { routingTable: { candidates: SupplyCandidate[] } }).routingTable.candidates;
+    };
+    const market = () => stack.platform!.runtimes.find((r) => r.name === 'market')!;
+    const statementsOf = async (work: () => Promise<unknown>) => {
+      const before = market().db.statementCount();
+      await work();
+      return market().db.statementCount() - before;
+    };
+    const profile = async (input: Omit<CreateRoutingProfileInput, 'name'>) => {
+      const created = await createProfile({ name: `supply-${Math.random()}`, ...input });
+      expect(created.errors).toBeUndefined();
+      return created.data!.createRoutingProfile.id;
+    };
+    const order = async (input: Omit<CreateRoutingProfileInput, 'name'>) => (await supplyTable(await profile(input))).map((c) => c.listingId);
+
+    async function seller(name: 'north' | 'south' | 'east', price: string, metadata: Record<string, unknown>) {
+      const { jwt, accountId } = await signup(stack.url, `supply-${name}`);
+      expect((await graphql(stack.url, SupplyClaimSellerHandleDocument, { handle: `${name}-gpu` }, jwt)).errors).toBeUndefined();
+      const apiKey = `sk-sim-supply-${name}-0123456789`;
+      const key = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey } }, jwt);
+      const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: key.data!.createPoolKey.id, model, upstreamModel: 'sim-chat', inputPricePerMTok: price, outputPricePerMTok: price, ...metadata } }, jwt);
+      expect(created.errors).toBeUndefined();
+      const listingId = created.data!.createListing.id;
+      expect((await graphql(stack.url, MarketProbeListingDocument, { id: listingId }, jwt)).data!.probeListing.passed).toBe(true);
+      sellers[name] = { jwt, accountId, listingId, contractId: created.data!.createListing.contract!.id, apiKey };
+    }
+
+    it("carries each seller's handle and the listing's effective metadata, loading every seller in one statement", async () => {
+      await seller('north', '1', { region: 'eu-west', quantization: 'fp8', dataPolicy: { zeroRetention: true }, contextLength: 8000, maxOutputTokens: 2000 });
+      const withOne = await statementsOf(() => supplyTable());
+      await seller('south', '2', { region: 'us' });
+      await seller('east', '3', {});
+      const withThree = await statementsOf(() => supplyTable());
+      expect(withThree).toBe(withOne);
+
+      const candidates = await supplyTable();
+      expect(candidates.map((c) => [c.listingId, c.sellerHandle, c.sellerId])).toEqual([
+        [sellers.north.listingId, 'north-gpu', sellers.north.accountId],
+        [sellers.south.listingId, 'south-gpu', sellers.south.accountId],
+        [sellers.east.listingId, 'east-gpu', sellers.east.accountId],
+      ]);
+      const canonicalParameters = ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'];
+      expect(candidates[0]).toMatchObject({ contextLength: 8000, maxOutputTokens: 2000, supportedParameters: canonicalParameters, quantization: 'fp8', region: 'eu-west', dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: true } });
+      // Nothing declared: the canonical model's values, no quantization or region, a data policy of all false.
+      expect(candidates[2]).toMatchObject({ contextLength: 16_384, maxOutputTokens: 4096, supportedParameters: canonicalParameters, quantization: null, region: null, dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: false } });
+      // A seller without a handle (the sellers of the section above list canonical ids only): null.
+      const unnamed = await runAs({ kind: 'service', name: 'data-plane' }, SUPPLY_TABLE, { model: 'dragonfly/sim-chat-large' });
+      expect((unnamed.data as { routingTable: { candidates: SupplyCandidate[] } }).routingTable.candidates.map((c) => c.sellerHandle)).toEqual([null, null, null]);
+    });
+
+    it('allowSupply keeps, denySupply drops and supplyOrder puts first the candidates an entry names: a seller handle, a seller id or a listing id', async () => {
+      const { north, south, east } = sellers;
+      expect(await order({ allowSupply: ['north-gpu'] })).toEqual([north.listingId]);
+      expect(await order({ allowSupply: [east.listingId, south.accountId] })).toEqual([south.listingId, east.listingId]);
+      expect(await order({ allowSupply: ['nobody-here'] })).toEqual([]);
+      expect(await order({ denySupply: ['north-gpu'] })).toEqual([south.listingId, east.listingId]);
+      expect(await order({ denySupply: [south.listingId, east.accountId] })).toEqual([north.listingId]);
+      // The entries' order, then the sort (price) for the rest.
+      expect(await order({ supplyOrder: ['east-gpu', south.listingId] })).toEqual([east.listingId, south.listingId, north.listingId]);
+      expect(await order({ supplyOrder: [south.accountId] })).toEqual([south.listingId, north.listingId, east.listingId]);
+      // Filters and order together; supplyOrder before providerOrder (all three are simulator keys here).
+      expect(await order({ allowSupply: ['north-gpu', 'east-gpu'], supplyOrder: ['east-gpu'], providerOrder: ['simulator'] })).toEqual([east.listingId, north.listingId]);
+    });
+
+    it('keeps healthy supply before degraded supply whatever supplyOrder says', async () => {
+      const { north, south, east } = sellers;
+      const first = await profile({ supplyOrder: ['east-gpu'] });
+      sim.setKeyFaults(east.apiKey, { status: 500 });
+      const check = await graphql(stack.url, MarketReverifyContractDocument, { id: east.contractId }, east.jwt);
+      expect(check.data!.reverifyContract.stateAfter).toBe('DEGRADED');
+      sim.setKeyFaults(east.apiKey, null);
+      expect((await supplyTable(first)).map((c) => [c.listingId, c.contractState])).toEqual([
+        [north.listingId, 'ACTIVE'],
+        [south.listingId, 'ACTIVE'],
+        [east.listingId, 'DEGRADED'],
+      ]);
+      await graphql(stack.url, MarketReverifyContractDocument, { id: east.contractId }, east.jwt); // heals
+      expect((await supplyTable(first)).map((c) => c.listingId)).toEqual([east.listingId, north.listingId, south.listingId]);
+    });
+
+    it('takes the supply lists on a profile (duplicates dropped, null resets) and refuses bad ones naming the field', async () => {
+      const created = await createProfile({ name: 'supply lists', allowSupply: ['north-gpu', 'east-gpu', 'north-gpu'], denySupply: ['south-gpu'], supplyOrder: ['east-gpu'] });
+      expect(created.errors).toBeUndefined();
+      expect(created.data!.createRoutingProfile).toMatchObject({ allowSupply: ['north-gpu', 'east-gpu'], denySupply: ['south-gpu'], supplyOrder: ['east-gpu'] });
+      const id = created.data!.createRoutingProfile.id;
+      const reset = await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: null, denySupply: null } }, creds.jwt);
+      expect(reset.data!.updateRoutingProfile).toMatchObject({ allowSupply: null, denySupply: [], supplyOrder: ['east-gpu'] });
+      const defaults = await createProfile({ name: 'no supply lists' });
+      expect(defaults.data!.createRoutingProfile).toMatchObject({ allowSupply: null, denySupply: [], supplyOrder: [] });
+      const refused: [Omit<CreateRoutingProfileInput, 'name'>, string][] = [
+        [{ allowSupply: [] }, 'allowSupply'],
+        [{ allowSupply: Array.from({ length: 51 }, (_, i) => `s-${i}`) }, 'allowSupply'],
+        [{ denySupply: ['x'.repeat(65)] }, 'denySupply'],
+        [{ supplyOrder: [''] }, 'supplyOrder'],
+        [{ supplyOrder: Array.from({ length: 51 }, (_, i) => `s-${i}`) }, 'supplyOrder'],
+        [{ allowSupply: ['north-gpu'], denySupply: ['north-gpu'] }, 'denySupply'],
+      ];
+      for (const [input, field] of refused) {
+        const result = await createProfile({ name: `bad-${Math.random()}`, ...input });
+        expect(result.errors?.[0].extensions, JSON.stringify(input).slice(0, 80)).toMatchObject({ code: 'BAD_USER_INPUT', details: { field } });
+        const update = await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input }, creds.jwt);
+        expect(update.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { field } });
+      }
+      // Refused updates changed nothing; another account cannot touch them; seller-scope keys are FORBIDDEN.
+      expect((await graphql(stack.url, MarketRoutingProfileDocument, { id }, creds.jwt)).data!.routingProfile).toMatchObject({ allowSupply: null, denySupply: [], supplyOrder: ['east-gpu'] });
+      expect((await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: ['east-gpu'] } }, creds.other.jwt)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      expect((await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: ['east-gpu'] } }, creds.mkSeller)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    });
+
+    it('routes a canonical listing with its new parameters once they are verified', async () => {
+      const { south } = sellers;
+      const changed = await graphql(stack.url, MarketUpdateListingDocument, { id: south.listingId, input: { supportedParameters: ['seed'] } }, south.jwt);
+      expect(changed.errors).toBeUndefined();
+      const back = await eventually(async () => {
+        const found = (await supplyTable()).find((c) => c.listingId === south.listingId);
+        expect(found).toBeDefined();
+        return found!;
+      });
+      expect(back.supportedParameters).toEqual(['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed']);
     });
   });
 });

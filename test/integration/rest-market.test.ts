@@ -102,7 +102,8 @@ const contractShape = (state: string) => ({
 const LISTING_KEYS = [
   'id', 'model', 'upstreamModel', 'capability', 'status', 'paused', 'poolKeyId', 'provider',
   'inputPricePerMTok', 'inputPricePerMTokMicros', 'outputPricePerMTok', 'outputPricePerMTokMicros', 'pricePerMChars', 'pricePerMCharsMicros',
-  'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware', 'contract', 'pendingPriceReview', 'verification', 'createdAt', 'updatedAt', 'deletedAt',
+  'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware',
+  'context_length', 'max_output_tokens', 'supported_parameters', 'quantization', 'region', 'data_policy', 'contract', 'pendingPriceReview', 'verification', 'createdAt', 'updatedAt', 'deletedAt',
 ];
 const POOL_KEY_KEYS = ['id', 'provider', 'label', 'baseUrl', 'keyPreview', 'status', 'validatedAt', 'createdAt', 'deletedAt'];
 const PROBE_RUN_KEYS = ['id', 'listingId', 'kind', 'capability', 'upstreamModel', 'passed', 'reason', 'httpStatus', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'contentChunks', 'streamSpreadMs', 'completionTokens', 'usageReported', 'startedAt', 'finishedAt'];
@@ -141,6 +142,9 @@ describe('a seller onboards over REST only', () => {
       id: expect.any(String), model: 'acme/rest-flow', upstreamModel: 'sim-chat', capability: 'chat', status: 'pending', paused: false, poolKeyId: key.body.id, provider: 'simulator',
       ...money('inputPricePerMTok', 150_000), ...money('outputPricePerMTok', 2_000_000), ...money('pricePerMChars', null), ...money('cacheReadPricePerMTok', null), ...money('priceFloor', 1_000_000),
       caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 }, hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
+      // No metadata declared: unknown, no parameters, a data policy of all false.
+      context_length: null, max_output_tokens: null, supported_parameters: [], quantization: null, region: null,
+      data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false },
       contract: { ...contractShape('pending'), listingId: created.body.id }, pendingPriceReview: null,
       // Its own namespace, nothing declared: nothing to verify.
       verification: expect.objectContaining({ status: 'not_required', canonicalModel: null, checks: [] }),
@@ -389,6 +393,119 @@ describe('listings: create, update, pause, delete', () => {
   });
 });
 
+// ---- listing metadata (OpenRouter's names) ---------------------------------------------------------
+
+describe('listings: metadata in OpenRouter\'s names', () => {
+  let jwt: string;
+  let poolKeyId: string;
+  beforeAll(async () => {
+    jwt = (await signup(stack.url, 'metadata')).jwt;
+    namespace = 'metadata';
+    poolKeyId = await gqlPoolKey(jwt);
+  });
+  // Drafts (no pool key): nothing is probed or verified under the test's own changes.
+  const create = (body: Record<string, unknown>, token = jwt) => call('POST', '/v1/market/listings', token, { body: { model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: 1, outputPricePerMTok: 2, ...body } });
+  const patch = (id: string, body: unknown, token = jwt) => call('PATCH', `/v1/market/listings/${id}`, token, { body });
+  const NONE = { context_length: null, max_output_tokens: null, supported_parameters: [], quantization: null, region: null, data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false } };
+
+  it('POST takes every field and answers it; GET reads it back; without any, none is declared', async () => {
+    const created = await create({
+      context_length: 65_536,
+      max_output_tokens: 8192,
+      supported_parameters: ['json_object', 'tools', 'tools'],
+      quantization: 'bf16',
+      region: 'us-east',
+      data_policy: { retains_prompts: true, trains_on_prompts: false },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(Object.keys(created.body)).toEqual(LISTING_KEYS);
+    const expected = { context_length: 65_536, max_output_tokens: 8192, supported_parameters: ['tools', 'json_object'], quantization: 'bf16', region: 'us-east', data_policy: { retains_prompts: true, trains_on_prompts: false, zero_retention: false } };
+    expect(created.body).toMatchObject(expected);
+    const read = await call('GET', `/v1/market/listings/${created.body.id}`, jwt);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject(expected);
+    expect((await call('GET', '/v1/market/listings', jwt)).body.listings.find((l: { id: string }) => l.id === created.body.id)).toMatchObject(expected);
+    const bare = await create({});
+    expect(bare.body).toMatchObject(NONE);
+    // A canonical model's values where the listing declares none.
+    const canonical = await create({ model: 'dragonfly/sim-chat' });
+    expect(canonical.status).toBe(201);
+    expect(canonical.body).toMatchObject({ context_length: 16_384, max_output_tokens: 4096, supported_parameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'] });
+  });
+
+  it('PATCH: field by field (absent stays, null clears), data_policy one flag at a time (null: all false)', async () => {
+    const id = (await create({ context_length: 4096, region: 'eu', data_policy: { trains_on_prompts: true } })).body.id;
+    const region = await patch(id, { region: 'eu-west', quantization: 'int4' });
+    expect(region.status, JSON.stringify(region.body)).toBe(200);
+    expect(region.body).toMatchObject({ context_length: 4096, region: 'eu-west', quantization: 'int4', data_policy: { trains_on_prompts: true, retains_prompts: false } });
+    const flags = await patch(id, { data_policy: { retains_prompts: true }, supported_parameters: ['seed'], max_output_tokens: 1024 });
+    expect(flags.body).toMatchObject({ supported_parameters: ['seed'], max_output_tokens: 1024, data_policy: { retains_prompts: true, trains_on_prompts: true, zero_retention: false } });
+    const cleared = await patch(id, { context_length: null, max_output_tokens: null, supported_parameters: null, quantization: null, region: null, data_policy: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject(NONE);
+    expect((await patch(id, { data_policy: { zero_retention: true } })).body.data_policy).toEqual({ retains_prompts: false, trains_on_prompts: false, zero_retention: true });
+  });
+
+  it.each<[string, Record<string, unknown>, string, Record<string, unknown>?]>([
+    ['a zero context_length', { context_length: 0 }, 'context_length'],
+    ['a context_length above 10,000,000', { context_length: 10_000_001 }, 'context_length'],
+    ['a text context_length', { context_length: 'long' }, 'context_length'],
+    ['a fractional max_output_tokens', { max_output_tokens: 1.5 }, 'max_output_tokens'],
+    ['max_output_tokens above context_length', { context_length: 1000, max_output_tokens: 1001 }, 'max_output_tokens'],
+    ['an unknown supported parameter', { supported_parameters: ['tools', 'telepathy'] }, 'supported_parameters'],
+    ['a numeric supported parameter', { supported_parameters: [5] }, 'supported_parameters[0]'],
+    ['an unknown quantization', { quantization: 'fp9' }, 'quantization'],
+    ['a numeric quantization', { quantization: 8 }, 'quantization'],
+    ['an upper-case region', { region: 'EU-WEST' }, 'region'],
+    ['a region of 33 characters', { region: 'r'.repeat(33) }, 'region'],
+    ['data_policy as text', { data_policy: 'none' }, 'data_policy'],
+    ['an unknown data_policy flag', { data_policy: { sells_prompts: true } }, 'data_policy.sells_prompts'],
+    ['a text data_policy flag', { data_policy: { zero_retention: 'yes' } }, 'data_policy.zero_retention'],
+    ['zero_retention while retaining prompts', { data_policy: { retains_prompts: true, zero_retention: true } }, 'data_policy.zero_retention'],
+    ['zero_retention while training on prompts', { data_policy: { trains_on_prompts: true, zero_retention: true } }, 'data_policy.zero_retention'],
+    ["a context_length above the canonical model's", { context_length: 16_385 }, 'context_length', { model: 'dragonfly/sim-chat' }],
+    ["a max_output_tokens above the canonical model's", { max_output_tokens: 5000 }, 'max_output_tokens', { model: 'dragonfly/sim-chat' }],
+  ])('POST and PATCH refuse %s: 400 naming the field, nothing written', async (_name, metadata, field, base = {}) => {
+    const before = (await call('GET', '/v1/market/listings', jwt)).body.listings.length;
+    const refused = await create({ ...base, ...metadata });
+    expectError(refused, 400, 'BAD_USER_INPUT', field);
+    expect(refused.body.error.message).toContain(field.split('.').pop());
+    expect((await call('GET', '/v1/market/listings', jwt)).body.listings.length).toBe(before);
+    const target = await create(base);
+    expect(target.status, JSON.stringify(target.body)).toBe(201);
+    expectError(await patch(target.body.id, { region: 'kept-out', ...metadata }), 400, 'BAD_USER_INPUT', field);
+    expect((await call('GET', `/v1/market/listings/${target.body.id}`, jwt)).body).toMatchObject({ region: null });
+  });
+
+  it('refuses the GraphQL spellings (contextLength, dataPolicy) as unknown fields', async () => {
+    for (const body of [{ contextLength: 4096 }, { dataPolicy: { zeroRetention: true } }, { supportedParameters: ['tools'] }]) {
+      const response = await create(body);
+      expectError(response, 400, 'BAD_USER_INPUT');
+      expect(response.body.error.details.unknownFields).toEqual(Object.keys(body));
+    }
+  });
+
+  it("another account can neither read nor change a listing's metadata (404, unchanged); buyer-side credentials are 403, none 401", async () => {
+    const id = (await create({ region: 'us', quantization: 'fp16' })).body.id;
+    for (const token of [c.other.jwt, c.other.mkFull]) {
+      expectError(await call('GET', `/v1/market/listings/${id}`, token), 404, 'NOT_FOUND');
+      expectError(await patch(id, { region: 'eu', data_policy: { trains_on_prompts: true } }, token), 404, 'NOT_FOUND');
+    }
+    for (const token of [c.mkBuyer, c.buyerKey]) expectError(await patch(id, { region: 'eu' }, token), 403, 'FORBIDDEN');
+    expectError(await call('PATCH', `/v1/market/listings/${id}`, undefined, { body: { region: 'eu' } }), 401, 'UNAUTHENTICATED');
+    expect((await call('GET', `/v1/market/listings/${id}`, jwt)).body).toMatchObject({ region: 'us', quantization: 'fp16', data_policy: { trains_on_prompts: false } });
+  });
+
+  it('a changed context_length of an admitted listing is verified again (the context check of the new length)', async () => {
+    const created = await create({ poolKeyId });
+    await admitted(created.body.id, jwt);
+    const changed = await patch(created.body.id, { context_length: 2048 });
+    expect(changed.status).toBe(200);
+    const verified = await until(() => call('GET', `/v1/market/listings/${created.body.id}`, jwt), (r) => r.body?.verification?.status === 'passed');
+    expect(verified.body.verification.checks).toEqual([expect.objectContaining({ name: 'context', passed: true, detail: expect.stringContaining('declared 2048') })]);
+  });
+});
+
 // ---- contracts, probes and the review queue -----------------------------------------------------
 
 describe('contracts: reverify, suspension, unsuspend; probe runs; query strings', () => {
@@ -504,6 +621,8 @@ describe('credential × route matrix', () => {
     { method: 'POST', name: '/v1/market/listings', path: async () => '/v1/market/listings', body: () => ({ poolKeyId: shared.poolKeyId, model: newModel(), inputPricePerMTok: 1, outputPricePerMTok: 1 }), ok: 201, owned: true },
     { method: 'GET', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${shared.listingId}`, ok: 200, owned: true },
     { method: 'PATCH', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${shared.listingId}`, body: () => ({ caps: { rpm: 100 } }), ok: 200, owned: true },
+    // Metadata that is no claim to verify (so no re-verification runs under the other rows).
+    { method: 'PATCH', name: '/v1/market/listings/:id (metadata)', path: async () => `/v1/market/listings/${shared.listingId}`, body: () => ({ region: 'eu-west', quantization: 'fp8', data_policy: { zero_retention: true } }), ok: 200, owned: true },
     { method: 'DELETE', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${await freshListing()}`, ok: 200, owned: true },
     {
       method: 'POST', name: '/v1/market/listings/:id/confirm-price', ok: 200, owned: true,

@@ -10,7 +10,8 @@ import { graphql, rest } from '../helpers/graphql';
 import { admittedListing, poolKey } from '../helpers/market';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
-const MODEL_KEYS = ['id', 'name', 'tagline', 'type', 'featured', 'realtime', 'costPerMin', 'latencyP50', 'coldStart', 'fps', 'useCases', 'badges'];
+// NaaP's documented fields, then the supply's metadata (additional fields, which NaaP's clients ignore).
+const MODEL_KEYS = ['id', 'name', 'tagline', 'type', 'featured', 'realtime', 'costPerMin', 'latencyP50', 'coldStart', 'fps', 'useCases', 'badges', 'contextLength', 'supportedParameters', 'quantizations'];
 const ROW_KEYS = ['Pipeline', 'Model', 'WarmOrchCount', 'TotalCapacity', 'PriceMin', 'PriceMax', 'PriceAvg', 'PriceUnit'];
 const FLAKY_KEY = 'sk-sim-naap-flaky-0123456789abcdef';
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   const keyA = await poolKey(stack.url, sellerA.jwt, 'sk-sim-naap-a-0123456789abcdef');
   const keyB = await poolKey(stack.url, sellerB.jwt, 'sk-sim-naap-b-0123456789abcdef');
   await Promise.all([
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'H100', gpuCount: 2 } }),
+    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'H100', gpuCount: 2 }, quantization: 'fp8' }),
     admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1.5', outputPricePerMTok: '4' }),
     admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
     admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
@@ -76,10 +77,12 @@ describe('GET /api/v1/developer/models', () => {
       id: 'dragonfly/sim-chat', name: 'Sim Chat', tagline: expect.any(String), type: 'llm', featured: false, realtime: true,
       costPerMin: { min: expect.any(Number), max: expect.any(Number) }, latencyP50: expect.any(Number), coldStart: expect.any(Number), fps: expect.any(Number),
       useCases: expect.arrayContaining(['chat']), badges: expect.arrayContaining(['streaming', 'multi-seller']),
+      // Neither listing declares metadata: the canonical model's context and parameters; seller A declares fp8.
+      contextLength: 16384, supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'], quantizations: ['fp8'],
     });
     expect(chat.costPerMin.min).toBeGreaterThan(0);
     expect(chat.costPerMin.max).toBeGreaterThanOrEqual(chat.costPerMin.min);
-    expect(embed).toMatchObject({ type: 'embeddings', realtime: false, costPerMin: null, fps: null, latencyP50: expect.any(Number) });
+    expect(embed).toMatchObject({ type: 'embeddings', realtime: false, costPerMin: null, fps: null, latencyP50: expect.any(Number), contextLength: 8192, supportedParameters: [], quantizations: [] });
     expect(embed.badges).not.toContain('multi-seller');
     expect(tts).toMatchObject({ type: 'text-to-speech', realtime: true, costPerMin: null, coldStart: expect.any(Number) });
     expect(deepseek).toMatchObject({ name: 'Dragonfly Simulated Chat Large', featured: true, type: 'llm' });

@@ -1,6 +1,7 @@
 // Dragonfly routing profiles over REST (/api/routing/profiles): OpenRouter-style names mapped onto
 // market's routing-profile input (order → providerOrder, allow/deny → allow/denyProviders,
-// maxPrice {input, output} → the two price ceilings), defaults, partial updates, errors naming the
+// maxPrice {input, output} → the two price ceilings, allow_supply/deny_supply/supply_order → the
+// supply lists by seller handle, seller id or listing id), defaults, partial updates, errors naming the
 // REST field, bad bodies, and a credential × route matrix (buyer side: seller-scoped management
 // keys are 403; another account's profile ids are 404).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
+const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'allow_supply', 'deny_supply', 'supply_order', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
 
 type Response = Awaited<ReturnType<typeof rest>>;
 
@@ -49,6 +50,7 @@ describe('POST and GET /api/routing/profiles', () => {
     const response = await call('POST', '/api/routing/profiles', jwt, {
       body: {
         name: 'fast and cheap', sort: 'latency', order: ['simulator', 'openai'], allow: ['simulator', 'openai', 'deepseek'], deny: ['groq'],
+        allow_supply: ['acme', 'globex', '6f1c1d3e-8a51-4c55-9a0b-3b8d3b2b2c11'], deny_supply: ['initech'], supply_order: ['globex', 'acme', 'globex'],
         maxPrice: { input: 1.5, output: '3.000001' }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'], timeoutMs: 30_000, maxRetries: 2, streamIdleTimeoutMs: 5_000,
       },
     });
@@ -56,6 +58,8 @@ describe('POST and GET /api/routing/profiles', () => {
     expect(Object.keys(response.body)).toEqual(PROFILE_KEYS);
     expect(response.body).toEqual({
       id: expect.any(String), name: 'fast and cheap', sort: 'latency', order: ['simulator', 'openai'], allow: ['simulator', 'openai', 'deepseek'], deny: ['groq'],
+      // Duplicates dropped, order kept.
+      allow_supply: ['acme', 'globex', '6f1c1d3e-8a51-4c55-9a0b-3b8d3b2b2c11'], deny_supply: ['initech'], supply_order: ['globex', 'acme'],
       maxPrice: { input: 1.5, inputMicros: 1_500_000, output: 3.000001, outputMicros: 3_000_001 }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'],
       timeoutMs: 30_000, maxRetries: 2, streamIdleTimeoutMs: 5_000, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
     });
@@ -65,7 +69,7 @@ describe('POST and GET /api/routing/profiles', () => {
     const response = await call('POST', '/api/routing/profiles', jwt, { body: { name: 'defaults' } });
     expect(response.status).toBe(201);
     expect(response.body).toEqual({
-      id: expect.any(String), name: 'defaults', sort: 'price', order: [], allow: null, deny: [], maxPrice: noCeilings, allowFallbacks: true, fallbackModels: [],
+      id: expect.any(String), name: 'defaults', sort: 'price', order: [], allow: null, deny: [], allow_supply: null, deny_supply: [], supply_order: [], maxPrice: noCeilings, allowFallbacks: true, fallbackModels: [],
       timeoutMs: null, maxRetries: null, streamIdleTimeoutMs: null, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
     });
     const list = await call('GET', '/api/routing/profiles', jwt);
@@ -116,6 +120,10 @@ describe('PATCH /api/routing/profiles/:id', () => {
     const reset = await patch({ sort: null, order: null, allow: null, timeoutMs: null, maxRetries: null, allowFallbacks: false });
     expect(reset.body).toMatchObject({ sort: 'price', order: [], allow: null, timeoutMs: null, maxRetries: null, allowFallbacks: false });
     expect((await patch({ sort: 'latency', deny: ['mistral'] })).body).toMatchObject({ sort: 'latency', deny: ['mistral'] });
+    // The supply lists: each set on its own, null resets (allow_supply to everyone).
+    expect((await patch({ allow_supply: ['acme'], supply_order: ['acme'] })).body).toMatchObject({ allow_supply: ['acme'], deny_supply: [], supply_order: ['acme'] });
+    expect((await patch({ deny_supply: ['initech'] })).body).toMatchObject({ allow_supply: ['acme'], deny_supply: ['initech'], supply_order: ['acme'] });
+    expect((await patch({ allow_supply: null, deny_supply: null, supply_order: null })).body).toMatchObject({ allow_supply: null, deny_supply: [], supply_order: [] });
     expect(Date.parse(reset.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(renamed.body.createdAt));
   });
 
@@ -165,7 +173,16 @@ describe('bad bodies', () => {
     ['an empty name', { name: ' ' }, 'name'],
     ['a 101-character name', { name: 'x'.repeat(101) }, 'name'],
     ['a numeric name', { name: 5 }, 'name'],
+    ['an empty allow_supply list', { allow_supply: [] }, 'allow_supply'],
+    ['51 allow_supply entries', { allow_supply: Array.from({ length: 51 }, (_, i) => `seller-${i}`) }, 'allow_supply'],
+    ['an empty deny_supply entry', { deny_supply: [' '] }, 'deny_supply'],
+    ['a 65-character supply_order entry', { supply_order: ['x'.repeat(65)] }, 'supply_order'],
+    ['51 supply_order entries', { supply_order: Array.from({ length: 51 }, (_, i) => `seller-${i}`) }, 'supply_order'],
+    ['a number in deny_supply', { deny_supply: [7] }, 'deny_supply[0]'],
+    ['allow_supply as text', { allow_supply: { acme: true } }, 'allow_supply'],
+    ['a seller both allowed and denied', { allow_supply: ['acme'], deny_supply: ['acme'] }, 'deny_supply'],
     ['an unknown field', { providerOrder: ['openai'] }, undefined],
+    ['the GraphQL spelling allowSupply', { allowSupply: ['acme'] }, undefined],
   ];
   it.each(invalid)('POST refuses %s → 400', async (_label, body, field) => {
     expectError(await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), ...body } }), 400, 'BAD_USER_INPUT', field);
@@ -191,7 +208,7 @@ describe('bad bodies', () => {
 
   it('refused changes left the profile as it was', async () => {
     const list = await call('GET', '/api/routing/profiles', jwt);
-    expect(list.body.profiles).toEqual([expect.objectContaining({ id, name: 'target', sort: 'price', order: [], allow: null, deny: [], maxPrice: noCeilings, timeoutMs: null, maxRetries: null })]);
+    expect(list.body.profiles).toEqual([expect.objectContaining({ id, name: 'target', sort: 'price', order: [], allow: null, deny: [], allow_supply: null, deny_supply: [], supply_order: [], maxPrice: noCeilings, timeoutMs: null, maxRetries: null })]);
   });
 
   const raw: [string, string, number, string][] = [
@@ -225,6 +242,7 @@ describe('credential × route matrix', () => {
     ['GET', '/api/routing/profiles', () => '/api/routing/profiles', undefined, 200, false],
     ['POST', '/api/routing/profiles', () => '/api/routing/profiles', () => ({ name: newName() }), 201, false],
     ['PATCH', '/api/routing/profiles/:id', () => `/api/routing/profiles/${ownerProfileId}`, () => ({ maxRetries: 3 }), 200, true],
+    ['PATCH', '/api/routing/profiles/:id (supply)', () => `/api/routing/profiles/${ownerProfileId}`, () => ({ allow_supply: ['acme'], deny_supply: ['initech'], supply_order: ['acme'] }), 200, true],
   ];
   function expected(credential: CredentialName, ok: number, owned: boolean): [number, string | null] {
     switch (credential) {

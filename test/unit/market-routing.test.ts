@@ -1,4 +1,4 @@
-// The routing ranking, pure: each sort, each filter, provider order, and DEGRADED supply last.
+// The routing ranking, pure: each sort, each filter, supply and provider order, and DEGRADED supply last.
 import { describe, expect, it } from 'vitest';
 import { ContractState } from '../../subgraphs/market/entities/Contract';
 import { Capability } from '../../subgraphs/market/entities/Listing';
@@ -92,6 +92,62 @@ describe('rankCandidates', () => {
     expect(ids(rankCandidates(input))).toEqual(['b', 'c', 'a', 'd']);
     expect(ids(rankCandidates(input, policy({ sort: RoutingSort.LATENCY, providerOrder: ['openai'] })))).toEqual(['a', 'c', 'b', 'd']);
     expect(ids(rankCandidates(input, policy({ sort: RoutingSort.THROUGHPUT })))).toEqual(['b', 'c', 'a', 'd']);
+  });
+
+  describe('supply by seller and listing', () => {
+    // Seller s1 ("acme") has listings a and c; seller s2 ("globex") has b; seller s3 has no handle and lists d.
+    const sa = { ...a, sellerId: 's1', sellerHandle: 'acme' };
+    const sb = { ...b, sellerId: 's2', sellerHandle: 'globex' };
+    const sc = { ...c, sellerId: 's1', sellerHandle: 'acme' };
+    const sd = candidate('d', { provider: 'groq', inputPriceMicrosPerMTok: 5 * M, outputPriceMicrosPerMTok: 5 * M, sellerId: 's3', sellerHandle: null });
+    const supply = [sa, sb, sc, sd]; // by price: b, c, a, d
+
+    it('allowSupply keeps only candidates an entry names: by seller handle, seller id or listing id', () => {
+      expect(ids(rankCandidates(supply))).toEqual(['b', 'c', 'a', 'd']);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: ['acme'] })))).toEqual(['c', 'a']);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: ['s2'] })))).toEqual(['b']);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: ['a', 's3'] })))).toEqual(['a', 'd']);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: ['nobody'] })))).toEqual([]);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: null })))).toEqual(['b', 'c', 'a', 'd']);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: [] })))).toEqual(['b', 'c', 'a', 'd']); // empty = no filter
+      // Matching is exact: no case folding, no prefix.
+      expect(ids(rankCandidates(supply, policy({ allowSupply: ['ACME', 'acm', 's'] })))).toEqual([]);
+    });
+
+    it('denySupply drops candidates an entry names, and wins over allowSupply', () => {
+      expect(ids(rankCandidates(supply, policy({ denySupply: ['acme'] })))).toEqual(['b', 'd']);
+      expect(ids(rankCandidates(supply, policy({ denySupply: ['c', 's2'] })))).toEqual(['a', 'd']);
+      expect(ids(rankCandidates(supply, policy({ allowSupply: ['acme'], denySupply: ['a'] })))).toEqual(['c']);
+    });
+
+    it("supplyOrder puts named candidates first in the entries' order (a seller's listings by the sort), then the rest by the sort", () => {
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['s3'] })))).toEqual(['d', 'b', 'c', 'a']);
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['globex', 'acme'] })))).toEqual(['b', 'c', 'a', 'd']);
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['acme', 'globex'] })))).toEqual(['c', 'a', 'b', 'd']);
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['a', 'acme'] })))).toEqual(['a', 'c', 'b', 'd']);
+      // A candidate matching several entries takes the first one's place.
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['d', 'globex', 's3'] })))).toEqual(['d', 'b', 'c', 'a']);
+      // Entries naming nothing change nothing.
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['nobody'] })))).toEqual(['b', 'c', 'a', 'd']);
+    });
+
+    it('supplyOrder comes before providerOrder, and both before the sort', () => {
+      // providerOrder alone: groq first (b, d), by price.
+      expect(ids(rankCandidates(supply, policy({ providerOrder: ['groq'] })))).toEqual(['b', 'd', 'c', 'a']);
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['acme'], providerOrder: ['groq'] })))).toEqual(['c', 'a', 'b', 'd']);
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['a'], providerOrder: ['groq'], sort: RoutingSort.LATENCY })))).toEqual(['a', 'b', 'd', 'c']);
+    });
+
+    it('keeps health groups first: a named DEGRADED candidate comes after every ACTIVE one', () => {
+      const degraded = { ...sd, contractState: ContractState.DEGRADED };
+      expect(ids(rankCandidates([sa, sb, sc, degraded], policy({ supplyOrder: ['s3', 'a'] })))).toEqual(['a', 'b', 'c', 'd']);
+      expect(ids(rankCandidates([sa, sb, sc, degraded], policy({ allowSupply: ['s3'] })))).toEqual(['d']);
+    });
+
+    it('a candidate without seller fields is matched by its listing id only', () => {
+      expect(ids(rankCandidates(all, policy({ allowSupply: ['b', 'openai'] })))).toEqual(['b']);
+      expect(ids(rankCandidates(all, policy({ supplyOrder: ['a'] })))).toEqual(['a', 'b', 'c']);
+    });
   });
 
   it('does not change its input', () => {

@@ -131,6 +131,28 @@ describe('chat completions', () => {
     expect(o200k(content)).toBe(32);
   });
 
+  it('honours stop: the reply ends before the first stop sequence (whole tokens), finish_reason "stop", counts exact; refuses a bad stop', async () => {
+    const full = await openai.chat.completions.create({ ...CHAT, max_tokens: 20 });
+    const text = full.choices[0].message.content!;
+    // A stop sequence from the middle of the full reply (a word of it, with its leading space).
+    const word = text.split(' ').filter(Boolean)[6];
+    const stop = ` ${word}`;
+    const stopped = await openai.chat.completions.create({ ...CHAT, max_tokens: 20, stop: ['never-in-a-reply', stop] });
+    const content = stopped.choices[0].message.content!;
+    expect(content.length).toBeLessThan(text.indexOf(stop) + 1);
+    expect(text.startsWith(content)).toBe(true);
+    expect(content).not.toContain(stop);
+    expect(stopped.choices[0].finish_reason).toBe('stop');
+    expect(stopped.usage!.completion_tokens).toBe(o200k(content));
+    // A stop the reply never holds changes nothing (seed too: replies are a function of the prompt).
+    const same = await openai.chat.completions.create({ ...CHAT, max_tokens: 20, stop: 'never-in-a-reply', seed: 7 });
+    expect(same.choices[0].message.content).toBe(text);
+    for (const bad of [5, ['a', 'b', 'c', 'd', 'e'], [''], [3]]) {
+      const body = await expectError(await post('/chat/completions', { ...CHAT, stop: bad }), 400);
+      expect(body.param).toBe('stop');
+    }
+  });
+
   it('sizes the reply by max_tokens / max_completion_tokens and reports "length" when cut', async () => {
     const short = await openai.chat.completions.create({ ...CHAT, max_tokens: 7 });
     expect(short.usage!.completion_tokens).toBe(7);

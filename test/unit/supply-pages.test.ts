@@ -1,7 +1,10 @@
 // The supply pages' mapping (pure): exact USD-per-token strings from integer micros, OpenRouter's
 // field names, listing metadata and verification read defensively, and the bounded cache.
 import { describe, expect, it } from 'vitest';
-import { openRouterEndpoints, openRouterModel, perUnitUsd, providerName, SupplyPages, supportedParameters, type SupplyListing, type SupplyModel } from '../../gateway/inference/supply-pages';
+import { readFileSync } from 'node:fs';
+import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { DEFAULT_GRAPHQL_LIMITS, measureOperation } from '../../gateway/graphql-limits';
+import { openRouterEndpoints, openRouterModel, perUnitUsd, providerName, SUPPLY_MODEL_QUERY, SUPPLY_MODELS_QUERY, SupplyPages, supportedParameters, type SupplyListing, type SupplyModel } from '../../gateway/inference/supply-pages';
 
 const listing = (over: Partial<SupplyListing> = {}): SupplyListing => ({
   id: '11111111-2222-3333-4444-555555555555',
@@ -89,6 +92,28 @@ describe('openRouterEndpoints', () => {
     // Without metadata (the fields absent from the graph): null, and OpenRouter's "unknown" quantization.
     expect(second).toMatchObject({ quantization: 'unknown', region: null, data_policy: null, verification: null, reputation: null, status: -1, uptime_last_30m: 50 });
     expect(providerName(listing())).toBe('seller-abcdef12');
+    // As the graph gives it: the account's seller record.
+    expect(providerName(listing({ seller: { id: 'x', seller: { handle: 'north-gpu' } } }))).toBe('north-gpu');
+    expect(providerName(listing({ seller: { id: 'abcdef12-0000', seller: null } }))).toBe('seller-abcdef12');
+  });
+});
+
+describe('the pages\' queries', () => {
+  const schema = buildSchema(readFileSync(new URL('../../schema/api.graphql', import.meta.url), 'utf8'));
+  const measure = (query: string) => {
+    const document = parse(query);
+    expect(validate(schema, document)).toEqual([]);
+    return measureOperation(schema, document, document.definitions[0] as OperationDefinitionNode, DEFAULT_GRAPHQL_LIMITS.listCostMultiplier).cost;
+  };
+
+  it('ask the graph for the metadata and verification that exist, and GET /v1/models stays within the query cost limit', () => {
+    for (const field of ['contextLength', 'maxOutputTokens', 'supportedParameters']) expect(SUPPLY_MODELS_QUERY).toContain(field);
+    for (const field of ['contextLength', 'maxOutputTokens', 'supportedParameters', 'quantization', 'region', 'dataPolicy { retainsPrompts trainsOnPrompts zeroRetention }', 'verification { status checkedAt canonicalModel checks { name passed detail } }', 'seller { id seller { handle } }']) {
+      expect(SUPPLY_MODEL_QUERY).toContain(field);
+    }
+    // Every list at its bound: 100 models × 10 endpoints for the list page.
+    expect(measure(SUPPLY_MODELS_QUERY)).toBeLessThanOrEqual(DEFAULT_GRAPHQL_LIMITS.maxCost);
+    expect(measure(SUPPLY_MODEL_QUERY)).toBeLessThanOrEqual(DEFAULT_GRAPHQL_LIMITS.maxCost);
   });
 });
 

@@ -95,6 +95,36 @@ export class Listing {
   @Property({ type: 'integer', nullable: true })
   gpuCount?: number | null;
 
+  // Declared metadata (services/listing-metadata.ts has the rules and the effective values a
+  // canonical model fills in). Nullable or defaulted: the columns are added to existing stores.
+
+  /** Declared context length in tokens (null: unknown, or the canonical model's). */
+  @Property({ type: 'integer', nullable: true })
+  contextLength?: number | null;
+
+  /** Declared largest completion in tokens (null: unknown, or the canonical model's). */
+  @Property({ type: 'integer', nullable: true })
+  maxOutputTokens?: number | null;
+
+  /** Declared parameters (registry SUPPORTED_PARAMETERS, in that order); null = none declared. */
+  @Property({ type: 'json', nullable: true })
+  supportedParameters?: string[] | null;
+
+  @Property({ type: 'string', length: 16, nullable: true })
+  quantization?: string | null;
+
+  @Property({ type: 'string', length: 32, nullable: true })
+  region?: string | null;
+
+  @Property({ type: 'boolean', default: false })
+  dataRetainsPrompts: boolean = false;
+
+  @Property({ type: 'boolean', default: false })
+  dataTrainsOnPrompts: boolean = false;
+
+  @Property({ type: 'boolean', default: false })
+  dataZeroRetention: boolean = false;
+
   @Field(() => ListingStatus)
   @Property({ type: 'string', length: 16 })
   status: ListingStatus = ListingStatus.PENDING;

@@ -51,6 +51,10 @@ export class ListingVerification {
   @Property({ type: 'string', length: 36, nullable: true })
   probeRunId?: string | null;
 
+  /** Which claims these checks were of (verification.ts claimsKeyOf); null: stored before claims were keyed. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  claimsKey?: string | null;
+
   @Field(() => [VerificationCheck])
   @Property({ type: 'json' })
   checks: VerificationCheck[] = [];

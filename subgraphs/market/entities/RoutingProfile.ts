@@ -11,7 +11,7 @@ registerEnumType(RoutingSort, {
   description: 'PRICE: cheapest first (input + output price per MTok; per MChars for speech); LATENCY: lowest probe latency first; THROUGHPUT: most tokens per second first.',
 });
 
-@ObjectType({ description: "A buyer's routing policy, bound to buyer keys by id: ordering, provider filters, price ceilings and fallbacks." })
+@ObjectType({ description: "A buyer's routing policy, bound to buyer keys by id: ordering, provider and supply filters, price ceilings and fallbacks." })
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'routing_profiles' })
 @Unique({ properties: ['accountId', 'name'] })
@@ -43,6 +43,21 @@ export class RoutingProfile {
   @Field(() => [String], { description: 'Never these providers.' })
   @Property({ type: 'json' })
   denyProviders: string[] = [];
+
+  // Supply by seller or listing: each entry is a seller handle, a seller id or a listing id.
+  // Nullable columns (added to existing stores); null reads as the default.
+
+  @Field(() => [String], { nullable: true, description: 'Only supply matching these entries (seller handles, seller ids or listing ids); null = everyone.' })
+  @Property({ type: 'json', nullable: true })
+  allowSupply?: string[] | null;
+
+  /** Never supply matching these entries (RoutingProfile.denySupply; null = none). */
+  @Property({ type: 'json', nullable: true })
+  denySupply?: string[] | null;
+
+  /** Supply tried first, in this order (RoutingProfile.supplyOrder; null = none). */
+  @Property({ type: 'json', nullable: true })
+  supplyOrder?: string[] | null;
 
   @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
   maxInputPriceMicrosPerMTok?: number | null;

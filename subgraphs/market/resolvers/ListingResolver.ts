@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Money } from '../../common/graphql-types';
 import { Contract } from '../entities/Contract';
 import { Listing } from '../entities/Listing';
@@ -6,7 +6,7 @@ import { ListingVerification } from '../entities/ListingVerification';
 import { PoolKey } from '../entities/PoolKey';
 import { PriceReview } from '../entities/PriceReview';
 import { seesSupplyOf } from '../services/access';
-import { CreateListingInput, Hardware, ListingCaps, UpdateListingInput } from '../types/listings';
+import { CreateListingInput, Hardware, ListingCaps, ListingDataPolicy, UpdateListingInput } from '../types/listings';
 import { Account } from '../types/references';
 import type { MarketContext } from '../context';
 
@@ -27,7 +27,7 @@ export class ListingResolver {
     return ctx.listings.create(ctx.principal, input);
   }
 
-  @Mutation(() => Listing, { description: 'Change caps, price floor, prices, hardware or pool key. Decreases apply at once; an increase above the review threshold waits for confirmListingPrice.' })
+  @Mutation(() => Listing, { description: 'Change caps, price floor, prices, hardware, metadata or pool key. A changed context length or parameter list is verified again (the old checks no longer count). Decreases apply at once; an increase above the review threshold waits for confirmListingPrice.' })
   updateListing(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateListingInput) input: UpdateListingInput, @Ctx() ctx: MarketContext): Promise<Listing> {
     return ctx.listings.update(ctx.principal, id, input);
   }
@@ -80,6 +80,37 @@ export class ListingResolver {
   @FieldResolver(() => Hardware, { nullable: true, description: 'Declared GPUs; null when none were declared.' })
   hardware(@Root() listing: Listing): Hardware | null {
     return listing.gpuModel == null && listing.gpuCount == null ? null : { gpuModel: listing.gpuModel ?? null, gpuCount: listing.gpuCount ?? null };
+  }
+
+  // Metadata: public (buyers choose supply by it); what a canonical model fills in shows as the listing's own.
+  @FieldResolver(() => Int, { nullable: true, description: 'Tokens of context the supply takes (a canonical model\'s when not declared); null: unknown.' })
+  contextLength(@Root() listing: Listing, @Ctx() ctx: MarketContext): number | null {
+    return ctx.listings.metadataOf(listing).contextLength;
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: 'The longest completion in tokens (a canonical model\'s when not declared); null: unknown.' })
+  maxOutputTokens(@Root() listing: Listing, @Ctx() ctx: MarketContext): number | null {
+    return ctx.listings.metadataOf(listing).maxOutputTokens;
+  }
+
+  @FieldResolver(() => [String], { description: 'CHAT: the request parameters it honours, a canonical model\'s and the declared ones (what routing and verification go by); other capabilities: [].' })
+  supportedParameters(@Root() listing: Listing, @Ctx() ctx: MarketContext): string[] {
+    return ctx.listings.metadataOf(listing).supportedParameters;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'int4, int8, fp4, fp6, fp8, fp16, bf16, fp32 or unknown; null: not declared.' })
+  quantization(@Root() listing: Listing): string | null {
+    return listing.quantization ?? null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Where the supply runs, e.g. `us`, `eu-west`; null: not declared.' })
+  region(@Root() listing: Listing): string | null {
+    return listing.region ?? null;
+  }
+
+  @FieldResolver(() => ListingDataPolicy, { description: 'What happens to prompts at the provider, as declared (all false unless the seller says otherwise).' })
+  dataPolicy(@Root() listing: Listing, @Ctx() ctx: MarketContext): ListingDataPolicy {
+    return ctx.listings.metadataOf(listing).dataPolicy;
   }
 
   @FieldResolver(() => ListingVerification, { description: 'The latest verification of its claims (the canonical model it lists, the capabilities it declares): public, so buyers see it too.' })

@@ -31,6 +31,16 @@ export class RoutingProfileResolver {
     return ctx.routingProfiles.delete(ctx.principal, id);
   }
 
+  @FieldResolver(() => [String], { description: 'Never supply matching these entries (seller handles, seller ids or listing ids).' })
+  denySupply(@Root() profile: RoutingProfile): string[] {
+    return profile.denySupply ?? [];
+  }
+
+  @FieldResolver(() => [String], { description: 'Supply matching these entries tried first, in this order (before providerOrder; healthy supply still before degraded).' })
+  supplyOrder(@Root() profile: RoutingProfile): string[] {
+    return profile.supplyOrder ?? [];
+  }
+
   @FieldResolver(() => Money, { nullable: true, description: 'Ceiling on USD per million input tokens.' })
   maxInputPricePerMTok(@Root() profile: RoutingProfile): Money | null {
     return profile.maxInputPriceMicrosPerMTok == null ? null : Money.of(Number(profile.maxInputPriceMicrosPerMTok));

@@ -6,9 +6,10 @@ import { badInput, conflict, DomainError, forbidden } from '../../common/errors'
 import type { Principal } from '../../common/principal';
 import type { ListingChangedEvent } from '../../common/events';
 import { Contract, ContractState } from '../entities/Contract';
+import { CheckKind } from '../entities/ContractCheck';
 import { Capability, Listing, ListingStatus } from '../entities/Listing';
 import { Seller } from '../entities/Seller';
-import { ListingVerification, VerificationStatus } from '../entities/ListingVerification';
+import { ListingVerification } from '../entities/ListingVerification';
 import { PoolKey } from '../entities/PoolKey';
 import { PriceReview, PriceReviewStatus } from '../entities/PriceReview';
 import type { MarketLoaders } from '../loaders';
@@ -19,7 +20,8 @@ import { ownedListing, ownedPoolKey } from './ownership';
 import { blendedPrice, increasePercent, planPriceChange, PRICE_FIELDS, type PriceField, type Prices } from './pricing';
 import type { ProbeRunner } from './probe-runner';
 import type { SellerService } from './sellers';
-import { claimsOf, hasClaims } from './verification';
+import { applyMetadata, effectiveMetadata, type ListingMetadata, type MetadataInput } from './listing-metadata';
+import { claimsKeyOf, claimsOf, currentVerification } from './verification';
 import { validInt, validName, validPrice, validPublicModel, validUpstreamModel } from './validation';
 
 /** Tries of a listing update whose contract keeps changing under it. */
@@ -37,7 +39,7 @@ export interface HardwareInput {
   gpuCount?: number | null;
 }
 
-export interface ListingSettingsInput {
+export interface ListingSettingsInput extends MetadataInput {
   inputPricePerMTok?: string | null;
   outputPricePerMTok?: string | null;
   pricePerMChars?: string | null;
@@ -78,13 +80,17 @@ export class ListingService {
     return principal.kind !== 'service' && seesSupplyOf(principal, sellerId) ? this.loaders.listingsBySeller.load(sellerId) : [];
   }
 
-  /** The stored verification, or what it is before any ran: PENDING with claims to check, else NOT_REQUIRED. */
+  /**
+   * The verification of the listing's current claims: the stored one, or what it is before any ran
+   * (or after the claims changed): PENDING with claims to check, else NOT_REQUIRED.
+   */
   async verificationOf(listing: Listing): Promise<ListingVerification> {
-    const stored = await this.loaders.verificationByListing.load(listing.id);
-    if (stored) return stored;
-    const claims = claimsOf(listing, this.deps.registry);
-    const status = hasClaims(claims) ? VerificationStatus.PENDING : VerificationStatus.NOT_REQUIRED;
-    return Object.assign(new ListingVerification(), { listingId: listing.id, status, checkedAt: null, canonicalModel: claims.canonical?.id ?? null, checks: [] });
+    return currentVerification(await this.loaders.verificationByListing.load(listing.id), listing, this.deps.registry);
+  }
+
+  /** The listing's metadata as everyone sees it (a canonical model fills in what is not declared). */
+  metadataOf(listing: Listing): ListingMetadata {
+    return effectiveMetadata(listing, this.deps.registry);
   }
 
   async get(principal: Principal, id: string): Promise<Listing> {
@@ -130,11 +136,15 @@ export class ListingService {
       priceFloorMicros: floor,
       status: ListingStatus.PENDING,
       paused: false,
+      dataRetainsPrompts: false,
+      dataTrainsOnPrompts: false,
+      dataZeroRetention: false,
       createdAt: now,
       updatedAt: now,
     });
     applyCaps(listing, input.caps);
     applyHardware(listing, input.hardware);
+    applyMetadata(listing, input, this.deps.registry);
     const contract = this.em.create(Contract, {
       id: this.deps.ids.newId(),
       listingId: listing.id,
@@ -197,6 +207,14 @@ export class ListingService {
 
     if (input.caps !== undefined) applyCaps(listing, input.caps, input.caps === null);
     if (input.hardware !== undefined) applyHardware(listing, input.hardware, input.hardware === null);
+    const claimsBefore = claimsKeyOf(claimsOf(listing, this.deps.registry));
+    applyMetadata(listing, input, this.deps.registry);
+    const claimsChanged = claimsKeyOf(claimsOf(listing, this.deps.registry)) !== claimsBefore;
+    if (claimsChanged) {
+      // Checks stored before claims were keyed vouch for the old claims only: say so, so they read as stale.
+      const stored = await this.em.findOne(ListingVerification, { listingId: listing.id });
+      if (stored && stored.claimsKey == null) stored.claimsKey = claimsBefore;
+    }
     await this.applyPrices(listing, input, now);
     // A discount on tokens the buyer already paid to cache: it can only lower a price, so no review.
     if (input.cacheReadPricePerMTok !== undefined) listing.cacheReadPriceMicrosPerMTok = cacheReadPrice(listing.capability, input.cacheReadPricePerMTok);
@@ -219,7 +237,22 @@ export class ListingService {
     await this.announce(listing, 'updated');
     if (resetContract) await this.deps.bus.publish('contract.changed', { contractId: resetContract.id, listingId: listing.id, model: listing.model, state: ContractState.PENDING });
     if (newKey) this.probes.admitInBackground(listing.id);
+    else if (claimsChanged && listing.poolKeyId) this.reverifyInBackground(listing);
     return listing;
+  }
+
+  /**
+   * New claims (context length, parameters) are unverified until checked: the stored verification
+   * reads as stale at once (verification.ts currentVerification), and a probe verifies them now:
+   * a REVERIFY of an admitted contract, or an admission probe of one still pending.
+   */
+  private reverifyInBackground(listing: Listing): void {
+    const id = listing.id;
+    const contractId = listing.contractId;
+    this.probes.track(async () => {
+      const contract = contractId ? await this.deps.fork().findOne(Contract, { id: contractId }) : null;
+      await this.probes.probe(id, contract?.state === ContractState.PENDING ? CheckKind.ADMISSION : CheckKind.REVERIFY);
+    });
   }
 
   async setPaused(principal: Principal, id: string, paused: boolean): Promise<Listing> {

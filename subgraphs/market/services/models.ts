@@ -3,9 +3,13 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ContractState, type Contract } from '../entities/Contract';
 import { Capability, Listing, ListingStatus } from '../entities/Listing';
+import { VerificationStatus } from '../entities/ListingVerification';
 import type { MarketLoaders } from '../loaders';
 import { declaredGpus } from './capacity';
+import { effectiveMetadata, type ListingMetadata } from './listing-metadata';
 import { modelMetadata, PIPELINE_OF, type ModelMetadata } from './model-catalog';
+import { SUPPORTED_PARAMETERS, type ModelRegistry } from './registry';
+import { currentVerification } from './verification';
 
 export interface MoneyStats {
   min: number;
@@ -32,11 +36,19 @@ export interface ModelView extends ModelMetadata {
   latencyP50Ms: number | null;
   ttftP50Ms: number | null;
   tokensPerSecond: number | null;
+  /** The largest effective context length over ACTIVE listings (null: none known). */
+  contextLength: number | null;
+  /** Chat: every parameter some ACTIVE listing honours (registry order). */
+  supportedParameters: string[];
+  /** Distinct declared quantizations of ACTIVE listings, sorted. */
+  quantizations: string[];
 }
 
 export interface ActiveSupply {
   listing: Pick<Listing, 'id' | 'sellerId' | 'model' | 'capability' | 'inputPriceMicrosPerMTok' | 'outputPriceMicrosPerMTok' | 'priceMicrosPerMChars' | 'capMaxConcurrency' | 'gpuCount'>;
   contract: Pick<Contract, 'latencyMs' | 'ttftMs' | 'tokensPerSecond'>;
+  /** The listing's effective metadata (none known when absent). */
+  metadata?: ListingMetadata;
 }
 
 const LOW_LATENCY_TTFT_MS = 500;
@@ -64,6 +76,7 @@ export class ModelService {
   constructor(
     private readonly em: EntityManager,
     private readonly loaders: MarketLoaders,
+    private readonly registry: ModelRegistry,
   ) {}
 
   /** Public: every caller may read the catalog (it is what the market sells). */
@@ -78,11 +91,12 @@ export class ModelService {
 
   /**
    * Public: every routable listing of the model (its contract ACTIVE, or DEGRADED: still routed,
-   * after the healthy ones), cheapest first (output, then input price; the oldest on a tie), at most MAX_ENDPOINTS.
+   * after the healthy ones; a canonical one only with its claims verified), cheapest first
+   * (output, then input price; the oldest on a tie), at most MAX_ENDPOINTS.
    */
   async endpoints(id: string): Promise<Listing[]> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) return [];
-    const listings = await this.loaders.routableListingsByModel.load(id);
+    const listings = await this.verifiedListings(id);
     const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
     const routable = listings.filter((_, i) => contracts[i]?.state === ContractState.ACTIVE || contracts[i]?.state === ContractState.DEGRADED);
     const price = (l: Listing) => [Number(l.outputPriceMicrosPerMTok), Number(l.inputPriceMicrosPerMTok)];
@@ -97,13 +111,23 @@ export class ModelService {
 
   private async activeSupply(model?: string): Promise<ActiveSupply[]> {
     const listings = model
-      ? await this.loaders.routableListingsByModel.load(model)
-      : await this.em.find(Listing, { status: ListingStatus.ACTIVE, deletedAt: null, paused: false }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      ? await this.verifiedListings(model)
+      : await this.verified(await this.em.find(Listing, { status: ListingStatus.ACTIVE, deletedAt: null, paused: false }, { orderBy: { createdAt: 'asc', id: 'asc' } }));
     const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
     return listings.flatMap((listing, i) => {
       const contract = contracts[i];
-      return contract && contract.state === ContractState.ACTIVE ? [{ listing, contract }] : [];
+      return contract && contract.state === ContractState.ACTIVE ? [{ listing, contract, metadata: effectiveMetadata(listing, this.registry) }] : [];
     });
+  }
+
+  private async verifiedListings(model: string): Promise<Listing[]> {
+    return this.verified(await this.loaders.routableListingsByModel.load(model));
+  }
+
+  /** What is sold is what is verified: a canonical listing whose claims failed or are pending is left out, as routing leaves it out. */
+  private async verified(listings: Listing[]): Promise<Listing[]> {
+    const verifications = await Promise.all(listings.map((listing) => (this.registry.get(listing.model) ? this.loaders.verificationByListing.load(listing.id) : null)));
+    return listings.filter((listing, i) => !this.registry.get(listing.model) || currentVerification(verifications[i], listing, this.registry).status === VerificationStatus.PASSED);
   }
 }
 
@@ -143,6 +167,9 @@ export function summarizeModels(supply: readonly ActiveSupply[]): ModelView[] {
         latencyP50Ms: median(rows.map((r) => r.contract.latencyMs)),
         ttftP50Ms,
         tokensPerSecond: median(rows.map((r) => r.contract.tokensPerSecond)),
+        contextLength: rows.reduce<number | null>((most, r) => (r.metadata?.contextLength != null && (most === null || r.metadata.contextLength > most) ? r.metadata.contextLength : most), null),
+        supportedParameters: SUPPORTED_PARAMETERS.filter((p) => rows.some((r) => r.metadata?.supportedParameters.includes(p))),
+        quantizations: [...new Set(rows.flatMap((r) => (r.metadata?.quantization ? [r.metadata.quantization] : [])))].sort(),
       };
     });
 }

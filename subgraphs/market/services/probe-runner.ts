@@ -13,7 +13,7 @@ import { recordCheck, type RecordedCheck } from './checks';
 import { sealContext, type MarketCoreDeps } from './deps';
 import { judgeProbe, type Verdict } from './probe-verdict';
 import { probeUpstream, type ProbeObservation, type Upstream } from './upstream';
-import { claimsOf, hasClaims, verifyClaims, type VerificationResult } from './verification';
+import { claimsKeyOf, claimsOf, hasClaims, verifyClaims, type VerificationResult } from './verification';
 
 export interface ProbeResult extends RecordedCheck {
   run: ProbeRun;
@@ -88,8 +88,9 @@ export class ProbeRunner {
     // Claims are verified after a passing probe: at admission and re-verification always, on the
     // schedule once the last verification is older than reverifyAfterMs.
     let verification: VerificationResult | null = null;
+    const claims = claimsOf(listing, this.deps.registry);
     if (verdict.passed && observed.upstream && (await this.verificationDue(em, listing, kind))) {
-      verification = await verifyClaims(observed.upstream, listing.upstreamModel, claimsOf(listing, this.deps.registry), this.deps.registry, this.deps.settings.probeTimeoutMs);
+      verification = await verifyClaims(observed.upstream, listing.upstreamModel, claims, this.deps.registry, this.deps.settings.probeTimeoutMs);
       const failed = verification.checks.find((check) => !check.passed);
       if (failed) verdict = { passed: false, reason: `verification failed: ${failed.name}: ${failed.detail ?? 'failed'}`, tokensPerSecond: null };
     }
@@ -115,7 +116,7 @@ export class ProbeRunner {
       startedAt,
       finishedAt,
     });
-    if (verification) await this.storeVerification(em, listing, run, verification, finishedAt);
+    if (verification) await this.storeVerification(em, listing, run, verification, claimsKeyOf(claims), finishedAt);
     // The key's own health: refused now → INVALID; accepted again → ACTIVE.
     if (seen?.refused) key.status = PoolKeyStatus.INVALID;
     else if (verification?.status === VerificationStatus.FAILED || verdict.passed) {
@@ -136,15 +137,18 @@ export class ProbeRunner {
   }
 
   private async verificationDue(em: ReturnType<MarketCoreDeps['fork']>, listing: Listing, kind: CheckKind): Promise<boolean> {
-    if (!hasClaims(claimsOf(listing, this.deps.registry))) return kind !== CheckKind.SCHEDULED;
+    const claims = claimsOf(listing, this.deps.registry);
+    if (!hasClaims(claims)) return kind !== CheckKind.SCHEDULED;
     if (kind !== CheckKind.SCHEDULED) return true;
     const last = await em.findOne(ListingVerification, { listingId: listing.id });
     if (!last?.checkedAt || last.registryVersion !== this.deps.registry.version) return true;
+    // Checks of other claims (the seller changed them since) vouch for nothing now.
+    if (last.claimsKey != null && last.claimsKey !== claimsKeyOf(claims)) return true;
     const after = this.deps.settings.reverifyAfterMs;
     return after > 0 && this.deps.clock.now().getTime() - last.checkedAt.getTime() >= after;
   }
 
-  private async storeVerification(em: ReturnType<MarketCoreDeps['fork']>, listing: Listing, run: ProbeRun, result: VerificationResult, at: Date): Promise<void> {
+  private async storeVerification(em: ReturnType<MarketCoreDeps['fork']>, listing: Listing, run: ProbeRun, result: VerificationResult, claimsKey: string, at: Date): Promise<void> {
     const row = (await em.findOne(ListingVerification, { listingId: listing.id })) ?? em.create(ListingVerification, { listingId: listing.id, status: result.status, checks: [] });
     row.status = result.status;
     row.checks = result.checks;
@@ -152,6 +156,7 @@ export class ProbeRunner {
     row.canonicalModel = this.deps.registry.get(listing.model)?.id ?? null;
     row.registryVersion = this.deps.registry.version;
     row.probeRunId = run.id;
+    row.claimsKey = claimsKey;
   }
 
   private async observe(listing: Listing, key: PoolKey): Promise<{ seen: ProbeObservation | null; verdict: Verdict; upstream?: Upstream }> {

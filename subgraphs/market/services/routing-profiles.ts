@@ -8,7 +8,7 @@ import { requireRoutingManager } from './access';
 import type { MarketCoreDeps } from './deps';
 import { ownedRoutingProfile } from './ownership';
 import { KNOWN_PROVIDER_IDS } from './providers';
-import { validInt, validModelList, validName, validPrice, validProviderList } from './validation';
+import { validInt, validModelList, validName, validPrice, validProviderList, validSupplyList } from './validation';
 
 export interface RoutingProfileSettingsInput {
   name?: string | null;
@@ -16,6 +16,9 @@ export interface RoutingProfileSettingsInput {
   providerOrder?: string[] | null;
   allowProviders?: string[] | null;
   denyProviders?: string[] | null;
+  allowSupply?: string[] | null;
+  denySupply?: string[] | null;
+  supplyOrder?: string[] | null;
   maxInputPricePerMTok?: string | null;
   maxOutputPricePerMTok?: string | null;
   allowFallbacks?: boolean | null;
@@ -57,6 +60,9 @@ export class RoutingProfileService {
       providerOrder: [],
       allowProviders: null,
       denyProviders: [],
+      allowSupply: null,
+      denySupply: [],
+      supplyOrder: [],
       allowFallbacks: true,
       fallbackModels: [],
       createdAt: now,
@@ -118,6 +124,12 @@ function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): voi
     if (profile.allowProviders?.length === 0) throw badInput('allowProviders must name at least one provider (null allows any)', { field: 'allowProviders' });
   }
   if (input.denyProviders !== undefined) profile.denyProviders = validProviderList(input.denyProviders ?? [], 'denyProviders', KNOWN_PROVIDER_IDS);
+  if (input.allowSupply !== undefined) {
+    profile.allowSupply = input.allowSupply === null ? null : validSupplyList(input.allowSupply, 'allowSupply');
+    if (profile.allowSupply?.length === 0) throw badInput('allowSupply must name at least one seller or listing (null allows everyone)', { field: 'allowSupply' });
+  }
+  if (input.denySupply !== undefined) profile.denySupply = validSupplyList(input.denySupply ?? [], 'denySupply');
+  if (input.supplyOrder !== undefined) profile.supplyOrder = validSupplyList(input.supplyOrder ?? [], 'supplyOrder');
   if (input.maxInputPricePerMTok !== undefined) profile.maxInputPriceMicrosPerMTok = input.maxInputPricePerMTok === null ? null : validPrice(input.maxInputPricePerMTok, 'maxInputPricePerMTok');
   if (input.maxOutputPricePerMTok !== undefined) profile.maxOutputPriceMicrosPerMTok = input.maxOutputPricePerMTok === null ? null : validPrice(input.maxOutputPricePerMTok, 'maxOutputPricePerMTok');
   if (input.allowFallbacks !== undefined) profile.allowFallbacks = input.allowFallbacks ?? true;
@@ -127,6 +139,8 @@ function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): voi
   if (input.streamIdleTimeoutMs !== undefined) profile.streamIdleTimeoutMs = validInt(input.streamIdleTimeoutMs, 'streamIdleTimeoutMs', ...TIMEOUT_RANGE) ?? null;
   const both = profile.allowProviders?.filter((provider) => profile.denyProviders.includes(provider)) ?? [];
   if (both.length > 0) throw badInput(`${both.join(', ')} cannot be both allowed and denied`, { field: 'denyProviders' });
+  const bothSupply = profile.allowSupply?.filter((entry) => (profile.denySupply ?? []).includes(entry)) ?? [];
+  if (bothSupply.length > 0) throw badInput(`${bothSupply.join(', ').slice(0, 200)} cannot be both allowed and denied`, { field: 'denySupply' });
 }
 
 /**

@@ -12,10 +12,13 @@ import type { RoutingProfile } from '../entities/RoutingProfile';
 import type { MarketLoaders } from '../loaders';
 import { requireService } from './access';
 import { sealContext, type MarketCoreDeps } from './deps';
+import { effectiveMetadata, type ListingMetadata } from './listing-metadata';
+import { currentVerification } from './verification';
 import { rankCandidates, type RankableCandidate, type RoutingPolicy } from './routing';
 
-export interface RoutingCandidateView extends RankableCandidate {
+export interface RoutingCandidateView extends RankableCandidate, ListingMetadata {
   sellerId: string;
+  sellerHandle: string | null;
   contractId: string;
   baseUrl: string;
   upstreamModel: string;
@@ -58,10 +61,12 @@ export class RoutingTableService {
     ]);
     // Only canonical listings need their verification read: the claim to be that model decides routing.
     const canonical = this.deps.registry.get(model) !== null;
-    const [contracts, keys, verifications] = await Promise.all([
+    const [contracts, keys, verifications, sellers] = await Promise.all([
       Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null))),
       Promise.all(listings.map((listing) => (listing.poolKeyId ? this.loaders.poolKeyById.load(listing.poolKeyId) : null))),
       Promise.all(listings.map((listing) => (canonical ? this.loaders.verificationByListing.load(listing.id) : null))),
+      // One statement for every seller of the model (profiles name supply by handle).
+      Promise.all(listings.map((listing) => this.loaders.sellerById.load(listing.sellerId))),
     ]);
     const candidates: RoutingCandidateView[] = [];
     listings.forEach((listing, i) => {
@@ -72,7 +77,8 @@ export class RoutingTableService {
       if (!key || key.status === PoolKeyStatus.DELETED || !key.sealedKey) return;
       const baseUrl = this.deps.catalog.baseUrlOf(key);
       if (!baseUrl) return;
-      const verified = !canonical || verifications[i]?.status === VerificationStatus.PASSED;
+      // Checks of claims the listing no longer makes (it changed them since) do not count.
+      const verified = !canonical || currentVerification(verifications[i], listing, this.deps.registry).status === VerificationStatus.PASSED;
       if (!verified) return;
       candidates.push({
         listingId: listing.id,
@@ -94,6 +100,8 @@ export class RoutingTableService {
         tokensPerSecond: contract.tokensPerSecond ?? null,
         contractState: contract.state,
         verified,
+        sellerHandle: sellers[i]?.handle ?? null,
+        ...effectiveMetadata(listing, this.deps.registry),
       });
     });
     const ranked = rankCandidates(candidates, profile ? policyOf(profile) : null);
@@ -119,5 +127,8 @@ export function policyOf(profile: RoutingProfile): RoutingPolicy {
     denyProviders: profile.denyProviders,
     maxInputPriceMicrosPerMTok: profile.maxInputPriceMicrosPerMTok == null ? null : Number(profile.maxInputPriceMicrosPerMTok),
     maxOutputPriceMicrosPerMTok: profile.maxOutputPriceMicrosPerMTok == null ? null : Number(profile.maxOutputPriceMicrosPerMTok),
+    allowSupply: profile.allowSupply ?? null,
+    denySupply: profile.denySupply ?? [],
+    supplyOrder: profile.supplyOrder ?? [],
   };
 }

@@ -1,8 +1,11 @@
 // Candidate ranking for the routing table, pure. Order of precedence:
 //   1. only ACTIVE and DEGRADED contracts; DEGRADED ones always after every ACTIVE one;
-//   2. the profile's filters: allowProviders (when set), denyProviders, max input / output price
-//      per MTok (token capabilities only; speech is priced per character and has no token ceiling);
-//   3. within each health group, providerOrder first (listed providers in that order, the rest after);
+//   2. the profile's filters: allowProviders (when set), denyProviders, allowSupply (when set),
+//      denySupply, max input / output price per MTok (token capabilities only; speech is priced per
+//      character and has no token ceiling). A supply entry is a seller handle, a seller id or a
+//      listing id; a candidate matches it when its sellerHandle, sellerId or listingId equals it;
+//   3. within each health group, supplyOrder first (candidates matching an entry in the entries'
+//      order), then providerOrder (listed providers in that order, the rest after);
 //   4. then the sort: PRICE = input + output per MTok (per MChars for speech) ascending, then latency;
 //      LATENCY = probe latency ascending, then price; THROUGHPUT = tokens/s descending, then price.
 //      Unknown latency / throughput sorts last. The listing id breaks the remaining ties (stable).
@@ -14,6 +17,9 @@ import { blendedPrice } from './pricing';
 
 export interface RankableCandidate {
   listingId: string;
+  /** The seller (and its handle) behind the listing: what supply entries also match. */
+  sellerId?: string;
+  sellerHandle?: string | null;
   provider: string;
   capability: Capability;
   inputPriceMicrosPerMTok: number;
@@ -31,6 +37,10 @@ export interface RoutingPolicy {
   denyProviders: readonly string[];
   maxInputPriceMicrosPerMTok: number | null;
   maxOutputPriceMicrosPerMTok: number | null;
+  /** Supply entries (seller handles, seller ids, listing ids); null = everyone. */
+  allowSupply: readonly string[] | null;
+  denySupply: readonly string[];
+  supplyOrder: readonly string[];
 }
 
 export const DEFAULT_POLICY: RoutingPolicy = {
@@ -40,7 +50,15 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   denyProviders: [],
   maxInputPriceMicrosPerMTok: null,
   maxOutputPriceMicrosPerMTok: null,
+  allowSupply: null,
+  denySupply: [],
+  supplyOrder: [],
 };
+
+/** Whether a supply entry names the candidate: its seller's handle, its seller's id or its own id. */
+function matchesSupply(c: RankableCandidate, entry: string): boolean {
+  return entry === c.listingId || entry === c.sellerId || (c.sellerHandle != null && entry === c.sellerHandle);
+}
 
 const HEALTH_RANK: Partial<Record<ContractState, number>> = { [ContractState.ACTIVE]: 0, [ContractState.DEGRADED]: 1 };
 
@@ -48,16 +66,24 @@ export function rankCandidates<T extends RankableCandidate>(candidates: readonly
   const p = policy ?? DEFAULT_POLICY;
   const allowed = p.allowProviders && p.allowProviders.length > 0 ? new Set(p.allowProviders) : null;
   const denied = new Set(p.denyProviders);
+  const allowSupply = p.allowSupply && p.allowSupply.length > 0 ? p.allowSupply : null;
   const eligible = candidates.filter((c) => {
     if (HEALTH_RANK[c.contractState] === undefined) return false;
     if (allowed && !allowed.has(c.provider)) return false;
     if (denied.has(c.provider)) return false;
+    if (allowSupply && !allowSupply.some((entry) => matchesSupply(c, entry))) return false;
+    if (p.denySupply.some((entry) => matchesSupply(c, entry))) return false;
     if (c.capability !== Capability.SPEECH) {
       if (p.maxInputPriceMicrosPerMTok !== null && c.inputPriceMicrosPerMTok > p.maxInputPriceMicrosPerMTok) return false;
       if (p.maxOutputPriceMicrosPerMTok !== null && c.outputPriceMicrosPerMTok > p.maxOutputPriceMicrosPerMTok) return false;
     }
     return true;
   });
+  // Each candidate's place in supplyOrder: the first entry it matches (unmatched after every listed one).
+  const supplyIndex = new Map(eligible.map((c) => {
+    const index = p.supplyOrder.findIndex((entry) => matchesSupply(c, entry));
+    return [c, index === -1 ? p.supplyOrder.length : index] as const;
+  }));
   const orderIndex = (provider: string) => {
     const index = p.providerOrder.indexOf(provider);
     return index === -1 ? p.providerOrder.length : index;
@@ -71,6 +97,8 @@ export function rankCandidates<T extends RankableCandidate>(candidates: readonly
   return [...eligible].sort((a, b) => {
     const health = HEALTH_RANK[a.contractState]! - HEALTH_RANK[b.contractState]!;
     if (health !== 0) return health;
+    const supply = supplyIndex.get(a)! - supplyIndex.get(b)!;
+    if (supply !== 0) return supply;
     const order = orderIndex(a.provider) - orderIndex(b.provider);
     if (order !== 0) return order;
     for (const key of keys) {

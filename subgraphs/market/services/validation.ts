@@ -113,3 +113,13 @@ export function validModelList(values: readonly string[], field: string, max = 1
   if (values.length > max) throw badInput(`${field} takes at most ${max} entries`, { field });
   return [...new Set(values.map((value) => validPublicModel(value, field)))];
 }
+
+/** Supply entries of a routing profile (seller handles, seller ids, listing ids): trimmed, 1 to 64 characters, duplicates dropped, order kept. */
+export function validSupplyList(values: readonly string[], field: string): string[] {
+  if (!Array.isArray(values) || values.length > MAX_LIST) throw badInput(`${field} takes at most ${MAX_LIST} entries`, { field });
+  return [...new Set(values.map((value) => {
+    const entry = typeof value === 'string' ? value.trim() : '';
+    if (entry.length === 0 || entry.length > 64) throw badInput(`${field} entries must be a seller handle, a seller id or a listing id (1 to 64 characters)`, { field });
+    return entry;
+  }))];
+}

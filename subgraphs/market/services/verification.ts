@@ -2,9 +2,11 @@
 // canonical model it lists (tokenizer fingerprint, known answers) and that it does what it declares
 // (a forced tool call, a JSON-schema answer, a prompt near its context length). Each check is one
 // small plain chat call; judging is pure (judge* below) so the rules are unit-tested on their own.
+import { createHash } from 'node:crypto';
 import { boundedUpstreamText } from '../../common/outbound';
-import { VerificationStatus, type VerificationCheck } from '../entities/ListingVerification';
-import { Capability, type Listing } from '../entities/Listing';
+import { ListingVerification, VerificationStatus, type VerificationCheck } from '../entities/ListingVerification';
+import { Capability } from '../entities/Listing';
+import { effectiveMetadata, type MetadataSource } from './listing-metadata';
 import type { CanonicalModel, JsonSchema, ModelRegistry } from './registry';
 import { chatCall, type ChatCallOutcome, type Upstream } from './upstream';
 
@@ -24,24 +26,39 @@ export interface Claims {
   tokenizer: string | null;
 }
 
-/** The listing metadata fields (contextLength, supportedParameters) where the listing has them. */
-type DeclaredMetadata = { contextLength?: number | null; supportedParameters?: string[] | null };
-
-export function claimsOf(listing: Pick<Listing, 'model' | 'capability'>, registry: ModelRegistry): Claims {
+/** A listing's claims: its effective metadata (listing-metadata.ts), the one view routing and the pages use too. */
+export function claimsOf(listing: MetadataSource, registry: ModelRegistry): Claims {
   const canonical = registry.get(listing.model);
-  const declared = listing as DeclaredMetadata;
-  const parameters = new Set([...(canonical?.supportedParameters ?? []), ...(declared.supportedParameters ?? [])]);
+  const metadata = effectiveMetadata(listing, registry);
   return {
     canonical,
-    supportedParameters: listing.capability === Capability.CHAT ? [...parameters] : [],
-    contextLength: listing.capability === Capability.CHAT ? (declared.contextLength ?? canonical?.contextLength ?? null) : null,
+    supportedParameters: metadata.supportedParameters,
+    // The context probe is a chat call: only chat listings claim a context length to verify.
+    contextLength: listing.capability === Capability.CHAT ? metadata.contextLength : null,
     tokenizer: canonical?.tokenizer ?? null,
   };
+}
+
+/** The fingerprint of the claims (ListingVerification.claimsKey): a verification of other claims is stale. */
+export function claimsKeyOf(claims: Claims): string {
+  return createHash('sha256').update(JSON.stringify([claims.canonical?.id ?? null, claims.supportedParameters, claims.contextLength])).digest('hex');
 }
 
 /** Whether the claims hold anything to check (else the listing's verification is NOT_REQUIRED). */
 export function hasClaims(claims: Claims): boolean {
   return claims.canonical !== null || claims.supportedParameters.includes('tools') || claims.supportedParameters.includes('json_schema') || claims.contextLength !== null;
+}
+
+/**
+ * The verification that speaks for the listing's claims now: the stored one, unless it was made
+ * for other claims (the seller changed its context length or parameters since), which then are
+ * unverified again: PENDING (NOT_REQUIRED when nothing is claimed), never PASSED from old evidence.
+ */
+export function currentVerification(stored: ListingVerification | null, listing: MetadataSource & { id: string }, registry: ModelRegistry): ListingVerification {
+  const claims = claimsOf(listing, registry);
+  if (stored && (stored.claimsKey == null || stored.claimsKey === claimsKeyOf(claims))) return stored;
+  const status = hasClaims(claims) ? VerificationStatus.PENDING : VerificationStatus.NOT_REQUIRED;
+  return Object.assign(new ListingVerification(), { listingId: listing.id, status, checkedAt: null, canonicalModel: claims.canonical?.id ?? null, checks: [] });
 }
 
 export interface VerificationResult {

@@ -27,6 +27,30 @@ export class HardwareInput {
   gpuCount?: number | null;
 }
 
+@InputType({ description: 'What happens to prompts at the provider; each absent field stays (false on create), null sets false.' })
+export class ListingDataPolicyInput {
+  @Field(() => Boolean, { nullable: true, description: 'The provider keeps prompts after answering.' })
+  retainsPrompts?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'The provider trains models on prompts.' })
+  trainsOnPrompts?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Nothing is kept after answering; cannot be true with retainsPrompts or trainsOnPrompts.' })
+  zeroRetention?: boolean | null;
+}
+
+@ObjectType({ description: 'What happens to prompts at the provider, as the seller declares it.' })
+export class ListingDataPolicy {
+  @Field(() => Boolean)
+  retainsPrompts!: boolean;
+
+  @Field(() => Boolean)
+  trainsOnPrompts!: boolean;
+
+  @Field(() => Boolean)
+  zeroRetention!: boolean;
+}
+
 /** Settings shared by create and update; on update an absent field is unchanged and null clears it. */
 @InputType('ListingSettings')
 class ListingSettings {
@@ -50,6 +74,24 @@ class ListingSettings {
 
   @Field(() => HardwareInput, { nullable: true })
   hardware?: HardwareInput | null;
+
+  @Field(() => Int, { nullable: true, description: 'Tokens of context the supply takes, 1 to 10,000,000 (CHAT, EMBEDDINGS); at most a canonical model\'s. null: unknown (a canonical model\'s own then).' })
+  contextLength?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'CHAT: the longest completion in tokens, 1 to the context length; at most a canonical model\'s. null: unknown (a canonical model\'s own then).' })
+  maxOutputTokens?: number | null;
+
+  @Field(() => [String], { nullable: true, description: 'CHAT: request parameters the supply honours beyond a canonical model\'s own (tools, tool_choice, json_schema, json_object, vision, logprobs, reasoning, stop, seed); duplicates dropped. Declared tools, json_schema and a context length are verified. null: none.' })
+  supportedParameters?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: 'int4, int8, fp4, fp6, fp8, fp16, bf16, fp32 or unknown; null: not declared.' })
+  quantization?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where the supply runs: 2 to 32 lowercase letters, digits and `-` (e.g. `us`, `eu-west`); null: not declared.' })
+  region?: string | null;
+
+  @Field(() => ListingDataPolicyInput, { nullable: true, description: 'On update each given field is set; dataPolicy: null sets all false.' })
+  dataPolicy?: ListingDataPolicyInput | null;
 }
 
 @InputType()

@@ -76,4 +76,13 @@ export class Model {
 
   @Field(() => Float, { nullable: true, description: 'Median output tokens per second (chat).' })
   tokensPerSecond!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'The largest context length of its ACTIVE listings (a canonical model\'s when a listing declares none); null: unknown.' })
+  contextLength!: number | null;
+
+  @Field(() => [String], { description: 'Chat: every request parameter some ACTIVE listing honours (Listing.supportedParameters).' })
+  supportedParameters!: string[];
+
+  @Field(() => [String], { description: 'The quantizations its ACTIVE listings declare (distinct, sorted).' })
+  quantizations!: string[];
 }

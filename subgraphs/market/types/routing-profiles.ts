@@ -17,6 +17,15 @@ class RoutingProfileSettings {
   @Field(() => [String], { nullable: true, description: 'Never these provider ids.' })
   denyProviders?: string[] | null;
 
+  @Field(() => [String], { nullable: true, description: 'Only supply matching one of these (a seller handle, a seller id or a listing id; at least one, at most 50, each 1 to 64 characters); null = everyone.' })
+  allowSupply?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Never supply matching one of these (seller handles, seller ids or listing ids; at most 50).' })
+  denySupply?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Supply matching these tried first, in this order (seller handles, seller ids or listing ids; at most 50).' })
+  supplyOrder?: string[] | null;
+
   @Field(() => String, { nullable: true, description: 'USD per million input tokens: supply priced above it is skipped. null = no ceiling.' })
   maxInputPricePerMTok?: string | null;
 

@@ -3,7 +3,7 @@ import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { ContractState } from '../entities/Contract';
 import { Capability } from '../entities/Listing';
-import { ListingCaps } from './listings';
+import { ListingCaps, ListingDataPolicy } from './listings';
 
 @ObjectType({ description: 'One routable listing, with what the data plane needs to call it. Platform only.' })
 @Directive('@inaccessible')
@@ -64,6 +64,27 @@ export class RoutingCandidate {
 
   @Field(() => Boolean, { description: 'false only when a canonical claim failed or is pending (such a listing is left out of the table).' })
   verified!: boolean;
+
+  @Field(() => String, { nullable: true, description: "The seller's handle (null: it has none); routing profiles name supply by it." })
+  sellerHandle!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Effective context length (a canonical model\'s when not declared); null: unknown.' })
+  contextLength!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxOutputTokens!: number | null;
+
+  @Field(() => [String], { description: 'Effective: a canonical model\'s and the declared (chat; else empty). Requests using a parameter go only to supply that lists it.' })
+  supportedParameters!: string[];
+
+  @Field(() => String, { nullable: true })
+  quantization!: string | null;
+
+  @Field(() => String, { nullable: true })
+  region!: string | null;
+
+  @Field(() => ListingDataPolicy)
+  dataPolicy!: ListingDataPolicy;
 }
 
 @ObjectType({ description: 'Ranked supply of one model for the data plane. Platform only.' })
