@@ -51,10 +51,11 @@ export interface RoutingTable {
 
 export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profileId: ID) {
   routingTable(model: $model, profileId: $profileId) {
-    model capability fallbackModels timeoutMs maxRetries streamIdleTimeoutMs allowFallbacks
+    model capability fallbackModels timeoutMs maxRetries streamIdleTimeoutMs allowFallbacks loadBalanced
     candidates {
-      listingId sellerId provider baseUrl upstreamModel sealedApiKey sealContext
+      listingId sellerId sellerHandle provider baseUrl upstreamModel sealedApiKey sealContext
       inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok latencyMs ttftMs tokensPerSecond contractState
+      contextLength maxOutputTokens supportedParameters quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention }
       caps { rpm tpm maxConcurrency dailyTokens }
     }
   }

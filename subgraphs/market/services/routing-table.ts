@@ -8,7 +8,7 @@ import { ContractState } from '../entities/Contract';
 import type { Capability } from '../entities/Listing';
 import { VerificationStatus } from '../entities/ListingVerification';
 import { PoolKeyStatus } from '../entities/PoolKey';
-import type { RoutingProfile } from '../entities/RoutingProfile';
+import { RoutingSort, type RoutingProfile } from '../entities/RoutingProfile';
 import type { MarketLoaders } from '../loaders';
 import { requireService } from './access';
 import { sealContext, type MarketCoreDeps } from './deps';
@@ -42,6 +42,8 @@ export interface RoutingTableView {
   timeoutMs: number | null;
   maxRetries: number | null;
   streamIdleTimeoutMs: number | null;
+  /** Whether the data plane may draw among comparable listings (false: try them in this order). */
+  loadBalanced: boolean;
 }
 
 export class RoutingTableService {
@@ -109,6 +111,8 @@ export class RoutingTableService {
       model,
       capability: ranked[0]?.capability ?? listings[0]?.capability ?? null,
       profileId: profile?.id ?? null,
+      // A profile that sorts by anything but price, or orders supply itself, is followed as ranked.
+      loadBalanced: !profile || (profile.sort === RoutingSort.PRICE && profile.providerOrder.length === 0 && (profile.supplyOrder ?? []).length === 0),
       candidates: ranked,
       allowFallbacks: profile?.allowFallbacks ?? true,
       fallbackModels: profile && profile.allowFallbacks ? profile.fallbackModels : [],

@@ -116,4 +116,7 @@ export class RoutingTable {
 
   @Field(() => Int, { nullable: true, description: "The profile's idle timeout after the first byte (null: the platform default)." })
   streamIdleTimeoutMs!: number | null;
+
+  @Field(() => Boolean, { description: 'false when the profile orders supply itself (a sort other than PRICE, a provider or supply order): the data plane then tries the candidates in this order instead of drawing among comparable ones.' })
+  loadBalanced!: boolean;
 }
