@@ -37,7 +37,7 @@ import type { MarketContext } from './context';
 
 export const marketEntities = [Listing, PoolKey, Contract, ContractCheck, ProbeRun, PriceReview, RoutingProfile, Seller, ListingVerification];
 
-export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketSettings = marketSettingsFromEnv()): Promise<SubgraphDefinition<MarketContext>> {
+export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketSettings = marketSettingsFromEnv(deps.config.env)): Promise<SubgraphDefinition<MarketContext>> {
   const db = await openDatabase('market', marketEntities, deps.config);
   // Writes happen at the services' explicit flush only (no auto flush before a query): a request
   // that fails validation half way never leaves half its changes behind.
