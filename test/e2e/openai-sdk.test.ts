@@ -135,7 +135,7 @@ describe('data plane with the openai SDK', () => {
 
     const poor = await fundedBuyer(stack.url, '0');
     const poorClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: poor.key, maxRetries: 0 });
-    const broke = await poorClient.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 100_000 }).catch((e) => e);
+    const broke = await poorClient.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 4_000 }).catch((e) => e);
     expect(broke.status).toBe(402);
     expect(broke.code).toBe('insufficient_balance');
 

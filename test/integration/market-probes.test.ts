@@ -51,17 +51,15 @@ describe('market probes and contracts', () => {
   const events: ContractChangedEvent[] = [];
 
   beforeAll(async () => {
-    // Settings the market reads from its environment: a short "too slow" limit keeps the slow case quick.
-    process.env.PROBE_MAX_TTFT_MS = '600';
     sim = await startSimulator({ apiKeys: Object.values(KEYS) });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
+    // A short "too slow" limit keeps the slow case quick.
+    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', PROBE_MAX_TTFT_MS: '600' });
     stack.bus.subscribe('contract.changed', (event) => events.push(event));
     jwt = (await signup(stack.url, 'prober')).jwt;
   });
   afterAll(async () => {
     await stack?.stop();
     await sim?.close();
-    delete process.env.PROBE_MAX_TTFT_MS;
   });
 
   const asService = (query: string, variables: Record<string, unknown>) =>

@@ -197,16 +197,13 @@ describe('scheduled re-verification', () => {
   const clock = { now: () => new Date(Date.now() + offset) };
 
   beforeAll(async () => {
-    // A market setting: read from the environment by the market server when the stack starts.
-    process.env.VERIFICATION_INTERVAL_MS = '600000';
     sim = await startSimulator();
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '100' }, { clock });
+    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '100', VERIFICATION_INTERVAL_MS: '600000' }, { clock });
     jwt = (await signup(stack.url, 'scheduled-seller')).jwt;
   });
   afterAll(async () => {
     await stack?.stop();
     await sim?.close();
-    delete process.env.VERIFICATION_INTERVAL_MS;
   });
 
   it('re-verifies an active canonical listing once its verification is older than VERIFICATION_INTERVAL_MS, and drops it from routing when it fails', async () => {
