@@ -19,7 +19,8 @@ describe('data plane with the openai SDK', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-good'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
+    // A $0.01 trial: a request within the model's output cap can still be more than a new account holds.
+    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', TRIAL_CREDIT_USD: '0.01' });
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-good');
     await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
@@ -135,8 +136,8 @@ describe('data plane with the openai SDK', () => {
 
     const poor = await fundedBuyer(stack.url, '0');
     const poorClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: poor.key, maxRetries: 0 });
-    const broke = await poorClient.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 4_000 }).catch((e) => e);
-    expect(broke.status).toBe(402);
+    const broke = await poorClient.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 4_000, n: 2 }).catch((e) => e);
+    expect(broke.status, broke.message).toBe(402);
     expect(broke.code).toBe('insufficient_balance');
 
     const denied = await fundedBuyer(stack.url, '1', { ipDeny: ['127.0.0.0/8', '::1'] });
@@ -162,9 +163,9 @@ describe('data plane with the openai SDK', () => {
     let balance = 0;
     for (let i = 0; i < 50; i++) {
       balance = (await graphql(stack.url, BillingOverviewDocument, {}, fresh.jwt)).data!.me.balance!.micros;
-      if (balance === 5_100_000 - total) break;
+      if (balance === 5_010_000 - total) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(balance).toBe(5_100_000 - total); // $5 top-up + $0.10 trial − what the three answers said
+    expect(balance).toBe(5_010_000 - total); // $5 top-up + $0.01 trial − what the three answers said
   });
 });
