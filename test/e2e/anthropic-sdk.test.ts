@@ -17,7 +17,7 @@ import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { expectLedgerBalanced } from '../helpers/ledger';
 import { eventually } from '../helpers/eventually';
 import { managementKey } from '../helpers/credentials';
-import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
+import { admittedListing, fundedBuyer, poolKey, SIMULATOR_CHAT_PARAMETERS } from '../helpers/market';
 import { envelopeProblem, type Answer } from '../helpers/rest-surfaces';
 
 const MODEL = 'acme/sim-chat';
@@ -101,7 +101,8 @@ describe('POST /v1/messages with the @anthropic-ai/sdk', () => {
     const { signup } = await import('../helpers/credentials');
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-good');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
+    // Declares vision as well: one test sends images, which go only to listings that take them.
+    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5', supportedParameters: [...SIMULATOR_CHAT_PARAMETERS, 'vision'] });
     const faulty = await poolKey(stack.url, seller.jwt, 'sk-sim-faulty');
     await admittedListing(stack.url, seller.jwt, { poolKeyId: faulty, model: 'acme/sim-faulty', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
     await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'acme/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.1' });
