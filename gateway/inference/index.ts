@@ -23,7 +23,7 @@ import { registerDataPlane } from './routes';
 
 const DATA_PLANE: Principal = { kind: 'service', name: 'data-plane' };
 const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
-const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason) }';
+const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String, $contradictsClaims: Boolean) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason, contradictsClaims: $contradictsClaims) }';
 const GENERATION = parse('query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } receipt } }');
 const SNAPSHOT_KEY = 'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id name accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle rpmLimit tpmLimit maxParallelRequests groupId group { monthlyBudget { micros } rpmLimit tpmLimit maxParallelRequests } routingProfileId } }';
 const SNAPSHOT_MONEY = 'query KeySnapshotMoney($representations: [_Any!]!) { _entities(representations: $representations) { ... on ApiKey { usageInCycle { micros } usageInTotal { micros } } ... on Account { balance { micros } } ... on KeyGroup { usageThisMonth { micros } } } }';
@@ -122,8 +122,8 @@ export function startDataPlane(
       const result = await options.query(GENERATION, { id }, { kind: 'buyer-key', accountId: snapshot.accountId, keyId: snapshot.keyId });
       return ((result.data as { generation?: Record<string, unknown> } | null)?.generation) ?? null;
     },
-    reportOutcome: (listingId, ok, reason) => {
-      void direct('market', REPORT_OUTCOME, { listingId, ok, reason }).catch(() => {});
+    reportOutcome: (listingId, ok, reason, contradictsClaims = false) => {
+      void direct('market', REPORT_OUTCOME, { listingId, ok, reason, contradictsClaims }).catch(() => {});
     },
   });
 

@@ -139,7 +139,8 @@ function reportHealth(request: InferenceRequest, deps: MeterDeps): void {
   if (outcome.billed?.flags.some((flag) => flag !== 'usage_missing')) reasons.push(describeFlags(outcome.billed, request.maxCompletion)!);
   const model = describeModel(outcome.servedModel, candidate.upstreamModel);
   if (model) reasons.push(model);
-  if (reasons.length > 0) deps.health.failure(candidate.listingId, reasons.join('; '));
+  // Usage beyond the gateway's count, or another model's name: live evidence against the listing's claims.
+  if (reasons.length > 0) deps.health.failure(candidate.listingId, reasons.join('; '), true);
   else if (outcome.status !== 'failed') deps.health.success(candidate.listingId);
 }
 
@@ -163,14 +164,15 @@ export class ListingHealthReporter {
   private readonly failing = new Set<string>();
 
   constructor(
-    private readonly report: (listingId: string, ok: boolean, reason: string | null) => void,
+    private readonly report: (listingId: string, ok: boolean, reason: string | null, contradictsClaims?: boolean) => void,
     private readonly intervalMs = 1_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  failure(listingId: string, reason: string): void {
+  /** `contradictsClaims`: the answer itself is evidence against what the listing claims (market verifies it again). */
+  failure(listingId: string, reason: string, contradictsClaims = false): void {
     this.failing.add(listingId);
-    this.report(listingId, false, reason);
+    this.report(listingId, false, reason, contradictsClaims);
   }
 
   success(listingId: string): void {

@@ -22,7 +22,7 @@ export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | '
   /** One request's record, as its buyer key sees it (for /v1/generation). */
   generation(snapshot: KeySnapshot, id: string): Promise<Record<string, unknown> | null>;
   /** Tells the market how a listing did (contract health); fire-and-forget. */
-  reportOutcome(listingId: string, ok: boolean, reason: string | null): void;
+  reportOutcome(listingId: string, ok: boolean, reason: string | null, contradictsClaims?: boolean): void;
   listingCooldownMs: number;
 }
 

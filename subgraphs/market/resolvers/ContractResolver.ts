@@ -41,9 +41,11 @@ export class ContractResolver {
     @Arg('listingId', () => ID) listingId: string,
     @Arg('ok', () => Boolean) ok: boolean,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Arg('contradictsClaims', () => Boolean, { nullable: true, description: "The answer is evidence against the listing's claims (usage beyond the gateway's count, another model's name): its claims are verified again soon." })
+    contradictsClaims: boolean | null,
     @Ctx() ctx: MarketContext,
   ): Promise<ContractState> {
-    return (await ctx.contracts.reportOutcome(ctx.principal, listingId, ok, reason)).state;
+    return (await ctx.contracts.reportOutcome(ctx.principal, listingId, ok, reason, contradictsClaims === true)).state;
   }
 
   @FieldResolver(() => Listing, { nullable: true })

@@ -73,12 +73,14 @@ export class ContractService {
   }
 
   /** The data plane's report on a real request (platform only): a LIVE check (see contract-state.ts for how bursts count). */
-  async reportOutcome(principal: Principal, listingId: string, ok: boolean, reason: string | null | undefined): Promise<Contract> {
+  async reportOutcome(principal: Principal, listingId: string, ok: boolean, reason: string | null | undefined, contradictsClaims = false): Promise<Contract> {
     requireService(principal);
     const listing = await this.em.findOne(Listing, { id: validId(listingId, 'listingId'), deletedAt: null });
     if (!listing || !listing.contractId) throw notFound('Listing');
     const text = typeof reason === 'string' && reason.trim() ? reason.trim().slice(0, MAX_REASON) : 'a live request failed';
     const { contract } = await recordCheck(this.deps, listing.contractId, { kind: CheckKind.LIVE, passed: ok, reason: ok ? null : text });
+    // Live traffic samples the claims too: an answer that contradicts them sends the listing back to verification.
+    if (!ok && contradictsClaims) this.probes.reverifyOnEvidence(listing.id);
     return contract;
   }
 }

@@ -19,10 +19,15 @@ export interface ProbeResult extends RecordedCheck {
   run: ProbeRun;
 }
 
+/** Listings whose last evidence probe is remembered (the oldest is forgotten first). */
+const MAX_EVIDENCE_LISTINGS = 10_000;
+
 export class ProbeRunner {
   private readonly admissions = new Map<string, Promise<ProbeResult>>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** When each listing was last sent to verification on live evidence (oldest first). */
+  private readonly evidenceProbes = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly deps: MarketCoreDeps) {}
@@ -56,6 +61,21 @@ export class ProbeRunner {
     this.background.add(task);
   }
 
+  /**
+   * A re-verification because live traffic contradicted the listing's claims, in the background;
+   * at most one per listing per `evidenceReverifyIntervalMs` (in this process), so a lying upstream
+   * under heavy traffic costs one probe, not one per request.
+   */
+  reverifyOnEvidence(listingId: string): boolean {
+    const now = this.deps.clock.now().getTime();
+    const last = this.evidenceProbes.get(listingId);
+    if (last !== undefined && now - last < this.deps.settings.evidenceReverifyIntervalMs) return false;
+    this.evidenceProbes.set(listingId, now);
+    if (this.evidenceProbes.size > MAX_EVIDENCE_LISTINGS) this.evidenceProbes.delete(this.evidenceProbes.keys().next().value!);
+    this.track(() => this.probe(listingId, CheckKind.REVERIFY));
+    return true;
+  }
+
   /** Runs a probe now; stop() waits for it like for background work. */
   probe(listingId: string, kind: CheckKind): Promise<ProbeResult> {
     if (this.closed) return Promise.reject(new DomainError('SERVICE_UNAVAILABLE', 'The market is shutting down'));
@@ -76,7 +96,9 @@ export class ProbeRunner {
     if (!listing.poolKeyId) throw badInput('This listing has no pool key to probe with; give it one with updateListing(poolKeyId)', { field: 'poolKeyId' });
     const [key, contract] = await Promise.all([
       em.findOne(PoolKey, { id: listing.poolKeyId, status: { $ne: PoolKeyStatus.DELETED } }),
-      listing.contractId ? em.findOne(Contract, { id: listing.contractId }) : null,
+      // Read in an EntityManager of its own that is never flushed: live checks recorded while the
+      // probe runs move the contract's version, and recordCheck below is what changes it.
+      listing.contractId ? this.deps.fork().findOne(Contract, { id: listing.contractId }) : null,
     ]);
     if (!key) throw badInput("This listing's pool key is gone; give it another with updateListing(poolKeyId)", { field: 'poolKeyId' });
     if (!contract) throw notFound('Contract');

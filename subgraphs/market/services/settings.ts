@@ -27,6 +27,8 @@ export interface MarketSettings {
   checkConcurrency: number;
   /** A scheduled check also re-verifies a listing's claims when its verification is older than this (0: never). */
   reverifyAfterMs: number;
+  /** Live evidence against a listing's claims re-verifies it at most once per this long. */
+  evidenceReverifyIntervalMs: number;
 }
 
 export const DEFAULT_MARKET_SETTINGS: Readonly<MarketSettings> = {
@@ -41,6 +43,7 @@ export const DEFAULT_MARKET_SETTINGS: Readonly<MarketSettings> = {
   probeMaxTokens: 16,
   checkConcurrency: 4,
   reverifyAfterMs: 24 * 3600_000,
+  evidenceReverifyIntervalMs: 60_000,
 };
 
 const ENV_NAMES: Record<keyof MarketSettings, string> = {
@@ -55,6 +58,7 @@ const ENV_NAMES: Record<keyof MarketSettings, string> = {
   probeMaxTokens: 'PROBE_MAX_TOKENS',
   checkConcurrency: 'CONTRACT_CHECK_CONCURRENCY',
   reverifyAfterMs: 'VERIFICATION_INTERVAL_MS',
+  evidenceReverifyIntervalMs: 'VERIFICATION_EVIDENCE_INTERVAL_MS',
 };
 
 /** Settings from environment variables (see ENV_NAMES), each a non-negative integer; the rest default. */
