@@ -283,7 +283,8 @@ export class RedisBudgetGuard implements BudgetGuard {
   private retryDelayMs = 0;
 
   constructor(url: string, private readonly namespace: string, bus: EventBus) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    // Back within a fifth of a second of Redis returning (ioredis's default backs off to 2 s).
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(times * 50, 200) });
     this.redis.on('error', () => {});
     this.unsubscribe = [
       bus.subscribe('balance.changed', (event) => {

@@ -39,6 +39,8 @@ export interface ScaledStackOptions {
   database?: { rewrite(url: string): string };
   /** Rewrites the BUS_URL the processes get (the stack's own `bus` connects directly). */
   bus?: { rewrite(url: string): string };
+  /** Rewrites the BUS_URL of the gateway processes only (default: as `bus`), to cut them off alone. */
+  gatewayBus?: { rewrite(url: string): string };
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startScaledStack(overrides: Record<string, string | undefi
     children.push(...subgraphs.map((s) => s.child));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [`${name.toUpperCase()}_URL`, subgraphs[i].match[1]]));
     const replicas = await Promise.all(
-      Array.from({ length: gateways }, (_, i) => spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...urls, GATEWAY_NAME: `gateway-${i + 1}` }, /GraphQL\s+(\S+)\/graphql/)),
+      Array.from({ length: gateways }, (_, i) => spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...(options.gatewayBus ? { BUS_URL: options.gatewayBus.rewrite(TEST_REDIS_URL!) } : {}), ...urls, GATEWAY_NAME: `gateway-${i + 1}` }, /GraphQL\s+(\S+)\/graphql/)),
     );
     children.push(...replicas.map((r) => r.child));
     await bus.ready();
