@@ -246,9 +246,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const keys = options.bus.subscribe('key.changed', (event) => {
         if (event.kind === 'management-key') onRevoked(event.accountId);
       });
+      // A sign-out or a disabled management key missed while the bus was cut: check every connection.
+      const gaps = options.bus.onGap(() => onRevoked(null));
       return () => {
         sessions();
         keys();
+        gaps();
       };
     },
     authenticate: async (params) => {

@@ -88,26 +88,43 @@ export class InProcessLink implements SubgraphLink {
 }
 
 /**
- * A subgraph answers a request it refuses before execution (a variable that does not coerce, an
- * invalid document) with HTTP 400 and GraphQL errors, as GraphQL over HTTP says; the gateway's
- * data source would turn any non-2xx into an internal error. Those errors are the caller's: they
- * are handed on as a GraphQL answer, so scaled mode answers what embedded mode answers.
+ * The GraphQL answer in a subgraph's HTTP response, whatever its status, or null when the body is
+ * not one (not JSON, or neither `data` nor `errors`). GraphQL over HTTP gives a request refused
+ * before execution (a variable that does not coerce, an invalid document) a 400, and a context that
+ * cannot be built (an unsigned principal) its error's status; in process the same errors come back
+ * as a plain result. Whichever the status, they are the same errors.
  */
-async function fetchKeepingRequestErrors(url: string, init: RequestInit): Promise<Response> {
-  const response = await fetch(url, init);
-  if (response.status !== 400 || !/json/.test(response.headers.get('content-type') ?? '')) return response;
-  const text = await response.text();
+export function graphqlAnswerOf(text: string): FormattedExecutionResult | null {
+  let body: unknown;
   try {
-    if (Array.isArray((JSON.parse(text) as { errors?: unknown }).errors)) return new Response(text, { status: 200, headers: response.headers });
+    body = JSON.parse(text);
   } catch {
-    // Not GraphQL: left as the 400 it was.
+    return null;
   }
-  return new Response(text, { status: response.status, headers: response.headers });
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
+  const { data, errors } = body as { data?: unknown; errors?: unknown };
+  if (errors !== undefined && !(Array.isArray(errors) && errors.length > 0)) return null;
+  if (errors === undefined && (data === undefined || typeof data !== 'object')) return null;
+  return body as FormattedExecutionResult;
+}
+
+/**
+ * The gateway's data source turns any non-2xx answer into an internal error of its own (REST: a
+ * 500). A non-2xx answer that carries GraphQL errors is handed on as the GraphQL answer it is, so
+ * scaled mode answers what embedded mode answers; anything else is left as the failure it was.
+ */
+async function fetchKeepingGraphQLErrors(url: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.ok || !/json/.test(response.headers.get('content-type') ?? '')) return response;
+  const text = await response.text();
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  return new Response(text, { status: graphqlAnswerOf(text)?.errors ? 200 : response.status, statusText: response.statusText, headers });
 }
 
 class SignedRemoteDataSource extends RemoteGraphQLDataSource<Partial<GatewayContext>> {
   constructor(url: string, private readonly signer: PrincipalSigner) {
-    super({ url, fetcher: fetchKeepingRequestErrors as never });
+    super({ url, fetcher: fetchKeepingGraphQLErrors as never });
   }
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): void {
     request.http?.headers.set(PRINCIPAL_HEADER, this.signer.sign(principalOf(context), context?.clientAddress));
@@ -142,7 +159,10 @@ export class RemoteLink implements SubgraphLink {
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(10_000),
     });
-    return (await response.json()) as FormattedExecutionResult;
+    // The same rule as the data source: GraphQL errors are an answer at any status, anything else a failure.
+    const answer = graphqlAnswerOf(await response.text());
+    if (!answer) throw new Error(`${this.name} answered HTTP ${response.status} without a GraphQL body`);
+    return answer;
   }
 
   async ready(): Promise<void> {

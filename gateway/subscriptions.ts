@@ -105,9 +105,10 @@ export interface SubscriptionServerOptions {
   hideSuggestions?: boolean;
   /**
    * Tells when an account's credentials may have been revoked (a sign-out, a management key
-   * disabled): its open connections are authenticated again and closed (4403) if refused.
+   * disabled): its open connections are authenticated again and closed (4403) if refused. `null`:
+   * any account's may have been (the bus lost events), so every open connection is checked.
    */
-  revocations?(onRevoked: (accountId: string) => void): () => void;
+  revocations?(onRevoked: (accountId: string | null) => void): () => void;
 }
 
 /** Which subgraph owns each Subscription field, read from the supergraph's join directives. */
@@ -359,18 +360,28 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   /** Open connections by account, with the credential they connected with. */
   const byAccount = new Map<string, Set<{ params: Record<string, unknown> | undefined; close(): void }>>();
-  const stopRevocations = options.revocations?.((accountId) => {
-    const open = byAccount.get(accountId);
-    if (!open) return;
+  const stopRevocations = options.revocations?.((revoked) => {
+    const accounts = revoked === null ? [...byAccount.keys()] : byAccount.has(revoked) ? [revoked] : [];
+    if (accounts.length === 0) return;
     // After the caches that the same event drops have dropped (handlers run in turn).
     setImmediate(() => {
-      for (const connection of open) {
-        options.authenticate(connection.params).then(
-          (principal) => {
-            if (principal.kind === 'anonymous' || !('accountId' in principal) || principal.accountId !== accountId) connection.close();
-          },
-          () => connection.close(),
-        );
+      // One look-up per credential however many connections it holds (a gap checks them all at once).
+      const verdicts = new Map<string, Promise<Principal>>();
+      const verdict = (params: Record<string, unknown> | undefined) => {
+        const key = JSON.stringify(params?.authorization ?? params?.Authorization ?? null);
+        let pending = verdicts.get(key);
+        if (!pending) verdicts.set(key, (pending = options.authenticate(params)));
+        return pending;
+      };
+      for (const accountId of accounts) {
+        for (const connection of byAccount.get(accountId) ?? []) {
+          verdict(connection.params).then(
+            (principal) => {
+              if (principal.kind === 'anonymous' || !('accountId' in principal) || principal.accountId !== accountId) connection.close();
+            },
+            () => connection.close(),
+          );
+        }
       }
     });
   });

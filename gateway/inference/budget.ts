@@ -49,10 +49,23 @@ interface CounterSpec {
    * The balance ceiling is billing's balance when the counter starts; billing's later figure
    * already includes what this counter has spent, so it must not replace the ceiling (it would
    * count that spend twice). A top-up or credit adds its delta to the ceiling instead
-   * (balance.changed), keeping what is spent and reserved.
+   * (balance.changed), keeping what is spent and reserved. After a bus gap (balance.changed may
+   * have been lost) it is rebased once: see `rebaseAfterGap`.
    */
   fixedLimit: boolean;
 }
+
+/**
+ * After a bus gap a balance change may have been missed (a top-up while Redis was cut), and the
+ * ceiling would stay short until the counter expires (an hour): a paying buyer refused. So the
+ * next reservation of each balance counter rebases it on the snapshot it carries (loaded again,
+ * since the snapshots are dropped at the same gap): the ceiling becomes billing's balance and
+ * spend starts again at 0, while what is reserved stays held. That is what a counter seeded
+ * afresh does, so it is as safe: spend settled but not yet billed may be allowed once more, and
+ * billing floors each debit at the balance. (A request already past authorize when the gap is
+ * reported rebases with the snapshot it holds.)
+ */
+const REBASE_WINDOW_MS = 3_600_000;
 
 /** The three counters a request is held against; their names change when a window rolls over. */
 export function countersFor(snapshot: KeySnapshot, now: Date): CounterSpec[] {
@@ -96,14 +109,20 @@ const SEEN_POSTINGS = 10_000;
 const POSTING_TTL_MS = 3_600_000;
 
 export class MemoryBudgetGuard implements BudgetGuard {
-  private readonly counters = new Map<string, { spent: number; reserved: number; limit: number; expires: number }>();
+  private readonly counters = new Map<string, { spent: number; reserved: number; limit: number; expires: number; rebase?: boolean }>();
   private readonly rates = new MemoryRateCounters();
   /** Insertion-ordered, so the oldest id is dropped first once it is full. */
   private readonly seenPostings = new Set<string>();
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: (() => void)[];
 
   constructor(bus: EventBus, private readonly now: () => number = Date.now) {
-    this.unsubscribe = bus.subscribe('balance.changed', (event) => this.applyBalanceChange(event));
+    this.unsubscribe = [
+      bus.subscribe('balance.changed', (event) => this.applyBalanceChange(event)),
+      // Balance changes may have been lost: each balance counter is rebased at its next reservation.
+      bus.onGap(() => {
+        for (const [name, counter] of this.counters) if (name.startsWith('balance:')) counter.rebase = true;
+      }),
+    ];
   }
 
   /**
@@ -133,6 +152,7 @@ export class MemoryBudgetGuard implements BudgetGuard {
         this.counters.set(spec.name, counter);
       }
       if (!spec.fixedLimit) counter.limit = spec.limit;
+      else if (counter.rebase) Object.assign(counter, { spent: spec.seed, limit: spec.limit, rebase: false });
       return counter;
     });
     for (let i = 0; i < specs.length; i++) {
@@ -169,7 +189,7 @@ export class MemoryBudgetGuard implements BudgetGuard {
   }
 
   async close(): Promise<void> {
-    this.unsubscribe();
+    for (const off of this.unsubscribe) off();
   }
 }
 
@@ -195,6 +215,8 @@ for i = 1, n do
     redis.call('PEXPIRE', key, ARGV[base + 3])
   elseif ARGV[base + 4] == '0' then
     redis.call('HSET', key, 'limit', ARGV[base + 2])
+  elseif ARGV[base + 4] == '2' then
+    redis.call('HSET', key, 'spent', ARGV[base + 1], 'limit', ARGV[base + 2])
   end
 end
 for i = 1, n do
@@ -249,7 +271,9 @@ return 1
 
 export class RedisBudgetGuard implements BudgetGuard {
   private readonly redis: Redis;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: (() => void)[];
+  /** Since the last bus gap (null: none within the counters' lifetime): the balance counters rebased already. */
+  private rebased: { since: number; names: Set<string> } | null = null;
   /** Settlements Redis could not take (it was down): retried until they land, so no reservation stays held. */
   private readonly unsettled = new Map<string, { reservation: Reservation; actualMicros: number; actualTokens?: number }>();
   /** Balance changes Redis could not take, by posting id: retried the same way (the marker keeps them once). */
@@ -259,12 +283,25 @@ export class RedisBudgetGuard implements BudgetGuard {
   private retryDelayMs = 0;
 
   constructor(url: string, private readonly namespace: string, bus: EventBus) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    // Back within a fifth of a second of Redis returning (ioredis's default backs off to 2 s).
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(times * 50, 200) });
     this.redis.on('error', () => {});
-    this.unsubscribe = bus.subscribe('balance.changed', (event) => {
-      const change = balanceChange(event);
-      if (change) void this.tryApplyBalanceChange(change).catch(() => this.retryBalanceChangeLater(change));
-    });
+    this.unsubscribe = [
+      bus.subscribe('balance.changed', (event) => {
+        const change = balanceChange(event);
+        if (change) void this.tryApplyBalanceChange(change).catch(() => this.retryBalanceChangeLater(change));
+      }),
+      // Each replica that saw the gap rebases a counter once (another replica's rebase of the same
+      // counter is the same reseed again, as safe).
+      bus.onGap(() => (this.rebased = { since: Date.now(), names: new Set() })),
+    ];
+  }
+
+  /** '0': the limit follows the snapshot; '1': fixed (the balance); '2': a balance counter rebased now. */
+  private limitMode(spec: CounterSpec): string {
+    if (!spec.fixedLimit) return '0';
+    if (this.rebased && Date.now() - this.rebased.since > REBASE_WINDOW_MS) this.rebased = null; // every counter since is a new one
+    return this.rebased && !this.rebased.names.has(spec.name) ? '2' : '1';
   }
 
   private async tryApplyBalanceChange(change: BalanceChangedEvent): Promise<void> {
@@ -305,7 +342,7 @@ export class RedisBudgetGuard implements BudgetGuard {
       String(amountMicros),
       String(at.getTime()),
       reservation.id,
-      ...specs.flatMap((s) => [String(s.seed), String(s.limit), String(s.ttlMs), s.fixedLimit ? '1' : '0']),
+      ...specs.flatMap((s) => [String(s.seed), String(s.limit), String(s.ttlMs), this.limitMode(s)]),
       ...redisRateArgs(rate),
       String(markerTtlMs),
     ];
@@ -318,6 +355,8 @@ export class RedisBudgetGuard implements BudgetGuard {
       this.retryLater(reservation, 0, 0);
       throw error;
     }
+    // The rebase ran with the script (whether it reserved or refused).
+    if (this.rebased) for (const spec of specs) if (spec.fixedLimit) this.rebased.names.add(spec.name);
     return result > 0 ? result - 1 : reservation;
   }
 
@@ -383,7 +422,7 @@ export class RedisBudgetGuard implements BudgetGuard {
   }
 
   async close(): Promise<void> {
-    this.unsubscribe();
+    for (const off of this.unsubscribe) off();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.unsettled.size + this.unapplied.size > 0) await this.retryUnsettled();

@@ -24,6 +24,8 @@ export interface TestStack {
   config: Config;
   /** In-process platform (embedded only). */
   platform?: Platform;
+  /** Each subgraph process's GraphQL URL (scaled only). */
+  subgraphUrls?: Record<string, string>;
   /** The JSON log files the stack's processes write (one in embedded mode; one per process scaled). */
   logFiles: Record<string, string>;
   /** The spawned processes (scaled only): subgraphs by name, then `gateway-N`; `output()` is what each wrote to stderr (and stdout until ready). */
@@ -37,6 +39,8 @@ export interface ScaledStackOptions {
   database?: { rewrite(url: string): string };
   /** Rewrites the BUS_URL the processes get (the stack's own `bus` connects directly). */
   bus?: { rewrite(url: string): string };
+  /** Rewrites the BUS_URL of the gateway processes only (default: as `bus`), to cut them off alone. */
+  gatewayBus?: { rewrite(url: string): string };
 }
 
 /**
@@ -93,6 +97,18 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * The topology a suite written against the embedded stack runs on: TEST_TOPOLOGY=scaled runs it on
+ * four subgraph processes and a gateway process (PostgreSQL, Redis), to check that scaled mode
+ * answers what embedded mode answers. Suites that read an embedded stack's internals skip those
+ * checks there.
+ */
+export const TEST_TOPOLOGY: 'embedded' | 'scaled' = process.env.TEST_TOPOLOGY === 'scaled' ? 'scaled' : 'embedded';
+
+export function startTestStack(overrides: Record<string, string | undefined> = {}): Promise<TestStack> {
+  return TEST_TOPOLOGY === 'scaled' ? startScaledStack(overrides) : startEmbeddedStack(overrides);
+}
+
 export async function startScaledStack(overrides: Record<string, string | undefined> = {}, gateways = 1, options: ScaledStackOptions = {}): Promise<TestStack> {
   if (!TEST_DATABASE_URL || !TEST_REDIS_URL) throw new Error('scaled stack needs TEST_DATABASE_URL and TEST_REDIS_URL');
   const database = await createTestDatabase(TEST_DATABASE_URL);
@@ -119,7 +135,7 @@ export async function startScaledStack(overrides: Record<string, string | undefi
     children.push(...subgraphs.map((s) => s.child));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [`${name.toUpperCase()}_URL`, subgraphs[i].match[1]]));
     const replicas = await Promise.all(
-      Array.from({ length: gateways }, (_, i) => spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...urls, GATEWAY_NAME: `gateway-${i + 1}` }, /GraphQL\s+(\S+)\/graphql/)),
+      Array.from({ length: gateways }, (_, i) => spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...(options.gatewayBus ? { BUS_URL: options.gatewayBus.rewrite(TEST_REDIS_URL!) } : {}), ...urls, GATEWAY_NAME: `gateway-${i + 1}` }, /GraphQL\s+(\S+)\/graphql/)),
     );
     children.push(...replicas.map((r) => r.child));
     await bus.ready();
@@ -129,6 +145,7 @@ export async function startScaledStack(overrides: Record<string, string | undefi
       gatewayUrls: replicas.map((r) => r.match[1]),
       bus,
       config,
+      subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].match[1]])),
       logFiles: Object.fromEntries([...SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].logFile]), ...replicas.map((r, i) => [`gateway-${i + 1}`, r.logFile])]),
       processes: [...SUBGRAPH_NAMES.map((name, i) => ({ name, child: subgraphs[i].child, output: subgraphs[i].output })), ...replicas.map((r, i) => ({ name: `gateway-${i + 1}`, child: r.child, output: r.output }))],
       stop: async () => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { rest, insideOneMinuteWindow } from '../helpers/graphql';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const RATE_LIMIT = 500;
 
@@ -63,7 +63,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
   }
 
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+    stack = await startTestStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
     c = await credentials(stack.url);
     rawKeys.push(c.buyerKey, c.mkBuyer, c.mkSeller, c.mkFull);
     // A key may name only a routing profile of its own account: real ones, by their names here.

@@ -9,7 +9,7 @@ import { MarketCreateListingDocument, MarketCreatePoolKeyDocument, MarketUpdateL
 import { startSimulator, type Simulator } from '../../gateway/simulator/server';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const RATE_LIMIT = 400;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -22,7 +22,7 @@ let c: Credentials;
 
 beforeAll(async () => {
   sim = await startSimulator(); // any non-empty key is accepted unless a fault says otherwise
-  stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  stack = await startTestStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
   c = await credentials(stack.url);
 });
 afterAll(async () => {

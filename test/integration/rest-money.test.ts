@@ -9,7 +9,7 @@ import type { UsageEvent } from '../../subgraphs/common/events';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 import { eventually } from '../helpers/eventually';
 
 const RATE_LIMIT = 150;
@@ -35,7 +35,7 @@ let bystander: Account;
 beforeAll(async () => {
   // No settlement job during the file: settleEarnings(at:) alone moves earnings.
   process.env.SETTLEMENT_INTERVAL_MS = '0';
-  stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  stack = await startTestStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
   c = await credentials(stack.url);
   bystander = await freshAccount('bystander');
 });

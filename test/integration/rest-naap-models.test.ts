@@ -8,7 +8,7 @@ import { startSimulator, type Simulator } from '../../gateway/simulator/server';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest } from '../helpers/graphql';
 import { admittedListing, poolKey } from '../helpers/market';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 // NaaP's documented fields, then the supply's metadata (additional fields, which NaaP's clients ignore).
 const MODEL_KEYS = ['id', 'name', 'tagline', 'type', 'featured', 'realtime', 'costPerMin', 'latencyP50', 'coldStart', 'fps', 'useCases', 'badges', 'contextLength', 'supportedParameters', 'quantizations'];
@@ -26,7 +26,7 @@ let sellerA: { jwt: string };
 
 beforeAll(async () => {
   sim = await startSimulator();
-  stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
+  stack = await startTestStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
   c = await credentials(stack.url);
   sellerA = await signup(stack.url, 'seller-a');
   const sellerB = await signup(stack.url, 'seller-b');

@@ -8,7 +8,7 @@ import type { UsageEvent } from '../../subgraphs/common/events';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const PATH = '/api/v1/developer/usage';
 const RATE_LIMIT = 60;
@@ -19,7 +19,7 @@ let stack: TestStack;
 let creds: Credentials;
 
 beforeAll(async () => {
-  stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  stack = await startTestStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
   creds = await credentials(stack.url);
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const RATE_LIMIT = 150;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -16,7 +16,7 @@ let creds: Credentials;
 let ownerKeyId: string;
 
 beforeAll(async () => {
-  stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  stack = await startTestStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
   creds = await credentials(stack.url);
   ownerKeyId = (await createKey(creds.jwt)).body.data.key.id;
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { rest } from '../helpers/graphql';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'allow_supply', 'deny_supply', 'supply_order', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
@@ -18,7 +18,7 @@ let stack: TestStack;
 let c: Credentials;
 
 beforeAll(async () => {
-  stack = await startEmbeddedStack({ CONTRACT_CHECK_INTERVAL_MS: '0' });
+  stack = await startTestStack({ CONTRACT_CHECK_INTERVAL_MS: '0' });
   c = await credentials(stack.url);
 });
 afterAll(async () => {

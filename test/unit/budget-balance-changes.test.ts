@@ -16,17 +16,24 @@ import { startTcpProxy, targetOf } from '../helpers/tcp-proxy';
 /** A bus the test drives: `deliver` runs every subscriber at once, as a replica receiving the event. */
 class FakeBus implements EventBus {
   private readonly handlers = new Map<string, Set<(payload: unknown) => void>>();
+  private readonly gapHandlers = new Set<() => void>();
 
   deliver<T extends Topic>(topic: T, payload: BusTopics[T]): void {
     for (const handler of this.handlers.get(topic) ?? []) handler(payload);
+  }
+
+  /** The connection came back after a cut: events may have been lost. */
+  gap(): void {
+    for (const handler of this.gapHandlers) handler();
   }
 
   async publish<T extends Topic>(topic: T, payload: BusTopics[T]): Promise<void> {
     this.deliver(topic, payload);
   }
 
-  onGap(): () => void {
-    return () => {};
+  onGap(handler: () => void): () => void {
+    this.gapHandlers.add(handler);
+    return () => void this.gapHandlers.delete(handler);
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
@@ -249,6 +256,54 @@ describe('memory budget guard on the in-memory bus', () => {
     bus.deliver('balance.changed', change(s.accountId, 1, 'p-first'));
     expect(typeof (await g.reserve(s, 1, now))).toBe('object');
     await g.close();
+  });
+});
+
+// A top-up whose balance.changed was lost while the bus was cut (pub/sub does not replay).
+describe.each(kinds)('%s budget guard: a bus gap', (_name, make) => {
+  const open: BudgetGuard[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((g) => g.close()));
+  });
+
+  it('rebases each balance counter once on the fresh snapshot: the missed top-up is spendable, reservations held stay held', async () => {
+    const bus = new FakeBus();
+    const g = make(bus, `t${randomBytes(6).toString('hex')}`);
+    open.push(g);
+    const s = snapshot({ balanceMicros: 100_000 });
+    const now = new Date();
+    const held = (await g.reserve(s, 60_000, now)) as Reservation;
+    const done = (await g.reserve(s, 30_000, now)) as Reservation;
+    await g.settle(done, 30_000);
+    expect(await g.reserve(s, 10_001, now)).toBe('balance'); // 60 000 held + 30 000 spent of 100 000
+
+    // A $1 top-up posted while the bus was cut: billing's figure is 1 070 000, no event arrived.
+    const reloaded = { ...s, balanceMicros: 1_070_000 };
+    expect(await g.reserve(reloaded, 10_001, now)).toBe('balance'); // the counter's ceiling is what counts
+    bus.gap();
+    // Ceiling 1 070 000, spend counted afresh, the 60 000 held still held: room 1 010 000 exactly.
+    const after = await g.reserve(reloaded, 1_010_000, now);
+    expect(typeof after).toBe('object');
+    expect(await g.reserve(reloaded, 1, now)).toBe('balance');
+    // Once: a later snapshot does not move the ceiling again (billing's figure includes this spend).
+    expect(await g.reserve({ ...s, balanceMicros: 9_000_000 }, 1, now)).toBe('balance');
+    await g.settle(held, 60_000);
+    await g.settle(after as Reservation, 1_010_000);
+    expect(await g.reserve(reloaded, 1, now)).toBe('balance');
+  });
+
+  it('leaves a counter alone when there was no gap, and the key-limit counters whatever happens', async () => {
+    const bus = new FakeBus();
+    const g = make(bus, `t${randomBytes(6).toString('hex')}`);
+    open.push(g);
+    const s = snapshot({ balanceMicros: 100_000, limitMicros: 50_000 });
+    const now = new Date();
+    const first = (await g.reserve(s, 40_000, now)) as Reservation;
+    await g.settle(first, 40_000);
+    bus.gap();
+    // The key's limit counter keeps its spend (the snapshot's seed is not re-read): 10 000 left.
+    expect(await g.reserve({ ...s, spentMicros: 0 }, 10_001, now)).toBe('key_limit');
+    expect(typeof (await g.reserve({ ...s, spentMicros: 0 }, 10_000, now))).toBe('object');
   });
 });
 

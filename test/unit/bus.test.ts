@@ -1,10 +1,12 @@
 // The same contract for both buses; the Redis one runs when TEST_REDIS_URL is set.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { BoundedQueue } from '../../subgraphs/common/async-queue';
 import { InMemoryBus, RedisBus, iterateTopic, type EventBus } from '../../subgraphs/common/bus';
 import type { KeyChangedEvent } from '../../subgraphs/common/events';
 import { TEST_REDIS_URL } from '../helpers/config';
+import { eventually } from '../helpers/eventually';
+import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy';
 
 const buses: [string, () => EventBus][] = [['in-memory', () => new InMemoryBus()]];
 const redisUrl = TEST_REDIS_URL;
@@ -113,5 +115,66 @@ describe('BoundedQueue', () => {
     expect(closed).toBe(1);
     queue.push('ignored');
     expect((await queue.next()).done).toBe(true);
+  });
+});
+
+describe.skipIf(!redisUrl)('Redis bus across a cut connection', () => {
+  let proxy: TcpProxy;
+  const open: EventBus[] = [];
+  const track = <B extends EventBus>(b: B): B => (open.push(b), b);
+  beforeEach(async () => {
+    proxy = await startTcpProxy(targetOf(redisUrl!));
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((b) => b.close()));
+    await proxy.close();
+  });
+
+  it('keeps what it publishes while Redis is unreachable and sends it, in order, once Redis is back', async () => {
+    const namespace = `t${randomBytes(6).toString('hex')}`;
+    const publisher = track(new RedisBus(proxy.rewrite(redisUrl!), namespace));
+    const listener = track(new RedisBus(redisUrl!, namespace));
+    await Promise.all([publisher.ready(), listener.ready()]);
+    const seen: string[] = [];
+    listener.subscribe('key.changed', (e) => seen.push(e.keyId));
+    await settle();
+    await publisher.publish('key.changed', event('before'));
+    await eventually(() => expect(seen).toEqual(['before']));
+
+    await proxy.stop();
+    // Resolves (what it announces is already decided and stored), and is kept.
+    for (const keyId of ['cut-1', 'cut-2', 'cut-3']) await publisher.publish('key.changed', event(keyId));
+    expect(publisher.pendingPublishes).toBe(3);
+    await proxy.start();
+    await eventually(() => expect(seen).toEqual(['before', 'cut-1', 'cut-2', 'cut-3']), { timeoutMs: 5_000 });
+    expect(publisher.pendingPublishes).toBe(0);
+    await publisher.publish('key.changed', event('after'));
+    await eventually(() => expect(seen).toEqual(['before', 'cut-1', 'cut-2', 'cut-3', 'after']));
+  });
+
+  it('reports a gap once its channels are subscribed again: a change announced from a gap handler is heard', async () => {
+    const namespace = `t${randomBytes(6).toString('hex')}`;
+    const subscriber = track(new RedisBus(proxy.rewrite(redisUrl!), namespace));
+    const direct = track(new RedisBus(redisUrl!, namespace));
+    await Promise.all([subscriber.ready(), direct.ready()]);
+    const seen: string[] = [];
+    let gaps = 0;
+    subscriber.subscribe('key.changed', (e) => seen.push(e.keyId));
+    // What a cache does at a gap: reload. A change made right after the reload must still reach it.
+    subscriber.onGap(() => {
+      gaps++;
+      void direct.publish('key.changed', event(`after-gap-${gaps}`));
+    });
+    await settle();
+    expect(gaps).toBe(0); // the first connection is no gap
+
+    for (let round = 1; round <= 3; round++) {
+      await proxy.stop();
+      await direct.publish('key.changed', event(`lost-${round}`)); // nobody is listening through the proxy
+      await proxy.start();
+      await eventually(() => expect(gaps).toBe(round), { timeoutMs: 5_000 });
+      await eventually(() => expect(seen).toContain(`after-gap-${round}`));
+    }
+    expect(seen.filter((keyId) => keyId.startsWith('lost-'))).toEqual([]);
   });
 });
