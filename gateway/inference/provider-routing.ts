@@ -13,12 +13,12 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { usdToMicros } from '../../subgraphs/common/money';
+import { QUANTIZATIONS } from '../../subgraphs/common/supply';
 import { badRequest, InferenceError } from './openai-errors';
 import type { ReputationSource } from './reputation';
 import type { InferenceRequest } from './request';
 import type { Candidate, RoutingTable } from './routing';
 
-export const QUANTIZATIONS = ['int4', 'int8', 'fp4', 'fp6', 'fp8', 'fp16', 'bf16', 'fp32', 'unknown'] as const;
 export const PROVIDER_SORTS = ['price', 'throughput', 'latency'] as const;
 export type ProviderSort = (typeof PROVIDER_SORTS)[number];
 /** Model suffixes as OpenRouter has them: `:floor` sorts by price, `:nitro` by throughput. */

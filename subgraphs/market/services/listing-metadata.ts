@@ -5,11 +5,11 @@
 // listing leaves undeclared, and its parameters are the listing's too. The input rules live here
 // as well, so create and update refuse the same values with the same field names.
 import { badInput } from '../../common/errors';
+import { QUANTIZATIONS } from '../../common/supply';
 import { Capability, type Listing } from '../entities/Listing';
 import { SUPPORTED_PARAMETERS, type ModelRegistry } from './registry';
 
-/** OpenRouter's quantization names. */
-export const QUANTIZATIONS = ['int4', 'int8', 'fp4', 'fp6', 'fp8', 'fp16', 'bf16', 'fp32', 'unknown'] as const;
+export { QUANTIZATIONS };
 export const MAX_CONTEXT_LENGTH = 10_000_000;
 const REGION = /^[a-z0-9-]{2,32}$/;
 /** More entries than there are parameters is a mistake, not a list to walk. */
