@@ -265,7 +265,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  metrics.bind({ usagePending: () => dataPlane.usage.pending, subscriptionStats: subscriptions.stats });
+  metrics.bind({ usagePending: () => dataPlane.usage.pending, subscriptionStats: subscriptions.stats, dataPlaneLoad: dataPlane.load });
 
   return {
     app,

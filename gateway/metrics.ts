@@ -18,6 +18,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricsSources {
   usagePending(): number;
   subscriptionStats(): { open: number; upstreams: number; groups: number };
+  /** Inference requests in flight now, and those shed with a 503 so far. */
+  dataPlaneLoad?(): { inFlight: number; shed: number };
 }
 
 /** OpenAI's envelope names the code `code`; Anthropic's (POST /v1/messages) `details.error_code`. */
@@ -46,6 +48,9 @@ export class GatewayMetrics {
     new Gauge({ name: 'usage_events_pending', help: 'Usage events not yet applied by billing', registers: [this.registry], collect() { this.set(metrics.sources?.usagePending() ?? 0); } });
     new Gauge({ name: 'graphql_subscriptions_open', help: 'Open graphql-ws subscriptions', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().open ?? 0); } });
     new Gauge({ name: 'graphql_subscription_upstreams', help: 'Upstream subscriptions shared by subscribers', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().upstreams ?? 0); } });
+    new Gauge({ name: 'inference_requests_in_flight', help: 'Inference requests being served by this process', registers: [this.registry], collect() { this.set(metrics.sources?.dataPlaneLoad?.().inFlight ?? 0); } });
+    // A gauge of a monotonic count (the shedder owns it): reads as a counter.
+    new Gauge({ name: 'inference_requests_shed_total', help: 'Inference requests answered 503 at once because this process was overloaded', registers: [this.registry], collect() { this.set(metrics.sources?.dataPlaneLoad?.().shed ?? 0); } });
     new Gauge({ name: 'graphql_subscription_groups', help: 'Subscriber groups sharing one resolution per event (same selection and viewer)', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().groups ?? 0); } });
   }
 

@@ -32,6 +32,8 @@ export interface DataPlane {
   usage: UsageEmitter;
   /** Network's live-traffic figures per listing, refreshed in the background (routing weights). */
   reputation: ReputationTable;
+  /** Inference requests in flight and shed (503) on this process. */
+  load(): { inFlight: number; shed: number };
   close(): Promise<void>;
 }
 
@@ -100,7 +102,7 @@ export function startDataPlane(
     model: async (id) => (await supplyRead(supplyModel, { id })).model ?? null,
   });
 
-  registerDataPlane(app, {
+  const plane = registerDataPlane(app, {
     snapshots,
     routing,
     reputation,
@@ -113,6 +115,8 @@ export function startDataPlane(
     random: options.random,
     replica: process.env.GATEWAY_NAME ?? `${os.hostname()}:${process.pid}`,
     listingCooldownMs: config.listingCooldownMs,
+    maxInFlight: config.dataPlane.maxInFlight,
+    shedEventLoopDelayMs: config.dataPlane.shedEventLoopDelayMs,
     metering: { toleranceBps: config.dataPlane.meteringToleranceBps, slackTokens: config.dataPlane.meteringSlackTokens },
     defaultMaxOutputTokens: config.dataPlane.defaultMaxOutputTokens,
     idleTimeoutMs: config.dataPlane.streamIdleTimeoutMs,
@@ -130,6 +134,10 @@ export function startDataPlane(
   return {
     usage,
     reputation,
+    load: () => {
+      const shedder = plane.shedding();
+      return { inFlight: shedder?.active ?? 0, shed: shedder?.shed ?? 0 };
+    },
     close: async () => {
       reputation.close();
       const left = await usage.close();

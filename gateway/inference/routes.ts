@@ -12,6 +12,8 @@ import { ListingHealthReporter } from './meter';
 import { badRequest, InferenceError } from './openai-errors';
 import { countPrompt, runInference, type PipelineDeps } from './pipeline';
 import { StickyRoutes } from './provider-routing';
+import { LoadShedder } from './load-shedding';
+import underPressure from '@fastify/under-pressure';
 import { ListingLoad, type Candidate } from './routing';
 import { openRouterEndpoints, openRouterModel, type SupplyPages } from './supply-pages';
 
@@ -24,6 +26,10 @@ export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | '
   /** Tells the market how a listing did (contract health); fire-and-forget. */
   reportOutcome(listingId: string, ok: boolean, reason: string | null, contradictsClaims?: boolean): void;
   listingCooldownMs: number;
+  /** Inference requests in flight at once; past it, 503 at once. */
+  maxInFlight: number;
+  /** Mean event-loop delay (ms) past which inference requests get a 503 (0: off). */
+  shedEventLoopDelayMs: number;
 }
 
 /** Fastify's own errors (body too large, bad JSON, wrong content type) and ours, in a dialect's envelope. */
@@ -45,7 +51,8 @@ function errorHandler(dialect: Dialect) {
   };
 }
 
-export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad } {
+export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad; shedding: () => LoadShedder | null } {
+  let shedding: LoadShedder | null = null;
   const load = new ListingLoad(deps.listingCooldownMs);
   const health = new ListingHealthReporter(deps.reportOutcome);
   /** Pool keys are opened once per cached routing table entry, not per request. */
@@ -61,6 +68,18 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
   app.register(async (scope) => {
     // Bodies of the OpenAI routes may be large (long prompts); errors keep OpenAI's shape.
     scope.setErrorHandler(errorHandler(chatDialect));
+
+    // The event loop's mean delay, sampled each second; it never answers by itself (the handler
+    // lets every request on): inference routes shed through `shedder`, the rest are light.
+    if (deps.shedEventLoopDelayMs > 0) await scope.register(underPressure, { maxEventLoopDelay: deps.shedEventLoopDelayMs, pressureHandler: () => undefined });
+    const shedder = new LoadShedder(deps.maxInFlight, deps.shedEventLoopDelayMs > 0 ? () => scope.isUnderPressure() : undefined);
+    shedding = shedder;
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.method !== 'POST') return;
+      const refused = shedder.enter();
+      if (refused) throw refused;
+      reply.raw.once('close', () => shedder.leave());
+    });
 
     // Every answer names its request, errors included (the id of /v1/generation).
     scope.addHook('onRequest', async (request, reply) => {
@@ -123,5 +142,5 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     });
   });
 
-  return { load };
+  return { load, shedding: () => shedding };
 }

@@ -66,6 +66,10 @@ export interface DataPlaneSettings {
   /** After the first byte: the longest gap between chunks, and the longest whole answer. */
   streamIdleTimeoutMs: number;
   streamTotalTimeoutMs: number;
+  /** Inference requests in flight at once on this process; past it new ones get a 503 at once. */
+  maxInFlight: number;
+  /** Mean event-loop delay (ms, sampled each second) past which new inference requests get a 503 (0: off). */
+  shedEventLoopDelayMs: number;
 }
 
 export interface AccountLimits {
@@ -174,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       defaultMaxOutputTokens: Math.max(1, intFrom(env.DEFAULT_MAX_OUTPUT_TOKENS, 4096, 'DEFAULT_MAX_OUTPUT_TOKENS')),
       streamIdleTimeoutMs: intFrom(env.STREAM_IDLE_TIMEOUT_MS, 60_000, 'STREAM_IDLE_TIMEOUT_MS'),
       streamTotalTimeoutMs: intFrom(env.STREAM_TOTAL_TIMEOUT_MS, 15 * 60_000, 'STREAM_TOTAL_TIMEOUT_MS'),
+      maxInFlight: Math.max(1, intFrom(env.DATA_PLANE_MAX_IN_FLIGHT, 4096, 'DATA_PLANE_MAX_IN_FLIGHT')),
+      shedEventLoopDelayMs: intFrom(env.DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS, 250, 'DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS'),
     },
     accountLimits: accountLimitsFromEnv(env),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),

@@ -29,6 +29,9 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     NODE_ENV: 'test',
     // The stacks' upstreams (simulators, fault servers) listen on loopback: allowed here explicitly.
     OUTBOUND_ALLOW_PRIVATE: 'true',
+    // Shedding by event-loop delay is off: on 2 cores shared with the test runner the delay is the
+    // runner's, not the product's (the shedding test turns it on; the in-flight cap stays).
+    DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS: '0',
     // Under vitest: the run's log directory (scanned after the suite); otherwise (benchmarks) the stack's own data dir.
     LOG_FILE: process.env.TEST_LOG_DIR ? testLogFile('stack') : path.join(dataDir, 'platform.log'),
     ...overrides,
