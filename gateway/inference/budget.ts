@@ -39,6 +39,8 @@ export interface BudgetGuard {
 
 interface CounterSpec {
   name: string;
+  /** When the snapshot the seed and limit come from began loading (performance.now(); 0: unknown). */
+  seededAt: number;
   /** Spend already known (from billing) when the counter is first seen. */
   seed: number;
   /** The ceiling, or -1 for none. For the balance, the seed is the ceiling and spend counts up. */
@@ -73,16 +75,16 @@ export function countersFor(snapshot: KeySnapshot, now: Date): CounterSpec[] {
   if (snapshot.limitMicros !== null) {
     const window = snapshot.cycle ? cycleStart(snapshot.cycle, now).getTime() : 0;
     const ttlMs = snapshot.cycle ? cycleEnd(snapshot.cycle, now).getTime() - now.getTime() + 60_000 : 7 * 86_400_000;
-    specs.push({ name: `key:${snapshot.keyId}:${snapshot.cycle ?? 'total'}:${window}`, seed: snapshot.spentMicros, limit: snapshot.limitMicros, ttlMs, refusal: 'key_limit', fixedLimit: false });
+    specs.push({ name: `key:${snapshot.keyId}:${snapshot.cycle ?? 'total'}:${window}`, seed: snapshot.spentMicros, limit: snapshot.limitMicros, ttlMs, refusal: 'key_limit', fixedLimit: false, seededAt: snapshot.loadStartedAt ?? 0 });
   }
   if (snapshot.groupId && snapshot.groupBudgetMicros !== null) {
     const month = utcDay(now).slice(0, 7);
-    specs.push({ name: `group:${snapshot.groupId}:${month}`, seed: snapshot.groupSpentMicros, limit: snapshot.groupBudgetMicros, ttlMs: cycleEnd('monthly', now).getTime() - now.getTime() + 60_000, refusal: 'group_budget', fixedLimit: false });
+    specs.push({ name: `group:${snapshot.groupId}:${month}`, seed: snapshot.groupSpentMicros, limit: snapshot.groupBudgetMicros, ttlMs: cycleEnd('monthly', now).getTime() - now.getTime() + 60_000, refusal: 'group_budget', fixedLimit: false, seededAt: snapshot.loadStartedAt ?? 0 });
   }
   // When this counter expires it is seeded again from the snapshot, which may not yet include
   // spend still in flight or not yet billed, so for a while it can allow a little more than the
   // balance. That is safe: billing floors each debit at the balance, so it never goes below zero.
-  specs.push({ name: balanceCounter(snapshot.accountId), seed: 0, limit: Math.max(0, snapshot.balanceMicros), ttlMs: 3_600_000, refusal: 'balance', fixedLimit: true });
+  specs.push({ name: balanceCounter(snapshot.accountId), seed: 0, limit: Math.max(0, snapshot.balanceMicros), ttlMs: 3_600_000, refusal: 'balance', fixedLimit: true, seededAt: snapshot.loadStartedAt ?? 0 });
   return specs;
 }
 
@@ -109,7 +111,8 @@ const SEEN_POSTINGS = 10_000;
 const POSTING_TTL_MS = 3_600_000;
 
 export class MemoryBudgetGuard implements BudgetGuard {
-  private readonly counters = new Map<string, { spent: number; reserved: number; limit: number; expires: number; rebase?: boolean }>();
+  /** `rebaseAfter`: a gap was heard then (performance.now()); the next snapshot loaded after it rebases the counter. */
+  private readonly counters = new Map<string, { spent: number; reserved: number; limit: number; expires: number; rebaseAfter?: number }>();
   private readonly rates = new MemoryRateCounters();
   /** Insertion-ordered, so the oldest id is dropped first once it is full. */
   private readonly seenPostings = new Set<string>();
@@ -120,7 +123,8 @@ export class MemoryBudgetGuard implements BudgetGuard {
       bus.subscribe('balance.changed', (event) => this.applyBalanceChange(event)),
       // Balance changes may have been lost: each balance counter is rebased at its next reservation.
       bus.onGap(() => {
-        for (const [name, counter] of this.counters) if (name.startsWith('balance:')) counter.rebase = true;
+        const at = performance.now();
+        for (const [name, counter] of this.counters) if (name.startsWith('balance:')) counter.rebaseAfter = at;
       }),
     ];
   }
@@ -152,7 +156,8 @@ export class MemoryBudgetGuard implements BudgetGuard {
         this.counters.set(spec.name, counter);
       }
       if (!spec.fixedLimit) counter.limit = spec.limit;
-      else if (counter.rebase) Object.assign(counter, { spent: spec.seed, limit: spec.limit, rebase: false });
+      // Only a snapshot loaded since the gap knows the changes the gap may have lost.
+      else if (counter.rebaseAfter !== undefined && spec.seededAt > counter.rebaseAfter) Object.assign(counter, { spent: spec.seed, limit: spec.limit, rebaseAfter: undefined });
       return counter;
     });
     for (let i = 0; i < specs.length; i++) {
@@ -293,15 +298,16 @@ export class RedisBudgetGuard implements BudgetGuard {
       }),
       // Each replica that saw the gap rebases a counter once (another replica's rebase of the same
       // counter is the same reseed again, as safe).
-      bus.onGap(() => (this.rebased = { since: Date.now(), names: new Set() })),
+      bus.onGap(() => (this.rebased = { since: performance.now(), names: new Set() })),
     ];
   }
 
   /** '0': the limit follows the snapshot; '1': fixed (the balance); '2': a balance counter rebased now. */
   private limitMode(spec: CounterSpec): string {
     if (!spec.fixedLimit) return '0';
-    if (this.rebased && Date.now() - this.rebased.since > REBASE_WINDOW_MS) this.rebased = null; // every counter since is a new one
-    return this.rebased && !this.rebased.names.has(spec.name) ? '2' : '1';
+    if (this.rebased && performance.now() - this.rebased.since > REBASE_WINDOW_MS) this.rebased = null; // every counter since is a new one
+    // Only a snapshot loaded since the gap knows the changes the gap may have lost.
+    return this.rebased && spec.seededAt > this.rebased.since && !this.rebased.names.has(spec.name) ? '2' : '1';
   }
 
   private async tryApplyBalanceChange(change: BalanceChangedEvent): Promise<void> {
@@ -356,7 +362,7 @@ export class RedisBudgetGuard implements BudgetGuard {
       throw error;
     }
     // The rebase ran with the script (whether it reserved or refused).
-    if (this.rebased) for (const spec of specs) if (spec.fixedLimit) this.rebased.names.add(spec.name);
+    if (this.rebased) for (const spec of specs) if (spec.fixedLimit && spec.seededAt > this.rebased.since) this.rebased.names.add(spec.name);
     return result > 0 ? result - 1 : reservation;
   }
 

@@ -32,6 +32,11 @@ export interface KeySnapshot {
   /** The key's own rate limits, and its group's (shared by every key of the group). */
   rateLimits?: RateLimits;
   groupRateLimits?: RateLimits | null;
+  /**
+   * performance.now() when its load started: a snapshot whose load began before a bus gap may hold
+   * a balance from before a lost change, so it never rebases a balance counter (budget.ts).
+   */
+  loadStartedAt?: number;
   /** For GET /v1/key: the key's name and everything it has spent. */
   name?: string;
   totalSpentMicros?: number;
@@ -126,7 +131,9 @@ export class KeySnapshotCache {
   /** Loads the key again, whatever is cached (a buyer asking for its key's figures wants them current). */
   async refresh(keyHash: string): Promise<KeySnapshot | null> {
     const startedAt = this.generation;
+    const loadStartedAt = performance.now();
     const snapshot = await this.load(keyHash);
+    if (snapshot) snapshot.loadStartedAt = loadStartedAt;
     if (startedAt === this.generation) this.remember(keyHash, snapshot);
     return snapshot;
   }
@@ -138,8 +145,10 @@ export class KeySnapshotCache {
     let pending = this.loading.get(keyHash);
     if (!pending) {
       const startedAt = this.generation;
+      const loadStartedAt = performance.now();
       pending = this.load(keyHash).then(
         (snapshot) => {
+          if (snapshot) snapshot.loadStartedAt = loadStartedAt;
           this.loading.delete(keyHash);
           if (startedAt === this.generation) this.remember(keyHash, snapshot);
           return snapshot;

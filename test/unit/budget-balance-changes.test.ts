@@ -278,9 +278,14 @@ describe.each(kinds)('%s budget guard: a bus gap', (_name, make) => {
     expect(await g.reserve(s, 10_001, now)).toBe('balance'); // 60 000 held + 30 000 spent of 100 000
 
     // A $1 top-up posted while the bus was cut: billing's figure is 1 070 000, no event arrived.
-    const reloaded = { ...s, balanceMicros: 1_070_000 };
-    expect(await g.reserve(reloaded, 10_001, now)).toBe('balance'); // the counter's ceiling is what counts
+    const loadedBefore = { ...s, balanceMicros: 1_070_000, loadStartedAt: performance.now() };
+    expect(await g.reserve(loadedBefore, 10_001, now)).toBe('balance'); // the counter's ceiling is what counts
     bus.gap();
+    // A request that already held a snapshot loaded before the gap does not rebase (its balance may
+    // predate a lost change), nor use up the rebase: the next fresh snapshot still does.
+    const stale = { ...s, balanceMicros: 100_000, loadStartedAt: loadedBefore.loadStartedAt };
+    expect(await g.reserve(stale, 10_001, now)).toBe('balance');
+    const reloaded = { ...s, balanceMicros: 1_070_000, loadStartedAt: performance.now() + 1 }; // +1: even if the clock did not tick
     // Ceiling 1 070 000, spend counted afresh, the 60 000 held still held: room 1 010 000 exactly.
     const after = await g.reserve(reloaded, 1_010_000, now);
     expect(typeof after).toBe('object');
