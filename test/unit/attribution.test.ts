@@ -5,21 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { captureAttribution } from '../../gateway/inference/attribution';
 import { parse } from '../../gateway/inference/parse';
 import { InferenceRequest } from '../../gateway/inference/request';
-import { InferenceError } from '../../gateway/inference/openai-errors';
 import { csvCell } from '../../gateway/rest/dragonfly-spend-log';
 import { decodeCursor, encodeCursor } from '../../subgraphs/billing/services/spend-log';
 import { attributionTags } from '../../subgraphs/billing/services/usage';
 import { isDomainError } from '../../subgraphs/common/errors';
+import { refusal } from '../helpers/refusal';
 
-function refusal(run: () => unknown): InferenceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InferenceError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 const capture = (body: Record<string, unknown>, header?: string | string[]) => captureAttribution(body, header);
 

@@ -6,13 +6,13 @@ import { countChatPrompt, countEmbeddingInput, countText, IMAGE_TOKENS } from '.
 import { billUsage, DEFAULT_METERING, withTolerance } from '../../gateway/inference/metering';
 import { depthExceeds, parse } from '../../gateway/inference/parse';
 import { InferenceRequest } from '../../gateway/inference/request';
-import { InferenceError } from '../../gateway/inference/openai-errors';
 import { classifyUpstreamError, countsAgainstListing, fallsBack, chargesDelivered } from '../../gateway/inference/failures';
 import { UpstreamError } from '../../gateway/inference/upstream';
 import { dataOf, SseSplitter } from '../../gateway/inference/sse';
 import { describeModel, ListingHealthReporter, price } from '../../gateway/inference/meter';
 import { worstCaseCost } from '../../gateway/inference/admit';
 import { ListingLoad, type Candidate } from '../../gateway/inference/routing';
+import { refusal } from '../helpers/refusal';
 
 const candidate: Candidate = {
   listingId: 'l1',
@@ -32,15 +32,6 @@ function chat(body: Record<string, unknown>): InferenceRequest {
   return new InferenceRequest('req-1', 'chat', { model: 'acme/chat', messages: [{ role: 'user', content: 'hello' }], ...body }, new Date(0), '127.0.0.1');
 }
 
-function refusal(run: () => void): InferenceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InferenceError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('token counts', () => {
   it('counts ordinary text exactly as o200k does', () => {

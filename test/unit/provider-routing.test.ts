@@ -2,7 +2,6 @@
 // request needs, OpenRouter's `provider` object and model suffixes, the weighted draw with a
 // seeded random source, reputation in the weights, and sticky conversations.
 import { describe, expect, it } from 'vitest';
-import { InferenceError } from '../../gateway/inference/openai-errors';
 import { parse } from '../../gateway/inference/parse';
 import {
   balanced,
@@ -20,6 +19,7 @@ import { InferenceRequest } from '../../gateway/inference/request';
 import type { Candidate, RoutingTable } from '../../gateway/inference/routing';
 import type { KeySnapshot } from '../../gateway/inference/key-snapshots';
 import { seededRandom } from '../helpers/random';
+import { refusal } from '../helpers/refusal';
 
 const TOOLS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed'];
 
@@ -61,15 +61,6 @@ function request(body: Record<string, unknown> = {}, session?: string): Inferenc
   return r;
 }
 
-function refusal(run: () => unknown): InferenceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InferenceError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 const ids = (candidates: Candidate[]) => candidates.map((c) => c.listingId);
 const select = (r: InferenceRequest, tables: RoutingTable[], deps: SelectionDeps = {}) => ids(selectSupply(r, tables, { random: seededRandom(1), ...deps }));
