@@ -112,14 +112,19 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
       const p50: number[] = [];
       const p99: number[] = [];
       let failed = 0;
+      const shedShare: number[] = [];
+      const shedP99: number[] = [];
       for (let round = 0; round < rounds; round++) {
         const d = await fixedRate(direct, rate, 5);
         const g = await fixedRate(viaGateway, rate, 5);
         failed += d.errors + g.errors;
+        // Overload answered as fast 503s (load shedding), apart from the other failures.
+        shedShare.push(g.shed.length / (rate * 5));
+        if (g.shed.length > 0) shedP99.push(percentile(g.shed, 99));
         p50.push(percentile(g.latencies, 50) - percentile(d.latencies, 50));
         p99.push(percentile(g.latencies, 99) - percentile(d.latencies, 99));
       }
-      return { p50, p99, failed };
+      return { p50, p99, failed, shedShare, shedP99 };
     };
     // The budget's rate, and a rate this 2-core machine sustains with the whole product in one process.
     const at1000 = await added(1000)();
@@ -167,6 +172,8 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
       'dataplane.addedLatencyMs.p50 (1k req/s, non-streaming)': figure(at1000.p50),
       'dataplane.addedLatencyMs.p99 (1k req/s, non-streaming)': figure(at1000.p99),
       'dataplane.failedRequests (1k req/s)': at1000.failed,
+      'dataplane.overload.shedShare (1k req/s, 503 overloaded)': figure(at1000.shedShare),
+      'dataplane.overload.shedAnswerP99Ms (1k req/s)': at1000.shedP99.length ? figure(at1000.shedP99) : 'none shed',
       'dataplane.addedLatencyMs.p50 (200 req/s, non-streaming)': figure(at200.p50),
       'dataplane.addedLatencyMs.p99 (200 req/s, non-streaming)': figure(at200.p99),
       'dataplane.throughput.fullPath.reqPerSec': figure(full),

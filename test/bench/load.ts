@@ -20,13 +20,20 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** One request; resolves with its latency in ms (to the last byte) or rejects on a non-2xx. */
+/** A non-2xx answer: its status and how long it took (ms). */
+export class ShotError extends Error {
+  constructor(readonly status: number, readonly ms: number) {
+    super(`status ${status}`);
+  }
+}
+
+/** One request; resolves with its latency in ms (to the last byte) or rejects (a ShotError on a non-2xx). */
 export function shoot(shot: Shot): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const request = http.request(shot.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(shot.body), ...shot.headers } }, (response) => {
       response.resume();
-      response.on('end', () => ((response.statusCode ?? 500) < 300 ? resolve(performance.now() - started) : reject(new Error(`status ${response.statusCode}`))));
+      response.on('end', () => ((response.statusCode ?? 500) < 300 ? resolve(performance.now() - started) : reject(new ShotError(response.statusCode ?? 500, performance.now() - started))));
     });
     request.on('error', reject);
     request.end(shot.body);
@@ -34,8 +41,10 @@ export function shoot(shot: Shot): Promise<number> {
 }
 
 /** Sends `rate` requests a second for `seconds`, returns the sorted latencies (ms) and errors. */
-export async function fixedRate(shot: Shot, rate: number, seconds: number): Promise<{ latencies: number[]; errors: number }> {
+export async function fixedRate(shot: Shot, rate: number, seconds: number): Promise<{ latencies: number[]; errors: number; shed: number[] }> {
   const latencies: number[] = [];
+  /** How long each 503 (load shed) took to arrive, ms. */
+  const shed: number[] = [];
   let errors = 0;
   const total = rate * seconds;
   const started = performance.now();
@@ -44,10 +53,13 @@ export async function fixedRate(shot: Shot, rate: number, seconds: number): Prom
     const due = started + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(shoot(shot).then((ms) => void latencies.push(ms), () => void errors++));
+    pending.push(shoot(shot).then((ms) => void latencies.push(ms), (error: unknown) => {
+      errors++;
+      if (error instanceof ShotError && error.status === 503) shed.push(error.ms);
+    }));
   }
   await Promise.all(pending);
-  return { latencies: latencies.sort((a, b) => a - b), errors };
+  return { latencies: latencies.sort((a, b) => a - b), errors, shed: shed.sort((a, b) => a - b) };
 }
 
 /** A streamed request: time to first body byte and the gaps between chunks (ms). */
