@@ -116,6 +116,7 @@ export function startDataPlane(
     replica: process.env.GATEWAY_NAME ?? `${os.hostname()}:${process.pid}`,
     listingCooldownMs: config.listingCooldownMs,
     maxInFlight: config.dataPlane.maxInFlight,
+    maxInFlightPerAccount: config.dataPlane.maxInFlightPerAccount,
     shedEventLoopDelayMs: config.dataPlane.shedEventLoopDelayMs,
     metering: { toleranceBps: config.dataPlane.meteringToleranceBps, slackTokens: config.dataPlane.meteringSlackTokens },
     defaultMaxOutputTokens: config.dataPlane.defaultMaxOutputTokens,
@@ -135,8 +136,7 @@ export function startDataPlane(
     usage,
     reputation,
     load: () => {
-      const shedder = plane.shedding();
-      return { inFlight: shedder?.active ?? 0, shed: shedder?.shed ?? 0 };
+      return { inFlight: plane.shedder.active, shed: plane.shedder.shed };
     },
     close: async () => {
       reputation.close();

@@ -10,7 +10,7 @@ import { admit } from './admit';
 import { attempt, type AttemptDeps } from './attempts';
 import { authorize, authorizeModel } from './authorize';
 import type { BudgetGuard } from './budget';
-import type { KeySnapshotCache } from './key-snapshots';
+import type { KeySnapshot, KeySnapshotCache } from './key-snapshots';
 import { meter, type ListingHealthReporter } from './meter';
 import type { MeteringRules } from './metering';
 import { chatDialect, type Dialect } from './dialects/dialect';
@@ -20,6 +20,7 @@ import { InferenceRequest, type Capability } from './request';
 import { respondBinary } from './respond/binary';
 import { respondJson } from './respond/json';
 import { respondStream } from './respond/stream';
+import type { LoadShedder } from './load-shedding';
 import type { SelectionDeps } from './provider-routing';
 import { route } from './route';
 import type { RoutingCache } from './routing';
@@ -44,6 +45,8 @@ export interface PipelineDeps extends AttemptDeps, SelectionDeps {
   idleTimeoutMs: number;
   /** The most an answer may take from its first byte to its end. */
   totalTimeoutMs: number;
+  /** Each account's share of the requests in flight (none in hand-made pipelines). */
+  shedder?: LoadShedder;
 }
 
 /**
@@ -68,6 +71,17 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   const body = http.body as Record<string, unknown> | null;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
   const snapshot = await authorize(dialect.authorization(http.headers), http.ip, deps);
+  // One account's flood is its own 429: the rest of the process's slots stay for the others.
+  const share = deps.shedder?.enterAccount(snapshot.accountId);
+  if (share instanceof InferenceError) throw share;
+  try {
+    await serve(http, reply, capability, deps, dialect, body, snapshot);
+  } finally {
+    share?.();
+  }
+}
+
+async function serve(http: FastifyRequest, reply: FastifyReply, capability: Capability, deps: PipelineDeps, dialect: Dialect, body: Record<string, unknown>, snapshot: KeySnapshot): Promise<void> {
   // Another dialect's body becomes a chat body here; its mistakes are the caller's 400 in its own envelope.
   const request = new InferenceRequest(String(http.id), capability, dialect.toChat(body, http.headers), deps.clock.now(), http.ip);
   request.dialect = dialect;

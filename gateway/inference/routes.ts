@@ -28,6 +28,8 @@ export interface DataPlaneDeps extends Omit<PipelineDeps, 'load' | 'openKey' | '
   listingCooldownMs: number;
   /** Inference requests in flight at once; past it, 503 at once. */
   maxInFlight: number;
+  /** The most one account may have in flight on this process; past it, 429. */
+  maxInFlightPerAccount: number;
   /** Mean event-loop delay (ms) past which inference requests get a 503 (0: off). */
   shedEventLoopDelayMs: number;
 }
@@ -51,8 +53,8 @@ function errorHandler(dialect: Dialect) {
   };
 }
 
-export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad; shedding: () => LoadShedder | null } {
-  let shedding: LoadShedder | null = null;
+export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { load: ListingLoad; shedder: LoadShedder } {
+  const shedder = new LoadShedder(deps.maxInFlight, undefined, deps.maxInFlightPerAccount);
   const load = new ListingLoad(deps.listingCooldownMs);
   const health = new ListingHealthReporter(deps.reportOutcome);
   /** Pool keys are opened once per cached routing table entry, not per request. */
@@ -62,7 +64,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     if (!key) opened.set(candidate, (key = deps.sealer.open(candidate.sealedApiKey, candidate.sealContext)));
     return key;
   };
-  const pipeline: PipelineDeps = { ...deps, sticky: deps.sticky ?? new StickyRoutes(), load, openKey, health, reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed') };
+  const pipeline: PipelineDeps = { ...deps, sticky: deps.sticky ?? new StickyRoutes(), shedder, load, openKey, health, reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed') };
   const authenticate = (request: FastifyRequest) => authorize(request.headers.authorization, request.ip, deps);
 
   app.register(async (scope) => {
@@ -71,9 +73,10 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
 
     // The event loop's mean delay, sampled each second; it never answers by itself (the handler
     // lets every request on): inference routes shed through `shedder`, the rest are light.
-    if (deps.shedEventLoopDelayMs > 0) await scope.register(underPressure, { maxEventLoopDelay: deps.shedEventLoopDelayMs, pressureHandler: () => undefined });
-    const shedder = new LoadShedder(deps.maxInFlight, deps.shedEventLoopDelayMs > 0 ? () => scope.isUnderPressure() : undefined);
-    shedding = shedder;
+    if (deps.shedEventLoopDelayMs > 0) {
+      await scope.register(underPressure, { maxEventLoopDelay: deps.shedEventLoopDelayMs, pressureHandler: () => undefined });
+      shedder.watch(() => scope.isUnderPressure());
+    }
     scope.addHook('onRequest', async (request, reply) => {
       if (request.method !== 'POST') return;
       const refused = shedder.enter();
@@ -142,5 +145,5 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     });
   });
 
-  return { load, shedding: () => shedding };
+  return { load, shedder };
 }

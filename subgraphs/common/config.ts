@@ -68,6 +68,8 @@ export interface DataPlaneSettings {
   streamTotalTimeoutMs: number;
   /** Inference requests in flight at once on this process; past it new ones get a 503 at once. */
   maxInFlight: number;
+  /** Of those, the most one account may hold (a flood answers its own account 429). */
+  maxInFlightPerAccount: number;
   /** Mean event-loop delay (ms, sampled each second) past which new inference requests get a 503 (0: off). */
   shedEventLoopDelayMs: number;
 }
@@ -179,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       streamIdleTimeoutMs: intFrom(env.STREAM_IDLE_TIMEOUT_MS, 60_000, 'STREAM_IDLE_TIMEOUT_MS'),
       streamTotalTimeoutMs: intFrom(env.STREAM_TOTAL_TIMEOUT_MS, 15 * 60_000, 'STREAM_TOTAL_TIMEOUT_MS'),
       maxInFlight: Math.max(1, intFrom(env.DATA_PLANE_MAX_IN_FLIGHT, 4096, 'DATA_PLANE_MAX_IN_FLIGHT')),
+      // A quarter of the slots unless set: one account's flood leaves three quarters to the others.
+      maxInFlightPerAccount: Math.max(1, intFrom(env.DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT, Math.max(1, Math.floor(intFrom(env.DATA_PLANE_MAX_IN_FLIGHT, 4096, 'DATA_PLANE_MAX_IN_FLIGHT') / 4)), 'DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT')),
       shedEventLoopDelayMs: intFrom(env.DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS, 250, 'DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS'),
     },
     accountLimits: accountLimitsFromEnv(env),
