@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { DemoKeyDocument, DemoListingDocument, DemoPoolKeyDocument, DemoRevokeKeyDocument, DemoSignupDocument, DemoTopUpDocument } from '../schema/generated/graphql';
 import type { Principal } from '../subgraphs/common/principal';
 import type { Gateway } from './app';
-import { SIMULATOR_CHAT_PARAMETERS } from './simulator/models';
+import { SIMULATOR_CHAT_PARAMETERS, SIMULATOR_CONTEXT_LENGTH } from './simulator/models';
 
 interface DemoState {
   sellerId: string;
@@ -38,7 +38,7 @@ export async function seedDemo(gateway: Gateway, dataDir: string): Promise<{ key
     const poolKeyId = pool.createPoolKey.id;
     // Declared hardware, so the network overview's GPU figures show something from the first start;
     // the chat listing declares what the simulator honours (tools and JSON answers go only to supply that does).
-    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[0], upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.50', outputPricePerMTok: '1.50', hardware: { gpuModel: 'H100', gpuCount: 8 }, supportedParameters: SIMULATOR_CHAT_PARAMETERS } }, user(sellerId)));
+    await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[0], upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.50', outputPricePerMTok: '1.50', hardware: { gpuModel: 'H100', gpuCount: 8 }, supportedParameters: SIMULATOR_CHAT_PARAMETERS, contextLength: SIMULATOR_CONTEXT_LENGTH, maxOutputTokens: 4096 } }, user(sellerId)));
     await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[1], upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02', hardware: { gpuModel: 'L4', gpuCount: 2 } } }, user(sellerId)));
     await must(gateway.run(DemoListingDocument, { input: { poolKeyId, model: models[2], upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15', hardware: { gpuModel: 'L4', gpuCount: 1 } } }, user(sellerId)));
     const buyer = await must(gateway.run(DemoSignupDocument, { input: { email: `demo-buyer-${tag}@example.com`, password, name: 'Demo buyer' } }, anonymous));

@@ -13,6 +13,8 @@ export const MODEL_IDS = ['sim-chat', 'sim-chat-large', 'sim-embed', 'sim-tts'] 
  * (its replies are a function of the prompt, so equal requests answer alike). What a listing of it declares.
  */
 export const SIMULATOR_CHAT_PARAMETERS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed'];
+/** The context a simulator listing declares (as the registry's dragonfly/sim-chat does); the simulator itself takes longer prompts unless told otherwise. */
+export const SIMULATOR_CONTEXT_LENGTH = 16_384;
 
 const MODELS = MODEL_IDS.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'simulator' }));
 const LIST = { object: 'list', data: MODELS };
