@@ -166,9 +166,8 @@ function names(candidate: Candidate): string[] {
 
 const matchesAny = (candidate: Candidate, set: readonly string[]) => names(candidate).some((n) => set.includes(n));
 
-export function blendedPriceOf(candidate: Candidate): number {
-  return candidate.priceMicrosPerMChars ?? candidate.inputPriceMicrosPerMTok + candidate.outputPriceMicrosPerMTok;
-}
+/** Market's comparison price (the rule lives there, once). */
+const blendedPriceOf = (candidate: Candidate): number => candidate.blendedPriceMicros;
 
 export class StickyRoutes {
   private readonly routes: LRUCache<string, string>;

@@ -15,6 +15,8 @@ export interface Candidate {
   inputPriceMicrosPerMTok: number;
   outputPriceMicrosPerMTok: number;
   priceMicrosPerMChars: number | null;
+  /** Market's comparison price (input + output per MTok; per MChars for speech): what routing draws and sorts by. */
+  blendedPriceMicros: number;
   /** Cached prompt tokens (at most the input price; null: the input price). */
   cacheReadPriceMicrosPerMTok?: number | null;
   /** The admission probes' figures: the prior for time to first byte until live traffic gives one. */
@@ -54,7 +56,7 @@ export const ROUTING_TABLE_QUERY = `query RoutingTable($model: String!, $profile
     model capability fallbackModels timeoutMs maxRetries streamIdleTimeoutMs allowFallbacks loadBalanced
     candidates {
       listingId sellerId sellerHandle provider baseUrl upstreamModel sealedApiKey sealContext
-      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars cacheReadPriceMicrosPerMTok latencyMs ttftMs tokensPerSecond contractState
+      inputPriceMicrosPerMTok outputPriceMicrosPerMTok priceMicrosPerMChars blendedPriceMicros cacheReadPriceMicrosPerMTok latencyMs ttftMs tokensPerSecond contractState
       contextLength maxOutputTokens supportedParameters quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention }
       caps { rpm tpm maxConcurrency dailyTokens }
     }

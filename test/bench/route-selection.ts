@@ -31,6 +31,7 @@ function table(size: number): RoutingTable {
     sealContext: '',
     inputPriceMicrosPerMTok: 1_000_000 + i * 50_000,
     outputPriceMicrosPerMTok: 2_000_000,
+    blendedPriceMicros: 3_000_000 + i * 50_000,
     priceMicrosPerMChars: null,
     caps: null,
     contractState: 'ACTIVE',

@@ -25,6 +25,7 @@ const candidate: Candidate = {
   inputPriceMicrosPerMTok: 1_000_000,
   outputPriceMicrosPerMTok: 2_000_000,
   priceMicrosPerMChars: 15_000_000,
+  blendedPriceMicros: 3_000_000,
   caps: null,
 };
 

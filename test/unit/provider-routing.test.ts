@@ -23,8 +23,12 @@ import { refusal } from '../helpers/refusal';
 
 const TOOLS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed'];
 
+/** A chat candidate; its comparison price is market's (input + output per MTok) for the prices given. */
 function listing(id: string, over: Partial<Candidate> = {}): Candidate {
+  const input = over.inputPriceMicrosPerMTok ?? 1_000_000;
+  const output = over.outputPriceMicrosPerMTok ?? 1_000_000;
   return {
+    blendedPriceMicros: input + output,
     listingId: id,
     sellerId: `seller-${id}`,
     sellerHandle: `handle-${id}`,
@@ -33,8 +37,8 @@ function listing(id: string, over: Partial<Candidate> = {}): Candidate {
     upstreamModel: 'up',
     sealedApiKey: '',
     sealContext: '',
-    inputPriceMicrosPerMTok: 1_000_000,
-    outputPriceMicrosPerMTok: 1_000_000,
+    inputPriceMicrosPerMTok: input,
+    outputPriceMicrosPerMTok: output,
     priceMicrosPerMChars: null,
     caps: null,
     contractState: 'ACTIVE',

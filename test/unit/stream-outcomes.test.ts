@@ -28,6 +28,7 @@ const candidate: Candidate = {
   inputPriceMicrosPerMTok: 1_000_000,
   outputPriceMicrosPerMTok: 1_000_000,
   priceMicrosPerMChars: null,
+  blendedPriceMicros: 2_000_000,
   caps: null,
 };
 

@@ -14,6 +14,7 @@ import { requireService } from './access';
 import { sealContext, type MarketCoreDeps } from './deps';
 import { effectiveMetadata, type ListingMetadata } from './listing-metadata';
 import { currentVerification } from './verification';
+import { blendedPrice } from './pricing';
 import { rankCandidates, type RankableCandidate, type RoutingPolicy } from './routing';
 
 export interface RoutingCandidateView extends RankableCandidate, ListingMetadata {
@@ -26,6 +27,8 @@ export interface RoutingCandidateView extends RankableCandidate, ListingMetadata
   sealContext: string;
   ttftMs: number | null;
   cacheReadPriceMicrosPerMTok: number | null;
+  /** What the listing is compared by: input + output per MTok (per MChars for speech). */
+  blendedPriceMicros: number;
   caps: { rpm: number | null; tpm: number | null; maxConcurrency: number | null; dailyTokens: number | null };
   /** false only when a canonical claim failed or is pending; such listings are left out of the table. */
   verified: boolean;
@@ -95,6 +98,7 @@ export class RoutingTableService {
         inputPriceMicrosPerMTok: Number(listing.inputPriceMicrosPerMTok),
         outputPriceMicrosPerMTok: Number(listing.outputPriceMicrosPerMTok),
         priceMicrosPerMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars),
+        blendedPriceMicros: blendedPrice(listing.capability, { input: Number(listing.inputPriceMicrosPerMTok), output: Number(listing.outputPriceMicrosPerMTok), perMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars) }),
         cacheReadPriceMicrosPerMTok: listing.cacheReadPriceMicrosPerMTok == null ? null : Math.min(Number(listing.cacheReadPriceMicrosPerMTok), Number(listing.inputPriceMicrosPerMTok)),
         caps: { rpm: listing.capRpm ?? null, tpm: listing.capTpm ?? null, maxConcurrency: listing.capMaxConcurrency ?? null, dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens) },
         latencyMs: contract.latencyMs ?? null,

@@ -47,6 +47,9 @@ export class RoutingCandidate {
   @Field(() => GraphQLSafeInt, { nullable: true, description: 'Cached prompt tokens, at most the input price (null: the input price).' })
   cacheReadPriceMicrosPerMTok!: number | null;
 
+  @Field(() => GraphQLSafeInt, { description: 'What listings are compared by: input + output micro-USD per MTok (per MChars for speech). The data plane draws and sorts by it.' })
+  blendedPriceMicros!: number;
+
   @Field(() => ListingCaps)
   caps!: ListingCaps;
 
