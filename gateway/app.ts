@@ -25,6 +25,7 @@ import { formatGatewayError } from './errors';
 import { dedupeRepresentations, shareInFlightQueries, type SubgraphLink } from './subgraph-links';
 import { attachSubscriptionServer, clientAddressResolver, trustProxyFunction, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
+import { registerWebPages } from './web-pages';
 import { startDataPlane } from './inference';
 import type { ReputationSource } from './inference/reputation';
 import { graphqlLimits, graphqlLimitsFromEnv, registerResponseSizeLimit, withoutSuggestions } from './graphql-limits';
@@ -157,6 +158,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Hardening (issue 8): security headers and CORS on every route; registered before any route.
   registerHttpSecurity(app, httpSecurityFromConfig(config));
   metrics.register(app, config.env.METRICS_TOKEN || undefined);
+  // The overview, the console and (development) the GraphQL IDE in place of Apollo's CDN sandbox.
+  await registerWebPages(app, { production });
   // Hardening (issue 8): depth/alias/root-field/cost rules and a token cap, refused before
   // execution over HTTP and graphql-ws alike (see graphql-limits.ts for the settings).
   const edgeLimits = graphqlLimits(graphqlLimitsFromEnv(config.env));
@@ -177,7 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: edgeLimits.validationRules,
     allowBatchedHttpRequests: false, // explicit: a JSON array body is a 400
     csrfPrevention: true, // explicit: GET / simple POST need a preflight-forcing header
-    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), logInternalErrors(options.log), refuseUnexecutable(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), logInternalErrors(options.log), refuseUnexecutable(), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
 

@@ -3,8 +3,8 @@
 // Accept that /graphql cannot answer, a NUL character in a request's text).
 //
 // Headers: `x-content-type-options: nosniff`, `x-frame-options: DENY`, `referrer-policy:
-// no-referrer`, a restrictive `content-security-policy` (none for the GraphQL landing page in
-// development, which loads Apollo's sandbox), `strict-transport-security` in production.
+// no-referrer`, a restrictive `content-security-policy` (the web pages send their own, which
+// allows this origin's scripts and styles only), `strict-transport-security` in production.
 //
 // CORS: closed by default. `CORS_ORIGINS` (comma-separated origins, via config.env) lists the
 // browser origins allowed on every route. The public, read-only routes (`/api/v1/dashboard/*`,
@@ -156,8 +156,8 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
     if (options.production) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    const landingPage = !options.production && pathOf(request) === '/graphql' && request.method === 'GET' && String(reply.getHeader('content-type') ?? '').startsWith('text/html');
-    if (!landingPage) reply.header('content-security-policy', CSP);
+    // The web pages (gateway/web-pages.ts) set their own policy; every other answer gets the closed one.
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
     // Actual (non-preflight) cross-origin requests: the allow-origin header when permitted. The
     // public routes allow any origin for GET only.
     if (request.method !== 'OPTIONS' && request.headers.origin && !reply.hasHeader('access-control-allow-origin')) {

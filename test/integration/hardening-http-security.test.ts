@@ -46,11 +46,14 @@ describe('HTTP security headers and CORS', () => {
     expectSecurityHeaders(gql.headers);
   });
 
-  it('leaves the GraphQL landing page (development) without the restrictive CSP', async () => {
+  it('serves the GraphQL IDE (development) under a same-origin-only CSP', async () => {
     const page = await fetch(`${stack.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expectSecurityHeaders(page.headers, false);
-    expect(page.headers.get('content-security-policy')).toBeNull();
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/https?:/);
   });
 
   it('allows a configured origin: actual request and preflight', async () => {
