@@ -16,6 +16,10 @@ export default defineConfig({
     assetsDir: 'assets',
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
+      // react-compiler-runtime's "use no memo" directive is meaningless in a bundle.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
       input: {
         overview: here('index.html'),
         console: here('dashboard/index.html'),

@@ -1,0 +1,4 @@
+import type { ConsoleSection } from '../sections';
+
+/** The seller's sections, in navigation order. */
+export const SELLER_SECTIONS: ConsoleSection[] = [];
