@@ -27,7 +27,8 @@ if (topology === 'embedded' && demoOn) {
 }
 console.log(
   `ready in ${Date.now() - started} ms (${topology}; ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}; ${config.busUrl ? 'Redis bus' : 'in-memory bus'})\n` +
-    `  GraphQL        ${url}/graphql  (graphql-ws on the same path)\n` +
+    `  overview       ${url}/   console ${url}/dashboard   API reference ${url}/docs  (${url}/openapi.json)\n` +
+    `  GraphQL        ${url}/graphql  (graphql-ws on the same path${config.nodeEnv === 'production' ? '' : '; the GraphQL IDE in a browser'})\n` +
     `  health         ${url}/healthz  ${url}/readyz` +
     demo,
 );
