@@ -56,7 +56,7 @@ export interface Gateway {
   /** `clientAddress`: the caller's address, asserted to the subgraphs with the principal (sign-in throttling). */
   run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string, clientAddress?: string): Promise<FormattedExecutionResult<TResult>>;
   authenticator: Authenticator;
-  subscriptionStats(): { open: number; upstreams: number; groups: number };
+  subscriptionStats(): { open: number; upstreams: number; groups: number; droppedEvents: number; droppingSubscribers: number };
   /** Usage events not yet applied by billing. */
   usagePending(): number;
   /** The data plane's reputation table (network's live-traffic figures, refreshed in the background). */

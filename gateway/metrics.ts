@@ -8,6 +8,7 @@
 //   graphql_subgraph_fetches_total{subgraph,outcome}    graphql_subgraph_fetch_duration_seconds{subgraph}
 //   inference_budget_refusals_total{reason}             usage_events_pending
 //   graphql_subscriptions_open                          graphql_subscription_upstreams
+//   graphql_subscription_events_dropped_total           graphql_subscription_subscribers_dropped_total
 //   plus prom-client's default process/Node.js metrics.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +18,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface MetricsSources {
   usagePending(): number;
-  subscriptionStats(): { open: number; upstreams: number; groups: number };
+  subscriptionStats(): { open: number; upstreams: number; groups: number; droppedEvents: number; droppingSubscribers: number };
   /** Inference requests in flight now, and those shed with a 503 so far. */
   dataPlaneLoad?(): { inFlight: number; shed: number };
 }
@@ -51,6 +52,9 @@ export class GatewayMetrics {
     new Gauge({ name: 'inference_requests_in_flight', help: 'Inference requests being served by this process', registers: [this.registry], collect() { this.set(metrics.sources?.dataPlaneLoad?.().inFlight ?? 0); } });
     // A gauge of a monotonic count (the shedder owns it): reads as a counter.
     new Gauge({ name: 'inference_requests_shed_total', help: 'Inference requests answered 503 at once because this process was overloaded', registers: [this.registry], collect() { this.set(metrics.sources?.dataPlaneLoad?.().shed ?? 0); } });
+    // Gauges of monotonic counts the subscription server owns: they read as counters.
+    new Gauge({ name: 'graphql_subscription_events_dropped_total', help: 'Events dropped (oldest first) from the queues of subscribers that fell behind; each such subscriber is told the count on its next event', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().droppedEvents ?? 0); } });
+    new Gauge({ name: 'graphql_subscription_subscribers_dropped_total', help: 'Subscriptions that fell behind and lost at least one event', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().droppingSubscribers ?? 0); } });
     new Gauge({ name: 'graphql_subscription_groups', help: 'Subscriber groups sharing one resolution per event (same selection and viewer)', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().groups ?? 0); } });
   }
 

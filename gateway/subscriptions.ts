@@ -196,6 +196,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const openPerHolder = new Map<string, number>();
   let openTotal = 0;
   let openByAccounts = 0;
+  // Events dropped (drop-oldest) because a subscriber fell behind, and how many subscribers did.
+  let droppedEvents = 0;
+  let droppingSubscribers = 0;
   // Accounts (and the platform) together never take the anonymous viewers' reserved share.
   const accountShare = Math.max(0, limits.maxTotal - Math.floor((limits.maxTotal * limits.anonymousReservePercent) / 100));
   const connectionsPerAddress = new Map<string, number>();
@@ -334,14 +337,21 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     let leave = () => {};
     // The subscriber's own bounded, drop-oldest queue is what graphql-ws iterates: closing it
     // (client complete, disconnect) leaves the group, which frees the upstream with its last member.
-    const results = new BoundedQueue<ExecutionResult>(limits.queueSize, () => {
-      leave();
-      openTotal--;
-      if (!anonymous) openByAccounts--;
-      const left = (openPerHolder.get(holder) ?? 1) - 1;
-      if (left > 0) openPerHolder.set(holder, left);
-      else openPerHolder.delete(holder);
-    });
+    const results = new BoundedQueue<ExecutionResult>(
+      limits.queueSize,
+      () => {
+        leave();
+        openTotal--;
+        if (!anonymous) openByAccounts--;
+        const left = (openPerHolder.get(holder) ?? 1) - 1;
+        if (left > 0) openPerHolder.set(holder, left);
+        else openPerHolder.delete(holder);
+      },
+      () => {
+        if (results.dropped === 1) droppingSubscribers++;
+        droppedEvents++;
+      },
+    );
     const principal = context.principal;
     try {
       leave = join(`${subgraph}\n${upstreamQuery}\n${viewer}\n${keyQueryText}\n${variablesText}`, subgraph, upstreamQuery, fieldName, responseKey, (key) =>
@@ -351,7 +361,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       results.close();
       return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed')] });
     }
-    return results;
+    return withDropNotices(results);
   }
 
   const hide = (errors: readonly GraphQLError[]): GraphQLError[] =>
@@ -467,7 +477,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   options.server.on('upgrade', onUpgrade);
 
   return {
-    stats: () => ({ open: openTotal, upstreams: upstreams.size, groups: groups.size }),
+    stats: () => ({ open: openTotal, upstreams: upstreams.size, groups: groups.size, droppedEvents, droppingSubscribers }),
     /** Open WebSocket connections (all addresses). */
     connections: () => [...connectionsPerAddress.values()].reduce((a, b) => a + b, 0),
     close: async () => {
@@ -522,4 +532,26 @@ function buildKeyQuery(document: DocumentNode, operation: OperationDefinitionNod
   const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
   // Print and parse once so the document is a plain, cacheable query text for the gateway.
   return parse(print({ kind: Kind.DOCUMENT, definitions: [query, ...fragments] }));
+}
+
+/**
+ * A subscriber that fell behind lost the oldest events of its queue; the next event it gets says
+ * how many (`extensions.droppedEvents`), so a client knows its view has a gap and can refetch
+ * rather than trust a feed with holes in it.
+ */
+export function withDropNotices(queue: BoundedQueue<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+  let told = 0;
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    next: async () => {
+      const result = await queue.next();
+      if (result.done || queue.dropped === told) return result;
+      const missed = queue.dropped - told;
+      told = queue.dropped;
+      return { done: false, value: { ...result.value, extensions: { ...result.value.extensions, droppedEvents: missed } } };
+    },
+    return: () => queue.return(),
+    throw: (error?: unknown) => queue.throw(error),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

@@ -9,6 +9,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   constructor(
     private readonly capacity: number,
     private readonly onClose: () => void = () => {},
+    private readonly onDrop: () => void = () => {},
   ) {}
 
   push(item: T): void {
@@ -22,6 +23,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
     if (this.items.length >= this.capacity) {
       this.items.shift();
       this.dropped++;
+      this.onDrop();
     }
     this.items.push(item);
   }

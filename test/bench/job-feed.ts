@@ -15,6 +15,7 @@ import { percentile, rssMiB, spawnProcess } from './load';
 
 export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, seconds = 10): Promise<Record<string, unknown>> {
   const children: ChildProcess[] = [];
+  const metricsToken = randomBytes(16).toString('hex');
   const sockets: WebSocket[] = [];
   try {
     const sim = await spawnProcess(['gateway/simulator/main.ts', '--port', '0'], {}, /simulator ready at (\S+)/);
@@ -32,7 +33,7 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
       MAX_TOPUP_USD_PER_DAY: '1000000',
       OUTBOUND_ALLOW_PRIVATE: 'true',
       DEMO: 'off',
-      METRICS_TOKEN: randomBytes(16).toString('hex'),
+      METRICS_TOKEN: metricsToken,
       // Every subscriber here connects from loopback: lift the per-address caps for the run.
       SUBSCRIPTIONS_MAX_PER_ACCOUNT: String(subscribers + 10),
       SUBSCRIPTIONS_MAX_TOTAL: String(2 * subscribers + 100),
@@ -50,12 +51,16 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
     const delays: number[] = [];
     let received = 0;
     let subscribed = 0;
+    // Per subscriber: events received, and events the gateway said it dropped for it.
+    const receivedBy = new Array<number>(subscribers).fill(0);
+    const toldDroppedBy = new Array<number>(subscribers).fill(0);
     const query = print(LiveJobFeedDocument);
     // Subscribers speak graphql-transport-ws directly over ws and read only the job id of each
     // frame: a full client parsing 400,000 frames a second would be the bottleneck on this
     // machine, and the figure wanted is the gateway's delivery delay, not the client's parsing.
     const subscribeFrame = JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { pipeline: 'llm' } } });
     for (let i = 0; i < subscribers; i++) {
+      const subscriber = i;
       const socket = new WebSocket(url.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws');
       sockets.push(socket);
       socket.on('open', () => socket.send('{"type":"connection_init","payload":{}}'));
@@ -64,6 +69,9 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
         const id = /"jobFeed":\{"id":"([^"]+)"/.exec(text)?.[1];
         if (id) {
           received++;
+          receivedBy[subscriber]++;
+          const dropped = /"droppedEvents":(\d+)/.exec(text)?.[1];
+          if (dropped) toldDroppedBy[subscriber] += Number(dropped);
           const done = finishedAt.get(id);
           if (done !== undefined) delays.push(performance.now() - done);
         } else if (text.includes('"connection_ack"')) {
@@ -100,6 +108,11 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
     await new Promise((r) => setTimeout(r, 3000));
     clearInterval(sampler);
     delays.sort((a, b) => a - b);
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const complete = receivedBy.filter((count) => count === sent).length;
+    // A subscriber that lost events was told so; one with a gap it was not told of is a real loss.
+    const untoldGaps = receivedBy.filter((count, i) => count + toldDroppedBy[i] < sent).length;
     return {
       'jobfeed.subscribers': subscribed,
       'jobfeed.jobsPublished': sent,
@@ -107,6 +120,10 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
       'jobfeed.delayMs.p50': Math.round(percentile(delays, 50) * 10) / 10,
       'jobfeed.delayMs.p99': Math.round(percentile(delays, 99) * 10) / 10,
       'jobfeed.gatewayPeakRssMiB': rssPeak,
+      'jobfeed.subscribersWithEveryEvent': `${complete} / ${subscribers}`,
+      'jobfeed.subscribersWithUntoldGaps': untoldGaps,
+      'jobfeed.droppedEvents (metrics)': metric('graphql_subscription_events_dropped_total'),
+      'jobfeed.droppingSubscribers (metrics)': metric('graphql_subscription_subscribers_dropped_total'),
     };
   } finally {
     for (const socket of sockets) socket.terminate();
