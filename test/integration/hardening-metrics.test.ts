@@ -48,6 +48,9 @@ describe('GET /metrics', () => {
       }
       expect(sample(text, 'graphql_subscriptions_open')).toBe(1);
       expect(sample(text, 'graphql_subscription_upstreams')).toBe(1);
+      // A subscriber that keeps up loses nothing.
+      expect(sample(text, 'graphql_subscription_events_dropped_total')).toBe(0);
+      expect(sample(text, 'graphql_subscription_subscribers_dropped_total')).toBe(0);
       expect(sample(text, 'http_requests_total', { method: 'GET', route: '/api/keys/:id', status: '200' })).toBe(1);
       expect(sample(text, 'http_requests_total', { method: 'POST', route: '/api/auth/signup', status: '201' })).toBeGreaterThanOrEqual(2);
       expect(sample(text, 'http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
