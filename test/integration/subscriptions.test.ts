@@ -37,17 +37,17 @@ describe('gateway subscriptions', () => {
     subscribe(clients[2], 'embeddings');
     await until(() => stats().open === 3);
     // Two anonymous viewers of llm share a group (one resolution per event); embeddings is another.
-    expect(stats()).toEqual({ open: 3, upstreams: 2, groups: 2 });
+    expect(stats()).toEqual({ open: 3, upstreams: 2, groups: 2, droppedEvents: 0, droppingSubscribers: 0 });
 
     await clients[0].dispose();
     await until(() => stats().open === 2);
-    expect(stats()).toEqual({ open: 2, upstreams: 2, groups: 2 });
+    expect(stats()).toEqual({ open: 2, upstreams: 2, groups: 2, droppedEvents: 0, droppingSubscribers: 0 });
     await clients[1].dispose();
     await until(() => stats().open === 1);
-    expect(stats()).toEqual({ open: 1, upstreams: 1, groups: 1 });
+    expect(stats()).toEqual({ open: 1, upstreams: 1, groups: 1, droppedEvents: 0, droppingSubscribers: 0 });
     await clients[2].dispose();
     await until(() => stats().open === 0);
-    expect(stats()).toEqual({ open: 0, upstreams: 0, groups: 0 });
+    expect(stats()).toEqual({ open: 0, upstreams: 0, groups: 0, droppedEvents: 0, droppingSubscribers: 0 });
   });
 
   it('caps open subscriptions per credential', async () => {
