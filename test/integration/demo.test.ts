@@ -5,16 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../gateway/demo';
 import { graphql, rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
-
-async function until<T>(probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitUntil } from '../helpers/eventually';
 
 describe('the npm start demo', () => {
   let stack: TestStack;
@@ -31,16 +22,16 @@ describe('the npm start demo', () => {
     expect(demo.models).toEqual(['demo/sim-chat', 'demo/sim-embed', 'demo/sim-tts']);
     // GraphQL (uncached) while the admission probes run; REST once at the end (it caches 15 s).
     const gpuNow = async () => (await graphql<{ gpuCapacity: { totalGPUs: number; activeGPUs: number; models: { model: string; count: number }[] } }, unknown>(stack.url, '{ gpuCapacity(timeframe: "1") { totalGPUs activeGPUs models { model count } } }')).data!.gpuCapacity;
-    const gpu = await until(async () => {
+    const gpu = await waitUntil(async () => {
       const figures = await gpuNow();
       return figures.totalGPUs === 11 ? figures : null;
-    });
+    }, 'the demo listings are admitted', { timeoutMs: 15_000 });
     expect(gpu).toEqual({ totalGPUs: 11, activeGPUs: 0, models: [{ model: 'H100', count: 8 }, { model: 'L4', count: 3 }] });
     const answer = await rest(stack.url, 'POST', '/v1/chat/completions', { token: demo.key, body: { model: 'demo/sim-chat', messages: [{ role: 'user', content: 'Hello' }] } });
     expect(answer.status).toBe(200);
     expect(answer.body.model).toBe('demo/sim-chat');
     // Served now: the chat listing's 8 GPUs are busy in the last hour.
-    await until(async () => ((await gpuNow()).activeGPUs === 8 ? true : null));
+    await waitUntil(async () => (await gpuNow()).activeGPUs === 8, 'the chat listing is busy', { timeoutMs: 15_000 });
     const viaRest = (await rest(stack.url, 'GET', '/api/v1/dashboard/gpu-capacity?timeframe=1')).body;
     expect(viaRest).toMatchObject({ totalGPUs: 11, activeGPUs: 8, availableCapacity: 27.3 });
   });

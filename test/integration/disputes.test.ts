@@ -17,6 +17,7 @@ import { expectLedgerBalanced } from '../helpers/ledger';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { billingFixtures } from '../helpers/billing';
+import { expectError } from '../helpers/expect-error';
 
 const LOST = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Listing { disputesLost } } }';
 const MINUTE = 60_000;
@@ -46,14 +47,6 @@ const apply = async (...events: UsageEvent[]) => expect(await h.apply(...events)
 async function lost(listingId: string): Promise<number> {
   const result = await asService<{ _entities: { disputesLost: number }[] }>(stack, 'billing', LOST, { r: [{ __typename: 'Listing', id: listingId }] });
   return result.data!._entities[0].disputesLost;
-}
-
-function expectError(response: Awaited<ReturnType<typeof rest>>, status: number, code: string, field?: string) {
-  expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+|stack/i);
-  if (field) expect(response.body.error.details?.field).toBe(field);
 }
 
 /** A buyer with paid money (its trial spent) and a seller. */
@@ -170,13 +163,13 @@ describe('disputes', () => {
     expect((await call('GET', '/api/billing/disputes', buyer.jwt)).body.disputes.map((d: { id: string }) => d.id)).toEqual([opened.body.id]);
     expect((await call('GET', '/api/billing/disputes', c.jwt)).body.disputes.some((d: { id: string }) => d.id === opened.body.id)).toBe(false);
     // Another seller cannot accept it.
-    expectError(await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, c.jwt), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, c.jwt), 404, 'NOT_FOUND');
     const accepted = await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, seller.jwt);
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
     expect(accepted.body).toMatchObject({ status: 'resolved_buyer', resolution: 'seller_accepted', refundMicros: 3_000_000 });
     expect(await buckets(seller.accountId)).toMatchObject({ pending: 0, available: 0, reserved: 0 });
-    expectError(await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, seller.jwt), 409, 'CONFLICT');
-    expectError(await call('POST', `/v1/market/disputes/${opened.body.id}/contest`, seller.jwt, { reason: 'too late' }), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, seller.jwt), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', `/v1/market/disputes/${opened.body.id}/contest`, seller.jwt, { reason: 'too late' }), 409, 'CONFLICT');
     expect(await lost(event.listingId!)).toBe(1);
   });
 
@@ -204,7 +197,7 @@ describe('disputes', () => {
     await apply(event);
     const opened = (await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'I did not like it' }, buyer.jwt)).data!.openDispute;
     const missing = await call('POST', `/v1/market/disputes/${opened.id}/contest`, seller.jwt, {});
-    expectError(missing, 400, 'BAD_USER_INPUT', 'reason');
+    expectError('dragonfly', missing, 400, 'BAD_USER_INPUT', 'reason');
     const contested = await graphql(stack.url, DisputeContestDocument, { id: opened.id, reason: 'served exactly what was asked; see the record' }, seller.jwt);
     expect(contested.data!.contestDispute).toMatchObject({ status: 'OPEN', sellerResponse: 'served exactly what was asked; see the record' });
     expect(contested.data!.contestDispute.contestedAt).toEqual(expect.any(String));
@@ -229,24 +222,24 @@ describe('disputes', () => {
     const free = usage(buyer, seller, { costMicros: 0 });
     await apply(old, recent, free);
     const late = await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: old.requestId, reason: 'late' });
-    expectError(late, 400, 'BAD_USER_INPUT', 'requestId');
+    expectError('dragonfly', late, 400, 'BAD_USER_INPUT', 'requestId');
     expect(late.body.error.message).toMatch(/within 30 days/);
     const lateGql = await graphql(stack.url, DisputeOpenDocument, { requestId: old.requestId, reason: 'late' }, buyer.jwt);
     expect(lateGql.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(lateGql.errors?.[0].message).toMatch(/within 30 days/);
     expect((await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: recent.requestId, reason: 'in time' })).status).toBe(201);
     const twice = await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: recent.requestId, reason: 'twice' });
-    expectError(twice, 409, 'CONFLICT');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: free.requestId, reason: 'free' }), 400, 'BAD_USER_INPUT', 'requestId');
+    expectError('dragonfly', twice, 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: free.requestId, reason: 'free' }), 400, 'BAD_USER_INPUT', 'requestId');
     // Another account's request, and one that does not exist, are the same NOT_FOUND.
-    expectError(await call('POST', '/api/billing/disputes', c.jwt, { requestId: recent.requestId, reason: 'not mine' }), 404, 'NOT_FOUND');
-    expectError(await call('POST', '/api/billing/disputes', c.jwt, { requestId: `req_${randomUUID()}`, reason: 'nobody' }), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', c.jwt, { requestId: recent.requestId, reason: 'not mine' }), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', c.jwt, { requestId: `req_${randomUUID()}`, reason: 'nobody' }), 404, 'NOT_FOUND');
     const gql = await graphql(stack.url, DisputeOpenDocument, { requestId: recent.requestId, reason: 'not mine' }, c.other.jwt);
     expect(gql.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     // The seller cannot dispute its own sale, nor read a dispute of another account.
-    expectError(await call('POST', '/api/billing/disputes', seller.jwt, { requestId: recent.requestId, reason: 'seller' }), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', seller.jwt, { requestId: recent.requestId, reason: 'seller' }), 404, 'NOT_FOUND');
     const mine = (await call('GET', '/api/billing/disputes', buyer.jwt)).body.disputes[0];
-    expectError(await call('GET', `/api/billing/disputes/${mine.id}`, c.jwt), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('GET', `/api/billing/disputes/${mine.id}`, c.jwt), 404, 'NOT_FOUND');
     expect((await call('GET', `/api/billing/disputes/${mine.id}`, seller.jwt)).status).toBe(200);
   });
 
@@ -254,18 +247,18 @@ describe('disputes', () => {
     const { buyer, seller } = await parties('bad');
     const event = usage(buyer, seller);
     await apply(event);
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: '   ' }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'x'.repeat(1001) }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 42 }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { reason: 'no id' }), 400, 'BAD_USER_INPUT', 'requestId');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'r', extra: 1 }), 400, 'BAD_USER_INPUT');
-    expectError(await call('POST', '/api/billing/disputes', buyer.jwt, [1, 2]), 400, 'BAD_REQUEST');
-    expectError(await rest(stack.url, 'POST', '/api/billing/disputes', { token: buyer.jwt, rawBody: '{"requestId":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
-    expectError(await call('GET', '/api/billing/disputes?page=0', buyer.jwt), 400, 'BAD_USER_INPUT', 'page');
-    expectError(await call('GET', '/api/billing/disputes?pageSize=abc', buyer.jwt), 400, 'BAD_USER_INPUT', 'pageSize');
-    expectError(await call('GET', '/v1/market/disputes?status=closed', seller.jwt), 400, 'BAD_USER_INPUT', 'status');
-    expectError(await call('GET', '/api/billing/disputes/not-an-id', buyer.jwt), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId }), 400, 'BAD_USER_INPUT', 'reason');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: '   ' }), 400, 'BAD_USER_INPUT', 'reason');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'x'.repeat(1001) }), 400, 'BAD_USER_INPUT', 'reason');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 42 }), 400, 'BAD_USER_INPUT', 'reason');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { reason: 'no id' }), 400, 'BAD_USER_INPUT', 'requestId');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'r', extra: 1 }), 400, 'BAD_USER_INPUT');
+    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, [1, 2]), 400, 'BAD_REQUEST');
+    expectError('dragonfly', await rest(stack.url, 'POST', '/api/billing/disputes', { token: buyer.jwt, rawBody: '{"requestId":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
+    expectError('dragonfly', await call('GET', '/api/billing/disputes?page=0', buyer.jwt), 400, 'BAD_USER_INPUT', 'page');
+    expectError('dragonfly', await call('GET', '/api/billing/disputes?pageSize=abc', buyer.jwt), 400, 'BAD_USER_INPUT', 'pageSize');
+    expectError('dragonfly', await call('GET', '/v1/market/disputes?status=closed', seller.jwt), 400, 'BAD_USER_INPUT', 'status');
+    expectError('dragonfly', await call('GET', '/api/billing/disputes/not-an-id', buyer.jwt), 404, 'NOT_FOUND');
     const gql = await graphql(stack.url, 'mutation { openDispute(requestId: "x") { id } }', {}, buyer.jwt);
     expect(gql.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect((await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: '' }, buyer.jwt)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

@@ -20,6 +20,7 @@ import { startSimulator, type FaultConfig, type Simulator } from '../../gateway/
 import { graphql } from '../helpers/graphql';
 import { signup } from '../helpers/credentials';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { readUntil } from '../helpers/eventually';
 
 const KEYS = {
   healthy: 'sk-sim-healthy-0123456789abcdef',
@@ -34,15 +35,6 @@ const KEYS = {
   embed: 'sk-sim-embed-0123456789abcdef',
   speech: 'sk-sim-speech-0123456789abcdef',
 };
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('market probes and contracts', () => {
   let sim: Simulator;
@@ -84,7 +76,7 @@ describe('market probes and contracts', () => {
 
   /** The admission probe createListing started in the background, once it has been recorded. */
   async function admitted(listingId: string) {
-    const result = await until(
+    const result = await readUntil(
       () => graphql(stack.url, MarketListingContractsDocument, { listingId }, jwt),
       (r) => r.data?.listingContracts[0]?.lastCheckAt != null,
     );
@@ -259,10 +251,10 @@ describe('scheduled contract checks', () => {
     const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId, model: 'acme/scheduled', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt);
     const contractId = created.data!.createListing.contract!.id;
     const checks = () => graphql(stack.url, MarketContractChecksDocument, { contractId }, jwt);
-    const first = await until(checks, (r) => (r.data?.contractChecks ?? []).some((c) => c.kind === 'SCHEDULED' && c.passed));
+    const first = await readUntil(checks, (r) => (r.data?.contractChecks ?? []).some((c) => c.kind === 'SCHEDULED' && c.passed));
     expect(first.data!.contractChecks.some((c) => c.kind === 'ADMISSION' && c.stateAfter === 'ACTIVE')).toBe(true);
     sim.setKeyFaults(key, { status: 500 });
-    const degraded = await until(checks, (r) => r.data?.contractChecks[0]?.stateAfter === 'DEGRADED');
+    const degraded = await readUntil(checks, (r) => r.data?.contractChecks[0]?.stateAfter === 'DEGRADED');
     expect(degraded.data!.contractChecks[0]).toMatchObject({ kind: 'SCHEDULED', passed: false, stateBefore: 'ACTIVE', stateAfter: 'DEGRADED' });
   });
 });

@@ -15,6 +15,7 @@ import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 import { asService } from '../helpers/service';
 import { HAVE_SCALED_SERVICES, logSkip } from '../helpers/config';
 import { startEmbeddedStack, startScaledStack, type TestStack } from '../helpers/stack';
+import { waitUntil } from '../helpers/eventually';
 
 const HOUR = 3_600_000;
 const SPLIT = { sellerShareBps: 7000, reserveBps: 2000 };
@@ -31,16 +32,6 @@ function job(overrides: Partial<JobFinishedEvent> & Pick<JobFinishedEvent, 'list
     latencyMs: 1000,
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not in time`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const modes: [string, (overrides: Record<string, string>) => Promise<TestStack>][] = [['embedded (in process)', (o) => startEmbeddedStack(o)]];
@@ -84,10 +75,10 @@ describe.each(modes)('network overview: declared GPUs, busy listings, reserve he
     });
     expect(response.status, await response.clone().text()).toBe(200);
     const requestId = response.headers.get('x-request-id')!;
-    const record = await waitFor(async () => {
+    const record = await waitUntil(async () => {
       const generation = await fetch(`${stack.url}/v1/generation?id=${requestId}`, { headers: { authorization: `Bearer ${buyer.key}` } });
       return generation.status === 200 ? ((await generation.json()) as { data: { cost: { micros: number } } }).data : null;
-    }, 'the request is metered');
+    }, 'the request is metered', { timeoutMs: 15_000 });
     expect(record.cost.micros).toBeGreaterThan(0);
     expectedReserveMicros = splitPrice(record.cost.micros, SPLIT).reserveMicros;
     if (stack.mode === 'embedded') {
@@ -101,8 +92,8 @@ describe.each(modes)('network overview: declared GPUs, busy listings, reserve he
       expectedReserveMicros += 140_000;
     }
     // Network has recorded all four jobs; billing's settlement has moved the reserve.
-    await waitFor(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/orchestrators?period=24h&refresh=1')).body?.length === 4, 'four orchestrators');
-    await waitFor(async () => (await graphql<any, unknown>(stack.url, '{ protocol { reserveHeld { micros } } }')).data?.protocol.reserveHeld.micros === expectedReserveMicros, 'the reserve is held');
+    await waitUntil(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/orchestrators?period=24h&refresh=1')).body?.length === 4, 'four orchestrators', { timeoutMs: 15_000 });
+    await waitUntil(async () => (await graphql<any, unknown>(stack.url, '{ protocol { reserveHeld { micros } } }')).data?.protocol.reserveHeld.micros === expectedReserveMicros, 'the reserve is held', { timeoutMs: 15_000 });
   }, 120_000);
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobFinishedEvent } from '../../subgraphs/common/events';
 import { graphql, rest } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
+import { waitUntil } from '../helpers/eventually';
 
 type Job = JobFinishedEvent & { costMicros?: number };
 
@@ -26,14 +27,6 @@ function job(durationMs: number, overrides: Partial<Job>): Job {
   };
 }
 
-async function waitFor(probe: () => Promise<boolean>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('network overview — REST and GraphQL', () => {
   let stack: TestStack;
   const llm = [
@@ -49,7 +42,7 @@ describe('network overview — REST and GraphQL', () => {
     stack = await startEmbeddedStack();
     for (const event of [...llm, embed]) await stack.bus.publish('job.finished', event);
     await stack.bus.publish('job.finished', llm[0]); // redelivered: counted once
-    await waitFor(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?refresh=1')).body.streams.length === 4);
+    await waitUntil(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?refresh=1')).body.streams.length === 4);
   }, 20_000);
   afterAll(async () => {
     await stack?.stop();
@@ -185,7 +178,7 @@ describe('network overview — REST and GraphQL', () => {
 
     const extra = job(1000, { listingId: L1 });
     await stack.bus.publish('job.finished', extra);
-    await waitFor(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?refresh=1&pollMs=90000')).body.streams.length === 5);
+    await waitUntil(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?refresh=1&pollMs=90000')).body.streams.length === 5);
     const cached = await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?pollMs=30000');
     expect(cached.body.streams).toHaveLength(4);
     const fresh = await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?pollMs=30000&nocache=1');

@@ -18,6 +18,7 @@ import { expectLedgerBalanced } from '../helpers/ledger';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { billingFixtures } from '../helpers/billing';
+import { expectError } from '../helpers/expect-error';
 
 const COMPLETE = 'mutation ($id: ID!, $ref: String!, $outcome: PayoutOutcome!) { completePayout(id: $id, providerReference: $ref, outcome: $outcome) { id status providerReference amount { micros } } }';
 const HOUR = 3_600_000;
@@ -26,14 +27,6 @@ const DAY = 86_400_000;
 type Account = { accountId: string; jwt: string };
 
 const helpers = billingFixtures;
-
-function expectError(response: Awaited<ReturnType<typeof rest>>, status: number, code: string, field?: string) {
-  expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+|stack/i);
-  if (field) expect(response.body.error.details?.field).toBe(field);
-}
 
 describe('payouts through the sandbox provider (it completes them)', () => {
   let stack: TestStack;
@@ -60,14 +53,14 @@ describe('payouts through the sandbox provider (it completes them)', () => {
     expect(figures.body).toEqual({ available: 28.07, availableMicros: 28_070_000, withdrawable: 28, withdrawableMicros: 28_000_000, creditOnly: 0.07, creditOnlyMicros: 70_000, payoutPending: 0, payoutPendingMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0 });
 
     const above = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 30 });
-    expectError(above, 400, 'BAD_USER_INPUT', 'amount');
+    expectError('dragonfly', above, 400, 'BAD_USER_INPUT', 'amount');
     expect(above.body.error.message).toContain('available earnings ($28.07)');
     const free = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: '28.05' });
-    expectError(free, 400, 'BAD_USER_INPUT', 'amount');
+    expectError('dragonfly', free, 400, 'BAD_USER_INPUT', 'amount');
     expect(free.body.error.message).toMatch(/free credit .*never paid out/);
     expect(free.body.error.details).toMatchObject({ withdrawableMicros: 28_000_000, creditOnlyMicros: 70_000 });
     const small = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 9.99 });
-    expectError(small, 400, 'BAD_USER_INPUT', 'amount');
+    expectError('dragonfly', small, 400, 'BAD_USER_INPUT', 'amount');
     expect(small.body.error.message).toContain('at least $10.00');
 
     const requested = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 20 });
@@ -100,7 +93,7 @@ describe('payouts through the sandbox provider (it completes them)', () => {
     const before = await h.buckets(seller.accountId);
     expect(before.available).toBe(1_470_000);
     const above = await h.call('POST', '/v1/market/earnings/convert', seller.jwt, { amount: 2 });
-    expectError(above, 400, 'BAD_USER_INPUT', 'amount');
+    expectError('dragonfly', above, 400, 'BAD_USER_INPUT', 'amount');
     expect(above.body.error.message).toContain('($1.47)');
     const converted = await h.call('POST', '/v1/market/earnings/convert', seller.jwt, { amount: '0.5' });
     expect(converted.status, JSON.stringify(converted.body)).toBe(201);
@@ -144,7 +137,7 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     const available = (await h.buckets(seller.accountId)).available;
     const first = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 2 });
     expect(first.body).toMatchObject({ status: 'pending', providerReference: `sandbox_po_${first.body.id}` });
-    expectError(await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 1 }), 409, 'CONFLICT');
+    expectError('dragonfly', await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 1 }), 409, 'CONFLICT');
     const gqlSecond = await graphql(stack.url, PayoutRequestDocument, { amount: '1' }, seller.jwt);
     expect(gqlSecond.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect((await h.buckets(seller.accountId)).available).toBe(available - 2_000_000);
@@ -186,7 +179,7 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     await h.settle(new Date(Date.now() + 8 * DAY));
     expect((await h.buckets(seller.accountId)).available).toBe(70_000 + 14_000_000);
     const rest = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 0.07 });
-    expectError(rest, 400, 'BAD_USER_INPUT', 'amount');
+    expectError('dragonfly', rest, 400, 'BAD_USER_INPUT', 'amount');
     expect(rest.body.error.message).toMatch(/came from free credit \(trial credit, sandbox top-ups\)/);
     expect(rest.body.error.details).toMatchObject({ withdrawableMicros: 0, creditOnlyMicros: 14_070_000 });
     const gql = await graphql(stack.url, PayoutRequestDocument, { amount: '14.07' }, seller.jwt);
@@ -215,10 +208,10 @@ describe('payouts with the provider answering by hand (completePayout as the pla
       ['/v1/market/earnings/convert', { amount: null }, 'BAD_USER_INPUT', 'amount'],
       ['/v1/market/earnings/convert', [], 'BAD_REQUEST', undefined],
     ] as const) {
-      expectError(await h.call('POST', path, seller.jwt, body), 400, code, field);
+      expectError('dragonfly', await h.call('POST', path, seller.jwt, body), 400, code, field);
     }
-    expectError(await h.call('GET', '/v1/market/payouts?page=x', seller.jwt), 400, 'BAD_USER_INPUT', 'page');
-    expectError(await h.call('GET', '/v1/market/payouts?pageSize=1000', seller.jwt), 400, 'BAD_USER_INPUT');
+    expectError('dragonfly', await h.call('GET', '/v1/market/payouts?page=x', seller.jwt), 400, 'BAD_USER_INPUT', 'page');
+    expectError('dragonfly', await h.call('GET', '/v1/market/payouts?pageSize=1000', seller.jwt), 400, 'BAD_USER_INPUT');
     expect((await graphql(stack.url, PayoutRequestDocument, { amount: 'NaN' }, seller.jwt)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect((await graphql(stack.url, 'mutation { requestPayout { id } }', {}, seller.jwt)).errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect((await h.buckets(seller.accountId)).available).toBe(available);

@@ -10,6 +10,7 @@ import { dgridErrorFrom } from '../../gateway/rest/dgrid';
 import { graphql, rest } from '../helpers/graphql';
 import { startTestStack, TEST_TOPOLOGY, type TestStack } from '../helpers/stack';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
+import { expectError } from '../helpers/expect-error';
 
 const MK = '/v1/management-keys';
 const K = '/api/v1/model-router/keys';
@@ -44,11 +45,6 @@ describe('DGrid REST', () => {
       case 'otherMk': return { token: creds.other.mkFull };
       default: return { token: creds[cred] };
     }
-  }
-
-  function expectError(response: Response, status: number, code: number) {
-    expect({ status: response.status, body: response.body }).toEqual({ status, body: { code, message: expect.any(String), data: null } });
-    expect(response.body.message).not.toMatch(/\bat .+:\d+:\d+/); // never a stack trace
   }
 
   function expectOk(response: Response) {
@@ -104,7 +100,7 @@ describe('DGrid REST', () => {
     const matrix = routes.flatMap(([name, method, path, body]) => refused.map(([cred, status, code]) => [name, cred, method, path, body, status, code] as const));
 
     it.each(matrix)('%s with %s → %s', async (_name, cred, method, path, body, status, code) => {
-      expectError(await call(method, path(targetId), { ...auth(cred), body }), status, code);
+      expectError('dgrid', await call(method, path(targetId), { ...auth(cred), body }), status, code);
     });
 
     it('left the target untouched through every refusal', async () => {
@@ -113,7 +109,7 @@ describe('DGrid REST', () => {
     });
 
     it.each(routes.filter(([name]) => name !== 'create' && name !== 'list'))("another account's JWT on %s → 40401, never data", async (_name, method, path, body) => {
-      expectError(await call(method, path(targetId), { token: creds.other.jwt, body }), 404, 40401);
+      expectError('dgrid', await call(method, path(targetId), { token: creds.other.jwt, body }), 404, 40401);
     });
 
     it("another account's JWT lists only its own management keys", async () => {
@@ -190,7 +186,7 @@ describe('DGrid REST', () => {
     });
 
     it.each(['size=101', 'size=abc', 'size=0', 'size=-1', 'size=1.5', 'page=0', 'page=-2', 'page=abc', 'page=1.5', 'size=1&size=2'])('lists with %s → 40001', async (query) => {
-      expectError(await call('GET', `${MK}?${query}`, { token: creds.jwt }), 400, 40001);
+      expectError('dgrid', await call('GET', `${MK}?${query}`, { token: creds.jwt }), 400, 40001);
     });
 
     it('renames (only the name changes; other fields are ignored)', async () => {
@@ -208,8 +204,8 @@ describe('DGrid REST', () => {
 
       const disabled = expectOk(await call('POST', `${MK}/${created.id}/disablement`, { token: jwt }));
       expect(disabled).toMatchObject({ id: created.id, status: 'Disabled', enabled: false });
-      expectError(await call('GET', K, { token: created.key }), 401, 40102);
-      expectError(await call('POST', K, { token: created.key, body: { name: 'while disabled' } }), 401, 40102);
+      expectError('dgrid', await call('GET', K, { token: created.key }), 401, 40102);
+      expectError('dgrid', await call('POST', K, { token: created.key, body: { name: 'while disabled' } }), 401, 40102);
       // Disabled twice is still disabled.
       expect(expectOk(await call('POST', `${MK}/${created.id}/disablement`, { token: jwt })).enabled).toBe(false);
 
@@ -222,11 +218,11 @@ describe('DGrid REST', () => {
       const { jwt } = await signup(stack.url, 'mk-delete');
       const created = await newManagementKey(jwt, { name: 'doomed' });
       expect(expectOk(await call('DELETE', `${MK}/${created.id}`, { token: jwt }))).toEqual({ id: created.id, deleted: true });
-      expectError(await call('GET', K, { token: created.key }), 401, 40102);
+      expectError('dgrid', await call('GET', K, { token: created.key }), 401, 40102);
       expect(expectOk(await call('GET', MK, { token: jwt }))).toEqual({ total: 0, page: 1, items: [] });
-      expectError(await call('DELETE', `${MK}/${created.id}`, { token: jwt }), 404, 40401);
-      expectError(await call('PUT', `${MK}/${created.id}`, { token: jwt, body: { name: 'x' } }), 404, 40401);
-      expectError(await call('POST', `${MK}/${created.id}/enablement`, { token: jwt }), 404, 40401);
+      expectError('dgrid', await call('DELETE', `${MK}/${created.id}`, { token: jwt }), 404, 40401);
+      expectError('dgrid', await call('PUT', `${MK}/${created.id}`, { token: jwt, body: { name: 'x' } }), 404, 40401);
+      expectError('dgrid', await call('POST', `${MK}/${created.id}/enablement`, { token: jwt }), 404, 40401);
     });
 
     it.each([
@@ -235,20 +231,20 @@ describe('DGrid REST', () => {
       ['POST', `${MK}/${MISSING_ID}/enablement`, undefined],
       ['POST', `${MK}/${MISSING_ID}/disablement`, undefined],
     ])('%s %s (no such key) → 40401', async (method, path, body) => {
-      expectError(await call(method, path, { token: creds.jwt, body }), 404, 40401);
+      expectError('dgrid', await call(method, path, { token: creds.jwt, body }), 404, 40401);
     });
 
     it('refuses the 11th management key (40301); deleting one frees a slot', async () => {
       const { jwt } = await signup(stack.url, 'mk-quota');
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) ids.push((await newManagementKey(jwt, { name: `key ${i}` })).id);
-      expectError(await call('POST', MK, { token: jwt, body: { name: 'eleventh' } }), 403, 40301);
+      expectError('dgrid', await call('POST', MK, { token: jwt, body: { name: 'eleventh' } }), 403, 40301);
       // A disabled key still holds its slot.
       expectOk(await call('POST', `${MK}/${ids[0]}/disablement`, { token: jwt }));
-      expectError(await call('POST', MK, { token: jwt, body: { name: 'eleventh' } }), 403, 40301);
+      expectError('dgrid', await call('POST', MK, { token: jwt, body: { name: 'eleventh' } }), 403, 40301);
       expectOk(await call('DELETE', `${MK}/${ids[0]}`, { token: jwt }));
       expect((await newManagementKey(jwt, { name: 'eleventh' })).name).toBe('eleventh');
-      expectError(await call('POST', MK, { token: jwt, body: { name: 'twelfth' } }), 403, 40301);
+      expectError('dgrid', await call('POST', MK, { token: jwt, body: { name: 'twelfth' } }), 403, 40301);
     });
 
     const badCreate: [string, unknown, number][] = [
@@ -263,7 +259,7 @@ describe('DGrid REST', () => {
       ['scope a number', { name: 'x', scope: 1 }, 40001],
     ];
     it.each(badCreate)('create with %s → %s', async (_label, body, code) => {
-      expectError(await call('POST', MK, { token: creds.jwt, body }), 400, code);
+      expectError('dgrid', await call('POST', MK, { token: creds.jwt, body }), 400, code);
     });
 
     const badRename: [string, unknown][] = [
@@ -276,7 +272,7 @@ describe('DGrid REST', () => {
     it.each(badRename)('rename with %s → 40001', async (_label, body) => {
       const { jwt } = await signup(stack.url, 'mk-bad-rename');
       const created = await newManagementKey(jwt, { name: 'kept' });
-      expectError(await call('PUT', `${MK}/${created.id}`, { token: jwt, body }), 400, 40001);
+      expectError('dgrid', await call('PUT', `${MK}/${created.id}`, { token: jwt, body }), 400, 40001);
       expect(expectOk(await call('GET', MK, { token: jwt })).items[0].name).toBe('kept');
     });
   });
@@ -312,7 +308,7 @@ describe('DGrid REST', () => {
     const matrix = routes.flatMap(([name, method, path, body]) => refused.map(([cred, status, code]) => [name, cred, method, path, body, status, code] as const));
 
     it.each(matrix)('%s with %s → %s', async (_name, cred, method, path, body, status, code) => {
-      expectError(await call(method, path(targetId), { ...auth(cred), body }), status, code);
+      expectError('dgrid', await call(method, path(targetId), { ...auth(cred), body }), status, code);
     });
 
     it('left the target untouched through every refusal', async () => {
@@ -320,7 +316,7 @@ describe('DGrid REST', () => {
     });
 
     it.each(routes.filter(([name]) => name !== 'create' && name !== 'list'))("another account's management key on %s → 40401, never data", async (_name, method, path, body) => {
-      expectError(await call(method, path(targetId), { token: creds.other.mkFull, body }), 404, 40401);
+      expectError('dgrid', await call(method, path(targetId), { token: creds.other.mkFull, body }), 404, 40401);
     });
 
     it("another account's management key lists only its own keys", async () => {
@@ -449,11 +445,11 @@ describe('DGrid REST', () => {
       const path = `${K}/${created.id}`;
       const deleted = await call('DELETE', path, { token: creds.mkFull, headers: { 'content-type': 'application/json' } });
       expect(expectOk(deleted)).toEqual({ id: created.id, deleted: true });
-      expectError(await call('GET', path, { token: creds.mkFull }), 404, 40401);
-      expectError(await call('PUT', path, { token: creds.mkFull, body: { name: 'x' } }), 404, 40401);
-      expectError(await call('POST', `${path}/enablement`, { token: creds.mkFull }), 404, 40401);
-      expectError(await call('POST', `${path}/disablement`, { token: creds.mkFull }), 404, 40401);
-      expectError(await call('DELETE', path, { token: creds.mkFull }), 404, 40401);
+      expectError('dgrid', await call('GET', path, { token: creds.mkFull }), 404, 40401);
+      expectError('dgrid', await call('PUT', path, { token: creds.mkFull, body: { name: 'x' } }), 404, 40401);
+      expectError('dgrid', await call('POST', `${path}/enablement`, { token: creds.mkFull }), 404, 40401);
+      expectError('dgrid', await call('POST', `${path}/disablement`, { token: creds.mkFull }), 404, 40401);
+      expectError('dgrid', await call('DELETE', path, { token: creds.mkFull }), 404, 40401);
       const list = expectOk(await call('GET', `${K}?size=100`, { token: creds.mkFull }));
       expect(list.items.map((item: { id: string }) => item.id)).not.toContain(created.id);
     });
@@ -465,7 +461,7 @@ describe('DGrid REST', () => {
       ['POST', `${K}/${MISSING_ID}/enablement`, undefined],
       ['DELETE', `${K}/${MISSING_ID}`, undefined],
     ])('%s %s (no such key) → 40401', async (method, path, body) => {
-      expectError(await call(method, path, { token: creds.mkFull, body }), 404, 40401);
+      expectError('dgrid', await call(method, path, { token: creds.mkFull, body }), 404, 40401);
     });
 
     it('paginates newest first: size=1&page=2 is the 2nd newest; total excludes deleted keys; never a full key', async () => {
@@ -493,7 +489,7 @@ describe('DGrid REST', () => {
     });
 
     it.each(['size=101', 'size=abc', 'size=0', 'size=-1', 'size=2.5', 'page=0', 'page=-1', 'page=x', 'page=1e3'])('lists with %s → 40001', async (query) => {
-      expectError(await call('GET', `${K}?${query}`, { token: creds.mkFull }), 400, 40001);
+      expectError('dgrid', await call('GET', `${K}?${query}`, { token: creds.mkFull }), 400, 40001);
     });
 
     const badCreate: [string, unknown, number, number][] = [
@@ -521,13 +517,13 @@ describe('DGrid REST', () => {
       blank = await freshAccount();
     });
     it.each(badCreate)('create with %s → %s %s', async (_label, body, status, code) => {
-      expectError(await call('POST', K, { token: blank.mk, body }), status, code);
+      expectError('dgrid', await call('POST', K, { token: blank.mk, body }), status, code);
       expect(expectOk(await call('GET', K, { token: blank.mk })).total).toBe(0); // nothing was created
     });
 
     it("create with another account's groupId → 40401", async () => {
       const group = await graphql(stack.url, DgridFixtureCreateKeyGroupDocument, { input: { name: 'theirs' } }, creds.other.jwt);
-      expectError(await call('POST', K, { token: creds.mkFull, body: { name: 'x', groupId: group.data!.createKeyGroup.id } }), 404, 40401);
+      expectError('dgrid', await call('POST', K, { token: creds.mkFull, body: { name: 'x', groupId: group.data!.createKeyGroup.id } }), 404, 40401);
     });
 
     const badUpdate: [string, unknown, number, number][] = [
@@ -542,7 +538,7 @@ describe('DGrid REST', () => {
     ];
     it.each(badUpdate)('update with %s → %s %s, key unchanged', async (_label, body, status, code) => {
       const created = await newKey(creds.mkFull, { name: 'stable', limit: 5, cycle: 'daily' });
-      expectError(await call('PUT', `${K}/${created.id}`, { token: creds.mkFull, body }), status, code);
+      expectError('dgrid', await call('PUT', `${K}/${created.id}`, { token: creds.mkFull, body }), status, code);
       expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull }))).toMatchObject({ name: 'stable', limit: 5, cycle: 'daily' });
     });
   });
@@ -577,7 +573,7 @@ describe('DGrid REST', () => {
     const matrix = routes.flatMap(([method, path, cred]) => bodies.map(([label, options, status, code]) => [method, path, cred, label, options, status, code] as const));
 
     it.each(matrix)('%s %s with %s … %s', async (method, path, cred, _label, options, status, code) => {
-      expectError(await call(method, path(), { ...auth(cred), ...options, headers: { ...auth(cred).headers, ...options.headers } }), status, code);
+      expectError('dgrid', await call(method, path(), { ...auth(cred), ...options, headers: { ...auth(cred).headers, ...options.headers } }), status, code);
     });
 
     it('says "payload too large" for an oversize body', async () => {
@@ -602,7 +598,7 @@ describe('DGrid REST', () => {
           // The third request is over the limit (unless a minute window turned over just now).
           let limited = await call('GET', path, { token });
           for (let i = 0; i < 3 && limited.status === 200; i++) limited = await call('GET', path, { token });
-          expectError(limited, 429, 42901);
+          expectError('dgrid', limited, 429, 42901);
           expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
           expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
         }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
 
 const RATE_LIMIT = 500;
 
@@ -28,14 +29,6 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
   type Options = { body?: unknown; rawBody?: string; headers?: Record<string, string> };
   const call = (method: string, path: string, token?: string, options: Options = {}) => rest(stack.url, method, path, { token, ...options });
-
-  function expectError(response: Awaited<ReturnType<typeof call>>, status: number, code: string) {
-    expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
-    expect(Object.keys(response.body)).toEqual(['error']);
-    expect(typeof response.body.error.message).toBe('string');
-    expect(Object.keys(response.body.error).every((field) => ['code', 'message', 'details'].includes(field))).toBe(true);
-    expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+|stack/i);
-  }
 
   async function createKey(token: string, body: Record<string, unknown> = {}) {
     const response = await call('POST', '/api/keys', token, { body: { name: unique('key'), ...body } });
@@ -137,7 +130,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       [{ name: 'ok', colour: 'red' }, undefined],
     ])('refuses %j with 400', async (body, field) => {
       const response = await call('POST', '/api/keys', c.jwt, { body });
-      expectError(response, 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', response, 400, 'BAD_USER_INPUT');
       if (field) expect(response.body.error.details?.field).toBe(field);
     });
 
@@ -147,13 +140,13 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       ['null', 400, 'BAD_REQUEST'],
       ['{"name":', 400, 'BAD_REQUEST'],
     ])('refuses the body %s', async (rawBody, status, code) => {
-      expectError(await call('POST', '/api/keys', c.jwt, { rawBody }), status, code);
+      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { rawBody }), status, code);
     });
 
     it('refuses a non-JSON content type (415) and an oversize body (413) in its own envelope', async () => {
-      expectError(await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError(await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError(await call('POST', '/api/keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
     });
   });
 
@@ -182,7 +175,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     });
 
     it.each(['page=0', 'page=-1', 'page=x', 'page=1.5', 'pageSize=0', 'pageSize=101', 'pageSize=ten'])('refuses ?%s with 400', async (query) => {
-      expectError(await call('GET', `/api/keys?${query}`, c.jwt), 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', await call('GET', `/api/keys?${query}`, c.jwt), 400, 'BAD_USER_INPUT');
     });
   });
 
@@ -217,7 +210,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       [{}, undefined],
     ])('refuses %j with 400 and changes nothing', async (body, field) => {
       const response = await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body });
-      expectError(response, 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', response, 400, 'BAD_USER_INPUT');
       if (field) expect(response.body.error.details?.field).toBe(field);
       const after = await call('GET', `/api/keys/${key.id}`, c.jwt);
       expect(after.body).toMatchObject({ name: 'patch-me', limit: null, cycle: null, ipAllow: [], ipDeny: ['192.0.2.0/24'], expiredAt: null });
@@ -225,7 +218,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
     it('names every unknown field in the 400 (key_group included: it is create-only)', async () => {
       const response = await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'ok', colour: 'red', key_group: 'x' } });
-      expectError(response, 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', response, 400, 'BAD_USER_INPUT');
       expect(response.body.error.message).toContain('colour');
       expect(response.body.error.message).toContain('key_group');
       expect(response.body.error.details.unknownFields).toEqual(['colour', 'key_group']);
@@ -238,13 +231,13 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       ['{"name":', 400, 'BAD_REQUEST'],
       ['', 400, 'BAD_REQUEST'],
     ])('refuses the body %j', async (rawBody, status, code) => {
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody, headers: { 'content-type': 'application/json' } }), status, code);
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody, headers: { 'content-type': 'application/json' } }), status, code);
     });
 
     it('refuses a missing body, a non-JSON content type and an oversize body', async () => {
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.jwt), 400, 'BAD_REQUEST');
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'x'.repeat(1024 * 1024 + 1) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt), 400, 'BAD_REQUEST');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'x'.repeat(1024 * 1024 + 1) } }), 413, 'PAYLOAD_TOO_LARGE');
     });
 
     it.each([
@@ -277,12 +270,12 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const group = await createGroup(c.jwt);
       expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: group.id } })).body).toMatchObject({ groupId: group.id, keyGroup: group.name });
       expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: null } })).body).toMatchObject({ groupId: null, keyGroup: null });
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: randomUUID() } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: randomUUID() } }), 404, 'NOT_FOUND');
     });
 
     it('answers 404 for an unknown key and 400 for an absurd id', async () => {
-      expectError(await call('PATCH', `/api/keys/${randomUUID()}`, c.jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/${'k'.repeat(80)}`, c.jwt, { body: { name: 'x' } }), 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${randomUUID()}`, c.jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${'k'.repeat(80)}`, c.jwt, { body: { name: 'x' } }), 400, 'BAD_USER_INPUT');
     });
   });
 
@@ -294,9 +287,9 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(Object.keys(response.body).sort()).toEqual(KEY_FIELDS);
       expect(response.body).toMatchObject({ id: key.id, name: 'doomed', status: 'revoked', enabled: false });
       expectNoRawKeys(response);
-      expectError(await call('GET', `/api/keys/${key.id}`, c.jwt), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'back' } }), 404, 'NOT_FOUND');
-      expectError(await call('DELETE', `/api/keys/${key.id}`, c.jwt), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('GET', `/api/keys/${key.id}`, c.jwt), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'back' } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('DELETE', `/api/keys/${key.id}`, c.jwt), 404, 'NOT_FOUND');
       const list = await call('GET', '/api/keys?pageSize=100', c.jwt);
       expect(list.body.keys.map((k: { id: string }) => k.id)).not.toContain(key.id);
       expectNoRawKeys(list);
@@ -327,8 +320,8 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(deleted.status).toBe(200);
       expect(deleted.body).toEqual({ ...created.body, name: `${name}-2`, monthlyBudget: null });
       expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups.map((g: { id: string }) => g.id)).not.toContain(created.body.id);
-      expectError(await call('DELETE', `/api/keys/groups/${created.body.id}`, c.jwt), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('DELETE', `/api/keys/groups/${created.body.id}`, c.jwt), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
     });
 
     it('deleting a group leaves its keys active and ungrouped', async () => {
@@ -346,8 +339,8 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('a duplicate name is 409, on create and on rename', async () => {
       const group = await createGroup(c.jwt);
       const other = await createGroup(c.jwt);
-      expectError(await call('POST', '/api/keys/groups', c.jwt, { body: { name: group.name } }), 409, 'CONFLICT');
-      expectError(await call('PATCH', `/api/keys/groups/${other.id}`, c.jwt, { body: { name: group.name } }), 409, 'CONFLICT');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { body: { name: group.name } }), 409, 'CONFLICT');
+      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${other.id}`, c.jwt, { body: { name: group.name } }), 409, 'CONFLICT');
     });
 
     it.each([
@@ -359,21 +352,21 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       [{ name: 'ok', monthlyBudget: 1.0000001 }],
       [{ name: 'ok', budget: 5 }],
     ])('POST refuses %j with 400', async (body) => {
-      expectError(await call('POST', '/api/keys/groups', c.jwt, { body }), 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { body }), 400, 'BAD_USER_INPUT');
     });
 
     it.each([[{}], [{ monthlyBudget: -1 }], [{ name: '' }], [{ colour: 'red' }]])('PATCH refuses %j with 400', async (body) => {
       const group = await createGroup(c.jwt);
-      expectError(await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { body }), 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { body }), 400, 'BAD_USER_INPUT');
     });
 
     it('refuses non-object, malformed and non-JSON bodies', async () => {
       const group = await createGroup(c.jwt);
-      expectError(await call('POST', '/api/keys/groups', c.jwt, { rawBody: '["x"]' }), 400, 'BAD_REQUEST');
-      expectError(await call('POST', '/api/keys/groups', c.jwt), 400, 'BAD_REQUEST');
-      expectError(await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { rawBody: '{"name"' }), 400, 'BAD_REQUEST');
-      expectError(await call('POST', '/api/keys/groups', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError(await call('POST', '/api/keys/groups', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { rawBody: '["x"]' }), 400, 'BAD_REQUEST');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt), 400, 'BAD_REQUEST');
+      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { rawBody: '{"name"' }), 400, 'BAD_REQUEST');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
     });
   });
 
@@ -407,7 +400,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     });
 
     it.each(['page=0', 'pageSize=101', 'page=abc'])('GET refuses ?%s with 400', async (query) => {
-      expectError(await call('GET', `/api/management-keys?${query}`, c.jwt), 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', await call('GET', `/api/management-keys?${query}`, c.jwt), 400, 'BAD_USER_INPUT');
     });
 
     it('deletes: 200 {id, deleted: true}; the key stops working; a second delete is 404', async () => {
@@ -416,8 +409,8 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const response = await call('DELETE', `/api/management-keys/${created.id}`, c.jwt);
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ id: created.id, deleted: true });
-      expectError(await call('GET', '/api/keys', created.key), 401, 'UNAUTHENTICATED');
-      expectError(await call('DELETE', `/api/management-keys/${created.id}`, c.jwt), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('GET', '/api/keys', created.key), 401, 'UNAUTHENTICATED');
+      expectError('dragonfly', await call('DELETE', `/api/management-keys/${created.id}`, c.jwt), 404, 'NOT_FOUND');
       const list = await call('GET', '/api/management-keys?pageSize=100', c.jwt);
       expect(list.body.managementKeys.map((key: { id: string }) => key.id)).not.toContain(created.id);
     });
@@ -431,21 +424,21 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       [{ name: '', mgmt_scope: 'buyer' }, 'empty name'],
       [{ name: 'bot', mgmt_scope: 'buyer', scope: 'full' }, 'unknown field'],
     ])('POST refuses %j (%s) with 400', async (body, _why) => {
-      expectError(await call('POST', '/api/management-keys', c.jwt, { body }), 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { body }), 400, 'BAD_USER_INPUT');
     });
 
     it('refuses non-object, malformed, non-JSON and oversize bodies', async () => {
-      expectError(await call('POST', '/api/management-keys', c.jwt, { rawBody: '"bot"' }), 400, 'BAD_REQUEST');
-      expectError(await call('POST', '/api/management-keys', c.jwt, { rawBody: '{' }), 400, 'BAD_REQUEST');
-      expectError(await call('POST', '/api/management-keys', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError(await call('POST', '/api/management-keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { rawBody: '"bot"' }), 400, 'BAD_REQUEST');
+      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { rawBody: '{' }), 400, 'BAD_REQUEST');
+      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
     });
 
     it('the 11th live management key of an account is 403 QUOTA_EXCEEDED', async () => {
       const owner = await signup(stack.url, 'quota');
       const created = [];
       for (let i = 0; i < 10; i++) created.push(await createManagementKey(owner.jwt));
-      expectError(await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } }), 403, 'QUOTA_EXCEEDED');
+      expectError('dragonfly', await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } }), 403, 'QUOTA_EXCEEDED');
       expect((await call('DELETE', `/api/management-keys/${created[0].id}`, owner.jwt)).status).toBe(200);
       expect((await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } })).status).toBe(201);
     });
@@ -480,9 +473,9 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const group = await createGroup(c.jwt, { rpmLimit: 5 });
       for (const [path, create] of [[`/api/keys/${key.id}`, '/api/keys'], [`/api/keys/groups/${group.id}`, '/api/keys/groups']]) {
         const patched = await call('PATCH', path, c.jwt, { body });
-        expectError(patched, 400, 'BAD_USER_INPUT');
+        expectError('dragonfly', patched, 400, 'BAD_USER_INPUT');
         if (field) expect(patched.body.error.details?.field).toBe(field);
-        expectError(await call('POST', create, c.jwt, { body: { name: unique('bad'), ...body } }), 400, 'BAD_USER_INPUT');
+        expectError('dragonfly', await call('POST', create, c.jwt, { body: { name: unique('bad'), ...body } }), 400, 'BAD_USER_INPUT');
       }
       expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({ rpmLimit: 5, tpmLimit: null, maxParallelRequests: null });
       expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups).toContainEqual(group);
@@ -491,10 +484,10 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it("are the owner's to set: another account's key or group is 404, a seller-scope management key 403, nothing changes", async () => {
       const key = await createKey(c.jwt, { rpmLimit: 5 });
       const group = await createGroup(c.jwt, { rpmLimit: 5 });
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/groups/${group.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.mkSeller, { body: { rpmLimit: 1_000 } }), 403, 'FORBIDDEN');
-      expectError(await call('PATCH', `/api/keys/${key.id}`, undefined, { body: { rpmLimit: 1_000 } }), 401, 'UNAUTHENTICATED');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${group.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.mkSeller, { body: { rpmLimit: 1_000 } }), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, undefined, { body: { rpmLimit: 1_000 } }), 401, 'UNAUTHENTICATED');
       expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body.rpmLimit).toBe(5);
       expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups).toContainEqual(group);
     });
@@ -520,12 +513,12 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('a seller-scope management key gets 403 on buyer keys and groups', async () => {
       const key = await createKey(c.jwt);
       const group = await createGroup(c.jwt);
-      expectError(await call('GET', '/api/keys', c.mkSeller), 403, 'FORBIDDEN');
-      expectError(await call('POST', '/api/keys', c.mkSeller, { body: { name: 'x' } }), 403, 'FORBIDDEN');
-      expectError(await call('PATCH', `/api/keys/${key.id}`, c.mkSeller, { body: { name: 'x' } }), 403, 'FORBIDDEN');
-      expectError(await call('DELETE', `/api/keys/${key.id}`, c.mkSeller), 403, 'FORBIDDEN');
-      expectError(await call('POST', '/api/keys/groups', c.mkSeller, { body: { name: 'x' } }), 403, 'FORBIDDEN');
-      expectError(await call('DELETE', `/api/keys/groups/${group.id}`, c.mkSeller), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('GET', '/api/keys', c.mkSeller), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('POST', '/api/keys', c.mkSeller, { body: { name: 'x' } }), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.mkSeller, { body: { name: 'x' } }), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('DELETE', `/api/keys/${key.id}`, c.mkSeller), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('POST', '/api/keys/groups', c.mkSeller, { body: { name: 'x' } }), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call('DELETE', `/api/keys/groups/${group.id}`, c.mkSeller), 403, 'FORBIDDEN');
       expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({ status: 'active', name: key.name });
     });
   });
@@ -539,13 +532,13 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const theirKey = await createKey(c.other.jwt, { name: 'theirs' });
       const theirGroup = await createGroup(c.other.jwt);
       const theirMk = await createManagementKey(c.other.jwt);
-      expectError(await call('GET', `/api/keys/${theirKey.id}`, token), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/${theirKey.id}`, token, { body: { name: 'mine' } }), 404, 'NOT_FOUND');
-      expectError(await call('DELETE', `/api/keys/${theirKey.id}`, token), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/${key0()}`, token, { body: { groupId: theirGroup.id } }), 404, 'NOT_FOUND');
-      expectError(await call('PATCH', `/api/keys/groups/${theirGroup.id}`, token, { body: { name: 'mine' } }), 404, 'NOT_FOUND');
-      expectError(await call('DELETE', `/api/keys/groups/${theirGroup.id}`, token), 404, 'NOT_FOUND');
-      if (which === 'jwt') expectError(await call('DELETE', `/api/management-keys/${theirMk.id}`, token), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('GET', `/api/keys/${theirKey.id}`, token), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${theirKey.id}`, token, { body: { name: 'mine' } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('DELETE', `/api/keys/${theirKey.id}`, token), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/${key0()}`, token, { body: { groupId: theirGroup.id } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${theirGroup.id}`, token, { body: { name: 'mine' } }), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('DELETE', `/api/keys/groups/${theirGroup.id}`, token), 404, 'NOT_FOUND');
+      if (which === 'jwt') expectError('dragonfly', await call('DELETE', `/api/management-keys/${theirMk.id}`, token), 404, 'NOT_FOUND');
       const list = await call('GET', '/api/keys?pageSize=100', token);
       expect(list.body.keys.map((k: { id: string }) => k.id)).not.toContain(theirKey.id);
       const groups = await call('GET', '/api/keys/groups', token);
@@ -637,7 +630,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       // Keep the account under its management-key quota whatever happened.
       await cleanup?.();
       if (response.status === 201 && route.kind === 'mgmt') await call('DELETE', `/api/management-keys/${response.body.id}`, c.jwt);
-      if (code) expectError(response, status, code);
+      if (code) expectError('dragonfly', response, status, code);
       else expect(response.status, JSON.stringify(response.body)).toBe(status);
       // Another account's list never holds our objects; ours does.
       if (response.status === 200 && Array.isArray(response.body.keys)) {
@@ -663,7 +656,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
         sent += batch.length;
       }
       expect(first429).not.toBeNull();
-      expectError(first429!, 429, 'RATE_LIMITED');
+      expectError('dragonfly', first429!, 429, 'RATE_LIMITED');
       const retryAfter = Number(first429!.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);

@@ -10,6 +10,8 @@ import { startSimulator, type Simulator } from '../../gateway/simulator/server';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
+import { readUntil } from '../helpers/eventually';
 
 const RATE_LIMIT = 400;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -38,24 +40,6 @@ let models = 0;
 let namespace = 'acme';
 const newModel = () => `${namespace}/rest-${++models}`;
 
-function expectError(response: Response, status: number, code: string, field?: string) {
-  expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  expect(Object.keys(response.body.error).every((name) => ['code', 'message', 'details'].includes(name))).toBe(true);
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+|stack/i);
-  if (field) expect(response.body.error.details?.field, JSON.stringify(response.body)).toBe(field);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 // ---- GraphQL fixtures (set-up only; what is tested goes through REST) ----
 
 async function gqlPoolKey(jwt: string, apiKey = newApiKey()): Promise<string> {
@@ -73,7 +57,7 @@ async function gqlListing(jwt: string, poolKeyId: string | undefined, input: Rec
 
 /** Polls GET /v1/market/listings/:id until its contract is active. */
 async function admitted(id: string, token: string) {
-  const response = await until(() => call('GET', `/v1/market/listings/${id}`, token), (r) => r.body?.contract?.state === 'active');
+  const response = await readUntil(() => call('GET', `/v1/market/listings/${id}`, token), (r) => r.body?.contract?.state === 'active');
   expect(response.body.contract.state).toBe('active');
   return response.body;
 }
@@ -191,14 +175,14 @@ describe('a seller onboards over REST only', () => {
     expect((await call('GET', '/v1/market/reviews', seller.jwt)).body).toEqual({ reviews: [] });
     const history = await call('GET', '/v1/market/reviews?includeResolved=true', seller.jwt);
     expect(history.body.reviews).toEqual([{ ...review, status: 'confirmed', resolvedAt: expect.stringMatching(ISO) }]);
-    expectError(await call('POST', `/v1/market/listings/${id}/confirm-price`, seller.jwt), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', `/v1/market/listings/${id}/confirm-price`, seller.jwt), 409, 'CONFLICT');
 
     // The key is in use until the listing is deleted.
-    expectError(await call('DELETE', `/v1/pool/keys/${key.body.id}`, seller.jwt), 409, 'CONFLICT');
+    expectError('dragonfly', await call('DELETE', `/v1/pool/keys/${key.body.id}`, seller.jwt), 409, 'CONFLICT');
     const deleted = await call('DELETE', `/v1/market/listings/${id}`, seller.jwt);
     expect(deleted.status).toBe(200);
     expect(deleted.body).toMatchObject({ id, status: 'deleted', deletedAt: expect.stringMatching(ISO) });
-    expectError(await call('GET', `/v1/market/listings/${id}`, seller.jwt), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('GET', `/v1/market/listings/${id}`, seller.jwt), 404, 'NOT_FOUND');
     expect((await call('GET', '/v1/market/listings', seller.jwt)).body).toEqual({ listings: [] });
     const retired = await call('DELETE', `/v1/pool/keys/${key.body.id}`, seller.jwt);
     expect(retired.status).toBe(200);
@@ -220,14 +204,14 @@ describe('POST /v1/pool/keys', () => {
     const custom = await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'custom', apiKey, baseUrl: `${sim.url}/` } });
     expect(custom.status).toBe(201);
     expect(custom.body).toMatchObject({ provider: 'custom', baseUrl: sim.url, label: null, status: 'active' });
-    expectError(await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'custom', apiKey, baseUrl: sim.url } }), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'custom', apiKey, baseUrl: sim.url } }), 409, 'CONFLICT');
   });
 
   it('a key the provider refuses → 400 naming apiKey; a provider that cannot be reached → 503', async () => {
     const refused = newApiKey();
     sim.setKeyFaults(refused, { status: 401 });
-    expectError(await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: refused } }), 400, 'BAD_USER_INPUT', 'apiKey');
-    expectError(await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: newApiKey(), baseUrl: 'http://127.0.0.1:1/v1' } }), 503, 'SERVICE_UNAVAILABLE');
+    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: refused } }), 400, 'BAD_USER_INPUT', 'apiKey');
+    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: newApiKey(), baseUrl: 'http://127.0.0.1:1/v1' } }), 503, 'SERVICE_UNAVAILABLE');
     expect((await call('GET', '/v1/pool/keys', jwt)).body.keys.map((k: { provider: string }) => k.provider)).toEqual(['custom']);
   });
 
@@ -246,13 +230,13 @@ describe('POST /v1/pool/keys', () => {
     ['a 101-character label', { provider: 'simulator', apiKey: 'sk-sim-0123456789', label: 'x'.repeat(101) }, 'label'],
     ['an unknown field', { provider: 'simulator', apiKey: 'sk-sim-0123456789', key: 'x' }, undefined],
   ])('refuses %s with 400', async (_name, body, field) => {
-    expectError(await call('POST', '/v1/pool/keys', jwt, { body }), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body }), 400, 'BAD_USER_INPUT', field);
   });
 
   it('never echoes the raw key in an error', async () => {
     const secret = 'sk-sim-secret value with spaces';
     const response = await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: secret } });
-    expectError(response, 400, 'BAD_USER_INPUT', 'apiKey');
+    expectError('dragonfly', response, 400, 'BAD_USER_INPUT', 'apiKey');
     expect(JSON.stringify(response.body)).not.toContain('secret value');
   });
 });
@@ -281,14 +265,14 @@ describe('listings: create, update, pause, delete', () => {
   it('a draft (no pool key) stays pending; probing it is a 400 naming poolKeyId until PATCH gives it a key', async () => {
     const draft = await create({ poolKeyId: undefined });
     expect(draft.body).toMatchObject({ status: 'pending', poolKeyId: null, provider: null, contract: { state: 'pending' } });
-    expectError(await call('POST', `/v1/market/listings/${draft.body.id}/probe`, jwt), 400, 'BAD_USER_INPUT', 'poolKeyId');
+    expectError('dragonfly', await call('POST', `/v1/market/listings/${draft.body.id}/probe`, jwt), 400, 'BAD_USER_INPUT', 'poolKeyId');
     const keyed = await call('PATCH', `/v1/market/listings/${draft.body.id}`, jwt, { body: { poolKeyId } });
     expect(keyed.body).toMatchObject({ poolKeyId, provider: 'simulator' });
     const probe = await call('POST', `/v1/market/listings/${draft.body.id}/probe`, jwt);
     expect(probe.status).toBe(200);
     expect(Object.keys(probe.body)).toEqual(PROBE_RUN_KEYS);
     expect(probe.body).toMatchObject({ listingId: draft.body.id, kind: 'admission', passed: true });
-    expectError(await call('PATCH', `/v1/market/listings/${draft.body.id}`, jwt, { body: { poolKeyId: null } }), 400, 'BAD_USER_INPUT', 'poolKeyId');
+    expectError('dragonfly', await call('PATCH', `/v1/market/listings/${draft.body.id}`, jwt, { body: { poolKeyId: null } }), 400, 'BAD_USER_INPUT', 'poolKeyId');
   });
 
   it('PATCH: caps and hardware field by field (null clears), price floor, a decrease at once, pause and resume', async () => {
@@ -301,7 +285,7 @@ describe('listings: create, update, pause, delete', () => {
     expect((await patch({ hardware: { gpuCount: 8 } })).body.hardware).toEqual({ gpuModel: 'A100', gpuCount: 8 });
     expect((await patch({ hardware: null })).body.hardware).toBeNull();
     expect((await patch({ priceFloor: '2.5', inputPricePerMTok: '0.75' })).body).toMatchObject({ ...money('priceFloor', 2_500_000), ...money('inputPricePerMTok', 750_000), pendingPriceReview: null });
-    expectError(await patch({ outputPricePerMTok: 1 }), 400, 'BAD_USER_INPUT', 'outputPricePerMTok'); // below the floor
+    expectError('dragonfly', await patch({ outputPricePerMTok: 1 }), 400, 'BAD_USER_INPUT', 'outputPricePerMTok'); // below the floor
     expect((await patch({ priceFloor: null })).body).toMatchObject(money('priceFloor', null));
     const paused = await patch({ paused: true });
     expect(paused.status).toBe(200);
@@ -309,15 +293,15 @@ describe('listings: create, update, pause, delete', () => {
     const both = await patch({ paused: false, caps: { rpm: 5 } });
     expect(both.body).toMatchObject({ paused: false, status: 'active', caps: { rpm: 5 } });
     // A refused setting pauses nothing.
-    expectError(await patch({ paused: true, caps: { rpm: 0 } }), 400, 'BAD_USER_INPUT', 'caps.rpm');
+    expectError('dragonfly', await patch({ paused: true, caps: { rpm: 0 } }), 400, 'BAD_USER_INPUT', 'caps.rpm');
     expect((await call('GET', `/v1/market/listings/${id}`, jwt)).body).toMatchObject({ paused: false, caps: { rpm: 5 } });
   });
 
   it('a second capability for one model id → 400 naming capability; the same listing twice → 409', async () => {
     const model = newModel();
     expect((await create({ model })).status).toBe(201);
-    expectError(await create({ model, capability: 'embeddings', upstreamModel: 'sim-embed', outputPricePerMTok: undefined }), 400, 'BAD_USER_INPUT', 'capability');
-    expectError(await create({ model }), 409, 'CONFLICT');
+    expectError('dragonfly', await create({ model, capability: 'embeddings', upstreamModel: 'sim-embed', outputPricePerMTok: undefined }), 400, 'BAD_USER_INPUT', 'capability');
+    expectError('dragonfly', await create({ model }), 409, 'CONFLICT');
   });
 
   const badCreates: [string, Record<string, unknown>, string | undefined][] = [
@@ -348,8 +332,8 @@ describe('listings: create, update, pause, delete', () => {
   ];
   it.each(badCreates)('POST refuses %s', async (name, body, field) => {
     const response = await create(body);
-    if (name === 'an unknown pool key') return expectError(response, 404, 'NOT_FOUND');
-    expectError(response, 400, 'BAD_USER_INPUT', field);
+    if (name === 'an unknown pool key') return expectError('dragonfly', response, 404, 'NOT_FOUND');
+    expectError('dragonfly', response, 400, 'BAD_USER_INPUT', field);
   });
 
   it.each<[string, unknown, string | undefined]>([
@@ -361,7 +345,7 @@ describe('listings: create, update, pause, delete', () => {
     ['an unknown field', { capability: 'speech' }, undefined],
   ])('PATCH refuses %s', async (_name, body, field) => {
     const created = await create({});
-    expectError(await call('PATCH', `/v1/market/listings/${created.body.id}`, jwt, { body }), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('PATCH', `/v1/market/listings/${created.body.id}`, jwt, { body }), 400, 'BAD_USER_INPUT', field);
   });
 
   const rawBodies: [string, string, number, string][] = [
@@ -380,16 +364,16 @@ describe('listings: create, update, pause, delete', () => {
   it.each(bodyRoutes.flatMap(([route, path]) => rawBodies.map(([label, raw, status, code]) => [route, label, path, raw, status, code] as const)))(
     '%s refuses %s as the body',
     async (route, _label, path, rawBody, status, code) => {
-      expectError(await call(route.split(' ')[0], await path(), jwt, { rawBody }), status, code);
+      expectError('dragonfly', await call(route.split(' ')[0], await path(), jwt, { rawBody }), status, code);
     },
   );
 
   it.each(bodyRoutes)('%s refuses a missing body (400) and a non-JSON content type (415)', async (route, path) => {
     const [method] = route.split(' ');
     const url = await path();
-    expectError(await call(method, url, jwt), 400, 'BAD_REQUEST');
-    expectError(await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectError(await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError('dragonfly', await call(method, url, jwt), 400, 'BAD_REQUEST');
+    expectError('dragonfly', await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError('dragonfly', await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 });
 
@@ -468,19 +452,19 @@ describe('listings: metadata in OpenRouter\'s names', () => {
   ])('POST and PATCH refuse %s: 400 naming the field, nothing written', async (_name, metadata, field, base = {}) => {
     const before = (await call('GET', '/v1/market/listings', jwt)).body.listings.length;
     const refused = await create({ ...base, ...metadata });
-    expectError(refused, 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', refused, 400, 'BAD_USER_INPUT', field);
     expect(refused.body.error.message).toContain(field.split('.').pop());
     expect((await call('GET', '/v1/market/listings', jwt)).body.listings.length).toBe(before);
     const target = await create(base);
     expect(target.status, JSON.stringify(target.body)).toBe(201);
-    expectError(await patch(target.body.id, { region: 'kept-out', ...metadata }), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await patch(target.body.id, { region: 'kept-out', ...metadata }), 400, 'BAD_USER_INPUT', field);
     expect((await call('GET', `/v1/market/listings/${target.body.id}`, jwt)).body).toMatchObject({ region: null });
   });
 
   it('refuses the GraphQL spellings (contextLength, dataPolicy) as unknown fields', async () => {
     for (const body of [{ contextLength: 4096 }, { dataPolicy: { zeroRetention: true } }, { supportedParameters: ['tools'] }]) {
       const response = await create(body);
-      expectError(response, 400, 'BAD_USER_INPUT');
+      expectError('dragonfly', response, 400, 'BAD_USER_INPUT');
       expect(response.body.error.details.unknownFields).toEqual(Object.keys(body));
     }
   });
@@ -488,11 +472,11 @@ describe('listings: metadata in OpenRouter\'s names', () => {
   it("another account can neither read nor change a listing's metadata (404, unchanged); buyer-side credentials are 403, none 401", async () => {
     const id = (await create({ region: 'us', quantization: 'fp16' })).body.id;
     for (const token of [c.other.jwt, c.other.mkFull]) {
-      expectError(await call('GET', `/v1/market/listings/${id}`, token), 404, 'NOT_FOUND');
-      expectError(await patch(id, { region: 'eu', data_policy: { trains_on_prompts: true } }, token), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call('GET', `/v1/market/listings/${id}`, token), 404, 'NOT_FOUND');
+      expectError('dragonfly', await patch(id, { region: 'eu', data_policy: { trains_on_prompts: true } }, token), 404, 'NOT_FOUND');
     }
-    for (const token of [c.mkBuyer, c.buyerKey]) expectError(await patch(id, { region: 'eu' }, token), 403, 'FORBIDDEN');
-    expectError(await call('PATCH', `/v1/market/listings/${id}`, undefined, { body: { region: 'eu' } }), 401, 'UNAUTHENTICATED');
+    for (const token of [c.mkBuyer, c.buyerKey]) expectError('dragonfly', await patch(id, { region: 'eu' }, token), 403, 'FORBIDDEN');
+    expectError('dragonfly', await call('PATCH', `/v1/market/listings/${id}`, undefined, { body: { region: 'eu' } }), 401, 'UNAUTHENTICATED');
     expect((await call('GET', `/v1/market/listings/${id}`, jwt)).body).toMatchObject({ region: 'us', quantization: 'fp16', data_policy: { trains_on_prompts: false } });
   });
 
@@ -501,7 +485,7 @@ describe('listings: metadata in OpenRouter\'s names', () => {
     await admitted(created.body.id, jwt);
     const changed = await patch(created.body.id, { context_length: 2048 });
     expect(changed.status).toBe(200);
-    const verified = await until(() => call('GET', `/v1/market/listings/${created.body.id}`, jwt), (r) => r.body?.verification?.status === 'passed');
+    const verified = await readUntil(() => call('GET', `/v1/market/listings/${created.body.id}`, jwt), (r) => r.body?.verification?.status === 'passed');
     expect(verified.body.verification.checks).toEqual([expect.objectContaining({ name: 'context', passed: true, detail: expect.stringContaining('declared 2048') })]);
   });
 });
@@ -535,13 +519,13 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
     expect(suspended).toMatchObject({ stateAfter: 'suspended', contract: { state: 'suspended', suspendedAt: expect.stringMatching(ISO) } });
     expect((await call('GET', `/v1/market/listings/${listingId}`, jwt)).body.status).toBe('suspended');
 
-    expectError(await call('POST', `/v1/market/contracts/${contractId}/unsuspend`, jwt), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', `/v1/market/contracts/${contractId}/unsuspend`, jwt), 409, 'CONFLICT');
     sim.setKeyFaults(apiKey, null);
     expect(await reverify()).toMatchObject({ passed: true, stateBefore: 'suspended', stateAfter: 'suspended' });
     const back = await call('POST', `/v1/market/contracts/${contractId}/unsuspend`, jwt);
     expect(back.status).toBe(200);
     expect(back.body).toEqual({ ...contractShape('active'), id: contractId, listingId, consecutiveFailures: 0 });
-    expectError(await call('POST', `/v1/market/contracts/${contractId}/unsuspend`, jwt), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', `/v1/market/contracts/${contractId}/unsuspend`, jwt), 409, 'CONFLICT');
 
     const checks = await call('GET', `/v1/market/contracts/${contractId}/checks`, jwt);
     expect(checks.body.checks.map((check: { stateAfter: string }) => check.stateAfter)).toEqual(['suspended', 'suspended', 'degraded', 'degraded', 'active']);
@@ -568,7 +552,7 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
     ['/v1/market/reviews?includeResolved=yes', 'includeResolved'],
   ])('GET %s → 400 naming %s', async (path, field) => {
     const url = path.replace(':contract', contractId).replace(':listing', listingId);
-    expectError(await call('GET', url, jwt), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('GET', url, jwt), 400, 'BAD_USER_INPUT', field);
   });
 
   it('unknown ids → 404', async () => {
@@ -579,7 +563,7 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
       ['GET', `/v1/market/listings/${unknown}/contracts`], ['GET', `/v1/market/contracts/${unknown}/checks`], ['POST', `/v1/market/contracts/${unknown}/reverify`],
       ['POST', `/v1/market/contracts/${unknown}/unsuspend`], ['DELETE', `/v1/pool/keys/${unknown}`],
     ]) {
-      expectError(await call(method, path, jwt, method === 'PATCH' ? { body: { caps: null } } : {}), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call(method, path, jwt, method === 'PATCH' ? { body: { caps: null } } : {}), 404, 'NOT_FOUND');
     }
   });
 });
@@ -668,7 +652,7 @@ describe('credential × route matrix', () => {
     const headers: Record<string, string> = credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
     const path = await route.path();
     const response = await call(route.method, path, undefined, { body: route.body?.(), headers });
-    if (code) return expectError(response, status, code);
+    if (code) return expectError('dragonfly', response, status, code);
     expect(response.status, JSON.stringify(response.body)).toBe(status);
     if (route.mine) expect(route.mine(response.body)).toBe(!credential.startsWith('other'));
   });
@@ -676,8 +660,8 @@ describe('credential × route matrix', () => {
   it("another account's DELETE of the owner's listing and pool key deletes nothing", async () => {
     const listingId = await freshListing();
     const keyId = await gqlPoolKey(c.jwt);
-    expectError(await call('DELETE', `/v1/market/listings/${listingId}`, c.other.jwt), 404, 'NOT_FOUND');
-    expectError(await call('DELETE', `/v1/pool/keys/${keyId}`, c.other.mkFull), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('DELETE', `/v1/market/listings/${listingId}`, c.other.jwt), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('DELETE', `/v1/pool/keys/${keyId}`, c.other.mkFull), 404, 'NOT_FOUND');
     expect((await call('GET', `/v1/market/listings/${listingId}`, c.jwt)).body.status).not.toBe('deleted');
     expect((await call('GET', '/v1/pool/keys', c.jwt)).body.keys.map((k: { id: string }) => k.id)).toContain(keyId);
   });
@@ -697,7 +681,7 @@ describe('rate limit', () => {
       sent += batch.length;
     }
     expect(first429).not.toBeNull();
-    expectError(first429!, 429, 'RATE_LIMITED');
+    expectError('dragonfly', first429!, 429, 'RATE_LIMITED');
     const retryAfter = Number(first429!.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);

@@ -11,6 +11,7 @@ import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { eventually } from '../helpers/eventually';
+import { expectError } from '../helpers/expect-error';
 
 const RATE_LIMIT = 150;
 const APPLY = 'mutation ($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
@@ -44,15 +45,6 @@ afterAll(async () => {
 });
 
 const call = (method: string, path: string, token?: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => rest(stack.url, method, path, { token, ...options });
-
-function expectError(response: Response, status: number, code: string, field?: string) {
-  expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  expect(Object.keys(response.body.error).every((name) => ['code', 'message', 'details'].includes(name))).toBe(true);
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+|stack/i);
-  if (field) expect(response.body.error.details?.field).toBe(field);
-}
 
 function usage(overrides: Partial<UsageEvent> & Pick<UsageEvent, 'buyerId' | 'keyId'>): UsageEvent {
   return {
@@ -206,7 +198,7 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
   ];
   const table = ['/api/usage', '/api/usage/by-key', '/api/usage/daily'].flatMap((path) => badWindows.map(([query, field]) => [path, query, field] as const));
   it.each(table)('%s?%s → 400 naming %s', async (path, query, field) => {
-    expectError(await call('GET', `${path}?${query}`, c.jwt), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('GET', `${path}?${query}`, c.jwt), 400, 'BAD_USER_INPUT', field);
   });
 });
 
@@ -278,7 +270,7 @@ describe('GET /api/billing/transactions', () => {
     ['page=0', 'page'], ['page=-1', 'page'], ['page=abc', 'page'], ['page=1.5', 'page'],
     ['pageSize=0', 'pageSize'], ['pageSize=101', 'pageSize'], ['pageSize=x', 'pageSize'], ['pageSize=9999999999', 'pageSize'],
   ])('?%s → 400 naming %s', async (query, field) => {
-    expectError(await call('GET', `/api/billing/transactions?${query}`, account.jwt), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('GET', `/api/billing/transactions?${query}`, account.jwt), 400, 'BAD_USER_INPUT', field);
   });
 });
 
@@ -314,7 +306,7 @@ describe('POST /api/billing/topups', () => {
     [{ amount: [1] }, 'amount'],
     [{ amount: 1, currency: 'EUR' }, undefined],
   ])('refuses %j with 400 BAD_USER_INPUT', async (body, field) => {
-    expectError(await call('POST', '/api/billing/topups', account.jwt, { body }), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt, { body }), 400, 'BAD_USER_INPUT', field);
   });
 
   it.each([
@@ -326,13 +318,13 @@ describe('POST /api/billing/topups', () => {
     ['an empty JSON body', '', 400, 'BAD_REQUEST'],
     ['2 MiB', `{"amount": 1, "pad": "${'x'.repeat(2 * 1024 * 1024)}"}`, 413, 'PAYLOAD_TOO_LARGE'],
   ])('refuses %s as the body', async (_label, rawBody, status, code) => {
-    expectError(await call('POST', '/api/billing/topups', account.jwt, { rawBody }), status, code);
+    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt, { rawBody }), status, code);
   });
 
   it('refuses a missing body (400) and a non-JSON content type (415)', async () => {
-    expectError(await call('POST', '/api/billing/topups', account.jwt), 400, 'BAD_REQUEST');
-    expectError(await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectError(await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt), 400, 'BAD_REQUEST');
+    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('credited nothing on any refusal', async () => {
@@ -472,7 +464,7 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
     ['/v1/market/earnings/reserve?limit=501', 'limit'],
     ['/v1/market/earnings/reserve?limit=x', 'limit'],
   ])('%s → 400 naming %s', async (path, field) => {
-    expectError(await get(path), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await get(path), 400, 'BAD_USER_INPUT', field);
   });
 
   it('an hourly series of exactly 31 days is allowed', async () => {
@@ -551,7 +543,7 @@ describe('credential × route matrix', () => {
     const token = tokens()[credential];
     const headers: Record<string, string> = credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
     const response = await call(route.method, route.path, undefined, { body: route.body, headers });
-    if (code) return expectError(response, status, code);
+    if (code) return expectError('dragonfly', response, status, code);
     expect(response.status, JSON.stringify(response.body)).toBe(status);
     expect(await route.mine(response.body)).toBe(!credential.startsWith('other'));
   });
@@ -571,7 +563,7 @@ describe('rate limit', () => {
       sent += batch.length;
     }
     expect(first429).not.toBeNull();
-    expectError(first429!, 429, 'RATE_LIMITED');
+    expectError('dragonfly', first429!, 429, 'RATE_LIMITED');
     const retryAfter = Number(first429!.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);

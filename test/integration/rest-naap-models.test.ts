@@ -9,6 +9,7 @@ import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest } from '../helpers/graphql';
 import { admittedListing, poolKey } from '../helpers/market';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
 
 // NaaP's documented fields, then the supply's metadata (additional fields, which NaaP's clients ignore).
 const MODEL_KEYS = ['id', 'name', 'tagline', 'type', 'featured', 'realtime', 'costPerMin', 'latencyP50', 'coldStart', 'fps', 'useCases', 'badges', 'contextLength', 'supportedParameters', 'quantizations'];
@@ -54,11 +55,6 @@ afterAll(async () => {
 
 const get = (path: string, token: string | undefined, headers: Record<string, string> = {}) => rest(stack.url, 'GET', path, { token, headers });
 
-function expectError(response: Response, status: number, code: string) {
-  expect({ status: response.status, body: response.body }).toEqual({ status, body: { success: false, error: { code, message: expect.any(String) } } });
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+/);
-}
-
 const ids = (response: Response) => response.body.data.models.map((model: { id: string }) => model.id);
 
 describe('GET /api/v1/developer/models', () => {
@@ -90,7 +86,7 @@ describe('GET /api/v1/developer/models', () => {
 
   it('lists a model once its listing is admitted, not before', async () => {
     expect(ids(await get('/api/v1/developer/models', c.jwt))).not.toContain('acme/late-chat');
-    expectError(await get('/api/v1/developer/models/acme%2Flate-chat', c.jwt), 404, 'NOT_FOUND');
+    expectError('naap', await get('/api/v1/developer/models/acme%2Flate-chat', c.jwt), 404, 'NOT_FOUND');
     sim.setKeyFaults(FLAKY_KEY, null);
     const passed = await graphql(stack.url, MarketProbeListingDocument, { id: lateListingId }, sellerA.jwt);
     expect(passed.data!.probeListing.passed).toBe(true);
@@ -119,7 +115,7 @@ describe('GET /api/v1/developer/models', () => {
   });
 
   it.each(['featured=yes', 'featured=1', 'realtime=TRUE', 'realtime=no', 'type=llm&type=embeddings', 'featured=true&featured=false'])('?%s → 400 BAD_REQUEST', async (query) => {
-    expectError(await get(`/api/v1/developer/models?${query}`, c.jwt), 400, 'BAD_REQUEST');
+    expectError('naap', await get(`/api/v1/developer/models?${query}`, c.jwt), 400, 'BAD_REQUEST');
   });
 });
 
@@ -143,7 +139,7 @@ describe('GET /api/v1/developer/models/{id}', () => {
     ['three segments', '/api/v1/developer/models/acme/sim/chat'],
     ['an empty id', '/api/v1/developer/models/'],
   ])('%s → 404 NOT_FOUND', async (_name, path) => {
-    expectError(await get(path, c.jwt), 404, 'NOT_FOUND');
+    expectError('naap', await get(path, c.jwt), 404, 'NOT_FOUND');
   });
 });
 
@@ -175,7 +171,7 @@ describe('GET /api/v1/developer/network-models', () => {
   });
 
   it.each(['0', '-1', '1.5', 'abc', '1e3', '10&limit=20'])('?limit=%s → 400 BAD_REQUEST', async (limit) => {
-    expectError(await get(`/api/v1/developer/network-models?limit=${limit}`, c.jwt), 400, 'BAD_REQUEST');
+    expectError('naap', await get(`/api/v1/developer/network-models?limit=${limit}`, c.jwt), 400, 'BAD_REQUEST');
   });
 });
 
@@ -193,11 +189,11 @@ describe('credentials × model routes (dashboard session only)', () => {
     ["another account's management key", () => c.other.mkFull, 403, 'FORBIDDEN'],
   ];
   it.each(paths.flatMap((path) => refused.map(([who, token, status, code]) => [path, who, token, status, code] as const)))('GET %s with %s → refused', async (path, _who, token, status, code) => {
-    expectError(await get(path, token()), status, code);
+    expectError('naap', await get(path, token()), status, code);
   });
 
   it.each(paths)('GET %s with a Basic header → 401', async (path) => {
-    expectError(await get(path, undefined, { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'UNAUTHORIZED');
+    expectError('naap', await get(path, undefined, { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'UNAUTHORIZED');
   });
 
   // The catalog is public market data: every session sees the same answer.

@@ -9,6 +9,7 @@ import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { asService } from '../helpers/service';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
 
 const PATH = '/api/v1/developer/usage';
 const RATE_LIMIT = 60;
@@ -27,12 +28,6 @@ afterAll(async () => {
 });
 
 type Response = Awaited<ReturnType<typeof rest>>;
-
-function expectError(response: Response, status: number, code: string) {
-  expect(response.status).toBe(status);
-  expect(response.body).toEqual({ success: false, error: { code, message: expect.any(String) } });
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+/);
-}
 
 async function createKey(jwt: string, name = `key-${randomUUID().slice(0, 6)}`): Promise<string> {
   const result = await graphql(stack.url, CreateApiKeyDocument, { input: { name } }, jwt);
@@ -138,7 +133,7 @@ describe('credentials (dashboard session only)', () => {
     ['a full-scope management key', () => ({ authorization: `Bearer ${creds.mkFull}` }), 403, 'FORBIDDEN'],
     ["another account's management key", () => ({ authorization: `Bearer ${creds.other.mkFull}` }), 403, 'FORBIDDEN'],
   ])('%s → %i %s', async (_name, headers, status, code) => {
-    expectError(await rest(stack.url, 'GET', PATH, { headers: headers() }), status, code);
+    expectError('naap', await rest(stack.url, 'GET', PATH, { headers: headers() }), status, code);
   });
 
   it.each([
@@ -161,7 +156,7 @@ describe('credentials (dashboard session only)', () => {
     }
     const limited = responses.find((response) => response.status === 429)!;
     expect(limited).toBeDefined();
-    expectError(limited, 429, 'RATE_LIMITED');
+    expectError('naap', limited, 429, 'RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { graphql, rest, insideOneMinuteWindow } from '../helpers/graphql';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
 
 const RATE_LIMIT = 150;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -33,12 +34,6 @@ function createKey(token: string, body: Record<string, unknown> = {}) {
 /** A fresh account, so that counts and pages start from nothing. */
 async function freshAccount(label: string): Promise<string> {
   return (await signup(stack.url, label)).jwt;
-}
-
-function expectError(response: { status: number; body: any }, status: number, code: string) {
-  expect(response.status).toBe(status);
-  expect(response.body).toEqual({ success: false, error: expect.objectContaining({ code, message: expect.any(String) }) });
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+/); // never a stack trace
 }
 
 const keyShape = {
@@ -105,19 +100,19 @@ describe('credentials × developer routes', () => {
 
   it.each(table)('%s %s with %s → refused', async (method, _name, _who, path, body, token, status, code) => {
     const response = await rest(stack.url, method, path(), { token: token(), body });
-    expectError(response, status, code);
+    expectError('naap', response, status, code);
   });
 
   it('a non-Bearer Authorization header → 401', async () => {
     const response = await rest(stack.url, 'GET', '/api/v1/developer/keys', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
-    expectError(response, 401, 'UNAUTHORIZED');
+    expectError('naap', response, 401, 'UNAUTHORIZED');
   });
 
   it.each([
     ['GET', () => `/api/v1/developer/keys/${ownerKeyId}`],
     ['DELETE', () => `/api/v1/developer/keys/${ownerKeyId}`],
   ])("another account's JWT: %s keys/:id of the owner's key → 404, never data", async (method, path) => {
-    expectError(await rest(stack.url, method, path(), { token: creds.other.jwt }), 404, 'NOT_FOUND');
+    expectError('naap', await rest(stack.url, method, path(), { token: creds.other.jwt }), 404, 'NOT_FOUND');
     // The owner's key is still there and still active.
     const own = await rest(stack.url, 'GET', path(), { token: creds.jwt });
     expect(own.body.data.key.status).toBe('ACTIVE');
@@ -136,7 +131,7 @@ describe('credentials × developer routes', () => {
   it("another account's projectId → 404 NOT_FOUND, and no key is created", async () => {
     const otherProjectId = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.other.jwt })).body.data.projects[0].id;
     const before = (await rest(stack.url, 'GET', '/api/v1/developer/keys', { token: creds.jwt })).body.meta.total;
-    expectError(await createKey(creds.jwt, { projectId: otherProjectId }), 404, 'NOT_FOUND');
+    expectError('naap', await createKey(creds.jwt, { projectId: otherProjectId }), 404, 'NOT_FOUND');
     expect((await rest(stack.url, 'GET', '/api/v1/developer/keys', { token: creds.jwt })).body.meta.total).toBe(before);
   });
 
@@ -146,7 +141,7 @@ describe('credentials × developer routes', () => {
     const responses = await Promise.all(Array.from({ length: RATE_LIMIT + 5 }, () => rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })));
     const limited = responses.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThanOrEqual(5);
-    expectError(limited[0], 429, 'RATE_LIMITED');
+    expectError('naap', limited[0], 429, 'RATE_LIMITED');
     expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(responses.filter((r) => r.status === 200).length).toBeLessThanOrEqual(RATE_LIMIT);
   });
@@ -205,12 +200,12 @@ describe('POST /api/v1/developer/keys', () => {
     ['a 101-character projectName', { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-123', projectName: 'p'.repeat(101) }, ['projectName']],
   ])('%s → 400 VALIDATION_ERROR naming the field', async (_name, body, fields) => {
     const response = await rest(stack.url, 'POST', '/api/v1/developer/keys', { token: creds.jwt, body });
-    expectError(response, 400, 'VALIDATION_ERROR');
+    expectError('naap', response, 400, 'VALIDATION_ERROR');
     expect(Object.keys(response.body.error.details.fields).sort()).toEqual(fields);
   });
 
   it('an unknown projectId → 404 NOT_FOUND', async () => {
-    expectError(await createKey(creds.jwt, { projectId: 'no-such-project' }), 404, 'NOT_FOUND');
+    expectError('naap', await createKey(creds.jwt, { projectId: 'no-such-project' }), 404, 'NOT_FOUND');
   });
 
   it.each([
@@ -226,7 +221,7 @@ describe('POST /api/v1/developer/keys', () => {
     ['an oversize body', 413, { body: { billingProviderId: 'bp_sandbox', rawApiKey: 'x'.repeat(1024 * 1024 + 10) } }, 'BAD_REQUEST'],
   ])('%s → %i in the NaaP envelope', async (_name, status, options, code) => {
     const response = await rest(stack.url, 'POST', '/api/v1/developer/keys', { token: creds.jwt, ...options });
-    expectError(response, status, code);
+    expectError('naap', response, status, code);
   });
 });
 
@@ -294,7 +289,7 @@ describe('GET /api/v1/developer/keys', () => {
   });
 
   it.each(['pageSize=101', 'pageSize=0', 'page=0', 'page=-1', 'page=abc', 'pageSize=1.5', 'pageSize=9999999999', 'page=1e3'])('%s → 400 BAD_REQUEST', async (query) => {
-    expectError(await rest(stack.url, 'GET', `/api/v1/developer/keys?${query}`, { token: jwt }), 400, 'BAD_REQUEST');
+    expectError('naap', await rest(stack.url, 'GET', `/api/v1/developer/keys?${query}`, { token: jwt }), 400, 'BAD_REQUEST');
   });
 
   it('lists revoked keys (REVOKED), disabled keys (DISABLED) and expired keys (EXPIRED)', async () => {
@@ -339,7 +334,7 @@ describe('GET and DELETE /api/v1/developer/keys/{id}', () => {
 
     const readAgain = await rest(stack.url, 'GET', `/api/v1/developer/keys/${key.id}`, { token: jwt });
     expect(readAgain.body).toEqual({ success: true, data: { key: { ...key, status: 'REVOKED' } } });
-    expectError(await rest(stack.url, 'DELETE', `/api/v1/developer/keys/${key.id}`, { token: jwt }), 404, 'NOT_FOUND');
+    expectError('naap', await rest(stack.url, 'DELETE', `/api/v1/developer/keys/${key.id}`, { token: jwt }), 404, 'NOT_FOUND');
 
     // A revoked key still counts in its project (NaaP keeps it listed).
     const projects = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })).body.data.projects;
@@ -347,11 +342,11 @@ describe('GET and DELETE /api/v1/developer/keys/{id}', () => {
   });
 
   it.each(['GET', 'DELETE'])('%s an unknown id → 404 NOT_FOUND', async (method) => {
-    expectError(await rest(stack.url, method, `/api/v1/developer/keys/${randomUUID()}`, { token: creds.jwt }), 404, 'NOT_FOUND');
+    expectError('naap', await rest(stack.url, method, `/api/v1/developer/keys/${randomUUID()}`, { token: creds.jwt }), 404, 'NOT_FOUND');
   });
 
   it.each(['GET', 'DELETE'])('%s an over-long id → 400 BAD_REQUEST', async (method) => {
-    expectError(await rest(stack.url, method, `/api/v1/developer/keys/${'x'.repeat(65)}`, { token: creds.jwt }), 400, 'BAD_REQUEST');
+    expectError('naap', await rest(stack.url, method, `/api/v1/developer/keys/${'x'.repeat(65)}`, { token: creds.jwt }), 400, 'BAD_REQUEST');
   });
 });
 
@@ -392,7 +387,7 @@ describe('projects', () => {
     const jwt = await freshAccount('dupe');
     expect((await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: jwt, body: { name: 'Twice' } })).status).toBe(201);
     const again = await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: jwt, body: { name: 'Twice' } });
-    expectError(again, 400, 'VALIDATION_ERROR');
+    expectError('naap', again, 400, 'VALIDATION_ERROR');
     expect(again.body.error.details).toEqual({ fields: { name: expect.stringContaining('already exists') } });
     // Another account may use the same name.
     expect((await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.other.jwt, body: { name: 'Twice' } })).status).toBe(201);
@@ -406,7 +401,7 @@ describe('projects', () => {
     ['a numeric name', { name: 5 }],
   ])('%s → 400 VALIDATION_ERROR on name', async (_name, body) => {
     const response = await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.jwt, body });
-    expectError(response, 400, 'VALIDATION_ERROR');
+    expectError('naap', response, 400, 'VALIDATION_ERROR');
     expect(Object.keys(response.body.error.details.fields)).toEqual(['name']);
   });
 
@@ -417,7 +412,7 @@ describe('projects', () => {
     ['a text/plain body', 415, { rawBody: '{"name":"x"}', headers: { 'content-type': 'text/plain' } }],
     ['an oversize body', 413, { body: { name: 'x'.repeat(1024 * 1024 + 10) } }],
   ])('%s → %i BAD_REQUEST', async (_name, status, options) => {
-    expectError(await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.jwt, ...options }), status, 'BAD_REQUEST');
+    expectError('naap', await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.jwt, ...options }), status, 'BAD_REQUEST');
   });
 
   it('REST and GraphQL agree: the same rule, the same projects', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, signup, type Credentials } from '../helpers/credentials';
 import { rest } from '../helpers/graphql';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'allow_supply', 'deny_supply', 'supply_order', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
@@ -28,15 +29,6 @@ afterAll(async () => {
 const call = (method: string, path: string, token?: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => rest(stack.url, method, path, { token, ...options });
 let names = 0;
 const newName = () => `profile ${++names}`;
-
-function expectError(response: Response, status: number, code: string, field?: string) {
-  expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  expect(Object.keys(response.body.error).every((name) => ['code', 'message', 'details'].includes(name))).toBe(true);
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+|stack/i);
-  if (field) expect(response.body.error.details?.field, JSON.stringify(response.body)).toBe(field);
-}
 
 const noCeilings = { input: null, inputMicros: null, output: null, outputMicros: null };
 
@@ -82,12 +74,12 @@ describe('POST and GET /api/routing/profiles', () => {
   it('a duplicate name → 409; the 101st profile → 403 QUOTA_EXCEEDED', async () => {
     const owner = (await signup(stack.url, 'quota')).jwt;
     expect((await call('POST', '/api/routing/profiles', owner, { body: { name: 'twice' } })).status).toBe(201);
-    expectError(await call('POST', '/api/routing/profiles', owner, { body: { name: 'twice' } }), 409, 'CONFLICT');
+    expectError('dragonfly', await call('POST', '/api/routing/profiles', owner, { body: { name: 'twice' } }), 409, 'CONFLICT');
     for (let batch = 0; batch < 3; batch++) {
       const created = await Promise.all(Array.from({ length: 33 }, (_, i) => call('POST', '/api/routing/profiles', owner, { body: { name: `p${batch}-${i}` } })));
       expect(created.every((r) => r.status === 201)).toBe(true);
     }
-    expectError(await call('POST', '/api/routing/profiles', owner, { body: { name: 'one too many' } }), 403, 'QUOTA_EXCEEDED');
+    expectError('dragonfly', await call('POST', '/api/routing/profiles', owner, { body: { name: 'one too many' } }), 403, 'QUOTA_EXCEEDED');
   });
 
   it('a profile made over REST binds to a buyer key (PATCH /api/keys/:id)', async () => {
@@ -129,11 +121,11 @@ describe('PATCH /api/routing/profiles/:id', () => {
 
   it("renaming onto another profile's name → 409", async () => {
     await call('POST', '/api/routing/profiles', jwt, { body: { name: 'taken' } });
-    expectError(await patch({ name: 'taken' }), 409, 'CONFLICT');
+    expectError('dragonfly', await patch({ name: 'taken' }), 409, 'CONFLICT');
   });
 
   it('an unknown id → 404', async () => {
-    expectError(await call('PATCH', '/api/routing/profiles/00000000-0000-0000-0000-000000000000', jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('PATCH', '/api/routing/profiles/00000000-0000-0000-0000-000000000000', jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
   });
 });
 
@@ -185,15 +177,15 @@ describe('bad bodies', () => {
     ['the GraphQL spelling allowSupply', { allowSupply: ['acme'] }, undefined],
   ];
   it.each(invalid)('POST refuses %s → 400', async (_label, body, field) => {
-    expectError(await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), ...body } }), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), ...body } }), 400, 'BAD_USER_INPUT', field);
   });
   it.each(invalid)('PATCH refuses %s → 400', async (_label, body, field) => {
-    expectError(await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body }), 400, 'BAD_USER_INPUT', field);
+    expectError('dragonfly', await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body }), 400, 'BAD_USER_INPUT', field);
   });
 
   it("words the domain's message with the REST names", async () => {
     const response = await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), maxPrice: { input: -1 }, order: ['openai'] } });
-    expectError(response, 400, 'BAD_USER_INPUT', 'maxPrice.input');
+    expectError('dragonfly', response, 400, 'BAD_USER_INPUT', 'maxPrice.input');
     expect(response.body.error.message).toMatch(/^maxPrice\.input must be/);
     const order = await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body: { order: ['nosuch'] } });
     expect(order.body.error.message).toMatch(/^order entry "nosuch" is not a provider/);
@@ -201,9 +193,9 @@ describe('bad bodies', () => {
   });
 
   it('POST without a name → 400 naming name; PATCH with nothing → 400', async () => {
-    expectError(await call('POST', '/api/routing/profiles', jwt, { body: { sort: 'price' } }), 400, 'BAD_USER_INPUT', 'name');
-    expectError(await call('POST', '/api/routing/profiles', jwt, { body: { name: null } }), 400, 'BAD_USER_INPUT', 'name');
-    expectError(await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body: {} }), 400, 'BAD_USER_INPUT');
+    expectError('dragonfly', await call('POST', '/api/routing/profiles', jwt, { body: { sort: 'price' } }), 400, 'BAD_USER_INPUT', 'name');
+    expectError('dragonfly', await call('POST', '/api/routing/profiles', jwt, { body: { name: null } }), 400, 'BAD_USER_INPUT', 'name');
+    expectError('dragonfly', await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body: {} }), 400, 'BAD_USER_INPUT');
   });
 
   it('refused changes left the profile as it was', async () => {
@@ -221,13 +213,13 @@ describe('bad bodies', () => {
   ];
   it.each(raw.flatMap(([label, body, status, code]) => [['POST', label, body, status, code], ['PATCH', label, body, status, code]] as const))('%s refuses %s as the body', async (method, _label, rawBody, status, code) => {
     const path = method === 'POST' ? '/api/routing/profiles' : `/api/routing/profiles/${id}`;
-    expectError(await call(method, path, jwt, { rawBody }), status, code);
+    expectError('dragonfly', await call(method, path, jwt, { rawBody }), status, code);
   });
 
   it.each(['POST', 'PATCH'])('%s refuses a missing body (400) and a non-JSON content type (415)', async (method) => {
     const path = method === 'POST' ? '/api/routing/profiles' : `/api/routing/profiles/${id}`;
-    expectError(await call(method, path, jwt), 400, 'BAD_REQUEST');
-    expectError(await call(method, path, jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError('dragonfly', await call(method, path, jwt), 400, 'BAD_REQUEST');
+    expectError('dragonfly', await call(method, path, jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 });
 
@@ -268,7 +260,7 @@ describe('credential × route matrix', () => {
     const token = tokens()[credential];
     const headers: Record<string, string> = credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
     const response = await call(method, path(), undefined, { body: body?.(), headers });
-    if (code) return expectError(response, status, code);
+    if (code) return expectError('dragonfly', response, status, code);
     expect(response.status, JSON.stringify(response.body)).toBe(status);
     if (method === 'GET') {
       const ids = response.body.profiles.map((p: { id: string }) => p.id);
@@ -279,7 +271,7 @@ describe('credential × route matrix', () => {
   });
 
   it("another account's PATCH changed nothing of the owner's profile", async () => {
-    expectError(await call('PATCH', `/api/routing/profiles/${ownerProfileId}`, c.other.jwt, { body: { name: 'hijacked', sort: 'price' } }), 404, 'NOT_FOUND');
+    expectError('dragonfly', await call('PATCH', `/api/routing/profiles/${ownerProfileId}`, c.other.jwt, { body: { name: 'hijacked', sort: 'price' } }), 404, 'NOT_FOUND');
     const owner = (await call('GET', '/api/routing/profiles', c.jwt)).body.profiles.find((p: { id: string }) => p.id === ownerProfileId);
     expect(owner).toMatchObject({ name: 'owner profile', sort: 'latency' });
   });

@@ -17,18 +17,13 @@ import { eventually } from '../helpers/eventually';
 import { graphql, rest } from '../helpers/graphql';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 import { startEmbeddedStack, startScaledStack, type TestStack } from '../helpers/stack';
+import { expectError } from '../helpers/expect-error';
 
 const MODEL = 'acme/spend-chat';
 const HOUR = 3_600_000;
 const ROUTES = ['/api/usage/requests', '/api/usage/requests.csv', '/api/usage/by-model', '/api/usage/by-tag', '/api/usage/by-user'];
 
 type Response = Awaited<ReturnType<typeof rest>>;
-
-function expectError(response: Response, status: number, code: string, field?: string) {
-  expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  if (field) expect(response.body.error.details?.field).toBe(field);
-}
 
 /** RFC 4180: quoted cells may hold commas, doubled quotes and line breaks; records end in CRLF. */
 function parseCsv(text: string): string[][] {
@@ -308,7 +303,7 @@ describe('spend log (embedded)', () => {
       const more = await call(`/api/usage/requests.csv?after=${cut.headers.get('x-df-next-cursor')}`, c.jwt);
       expect(more.headers.get('x-df-export-truncated')).toBeNull();
       expect([...rest1, ...parseCsv(more.body.__raw).slice(1).map((r) => r[0])]).toEqual(expected);
-      expectError(await call('/api/usage/requests.csv?limit=10001', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
+      expectError('dragonfly', await call('/api/usage/requests.csv?limit=10001', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
       const filtered = parseCsv((await call('/api/usage/requests.csv?tag=prod', c.jwt)).body.__raw);
       expect(filtered.slice(1).map((r) => r[0])).toEqual(expected.filter((id) => events.find((e) => e.requestId === id)!.tags?.includes('prod')));
     });
@@ -319,20 +314,20 @@ describe('spend log (embedded)', () => {
         expect(response.status, query).toBe(200);
         expect(response.body.requests, query).toEqual([]);
       }
-      expectError(await call("/api/usage/requests?tag=' OR 1=1 --", c.jwt), 400, 'BAD_USER_INPUT', 'tag');
-      expectError(await call('/api/usage/requests?status=any', c.jwt), 400, 'BAD_USER_INPUT', 'status');
-      expectError(await call('/api/usage/requests?limit=1000000', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
-      expectError(await call('/api/usage/requests?limit=99999999999999', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
-      expectError(await call('/api/usage/requests?limit=0', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
-      expectError(await call('/api/usage/requests?limit=ten', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
-      expectError(await call('/api/usage/by-tag?limit=1001', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
-      expectError(await call('/api/usage/requests?after=not-a-cursor!', c.jwt), 400, 'BAD_USER_INPUT', 'after');
-      expectError(await call(`/api/usage/requests?after=${Buffer.from("1' or 1=1 --").toString('base64url')}`, c.jwt), 400, 'BAD_USER_INPUT', 'after');
-      expectError(await call('/api/usage/requests?from=yesterday', c.jwt), 400, 'BAD_USER_INPUT', 'from');
-      expectError(await call(`/api/usage/requests?from=${new Date().toISOString()}&to=${new Date(base).toISOString()}`, c.jwt), 400, 'BAD_USER_INPUT', 'from');
-      expectError(await call('/api/usage/requests?model=a&model=b', c.jwt), 400, 'BAD_USER_INPUT', 'model');
-      expectError(await call('/api/usage/requests?models=acme%2Falpha', c.jwt), 400, 'BAD_USER_INPUT', 'models');
-      expectError(await call(`/api/usage/requests?user=${'u'.repeat(257)}`, c.jwt), 400, 'BAD_USER_INPUT', 'user');
+      expectError('dragonfly', await call("/api/usage/requests?tag=' OR 1=1 --", c.jwt), 400, 'BAD_USER_INPUT', 'tag');
+      expectError('dragonfly', await call('/api/usage/requests?status=any', c.jwt), 400, 'BAD_USER_INPUT', 'status');
+      expectError('dragonfly', await call('/api/usage/requests?limit=1000000', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
+      expectError('dragonfly', await call('/api/usage/requests?limit=99999999999999', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
+      expectError('dragonfly', await call('/api/usage/requests?limit=0', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
+      expectError('dragonfly', await call('/api/usage/requests?limit=ten', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
+      expectError('dragonfly', await call('/api/usage/by-tag?limit=1001', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
+      expectError('dragonfly', await call('/api/usage/requests?after=not-a-cursor!', c.jwt), 400, 'BAD_USER_INPUT', 'after');
+      expectError('dragonfly', await call(`/api/usage/requests?after=${Buffer.from("1' or 1=1 --").toString('base64url')}`, c.jwt), 400, 'BAD_USER_INPUT', 'after');
+      expectError('dragonfly', await call('/api/usage/requests?from=yesterday', c.jwt), 400, 'BAD_USER_INPUT', 'from');
+      expectError('dragonfly', await call(`/api/usage/requests?from=${new Date().toISOString()}&to=${new Date(base).toISOString()}`, c.jwt), 400, 'BAD_USER_INPUT', 'from');
+      expectError('dragonfly', await call('/api/usage/requests?model=a&model=b', c.jwt), 400, 'BAD_USER_INPUT', 'model');
+      expectError('dragonfly', await call('/api/usage/requests?models=acme%2Falpha', c.jwt), 400, 'BAD_USER_INPUT', 'models');
+      expectError('dragonfly', await call(`/api/usage/requests?user=${'u'.repeat(257)}`, c.jwt), 400, 'BAD_USER_INPUT', 'user');
       // GraphQL bounds its page the same way; a huge literal page is refused by the cost limit before it runs.
       const over = await graphql(stack.url, 'query { spendLog(limit: 201) { items { id } } }', {}, c.jwt);
       expect(over.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -343,11 +338,11 @@ describe('spend log (embedded)', () => {
 
     it('shows rows to their account only: a seller-scoped key, a buyer key and no credential are refused like /api/usage', async () => {
       for (const path of ROUTES) {
-        expectError(await call(path), 401, 'UNAUTHENTICATED');
-        expectError(await call(path, c.buyerKey), 403, 'FORBIDDEN');
-        expectError(await call(path, c.mkSeller), 403, 'FORBIDDEN');
-        expectError(await call(path, c.mkDisabled), 401, 'UNAUTHENTICATED');
-        expectError(await call(path, c.jwtForged), 401, 'UNAUTHENTICATED');
+        expectError('dragonfly', await call(path), 401, 'UNAUTHENTICATED');
+        expectError('dragonfly', await call(path, c.buyerKey), 403, 'FORBIDDEN');
+        expectError('dragonfly', await call(path, c.mkSeller), 403, 'FORBIDDEN');
+        expectError('dragonfly', await call(path, c.mkDisabled), 401, 'UNAUTHENTICATED');
+        expectError('dragonfly', await call(path, c.jwtForged), 401, 'UNAUTHENTICATED');
         for (const token of [c.mkBuyer, c.mkFull]) expect((await call(path, token)).status, path).toBe(200);
         // The same refusal as /api/usage itself for the seller-scoped key.
         expect((await call('/api/usage', c.mkSeller)).status).toBe(403);
@@ -362,9 +357,9 @@ describe('spend log (embedded)', () => {
         expect(Object.values((await call(path, c.other.jwt)).body).find(Array.isArray)).toEqual([]);
       }
       expect(parseCsv((await call('/api/usage/requests.csv', c.other.jwt)).body.__raw)).toHaveLength(1);
-      expectError(await call(`/api/usage/requests/${expected[0]}`, c.other.jwt), 404, 'NOT_FOUND');
+      expectError('dragonfly', await call(`/api/usage/requests/${expected[0]}`, c.other.jwt), 404, 'NOT_FOUND');
       expect((await call(`/api/usage/requests/${expected[0]}`, c.jwt)).status).toBe(200);
-      expectError(await call(`/api/usage/requests/${expected[0]}`, c.mkSeller), 403, 'FORBIDDEN');
+      expectError('dragonfly', await call(`/api/usage/requests/${expected[0]}`, c.mkSeller), 403, 'FORBIDDEN');
     });
 
     it('serves the same log in GraphQL, with each row’s signed receipt, to its owner only', async () => {

@@ -9,6 +9,7 @@ import { graphql, rest, wsClient } from '../helpers/graphql';
 import { startEmbeddedStack, startScaledStack, type TestStack } from '../helpers/stack';
 import { HAVE_SCALED_SERVICES, logSkip } from '../helpers/config';
 import { print } from 'graphql';
+import { waitUntil } from '../helpers/eventually';
 
 function job(overrides: Partial<JobFinishedEvent> = {}): JobFinishedEvent {
   const now = Date.now();
@@ -22,16 +23,6 @@ function job(overrides: Partial<JobFinishedEvent> = {}): JobFinishedEvent {
     latencyMs: 1500,
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const modes: [string, () => Promise<TestStack>][] = [['embedded (SQLite, in-memory bus)', () => startEmbeddedStack()]];
@@ -161,7 +152,7 @@ describe.each(modes)('spine — %s', (_name, start) => {
     await stack.bus.publish('job.finished', event);
     await stack.bus.publish('job.finished', event);
     await stack.bus.publish('job.finished', job({ listingId }));
-    const count = await waitFor(async () => {
+    const count = await waitUntil(async () => {
       const result = await graphql(stack.url, DashboardDocument, {}, token);
       const served = result.data?.me.listings[0].servedJobs;
       return served && served >= before + 2 ? served : null;

@@ -6,14 +6,7 @@ import { LiveJobFeedDocument } from '../../schema/generated/graphql';
 import { startPlatform, type Platform } from '../../gateway/platform';
 import { testConfig } from '../helpers/config';
 import { wsClient } from '../helpers/graphql';
-
-async function until(check: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitUntil } from '../helpers/eventually';
 
 describe('gateway subscriptions', () => {
   let platform: Platform;
@@ -35,31 +28,31 @@ describe('gateway subscriptions', () => {
     subscribe(clients[0], 'llm');
     subscribe(clients[1], 'llm');
     subscribe(clients[2], 'embeddings');
-    await until(() => stats().open === 3);
+    await waitUntil(() => stats().open === 3);
     // Two anonymous viewers of llm share a group (one resolution per event); embeddings is another.
     expect(stats()).toEqual({ open: 3, upstreams: 2, groups: 2, droppedEvents: 0, droppingSubscribers: 0 });
 
     await clients[0].dispose();
-    await until(() => stats().open === 2);
+    await waitUntil(() => stats().open === 2);
     expect(stats()).toEqual({ open: 2, upstreams: 2, groups: 2, droppedEvents: 0, droppingSubscribers: 0 });
     await clients[1].dispose();
-    await until(() => stats().open === 1);
+    await waitUntil(() => stats().open === 1);
     expect(stats()).toEqual({ open: 1, upstreams: 1, groups: 1, droppedEvents: 0, droppingSubscribers: 0 });
     await clients[2].dispose();
-    await until(() => stats().open === 0);
+    await waitUntil(() => stats().open === 0);
     expect(stats()).toEqual({ open: 0, upstreams: 0, groups: 0, droppedEvents: 0, droppingSubscribers: 0 });
   });
 
   it('caps open subscriptions per credential', async () => {
     const client = wsClient(platform.gateway.url);
     const subs = [1, 2, 3].map(() => subscribe(client, 'llm'));
-    await until(() => platform.gateway.subscriptionStats().open === 3);
+    await waitUntil(() => platform.gateway.subscriptionStats().open === 3);
     const fourth = subscribe(client, 'llm');
     const refused = await fourth.first;
     expect(refused.value?.errors?.[0]?.message).toBe('Too many open subscriptions');
     expect(subs).toHaveLength(3);
     await client.dispose();
-    await until(() => platform.gateway.subscriptionStats().open === 0);
+    await waitUntil(() => platform.gateway.subscriptionStats().open === 0);
   });
 
   it('refuses an invalid subscription before opening anything upstream', async () => {
