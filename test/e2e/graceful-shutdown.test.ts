@@ -11,6 +11,7 @@ import { spawnProcess } from '../bench/load';
 import { graphql } from '../helpers/graphql';
 import { signup } from '../helpers/credentials';
 import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
+import { waitUntil } from '../helpers/eventually';
 
 describe('graceful shutdown', () => {
   const children: ChildProcess[] = [];
@@ -69,8 +70,7 @@ describe('graceful shutdown', () => {
       }),
     );
     // SIGTERM once all 100 streams have started (their headers are back), however busy the machine.
-    for (let waited = 0; streaming < 100 && waited < 15_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-    expect(streaming).toBe(100);
+    await waitUntil(() => streaming === 100, 'all 100 streams started', { timeoutMs: 15_000, intervalMs: 10 });
     const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
     // The streams were still running when SIGTERM arrived: counted, not timed.
     const runningAtSigterm = 100 - ended;
