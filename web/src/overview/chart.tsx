@@ -56,8 +56,9 @@ export function TimeChart({ label, times, series, bars = false, timeLabel, heigh
       height,
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
-      axes: [axis, { ...axis, size: 56, values: (_u, ticks) => ticks.map((tick) => series[0]?.format(tick) ?? String(tick)) }],
+      // Bars are centred on their time: half a step of room each side keeps the first and last whole.
+      scales: { x: { time: true, range: bars && times.length > 1 ? (_u, min, max) => [min - (times[1] - times[0]) / 2, max + (times[1] - times[0]) / 2] : undefined }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map((tick) => series[0]?.format(tick) ?? String(tick)) }],
       series: [
         {},
         ...series.map((entry) => {

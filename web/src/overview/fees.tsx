@@ -14,10 +14,10 @@ const DEFAULT_DAYS = 30;
 type Fees = DashboardFeesQuery['fees'];
 
 function Change({ percent }: { percent: number | null }) {
-  if (percent === null) return <span className="muted">no earlier volume to compare</span>;
-  if (percent === 0) return <span className="muted">no change</span>;
+  if (percent === null) return <span className="ov-change muted">no earlier volume to compare</span>;
+  if (percent === 0) return <span className="ov-change muted">no change</span>;
   return (
-    <span className={percent > 0 ? 'good' : 'bad'}>
+    <span className={`ov-change ${percent > 0 ? 'good' : 'bad'}`}>
       <span aria-hidden="true">{percent > 0 ? '▲' : '▼'} </span>
       <span className="sr-only">{percent > 0 ? 'up' : 'down'} </span>
       {formatNumber(Math.abs(percent), 2)}%

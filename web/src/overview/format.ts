@@ -12,6 +12,12 @@ export function formatNumber(value: number, maxDecimals = 2): string {
   return new Intl.NumberFormat('en-US', { maximumFractionDigits: maxDecimals }).format(value);
 }
 
+/** Inference minutes: two decimals, or two significant digits for the sub-second jobs of a quiet network. */
+export function formatMinutes(value: number): string {
+  if (value !== 0 && Math.abs(value) < 0.01) return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 }).format(value);
+  return formatNumber(value, 2);
+}
+
 export function formatPercent(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${formatNumber(value, 1)}%`;
 }

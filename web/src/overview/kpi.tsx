@@ -2,7 +2,7 @@
 import { useMemo } from 'react';
 import type { DashboardKpiQuery, DashboardProtocolQuery } from '../../../schema/generated/graphql';
 import { TimeChart } from './chart';
-import { formatCount, formatEth, formatHour, formatNumber, formatPercent, formatUsd, windowText, type Timeframe } from './format';
+import { formatCount, formatEth, formatHour, formatMinutes, formatNumber, formatPercent, formatUsd, windowText, type Timeframe } from './format';
 import { Empty } from './loaded';
 
 type Kpi = DashboardKpiQuery['kpi'];
@@ -40,7 +40,7 @@ export function KpiTiles({ kpi, timeframe }: { kpi: Kpi; timeframe: Timeframe })
     <div className="grid tiles ov-tiles" data-testid="kpi-tiles">
       <Tile label="Success rate" metric={kpi.successRate} format={formatPercent} points previous={previous} hint="Requests completed" />
       <Tile label="Orchestrators online" metric={kpi.orchestratorsOnline} format={formatCount} previous={previous} hint="Listings that served a request" />
-      <Tile label="Usage" metric={kpi.dailyUsageMins} format={(value) => `${formatNumber(value, 2)} min`} previous={previous} hint="Inference minutes" />
+      <Tile label="Usage" metric={kpi.dailyUsageMins} format={(value) => `${formatMinutes(value)} min`} previous={previous} hint="Inference minutes" />
       <Tile label="Sessions" metric={kpi.dailySessionCount} format={formatCount} previous={previous} hint="Requests" />
       <Tile label="Network fees" metric={kpi.dailyNetworkFeesEth} format={formatEth} previous={previous} hint="What buyers paid, in ETH" />
     </div>
@@ -52,7 +52,7 @@ const hourLabel = (unixSeconds: number) => formatHour(new Date(unixSeconds * 100
 export function HourlyCharts({ kpi, timeframe }: { kpi: Kpi; timeframe: Timeframe }) {
   const usage = useMemo(() => {
     const buckets = kpi.hourlyUsage ?? [];
-    return { times: buckets.map((bucket) => Date.parse(bucket.hour) / 1000), series: [{ label: 'Minutes', values: buckets.map((bucket) => bucket.value), colorVar: '--chart-1', format: (value: number) => formatNumber(value, 2) }] };
+    return { times: buckets.map((bucket) => Date.parse(bucket.hour) / 1000), series: [{ label: 'Minutes', values: buckets.map((bucket) => bucket.value), colorVar: '--chart-1', format: formatMinutes }] };
   }, [kpi.hourlyUsage]);
   const sessions = useMemo(() => {
     const buckets = kpi.hourlySessions ?? [];

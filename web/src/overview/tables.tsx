@@ -1,7 +1,7 @@
 // The overview's tables: pipelines, the pipeline catalog, orchestrators, GPU capacity, pricing.
 import { Fragment } from 'react';
 import type { DashboardGpuCapacityQuery, DashboardOrchestratorsQuery, DashboardPipelineCatalogQuery, DashboardPipelinesQuery, DashboardPricingQuery } from '../../../schema/generated/graphql';
-import { formatCount, formatNumber, formatPercent, formatPerMillion, formatRelative, windowText, type Timeframe } from './format';
+import { formatCount, formatMinutes, formatNumber, formatPercent, formatPerMillion, formatRelative, windowText, type Timeframe } from './format';
 import { Empty } from './loaded';
 
 const PIPELINE_NAMES: Record<string, string> = { llm: 'LLM (chat)', embeddings: 'Embeddings', 'text-to-speech': 'Text to speech' };
@@ -45,7 +45,7 @@ export function PipelinesTable({ pipelines, timeframe }: { pipelines: DashboardP
             <Fragment key={pipeline.name}>
               <tr className="ov-group-row">
                 <th scope="row">{pipelineName(pipeline.name)}</th>
-                <td className="num">{formatNumber(pipeline.mins, 2)}</td>
+                <td className="num">{formatMinutes(pipeline.mins)}</td>
                 <td className="num">{formatCount(pipeline.sessions)}</td>
                 <td className="num">{formatNumber(pipeline.avgFps, 1)}</td>
               </tr>
@@ -54,7 +54,7 @@ export function PipelinesTable({ pipelines, timeframe }: { pipelines: DashboardP
                   <th scope="row">
                     <code>{model.model}</code>
                   </th>
-                  <td className="num">{formatNumber(model.mins, 2)}</td>
+                  <td className="num">{formatMinutes(model.mins)}</td>
                   <td className="num">{formatCount(model.sessions)}</td>
                   <td className="num">{formatNumber(model.avgFps, 1)}</td>
                 </tr>
@@ -68,7 +68,7 @@ export function PipelinesTable({ pipelines, timeframe }: { pipelines: DashboardP
 }
 
 export function CatalogTable({ catalog }: { catalog: DashboardPipelineCatalogQuery['pipelineCatalog'] }) {
-  if (!catalog.length) return <Empty>No admitted listing offers a pipeline yet. Sellers' listings appear here once admitted.</Empty>;
+  if (!catalog.length) return <Empty>No pipelines yet.</Empty>;
   return (
     <div className="table-wrap">
       <table data-testid="catalog-table">
@@ -86,9 +86,7 @@ export function CatalogTable({ catalog }: { catalog: DashboardPipelineCatalogQue
               <th scope="row">
                 {entry.name} <span className="muted mono">{entry.id}</span>
               </th>
-              <td className="ov-wrap">
-                <List items={entry.models} />
-              </td>
+              <td className="ov-wrap">{entry.models.length ? <List items={entry.models} /> : <span className="muted">None served in the last 30 days</span>}</td>
               <td className="ov-wrap">
                 <List items={entry.regions} />
               </td>
@@ -268,7 +266,7 @@ export function GpuCapacity({ capacity }: { capacity: DashboardGpuCapacityQuery[
 const UNIT_PLURAL: Record<string, string> = { token: 'tokens', character: 'characters' };
 
 export function PricingTable({ pricing }: { pricing: DashboardPricingQuery['pricing'] }) {
-  if (!pricing.length) return <Empty>No prices yet: a pipeline is priced once a listing for it is admitted.</Empty>;
+  if (!pricing.length) return <Empty>No prices yet: a model's price shows here once it has served requests in the last 7 days.</Empty>;
   return (
     <div className="table-wrap">
       <table data-testid="pricing-table">
