@@ -158,6 +158,11 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
       await page.getByTestId('usage-chart').getByRole('img', { name: /over the last 6 hours/ }).waitFor();
       expect(new URL(page.url()).searchParams.get('timeframe')).toBe('6');
 
+      // The fees chart has its own control: history in days.
+      await page.getByLabel('History').selectOption('7');
+      await eventually(() => expect(variablesOf('DashboardFees')).toEqual([{ days: 7 }]));
+      await page.getByRole('img', { name: 'Daily fee volume in USD over the last 7 days' }).waitFor();
+
       expect(watched.offMachine).toEqual([]);
       expect(watched.errors).toEqual([]);
     } finally {
