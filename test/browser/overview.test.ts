@@ -1,7 +1,8 @@
 // The public network overview at `/`: it renders offline from the Dashboard* operations, a chat
 // call shows up in the live job feed without a reload, the timeframe control sends NaaP's
-// `timeframe` ("6") and `period` ("6h"), and the README's screenshots (light, dark, 390 px).
-import type { Browser, Page } from 'playwright-core';
+// `timeframe` ("6") and `period` ("6h"), the README's screenshots (light, dark, 390 px), and the
+// feed's state when its socket drops and comes back.
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardJobFeedDocument } from '../../schema/generated/graphql';
 import { startSimulator } from '../../gateway/simulator/server';
@@ -203,6 +204,36 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
       } finally {
         await watched.close();
       }
+    }
+  });
+  it('says when the live connection drops, reconnects by itself and fills in the jobs it missed', async () => {
+    const watched = await openPage(browser, stack.url);
+    try {
+      const { page } = watched;
+      // The page's socket goes through the test, which can cut it as a restarting server would.
+      const sockets: WebSocketRoute[] = [];
+      await page.routeWebSocket(/\/graphql$/, (socket) => {
+        socket.connectToServer();
+        sockets.push(socket);
+      });
+      const sent = captureOperations(page);
+      await loadOverview(page);
+      const rowsBefore = await page.getByTestId('job-feed').locator('tbody tr').count();
+
+      await sockets[0].close({ code: 1012, reason: 'Service restart' });
+      await page.locator('[data-testid=live-status]', { hasText: 'Reconnecting' }).waitFor();
+      // A job that finishes while the page is offline.
+      await chat('Are you there?');
+      await page.locator('[data-testid=live-status]', { hasText: /^Live$/ }).waitFor({ timeout: 15_000 });
+      expect(sockets.length).toBeGreaterThanOrEqual(2);
+
+      // The missed job is read back from the feed once the socket is back.
+      await page.getByTestId('job-feed').locator('tbody tr').nth(rowsBefore).waitFor();
+      expect(sent.filter((operation) => operation.name === 'DashboardJobFeed')).toHaveLength(2);
+      expect(watched.offMachine).toEqual([]);
+      expect(watched.errors).toEqual([]);
+    } finally {
+      await watched.close();
     }
   });
 });

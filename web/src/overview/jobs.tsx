@@ -31,10 +31,11 @@ type Initial = DashboardJobFeedQuery['jobFeed'][number];
 const fromFeed = (job: Initial): FeedRow => ({ id: job.id, pipeline: job.pipeline, model: job.model, status: job.status, at: job.startedAt, latencyMs: job.latencyMs, runningFor: job.runningFor, outputFps: job.outputFps, orchestrator: job.orchestratorUrl, seller: null, live: false });
 const fromLive = (job: LiveJob): FeedRow => ({ id: job.id, pipeline: job.pipeline, model: job.model, status: job.status, at: new Date().toISOString(), latencyMs: job.latencyMs, runningFor: null, outputFps: null, orchestrator: job.orchestrator?.id ?? null, seller: job.orchestrator?.seller.name ?? null, live: true });
 
-/** Newest first, each job once, at most FEED_LIMIT. */
+/** Each job once (the first copy wins), newest first, at most FEED_LIMIT. */
 function merge(rows: FeedRow[], incoming: FeedRow[]): FeedRow[] {
   const seen = new Set<string>();
-  return [...incoming, ...rows].filter((row) => !seen.has(row.id) && seen.add(row.id)).slice(0, FEED_LIMIT);
+  const unique = [...incoming, ...rows].filter((row) => !seen.has(row.id) && seen.add(row.id));
+  return unique.sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, FEED_LIMIT);
 }
 
 const STATUS_TEXT: Record<LiveStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', failed: 'Live updates stopped' };
@@ -63,7 +64,22 @@ export function JobFeedSection() {
 
   useEffect(() => {
     let active = true;
-    // Live jobs that arrive before the first page of the feed are merged, not lost.
+    const loadFeed = () =>
+      request(DashboardJobFeedDocument, { limit: FEED_LIMIT }).then(
+        (data) => {
+          if (!active) return;
+          setRows((current) => merge(current, data.jobFeed.map(fromFeed)));
+          setError(undefined);
+          setLoading(false);
+        },
+        (caught) => {
+          if (!active) return;
+          setError(caught);
+          setLoading(false);
+        },
+      );
+    // Live jobs that arrive before the first page of the feed are merged, not lost; after a
+    // reconnect the feed is read again for the jobs that finished while the socket was down.
     const stop = watchJobs(
       (job) => active && setRows((current) => merge(current, [fromLive(job)])),
       (next, message) => {
@@ -71,19 +87,9 @@ export function JobFeedSection() {
         setStatus(next);
         setLiveError(next === 'failed' ? message : undefined);
       },
+      () => void loadFeed(),
     );
-    request(DashboardJobFeedDocument, { limit: FEED_LIMIT }).then(
-      (data) => {
-        if (!active) return;
-        setRows((current) => merge(data.jobFeed.map(fromFeed), current));
-        setLoading(false);
-      },
-      (caught) => {
-        if (!active) return;
-        setError(caught);
-        setLoading(false);
-      },
-    );
+    void loadFeed();
     // "12s ago" stays true while the page is open.
     const tick = setInterval(() => setClock((value) => value + 1), 10_000);
     return () => {

@@ -9,8 +9,11 @@ export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'failed';
 
 export type LiveJob = LiveJobFeedSubscription['jobFeed'];
 
-/** Subscribes to every finished job; returns the function that closes the connection. */
-export function watchJobs(onJob: (job: LiveJob) => void, onStatus: (status: LiveStatus, message?: string) => void): () => void {
+/**
+ * Subscribes to every finished job; returns the function that closes the connection. `onReconnected`
+ * runs when a dropped connection is back, so that the page can fill in the jobs it missed meanwhile.
+ */
+export function watchJobs(onJob: (job: LiveJob) => void, onStatus: (status: LiveStatus, message?: string) => void, onReconnected?: () => void): () => void {
   let connectedOnce = false;
   let closed = false;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -22,8 +25,11 @@ export function watchJobs(onJob: (job: LiveJob) => void, onStatus: (status: Live
     on: {
       connecting: () => !closed && onStatus(connectedOnce ? 'reconnecting' : 'connecting'),
       connected: () => {
+        const reconnected = connectedOnce;
         connectedOnce = true;
-        if (!closed) onStatus('live');
+        if (closed) return;
+        onStatus('live');
+        if (reconnected) onReconnected?.();
       },
       closed: () => !closed && onStatus('reconnecting'),
     },
