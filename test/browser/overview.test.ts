@@ -192,7 +192,7 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
         await page.getByTestId('pipelines-table').getByText(MODEL).waitFor();
         await page.getByTestId('catalog-table').getByText(MODEL).waitFor();
         await page.getByTestId('pricing-table').getByText(MODEL).waitFor();
-        await page.getByTestId('pricing-table').getByText('/ 1M tokens').waitFor();
+        await page.getByTestId('pricing-table').getByText('per 1M tokens').waitFor();
         await page.getByRole('group', { name: 'Sessions', exact: true }).getByText('4', { exact: true }).waitFor();
         const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
         expect(background).toBe(shot.colorScheme === 'dark' ? 'rgb(15, 18, 22)' : 'rgb(247, 248, 250)');

@@ -275,7 +275,7 @@ export function PricingTable({ pricing }: { pricing: DashboardPricingQuery['pric
           <tr>
             <th scope="col">Pipeline / model</th>
             <th scope="col" className="num">
-              Price per 1M units
+              Per 1M units
             </th>
             <th scope="col" className="num">
               Wei per unit
@@ -291,15 +291,10 @@ export function PricingTable({ pricing }: { pricing: DashboardPricingQuery['pric
             <tr key={`${row.pipeline}/${row.model ?? ''}`}>
               <th scope="row">
                 {pipelineName(row.pipeline)}
-                {row.model && (
-                  <>
-                    {' '}
-                    <code>{row.model}</code>
-                  </>
-                )}
+                {row.model && <code className="ov-block">{row.model}</code>}
               </th>
               <td className="num">
-                {formatPerMillion(row.price)} <span className="muted">/ 1M {UNIT_PLURAL[row.unit] ?? row.unit}</span>
+                {formatPerMillion(row.price)} <span className="muted ov-block">per 1M {UNIT_PLURAL[row.unit] ?? row.unit}</span>
               </td>
               <td className="num mono">{row.avgWeiPerUnit ?? '—'}</td>
               <td>{row.outputPerDollar}</td>
