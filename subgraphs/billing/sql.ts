@@ -13,6 +13,15 @@ export interface Sql {
    * advisory lock; SQLite's write transactions are serial already).
    */
   serialize(name: string): Promise<void>;
+  /**
+   * Inserts `rows` (values in `columns`' order) into `table`, `tail` appended (`on conflict …`,
+   * `returning …`), and returns what `returning` gave. PostgreSQL gets the rows as one JSON
+   * parameter (`json_populate_recordset`, typed by the table itself): one short statement per call
+   * instead of thousands of placeholders to parse. SQLite gets multi-row VALUES in chunks.
+   */
+  insertRows<T = Record<string, unknown>>(table: string, columns: readonly string[], rows: readonly unknown[][], tail?: string): Promise<T[]>;
+  /** `column in (values)` as one condition: PostgreSQL takes the values as one JSON parameter. */
+  inList(column: string, values: readonly string[]): { condition: string; params: unknown[] }[];
 }
 
 export function sqlFor(em: EntityManager): Sql {
@@ -21,6 +30,7 @@ export function sqlFor(em: EntityManager): Sql {
   // extended protocol), instead of the ORM quoting thousands of them into the statement text.
   const knex = () => (em.getTransactionContext() as Knex.Transaction | undefined) ?? em.getKnex();
   const rows = (result: unknown) => (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []));
+  const postgres = /postgre/i.test(platform.constructor.name);
   return {
     all: async (query, params = []) => rows(await knex().raw(query, params as Knex.RawBinding[])) as never,
     run: async (query, params = []) => {
@@ -28,7 +38,25 @@ export function sqlFor(em: EntityManager): Sql {
     },
     date: (value) => platform.processDateProperty(value),
     serialize: async (name) => {
-      if (/postgre/i.test(platform.constructor.name)) await knex().raw('select pg_advisory_xact_lock(hashtext(?))', [name]);
+      if (postgres) await knex().raw('select pg_advisory_xact_lock(hashtext(?))', [name]);
+    },
+    insertRows: async <T>(table: string, columns: readonly string[], values: readonly unknown[][], tail = '') => {
+      if (values.length === 0) return [] as T[];
+      const list = columns.join(', ');
+      if (postgres) {
+        const records = values.map((row) => Object.fromEntries(columns.map((column, i) => [column, row[i]])));
+        return rows(await knex().raw(`insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, ?::json) ${tail}`, [JSON.stringify(records)])) as T[];
+      }
+      const out: T[] = [];
+      for (const chunk of chunks(values, columns.length)) {
+        out.push(...(rows(await knex().raw(`insert into ${table} (${list}) values ${placeholders(columns.length, chunk.length)} ${tail}`, chunk.flat() as Knex.RawBinding[])) as T[]));
+      }
+      return out;
+    },
+    inList: (column, values) => {
+      if (values.length === 0) return [];
+      if (postgres) return [{ condition: `${column} in (select json_array_elements_text(?::json))`, params: [JSON.stringify(values)] }];
+      return [...chunks(values, 1)].map((chunk) => ({ condition: `${column} in (${chunk.map(() => '?').join(', ')})`, params: chunk }));
     },
   };
 }

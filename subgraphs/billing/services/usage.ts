@@ -86,9 +86,8 @@ export class UsageService {
   /** The events without a usage record yet, in the batch's order. */
   private async freshEvents(sql: Sql, events: UsageEvent[]): Promise<UsageEvent[]> {
     const recorded = new Set<string>();
-    for (const rows of chunks(events, 1)) {
-      const found = await sql.all<{ request_id: string }>(`select request_id from usage_records where request_id in (${rows.map(() => '?').join(', ')})`, rows.map((e) => e.requestId));
-      for (const row of found) recorded.add(row.request_id);
+    for (const { condition, params } of sql.inList('request_id', events.map((e) => e.requestId))) {
+      for (const row of await sql.all<{ request_id: string }>(`select request_id from usage_records where ${condition}`, params)) recorded.add(row.request_id);
     }
     return events.filter((e) => !recorded.has(e.requestId));
   }
@@ -121,35 +120,26 @@ export class UsageService {
 
   private async insertRecords(sql: Sql, charges: Charge[]): Promise<void> {
     const { settings } = this.deps;
-    let inserted = 0;
-    for (const rows of chunks(charges, USAGE_COLUMNS.length)) {
-      const params = rows.flatMap((c) => {
-        const e = c.event;
-        const occurredAt = new Date(e.occurredAt);
-        const availableAt = new Date(occurredAt.getTime() + settings.earningsCooldownMs);
-        return [
-          e.requestId, e.keyId, e.buyerId, e.groupId ?? null, e.listingId ?? null, e.sellerId ?? null, e.model, e.capability,
-          e.inputTokens, e.outputTokens, e.characters, c.costMicros, c.uncollectedMicros, c.promoMicros, c.sellerMicros, c.feeMicros, c.reserveMicros,
-          Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
-          sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
-          evidenceCount(e.reportedInputTokens), evidenceCount(e.reportedOutputTokens), evidenceCount(e.countedInputTokens), evidenceCount(e.countedOutputTokens),
-          evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags), c.sellerPromoMicros,
-          attributionUser(e.endUser), attributionTags(e.tags).join(',') || null, attributionMetadata(e.metadata),
-        ];
-      });
-      const returned = await sql.all<{ request_id: string }>(
-        `insert into usage_records (${USAGE_COLUMNS.join(', ')}) values ${placeholders(USAGE_COLUMNS.length, rows.length)} on conflict (request_id) do nothing returning request_id`,
-        params,
-      );
-      inserted += returned.length;
-    }
+    const records = charges.map((c) => {
+      const e = c.event;
+      const occurredAt = new Date(e.occurredAt);
+      const availableAt = new Date(occurredAt.getTime() + settings.earningsCooldownMs);
+      return [
+        e.requestId, e.keyId, e.buyerId, e.groupId ?? null, e.listingId ?? null, e.sellerId ?? null, e.model, e.capability,
+        e.inputTokens, e.outputTokens, e.characters, c.costMicros, c.uncollectedMicros, c.promoMicros, c.sellerMicros, c.feeMicros, c.reserveMicros,
+        Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
+        sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
+        evidenceCount(e.reportedInputTokens), evidenceCount(e.reportedOutputTokens), evidenceCount(e.countedInputTokens), evidenceCount(e.countedOutputTokens),
+        evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags), c.sellerPromoMicros,
+        attributionUser(e.endUser), attributionTags(e.tags).join(',') || null, attributionMetadata(e.metadata),
+      ];
+    });
+    const inserted = (await sql.insertRows<{ request_id: string }>('usage_records', USAGE_COLUMNS, records, 'on conflict (request_id) do nothing returning request_id')).length;
     // Only a request id replayed with another buyer can get here (its batch did not wait on this
     // one's lock): roll back rather than move money twice; the data plane retries the batch.
     if (inserted !== charges.length) throw new Error('usage batch raced another batch with the same request ids; retry it');
     const tagRows = charges.flatMap(({ event: e }) => attributionTags(e.tags).map((tag) => [e.requestId, tag, e.buyerId, sql.date(new Date(e.occurredAt))]));
-    for (const rows of chunks(tagRows, TAG_COLUMNS.length)) {
-      await sql.run(`insert into usage_tags (${TAG_COLUMNS.join(', ')}) values ${placeholders(TAG_COLUMNS.length, rows.length)} on conflict do nothing`, rows.flat());
-    }
+    await sql.insertRows('usage_tags', TAG_COLUMNS, tagRows, 'on conflict do nothing');
   }
 
   private async applyMoney(sql: Sql, charges: Charge[]): Promise<void> {
