@@ -6,6 +6,7 @@ import { SupplyCreateListingDocument, type Capability, type CreateListingInput, 
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatMicros, useAction } from '../../shared/ui';
 import { intInput, parseUsdToMicros, usdInput } from './money';
+import { Field } from './parts';
 
 /** The request parameters a chat listing may declare beyond a canonical model's (CreateListingInput.supportedParameters). */
 export const PARAMETERS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'vision', 'logprobs', 'reasoning', 'stop', 'seed'] as const;
@@ -36,13 +37,9 @@ type Fields = typeof EMPTY;
 function PriceField({ label, name, value, onChange, unit = 'per 1M tokens' }: { label: string; name: string; value: string; onChange: (value: string) => void; unit?: string }) {
   const micros = value.trim() ? parseUsdToMicros(value) : null;
   return (
-    <label>
-      {label}
+    <Field label={label} hint={micros !== null ? `${formatMicros(micros)} ${unit}` : `USD ${unit}`} live>
       <input name={name} inputMode="decimal" autoComplete="off" placeholder="0.00" value={value} onChange={(event) => onChange(event.target.value)} />
-      <span className="seller-hint" aria-live="polite">
-        {micros !== null ? `${formatMicros(micros)} ${unit}` : `USD ${unit}`}
-      </span>
-    </label>
+    </Field>
   );
 }
 
@@ -94,21 +91,17 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
 
   return (
     <form className="seller-form" aria-label="New listing" onSubmit={onSubmit}>
-      <label>
-        Model id
+      <Field label="Model id" hint="A registry id (verified) or one under your handle.">
         <input {...text('model')} autoComplete="off" spellCheck={false} placeholder={handle ? `${handle}/my-model` : 'your-handle/my-model'} />
-        <span className="seller-hint">A registry id (verified) or one under your handle.</span>
-      </label>
-      <label>
-        Capability
+      </Field>
+      <Field label="Capability">
         <select name="capability" value={capability} onChange={(event) => setCapability(event.target.value as Capability)}>
           <option value="CHAT">Chat</option>
           <option value="EMBEDDINGS">Embeddings</option>
           <option value="SPEECH">Speech</option>
         </select>
-      </label>
-      <label>
-        Pool key
+      </Field>
+      <Field label="Pool key">
         <select name="poolKeyId" value={poolKeyId} onChange={(event) => setPoolKeyId(event.target.value)}>
           {poolKeys.map((key) => (
             <option key={key.id} value={key.id}>
@@ -118,7 +111,7 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
           ))}
           <option value="">None (save as a draft)</option>
         </select>
-      </label>
+      </Field>
       <label>
         Upstream model (optional)
         <input {...text('upstreamModel')} autoComplete="off" spellCheck={false} placeholder="the provider's model name" />
@@ -192,8 +185,7 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
           )}
           <fieldset>
             <legend>Supply</legend>
-            <label>
-              Quantization
+            <Field label="Quantization">
               <select {...text('quantization')}>
                 <option value="">Not declared</option>
                 {QUANTIZATIONS.map((quantization) => (
@@ -202,7 +194,7 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
                   </option>
                 ))}
               </select>
-            </label>
+            </Field>
             <label>
               Region
               <input {...text('region')} autoComplete="off" placeholder="us, eu-west" />

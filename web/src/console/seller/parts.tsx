@@ -1,6 +1,6 @@
 // Pieces the seller's sections share: state badges, a two-step confirm for destructive actions,
 // a pager, and number formatting.
-import { useState, type ReactNode } from 'react';
+import { cloneElement, useId, useState, type ReactElement, type ReactNode } from 'react';
 import './seller.css';
 
 type Tone = 'good' | 'bad' | 'warn' | 'neutral';
@@ -91,4 +91,23 @@ export function Tile({ label, value, hint }: { label: string; value: ReactNode; 
 
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="muted">{children}</p>;
+}
+
+/** A labelled control with a hint outside its label: the hint describes the control, it is not part of its name. */
+// The label names the control by `for` rather than by wrapping it: a wrapped <select> would take its
+// options' text into its name.
+export function Field({ label, hint, live, children }: { label: ReactNode; hint?: ReactNode; live?: boolean; children: ReactElement<{ id?: string; 'aria-describedby'?: string }> }) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  return (
+    <div className="seller-field">
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, { id, 'aria-describedby': hint ? hintId : undefined })}
+      {hint && (
+        <span id={hintId} className="seller-hint" aria-live={live ? 'polite' : undefined}>
+          {hint}
+        </span>
+      )}
+    </div>
+  );
 }

@@ -5,7 +5,7 @@ import { PayoutConvertEarningsDocument, PayoutListDocument, PayoutRequestDocumen
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
 import { microsToUsdString, parseUsdToMicros } from './money';
-import { Empty, Pager, StateBadge, Tile } from './parts';
+import { Empty, Field, Pager, StateBadge, Tile } from './parts';
 
 const PAGE_SIZE = 20;
 
@@ -123,11 +123,9 @@ function AmountForm({ title, description, button, max, onSubmit }: { title: stri
         {description}
       </p>
       <form className="inline" aria-label={title} onSubmit={submit}>
-        <label>
-          Amount (USD)
+        <Field label="Amount (USD)" hint={micros !== null ? formatMicros(micros) : max !== undefined ? `up to ${formatMicros(max)}` : 'USD'} live>
           <input name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" value={amount} onChange={(event) => setAmount(event.target.value)} />
-          <span className="seller-hint">{micros !== null ? formatMicros(micros) : max !== undefined ? `up to ${formatMicros(max)}` : 'USD'}</span>
-        </label>
+        </Field>
         {max !== undefined && max > 0 && (
           <button type="button" onClick={() => setAmount(microsToUsdString(BigInt(max)))}>
             All

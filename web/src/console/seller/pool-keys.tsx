@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { SupplyCreatePoolKeyDocument, SupplyDeletePoolKeyDocument, SupplyPoolKeysDocument, SupplyProvidersDocument, type SupplyPoolKeyFragment, type SupplyProviderFragment } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Empty, StateBadge } from './parts';
+import { ConfirmButton, Empty, Field, StateBadge } from './parts';
 
 export function PoolKeysSection() {
   const providers = useLoad(async () => (await request(SupplyProvidersDocument)).poolProviders, []);
@@ -70,8 +70,7 @@ function CreatePoolKeyForm({ providers, onCreated }: { providers: SupplyProvider
   };
   return (
     <form className="seller-form" aria-label="Add a pool key" onSubmit={onSubmit}>
-      <label>
-        Provider
+      <Field label="Provider" hint={provider ? `Serves ${provider.capabilities.map((capability) => capability.toLowerCase()).join(', ')}${provider.baseUrl ? ` · ${provider.baseUrl}` : ''}` : undefined}>
         <select name="provider" value={providerId} onChange={(event) => setProviderId(event.target.value)}>
           {providers.map((candidate) => (
             <option key={candidate.id} value={candidate.id}>
@@ -79,19 +78,14 @@ function CreatePoolKeyForm({ providers, onCreated }: { providers: SupplyProvider
             </option>
           ))}
         </select>
-        {provider && <span className="seller-hint">Serves {provider.capabilities.map((capability) => capability.toLowerCase()).join(', ')}{provider.baseUrl ? ` · ${provider.baseUrl}` : ''}</span>}
-      </label>
-      <label>
-        Provider API key
+      </Field>
+      <Field label="Provider API key" hint="Checked with one call to the provider; never shown again.">
         <input name="apiKey" type="password" autoComplete="off" spellCheck={false} value={apiKey} onChange={(event) => setApiKey(event.target.value)} />
-        <span className="seller-hint">Checked with one call to the provider; never shown again.</span>
-      </label>
+      </Field>
       {provider?.acceptsBaseUrl && (
-        <label>
-          Base URL{provider.requiresBaseUrl ? ' (required)' : ' (optional)'}
+        <Field label={`Base URL${provider.requiresBaseUrl ? ' (required)' : ' (optional)'}`} hint="Where /models and /chat/completions hang off, e.g. https://host/v1.">
           <input name="baseUrl" inputMode="url" autoComplete="off" spellCheck={false} placeholder="https://host/v1" value={baseUrl} onChange={(event) => setBaseUrl(event.target.value)} />
-          <span className="seller-hint">Where /models and /chat/completions hang off.</span>
-        </label>
+        </Field>
       )}
       <label>
         Label (optional)
