@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SupplyCreateListingDocument, SupplyCreatePoolKeyDocument, SupplyListingsDocument, SupplyPoolKeysDocument, type CreateListingInput } from '../../schema/generated/graphql';
+import { MoneyEarningsSummaryDocument, SupplyCreateListingDocument, SupplyCreatePoolKeyDocument, SupplyListingsDocument, SupplyPoolKeysDocument, type CreateListingInput } from '../../schema/generated/graphql';
 import { CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
-import { graphql } from '../helpers/graphql';
+import { graphql, rest } from '../helpers/graphql';
+import { fundedBuyer } from '../helpers/market';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
 const PASSWORD = 'password-123';
@@ -247,6 +248,15 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
 
   it('loads every seller page from this machine alone, without page errors, light and dark', { timeout: 90_000 }, async () => {
     expect(token).not.toBe('');
+    // One request through the admitted listing, so the earnings pages have something to show.
+    const buyer = await fundedBuyer(stack.url, '5');
+    const answer = await rest(stack.url, 'POST', '/v1/chat/completions', { token: buyer.key, body: { model, messages: [{ role: 'user', content: 'Hello, dragonfly' }] } });
+    expect(answer.status).toBe(200);
+    const lifetime = await eventually(async () => {
+      const summary = await graphql(stack.url, MoneyEarningsSummaryDocument, {}, token);
+      expect(summary.data!.earningsSummary.lifetime.micros).toBeGreaterThan(0);
+      return summary.data!.earningsSummary.lifetime.micros;
+    });
     for (const colorScheme of ['light', 'dark'] as const) {
       const watched = await openPage(browser, stack.url, { colorScheme });
       const { page } = watched;
@@ -259,8 +269,14 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
           await page.getByRole('heading', { level: 1, name: heading }).waitFor();
           await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
         }
+        // The chart, its text alternative, and the request's earning.
         await page.goto(`${stack.url}/dashboard/earnings`);
-        await page.getByRole('region', { name: 'Earned over time' }).getByText(/earned in/).waitFor();
+        const overTime = page.getByRole('region', { name: 'Earned over time' });
+        await overTime.getByRole('img', { name: /^Earnings per day/ }).locator('canvas').waitFor();
+        await overTime.getByText('Show as a table').click();
+        expect(await overTime.getByRole('table', { name: 'Earnings per bucket' }).innerText()).toContain(formatUsd(lifetime));
+        await page.getByRole('region', { name: 'Per request' }).getByRole('cell', { name: model }).waitFor();
+        expect(await page.getByRole('group', { name: 'Earnings summary' }).innerText()).toContain(formatUsd(lifetime));
         if (colorScheme === 'dark') {
           await page.goto(`${stack.url}/dashboard/listings`);
           await page.getByTestId('listing-row').filter({ hasText: model }).getByText('admitted').waitFor();
@@ -272,4 +288,32 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
       }
     }
   });
+
+  it('fits a 375 px wide screen: no page scrolls sideways, wide tables scroll in place', async () => {
+    const watched = await openPage(browser, stack.url, { viewport: { width: 375, height: 800 } });
+    const { page } = watched;
+    try {
+      await signIn(page);
+      for (const { path, heading } of SELLER_PAGES) {
+        await page.goto(`${stack.url}/dashboard/${path}`);
+        await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+        await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
+        const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth }));
+        // On failure, name what sticks out (outside any scroll container's clip or not).
+        const wide = widths.page > widths.viewport ? await page.evaluate((limit) => [...document.querySelectorAll('body *')].filter((element) => element.getBoundingClientRect().right > limit).slice(0, 8).map((element) => `${element.tagName.toLowerCase()}.${element.className}`), widths.viewport) : [];
+        expect(widths.page, `${path}: ${wide.join(', ')}`).toBeLessThanOrEqual(widths.viewport);
+      }
+      expectClean(watched);
+    } finally {
+      await watched.close();
+    }
+  });
 });
+
+/** Micros as the page writes dollars (two decimals at least, exact). */
+function formatUsd(micros: number): string {
+  const whole = Math.trunc(micros / 1_000_000);
+  const fraction = String(micros % 1_000_000).padStart(6, '0');
+  const rest = fraction.slice(2).replace(/0+$/, '');
+  return `$${whole.toLocaleString('en-US')}.${fraction.slice(0, 2)}${rest}`;
+}

@@ -13,7 +13,7 @@ export function SellerDisputesSection() {
   const [page, setPage] = useState(1);
   const disputes = useLoad(async () => (await request(DisputeSellerListDocument, { page, pageSize: PAGE_SIZE, ...(status ? { status } : {}) })).sellerDisputes, [status, page]);
   return (
-    <>
+    <div className="seller-root">
       <h1>Disputes</h1>
       <p className="muted">Buyers' disputes of requests your listings served. Answer before the deadline; after it the platform decides.</p>
       <Section
@@ -66,7 +66,7 @@ export function SellerDisputesSection() {
           </>
         )}
       </Section>
-    </>
+    </div>
   );
 }
 

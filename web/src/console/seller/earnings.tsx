@@ -4,7 +4,7 @@ import { useMemo, useState } from 'react';
 import { MoneyEarningsDocument, MoneyEarningsMonthlyDocument, MoneyEarningsReserveDocument, MoneyEarningsSummaryDocument, MoneyEarningsTimeseriesDocument, type EarningsInterval } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, Section, useLoad } from '../../shared/ui';
-import { EarningsChart } from './earnings-chart';
+import { EarningsChart, fillBuckets } from './earnings-chart';
 import { Empty, Pager, StateBadge, Tile } from './parts';
 
 const WINDOWS = { '24h': { hours: 24, interval: 'HOUR' }, '7d': { hours: 24 * 7, interval: 'DAY' }, '30d': { hours: 24 * 30, interval: 'DAY' }, '90d': { hours: 24 * 90, interval: 'DAY' } } as const satisfies Record<string, { hours: number; interval: EarningsInterval }>;
@@ -13,7 +13,7 @@ type WindowName = keyof typeof WINDOWS;
 export function EarningsSection() {
   const summary = useLoad(async () => (await request(MoneyEarningsSummaryDocument)).earningsSummary, []);
   return (
-    <>
+    <div className="seller-root">
       <h1>Earnings</h1>
       {summary.error ? <ErrorMessage error={summary.error} /> : null}
       {summary.data && (
@@ -22,7 +22,7 @@ export function EarningsSection() {
           <Tile label="Withdrawable" value={formatMicros(summary.data.withdrawable.micros)} hint="can be paid out now" />
           <Tile label="Cooling" value={formatMicros(summary.data.pending.micros)} hint="not available yet" />
           <Tile label="In reserve" value={formatMicros(summary.data.reserved.micros)} hint="held until released" />
-          <Tile label="Lifetime" value={formatMicros(summary.data.lifetime.micros)} hint={`${summary.data.requests.toLocaleString('en-US')} requests`} />
+          <Tile label="Lifetime" value={formatMicros(summary.data.lifetime.micros)} hint={plural(summary.data.requests, 'request')} />
           <Tile label="Paid out" value={formatMicros(summary.data.paidOut.micros)} />
           <Tile label="Converted to credit" value={formatMicros(summary.data.converted.micros)} />
         </div>
@@ -33,7 +33,7 @@ export function EarningsSection() {
         <Reserve />
       </div>
       <PerRequest />
-    </>
+    </div>
   );
 }
 
@@ -43,9 +43,11 @@ function Timeseries() {
     const { hours, interval } = WINDOWS[windowName];
     const to = new Date();
     const from = new Date(to.getTime() - hours * 3_600_000);
-    return (await request(MoneyEarningsTimeseriesDocument, { interval, from: from.toISOString(), to: to.toISOString() })).earningsTimeseries;
+    const buckets = (await request(MoneyEarningsTimeseriesDocument, { interval, from: from.toISOString(), to: to.toISOString() })).earningsTimeseries;
+    return { from, to, hourly: interval === 'HOUR', buckets };
   }, [windowName]);
-  const points = useMemo(() => (series.data ?? []).map((bucket) => ({ bucket: bucket.bucket, micros: bucket.amount.micros, requests: bucket.requests })), [series.data]);
+  const points = useMemo(() => (series.data?.buckets ?? []).map((bucket) => ({ bucket: bucket.bucket, micros: bucket.amount.micros, requests: bucket.requests })), [series.data]);
+  const slots = useMemo(() => (series.data && points.length ? fillBuckets(points, series.data.from, series.data.to, series.data.hourly) : []), [series.data, points]);
   const total = points.reduce((sum, point) => sum + BigInt(point.micros), 0n);
   return (
     <Section
@@ -66,9 +68,9 @@ function Timeseries() {
       {series.data && (
         <>
           <p className="muted" style={{ margin: 0 }}>
-            {formatMicros(total)} earned in {points.reduce((sum, point) => sum + point.requests, 0).toLocaleString('en-US')} requests.
+            {formatMicros(total)} earned in {plural(points.reduce((sum, point) => sum + point.requests, 0), 'request')}.
           </p>
-          <EarningsChart points={points} label={`Earnings per ${WINDOWS[windowName].interval === 'HOUR' ? 'hour' : 'day'}: ${formatMicros(total)} in total; the table below lists each bucket`} />
+          <EarningsChart points={slots} label={`Earnings per ${WINDOWS[windowName].interval === 'HOUR' ? 'hour' : 'day'}: ${formatMicros(total)} in total; the table below lists each bucket`} />
           {points.length > 0 && (
             <details>
               <summary>Show as a table</summary>
@@ -153,7 +155,10 @@ function Reserve() {
       {reserve.data && (
         <>
           <p style={{ margin: 0 }}>
-            Held now: <strong>{formatMicros(reserve.data.earningsSummary.reserved.micros)}</strong>
+            Held in reserve now: <strong>{formatMicros(reserve.data.earningsSummary.reserved.micros)}</strong>
+          </p>
+          <p className="seller-hint" style={{ margin: 0 }}>
+            Each earning's held share counts under Cooling until its cooling period ends, then under the reserve until its release.
           </p>
           {reserve.data.earningsReserve.length === 0 ? (
             <Empty>Nothing {includeReleased ? 'was' : 'is'} held.</Empty>
@@ -235,4 +240,8 @@ function PerRequest() {
       )}
     </Section>
   );
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }

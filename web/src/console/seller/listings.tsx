@@ -1,6 +1,6 @@
 // Listings: the seller's supply on the market. Each starts PENDING and is admitted by a probe
 // through its pool key; the page follows a pending admission until its first check lands.
-import { Fragment, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import {
   SupplyClaimSellerHandleDocument,
   SupplyConfirmListingPriceDocument,
@@ -39,7 +39,9 @@ export function ListingsSection() {
   const poolKeys = useLoad(async () => (await request(SupplyPoolKeysDocument)).poolKeys, []);
   const seller = useLoad(async () => (await request(SupplySellerDocument)).mySeller, []);
   const [openId, setOpenId] = useState<string | null>(null);
-  const [createdModel, setCreatedModel] = useState<string | null>(null);
+  const [createdId, setCreatedId] = useState<string | null>(null);
+  const created = listings.data?.find((listing) => listing.id === createdId);
+  const opened = listings.data?.find((listing) => listing.id === openId);
 
   // The admission probe runs in the background after createListing: read again until it reports.
   const pending = listings.data?.some(awaitingAdmission) ?? false;
@@ -55,7 +57,7 @@ export function ListingsSection() {
   };
 
   return (
-    <>
+    <div className="seller-root">
       <h1>Listings</h1>
       <SellerHandle handle={seller.data?.handle} error={seller.error} onClaimed={seller.reload} />
       <Section title="New listing">
@@ -71,14 +73,14 @@ export function ListingsSection() {
               poolKeys={poolKeys.data}
               handle={seller.data?.handle}
               onCreated={(listing) => {
-                setCreatedModel(listing.model);
+                setCreatedId(listing.id);
                 setOpenId(listing.id);
                 refresh();
               }}
             />
-            {createdModel && (
+            {created && (
               <p className="notice" role="status">
-                Listed <strong>{createdModel}</strong>. Its admission probe is running; it is routed once admitted.
+                Listed <strong>{created.model}</strong>. {admissionNote(created)}
               </p>
             )}
           </>
@@ -92,14 +94,17 @@ export function ListingsSection() {
           listings.data.length === 0 ? (
             <Empty>No listings yet.</Empty>
           ) : (
-            <ListingTable listings={listings.data} openId={openId} onToggle={(id) => setOpenId(openId === id ? null : id)} onChanged={refresh} />
+            <>
+              <ListingTable listings={listings.data} openId={openId} onToggle={(id) => setOpenId(openId === id ? null : id)} onChanged={refresh} />
+              {opened && <ListingDetail key={opened.id} listing={opened} onChanged={refresh} />}
+            </>
           )
         ) : (
           !listings.error && <p aria-busy="true">Loading…</p>
         )}
       </Section>
       <PriceReviews version={listings.data} onChanged={refresh} />
-    </>
+    </div>
   );
 }
 
@@ -140,6 +145,15 @@ function SellerHandle({ handle, error, onClaimed }: { handle: string | null | un
   );
 }
 
+/** Where a new listing's admission stands, in words. */
+function admissionNote(listing: SupplyListingFragment): string {
+  if (listing.status === 'ACTIVE') return 'It passed its admission probe and is routed.';
+  if (!listing.poolKey) return 'It is a draft: give it a pool key to have it probed and routed.';
+  if (awaitingAdmission(listing)) return 'Its admission probe is running; it is routed once admitted.';
+  if (listing.contract?.lastCheckPassed === false) return `Its admission probe failed: ${listing.contract.lastReason ?? 'see its probe runs'}. Fix the cause and probe it again.`;
+  return `It is ${listing.status.toLowerCase()}.`;
+}
+
 function price(listing: SupplyListingFragment): string {
   if (listing.capability === 'SPEECH') return `${formatMicros(listing.pricePerMChars?.micros)} / 1M chars`;
   return `${formatMicros(listing.inputPricePerMTok.micros)} in · ${formatMicros(listing.outputPricePerMTok.micros)} out`;
@@ -164,14 +178,12 @@ function ListingTable({ listings, openId, onToggle, onChanged }: { listings: Sup
               <th scope="col">Verification</th>
               <th scope="col">Price (per 1M tokens)</th>
               <th scope="col">Pool key</th>
-              <th scope="col">Created</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
             {listings.map((listing) => (
-              <Fragment key={listing.id}>
-                <tr data-testid="listing-row" data-model={listing.model}>
+                <tr key={listing.id} data-testid="listing-row" data-model={listing.model}>
                   <td>
                     <strong>{listing.model}</strong>
                     <div className="muted" style={{ fontSize: '0.8rem' }}>
@@ -188,7 +200,6 @@ function ListingTable({ listings, openId, onToggle, onChanged }: { listings: Sup
                   </td>
                   <td>{price(listing)}</td>
                   <td>{listing.poolKey ? listing.poolKey.provider : <span className="muted">draft</span>}</td>
-                  <td>{formatDate(listing.createdAt)}</td>
                   <td>
                     <div className="seller-actions">
                       <button type="button" aria-expanded={openId === listing.id} onClick={() => onToggle(listing.id)}>
@@ -204,14 +215,6 @@ function ListingTable({ listings, openId, onToggle, onChanged }: { listings: Sup
                     </div>
                   </td>
                 </tr>
-                {openId === listing.id && (
-                  <tr>
-                    <td colSpan={8} style={{ whiteSpace: 'normal' }}>
-                      <ListingDetail listing={listing} onChanged={onChanged} />
-                    </td>
-                  </tr>
-                )}
-              </Fragment>
             ))}
           </tbody>
         </table>
@@ -234,9 +237,12 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
   const contract = listing.contract;
   return (
     <div className="seller-detail stack" aria-label={`${listing.model} details`} role="region">
+      <h3 className="seller-detail-title">
+        Details of <code className="mono">{listing.model}</code>
+      </h3>
       <div className="grid two">
         <div className="stack" style={{ gap: 8 }}>
-          <h3 style={{ margin: 0 }}>Contract</h3>
+          <h4>Contract</h4>
           {contract ? (
             <>
               <dl className="seller-facts">
@@ -282,8 +288,10 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
           )}
         </div>
         <div className="stack" style={{ gap: 8 }}>
-          <h3 style={{ margin: 0 }}>Listing</h3>
+          <h4>Listing</h4>
           <dl className="seller-facts">
+            <dt>Created</dt>
+            <dd>{formatDate(listing.createdAt)}</dd>
             <dt>Upstream model</dt>
             <dd className="mono">{listing.upstreamModel ?? '—'}</dd>
             <dt>Context / max output</dt>
@@ -316,7 +324,7 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
         </div>
       </div>
 
-      <h3 style={{ margin: 0 }}>Verification</h3>
+      <h4>Verification</h4>
       <p>
         <StateBadge state={listing.verification.status} /> {listing.verification.canonicalModel ? <>as <code className="mono">{listing.verification.canonicalModel}</code></> : <span className="muted">own namespace</span>}{' '}
         <span className="muted">{listing.verification.checkedAt ? `checked ${formatDate(listing.verification.checkedAt)}` : ''}</span>
@@ -349,7 +357,7 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
 
       <ChangePrices listing={listing} onChanged={onChanged} />
 
-      <h3 style={{ margin: 0 }}>Probe runs</h3>
+      <h4>Probe runs</h4>
       {runs.error ? <ErrorMessage error={runs.error} /> : null}
       {runs.data && runs.data.length === 0 && <Empty>No probe has run yet.</Empty>}
       {runs.data && runs.data.length > 0 && (
@@ -388,7 +396,7 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
         </div>
       )}
 
-      <h3 style={{ margin: 0 }}>Contract checks</h3>
+      <h4>Contract checks</h4>
       {checks.error ? <ErrorMessage error={checks.error} /> : null}
       {checks.data && checks.data.length === 0 && <Empty>No checks yet.</Empty>}
       {checks.data && checks.data.length > 0 && (
@@ -426,7 +434,7 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
       )}
       {contracts.data && contracts.data.length > 1 && (
         <>
-          <h3 style={{ margin: 0 }}>Earlier contracts</h3>
+          <h4>Earlier contracts</h4>
           <ul>
             {contracts.data
               .filter((candidate) => candidate.id !== contractId)
@@ -476,7 +484,7 @@ function ChangePrices({ listing, onChanged }: { listing: SupplyListingFragment; 
   const review = listing.pendingPriceReview;
   return (
     <div className="stack" style={{ gap: 8 }}>
-      <h3 style={{ margin: 0 }}>Prices</h3>
+      <h4>Prices</h4>
       {review && (
         <div className="notice" role="status">
           <p style={{ marginTop: 0 }}>

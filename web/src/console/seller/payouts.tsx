@@ -24,7 +24,7 @@ export function PayoutsSection() {
     payouts.reload();
   };
   return (
-    <>
+    <div className="seller-root">
       <h1>Payouts</h1>
       {money.error ? <ErrorMessage error={money.error} /> : null}
       {money.data && (
@@ -99,7 +99,7 @@ export function PayoutsSection() {
           </>
         )}
       </Section>
-    </>
+    </div>
   );
 }
 

@@ -11,7 +11,7 @@ export function PoolKeysSection() {
   const keys = useLoad(async () => (await request(SupplyPoolKeysDocument)).poolKeys, []);
   const [created, setCreated] = useState<SupplyPoolKeyFragment | null>(null);
   return (
-    <>
+    <div className="seller-root">
       <h1>Pool keys</h1>
       <p className="muted">Your upstream provider keys. Listings call their provider through one of these; the key is stored sealed and shown only masked.</p>
       <Section title="Add a pool key">
@@ -39,7 +39,7 @@ export function PoolKeysSection() {
       <Section title="Your pool keys">
         <PoolKeyTable keys={keys.data} error={keys.error} loading={keys.loading} onChanged={keys.reload} />
       </Section>
-    </>
+    </div>
   );
 }
 
