@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MoneyEarningsSummaryDocument, SupplyCreateListingDocument, SupplyCreatePoolKeyDocument, SupplyListingsDocument, SupplyPoolKeysDocument, type CreateListingInput } from '../../schema/generated/graphql';
+import { DisputeGetDocument, DisputeOpenDocument, MoneyEarningsSummaryDocument, SupplyListingDocument, SupplyCreateListingDocument, SupplyCreatePoolKeyDocument, SupplyListingsDocument, SupplyPoolKeysDocument, type CreateListingInput } from '../../schema/generated/graphql';
 import { CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
 import { graphql, rest } from '../helpers/graphql';
@@ -34,6 +34,8 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
   const rawKey = `sk-sim-console-${suffix}-abcdefghijkl`;
   let token = '';
   let poolKeyId = '';
+  // The request test 4 sends through the listing, and its buyer.
+  let served: { requestId: string; buyerJwt: string } | null = null;
 
   beforeAll(async () => {
     stack = await startEmbeddedStack();
@@ -252,6 +254,8 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
     const buyer = await fundedBuyer(stack.url, '5');
     const answer = await rest(stack.url, 'POST', '/v1/chat/completions', { token: buyer.key, body: { model, messages: [{ role: 'user', content: 'Hello, dragonfly' }] } });
     expect(answer.status).toBe(200);
+    served = { requestId: answer.headers.get('x-request-id')!, buyerJwt: buyer.jwt };
+    expect(served.requestId).toBeTruthy();
     const lifetime = await eventually(async () => {
       const summary = await graphql(stack.url, MoneyEarningsSummaryDocument, {}, token);
       expect(summary.data!.earningsSummary.lifetime.micros).toBeGreaterThan(0);
@@ -303,6 +307,61 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
         const wide = widths.page > widths.viewport ? await page.evaluate((limit) => [...document.querySelectorAll('body *')].filter((element) => element.getBoundingClientRect().right > limit).slice(0, 8).map((element) => `${element.tagName.toLowerCase()}.${element.className}`), widths.viewport) : [];
         expect(widths.page, `${path}: ${wide.join(', ')}`).toBeLessThanOrEqual(widths.viewport);
       }
+      expectClean(watched);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('pauses and resumes a listing, confirms a held price increase, and contests a dispute', { timeout: 60_000 }, async () => {
+    expect(served).not.toBeNull();
+    const { requestId, buyerJwt } = served!;
+    const watched = await openPage(browser, stack.url);
+    const { page } = watched;
+    try {
+      await signIn(page);
+      const row = page.getByTestId('listing-row').filter({ hasText: model });
+      const listingId = (await graphql(stack.url, SupplyListingsDocument, {}, token)).data!.myListings[0].id;
+      const listing = async () => (await graphql(stack.url, SupplyListingDocument, { id: listingId }, token)).data!.listing;
+
+      await row.getByRole('button', { name: 'Pause' }).click();
+      await row.getByTestId('listing-status').getByText('paused').waitFor();
+      expect(await listing()).toMatchObject({ paused: true, status: 'PAUSED' });
+      await row.getByRole('button', { name: 'Resume' }).click();
+      await row.getByTestId('listing-status').getByText('admitted').waitFor();
+      expect(await listing()).toMatchObject({ paused: false, status: 'ACTIVE' });
+
+      // A four-fold output price waits for confirmation; the listing keeps its live price meanwhile.
+      await row.getByRole('button', { name: 'Details' }).click();
+      const details = page.getByRole('region', { name: `${model} details` });
+      const prices = details.getByRole('form', { name: `Change prices of ${model}` });
+      await prices.getByLabel('Output per 1M tokens (USD)', { exact: true }).fill('5');
+      await prices.getByRole('button', { name: 'Change prices' }).click();
+      const confirm = details.getByRole('button', { name: 'Confirm new price' });
+      await confirm.waitFor();
+      expect(await row.innerText()).toContain('$1.25 out');
+      expect((await listing()).pendingPriceReview).toMatchObject({ status: 'PENDING', proposed: { outputPricePerMTok: { micros: 5_000_000 } } });
+      await page.getByRole('region', { name: 'Price reviews' }).getByRole('cell', { name: model }).waitFor();
+      await confirm.click();
+      await row.getByText('$5.00 out').waitFor();
+      expect(await listing()).toMatchObject({ outputPricePerMTok: { micros: 5_000_000 }, pendingPriceReview: null });
+
+      // The buyer disputes the request served in test 4; the seller contests it in the page.
+      const opened = await graphql(stack.url, DisputeOpenDocument, { requestId, reason: 'The answer was cut short' }, buyerJwt);
+      expect(opened.errors).toBeUndefined();
+      expect(opened.data!.openDispute.status).toBe('OPEN');
+      await goTo(page, 'Disputes');
+      const disputeRow = page.getByRole('row').filter({ hasText: requestId });
+      expect(await disputeRow.innerText()).toContain('The answer was cut short');
+      await disputeRow.getByRole('button', { name: 'Contest' }).click();
+      const contest = disputeRow.getByRole('form', { name: `Contest the dispute of ${requestId}` });
+      await contest.getByLabel('Your reason', { exact: true }).fill('The whole answer was streamed');
+      await contest.getByRole('button', { name: 'Contest dispute' }).click();
+      await disputeRow.getByText('You: The whole answer was streamed').waitFor();
+      expect(await disputeRow.getByRole('button', { name: 'Contest' }).count()).toBe(0);
+      const dispute = (await graphql(stack.url, DisputeGetDocument, { id: opened.data!.openDispute.id }, token)).data!.dispute;
+      expect(dispute).toMatchObject({ status: 'OPEN', sellerResponse: 'The whole answer was streamed' });
+      expect(dispute.contestedAt).not.toBeNull();
       expectClean(watched);
     } finally {
       await watched.close();

@@ -46,7 +46,8 @@ export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { la
   }
   return (
     <span className="row" style={{ gap: 6 }}>
-      <button type="button" className="danger" disabled={disabled} onClick={() => (setArmed(false), onConfirm())}>
+      {/* Focus follows the press: the button pressed is gone, its confirmation takes its place. */}
+      <button type="button" className="danger" autoFocus disabled={disabled} onClick={() => (setArmed(false), onConfirm())}>
         {confirmLabel}
       </button>
       <button type="button" onClick={() => setArmed(false)}>
