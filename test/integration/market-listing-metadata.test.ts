@@ -44,13 +44,12 @@ describe('listing metadata (GraphQL)', () => {
   let c: Credentials;
   let keyCount = 0;
   let models = 0;
-  let poolKeyId: string;
 
   beforeAll(async () => {
     sim = await startSimulator();
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
     c = await credentials(stack.url);
-    poolKeyId = (await newPoolKey()).id;
+    await newPoolKey();
   });
   afterAll(async () => {
     await stack?.stop();

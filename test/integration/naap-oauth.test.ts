@@ -72,14 +72,6 @@ describe('NaaP brokered provider login (OAuth 2 + PKCE)', () => {
 
   const result = (id: string, jar?: CookieJar) => rest(stack.url, 'GET', `${base}/result?login_session_id=${id}`, { headers: jar?.header() ?? {} });
 
-  /** start → redirect → the provider's authorize: the provider's redirect back (not yet followed) and the state. */
-  async function toProvider(jar: CookieJar) {
-    const id = await start(jar);
-    const redirect = await follow(`${stack.url}${base}/redirect?login_session_id=${id}`, jar);
-    const authorize = new URL(redirect.headers.get('location')!);
-    const provider = await follow(authorize.toString());
-    return { id, authorize, state: authorize.searchParams.get('state')!, back: provider.headers.get('location')! };
-  }
 
   it('completes the whole flow and hands out the token exactly once', async () => {
     const jar = new CookieJar();

@@ -89,7 +89,6 @@ const LISTING_KEYS = [
   'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware',
   'context_length', 'max_output_tokens', 'supported_parameters', 'quantization', 'region', 'data_policy', 'contract', 'pendingPriceReview', 'verification', 'createdAt', 'updatedAt', 'deletedAt',
 ];
-const POOL_KEY_KEYS = ['id', 'provider', 'label', 'baseUrl', 'keyPreview', 'status', 'validatedAt', 'createdAt', 'deletedAt'];
 const PROBE_RUN_KEYS = ['id', 'listingId', 'kind', 'capability', 'upstreamModel', 'passed', 'reason', 'httpStatus', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'contentChunks', 'streamSpreadMs', 'completionTokens', 'usageReported', 'startedAt', 'finishedAt'];
 const CHECK_KEYS = ['id', 'kind', 'passed', 'reason', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'stateBefore', 'stateAfter', 'checkedAt'];
 

@@ -13,7 +13,6 @@ import { expectError } from '../helpers/expect-error';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'allow_supply', 'deny_supply', 'supply_order', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
 
-type Response = Awaited<ReturnType<typeof rest>>;
 
 let stack: TestStack;
 let c: Credentials;

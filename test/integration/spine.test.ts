@@ -3,7 +3,7 @@
 // runs embedded (SQLite, in-memory bus, one process) and scaled (PostgreSQL, Redis, five processes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { CreateApiKeyDocument, CreateListingDocument, DashboardDocument, JobFeedDocument, LiveJobFeedDocument, SignupDocument } from '../../schema/generated/graphql';
+import { CreateApiKeyDocument, CreateListingDocument, DashboardDocument, JobFeedDocument, LiveJobFeedDocument, } from '../../schema/generated/graphql';
 import type { JobFinishedEvent } from '../../subgraphs/common/events';
 import { graphql, rest, wsClient } from '../helpers/graphql';
 import { startEmbeddedStack, startScaledStack, type TestStack } from '../helpers/stack';

@@ -1,6 +1,6 @@
 // Network overview entities (network owns them: subgraphs/network/types/dashboard.ts); market adds
 // the facts it owns, the GPUs sellers declare on listings. Type and field names are NaaP's.
-import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'GPUs of one declared GPU model.' })
 export class GPUModelCapacity {

@@ -68,7 +68,7 @@ export class JobRecorder {
 
   push(event: NetworkJobEvent): void {
     this.queue.push(event);
-    if (this.queue.length >= this.maxBatch) this.flush();
+    if (this.queue.length >= this.maxBatch) void this.flush(); // never rejects: a lost batch is reported through onLost
     else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
