@@ -1,10 +1,11 @@
 // Balance, sandbox top-ups and the ledger's postings.
 import { useState } from 'react';
-import { MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument } from '../../../../schema/generated/graphql';
+import { MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument, MoneyUsageDocument } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
+import { lastDays } from './fields';
 import { usdField } from './money';
-import { Page, Pager, Tile } from './parts';
+import { formatCount, Page, Pager, Tile } from './parts';
 
 const PAGE_SIZE = 20;
 
@@ -23,6 +24,7 @@ const TYPE_LABELS: Record<string, string> = {
 
 export function BillingSection() {
   const balance = useLoad(() => request(MoneyBalanceDocument), []);
+  const spent = useLoad(() => request(MoneyUsageDocument, lastDays(30)), []);
   const [page, setPage] = useState(1);
   const transactions = useLoad(() => request(MoneyTransactionsDocument, { page, pageSize: PAGE_SIZE }), [page]);
   const [amount, setAmount] = useState('');
@@ -40,9 +42,11 @@ export function BillingSection() {
     <Page title="Balance and billing" intro="Requests are paid from the balance, in micro-dollars, as they complete.">
       <section className="card stack" aria-labelledby="billing-balance">
         <h2 id="billing-balance">Balance</h2>
-        <ErrorMessage error={balance.error} />
+        <ErrorMessage error={balance.error ?? spent.error} />
         <div className="grid tiles">
           <Tile label="Available balance" testId="balance" value={balance.data ? formatMicros(balance.data.me.balance?.micros ?? 0) : '…'} />
+          <Tile label="Spent, last 30 days" value={spent.data ? formatMicros(spent.data.usage.cost.micros) : '…'} />
+          <Tile label="Requests, last 30 days" value={spent.data ? formatCount(spent.data.usage.requests) : '…'} />
         </div>
         <form
           className="buyer-form"

@@ -37,7 +37,8 @@ export function LineChart({ label, x, series, height = 260 }: { label: string; x
         stroke: text,
         grid: { stroke: grid, width: 1, show: side === 3 },
         ticks: { stroke: grid, width: 1 },
-        size: 70,
+        // Wide enough for the longest tick label (money labels like "$0.000125" are long).
+        size: (_plot, values) => Math.max(40, ...(values ?? []).map((value) => value.length * 7.5 + 18)),
         values: (_plot, ticks) => ticks.map((tick) => (entry ? entry.format(tick) : String(tick))),
       });
       const options: uPlot.Options = {

@@ -190,7 +190,9 @@ function KeyRows(props: {
       {props.editing && (
         <tr>
           <td colSpan={10} style={{ whiteSpace: 'normal' }}>
-            <EditKeyForm apiKey={key} groups={props.groups} profiles={props.profiles} onSaved={props.onSaved} />
+            <div className="buyer-row-detail">
+              <EditKeyForm apiKey={key} groups={props.groups} profiles={props.profiles} onSaved={props.onSaved} />
+            </div>
           </td>
         </tr>
       )}

@@ -209,7 +209,9 @@ function SpendRows({ entry, keyName, open, onOpen, onDisputed }: { entry: Entry;
       {open && (
         <tr>
           <td colSpan={9} style={{ whiteSpace: 'normal' }}>
-            {open === 'detail' ? <RequestDetail id={entry.id} /> : <OpenDisputeForm requestId={entry.id} onOpened={(dispute) => onDisputed(dispute.status.replace(/_/g, ' ').toLowerCase())} onCancel={() => onOpen('dispute')} />}
+            <div className="buyer-row-detail">
+              {open === 'detail' ? <RequestDetail id={entry.id} /> : <OpenDisputeForm requestId={entry.id} onOpened={(dispute) => onDisputed(dispute.status.replace(/_/g, ' ').toLowerCase())} onCancel={() => onOpen('dispute')} />}
+            </div>
           </td>
         </tr>
       )}
