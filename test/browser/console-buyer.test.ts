@@ -5,7 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../gateway/simulator/server';
-import { AccountCreateKeyDocument, AccountKeysDocument, DisputeListDocument, MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument, SpendLogRequestDocument } from '../../schema/generated/graphql';
+import { AccountCreateKeyDocument, AccountKeysDocument, DisputeListDocument, DragonflyListKeyGroupsDocument, MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument, SpendLogRequestDocument } from '../../schema/generated/graphql';
 import { BUYER_KEY_PREFIX, MANAGEMENT_KEY_PREFIX } from '../../subgraphs/accounts/keys';
 import { CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
 import { signup } from '../helpers/credentials';
@@ -85,6 +85,9 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await create.getByRole('button', { name: 'Create key' }).click();
     const rawKey = (await page.getByTestId('secret').textContent())!.trim();
     expect(rawKey.startsWith(BUYER_KEY_PREFIX)).toBe(true);
+    await page.getByTestId('shown-once').getByRole('button', { name: 'Copy' }).click();
+    await page.getByTestId('shown-once').getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(rawKey);
 
     // The key shown is the one the API issued: it works on the data plane as a bearer.
     const models = await rest(stack.url, 'GET', '/v1/models', { token: rawKey });
@@ -259,7 +262,12 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const key = (await graphql(stack.url, AccountKeysDocument, {}, account.jwt)).data!.apiKeys.items[0];
     expect(key.routingProfileId).not.toBeNull();
     expect(key.group?.name).toBe('backend');
-    await page.getByRole('table', { name: 'Key groups', exact: true }).getByText('backend').waitFor();
+    const groupRow = page.getByRole('table', { name: 'Key groups', exact: true }).getByRole('row', { name: /backend/ });
+    await groupRow.getByRole('button', { name: 'Edit budget' }).click();
+    await groupRow.getByLabel('Monthly budget (USD)').fill('100');
+    await groupRow.getByRole('button', { name: 'Save' }).click();
+    await groupRow.getByText('$100.00', { exact: true }).waitFor();
+    expect((await graphql(stack.url, DragonflyListKeyGroupsDocument, {}, account.jwt)).data!.keyGroups).toMatchObject([{ name: 'backend', monthlyBudget: { micros: 100_000_000 } }]);
 
     await section(page, 'management-keys', 'Management keys');
     const mk = page.getByRole('form', { name: 'Create a management key', exact: true });

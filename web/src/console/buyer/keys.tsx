@@ -10,6 +10,7 @@ import {
   DragonflyCreateKeyGroupDocument,
   DragonflyDeleteKeyGroupDocument,
   DragonflyListKeyGroupsDocument,
+  DragonflyUpdateKeyGroupDocument,
   MarketRoutingProfilesDocument,
   type AccountKeysQuery,
   type CreateApiKeyInput,
@@ -22,7 +23,7 @@ import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, ShownOnce, useAction, useLoad } from '../../shared/ui';
 import { intField, isoToLocal, localToIso, splitList } from './fields';
 import { microsToInput, usdField } from './money';
-import { ConfirmButton, Page, Pager, StatusBadge } from './parts';
+import { ConfirmButton, Page, Pager, Revealed, StatusBadge } from './parts';
 
 type ApiKey = AccountKeysQuery['apiKeys']['items'][number];
 type KeyGroup = DragonflyListKeyGroupsQuery['keyGroups'][number];
@@ -48,7 +49,11 @@ export function KeysSection() {
   const profileList = profiles.data?.routingProfiles ?? [];
   return (
     <Page title="API keys" intro="Keys call the models at /v1 with an Authorization: Bearer header. Each can carry its own spend limit, expiry, IP rules and routing profile.">
-      {created && <ShownOnce label={`New key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />}
+      {created && (
+        <Revealed key={created.rawKey}>
+          <ShownOnce label={`New key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />
+        </Revealed>
+      )}
       <section className="card stack" aria-labelledby="keys-list">
         <h2 id="keys-list">Your keys</h2>
         <ErrorMessage error={keys.error} />
@@ -211,6 +216,7 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
   const [ipDeny, setIpDeny] = useState('');
   const [profileId, setProfileId] = useState('');
   const [rpm, setRpm] = useState('');
+  const [models, setModels] = useState('');
   const create = useAction(async () => {
     const input: CreateApiKeyInput = { name: name.trim() };
     const limitUsd = usdField(limit);
@@ -227,6 +233,8 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
     if (profileId) input.routingProfileId = profileId;
     const rpmLimit = intField(rpm);
     if (rpmLimit !== null) input.rpmLimit = rpmLimit;
+    const allowedModels = splitList(models);
+    if (allowedModels.length) input.allowedModels = allowedModels;
     const { createApiKey } = await request(AccountCreateKeyDocument, { input });
     onCreated(createApiKey.apiKey.name, createApiKey.rawKey);
     setName('');
@@ -239,6 +247,7 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
     setIpDeny('');
     setProfileId('');
     setRpm('');
+    setModels('');
   });
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -299,6 +308,10 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
         <input name="rpm" type="number" min={1} step={1} placeholder="Unlimited" value={rpm} onChange={(event) => setRpm(event.target.value)} />
       </label>
       <label className="wide">
+        Allowed models (comma-separated)
+        <input name="allowedModels" placeholder="Any model" value={models} onChange={(event) => setModels(event.target.value)} />
+      </label>
+      <label className="wide">
         Allowed IPs (CIDR, one per line)
         <textarea name="ipAllow" placeholder="Any address, e.g. 203.0.113.0/24" value={ipAllow} onChange={(event) => setIpAllow(event.target.value)} />
       </label>
@@ -327,7 +340,9 @@ function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; gr
   const [profileId, setProfileId] = useState(apiKey.routingProfileId ?? '');
   const [ipAllow, setIpAllow] = useState(apiKey.ipAllow.join('\n'));
   const [ipDeny, setIpDeny] = useState(apiKey.ipDeny.join('\n'));
+  const [models, setModels] = useState(apiKey.allowedModels?.join(', ') ?? '');
   const save = useAction(async () => {
+    const allowedModels = splitList(models);
     const input: UpdateApiKeyInput = {
       name: name.trim(),
       limit: usdField(limit),
@@ -336,6 +351,7 @@ function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; gr
       routingProfileId: profileId || null,
       ipAllow: splitList(ipAllow),
       ipDeny: splitList(ipDeny),
+      allowedModels: allowedModels.length ? allowedModels : null,
     };
     // An unchanged expiry is not re-sent: a past one would be refused as "must be in the future".
     if (expiry !== isoToLocal(apiKey.expiredAt)) input.expiredAt = localToIso(expiry);
@@ -400,6 +416,10 @@ function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; gr
         </select>
       </label>
       <label className="wide">
+        Allowed models (comma-separated)
+        <input name="allowedModels" placeholder="Any model" value={models} onChange={(event) => setModels(event.target.value)} />
+      </label>
+      <label className="wide">
         Allowed IPs (CIDR, one per line)
         <textarea name="ipAllow" value={ipAllow} onChange={(event) => setIpAllow(event.target.value)} />
       </label>
@@ -456,14 +476,7 @@ function KeyGroups({ groups }: { groups: ReturnType<typeof useLoad<DragonflyList
             </thead>
             <tbody>
               {list.map((group) => (
-                <tr key={group.id}>
-                  <th scope="row">{group.name}</th>
-                  <td className="num">{group.monthlyBudget ? formatMicros(group.monthlyBudget.micros) : 'None'}</td>
-                  <td>{formatDate(group.createdAt)}</td>
-                  <td>
-                    <ConfirmButton label="Delete" question={`Delete group “${group.name}”?`} confirmLabel="Yes, delete" onConfirm={() => void remove.run(group.id)} />
-                  </td>
-                </tr>
+                <KeyGroupRow key={group.id} group={group} onChanged={groups.reload} onDelete={() => void remove.run(group.id)} />
               ))}
             </tbody>
           </table>
@@ -495,5 +508,60 @@ function KeyGroups({ groups }: { groups: ReturnType<typeof useLoad<DragonflyList
         </div>
       </form>
     </section>
+  );
+}
+
+function KeyGroupRow({ group, onChanged, onDelete }: { group: KeyGroup; onChanged: () => void; onDelete: () => void }) {
+  const [editing, setEditing] = useState(false);
+  const [budget, setBudget] = useState(microsToInput(group.monthlyBudget?.micros));
+  const save = useAction(async () => {
+    await request(DragonflyUpdateKeyGroupDocument, { id: group.id, input: { monthlyBudget: usdField(budget) } });
+    setEditing(false);
+    onChanged();
+  });
+  return (
+    <tr>
+      <th scope="row">{group.name}</th>
+      <td className="num">
+        {editing ? (
+          <form
+            className="row"
+            style={{ justifyContent: 'flex-end' }}
+            aria-label={`Budget of ${group.name}`}
+            onSubmit={(event) => {
+              event.preventDefault();
+              void save.run();
+            }}
+          >
+            <label>
+              <span className="sr-only">Monthly budget (USD)</span>
+              <input inputMode="decimal" placeholder="No budget" size={10} value={budget} onChange={(event) => setBudget(event.target.value)} autoFocus />
+            </label>
+            <button type="submit" disabled={save.pending}>
+              Save
+            </button>
+            <button type="button" onClick={() => (setEditing(false), save.clear())}>
+              Cancel
+            </button>
+            <ErrorMessage error={save.error} />
+          </form>
+        ) : group.monthlyBudget ? (
+          formatMicros(group.monthlyBudget.micros)
+        ) : (
+          'None'
+        )}
+      </td>
+      <td>{formatDate(group.createdAt)}</td>
+      <td>
+        <div className="buyer-actions">
+          {!editing && (
+            <button type="button" onClick={() => setEditing(true)}>
+              Edit budget
+            </button>
+          )}
+          <ConfirmButton label="Delete" question={`Delete group “${group.name}”?`} confirmLabel="Yes, delete" onConfirm={onDelete} />
+        </div>
+      </td>
+    </tr>
   );
 }

@@ -11,7 +11,7 @@ import {
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, ShownOnce, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Page, Pager, StatusBadge } from './parts';
+import { ConfirmButton, Page, Pager, Revealed, StatusBadge } from './parts';
 
 type ManagementKey = DgridListManagementKeysQuery['managementKeys']['items'][number];
 
@@ -40,7 +40,11 @@ export function ManagementKeysSection() {
   });
   return (
     <Page title="Management keys" intro="Management keys automate this account (create buyer keys, read usage, manage listings). They never call a model.">
-      {created && <ShownOnce label={`New management key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />}
+      {created && (
+        <Revealed key={created.rawKey}>
+          <ShownOnce label={`New management key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />
+        </Revealed>
+      )}
       <section className="card stack" aria-labelledby="mk-list">
         <h2 id="mk-list">Your management keys</h2>
         <ErrorMessage error={keys.error ?? action.error} />

@@ -1,5 +1,5 @@
 // Pieces the buyer's sections share: the page frame, a two-step confirm, status badges, a pager.
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import './buyer.css';
 
 export function Page({ title, intro, children }: { title: string; intro?: ReactNode; children: ReactNode }) {
@@ -95,4 +95,21 @@ export function Tile({ label, value, testId }: { label: string; value: ReactNode
 
 export function formatCount(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : value.toLocaleString('en-US');
+}
+
+/**
+ * Brings a just-issued secret into view and moves focus to it: the create form sits below the
+ * list, so the notice at the top would otherwise be off screen when it appears.
+ */
+export function Revealed({ children }: { children: ReactNode }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    box.current?.scrollIntoView({ block: 'nearest' });
+    box.current?.focus({ preventScroll: true });
+  }, []);
+  return (
+    <div ref={box} tabIndex={-1}>
+      {children}
+    </div>
+  );
 }
