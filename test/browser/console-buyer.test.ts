@@ -1,13 +1,14 @@
 // The buyer's side of the console, driven in a browser against one embedded stack: sign-up, keys
 // (shown once, then only masked), the API's own validation messages, disable/enable/revoke, sandbox
 // top-ups, routing profiles, management keys, and a real request in the spend log, its receipt and
-// a dispute opened from it. Every page stays on this machine and logs no error.
+// a dispute opened from it. Every page stays on this machine, logs no error and meets WCAG A/AA
+// (axe-core) in light and dark with rows in its tables.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../gateway/simulator/server';
 import { AccountCreateKeyDocument, AccountKeysDocument, DisputeListDocument, DragonflyListKeyGroupsDocument, MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument, SpendLogRequestDocument } from '../../schema/generated/graphql';
 import { BUYER_KEY_PREFIX, MANAGEMENT_KEY_PREFIX } from '../../subgraphs/accounts/keys';
-import { CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
+import { accessibilityViolations, CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
 import { signup } from '../helpers/credentials';
 import { eventually } from '../helpers/eventually';
 import { graphql, rest } from '../helpers/graphql';
@@ -250,6 +251,7 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await edit.getByLabel('Sort').selectOption('LATENCY');
     await edit.getByRole('button', { name: 'Save profile' }).click();
     await profiles.getByRole('row', { name: /cheap first/ }).getByText('latency').waitFor();
+    expect(await accessibilityViolations(page), 'routing').toEqual([]);
 
     // The profile is offered when a key is created, and bound to it.
     await section(page, 'keys', 'API keys');
@@ -268,6 +270,7 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await groupRow.getByRole('button', { name: 'Save' }).click();
     await groupRow.getByText('$100.00', { exact: true }).waitFor();
     expect((await graphql(stack.url, DragonflyListKeyGroupsDocument, {}, account.jwt)).data!.keyGroups).toMatchObject([{ name: 'backend', monthlyBudget: { micros: 100_000_000 } }]);
+    expect(await accessibilityViolations(page), 'keys with a new key shown').toEqual([]);
 
     await section(page, 'management-keys', 'Management keys');
     const mk = page.getByRole('form', { name: 'Create a management key', exact: true });
@@ -277,6 +280,7 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const mkRaw = (await page.getByTestId('secret').textContent())!.trim();
     expect(mkRaw.startsWith(MANAGEMENT_KEY_PREFIX)).toBe(true);
     expect((await rest(stack.url, 'GET', '/api/keys', { token: mkRaw })).status).toBe(200);
+    expect(await accessibilityViolations(page), 'management keys').toEqual([]);
     const mkRow = page.getByRole('table', { name: 'Management keys', exact: true }).getByRole('row', { name: /deploy bot/ });
     await mkRow.getByRole('button', { name: 'Disable' }).click();
     await mkRow.getByText('disabled').waitFor();
@@ -343,7 +347,29 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await listed.getByText('The answer was cut short').waitFor();
     await listed.getByText(disputes[0].status.replace(/_/g, ' ').toLowerCase(), { exact: true }).waitFor();
     expectClean(watched);
-  }, 60_000);
+
+    // With rows in every table (and the spend log's detail and dispute form open), each section
+    // meets WCAG A/AA in light and dark.
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const themed = await signedInPage(buyer.jwt, { colorScheme });
+      for (const path of SECTIONS) {
+        await themed.page.goto(`${stack.url}/dashboard/${path}`);
+        await themed.page.getByRole('heading', { level: 1 }).waitFor();
+        await themed.page.waitForLoadState('networkidle');
+        if (path === 'spend-log') {
+          const entry = themed.page.getByRole('row', { name: new RegExp(requestId) });
+          await entry.getByRole('button', { name: 'Details' }).click();
+          await themed.page.getByText(record.receipt, { exact: true }).waitFor();
+        }
+        if (path === 'keys') {
+          await themed.page.getByTestId(`key-${buyer.keyId}`).getByRole('button', { name: 'Edit' }).click();
+          await themed.page.getByRole('form', { name: 'Edit sdk', exact: true }).waitFor();
+        }
+        expect(await accessibilityViolations(themed.page), `${path} (${colorScheme})`).toEqual([]);
+      }
+      expectClean(themed);
+    }
+  }, 90_000);
 
   it('screenshots the keys section with a key in light and dark', async () => {
     const account = await signup(stack.url, 'screens');

@@ -5,7 +5,7 @@ import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
 import { lastDays } from './fields';
 import { usdField } from './money';
-import { formatCount, Page, Pager, Tile } from './parts';
+import { formatCount, Page, Pager, TableWrap, Tile } from './parts';
 
 const PAGE_SIZE = 20;
 
@@ -83,7 +83,7 @@ export function BillingSection() {
         <ErrorMessage error={transactions.error} />
         {transactions.data && transactions.data.transactions.items.length === 0 && <p className="muted">No transactions yet.</p>}
         {transactions.data && transactions.data.transactions.items.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label="Transactions, newest first">
             <table>
               <caption className="sr-only">Transactions, newest first</caption>
               <thead>
@@ -115,7 +115,7 @@ export function BillingSection() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         {transactions.data && <Pager page={page} pageSize={PAGE_SIZE} total={transactions.data.transactions.total} onPage={setPage} />}
       </section>

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { DisputeListDocument, DisputeOpenDocument, type DisputeOpenMutation } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
-import { Page, Pager, StatusBadge } from './parts';
+import { Page, Pager, StatusBadge, TableWrap } from './parts';
 
 const PAGE_SIZE = 20;
 
@@ -73,7 +73,7 @@ export function DisputesSection() {
         <ErrorMessage error={disputes.error} />
         {disputes.data && disputes.data.disputes.items.length === 0 && <p className="muted">No disputes.</p>}
         {disputes.data && disputes.data.disputes.items.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label="Disputes, newest first">
             <table>
               <caption className="sr-only">Disputes, newest first</caption>
               <thead>
@@ -116,7 +116,7 @@ export function DisputesSection() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         {disputes.data && <Pager page={page} pageSize={PAGE_SIZE} total={disputes.data.disputes.total} onPage={setPage} />}
       </section>

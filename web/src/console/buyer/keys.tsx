@@ -23,7 +23,7 @@ import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, ShownOnce, useAction, useLoad } from '../../shared/ui';
 import { intField, isoToLocal, localToIso, splitList } from './fields';
 import { microsToInput, usdField } from './money';
-import { ConfirmButton, Page, Pager, Revealed, StatusBadge } from './parts';
+import { ConfirmButton, Page, Pager, Revealed, StatusBadge, TableWrap } from './parts';
 
 type ApiKey = AccountKeysQuery['apiKeys']['items'][number];
 type KeyGroup = DragonflyListKeyGroupsQuery['keyGroups'][number];
@@ -95,7 +95,7 @@ function KeyTable({ keys, groups, profiles, onChanged }: { keys: ApiKey[]; group
   return (
     <>
       <ErrorMessage error={action.error} />
-      <div className="table-wrap">
+      <TableWrap label="API keys">
         <table>
           <caption className="sr-only">API keys</caption>
           <thead>
@@ -140,7 +140,7 @@ function KeyTable({ keys, groups, profiles, onChanged }: { keys: ApiKey[]; group
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </>
   );
 }
@@ -461,7 +461,7 @@ function KeyGroups({ groups }: { groups: ReturnType<typeof useLoad<DragonflyList
       </p>
       <ErrorMessage error={groups.error ?? remove.error} />
       {list.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label="Key groups">
           <table>
             <caption className="sr-only">Key groups</caption>
             <thead>
@@ -480,7 +480,7 @@ function KeyGroups({ groups }: { groups: ReturnType<typeof useLoad<DragonflyList
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <form
         className="buyer-form"

@@ -11,7 +11,7 @@ import {
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, ShownOnce, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Page, Pager, Revealed, StatusBadge } from './parts';
+import { ConfirmButton, Page, Pager, Revealed, StatusBadge, TableWrap } from './parts';
 
 type ManagementKey = DgridListManagementKeysQuery['managementKeys']['items'][number];
 
@@ -50,7 +50,7 @@ export function ManagementKeysSection() {
         <ErrorMessage error={keys.error ?? action.error} />
         {keys.data && keys.data.managementKeys.items.length === 0 && <p className="muted">No management keys yet.</p>}
         {keys.data && keys.data.managementKeys.items.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label="Management keys">
             <table>
               <caption className="sr-only">Management keys</caption>
               <thead>
@@ -69,7 +69,7 @@ export function ManagementKeysSection() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         {keys.data && <Pager page={page} pageSize={PAGE_SIZE} total={keys.data.managementKeys.total} onPage={setPage} />}
       </section>

@@ -113,3 +113,15 @@ export function Revealed({ children }: { children: ReactNode }) {
     </div>
   );
 }
+
+/**
+ * A table's horizontal scroller. It is a named, focusable region so that keyboard users can
+ * scroll a table wider than the screen (WCAG 2.1.1; axe: scrollable-region-focusable).
+ */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

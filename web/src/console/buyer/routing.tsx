@@ -14,7 +14,7 @@ import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
 import { intField, splitList } from './fields';
 import { microsToInput, usdField } from './money';
-import { ConfirmButton, Page } from './parts';
+import { ConfirmButton, Page, TableWrap } from './parts';
 
 type Profile = MarketRoutingProfilesQuery['routingProfiles'][number];
 
@@ -40,7 +40,7 @@ export function RoutingSection() {
         <ErrorMessage error={profiles.error ?? remove.error} />
         {profiles.data && list.length === 0 && <p className="muted">No profiles yet: keys use the platform’s default routing.</p>}
         {list.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label="Routing profiles">
             <table>
               <caption className="sr-only">Routing profiles</caption>
               <thead>
@@ -81,7 +81,7 @@ export function RoutingSection() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
       {current && (

@@ -5,7 +5,7 @@ import { AccountKeysDocument, SpendLogRequestDocument, SpendLogRequestsDocument,
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, useLoad } from '../../shared/ui';
 import { OpenDisputeForm } from './disputes';
-import { formatCount, Page, StatusBadge } from './parts';
+import { formatCount, Page, StatusBadge, TableWrap } from './parts';
 
 const LIMIT = 50;
 
@@ -122,7 +122,7 @@ export function SpendLogSection() {
         <ErrorMessage error={log.error} />
         {log.data && items.length === 0 && <p className="muted">No requests match.</p>}
         {items.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label="Requests, newest first">
             <table>
               <caption className="sr-only">Requests, newest first</caption>
               <thead>
@@ -160,7 +160,7 @@ export function SpendLogSection() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         <nav className="row" aria-label="Spend log pages">
           <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>

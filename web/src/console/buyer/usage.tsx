@@ -5,7 +5,7 @@ import { request } from '../../shared/graphql';
 import { ErrorMessage, formatMicros, useLoad } from '../../shared/ui';
 import { LineChart, type ChartSeries } from './chart';
 import { lastDays } from './fields';
-import { formatCount, Page, Tile } from './parts';
+import { formatCount, Page, TableWrap, Tile } from './parts';
 
 const WINDOWS = [7, 30, 90];
 
@@ -54,7 +54,7 @@ export function UsageSection() {
         <ErrorMessage error={byKey.error} />
         {byKey.data && byKey.data.length === 0 && <p className="muted">No usage in this window.</p>}
         {byKey.data && byKey.data.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label="Usage by key, biggest spend first">
             <table>
               <caption className="sr-only">Usage by key, biggest spend first</caption>
               <thead>
@@ -86,7 +86,7 @@ export function UsageSection() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </Page>
@@ -124,7 +124,7 @@ function DailyChart({ days, windowDays, from }: { days: Day[]; windowDays: numbe
         {active.length === 0 ? (
           <p className="muted">No usage in this window.</p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label="Usage per UTC day">
             <table>
               <caption className="sr-only">Usage per UTC day</caption>
               <thead>
@@ -156,7 +156,7 @@ function DailyChart({ days, windowDays, from }: { days: Day[]; windowDays: numbe
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </details>
     </>
