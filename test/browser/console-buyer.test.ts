@@ -235,6 +235,7 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
       await nav.getByRole('link', { name: titles[path] }).click();
       await page.getByRole('heading', { level: 1, name: titles[path] }).waitFor();
       expect(new URL(page.url()).pathname).toBe(`/dashboard/${path}`);
+      await page.waitForLoadState('networkidle');
       expect(await page.getByRole('alert').count(), path).toBe(0);
     }
 

@@ -37,7 +37,7 @@ export function OpenDisputeForm({ requestId: fixedId, onOpened, onCancel }: { re
       )}
       <label className="wide">
         Reason
-        <textarea name="reason" required maxLength={2000} placeholder="What was wrong with the charge" value={reason} onChange={(event) => setReason(event.target.value)} />
+        <textarea name="reason" required maxLength={1000} placeholder="What was wrong with the charge" value={reason} onChange={(event) => setReason(event.target.value)} />
       </label>
       <div className="wide">
         <ErrorMessage error={open.error} />

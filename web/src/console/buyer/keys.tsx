@@ -56,7 +56,7 @@ export function KeysSection() {
       )}
       <section className="card stack" aria-labelledby="keys-list">
         <h2 id="keys-list">Your keys</h2>
-        <ErrorMessage error={keys.error} />
+        <ErrorMessage error={keys.error ?? profiles.error} />
         {keys.data && keys.data.apiKeys.items.length === 0 && <p className="muted">No keys yet: create one below.</p>}
         {keys.data && keys.data.apiKeys.items.length > 0 && (
           <KeyTable keys={keys.data.apiKeys.items} groups={groupList} profiles={profileList} onChanged={keys.reload} />
@@ -107,14 +107,10 @@ function KeyTable({ keys, groups, profiles, onChanged }: { keys: ApiKey[]; group
                 Limit
               </th>
               <th scope="col" className="num">
-                Used (cycle)
-              </th>
-              <th scope="col" className="num">
-                Used (total)
+                Used
               </th>
               <th scope="col">Group</th>
               <th scope="col">Routing</th>
-              <th scope="col">Expires</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -169,13 +165,15 @@ function KeyRows(props: {
         </td>
         <td data-testid="key-status">
           <StatusBadge status={status} />
+          {key.expiredAt ? <div className="hint">{key.expired ? 'Expired' : 'Expires'} {formatDate(key.expiredAt)}</div> : null}
         </td>
         <td className="num">{key.limit ? `${formatMicros(key.limit.micros)}${key.cycle ? ` / ${CYCLE_UNIT[key.cycle]}` : ''}` : 'None'}</td>
-        <td className="num">{formatMicros(key.usageInCycle?.micros ?? 0)}</td>
-        <td className="num">{formatMicros(key.usageInTotal?.micros ?? 0)}</td>
+        <td className="num">
+          {formatMicros((key.cycle ? key.usageInCycle : key.usageInTotal)?.micros ?? 0)}
+          {key.cycle ? <div className="hint">{formatMicros(key.usageInTotal?.micros ?? 0)} in total</div> : null}
+        </td>
         <td>{key.group?.name ?? '—'}</td>
         <td>{props.profileName}</td>
-        <td>{key.expiredAt ? formatDate(key.expiredAt) : 'Never'}</td>
         <td>
           {revoked ? (
             <span className="muted">Revoked</span>
@@ -194,7 +192,7 @@ function KeyRows(props: {
       </tr>
       {props.editing && (
         <tr>
-          <td colSpan={10} style={{ whiteSpace: 'normal' }}>
+          <td colSpan={8} style={{ whiteSpace: 'normal' }}>
             <div className="buyer-row-detail">
               <EditKeyForm apiKey={key} groups={props.groups} profiles={props.profiles} onSaved={props.onSaved} />
             </div>
