@@ -232,7 +232,7 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const nav = page.getByRole('navigation', { name: 'Console' });
     const titles: Record<string, string> = { keys: 'API keys', usage: 'Usage', 'spend-log': 'Spend log', disputes: 'Disputes', routing: 'Routing profiles', billing: 'Balance and billing', 'management-keys': 'Management keys' };
     for (const path of SECTIONS) {
-      await nav.getByRole('link', { name: titles[path] }).click();
+      await nav.getByRole('link', { name: titles[path], exact: true }).click();
       await page.getByRole('heading', { level: 1, name: titles[path] }).waitFor();
       expect(new URL(page.url()).pathname).toBe(`/dashboard/${path}`);
       await page.waitForLoadState('networkidle');

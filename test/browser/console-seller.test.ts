@@ -20,7 +20,7 @@ const SELLER_PAGES = [
   { path: 'listings', heading: 'Listings' },
   { path: 'earnings', heading: 'Earnings' },
   { path: 'payouts', heading: 'Payouts' },
-  { path: 'seller-disputes', heading: 'Disputes' },
+  { path: 'seller-disputes', heading: 'Buyer disputes' },
 ];
 
 describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
@@ -350,7 +350,7 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
       const opened = await graphql(stack.url, DisputeOpenDocument, { requestId, reason: 'The answer was cut short' }, buyerJwt);
       expect(opened.errors).toBeUndefined();
       expect(opened.data!.openDispute.status).toBe('OPEN');
-      await goTo(page, 'Disputes');
+      await goTo(page, 'Buyer disputes');
       const disputeRow = page.getByRole('row').filter({ hasText: requestId });
       expect(await disputeRow.innerText()).toContain('The answer was cut short');
       await disputeRow.getByRole('button', { name: 'Contest' }).click();

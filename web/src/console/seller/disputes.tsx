@@ -14,7 +14,7 @@ export function SellerDisputesSection() {
   const disputes = useLoad(async () => (await request(DisputeSellerListDocument, { page, pageSize: PAGE_SIZE, ...(status ? { status } : {}) })).sellerDisputes, [status, page]);
   return (
     <div className="seller-root">
-      <h1>Disputes</h1>
+      <h1>Buyer disputes</h1>
       <p className="muted">Buyers' disputes of requests your listings served. Answer before the deadline; after it the platform decides.</p>
       <Section
         title="Disputes against your listings"

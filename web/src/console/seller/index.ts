@@ -11,5 +11,5 @@ export const SELLER_SECTIONS: ConsoleSection[] = [
   { path: 'listings', title: 'Listings', group: 'Sell', component: ListingsSection },
   { path: 'earnings', title: 'Earnings', group: 'Sell', component: EarningsSection },
   { path: 'payouts', title: 'Payouts', group: 'Sell', component: PayoutsSection },
-  { path: 'seller-disputes', title: 'Disputes', group: 'Sell', component: SellerDisputesSection },
+  { path: 'seller-disputes', title: 'Buyer disputes', group: 'Sell', component: SellerDisputesSection },
 ];
