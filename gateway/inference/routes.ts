@@ -14,6 +14,7 @@ import { countPrompt, runInference, type PipelineDeps } from './pipeline';
 import { StickyRoutes } from './provider-routing';
 import { LoadShedder } from './load-shedding';
 import underPressure from '@fastify/under-pressure';
+import { documentationOnly } from '../rest/openapi-schemas';
 import { ListingLoad, type Candidate } from './routing';
 import { openRouterEndpoints, openRouterModel, type SupplyPages } from './supply-pages';
 
@@ -68,6 +69,8 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
   const authenticate = (request: FastifyRequest) => authorize(request.headers.authorization, request.ip, deps);
 
   app.register(async (scope) => {
+    // The routes' schemas document them (GET /openapi.json); the pipeline does its own checking.
+    documentationOnly(scope);
     // Bodies of the OpenAI routes may be large (long prompts); errors keep OpenAI's shape.
     scope.setErrorHandler(errorHandler(chatDialect));
 
