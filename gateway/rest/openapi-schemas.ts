@@ -30,6 +30,8 @@ export interface OperationSpec {
   description?: string;
   /** Who may call it (any one of them); absent: the surface's default; `[]`: public. */
   security?: Credential[];
+  /** The credential may also be left out (the route then acts anonymously). */
+  optionalAuth?: boolean;
   /** Path parameters (each required). */
   params?: Record<string, JsonSchema>;
   /** Query-string parameters (optional unless listed in `requiredQuery`). */
@@ -62,7 +64,7 @@ export function surfaceOperations(tag: ApiTag, errors: ErrorEnvelope, defaultSec
       operationId: spec.operationId,
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
-      security: security.map((name) => ({ [name]: [] })),
+      security: [...security.map((name) => ({ [name]: [] })), ...(spec.optionalAuth ? [{}] : [])],
       response: {
         [spec.status ?? 200]: response(spec.okDescription ?? 'Success', spec.ok, spec.okMediaType),
         default: { description: `Error, in the ${tag} surface's envelope`, $ref: `${errors}#` },
