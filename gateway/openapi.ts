@@ -135,6 +135,11 @@ const WILDCARD_NAMES: Record<string, string> = {
   '/v1/models/*': '/v1/models/{model}',
 };
 
+/** A fastify route pattern as the document's path (`/api/keys/:id` → `/api/keys/{id}`). */
+export function openApiPath(url: string): string {
+  return WILDCARD_NAMES[url] ?? url.replace(/:(\w+)/g, '{$1}');
+}
+
 /** Before any route is registered: @fastify/swagger collects routes as they are added. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -166,4 +171,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     staticCSP: DOCS_CSP,
     theme: { title: 'Dragonfly Market API reference' },
   });
+  // The assets' directory is no page: the reference is /docs/. A route of its own also keeps the
+  // route tree (printRoutes) nesting /docs/static/* under it, as tools that read the tree expect.
+  app.get(`${DOCS_PATH}/static/`, { schema: { hide: true } }, async (_request, reply) => reply.redirect(`${DOCS_PATH}/`));
 }
