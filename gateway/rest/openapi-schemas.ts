@@ -21,7 +21,21 @@ export type JsonSchema = Record<string, unknown>;
  */
 export function documentationOnly(scope: FastifyInstance): void {
   scope.setValidatorCompiler(() => () => true);
-  scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  scope.setSerializerCompiler(() => serializeAsWithoutSchema);
+}
+
+/**
+ * JSON.stringify, as fastify serialises a reply without a schema. The one other thing fastify hands
+ * a response serialiser is an error its last-resort handler answers (every error handler having
+ * failed): an object whose prototype is the error; without a schema fastify writes
+ * {statusCode, code, error, message}, so that is written here too.
+ */
+export function serializeAsWithoutSchema(data: unknown): string {
+  if (data instanceof Error) {
+    const { statusCode, code, error, message } = data as Error & { statusCode?: number; code?: string; error?: string };
+    return JSON.stringify({ statusCode, code, error, message });
+  }
+  return JSON.stringify(data);
 }
 
 export interface OperationSpec {

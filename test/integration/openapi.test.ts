@@ -5,7 +5,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath } from '../../gateway/openapi';
-import type { FastifyInstance } from 'fastify';
+import { documentationOnly, strictBody, str, int, surfaceOperations } from '../../gateway/rest/openapi-schemas';
+import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify';
 import { listRoutes, type Route } from '../helpers/rest-surfaces';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
@@ -186,6 +187,53 @@ describe('GET /openapi.json', () => {
     const chat = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 7 }) });
     expect(chat.status).toBe(401);
     expect(await chat.json()).toMatchObject({ error: { type: 'authentication_error' } });
+  });
+});
+
+describe('documentation-only schemas', () => {
+  // One route, registered with and without a schema that disagrees with what it is sent: the
+  // answers must be byte for byte the same (no ajv refusal, coercion or defaults; no
+  // fast-json-stringify dropping fields), errors included.
+  const schema: FastifySchema = surfaceOperations('Dragonfly', 'DragonflyError', ['dashboardSession'])({
+    operationId: 'probe',
+    summary: 'Probe',
+    params: { id: int() },
+    query: { page: int('Page', { default: 1, minimum: 1 }) },
+    body: strictBody({ name: str() }, ['name']),
+    ok: { type: 'object', properties: { only: str() }, additionalProperties: false },
+  });
+  async function app(withSchema: boolean) {
+    const server = Fastify();
+    await server.register(async (scope) => {
+      documentationOnly(scope);
+      scope.post('/probe/:id', withSchema ? { schema } : {}, async (request, reply) => {
+        if ((request.query as { fail?: string }).fail) throw new Error('handler failed');
+        return reply.code(201).send({ params: request.params, query: request.query, body: request.body, extra: [1, 'two'] });
+      });
+      // Every error handler failing: fastify's last-resort answer.
+      scope.setErrorHandler(() => {
+        throw new Error('error handler failed');
+      });
+    });
+    return server;
+  }
+  const requests = [
+    { method: 'POST' as const, url: '/probe/abc?page=zero', payload: { name: 5, unknown: true } },
+    { method: 'POST' as const, url: '/probe/7', payload: {} },
+    { method: 'POST' as const, url: '/probe/7?fail=1', payload: { name: 'x' } },
+    { method: 'POST' as const, url: '/probe/7', payload: '{"name":', headers: { 'content-type': 'application/json' } },
+  ];
+
+  it('answer exactly as the same routes without schemas', async () => {
+    const [documented, bare] = await Promise.all([app(true), app(false)]);
+    for (const request of requests) {
+      const [a, b] = await Promise.all([documented.inject(request), bare.inject(request)]);
+      expect({ status: a.statusCode, type: a.headers['content-type'], body: a.body }, request.url).toEqual({ status: b.statusCode, type: b.headers['content-type'], body: b.body });
+    }
+    // The first one reached the handler as sent (no coercion, no default, no refusal).
+    const first = JSON.parse((await documented.inject(requests[0])).body);
+    expect(first).toEqual({ params: { id: 'abc' }, query: { page: 'zero' }, body: { name: 5, unknown: true }, extra: [1, 'two'] });
+    await Promise.all([documented.close(), bare.close()]);
   });
 });
 
