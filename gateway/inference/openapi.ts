@@ -192,7 +192,7 @@ export const GENERATION: FastifySchema = openai({
     data: oa.object({
       id: oa.str(), model: oa.str(), capability: oa.str(), listingId: oa.nullable(oa.str()), inputTokens: oa.int(), outputTokens: oa.int(), characters: oa.int(),
       cost: oa.object({ usd: oa.str(), micros: oa.int() }), latencyMs: oa.nullable(oa.int()), timeToFirstTokenMs: oa.nullable(oa.int()), status: oa.str(), createdAt: oa.dateTime(),
-      metering: oa.nullable(oa.object({})), receipt: oa.nullable(oa.object({}, [], { description: 'Signed receipt (/.well-known/jwks.json)' })),
+      metering: oa.nullable(oa.object({})), receipt: oa.str('Signed receipt: a compact JWS (EdDSA), verifiable with /.well-known/jwks.json'),
     }),
   }),
 });

@@ -184,7 +184,7 @@ export async function dragonflySpendLogRoutes(app: FastifyInstance, gateway: Gat
     operationId: 'dragonflySpendLogRequest',
     summary: 'One request, with its signed receipt',
     params: oa.idParam('The request id (x-request-id)'),
-    ok: oa.object({ id: oa.str(), createdAt: oa.dateTime(), keyId: oa.str(), model: oa.str(), listingId: oa.nullable(oa.str()), capability: oa.str(), status: oa.str(), ...costFields, timeToFirstTokenMs: oa.nullable(oa.int()), receipt: oa.nullable(oa.object({}, [], { description: 'Signed receipt (verify with /.well-known/jwks.json)' })) }),
+    ok: oa.object({ id: oa.str(), createdAt: oa.dateTime(), keyId: oa.str(), model: oa.str(), listingId: oa.nullable(oa.str()), capability: oa.str(), status: oa.str(), ...costFields, timeToFirstTokenMs: oa.nullable(oa.int()), receipt: oa.str('Signed receipt: a compact JWS (EdDSA), verifiable with /.well-known/jwks.json') }),
   }) }, route(200, async ({ request, run }) => {
     queryOf(request, []);
     const { id } = request.params as { id: string };

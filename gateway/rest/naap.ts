@@ -173,7 +173,7 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     operationId: 'naapBillingProviders',
     summary: 'List billing providers (public catalog)',
     security: [],
-    ok: naapOk(oa.object({ providers: oa.array(oa.object({ id: oa.str(), slug: oa.str('URL-safe identifier'), displayName: oa.str(), description: oa.nullable(oa.str()), icon: oa.nullable(oa.str()), authType: oa.enumOf(['oauth', 'api_key']) })) })),
+    ok: naapOk(oa.object({ providers: oa.array(oa.object({ id: oa.str(), slug: oa.str('URL-safe identifier'), displayName: oa.str(), description: oa.nullable(oa.str()), icon: oa.nullable(oa.str()), authType: oa.enumOf(['oauth', 'api_key', 'none']) })) })),
   }) }, async (request, reply) => {
     const result = await gateway.run(NaapBillingProvidersDocument, {}, ANONYMOUS, String(request.id));
     if (result.errors?.length || !result.data) return sendError(reply, fromGraphQL(result.errors ?? []));

@@ -107,7 +107,8 @@ export const str = (description?: string, extra: JsonSchema = {}): JsonSchema =>
 export const int = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'integer', ...(description ? { description } : {}), ...extra });
 export const num = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'number', ...(description ? { description } : {}), ...extra });
 export const bool = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}), ...extra });
-export const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type as string, 'null'] });
+/** The schema, or null (an enum lists null among its values too). */
+export const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type as string, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...schema.enum, null] } : {}) });
 export const array = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', items, ...(description ? { description } : {}) });
 export const enumOf = (values: string[], description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'string', enum: values, ...(description ? { description } : {}), ...extra });
 export const dateTime = (description?: string): JsonSchema => ({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });

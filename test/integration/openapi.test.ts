@@ -3,11 +3,17 @@
 // documents (Dragonfly's SKILL, DGrid's management-keys guide, NaaP's developer API); each
 // operation has a summary and a success response. Served in production too.
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath } from '../../gateway/openapi';
 import { documentationOnly, strictBody, str, int, surfaceOperations } from '../../gateway/rest/openapi-schemas';
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify';
+import { signup, managementKey } from '../helpers/credentials';
+import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
+import { rest } from '../helpers/graphql';
 import { listRoutes, type Route } from '../helpers/rest-surfaces';
+import { eventually } from '../helpers/eventually';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
 type Operation = { summary?: string; operationId?: string; tags?: string[]; security?: unknown[]; responses?: Record<string, unknown>; parameters?: { name: string; in: string; schema?: Record<string, unknown> }[] };
@@ -167,6 +173,109 @@ describe('GET /openapi.json', () => {
     expect(param(op('get', '/api/v1/dashboard/fees'), 'days')).toMatchObject({ default: 180, minimum: 7, maximum: 365 });
     expect(param(op('get', '/api/v1/dashboard/pipelines'), 'limit')).toMatchObject({ default: 5 });
     expect(document.components.securitySchemes).toHaveProperty('buyerKey');
+  });
+
+  it('describes the answers the routes really give', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const seller = await signup(stack.url, 'openapi');
+    const management = await managementKey(stack.url, seller.jwt, 'FULL');
+    const created = await rest(stack.url, 'POST', '/api/keys', { token: seller.jwt, body: { name: 'openapi doc check' } });
+    expect(created.status).toBe(201);
+    const buyerKey = created.body.key as string;
+    const calls: [method: string, path: string, documented: string, token?: string, body?: unknown][] = [
+      ['GET', '/api/v1/billing-providers', '/api/v1/billing-providers'],
+      ['GET', '/api/v1/dashboard/job-feed', '/api/v1/dashboard/job-feed'],
+      ['GET', '/.well-known/jwks.json', '/.well-known/jwks.json'],
+      ['GET', '/api/keys', '/api/keys', seller.jwt],
+      ['GET', `/api/keys/${created.body.id}`, '/api/keys/{id}', seller.jwt],
+      ['GET', '/api/keys/groups', '/api/keys/groups', seller.jwt],
+      ['GET', '/api/management-keys', '/api/management-keys', seller.jwt],
+      ['GET', '/api/usage', '/api/usage', seller.jwt],
+      ['GET', '/api/usage/requests', '/api/usage/requests', seller.jwt],
+      ['GET', '/api/billing/balance', '/api/billing/balance', seller.jwt],
+      ['GET', '/api/billing/transactions', '/api/billing/transactions', seller.jwt],
+      ['GET', '/api/routing/profiles', '/api/routing/profiles', seller.jwt],
+      ['POST', '/api/routing/profiles', '/api/routing/profiles', seller.jwt, { name: 'cheapest', sort: 'price', maxPrice: { input: 2 } }],
+      ['GET', '/v1/pool/providers', '/v1/pool/providers', seller.jwt],
+      ['GET', '/v1/market/seller', '/v1/market/seller', seller.jwt],
+      ['GET', '/v1/market/earnings/summary', '/v1/market/earnings/summary', seller.jwt],
+      ['GET', '/v1/market/payouts', '/v1/market/payouts', seller.jwt],
+      ['GET', '/v1/management-keys', '/v1/management-keys', seller.jwt],
+      ['GET', '/api/v1/model-router/keys', '/api/v1/model-router/keys', management.rawKey],
+      ['POST', '/api/v1/model-router/keys', '/api/v1/model-router/keys', management.rawKey, { name: 'doc check', limit: 5, cycle: 'monthly' }],
+      ['GET', '/api/v1/developer/keys', '/api/v1/developer/keys', seller.jwt],
+      ['GET', '/api/v1/developer/projects', '/api/v1/developer/projects', seller.jwt],
+      ['GET', '/api/v1/developer/usage', '/api/v1/developer/usage', seller.jwt],
+      ['GET', '/api/v1/developer/models', '/api/v1/developer/models', seller.jwt],
+      ['GET', '/api/v1/developer/network-models', '/api/v1/developer/network-models', seller.jwt],
+      ['GET', '/v1/models', '/v1/models', buyerKey],
+      ['GET', '/v1/key', '/v1/key', buyerKey],
+    ];
+    const problems: string[] = [];
+    for (const [method, path, documented, token, body] of calls) {
+      const answer = await rest(stack.url, method, path, { token, body });
+      const responses = document.paths[documented][method.toLowerCase()].responses as Record<string, { content?: Record<string, { schema: object }> }>;
+      const schema = responses[String(answer.status)]?.content?.['application/json']?.schema;
+      if (!schema) {
+        problems.push(`${method} ${path}: ${answer.status} is not a documented success (${JSON.stringify(answer.body).slice(0, 200)})`);
+        continue;
+      }
+      if (!ajv.validate(schema, answer.body)) problems.push(`${method} ${path}: ${ajv.errorsText(ajv.errors, { separator: '; ' }).slice(0, 500)}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('describes the answers of the supply and data-plane routes too', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const seller = await signup(stack.url, 'openapi-seller');
+    const pool = await poolKey(stack.url, seller.jwt, 'sim-openapi');
+    const [chatListing] = await Promise.all([
+      admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2' }),
+      admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
+    ]);
+    const buyer = await fundedBuyer(stack.url, '5');
+    const chat = { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 };
+    const completion = await rest(stack.url, 'POST', '/v1/chat/completions', { token: buyer.key, body: chat });
+    expect(completion.status).toBe(200);
+    const requestId = completion.headers.get('x-request-id')!;
+    const contracts = await rest(stack.url, 'GET', `/v1/market/listings/${chatListing}/contracts`, { token: seller.jwt });
+    const calls: [method: string, path: string, documented: string, token: string, body?: unknown][] = [
+      ['GET', '/v1/pool/keys', '/v1/pool/keys', seller.jwt],
+      ['GET', '/v1/market/listings', '/v1/market/listings', seller.jwt],
+      ['GET', `/v1/market/listings/${chatListing}`, '/v1/market/listings/{id}', seller.jwt],
+      ['GET', `/v1/market/listings/${chatListing}/contracts`, '/v1/market/listings/{id}/contracts', seller.jwt],
+      ['GET', `/v1/market/contracts/${contracts.body.contracts[0].id}/checks`, '/v1/market/contracts/{id}/checks', seller.jwt],
+      ['GET', `/v1/market/listings/${chatListing}/probe-runs`, '/v1/market/listings/{id}/probe-runs', seller.jwt],
+      ['GET', '/v1/market/reviews', '/v1/market/reviews', seller.jwt],
+      ['POST', '/v1/chat/completions', '/v1/chat/completions', buyer.key, chat],
+      ['POST', '/v1/embeddings', '/v1/embeddings', buyer.key, { model: 'dragonfly/sim-embed', input: 'hello' }],
+      ['POST', '/v1/completions', '/v1/completions', buyer.key, { model: 'dragonfly/sim-chat', prompt: 'hello', max_tokens: 8 }],
+      ['POST', '/v1/responses', '/v1/responses', buyer.key, { model: 'dragonfly/sim-chat', input: 'hello', max_output_tokens: 16 }],
+      ['POST', '/v1/messages', '/v1/messages', buyer.key, { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 }],
+      ['POST', '/v1/messages/count_tokens', '/v1/messages/count_tokens', buyer.key, { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }] }],
+      ['GET', '/v1/models/dragonfly/sim-chat', '/v1/models/{model}', buyer.key],
+      ['GET', '/api/v1/developer/models/dragonfly/sim-chat', '/api/v1/developer/models/{id}', seller.jwt],
+    ];
+    const problems: string[] = [];
+    for (const [method, path, documented, token, body] of calls) {
+      const answer = await rest(stack.url, method, path, { token, body });
+      const responses = document.paths[documented][method.toLowerCase()].responses as Record<string, { content?: Record<string, { schema: object }> }>;
+      const schema = responses[String(answer.status)]?.content?.['application/json']?.schema;
+      if (!schema) problems.push(`${method} ${path}: ${answer.status} is not a documented success (${JSON.stringify(answer.body).slice(0, 300)})`);
+      else if (!ajv.validate(schema, answer.body)) problems.push(`${method} ${path}: ${ajv.errorsText(ajv.errors, { separator: '; ' }).slice(0, 500)}`);
+    }
+    // The request just made, by its id (the usage event reaches billing shortly after the answer).
+    await eventually(async () => {
+      for (const [path, documented, token] of [[`/v1/generation?id=${requestId}`, '/v1/generation', buyer.key], [`/api/usage/requests/${requestId}`, '/api/usage/requests/{id}', buyer.jwt]]) {
+        const answer = await rest(stack.url, 'GET', path, { token });
+        expect(answer.status, path).toBe(200);
+        const schema = (document.paths[documented].get.responses as Record<string, { content: Record<string, { schema: object }> }>)['200'].content['application/json'].schema;
+        expect(ajv.validate(schema, answer.body), `${path}: ${ajv.errorsText(ajv.errors)}`).toBe(true);
+      }
+    });
+    expect(problems).toEqual([]);
   });
 
   it('documents without judging: the routes still answer bad input as they did, in their own envelopes', async () => {
