@@ -30,6 +30,9 @@ export const DOCS_CSP = [
   "object-src 'none'",
 ].join('; ');
 
+const TOPBAR_WORDMARK = `<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40" viewBox="0 0 300 40" role="img" aria-label="Dragonfly Market API">
+<text x="0" y="27" fill="#ffffff" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="22" font-weight="700">Dragonfly Market <tspan font-weight="400" fill="#b8c4ce">API</tspan></text></svg>`;
+
 const message = { type: 'string', description: 'What went wrong, for people' };
 
 /** Each surface's error envelope (the shapes gateway/rest/envelopes.ts and the adapters write). */
@@ -170,6 +173,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     validatorUrl: false,
     staticCSP: DOCS_CSP,
     theme: { title: 'Dragonfly Market API reference' },
+    // The product's name in the top bar, in place of the plugin's own logo (system fonts only).
+    logo: { type: 'image/svg+xml', content: Buffer.from(TOPBAR_WORDMARK), href: '/' },
   });
   // The assets' directory is no page: the reference is /docs/. A route of its own also keeps the
   // route tree (printRoutes) nesting /docs/static/* under it, as tools that read the tree expect.
