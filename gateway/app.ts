@@ -26,6 +26,7 @@ import { dedupeRepresentations, shareInFlightQueries, type SubgraphLink } from '
 import { attachSubscriptionServer, clientAddressResolver, trustProxyFunction, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
 import { registerWebPages } from './web-pages';
+import { registerOpenApi } from './openapi';
 import { startDataPlane } from './inference';
 import type { ReputationSource } from './inference/reputation';
 import { graphqlLimits, graphqlLimitsFromEnv, registerResponseSizeLimit, withoutSuggestions } from './graphql-limits';
@@ -158,6 +159,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Hardening (issue 8): security headers and CORS on every route; registered before any route.
   registerHttpSecurity(app, httpSecurityFromConfig(config));
   metrics.register(app, config.env.METRICS_TOKEN || undefined);
+  // GET /openapi.json and /docs, from the schemas of the routes registered after it (all of them).
+  await registerOpenApi(app);
   // The overview, the console and (development) the GraphQL IDE in place of Apollo's CDN sandbox.
   await registerWebPages(app, { production });
   // Hardening (issue 8): depth/alias/root-field/cost rules and a token cap, refused before

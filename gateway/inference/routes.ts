@@ -14,6 +14,8 @@ import { countPrompt, runInference, type PipelineDeps } from './pipeline';
 import { StickyRoutes } from './provider-routing';
 import { LoadShedder } from './load-shedding';
 import underPressure from '@fastify/under-pressure';
+import { documentationOnly } from '../rest/openapi-schemas';
+import { CHAT_COMPLETIONS, DIALECT_SCHEMAS, EMBEDDINGS, GENERATION, GET_MODEL, KEY, LIST_MODELS, SPEECH } from './openapi';
 import { ListingLoad, type Candidate } from './routing';
 import { openRouterEndpoints, openRouterModel, type SupplyPages } from './supply-pages';
 
@@ -68,6 +70,8 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
   const authenticate = (request: FastifyRequest) => authorize(request.headers.authorization, request.ip, deps);
 
   app.register(async (scope) => {
+    // The routes' schemas document them (GET /openapi.json); the pipeline does its own checking.
+    documentationOnly(scope);
     // Bodies of the OpenAI routes may be large (long prompts); errors keep OpenAI's shape.
     scope.setErrorHandler(errorHandler(chatDialect));
 
@@ -89,9 +93,9 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       reply.header('x-request-id', String(request.id));
     });
 
-    scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'chat', pipeline));
-    scope.post('/v1/embeddings', { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => runInference(request, reply, 'embeddings', pipeline));
-    scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024 }, (request, reply) => runInference(request, reply, 'speech', pipeline));
+    scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024, schema: CHAT_COMPLETIONS }, (request, reply) => runInference(request, reply, 'chat', pipeline));
+    scope.post('/v1/embeddings', { bodyLimit: 16 * 1024 * 1024, schema: EMBEDDINGS }, (request, reply) => runInference(request, reply, 'embeddings', pipeline));
+    scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024, schema: SPEECH }, (request, reply) => runInference(request, reply, 'speech', pipeline));
 
     // The other dialects, each in a scope of its own so that every error takes its envelope.
     for (const { path, dialect, count } of DIALECT_ROUTES) {
@@ -104,12 +108,12 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
             for (const [name, value] of Object.entries(headersOf(String(request.id)))) reply.raw.setHeader(name, value);
           });
         }
-        inner.post(path, { bodyLimit: 16 * 1024 * 1024 }, (request, reply) => (count ? countPrompt(request, reply, pipeline, dialect, count) : runInference(request, reply, 'chat', pipeline, dialect)));
+        inner.post(path, { bodyLimit: 16 * 1024 * 1024, schema: DIALECT_SCHEMAS[path] }, (request, reply) => (count ? countPrompt(request, reply, pipeline, dialect, count) : runInference(request, reply, 'chat', pipeline, dialect)));
       });
     }
 
     // OpenRouter's model list, each entry still an OpenAI Model (id, object, created, owned_by).
-    scope.get('/v1/models', async (request, reply) => {
+    scope.get('/v1/models', { schema: LIST_MODELS }, async (request, reply) => {
       await authenticate(request);
       const models = await deps.supply.models();
       return reply.send({ object: 'list', data: models.map(openRouterModel) });
@@ -117,7 +121,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
 
     // Model ids hold a slash (`vendor/model`): /v1/models/{id} (OpenAI's retrieve) and
     // /v1/models/{id}/endpoints (OpenRouter's listing of every endpoint of the model).
-    scope.get('/v1/models/*', async (request, reply) => {
+    scope.get('/v1/models/*', { schema: GET_MODEL }, async (request, reply) => {
       await authenticate(request);
       const path = String((request.params as Record<string, unknown>)['*'] ?? '');
       const endpoints = path.endsWith('/endpoints');
@@ -129,13 +133,13 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     });
 
     // The key's own figures, loaded fresh (the cached snapshot may be a minute old).
-    scope.get('/v1/key', async (request, reply) => {
+    scope.get('/v1/key', { schema: KEY }, async (request, reply) => {
       const cached = await authenticate(request);
       const fresh = await deps.snapshots.refresh(deps.keyHasher.hash(bearerToken(request.headers.authorization)!)).catch(() => null);
       return reply.send({ data: keyView(fresh ?? cached, deps.clock.now()) });
     });
 
-    scope.get('/v1/generation', async (request, reply) => {
+    scope.get('/v1/generation', { schema: GENERATION }, async (request, reply) => {
       const snapshot = await authenticate(request);
       const id = (request.query as Record<string, unknown>).id;
       if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw badRequest('id is required: the x-request-id of a request', 'id');

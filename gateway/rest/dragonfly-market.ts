@@ -77,6 +77,7 @@ import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { GatewayApi } from '../app';
 import { asObject, queryInt } from './common';
 import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
+import * as oa from './openapi-schemas';
 import { restErrorFrom } from './graphql-errors';
 
 
@@ -439,6 +440,70 @@ function queryBoolean(request: FastifyRequest, name: string): boolean {
   throw badRequest(`${name} must be true or false`, { field: name });
 }
 
+// ---- Documentation (GET /openapi.json) ------------------------------------------------------
+
+const documented = oa.surfaceOperations('Dragonfly', 'DragonflyError', ['dashboardSession', 'managementKey']);
+const priceFields = (names: string[]) => Object.assign({}, ...names.map((name) => oa.money(name, name, true))) as Record<string, oa.JsonSchema>;
+const PRICE_NAMES = ['inputPricePerMTok', 'outputPricePerMTok', 'pricePerMChars'];
+const contractShape = oa.object({
+  id: oa.str(), listingId: oa.nullable(oa.str()), state: oa.str('pending, active, degraded, suspended, …'), consecutiveFailures: oa.int(),
+  latencyMs: oa.nullable(oa.int()), ttftMs: oa.nullable(oa.int()), tokensPerSecond: oa.nullable(oa.num()), lastCheckAt: oa.nullable(oa.dateTime()), lastCheckPassed: oa.nullable(oa.bool()),
+  lastReason: oa.nullable(oa.str()), admittedAt: oa.nullable(oa.dateTime()), suspendedAt: oa.nullable(oa.dateTime()), createdAt: oa.dateTime(), updatedAt: oa.dateTime(),
+});
+const reviewShape = oa.object({
+  id: oa.str(), listingId: oa.nullable(oa.str()), model: oa.nullable(oa.str()), status: oa.str('pending, confirmed, superseded, cancelled'), increasePercent: oa.num(),
+  current: oa.object(priceFields(PRICE_NAMES)), proposed: oa.object(priceFields(PRICE_NAMES), [], { description: 'null: this price does not change' }), createdAt: oa.dateTime(), resolvedAt: oa.nullable(oa.dateTime()),
+});
+const capsShape = oa.object({ rpm: oa.nullable(oa.int()), tpm: oa.nullable(oa.int()), maxConcurrency: oa.nullable(oa.int()), dailyTokens: oa.nullable(oa.int()) });
+const dataPolicyShape = oa.object({ retains_prompts: oa.bool(), trains_on_prompts: oa.bool(), zero_retention: oa.bool() });
+const listingShape = oa.object({
+  id: oa.str(), model: oa.str('Public model id (seller-handle/model)'), upstreamModel: oa.str(), capability: oa.enumOf(['chat', 'embeddings', 'speech']), status: oa.str('pending, active, …'), paused: oa.bool(),
+  poolKeyId: oa.nullable(oa.str()), provider: oa.nullable(oa.str()), ...priceFields([...PRICE_NAMES, 'cacheReadPricePerMTok', 'priceFloor']),
+  caps: capsShape, hardware: oa.nullable(oa.object({ gpuModel: oa.str(), gpuCount: oa.int() })), context_length: oa.nullable(oa.int()), max_output_tokens: oa.nullable(oa.int()),
+  supported_parameters: oa.nullable(oa.array(oa.str())), quantization: oa.nullable(oa.str()), region: oa.nullable(oa.str()), data_policy: dataPolicyShape,
+  contract: oa.nullable(contractShape), pendingPriceReview: oa.nullable(reviewShape),
+  verification: oa.object({ status: oa.str(), checkedAt: oa.nullable(oa.dateTime()), canonicalModel: oa.nullable(oa.str()), checks: oa.array(oa.object({ name: oa.str(), passed: oa.bool(), detail: oa.nullable(oa.str()) })) }),
+  createdAt: oa.dateTime(), updatedAt: oa.dateTime(), deletedAt: oa.nullable(oa.dateTime()),
+});
+const listingSettings: Record<string, oa.JsonSchema> = {
+  poolKeyId: oa.str('The pool key that serves it'),
+  inputPricePerMTok: oa.nullable(oa.usdInput('Price a million input tokens')),
+  outputPricePerMTok: oa.nullable(oa.usdInput('Price a million output tokens')),
+  pricePerMChars: oa.nullable(oa.usdInput('Speech: price a million characters')),
+  cacheReadPricePerMTok: oa.nullable(oa.usdInput('Price a million cached input tokens')),
+  priceFloor: oa.nullable(oa.usdInput('Lowest price accepted')),
+  caps: oa.object({ rpm: oa.nullable(oa.int()), tpm: oa.nullable(oa.int()), maxConcurrency: oa.nullable(oa.int()), dailyTokens: oa.nullable(oa.int()) }, [], { description: 'Capacity caps' }),
+  hardware: oa.nullable(oa.object({ gpuModel: oa.str(), gpuCount: oa.int(undefined, { minimum: 1 }) })),
+  context_length: oa.nullable(oa.int('Context window, tokens', { minimum: 1 })),
+  max_output_tokens: oa.nullable(oa.int('Output cap, tokens', { minimum: 1 })),
+  supported_parameters: oa.nullable(oa.array(oa.str(), 'Request parameters the upstream honours')),
+  quantization: oa.nullable(oa.str()),
+  region: oa.nullable(oa.str()),
+  data_policy: oa.strictBody({ retains_prompts: oa.bool(), trains_on_prompts: oa.bool(), zero_retention: oa.bool() }),
+};
+const checkShape = oa.object({ id: oa.str(), kind: oa.enumOf(['admission', 'scheduled', 'reverify', 'live']), passed: oa.bool(), reason: oa.nullable(oa.str()), latencyMs: oa.nullable(oa.int()), ttftMs: oa.nullable(oa.int()), tokensPerSecond: oa.nullable(oa.num()), stateBefore: oa.str(), stateAfter: oa.str(), checkedAt: oa.dateTime() });
+const probeRunShape = oa.object({ id: oa.str(), listingId: oa.nullable(oa.str()), kind: oa.str(), capability: oa.str(), upstreamModel: oa.str(), passed: oa.bool(), reason: oa.nullable(oa.str()), httpStatus: oa.nullable(oa.int()), latencyMs: oa.nullable(oa.int()), ttftMs: oa.nullable(oa.int()), tokensPerSecond: oa.nullable(oa.num()) });
+const poolKeyShape = oa.object({ id: oa.str(), provider: oa.str(), label: oa.nullable(oa.str()), baseUrl: oa.nullable(oa.str()), keyPreview: oa.str(), status: oa.str(), validatedAt: oa.nullable(oa.dateTime()), createdAt: oa.dateTime(), deletedAt: oa.nullable(oa.dateTime()) });
+const sellerShape = oa.object({ id: oa.str(), handle: oa.nullable(oa.str('Namespace of the seller\'s model ids')) });
+const supplyList = { type: ['array', 'null'], items: oa.str(), description: 'Seller handles, seller ids or listing ids' };
+const routingProfileFields: Record<string, oa.JsonSchema> = {
+  name: oa.str('Profile name'),
+  sort: oa.nullable(oa.enumOf(['price', 'latency', 'throughput'], 'How candidates are ordered')),
+  order: oa.nullable(oa.array(oa.str(), 'Providers to try first, in order')),
+  allow: oa.nullable(oa.array(oa.str(), 'Only these providers (null: any)')),
+  deny: oa.nullable(oa.array(oa.str(), 'Never these providers')),
+  allow_supply: supplyList, deny_supply: supplyList, supply_order: supplyList,
+  maxPrice: oa.nullable(oa.strictBody({ input: oa.nullable(oa.usdInput('Ceiling a million input tokens')), output: oa.nullable(oa.usdInput('Ceiling a million output tokens')) })),
+  allowFallbacks: oa.bool('Fall back to other supply or models'),
+  fallbackModels: oa.array(oa.str(), 'Models tried when the model has no eligible supply'),
+  timeoutMs: oa.nullable(oa.int('Time limit of an attempt, ms', { minimum: 1 })),
+  maxRetries: oa.nullable(oa.int('Retries on other supply', { minimum: 0 })),
+  streamIdleTimeoutMs: oa.nullable(oa.int('Time a stream may go silent, ms', { minimum: 1 })),
+};
+const routingProfileShape = oa.object({ id: oa.str(), ...routingProfileFields, maxPrice: oa.object({ ...oa.money('input', 'Input ceiling', true), ...oa.money('output', 'Output ceiling', true) }), createdAt: oa.dateTime(), updatedAt: oa.dateTime() });
+const listingId = oa.idParam('The listing id');
+const contractId = oa.idParam('The contract id');
+
 // ---- Routes -----------------------------------------------------------------------------------
 
 type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, restNames?: FieldNames) => Promise<TResult>;
@@ -457,23 +522,52 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
 
   // ---- Provider key pool ----
 
-  app.get('/v1/pool/providers', route(200, async ({ run }) => ({ providers: (await run(SupplyProvidersDocument, {})).poolProviders.map(toProvider) })));
+  app.get('/v1/pool/providers', { schema: documented({
+    operationId: 'dragonflyPoolProviders',
+    summary: 'Upstream providers a pool key may be for',
+    ok: oa.object({ providers: oa.array(oa.object({ id: oa.str(), name: oa.str(), baseUrl: oa.nullable(oa.str()), capabilities: oa.array(oa.str()), requiresBaseUrl: oa.bool(), acceptsBaseUrl: oa.bool() })) }),
+  }) }, route(200, async ({ run }) => ({ providers: (await run(SupplyProvidersDocument, {})).poolProviders.map(toProvider) })));
 
-  app.get('/v1/pool/keys', route(200, async ({ run }) => ({ keys: (await run(SupplyPoolKeysDocument, {})).poolKeys.map(toPoolKey) })));
+  app.get('/v1/pool/keys', { schema: documented({
+    operationId: 'dragonflyListPoolKeys',
+    summary: 'The seller\'s provider keys',
+    ok: oa.object({ keys: oa.array(poolKeyShape) }),
+  }) }, route(200, async ({ run }) => ({ keys: (await run(SupplyPoolKeysDocument, {})).poolKeys.map(toPoolKey) })));
 
   // The raw key goes to the provider once (validation) and is never answered back: only its preview.
-  app.post('/v1/pool/keys', route(201, async ({ request, run }) => {
+  app.post('/v1/pool/keys', { schema: documented({
+    operationId: 'dragonflyCreatePoolKey',
+    summary: 'Submit a provider key',
+    description: 'The key is validated with the provider once and never answered back (only its preview).',
+    body: oa.strictBody({ provider: oa.str('Provider id (GET /v1/pool/providers)'), apiKey: oa.str('The provider-issued key'), baseUrl: oa.str('Base URL, where the provider takes one'), label: oa.str() }, ['provider', 'apiKey']),
+    status: 201,
+    ok: poolKeyShape,
+  }) }, route(201, async ({ request, run }) => {
     const input = toInput(bodyObject(request), POOL_KEY_FIELDS, { required: ['provider', 'apiKey'] }) as unknown as CreatePoolKeyInput;
     return toPoolKey((await run(SupplyCreatePoolKeyDocument, { input })).createPoolKey);
   }));
 
-  app.delete('/v1/pool/keys/:id', route(200, async ({ request, run }) => toPoolKey((await run(SupplyDeletePoolKeyDocument, { id: idParam(request) })).deletePoolKey)));
+  app.delete('/v1/pool/keys/:id', { schema: documented({
+    operationId: 'dragonflyDeletePoolKey',
+    summary: 'Delete a provider key',
+    params: oa.idParam('The pool key id'),
+    ok: poolKeyShape,
+  }) }, route(200, async ({ request, run }) => toPoolKey((await run(SupplyDeletePoolKeyDocument, { id: idParam(request) })).deletePoolKey)));
 
   // ---- Seller handle: the namespace of the seller's own model ids ----
 
-  app.get('/v1/market/seller', route(200, async ({ run }) => (await run(SupplySellerDocument, {})).mySeller));
+  app.get('/v1/market/seller', { schema: documented({
+    operationId: 'dragonflySeller',
+    summary: 'The seller profile (handle)',
+    ok: sellerShape,
+  }) }, route(200, async ({ run }) => (await run(SupplySellerDocument, {})).mySeller));
 
-  app.post('/v1/market/seller/handle', route(200, async ({ request, run }) => {
+  app.post('/v1/market/seller/handle', { schema: documented({
+    operationId: 'dragonflyClaimSellerHandle',
+    summary: 'Claim the seller handle',
+    body: oa.strictBody({ handle: oa.str('The namespace of the seller\'s model ids') }, ['handle']),
+    ok: sellerShape,
+  }) }, route(200, async ({ request, run }) => {
     const { handle } = toInput(bodyObject(request), { handle: 'handle' }, { required: ['handle'] });
     if (typeof handle !== 'string') throw badRequest('handle must be a string', { field: 'handle' });
     return (await run(SupplyClaimSellerHandleDocument, { handle })).claimSellerHandle;
@@ -481,17 +575,40 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
 
   // ---- Listings ----
 
-  app.get('/v1/market/listings', route(200, async ({ run }) => ({ listings: (await run(SupplyListingsDocument, {})).myListings.map(toListing) })));
+  app.get('/v1/market/listings', { schema: documented({
+    operationId: 'dragonflyListListings',
+    summary: 'The seller\'s listings',
+    ok: oa.object({ listings: oa.array(listingShape) }),
+  }) }, route(200, async ({ run }) => ({ listings: (await run(SupplyListingsDocument, {})).myListings.map(toListing) })));
 
-  app.post('/v1/market/listings', route(201, async ({ request, run }) => {
+  app.post('/v1/market/listings', { schema: documented({
+    operationId: 'dragonflyCreateListing',
+    summary: 'Create a listing',
+    description: 'The listing is admitted after its probes pass. Unknown fields are refused.',
+    body: oa.strictBody({ model: oa.str('Model id'), upstreamModel: oa.str('The provider\'s model name'), capability: oa.enumOf(['chat', 'embeddings', 'speech'], undefined, { default: 'chat' }), ...listingSettings }, ['model']),
+    status: 201,
+    ok: listingShape,
+  }) }, route(201, async ({ request, run }) => {
     const input = toInput(bodyObject(request), LISTING_CREATE_FIELDS, { required: ['model'] }) as unknown as CreateListingInput;
     return toListing((await run(SupplyCreateListingDocument, { input }, LISTING_REST_NAMES)).createListing);
   }));
 
-  app.get('/v1/market/listings/:id', route(200, async ({ request, run }) => toListing((await run(SupplyListingDocument, { id: idParam(request) })).listing)));
+  app.get('/v1/market/listings/:id', { schema: documented({
+    operationId: 'dragonflyGetListing',
+    summary: 'Get a listing',
+    params: listingId,
+    ok: listingShape,
+  }) }, route(200, async ({ request, run }) => toListing((await run(SupplyListingDocument, { id: idParam(request) })).listing)));
 
   // Settings first, then `paused`, so that a refused setting pauses nothing.
-  app.patch('/v1/market/listings/:id', route(200, async ({ request, run }) => {
+  app.patch('/v1/market/listings/:id', { schema: documented({
+    operationId: 'dragonflyUpdateListing',
+    summary: 'Update a listing (caps, price floors, prices, metadata, paused)',
+    description: 'A price increase above the review threshold waits for POST …/confirm-price.',
+    params: listingId,
+    body: oa.strictBody({ ...listingSettings, paused: oa.bool('Pause or resume') }),
+    ok: listingShape,
+  }) }, route(200, async ({ request, run }) => {
     const id = idParam(request);
     const body = bodyObject(request);
     const input = toInput(body, LISTING_PATCH_FIELDS, { requireSome: true }) as UpdateListingInput;
@@ -502,50 +619,114 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
     return toListing(listing!);
   }));
 
-  app.delete('/v1/market/listings/:id', route(200, async ({ request, run }) => toListing((await run(SupplyDeleteListingDocument, { id: idParam(request) })).deleteListing)));
+  app.delete('/v1/market/listings/:id', { schema: documented({
+    operationId: 'dragonflyDeleteListing',
+    summary: 'Delete a listing',
+    params: listingId,
+    ok: listingShape,
+  }) }, route(200, async ({ request, run }) => toListing((await run(SupplyDeleteListingDocument, { id: idParam(request) })).deleteListing)));
 
-  app.post('/v1/market/listings/:id/confirm-price', route(200, async ({ request, run }) => toListing((await run(SupplyConfirmListingPriceDocument, { id: idParam(request) })).confirmListingPrice)));
+  app.post('/v1/market/listings/:id/confirm-price', { schema: documented({
+    operationId: 'dragonflyConfirmListingPrice',
+    summary: 'Confirm a reviewed price change',
+    params: listingId,
+    ok: listingShape,
+  }) }, route(200, async ({ request, run }) => toListing((await run(SupplyConfirmListingPriceDocument, { id: idParam(request) })).confirmListingPrice)));
 
   // ?includeResolved=true adds confirmed, superseded and cancelled reviews.
-  app.get('/v1/market/reviews', route(200, async ({ request, run }) => {
+  app.get('/v1/market/reviews', { schema: documented({
+    operationId: 'dragonflyPriceReviews',
+    summary: 'Price-review queue',
+    query: { includeResolved: oa.bool('Also confirmed, superseded and cancelled reviews', { default: false }) },
+    ok: oa.object({ reviews: oa.array(reviewShape) }),
+  }) }, route(200, async ({ request, run }) => {
     const data = await run(SupplyPriceReviewsDocument, { includeResolved: queryBoolean(request, 'includeResolved') });
     return { reviews: data.priceReviews.map(toReview) };
   }));
 
   // ---- Admission and contracts ----
 
-  app.get('/v1/market/listings/:id/contracts', route(200, async ({ request, run }) => ({
+  app.get('/v1/market/listings/:id/contracts', { schema: documented({
+    operationId: 'dragonflyListingContracts',
+    summary: 'Contracts of a listing',
+    params: listingId,
+    ok: oa.object({ contracts: oa.array(contractShape) }),
+  }) }, route(200, async ({ request, run }) => ({
     contracts: (await run(SupplyListingContractsDocument, { listingId: idParam(request) })).listingContracts.map(toContract),
   })));
 
-  app.get('/v1/market/contracts/:id/checks', route(200, async ({ request, run }) => ({
+  app.get('/v1/market/contracts/:id/checks', { schema: documented({
+    operationId: 'dragonflyContractChecks',
+    summary: 'Checks of a contract',
+    params: contractId,
+    query: { limit: oa.int('Checks at most', { default: 50, minimum: 1 }) },
+    ok: oa.object({ checks: oa.array(checkShape) }),
+  }) }, route(200, async ({ request, run }) => ({
     checks: (await run(SupplyContractChecksDocument, { contractId: idParam(request), limit: limitQuery(request, 50) })).contractChecks.map(toCheck),
   })));
 
   // The check just recorded, with the contract as it is after it.
-  app.post('/v1/market/contracts/:id/reverify', route(200, async ({ request, run }) => {
+  app.post('/v1/market/contracts/:id/reverify', { schema: documented({
+    operationId: 'dragonflyReverifyContract',
+    summary: 'Re-verify a degraded contract',
+    params: contractId,
+    ok: oa.object({ ...(checkShape.properties as Record<string, oa.JsonSchema>), contract: oa.nullable(contractShape) }),
+  }) }, route(200, async ({ request, run }) => {
     const check = (await run(SupplyReverifyContractDocument, { id: idParam(request) })).reverifyContract;
     return { ...toCheck(check), contract: check.contract ? toContract(check.contract) : null };
   }));
 
-  app.post('/v1/market/contracts/:id/unsuspend', route(200, async ({ request, run }) => toContract((await run(SupplyUnsuspendContractDocument, { id: idParam(request) })).unsuspendContract)));
+  app.post('/v1/market/contracts/:id/unsuspend', { schema: documented({
+    operationId: 'dragonflyUnsuspendContract',
+    summary: 'Unsuspend a recovered contract',
+    params: contractId,
+    ok: contractShape,
+  }) }, route(200, async ({ request, run }) => toContract((await run(SupplyUnsuspendContractDocument, { id: idParam(request) })).unsuspendContract)));
 
-  app.post('/v1/market/listings/:id/probe', route(200, async ({ request, run }) => toProbeRun((await run(SupplyProbeListingDocument, { id: idParam(request) })).probeListing)));
+  app.post('/v1/market/listings/:id/probe', { schema: documented({
+    operationId: 'dragonflyProbeListing',
+    summary: 'Probe a listing (admission)',
+    params: listingId,
+    ok: probeRunShape,
+  }) }, route(200, async ({ request, run }) => toProbeRun((await run(SupplyProbeListingDocument, { id: idParam(request) })).probeListing)));
 
-  app.get('/v1/market/listings/:id/probe-runs', route(200, async ({ request, run }) => ({
+  app.get('/v1/market/listings/:id/probe-runs', { schema: documented({
+    operationId: 'dragonflyListingProbeRuns',
+    summary: 'Probe runs of a listing',
+    params: listingId,
+    query: { limit: oa.int('Runs at most', { default: 20, minimum: 1 }) },
+    ok: oa.object({ probeRuns: oa.array(probeRunShape) }),
+  }) }, route(200, async ({ request, run }) => ({
     probeRuns: (await run(SupplyListingProbeRunsDocument, { listingId: idParam(request), limit: limitQuery(request, 20) })).listingProbeRuns.map(toProbeRun),
   })));
 
   // ---- Routing profiles (buyer side) ----
 
-  app.get('/api/routing/profiles', route(200, async ({ run }) => ({ profiles: (await run(SupplyRoutingProfilesDocument, {})).routingProfiles.map(toRoutingProfile) })));
+  app.get('/api/routing/profiles', { schema: documented({
+    operationId: 'dragonflyListRoutingProfiles',
+    summary: 'List routing profiles',
+    ok: oa.object({ profiles: oa.array(routingProfileShape) }),
+  }) }, route(200, async ({ run }) => ({ profiles: (await run(SupplyRoutingProfilesDocument, {})).routingProfiles.map(toRoutingProfile) })));
 
-  app.post('/api/routing/profiles', route(201, async ({ request, run }) => {
+  app.post('/api/routing/profiles', { schema: documented({
+    operationId: 'dragonflyCreateRoutingProfile',
+    summary: 'Create a routing profile',
+    description: 'Latency, throughput and price preferences, provider and supply allow/deny lists, price ceilings, fallbacks. Bind it to a key with PATCH /api/keys/{id} (routingProfileId).',
+    body: oa.strictBody(routingProfileFields, ['name']),
+    status: 201,
+    ok: routingProfileShape,
+  }) }, route(201, async ({ request, run }) => {
     const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { required: ['name'] }) as unknown as CreateRoutingProfileInput;
     return toRoutingProfile((await run(SupplyCreateRoutingProfileDocument, { input }, ROUTING_PROFILE_REST_NAMES)).createRoutingProfile);
   }));
 
-  app.patch('/api/routing/profiles/:id', route(200, async ({ request, run }) => {
+  app.patch('/api/routing/profiles/:id', { schema: documented({
+    operationId: 'dragonflyUpdateRoutingProfile',
+    summary: 'Update a routing profile',
+    params: oa.idParam('The routing profile id'),
+    body: oa.strictBody(routingProfileFields),
+    ok: routingProfileShape,
+  }) }, route(200, async ({ request, run }) => {
     const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { requireSome: true }) as UpdateRoutingProfileInput;
     return toRoutingProfile((await run(SupplyUpdateRoutingProfileDocument, { id: idParam(request), input }, ROUTING_PROFILE_REST_NAMES)).updateRoutingProfile);
   }));

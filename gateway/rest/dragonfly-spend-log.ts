@@ -19,6 +19,7 @@ import {
 import type { GatewayApi } from '../app';
 import { queryInt } from './common';
 import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
+import * as oa from './openapi-schemas';
 
 /** The most rows one CSV export holds; beyond it the answer says so in headers and gives the cursor to go on from. */
 export const MAX_CSV_ROWS = 10_000;
@@ -108,6 +109,22 @@ function csvLine(row: LogRow): string {
 
 // ---- Routes -----------------------------------------------------------------------------------
 
+// ---- Documentation (GET /openapi.json) ------------------------------------------------------
+
+const documented = oa.surfaceOperations('Dragonfly', 'DragonflyError', ['dashboardSession', 'managementKey']);
+const logFilters: Record<string, oa.JsonSchema> = {
+  ...oa.windowQuery,
+  keyId: oa.str('Only this buyer key'), model: oa.str('Only this model'), listingId: oa.str('Only this listing'), status: oa.str('Only this status (e.g. ok, error)'),
+  tag: oa.str('Only requests with this tag'), user: oa.str('Only this end user'), after: oa.str('Cursor: nextCursor of the previous page'),
+};
+const costFields = { inputTokens: oa.int(), outputTokens: oa.int(), characters: oa.int(), ...oa.money('cost', 'Cost'), latencyMs: oa.nullable(oa.int()) };
+const requestShape = oa.object({
+  id: oa.str('The request id (x-request-id)'), createdAt: oa.dateTime(), keyId: oa.str(), model: oa.str(), listingId: oa.nullable(oa.str()), capability: oa.str(), status: oa.str(),
+  ...costFields, tags: oa.array(oa.str()), user: oa.nullable(oa.str()), metadata: oa.object({}, [], { additionalProperties: oa.str() }), receiptUrl: oa.str(),
+});
+const breakdown = (name: string, key: string) => oa.object({ from: oa.dateTime(), to: oa.dateTime(), [name]: oa.array(oa.object({ [key]: oa.nullable(oa.str()), requests: oa.int(), inputTokens: oa.int(), outputTokens: oa.int(), characters: oa.int(), ...oa.money('cost', 'Cost') })) });
+const windowLimit = { ...oa.windowQuery, limit: oa.int('Rows at most', { default: 100, minimum: 1 }) };
+
 export async function dragonflySpendLogRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
   prepareDragonflyScope(app);
   const route = dragonflyRoute<RouteContext>(gateway, (request, principal, reply) => {
@@ -119,14 +136,27 @@ export async function dragonflySpendLogRoutes(app: FastifyInstance, gateway: Gat
     return { request, reply, run };
   });
 
-  app.get('/api/usage/requests', route(200, async ({ request, run }) => {
+  app.get('/api/usage/requests', { schema: documented({
+    operationId: 'dragonflySpendLog',
+    summary: 'Spend log: the account\'s requests, newest first',
+    description: 'Unknown query parameters are refused. Pages with a cursor (`nextCursor` → `after`).',
+    query: { ...logFilters, limit: oa.int('Rows a page', { default: 50, minimum: 1, maximum: 200 }) },
+    ok: oa.object({ from: oa.dateTime(), to: oa.dateTime(), requests: oa.array(requestShape), nextCursor: oa.nullable(oa.str()) }),
+  }) }, route(200, async ({ request, run }) => {
     const page = (await run(SpendLogRequestsDocument, logVariables(request, limitOf(request, 50)))).spendLog;
     return { from: page.from, to: page.to, requests: page.items.map(toRequest), nextCursor: page.nextCursor };
   }));
 
   // Up to MAX_CSV_ROWS (or `limit`) rows, built page by page before anything is sent, so a refusal
   // is still the JSON envelope. A cut export says so: x-df-export-truncated and the cursor to go on.
-  app.get('/api/usage/requests.csv', route(200, async ({ request, reply, run }) => {
+  app.get('/api/usage/requests.csv', { schema: documented({
+    operationId: 'dragonflySpendLogCsv',
+    summary: 'Spend log as CSV',
+    description: 'The same rows and filters as /api/usage/requests. A truncated export says so in x-df-export-truncated and x-df-next-cursor.',
+    query: { ...logFilters, limit: oa.int('Rows in the export', { default: 10000, minimum: 1, maximum: 10000 }) },
+    ok: oa.str('CSV (RFC 4180) with a header row'),
+    okMediaType: 'text/csv',
+  }) }, route(200, async ({ request, reply, run }) => {
     const cap = limitOf(request, MAX_CSV_ROWS);
     if (cap < 1 || cap > MAX_CSV_ROWS) throw dragonflyBadRequest(`limit is the export's row count, 1 to ${MAX_CSV_ROWS}`, 'limit');
     const variables = logVariables(request, Math.min(CSV_PAGE, cap));
@@ -150,7 +180,12 @@ export async function dragonflySpendLogRoutes(app: FastifyInstance, gateway: Gat
     return `${lines.join('\r\n')}\r\n`;
   }));
 
-  app.get('/api/usage/requests/:id', route(200, async ({ request, run }) => {
+  app.get('/api/usage/requests/:id', { schema: documented({
+    operationId: 'dragonflySpendLogRequest',
+    summary: 'One request, with its signed receipt',
+    params: oa.idParam('The request id (x-request-id)'),
+    ok: oa.object({ id: oa.str(), createdAt: oa.dateTime(), keyId: oa.str(), model: oa.str(), listingId: oa.nullable(oa.str()), capability: oa.str(), status: oa.str(), ...costFields, timeToFirstTokenMs: oa.nullable(oa.int()), receipt: oa.str('Signed receipt: a compact JWS (EdDSA), verifiable with /.well-known/jwks.json') }),
+  }) }, route(200, async ({ request, run }) => {
     queryOf(request, []);
     const { id } = request.params as { id: string };
     const g = (await run(SpendLogRequestDocument, { id })).generation;
@@ -185,17 +220,32 @@ export async function dragonflySpendLogRoutes(app: FastifyInstance, gateway: Gat
     return { from: q.from, to: q.to, limit: limitOf(request, 100) };
   };
 
-  app.get('/api/usage/by-model', route(200, async ({ request, run }) => {
+  app.get('/api/usage/by-model', { schema: documented({
+    operationId: 'dragonflyUsageByModel',
+    summary: 'Usage per model',
+    query: windowLimit,
+    ok: breakdown('models', 'model'),
+  }) }, route(200, async ({ request, run }) => {
     const data = await run(SpendLogUsageByModelDocument, windowVariables(request));
     return { from: data.window.from, to: data.window.to, models: data.usageByModel.map((row) => ({ model: row.model, ...figures(row) })) };
   }));
 
-  app.get('/api/usage/by-tag', route(200, async ({ request, run }) => {
+  app.get('/api/usage/by-tag', { schema: documented({
+    operationId: 'dragonflyUsageByTag',
+    summary: 'Usage per request tag',
+    query: windowLimit,
+    ok: breakdown('tags', 'tag'),
+  }) }, route(200, async ({ request, run }) => {
     const data = await run(SpendLogUsageByTagDocument, windowVariables(request));
     return { from: data.window.from, to: data.window.to, tags: data.usageByTag.map((row) => ({ tag: row.tag, ...figures(row) })) };
   }));
 
-  app.get('/api/usage/by-user', route(200, async ({ request, run }) => {
+  app.get('/api/usage/by-user', { schema: documented({
+    operationId: 'dragonflyUsageByUser',
+    summary: 'Usage per end user',
+    query: windowLimit,
+    ok: breakdown('users', 'user'),
+  }) }, route(200, async ({ request, run }) => {
     const data = await run(SpendLogUsageByUserDocument, windowVariables(request));
     return { from: data.window.from, to: data.window.to, users: data.usageByUser.map((row) => ({ user: row.user, ...figures(row) })) };
   }));

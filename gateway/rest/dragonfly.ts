@@ -31,6 +31,7 @@ import type { GatewayApi } from '../app';
 import { asObject, queryInt } from './common';
 import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 import { restErrorFrom } from './graphql-errors';
+import * as oa from './openapi-schemas';
 
 
 const badRequest = (message: string, details?: Record<string, unknown>) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
@@ -161,6 +162,42 @@ function pageQuery(request: FastifyRequest): { page: number; pageSize: number } 
 
 const idParam = (request: FastifyRequest) => (request.params as { id: string }).id;
 
+// ---- Documentation (GET /openapi.json) ------------------------------------------------------
+
+const documented = oa.surfaceOperations('Dragonfly', 'DragonflyError', ['dashboardSession', 'managementKey']);
+const usdFigure = (description: string) => oa.nullable(oa.num(`${description}, USD`));
+const rateLimitFields = {
+  rpmLimit: oa.nullable(oa.int('Requests a minute', { minimum: 1 })),
+  tpmLimit: oa.nullable(oa.int('Tokens a minute', { minimum: 1 })),
+  maxParallelRequests: oa.nullable(oa.int('Requests in flight at once', { minimum: 1 })),
+};
+const keyShape = oa.object({
+  id: oa.str(), name: oa.str(), prefix: oa.str(), keyHint: oa.str('Masked preview'),
+  status: oa.enumOf(['active', 'disabled', 'revoked']), enabled: oa.bool(),
+  limit: usdFigure('Usage limit'), cycle: oa.nullable(oa.enumOf(['daily', 'weekly', 'monthly'])),
+  usageInCycle: usdFigure('Usage in the cycle'), usageInTotal: usdFigure('Usage in total'),
+  expiredAt: oa.nullable(oa.dateTime()), expired: oa.bool(), groupId: oa.nullable(oa.str()), keyGroup: oa.nullable(oa.str('Group name')),
+  routingProfileId: oa.nullable(oa.str()), ipAllow: oa.nullable(oa.array(oa.str('IP or CIDR'))), ipDeny: oa.nullable(oa.array(oa.str('IP or CIDR'))),
+  allowedModels: oa.nullable(oa.array(oa.str())), ...rateLimitFields, projectId: oa.str(), createdAt: oa.dateTime(), lastUsedAt: oa.nullable(oa.dateTime()),
+});
+const keySettings = {
+  name: oa.str('Key name'),
+  groupId: oa.nullable(oa.str('Key group id')),
+  limit: oa.nullable(oa.usdInput('Usage limit')),
+  cycle: oa.nullable(oa.enumOf(['daily', 'weekly', 'monthly'], 'Reset cycle of the limit')),
+  monthlyBudget: oa.nullable(oa.usdInput('Monthly budget')),
+  ipAllow: oa.nullable(oa.array(oa.str(), 'IPs or CIDRs allowed (others refused)')),
+  ipDeny: oa.nullable(oa.array(oa.str(), 'IPs or CIDRs refused')),
+  routingProfileId: oa.nullable(oa.str('Routing profile bound to the key')),
+  allowedModels: oa.nullable(oa.array(oa.str(), 'Models the key may call (null: any)')),
+  expiredAt: oa.nullable(oa.dateTime('Expiry')),
+  ...rateLimitFields,
+};
+const groupShape = oa.object({ id: oa.str(), name: oa.str(), monthlyBudget: usdFigure('Monthly budget'), ...rateLimitFields, createdAt: oa.dateTime() });
+const groupFields = { name: oa.str('Group name'), monthlyBudget: oa.nullable(oa.usdInput('Monthly budget')), ...rateLimitFields };
+const managementKeyShape = oa.object({ id: oa.str(), name: oa.str(), mgmt_scope: oa.enumOf(['buyer', 'seller', 'full']), enabled: oa.bool(), keyPreview: oa.str(), createdAt: oa.dateTime() });
+const keyId = oa.idParam('The key id');
+
 // ---- Routes -----------------------------------------------------------------------------------
 
 type RouteContext = { request: FastifyRequest; run: Runner };
@@ -178,13 +215,25 @@ export async function dragonflyRoutes(app: FastifyInstance, gateway: GatewayApi)
   }));
 
   // Buyer keys. Static /api/keys/groups routes win over /api/keys/:id in fastify's router.
-  app.get('/api/keys', route(200, async ({ request, run }) => {
+  app.get('/api/keys', { schema: documented({
+    operationId: 'dragonflyListKeys',
+    summary: 'List buyer API keys',
+    query: oa.pageQuery(),
+    ok: oa.page('keys', keyShape),
+  }) }, route(200, async ({ request, run }) => {
     const data = await run(DragonflyListKeysDocument, pageQuery(request));
     const { items, total, page, pageSize } = data.apiKeys;
     return { keys: items.map(toDragonflyKey), total, page, pageSize };
   }));
 
-  app.post('/api/keys', route(201, async ({ request, run }) => {
+  app.post('/api/keys', { schema: documented({
+    operationId: 'dragonflyCreateKey',
+    summary: 'Create a buyer API key',
+    description: 'The raw key (`key`, sk-df-…) is returned only here. Every field is optional; unknown fields are refused.',
+    body: oa.strictBody({ ...keySettings, key_group: oa.str('A key group by name: used, or created') }),
+    status: 201,
+    ok: oa.object({ ...(keyShape.properties as Record<string, oa.JsonSchema>), key: oa.str('The raw key, shown once') }),
+  }) }, route(201, async ({ request, run }) => {
     const input = toInput(bodyObject(request, { optional: true }), KEY_CREATE_FIELDS) as CreateApiKeyInput;
     try {
       const data = await run(DragonflyCreateKeyDocument, { input });
@@ -196,37 +245,89 @@ export async function dragonflyRoutes(app: FastifyInstance, gateway: GatewayApi)
     }
   }));
 
-  app.get('/api/keys/:id', route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyGetKeyDocument, { id: idParam(request) })).apiKey)));
+  app.get('/api/keys/:id', { schema: documented({
+    operationId: 'dragonflyGetKey',
+    summary: 'Get a buyer API key',
+    params: keyId,
+    ok: keyShape,
+  }) }, route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyGetKeyDocument, { id: idParam(request) })).apiKey)));
 
-  app.patch('/api/keys/:id', route(200, async ({ request, run }) => {
+  app.patch('/api/keys/:id', { schema: documented({
+    operationId: 'dragonflyUpdateKey',
+    summary: 'Update a buyer API key',
+    description: 'Send any of the fields: absent stays, null clears. Limits, budgets, IP rules, allowed models, routing profile, rate limits.',
+    params: keyId,
+    body: oa.strictBody(keySettings),
+    ok: keyShape,
+  }) }, route(200, async ({ request, run }) => {
     const input = toInput(bodyObject(request), KEY_SETTINGS, { requireSome: true }) as UpdateApiKeyInput;
     return toDragonflyKey((await run(DragonflyUpdateKeyDocument, { id: idParam(request), input })).updateApiKey);
   }));
 
-  app.delete('/api/keys/:id', route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyRevokeKeyDocument, { id: idParam(request) })).revokeApiKey)));
+  app.delete('/api/keys/:id', { schema: documented({
+    operationId: 'dragonflyRevokeKey',
+    summary: 'Revoke a buyer API key',
+    params: keyId,
+    ok: keyShape,
+  }) }, route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyRevokeKeyDocument, { id: idParam(request) })).revokeApiKey)));
 
   // Key groups.
-  app.get('/api/keys/groups', route(200, async ({ run }) => ({ groups: (await run(DragonflyListKeyGroupsDocument, {})).keyGroups.map(toDragonflyGroup) })));
+  app.get('/api/keys/groups', { schema: documented({
+    operationId: 'dragonflyListKeyGroups',
+    summary: 'List key groups',
+    ok: oa.object({ groups: oa.array(groupShape) }, ['groups']),
+  }) }, route(200, async ({ run }) => ({ groups: (await run(DragonflyListKeyGroupsDocument, {})).keyGroups.map(toDragonflyGroup) })));
 
-  app.post('/api/keys/groups', route(201, async ({ request, run }) => {
+  app.post('/api/keys/groups', { schema: documented({
+    operationId: 'dragonflyCreateKeyGroup',
+    summary: 'Create a key group (monthly budget, rate limits)',
+    body: oa.strictBody(groupFields, ['name']),
+    status: 201,
+    ok: groupShape,
+  }) }, route(201, async ({ request, run }) => {
     const input = toInput(bodyObject(request), GROUP_FIELDS) as CreateKeyGroupInput;
     return toDragonflyGroup((await run(DragonflyCreateKeyGroupDocument, { input })).createKeyGroup);
   }));
 
-  app.patch('/api/keys/groups/:id', route(200, async ({ request, run }) => {
+  app.patch('/api/keys/groups/:id', { schema: documented({
+    operationId: 'dragonflyUpdateKeyGroup',
+    summary: 'Update a key group',
+    params: oa.idParam('The group id'),
+    body: oa.strictBody(groupFields),
+    ok: groupShape,
+  }) }, route(200, async ({ request, run }) => {
     const input = toInput(bodyObject(request), GROUP_FIELDS, { requireSome: true }) as UpdateKeyGroupInput;
     return toDragonflyGroup((await run(DragonflyUpdateKeyGroupDocument, { id: idParam(request), input })).updateKeyGroup);
   }));
 
-  app.delete('/api/keys/groups/:id', route(200, async ({ request, run }) => toDragonflyGroup((await run(DragonflyDeleteKeyGroupDocument, { id: idParam(request) })).deleteKeyGroup)));
+  app.delete('/api/keys/groups/:id', { schema: documented({
+    operationId: 'dragonflyDeleteKeyGroup',
+    summary: 'Delete a key group',
+    params: oa.idParam('The group id'),
+    ok: groupShape,
+  }) }, route(200, async ({ request, run }) => toDragonflyGroup((await run(DragonflyDeleteKeyGroupDocument, { id: idParam(request) })).deleteKeyGroup)));
 
   // Management keys (the subgraph accepts a dashboard session only).
-  app.get('/api/management-keys', route(200, async ({ request, run }) => {
+  app.get('/api/management-keys', { schema: documented({
+    operationId: 'dragonflyListManagementKeys',
+    summary: 'List management keys',
+    security: ['dashboardSession'],
+    query: oa.pageQuery(),
+    ok: oa.page('managementKeys', managementKeyShape),
+  }) }, route(200, async ({ request, run }) => {
     const { items, total, page, pageSize } = (await run(DragonflyListManagementKeysDocument, pageQuery(request))).managementKeys;
     return { managementKeys: items.map(toDragonflyManagementKey), total, page, pageSize };
   }));
 
-  app.post('/api/management-keys', route(201, async ({ request, run }) => {
+  app.post('/api/management-keys', { schema: documented({
+    operationId: 'dragonflyCreateManagementKey',
+    summary: 'Create a management key',
+    description: 'The raw key (`key`, mk-…) is returned only here: store it in a secret manager.',
+    security: ['dashboardSession'],
+    body: oa.strictBody({ name: oa.str('Key name'), mgmt_scope: oa.enumOf(['buyer', 'seller', 'full'], 'What the key may manage') }, ['name', 'mgmt_scope']),
+    status: 201,
+    ok: oa.object({ ...(managementKeyShape.properties as Record<string, oa.JsonSchema>), key: oa.str('The raw key, shown once') }),
+  }) }, route(201, async ({ request, run }) => {
     const body = bodyObject(request);
     // The documented request always names the scope; the domain's default (full) is not Dragonfly's contract.
     if (body.mgmt_scope == null) throw badRequest('mgmt_scope is required: "buyer", "seller" or "full"', { field: 'mgmt_scope' });
@@ -235,7 +336,13 @@ export async function dragonflyRoutes(app: FastifyInstance, gateway: GatewayApi)
     return { ...toDragonflyManagementKey(data.createManagementKey.managementKey), key: data.createManagementKey.rawKey };
   }));
 
-  app.delete('/api/management-keys/:id', route(200, async ({ request, run }) => {
+  app.delete('/api/management-keys/:id', { schema: documented({
+    operationId: 'dragonflyDeleteManagementKey',
+    summary: 'Delete a management key',
+    security: ['dashboardSession'],
+    params: oa.idParam('The management key id'),
+    ok: oa.object({ id: oa.str(), deleted: { const: true } }),
+  }) }, route(200, async ({ request, run }) => {
     const data = await run(DragonflyDeleteManagementKeyDocument, { id: idParam(request) });
     return { id: data.deleteManagementKey.id, deleted: true };
   }));

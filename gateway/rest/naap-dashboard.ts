@@ -3,7 +3,7 @@
 // live in subgraphs/network/services/dashboard.ts; GPU figures and gpuCount come from market's
 // declared hardware, totalStakedLPT from billing's reserve, joined by federation) through a small
 // in-process cache.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { FormattedExecutionResult } from 'graphql';
 import {
   DashboardFeesDocument,
@@ -19,6 +19,7 @@ import {
 import { ANONYMOUS } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
+import * as oa from './openapi-schemas';
 
 /** Seconds a dashboard answer is cached, here and by browsers/CDNs. */
 export const DASHBOARD_TTL_SECONDS = 15;
@@ -103,6 +104,15 @@ function sendError(reply: FastifyReply, error: RouteError) {
   return reply.code(error.status).header('Cache-Control', 'no-store').send({ error: { code: error.code, message: error.message } });
 }
 
+// ---- documentation (GET /openapi.json) ------------------------------------------------------
+
+const documented = oa.surfaceOperations('NaaP', 'DashboardError', []);
+const timeframe = oa.str('Window length in hours (1, 6, 12, 18, 24, 48, 72, 168); clamped to 1–168', { default: '24' });
+const bare = (description: string): oa.JsonSchema => ({ type: ['object', 'array'], description });
+const cacheNote = `Public, no envelope; cached ${DASHBOARD_TTL_SECONDS} s (refresh=1 or nocache=1 bypasses the cache).`;
+const dashboardDoc = (operationId: string, summary: string, query: Record<string, oa.JsonSchema>, ok: oa.JsonSchema): FastifySchema =>
+  documented({ operationId, summary, description: cacheNote, query: { ...query, refresh: oa.enumOf(['1'], 'Bypass the cache'), nocache: oa.enumOf(['1'], 'Bypass the cache') }, ok });
+
 // ---- routes -----------------------------------------------------------------------------------
 
 export async function naapDashboardRoutes(app: FastifyInstance, gateway: GatewayApi, cache = new ResponseCache()): Promise<void> {
@@ -117,8 +127,9 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
     variables: (q: Record<string, string | undefined>) => V | RouteError,
     run: (variables: V, requestId: string) => Promise<FormattedExecutionResult<D>>,
     shape: (data: D) => Out,
+    schema: FastifySchema,
   ) {
-    app.get(`/api/v1/dashboard/${path}`, async (request, reply) => {
+    app.get(`/api/v1/dashboard/${path}`, { schema }, async (request, reply) => {
       const q = query(request);
       const vars = variables(q);
       if (vars instanceof RouteError) return sendError(reply, vars);
@@ -141,28 +152,32 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
     (q) => ({ timeframe: present(q.timeframe), pipeline: present(q.pipeline), modelId: present(q.model_id) }),
     (v, id) => gateway.run(DashboardKpiDocument, v, ANONYMOUS, id),
     (data) => data.kpi,
+    dashboardDoc('naapDashboardKpi', 'KPI tiles and hourly usage', { timeframe, pipeline: oa.str('Only this pipeline id'), model_id: oa.str('Only this model id') }, bare('DashboardKPI')),
   );
   route(
     'pipelines',
     (q) => ({ timeframe: present(q.timeframe), limit: intOrNull(q.limit) }),
     (v, id) => gateway.run(DashboardPipelinesDocument, v, ANONYMOUS, id),
     (data) => data.pipelines,
+    dashboardDoc('naapDashboardPipelines', 'Pipeline usage', { timeframe, limit: oa.int('Pipelines at most', { default: 5, minimum: 1 }) }, bare('DashboardPipelineUsage[]')),
   );
-  route('pipeline-catalog', () => ({}), (_v, id) => gateway.run(DashboardPipelineCatalogDocument, {}, ANONYMOUS, id), (data) => data.pipelineCatalog);
+  route('pipeline-catalog', () => ({}), (_v, id) => gateway.run(DashboardPipelineCatalogDocument, {}, ANONYMOUS, id), (data) => data.pipelineCatalog, dashboardDoc('naapDashboardPipelineCatalog', 'Pipeline and model catalog', {}, bare('Catalog rows')));
   route(
     'orchestrators',
     (q) => ({ period: present(q.period) }),
     (v, id) => gateway.run(DashboardOrchestratorsDocument, v, ANONYMOUS, id),
     (data) => data.orchestrators,
+    dashboardDoc('naapDashboardOrchestrators', 'Orchestrators', { period: oa.str('Period such as 12h or 24h, matching the timeframe', { default: '24h' }) }, bare('DashboardOrchestrator[]')),
   );
-  route('protocol', () => ({}), (_v, id) => gateway.run(DashboardProtocolDocument, {}, ANONYMOUS, id), (data) => data.protocol);
+  route('protocol', () => ({}), (_v, id) => gateway.run(DashboardProtocolDocument, {}, ANONYMOUS, id), (data) => data.protocol, dashboardDoc('naapDashboardProtocol', 'Protocol statistics', {}, bare('Protocol stats')));
   route(
     'gpu-capacity',
     (q) => ({ timeframe: present(q.timeframe) }),
     (v, id) => gateway.run(DashboardGpuCapacityDocument, v, ANONYMOUS, id),
     (data) => data.gpuCapacity,
+    dashboardDoc('naapDashboardGpuCapacity', 'GPU capacity', { timeframe }, bare('GPU capacity')),
   );
-  route('pricing', () => ({}), (_v, id) => gateway.run(DashboardPricingDocument, {}, ANONYMOUS, id), (data) => data.pricing);
+  route('pricing', () => ({}), (_v, id) => gateway.run(DashboardPricingDocument, {}, ANONYMOUS, id), (data) => data.pricing, dashboardDoc('naapDashboardPricing', 'Per-pipeline pricing and capacity hints', {}, bare('Pricing rows')));
   route(
     'fees',
     (q) => {
@@ -173,10 +188,17 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
     },
     (v, id) => gateway.run(DashboardFeesDocument, v, ANONYMOUS, id),
     (data) => data.fees,
+    dashboardDoc('naapDashboardFees', 'Fees and volume over time', { days: oa.int('History length in days', { default: 180, minimum: 7, maximum: 365 }) }, bare('Fee and volume series')),
   );
 
   // The live job list: never an error status; a failing store is `streams: [], queryFailed: true`.
-  app.get('/api/v1/dashboard/job-feed', async (request, reply) => {
+  app.get('/api/v1/dashboard/job-feed', { schema: documented({
+    operationId: 'naapDashboardJobFeed',
+    summary: 'Live job feed',
+    description: 'Public; never an error status: a failing store answers streams [] and queryFailed true.',
+    query: { pollMs: oa.int('The client\'s poll interval, ms: sets Cache-Control max-age (1–300 s)', { default: 15000 }), refresh: oa.enumOf(['1'], 'Bypass the cache'), nocache: oa.enumOf(['1'], 'Bypass the cache') },
+    ok: oa.object({ streams: oa.array(oa.object({}, [], { description: 'JobFeedEntry' })), clickhouseConfigured: oa.bool(), queryFailed: oa.bool() }, ['streams', 'clickhouseConfigured', 'queryFailed']),
+  }) }, async (request, reply) => {
     const q = query(request);
     const pollMs = intOrNull(q.pollMs);
     const maxAge = Math.min(MAX_JOB_FEED_AGE_SECONDS, Math.max(1, Math.round((pollMs !== null && pollMs > 0 ? pollMs : DEFAULT_POLL_MS) / 1000)));

@@ -32,6 +32,7 @@ import type { Principal } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
 import { managementRateLimit } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
+import * as oa from './openapi-schemas';
 
 const SURFACE = 'naap';
 const DEFAULT_LIMIT = 50;
@@ -151,6 +152,16 @@ function limitQuery(request: FastifyRequest): number {
 }
 
 
+// ---- documentation (GET /openapi.json) ------------------------------------------------------
+
+const documented = oa.surfaceOperations('NaaP', 'NaapError', ['dashboardSession']);
+const usdRange = (description: string) => oa.nullable(oa.object({ min: oa.nullable(oa.num()), max: oa.nullable(oa.num()) }, [], { description }));
+const naapModelShape = oa.object({
+  id: oa.str('vendor/model'), name: oa.str(), tagline: oa.nullable(oa.str()), type: oa.str('Pipeline: llm, embeddings, text-to-speech'), featured: oa.bool(), realtime: oa.bool(),
+  costPerMin: usdRange('USD a minute of continuous generation'), latencyP50: oa.nullable(oa.num('ms')), coldStart: oa.nullable(oa.num('ms to first token')), fps: oa.nullable(oa.num('Output tokens a second')),
+  useCases: oa.array(oa.str()), badges: oa.array(oa.str()), contextLength: oa.nullable(oa.int()), supportedParameters: oa.array(oa.str()), quantizations: oa.array(oa.str()),
+});
+
 // ---- routes ---------------------------------------------------------------------------------
 
 export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
@@ -206,7 +217,16 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
     return { success: true, data: { model: toNaapModel(result.data.model) } };
   }
 
-  app.get('/api/v1/developer/models', route(async (request, principal) => {
+  app.get('/api/v1/developer/models', { schema: documented({
+    operationId: 'naapListModels',
+    summary: 'List AI models',
+    query: {
+      type: oa.str('Model type: a pipeline (llm, embeddings, text-to-speech) or capability (chat, embeddings, speech)'),
+      featured: oa.bool('Only featured models (true)'),
+      realtime: oa.bool('Only realtime-capable models (true)'),
+    },
+    ok: oa.object({ success: { const: true }, data: oa.object({ models: oa.array(naapModelShape), total: oa.int() }) }),
+  }) }, route(async (request, principal) => {
     const type = queryText(request, 'type');
     const featured = queryFlag(request, 'featured');
     const realtime = queryFlag(request, 'realtime');
@@ -217,9 +237,21 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
 
   // Model ids contain a slash: a wildcard takes `acme%2Fsim-chat` (decoded) and `acme/sim-chat`
   // alike, at any length (a `:id` parameter would also cap the id at the router's 100 characters).
-  app.get('/api/v1/developer/models/*', route((request, principal) => oneModel(request, principal, (request.params as { '*': string })['*'])));
+  app.get('/api/v1/developer/models/*', { schema: documented({
+    operationId: 'naapGetModel',
+    summary: 'Get an AI model',
+    description: 'Model ids contain a slash: send it URL-encoded (acme%2Fsim-chat) or as two segments (acme/sim-chat).',
+    params: { id: oa.str('The model id') },
+    ok: oa.object({ success: { const: true }, data: oa.object({ model: naapModelShape }) }),
+  }) }, route((request, principal) => oneModel(request, principal, (request.params as { '*': string })['*'])));
 
-  app.get('/api/v1/developer/network-models', route(async (request, principal) => {
+  app.get('/api/v1/developer/network-models', { schema: documented({
+    operationId: 'naapNetworkModels',
+    summary: 'Models on the network, with pricing and availability',
+    description: 'No envelope on success.',
+    query: { limit: oa.int('Rows at most', { default: 50, minimum: 1, maximum: 200 }) },
+    ok: oa.object({ models: oa.array(oa.object({ Pipeline: oa.str(), Model: oa.str(), WarmOrchCount: oa.int(), TotalCapacity: oa.int(), PriceMin: oa.nullable(oa.num()), PriceMax: oa.nullable(oa.num()), PriceAvg: oa.nullable(oa.num()), PriceUnit: oa.str() })), count: oa.int(), total: oa.int() }),
+  }) }, route(async (request, principal) => {
     const limit = limitQuery(request);
     const models = await allModels(request, principal);
     const rows = models.slice(0, limit).map(toNetworkModel);

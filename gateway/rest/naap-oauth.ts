@@ -10,6 +10,7 @@ import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
 import { publicBaseUrl } from '../../subgraphs/billing/settings';
 import type { GatewayApi } from '../app';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
+import * as oa from './openapi-schemas';
 
 const NAAP_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED', 503: 'SERVICE_UNAVAILABLE' };
 /** NaaP: at most 5 login starts a minute (per client address). */
@@ -39,6 +40,12 @@ function query(request: FastifyRequest, name: string): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
 }
 
+// ---- documentation (GET /openapi.json) ----
+
+const documented = oa.surfaceOperations('NaaP', 'NaapError', []);
+const slugParam = { slug: oa.str('Billing provider slug (GET /api/v1/billing-providers)') };
+const loginSessionQuery = { login_session_id: oa.str('From POST …/start', { maxLength: 200 }) };
+
 export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendError(reply, restErrorFromFastify(error)));
   const base = '/api/v1/auth/providers/:slug';
@@ -49,7 +56,15 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
   const setBinding = (reply: FastifyReply, slug: string, value: string, maxAge: number) =>
     reply.header('set-cookie', `${cookieName(slug)}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
 
-  app.post(`${base}/start`, async (request, reply) => {
+  app.post(`${base}/start`, { schema: documented({
+    operationId: 'naapProviderLoginStart',
+    summary: 'Start a billing-provider login',
+    description: `Sets the browser-binding cookie. At most ${STARTS_PER_MINUTE} starts a minute per client address. A dashboard session, if sent, links the login to the account.`,
+    security: ['dashboardSession'],
+      optionalAuth: true,
+    params: slugParam,
+    ok: oa.object({ login_session_id: oa.str(), expires_in: oa.int('Seconds (10 minutes)'), poll_after_ms: oa.int() }),
+  }) }, async (request, reply) => {
     let principal: Principal = ANONYMOUS;
     try {
       principal = await gateway.authenticator.fromAuthorization(request.headers.authorization);
@@ -71,7 +86,16 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
     return reply.send({ login_session_id: started.loginSessionId, expires_in: started.expiresIn, poll_after_ms: started.pollAfterMs });
   });
 
-  app.get(`${base}/redirect`, async (request, reply) => {
+  app.get(`${base}/redirect`, { schema: documented({
+    operationId: 'naapProviderLoginRedirect',
+    summary: 'Redirect the browser to the provider\'s consent page',
+    params: slugParam,
+    query: loginSessionQuery,
+    requiredQuery: ['login_session_id'],
+    status: 302,
+    ok: oa.object({}, [], { description: 'Location: the provider\'s authorization URL' }),
+    okDescription: 'Redirect to the provider',
+  }) }, async (request, reply) => {
     const loginSessionId = query(request, 'login_session_id');
     if (!loginSessionId) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'login_session_id is required' });
     const result = await gateway.run(ProviderLoginRedirectDocument, { slug: slugOf(request), loginSessionId }, ANONYMOUS, String(request.id));
@@ -79,7 +103,15 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
     return reply.redirect(result.data.providerLoginRedirect, 302);
   });
 
-  app.get(`${base}/callback`, async (request, reply) => {
+  app.get(`${base}/callback`, { schema: documented({
+    operationId: 'naapProviderLoginCallback',
+    summary: 'The provider\'s redirect back (a page for the browser)',
+    params: slugParam,
+    query: { state: oa.str('OAuth state', { maxLength: 200 }), code: oa.str('Authorization code', { maxLength: 200 }), error: oa.str('The provider\'s error', { maxLength: 200 }) },
+    requiredQuery: ['state'],
+    ok: oa.str('A short HTML page'),
+    okMediaType: 'text/html',
+  }) }, async (request, reply) => {
     const state = query(request, 'state');
     if (!state) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'state is required' });
     const slug = slugOf(request);
@@ -91,7 +123,14 @@ export async function naapOAuthRoutes(app: FastifyInstance, gateway: GatewayApi)
     return reply.code(status === 'complete' ? 200 : 400).type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><title>Sign-in</title><p>${text}</p>`);
   });
 
-  app.get(`${base}/result`, async (request, reply) => {
+  app.get(`${base}/result`, { schema: documented({
+    operationId: 'naapProviderLoginResult',
+    summary: 'Redeem a completed provider login (once)',
+    params: slugParam,
+    query: loginSessionQuery,
+    requiredQuery: ['login_session_id'],
+    ok: oa.object({ status: oa.str('pending, complete, denied, expired, …'), access_token: oa.str('The provider-issued key, when complete'), user_id: oa.str(), expires_in: oa.int() }, ['status']),
+  }) }, async (request, reply) => {
     const loginSessionId = query(request, 'login_session_id');
     if (!loginSessionId) return sendError(reply, { status: 400, code: 'BAD_REQUEST', message: 'login_session_id is required' });
     const slug = slugOf(request);

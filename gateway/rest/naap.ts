@@ -22,6 +22,7 @@ import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../app';
 import { asObject, managementRateLimit, queryInt } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
+import * as oa from './openapi-schemas';
 
 const SURFACE = 'naap';
 const KEY_WARNING = 'Store this key securely. It will not be shown again.';
@@ -146,6 +147,16 @@ function stringFields<Name extends string>(body: Record<string, unknown>, names:
   return Object.keys(fields).length ? { error: validationError(fields) } : { values };
 }
 
+// ---- documentation (GET /openapi.json) ------------------------------------------------------
+
+const documented = oa.surfaceOperations('NaaP', 'NaapError', ['dashboardSession']);
+const naapOk = (data: oa.JsonSchema, extra: Record<string, oa.JsonSchema> = {}): oa.JsonSchema => oa.object({ success: { const: true }, data, ...extra }, ['success', 'data']);
+const naapKeyShape = oa.object({
+  id: oa.str(), keyPrefix: oa.str('First characters of the key'), label: oa.nullable(oa.str()), status: oa.enumOf(['ACTIVE', 'DISABLED', 'REVOKED', 'EXPIRED']), expiresAt: oa.nullable(oa.dateTime()),
+  project: oa.object({ id: oa.str(), name: oa.str(), isDefault: oa.bool() }), billingProvider: oa.nullable(oa.object({ id: oa.str(), slug: oa.str(), displayName: oa.str() })), createdAt: oa.dateTime(),
+});
+const naapProjectShape = oa.object({ id: oa.str(), name: oa.str(), isDefault: oa.bool(), createdAt: oa.dateTime(), _count: oa.object({ apiKeys: oa.int() }) });
+
 // ---- routes ---------------------------------------------------------------------------------
 
 export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
@@ -158,13 +169,23 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
   });
 
   // Public catalog: any Authorization header is ignored.
-  app.get('/api/v1/billing-providers', async (request, reply) => {
+  app.get('/api/v1/billing-providers', { schema: documented({
+    operationId: 'naapBillingProviders',
+    summary: 'List billing providers (public catalog)',
+    security: [],
+    ok: naapOk(oa.object({ providers: oa.array(oa.object({ id: oa.str(), slug: oa.str('URL-safe identifier'), displayName: oa.str(), description: oa.nullable(oa.str()), icon: oa.nullable(oa.str()), authType: oa.enumOf(['oauth', 'api_key', 'none']) })) })),
+  }) }, async (request, reply) => {
     const result = await gateway.run(NaapBillingProvidersDocument, {}, ANONYMOUS, String(request.id));
     if (result.errors?.length || !result.data) return sendError(reply, fromGraphQL(result.errors ?? []));
     return reply.send({ success: true, data: { providers: result.data.billingProviders } });
   });
 
-  app.get('/api/v1/developer/keys', async (request, reply) => {
+  app.get('/api/v1/developer/keys', { schema: documented({
+    operationId: 'naapListKeys',
+    summary: 'List developer API keys',
+    query: oa.pageQuery(),
+    ok: naapOk(oa.object({ keys: oa.array(naapKeyShape) }), { meta: oa.object({ page: oa.int(), pageSize: oa.int(), total: oa.int(), totalPages: oa.int(), timestamp: oa.dateTime() }) }),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const page = queryInt(request, 'page', 1);
@@ -180,7 +201,14 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     });
   });
 
-  app.post('/api/v1/developer/keys', async (request, reply) => {
+  app.post('/api/v1/developer/keys', { schema: documented({
+    operationId: 'naapCreateKey',
+    summary: 'Create a developer API key linked to a billing provider',
+    description: 'The raw key is returned only once. Without projectId or projectName the key goes to the default project.',
+    body: oa.object({ billingProviderId: oa.str('Billing provider id'), rawApiKey: oa.str('The provider-issued API key (from the provider login)'), projectId: oa.str('Existing project'), projectName: oa.str('A new project with this name'), label: oa.str('Human-readable label') }, ['billingProviderId', 'rawApiKey']),
+    status: 201,
+    ok: naapOk(oa.object({ key: naapKeyShape, rawApiKey: oa.str('Shown once'), warning: oa.str() })),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const body = asObject(request.body);
@@ -197,7 +225,12 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     return reply.code(201).send({ success: true, data: { key: toNaapKey(created.apiKey), rawApiKey: created.rawKey, warning: KEY_WARNING } });
   });
 
-  app.get('/api/v1/developer/keys/:id', async (request, reply) => {
+  app.get('/api/v1/developer/keys/:id', { schema: documented({
+    operationId: 'naapGetKey',
+    summary: 'Get a developer API key',
+    params: oa.idParam('The key id'),
+    ok: naapOk(oa.object({ key: naapKeyShape })),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const { id } = request.params as { id: string };
@@ -207,7 +240,12 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
   });
 
   // A soft revoke; revoking again is a 404 (the domain does not find revoked keys to revoke).
-  app.delete('/api/v1/developer/keys/:id', async (request, reply) => {
+  app.delete('/api/v1/developer/keys/:id', { schema: documented({
+    operationId: 'naapRevokeKey',
+    summary: 'Revoke a developer API key',
+    params: oa.idParam('The key id'),
+    ok: naapOk(oa.object({ message: oa.str(), key: naapKeyShape })),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const { id } = request.params as { id: string };
@@ -216,7 +254,12 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     return reply.send({ success: true, data: { message: 'API key revoked', key: toNaapKey(result.data.revokeApiKey) } });
   });
 
-  app.get('/api/v1/developer/projects', async (request, reply) => {
+  app.get('/api/v1/developer/projects', { schema: documented({
+    operationId: 'naapListProjects',
+    summary: 'List projects',
+    description: 'Each user has a default project, created automatically.',
+    ok: naapOk(oa.object({ projects: oa.array(naapProjectShape) })),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const result = await gateway.run(NaapListProjectsDocument, {}, principal, String(request.id));
@@ -224,7 +267,13 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
     return reply.send({ success: true, data: { projects: result.data.projects.map(toNaapProject) } });
   });
 
-  app.post('/api/v1/developer/projects', async (request, reply) => {
+  app.post('/api/v1/developer/projects', { schema: documented({
+    operationId: 'naapCreateProject',
+    summary: 'Create a project',
+    body: oa.object({ name: oa.str('Project name') }, ['name']),
+    status: 201,
+    ok: naapOk(oa.object({ project: naapProjectShape })),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const body = asObject(request.body);
@@ -243,7 +292,11 @@ export async function naapRoutes(app: FastifyInstance, gateway: GatewayApi): Pro
    * cost cover the last 366 days, the longest window billing answers (older usage is not counted);
    * totalCost is USD with 4 decimals, truncated from the exact micros.
    */
-  app.get('/api/v1/developer/usage', async (request, reply) => {
+  app.get('/api/v1/developer/usage', { schema: documented({
+    operationId: 'naapUsage',
+    summary: 'Usage statistics of the user\'s keys',
+    ok: naapOk(oa.object({ totalKeys: oa.int(), activeKeys: oa.int(), totalRequests: oa.int('Last 366 days'), totalCost: oa.str('USD, 4 decimals') })),
+  }) }, async (request, reply) => {
     const principal = await sessionPrincipal(gateway, request, reply);
     if (!principal) return reply;
     const to = new Date();
