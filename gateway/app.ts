@@ -50,9 +50,16 @@ export interface GatewayOptions {
   log: Logger;
 }
 
+export interface GatewayRoute {
+  method: string;
+  path: string;
+}
+
 export interface Gateway {
   app: FastifyInstance;
   url: string;
+  /** Every route the app serves (HEAD twins of GET included). */
+  routes: readonly GatewayRoute[];
   /** Run an operation through the federated graph as `principal` (REST adapters use this). */
   /** `clientAddress`: the caller's address, asserted to the subgraphs with the principal (sign-in throttling). */
   run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string, clientAddress?: string): Promise<FormattedExecutionResult<TResult>>;
@@ -141,6 +148,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Bad %-escapes and over-long path parameters, which fastify answers before any route or hook:
     // in the surface's own envelope.
     frameworkErrors: restFrameworkErrors,
+  });
+  // Every route as registered (method + full path), for the route-by-route tests and the API
+  // reference's coverage check: fastify has no route list of its own but its printed tree.
+  const routes: GatewayRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, path: route.url });
   });
   logRequests(app);
   app.addHook('onRequest', (request, reply, done) => {
@@ -276,6 +289,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     app,
     url: address,
+    routes,
     run,
     authenticator,
     subscriptionStats: subscriptions.stats,

@@ -363,7 +363,7 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled answers what embedded answers', (
     fx = fxEmbedded;
     const pairs = translation(fxEmbedded, fxScaled);
     toScaled = (text) => pairs.reduce((out, [from, to]) => out.split(from).join(to), text);
-    routes = listRoutes(embedded.platform!.gateway.app).filter((r) => r.method !== 'HEAD' && surfaceOf(r.path) !== null);
+    routes = listRoutes(embedded.platform!.gateway).filter((r) => r.method !== 'HEAD' && surfaceOf(r.path) !== null);
   }, 90_000);
 
   afterAll(async () => {

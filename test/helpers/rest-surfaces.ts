@@ -1,9 +1,6 @@
-// The gateway's HTTP surfaces as tests see them: every route the running fastify app serves (read
-// from the app itself, so a route added later is covered without editing a list), the surface
-// each path belongs to, and a checker for each surface's envelope (README "Surfaces").
-import type { FastifyInstance } from 'fastify';
 
-export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'anthropic' | 'graphql' | 'health' | 'metrics' | 'jwks';
+
+export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'anthropic' | 'graphql' | 'health' | 'metrics' | 'jwks' | 'web';
 
 export interface Route {
   method: string;
@@ -11,33 +8,9 @@ export interface Route {
   path: string;
 }
 
-/**
- * Every method + path the app routes, from `printRoutes({ commonPrefix: false })` (a tree whose
- * children continue their parent's path). Each parsed route is checked with `hasRoute`, so a
- * change in the tree's format fails loudly instead of silently dropping routes.
- */
-export function listRoutes(app: FastifyInstance): Route[] {
-  const tree = app.printRoutes({ commonPrefix: false });
-  const stack: string[] = [];
-  const routes: Route[] = [];
-  for (const line of tree.split('\n')) {
-    if (!line.trim()) continue;
-    const match = /^((?:│ {3}| {4})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line);
-    if (!match) throw new Error(`cannot read route tree line: ${JSON.stringify(line)}`);
-    const depth = match[1].length / 4;
-    let segment = match[2];
-    const parent = stack[depth - 1] ?? '';
-    // A wildcard child is printed without the slash that precedes it.
-    if ((segment.startsWith('*') || segment.startsWith(':')) && !parent.endsWith('/')) segment = `/${segment}`;
-    const path = parent + segment;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of (match[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean)) {
-      if (!app.hasRoute({ method: method as 'GET', url: path })) throw new Error(`route tree names ${method} ${path}, which the app does not route`);
-      routes.push({ method, path });
-    }
-  }
-  return routes;
+/** Every method + path the gateway routes, as it registered them. */
+export function listRoutes(gateway: { routes: readonly Route[] }): Route[] {
+  return gateway.routes.map(({ method, path }) => ({ method, path }));
 }
 
 /** Path prefix → surface; the longest matching prefix wins. */
@@ -47,6 +20,12 @@ const SURFACE_PREFIXES: [prefix: string, surface: Surface][] = [
   ['/readyz', 'health'],
   ['/metrics', 'metrics'],
   ['/.well-known/jwks.json', 'jwks'],
+  // The web face: pages, their assets, the API reference
+  ['/', 'web'],
+  ['/dashboard', 'web'],
+  ['/assets/', 'web'],
+  ['/docs', 'web'],
+  ['/openapi.json', 'web'],
   // Dragonfly (sessions, buyer, management keys, money, supply, routing)
   ['/api/auth/', 'dragonfly'],
   ['/api/keys', 'dragonfly'],
@@ -82,7 +61,8 @@ export function surfaceOf(path: string): Surface | null {
   let best: [string, Surface] | null = null;
   for (const entry of SURFACE_PREFIXES) {
     const [prefix] = entry;
-    const matches = prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+    const matches =
+      prefix === '/' ? path === '/' || path.startsWith('/?') : prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
     if (matches && (!best || prefix.length > best[0].length)) best = entry;
   }
   return best?.[1] ?? null;
@@ -256,6 +236,14 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       if (status === 200) return /^text\/plain\b/.test(contentType(answer)) ? null : 'metrics not text/plain';
       const problem = needJson();
       return problem ?? bareError(json);
+    }
+    case 'web': {
+      // Pages, assets and the API reference: a document of its own type, or fastify's 404 / redirect.
+      if (status >= 300 && status < 400) return answer.headers.get('location') ? null : 'a redirect without a location';
+      // A refused path (a NUL, a traversal) or no such file: any 4xx, never a 5xx.
+      if (status >= 500) return `status ${status}`;
+      if (status >= 400) return null;
+      return /^(text\/html|application\/json|text\/javascript|application\/javascript|text\/css|image\/|font\/|application\/(x-)?yaml|text\/yaml)/.test(contentType(answer)) ? null : `unexpected content type ${contentType(answer)}`;
     }
   }
 }

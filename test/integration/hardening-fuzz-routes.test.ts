@@ -168,7 +168,7 @@ beforeAll(async () => {
     OAUTH_PROVIDERS: JSON.stringify({ daydream: { authorizeUrl: 'https://auth.example.test/authorize', tokenUrl: 'http://127.0.0.1:9/token', clientId: 'fuzz-client' } }),
   });
   fx = await buildFixtures(stack.url);
-  routes = listRoutes(stack.platform!.gateway.app);
+  routes = listRoutes(stack.platform!.gateway);
   store = await StoreFingerprint.open(stack.platform!.runtimes);
   money = moneyView(store);
   current = await settle(300);
@@ -343,6 +343,7 @@ function validTokens(route: Route, surface: Surface): (string | undefined)[] {
     anthropic: [fx.b.key, fx.b.key, fx.b.limitedKey, fx.b.restrictedKey, a.buyerKey],
     graphql: [a.jwt, a.mkFull, a.mkSeller, undefined],
     health: [undefined],
+    web: [undefined, a.jwt],
     metrics: [undefined],
     jwks: [undefined],
   };
@@ -887,7 +888,7 @@ describe('fuzzed requests to every route', () => {
     current = await store.snapshot();
   });
 
-  for (const surface of ['dragonfly', 'dgrid', 'naap', 'naap-oauth', 'dashboard', 'openai', 'anthropic', 'health', 'metrics', 'jwks'] as const) {
+  for (const surface of ['dragonfly', 'dgrid', 'naap', 'naap-oauth', 'dashboard', 'openai', 'anthropic', 'health', 'metrics', 'jwks', 'web'] as const) {
     it(`${surface}: never a 5xx or a stack trace, always its envelope, nothing written when refused`, async () => {
       const covered = await fuzzRoutes(surface);
       expect(covered).toBeGreaterThan(0);
@@ -897,7 +898,7 @@ describe('fuzzed requests to every route', () => {
   it('a method or path no route serves, under any surface: the same (a 404, or a preflight answer, in its envelope)', async () => {
     const served = new Map<string, Set<string>>();
     for (const r of routes) served.set(r.path, new Set([...(served.get(r.path) ?? []), r.method]));
-    const surfaced = [...served.keys()].filter((path) => { const s = surfaceOf(path); return s !== null && s !== 'health' && s !== 'metrics' && s !== 'jwks'; });
+    const surfaced = [...served.keys()].filter((path) => { const s = surfaceOf(path); return s !== null && s !== 'health' && s !== 'metrics' && s !== 'jwks' && s !== 'web'; });
     const stray = fc
       .record({
         path: fc.constantFrom(...surfaced),
