@@ -25,6 +25,7 @@ import { formatGatewayError } from './errors';
 import { dedupeRepresentations, shareInFlightQueries, type SubgraphLink } from './subgraph-links';
 import { attachSubscriptionServer, clientAddressResolver, trustProxyFunction, type SubscriptionLimits } from './subscriptions';
 import { registerRestRoutes } from './rest';
+import type { GatewayApi, RunOperation } from './gateway-api';
 import { registerWebPages } from './web-pages';
 import { registerOpenApi } from './openapi';
 import { startDataPlane } from './inference';
@@ -60,9 +61,7 @@ export interface Gateway {
   url: string;
   /** Every route the app serves (HEAD twins of GET included). */
   routes: readonly GatewayRoute[];
-  /** Run an operation through the federated graph as `principal` (REST adapters use this). */
-  /** `clientAddress`: the caller's address, asserted to the subgraphs with the principal (sign-in throttling). */
-  run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId?: string, clientAddress?: string): Promise<FormattedExecutionResult<TResult>>;
+  run: RunOperation;
   authenticator: Authenticator;
   subscriptionStats(): { open: number; upstreams: number; groups: number; droppedEvents: number; droppingSubscribers: number };
   /** Usage events not yet applied by billing. */
@@ -333,7 +332,3 @@ function refuseUnexecutable(): ApolloServerPlugin<GatewayContext> {
 }
 
 /** What REST adapters get: run a typed operation, resolve credentials, count requests. */
-export interface GatewayApi extends Pick<Gateway, 'run' | 'authenticator'> {
-  rateLimiter: RateLimiter;
-  config: Config;
-}

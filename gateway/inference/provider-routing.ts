@@ -17,10 +17,11 @@ import { QUANTIZATIONS } from '../../subgraphs/common/supply';
 import { badRequest, InferenceError } from './openai-errors';
 import type { ReputationSource } from './reputation';
 import type { InferenceRequest } from './request';
+import { PROVIDER_SORTS, type ProviderPreferences, type ProviderSort } from './provider-preferences';
+
+export { PROVIDER_SORTS, type ProviderPreferences, type ProviderSort };
 import type { Candidate, RoutingTable } from './routing';
 
-export const PROVIDER_SORTS = ['price', 'throughput', 'latency'] as const;
-export type ProviderSort = (typeof PROVIDER_SORTS)[number];
 /** Model suffixes as OpenRouter has them: `:floor` sorts by price, `:nitro` by throughput. */
 export const MODEL_VARIANTS: Record<string, ProviderSort> = { floor: 'price', nitro: 'throughput' };
 const MAX_ENTRIES = 50;
@@ -31,25 +32,6 @@ export const BALANCE_PRICE_RATIO = 1.5;
 export const STICKY_TTL_MS = 10 * 60_000;
 export const STICKY_MAX_CONVERSATIONS = 50_000;
 
-export interface ProviderPreferences {
-  /** Tried first, in this order (seller handles, seller ids, listing ids or provider ids). */
-  order: string[] | null;
-  only: string[] | null;
-  ignore: string[] | null;
-  /** false: only the listings `order` names (or the first choice), and no fallback models. */
-  allowFallbacks: boolean;
-  /** Only listings that declare every parameter the request uses. */
-  requireParameters: boolean;
-  /** deny: only listings that neither retain nor train on prompts. */
-  dataCollection: 'allow' | 'deny';
-  /** Only zero-retention listings. */
-  zdr: boolean;
-  quantizations: string[] | null;
-  sort: ProviderSort | null;
-  /** Micro-USD per million tokens. */
-  maxPromptMicrosPerMTok: number | null;
-  maxCompletionMicrosPerMTok: number | null;
-}
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 

@@ -9,7 +9,7 @@ import type { KeySnapshot } from './key-snapshots';
 import { chatDialect, type Dialect, type DialectContext } from './dialects/dialect';
 import type { BilledUsage, ReportedUsage } from './metering';
 import { DeliveredText } from './metering';
-import type { ProviderPreferences, ProviderSort } from './provider-routing';
+import type { ProviderPreferences, ProviderSort } from './provider-preferences';
 import type { Candidate, RoutingTable } from './routing';
 import type { UpstreamResponse } from './upstream';
 

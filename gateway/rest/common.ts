@@ -2,7 +2,7 @@
 // and the decision whether a route's rate limit lets a request through.
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../subgraphs/common/principal';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import type { RateDecision } from '../rate-limit';
 
 export function asObject(body: unknown): Record<string, unknown> | null {

@@ -28,7 +28,7 @@ import {
 import { isDomainError } from '../../subgraphs/common/errors';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { Principal } from '../../subgraphs/common/principal';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { credentialKind } from '../auth';
 import { BUYER_KEY_PREFIX, KEY_BODY_LENGTH, MANAGEMENT_KEY_PREFIX } from '../../subgraphs/accounts/keys';
 import { asObject, managementRateLimit, queryInt } from './common';

@@ -7,7 +7,7 @@ import { LoginDocument, LogoutDocument, LogoutEverywhereDocument, SignupDocument
 import { isDomainError } from '../../subgraphs/common/errors';
 import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
 import { credentialKind } from '../auth';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { managementRateLimit } from './common';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 import * as oa from './openapi-schemas';

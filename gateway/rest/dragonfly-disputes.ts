@@ -29,7 +29,7 @@ import {
   type PayoutFieldsFragment,
 } from '../../schema/generated/graphql';
 import * as oa from './openapi-schemas';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { asObject, queryInt } from './common';
 import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 

@@ -74,7 +74,7 @@ import {
   type UpdateRoutingProfileInput,
 } from '../../schema/generated/graphql';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { asObject, queryInt } from './common';
 import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 import * as oa from './openapi-schemas';

@@ -35,7 +35,7 @@ import {
   type MoneyTransactionsQuery,
   type MoneyUsageByKeyUnnamedQuery,
 } from '../../schema/generated/graphql';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { asObject, queryInt } from './common';
 import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 import * as oa from './openapi-schemas';

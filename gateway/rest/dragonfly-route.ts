@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '../../subgraphs/common/errors';
 import type { Principal } from '../../subgraphs/common/principal';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { credentialKind } from '../auth';
 import { managementRateLimit } from './common';
 import { sendDragonflyError } from './dragonfly-auth';

@@ -16,7 +16,7 @@ import {
   type SpendLogRequestsQuery,
   type SpendLogRequestsQueryVariables,
 } from '../../schema/generated/graphql';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { queryInt } from './common';
 import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 import * as oa from './openapi-schemas';

@@ -27,7 +27,7 @@ import {
   type UpdateKeyGroupInput,
 } from '../../schema/generated/graphql';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { asObject, queryInt } from './common';
 import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
 import { restErrorFrom } from './graphql-errors';

@@ -2,7 +2,7 @@
 // envelope applies to its own routes only. The routes' schemas are documentation (GET /openapi.json):
 // each scope keeps its own checks and answers, see openapi-schemas.ts.
 import type { FastifyInstance } from 'fastify';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { dragonflyAuthRoutes } from './dragonfly-auth';
 import { dragonflyRoutes } from './dragonfly';
 import { dragonflyMoneyRoutes } from './dragonfly-money';

@@ -3,7 +3,7 @@
 // version from 1 to RECEIPT_KEY_VERSION, so receipts signed before a rotation still verify.
 import type { FastifyInstance } from 'fastify';
 import { ReceiptKeyring } from '../../subgraphs/common/receipt-keys';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import * as oa from './openapi-schemas';
 
 /** Seconds verifiers may cache the key set: a rotation is seen within this long. */

@@ -17,7 +17,7 @@ import {
   DashboardProtocolDocument,
 } from '../../schema/generated/graphql';
 import { ANONYMOUS } from '../../subgraphs/common/principal';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 import * as oa from './openapi-schemas';
 

@@ -29,7 +29,7 @@ import { SupplyModelDocument, SupplyModelsDocument, type SupplyModelFragment, ty
 import { isDomainError } from '../../subgraphs/common/errors';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { Principal } from '../../subgraphs/common/principal';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { managementRateLimit } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 import * as oa from './openapi-schemas';

@@ -8,7 +8,7 @@ import { ProviderLoginCallbackDocument, ProviderLoginRedirectDocument, ProviderL
 import { isDomainError } from '../../subgraphs/common/errors';
 import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
 import { publicBaseUrl } from '../../subgraphs/billing/settings';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 import * as oa from './openapi-schemas';
 

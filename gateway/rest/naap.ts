@@ -19,7 +19,7 @@ import {
 import { isDomainError } from '../../subgraphs/common/errors';
 import { microsToUsd } from '../../subgraphs/common/money';
 import { ANONYMOUS, type Principal } from '../../subgraphs/common/principal';
-import type { GatewayApi } from '../app';
+import type { GatewayApi } from '../gateway-api';
 import { asObject, managementRateLimit, queryInt } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 import * as oa from './openapi-schemas';

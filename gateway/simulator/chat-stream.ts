@@ -1,5 +1,5 @@
 // The streaming shape of a chat completion: server-sent events, built one frame at a time.
-import type { Choice, Completion } from './chat';
+import type { Choice, Completion } from './completion';
 import type { StreamReply } from './respond';
 
 export interface StreamOptions {

@@ -14,6 +14,7 @@
 // arguments); prompt_tokens is chatPromptTokens.
 import { randomUUID } from 'node:crypto';
 import { completionStream } from './chat-stream';
+import type { Choice, Completion, ToolCall } from './completion';
 import type { FaultConfig } from './faults';
 import { ApiError, invalid } from './http';
 import { knownAnswer } from './known-answers';
@@ -30,26 +31,6 @@ const CAP_SIZES_REPLY_UP_TO = 1024;
 const MAX_CHOICES = 8;
 
 type Body = Record<string, unknown>;
-
-export interface ToolCall {
-  id: string;
-  name: string;
-  /** The JSON arguments, in the pieces the stream sends (one token each, but for split characters). */
-  argumentPieces: string[];
-}
-
-export interface Choice {
-  /** Text content, as the stream sends it; empty for a tool call. */
-  tokens: string[];
-  toolCall: ToolCall | null;
-  finishReason: 'stop' | 'length' | 'tool_calls';
-}
-
-export interface Completion {
-  choices: Choice[];
-  /** Null when the noUsage fault leaves it out. */
-  usage: Usage | null;
-}
 
 export function chatCompletion(body: Body, faults: FaultConfig): Reply {
   const model = body.model;
