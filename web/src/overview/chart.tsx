@@ -40,7 +40,21 @@ function useThemeVersion(): number {
   return version;
 }
 
-export function TimeChart({ label, times, series, bars = false, timeLabel, height = 220 }: { label: string; times: number[]; series: ChartSeries[]; bars?: boolean; timeLabel: (unixSeconds: number) => string; height?: number }) {
+export function TimeChart({
+  label,
+  times,
+  series,
+  bars = false,
+  timeLabel,
+  height = 220,
+}: {
+  label: string;
+  times: number[];
+  series: ChartSeries[];
+  bars?: boolean;
+  timeLabel: (unixSeconds: number) => string;
+  height?: number;
+}) {
   const container = useRef<HTMLDivElement>(null);
   const themeVersion = useThemeVersion();
 
@@ -57,13 +71,28 @@ export function TimeChart({ label, times, series, bars = false, timeLabel, heigh
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
       // Bars are centred on their time: half a step of room each side keeps the first and last whole.
-      scales: { x: { time: true, range: bars && times.length > 1 ? (_u, min, max) => [min - (times[1] - times[0]) / 2, max + (times[1] - times[0]) / 2] : undefined }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: {
+          time: true,
+          range:
+            bars && times.length > 1 ? (_u, min, max) => [min - (times[1] - times[0]) / 2, max + (times[1] - times[0]) / 2] : undefined,
+        },
+        y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+      },
       axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map((tick) => series[0]?.format(tick) ?? String(tick)) }],
       series: [
         {},
         ...series.map((entry) => {
           const color = themeColor(entry.colorVar);
-          return { label: entry.label, stroke: color, width: 2, fill: translucent(color, bars ? 0.7 : 0.18), paths: barPaths, points: { show: false }, value: (_u: uPlot, value: number | null) => (value === null ? '—' : entry.format(value)) };
+          return {
+            label: entry.label,
+            stroke: color,
+            width: 2,
+            fill: translucent(color, bars ? 0.7 : 0.18),
+            paths: barPaths,
+            points: { show: false },
+            value: (_u: uPlot, value: number | null) => (value === null ? '—' : entry.format(value)),
+          };
         }),
       ],
     };

@@ -66,8 +66,15 @@ export function ShownOnce({ label, secret, onDismiss }: { label: string; secret:
 }
 
 /** Loads on mount and whenever `deps` change; `reload` runs it again. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[] = [],
+): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
@@ -86,7 +93,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
 }
 
 /** A form action: runs `action`, shows the API's message on failure, disables the button while pending. */
-export function useAction<A extends unknown[], T>(action: (...args: A) => Promise<T>): { run: (...args: A) => Promise<T | undefined>; error: unknown; pending: boolean; clear: () => void } {
+export function useAction<A extends unknown[], T>(
+  action: (...args: A) => Promise<T>,
+): { run: (...args: A) => Promise<T | undefined>; error: unknown; pending: boolean; clear: () => void } {
   const [error, setError] = useState<unknown>(undefined);
   const [pending, setPending] = useState(false);
   const run = async (...args: A) => {

@@ -44,8 +44,16 @@ export function LineChart({ label, x, series, height = 260 }: { label: string; x
       const options: uPlot.Options = {
         width: Math.max(280, element.clientWidth),
         height,
-        scales: { x: { time: true }, left: { auto: true, range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] }, right: { auto: true, range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        axes: [{ stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }, axis(left, 3, 'left'), ...(right ? [axis(right, 1, 'right')] : [])],
+        scales: {
+          x: { time: true },
+          left: { auto: true, range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          right: { auto: true, range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
+        axes: [
+          { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+          axis(left, 3, 'left'),
+          ...(right ? [axis(right, 1, 'right')] : []),
+        ],
         series: [
           { label: 'Day', value: (_plot, value) => (value == null ? '—' : new Date(value * 1000).toISOString().slice(0, 10)) },
           ...series.map((entry) => ({

@@ -48,7 +48,10 @@ export function KeysSection() {
   const groupList = groups.data?.keyGroups ?? [];
   const profileList = profiles.data?.routingProfiles ?? [];
   return (
-    <Page title="API keys" intro="Keys call the models at /v1 with an Authorization: Bearer header. Each can carry its own spend limit, expiry, IP rules and routing profile.">
+    <Page
+      title="API keys"
+      intro="Keys call the models at /v1 with an Authorization: Bearer header. Each can carry its own spend limit, expiry, IP rules and routing profile."
+    >
       {created && (
         <Revealed key={created.rawKey}>
           <ShownOnce label={`New key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />
@@ -85,7 +88,17 @@ function keyStatus(key: ApiKey): string {
   return key.status;
 }
 
-function KeyTable({ keys, groups, profiles, onChanged }: { keys: ApiKey[]; groups: KeyGroup[]; profiles: RoutingProfile[]; onChanged: () => void }) {
+function KeyTable({
+  keys,
+  groups,
+  profiles,
+  onChanged,
+}: {
+  keys: ApiKey[];
+  groups: KeyGroup[];
+  profiles: RoutingProfile[];
+  onChanged: () => void;
+}) {
   const [editing, setEditing] = useState<string | null>(null);
   const action = useAction(async (run: () => Promise<unknown>) => {
     await run();
@@ -165,7 +178,11 @@ function KeyRows(props: {
         </td>
         <td data-testid="key-status">
           <StatusBadge status={status} />
-          {key.expiredAt ? <div className="hint">{key.expired ? 'Expired' : 'Expires'} {formatDate(key.expiredAt)}</div> : null}
+          {key.expiredAt ? (
+            <div className="hint">
+              {key.expired ? 'Expired' : 'Expires'} {formatDate(key.expiredAt)}
+            </div>
+          ) : null}
         </td>
         <td className="num">{key.limit ? `${formatMicros(key.limit.micros)}${key.cycle ? ` / ${CYCLE_UNIT[key.cycle]}` : ''}` : 'None'}</td>
         <td className="num">
@@ -185,7 +202,13 @@ function KeyRows(props: {
               <button type="button" disabled={props.pending} onClick={() => props.onEnable(!key.enabled)}>
                 {key.enabled ? 'Disable' : 'Enable'}
               </button>
-              <ConfirmButton label="Revoke" question={`Revoke “${key.name}” for good?`} confirmLabel="Yes, revoke" onConfirm={() => void props.onRevoke()} disabled={props.pending} />
+              <ConfirmButton
+                label="Revoke"
+                question={`Revoke “${key.name}” for good?`}
+                confirmLabel="Yes, revoke"
+                onConfirm={() => void props.onRevoke()}
+                disabled={props.pending}
+              />
             </div>
           )}
         </td>
@@ -203,7 +226,15 @@ function KeyRows(props: {
   );
 }
 
-function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; profiles: RoutingProfile[]; onCreated: (name: string, rawKey: string) => void }) {
+function CreateKeyForm({
+  groups,
+  profiles,
+  onCreated,
+}: {
+  groups: KeyGroup[];
+  profiles: RoutingProfile[];
+  onCreated: (name: string, rawKey: string) => void;
+}) {
   const [name, setName] = useState('');
   const [limit, setLimit] = useState('');
   const [cycle, setCycle] = useState<KeyCycle | ''>('');
@@ -288,7 +319,13 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
       </label>
       <label>
         Or a new group
-        <input name="newGroup" placeholder="Group name" maxLength={100} value={newGroup} onChange={(event) => setNewGroup(event.target.value)} />
+        <input
+          name="newGroup"
+          placeholder="Group name"
+          maxLength={100}
+          value={newGroup}
+          onChange={(event) => setNewGroup(event.target.value)}
+        />
       </label>
       <label>
         Routing profile
@@ -303,7 +340,15 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
       </label>
       <label>
         Requests per minute
-        <input name="rpm" type="number" min={1} step={1} placeholder="Unlimited" value={rpm} onChange={(event) => setRpm(event.target.value)} />
+        <input
+          name="rpm"
+          type="number"
+          min={1}
+          step={1}
+          placeholder="Unlimited"
+          value={rpm}
+          onChange={(event) => setRpm(event.target.value)}
+        />
       </label>
       <label className="wide">
         Allowed models (comma-separated)
@@ -311,7 +356,12 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
       </label>
       <label className="wide">
         Allowed IPs (CIDR, one per line)
-        <textarea name="ipAllow" placeholder="Any address, e.g. 203.0.113.0/24" value={ipAllow} onChange={(event) => setIpAllow(event.target.value)} />
+        <textarea
+          name="ipAllow"
+          placeholder="Any address, e.g. 203.0.113.0/24"
+          value={ipAllow}
+          onChange={(event) => setIpAllow(event.target.value)}
+        />
       </label>
       <label className="wide">
         Refused IPs (CIDR, one per line)
@@ -329,7 +379,17 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
   );
 }
 
-function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; groups: KeyGroup[]; profiles: RoutingProfile[]; onSaved: () => void }) {
+function EditKeyForm({
+  apiKey,
+  groups,
+  profiles,
+  onSaved,
+}: {
+  apiKey: ApiKey;
+  groups: KeyGroup[];
+  profiles: RoutingProfile[];
+  onSaved: () => void;
+}) {
   const [name, setName] = useState(apiKey.name);
   const [limit, setLimit] = useState(microsToInput(apiKey.limit?.micros));
   const [cycle, setCycle] = useState<KeyCycle | ''>(apiKey.cycle ?? '');
@@ -386,7 +446,13 @@ function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; gr
       </label>
       <label>
         Expires
-        <input name="expiry" type="datetime-local" value={expiry} onChange={(event) => setExpiry(event.target.value)} aria-describedby={`${prefix}-expiry`} />
+        <input
+          name="expiry"
+          type="datetime-local"
+          value={expiry}
+          onChange={(event) => setExpiry(event.target.value)}
+          aria-describedby={`${prefix}-expiry`}
+        />
         <span id={`${prefix}-expiry`} className="hint">
           Empty: never
         </span>
@@ -494,7 +560,13 @@ function KeyGroups({ groups }: { groups: ReturnType<typeof useLoad<DragonflyList
         </label>
         <label>
           Monthly budget (USD)
-          <input name="monthlyBudget" inputMode="decimal" placeholder="No budget" value={budget} onChange={(event) => setBudget(event.target.value)} />
+          <input
+            name="monthlyBudget"
+            inputMode="decimal"
+            placeholder="No budget"
+            value={budget}
+            onChange={(event) => setBudget(event.target.value)}
+          />
         </label>
         <div className="wide">
           <ErrorMessage error={create.error} />
@@ -533,7 +605,14 @@ function KeyGroupRow({ group, onChanged, onDelete }: { group: KeyGroup; onChange
           >
             <label>
               <span className="sr-only">Monthly budget (USD)</span>
-              <input inputMode="decimal" placeholder="No budget" size={10} value={budget} onChange={(event) => setBudget(event.target.value)} autoFocus />
+              <input
+                inputMode="decimal"
+                placeholder="No budget"
+                size={10}
+                value={budget}
+                onChange={(event) => setBudget(event.target.value)}
+                autoFocus
+              />
             </label>
             <button type="submit" disabled={save.pending}>
               Save

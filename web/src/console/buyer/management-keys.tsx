@@ -39,7 +39,10 @@ export function ManagementKeysSection() {
     keys.reload();
   });
   return (
-    <Page title="Management keys" intro="Management keys automate this account (create buyer keys, read usage, manage listings). They never call a model.">
+    <Page
+      title="Management keys"
+      intro="Management keys automate this account (create buyer keys, read usage, manage listings). They never call a model."
+    >
       {created && (
         <Revealed key={created.rawKey}>
           <ShownOnce label={`New management key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />
@@ -111,7 +114,15 @@ export function ManagementKeysSection() {
   );
 }
 
-function ManagementKeyRow({ managementKey: key, pending, run }: { managementKey: ManagementKey; pending: boolean; run: (work: () => Promise<unknown>) => void }) {
+function ManagementKeyRow({
+  managementKey: key,
+  pending,
+  run,
+}: {
+  managementKey: ManagementKey;
+  pending: boolean;
+  run: (work: () => Promise<unknown>) => void;
+}) {
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(key.name);
   return (
@@ -155,10 +166,20 @@ function ManagementKeyRow({ managementKey: key, pending, run }: { managementKey:
               Rename
             </button>
           )}
-          <button type="button" disabled={pending} onClick={() => run(() => request(DgridSetManagementKeyEnabledDocument, { id: key.id, enabled: !key.enabled }))}>
+          <button
+            type="button"
+            disabled={pending}
+            onClick={() => run(() => request(DgridSetManagementKeyEnabledDocument, { id: key.id, enabled: !key.enabled }))}
+          >
             {key.enabled ? 'Disable' : 'Enable'}
           </button>
-          <ConfirmButton label="Delete" question={`Delete “${key.name}”?`} confirmLabel="Yes, delete" disabled={pending} onConfirm={() => run(() => request(DgridDeleteManagementKeyDocument, { id: key.id }))} />
+          <ConfirmButton
+            label="Delete"
+            question={`Delete “${key.name}”?`}
+            confirmLabel="Yes, delete"
+            disabled={pending}
+            onConfirm={() => run(() => request(DgridDeleteManagementKeyDocument, { id: key.id }))}
+          />
         </div>
       </td>
     </tr>

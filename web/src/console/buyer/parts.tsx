@@ -6,7 +6,11 @@ export function Page({ title, intro, children }: { title: string; intro?: ReactN
   return (
     <div className="buyer-page">
       <h1>{title}</h1>
-      {intro ? <p className="muted" style={{ margin: 0 }}>{intro}</p> : null}
+      {intro ? (
+        <p className="muted" style={{ margin: 0 }}>
+          {intro}
+        </p>
+      ) : null}
       {children}
     </div>
   );
@@ -16,7 +20,19 @@ export function Page({ title, intro, children }: { title: string; intro?: ReactN
  * A destructive action asked twice, inline (a window.confirm would block the page and cannot be
  * styled or read out well): the first press shows the question and the confirm button.
  */
-export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabled }: { label: string; question: string; confirmLabel: string; onConfirm: () => void | Promise<void>; disabled?: boolean }) {
+export function ConfirmButton({
+  label,
+  question,
+  confirmLabel,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  question: string;
+  confirmLabel: string;
+  onConfirm: () => void | Promise<void>;
+  disabled?: boolean;
+}) {
   const [asking, setAsking] = useState(false);
   if (!asking)
     return (
@@ -64,7 +80,17 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge ${tone}`}>{status.replace(/_/g, ' ').toLowerCase()}</span>;
 }
 
-export function Pager({ page, pageSize, total, onPage }: { page: number; pageSize: number; total: number; onPage: (page: number) => void }) {
+export function Pager({
+  page,
+  pageSize,
+  total,
+  onPage,
+}: {
+  page: number;
+  pageSize: number;
+  total: number;
+  onPage: (page: number) => void;
+}) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   if (pages <= 1) return null;
   return (

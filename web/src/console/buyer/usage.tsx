@@ -1,6 +1,11 @@
 // Usage: totals for a window, spend and requests per UTC day (chart and table), spend per key.
 import { useMemo, useState } from 'react';
-import { MoneyUsageByKeyDocument, MoneyUsageByKeyUnnamedDocument, MoneyUsageDailyDocument, MoneyUsageDocument } from '../../../../schema/generated/graphql';
+import {
+  MoneyUsageByKeyDocument,
+  MoneyUsageByKeyUnnamedDocument,
+  MoneyUsageDailyDocument,
+  MoneyUsageDocument,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatMicros, useLoad } from '../../shared/ui';
 import { LineChart, type ChartSeries } from './chart';
@@ -104,21 +109,43 @@ function DailyChart({ days, windowDays, from }: { days: Day[]; windowDays: numbe
       const date = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate() + index));
       const key = date.toISOString().slice(0, 10);
       const entry = byDay.get(key);
-      return { key, seconds: date.getTime() / 1000, requests: entry?.requests ?? 0, inputTokens: entry?.inputTokens ?? 0, outputTokens: entry?.outputTokens ?? 0, micros: entry?.cost.micros ?? 0 };
+      return {
+        key,
+        seconds: date.getTime() / 1000,
+        requests: entry?.requests ?? 0,
+        inputTokens: entry?.inputTokens ?? 0,
+        outputTokens: entry?.outputTokens ?? 0,
+        micros: entry?.cost.micros ?? 0,
+      };
     });
   }, [days, windowDays, from]);
   const x = useMemo(() => filled.map((entry) => entry.seconds), [filled]);
   const series = useMemo<ChartSeries[]>(
     () => [
-      { label: 'Spend', colour: '--chart-1', values: filled.map((entry) => entry.micros), format: (value) => formatMicros(Math.round(value)) },
-      { label: 'Requests', colour: '--chart-2', values: filled.map((entry) => entry.requests), format: (value) => formatCount(Math.round(value)), right: true },
+      {
+        label: 'Spend',
+        colour: '--chart-1',
+        values: filled.map((entry) => entry.micros),
+        format: (value) => formatMicros(Math.round(value)),
+      },
+      {
+        label: 'Requests',
+        colour: '--chart-2',
+        values: filled.map((entry) => entry.requests),
+        format: (value) => formatCount(Math.round(value)),
+        right: true,
+      },
     ],
     [filled],
   );
   const active = filled.filter((entry) => entry.requests > 0 || entry.micros > 0);
   return (
     <>
-      <LineChart label={`Spend and requests per day, last ${windowDays} days; the same figures are in the table below`} x={x} series={series} />
+      <LineChart
+        label={`Spend and requests per day, last ${windowDays} days; the same figures are in the table below`}
+        x={x}
+        series={series}
+      />
       <details>
         <summary>Per-day figures as a table</summary>
         {active.length === 0 ? (

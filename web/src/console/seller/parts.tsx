@@ -35,7 +35,17 @@ export function PassBadge({ passed }: { passed: boolean | null | undefined }) {
 }
 
 /** A destructive action asks once more in place (no browser dialog): the first press arms it. */
-export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { label: string; confirmLabel: string; onConfirm: () => void; disabled?: boolean }) {
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+}) {
   const [armed, setArmed] = useState(false);
   if (!armed) {
     return (
@@ -57,7 +67,17 @@ export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { la
   );
 }
 
-export function Pager({ page, pageSize, total, onPage }: { page: number; pageSize: number; total: number; onPage: (page: number) => void }) {
+export function Pager({
+  page,
+  pageSize,
+  total,
+  onPage,
+}: {
+  page: number;
+  pageSize: number;
+  total: number;
+  onPage: (page: number) => void;
+}) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   if (pages <= 1) return null;
   return (
@@ -97,7 +117,17 @@ export function Empty({ children }: { children: ReactNode }) {
 /** A labelled control with a hint outside its label: the hint describes the control, it is not part of its name. */
 // The label names the control by `for` rather than by wrapping it: a wrapped <select> would take its
 // options' text into its name.
-export function Field({ label, hint, live, children }: { label: ReactNode; hint?: ReactNode; live?: boolean; children: ReactElement<{ id?: string; 'aria-describedby'?: string }> }) {
+export function Field({
+  label,
+  hint,
+  live,
+  children,
+}: {
+  label: ReactNode;
+  hint?: ReactNode;
+  live?: boolean;
+  children: ReactElement<{ id?: string; 'aria-describedby'?: string }>;
+}) {
   const id = useId();
   const hintId = `${id}-hint`;
   return (

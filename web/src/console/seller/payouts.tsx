@@ -1,7 +1,12 @@
 // Payouts: what can leave the seller's earnings now, a payout request, the conversion of earnings
 // into the seller's own buyer credit, and the payouts so far.
 import { useState, type FormEvent } from 'react';
-import { PayoutConvertEarningsDocument, PayoutListDocument, PayoutRequestDocument, PayoutWithdrawableDocument } from '../../../../schema/generated/graphql';
+import {
+  PayoutConvertEarningsDocument,
+  PayoutListDocument,
+  PayoutRequestDocument,
+  PayoutWithdrawableDocument,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
 import { microsToUsdString, parseUsdToMicros } from './money';
@@ -72,7 +77,9 @@ export function PayoutsSection() {
                 <thead>
                   <tr>
                     <th scope="col">Requested</th>
-                    <th scope="col" className="num">Amount</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
                     <th scope="col">Status</th>
                     <th scope="col">Provider</th>
                     <th scope="col">Reference</th>
@@ -103,7 +110,19 @@ export function PayoutsSection() {
   );
 }
 
-function AmountForm({ title, description, button, max, onSubmit }: { title: string; description: string; button: string; max: number | undefined; onSubmit: (amount: string) => Promise<string> }) {
+function AmountForm({
+  title,
+  description,
+  button,
+  max,
+  onSubmit,
+}: {
+  title: string;
+  description: string;
+  button: string;
+  max: number | undefined;
+  onSubmit: (amount: string) => Promise<string>;
+}) {
   const [amount, setAmount] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const action = useAction(async () => {
@@ -123,8 +142,19 @@ function AmountForm({ title, description, button, max, onSubmit }: { title: stri
         {description}
       </p>
       <form className="inline" aria-label={title} onSubmit={submit}>
-        <Field label="Amount (USD)" hint={micros !== null ? formatMicros(micros) : max !== undefined ? `up to ${formatMicros(max)}` : 'USD'} live>
-          <input name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" value={amount} onChange={(event) => setAmount(event.target.value)} />
+        <Field
+          label="Amount (USD)"
+          hint={micros !== null ? formatMicros(micros) : max !== undefined ? `up to ${formatMicros(max)}` : 'USD'}
+          live
+        >
+          <input
+            name="amount"
+            inputMode="decimal"
+            autoComplete="off"
+            placeholder="0.00"
+            value={amount}
+            onChange={(event) => setAmount(event.target.value)}
+          />
         </Field>
         {max !== undefined && max > 0 && (
           <button type="button" onClick={() => setAmount(microsToUsdString(BigInt(max)))}>
