@@ -1,4 +1,4 @@
-// Small pieces every page uses: API errors shown as the API worded them, money in micro-units,
+// Small pieces every page uses: API errors shown as the API worded them (money is in ./money),
 // a secret shown once with a copy button, an async loader.
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from './graphql';
@@ -12,20 +12,6 @@ export function ErrorMessage({ error }: { error: unknown }) {
       {message}
     </p>
   );
-}
-
-/** Integer micro-units (1 USD = 1,000,000) as dollars, without floating-point arithmetic. */
-export function formatMicros(micros: number | bigint | string | null | undefined, currency = 'USD'): string {
-  if (micros === null || micros === undefined) return '—';
-  const value = BigInt(micros);
-  const negative = value < 0n;
-  const abs = negative ? -value : value;
-  const whole = abs / 1_000_000n;
-  const fraction = (abs % 1_000_000n).toString().padStart(6, '0');
-  const cents = fraction.slice(0, 2);
-  const rest = fraction.slice(2).replace(/0+$/, '');
-  const symbol = currency === 'USD' ? '$' : `${currency} `;
-  return `${negative ? '−' : ''}${symbol}${whole.toLocaleString('en-US')}.${cents}${rest}`;
 }
 
 export function formatDate(iso: string | null | undefined): string {

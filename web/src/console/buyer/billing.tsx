@@ -7,10 +7,11 @@ import {
   MoneyUsageDocument,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, usdField } from '../../shared/money';
 import { lastDays } from './fields';
-import { usdField } from './money';
-import { formatCount, Page, Pager, TableWrap, Tile } from './parts';
+import { formatCount, Pager, TableWrap, Tile } from '../../shared/parts';
+import { Page } from './parts';
 
 const PAGE_SIZE = 20;
 

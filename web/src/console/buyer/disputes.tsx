@@ -3,8 +3,10 @@
 import { useState } from 'react';
 import { DisputeListDocument, DisputeOpenDocument, type DisputeOpenMutation } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
-import { Page, Pager, StatusBadge, TableWrap } from './parts';
+import { ErrorMessage, formatDate, useAction, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
+import { Pager, TableWrap } from '../../shared/parts';
+import { Page, StatusBadge } from './parts';
 
 const PAGE_SIZE = 20;
 

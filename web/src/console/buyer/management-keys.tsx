@@ -11,7 +11,8 @@ import {
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, ShownOnce, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Page, Pager, Revealed, StatusBadge, TableWrap } from './parts';
+import { ConfirmButton, Pager, TableWrap } from '../../shared/parts';
+import { FormFooter, Page, Revealed, StatusBadge } from './parts';
 
 type ManagementKey = DgridListManagementKeysQuery['managementKeys']['items'][number];
 
@@ -100,14 +101,7 @@ export function ManagementKeysSection() {
               ))}
             </select>
           </label>
-          <div className="wide">
-            <ErrorMessage error={create.error} />
-          </div>
-          <div className="actions">
-            <button className="primary" type="submit" disabled={create.pending}>
-              Create management key
-            </button>
-          </div>
+          <FormFooter error={create.error} pending={create.pending} submit="Create management key" />
         </form>
       </section>
     </Page>

@@ -11,10 +11,11 @@ import {
   type RoutingSort,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, microsToInput, usdField } from '../../shared/money';
 import { intField, splitList } from './fields';
-import { microsToInput, usdField } from './money';
-import { ConfirmButton, Page, TableWrap } from './parts';
+import { ConfirmButton, TableWrap } from '../../shared/parts';
+import { FormFooter, Page } from './parts';
 
 type Profile = MarketRoutingProfilesQuery['routingProfiles'][number];
 
@@ -288,14 +289,7 @@ function ProfileForm({ profile, onSaved }: { profile?: Profile; onSaved: () => v
       <p className="hint wide" style={{ margin: 0 }}>
         Lists are comma-separated.
       </p>
-      <div className="wide">
-        <ErrorMessage error={save.error} />
-      </div>
-      <div className="actions">
-        <button className="primary" type="submit" disabled={save.pending}>
-          {profile ? 'Save profile' : 'Create profile'}
-        </button>
-      </div>
+      <FormFooter error={save.error} pending={save.pending} submit={profile ? 'Save profile' : 'Create profile'} />
     </form>
   );
 }

@@ -9,9 +9,11 @@ import {
   type SpendLogRequestsQueryVariables,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
 import { OpenDisputeForm } from './disputes';
-import { formatCount, Page, StatusBadge, TableWrap } from './parts';
+import { formatCount, TableWrap } from '../../shared/parts';
+import { Page, StatusBadge } from './parts';
 
 const LIMIT = 50;
 

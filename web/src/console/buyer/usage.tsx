@@ -1,5 +1,5 @@
 // Usage: totals for a window, spend and requests per UTC day (chart and table), spend per key.
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import {
   MoneyUsageByKeyDocument,
   MoneyUsageByKeyUnnamedDocument,
@@ -7,10 +7,12 @@ import {
   MoneyUsageDocument,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatMicros, useLoad } from '../../shared/ui';
+import { ErrorMessage, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
 import { LineChart, type ChartSeries } from './chart';
 import { lastDays } from './fields';
-import { formatCount, Page, TableWrap, Tile } from './parts';
+import { formatCount, TableWrap, Tile } from '../../shared/parts';
+import { Page } from './parts';
 
 const WINDOWS = [7, 30, 90];
 
@@ -59,42 +61,69 @@ export function UsageSection() {
         <ErrorMessage error={byKey.error} />
         {byKey.data && byKey.data.length === 0 && <p className="muted">No usage in this window.</p>}
         {byKey.data && byKey.data.length > 0 && (
-          <TableWrap label="Usage by key, biggest spend first">
-            <table>
-              <caption className="sr-only">Usage by key, biggest spend first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col" className="num">
-                    Requests
-                  </th>
-                  <th scope="col" className="num">
-                    Input tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Output tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Spend
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {byKey.data.map((row) => (
-                  <tr key={row.keyId}>
-                    <th scope="row">{row.name ?? <code className="mono">{row.keyId}</code>}</th>
-                    <td className="num">{formatCount(row.requests)}</td>
-                    <td className="num">{formatCount(row.inputTokens)}</td>
-                    <td className="num">{formatCount(row.outputTokens)}</td>
-                    <td className="num">{formatMicros(row.cost.micros)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <UsageTable
+            label="Usage by key, biggest spend first"
+            rowHeading="Key"
+            rows={byKey.data.map((row) => ({
+              key: row.keyId,
+              heading: row.name ?? <code className="mono">{row.keyId}</code>,
+              requests: row.requests,
+              inputTokens: row.inputTokens,
+              outputTokens: row.outputTokens,
+              micros: row.cost.micros,
+            }))}
+          />
         )}
       </section>
     </Page>
+  );
+}
+
+interface UsageRow {
+  key: string;
+  heading: ReactNode;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  micros: number;
+}
+
+/** Requests, tokens and spend, one row per key or per day. */
+function UsageTable({ label, rowHeading, rows }: { label: string; rowHeading: string; rows: UsageRow[] }) {
+  return (
+    <TableWrap label={label}>
+      <table>
+        <caption className="sr-only">{label}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{rowHeading}</th>
+            <th scope="col" className="num">
+              Requests
+            </th>
+            <th scope="col" className="num">
+              Input tokens
+            </th>
+            <th scope="col" className="num">
+              Output tokens
+            </th>
+            <th scope="col" className="num">
+              Spend
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">{row.heading}</th>
+              <td className="num">{formatCount(row.requests)}</td>
+              <td className="num">{formatCount(row.inputTokens)}</td>
+              <td className="num">{formatCount(row.outputTokens)}</td>
+              <td className="num">{formatMicros(row.micros)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
   );
 }
 
@@ -151,39 +180,7 @@ function DailyChart({ days, windowDays, from }: { days: Day[]; windowDays: numbe
         {active.length === 0 ? (
           <p className="muted">No usage in this window.</p>
         ) : (
-          <TableWrap label="Usage per UTC day">
-            <table>
-              <caption className="sr-only">Usage per UTC day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day (UTC)</th>
-                  <th scope="col" className="num">
-                    Requests
-                  </th>
-                  <th scope="col" className="num">
-                    Input tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Output tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Spend
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {active.map((entry) => (
-                  <tr key={entry.key}>
-                    <th scope="row">{entry.key}</th>
-                    <td className="num">{formatCount(entry.requests)}</td>
-                    <td className="num">{formatCount(entry.inputTokens)}</td>
-                    <td className="num">{formatCount(entry.outputTokens)}</td>
-                    <td className="num">{formatMicros(entry.micros)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <UsageTable label="Usage per UTC day" rowHeading="Day (UTC)" rows={active.map((entry) => ({ ...entry, heading: entry.key }))} />
         )}
       </details>
     </>

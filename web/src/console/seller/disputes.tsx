@@ -9,8 +9,10 @@ import {
   type DisputeStatus,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Empty, Pager, StateBadge } from './parts';
+import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
+import { ConfirmButton, Pager } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 const PAGE_SIZE = 20;
 

@@ -10,9 +10,11 @@ import {
   type EarningsInterval,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, Section, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
 import { EarningsChart, fillBuckets } from './earnings-chart';
-import { Empty, Pager, StateBadge, Tile } from './parts';
+import { Pager, Tile } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 const WINDOWS = {
   '24h': { hours: 24, interval: 'HOUR' },
@@ -195,7 +197,7 @@ function Reserve() {
           <p style={{ margin: 0 }}>
             Held in reserve now: <strong>{formatMicros(reserve.data.earningsSummary.reserved.micros)}</strong>
           </p>
-          <p className="seller-hint" style={{ margin: 0 }}>
+          <p className="hint" style={{ margin: 0 }}>
             Each earning's held share counts under Cooling until its cooling period ends, then under the reserve until its release.
           </p>
           {reserve.data.earningsReserve.length === 0 ? (

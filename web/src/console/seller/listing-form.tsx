@@ -10,9 +10,9 @@ import {
   type SupplyPoolKeyFragment,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatMicros, useAction } from '../../shared/ui';
-import { intInput, parseUsdToMicros, usdInput } from './money';
-import { Field } from './parts';
+import { ErrorMessage, useAction } from '../../shared/ui';
+import { formatMicros, parseUsdToMicros, usdField } from '../../shared/money';
+import { Field } from '../../shared/parts';
 
 /** The request parameters a chat listing may declare beyond a canonical model's (CreateListingInput.supportedParameters). */
 export const PARAMETERS = [
@@ -48,6 +48,14 @@ const EMPTY = {
   gpuCount: '',
 };
 type Fields = typeof EMPTY;
+
+/** A number field (type="number" gives "" for anything else): undefined when empty; out-of-range values go to the API, which refuses them in its words. */
+function intInput(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
+}
 
 /** A price field with the exact amount it will be read as, so "1.5" is seen as $1.50 before it is sent. */
 function PriceField({
@@ -104,18 +112,18 @@ export function CreateListingForm({
     if (poolKeyId) input.poolKeyId = poolKeyId;
     if (fields.upstreamModel.trim()) input.upstreamModel = fields.upstreamModel.trim();
     if (capability === 'SPEECH') {
-      input.pricePerMChars = usdInput(fields.perMChars);
+      input.pricePerMChars = usdField(fields.perMChars) ?? undefined;
     } else {
-      input.inputPricePerMTok = usdInput(fields.inputPrice);
-      input.outputPricePerMTok = usdInput(fields.outputPrice);
+      input.inputPricePerMTok = usdField(fields.inputPrice) ?? undefined;
+      input.outputPricePerMTok = usdField(fields.outputPrice) ?? undefined;
       input.contextLength = intInput(fields.contextLength);
     }
     if (capability === 'CHAT') {
-      input.cacheReadPricePerMTok = usdInput(fields.cacheReadPrice);
+      input.cacheReadPricePerMTok = usdField(fields.cacheReadPrice) ?? undefined;
       input.maxOutputTokens = intInput(fields.maxOutputTokens);
       if (parameters.length) input.supportedParameters = parameters;
     }
-    input.priceFloor = usdInput(fields.priceFloor);
+    input.priceFloor = usdField(fields.priceFloor) ?? undefined;
     const caps = {
       rpm: intInput(fields.rpm),
       tpm: intInput(fields.tpm),

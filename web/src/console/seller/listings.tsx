@@ -22,10 +22,11 @@ import {
   type UpdateListingInput,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, usdField } from '../../shared/money';
 import { CreateListingForm } from './listing-form';
-import { usdInput } from './money';
-import { ConfirmButton, Empty, formatCount, PassBadge, StateBadge } from './parts';
+import { ConfirmButton, formatCount } from '../../shared/parts';
+import { Empty, PassBadge, StateBadge } from './parts';
 
 /** How often a listing whose admission probe has not reported yet is read again. */
 const ADMISSION_POLL_MS = 1500;
@@ -549,12 +550,12 @@ function ChangePrices({ listing, onChanged }: { listing: SupplyListingFragment; 
   const update = useAction(async () => {
     const change: UpdateListingInput = {};
     if (listing.capability === 'SPEECH') {
-      if (perMChars.trim()) change.pricePerMChars = usdInput(perMChars);
+      if (perMChars.trim()) change.pricePerMChars = usdField(perMChars);
     } else {
-      if (input.trim()) change.inputPricePerMTok = usdInput(input);
-      if (output.trim()) change.outputPricePerMTok = usdInput(output);
+      if (input.trim()) change.inputPricePerMTok = usdField(input);
+      if (output.trim()) change.outputPricePerMTok = usdField(output);
     }
-    if (floor.trim()) change.priceFloor = usdInput(floor);
+    if (floor.trim()) change.priceFloor = usdField(floor);
     await request(SupplyUpdateListingDocument, { id: listing.id, input: change });
     setInput('');
     setOutput('');
@@ -636,7 +637,7 @@ function ChangePrices({ listing, onChanged }: { listing: SupplyListingFragment; 
           Change prices
         </button>
       </form>
-      <span className="seller-hint">Decreases apply at once; a large increase waits for your confirmation.</span>
+      <span className="hint">Decreases apply at once; a large increase waits for your confirmation.</span>
       <ErrorMessage error={update.error} />
     </div>
   );

@@ -8,17 +8,12 @@ import {
   PayoutWithdrawableDocument,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
-import { microsToUsdString, parseUsdToMicros } from './money';
-import { Empty, Field, Pager, StateBadge, Tile } from './parts';
+import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, microsToDecimal, parseUsdToMicros, usdField } from '../../shared/money';
+import { Field, Pager, Tile } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 const PAGE_SIZE = 20;
-
-/** The amount as sent: the exact normalised decimal when it parses, else as typed (the API words the refusal). */
-function amountInput(text: string): string {
-  const micros = parseUsdToMicros(text);
-  return micros === null ? text.trim() : microsToUsdString(micros);
-}
 
 export function PayoutsSection() {
   const money = useLoad(async () => (await request(PayoutWithdrawableDocument)).earningsSummary, []);
@@ -127,7 +122,7 @@ function AmountForm({
   const [done, setDone] = useState<string | null>(null);
   const action = useAction(async () => {
     setDone(null);
-    const message = await onSubmit(amountInput(amount));
+    const message = await onSubmit(usdField(amount) ?? '');
     setAmount('');
     setDone(message);
   });
@@ -157,7 +152,7 @@ function AmountForm({
           />
         </Field>
         {max !== undefined && max > 0 && (
-          <button type="button" onClick={() => setAmount(microsToUsdString(BigInt(max)))}>
+          <button type="button" onClick={() => setAmount(microsToDecimal(BigInt(max)))}>
             All
           </button>
         )}

@@ -11,7 +11,8 @@ import {
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Empty, Field, StateBadge } from './parts';
+import { ConfirmButton, Field } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 export function PoolKeysSection() {
   const providers = useLoad(async () => (await request(SupplyProvidersDocument)).poolProviders, []);
