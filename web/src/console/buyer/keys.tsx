@@ -312,6 +312,11 @@ function RoutingProfileField({ fields, set, profiles }: { fields: KeyFields; set
   );
 }
 
+const ADDRESS_RULES = [
+  { field: 'ipAllow', label: 'Allowed IPs (CIDR, one per line)', placeholder: 'Any address, e.g. 203.0.113.0/24' },
+  { field: 'ipDeny', label: 'Refused IPs (CIDR, one per line)', placeholder: 'None' },
+] as const;
+
 /** The model and address rules; a new key's empty fields say what empty means. */
 function KeyRuleFields({ fields, set, placeholders }: { fields: KeyFields; set: SetKeyField; placeholders?: boolean }) {
   return (
@@ -320,24 +325,17 @@ function KeyRuleFields({ fields, set, placeholders }: { fields: KeyFields; set: 
         Allowed models (comma-separated)
         <input name="allowedModels" placeholder="Any model" value={fields.models} onChange={(event) => set('models', event.target.value)} />
       </label>
-      <label className="wide">
-        Allowed IPs (CIDR, one per line)
-        <textarea
-          name="ipAllow"
-          placeholder={placeholders ? 'Any address, e.g. 203.0.113.0/24' : undefined}
-          value={fields.ipAllow}
-          onChange={(event) => set('ipAllow', event.target.value)}
-        />
-      </label>
-      <label className="wide">
-        Refused IPs (CIDR, one per line)
-        <textarea
-          name="ipDeny"
-          placeholder={placeholders ? 'None' : undefined}
-          value={fields.ipDeny}
-          onChange={(event) => set('ipDeny', event.target.value)}
-        />
-      </label>
+      {ADDRESS_RULES.map((rule) => (
+        <label className="wide" key={rule.field}>
+          {rule.label}
+          <textarea
+            name={rule.field}
+            placeholder={placeholders ? rule.placeholder : undefined}
+            value={fields[rule.field]}
+            onChange={(event) => set(rule.field, event.target.value)}
+          />
+        </label>
+      ))}
     </>
   );
 }
