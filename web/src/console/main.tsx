@@ -10,7 +10,6 @@ import { SELLER_SECTIONS } from './seller';
 import type { ConsoleSection } from './sections';
 import { SignIn } from './session';
 
-
 const SECTIONS: ConsoleSection[] = [...BUYER_SECTIONS, ...SELLER_SECTIONS];
 
 function currentPath(): string {
@@ -91,7 +90,13 @@ function App() {
   };
   return (
     <Layout current="/dashboard">
-      {!checked ? <p aria-busy="true">Loading…</p> : account ? <Console account={account} onSignOut={() => void signOut()} /> : <SignIn onSignedIn={setAccount} />}
+      {!checked ? (
+        <p aria-busy="true">Loading…</p>
+      ) : account ? (
+        <Console account={account} onSignOut={() => void signOut()} />
+      ) : (
+        <SignIn onSignedIn={setAccount} />
+      )}
       {me.error && !account ? <ErrorMessage error={me.error} /> : null}
     </Layout>
   );

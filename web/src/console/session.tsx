@@ -38,7 +38,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (account: SessionAccountFra
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} required value={password} onChange={(event) => setPassword(event.target.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+            required
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
         </label>
         <ErrorMessage error={submit.error} />
         <button className="primary" type="submit" disabled={submit.pending}>

@@ -13,7 +13,11 @@ const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
 const fetcher = createGraphiQLFetcher({
   url: '/graphql',
   headers: token ? { authorization: `Bearer ${token}` } : {},
-  wsClient: createClient({ url: `${scheme}://${location.host}/graphql`, connectionParams: token ? { authorization: `Bearer ${token}` } : {}, lazy: true }),
+  wsClient: createClient({
+    url: `${scheme}://${location.host}/graphql`,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    lazy: true,
+  }),
 });
 
 const DEFAULT_QUERY = `# The network right now. Subscriptions run over graphql-ws on this same path, for example:

@@ -25,7 +25,8 @@ function Change({ percent }: { percent: number | null }) {
   );
 }
 
-const dayLabel = (unixSeconds: number) => new Date(unixSeconds * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+const dayLabel = (unixSeconds: number) =>
+  new Date(unixSeconds * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
 
 function FeesBody({ fees, days }: { fees: Fees; days: number }) {
   const series = useMemo(
@@ -58,7 +59,17 @@ function FeesBody({ fees, days }: { fees: Fees; days: number }) {
         </div>
       </dl>
       {fees.totalUsd === 0 && <Empty>No fees yet: buyers' paid requests show up here day by day.</Empty>}
-      {series.times.length ? <TimeChart label={`Daily fee volume in USD over the last ${days} days`} times={series.times} series={series.series} bars timeLabel={dayLabel} /> : <Empty>No daily figures in this range.</Empty>}
+      {series.times.length ? (
+        <TimeChart
+          label={`Daily fee volume in USD over the last ${days} days`}
+          times={series.times}
+          series={series.series}
+          bars
+          timeLabel={dayLabel}
+        />
+      ) : (
+        <Empty>No daily figures in this range.</Empty>
+      )}
     </div>
   );
 }

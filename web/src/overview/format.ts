@@ -29,7 +29,8 @@ export function formatUsd(value: number): string {
 }
 
 export function formatEth(value: number): string {
-  if (value !== 0 && Math.abs(value) < 0.000001) return `${new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 }).format(value)} ETH`;
+  if (value !== 0 && Math.abs(value) < 0.000001)
+    return `${new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 }).format(value)} ETH`;
   return `${formatNumber(value, 6)} ETH`;
 }
 
@@ -74,7 +75,9 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
 
 export function formatHour(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 /** NaaP's timeframe values, in hours, as the control offers them. */

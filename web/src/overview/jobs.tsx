@@ -28,8 +28,32 @@ interface FeedRow {
 
 type Initial = DashboardJobFeedQuery['jobFeed'][number];
 
-const fromFeed = (job: Initial): FeedRow => ({ id: job.id, pipeline: job.pipeline, model: job.model, status: job.status, at: job.startedAt, latencyMs: job.latencyMs, runningFor: job.runningFor, outputFps: job.outputFps, orchestrator: job.orchestratorUrl, seller: null, live: false });
-const fromLive = (job: LiveJob): FeedRow => ({ id: job.id, pipeline: job.pipeline, model: job.model, status: job.status, at: new Date().toISOString(), latencyMs: job.latencyMs, runningFor: null, outputFps: null, orchestrator: job.orchestrator?.id ?? null, seller: job.orchestrator?.seller.name ?? null, live: true });
+const fromFeed = (job: Initial): FeedRow => ({
+  id: job.id,
+  pipeline: job.pipeline,
+  model: job.model,
+  status: job.status,
+  at: job.startedAt,
+  latencyMs: job.latencyMs,
+  runningFor: job.runningFor,
+  outputFps: job.outputFps,
+  orchestrator: job.orchestratorUrl,
+  seller: null,
+  live: false,
+});
+const fromLive = (job: LiveJob): FeedRow => ({
+  id: job.id,
+  pipeline: job.pipeline,
+  model: job.model,
+  status: job.status,
+  at: new Date().toISOString(),
+  latencyMs: job.latencyMs,
+  runningFor: null,
+  outputFps: null,
+  orchestrator: job.orchestrator?.id ?? null,
+  seller: job.orchestrator?.seller.name ?? null,
+  live: true,
+});
 
 /** Each job once (the first copy wins), newest first, at most FEED_LIMIT. */
 function merge(rows: FeedRow[], incoming: FeedRow[]): FeedRow[] {
@@ -38,7 +62,12 @@ function merge(rows: FeedRow[], incoming: FeedRow[]): FeedRow[] {
   return unique.sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, FEED_LIMIT);
 }
 
-const STATUS_TEXT: Record<LiveStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', failed: 'Live updates stopped' };
+const STATUS_TEXT: Record<LiveStatus, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  failed: 'Live updates stopped',
+};
 
 function StatusBadge({ status }: { status: LiveStatus }) {
   return (
@@ -50,7 +79,12 @@ function StatusBadge({ status }: { status: LiveStatus }) {
 }
 
 function JobStatus({ status }: { status: string }) {
-  const tone = status === 'completed' || status === 'running' || status === 'online' ? 'good' : status === 'failed' || status.startsWith('degraded') ? 'bad' : '';
+  const tone =
+    status === 'completed' || status === 'running' || status === 'online'
+      ? 'good'
+      : status === 'failed' || status.startsWith('degraded')
+        ? 'bad'
+        : '';
   return <span className={`badge ${tone}`}>{status}</span>;
 }
 

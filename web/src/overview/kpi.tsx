@@ -2,7 +2,17 @@
 import { useMemo } from 'react';
 import type { DashboardKpiQuery, DashboardProtocolQuery } from '../../../schema/generated/graphql';
 import { TimeChart } from './chart';
-import { formatCount, formatEth, formatHour, formatMinutes, formatNumber, formatPercent, formatUsd, windowText, type Timeframe } from './format';
+import {
+  formatCount,
+  formatEth,
+  formatHour,
+  formatMinutes,
+  formatNumber,
+  formatPercent,
+  formatUsd,
+  windowText,
+  type Timeframe,
+} from './format';
 import { Empty } from './loaded';
 
 type Kpi = DashboardKpiQuery['kpi'];
@@ -23,7 +33,21 @@ function Delta({ delta, points, previous }: { delta: number; points: boolean; pr
   );
 }
 
-function Tile({ label, metric, format, points = false, previous, hint }: { label: string; metric: Metric; format: (value: number) => string; points?: boolean; previous: string; hint: string }) {
+function Tile({
+  label,
+  metric,
+  format,
+  points = false,
+  previous,
+  hint,
+}: {
+  label: string;
+  metric: Metric;
+  format: (value: number) => string;
+  points?: boolean;
+  previous: string;
+  hint: string;
+}) {
   return (
     <div className="card ov-tile" role="group" aria-label={label}>
       <span className="ov-tile-label">{label}</span>
@@ -39,8 +63,20 @@ export function KpiTiles({ kpi, timeframe }: { kpi: Kpi; timeframe: Timeframe })
   return (
     <div className="grid tiles ov-tiles" data-testid="kpi-tiles">
       <Tile label="Success rate" metric={kpi.successRate} format={formatPercent} points previous={previous} hint="Requests completed" />
-      <Tile label="Orchestrators online" metric={kpi.orchestratorsOnline} format={formatCount} previous={previous} hint="Listings that served a request" />
-      <Tile label="Usage" metric={kpi.dailyUsageMins} format={(value) => `${formatMinutes(value)} min`} previous={previous} hint="Inference minutes" />
+      <Tile
+        label="Orchestrators online"
+        metric={kpi.orchestratorsOnline}
+        format={formatCount}
+        previous={previous}
+        hint="Listings that served a request"
+      />
+      <Tile
+        label="Usage"
+        metric={kpi.dailyUsageMins}
+        format={(value) => `${formatMinutes(value)} min`}
+        previous={previous}
+        hint="Inference minutes"
+      />
       <Tile label="Sessions" metric={kpi.dailySessionCount} format={formatCount} previous={previous} hint="Requests" />
       <Tile label="Network fees" metric={kpi.dailyNetworkFeesEth} format={formatEth} previous={previous} hint="What buyers paid, in ETH" />
     </div>
@@ -52,11 +88,24 @@ const hourLabel = (unixSeconds: number) => formatHour(new Date(unixSeconds * 100
 export function HourlyCharts({ kpi, timeframe }: { kpi: Kpi; timeframe: Timeframe }) {
   const usage = useMemo(() => {
     const buckets = kpi.hourlyUsage ?? [];
-    return { times: buckets.map((bucket) => Date.parse(bucket.hour) / 1000), series: [{ label: 'Minutes', values: buckets.map((bucket) => bucket.value), colorVar: '--chart-1', format: formatMinutes }] };
+    return {
+      times: buckets.map((bucket) => Date.parse(bucket.hour) / 1000),
+      series: [{ label: 'Minutes', values: buckets.map((bucket) => bucket.value), colorVar: '--chart-1', format: formatMinutes }],
+    };
   }, [kpi.hourlyUsage]);
   const sessions = useMemo(() => {
     const buckets = kpi.hourlySessions ?? [];
-    return { times: buckets.map((bucket) => Date.parse(bucket.hour) / 1000), series: [{ label: 'Requests', values: buckets.map((bucket) => bucket.value), colorVar: '--chart-2', format: (value: number) => formatNumber(value, 0) }] };
+    return {
+      times: buckets.map((bucket) => Date.parse(bucket.hour) / 1000),
+      series: [
+        {
+          label: 'Requests',
+          values: buckets.map((bucket) => bucket.value),
+          colorVar: '--chart-2',
+          format: (value: number) => formatNumber(value, 0),
+        },
+      ],
+    };
   }, [kpi.hourlySessions]);
   const quiet = kpi.dailySessionCount.value === 0;
   const span = windowText(timeframe);
@@ -65,12 +114,20 @@ export function HourlyCharts({ kpi, timeframe }: { kpi: Kpi; timeframe: Timefram
       <section className="card stack" aria-labelledby="usage-chart-title" data-testid="usage-chart">
         <h2 id="usage-chart-title">Usage per hour</h2>
         {quiet && <Empty>No inference minutes in {span}: the chart fills in as requests are served.</Empty>}
-        {usage.times.length ? <TimeChart label={`Inference minutes per hour over ${span}`} times={usage.times} series={usage.series} timeLabel={hourLabel} /> : <Empty>No hourly figures for this window.</Empty>}
+        {usage.times.length ? (
+          <TimeChart label={`Inference minutes per hour over ${span}`} times={usage.times} series={usage.series} timeLabel={hourLabel} />
+        ) : (
+          <Empty>No hourly figures for this window.</Empty>
+        )}
       </section>
       <section className="card stack" aria-labelledby="sessions-chart-title" data-testid="sessions-chart">
         <h2 id="sessions-chart-title">Sessions per hour</h2>
         {quiet && <Empty>No requests in {span} yet.</Empty>}
-        {sessions.times.length ? <TimeChart label={`Requests per hour over ${span}`} times={sessions.times} series={sessions.series} bars timeLabel={hourLabel} /> : <Empty>No hourly figures for this window.</Empty>}
+        {sessions.times.length ? (
+          <TimeChart label={`Requests per hour over ${span}`} times={sessions.times} series={sessions.series} bars timeLabel={hourLabel} />
+        ) : (
+          <Empty>No hourly figures for this window.</Empty>
+        )}
       </section>
     </div>
   );

@@ -13,7 +13,11 @@ export type LiveJob = LiveJobFeedSubscription['jobFeed'];
  * Subscribes to every finished job; returns the function that closes the connection. `onReconnected`
  * runs when a dropped connection is back, so that the page can fill in the jobs it missed meanwhile.
  */
-export function watchJobs(onJob: (job: LiveJob) => void, onStatus: (status: LiveStatus, message?: string) => void, onReconnected?: () => void): () => void {
+export function watchJobs(
+  onJob: (job: LiveJob) => void,
+  onStatus: (status: LiveStatus, message?: string) => void,
+  onReconnected?: () => void,
+): () => void {
   let connectedOnce = false;
   let closed = false;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';

@@ -21,7 +21,9 @@ export function Loaded<T>({ state, what, children }: { state: LoadState<T>; what
           </button>
         </div>
       ) : null}
-      {state.data !== undefined ? children(state.data) : state.loading ? (
+      {state.data !== undefined ? (
+        children(state.data)
+      ) : state.loading ? (
         <p className="muted" role="status">
           Loading {what}…
         </p>

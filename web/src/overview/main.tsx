@@ -49,9 +49,15 @@ function Overview() {
 
   const kpi = useLoad(() => request(DashboardKpiDocument, { timeframe }).then((data) => data.kpi), [timeframe, refresh]);
   const protocol = useLoad(() => request(DashboardProtocolDocument).then((data) => data.protocol), [refresh]);
-  const pipelines = useLoad(() => request(DashboardPipelinesDocument, { timeframe, limit: PIPELINE_LIMIT }).then((data) => data.pipelines), [timeframe, refresh]);
+  const pipelines = useLoad(
+    () => request(DashboardPipelinesDocument, { timeframe, limit: PIPELINE_LIMIT }).then((data) => data.pipelines),
+    [timeframe, refresh],
+  );
   const catalog = useLoad(() => request(DashboardPipelineCatalogDocument).then((data) => data.pipelineCatalog), [refresh]);
-  const orchestrators = useLoad(() => request(DashboardOrchestratorsDocument, { period: periodOf(timeframe) }).then((data) => data.orchestrators), [timeframe, refresh]);
+  const orchestrators = useLoad(
+    () => request(DashboardOrchestratorsDocument, { period: periodOf(timeframe) }).then((data) => data.orchestrators),
+    [timeframe, refresh],
+  );
   const gpu = useLoad(() => request(DashboardGpuCapacityDocument, { timeframe }).then((data) => data.gpuCapacity), [timeframe, refresh]);
   const pricing = useLoad(() => request(DashboardPricingDocument).then((data) => data.pricing), [refresh]);
   const span = windowText(timeframe);

@@ -1,7 +1,22 @@
 // The overview's tables: pipelines, the pipeline catalog, orchestrators, GPU capacity, pricing.
 import { Fragment } from 'react';
-import type { DashboardGpuCapacityQuery, DashboardOrchestratorsQuery, DashboardPipelineCatalogQuery, DashboardPipelinesQuery, DashboardPricingQuery } from '../../../schema/generated/graphql';
-import { formatCount, formatMinutes, formatNumber, formatPercent, formatPerMillion, formatRelative, windowText, type Timeframe } from './format';
+import type {
+  DashboardGpuCapacityQuery,
+  DashboardOrchestratorsQuery,
+  DashboardPipelineCatalogQuery,
+  DashboardPipelinesQuery,
+  DashboardPricingQuery,
+} from '../../../schema/generated/graphql';
+import {
+  formatCount,
+  formatMinutes,
+  formatNumber,
+  formatPercent,
+  formatPerMillion,
+  formatRelative,
+  windowText,
+  type Timeframe,
+} from './format';
 import { Empty } from './loaded';
 
 const PIPELINE_NAMES: Record<string, string> = { llm: 'LLM (chat)', embeddings: 'Embeddings', 'text-to-speech': 'Text to speech' };
@@ -86,7 +101,9 @@ export function CatalogTable({ catalog }: { catalog: DashboardPipelineCatalogQue
               <th scope="row">
                 {entry.name} <span className="muted mono">{entry.id}</span>
               </th>
-              <td className="ov-wrap">{entry.models.length ? <List items={entry.models} /> : <span className="muted">None served in the last 30 days</span>}</td>
+              <td className="ov-wrap">
+                {entry.models.length ? <List items={entry.models} /> : <span className="muted">None served in the last 30 days</span>}
+              </td>
               <td className="ov-wrap">
                 <List items={entry.regions} />
               </td>
@@ -105,7 +122,13 @@ function Score({ value, suffix = '' }: { value: number | null; suffix?: string }
   return <span className={tone}>{`${formatNumber(value, 1)}${suffix}`}</span>;
 }
 
-export function OrchestratorsTable({ orchestrators, timeframe }: { orchestrators: DashboardOrchestratorsQuery['orchestrators']; timeframe: Timeframe }) {
+export function OrchestratorsTable({
+  orchestrators,
+  timeframe,
+}: {
+  orchestrators: DashboardOrchestratorsQuery['orchestrators'];
+  timeframe: Timeframe;
+}) {
   if (!orchestrators.length) return <Empty>No orchestrator served a request in {windowText(timeframe)}.</Empty>;
   return (
     <div className="table-wrap">
@@ -152,7 +175,10 @@ export function OrchestratorsTable({ orchestrators, timeframe }: { orchestrators
                   <ul className="ov-inline-list">
                     {row.pipelineModels.map((offer) => (
                       <li key={offer.pipelineId}>
-                        <span className="badge">{pipelineName(offer.pipelineId)}</span> {offer.modelIds.map((model) => <code key={model}>{model}</code>)}
+                        <span className="badge">{pipelineName(offer.pipelineId)}</span>{' '}
+                        {offer.modelIds.map((model) => (
+                          <code key={model}>{model}</code>
+                        ))}
                       </li>
                     ))}
                   </ul>
@@ -202,7 +228,9 @@ export function GpuCapacity({ capacity }: { capacity: DashboardGpuCapacityQuery[
         </div>
       </dl>
       {capacity.totalGPUs === 0 ? (
-        <Empty>No admitted listing declares GPUs. Sellers declare their hardware (GPU model and count) on a listing; hosted-API supply has none.</Empty>
+        <Empty>
+          No admitted listing declares GPUs. Sellers declare their hardware (GPU model and count) on a listing; hosted-API supply has none.
+        </Empty>
       ) : (
         <div className="grid two">
           <div className="table-wrap">

@@ -42,11 +42,18 @@ function source(document: TypedDocumentNode<unknown, unknown>): string {
   return text;
 }
 
-export async function request<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, ...[variables]: TVariables extends Record<string, never> ? [] | [TVariables] : [TVariables]): Promise<TResult> {
+export async function request<TResult, TVariables>(
+  document: TypedDocumentNode<TResult, TVariables>,
+  ...[variables]: TVariables extends Record<string, never> ? [] | [TVariables] : [TVariables]
+): Promise<TResult> {
   const token = sessionToken();
   const response = await fetch('/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query: source(document as TypedDocumentNode<unknown, unknown>), variables: variables ?? {} }),
   });
   let body: { data?: TResult | null; errors?: GraphQLErrorBody[] };
@@ -60,7 +67,8 @@ export async function request<TResult, TVariables>(document: TypedDocumentNode<T
     if (first.extensions?.code === 'UNAUTHENTICATED') setSessionToken(null);
     throw new ApiError(first.message, first.extensions?.code, first.extensions?.field as string | undefined);
   }
-  if (body.data === undefined || body.data === null) throw new ApiError(`The API answered ${response.status} with no data`, undefined, undefined);
+  if (body.data === undefined || body.data === null)
+    throw new ApiError(`The API answered ${response.status} with no data`, undefined, undefined);
   return body.data;
 }
 
@@ -83,15 +91,22 @@ function subscriptionClient(): Client {
 }
 
 /** Subscribes; returns the function that ends the subscription. */
-export function subscribe<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, onData: (data: TResult) => void, onError?: (error: ApiError) => void): () => void {
+export function subscribe<TResult, TVariables>(
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+  onData: (data: TResult) => void,
+  onError?: (error: ApiError) => void,
+): () => void {
   return subscriptionClient().subscribe<TResult>(
     { query: source(document as TypedDocumentNode<unknown, unknown>), variables: variables as Record<string, unknown> },
     {
       next: (result) => {
-        if (result.errors?.length) onError?.(new ApiError(result.errors[0].message, result.errors[0].extensions?.code as string | undefined, undefined));
+        if (result.errors?.length)
+          onError?.(new ApiError(result.errors[0].message, result.errors[0].extensions?.code as string | undefined, undefined));
         else if (result.data) onData(result.data as TResult);
       },
-      error: (error) => onError?.(new ApiError(error instanceof Error ? error.message : 'The live connection closed', undefined, undefined)),
+      error: (error) =>
+        onError?.(new ApiError(error instanceof Error ? error.message : 'The live connection closed', undefined, undefined)),
       complete: () => undefined,
     },
   );

@@ -1,4 +1,4 @@
-// Small pieces every page uses: API errors shown as the API worded them, money in micro-units,
+// Small pieces every page uses: API errors shown as the API worded them (money is in ./money),
 // a secret shown once with a copy button, an async loader.
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from './graphql';
@@ -12,20 +12,6 @@ export function ErrorMessage({ error }: { error: unknown }) {
       {message}
     </p>
   );
-}
-
-/** Integer micro-units (1 USD = 1,000,000) as dollars, without floating-point arithmetic. */
-export function formatMicros(micros: number | bigint | string | null | undefined, currency = 'USD'): string {
-  if (micros === null || micros === undefined) return '—';
-  const value = BigInt(micros);
-  const negative = value < 0n;
-  const abs = negative ? -value : value;
-  const whole = abs / 1_000_000n;
-  const fraction = (abs % 1_000_000n).toString().padStart(6, '0');
-  const cents = fraction.slice(0, 2);
-  const rest = fraction.slice(2).replace(/0+$/, '');
-  const symbol = currency === 'USD' ? '$' : `${currency} `;
-  return `${negative ? '−' : ''}${symbol}${whole.toLocaleString('en-US')}.${cents}${rest}`;
 }
 
 export function formatDate(iso: string | null | undefined): string {
@@ -66,8 +52,15 @@ export function ShownOnce({ label, secret, onDismiss }: { label: string; secret:
 }
 
 /** Loads on mount and whenever `deps` change; `reload` runs it again. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[] = [],
+): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
@@ -86,7 +79,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
 }
 
 /** A form action: runs `action`, shows the API's message on failure, disables the button while pending. */
-export function useAction<A extends unknown[], T>(action: (...args: A) => Promise<T>): { run: (...args: A) => Promise<T | undefined>; error: unknown; pending: boolean; clear: () => void } {
+export function useAction<A extends unknown[], T>(
+  action: (...args: A) => Promise<T>,
+): { run: (...args: A) => Promise<T | undefined>; error: unknown; pending: boolean; clear: () => void } {
   const [error, setError] = useState<unknown>(undefined);
   const [pending, setPending] = useState(false);
   const run = async (...args: A) => {

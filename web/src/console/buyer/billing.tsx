@@ -1,11 +1,17 @@
 // Balance, sandbox top-ups and the ledger's postings.
 import { useState } from 'react';
-import { MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument, MoneyUsageDocument } from '../../../../schema/generated/graphql';
+import {
+  MoneyBalanceDocument,
+  MoneyTopUpDocument,
+  MoneyTransactionsDocument,
+  MoneyUsageDocument,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, usdField } from '../../shared/money';
 import { lastDays } from './fields';
-import { usdField } from './money';
-import { formatCount, Page, Pager, TableWrap, Tile } from './parts';
+import { formatCount, Pager, TableWrap, Tile } from '../../shared/parts';
+import { Page } from './parts';
 
 const PAGE_SIZE = 20;
 
@@ -44,7 +50,11 @@ export function BillingSection() {
         <h2 id="billing-balance">Balance</h2>
         <ErrorMessage error={balance.error ?? spent.error} />
         <div className="grid tiles">
-          <Tile label="Available balance" testId="balance" value={balance.data ? formatMicros(balance.data.me.balance?.micros ?? 0) : '…'} />
+          <Tile
+            label="Available balance"
+            testId="balance"
+            value={balance.data ? formatMicros(balance.data.me.balance?.micros ?? 0) : '…'}
+          />
           <Tile label="Spent, last 30 days" value={spent.data ? formatMicros(spent.data.usage.cost.micros) : '…'} />
           <Tile label="Requests, last 30 days" value={spent.data ? formatCount(spent.data.usage.requests) : '…'} />
         </div>
@@ -58,7 +68,14 @@ export function BillingSection() {
         >
           <label>
             Top-up amount (USD)
-            <input name="amount" inputMode="decimal" placeholder="25.00" value={amount} onChange={(event) => setAmount(event.target.value)} aria-describedby="topup-hint" />
+            <input
+              name="amount"
+              inputMode="decimal"
+              placeholder="25.00"
+              value={amount}
+              onChange={(event) => setAmount(event.target.value)}
+              aria-describedby="topup-hint"
+            />
             <span id="topup-hint" className="hint">
               Sandbox: no real money moves.
             </span>

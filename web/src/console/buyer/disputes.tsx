@@ -3,15 +3,25 @@
 import { useState } from 'react';
 import { DisputeListDocument, DisputeOpenDocument, type DisputeOpenMutation } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
-import { Page, Pager, StatusBadge, TableWrap } from './parts';
+import { ErrorMessage, formatDate, useAction, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
+import { Pager, TableWrap } from '../../shared/parts';
+import { Page, StatusBadge } from './parts';
 
 const PAGE_SIZE = 20;
 
 type Dispute = DisputeOpenMutation['openDispute'];
 
 /** The reason form for one request; `requestId` empty means the reader types it. */
-export function OpenDisputeForm({ requestId: fixedId, onOpened, onCancel }: { requestId?: string; onOpened: (dispute: Dispute) => void; onCancel?: () => void }) {
+export function OpenDisputeForm({
+  requestId: fixedId,
+  onOpened,
+  onCancel,
+}: {
+  requestId?: string;
+  onOpened: (dispute: Dispute) => void;
+  onCancel?: () => void;
+}) {
   const [requestId, setRequestId] = useState(fixedId ?? '');
   const [reason, setReason] = useState('');
   const open = useAction(async () => {
@@ -37,7 +47,14 @@ export function OpenDisputeForm({ requestId: fixedId, onOpened, onCancel }: { re
       )}
       <label className="wide">
         Reason
-        <textarea name="reason" required maxLength={1000} placeholder="What was wrong with the charge" value={reason} onChange={(event) => setReason(event.target.value)} />
+        <textarea
+          name="reason"
+          required
+          maxLength={1000}
+          placeholder="What was wrong with the charge"
+          value={reason}
+          onChange={(event) => setReason(event.target.value)}
+        />
       </label>
       <div className="wide">
         <ErrorMessage error={open.error} />
@@ -61,7 +78,10 @@ export function DisputesSection() {
   const disputes = useLoad(() => request(DisputeListDocument, { page, pageSize: PAGE_SIZE }), [page]);
   const [opened, setOpened] = useState<Dispute | null>(null);
   return (
-    <Page title="Disputes" intro="Dispute a charged request from the spend log. Metering evidence of an overcharge refunds you at once; otherwise the seller has until the respond-by time to accept or contest.">
+    <Page
+      title="Disputes"
+      intro="Dispute a charged request from the spend log. Metering evidence of an overcharge refunds you at once; otherwise the seller has until the respond-by time to accept or contest."
+    >
       {opened && (
         <p className="notice" role="status">
           Dispute opened for request <code className="mono">{opened.requestId}</code>: {opened.status.replace(/_/g, ' ').toLowerCase()}
@@ -104,7 +124,9 @@ export function DisputesSection() {
                     <td className="wrap">
                       {dispute.reason}
                       {dispute.sellerResponse ? <div className="muted">Seller: {dispute.sellerResponse}</div> : null}
-                      {dispute.evidence.length ? <div className="muted">Evidence: {dispute.evidence.join(', ').replace(/_/g, ' ')}</div> : null}
+                      {dispute.evidence.length ? (
+                        <div className="muted">Evidence: {dispute.evidence.join(', ').replace(/_/g, ' ')}</div>
+                      ) : null}
                     </td>
                     <td>
                       <StatusBadge status={dispute.status} />

@@ -20,10 +20,11 @@ import {
   type UpdateApiKeyInput,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, ShownOnce, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, ShownOnce, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, microsToInput, usdField } from '../../shared/money';
 import { intField, isoToLocal, localToIso, splitList } from './fields';
-import { microsToInput, usdField } from './money';
-import { ConfirmButton, Page, Pager, Revealed, StatusBadge, TableWrap } from './parts';
+import { ConfirmButton, Pager, TableWrap } from '../../shared/parts';
+import { FormFooter, Page, Revealed, StatusBadge } from './parts';
 
 type ApiKey = AccountKeysQuery['apiKeys']['items'][number];
 type KeyGroup = DragonflyListKeyGroupsQuery['keyGroups'][number];
@@ -48,7 +49,10 @@ export function KeysSection() {
   const groupList = groups.data?.keyGroups ?? [];
   const profileList = profiles.data?.routingProfiles ?? [];
   return (
-    <Page title="API keys" intro="Keys call the models at /v1 with an Authorization: Bearer header. Each can carry its own spend limit, expiry, IP rules and routing profile.">
+    <Page
+      title="API keys"
+      intro="Keys call the models at /v1 with an Authorization: Bearer header. Each can carry its own spend limit, expiry, IP rules and routing profile."
+    >
       {created && (
         <Revealed key={created.rawKey}>
           <ShownOnce label={`New key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />
@@ -85,7 +89,17 @@ function keyStatus(key: ApiKey): string {
   return key.status;
 }
 
-function KeyTable({ keys, groups, profiles, onChanged }: { keys: ApiKey[]; groups: KeyGroup[]; profiles: RoutingProfile[]; onChanged: () => void }) {
+function KeyTable({
+  keys,
+  groups,
+  profiles,
+  onChanged,
+}: {
+  keys: ApiKey[];
+  groups: KeyGroup[];
+  profiles: RoutingProfile[];
+  onChanged: () => void;
+}) {
   const [editing, setEditing] = useState<string | null>(null);
   const action = useAction(async (run: () => Promise<unknown>) => {
     await run();
@@ -165,7 +179,11 @@ function KeyRows(props: {
         </td>
         <td data-testid="key-status">
           <StatusBadge status={status} />
-          {key.expiredAt ? <div className="hint">{key.expired ? 'Expired' : 'Expires'} {formatDate(key.expiredAt)}</div> : null}
+          {key.expiredAt ? (
+            <div className="hint">
+              {key.expired ? 'Expired' : 'Expires'} {formatDate(key.expiredAt)}
+            </div>
+          ) : null}
         </td>
         <td className="num">{key.limit ? `${formatMicros(key.limit.micros)}${key.cycle ? ` / ${CYCLE_UNIT[key.cycle]}` : ''}` : 'None'}</td>
         <td className="num">
@@ -185,7 +203,13 @@ function KeyRows(props: {
               <button type="button" disabled={props.pending} onClick={() => props.onEnable(!key.enabled)}>
                 {key.enabled ? 'Disable' : 'Enable'}
               </button>
-              <ConfirmButton label="Revoke" question={`Revoke “${key.name}” for good?`} confirmLabel="Yes, revoke" onConfirm={() => void props.onRevoke()} disabled={props.pending} />
+              <ConfirmButton
+                label="Revoke"
+                question={`Revoke “${key.name}” for good?`}
+                confirmLabel="Yes, revoke"
+                onConfirm={() => void props.onRevoke()}
+                disabled={props.pending}
+              />
             </div>
           )}
         </td>
@@ -203,67 +227,48 @@ function KeyRows(props: {
   );
 }
 
-function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; profiles: RoutingProfile[]; onCreated: (name: string, rawKey: string) => void }) {
-  const [name, setName] = useState('');
-  const [limit, setLimit] = useState('');
-  const [cycle, setCycle] = useState<KeyCycle | ''>('');
-  const [expiry, setExpiry] = useState('');
-  const [groupId, setGroupId] = useState('');
-  const [newGroup, setNewGroup] = useState('');
-  const [ipAllow, setIpAllow] = useState('');
-  const [ipDeny, setIpDeny] = useState('');
-  const [profileId, setProfileId] = useState('');
-  const [rpm, setRpm] = useState('');
-  const [models, setModels] = useState('');
-  const create = useAction(async () => {
-    const input: CreateApiKeyInput = { name: name.trim() };
-    const limitUsd = usdField(limit);
-    if (limitUsd !== null) input.limit = limitUsd;
-    if (cycle) input.cycle = cycle;
-    const expiredAt = localToIso(expiry);
-    if (expiredAt) input.expiredAt = expiredAt;
-    if (newGroup.trim()) input.keyGroup = newGroup.trim();
-    else if (groupId) input.groupId = groupId;
-    const allow = splitList(ipAllow);
-    if (allow.length) input.ipAllow = allow;
-    const deny = splitList(ipDeny);
-    if (deny.length) input.ipDeny = deny;
-    if (profileId) input.routingProfileId = profileId;
-    const rpmLimit = intField(rpm);
-    if (rpmLimit !== null) input.rpmLimit = rpmLimit;
-    const allowedModels = splitList(models);
-    if (allowedModels.length) input.allowedModels = allowedModels;
-    const { createApiKey } = await request(AccountCreateKeyDocument, { input });
-    onCreated(createApiKey.apiKey.name, createApiKey.rawKey);
-    setName('');
-    setLimit('');
-    setCycle('');
-    setExpiry('');
-    setGroupId('');
-    setNewGroup('');
-    setIpAllow('');
-    setIpDeny('');
-    setProfileId('');
-    setRpm('');
-    setModels('');
-  });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    void create.run();
-  };
+/** What the create and edit forms have in common, as typed. */
+interface KeyFields {
+  name: string;
+  limit: string;
+  cycle: KeyCycle | '';
+  expiry: string;
+  groupId: string;
+  profileId: string;
+  models: string;
+  ipAllow: string;
+  ipDeny: string;
+}
+// Every field is text (the cycle is one of CYCLES' values, as its <select> gives it).
+type SetKeyField = (key: keyof KeyFields, value: string) => void;
+
+/** A form's fields in one state, with a setter per field name. */
+function useFields<T extends Record<keyof T, string>>(initial: T | (() => T)) {
+  const [fields, setFields] = useState<T>(initial);
+  const set = (key: keyof T, value: string) => setFields((previous) => ({ ...previous, [key]: value }));
+  return { fields, set, reset: setFields };
+}
+
+function KeyLimitFields({ fields, set }: { fields: KeyFields; set: SetKeyField }) {
   return (
-    <form className="buyer-form" aria-label="Create a key" onSubmit={onSubmit}>
+    <>
       <label>
         Name
-        <input name="name" required maxLength={100} value={name} onChange={(event) => setName(event.target.value)} />
+        <input name="name" required maxLength={100} value={fields.name} onChange={(event) => set('name', event.target.value)} />
       </label>
       <label>
         Spend limit (USD)
-        <input name="limit" inputMode="decimal" placeholder="No limit" value={limit} onChange={(event) => setLimit(event.target.value)} />
+        <input
+          name="limit"
+          inputMode="decimal"
+          placeholder="No limit"
+          value={fields.limit}
+          onChange={(event) => set('limit', event.target.value)}
+        />
       </label>
       <label>
         Limit cycle
-        <select name="cycle" value={cycle} onChange={(event) => setCycle(event.target.value as KeyCycle | '')}>
+        <select name="cycle" value={fields.cycle} onChange={(event) => set('cycle', event.target.value)}>
           {CYCLES.map((option) => (
             <option key={option.value} value={option.value}>
               {option.label}
@@ -271,88 +276,193 @@ function CreateKeyForm({ groups, profiles, onCreated }: { groups: KeyGroup[]; pr
           ))}
         </select>
       </label>
-      <label>
-        Expires
-        <input name="expiry" type="datetime-local" value={expiry} onChange={(event) => setExpiry(event.target.value)} />
-      </label>
-      <label>
-        Key group
-        <select name="group" value={groupId} onChange={(event) => setGroupId(event.target.value)} disabled={newGroup.trim() !== ''}>
-          <option value="">None</option>
-          {groups.map((group) => (
-            <option key={group.id} value={group.id}>
-              {group.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Or a new group
-        <input name="newGroup" placeholder="Group name" maxLength={100} value={newGroup} onChange={(event) => setNewGroup(event.target.value)} />
-      </label>
-      <label>
-        Routing profile
-        <select name="routingProfile" value={profileId} onChange={(event) => setProfileId(event.target.value)}>
-          <option value="">Platform default</option>
-          {profiles.map((profile) => (
-            <option key={profile.id} value={profile.id}>
-              {profile.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Requests per minute
-        <input name="rpm" type="number" min={1} step={1} placeholder="Unlimited" value={rpm} onChange={(event) => setRpm(event.target.value)} />
-      </label>
+    </>
+  );
+}
+
+function KeyGroupField({ fields, set, groups, disabled }: { fields: KeyFields; set: SetKeyField; groups: KeyGroup[]; disabled?: boolean }) {
+  return (
+    <label>
+      Key group
+      <select name="group" value={fields.groupId} onChange={(event) => set('groupId', event.target.value)} disabled={disabled}>
+        <option value="">None</option>
+        {groups.map((group) => (
+          <option key={group.id} value={group.id}>
+            {group.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function RoutingProfileField({ fields, set, profiles }: { fields: KeyFields; set: SetKeyField; profiles: RoutingProfile[] }) {
+  return (
+    <label>
+      Routing profile
+      <select name="routingProfile" value={fields.profileId} onChange={(event) => set('profileId', event.target.value)}>
+        <option value="">Platform default</option>
+        {profiles.map((profile) => (
+          <option key={profile.id} value={profile.id}>
+            {profile.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const ADDRESS_RULES = [
+  { field: 'ipAllow', label: 'Allowed IPs (CIDR, one per line)', placeholder: 'Any address, e.g. 203.0.113.0/24' },
+  { field: 'ipDeny', label: 'Refused IPs (CIDR, one per line)', placeholder: 'None' },
+] as const;
+
+/** The model and address rules; a new key's empty fields say what empty means. */
+function KeyRuleFields({ fields, set, placeholders }: { fields: KeyFields; set: SetKeyField; placeholders?: boolean }) {
+  return (
+    <>
       <label className="wide">
         Allowed models (comma-separated)
-        <input name="allowedModels" placeholder="Any model" value={models} onChange={(event) => setModels(event.target.value)} />
+        <input name="allowedModels" placeholder="Any model" value={fields.models} onChange={(event) => set('models', event.target.value)} />
       </label>
-      <label className="wide">
-        Allowed IPs (CIDR, one per line)
-        <textarea name="ipAllow" placeholder="Any address, e.g. 203.0.113.0/24" value={ipAllow} onChange={(event) => setIpAllow(event.target.value)} />
+      {ADDRESS_RULES.map((rule) => (
+        <label className="wide" key={rule.field}>
+          {rule.label}
+          <textarea
+            name={rule.field}
+            placeholder={placeholders ? rule.placeholder : undefined}
+            value={fields[rule.field]}
+            onChange={(event) => set(rule.field, event.target.value)}
+          />
+        </label>
+      ))}
+    </>
+  );
+}
+
+const NEW_KEY = {
+  name: '',
+  limit: '',
+  cycle: '' as KeyCycle | '',
+  expiry: '',
+  groupId: '',
+  newGroup: '',
+  profileId: '',
+  rpm: '',
+  models: '',
+  ipAllow: '',
+  ipDeny: '',
+};
+
+function CreateKeyForm({
+  groups,
+  profiles,
+  onCreated,
+}: {
+  groups: KeyGroup[];
+  profiles: RoutingProfile[];
+  onCreated: (name: string, rawKey: string) => void;
+}) {
+  const { fields, set, reset } = useFields(NEW_KEY);
+  const create = useAction(async () => {
+    const input: CreateApiKeyInput = { name: fields.name.trim() };
+    const limitUsd = usdField(fields.limit);
+    if (limitUsd !== null) input.limit = limitUsd;
+    if (fields.cycle) input.cycle = fields.cycle;
+    const expiredAt = localToIso(fields.expiry);
+    if (expiredAt) input.expiredAt = expiredAt;
+    if (fields.newGroup.trim()) input.keyGroup = fields.newGroup.trim();
+    else if (fields.groupId) input.groupId = fields.groupId;
+    const allow = splitList(fields.ipAllow);
+    if (allow.length) input.ipAllow = allow;
+    const deny = splitList(fields.ipDeny);
+    if (deny.length) input.ipDeny = deny;
+    if (fields.profileId) input.routingProfileId = fields.profileId;
+    const rpmLimit = intField(fields.rpm);
+    if (rpmLimit !== null) input.rpmLimit = rpmLimit;
+    const allowedModels = splitList(fields.models);
+    if (allowedModels.length) input.allowedModels = allowedModels;
+    const { createApiKey } = await request(AccountCreateKeyDocument, { input });
+    onCreated(createApiKey.apiKey.name, createApiKey.rawKey);
+    reset(NEW_KEY);
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void create.run();
+  };
+  return (
+    <form className="buyer-form" aria-label="Create a key" onSubmit={onSubmit}>
+      <KeyLimitFields fields={fields} set={set} />
+      <label>
+        Expires
+        <input name="expiry" type="datetime-local" value={fields.expiry} onChange={(event) => set('expiry', event.target.value)} />
       </label>
-      <label className="wide">
-        Refused IPs (CIDR, one per line)
-        <textarea name="ipDeny" placeholder="None" value={ipDeny} onChange={(event) => setIpDeny(event.target.value)} />
+      <KeyGroupField fields={fields} set={set} groups={groups} disabled={fields.newGroup.trim() !== ''} />
+      <label>
+        Or a new group
+        <input
+          name="newGroup"
+          placeholder="Group name"
+          maxLength={100}
+          value={fields.newGroup}
+          onChange={(event) => set('newGroup', event.target.value)}
+        />
       </label>
-      <div className="wide">
-        <ErrorMessage error={create.error} />
-      </div>
-      <div className="actions">
-        <button className="primary" type="submit" disabled={create.pending}>
-          Create key
-        </button>
-      </div>
+      <RoutingProfileField fields={fields} set={set} profiles={profiles} />
+      <label>
+        Requests per minute
+        <input
+          name="rpm"
+          type="number"
+          min={1}
+          step={1}
+          placeholder="Unlimited"
+          value={fields.rpm}
+          onChange={(event) => set('rpm', event.target.value)}
+        />
+      </label>
+      <KeyRuleFields fields={fields} set={set} placeholders />
+      <FormFooter error={create.error} pending={create.pending} submit="Create key" />
     </form>
   );
 }
 
-function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; groups: KeyGroup[]; profiles: RoutingProfile[]; onSaved: () => void }) {
-  const [name, setName] = useState(apiKey.name);
-  const [limit, setLimit] = useState(microsToInput(apiKey.limit?.micros));
-  const [cycle, setCycle] = useState<KeyCycle | ''>(apiKey.cycle ?? '');
-  const [expiry, setExpiry] = useState(isoToLocal(apiKey.expiredAt));
-  const [groupId, setGroupId] = useState(apiKey.groupId ?? '');
-  const [profileId, setProfileId] = useState(apiKey.routingProfileId ?? '');
-  const [ipAllow, setIpAllow] = useState(apiKey.ipAllow.join('\n'));
-  const [ipDeny, setIpDeny] = useState(apiKey.ipDeny.join('\n'));
-  const [models, setModels] = useState(apiKey.allowedModels?.join(', ') ?? '');
+function EditKeyForm({
+  apiKey,
+  groups,
+  profiles,
+  onSaved,
+}: {
+  apiKey: ApiKey;
+  groups: KeyGroup[];
+  profiles: RoutingProfile[];
+  onSaved: () => void;
+}) {
+  const { fields, set } = useFields<KeyFields>(() => ({
+    name: apiKey.name,
+    limit: microsToInput(apiKey.limit?.micros),
+    cycle: apiKey.cycle ?? '',
+    expiry: isoToLocal(apiKey.expiredAt),
+    groupId: apiKey.groupId ?? '',
+    profileId: apiKey.routingProfileId ?? '',
+    ipAllow: apiKey.ipAllow.join('\n'),
+    ipDeny: apiKey.ipDeny.join('\n'),
+    models: apiKey.allowedModels?.join(', ') ?? '',
+  }));
   const save = useAction(async () => {
-    const allowedModels = splitList(models);
+    const allowedModels = splitList(fields.models);
     const input: UpdateApiKeyInput = {
-      name: name.trim(),
-      limit: usdField(limit),
-      cycle: cycle || null,
-      groupId: groupId || null,
-      routingProfileId: profileId || null,
-      ipAllow: splitList(ipAllow),
-      ipDeny: splitList(ipDeny),
+      name: fields.name.trim(),
+      limit: usdField(fields.limit),
+      cycle: fields.cycle || null,
+      groupId: fields.groupId || null,
+      routingProfileId: fields.profileId || null,
+      ipAllow: splitList(fields.ipAllow),
+      ipDeny: splitList(fields.ipDeny),
       allowedModels: allowedModels.length ? allowedModels : null,
     };
     // An unchanged expiry is not re-sent: a past one would be refused as "must be in the future".
-    if (expiry !== isoToLocal(apiKey.expiredAt)) input.expiredAt = localToIso(expiry);
+    if (fields.expiry !== isoToLocal(apiKey.expiredAt)) input.expiredAt = localToIso(fields.expiry);
     await request(AccountUpdateKeyDocument, { id: apiKey.id, input });
     onSaved();
   });
@@ -366,73 +476,24 @@ function EditKeyForm({ apiKey, groups, profiles, onSaved }: { apiKey: ApiKey; gr
         void save.run();
       }}
     >
-      <label>
-        Name
-        <input name="name" required maxLength={100} value={name} onChange={(event) => setName(event.target.value)} />
-      </label>
-      <label>
-        Spend limit (USD)
-        <input name="limit" inputMode="decimal" placeholder="No limit" value={limit} onChange={(event) => setLimit(event.target.value)} />
-      </label>
-      <label>
-        Limit cycle
-        <select name="cycle" value={cycle} onChange={(event) => setCycle(event.target.value as KeyCycle | '')}>
-          {CYCLES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
-      </label>
+      <KeyLimitFields fields={fields} set={set} />
       <label>
         Expires
-        <input name="expiry" type="datetime-local" value={expiry} onChange={(event) => setExpiry(event.target.value)} aria-describedby={`${prefix}-expiry`} />
+        <input
+          name="expiry"
+          type="datetime-local"
+          value={fields.expiry}
+          onChange={(event) => set('expiry', event.target.value)}
+          aria-describedby={`${prefix}-expiry`}
+        />
         <span id={`${prefix}-expiry`} className="hint">
           Empty: never
         </span>
       </label>
-      <label>
-        Key group
-        <select name="group" value={groupId} onChange={(event) => setGroupId(event.target.value)}>
-          <option value="">None</option>
-          {groups.map((group) => (
-            <option key={group.id} value={group.id}>
-              {group.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Routing profile
-        <select name="routingProfile" value={profileId} onChange={(event) => setProfileId(event.target.value)}>
-          <option value="">Platform default</option>
-          {profiles.map((profile) => (
-            <option key={profile.id} value={profile.id}>
-              {profile.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="wide">
-        Allowed models (comma-separated)
-        <input name="allowedModels" placeholder="Any model" value={models} onChange={(event) => setModels(event.target.value)} />
-      </label>
-      <label className="wide">
-        Allowed IPs (CIDR, one per line)
-        <textarea name="ipAllow" value={ipAllow} onChange={(event) => setIpAllow(event.target.value)} />
-      </label>
-      <label className="wide">
-        Refused IPs (CIDR, one per line)
-        <textarea name="ipDeny" value={ipDeny} onChange={(event) => setIpDeny(event.target.value)} />
-      </label>
-      <div className="wide">
-        <ErrorMessage error={save.error} />
-      </div>
-      <div className="actions">
-        <button className="primary" type="submit" disabled={save.pending}>
-          Save changes
-        </button>
-      </div>
+      <KeyGroupField fields={fields} set={set} groups={groups} />
+      <RoutingProfileField fields={fields} set={set} profiles={profiles} />
+      <KeyRuleFields fields={fields} set={set} />
+      <FormFooter error={save.error} pending={save.pending} submit="Save changes" />
     </form>
   );
 }
@@ -494,7 +555,13 @@ function KeyGroups({ groups }: { groups: ReturnType<typeof useLoad<DragonflyList
         </label>
         <label>
           Monthly budget (USD)
-          <input name="monthlyBudget" inputMode="decimal" placeholder="No budget" value={budget} onChange={(event) => setBudget(event.target.value)} />
+          <input
+            name="monthlyBudget"
+            inputMode="decimal"
+            placeholder="No budget"
+            value={budget}
+            onChange={(event) => setBudget(event.target.value)}
+          />
         </label>
         <div className="wide">
           <ErrorMessage error={create.error} />
@@ -533,7 +600,14 @@ function KeyGroupRow({ group, onChanged, onDelete }: { group: KeyGroup; onChange
           >
             <label>
               <span className="sr-only">Monthly budget (USD)</span>
-              <input inputMode="decimal" placeholder="No budget" size={10} value={budget} onChange={(event) => setBudget(event.target.value)} autoFocus />
+              <input
+                inputMode="decimal"
+                placeholder="No budget"
+                size={10}
+                value={budget}
+                onChange={(event) => setBudget(event.target.value)}
+                autoFocus
+              />
             </label>
             <button type="submit" disabled={save.pending}>
               Save

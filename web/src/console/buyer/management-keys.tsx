@@ -11,7 +11,8 @@ import {
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, ShownOnce, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Page, Pager, Revealed, StatusBadge, TableWrap } from './parts';
+import { ConfirmButton, Pager, TableWrap } from '../../shared/parts';
+import { FormFooter, Page, Revealed, StatusBadge } from './parts';
 
 type ManagementKey = DgridListManagementKeysQuery['managementKeys']['items'][number];
 
@@ -39,7 +40,10 @@ export function ManagementKeysSection() {
     keys.reload();
   });
   return (
-    <Page title="Management keys" intro="Management keys automate this account (create buyer keys, read usage, manage listings). They never call a model.">
+    <Page
+      title="Management keys"
+      intro="Management keys automate this account (create buyer keys, read usage, manage listings). They never call a model."
+    >
       {created && (
         <Revealed key={created.rawKey}>
           <ShownOnce label={`New management key “${created.name}”`} secret={created.rawKey} onDismiss={() => setCreated(null)} />
@@ -97,21 +101,22 @@ export function ManagementKeysSection() {
               ))}
             </select>
           </label>
-          <div className="wide">
-            <ErrorMessage error={create.error} />
-          </div>
-          <div className="actions">
-            <button className="primary" type="submit" disabled={create.pending}>
-              Create management key
-            </button>
-          </div>
+          <FormFooter error={create.error} pending={create.pending} submit="Create management key" />
         </form>
       </section>
     </Page>
   );
 }
 
-function ManagementKeyRow({ managementKey: key, pending, run }: { managementKey: ManagementKey; pending: boolean; run: (work: () => Promise<unknown>) => void }) {
+function ManagementKeyRow({
+  managementKey: key,
+  pending,
+  run,
+}: {
+  managementKey: ManagementKey;
+  pending: boolean;
+  run: (work: () => Promise<unknown>) => void;
+}) {
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(key.name);
   return (
@@ -155,10 +160,20 @@ function ManagementKeyRow({ managementKey: key, pending, run }: { managementKey:
               Rename
             </button>
           )}
-          <button type="button" disabled={pending} onClick={() => run(() => request(DgridSetManagementKeyEnabledDocument, { id: key.id, enabled: !key.enabled }))}>
+          <button
+            type="button"
+            disabled={pending}
+            onClick={() => run(() => request(DgridSetManagementKeyEnabledDocument, { id: key.id, enabled: !key.enabled }))}
+          >
             {key.enabled ? 'Disable' : 'Enable'}
           </button>
-          <ConfirmButton label="Delete" question={`Delete “${key.name}”?`} confirmLabel="Yes, delete" disabled={pending} onConfirm={() => run(() => request(DgridDeleteManagementKeyDocument, { id: key.id }))} />
+          <ConfirmButton
+            label="Delete"
+            question={`Delete “${key.name}”?`}
+            confirmLabel="Yes, delete"
+            disabled={pending}
+            onConfirm={() => run(() => request(DgridDeleteManagementKeyDocument, { id: key.id }))}
+          />
         </div>
       </td>
     </tr>

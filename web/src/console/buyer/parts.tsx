@@ -1,51 +1,41 @@
-// Pieces the buyer's sections share: the page frame, a two-step confirm, status badges, a pager.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+// Pieces only the buyer's sections use: the page frame, a form's closing row, status badges read
+// from the buyer's side, a just-issued secret brought into view. The pieces both consoles use are in shared/parts.
+import { useEffect, useRef, type ReactNode } from 'react';
+import { Badge, type Tone } from '../../shared/parts';
+import { ErrorMessage } from '../../shared/ui';
 import './buyer.css';
 
 export function Page({ title, intro, children }: { title: string; intro?: ReactNode; children: ReactNode }) {
   return (
     <div className="buyer-page">
       <h1>{title}</h1>
-      {intro ? <p className="muted" style={{ margin: 0 }}>{intro}</p> : null}
+      {intro ? (
+        <p className="muted" style={{ margin: 0 }}>
+          {intro}
+        </p>
+      ) : null}
       {children}
     </div>
   );
 }
 
-/**
- * A destructive action asked twice, inline (a window.confirm would block the page and cannot be
- * styled or read out well): the first press shows the question and the confirm button.
- */
-export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabled }: { label: string; question: string; confirmLabel: string; onConfirm: () => void | Promise<void>; disabled?: boolean }) {
-  const [asking, setAsking] = useState(false);
-  if (!asking)
-    return (
-      <button type="button" className="danger" disabled={disabled} onClick={() => setAsking(true)}>
-        {label}
-      </button>
-    );
+/** The last rows of a .buyer-form: the API's message for a refused submit, and the submit button. */
+export function FormFooter({ error, pending, submit }: { error: unknown; pending: boolean; submit: string }) {
   return (
-    <span className="buyer-confirm" role="group" aria-label={question}>
-      <span>{question}</span>
-      <button
-        type="button"
-        className="danger"
-        autoFocus
-        onClick={async () => {
-          setAsking(false);
-          await onConfirm();
-        }}
-      >
-        {confirmLabel}
-      </button>
-      <button type="button" onClick={() => setAsking(false)}>
-        Cancel
-      </button>
-    </span>
+    <>
+      <div className="wide">
+        <ErrorMessage error={error} />
+      </div>
+      <div className="actions">
+        <button className="primary" type="submit" disabled={pending}>
+          {submit}
+        </button>
+      </div>
+    </>
   );
 }
 
-const TONES: Record<string, string> = {
+const TONES: Record<string, Tone> = {
   ACTIVE: 'good',
   ENABLED: 'good',
   COMPLETED: 'good',
@@ -60,41 +50,7 @@ const TONES: Record<string, string> = {
 };
 
 export function StatusBadge({ status }: { status: string }) {
-  const tone = TONES[status.toUpperCase()] ?? '';
-  return <span className={`badge ${tone}`}>{status.replace(/_/g, ' ').toLowerCase()}</span>;
-}
-
-export function Pager({ page, pageSize, total, onPage }: { page: number; pageSize: number; total: number; onPage: (page: number) => void }) {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  if (pages <= 1) return null;
-  return (
-    <nav className="row" aria-label="Pages">
-      <button type="button" disabled={page <= 1} onClick={() => onPage(page - 1)}>
-        Previous
-      </button>
-      <span>
-        Page {page} of {pages}
-      </span>
-      <button type="button" disabled={page >= pages} onClick={() => onPage(page + 1)}>
-        Next
-      </button>
-    </nav>
-  );
-}
-
-export function Tile({ label, value, testId }: { label: string; value: ReactNode; testId?: string }) {
-  return (
-    <div className="buyer-tile">
-      <div className="label">{label}</div>
-      <div className="value" data-testid={testId}>
-        {value}
-      </div>
-    </div>
-  );
-}
-
-export function formatCount(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : value.toLocaleString('en-US');
+  return <Badge state={status} tones={TONES} />;
 }
 
 /**
@@ -109,18 +65,6 @@ export function Revealed({ children }: { children: ReactNode }) {
   }, []);
   return (
     <div ref={box} tabIndex={-1}>
-      {children}
-    </div>
-  );
-}
-
-/**
- * A table's horizontal scroller. It is a named, focusable region so that keyboard users can
- * scroll a table wider than the screen (WCAG 2.1.1; axe: scrollable-region-focusable).
- */
-export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
       {children}
     </div>
   );

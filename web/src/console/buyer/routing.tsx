@@ -11,10 +11,11 @@ import {
   type RoutingSort,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, microsToInput, usdField } from '../../shared/money';
 import { intField, splitList } from './fields';
-import { microsToInput, usdField } from './money';
-import { ConfirmButton, Page, TableWrap } from './parts';
+import { ConfirmButton, TableWrap } from '../../shared/parts';
+import { FormFooter, Page } from './parts';
 
 type Profile = MarketRoutingProfilesQuery['routingProfiles'][number];
 
@@ -67,14 +68,23 @@ export function RoutingSection() {
                     <td className="wrap">{providerSummary(profile)}</td>
                     <td className="num">{profile.maxInputPricePerMTok ? formatMicros(profile.maxInputPricePerMTok.micros) : '—'}</td>
                     <td className="num">{profile.maxOutputPricePerMTok ? formatMicros(profile.maxOutputPricePerMTok.micros) : '—'}</td>
-                    <td className="wrap">{profile.allowFallbacks ? (profile.fallbackModels.join(', ') || 'allowed') : 'off'}</td>
+                    <td className="wrap">{profile.allowFallbacks ? profile.fallbackModels.join(', ') || 'allowed' : 'off'}</td>
                     <td>{formatDate(profile.updatedAt)}</td>
                     <td>
                       <div className="buyer-actions">
-                        <button type="button" aria-expanded={editing === profile.id} onClick={() => setEditing(editing === profile.id ? null : profile.id)}>
+                        <button
+                          type="button"
+                          aria-expanded={editing === profile.id}
+                          onClick={() => setEditing(editing === profile.id ? null : profile.id)}
+                        >
                           {editing === profile.id ? 'Close' : 'Edit'}
                         </button>
-                        <ConfirmButton label="Delete" question={`Delete “${profile.name}”?`} confirmLabel="Yes, delete" onConfirm={() => void remove.run(profile.id)} />
+                        <ConfirmButton
+                          label="Delete"
+                          question={`Delete “${profile.name}”?`}
+                          confirmLabel="Yes, delete"
+                          onConfirm={() => void remove.run(profile.id)}
+                        />
                       </div>
                     </td>
                   </tr>
@@ -188,15 +198,32 @@ function ProfileForm({ profile, onSaved }: { profile?: Profile; onSaved: () => v
       </label>
       <label>
         Max input price per MTok (USD)
-        <input name="maxInput" inputMode="decimal" placeholder="No ceiling" value={maxInput} onChange={(event) => setMaxInput(event.target.value)} />
+        <input
+          name="maxInput"
+          inputMode="decimal"
+          placeholder="No ceiling"
+          value={maxInput}
+          onChange={(event) => setMaxInput(event.target.value)}
+        />
       </label>
       <label>
         Max output price per MTok (USD)
-        <input name="maxOutput" inputMode="decimal" placeholder="No ceiling" value={maxOutput} onChange={(event) => setMaxOutput(event.target.value)} />
+        <input
+          name="maxOutput"
+          inputMode="decimal"
+          placeholder="No ceiling"
+          value={maxOutput}
+          onChange={(event) => setMaxOutput(event.target.value)}
+        />
       </label>
       <label>
         Providers first (in order)
-        <input name="providerOrder" placeholder="e.g. simulator, openai" value={providerOrder} onChange={(event) => setProviderOrder(event.target.value)} />
+        <input
+          name="providerOrder"
+          placeholder="e.g. simulator, openai"
+          value={providerOrder}
+          onChange={(event) => setProviderOrder(event.target.value)}
+        />
       </label>
       <label>
         Only these providers
@@ -216,31 +243,53 @@ function ProfileForm({ profile, onSaved }: { profile?: Profile; onSaved: () => v
       </label>
       <label>
         Timeout per attempt (ms)
-        <input name="timeoutMs" type="number" min={1000} max={600000} step={1} placeholder="Platform default" value={timeoutMs} onChange={(event) => setTimeoutMs(event.target.value)} />
+        <input
+          name="timeoutMs"
+          type="number"
+          min={1000}
+          max={600000}
+          step={1}
+          placeholder="Platform default"
+          value={timeoutMs}
+          onChange={(event) => setTimeoutMs(event.target.value)}
+        />
       </label>
       <label>
         Retries after a failure
-        <input name="maxRetries" type="number" min={0} max={10} step={1} placeholder="Platform default" value={maxRetries} onChange={(event) => setMaxRetries(event.target.value)} />
+        <input
+          name="maxRetries"
+          type="number"
+          min={0}
+          max={10}
+          step={1}
+          placeholder="Platform default"
+          value={maxRetries}
+          onChange={(event) => setMaxRetries(event.target.value)}
+        />
       </label>
       <label className="buyer-check">
-        <input name="allowFallbacks" type="checkbox" checked={allowFallbacks} onChange={(event) => setAllowFallbacks(event.target.checked)} />
+        <input
+          name="allowFallbacks"
+          type="checkbox"
+          checked={allowFallbacks}
+          onChange={(event) => setAllowFallbacks(event.target.checked)}
+        />
         Allow fallback models
       </label>
       <label className="wide">
         Fallback models (in order)
-        <input name="fallbackModels" placeholder="e.g. dragonfly/chat-small" value={fallbackModels} onChange={(event) => setFallbackModels(event.target.value)} disabled={!allowFallbacks} />
+        <input
+          name="fallbackModels"
+          placeholder="e.g. dragonfly/chat-small"
+          value={fallbackModels}
+          onChange={(event) => setFallbackModels(event.target.value)}
+          disabled={!allowFallbacks}
+        />
       </label>
       <p className="hint wide" style={{ margin: 0 }}>
         Lists are comma-separated.
       </p>
-      <div className="wide">
-        <ErrorMessage error={save.error} />
-      </div>
-      <div className="actions">
-        <button className="primary" type="submit" disabled={save.pending}>
-          {profile ? 'Save profile' : 'Create profile'}
-        </button>
-      </div>
+      <FormFooter error={save.error} pending={save.pending} submit={profile ? 'Save profile' : 'Create profile'} />
     </form>
   );
 }

@@ -1,11 +1,19 @@
 // The spend log: every request of the account, newest first, filtered, in cursor pages; each row
 // opens its record with the signed receipt, or a dispute.
 import { useState, type FormEvent } from 'react';
-import { AccountKeysDocument, SpendLogRequestDocument, SpendLogRequestsDocument, type SpendLogRequestsQuery, type SpendLogRequestsQueryVariables } from '../../../../schema/generated/graphql';
+import {
+  AccountKeysDocument,
+  SpendLogRequestDocument,
+  SpendLogRequestsDocument,
+  type SpendLogRequestsQuery,
+  type SpendLogRequestsQueryVariables,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
 import { OpenDisputeForm } from './disputes';
-import { formatCount, Page, StatusBadge, TableWrap } from './parts';
+import { formatCount, TableWrap } from '../../shared/parts';
+import { Page, StatusBadge } from './parts';
 
 const LIMIT = 50;
 
@@ -51,7 +59,11 @@ export function SpendLogSection() {
     setFilters(draft);
     setCursors([null]);
   };
-  const field = (name: keyof Filters) => ({ name, value: draft[name], onChange: (event: { target: { value: string } }) => setDraft({ ...draft, [name]: event.target.value }) });
+  const field = (name: keyof Filters) => ({
+    name,
+    value: draft[name],
+    onChange: (event: { target: { value: string } }) => setDraft({ ...draft, [name]: event.target.value }),
+  });
   const items = log.data?.spendLog.items ?? [];
   return (
     <Page title="Spend log" intro="Every request your keys made, newest first, with what it was charged.">
@@ -166,7 +178,11 @@ export function SpendLogSection() {
           <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
             Newer
           </button>
-          <button type="button" disabled={!log.data?.spendLog.nextCursor} onClick={() => log.data?.spendLog.nextCursor && setCursors([...cursors, log.data.spendLog.nextCursor])}>
+          <button
+            type="button"
+            disabled={!log.data?.spendLog.nextCursor}
+            onClick={() => log.data?.spendLog.nextCursor && setCursors([...cursors, log.data.spendLog.nextCursor])}
+          >
             Older
           </button>
         </nav>
@@ -177,7 +193,19 @@ export function SpendLogSection() {
 
 type Entry = SpendLogRequestsQuery['spendLog']['items'][number];
 
-function SpendRows({ entry, keyName, open, onOpen, onDisputed }: { entry: Entry; keyName: string; open: 'detail' | 'dispute' | null; onOpen: (kind: 'detail' | 'dispute') => void; onDisputed: (status: string) => void }) {
+function SpendRows({
+  entry,
+  keyName,
+  open,
+  onOpen,
+  onDisputed,
+}: {
+  entry: Entry;
+  keyName: string;
+  open: 'detail' | 'dispute' | null;
+  onOpen: (kind: 'detail' | 'dispute') => void;
+  onDisputed: (status: string) => void;
+}) {
   return (
     <>
       <tr>
@@ -210,7 +238,15 @@ function SpendRows({ entry, keyName, open, onOpen, onDisputed }: { entry: Entry;
         <tr>
           <td colSpan={9} style={{ whiteSpace: 'normal' }}>
             <div className="buyer-row-detail">
-              {open === 'detail' ? <RequestDetail id={entry.id} /> : <OpenDisputeForm requestId={entry.id} onOpened={(dispute) => onDisputed(dispute.status.replace(/_/g, ' ').toLowerCase())} onCancel={() => onOpen('dispute')} />}
+              {open === 'detail' ? (
+                <RequestDetail id={entry.id} />
+              ) : (
+                <OpenDisputeForm
+                  requestId={entry.id}
+                  onOpened={(dispute) => onDisputed(dispute.status.replace(/_/g, ' ').toLowerCase())}
+                  onCancel={() => onOpen('dispute')}
+                />
+              )}
             </div>
           </td>
         </tr>
@@ -239,7 +275,8 @@ function RequestDetail({ id }: { id: string }) {
         <dd>{record.listingId ?? '—'}</dd>
         <dt>Tokens</dt>
         <dd>
-          {formatCount(record.inputTokens)} in, {formatCount(record.outputTokens)} out{record.characters ? `, ${formatCount(record.characters)} characters` : ''}
+          {formatCount(record.inputTokens)} in, {formatCount(record.outputTokens)} out
+          {record.characters ? `, ${formatCount(record.characters)} characters` : ''}
         </dd>
         <dt>Cost</dt>
         <dd>{formatMicros(record.cost.micros)}</dd>

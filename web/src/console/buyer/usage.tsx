@@ -1,11 +1,18 @@
 // Usage: totals for a window, spend and requests per UTC day (chart and table), spend per key.
-import { useMemo, useState } from 'react';
-import { MoneyUsageByKeyDocument, MoneyUsageByKeyUnnamedDocument, MoneyUsageDailyDocument, MoneyUsageDocument } from '../../../../schema/generated/graphql';
+import { useMemo, useState, type ReactNode } from 'react';
+import {
+  MoneyUsageByKeyDocument,
+  MoneyUsageByKeyUnnamedDocument,
+  MoneyUsageDailyDocument,
+  MoneyUsageDocument,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatMicros, useLoad } from '../../shared/ui';
+import { ErrorMessage, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
 import { LineChart, type ChartSeries } from './chart';
 import { lastDays } from './fields';
-import { formatCount, Page, TableWrap, Tile } from './parts';
+import { formatCount, TableWrap, Tile } from '../../shared/parts';
+import { Page } from './parts';
 
 const WINDOWS = [7, 30, 90];
 
@@ -54,42 +61,69 @@ export function UsageSection() {
         <ErrorMessage error={byKey.error} />
         {byKey.data && byKey.data.length === 0 && <p className="muted">No usage in this window.</p>}
         {byKey.data && byKey.data.length > 0 && (
-          <TableWrap label="Usage by key, biggest spend first">
-            <table>
-              <caption className="sr-only">Usage by key, biggest spend first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col" className="num">
-                    Requests
-                  </th>
-                  <th scope="col" className="num">
-                    Input tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Output tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Spend
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {byKey.data.map((row) => (
-                  <tr key={row.keyId}>
-                    <th scope="row">{row.name ?? <code className="mono">{row.keyId}</code>}</th>
-                    <td className="num">{formatCount(row.requests)}</td>
-                    <td className="num">{formatCount(row.inputTokens)}</td>
-                    <td className="num">{formatCount(row.outputTokens)}</td>
-                    <td className="num">{formatMicros(row.cost.micros)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <UsageTable
+            label="Usage by key, biggest spend first"
+            rowHeading="Key"
+            rows={byKey.data.map((row) => ({
+              key: row.keyId,
+              heading: row.name ?? <code className="mono">{row.keyId}</code>,
+              requests: row.requests,
+              inputTokens: row.inputTokens,
+              outputTokens: row.outputTokens,
+              micros: row.cost.micros,
+            }))}
+          />
         )}
       </section>
     </Page>
+  );
+}
+
+interface UsageRow {
+  key: string;
+  heading: ReactNode;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  micros: number;
+}
+
+/** Requests, tokens and spend, one row per key or per day. */
+function UsageTable({ label, rowHeading, rows }: { label: string; rowHeading: string; rows: UsageRow[] }) {
+  return (
+    <TableWrap label={label}>
+      <table>
+        <caption className="sr-only">{label}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{rowHeading}</th>
+            <th scope="col" className="num">
+              Requests
+            </th>
+            <th scope="col" className="num">
+              Input tokens
+            </th>
+            <th scope="col" className="num">
+              Output tokens
+            </th>
+            <th scope="col" className="num">
+              Spend
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">{row.heading}</th>
+              <td className="num">{formatCount(row.requests)}</td>
+              <td className="num">{formatCount(row.inputTokens)}</td>
+              <td className="num">{formatCount(row.outputTokens)}</td>
+              <td className="num">{formatMicros(row.micros)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
   );
 }
 
@@ -104,59 +138,49 @@ function DailyChart({ days, windowDays, from }: { days: Day[]; windowDays: numbe
       const date = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate() + index));
       const key = date.toISOString().slice(0, 10);
       const entry = byDay.get(key);
-      return { key, seconds: date.getTime() / 1000, requests: entry?.requests ?? 0, inputTokens: entry?.inputTokens ?? 0, outputTokens: entry?.outputTokens ?? 0, micros: entry?.cost.micros ?? 0 };
+      return {
+        key,
+        seconds: date.getTime() / 1000,
+        requests: entry?.requests ?? 0,
+        inputTokens: entry?.inputTokens ?? 0,
+        outputTokens: entry?.outputTokens ?? 0,
+        micros: entry?.cost.micros ?? 0,
+      };
     });
   }, [days, windowDays, from]);
   const x = useMemo(() => filled.map((entry) => entry.seconds), [filled]);
   const series = useMemo<ChartSeries[]>(
     () => [
-      { label: 'Spend', colour: '--chart-1', values: filled.map((entry) => entry.micros), format: (value) => formatMicros(Math.round(value)) },
-      { label: 'Requests', colour: '--chart-2', values: filled.map((entry) => entry.requests), format: (value) => formatCount(Math.round(value)), right: true },
+      {
+        label: 'Spend',
+        colour: '--chart-1',
+        values: filled.map((entry) => entry.micros),
+        format: (value) => formatMicros(Math.round(value)),
+      },
+      {
+        label: 'Requests',
+        colour: '--chart-2',
+        values: filled.map((entry) => entry.requests),
+        format: (value) => formatCount(Math.round(value)),
+        right: true,
+      },
     ],
     [filled],
   );
   const active = filled.filter((entry) => entry.requests > 0 || entry.micros > 0);
   return (
     <>
-      <LineChart label={`Spend and requests per day, last ${windowDays} days; the same figures are in the table below`} x={x} series={series} />
+      <LineChart
+        label={`Spend and requests per day, last ${windowDays} days; the same figures are in the table below`}
+        x={x}
+        series={series}
+      />
       <details>
         <summary>Per-day figures as a table</summary>
         {active.length === 0 ? (
           <p className="muted">No usage in this window.</p>
         ) : (
-          <TableWrap label="Usage per UTC day">
-            <table>
-              <caption className="sr-only">Usage per UTC day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day (UTC)</th>
-                  <th scope="col" className="num">
-                    Requests
-                  </th>
-                  <th scope="col" className="num">
-                    Input tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Output tokens
-                  </th>
-                  <th scope="col" className="num">
-                    Spend
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {active.map((entry) => (
-                  <tr key={entry.key}>
-                    <th scope="row">{entry.key}</th>
-                    <td className="num">{formatCount(entry.requests)}</td>
-                    <td className="num">{formatCount(entry.inputTokens)}</td>
-                    <td className="num">{formatCount(entry.outputTokens)}</td>
-                    <td className="num">{formatMicros(entry.micros)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <UsageTable label="Usage per UTC day" rowHeading="Day (UTC)" rows={active.map((entry) => ({ ...entry, heading: entry.key }))} />
         )}
       </details>
     </>

@@ -1,17 +1,28 @@
 // Disputes against the seller's listings: the evidence, the deadline, and the two answers (accept:
 // the buyer is refunded from your earnings; contest: decided when the window ends).
 import { useState, type FormEvent } from 'react';
-import { DisputeAcceptDocument, DisputeContestDocument, DisputeSellerListDocument, type DisputeFieldsFragment, type DisputeStatus } from '../../../../schema/generated/graphql';
+import {
+  DisputeAcceptDocument,
+  DisputeContestDocument,
+  DisputeSellerListDocument,
+  type DisputeFieldsFragment,
+  type DisputeStatus,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Empty, Pager, StateBadge } from './parts';
+import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
+import { ConfirmButton, Pager } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 const PAGE_SIZE = 20;
 
 export function SellerDisputesSection() {
   const [status, setStatus] = useState<DisputeStatus | ''>('OPEN');
   const [page, setPage] = useState(1);
-  const disputes = useLoad(async () => (await request(DisputeSellerListDocument, { page, pageSize: PAGE_SIZE, ...(status ? { status } : {}) })).sellerDisputes, [status, page]);
+  const disputes = useLoad(
+    async () => (await request(DisputeSellerListDocument, { page, pageSize: PAGE_SIZE, ...(status ? { status } : {}) })).sellerDisputes,
+    [status, page],
+  );
   return (
     <div className="seller-root">
       <h1>Buyer disputes</h1>
@@ -47,7 +58,9 @@ export function SellerDisputesSection() {
                   <tr>
                     <th scope="col">Opened</th>
                     <th scope="col">Model / request</th>
-                    <th scope="col" className="num">Charged</th>
+                    <th scope="col" className="num">
+                      Charged
+                    </th>
                     <th scope="col">Buyer's reason</th>
                     <th scope="col">Evidence</th>
                     <th scope="col">Status</th>
@@ -109,7 +122,12 @@ function DisputeRow({ dispute, onChanged }: { dispute: DisputeFieldsFragment; on
         {dispute.sellerResponse && <p style={{ margin: 0 }}>You: {dispute.sellerResponse}</p>}
         {open && !contesting && (
           <div className="seller-actions">
-            <ConfirmButton label="Accept" confirmLabel={`Refund ${formatMicros(dispute.charged.micros)}`} disabled={accept.pending} onConfirm={() => void accept.run()} />
+            <ConfirmButton
+              label="Accept"
+              confirmLabel={`Refund ${formatMicros(dispute.charged.micros)}`}
+              disabled={accept.pending}
+              onConfirm={() => void accept.run()}
+            />
             <button type="button" onClick={() => setContesting(true)}>
               Contest
             </button>

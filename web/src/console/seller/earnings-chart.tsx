@@ -1,11 +1,11 @@
 // Earnings over time as a uPlot chart: bars for the amount, a line for requests, one slot per
 // bucket of the window (empty buckets are zero, not missing). Values are plotted as integer micro-units and
-// formatted with formatMicros, so no dollar amount goes through floating point. Colours are read
-// from the theme's CSS variables and the chart is drawn again when the theme changes.
-import { useEffect, useRef, useState } from 'react';
+// formatted with formatMicros, so no dollar amount goes through floating point. Drawn by the shared
+// uPlot wrapper (theme colours, redrawn on a theme or width change).
+import { useMemo } from 'react';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
-import { formatMicros } from '../../shared/ui';
+import { Chart, themeColor } from '../../shared/chart';
+import { formatMicros } from '../../shared/money';
 
 export interface EarningsPoint {
   bucket: string;
@@ -46,69 +46,72 @@ export function bucketSeconds(bucket: string): number {
 /** Tick steps of 1, 2 and 5 times a power of ten: whole micro-units and whole requests. */
 const WHOLE_STEPS = Array.from({ length: 16 }, (_, power) => [1, 2, 5].map((factor) => factor * 10 ** power)).flat();
 
-function themeColour(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-}
-
-/** Bumps whenever the page's theme may have changed (the control or the system preference). */
-function useThemeVersion(): number {
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    const bump = () => setVersion((value) => value + 1);
-    const observer = new MutationObserver(bump);
-    observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
-    const media = matchMedia('(prefers-color-scheme: dark)');
-    media.addEventListener('change', bump);
-    return () => {
-      observer.disconnect();
-      media.removeEventListener('change', bump);
-    };
-  }, []);
-  return version;
-}
-
 export function EarningsChart({ points, label }: { points: EarningsPoint[]; label: string }) {
-  const container = useRef<HTMLDivElement>(null);
-  const theme = useThemeVersion();
-  useEffect(() => {
-    const element = container.current;
-    if (!element || points.length === 0) return;
-    const text = themeColour('--text');
-    const muted = themeColour('--muted');
-    const grid = themeColour('--border');
-    const line = themeColour('--chart-1');
-    const requestsLine = themeColour('--chart-2');
-    const width = () => Math.max(280, element.clientWidth);
-    const chart = new uPlot(
-      {
-        width: width(),
-        height: 240,
-        series: [
-          { value: (_self, seconds) => (seconds == null ? '—' : new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC') },
-          { label: 'Earned', stroke: line, fill: line, alpha: 0.85, width: 1, paths: uPlot.paths.bars!({ size: [0.7, 48] }), points: { show: false }, value: (_self, micros) => (micros == null ? '—' : formatMicros(Math.round(micros))), scale: 'usd' },
-          { label: 'Requests', stroke: requestsLine, width: 2, points: { show: true, size: 5, fill: requestsLine }, value: (_self, count) => (count == null ? '—' : count.toLocaleString('en-US')), scale: 'requests' },
-        ],
-        scales: { x: { time: true }, usd: { range: (_self, _min, max) => [0, Math.max(1, max) * 1.1] }, requests: { range: (_self, _min, max) => [0, Math.max(1, max) * 1.1] } },
-        axes: [
-          { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-          // Ticks at whole micro-units only; the axis is as wide as its longest label.
-          { scale: 'usd', stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, incrs: WHOLE_STEPS, size: (_self, values) => 16 + 8 * Math.max(5, ...(values ?? []).map((value) => value.length)), values: (_self, ticks) => ticks.map((micros) => formatMicros(Math.round(micros))) },
-          { scale: 'requests', side: 1, stroke: muted, grid: { show: false }, incrs: WHOLE_STEPS, values: (_self, ticks) => ticks.map((count) => count.toLocaleString('en-US')) },
-        ],
-        legend: { live: true },
-        cursor: { drag: { x: false, y: false } },
-      },
-      [points.map((point) => bucketSeconds(point.bucket)), points.map((point) => point.micros), points.map((point) => point.requests)],
-      element,
-    );
-    chart.root.style.color = text;
-    const resize = new ResizeObserver(() => chart.setSize({ width: width(), height: 240 }));
-    resize.observe(element);
-    return () => {
-      resize.disconnect();
-      chart.destroy();
-    };
-  }, [points, theme]);
+  const data = useMemo<uPlot.AlignedData>(
+    () => [points.map((point) => bucketSeconds(point.bucket)), points.map((point) => point.micros), points.map((point) => point.requests)],
+    [points],
+  );
   if (points.length === 0) return <p className="muted">No earnings in this window yet.</p>;
-  return <div ref={container} className="seller-chart" role="img" aria-label={label} />;
+  const build = (): Omit<uPlot.Options, 'width' | 'height'> => {
+    const muted = themeColor('--muted');
+    const grid = themeColor('--border');
+    const line = themeColor('--chart-1');
+    const requestsLine = themeColor('--chart-2');
+    return {
+      series: [
+        {
+          value: (_self, seconds) =>
+            seconds == null ? '—' : new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+        },
+        {
+          label: 'Earned',
+          stroke: line,
+          fill: line,
+          alpha: 0.85,
+          width: 1,
+          paths: uPlot.paths.bars!({ size: [0.7, 48] }),
+          points: { show: false },
+          value: (_self, micros) => (micros == null ? '—' : formatMicros(Math.round(micros))),
+          scale: 'usd',
+        },
+        {
+          label: 'Requests',
+          stroke: requestsLine,
+          width: 2,
+          points: { show: true, size: 5, fill: requestsLine },
+          value: (_self, count) => (count == null ? '—' : count.toLocaleString('en-US')),
+          scale: 'requests',
+        },
+      ],
+      scales: {
+        x: { time: true },
+        usd: { range: (_self, _min, max) => [0, Math.max(1, max) * 1.1] },
+        requests: { range: (_self, _min, max) => [0, Math.max(1, max) * 1.1] },
+      },
+      axes: [
+        { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+        // Ticks at whole micro-units only; the axis is as wide as its longest label.
+        {
+          scale: 'usd',
+          stroke: muted,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          incrs: WHOLE_STEPS,
+          size: (_self, values) => 16 + 8 * Math.max(5, ...(values ?? []).map((value) => value.length)),
+          values: (_self, ticks) => ticks.map((micros) => formatMicros(Math.round(micros))),
+        },
+        {
+          scale: 'requests',
+          side: 1,
+          stroke: muted,
+          grid: { show: false },
+          incrs: WHOLE_STEPS,
+          values: (_self, ticks) => ticks.map((count) => count.toLocaleString('en-US')),
+        },
+      ],
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+    };
+  };
+  return <Chart label={label} className="console-chart" data={data} build={build} height={240} minWidth={280} />;
 }

@@ -1,13 +1,27 @@
 // Earnings: the seller's money by state, over time (chart with a table alternative), per month,
 // what is held in reserve, and each request's earning.
 import { useMemo, useState } from 'react';
-import { MoneyEarningsDocument, MoneyEarningsMonthlyDocument, MoneyEarningsReserveDocument, MoneyEarningsSummaryDocument, MoneyEarningsTimeseriesDocument, type EarningsInterval } from '../../../../schema/generated/graphql';
+import {
+  MoneyEarningsDocument,
+  MoneyEarningsMonthlyDocument,
+  MoneyEarningsReserveDocument,
+  MoneyEarningsSummaryDocument,
+  MoneyEarningsTimeseriesDocument,
+  type EarningsInterval,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, Section, useLoad } from '../../shared/ui';
+import { formatMicros } from '../../shared/money';
 import { EarningsChart, fillBuckets } from './earnings-chart';
-import { Empty, Pager, StateBadge, Tile } from './parts';
+import { Pager, Tile } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
-const WINDOWS = { '24h': { hours: 24, interval: 'HOUR' }, '7d': { hours: 24 * 7, interval: 'DAY' }, '30d': { hours: 24 * 30, interval: 'DAY' }, '90d': { hours: 24 * 90, interval: 'DAY' } } as const satisfies Record<string, { hours: number; interval: EarningsInterval }>;
+const WINDOWS = {
+  '24h': { hours: 24, interval: 'HOUR' },
+  '7d': { hours: 24 * 7, interval: 'DAY' },
+  '30d': { hours: 24 * 30, interval: 'DAY' },
+  '90d': { hours: 24 * 90, interval: 'DAY' },
+} as const satisfies Record<string, { hours: number; interval: EarningsInterval }>;
 type WindowName = keyof typeof WINDOWS;
 
 export function EarningsSection() {
@@ -43,11 +57,19 @@ function Timeseries() {
     const { hours, interval } = WINDOWS[windowName];
     const to = new Date();
     const from = new Date(to.getTime() - hours * 3_600_000);
-    const buckets = (await request(MoneyEarningsTimeseriesDocument, { interval, from: from.toISOString(), to: to.toISOString() })).earningsTimeseries;
+    const buckets = (await request(MoneyEarningsTimeseriesDocument, { interval, from: from.toISOString(), to: to.toISOString() }))
+      .earningsTimeseries;
     return { from, to, hourly: interval === 'HOUR', buckets };
   }, [windowName]);
-  const points = useMemo(() => (series.data?.buckets ?? []).map((bucket) => ({ bucket: bucket.bucket, micros: bucket.amount.micros, requests: bucket.requests })), [series.data]);
-  const slots = useMemo(() => (series.data && points.length ? fillBuckets(points, series.data.from, series.data.to, series.data.hourly) : []), [series.data, points]);
+  const points = useMemo(
+    () =>
+      (series.data?.buckets ?? []).map((bucket) => ({ bucket: bucket.bucket, micros: bucket.amount.micros, requests: bucket.requests })),
+    [series.data],
+  );
+  const slots = useMemo(
+    () => (series.data && points.length ? fillBuckets(points, series.data.from, series.data.to, series.data.hourly) : []),
+    [series.data, points],
+  );
   const total = points.reduce((sum, point) => sum + BigInt(point.micros), 0n);
   return (
     <Section
@@ -68,9 +90,17 @@ function Timeseries() {
       {series.data && (
         <>
           <p className="muted" style={{ margin: 0 }}>
-            {formatMicros(total)} earned in {plural(points.reduce((sum, point) => sum + point.requests, 0), 'request')}.
+            {formatMicros(total)} earned in{' '}
+            {plural(
+              points.reduce((sum, point) => sum + point.requests, 0),
+              'request',
+            )}
+            .
           </p>
-          <EarningsChart points={slots} label={`Earnings per ${WINDOWS[windowName].interval === 'HOUR' ? 'hour' : 'day'}: ${formatMicros(total)} in total; the table below lists each bucket`} />
+          <EarningsChart
+            points={slots}
+            label={`Earnings per ${WINDOWS[windowName].interval === 'HOUR' ? 'hour' : 'day'}: ${formatMicros(total)} in total; the table below lists each bucket`}
+          />
           {points.length > 0 && (
             <details>
               <summary>Show as a table</summary>
@@ -80,8 +110,12 @@ function Timeseries() {
                   <thead>
                     <tr>
                       <th scope="col">{WINDOWS[windowName].interval === 'HOUR' ? 'Hour (UTC)' : 'Day (UTC)'}</th>
-                      <th scope="col" className="num">Earned</th>
-                      <th scope="col" className="num">Requests</th>
+                      <th scope="col" className="num">
+                        Earned
+                      </th>
+                      <th scope="col" className="num">
+                        Requests
+                      </th>
                     </tr>
                   </thead>
                   <tbody>
@@ -116,9 +150,15 @@ function Monthly() {
             <thead>
               <tr>
                 <th scope="col">Month</th>
-                <th scope="col" className="num">Earned</th>
-                <th scope="col" className="num">Platform fees</th>
-                <th scope="col" className="num">Requests</th>
+                <th scope="col" className="num">
+                  Earned
+                </th>
+                <th scope="col" className="num">
+                  Platform fees
+                </th>
+                <th scope="col" className="num">
+                  Requests
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -157,7 +197,7 @@ function Reserve() {
           <p style={{ margin: 0 }}>
             Held in reserve now: <strong>{formatMicros(reserve.data.earningsSummary.reserved.micros)}</strong>
           </p>
-          <p className="seller-hint" style={{ margin: 0 }}>
+          <p className="hint" style={{ margin: 0 }}>
             Each earning's held share counts under Cooling until its cooling period ends, then under the reserve until its release.
           </p>
           {reserve.data.earningsReserve.length === 0 ? (
@@ -169,7 +209,9 @@ function Reserve() {
                 <thead>
                   <tr>
                     <th scope="col">Request</th>
-                    <th scope="col" className="num">Held</th>
+                    <th scope="col" className="num">
+                      Held
+                    </th>
                     <th scope="col">Release</th>
                     <th scope="col">State</th>
                   </tr>
@@ -211,9 +253,15 @@ function PerRequest() {
                 <tr>
                   <th scope="col">Earned</th>
                   <th scope="col">Model</th>
-                  <th scope="col" className="num">Buyer paid</th>
-                  <th scope="col" className="num">Your share</th>
-                  <th scope="col" className="num">Reserve</th>
+                  <th scope="col" className="num">
+                    Buyer paid
+                  </th>
+                  <th scope="col" className="num">
+                    Your share
+                  </th>
+                  <th scope="col" className="num">
+                    Reserve
+                  </th>
                   <th scope="col">State</th>
                   <th scope="col">Available</th>
                 </tr>
@@ -227,7 +275,10 @@ function PerRequest() {
                     <td className="num">{formatMicros(item.amount.micros)}</td>
                     <td className="num">{formatMicros(item.reserve.micros)}</td>
                     <td>
-                      <StateBadge state={item.state === 'available' || item.state === 'reserve_released' ? 'ACTIVE' : 'PENDING'} label={item.state.replace(/_/g, ' ')} />
+                      <StateBadge
+                        state={item.state === 'available' || item.state === 'reserve_released' ? 'ACTIVE' : 'PENDING'}
+                        label={item.state.replace(/_/g, ' ')}
+                      />
                     </td>
                     <td>{formatDate(item.availableAt)}</td>
                   </tr>

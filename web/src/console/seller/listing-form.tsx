@@ -2,14 +2,30 @@
 // strings), caps and the metadata the schema takes. Inputs are not second-guessed here: what the
 // API refuses, it refuses in its own words, and the form shows those.
 import { useState, type FormEvent } from 'react';
-import { SupplyCreateListingDocument, type Capability, type CreateListingInput, type SupplyListingFragment, type SupplyPoolKeyFragment } from '../../../../schema/generated/graphql';
+import {
+  SupplyCreateListingDocument,
+  type Capability,
+  type CreateListingInput,
+  type SupplyListingFragment,
+  type SupplyPoolKeyFragment,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatMicros, useAction } from '../../shared/ui';
-import { intInput, parseUsdToMicros, usdInput } from './money';
-import { Field } from './parts';
+import { ErrorMessage, useAction } from '../../shared/ui';
+import { formatMicros, parseUsdToMicros, usdField } from '../../shared/money';
+import { Field } from '../../shared/parts';
 
 /** The request parameters a chat listing may declare beyond a canonical model's (CreateListingInput.supportedParameters). */
-export const PARAMETERS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'vision', 'logprobs', 'reasoning', 'stop', 'seed'] as const;
+export const PARAMETERS = [
+  'tools',
+  'tool_choice',
+  'json_schema',
+  'json_object',
+  'vision',
+  'logprobs',
+  'reasoning',
+  'stop',
+  'seed',
+] as const;
 export const QUANTIZATIONS = ['int4', 'int8', 'fp4', 'fp6', 'fp8', 'fp16', 'bf16', 'fp32', 'unknown'] as const;
 
 const EMPTY = {
@@ -33,43 +49,87 @@ const EMPTY = {
 };
 type Fields = typeof EMPTY;
 
+/** A number field (type="number" gives "" for anything else): undefined when empty; out-of-range values go to the API, which refuses them in its words. */
+function intInput(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
+}
+
 /** A price field with the exact amount it will be read as, so "1.5" is seen as $1.50 before it is sent. */
-function PriceField({ label, name, value, onChange, unit = 'per 1M tokens' }: { label: string; name: string; value: string; onChange: (value: string) => void; unit?: string }) {
+function PriceField({
+  label,
+  name,
+  value,
+  onChange,
+  unit = 'per 1M tokens',
+}: {
+  label: string;
+  name: string;
+  value: string;
+  onChange: (value: string) => void;
+  unit?: string;
+}) {
   const micros = value.trim() ? parseUsdToMicros(value) : null;
   return (
     <Field label={label} hint={micros !== null ? `${formatMicros(micros)} ${unit}` : `USD ${unit}`} live>
-      <input name={name} inputMode="decimal" autoComplete="off" placeholder="0.00" value={value} onChange={(event) => onChange(event.target.value)} />
+      <input
+        name={name}
+        inputMode="decimal"
+        autoComplete="off"
+        placeholder="0.00"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      />
     </Field>
   );
 }
 
-export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: SupplyPoolKeyFragment[]; handle: string | null | undefined; onCreated: (listing: SupplyListingFragment) => void }) {
+export function CreateListingForm({
+  poolKeys,
+  handle,
+  onCreated,
+}: {
+  poolKeys: SupplyPoolKeyFragment[];
+  handle: string | null | undefined;
+  onCreated: (listing: SupplyListingFragment) => void;
+}) {
   const [fields, setFields] = useState<Fields>(EMPTY);
   const [capability, setCapability] = useState<Capability>('CHAT');
   const [poolKeyId, setPoolKeyId] = useState(poolKeys[0]?.id ?? '');
   const [parameters, setParameters] = useState<string[]>([]);
   const [policy, setPolicy] = useState({ retainsPrompts: false, trainsOnPrompts: false, zeroRetention: false });
   const set = (name: keyof Fields) => (value: string) => setFields((previous) => ({ ...previous, [name]: value }));
-  const text = (name: keyof Fields) => ({ name, value: fields[name], onChange: (event: { target: { value: string } }) => set(name)(event.target.value) });
+  const text = (name: keyof Fields) => ({
+    name,
+    value: fields[name],
+    onChange: (event: { target: { value: string } }) => set(name)(event.target.value),
+  });
 
   const create = useAction(async () => {
     const input: CreateListingInput = { model: fields.model.trim(), capability };
     if (poolKeyId) input.poolKeyId = poolKeyId;
     if (fields.upstreamModel.trim()) input.upstreamModel = fields.upstreamModel.trim();
     if (capability === 'SPEECH') {
-      input.pricePerMChars = usdInput(fields.perMChars);
+      input.pricePerMChars = usdField(fields.perMChars) ?? undefined;
     } else {
-      input.inputPricePerMTok = usdInput(fields.inputPrice);
-      input.outputPricePerMTok = usdInput(fields.outputPrice);
+      input.inputPricePerMTok = usdField(fields.inputPrice) ?? undefined;
+      input.outputPricePerMTok = usdField(fields.outputPrice) ?? undefined;
       input.contextLength = intInput(fields.contextLength);
     }
     if (capability === 'CHAT') {
-      input.cacheReadPricePerMTok = usdInput(fields.cacheReadPrice);
+      input.cacheReadPricePerMTok = usdField(fields.cacheReadPrice) ?? undefined;
       input.maxOutputTokens = intInput(fields.maxOutputTokens);
       if (parameters.length) input.supportedParameters = parameters;
     }
-    input.priceFloor = usdInput(fields.priceFloor);
-    const caps = { rpm: intInput(fields.rpm), tpm: intInput(fields.tpm), maxConcurrency: intInput(fields.maxConcurrency), dailyTokens: intInput(fields.dailyTokens) };
+    input.priceFloor = usdField(fields.priceFloor) ?? undefined;
+    const caps = {
+      rpm: intInput(fields.rpm),
+      tpm: intInput(fields.tpm),
+      maxConcurrency: intInput(fields.maxConcurrency),
+      dailyTokens: intInput(fields.dailyTokens),
+    };
     if (Object.values(caps).some((value) => value !== undefined)) input.caps = caps;
     const hardware = { gpuModel: fields.gpuModel.trim() || undefined, gpuCount: intInput(fields.gpuCount) };
     if (hardware.gpuModel !== undefined || hardware.gpuCount !== undefined) input.hardware = hardware;
@@ -92,7 +152,12 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
   return (
     <form className="seller-form" aria-label="New listing" onSubmit={onSubmit}>
       <Field label="Model id" hint="A registry id (verified) or one under your handle.">
-        <input {...text('model')} autoComplete="off" spellCheck={false} placeholder={handle ? `${handle}/my-model` : 'your-handle/my-model'} />
+        <input
+          {...text('model')}
+          autoComplete="off"
+          spellCheck={false}
+          placeholder={handle ? `${handle}/my-model` : 'your-handle/my-model'}
+        />
       </Field>
       <Field label="Capability">
         <select name="capability" value={capability} onChange={(event) => setCapability(event.target.value as Capability)}>
@@ -117,11 +182,22 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
         <input {...text('upstreamModel')} autoComplete="off" spellCheck={false} placeholder="the provider's model name" />
       </label>
       {capability === 'SPEECH' ? (
-        <PriceField label="Price per 1M characters" name="pricePerMChars" value={fields.perMChars} onChange={set('perMChars')} unit="per 1M characters" />
+        <PriceField
+          label="Price per 1M characters"
+          name="pricePerMChars"
+          value={fields.perMChars}
+          onChange={set('perMChars')}
+          unit="per 1M characters"
+        />
       ) : (
         <>
           <PriceField label="Input price per 1M tokens" name="inputPricePerMTok" value={fields.inputPrice} onChange={set('inputPrice')} />
-          <PriceField label={capability === 'CHAT' ? 'Output price per 1M tokens' : 'Output price per 1M tokens (optional)'} name="outputPricePerMTok" value={fields.outputPrice} onChange={set('outputPrice')} />
+          <PriceField
+            label={capability === 'CHAT' ? 'Output price per 1M tokens' : 'Output price per 1M tokens (optional)'}
+            name="outputPricePerMTok"
+            value={fields.outputPrice}
+            onChange={set('outputPrice')}
+          />
         </>
       )}
       <details>
@@ -129,8 +205,21 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
         <div className="seller-form" style={{ marginTop: 8 }}>
           <fieldset>
             <legend>Pricing</legend>
-            {capability === 'CHAT' && <PriceField label="Cached input price per 1M tokens" name="cacheReadPricePerMTok" value={fields.cacheReadPrice} onChange={set('cacheReadPrice')} />}
-            <PriceField label="Price floor (blended)" name="priceFloor" value={fields.priceFloor} onChange={set('priceFloor')} unit={capability === 'SPEECH' ? 'per 1M characters' : 'input + output per 1M tokens'} />
+            {capability === 'CHAT' && (
+              <PriceField
+                label="Cached input price per 1M tokens"
+                name="cacheReadPricePerMTok"
+                value={fields.cacheReadPrice}
+                onChange={set('cacheReadPrice')}
+              />
+            )}
+            <PriceField
+              label="Price floor (blended)"
+              name="priceFloor"
+              value={fields.priceFloor}
+              onChange={set('priceFloor')}
+              unit={capability === 'SPEECH' ? 'per 1M characters' : 'input + output per 1M tokens'}
+            />
           </fieldset>
           <fieldset>
             <legend>Caps (empty: no limit)</legend>
@@ -176,7 +265,11 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
                     name="supportedParameters"
                     value={parameter}
                     checked={parameters.includes(parameter)}
-                    onChange={(event) => setParameters((previous) => (event.target.checked ? [...previous, parameter] : previous.filter((value) => value !== parameter)))}
+                    onChange={(event) =>
+                      setParameters((previous) =>
+                        event.target.checked ? [...previous, parameter] : previous.filter((value) => value !== parameter),
+                      )
+                    }
                   />
                   <code className="mono">{parameter}</code>
                 </label>
@@ -218,7 +311,12 @@ export function CreateListingForm({ poolKeys, handle, onCreated }: { poolKeys: S
               ] as const
             ).map(([name, label]) => (
               <label key={name} className="seller-check">
-                <input type="checkbox" name={name} checked={policy[name]} onChange={(event) => setPolicy((previous) => ({ ...previous, [name]: event.target.checked }))} />
+                <input
+                  type="checkbox"
+                  name={name}
+                  checked={policy[name]}
+                  onChange={(event) => setPolicy((previous) => ({ ...previous, [name]: event.target.checked }))}
+                />
                 {label}
               </label>
             ))}

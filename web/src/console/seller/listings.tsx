@@ -22,10 +22,11 @@ import {
   type UpdateListingInput,
 } from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
+import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, usdField } from '../../shared/money';
 import { CreateListingForm } from './listing-form';
-import { usdInput } from './money';
-import { ConfirmButton, Empty, formatCount, PassBadge, StateBadge } from './parts';
+import { ConfirmButton, formatCount } from '../../shared/parts';
+import { Empty, PassBadge, StateBadge } from './parts';
 
 /** How often a listing whose admission probe has not reported yet is read again. */
 const ADMISSION_POLL_MS = 1500;
@@ -88,14 +89,28 @@ export function ListingsSection() {
           !poolKeys.error && <p aria-busy="true">Loading…</p>
         )}
       </Section>
-      <Section title="Your listings" actions={pending ? <span className="muted" aria-live="polite">Waiting for admission…</span> : undefined}>
+      <Section
+        title="Your listings"
+        actions={
+          pending ? (
+            <span className="muted" aria-live="polite">
+              Waiting for admission…
+            </span>
+          ) : undefined
+        }
+      >
         {listings.error ? <ErrorMessage error={listings.error} /> : null}
         {listings.data ? (
           listings.data.length === 0 ? (
             <Empty>No listings yet.</Empty>
           ) : (
             <>
-              <ListingTable listings={listings.data} openId={openId} onToggle={(id) => setOpenId(openId === id ? null : id)} onChanged={refresh} />
+              <ListingTable
+                listings={listings.data}
+                openId={openId}
+                onToggle={(id) => setOpenId(openId === id ? null : id)}
+                onChanged={refresh}
+              />
               {opened && <ListingDetail key={opened.id} listing={opened} onChanged={refresh} />}
             </>
           )
@@ -130,7 +145,10 @@ function SellerHandle({ handle, error, onClaimed }: { handle: string | null | un
   };
   return (
     <Section title="Your seller handle">
-      <p className="muted">Your own model ids are listed as &lt;handle&gt;/&lt;name&gt;. Choose it now, or it is taken from your first listing under your own namespace. It is chosen once.</p>
+      <p className="muted">
+        Your own model ids are listed as &lt;handle&gt;/&lt;name&gt;. Choose it now, or it is taken from your first listing under your own
+        namespace. It is chosen once.
+      </p>
       <form className="inline" aria-label="Claim a seller handle" onSubmit={onSubmit}>
         <label>
           Handle
@@ -150,7 +168,8 @@ function admissionNote(listing: SupplyListingFragment): string {
   if (listing.status === 'ACTIVE') return 'It passed its admission probe and is routed.';
   if (!listing.poolKey) return 'It is a draft: give it a pool key to have it probed and routed.';
   if (awaitingAdmission(listing)) return 'Its admission probe is running; it is routed once admitted.';
-  if (listing.contract?.lastCheckPassed === false) return `Its admission probe failed: ${listing.contract.lastReason ?? 'see its probe runs'}. Fix the cause and probe it again.`;
+  if (listing.contract?.lastCheckPassed === false)
+    return `Its admission probe failed: ${listing.contract.lastReason ?? 'see its probe runs'}. Fix the cause and probe it again.`;
   return `It is ${listing.status.toLowerCase()}.`;
 }
 
@@ -159,7 +178,17 @@ function price(listing: SupplyListingFragment): string {
   return `${formatMicros(listing.inputPricePerMTok.micros)} in · ${formatMicros(listing.outputPricePerMTok.micros)} out`;
 }
 
-function ListingTable({ listings, openId, onToggle, onChanged }: { listings: SupplyListingFragment[]; openId: string | null; onToggle: (id: string) => void; onChanged: () => void }) {
+function ListingTable({
+  listings,
+  openId,
+  onToggle,
+  onChanged,
+}: {
+  listings: SupplyListingFragment[];
+  openId: string | null;
+  onToggle: (id: string) => void;
+  onChanged: () => void;
+}) {
   const act = useAction(async (action: () => Promise<unknown>) => {
     await action();
     onChanged();
@@ -183,38 +212,53 @@ function ListingTable({ listings, openId, onToggle, onChanged }: { listings: Sup
           </thead>
           <tbody>
             {listings.map((listing) => (
-                <tr key={listing.id} data-testid="listing-row" data-model={listing.model}>
-                  <td>
-                    <strong>{listing.model}</strong>
-                    <div className="muted" style={{ fontSize: '0.8rem' }}>
-                      {listing.capability.toLowerCase()}
-                      {listing.upstreamModel && listing.upstreamModel !== listing.model ? ` · ${listing.upstreamModel}` : ''}
-                    </div>
-                  </td>
-                  <td data-testid="listing-status">
-                    <StateBadge state={listing.status} label={listing.status === 'ACTIVE' ? 'admitted' : undefined} />
-                  </td>
-                  <td>{listing.contract ? <StateBadge state={listing.contract.state} /> : <span className="muted">—</span>}</td>
-                  <td>
-                    <StateBadge state={listing.verification.status} />
-                  </td>
-                  <td>{price(listing)}</td>
-                  <td>{listing.poolKey ? listing.poolKey.provider : <span className="muted">draft</span>}</td>
-                  <td>
-                    <div className="seller-actions">
-                      <button type="button" aria-expanded={openId === listing.id} onClick={() => onToggle(listing.id)}>
-                        {openId === listing.id ? 'Hide details' : 'Details'}
-                      </button>
-                      <button type="button" disabled={act.pending || !listing.poolKey} onClick={() => void act.run(() => request(SupplyProbeListingDocument, { id: listing.id }))}>
-                        Probe now
-                      </button>
-                      <button type="button" disabled={act.pending} onClick={() => void act.run(() => request(SupplySetListingPausedDocument, { id: listing.id, paused: !listing.paused }))}>
-                        {listing.paused ? 'Resume' : 'Pause'}
-                      </button>
-                      <ConfirmButton label="Delete" confirmLabel={`Delete ${listing.model}`} disabled={act.pending} onConfirm={() => void act.run(() => request(SupplyDeleteListingDocument, { id: listing.id }))} />
-                    </div>
-                  </td>
-                </tr>
+              <tr key={listing.id} data-testid="listing-row" data-model={listing.model}>
+                <td>
+                  <strong>{listing.model}</strong>
+                  <div className="muted" style={{ fontSize: '0.8rem' }}>
+                    {listing.capability.toLowerCase()}
+                    {listing.upstreamModel && listing.upstreamModel !== listing.model ? ` · ${listing.upstreamModel}` : ''}
+                  </div>
+                </td>
+                <td data-testid="listing-status">
+                  <StateBadge state={listing.status} label={listing.status === 'ACTIVE' ? 'admitted' : undefined} />
+                </td>
+                <td>{listing.contract ? <StateBadge state={listing.contract.state} /> : <span className="muted">—</span>}</td>
+                <td>
+                  <StateBadge state={listing.verification.status} />
+                </td>
+                <td>{price(listing)}</td>
+                <td>{listing.poolKey ? listing.poolKey.provider : <span className="muted">draft</span>}</td>
+                <td>
+                  <div className="seller-actions">
+                    <button type="button" aria-expanded={openId === listing.id} onClick={() => onToggle(listing.id)}>
+                      {openId === listing.id ? 'Hide details' : 'Details'}
+                    </button>
+                    <button
+                      type="button"
+                      disabled={act.pending || !listing.poolKey}
+                      onClick={() => void act.run(() => request(SupplyProbeListingDocument, { id: listing.id }))}
+                    >
+                      Probe now
+                    </button>
+                    <button
+                      type="button"
+                      disabled={act.pending}
+                      onClick={() =>
+                        void act.run(() => request(SupplySetListingPausedDocument, { id: listing.id, paused: !listing.paused }))
+                      }
+                    >
+                      {listing.paused ? 'Resume' : 'Pause'}
+                    </button>
+                    <ConfirmButton
+                      label="Delete"
+                      confirmLabel={`Delete ${listing.model}`}
+                      disabled={act.pending}
+                      onConfirm={() => void act.run(() => request(SupplyDeleteListingDocument, { id: listing.id }))}
+                    />
+                  </div>
+                </td>
+              </tr>
             ))}
           </tbody>
         </table>
@@ -226,10 +270,19 @@ function ListingTable({ listings, openId, onToggle, onChanged }: { listings: Sup
 function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment; onChanged: () => void }) {
   // Read again whenever the listing itself changes (a probe, a check, a price change).
   const version = `${listing.updatedAt}|${listing.contract?.lastCheckAt}|${listing.status}`;
-  const runs = useLoad(async () => (await request(SupplyListingProbeRunsDocument, { listingId: listing.id, limit: 10 })).listingProbeRuns, [listing.id, version]);
-  const contracts = useLoad(async () => (await request(SupplyListingContractsDocument, { listingId: listing.id })).listingContracts, [listing.id, version]);
+  const runs = useLoad(
+    async () => (await request(SupplyListingProbeRunsDocument, { listingId: listing.id, limit: 10 })).listingProbeRuns,
+    [listing.id, version],
+  );
+  const contracts = useLoad(
+    async () => (await request(SupplyListingContractsDocument, { listingId: listing.id })).listingContracts,
+    [listing.id, version],
+  );
   const contractId = listing.contract?.id;
-  const checks = useLoad(async () => (contractId ? (await request(SupplyContractChecksDocument, { contractId, limit: 20 })).contractChecks : []), [contractId, version]);
+  const checks = useLoad(
+    async () => (contractId ? (await request(SupplyContractChecksDocument, { contractId, limit: 20 })).contractChecks : []),
+    [contractId, version],
+  );
   const act = useAction(async (action: () => Promise<unknown>) => {
     await action();
     onChanged();
@@ -272,11 +325,19 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
                 <dd>{formatDate(contract.admittedAt)}</dd>
               </dl>
               <div className="seller-actions">
-                <button type="button" disabled={act.pending} onClick={() => void act.run(() => request(SupplyReverifyContractDocument, { id: contract.id }))}>
+                <button
+                  type="button"
+                  disabled={act.pending}
+                  onClick={() => void act.run(() => request(SupplyReverifyContractDocument, { id: contract.id }))}
+                >
                   Re-verify
                 </button>
                 {contract.state === 'SUSPENDED' && (
-                  <button type="button" disabled={act.pending} onClick={() => void act.run(() => request(SupplyUnsuspendContractDocument, { id: contract.id }))}>
+                  <button
+                    type="button"
+                    disabled={act.pending}
+                    onClick={() => void act.run(() => request(SupplyUnsuspendContractDocument, { id: contract.id }))}
+                  >
                     Unsuspend
                   </button>
                 )}
@@ -302,7 +363,8 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
             <dd>{listing.supportedParameters.length ? listing.supportedParameters.join(', ') : '—'}</dd>
             <dt>Caps</dt>
             <dd>
-              rpm {formatCount(listing.caps.rpm)} · tpm {formatCount(listing.caps.tpm)} · concurrency {formatCount(listing.caps.maxConcurrency)} · daily tokens {formatCount(listing.caps.dailyTokens)}
+              rpm {formatCount(listing.caps.rpm)} · tpm {formatCount(listing.caps.tpm)} · concurrency{' '}
+              {formatCount(listing.caps.maxConcurrency)} · daily tokens {formatCount(listing.caps.dailyTokens)}
             </dd>
             <dt>Price floor</dt>
             <dd>{formatMicros(listing.priceFloor?.micros)}</dd>
@@ -314,11 +376,22 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
             )}
             <dt>Supply</dt>
             <dd>
-              {[listing.quantization, listing.region, listing.hardware ? `${listing.hardware.gpuCount ?? '?'} × ${listing.hardware.gpuModel ?? 'GPU'}` : null].filter(Boolean).join(' · ') || '—'}
+              {[
+                listing.quantization,
+                listing.region,
+                listing.hardware ? `${listing.hardware.gpuCount ?? '?'} × ${listing.hardware.gpuModel ?? 'GPU'}` : null,
+              ]
+                .filter(Boolean)
+                .join(' · ') || '—'}
             </dd>
             <dt>Data policy</dt>
             <dd>
-              {listing.dataPolicy.zeroRetention ? 'zero retention' : [listing.dataPolicy.retainsPrompts ? 'keeps prompts' : 'does not keep prompts', listing.dataPolicy.trainsOnPrompts ? 'trains on prompts' : 'no training'].join(', ')}
+              {listing.dataPolicy.zeroRetention
+                ? 'zero retention'
+                : [
+                    listing.dataPolicy.retainsPrompts ? 'keeps prompts' : 'does not keep prompts',
+                    listing.dataPolicy.trainsOnPrompts ? 'trains on prompts' : 'no training',
+                  ].join(', ')}
             </dd>
           </dl>
         </div>
@@ -326,7 +399,14 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
 
       <h4>Verification</h4>
       <p>
-        <StateBadge state={listing.verification.status} /> {listing.verification.canonicalModel ? <>as <code className="mono">{listing.verification.canonicalModel}</code></> : <span className="muted">own namespace</span>}{' '}
+        <StateBadge state={listing.verification.status} />{' '}
+        {listing.verification.canonicalModel ? (
+          <>
+            as <code className="mono">{listing.verification.canonicalModel}</code>
+          </>
+        ) : (
+          <span className="muted">own namespace</span>
+        )}{' '}
         <span className="muted">{listing.verification.checkedAt ? `checked ${formatDate(listing.verification.checkedAt)}` : ''}</span>
       </p>
       {listing.verification.checks.length > 0 && (
@@ -369,10 +449,18 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
                 <th scope="col">Started</th>
                 <th scope="col">Kind</th>
                 <th scope="col">Result</th>
-                <th scope="col" className="num">HTTP</th>
-                <th scope="col" className="num">Latency</th>
-                <th scope="col" className="num">First token</th>
-                <th scope="col" className="num">Tokens/s</th>
+                <th scope="col" className="num">
+                  HTTP
+                </th>
+                <th scope="col" className="num">
+                  Latency
+                </th>
+                <th scope="col" className="num">
+                  First token
+                </th>
+                <th scope="col" className="num">
+                  Tokens/s
+                </th>
                 <th scope="col">Reason</th>
               </tr>
             </thead>
@@ -409,7 +497,9 @@ function ListingDetail({ listing, onChanged }: { listing: SupplyListingFragment;
                 <th scope="col">Kind</th>
                 <th scope="col">Result</th>
                 <th scope="col">State</th>
-                <th scope="col" className="num">Latency</th>
+                <th scope="col" className="num">
+                  Latency
+                </th>
                 <th scope="col">Reason</th>
               </tr>
             </thead>
@@ -460,12 +550,12 @@ function ChangePrices({ listing, onChanged }: { listing: SupplyListingFragment; 
   const update = useAction(async () => {
     const change: UpdateListingInput = {};
     if (listing.capability === 'SPEECH') {
-      if (perMChars.trim()) change.pricePerMChars = usdInput(perMChars);
+      if (perMChars.trim()) change.pricePerMChars = usdField(perMChars);
     } else {
-      if (input.trim()) change.inputPricePerMTok = usdInput(input);
-      if (output.trim()) change.outputPricePerMTok = usdInput(output);
+      if (input.trim()) change.inputPricePerMTok = usdField(input);
+      if (output.trim()) change.outputPricePerMTok = usdField(output);
     }
-    if (floor.trim()) change.priceFloor = usdInput(floor);
+    if (floor.trim()) change.priceFloor = usdField(floor);
     await request(SupplyUpdateListingDocument, { id: listing.id, input: change });
     setInput('');
     setOutput('');
@@ -488,7 +578,8 @@ function ChangePrices({ listing, onChanged }: { listing: SupplyListingFragment; 
       {review && (
         <div className="notice" role="status">
           <p style={{ marginTop: 0 }}>
-            A price increase of {formatCount(review.increasePercent)}% waits for your confirmation: {describePrices(review.proposed)} (now {describePrices(review.current)}). The listing keeps its current price until you confirm.
+            A price increase of {formatCount(review.increasePercent)}% waits for your confirmation: {describePrices(review.proposed)} (now{' '}
+            {describePrices(review.current)}). The listing keeps its current price until you confirm.
           </p>
           <button type="button" className="primary" disabled={confirm.pending} onClick={() => void confirm.run(listing.id)}>
             Confirm new price
@@ -500,29 +591,53 @@ function ChangePrices({ listing, onChanged }: { listing: SupplyListingFragment; 
         {listing.capability === 'SPEECH' ? (
           <label>
             Per 1M characters (USD)
-            <input name="pricePerMChars" inputMode="decimal" value={perMChars} placeholder={formatMicros(listing.pricePerMChars?.micros)} onChange={(event) => setPerMChars(event.target.value)} />
+            <input
+              name="pricePerMChars"
+              inputMode="decimal"
+              value={perMChars}
+              placeholder={formatMicros(listing.pricePerMChars?.micros)}
+              onChange={(event) => setPerMChars(event.target.value)}
+            />
           </label>
         ) : (
           <>
             <label>
               Input per 1M tokens (USD)
-              <input name="inputPricePerMTok" inputMode="decimal" value={input} placeholder={formatMicros(listing.inputPricePerMTok.micros)} onChange={(event) => setInput(event.target.value)} />
+              <input
+                name="inputPricePerMTok"
+                inputMode="decimal"
+                value={input}
+                placeholder={formatMicros(listing.inputPricePerMTok.micros)}
+                onChange={(event) => setInput(event.target.value)}
+              />
             </label>
             <label>
               Output per 1M tokens (USD)
-              <input name="outputPricePerMTok" inputMode="decimal" value={output} placeholder={formatMicros(listing.outputPricePerMTok.micros)} onChange={(event) => setOutput(event.target.value)} />
+              <input
+                name="outputPricePerMTok"
+                inputMode="decimal"
+                value={output}
+                placeholder={formatMicros(listing.outputPricePerMTok.micros)}
+                onChange={(event) => setOutput(event.target.value)}
+              />
             </label>
           </>
         )}
         <label>
           Price floor (USD)
-          <input name="priceFloor" inputMode="decimal" value={floor} placeholder={formatMicros(listing.priceFloor?.micros)} onChange={(event) => setFloor(event.target.value)} />
+          <input
+            name="priceFloor"
+            inputMode="decimal"
+            value={floor}
+            placeholder={formatMicros(listing.priceFloor?.micros)}
+            onChange={(event) => setFloor(event.target.value)}
+          />
         </label>
         <button type="submit" disabled={update.pending}>
           Change prices
         </button>
       </form>
-      <span className="seller-hint">Decreases apply at once; a large increase waits for your confirmation.</span>
+      <span className="hint">Decreases apply at once; a large increase waits for your confirmation.</span>
       <ErrorMessage error={update.error} />
     </div>
   );
@@ -539,7 +654,10 @@ function describePrices(prices: SupplyPricesFragment): string {
 
 function PriceReviews({ version, onChanged }: { version: unknown; onChanged: () => void }) {
   const [includeResolved, setIncludeResolved] = useState(false);
-  const reviews = useLoad(async () => (await request(SupplyPriceReviewsDocument, { includeResolved })).priceReviews, [includeResolved, version]);
+  const reviews = useLoad(
+    async () => (await request(SupplyPriceReviewsDocument, { includeResolved })).priceReviews,
+    [includeResolved, version],
+  );
   const confirm = useAction(async (listingId: string) => {
     await request(SupplyConfirmListingPriceDocument, { id: listingId });
     onChanged();
@@ -565,7 +683,9 @@ function PriceReviews({ version, onChanged }: { version: unknown; onChanged: () 
               <tr>
                 <th scope="col">Listing</th>
                 <th scope="col">Status</th>
-                <th scope="col" className="num">Increase</th>
+                <th scope="col" className="num">
+                  Increase
+                </th>
                 <th scope="col">Now</th>
                 <th scope="col">Proposed</th>
                 <th scope="col">Opened</th>

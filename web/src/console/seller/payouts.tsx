@@ -1,19 +1,19 @@
 // Payouts: what can leave the seller's earnings now, a payout request, the conversion of earnings
 // into the seller's own buyer credit, and the payouts so far.
 import { useState, type FormEvent } from 'react';
-import { PayoutConvertEarningsDocument, PayoutListDocument, PayoutRequestDocument, PayoutWithdrawableDocument } from '../../../../schema/generated/graphql';
+import {
+  PayoutConvertEarningsDocument,
+  PayoutListDocument,
+  PayoutRequestDocument,
+  PayoutWithdrawableDocument,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
-import { ErrorMessage, formatDate, formatMicros, Section, useAction, useLoad } from '../../shared/ui';
-import { microsToUsdString, parseUsdToMicros } from './money';
-import { Empty, Field, Pager, StateBadge, Tile } from './parts';
+import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
+import { formatMicros, microsToDecimal, parseUsdToMicros, usdField } from '../../shared/money';
+import { Field, Pager, Tile } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 const PAGE_SIZE = 20;
-
-/** The amount as sent: the exact normalised decimal when it parses, else as typed (the API words the refusal). */
-function amountInput(text: string): string {
-  const micros = parseUsdToMicros(text);
-  return micros === null ? text.trim() : microsToUsdString(micros);
-}
 
 export function PayoutsSection() {
   const money = useLoad(async () => (await request(PayoutWithdrawableDocument)).earningsSummary, []);
@@ -72,7 +72,9 @@ export function PayoutsSection() {
                 <thead>
                   <tr>
                     <th scope="col">Requested</th>
-                    <th scope="col" className="num">Amount</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
                     <th scope="col">Status</th>
                     <th scope="col">Provider</th>
                     <th scope="col">Reference</th>
@@ -103,12 +105,24 @@ export function PayoutsSection() {
   );
 }
 
-function AmountForm({ title, description, button, max, onSubmit }: { title: string; description: string; button: string; max: number | undefined; onSubmit: (amount: string) => Promise<string> }) {
+function AmountForm({
+  title,
+  description,
+  button,
+  max,
+  onSubmit,
+}: {
+  title: string;
+  description: string;
+  button: string;
+  max: number | undefined;
+  onSubmit: (amount: string) => Promise<string>;
+}) {
   const [amount, setAmount] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const action = useAction(async () => {
     setDone(null);
-    const message = await onSubmit(amountInput(amount));
+    const message = await onSubmit(usdField(amount) ?? '');
     setAmount('');
     setDone(message);
   });
@@ -123,11 +137,22 @@ function AmountForm({ title, description, button, max, onSubmit }: { title: stri
         {description}
       </p>
       <form className="inline" aria-label={title} onSubmit={submit}>
-        <Field label="Amount (USD)" hint={micros !== null ? formatMicros(micros) : max !== undefined ? `up to ${formatMicros(max)}` : 'USD'} live>
-          <input name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" value={amount} onChange={(event) => setAmount(event.target.value)} />
+        <Field
+          label="Amount (USD)"
+          hint={micros !== null ? formatMicros(micros) : max !== undefined ? `up to ${formatMicros(max)}` : 'USD'}
+          live
+        >
+          <input
+            name="amount"
+            inputMode="decimal"
+            autoComplete="off"
+            placeholder="0.00"
+            value={amount}
+            onChange={(event) => setAmount(event.target.value)}
+          />
         </Field>
         {max !== undefined && max > 0 && (
-          <button type="button" onClick={() => setAmount(microsToUsdString(BigInt(max)))}>
+          <button type="button" onClick={() => setAmount(microsToDecimal(BigInt(max)))}>
             All
           </button>
         )}

@@ -1,10 +1,18 @@
 // Pool keys: the seller's upstream provider keys. The raw key is typed once, checked by the API
 // with one call to the provider and never shown again: after creation the page holds only its mask.
 import { useState, type FormEvent } from 'react';
-import { SupplyCreatePoolKeyDocument, SupplyDeletePoolKeyDocument, SupplyPoolKeysDocument, SupplyProvidersDocument, type SupplyPoolKeyFragment, type SupplyProviderFragment } from '../../../../schema/generated/graphql';
+import {
+  SupplyCreatePoolKeyDocument,
+  SupplyDeletePoolKeyDocument,
+  SupplyPoolKeysDocument,
+  SupplyProvidersDocument,
+  type SupplyPoolKeyFragment,
+  type SupplyProviderFragment,
+} from '../../../../schema/generated/graphql';
 import { request } from '../../shared/graphql';
 import { ErrorMessage, formatDate, Section, useAction, useLoad } from '../../shared/ui';
-import { ConfirmButton, Empty, Field, StateBadge } from './parts';
+import { ConfirmButton, Field } from '../../shared/parts';
+import { Empty, StateBadge } from './parts';
 
 export function PoolKeysSection() {
   const providers = useLoad(async () => (await request(SupplyProvidersDocument)).poolProviders, []);
@@ -13,7 +21,9 @@ export function PoolKeysSection() {
   return (
     <div className="seller-root">
       <h1>Pool keys</h1>
-      <p className="muted">Your upstream provider keys. Listings call their provider through one of these; the key is stored sealed and shown only masked.</p>
+      <p className="muted">
+        Your upstream provider keys. Listings call their provider through one of these; the key is stored sealed and shown only masked.
+      </p>
       <Section title="Add a pool key">
         {providers.error ? <ErrorMessage error={providers.error} /> : null}
         {providers.data ? (
@@ -29,7 +39,8 @@ export function PoolKeysSection() {
         )}
         {created && (
           <div className="notice" role="status">
-            Added <strong>{created.label ?? created.provider}</strong>: <code className="mono">{created.keyPreview}</code> ({created.provider}). The full key is not shown again.{' '}
+            Added <strong>{created.label ?? created.provider}</strong>: <code className="mono">{created.keyPreview}</code> (
+            {created.provider}). The full key is not shown again.{' '}
             <button type="button" onClick={() => setCreated(null)}>
               Dismiss
             </button>
@@ -43,7 +54,13 @@ export function PoolKeysSection() {
   );
 }
 
-function CreatePoolKeyForm({ providers, onCreated }: { providers: SupplyProviderFragment[]; onCreated: (key: SupplyPoolKeyFragment) => void }) {
+function CreatePoolKeyForm({
+  providers,
+  onCreated,
+}: {
+  providers: SupplyProviderFragment[];
+  onCreated: (key: SupplyPoolKeyFragment) => void;
+}) {
   const [providerId, setProviderId] = useState(providers[0]?.id ?? '');
   const [apiKey, setApiKey] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
@@ -70,7 +87,14 @@ function CreatePoolKeyForm({ providers, onCreated }: { providers: SupplyProvider
   };
   return (
     <form className="seller-form" aria-label="Add a pool key" onSubmit={onSubmit}>
-      <Field label="Provider" hint={provider ? `Serves ${provider.capabilities.map((capability) => capability.toLowerCase()).join(', ')}${provider.baseUrl ? ` · ${provider.baseUrl}` : ''}` : undefined}>
+      <Field
+        label="Provider"
+        hint={
+          provider
+            ? `Serves ${provider.capabilities.map((capability) => capability.toLowerCase()).join(', ')}${provider.baseUrl ? ` · ${provider.baseUrl}` : ''}`
+            : undefined
+        }
+      >
         <select name="provider" value={providerId} onChange={(event) => setProviderId(event.target.value)}>
           {providers.map((candidate) => (
             <option key={candidate.id} value={candidate.id}>
@@ -80,11 +104,29 @@ function CreatePoolKeyForm({ providers, onCreated }: { providers: SupplyProvider
         </select>
       </Field>
       <Field label="Provider API key" hint="Checked with one call to the provider; never shown again.">
-        <input name="apiKey" type="password" autoComplete="off" spellCheck={false} value={apiKey} onChange={(event) => setApiKey(event.target.value)} />
+        <input
+          name="apiKey"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={apiKey}
+          onChange={(event) => setApiKey(event.target.value)}
+        />
       </Field>
       {provider?.acceptsBaseUrl && (
-        <Field label={`Base URL${provider.requiresBaseUrl ? ' (required)' : ' (optional)'}`} hint="Where /models and /chat/completions hang off, e.g. https://host/v1.">
-          <input name="baseUrl" inputMode="url" autoComplete="off" spellCheck={false} placeholder="https://host/v1" value={baseUrl} onChange={(event) => setBaseUrl(event.target.value)} />
+        <Field
+          label={`Base URL${provider.requiresBaseUrl ? ' (required)' : ' (optional)'}`}
+          hint="Where /models and /chat/completions hang off, e.g. https://host/v1."
+        >
+          <input
+            name="baseUrl"
+            inputMode="url"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="https://host/v1"
+            value={baseUrl}
+            onChange={(event) => setBaseUrl(event.target.value)}
+          />
         </Field>
       )}
       <label>
@@ -103,7 +145,17 @@ function CreatePoolKeyForm({ providers, onCreated }: { providers: SupplyProvider
   );
 }
 
-export function PoolKeyTable({ keys, error, loading, onChanged }: { keys: SupplyPoolKeyFragment[] | undefined; error: unknown; loading: boolean; onChanged: () => void }) {
+export function PoolKeyTable({
+  keys,
+  error,
+  loading,
+  onChanged,
+}: {
+  keys: SupplyPoolKeyFragment[] | undefined;
+  error: unknown;
+  loading: boolean;
+  onChanged: () => void;
+}) {
   const remove = useAction(async (id: string) => {
     await request(SupplyDeletePoolKeyDocument, { id });
     onChanged();
@@ -146,7 +198,12 @@ export function PoolKeyTable({ keys, error, loading, onChanged }: { keys: Supply
                 <td>{formatDate(key.validatedAt)}</td>
                 <td>{formatDate(key.createdAt)}</td>
                 <td>
-                  <ConfirmButton label="Delete" confirmLabel={`Delete ${key.keyPreview}`} disabled={remove.pending} onConfirm={() => void remove.run(key.id)} />
+                  <ConfirmButton
+                    label="Delete"
+                    confirmLabel={`Delete ${key.keyPreview}`}
+                    disabled={remove.pending}
+                    onConfirm={() => void remove.run(key.id)}
+                  />
                 </td>
               </tr>
             ))}
