@@ -10,7 +10,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import { GraphQLError, OperationTypeNode, buildASTSchema, parse, visit, type DocumentNode, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, OperationTypeNode, buildASTSchema, parse, visit, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SCHEMA_DIR } from '../schema/paths';
 import type { Config, SubgraphName } from '../subgraphs/common/config';
@@ -95,7 +95,8 @@ function subscriptionLimitsFrom(env: Readonly<Record<string, string | undefined>
 export const newRequestId = () => `req_${randomUUID().replaceAll('-', '')}`;
 
 const GATEWAY_PRINCIPAL: Principal = { kind: 'service', name: 'gateway' };
-const MANAGEMENT_CREDENTIAL_QUERY = 'query ($keyHash: String!) { managementCredential(keyHash: $keyHash) { keyId accountId scope enabled } }';
+const MANAGEMENT_CREDENTIAL_QUERY =
+  'query ($keyHash: String!) { managementCredential(keyHash: $keyHash) { keyId accountId scope enabled } }';
 const SESSION_STATE_QUERY = 'query ($accountId: ID!) { sessionState(accountId: $accountId) { accountId generation revokedSessionIds } }';
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -116,12 +117,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     { ttlMs: sessionCacheTtlMs(config.env) },
   );
   const unfollowSessions = sessionStates.follow(options.bus);
-  const authenticator = new Authenticator(new SessionTokens(config.platformSecret, config.jwtTtlSeconds), new KeyHasher(config.platformSecret), async (keyHash) => {
-    if (!accounts) return null;
-    const result = await accounts.execute(MANAGEMENT_CREDENTIAL_QUERY, { keyHash }, GATEWAY_PRINCIPAL, newRequestId());
-    if (result.errors?.length) throw new Error('management key look-up failed');
-    return (result.data as { managementCredential: ManagementCredential | null }).managementCredential;
-  }, sessionStates);
+  const authenticator = new Authenticator(
+    new SessionTokens(config.platformSecret, config.jwtTtlSeconds),
+    new KeyHasher(config.platformSecret),
+    async (keyHash) => {
+      if (!accounts) return null;
+      const result = await accounts.execute(MANAGEMENT_CREDENTIAL_QUERY, { keyHash }, GATEWAY_PRINCIPAL, newRequestId());
+      if (result.errors?.length) throw new Error('management key look-up failed');
+      return (result.data as { managementCredential: ManagementCredential | null }).managementCredential;
+    },
+    sessionStates,
+  );
   const rateLimiter: RateLimiter = config.busUrl ? new RedisRateLimiter(config.busUrl, config.busNamespace) : new MemoryRateLimiter();
   const production = config.nodeEnv === 'production';
   const metrics = new GatewayMetrics(); // Hardening (issue 8): GET /metrics, see metrics.ts
@@ -165,7 +171,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const clientError = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
     if (!clientError) request.log.error({ err: error }, 'unhandled error');
     const status = clientError ? error.statusCode! : 500;
-    const message = clientError ? (/JSON/i.test(error.message) ? 'Request body is not valid JSON' : error.message) : 'Internal server error';
+    const message = clientError
+      ? /JSON/i.test(error.message)
+        ? 'Request body is not valid JSON'
+        : error.message
+      : 'Internal server error';
     return reply.code(status).send({ errors: [{ message, extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
   });
   // Hardening (issue 8): security headers and CORS on every route; registered before any route.
@@ -195,7 +205,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: edgeLimits.validationRules,
     allowBatchedHttpRequests: false, // explicit: a JSON array body is a 400
     csrfPrevention: true, // explicit: GET / simple POST need a preflight-forcing header
-    plugins: [fastifyApolloDrainPlugin(app), metrics.apolloPlugin(), logInternalErrors(options.log), refuseUnexecutable(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      metrics.apolloPlugin(),
+      logInternalErrors(options.log),
+      refuseUnexecutable(),
+      ApolloServerPluginLandingPageDisabled(),
+    ],
   });
   await apollo.start();
 
@@ -204,7 +220,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return { principal: await authenticator.fromAuthorization(authorization), requestId, clientAddress };
     } catch (error) {
       if (isDomainError(error)) {
-        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.code === 'FORBIDDEN' ? 403 : 401 } } });
+        throw new GraphQLError(error.message, {
+          extensions: { code: error.code, http: { status: error.code === 'FORBIDDEN' ? 403 : 401 } },
+        });
       }
       throw error;
     }
@@ -214,16 +232,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     context: async (request) => contextFor(request.headers.authorization, String(request.id), request.ip),
   });
 
-  async function run<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, principal: Principal, requestId = newRequestId(), clientAddress?: string) {
-    const response = await apollo.executeOperation<TResult>({ query: document as DocumentNode, variables: variables as GraphQLRequest['variables'] }, { contextValue: { principal, requestId, ...(clientAddress ? { clientAddress } : {}) } });
+  async function run<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+    principal: Principal,
+    requestId = newRequestId(),
+    clientAddress?: string,
+  ) {
+    const response = await apollo.executeOperation<TResult>(
+      { query: document as DocumentNode, variables: variables as GraphQLRequest['variables'] },
+      { contextValue: { principal, requestId, ...(clientAddress ? { clientAddress } : {}) } },
+    );
     if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
     return response.body.singleResult;
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const checks = await Promise.allSettled([...[...links.values()].map((link) => link.ready()), ...(options.readiness ?? []).map((check) => check())]);
-    const failed = [...links.keys(), ...(options.readiness ?? []).map((_, i) => `dependency-${i}`)].filter((_, i) => checks[i].status === 'rejected');
+    const checks = await Promise.allSettled([
+      ...[...links.values()].map((link) => link.ready()),
+      ...(options.readiness ?? []).map((check) => check()),
+    ]);
+    const failed = [...links.keys(), ...(options.readiness ?? []).map((_, i) => `dependency-${i}`)].filter(
+      (_, i) => checks[i].status === 'rejected',
+    );
     if (failed.length > 0) return reply.code(503).send({ status: 'unavailable', failing: failed });
     return { status: 'ready', subgraphs: [...links.keys()] };
   });
@@ -239,7 +271,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     newRequestId,
     log: options.log,
     query: async (document, variables, principal) => {
-      const response = await apollo.executeOperation({ query: document, variables }, { contextValue: { principal, requestId: newRequestId() } });
+      const response = await apollo.executeOperation(
+        { query: document, variables },
+        { contextValue: { principal, requestId: newRequestId() } },
+      );
       if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
       return response.body.singleResult;
     },
@@ -319,9 +354,15 @@ function refuseUnexecutable(): ApolloServerPlugin<GatewayContext> {
       return {
         async didResolveOperation({ operation, request, document }) {
           if (!operation) {
-            throw refuse(request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.', 'OPERATION_RESOLUTION_FAILURE');
+            throw refuse(
+              request.operationName
+                ? `Unknown operation named "${request.operationName}".`
+                : 'Must provide operation name if query contains multiple operations.',
+              'OPERATION_RESOLUTION_FAILURE',
+            );
           }
-          if (operation.operation === OperationTypeNode.SUBSCRIPTION) throw refuse('Subscriptions are served over graphql-ws on this path, not over HTTP', 'BAD_REQUEST');
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION)
+            throw refuse('Subscriptions are served over graphql-ws on this path, not over HTTP', 'BAD_REQUEST');
           let nul = containsNul(request.variables ?? null);
           if (!nul) visit(document, { StringValue: (node) => void (nul ||= node.value.includes('\u0000')) });
           if (nul) throw refuse('Strings must not contain NUL characters', 'BAD_USER_INPUT');

@@ -142,11 +142,13 @@ export class Authenticator {
     if (header === undefined || header === null || header.trim() === '') return ANONYMOUS;
     const token = bearerToken(header);
     if (!token) throw new DomainError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
-    if (token.startsWith('sk-df-')) throw new DomainError('FORBIDDEN', 'A buyer key (sk-df-…) can only call the inference routes under /v1');
+    if (token.startsWith('sk-df-'))
+      throw new DomainError('FORBIDDEN', 'A buyer key (sk-df-…) can only call the inference routes under /v1');
     if (token.startsWith('mk-')) {
       const credential = token.length <= 100 ? await this.findManagementKey(this.keyHasher.hash(token)) : null;
       if (!credential || !credential.enabled) throw new DomainError('UNAUTHENTICATED', 'Invalid, deleted or disabled management key');
-      if (this.sessionStates && !(await this.sessionStates.get(credential.accountId))) throw new DomainError('UNAUTHENTICATED', 'The account of this management key no longer exists');
+      if (this.sessionStates && !(await this.sessionStates.get(credential.accountId)))
+        throw new DomainError('UNAUTHENTICATED', 'The account of this management key no longer exists');
       // Over GraphQL the scope arrives as its enum name (BUYER); principals carry the value (buyer).
       const scope = String(credential.scope).toLowerCase() as ManagementScope;
       return { kind: 'management', accountId: credential.accountId, keyId: credential.keyId, scope };
@@ -157,7 +159,8 @@ export class Authenticator {
         if (this.sessionStates) {
           const state = await this.sessionStates.get(claims.accountId);
           if (!state) throw new DomainError('UNAUTHENTICATED', 'The account of this session no longer exists');
-          if (claims.generation !== state.generation || state.revoked.has(claims.sessionId)) throw new DomainError('UNAUTHENTICATED', 'This session has been signed out; sign in again');
+          if (claims.generation !== state.generation || state.revoked.has(claims.sessionId))
+            throw new DomainError('UNAUTHENTICATED', 'This session has been signed out; sign in again');
         }
         return { kind: 'user', accountId: claims.accountId, sessionId: claims.sessionId };
       }

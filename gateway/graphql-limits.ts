@@ -123,7 +123,16 @@ export function listBoundFor(bounds: ListBounds, typeName: string, fieldName: st
   return bounds[`${typeName}.${fieldName}`] ?? (fieldName === 'items' && typeName.endsWith('Page') ? PAGE_BOUND : undefined);
 }
 
-export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 5000, maxCost: 25_000, listCostMultiplier: 10, maxResponseBytes: 4 * 1024 * 1024, listBounds: listBounds(DEFAULT_ACCOUNT_LIMITS) };
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxTokens: 5000,
+  maxCost: 25_000,
+  listCostMultiplier: 10,
+  maxResponseBytes: 4 * 1024 * 1024,
+  listBounds: listBounds(DEFAULT_ACCOUNT_LIMITS),
+};
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -166,9 +175,16 @@ const COST_CEILING = Number.MAX_SAFE_INTEGER;
  * document: each fragment is measured once (memoized), and fragment cycles (which the standard
  * NoFragmentCycles rule refuses anyway) count as empty.
  */
-export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, listCostMultiplier: number, bounds: ListBounds = DEFAULT_GRAPHQL_LIMITS.listBounds): OperationMeasure {
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  listCostMultiplier: number,
+  bounds: ListBounds = DEFAULT_GRAPHQL_LIMITS.listBounds,
+): OperationMeasure {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const memo = new Map<string, { depth: number; aliases: number; cost: number }>();
   const inProgress = new Set<string>();
 
@@ -176,7 +192,12 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
 
   /** The value of a size argument: a literal, its default, or (a variable) `unknown`; undefined when absent. */
-  const sizeArgument = (field: FieldNode | undefined, def: GraphQLField<unknown, unknown> | undefined, name: string, unknown: number): number | undefined => {
+  const sizeArgument = (
+    field: FieldNode | undefined,
+    def: GraphQLField<unknown, unknown> | undefined,
+    name: string,
+    unknown: number,
+  ): number | undefined => {
     const arg = field?.arguments?.find((a) => a.name.value === name);
     if (arg?.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
     if (arg) return unknown;
@@ -184,10 +205,19 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     return typeof argDef?.defaultValue === 'number' ? Math.max(1, argDef.defaultValue) : undefined;
   };
 
-  const listSize = (field: FieldNode, def: GraphQLField<unknown, unknown>, parentType: GraphQLNamedType | undefined, via: { node?: FieldNode; def?: GraphQLField<unknown, unknown> }): number => {
+  const listSize = (
+    field: FieldNode,
+    def: GraphQLField<unknown, unknown>,
+    parentType: GraphQLNamedType | undefined,
+    via: { node?: FieldNode; def?: GraphQLField<unknown, unknown> },
+  ): number => {
     const bound = parentType ? listBoundFor(bounds, parentType.name, def.name) : undefined;
     if (bound) {
-      const given = bound.arg ? sizeArgument(field, def, bound.arg, bound.max) : bound.parentArg ? sizeArgument(via.node, via.def, bound.parentArg, bound.max) : undefined;
+      const given = bound.arg
+        ? sizeArgument(field, def, bound.arg, bound.max)
+        : bound.parentArg
+          ? sizeArgument(via.node, via.def, bound.parentArg, bound.max)
+          : undefined;
       return given ?? bound.max;
     }
     for (const name of LIST_SIZE_ARGUMENTS) {
@@ -201,7 +231,11 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   };
 
   // `via`: the field whose selection this is (a page's `items` take their size from it).
-  const selectionSet = (set: SelectionSetNode, parent: GraphQLNamedType | undefined, via: { node?: FieldNode; def?: GraphQLField<unknown, unknown> } = {}): { depth: number; aliases: number; cost: number; fields: number } => {
+  const selectionSet = (
+    set: SelectionSetNode,
+    parent: GraphQLNamedType | undefined,
+    via: { node?: FieldNode; def?: GraphQLField<unknown, unknown> } = {},
+  ): { depth: number; aliases: number; cost: number; fields: number } => {
     let depth = 0;
     let aliases = 0;
     let cost = 0;
@@ -285,10 +319,27 @@ export function limitValidationRule(limits: GraphQLLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(node) {
       const m = measureOperation(context.getSchema(), context.getDocument(), node, limits.listCostMultiplier, limits.listBounds);
-      if (m.depth > limits.maxDepth) context.reportError(refusal('maxDepth', limits.maxDepth, m.depth, `Query depth ${m.depth} exceeds the maximum of ${limits.maxDepth}`));
-      if (m.aliases > limits.maxAliases) context.reportError(refusal('maxAliases', limits.maxAliases, m.aliases, `Query uses ${m.aliases} aliases; the maximum is ${limits.maxAliases}`));
-      if (m.rootFields > limits.maxRootFields) context.reportError(refusal('maxRootFields', limits.maxRootFields, m.rootFields, `Operation selects ${m.rootFields} root fields; the maximum is ${limits.maxRootFields}`));
-      if (m.cost > limits.maxCost) context.reportError(refusal('maxCost', limits.maxCost, m.cost, `Estimated query cost ${m.cost} exceeds the maximum of ${limits.maxCost}`));
+      if (m.depth > limits.maxDepth)
+        context.reportError(
+          refusal('maxDepth', limits.maxDepth, m.depth, `Query depth ${m.depth} exceeds the maximum of ${limits.maxDepth}`),
+        );
+      if (m.aliases > limits.maxAliases)
+        context.reportError(
+          refusal('maxAliases', limits.maxAliases, m.aliases, `Query uses ${m.aliases} aliases; the maximum is ${limits.maxAliases}`),
+        );
+      if (m.rootFields > limits.maxRootFields)
+        context.reportError(
+          refusal(
+            'maxRootFields',
+            limits.maxRootFields,
+            m.rootFields,
+            `Operation selects ${m.rootFields} root fields; the maximum is ${limits.maxRootFields}`,
+          ),
+        );
+      if (m.cost > limits.maxCost)
+        context.reportError(
+          refusal('maxCost', limits.maxCost, m.cost, `Estimated query cost ${m.cost} exceeds the maximum of ${limits.maxCost}`),
+        );
       return false; // measured as a whole; no need to descend
     },
   });
@@ -310,7 +361,12 @@ export function registerResponseSizeLimit(app: FastifyInstance, path: string, ma
     request.log.warn({ limit: 'maxResponseBytes', max: maxBytes }, 'GraphQL response too large');
     return JSON.stringify({
       data: null,
-      errors: [{ message: `The response is larger than ${maxBytes} bytes; select fewer fields or smaller pages`, extensions: { code: 'RESPONSE_TOO_LARGE', limit: 'maxResponseBytes', max: maxBytes } }],
+      errors: [
+        {
+          message: `The response is larger than ${maxBytes} bytes; select fewer fields or smaller pages`,
+          extensions: { code: 'RESPONSE_TOO_LARGE', limit: 'maxResponseBytes', max: maxBytes },
+        },
+      ],
     });
   });
 }

@@ -55,7 +55,11 @@ function pathOf(request: FastifyRequest): string {
 }
 
 /** The media types Apollo Server answers a single result in (its MEDIA_TYPES, in its order). */
-const GRAPHQL_RESULT_TYPES = ['application/json; charset=utf-8', 'application/graphql-response+json; charset=utf-8', 'application/json; callbackSpec=1.0; charset=utf-8'];
+const GRAPHQL_RESULT_TYPES = [
+  'application/json; charset=utf-8',
+  'application/graphql-response+json; charset=utf-8',
+  'application/json; callbackSpec=1.0; charset=utf-8',
+];
 
 /**
  * Apollo Server's own content negotiator (the `negotiator` package, resolved from @apollo/server
@@ -136,7 +140,15 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     return reply
       .code(406)
       .type('application/json; charset=utf-8')
-      .send({ errors: [{ message: "An 'accept' header was provided for this request which does not accept application/json; charset=utf-8 or application/graphql-response+json; charset=utf-8", extensions: { code: 'BAD_REQUEST' } }] });
+      .send({
+        errors: [
+          {
+            message:
+              "An 'accept' header was provided for this request which does not accept application/json; charset=utf-8 or application/graphql-response+json; charset=utf-8",
+            extensions: { code: 'BAD_REQUEST' },
+          },
+        ],
+      });
   });
 
   // A NUL anywhere in what a surface's route would store or look up: 400 before it runs.
@@ -146,7 +158,10 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     if (!inUrl && (request.body === undefined || request.body === null)) return;
     const surface = surfaceOfPath(request.url);
     if (!surface) return;
-    if ((inUrl && (containsNul(request.params) || containsNul(request.query))) || (surface !== 'openai' && surface !== 'anthropic' && containsNul(request.body))) {
+    if (
+      (inUrl && (containsNul(request.params) || containsNul(request.query))) ||
+      (surface !== 'openai' && surface !== 'anthropic' && containsNul(request.body))
+    ) {
       return sendSurfaceError(reply, request.url, 400, 'Text must not contain NUL (U+0000) characters');
     }
   });

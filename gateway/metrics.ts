@@ -29,7 +29,12 @@ const BUDGET_CODES = /"(?:error_)?code":"(key_limit_exceeded|group_budget_exceed
 export class GatewayMetrics {
   readonly registry = new Registry();
   private sources: MetricsSources | null = null;
-  private readonly httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by method, route template and status', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  private readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
   private readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency, by method, route template and status',
@@ -37,25 +42,107 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
-  private readonly operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations resolved by the gateway (HTTP and internal), by type', labelNames: ['type'] as const, registers: [this.registry] });
-  private readonly refused = new Counter({ name: 'graphql_refused_total', help: 'GraphQL requests refused before execution, by error code', labelNames: ['code'] as const, registers: [this.registry] });
-  private readonly fetches = new Counter({ name: 'graphql_subgraph_fetches_total', help: 'Fetches from the gateway to a subgraph, by outcome', labelNames: ['subgraph', 'outcome'] as const, registers: [this.registry] });
-  private readonly fetchDuration = new Histogram({ name: 'graphql_subgraph_fetch_duration_seconds', help: 'Latency of subgraph fetches', labelNames: ['subgraph'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
-  private readonly budgetRefusals = new Counter({ name: 'inference_budget_refusals_total', help: 'Inference calls refused by a key limit or a group budget', labelNames: ['reason'] as const, registers: [this.registry] });
+  private readonly operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations resolved by the gateway (HTTP and internal), by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  private readonly refused = new Counter({
+    name: 'graphql_refused_total',
+    help: 'GraphQL requests refused before execution, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly fetches = new Counter({
+    name: 'graphql_subgraph_fetches_total',
+    help: 'Fetches from the gateway to a subgraph, by outcome',
+    labelNames: ['subgraph', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly fetchDuration = new Histogram({
+    name: 'graphql_subgraph_fetch_duration_seconds',
+    help: 'Latency of subgraph fetches',
+    labelNames: ['subgraph'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly budgetRefusals = new Counter({
+    name: 'inference_budget_refusals_total',
+    help: 'Inference calls refused by a key limit or a group budget',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     const metrics = this;
-    new Gauge({ name: 'usage_events_pending', help: 'Usage events not yet applied by billing', registers: [this.registry], collect() { this.set(metrics.sources?.usagePending() ?? 0); } });
-    new Gauge({ name: 'graphql_subscriptions_open', help: 'Open graphql-ws subscriptions', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().open ?? 0); } });
-    new Gauge({ name: 'graphql_subscription_upstreams', help: 'Upstream subscriptions shared by subscribers', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().upstreams ?? 0); } });
-    new Gauge({ name: 'inference_requests_in_flight', help: 'Inference requests being served by this process', registers: [this.registry], collect() { this.set(metrics.sources?.dataPlaneLoad?.().inFlight ?? 0); } });
+    new Gauge({
+      name: 'usage_events_pending',
+      help: 'Usage events not yet applied by billing',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.usagePending() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'graphql_subscriptions_open',
+      help: 'Open graphql-ws subscriptions',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.subscriptionStats().open ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'graphql_subscription_upstreams',
+      help: 'Upstream subscriptions shared by subscribers',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.subscriptionStats().upstreams ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'inference_requests_in_flight',
+      help: 'Inference requests being served by this process',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.dataPlaneLoad?.().inFlight ?? 0);
+      },
+    });
     // A gauge of a monotonic count (the shedder owns it): reads as a counter.
-    new Gauge({ name: 'inference_requests_shed_total', help: 'Inference requests answered 503 at once because this process was overloaded', registers: [this.registry], collect() { this.set(metrics.sources?.dataPlaneLoad?.().shed ?? 0); } });
+    new Gauge({
+      name: 'inference_requests_shed_total',
+      help: 'Inference requests answered 503 at once because this process was overloaded',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.dataPlaneLoad?.().shed ?? 0);
+      },
+    });
     // Gauges of monotonic counts the subscription server owns: they read as counters.
-    new Gauge({ name: 'graphql_subscription_events_dropped_total', help: 'Events dropped (oldest first) from the queues of subscribers that fell behind; each such subscriber is told the count on its next event', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().droppedEvents ?? 0); } });
-    new Gauge({ name: 'graphql_subscription_subscribers_dropped_total', help: 'Subscriptions that fell behind and lost at least one event', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().droppingSubscribers ?? 0); } });
-    new Gauge({ name: 'graphql_subscription_groups', help: 'Subscriber groups sharing one resolution per event (same selection and viewer)', registers: [this.registry], collect() { this.set(metrics.sources?.subscriptionStats().groups ?? 0); } });
+    new Gauge({
+      name: 'graphql_subscription_events_dropped_total',
+      help: 'Events dropped (oldest first) from the queues of subscribers that fell behind; each such subscriber is told the count on its next event',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.subscriptionStats().droppedEvents ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'graphql_subscription_subscribers_dropped_total',
+      help: 'Subscriptions that fell behind and lost at least one event',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.subscriptionStats().droppingSubscribers ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'graphql_subscription_groups',
+      help: 'Subscriber groups sharing one resolution per event (same selection and viewer)',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sources?.subscriptionStats().groups ?? 0);
+      },
+    });
   }
 
   /** The gauges' sources exist once the gateway is listening. */
@@ -79,7 +166,10 @@ export class GatewayMetrics {
     });
     app.get('/metrics', async (request, reply) => {
       if (token && !bearerMatches(request.headers.authorization, token)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHENTICATED', message: 'Bearer <METRICS_TOKEN> is required' } });
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ error: { code: 'UNAUTHENTICATED', message: 'Bearer <METRICS_TOKEN> is required' } });
       }
       return reply.type(this.registry.contentType).send(await this.registry.metrics());
     });

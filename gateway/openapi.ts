@@ -46,7 +46,10 @@ export const ERROR_SCHEMAS: Record<ErrorEnvelope, JsonSchema> = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: { type: 'string', description: 'BAD_REQUEST, BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, …' },
+          code: {
+            type: 'string',
+            description: 'BAD_REQUEST, BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, …',
+          },
           message,
           details: { type: 'object', description: 'e.g. the refused `field`, `unknownFields`, `retryAfterSeconds`' },
         },
@@ -54,7 +57,8 @@ export const ERROR_SCHEMAS: Record<ErrorEnvelope, JsonSchema> = {
     },
   },
   DgridError: {
-    description: "DGrid's envelope with data null: `code` is five digits, the first three the HTTP status (40001 invalid parameters, 40101 missing key, 40102 invalid key, 40301 not permitted, 40401 not found, 42901 rate limited, 50001 internal)",
+    description:
+      "DGrid's envelope with data null: `code` is five digits, the first three the HTTP status (40001 invalid parameters, 40101 missing key, 40102 invalid key, 40301 not permitted, 40401 not found, 42901 rate limited, 50001 internal)",
     type: 'object',
     required: ['code', 'message', 'data'],
     properties: { code: { type: 'integer', examples: [40001] }, message, data: { type: 'null' } },
@@ -65,14 +69,28 @@ export const ERROR_SCHEMAS: Record<ErrorEnvelope, JsonSchema> = {
     required: ['success', 'error'],
     properties: {
       success: { const: false },
-      error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', examples: ['VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'] }, message, details: { type: 'object' } } },
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', examples: ['VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'] },
+          message,
+          details: { type: 'object' },
+        },
+      },
     },
   },
   DashboardError: {
     description: 'Network overview error (503 when the metrics are unavailable)',
     type: 'object',
     required: ['error'],
-    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', examples: ['BAD_REQUEST', 'SERVICE_UNAVAILABLE'] }, message } } },
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: { code: { type: 'string', examples: ['BAD_REQUEST', 'SERVICE_UNAVAILABLE'] }, message },
+      },
+    },
   },
   OpenAIError: {
     description: "OpenAI's error envelope",
@@ -82,7 +100,12 @@ export const ERROR_SCHEMAS: Record<ErrorEnvelope, JsonSchema> = {
       error: {
         type: 'object',
         required: ['message', 'type'],
-        properties: { message, type: { type: 'string', examples: ['invalid_request_error', 'authentication_error', 'insufficient_quota'] }, code: { type: ['string', 'null'] }, param: { type: ['string', 'null'] } },
+        properties: {
+          message,
+          type: { type: 'string', examples: ['invalid_request_error', 'authentication_error', 'insufficient_quota'] },
+          code: { type: ['string', 'null'] },
+          param: { type: ['string', 'null'] },
+        },
       },
     },
   },
@@ -92,7 +115,11 @@ export const ERROR_SCHEMAS: Record<ErrorEnvelope, JsonSchema> = {
     required: ['type', 'error'],
     properties: {
       type: { const: 'error' },
-      error: { type: 'object', required: ['type', 'message'], properties: { type: { type: 'string', examples: ['invalid_request_error', 'authentication_error', 'overloaded_error'] }, message } },
+      error: {
+        type: 'object',
+        required: ['type', 'message'],
+        properties: { type: { type: 'string', examples: ['invalid_request_error', 'authentication_error', 'overloaded_error'] }, message },
+      },
       request_id: { type: 'string' },
     },
   },
@@ -126,10 +153,18 @@ const SECURITY_SCHEMES = {
 } as const;
 
 const TAGS = [
-  { name: 'Dragonfly', description: 'Dragonfly account, buyer and seller APIs: sessions, buyer keys, routing profiles, usage, billing, provider pool, listings, contracts, earnings, disputes, payouts.' },
+  {
+    name: 'Dragonfly',
+    description:
+      'Dragonfly account, buyer and seller APIs: sessions, buyer keys, routing profiles, usage, billing, provider pool, listings, contracts, earnings, disputes, payouts.',
+  },
   { name: 'DGrid', description: 'DGrid key management: management keys (dashboard JWT) and model API keys (management key).' },
   { name: 'NaaP', description: 'NaaP developer API, billing providers, provider login and the public network overview data.' },
-  { name: 'Data plane', description: 'OpenAI-compatible inference (plus Anthropic Messages and OpenAI Responses dialects) and model discovery, with a buyer key.' },
+  {
+    name: 'Data plane',
+    description:
+      'OpenAI-compatible inference (plus Anthropic Messages and OpenAI Responses dialects) and model discovery, with a buyer key.',
+  },
 ];
 
 /** Fastify's wildcard routes, as the documented path parameter each stands for. */
@@ -153,7 +188,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Dragonfly Market API',
         version,
-        description: 'REST surfaces (Dragonfly, DGrid, NaaP) and the OpenAI-compatible data plane. The GraphQL API is at /graphql. Money in answers: `<name>` is USD, `<name>Micros` the exact integer of micro-USD.',
+        description:
+          'REST surfaces (Dragonfly, DGrid, NaaP) and the OpenAI-compatible data plane. The GraphQL API is at /graphql. Money in answers: `<name>` is USD, `<name>Micros` the exact integer of micro-USD.',
       },
       components: { securitySchemes: SECURITY_SCHEMES },
       tags: TAGS,
@@ -164,7 +200,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transform: ({ schema, url }) => ({ schema, url: WILDCARD_NAMES[url] ?? url }),
   });
 
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()));
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-cache').send(app.swagger()),
+  );
 
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PATH,

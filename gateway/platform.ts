@@ -69,7 +69,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         return new RemoteLink(name, url, signer);
       });
     }
-    const gateway = await startGateway({ config, links, bus, clock: options.clock, random: options.random, subscriptionLimits: options.subscriptionLimits, readiness: [() => bus.ready()], log: logging.log });
+    const gateway = await startGateway({
+      config,
+      links,
+      bus,
+      clock: options.clock,
+      random: options.random,
+      subscriptionLimits: options.subscriptionLimits,
+      readiness: [() => bus.ready()],
+      log: logging.log,
+    });
     return {
       config,
       gateway,

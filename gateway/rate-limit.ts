@@ -28,7 +28,11 @@ export class MemoryRateLimiter implements RateLimiter {
       this.windows.set(key, window);
     }
     window.count++;
-    return { allowed: window.count <= limit, retryAfterSeconds: Math.ceil((start + windowMs - now) / 1000), remaining: Math.max(0, limit - window.count) };
+    return {
+      allowed: window.count <= limit,
+      retryAfterSeconds: Math.ceil((start + windowMs - now) / 1000),
+      remaining: Math.max(0, limit - window.count),
+    };
   }
 
   private sweep(currentStart: number): void {
@@ -42,7 +46,11 @@ export class MemoryRateLimiter implements RateLimiter {
 
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: Redis;
-  constructor(url: string, private readonly namespace: string, private readonly now: () => number = Date.now) {
+  constructor(
+    url: string,
+    private readonly namespace: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     this.redis.on('error', () => {});
   }
@@ -52,7 +60,11 @@ export class RedisRateLimiter implements RateLimiter {
     const start = now - (now % windowMs);
     const redisKey = `${this.namespace}:rl:${key}:${start}`;
     const [[, count]] = (await this.redis.multi().incr(redisKey).pexpire(redisKey, windowMs).exec()) as [[null, number], [null, number]];
-    return { allowed: count <= limit, retryAfterSeconds: Math.ceil((start + windowMs - now) / 1000), remaining: Math.max(0, limit - count) };
+    return {
+      allowed: count <= limit,
+      retryAfterSeconds: Math.ceil((start + windowMs - now) / 1000),
+      remaining: Math.max(0, limit - count),
+    };
   }
 
   async close(): Promise<void> {

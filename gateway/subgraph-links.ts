@@ -32,7 +32,10 @@ export class InProcessLink implements SubgraphLink {
   readonly name: SubgraphName;
   readonly dataSource: GraphQLDataSource;
 
-  constructor(private readonly runtime: SubgraphRuntime, private readonly signer: PrincipalSigner) {
+  constructor(
+    private readonly runtime: SubgraphRuntime,
+    private readonly signer: PrincipalSigner,
+  ) {
     this.name = runtime.name;
     this.dataSource = {
       process: async ({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): Promise<GatewayGraphQLResponse> => {
@@ -40,7 +43,10 @@ export class InProcessLink implements SubgraphLink {
           [PRINCIPAL_HEADER]: signer.sign(principalOf(context), context?.clientAddress),
           [REQUEST_ID_HEADER]: context?.requestId ?? 'internal',
         };
-        const result = await runtime.execute({ query: request.query, variables: request.variables, operationName: request.operationName }, headers);
+        const result = await runtime.execute(
+          { query: request.query, variables: request.variables, operationName: request.operationName },
+          headers,
+        );
         return result as GatewayGraphQLResponse;
       },
     };
@@ -66,7 +72,11 @@ export class InProcessLink implements SubgraphLink {
       },
       async return() {
         done = true;
-        const source = iterator ?? (await pending.then((s) => (Symbol.asyncIterator in s ? (s as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]() : null)).catch(() => null));
+        const source =
+          iterator ??
+          (await pending
+            .then((s) => (Symbol.asyncIterator in s ? (s as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]() : null))
+            .catch(() => null));
         await source?.return?.();
         return { value: undefined, done: true };
       },
@@ -123,7 +133,10 @@ async function fetchKeepingGraphQLErrors(url: string, init: RequestInit): Promis
 }
 
 class SignedRemoteDataSource extends RemoteGraphQLDataSource<Partial<GatewayContext>> {
-  constructor(url: string, private readonly signer: PrincipalSigner) {
+  constructor(
+    url: string,
+    private readonly signer: PrincipalSigner,
+  ) {
     super({ url, fetcher: fetchKeepingGraphQLErrors as never });
   }
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Partial<GatewayContext>>): void {
@@ -136,7 +149,11 @@ export class RemoteLink implements SubgraphLink {
   readonly dataSource: GraphQLDataSource;
   private readonly ws: Client;
 
-  constructor(readonly name: SubgraphName, private readonly url: string, private readonly signer: PrincipalSigner) {
+  constructor(
+    readonly name: SubgraphName,
+    private readonly url: string,
+    private readonly signer: PrincipalSigner,
+  ) {
     this.dataSource = new SignedRemoteDataSource(url, signer);
     this.ws = createClient({
       url: url.replace(/^http/, 'ws'),
@@ -152,7 +169,12 @@ export class RemoteLink implements SubgraphLink {
     return this.ws.iterate({ query, variables }) as AsyncIterableIterator<ExecutionResult>;
   }
 
-  async execute(query: string, variables: Record<string, unknown>, principal: Principal, requestId: string): Promise<FormattedExecutionResult> {
+  async execute(
+    query: string,
+    variables: Record<string, unknown>,
+    principal: Principal,
+    requestId: string,
+  ): Promise<FormattedExecutionResult> {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [PRINCIPAL_HEADER]: this.signer.sign(principal), [REQUEST_ID_HEADER]: requestId },
@@ -184,7 +206,10 @@ export class RemoteLink implements SubgraphLink {
  */
 export function shareInFlightQueries(source: GraphQLDataSource): GraphQLDataSource {
   const inFlight = new Map<string, { answer: Promise<GatewayGraphQLResponse>; joiners: number }>();
-  const copy = (response: GatewayGraphQLResponse): GatewayGraphQLResponse => ({ ...response, ...structuredClone({ data: response.data, errors: response.errors, extensions: response.extensions }) });
+  const copy = (response: GatewayGraphQLResponse): GatewayGraphQLResponse => ({
+    ...response,
+    ...structuredClone({ data: response.data, errors: response.errors, extensions: response.extensions }),
+  });
   return {
     process(options) {
       const query = options.request.query ?? '';
@@ -227,7 +252,10 @@ export function dedupeRepresentations(source: GraphQLDataSource): GraphQLDataSou
         return slot;
       });
       if (distinct.length === representations.length) return source.process(options);
-      const response = await source.process({ ...options, request: { ...options.request, variables: { ...options.request.variables, representations: distinct } } } as typeof options);
+      const response = await source.process({
+        ...options,
+        request: { ...options.request, variables: { ...options.request.variables, representations: distinct } },
+      } as typeof options);
       const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
       const seen = new Set<number>();
       const spread = Array.isArray(entities)

@@ -65,7 +65,11 @@ export function clientAddressResolver(trust: boolean | number | string[]): (requ
     const peer = request.socket.remoteAddress ?? 'unknown';
     if (!trusted) return peer;
     const header = request.headers['x-forwarded-for'];
-    const forwarded = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean).reverse();
+    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .reverse();
     const hops = [peer, ...forwarded];
     for (let i = 0; i < hops.length - 1; i++) if (!trusted(hops[i], i)) return hops[i];
     return hops[hops.length - 1];
@@ -83,7 +87,13 @@ export interface SubscriptionLimits {
   /** Open WebSocket connections per client address; the next upgrade is answered 429. */
   maxConnectionsPerAddress: number;
 }
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { queueSize: 64, maxPerAccount: 50, maxTotal: 10_000, anonymousReservePercent: 20, maxConnectionsPerAddress: 20 };
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
+  queueSize: 64,
+  maxPerAccount: 50,
+  maxTotal: 10_000,
+  anonymousReservePercent: 20,
+  maxConnectionsPerAddress: 20,
+};
 
 export interface SubscriptionServerOptions {
   server: Server;
@@ -247,13 +257,26 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
    * cost one query per event, and each of them only a queue push and a send.
    */
   const groups = new Map<string, FanOutGroup>();
-  function join(groupKey: string, subgraph: SubgraphName, upstreamQuery: string, field: string, responseKey: string, resolve: (key: string) => Promise<ExecutionResult>, member: FanOutMember): () => void {
+  function join(
+    groupKey: string,
+    subgraph: SubgraphName,
+    upstreamQuery: string,
+    field: string,
+    responseKey: string,
+    resolve: (key: string) => Promise<ExecutionResult>,
+    member: FanOutMember,
+  ): () => void {
     let group = groups.get(groupKey);
     if (!group) {
       const members = new Set<FanOutMember>();
       let delivered: Promise<void> = Promise.resolve();
       const unlisten = listen(subgraph, upstreamQuery, field, (key) => {
-        const result = resolve(key).catch(() => ({ errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] }) as ExecutionResult);
+        const result = resolve(key).catch(
+          () =>
+            ({
+              errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })],
+            }) as ExecutionResult,
+        );
         delivered = delivered.then(async () => {
           const value = await result;
           // Not visible to this viewer (or gone): nothing to deliver.
@@ -283,11 +306,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
    * together, so more credentials buy no more subscriptions), or for anonymous viewers their address.
    */
   function holderId(principal: Principal, clientAddress = 'unknown'): string {
-    return principal.kind === 'anonymous' ? `anonymous:${clientAddress}` : principal.kind === 'service' ? `service:${principal.name}` : `account:${principal.accountId}`;
+    return principal.kind === 'anonymous'
+      ? `anonymous:${clientAddress}`
+      : principal.kind === 'service'
+        ? `service:${principal.name}`
+        : `account:${principal.accountId}`;
   }
   /** The viewer a shared result is resolved for: one per credential (what it may see), all anonymous viewers alike. */
   function viewerId(principal: Principal): string {
-    return principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'service' ? `service:${principal.name}` : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
+    return principal.kind === 'anonymous'
+      ? 'anonymous'
+      : principal.kind === 'service'
+        ? `service:${principal.name}`
+        : `${principal.kind}:${'keyId' in principal ? principal.keyId : principal.accountId}`;
   }
 
   /**
@@ -300,7 +331,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       return forwardOrThrow(args);
     } catch (error) {
       // A bad variable value, an unknown argument…: this operation's error, never the connection's.
-      return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
+      return once({
+        errors: [
+          error instanceof GraphQLError
+            ? error
+            : new GraphQLError('Subscription failed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+        ],
+      });
     }
   }
 
@@ -308,7 +345,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const context = args.contextValue as GatewayContext;
     const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
     const fields = operation.selectionSet.selections;
-    if (fields.length !== 1 || fields[0].kind !== Kind.FIELD) return once({ errors: [new GraphQLError('A subscription selects exactly one root field')] });
+    if (fields.length !== 1 || fields[0].kind !== Kind.FIELD)
+      return once({ errors: [new GraphQLError('A subscription selects exactly one root field')] });
     const fieldNode = fields[0] as FieldNode;
     const fieldName = fieldNode.name.value;
     const fieldDef = options.apiSchema.getSubscriptionType()?.getFields()[fieldName];
@@ -320,7 +358,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const holder = holderId(context.principal, context.clientAddress);
     const viewer = viewerId(context.principal);
     const anonymous = context.principal.kind === 'anonymous';
-    if (openTotal >= limits.maxTotal || (!anonymous && openByAccounts >= accountShare) || (openPerHolder.get(holder) ?? 0) >= limits.maxPerAccount) {
+    if (
+      openTotal >= limits.maxTotal ||
+      (!anonymous && openByAccounts >= accountShare) ||
+      (openPerHolder.get(holder) ?? 0) >= limits.maxPerAccount
+    ) {
       return once({ errors: [new GraphQLError('Too many open subscriptions', { extensions: { code: 'RATE_LIMITED' } })] });
     }
 
@@ -354,9 +396,20 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     );
     const principal = context.principal;
     try {
-      leave = join(`${subgraph}\n${upstreamQuery}\n${viewer}\n${keyQueryText}\n${variablesText}`, subgraph, upstreamQuery, fieldName, responseKey, (key) =>
-        options.executeThroughGateway(keyQuery, { ...(args.variableValues ?? {}), __key: key }, { principal, requestId: options.newRequestId() }),
-      { queue: results, holdWrites: context.holdWrites });
+      leave = join(
+        `${subgraph}\n${upstreamQuery}\n${viewer}\n${keyQueryText}\n${variablesText}`,
+        subgraph,
+        upstreamQuery,
+        fieldName,
+        responseKey,
+        (key) =>
+          options.executeThroughGateway(
+            keyQuery,
+            { ...(args.variableValues ?? {}), __key: key },
+            { principal, requestId: options.newRequestId() },
+          ),
+        { queue: results, holdWrites: context.holdWrites },
+      );
     } catch (error) {
       results.close();
       return once({ errors: [error instanceof GraphQLError ? error : new GraphQLError('Subscription failed')] });
@@ -365,7 +418,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   const hide = (errors: readonly GraphQLError[]): GraphQLError[] =>
-    options.hideSuggestions ? errors.map((e) => new GraphQLError(withoutSuggestions(e.message), { nodes: e.nodes, extensions: e.extensions })) : [...errors];
+    options.hideSuggestions
+      ? errors.map((e) => new GraphQLError(withoutSuggestions(e.message), { nodes: e.nodes, extensions: e.extensions }))
+      : [...errors];
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   /** Open connections by account, with the credential they connected with. */
@@ -402,9 +457,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           const principal = await options.authenticate(ctx.connectionParams);
           // The upgrade request's socket is the connection's TCP socket.
           const socket = ctx.extra.request.socket as Socket;
-          ctx.extra.context = { principal, requestId: options.newRequestId(), clientAddress: addressOf(ctx.extra.request), holdWrites: writeBatcher(socket) };
+          ctx.extra.context = {
+            principal,
+            requestId: options.newRequestId(),
+            clientAddress: addressOf(ctx.extra.request),
+            holdWrites: writeBatcher(socket),
+          };
           if ('accountId' in principal && principal.kind !== 'buyer-key') {
-            const ws = (ctx.extra as { socket?: { close(code: number, reason: string): void; once(event: 'close', listener: () => void): void } }).socket;
+            const ws = (
+              ctx.extra as { socket?: { close(code: number, reason: string): void; once(event: 'close', listener: () => void): void } }
+            ).socket;
             if (ws) {
               const connection = { params: ctx.connectionParams, close: () => ws.close(4403, 'Forbidden') };
               let open = byAccount.get(principal.accountId);
@@ -435,23 +497,36 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         // Queries and mutations go over HTTP (limits, CSRF, size bound); here they are that
         // operation's error, and the connection and its other subscriptions carry on.
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return [new GraphQLError('Only subscriptions are served over graphql-ws; send queries and mutations to POST /graphql', { extensions: { code: 'BAD_REQUEST' } })];
+          return [
+            new GraphQLError('Only subscriptions are served over graphql-ws; send queries and mutations to POST /graphql', {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ];
         }
         // Variables coerced as graphql-js would (a wrong type is this operation's error; upstream
         // arguments are printed from coerced values only).
-        const coerced = getVariableValues(options.apiSchema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });
+        const coerced = getVariableValues(options.apiSchema, operation.variableDefinitions ?? [], payload.variables ?? {}, {
+          maxErrors: 10,
+        });
         if (coerced.errors) return hide(coerced.errors);
         return {
           schema: options.apiSchema,
           document,
           operationName: payload.operationName,
           variableValues: coerced.coerced,
-          contextValue: { principal: ctx.extra.context!.principal, requestId: options.newRequestId(), clientAddress: ctx.extra.context!.clientAddress, holdWrites: ctx.extra.context!.holdWrites },
+          contextValue: {
+            principal: ctx.extra.context!.principal,
+            requestId: options.newRequestId(),
+            clientAddress: ctx.extra.context!.clientAddress,
+            holdWrites: ctx.extra.context!.holdWrites,
+          },
         };
       },
       subscribe: (args) => forward(args),
       // Never reached (onSubscribe refuses anything but subscriptions); an error, not a crash, if it were.
-      execute: () => ({ errors: [new GraphQLError('Only subscriptions are served over graphql-ws', { extensions: { code: 'BAD_REQUEST' } })] }),
+      execute: () => ({
+        errors: [new GraphQLError('Only subscriptions are served over graphql-ws', { extensions: { code: 'BAD_REQUEST' } })],
+      }),
     },
     wss,
   );
@@ -463,7 +538,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const open = connectionsPerAddress.get(address) ?? 0;
     if (open >= limits.maxConnectionsPerAddress) {
       const body = 'Too many WebSocket connections from this address';
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nRetry-After: 60\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nRetry-After: 60\r\n\r\n${body}`,
+      );
       return;
     }
     connectionsPerAddress.set(address, open + 1);
@@ -500,7 +577,9 @@ function once(result: ExecutionResult): AsyncIterableIterator<ExecutionResult> {
 
 /** `subscription { field(arg: <literal>) { id } }`: the key only. */
 function printUpstreamSubscription(field: string, argDefs: readonly { name: string }[], values: Record<string, unknown>): string {
-  const args = argDefs.filter((a) => values[a.name] !== undefined && values[a.name] !== null).map((a) => `${a.name}: ${JSON.stringify(values[a.name])}`);
+  const args = argDefs
+    .filter((a) => values[a.name] !== undefined && values[a.name] !== null)
+    .map((a) => `${a.name}: ${JSON.stringify(values[a.name])}`);
   return `subscription { ${field}${args.length ? `(${args.join(', ')})` : ''} { id } }`;
 }
 
@@ -511,7 +590,13 @@ function buildKeyQuery(document: DocumentNode, operation: OperationDefinitionNod
     kind: Kind.FIELD,
     alias: { kind: Kind.NAME, value: responseKey },
     name: { kind: Kind.NAME, value: queryField },
-    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__key' } } }],
+    arguments: [
+      {
+        kind: Kind.ARGUMENT,
+        name: { kind: Kind.NAME, value: 'id' },
+        value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__key' } },
+      },
+    ],
     directives: field.directives,
     selectionSet: field.selectionSet,
   };

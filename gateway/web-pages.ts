@@ -60,11 +60,23 @@ export async function registerWebPages(app: FastifyInstance, options: WebPagesOp
     return text;
   };
   const sendPage = (reply: FastifyReply, page: Page) =>
-    reply.code(built ? 200 : 503).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').header('content-security-policy', PAGE_CSP).send(pageOf(page));
+    reply
+      .code(built ? 200 : 503)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', PAGE_CSP)
+      .send(pageOf(page));
 
   if (built) {
     // Hashed file names: each may be cached for good.
-    await app.register(fastifyStatic, { root: join(dist, 'assets'), prefix: '/assets/', immutable: true, maxAge: '365d', index: false, wildcard: true });
+    await app.register(fastifyStatic, {
+      root: join(dist, 'assets'),
+      prefix: '/assets/',
+      immutable: true,
+      maxAge: '365d',
+      index: false,
+      wildcard: true,
+    });
   }
   app.get('/', async (_request, reply) => sendPage(reply, 'overview'));
   app.get('/dashboard', async (_request, reply) => sendPage(reply, 'console'));

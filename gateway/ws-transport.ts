@@ -20,7 +20,10 @@ export interface WsExtra {
   request: IncomingMessage;
 }
 
-export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(options: ServerOptions<Record<string, unknown>, WsExtra & E>, wss: WebSocketServer): { dispose(): Promise<void> } {
+export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(
+  options: ServerOptions<Record<string, unknown>, WsExtra & E>,
+  wss: WebSocketServer,
+): { dispose(): Promise<void> } {
   const server = makeServer(options);
   wss.options.handleProtocols = handleProtocols;
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {

@@ -31,7 +31,8 @@ export function composeSchemas(): ComposedSchemas {
 
 export function writeSchemas(schemas: ComposedSchemas): void {
   mkdirSync(path.join(SCHEMA_DIR, 'subgraphs'), { recursive: true });
-  for (const [name, sdl] of Object.entries(schemas.subgraphs)) writeFileSync(path.join(SCHEMA_DIR, 'subgraphs', `${name}.graphql`), sdl + '\n');
+  for (const [name, sdl] of Object.entries(schemas.subgraphs))
+    writeFileSync(path.join(SCHEMA_DIR, 'subgraphs', `${name}.graphql`), sdl + '\n');
   writeFileSync(path.join(SCHEMA_DIR, 'supergraph.graphql'), schemas.supergraph + '\n');
   writeFileSync(path.join(SCHEMA_DIR, 'api.graphql'), schemas.api + '\n');
 }

@@ -19,7 +19,11 @@ const config = loadConfig({ ...process.env, PORT: process.env.PORT ?? String(DEF
 const logging = createLogger(config.env, `subgraph-${name}`);
 const bus = createBus(config.busUrl, config.busNamespace);
 await bus.ready();
-const runtime = new SubgraphRuntime(await subgraphModules[name].create({ config, bus, clock: systemClock, ids: uuidIds, log: logging.log }), new PrincipalSigner(config.platformSecret), logging.log);
+const runtime = new SubgraphRuntime(
+  await subgraphModules[name].create({ config, bus, clock: systemClock, ids: uuidIds, log: logging.log }),
+  new PrincipalSigner(config.platformSecret),
+  logging.log,
+);
 await runtime.start();
 const server = await serveSubgraph(runtime, { host: config.host, port: config.port });
 console.log(`subgraph ${name} ready at ${server.url}`);

@@ -68,7 +68,15 @@ export async function attempt(request: InferenceRequest, deps: AttemptDeps): Pro
     }
   }
   const failure: FailureClass = request.attempts.at(-1)?.failure ?? 'transient';
-  request.outcome = { status: failure === 'buyer-abort' ? 'cancelled' : 'failed', failure, failureMessage: last?.message ?? null, reported: null, servedModel: null, billed: null, costMicros: 0 };
+  request.outcome = {
+    status: failure === 'buyer-abort' ? 'cancelled' : 'failed',
+    failure,
+    failureMessage: last?.message ?? null,
+    reported: null,
+    servedModel: null,
+    billed: null,
+    costMicros: 0,
+  };
   throw errorFor(last, tried, request.attempts.at(-1)?.listingId ?? null, full);
 }
 
@@ -77,7 +85,13 @@ async function holdCapacity(request: InferenceRequest, candidate: Candidate, dep
   const caps = candidate.caps;
   if (!caps) return null;
   const now = deps.clock.now();
-  const specs = rateSpecs('listing', candidate.listingId, { rpm: caps.rpm, tpm: caps.tpm, maxParallel: caps.maxConcurrency, dailyTokens: caps.dailyTokens }, request.reservedTokens, now);
+  const specs = rateSpecs(
+    'listing',
+    candidate.listingId,
+    { rpm: caps.rpm, tpm: caps.tpm, maxParallel: caps.maxConcurrency, dailyTokens: caps.dailyTokens },
+    request.reservedTokens,
+    now,
+  );
   if (specs.length === 0) return null;
   return deps.budget.hold(specs, now).catch(() => null);
 }
@@ -87,20 +101,42 @@ function errorFor(error: UpstreamError | null, tried: number, listingId: string 
     // Every listing left was at its capacity: no supply now (503, as for cooling listings), and the
     // soonest window that frees in retry-after.
     const retry = Math.min(...full.map((r) => r.retryAfterSeconds));
-    return new InferenceError(503, 'Every provider for this model is at its capacity; try again shortly', 'api_error', 'service_unavailable', null, { 'retry-after': String(retry) });
+    return new InferenceError(
+      503,
+      'Every provider for this model is at its capacity; try again shortly',
+      'api_error',
+      'service_unavailable',
+      null,
+      { 'retry-after': String(retry) },
+    );
   }
   if (tried === 0) return unavailable('Every provider for this model is busy or cooling down; try again shortly');
   if (!error) return upstreamFailed('The provider failed');
   if (error.kind === 'status' && error.status === 429) {
     const retry = Number(error.retryAfter);
-    return new InferenceError(429, 'The providers for this model are rate limited; try again shortly', 'rate_limit_error', 'upstream_rate_limited', null, {
-      'retry-after': String(Number.isFinite(retry) && retry > 0 ? Math.ceil(retry) : 1),
-    });
+    return new InferenceError(
+      429,
+      'The providers for this model are rate limited; try again shortly',
+      'rate_limit_error',
+      'upstream_rate_limited',
+      null,
+      {
+        'retry-after': String(Number.isFinite(retry) && retry > 0 ? Math.ceil(retry) : 1),
+      },
+    );
   }
   if (classifyUpstreamError(error) === 'caller') {
     // The provider's own words (bounded and scrubbed) tell the buyer what to fix.
     const why = error.upstreamMessage ? `: ${error.upstreamMessage}` : '';
-    return new InferenceError(400, `The provider refused the request (${error.status})${why}`, 'invalid_request_error', 'upstream_rejected', null, {}, { listing_id: listingId, provider_status: error.status });
+    return new InferenceError(
+      400,
+      `The provider refused the request (${error.status})${why}`,
+      'invalid_request_error',
+      'upstream_rejected',
+      null,
+      {},
+      { listing_id: listingId, provider_status: error.status },
+    );
   }
   if (error.kind === 'timeout') return new InferenceError(504, error.message, 'api_error', 'upstream_timeout');
   return upstreamFailed(`The provider failed: ${error.message}`);

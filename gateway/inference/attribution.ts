@@ -30,7 +30,11 @@ export interface Attribution {
  * Reads and checks the attribution of a chat-shaped body (and the `x-df-tags` header), and removes
  * them from `upstream` (the body the provider gets).
  */
-export function captureAttribution(body: Record<string, unknown>, tagsHeader: string | string[] | undefined, upstream?: Record<string, unknown>): Attribution {
+export function captureAttribution(
+  body: Record<string, unknown>,
+  tagsHeader: string | string[] | undefined,
+  upstream?: Record<string, unknown>,
+): Attribution {
   const attribution: Attribution = { user: endUser(body.user), tags: tags(body.tags, tagsHeader), metadata: metadata(body.metadata) };
   if (upstream) {
     delete upstream.tags;
@@ -53,10 +57,14 @@ function tags(bodyTags: unknown, header: string | string[] | undefined): string[
   if (header !== undefined) {
     // Node joins a repeated header with ", ": both forms read the same.
     const text = Array.isArray(header) ? header.join(',') : header;
-    const parts = text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+    const parts = text
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.length > 0);
     if (parts.length > MAX_TAGS) throw badRequest(`The x-df-tags header holds at most ${MAX_TAGS} tags`, 'x-df-tags', 'invalid_tags');
     for (const part of parts) {
-      if (!TAG.test(part)) throw badRequest(`Each tag in x-df-tags is 1 to ${MAX_TAG_CHARS} characters of A-Z a-z 0-9 _ . : -`, 'x-df-tags', 'invalid_tags');
+      if (!TAG.test(part))
+        throw badRequest(`Each tag in x-df-tags is 1 to ${MAX_TAG_CHARS} characters of A-Z a-z 0-9 _ . : -`, 'x-df-tags', 'invalid_tags');
       found.push(part);
     }
   }
@@ -64,26 +72,32 @@ function tags(bodyTags: unknown, header: string | string[] | undefined): string[
     if (!Array.isArray(bodyTags)) throw badRequest('`tags` must be an array of strings', 'tags', 'invalid_tags');
     if (bodyTags.length > MAX_TAGS) throw badRequest(`\`tags\` holds at most ${MAX_TAGS} tags`, 'tags', 'invalid_tags');
     bodyTags.forEach((tag, i) => {
-      if (typeof tag !== 'string' || !TAG.test(tag)) throw badRequest(`\`tags[${i}]\` must be 1 to ${MAX_TAG_CHARS} characters of A-Z a-z 0-9 _ . : -`, `tags[${i}]`, 'invalid_tags');
+      if (typeof tag !== 'string' || !TAG.test(tag))
+        throw badRequest(`\`tags[${i}]\` must be 1 to ${MAX_TAG_CHARS} characters of A-Z a-z 0-9 _ . : -`, `tags[${i}]`, 'invalid_tags');
       found.push(tag);
     });
   }
   const distinct = [...new Set(found)];
-  if (distinct.length > MAX_TAGS) throw badRequest(`A request carries at most ${MAX_TAGS} distinct tags (header and body together)`, 'tags', 'invalid_tags');
+  if (distinct.length > MAX_TAGS)
+    throw badRequest(`A request carries at most ${MAX_TAGS} distinct tags (header and body together)`, 'tags', 'invalid_tags');
   return distinct;
 }
 
 function metadata(value: unknown): { key: string; value: string }[] | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('`metadata` must be an object of string values', 'metadata', 'invalid_metadata');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw badRequest('`metadata` must be an object of string values', 'metadata', 'invalid_metadata');
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > MAX_METADATA_KEYS) throw badRequest(`\`metadata\` holds at most ${MAX_METADATA_KEYS} keys`, 'metadata', 'invalid_metadata');
+  if (entries.length > MAX_METADATA_KEYS)
+    throw badRequest(`\`metadata\` holds at most ${MAX_METADATA_KEYS} keys`, 'metadata', 'invalid_metadata');
   const pairs: { key: string; value: string }[] = [];
   for (const [key, entry] of entries) {
     const where = `metadata.${key.slice(0, MAX_METADATA_KEY_CHARS)}`;
-    if (key.length === 0 || key.length > MAX_METADATA_KEY_CHARS) throw badRequest(`\`metadata\` keys are 1 to ${MAX_METADATA_KEY_CHARS} characters`, 'metadata', 'invalid_metadata');
+    if (key.length === 0 || key.length > MAX_METADATA_KEY_CHARS)
+      throw badRequest(`\`metadata\` keys are 1 to ${MAX_METADATA_KEY_CHARS} characters`, 'metadata', 'invalid_metadata');
     if (typeof entry !== 'string') throw badRequest(`\`${where}\` must be a string`, where, 'invalid_metadata');
-    if (entry.length > MAX_METADATA_VALUE_CHARS) throw badRequest(`\`${where}\` is at most ${MAX_METADATA_VALUE_CHARS} characters`, where, 'invalid_metadata');
+    if (entry.length > MAX_METADATA_VALUE_CHARS)
+      throw badRequest(`\`${where}\` is at most ${MAX_METADATA_VALUE_CHARS} characters`, where, 'invalid_metadata');
     pairs.push({ key, value: entry });
   }
   return pairs.length > 0 ? pairs : null;

@@ -10,7 +10,18 @@ import { cycleEnd, cycleStart, utcDay } from '../../subgraphs/common/cycles';
 import type { EventBus } from '../../subgraphs/common/bus';
 import type { BalanceChangedEvent } from '../../subgraphs/common/events';
 import type { KeySnapshot } from './key-snapshots';
-import { holdsOf, MemoryRateCounters, redisRateArgs, refusalFor, REDIS_RATE_CHECK, REDIS_RATE_TAKE, tokenCorrection, type RateHold, type RateRefusal, type RateSpec } from './rate-limits';
+import {
+  holdsOf,
+  MemoryRateCounters,
+  redisRateArgs,
+  refusalFor,
+  REDIS_RATE_CHECK,
+  REDIS_RATE_TAKE,
+  tokenCorrection,
+  type RateHold,
+  type RateRefusal,
+  type RateSpec,
+} from './rate-limits';
 
 export type Refusal = 'key_limit' | 'group_budget' | 'balance';
 
@@ -75,16 +86,40 @@ export function countersFor(snapshot: KeySnapshot, now: Date): CounterSpec[] {
   if (snapshot.limitMicros !== null) {
     const window = snapshot.cycle ? cycleStart(snapshot.cycle, now).getTime() : 0;
     const ttlMs = snapshot.cycle ? cycleEnd(snapshot.cycle, now).getTime() - now.getTime() + 60_000 : 7 * 86_400_000;
-    specs.push({ name: `key:${snapshot.keyId}:${snapshot.cycle ?? 'total'}:${window}`, seed: snapshot.spentMicros, limit: snapshot.limitMicros, ttlMs, refusal: 'key_limit', fixedLimit: false, seededAt: snapshot.loadStartedAt ?? 0 });
+    specs.push({
+      name: `key:${snapshot.keyId}:${snapshot.cycle ?? 'total'}:${window}`,
+      seed: snapshot.spentMicros,
+      limit: snapshot.limitMicros,
+      ttlMs,
+      refusal: 'key_limit',
+      fixedLimit: false,
+      seededAt: snapshot.loadStartedAt ?? 0,
+    });
   }
   if (snapshot.groupId && snapshot.groupBudgetMicros !== null) {
     const month = utcDay(now).slice(0, 7);
-    specs.push({ name: `group:${snapshot.groupId}:${month}`, seed: snapshot.groupSpentMicros, limit: snapshot.groupBudgetMicros, ttlMs: cycleEnd('monthly', now).getTime() - now.getTime() + 60_000, refusal: 'group_budget', fixedLimit: false, seededAt: snapshot.loadStartedAt ?? 0 });
+    specs.push({
+      name: `group:${snapshot.groupId}:${month}`,
+      seed: snapshot.groupSpentMicros,
+      limit: snapshot.groupBudgetMicros,
+      ttlMs: cycleEnd('monthly', now).getTime() - now.getTime() + 60_000,
+      refusal: 'group_budget',
+      fixedLimit: false,
+      seededAt: snapshot.loadStartedAt ?? 0,
+    });
   }
   // When this counter expires it is seeded again from the snapshot, which may not yet include
   // spend still in flight or not yet billed, so for a while it can allow a little more than the
   // balance. That is safe: billing floors each debit at the balance, so it never goes below zero.
-  specs.push({ name: balanceCounter(snapshot.accountId), seed: 0, limit: Math.max(0, snapshot.balanceMicros), ttlMs: 3_600_000, refusal: 'balance', fixedLimit: true, seededAt: snapshot.loadStartedAt ?? 0 });
+  specs.push({
+    name: balanceCounter(snapshot.accountId),
+    seed: 0,
+    limit: Math.max(0, snapshot.balanceMicros),
+    ttlMs: 3_600_000,
+    refusal: 'balance',
+    fixedLimit: true,
+    seededAt: snapshot.loadStartedAt ?? 0,
+  });
   return specs;
 }
 
@@ -95,7 +130,14 @@ function balanceCounter(accountId: string): string {
 /** A change the counters can apply, or null for a malformed event (it moves nothing). */
 function balanceChange(event: BalanceChangedEvent): BalanceChangedEvent | null {
   const { accountId, deltaMicros, postingId } = event;
-  if (typeof accountId !== 'string' || accountId === '' || typeof postingId !== 'string' || postingId === '' || !Number.isSafeInteger(deltaMicros)) return null;
+  if (
+    typeof accountId !== 'string' ||
+    accountId === '' ||
+    typeof postingId !== 'string' ||
+    postingId === '' ||
+    !Number.isSafeInteger(deltaMicros)
+  )
+    return null;
   return { accountId, deltaMicros, postingId };
 }
 
@@ -118,7 +160,10 @@ export class MemoryBudgetGuard implements BudgetGuard {
   private readonly seenPostings = new Set<string>();
   private readonly unsubscribe: (() => void)[];
 
-  constructor(bus: EventBus, private readonly now: () => number = Date.now) {
+  constructor(
+    bus: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {
     this.unsubscribe = [
       bus.subscribe('balance.changed', (event) => this.applyBalanceChange(event)),
       // Balance changes may have been lost: each balance counter is rebased at its next reservation.
@@ -146,7 +191,12 @@ export class MemoryBudgetGuard implements BudgetGuard {
 
   reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal>;
   reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[]): Promise<Reservation | Refusal | RateRefusal>;
-  async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[] = []): Promise<Reservation | Refusal | RateRefusal> {
+  async reserve(
+    snapshot: KeySnapshot,
+    amountMicros: number,
+    at: Date,
+    rate: RateSpec[] = [],
+  ): Promise<Reservation | Refusal | RateRefusal> {
     const specs = countersFor(snapshot, at);
     const now = this.now();
     const counters = specs.map((spec) => {
@@ -157,7 +207,8 @@ export class MemoryBudgetGuard implements BudgetGuard {
       }
       if (!spec.fixedLimit) counter.limit = spec.limit;
       // Only a snapshot loaded since the gap knows the changes the gap may have lost.
-      else if (counter.rebaseAfter !== undefined && spec.seededAt > counter.rebaseAfter) Object.assign(counter, { spent: spec.seed, limit: spec.limit, rebaseAfter: undefined });
+      else if (counter.rebaseAfter !== undefined && spec.seededAt > counter.rebaseAfter)
+        Object.assign(counter, { spent: spec.seed, limit: spec.limit, rebaseAfter: undefined });
       return counter;
     });
     for (let i = 0; i < specs.length; i++) {
@@ -287,7 +338,11 @@ export class RedisBudgetGuard implements BudgetGuard {
   private retrying = false;
   private retryDelayMs = 0;
 
-  constructor(url: string, private readonly namespace: string, bus: EventBus) {
+  constructor(
+    url: string,
+    private readonly namespace: string,
+    bus: EventBus,
+  ) {
     // Back within a fifth of a second of Redis returning (ioredis's default backs off to 2 s).
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(times * 50, 200) });
     this.redis.on('error', () => {});
@@ -326,7 +381,12 @@ export class RedisBudgetGuard implements BudgetGuard {
 
   reserve(snapshot: KeySnapshot, amountMicros: number, at: Date): Promise<Reservation | Refusal>;
   reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[]): Promise<Reservation | Refusal | RateRefusal>;
-  async reserve(snapshot: KeySnapshot, amountMicros: number, at: Date, rate: RateSpec[] = []): Promise<Reservation | Refusal | RateRefusal> {
+  async reserve(
+    snapshot: KeySnapshot,
+    amountMicros: number,
+    at: Date,
+    rate: RateSpec[] = [],
+  ): Promise<Reservation | Refusal | RateRefusal> {
     const specs = countersFor(snapshot, at);
     const result = await this.run(specs, amountMicros, rate, at);
     if (typeof result === 'number') return result < specs.length ? specs[result].refusal : refusalFor(rate[result - specs.length], at);
@@ -362,7 +422,8 @@ export class RedisBudgetGuard implements BudgetGuard {
       throw error;
     }
     // The rebase ran with the script (whether it reserved or refused).
-    if (this.rebased) for (const spec of specs) if (spec.fixedLimit && spec.seededAt > this.rebased.since) this.rebased.names.add(spec.name);
+    if (this.rebased)
+      for (const spec of specs) if (spec.fixedLimit && spec.seededAt > this.rebased.since) this.rebased.names.add(spec.name);
     return result > 0 ? result - 1 : reservation;
   }
 
@@ -379,9 +440,22 @@ export class RedisBudgetGuard implements BudgetGuard {
 
   private async trySettle(reservation: Reservation, actualMicros: number, actualTokens?: number): Promise<void> {
     const rate = reservation.rate ?? [];
-    const keys = [...reservation.counters.map((n) => this.key(n)), ...rate.map((h) => this.key(`rate:${h.name}`)), this.marker(reservation)];
+    const keys = [
+      ...reservation.counters.map((n) => this.key(n)),
+      ...rate.map((h) => this.key(`rate:${h.name}`)),
+      this.marker(reservation),
+    ];
     const rateArgs = rate.flatMap((h) => [h.kind, h.kind === 'slots' ? reservation.id : String(tokenCorrection(h, actualTokens))]);
-    await this.redis.eval(SETTLE_SCRIPT, keys.length, ...keys, String(reservation.amountMicros), String(actualMicros), String(reservation.counters.length), reservation.id, ...rateArgs);
+    await this.redis.eval(
+      SETTLE_SCRIPT,
+      keys.length,
+      ...keys,
+      String(reservation.amountMicros),
+      String(actualMicros),
+      String(reservation.counters.length),
+      reservation.id,
+      ...rateArgs,
+    );
   }
 
   private retryLater(reservation: Reservation, actualMicros: number, actualTokens?: number): void {

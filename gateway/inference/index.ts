@@ -23,10 +23,15 @@ import { registerDataPlane } from './routes';
 
 const DATA_PLANE: Principal = { kind: 'service', name: 'data-plane' };
 const APPLY_USAGE = 'mutation ApplyUsage($events: [UsageEventInput!]!) { applyUsage(events: $events) { applied duplicates } }';
-const REPORT_OUTCOME = 'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String, $contradictsClaims: Boolean) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason, contradictsClaims: $contradictsClaims) }';
-const GENERATION = parse('query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } receipt } }');
-const SNAPSHOT_KEY = 'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id name accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle rpmLimit tpmLimit maxParallelRequests groupId group { monthlyBudget { micros } rpmLimit tpmLimit maxParallelRequests } routingProfileId } }';
-const SNAPSHOT_MONEY = 'query KeySnapshotMoney($representations: [_Any!]!) { _entities(representations: $representations) { ... on ApiKey { usageInCycle { micros } usageInTotal { micros } } ... on Account { balance { micros } } ... on KeyGroup { usageThisMonth { micros } } } }';
+const REPORT_OUTCOME =
+  'mutation ReportOutcome($listingId: ID!, $ok: Boolean!, $reason: String, $contradictsClaims: Boolean) { reportListingOutcome(listingId: $listingId, ok: $ok, reason: $reason, contradictsClaims: $contradictsClaims) }';
+const GENERATION = parse(
+  'query DataPlaneGeneration($id: ID!) { generation(id: $id) { id model capability listingId inputTokens outputTokens characters cost { usd micros } latencyMs timeToFirstTokenMs status createdAt metering { reportedInputTokens reportedOutputTokens countedInputTokens countedOutputTokens cachedInputTokens reasoningTokens servedModel flags } receipt } }',
+);
+const SNAPSHOT_KEY =
+  'query KeySnapshotKey($keyHash: String!) { keySnapshot(keyHash: $keyHash) { id name accountId status expiredAt ipAllow ipDeny allowedModels limit { micros } cycle rpmLimit tpmLimit maxParallelRequests groupId group { monthlyBudget { micros } rpmLimit tpmLimit maxParallelRequests } routingProfileId } }';
+const SNAPSHOT_MONEY =
+  'query KeySnapshotMoney($representations: [_Any!]!) { _entities(representations: $representations) { ... on ApiKey { usageInCycle { micros } usageInTotal { micros } } ... on Account { balance { micros } } ... on KeyGroup { usageThisMonth { micros } } } }';
 
 export interface DataPlane {
   usage: UsageEmitter;
@@ -62,14 +67,36 @@ export function startDataPlane(
   // keySnapshot is platform-only (@inaccessible, not in the public API): the key from accounts, then
   // its spend, its group's and its account's balance from billing by entity reference.
   const snapshots = new KeySnapshotCache(async (keyHash) => {
-    const key = (await direct('accounts', SNAPSHOT_KEY, { keyHash })).keySnapshot as Omit<KeySnapshotRow, 'usageInCycle' | 'group' | 'account'> | null;
+    const key = (await direct('accounts', SNAPSHOT_KEY, { keyHash })).keySnapshot as Omit<
+      KeySnapshotRow,
+      'usageInCycle' | 'group' | 'account'
+    > | null;
     if (!key) return null;
-    const representations = [{ __typename: 'ApiKey', id: key.id, cycle: key.cycle }, { __typename: 'Account', id: key.accountId }, ...(key.groupId ? [{ __typename: 'KeyGroup', id: key.groupId }] : [])];
-    const [spend, account, group] = (await direct('billing', SNAPSHOT_MONEY, { representations }))._entities as [{ usageInCycle: { micros: number } | null; usageInTotal: { micros: number } | null }, { balance: { micros: number } | null }, { usageThisMonth: { micros: number } | null } | undefined];
+    const representations = [
+      { __typename: 'ApiKey', id: key.id, cycle: key.cycle },
+      { __typename: 'Account', id: key.accountId },
+      ...(key.groupId ? [{ __typename: 'KeyGroup', id: key.groupId }] : []),
+    ];
+    const [spend, account, group] = (await direct('billing', SNAPSHOT_MONEY, { representations }))._entities as [
+      { usageInCycle: { micros: number } | null; usageInTotal: { micros: number } | null },
+      { balance: { micros: number } | null },
+      { usageThisMonth: { micros: number } | null } | undefined,
+    ];
     const keyGroup = (key as { group?: Omit<NonNullable<KeySnapshotRow['group']>, 'usageThisMonth'> | null }).group ?? null;
-    return toSnapshot({ ...key, usageInCycle: spend?.usageInCycle ?? null, usageInTotal: spend?.usageInTotal ?? null, account: { balance: account?.balance ?? null }, group: key.groupId ? { ...keyGroup, monthlyBudget: keyGroup?.monthlyBudget ?? null, usageThisMonth: group?.usageThisMonth ?? null } : null });
+    return toSnapshot({
+      ...key,
+      usageInCycle: spend?.usageInCycle ?? null,
+      usageInTotal: spend?.usageInTotal ?? null,
+      account: { balance: account?.balance ?? null },
+      group: key.groupId
+        ? { ...keyGroup, monthlyBudget: keyGroup?.monthlyBudget ?? null, usageThisMonth: group?.usageThisMonth ?? null }
+        : null,
+    });
   }, bus);
-  const routing = new RoutingCache(async (model, profileId) => (await direct('market', ROUTING_TABLE_QUERY, { model, profileId })).routingTable as RoutingTable | null, bus);
+  const routing = new RoutingCache(
+    async (model, profileId) => (await direct('market', ROUTING_TABLE_QUERY, { model, profileId })).routingTable as RoutingTable | null,
+    bus,
+  );
   const budget: BudgetGuard = config.busUrl ? new RedisBudgetGuard(config.busUrl, config.busNamespace, bus) : new MemoryBudgetGuard(bus);
   const usage = new UsageEmitter(async (events: UsageEvent[]) => {
     try {
@@ -125,7 +152,7 @@ export function startDataPlane(
     supply,
     generation: async (snapshot, id) => {
       const result = await options.query(GENERATION, { id }, { kind: 'buyer-key', accountId: snapshot.accountId, keyId: snapshot.keyId });
-      return ((result.data as { generation?: Record<string, unknown> } | null)?.generation) ?? null;
+      return (result.data as { generation?: Record<string, unknown> } | null)?.generation ?? null;
     },
     reportOutcome: (listingId, ok, reason, contradictsClaims = false) => {
       void direct('market', REPORT_OUTCOME, { listingId, ok, reason, contradictsClaims }).catch(() => {});

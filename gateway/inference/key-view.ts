@@ -39,7 +39,10 @@ export function keyView(snapshot: KeySnapshot, now: Date) {
     expires_at: snapshot.expiredAt === null ? null : new Date(snapshot.expiredAt).toISOString(),
     rate_limit: openRouterRateLimit(snapshot.rateLimits ?? NO_LIMITS, snapshot.groupRateLimits ?? null),
     /** Every limit that applies, the key's own and its group's (shared by the group's keys); null = unlimited. */
-    rate_limits: { key: limitsView(snapshot.rateLimits ?? NO_LIMITS), group: snapshot.groupRateLimits ? limitsView(snapshot.groupRateLimits) : null },
+    rate_limits: {
+      key: limitsView(snapshot.rateLimits ?? NO_LIMITS),
+      group: snapshot.groupRateLimits ? limitsView(snapshot.groupRateLimits) : null,
+    },
     is_management_key: false,
     is_provisioning_key: false,
   };

@@ -33,10 +33,17 @@ export class LoadShedder {
 
   /** Takes a slot for the request (give it back with leave()), or answers the 503 to send instead. */
   enter(): InferenceError | null {
-    const why = this.inFlight >= this.maxInFlight ? `${this.maxInFlight} requests are already in flight` : this.underPressure() ? 'its event loop is saturated' : null;
+    const why =
+      this.inFlight >= this.maxInFlight
+        ? `${this.maxInFlight} requests are already in flight`
+        : this.underPressure()
+          ? 'its event loop is saturated'
+          : null;
     if (why) {
       this.shed++;
-      return new InferenceError(503, `The gateway is overloaded (${why}); retry shortly`, 'api_error', 'overloaded', null, { 'retry-after': String(SHED_RETRY_AFTER_SECONDS) });
+      return new InferenceError(503, `The gateway is overloaded (${why}); retry shortly`, 'api_error', 'overloaded', null, {
+        'retry-after': String(SHED_RETRY_AFTER_SECONDS),
+      });
     }
     this.inFlight++;
     return null;
@@ -51,7 +58,11 @@ export class LoadShedder {
     const held = this.byAccount.get(accountId) ?? 0;
     if (held >= this.maxPerAccount) {
       this.shed++;
-      return rateLimited(`This account already has ${held} requests in flight on this gateway, its most while others share it; retry shortly`, SHED_RETRY_AFTER_SECONDS, { limit_scope: 'account', limit: 'in_flight', limit_value: this.maxPerAccount });
+      return rateLimited(
+        `This account already has ${held} requests in flight on this gateway, its most while others share it; retry shortly`,
+        SHED_RETRY_AFTER_SECONDS,
+        { limit_scope: 'account', limit: 'in_flight', limit_value: this.maxPerAccount },
+      );
     }
     this.byAccount.set(accountId, held + 1);
     let released = false;

@@ -115,7 +115,8 @@ function publishJob(request: InferenceRequest, usage: UsageEvent, deps: MeterDep
     finishedAt: deps.clock.now().toISOString(),
     latencyMs: usage.latencyMs,
     timeToFirstTokenMs: usage.ttftMs,
-    outputUnits: request.capability === 'speech' ? usage.characters : usage.status === 'failed' ? null : (usage.outputTokens || usage.inputTokens),
+    outputUnits:
+      request.capability === 'speech' ? usage.characters : usage.status === 'failed' ? null : usage.outputTokens || usage.inputTokens,
     listingId: usage.listingId,
     sellerId: usage.sellerId,
     gateway: deps.replica,

@@ -144,9 +144,12 @@ export function billUsage(input: MeteringInput, rules: MeteringRules): BilledUsa
 export function describeFlags(billed: BilledUsage, maxCompletion: number | null): string | null {
   const reasons: string[] = [];
   for (const flag of billed.flags) {
-    if (flag === 'prompt_over_count') reasons.push(`reported ${billed.reportedInputTokens} prompt tokens; the gateway counted ${billed.countedInputTokens}`);
-    if (flag === 'completion_over_count') reasons.push(`reported ${billed.reportedOutputTokens} completion tokens; the buyer received ${billed.countedOutputTokens}`);
-    if (flag === 'completion_over_max') reasons.push(`reported ${billed.reportedOutputTokens} completion tokens above the request's cap of ${maxCompletion}`);
+    if (flag === 'prompt_over_count')
+      reasons.push(`reported ${billed.reportedInputTokens} prompt tokens; the gateway counted ${billed.countedInputTokens}`);
+    if (flag === 'completion_over_count')
+      reasons.push(`reported ${billed.reportedOutputTokens} completion tokens; the buyer received ${billed.countedOutputTokens}`);
+    if (flag === 'completion_over_max')
+      reasons.push(`reported ${billed.reportedOutputTokens} completion tokens above the request's cap of ${maxCompletion}`);
     if (flag === 'usage_missing') reasons.push('answered without usage; billed from the gateway count');
   }
   return reasons.length ? `metering: ${reasons.join('; ')} (not charged beyond the count)` : null;

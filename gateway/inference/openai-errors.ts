@@ -1,6 +1,13 @@
 // Errors on /v1 always take OpenAI's shape, so SDKs raise their usual exception classes.
 
-export type OpenAIErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'insufficient_quota' | 'rate_limit_error' | 'api_error' | 'not_found_error';
+export type OpenAIErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'insufficient_quota'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'not_found_error';
 
 export class InferenceError extends Error {
   constructor(
@@ -17,14 +24,30 @@ export class InferenceError extends Error {
   }
 
   body() {
-    return { error: { message: this.message, type: this.type, code: this.code, param: this.param, ...(this.metadata ? { metadata: this.metadata } : {}) } };
+    return {
+      error: {
+        message: this.message,
+        type: this.type,
+        code: this.code,
+        param: this.param,
+        ...(this.metadata ? { metadata: this.metadata } : {}),
+      },
+    };
   }
 }
 
-export const badRequest = (message: string, param: string | null = null, code: string | null = null) => new InferenceError(400, message, 'invalid_request_error', code, param);
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new InferenceError(400, message, 'invalid_request_error', code, param);
 export const unauthorized = (message: string) => new InferenceError(401, message, 'authentication_error', 'invalid_api_key');
 export const forbidden = (message: string, code: string | null = null) => new InferenceError(403, message, 'permission_error', code);
-export const modelNotFound = (model: string) => new InferenceError(404, `The model \`${model}\` does not exist or has no available supply`, 'invalid_request_error', 'model_not_found', 'model');
+export const modelNotFound = (model: string) =>
+  new InferenceError(
+    404,
+    `The model \`${model}\` does not exist or has no available supply`,
+    'invalid_request_error',
+    'model_not_found',
+    'model',
+  );
 export const quotaExceeded = (message: string, code: string) => new InferenceError(402, message, 'insufficient_quota', code);
 /** A spent budget is 402, never 429: OpenAI's SDKs retry a 429 by themselves, and a budget does not refill in seconds. */
 export const budgetExceeded = (message: string, code: string) => new InferenceError(402, message, 'insufficient_quota', code);

@@ -32,7 +32,10 @@ const provider = oa.object(
 const attribution = {
   user: oa.str("The buyer's end user", { maxLength: MAX_USER_CHARS }),
   tags: oa.array(oa.str(), `Labels for the spend log (at most ${MAX_TAGS}; also the x-df-tags header)`),
-  metadata: oa.object({}, [], { description: `OpenAI metadata: at most ${MAX_METADATA_KEYS} string pairs`, additionalProperties: oa.str() }),
+  metadata: oa.object({}, [], {
+    description: `OpenAI metadata: at most ${MAX_METADATA_KEYS} string pairs`,
+    additionalProperties: oa.str(),
+  }),
 };
 
 const usage = oa.object({ prompt_tokens: oa.int(), completion_tokens: oa.int(), total_tokens: oa.int(), cost: oa.num('USD charged') });
@@ -46,7 +49,13 @@ export const CHAT_COMPLETIONS: FastifySchema = openai({
   body: oa.object(
     {
       model,
-      messages: oa.array(oa.object({ role: oa.enumOf(['system', 'developer', 'user', 'assistant', 'tool']), content: { type: ['string', 'array', 'null'] } }, ['role']), 'The conversation (non-empty)'),
+      messages: oa.array(
+        oa.object(
+          { role: oa.enumOf(['system', 'developer', 'user', 'assistant', 'tool']), content: { type: ['string', 'array', 'null'] } },
+          ['role'],
+        ),
+        'The conversation (non-empty)',
+      ),
       stream: oa.bool('Answer as server-sent events', { default: false }),
       n: oa.int('Choices', { default: 1, minimum: 1, maximum: MAX_CHOICES }),
       max_tokens: oa.int(`Output cap (default: the listing's cap, else ${DEFAULT_MAX_OUTPUT_TOKENS})`, { minimum: 1, maximum: 1_000_000 }),
@@ -62,7 +71,13 @@ export const CHAT_COMPLETIONS: FastifySchema = openai({
     id: oa.str(),
     object: { const: 'chat.completion' },
     model: oa.str(),
-    choices: oa.array(oa.object({ index: oa.int(), message: oa.object({ role: oa.str(), content: oa.nullable(oa.str()) }), finish_reason: oa.nullable(oa.str()) })),
+    choices: oa.array(
+      oa.object({
+        index: oa.int(),
+        message: oa.object({ role: oa.str(), content: oa.nullable(oa.str()) }),
+        finish_reason: oa.nullable(oa.str()),
+      }),
+    ),
     usage,
   }),
   okDescription: 'The completion (with stream: true, text/event-stream chunks ending in data: [DONE])',
@@ -72,15 +87,40 @@ export const EMBEDDINGS: FastifySchema = openai({
   operationId: 'createEmbedding',
   summary: 'Create embeddings',
   description: inferenceNote,
-  body: oa.object({ model, input: { type: ['string', 'array'], description: 'Text, or an array of at most 2048 inputs' }, encoding_format: oa.enumOf(['float', 'base64']), dimensions: oa.int(undefined, { minimum: 1 }), provider, ...attribution }, ['model', 'input']),
-  ok: oa.object({ object: { const: 'list' }, data: oa.array(oa.object({ object: { const: 'embedding' }, index: oa.int(), embedding: { type: ['array', 'string'] } })), model: oa.str(), usage }),
+  body: oa.object(
+    {
+      model,
+      input: { type: ['string', 'array'], description: 'Text, or an array of at most 2048 inputs' },
+      encoding_format: oa.enumOf(['float', 'base64']),
+      dimensions: oa.int(undefined, { minimum: 1 }),
+      provider,
+      ...attribution,
+    },
+    ['model', 'input'],
+  ),
+  ok: oa.object({
+    object: { const: 'list' },
+    data: oa.array(oa.object({ object: { const: 'embedding' }, index: oa.int(), embedding: { type: ['array', 'string'] } })),
+    model: oa.str(),
+    usage,
+  }),
 });
 
 export const SPEECH: FastifySchema = openai({
   operationId: 'createSpeech',
   summary: 'Generate speech (text to speech)',
   description: `Answers the audio bytes. ${inferenceNote}`,
-  body: oa.object({ model, input: oa.str('The text', { minLength: 1, maxLength: 4096 }), voice: oa.str(), response_format: oa.enumOf(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'], undefined, { default: 'mp3' }), speed: oa.num(undefined, { minimum: 0.25, maximum: 4 }), provider }, ['model', 'input']),
+  body: oa.object(
+    {
+      model,
+      input: oa.str('The text', { minLength: 1, maxLength: 4096 }),
+      voice: oa.str(),
+      response_format: oa.enumOf(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'], undefined, { default: 'mp3' }),
+      speed: oa.num(undefined, { minimum: 0.25, maximum: 4 }),
+      provider,
+    },
+    ['model', 'input'],
+  ),
   ok: oa.str('Audio', { contentMediaType: 'audio/mpeg' }),
   okMediaType: 'audio/mpeg',
 });
@@ -89,16 +129,50 @@ export const RESPONSES: FastifySchema = openai({
   operationId: 'createResponse',
   summary: 'Create a model response (OpenAI Responses API)',
   description: `Translated to the chat pipeline. ${inferenceNote}`,
-  body: oa.object({ model, input: { type: ['string', 'array'], description: 'Text or input items' }, instructions: oa.str(), stream: oa.bool(undefined, { default: false }), max_output_tokens: oa.int(undefined, { minimum: 1, maximum: 1_000_000 }), provider, ...attribution }, ['model', 'input']),
-  ok: oa.object({ id: oa.str(), object: { const: 'response' }, model: oa.str(), status: oa.str(), output: oa.array(oa.object({})), usage: oa.object({ input_tokens: oa.int(), output_tokens: oa.int(), total_tokens: oa.int() }) }),
+  body: oa.object(
+    {
+      model,
+      input: { type: ['string', 'array'], description: 'Text or input items' },
+      instructions: oa.str(),
+      stream: oa.bool(undefined, { default: false }),
+      max_output_tokens: oa.int(undefined, { minimum: 1, maximum: 1_000_000 }),
+      provider,
+      ...attribution,
+    },
+    ['model', 'input'],
+  ),
+  ok: oa.object({
+    id: oa.str(),
+    object: { const: 'response' },
+    model: oa.str(),
+    status: oa.str(),
+    output: oa.array(oa.object({})),
+    usage: oa.object({ input_tokens: oa.int(), output_tokens: oa.int(), total_tokens: oa.int() }),
+  }),
 });
 
 export const COMPLETIONS: FastifySchema = openai({
   operationId: 'createCompletion',
   summary: 'Create a text completion (legacy Completions API)',
   description: `Translated to the chat pipeline. ${inferenceNote}`,
-  body: oa.object({ model, prompt: { type: ['string', 'array'], description: 'The prompt' }, stream: oa.bool(undefined, { default: false }), max_tokens: oa.int(undefined, { minimum: 1, maximum: 1_000_000 }), provider, ...attribution }, ['model', 'prompt']),
-  ok: oa.object({ id: oa.str(), object: { const: 'text_completion' }, model: oa.str(), choices: oa.array(oa.object({ index: oa.int(), text: oa.str(), finish_reason: oa.nullable(oa.str()) })), usage }),
+  body: oa.object(
+    {
+      model,
+      prompt: { type: ['string', 'array'], description: 'The prompt' },
+      stream: oa.bool(undefined, { default: false }),
+      max_tokens: oa.int(undefined, { minimum: 1, maximum: 1_000_000 }),
+      provider,
+      ...attribution,
+    },
+    ['model', 'prompt'],
+  ),
+  ok: oa.object({
+    id: oa.str(),
+    object: { const: 'text_completion' },
+    model: oa.str(),
+    choices: oa.array(oa.object({ index: oa.int(), text: oa.str(), finish_reason: oa.nullable(oa.str()) })),
+    usage,
+  }),
 });
 
 const messagesBody = {
@@ -113,8 +187,24 @@ export const MESSAGES: FastifySchema = anthropic({
   operationId: 'createMessage',
   summary: 'Create a message (Anthropic Messages API)',
   description: `For Anthropic's SDKs: the key as x-api-key or Bearer. Translated to the chat pipeline. ${inferenceNote}`,
-  body: oa.object({ ...messagesBody, max_tokens: oa.int('Output cap', { minimum: 1, maximum: 1_000_000 }), stream: oa.bool(undefined, { default: false }), metadata: oa.object({ user_id: oa.str() }) }, ['model', 'messages', 'max_tokens']),
-  ok: oa.object({ id: oa.str(), type: { const: 'message' }, role: { const: 'assistant' }, model: oa.str(), content: oa.array(oa.object({ type: oa.str(), text: oa.str() })), stop_reason: oa.nullable(oa.str()), usage: oa.object({ input_tokens: oa.int(), output_tokens: oa.int() }) }),
+  body: oa.object(
+    {
+      ...messagesBody,
+      max_tokens: oa.int('Output cap', { minimum: 1, maximum: 1_000_000 }),
+      stream: oa.bool(undefined, { default: false }),
+      metadata: oa.object({ user_id: oa.str() }),
+    },
+    ['model', 'messages', 'max_tokens'],
+  ),
+  ok: oa.object({
+    id: oa.str(),
+    type: { const: 'message' },
+    role: { const: 'assistant' },
+    model: oa.str(),
+    content: oa.array(oa.object({ type: oa.str(), text: oa.str() })),
+    stop_reason: oa.nullable(oa.str()),
+    usage: oa.object({ input_tokens: oa.int(), output_tokens: oa.int() }),
+  }),
 });
 
 export const COUNT_TOKENS: FastifySchema = anthropic({
@@ -158,7 +248,8 @@ export const LIST_MODELS: FastifySchema = openai({
 export const GET_MODEL: FastifySchema = openai({
   operationId: 'getModel',
   summary: 'Get a model, or its endpoints',
-  description: "`/v1/models/{model}` answers the model; `/v1/models/{model}/endpoints` OpenRouter's list of its endpoints (one per listing). Model ids hold a slash (vendor/model).",
+  description:
+    "`/v1/models/{model}` answers the model; `/v1/models/{model}/endpoints` OpenRouter's list of its endpoints (one per listing). Model ids hold a slash (vendor/model).",
   params: { model: oa.str('Model id (1 to 200 characters), optionally followed by /endpoints', { maxLength: 210 }) },
   ok: { ...modelShape, description: 'The model (or, for …/endpoints, {data: {id, name, endpoints: [...]}})' },
 });
@@ -190,9 +281,20 @@ export const GENERATION: FastifySchema = openai({
   requiredQuery: ['id'],
   ok: oa.object({
     data: oa.object({
-      id: oa.str(), model: oa.str(), capability: oa.str(), listingId: oa.nullable(oa.str()), inputTokens: oa.int(), outputTokens: oa.int(), characters: oa.int(),
-      cost: oa.object({ usd: oa.str(), micros: oa.int() }), latencyMs: oa.nullable(oa.int()), timeToFirstTokenMs: oa.nullable(oa.int()), status: oa.str(), createdAt: oa.dateTime(),
-      metering: oa.nullable(oa.object({})), receipt: oa.str('Signed receipt: a compact JWS (EdDSA), verifiable with /.well-known/jwks.json'),
+      id: oa.str(),
+      model: oa.str(),
+      capability: oa.str(),
+      listingId: oa.nullable(oa.str()),
+      inputTokens: oa.int(),
+      outputTokens: oa.int(),
+      characters: oa.int(),
+      cost: oa.object({ usd: oa.str(), micros: oa.int() }),
+      latencyMs: oa.nullable(oa.int()),
+      timeToFirstTokenMs: oa.nullable(oa.int()),
+      status: oa.str(),
+      createdAt: oa.dateTime(),
+      metering: oa.nullable(oa.object({})),
+      receipt: oa.str('Signed receipt: a compact JWS (EdDSA), verifiable with /.well-known/jwks.json'),
     }),
   }),
 });

@@ -20,7 +20,8 @@ export function depthExceeds(value: unknown, max: number): boolean {
     const [node, depth] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (depth > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Array.isArray(node) ? node : Object.values(node))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
 }
@@ -28,13 +29,18 @@ export function depthExceeds(value: unknown, max: number): boolean {
 /** A conversation id the buyer chooses for sticky routing (`x-df-session`). */
 const SESSION = /^[\x21-\x7e]{1,128}$/;
 
-export function parse(request: InferenceRequest, options: { defaultMaxOutputTokens?: number; tagsHeader?: string | string[]; sessionHeader?: string | string[] } = {}): void {
+export function parse(
+  request: InferenceRequest,
+  options: { defaultMaxOutputTokens?: number; tagsHeader?: string | string[]; sessionHeader?: string | string[] } = {},
+): void {
   const body = request.body;
   const model = body.model;
-  if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw badRequest('`model` is required (a model id such as acme/sim-chat)', 'model');
+  if (typeof model !== 'string' || model.length === 0 || model.length > 200)
+    throw badRequest('`model` is required (a model id such as acme/sim-chat)', 'model');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(model)) throw badRequest('`model` must not contain control characters', 'model');
-  if (depthExceeds(body, MAX_BODY_DEPTH)) throw badRequest(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep`, null, 'body_too_deep');
+  if (depthExceeds(body, MAX_BODY_DEPTH))
+    throw badRequest(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep`, null, 'body_too_deep');
   const variant = parseModelVariant(model);
   request.model = variant.model;
   request.variantSort = variant.sort;
@@ -67,15 +73,21 @@ function parseChat(request: InferenceRequest, upstream: Record<string, unknown>,
   if (!Array.isArray(messages) || messages.length === 0) throw badRequest('`messages` must be a non-empty array', 'messages');
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw badRequest(`\`messages[${i}]\` must be an object with a role and content`, `messages[${i}]`);
+    if (!m || typeof m !== 'object' || Array.isArray(m))
+      throw badRequest(`\`messages[${i}]\` must be an object with a role and content`, `messages[${i}]`);
   }
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('`stream` must be a boolean', 'stream');
   const n = body.n ?? 1;
-  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_CHOICES) throw badRequest(`\`n\` must be an integer from 1 to ${MAX_CHOICES}`, 'n');
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_CHOICES)
+    throw badRequest(`\`n\` must be an integer from 1 to ${MAX_CHOICES}`, 'n');
   request.choices = n as number;
   const param = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? 'max_completion_tokens' : 'max_tokens';
   const asked = body[param];
-  if (asked !== undefined && asked !== null && (!Number.isInteger(asked) || (asked as number) < 1 || (asked as number) > MAX_OUTPUT_TOKENS)) {
+  if (
+    asked !== undefined &&
+    asked !== null &&
+    (!Number.isInteger(asked) || (asked as number) < 1 || (asked as number) > MAX_OUTPUT_TOKENS)
+  ) {
     throw badRequest(`\`${param}\` must be a positive integer`, param);
   }
   if (asked === undefined || asked === null) {
@@ -89,7 +101,8 @@ function parseChat(request: InferenceRequest, upstream: Record<string, unknown>,
     request.maxTokens = asked as number;
   }
   // Usage must always be known to meter the request; the client sees it only if it asked.
-  if (body.stream === true) upstream.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+  if (body.stream === true)
+    upstream.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
   request.countedPrompt = countChatPrompt(body);
 }
 

@@ -53,7 +53,13 @@ export interface PipelineDeps extends AttemptDeps, SelectionDeps {
  * A dialect's prompt count (Anthropic's count_tokens): the stages before any reservation
  * (authorize → toChat → parse → route), so the count is of the prompt the request would bill.
  */
-export async function countPrompt(http: FastifyRequest, reply: FastifyReply, deps: PipelineDeps, dialect: Dialect, answer: (promptTokens: number) => unknown): Promise<void> {
+export async function countPrompt(
+  http: FastifyRequest,
+  reply: FastifyReply,
+  deps: PipelineDeps,
+  dialect: Dialect,
+  answer: (promptTokens: number) => unknown,
+): Promise<void> {
   const body = http.body as Record<string, unknown> | null;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
   const snapshot = await authorize(dialect.authorization(http.headers), http.ip, deps);
@@ -67,7 +73,13 @@ export async function countPrompt(http: FastifyRequest, reply: FastifyReply, dep
   await reply.type('application/json').send(answer(request.countedPrompt));
 }
 
-export async function runInference(http: FastifyRequest, reply: FastifyReply, capability: Capability, deps: PipelineDeps, dialect: Dialect = chatDialect): Promise<void> {
+export async function runInference(
+  http: FastifyRequest,
+  reply: FastifyReply,
+  capability: Capability,
+  deps: PipelineDeps,
+  dialect: Dialect = chatDialect,
+): Promise<void> {
   const body = http.body as Record<string, unknown> | null;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
   const snapshot = await authorize(dialect.authorization(http.headers), http.ip, deps);
@@ -81,13 +93,25 @@ export async function runInference(http: FastifyRequest, reply: FastifyReply, ca
   }
 }
 
-async function serve(http: FastifyRequest, reply: FastifyReply, capability: Capability, deps: PipelineDeps, dialect: Dialect, body: Record<string, unknown>, snapshot: KeySnapshot): Promise<void> {
+async function serve(
+  http: FastifyRequest,
+  reply: FastifyReply,
+  capability: Capability,
+  deps: PipelineDeps,
+  dialect: Dialect,
+  body: Record<string, unknown>,
+  snapshot: KeySnapshot,
+): Promise<void> {
   // Another dialect's body becomes a chat body here; its mistakes are the caller's 400 in its own envelope.
   const request = new InferenceRequest(String(http.id), capability, dialect.toChat(body, http.headers), deps.clock.now(), http.ip);
   request.dialect = dialect;
   request.original = body;
   request.snapshot = snapshot;
-  parse(request, { defaultMaxOutputTokens: deps.defaultMaxOutputTokens, tagsHeader: http.headers['x-df-tags'], sessionHeader: http.headers['x-df-session'] });
+  parse(request, {
+    defaultMaxOutputTokens: deps.defaultMaxOutputTokens,
+    tagsHeader: http.headers['x-df-tags'],
+    sessionHeader: http.headers['x-df-session'],
+  });
   authorizeModel(request.snapshot, request.model);
   await route(request, deps.routing, deps);
   await admit(request, deps);
@@ -112,9 +136,20 @@ async function serve(http: FastifyRequest, reply: FastifyReply, capability: Capa
     else await respondJson(request, raw, deps.metering, timeouts);
   } catch (error) {
     // A failure of our own while answering: the provider is not blamed and the buyer not charged.
-    request.outcome = { status: 'failed', failure: 'platform', failureMessage: String(error), reported: null, servedModel: null, billed: null, costMicros: 0 };
+    request.outcome = {
+      status: 'failed',
+      failure: 'platform',
+      failureMessage: String(error),
+      reported: null,
+      servedModel: null,
+      billed: null,
+      costMicros: 0,
+    };
     if (!raw.headersSent) {
-      const answer = dialect.error(new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'), request.id);
+      const answer = dialect.error(
+        new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'),
+        request.id,
+      );
       raw.writeHead(answer.status, { 'content-type': 'application/json', 'x-request-id': request.id });
       raw.end(JSON.stringify(answer.body));
     } else raw.end();

@@ -22,7 +22,11 @@ export function tokenCost(prices: Prices, inputTokens: number, outputTokens: num
   const cachePrice = prices.cacheReadPriceMicrosPerMTok;
   const cached = cachePrice == null ? 0 : Math.min(Math.max(0, cachedInputTokens), inputTokens);
   const cachedPart = cached > 0 ? perMillion(cached, Math.min(cachePrice!, prices.inputPriceMicrosPerMTok)) : 0n;
-  return ceilDiv(perMillion(inputTokens - cached, prices.inputPriceMicrosPerMTok) + cachedPart + perMillion(outputTokens, prices.outputPriceMicrosPerMTok));
+  return ceilDiv(
+    perMillion(inputTokens - cached, prices.inputPriceMicrosPerMTok) +
+      cachedPart +
+      perMillion(outputTokens, prices.outputPriceMicrosPerMTok),
+  );
 }
 
 export function characterCost(prices: Prices, characters: number): number {

@@ -32,7 +32,6 @@ export const BALANCE_PRICE_RATIO = 1.5;
 export const STICKY_TTL_MS = 10 * 60_000;
 export const STICKY_MAX_CONVERSATIONS = 50_000;
 
-
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** `vendor/model:floor` → the model and the sort it asks for; an unknown suffix is the caller's 400. */
@@ -41,16 +40,27 @@ export function parseModelVariant(model: string): { model: string; sort: Provide
   if (colon === -1) return { model, sort: null };
   const suffix = model.slice(colon + 1);
   const sort = MODEL_VARIANTS[suffix];
-  if (!sort || colon === 0) throw badRequest(`\`model\`: unknown variant \`:${suffix.slice(0, 32)}\`; use ${Object.keys(MODEL_VARIANTS).map((v) => `:${v}`).join(' or ')}`, 'model', 'invalid_model_variant');
+  if (!sort || colon === 0)
+    throw badRequest(
+      `\`model\`: unknown variant \`:${suffix.slice(0, 32)}\`; use ${Object.keys(MODEL_VARIANTS)
+        .map((v) => `:${v}`)
+        .join(' or ')}`,
+      'model',
+      'invalid_model_variant',
+    );
   return { model: model.slice(0, colon), sort };
 }
 
 function entries(value: unknown, field: string): string[] | null {
   if (value === undefined || value === null) return null;
-  if (!Array.isArray(value) || value.length > MAX_ENTRIES) throw badRequest(`\`provider.${field}\` must be an array of at most ${MAX_ENTRIES} strings`, `provider.${field}`);
+  if (!Array.isArray(value) || value.length > MAX_ENTRIES)
+    throw badRequest(`\`provider.${field}\` must be an array of at most ${MAX_ENTRIES} strings`, `provider.${field}`);
   return value.map((entry, i) => {
     if (typeof entry !== 'string' || entry.trim().length === 0 || entry.length > MAX_ENTRY_CHARS) {
-      throw badRequest(`\`provider.${field}[${i}]\` must be a seller handle, seller id, listing id or provider id (1 to ${MAX_ENTRY_CHARS} characters)`, `provider.${field}`);
+      throw badRequest(
+        `\`provider.${field}[${i}]\` must be a seller handle, seller id, listing id or provider id (1 to ${MAX_ENTRY_CHARS} characters)`,
+        `provider.${field}`,
+      );
     }
     return entry.trim().toLowerCase();
   });
@@ -64,18 +74,33 @@ function flag(value: unknown, field: string, fallback: boolean): boolean {
 
 function price(value: unknown, field: string): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' && typeof value !== 'string') throw badRequest(`\`provider.max_price.${field}\` must be a USD amount per million tokens`, `provider.max_price.${field}`);
+  if (typeof value !== 'number' && typeof value !== 'string')
+    throw badRequest(`\`provider.max_price.${field}\` must be a USD amount per million tokens`, `provider.max_price.${field}`);
   let micros: number;
   try {
     micros = usdToMicros(value);
   } catch {
-    throw badRequest(`\`provider.max_price.${field}\` must be a USD amount per million tokens with at most 6 decimals`, `provider.max_price.${field}`);
+    throw badRequest(
+      `\`provider.max_price.${field}\` must be a USD amount per million tokens with at most 6 decimals`,
+      `provider.max_price.${field}`,
+    );
   }
   if (micros < 0) throw badRequest(`\`provider.max_price.${field}\` must not be negative`, `provider.max_price.${field}`);
   return micros;
 }
 
-const KNOWN_FIELDS = new Set(['order', 'only', 'ignore', 'allow_fallbacks', 'require_parameters', 'data_collection', 'zdr', 'quantizations', 'sort', 'max_price']);
+const KNOWN_FIELDS = new Set([
+  'order',
+  'only',
+  'ignore',
+  'allow_fallbacks',
+  'require_parameters',
+  'data_collection',
+  'zdr',
+  'quantizations',
+  'sort',
+  'max_price',
+]);
 const MAX_PRICE_FIELDS = new Set(['prompt', 'completion', 'request', 'image', 'audio']);
 
 /** OpenRouter's `provider` object, checked field by field (null: none given). */
@@ -83,13 +108,19 @@ export function parseProviderPreferences(value: unknown): ProviderPreferences | 
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw badRequest('`provider` must be an object of routing preferences', 'provider');
   for (const field of Object.keys(value)) {
-    if (!KNOWN_FIELDS.has(field)) throw badRequest(`\`provider.${field.slice(0, 64)}\` is not a supported routing preference; use ${[...KNOWN_FIELDS].join(', ')}`, `provider.${field.slice(0, 64)}`);
+    if (!KNOWN_FIELDS.has(field))
+      throw badRequest(
+        `\`provider.${field.slice(0, 64)}\` is not a supported routing preference; use ${[...KNOWN_FIELDS].join(', ')}`,
+        `provider.${field.slice(0, 64)}`,
+      );
   }
   const dataCollection = value.data_collection ?? 'allow';
-  if (dataCollection !== 'allow' && dataCollection !== 'deny') throw badRequest('`provider.data_collection` must be "allow" or "deny"', 'provider.data_collection');
+  if (dataCollection !== 'allow' && dataCollection !== 'deny')
+    throw badRequest('`provider.data_collection` must be "allow" or "deny"', 'provider.data_collection');
   const quantizations = entries(value.quantizations, 'quantizations');
   for (const q of quantizations ?? []) {
-    if (!(QUANTIZATIONS as readonly string[]).includes(q)) throw badRequest(`\`provider.quantizations\`: unknown \`${q}\`; use ${QUANTIZATIONS.join(', ')}`, 'provider.quantizations');
+    if (!(QUANTIZATIONS as readonly string[]).includes(q))
+      throw badRequest(`\`provider.quantizations\`: unknown \`${q}\`; use ${QUANTIZATIONS.join(', ')}`, 'provider.quantizations');
   }
   // OpenRouter also takes sort as { by, partition }; only `by` changes anything here.
   const sortValue = isObject(value.sort) ? value.sort.by : value.sort;
@@ -98,9 +129,14 @@ export function parseProviderPreferences(value: unknown): ProviderPreferences | 
   }
   const maxPrice = value.max_price;
   if (maxPrice !== undefined && maxPrice !== null) {
-    if (!isObject(maxPrice)) throw badRequest('`provider.max_price` must be an object ({ prompt, completion } in USD per million tokens)', 'provider.max_price');
+    if (!isObject(maxPrice))
+      throw badRequest('`provider.max_price` must be an object ({ prompt, completion } in USD per million tokens)', 'provider.max_price');
     for (const field of Object.keys(maxPrice)) {
-      if (!MAX_PRICE_FIELDS.has(field)) throw badRequest(`\`provider.max_price.${field.slice(0, 64)}\` is not a price; use prompt, completion, request, image or audio`, 'provider.max_price');
+      if (!MAX_PRICE_FIELDS.has(field))
+        throw badRequest(
+          `\`provider.max_price.${field.slice(0, 64)}\` is not a price; use prompt, completion, request, image or audio`,
+          'provider.max_price',
+        );
     }
     // No listing charges per request, image or audio: those ceilings are checked and always met.
     for (const field of ['request', 'image', 'audio']) price(maxPrice[field], field);
@@ -128,7 +164,16 @@ export function usedParameters(body: Record<string, unknown>): Set<string> {
   const format = isObject(body.response_format) ? body.response_format.type : undefined;
   if (format === 'json_schema') used.add('json_schema');
   if (format === 'json_object') used.add('json_object');
-  if (Array.isArray(body.messages) && body.messages.some((m) => isObject(m) && Array.isArray(m.content) && m.content.some((p) => isObject(p) && (p.type === 'image_url' || p.type === 'input_image')))) used.add('vision');
+  if (
+    Array.isArray(body.messages) &&
+    body.messages.some(
+      (m) =>
+        isObject(m) &&
+        Array.isArray(m.content) &&
+        m.content.some((p) => isObject(p) && (p.type === 'image_url' || p.type === 'input_image')),
+    )
+  )
+    used.add('vision');
   if (body.logprobs === true || (body.top_logprobs !== undefined && body.top_logprobs !== null)) used.add('logprobs');
   if (body.reasoning_effort !== undefined || body.reasoning !== undefined) used.add('reasoning');
   if (body.stop !== undefined && body.stop !== null) used.add('stop');
@@ -173,7 +218,9 @@ export class StickyRoutes {
  * key and a digest of the conversation's opening (its system prompt and first user message), which
  * every later turn repeats.
  */
-export function conversationOf(request: Pick<InferenceRequest, 'session' | 'attribution' | 'snapshot' | 'body' | 'capability'>): string | null {
+export function conversationOf(
+  request: Pick<InferenceRequest, 'session' | 'attribution' | 'snapshot' | 'body' | 'capability'>,
+): string | null {
   if (request.capability !== 'chat') return null;
   const key = request.snapshot.keyId;
   if (request.session) return `${key}\ns:${request.session}`;
@@ -181,7 +228,10 @@ export function conversationOf(request: Pick<InferenceRequest, 'session' | 'attr
   const messages = request.body.messages as unknown[];
   const firstUser = messages.findIndex((m) => isObject(m) && m.role === 'user');
   if (firstUser === -1) return null;
-  const digest = createHash('sha256').update(JSON.stringify(messages.slice(0, firstUser + 1))).digest('base64url').slice(0, 22);
+  const digest = createHash('sha256')
+    .update(JSON.stringify(messages.slice(0, firstUser + 1)))
+    .digest('base64url')
+    .slice(0, 22);
   return `${key}\nm:${digest}`;
 }
 
@@ -289,16 +339,40 @@ export function selectSupply(request: InferenceRequest, tables: RoutingTable[], 
 
 function noFit(request: InferenceRequest, why: Exclusions): InferenceError {
   if (why.parameter) {
-    return new InferenceError(404, `No provider of \`${request.model}\` supports \`${why.parameter}\`; remove it from the request or choose another model`, 'invalid_request_error', 'no_endpoints', why.parameter);
+    return new InferenceError(
+      404,
+      `No provider of \`${request.model}\` supports \`${why.parameter}\`; remove it from the request or choose another model`,
+      'invalid_request_error',
+      'no_endpoints',
+      why.parameter,
+    );
   }
   if (why.context !== null && !why.preferences) {
     const asked = request.defaultedMaxTokens ? request.countedPrompt : request.countedPrompt + (request.maxTokens ?? 0);
-    return new InferenceError(400, `This model's maximum context length is ${why.context} tokens. However, you requested ${asked} tokens (${request.countedPrompt} in the messages, ${request.defaultedMaxTokens ? 0 : request.maxTokens} in the completion). Please reduce the length of the messages or completion.`, 'invalid_request_error', 'context_length_exceeded', 'messages');
+    return new InferenceError(
+      400,
+      `This model's maximum context length is ${why.context} tokens. However, you requested ${asked} tokens (${request.countedPrompt} in the messages, ${request.defaultedMaxTokens ? 0 : request.maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+      'invalid_request_error',
+      'context_length_exceeded',
+      'messages',
+    );
   }
   if (why.maxOutput !== null && !why.preferences) {
-    return new InferenceError(400, `\`max_tokens\` is ${request.maxTokens}; the providers of \`${request.model}\` generate at most ${why.maxOutput} tokens`, 'invalid_request_error', 'max_tokens_too_large', 'max_tokens');
+    return new InferenceError(
+      400,
+      `\`max_tokens\` is ${request.maxTokens}; the providers of \`${request.model}\` generate at most ${why.maxOutput} tokens`,
+      'invalid_request_error',
+      'max_tokens_too_large',
+      'max_tokens',
+    );
   }
-  return new InferenceError(404, `No provider of \`${request.model}\` matches the request's provider preferences`, 'invalid_request_error', 'no_endpoints', 'provider');
+  return new InferenceError(
+    404,
+    `No provider of \`${request.model}\` matches the request's provider preferences`,
+    'invalid_request_error',
+    'no_endpoints',
+    'provider',
+  );
 }
 
 /** `sort`: price ascending; throughput (live tokens/s, else the probes') descending; latency (live TTFT, else the probes') ascending. Unknown figures last. */
@@ -324,7 +398,10 @@ function orderedFirst(candidates: Candidate[], order: readonly string[]): Candid
     const at = order.findIndex((entry) => own.includes(entry));
     return at === -1 ? order.length : at;
   };
-  return candidates.map((c, i) => ({ c, i, r: rank(c) })).sort((a, b) => a.r - b.r || a.i - b.i).map((k) => k.c);
+  return candidates
+    .map((c, i) => ({ c, i, r: rank(c) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((k) => k.c);
 }
 
 /**

@@ -73,18 +73,38 @@ export function rateSpecs(
   const minute = windowOf(now, MINUTE_MS);
   const specs: RateSpec[] = [];
   const window = (limitName: RateLimitName, kind: 'count' | 'tokens', limit: number, amount: number, w: { start: number; end: number }) =>
-    specs.push({ name: `${limitName}:${scope}:${id}:${w.start}`, kind, limit, amount, ttlMs: w.end - now + WINDOW_GRACE_MS, resetsAt: w.end, scope, limitName });
+    specs.push({
+      name: `${limitName}:${scope}:${id}:${w.start}`,
+      kind,
+      limit,
+      amount,
+      ttlMs: w.end - now + WINDOW_GRACE_MS,
+      resetsAt: w.end,
+      scope,
+      limitName,
+    });
   if (limits.rpm) window('rpm', 'count', limits.rpm, 1, minute);
   if (limits.tpm) window('tpm', 'tokens', limits.tpm, tokens, minute);
   if (limits.dailyTokens) window('daily_tokens', 'tokens', limits.dailyTokens, tokens, windowOf(now, DAY_MS));
-  if (limits.maxParallel) specs.push({ name: `parallel:${scope}:${id}`, kind: 'slots', limit: limits.maxParallel, amount: 1, ttlMs: leaseMs, resetsAt: null, scope, limitName: 'parallel' });
+  if (limits.maxParallel)
+    specs.push({
+      name: `parallel:${scope}:${id}`,
+      kind: 'slots',
+      limit: limits.maxParallel,
+      amount: 1,
+      ttlMs: leaseMs,
+      resetsAt: null,
+      scope,
+      limitName: 'parallel',
+    });
   return specs;
 }
 
 /** A buyer key's own limits and its group's (one group counter, whichever of its keys is used). */
 export function keyRateSpecs(snapshot: KeySnapshot, tokens: number, at: Date, leaseMs?: number): RateSpec[] {
   const specs = snapshot.rateLimits ? rateSpecs('key', snapshot.keyId, snapshot.rateLimits, tokens, at, leaseMs) : [];
-  if (snapshot.groupId && snapshot.groupRateLimits) specs.push(...rateSpecs('group', snapshot.groupId, snapshot.groupRateLimits, tokens, at, leaseMs));
+  if (snapshot.groupId && snapshot.groupRateLimits)
+    specs.push(...rateSpecs('group', snapshot.groupId, snapshot.groupRateLimits, tokens, at, leaseMs));
   return specs;
 }
 

@@ -112,7 +112,11 @@ export class InferenceRequest {
 
   /** The buyer asked for the usage chunk (it is always asked upstream). */
   get clientWantsUsage(): boolean {
-    return this.isStreaming && this.dialect === chatDialect && (this.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    return (
+      this.isStreaming &&
+      this.dialect === chatDialect &&
+      (this.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true
+    );
   }
 
   /** The most completion tokens the request allows across its choices (null: no completion). */
@@ -132,7 +136,8 @@ export class InferenceRequest {
   /** The JSON body for one candidate: its upstream model in front of the serialised rest. */
   upstreamBody(candidate: Candidate): string {
     let model = `{"model":${JSON.stringify(candidate.upstreamModel)}`;
-    if (this.defaultedMaxTokens && this.maxTokens !== null) model += `,"max_tokens":${this.maxTokensByListing?.get(candidate.listingId) ?? this.maxTokens}`;
+    if (this.defaultedMaxTokens && this.maxTokens !== null)
+      model += `,"max_tokens":${this.maxTokensByListing?.get(candidate.listingId) ?? this.maxTokens}`;
     return this.upstreamJsonTail === '{}' ? `${model}}` : `${model},${this.upstreamJsonTail.slice(1)}`;
   }
 }

@@ -16,7 +16,8 @@ export async function route(request: InferenceRequest, routing: RoutingCache, se
   }
   if (!table || !table.capability) throw modelNotFound(request.model);
   const serves = table.capability.toLowerCase();
-  if (serves !== request.capability) throw badRequest(`\`${request.model}\` serves ${serves}, not ${request.capability}`, 'model', 'model_capability_mismatch');
+  if (serves !== request.capability)
+    throw badRequest(`\`${request.model}\` serves ${serves}, not ${request.capability}`, 'model', 'model_capability_mismatch');
   const tables = [table];
   if (table.allowFallbacks && request.providerPreferences?.allowFallbacks !== false) {
     for (const fallback of table.fallbackModels) {

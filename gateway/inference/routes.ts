@@ -47,9 +47,15 @@ function errorHandler(dialect: Dialect) {
     const send = (reply: FastifyReply, error: InferenceError) => sendError(reply, error, String(request.id));
     if (error instanceof InferenceError) return send(reply, error);
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 413) return send(reply, new InferenceError(413, 'Request body is too large', 'invalid_request_error', 'request_too_large'));
-    if (status === 415) return send(reply, new InferenceError(415, 'Content-Type must be application/json', 'invalid_request_error', 'unsupported_media_type'));
-    if (status < 500) return send(reply, badRequest(/JSON/i.test(error.message) ? 'We could not parse the JSON body of your request' : error.message));
+    if (status === 413)
+      return send(reply, new InferenceError(413, 'Request body is too large', 'invalid_request_error', 'request_too_large'));
+    if (status === 415)
+      return send(
+        reply,
+        new InferenceError(415, 'Content-Type must be application/json', 'invalid_request_error', 'unsupported_media_type'),
+      );
+    if (status < 500)
+      return send(reply, badRequest(/JSON/i.test(error.message) ? 'We could not parse the JSON body of your request' : error.message));
     process.stderr.write(`data plane error: ${error.name}: ${error.message.split('\n')[0].slice(0, 200)}\n`);
     return send(reply, new InferenceError(500, 'The gateway failed to handle the request', 'api_error', 'internal_error'));
   };
@@ -66,7 +72,15 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     if (!key) opened.set(candidate, (key = deps.sealer.open(candidate.sealedApiKey, candidate.sealContext)));
     return key;
   };
-  const pipeline: PipelineDeps = { ...deps, sticky: deps.sticky ?? new StickyRoutes(), shedder, load, openKey, health, reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed') };
+  const pipeline: PipelineDeps = {
+    ...deps,
+    sticky: deps.sticky ?? new StickyRoutes(),
+    shedder,
+    load,
+    openKey,
+    health,
+    reportOutcome: (listingId, _ok, reason) => health.failure(listingId, reason ?? 'a live request failed'),
+  };
   const authenticate = (request: FastifyRequest) => authorize(request.headers.authorization, request.ip, deps);
 
   app.register(async (scope) => {
@@ -93,9 +107,15 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       reply.header('x-request-id', String(request.id));
     });
 
-    scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024, schema: CHAT_COMPLETIONS }, (request, reply) => runInference(request, reply, 'chat', pipeline));
-    scope.post('/v1/embeddings', { bodyLimit: 16 * 1024 * 1024, schema: EMBEDDINGS }, (request, reply) => runInference(request, reply, 'embeddings', pipeline));
-    scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024, schema: SPEECH }, (request, reply) => runInference(request, reply, 'speech', pipeline));
+    scope.post('/v1/chat/completions', { bodyLimit: 16 * 1024 * 1024, schema: CHAT_COMPLETIONS }, (request, reply) =>
+      runInference(request, reply, 'chat', pipeline),
+    );
+    scope.post('/v1/embeddings', { bodyLimit: 16 * 1024 * 1024, schema: EMBEDDINGS }, (request, reply) =>
+      runInference(request, reply, 'embeddings', pipeline),
+    );
+    scope.post('/v1/audio/speech', { bodyLimit: 1024 * 1024, schema: SPEECH }, (request, reply) =>
+      runInference(request, reply, 'speech', pipeline),
+    );
 
     // The other dialects, each in a scope of its own so that every error takes its envelope.
     for (const { path, dialect, count } of DIALECT_ROUTES) {
@@ -108,7 +128,9 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
             for (const [name, value] of Object.entries(headersOf(String(request.id)))) reply.raw.setHeader(name, value);
           });
         }
-        inner.post(path, { bodyLimit: 16 * 1024 * 1024, schema: DIALECT_SCHEMAS[path] }, (request, reply) => (count ? countPrompt(request, reply, pipeline, dialect, count) : runInference(request, reply, 'chat', pipeline, dialect)));
+        inner.post(path, { bodyLimit: 16 * 1024 * 1024, schema: DIALECT_SCHEMAS[path] }, (request, reply) =>
+          count ? countPrompt(request, reply, pipeline, dialect, count) : runInference(request, reply, 'chat', pipeline, dialect),
+        );
       });
     }
 
@@ -126,9 +148,17 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
       const path = String((request.params as Record<string, unknown>)['*'] ?? '');
       const endpoints = path.endsWith('/endpoints');
       const id = endpoints ? path.slice(0, -'/endpoints'.length) : path;
-      if (id.length === 0 || id.length > 200 || /[\u0000-\u001f]/.test(id)) throw badRequest('The model id must be 1 to 200 characters, e.g. acme/sim-chat', 'model');
+      if (id.length === 0 || id.length > 200 || /[\u0000-\u001f]/.test(id))
+        throw badRequest('The model id must be 1 to 200 characters, e.g. acme/sim-chat', 'model');
       const model = await deps.supply.model(id);
-      if (!model || model.endpoints.length === 0) throw new InferenceError(404, `The model ${JSON.stringify(id.slice(0, 200))} does not exist or has no supply`, 'invalid_request_error', 'model_not_found', 'model');
+      if (!model || model.endpoints.length === 0)
+        throw new InferenceError(
+          404,
+          `The model ${JSON.stringify(id.slice(0, 200))} does not exist or has no supply`,
+          'invalid_request_error',
+          'model_not_found',
+          'model',
+        );
       return reply.send(endpoints ? openRouterEndpoints(model) : openRouterModel(model));
     });
 
@@ -142,7 +172,8 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): { 
     scope.get('/v1/generation', { schema: GENERATION }, async (request, reply) => {
       const snapshot = await authenticate(request);
       const id = (request.query as Record<string, unknown>).id;
-      if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw badRequest('id is required: the x-request-id of a request', 'id');
+      if (typeof id !== 'string' || id.length === 0 || id.length > 64)
+        throw badRequest('id is required: the x-request-id of a request', 'id');
       const record = await deps.generation(snapshot, id);
       if (!record) throw new InferenceError(404, `No request ${id} for this key`, 'invalid_request_error', 'not_found', 'id');
       return reply.send({ data: record });

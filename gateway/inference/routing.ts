@@ -108,9 +108,12 @@ export class RoutingCache {
     if (!pending) {
       const startedAt = this.generation;
       pending = this.load(model, profileId).finally(() => this.loading.delete(key));
-      pending.then((table) => {
-        if (startedAt === this.generation) this.tables.set(key, { table, expires: this.now() + this.ttlMs });
-      }, () => {});
+      pending.then(
+        (table) => {
+          if (startedAt === this.generation) this.tables.set(key, { table, expires: this.now() + this.ttlMs });
+        },
+        () => {},
+      );
       this.loading.set(key, pending);
     }
     return pending;
@@ -136,7 +139,10 @@ export class ListingLoad {
   private readonly ttft = new Map<string, number>();
   private orders = 0;
 
-  constructor(private readonly cooldownMs = 30_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly cooldownMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Whether the listing may be tried now (its caps are held by the budget guard, not here). */
   acquire(candidate: Candidate): 'ok' | 'cooling' {

@@ -22,7 +22,12 @@ export interface SupplyListing {
   quantization?: string | null;
   region?: string | null;
   dataPolicy?: { retainsPrompts: boolean; trainsOnPrompts: boolean; zeroRetention: boolean } | null;
-  verification?: { status: string; checkedAt?: string | null; canonicalModel?: string | null; checks?: { name: string; passed: boolean; detail?: string | null }[] | null } | null;
+  verification?: {
+    status: string;
+    checkedAt?: string | null;
+    canonicalModel?: string | null;
+    checks?: { name: string; passed: boolean; detail?: string | null }[] | null;
+  } | null;
   reputation?: SupplyReputation | null;
   uptime?: { requests: number; successRate: number | null } | null;
 }
@@ -97,7 +102,13 @@ function architecture(model: SupplyModel) {
   const input = model.capability === 'CHAT' && vision ? ['text', 'image'] : ['text'];
   const output = model.capability === 'CHAT' ? ['text'] : model.capability === 'EMBEDDINGS' ? ['embeddings'] : ['audio'];
   // The canonical registry's tokenizer family joins here; until a listing's model is canonical, "Other".
-  return { modality: `${input.join('+')}->${output.join('+')}`, input_modalities: input, output_modalities: output, tokenizer: 'Other', instruct_type: null };
+  return {
+    modality: `${input.join('+')}->${output.join('+')}`,
+    input_modalities: input,
+    output_modalities: output,
+    tokenizer: 'Other',
+    instruct_type: null,
+  };
 }
 
 /** An endpoint's prices, USD per unit as strings (speech: `prompt` is per input character). */
@@ -114,7 +125,8 @@ function pricing(model: SupplyModel, listing: SupplyListing) {
   };
 }
 
-const earliest = (endpoints: SupplyListing[]) => Math.floor(Math.min(...endpoints.map((e) => Date.parse(e.createdAt)).filter(Number.isFinite)) / 1000);
+const earliest = (endpoints: SupplyListing[]) =>
+  Math.floor(Math.min(...endpoints.map((e) => Date.parse(e.createdAt)).filter(Number.isFinite)) / 1000);
 const maxOf = (values: (number | null | undefined)[]) => {
   const known = values.filter((v): v is number => typeof v === 'number');
   return known.length ? Math.max(...known) : null;
@@ -135,8 +147,14 @@ export function openRouterModel(model: SupplyModel) {
     context_length: maxOf(model.endpoints.map((e) => e.contextLength)),
     architecture: architecture(model),
     // The lowest price offered: endpoints come cheapest first.
-    pricing: cheapest ? pricing(model, cheapest) : { prompt: '0', completion: '0', request: '0', image: '0', web_search: '0', internal_reasoning: '0' },
-    top_provider: { context_length: cheapest?.contextLength ?? null, max_completion_tokens: cheapest?.maxOutputTokens ?? null, is_moderated: false },
+    pricing: cheapest
+      ? pricing(model, cheapest)
+      : { prompt: '0', completion: '0', request: '0', image: '0', web_search: '0', internal_reasoning: '0' },
+    top_provider: {
+      context_length: cheapest?.contextLength ?? null,
+      max_completion_tokens: cheapest?.maxOutputTokens ?? null,
+      is_moderated: false,
+    },
     per_request_limits: null,
     supported_parameters: supportedParameters(model.capability, [...new Set(model.endpoints.flatMap((e) => e.supportedParameters ?? []))]),
   };
@@ -147,7 +165,9 @@ export const DEGRADED_BELOW = 0.95;
 
 /** A seller's public name: its handle, or a short stable name from its id until it has one. */
 export function providerName(listing: SupplyListing): string {
-  return listing.seller?.seller?.handle ?? listing.seller?.handle ?? `seller-${(listing.seller?.id ?? listing.id).replace(/-/g, '').slice(0, 8)}`;
+  return (
+    listing.seller?.seller?.handle ?? listing.seller?.handle ?? `seller-${(listing.seller?.id ?? listing.id).replace(/-/g, '').slice(0, 8)}`
+  );
 }
 
 /** GET /v1/models/{id}/endpoints: OpenRouter's shape, plus Dragonfly's listing id, region, data policy, verification and reputation. */
@@ -180,7 +200,11 @@ export function openRouterEndpoints(model: SupplyModel) {
           supported_parameters: supportedParameters(model.capability, listing.supportedParameters),
           region: listing.region ?? null,
           data_policy: listing.dataPolicy
-            ? { retains_prompts: listing.dataPolicy.retainsPrompts, trains_on_prompts: listing.dataPolicy.trainsOnPrompts, zero_retention: listing.dataPolicy.zeroRetention }
+            ? {
+                retains_prompts: listing.dataPolicy.retainsPrompts,
+                trains_on_prompts: listing.dataPolicy.trainsOnPrompts,
+                zero_retention: listing.dataPolicy.zeroRetention,
+              }
             : null,
           verification: listing.verification
             ? {

@@ -104,8 +104,10 @@ export function collectCompletionText(message: Record<string, Json> | null | und
   if (!message || typeof message !== 'object') return;
   const content = message.content;
   if (typeof content === 'string') into.push(content);
-  else if (Array.isArray(content)) for (const part of content) if (part && typeof (part as { text?: Json }).text === 'string') into.push((part as { text: string }).text);
-  for (const field of ['refusal', 'reasoning_content', 'reasoning']) if (typeof message[field] === 'string') into.push(message[field] as string);
+  else if (Array.isArray(content))
+    for (const part of content) if (part && typeof (part as { text?: Json }).text === 'string') into.push((part as { text: string }).text);
+  for (const field of ['refusal', 'reasoning_content', 'reasoning'])
+    if (typeof message[field] === 'string') into.push(message[field] as string);
   const calls = message.tool_calls;
   if (Array.isArray(calls)) {
     for (const call of calls) {

@@ -74,7 +74,10 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
       outgoing.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new UpstreamError(`no answer from the provider within ${request.timeoutMs} ms`, 'timeout')), request.timeoutMs);
+    const timer = setTimeout(
+      () => fail(new UpstreamError(`no answer from the provider within ${request.timeoutMs} ms`, 'timeout')),
+      request.timeoutMs,
+    );
     const onAbort = () => fail(new UpstreamError('the client went away', 'aborted'));
     request.signal.addEventListener('abort', onAbort, { once: true });
     const outgoing = transport.request(url, {
@@ -89,7 +92,14 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
     });
     outgoing.setNoDelay(true);
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      fail(new UpstreamError(`provider connection failed (${error.code ?? error.message})`, error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'ERR_OUTBOUND_ADDRESS_REFUSED' ? 'connect' : 'reset'));
+      fail(
+        new UpstreamError(
+          `provider connection failed (${error.code ?? error.message})`,
+          error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'ERR_OUTBOUND_ADDRESS_REFUSED'
+            ? 'connect'
+            : 'reset',
+        ),
+      );
     });
     outgoing.on('response', (response) => {
       const status = response.statusCode ?? 502;
@@ -101,7 +111,17 @@ export function callUpstream(request: UpstreamRequest): Promise<UpstreamResponse
           if (size < MAX_ERROR_BODY) parts.push(chunk.subarray(0, MAX_ERROR_BODY - size));
           size += chunk.length;
         });
-        response.on('end', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status, response.headers['retry-after'] as string | undefined, errorMessageOf(Buffer.concat(parts).toString('utf8')))));
+        response.on('end', () =>
+          fail(
+            new UpstreamError(
+              `provider answered ${status}`,
+              'status',
+              status,
+              response.headers['retry-after'] as string | undefined,
+              errorMessageOf(Buffer.concat(parts).toString('utf8')),
+            ),
+          ),
+        );
         response.on('error', () => fail(new UpstreamError(`provider answered ${status}`, 'status', status)));
         return;
       }

@@ -39,30 +39,35 @@ export class UsageEmitter {
     if (this.sending || this.closed) return;
     if (this.timer && delayMs > 0) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.sendOne();
-    }, Math.max(delayMs, this.backoffMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.sendOne();
+      },
+      Math.max(delayMs, this.backoffMs),
+    );
   }
 
   /** Sends one batch; on failure keeps it at the head of the queue and backs off. */
   private sendOne(): Promise<void> {
     if (this.sending || this.queue.length === 0) return this.sending ?? Promise.resolve();
     const batch = this.queue.slice(0, this.options.batchSize);
-    this.sending = this.sink(batch).then(
-      () => {
-        this.queue.splice(0, batch.length);
-        this.applied += batch.length;
-        this.backoffMs = 0;
-      },
-      () => {
-        this.failures++;
-        this.backoffMs = Math.min(this.options.maxBackoffMs, Math.max(100, this.backoffMs * 2));
-      },
-    ).finally(() => {
-      this.sending = null;
-      if (this.queue.length > 0) this.kick(this.queue.length >= this.options.batchSize ? 0 : this.options.flushIntervalMs);
-    });
+    this.sending = this.sink(batch)
+      .then(
+        () => {
+          this.queue.splice(0, batch.length);
+          this.applied += batch.length;
+          this.backoffMs = 0;
+        },
+        () => {
+          this.failures++;
+          this.backoffMs = Math.min(this.options.maxBackoffMs, Math.max(100, this.backoffMs * 2));
+        },
+      )
+      .finally(() => {
+        this.sending = null;
+        if (this.queue.length > 0) this.kick(this.queue.length >= this.options.batchSize ? 0 : this.options.flushIntervalMs);
+      });
     return this.sending;
   }
 
@@ -73,7 +78,8 @@ export class UsageEmitter {
     this.timer = null;
     while (this.queue.length > 0 && Date.now() < deadline) {
       await (this.sending ?? this.sendOne());
-      if (this.queue.length > 0 && this.backoffMs > 0) await new Promise((r) => setTimeout(r, Math.min(this.backoffMs, Math.max(0, deadline - Date.now()))));
+      if (this.queue.length > 0 && this.backoffMs > 0)
+        await new Promise((r) => setTimeout(r, Math.min(this.backoffMs, Math.max(0, deadline - Date.now()))));
     }
     return this.queue.length;
   }

@@ -33,7 +33,20 @@ import { credentialKind } from '../auth';
 import { BUYER_KEY_PREFIX, KEY_BODY_LENGTH, MANAGEMENT_KEY_PREFIX } from '../../subgraphs/accounts/keys';
 import { asObject, managementRateLimit, queryInt } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
-import { array, bool, dateTime, enumOf, idParam, int, nullable, num, object, str, surfaceOperations, type JsonSchema } from './openapi-schemas';
+import {
+  array,
+  bool,
+  dateTime,
+  enumOf,
+  idParam,
+  int,
+  nullable,
+  num,
+  object,
+  str,
+  surfaceOperations,
+  type JsonSchema,
+} from './openapi-schemas';
 
 const SURFACE = 'dgrid';
 const MANAGEMENT_KEYS = '/v1/management-keys';
@@ -128,7 +141,13 @@ async function authorize(gateway: GatewayApi, request: FastifyRequest, accepts: 
 }
 
 /** Runs an operation as the caller; GraphQL errors become DGrid errors. */
-async function run<TResult, TVariables>(gateway: GatewayApi, request: FastifyRequest, principal: Principal, document: TypedDocumentNode<TResult, TVariables>, variables: TVariables): Promise<TResult> {
+async function run<TResult, TVariables>(
+  gateway: GatewayApi,
+  request: FastifyRequest,
+  principal: Principal,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+): Promise<TResult> {
   const result = await gateway.run(document, variables, principal, String(request.id));
   if (result.errors?.length || !result.data) throw dgridErrorFrom(result.errors ?? []);
   return result.data;
@@ -200,7 +219,15 @@ export function dgridMask(preview: string, prefix: string): string {
 
 /** A management key as DGrid lists it (never the raw key). */
 export function toDgridManagementKey(key: DgridManagementKeyFieldsFragment) {
-  return { id: key.id, name: key.name, keyPreview: dgridMask(key.keyPreview, MANAGEMENT_KEY_PREFIX), createdAt: key.createdAt, status: key.status, enabled: key.enabled, scope: key.scope.toLowerCase() };
+  return {
+    id: key.id,
+    name: key.name,
+    keyPreview: dgridMask(key.keyPreview, MANAGEMENT_KEY_PREFIX),
+    createdAt: key.createdAt,
+    status: key.status,
+    enabled: key.enabled,
+    scope: key.scope.toLowerCase(),
+  };
 }
 
 const usdNumber = (money: { micros: number } | null) => (money ? microsToUsdNumber(money.micros) : null);
@@ -226,8 +253,12 @@ export function toDgridKey(key: DgridKeyFieldsFragment) {
 
 const documented = surfaceOperations('DGrid', 'DgridError', ['dashboardSession']);
 /** DGrid's success envelope around `data`. */
-const envelope = (data: JsonSchema): JsonSchema => object({ code: { const: 200 }, message: { const: 'ok' }, data }, ['code', 'message', 'data']);
-const dgridPage = { page: int('Page number', { default: 1, minimum: 1 }), size: int('Page size', { default: 20, minimum: 1, maximum: 100 }) };
+const envelope = (data: JsonSchema): JsonSchema =>
+  object({ code: { const: 200 }, message: { const: 'ok' }, data }, ['code', 'message', 'data']);
+const dgridPage = {
+  page: int('Page number', { default: 1, minimum: 1 }),
+  size: int('Page size', { default: 20, minimum: 1, maximum: 100 }),
+};
 const keyId = idParam('The key id (UUID)');
 const managementKeyShape = object({
   id: str(),
@@ -278,7 +309,10 @@ export async function dgridRoutes(app: FastifyInstance, gateway: GatewayApi): Pr
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof DgridError) return sendError(reply, error);
     const mapped = dgridErrorFromFastify(error);
-    if (mapped.code === 50001) process.stderr.write(`dgrid: internal error on ${request.method} ${request.routeOptions.url ?? '?'}: ${error.stack ?? error.message}\n`);
+    if (mapped.code === 50001)
+      process.stderr.write(
+        `dgrid: internal error on ${request.method} ${request.routeOptions.url ?? '?'}: ${error.stack ?? error.message}\n`,
+      );
     return sendError(reply, mapped);
   });
 
@@ -291,156 +325,240 @@ export async function dgridRoutes(app: FastifyInstance, gateway: GatewayApi): Pr
   // /v1/management-keys: management keys, from a dashboard session only.
   const session = <R extends FastifyRequest>(handler: (request: R, principal: Principal) => Promise<unknown>) => route<R>('jwt', handler);
 
-  app.post(MANAGEMENT_KEYS, { schema: documented({
-    operationId: 'dgridCreateManagementKey',
-    summary: 'Create a management key',
-    description: 'Returns the full key once; at most 10 management keys per account.',
-    body: object({ name: str('Key name'), scope: enumOf(['buyer', 'seller', 'full'], 'Scope (default full)') }, ['name']),
-    ok: envelope(object({ ...managementKeyShape.properties as Record<string, JsonSchema>, key: str('The full key, shown only once') })),
-  }) }, session(async (request, principal) => {
-    const body = bodyObject(request);
-    const input = { name: requiredString(body, 'name'), ...present({ scope: enumField<ManagementScope>(body, 'scope') }) };
-    const { createManagementKey } = await run(gateway, request, principal, DgridCreateManagementKeyDocument, { input });
-    const { id, name, ...rest } = toDgridManagementKey(createManagementKey.managementKey);
-    return { id, name, key: createManagementKey.rawKey, ...rest }; // the raw key: here, once
-  }));
+  app.post(
+    MANAGEMENT_KEYS,
+    {
+      schema: documented({
+        operationId: 'dgridCreateManagementKey',
+        summary: 'Create a management key',
+        description: 'Returns the full key once; at most 10 management keys per account.',
+        body: object({ name: str('Key name'), scope: enumOf(['buyer', 'seller', 'full'], 'Scope (default full)') }, ['name']),
+        ok: envelope(
+          object({ ...(managementKeyShape.properties as Record<string, JsonSchema>), key: str('The full key, shown only once') }),
+        ),
+      }),
+    },
+    session(async (request, principal) => {
+      const body = bodyObject(request);
+      const input = { name: requiredString(body, 'name'), ...present({ scope: enumField<ManagementScope>(body, 'scope') }) };
+      const { createManagementKey } = await run(gateway, request, principal, DgridCreateManagementKeyDocument, { input });
+      const { id, name, ...rest } = toDgridManagementKey(createManagementKey.managementKey);
+      return { id, name, key: createManagementKey.rawKey, ...rest }; // the raw key: here, once
+    }),
+  );
 
-  app.get(MANAGEMENT_KEYS, { schema: documented({
-    operationId: 'dgridListManagementKeys',
-    summary: 'List management keys',
-    query: dgridPage,
-    ok: envelope(object({ total: int(), page: int(), items: array(managementKeyShape) })),
-  }) }, session(async (request, principal) => {
-    const { managementKeys } = await run(gateway, request, principal, DgridListManagementKeysDocument, pageQuery(request));
-    return { total: managementKeys.total, page: managementKeys.page, items: managementKeys.items.map(toDgridManagementKey) };
-  }));
+  app.get(
+    MANAGEMENT_KEYS,
+    {
+      schema: documented({
+        operationId: 'dgridListManagementKeys',
+        summary: 'List management keys',
+        query: dgridPage,
+        ok: envelope(object({ total: int(), page: int(), items: array(managementKeyShape) })),
+      }),
+    },
+    session(async (request, principal) => {
+      const { managementKeys } = await run(gateway, request, principal, DgridListManagementKeysDocument, pageQuery(request));
+      return { total: managementKeys.total, page: managementKeys.page, items: managementKeys.items.map(toDgridManagementKey) };
+    }),
+  );
 
   // Only the name can change; other fields in the body are ignored.
-  app.put(`${MANAGEMENT_KEYS}/:id`, { schema: documented({
-    operationId: 'dgridRenameManagementKey',
-    summary: 'Update a management key (name only)',
-    params: keyId,
-    body: object({ name: str('New name') }, ['name']),
-    ok: envelope(managementKeyShape),
-  }) }, session(async (request: IdRequest, principal) => {
-    const name = requiredString(bodyObject(request), 'name');
-    const { renameManagementKey } = await run(gateway, request, principal, DgridRenameManagementKeyDocument, { id: request.params.id, name });
-    return toDgridManagementKey(renameManagementKey);
-  }));
+  app.put(
+    `${MANAGEMENT_KEYS}/:id`,
+    {
+      schema: documented({
+        operationId: 'dgridRenameManagementKey',
+        summary: 'Update a management key (name only)',
+        params: keyId,
+        body: object({ name: str('New name') }, ['name']),
+        ok: envelope(managementKeyShape),
+      }),
+    },
+    session(async (request: IdRequest, principal) => {
+      const name = requiredString(bodyObject(request), 'name');
+      const { renameManagementKey } = await run(gateway, request, principal, DgridRenameManagementKeyDocument, {
+        id: request.params.id,
+        name,
+      });
+      return toDgridManagementKey(renameManagementKey);
+    }),
+  );
 
-  app.delete(`${MANAGEMENT_KEYS}/:id`, { schema: documented({
-    operationId: 'dgridDeleteManagementKey',
-    summary: 'Delete a management key (soft delete)',
-    params: keyId,
-    ok: deleted,
-  }) }, session(async (request: IdRequest, principal) => {
-    const { deleteManagementKey } = await run(gateway, request, principal, DgridDeleteManagementKeyDocument, { id: request.params.id });
-    return { id: deleteManagementKey.id, deleted: true };
-  }));
+  app.delete(
+    `${MANAGEMENT_KEYS}/:id`,
+    {
+      schema: documented({
+        operationId: 'dgridDeleteManagementKey',
+        summary: 'Delete a management key (soft delete)',
+        params: keyId,
+        ok: deleted,
+      }),
+    },
+    session(async (request: IdRequest, principal) => {
+      const { deleteManagementKey } = await run(gateway, request, principal, DgridDeleteManagementKeyDocument, { id: request.params.id });
+      return { id: deleteManagementKey.id, deleted: true };
+    }),
+  );
 
-  for (const [action, enabled] of [['enablement', true], ['disablement', false]] as const) {
-    app.post(`${MANAGEMENT_KEYS}/:id/${action}`, { schema: documented({
-      operationId: enabled ? 'dgridEnableManagementKey' : 'dgridDisableManagementKey',
-      summary: enabled ? 'Enable a management key' : 'Disable a management key',
-      description: 'Takes effect immediately.',
-      params: keyId,
-      ok: envelope(managementKeyShape),
-    }) }, session(async (request: IdRequest, principal) => {
-      const { setManagementKeyEnabled } = await run(gateway, request, principal, DgridSetManagementKeyEnabledDocument, { id: request.params.id, enabled });
-      return toDgridManagementKey(setManagementKeyEnabled);
-    }));
+  for (const [action, enabled] of [
+    ['enablement', true],
+    ['disablement', false],
+  ] as const) {
+    app.post(
+      `${MANAGEMENT_KEYS}/:id/${action}`,
+      {
+        schema: documented({
+          operationId: enabled ? 'dgridEnableManagementKey' : 'dgridDisableManagementKey',
+          summary: enabled ? 'Enable a management key' : 'Disable a management key',
+          description: 'Takes effect immediately.',
+          params: keyId,
+          ok: envelope(managementKeyShape),
+        }),
+      },
+      session(async (request: IdRequest, principal) => {
+        const { setManagementKeyEnabled } = await run(gateway, request, principal, DgridSetManagementKeyEnabledDocument, {
+          id: request.params.id,
+          enabled,
+        });
+        return toDgridManagementKey(setManagementKeyEnabled);
+      }),
+    );
   }
 
   // /api/v1/model-router/keys: buyer keys, with a management key only (its scope: the subgraph's).
-  const managed = <R extends FastifyRequest>(handler: (request: R, principal: Principal) => Promise<unknown>) => route<R>('management-key', handler);
+  const managed = <R extends FastifyRequest>(handler: (request: R, principal: Principal) => Promise<unknown>) =>
+    route<R>('management-key', handler);
 
-  app.get(MODEL_ROUTER_KEYS, { schema: documented({
-    ...onManagementKey,
-    operationId: 'dgridListKeys',
-    summary: 'List model API keys',
-    description: 'Pagination by page and size (not limit/offset); keys are masked.',
-    query: dgridPage,
-    ok: envelope(object({ total: int(), page: int(), items: array(modelKeyShape) })),
-  }) }, managed(async (request, principal) => {
-    const { apiKeys } = await run(gateway, request, principal, DgridListKeysDocument, pageQuery(request));
-    return { total: apiKeys.total, page: apiKeys.page, items: apiKeys.items.map(toDgridKey) };
-  }));
-
-  app.post(MODEL_ROUTER_KEYS, { schema: documented({
-    ...onManagementKey,
-    operationId: 'dgridCreateKey',
-    summary: 'Create a model API key',
-    description: 'The full key is returned only once.',
-    body: object({ ...keyFields, name: str('Key name'), expiredAt: nullable(dateTime('Expiry, ISO 8601 UTC (e.g. 2026-12-31T23:59:59Z)')) }, ['name']),
-    ok: envelope(object({ id: str(), key: str('The full key, shown only once') }, ['id', 'key'])),
-  }) }, managed(async (request, principal) => {
-    const body = bodyObject(request);
-    const input = {
-      name: requiredString(body, 'name'), // optional in GraphQL (it names the key "default"); DGrid requires it
-      ...present({
-        limit: usdField(body, 'limit'),
-        cycle: enumField<KeyCycle>(body, 'cycle'),
-        expiredAt: stringField(body, 'expiredAt'),
-        groupId: stringField(body, 'groupId'),
+  app.get(
+    MODEL_ROUTER_KEYS,
+    {
+      schema: documented({
+        ...onManagementKey,
+        operationId: 'dgridListKeys',
+        summary: 'List model API keys',
+        description: 'Pagination by page and size (not limit/offset); keys are masked.',
+        query: dgridPage,
+        ok: envelope(object({ total: int(), page: int(), items: array(modelKeyShape) })),
       }),
-    };
-    const { createApiKey } = await run(gateway, request, principal, DgridCreateKeyDocument, { input });
-    return { id: createApiKey.apiKey.id, key: createApiKey.rawKey }; // the raw key: here, once
-  }));
+    },
+    managed(async (request, principal) => {
+      const { apiKeys } = await run(gateway, request, principal, DgridListKeysDocument, pageQuery(request));
+      return { total: apiKeys.total, page: apiKeys.page, items: apiKeys.items.map(toDgridKey) };
+    }),
+  );
 
-  app.get(`${MODEL_ROUTER_KEYS}/:id`, { schema: documented({
-    ...onManagementKey,
-    operationId: 'dgridGetKey',
-    summary: 'Get a model API key',
-    params: keyId,
-    ok: envelope(modelKeyShape),
-  }) }, managed(async (request: IdRequest, principal) => {
-    const { apiKey } = await run(gateway, request, principal, DgridGetKeyDocument, { id: request.params.id });
-    return toDgridKey(apiKey);
-  }));
+  app.post(
+    MODEL_ROUTER_KEYS,
+    {
+      schema: documented({
+        ...onManagementKey,
+        operationId: 'dgridCreateKey',
+        summary: 'Create a model API key',
+        description: 'The full key is returned only once.',
+        body: object(
+          { ...keyFields, name: str('Key name'), expiredAt: nullable(dateTime('Expiry, ISO 8601 UTC (e.g. 2026-12-31T23:59:59Z)')) },
+          ['name'],
+        ),
+        ok: envelope(object({ id: str(), key: str('The full key, shown only once') }, ['id', 'key'])),
+      }),
+    },
+    managed(async (request, principal) => {
+      const body = bodyObject(request);
+      const input = {
+        name: requiredString(body, 'name'), // optional in GraphQL (it names the key "default"); DGrid requires it
+        ...present({
+          limit: usdField(body, 'limit'),
+          cycle: enumField<KeyCycle>(body, 'cycle'),
+          expiredAt: stringField(body, 'expiredAt'),
+          groupId: stringField(body, 'groupId'),
+        }),
+      };
+      const { createApiKey } = await run(gateway, request, principal, DgridCreateKeyDocument, { input });
+      return { id: createApiKey.apiKey.id, key: createApiKey.rawKey }; // the raw key: here, once
+    }),
+  );
+
+  app.get(
+    `${MODEL_ROUTER_KEYS}/:id`,
+    {
+      schema: documented({
+        ...onManagementKey,
+        operationId: 'dgridGetKey',
+        summary: 'Get a model API key',
+        params: keyId,
+        ok: envelope(modelKeyShape),
+      }),
+    },
+    managed(async (request: IdRequest, principal) => {
+      const { apiKey } = await run(gateway, request, principal, DgridGetKeyDocument, { id: request.params.id });
+      return toDgridKey(apiKey);
+    }),
+  );
 
   // DGrid updates name, limit, cycle and groupId: absent = unchanged, null = cleared; other fields are ignored.
-  app.put(`${MODEL_ROUTER_KEYS}/:id`, { schema: documented({
-    ...onManagementKey,
-    operationId: 'dgridUpdateKey',
-    summary: 'Update a model API key',
-    description: 'name, limit, cycle and groupId: absent stays unchanged, null clears. PUT, not PATCH.',
-    params: keyId,
-    body: object(keyFields),
-    ok: envelope(modelKeyShape),
-  }) }, managed(async (request: IdRequest, principal) => {
-    const body = bodyObject(request);
-    const input: UpdateApiKeyInput = present({
-      name: stringField(body, 'name'),
-      limit: usdField(body, 'limit'),
-      cycle: enumField<KeyCycle>(body, 'cycle'),
-      groupId: stringField(body, 'groupId'),
-    });
-    const { updateApiKey } = await run(gateway, request, principal, DgridUpdateKeyDocument, { id: request.params.id, input });
-    return toDgridKey(updateApiKey);
-  }));
+  app.put(
+    `${MODEL_ROUTER_KEYS}/:id`,
+    {
+      schema: documented({
+        ...onManagementKey,
+        operationId: 'dgridUpdateKey',
+        summary: 'Update a model API key',
+        description: 'name, limit, cycle and groupId: absent stays unchanged, null clears. PUT, not PATCH.',
+        params: keyId,
+        body: object(keyFields),
+        ok: envelope(modelKeyShape),
+      }),
+    },
+    managed(async (request: IdRequest, principal) => {
+      const body = bodyObject(request);
+      const input: UpdateApiKeyInput = present({
+        name: stringField(body, 'name'),
+        limit: usdField(body, 'limit'),
+        cycle: enumField<KeyCycle>(body, 'cycle'),
+        groupId: stringField(body, 'groupId'),
+      });
+      const { updateApiKey } = await run(gateway, request, principal, DgridUpdateKeyDocument, { id: request.params.id, input });
+      return toDgridKey(updateApiKey);
+    }),
+  );
 
-  for (const [action, enabled] of [['enablement', true], ['disablement', false]] as const) {
-    app.post(`${MODEL_ROUTER_KEYS}/:id/${action}`, { schema: documented({
-      ...onManagementKey,
-      operationId: enabled ? 'dgridEnableKey' : 'dgridDisableKey',
-      summary: enabled ? 'Enable a model API key' : 'Disable a model API key',
-      params: keyId,
-      ok: envelope(modelKeyShape),
-    }) }, managed(async (request: IdRequest, principal) => {
-      const { setApiKeyEnabled } = await run(gateway, request, principal, DgridSetKeyEnabledDocument, { id: request.params.id, enabled });
-      return toDgridKey(setApiKeyEnabled);
-    }));
+  for (const [action, enabled] of [
+    ['enablement', true],
+    ['disablement', false],
+  ] as const) {
+    app.post(
+      `${MODEL_ROUTER_KEYS}/:id/${action}`,
+      {
+        schema: documented({
+          ...onManagementKey,
+          operationId: enabled ? 'dgridEnableKey' : 'dgridDisableKey',
+          summary: enabled ? 'Enable a model API key' : 'Disable a model API key',
+          params: keyId,
+          ok: envelope(modelKeyShape),
+        }),
+      },
+      managed(async (request: IdRequest, principal) => {
+        const { setApiKeyEnabled } = await run(gateway, request, principal, DgridSetKeyEnabledDocument, { id: request.params.id, enabled });
+        return toDgridKey(setApiKeyEnabled);
+      }),
+    );
   }
 
-  app.delete(`${MODEL_ROUTER_KEYS}/:id`, { schema: documented({
-    ...onManagementKey,
-    operationId: 'dgridDeleteKey',
-    summary: 'Delete a model API key (soft delete)',
-    params: keyId,
-    ok: deleted,
-  }) }, managed(async (request: IdRequest, principal) => {
-    const { revokeApiKey } = await run(gateway, request, principal, DgridRevokeKeyDocument, { id: request.params.id });
-    return { id: revokeApiKey.id, deleted: true };
-  }));
+  app.delete(
+    `${MODEL_ROUTER_KEYS}/:id`,
+    {
+      schema: documented({
+        ...onManagementKey,
+        operationId: 'dgridDeleteKey',
+        summary: 'Delete a model API key (soft delete)',
+        params: keyId,
+        ok: deleted,
+      }),
+    },
+    managed(async (request: IdRequest, principal) => {
+      const { revokeApiKey } = await run(gateway, request, principal, DgridRevokeKeyDocument, { id: request.params.id });
+      return { id: revokeApiKey.id, deleted: true };
+    }),
+  );
 }

@@ -15,7 +15,9 @@ import * as oa from './openapi-schemas';
 export { authRateLimits } from '../../subgraphs/accounts/throttle';
 
 export function sendDragonflyError(reply: import('fastify').FastifyReply, error: RestError) {
-  return reply.code(error.status).send({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+  return reply
+    .code(error.status)
+    .send({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
 }
 
 function asObject(body: unknown): Record<string, unknown> | null {
@@ -57,7 +59,12 @@ async function sessionOf(gateway: GatewayApi, request: FastifyRequest, reply: Fa
   const rate = await managementRateLimit(gateway, principal, 'dragonfly');
   if (!rate.allowed) {
     reply.header('retry-after', String(rate.retryAfterSeconds));
-    sendDragonflyError(reply, { status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
+    sendDragonflyError(reply, {
+      status: 429,
+      code: 'RATE_LIMITED',
+      message: 'Too many requests; retry later',
+      details: { retryAfterSeconds: rate.retryAfterSeconds },
+    });
     return null;
   }
   return principal;
@@ -66,42 +73,71 @@ async function sessionOf(gateway: GatewayApi, request: FastifyRequest, reply: Fa
 // ---- documentation (GET /openapi.json) ----
 
 const documented = oa.surfaceOperations('Dragonfly', 'DragonflyError', []);
-const session = oa.object({
-  token: oa.str('Dashboard session JWT: send as Authorization: Bearer <token>'),
-  account: oa.object({ id: oa.str(), email: oa.str(), name: oa.nullable(oa.str()) }),
-}, ['token', 'account']);
+const session = oa.object(
+  {
+    token: oa.str('Dashboard session JWT: send as Authorization: Bearer <token>'),
+    account: oa.object({ id: oa.str(), email: oa.str(), name: oa.nullable(oa.str()) }),
+  },
+  ['token', 'account'],
+);
 const credentials = { email: oa.str('Email address', { format: 'email' }), password: oa.str('Password (the account policy applies)') };
 
 export async function dragonflyAuthRoutes(app: FastifyInstance, gateway: GatewayApi) {
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendDragonflyError(reply, restErrorFromFastify(error)));
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) =>
+    sendDragonflyError(reply, restErrorFromFastify(error)),
+  );
 
-  app.post('/api/auth/signup', { schema: documented({
-    operationId: 'dragonflySignup',
-    summary: 'Sign up (create an account and a session)',
-    body: oa.object({ ...credentials, name: oa.str('Display name') }, ['email', 'password']),
-    status: 201,
-    ok: session,
-  }) }, async (request, reply) => {
-    const body = asObject(request.body);
-    if (!body) return sendDragonflyError(reply, { status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
-    const result = await gateway.run(SignupDocument, { input: { email: body.email as string, password: body.password as string, name: body.name as string | undefined } }, ANONYMOUS, String(request.id), request.ip);
-    if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
-    return reply.code(201).send(result.data.signup);
-  });
+  app.post(
+    '/api/auth/signup',
+    {
+      schema: documented({
+        operationId: 'dragonflySignup',
+        summary: 'Sign up (create an account and a session)',
+        body: oa.object({ ...credentials, name: oa.str('Display name') }, ['email', 'password']),
+        status: 201,
+        ok: session,
+      }),
+    },
+    async (request, reply) => {
+      const body = asObject(request.body);
+      if (!body) return sendDragonflyError(reply, { status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
+      const result = await gateway.run(
+        SignupDocument,
+        { input: { email: body.email as string, password: body.password as string, name: body.name as string | undefined } },
+        ANONYMOUS,
+        String(request.id),
+        request.ip,
+      );
+      if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
+      return reply.code(201).send(result.data.signup);
+    },
+  );
 
-  app.post('/api/auth/login', { schema: documented({
-    operationId: 'dragonflyLogin',
-    summary: 'Sign in (a dashboard session)',
-    description: 'Attempts are throttled per account and client address (429 with Retry-After).',
-    body: oa.object(credentials, ['email', 'password']),
-    ok: session,
-  }) }, async (request, reply) => {
-    const body = asObject(request.body);
-    if (!body) return sendDragonflyError(reply, { status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
-    const result = await gateway.run(LoginDocument, { input: { email: body.email as string, password: body.password as string } }, ANONYMOUS, String(request.id), request.ip);
-    if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
-    return reply.code(200).send(result.data.login);
-  });
+  app.post(
+    '/api/auth/login',
+    {
+      schema: documented({
+        operationId: 'dragonflyLogin',
+        summary: 'Sign in (a dashboard session)',
+        description: 'Attempts are throttled per account and client address (429 with Retry-After).',
+        body: oa.object(credentials, ['email', 'password']),
+        ok: session,
+      }),
+    },
+    async (request, reply) => {
+      const body = asObject(request.body);
+      if (!body) return sendDragonflyError(reply, { status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
+      const result = await gateway.run(
+        LoginDocument,
+        { input: { email: body.email as string, password: body.password as string } },
+        ANONYMOUS,
+        String(request.id),
+        request.ip,
+      );
+      if (result.errors?.length || !result.data) return sendGraphQLErrors(reply, result.errors ?? []);
+      return reply.code(200).send(result.data.login);
+    },
+  );
 
   const signOut = (everywhere: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = await sessionOf(gateway, request, reply);
@@ -115,6 +151,28 @@ export async function dragonflyAuthRoutes(app: FastifyInstance, gateway: Gateway
     if (principal.kind === 'user') gateway.authenticator.sessionStates?.forget(principal.accountId);
     return reply.code(200).send({ ok: true });
   };
-  app.post('/api/auth/logout', { schema: documented({ operationId: 'dragonflyLogout', summary: 'Sign out this session', security: ['dashboardSession'], ok: oa.object({ ok: { const: true } }) }) }, signOut(false));
-  app.post('/api/auth/logout-all', { schema: documented({ operationId: 'dragonflyLogoutAll', summary: 'Sign out every session of the account', security: ['dashboardSession'], ok: oa.object({ ok: { const: true } }) }) }, signOut(true));
+  app.post(
+    '/api/auth/logout',
+    {
+      schema: documented({
+        operationId: 'dragonflyLogout',
+        summary: 'Sign out this session',
+        security: ['dashboardSession'],
+        ok: oa.object({ ok: { const: true } }),
+      }),
+    },
+    signOut(false),
+  );
+  app.post(
+    '/api/auth/logout-all',
+    {
+      schema: documented({
+        operationId: 'dragonflyLogoutAll',
+        summary: 'Sign out every session of the account',
+        security: ['dashboardSession'],
+        ok: oa.object({ ok: { const: true } }),
+      }),
+    },
+    signOut(true),
+  );
 }

@@ -31,7 +31,14 @@ import {
 import * as oa from './openapi-schemas';
 import type { GatewayApi } from '../gateway-api';
 import { asObject, queryInt } from './common';
-import { DragonflyFailure, dragonflyBadRequest, dragonflyFailureFrom, dragonflyMoney, dragonflyRoute, prepareDragonflyScope } from './dragonfly-route';
+import {
+  DragonflyFailure,
+  dragonflyBadRequest,
+  dragonflyFailureFrom,
+  dragonflyMoney,
+  dragonflyRoute,
+  prepareDragonflyScope,
+} from './dragonfly-route';
 
 const badRequest = dragonflyBadRequest;
 
@@ -82,7 +89,12 @@ function body(request: FastifyRequest, allowed: string[], optional = false): Rec
   if (!object) throw new DragonflyFailure({ status: 400, code: 'BAD_REQUEST', message: 'Body must be a JSON object' });
   const unknown = Object.keys(object).filter((name) => !allowed.includes(name));
   if (unknown.length > 0) {
-    throw new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message: `Unknown field: ${unknown[0].slice(0, 60)}; allowed: ${allowed.join(', ') || 'none'}`, details: { unknownFields: unknown.slice(0, 20).map((name) => name.slice(0, 60)) } });
+    throw new DragonflyFailure({
+      status: 400,
+      code: 'BAD_USER_INPUT',
+      message: `Unknown field: ${unknown[0].slice(0, 60)}; allowed: ${allowed.join(', ') || 'none'}`,
+      details: { unknownFields: unknown.slice(0, 20).map((name) => name.slice(0, 60)) },
+    });
   }
   return object;
 }
@@ -126,11 +138,31 @@ const idParam = (request: FastifyRequest) => (request.params as { id: string }).
 
 const documented = oa.surfaceOperations('Dragonfly', 'DragonflyError', ['dashboardSession', 'managementKey']);
 const disputeShape = oa.object({
-  id: oa.str(), requestId: oa.str(), listingId: oa.str(), model: oa.str(), ...oa.money('charged', 'Charged'), reason: oa.str(),
-  status: oa.enumOf(['open', 'resolved_buyer', 'resolved_seller']), resolution: oa.nullable(oa.enumOf(['auto', 'seller_accepted', 'window_expired', 'contested'])),
-  evidence: oa.nullable(oa.object({})), sellerResponse: oa.nullable(oa.str()), openedAt: oa.dateTime(), respondBy: oa.dateTime(), contestedAt: oa.nullable(oa.dateTime()), resolvedAt: oa.nullable(oa.dateTime()), ...oa.money('refund', 'Refund', true),
+  id: oa.str(),
+  requestId: oa.str(),
+  listingId: oa.str(),
+  model: oa.str(),
+  ...oa.money('charged', 'Charged'),
+  reason: oa.str(),
+  status: oa.enumOf(['open', 'resolved_buyer', 'resolved_seller']),
+  resolution: oa.nullable(oa.enumOf(['auto', 'seller_accepted', 'window_expired', 'contested'])),
+  evidence: oa.nullable(oa.object({})),
+  sellerResponse: oa.nullable(oa.str()),
+  openedAt: oa.dateTime(),
+  respondBy: oa.dateTime(),
+  contestedAt: oa.nullable(oa.dateTime()),
+  resolvedAt: oa.nullable(oa.dateTime()),
+  ...oa.money('refund', 'Refund', true),
 });
-const payoutShape = oa.object({ id: oa.str(), ...oa.money('amount', 'Amount'), status: oa.enumOf(['pending', 'completed', 'failed']), provider: oa.str(), providerReference: oa.nullable(oa.str()), requestedAt: oa.dateTime(), completedAt: oa.nullable(oa.dateTime()) });
+const payoutShape = oa.object({
+  id: oa.str(),
+  ...oa.money('amount', 'Amount'),
+  status: oa.enumOf(['pending', 'completed', 'failed']),
+  provider: oa.str(),
+  providerReference: oa.nullable(oa.str()),
+  requestedAt: oa.dateTime(),
+  completedAt: oa.nullable(oa.dateTime()),
+});
 const disputeId = oa.idParam('The dispute id');
 const amountBody = oa.strictBody({ amount: oa.usdInput('Amount') }, ['amount']);
 
@@ -152,106 +184,197 @@ export async function dragonflyDisputeRoutes(app: FastifyInstance, gateway: Gate
 
   // ---- Buyer: disputes (billing refuses seller-scoped management keys) ----
 
-  app.post('/api/billing/disputes', { schema: documented({
-    operationId: 'dragonflyOpenDispute',
-    summary: 'Dispute a charge',
-    body: oa.strictBody({ requestId: oa.str('The disputed request (x-request-id)'), reason: oa.str('Why the charge is disputed') }, ['requestId', 'reason']),
-    status: 201,
-    ok: disputeShape,
-  }) }, route(201, async ({ request, run }) => {
-    const fields = body(request, ['requestId', 'reason']);
-    const requestId = text(fields, 'requestId', 'the id of the disputed request (x-request-id)');
-    const reason = text(fields, 'reason', 'why the charge is disputed');
-    return toDispute((await run(DisputeOpenDocument, { requestId, reason })).openDispute);
-  }));
+  app.post(
+    '/api/billing/disputes',
+    {
+      schema: documented({
+        operationId: 'dragonflyOpenDispute',
+        summary: 'Dispute a charge',
+        body: oa.strictBody({ requestId: oa.str('The disputed request (x-request-id)'), reason: oa.str('Why the charge is disputed') }, [
+          'requestId',
+          'reason',
+        ]),
+        status: 201,
+        ok: disputeShape,
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const fields = body(request, ['requestId', 'reason']);
+      const requestId = text(fields, 'requestId', 'the id of the disputed request (x-request-id)');
+      const reason = text(fields, 'reason', 'why the charge is disputed');
+      return toDispute((await run(DisputeOpenDocument, { requestId, reason })).openDispute);
+    }),
+  );
 
-  app.get('/api/billing/disputes', { schema: documented({
-    operationId: 'dragonflyListDisputes',
-    summary: 'The buyer\'s disputes',
-    query: oa.pageQuery(),
-    ok: oa.page('disputes', disputeShape),
-  }) }, route(200, async ({ request, run }) => {
-    const { items, total, page, pageSize } = (await run(DisputeListDocument, pageQuery(request))).disputes;
-    return { disputes: items.map(toDispute), total, page, pageSize };
-  }));
+  app.get(
+    '/api/billing/disputes',
+    {
+      schema: documented({
+        operationId: 'dragonflyListDisputes',
+        summary: "The buyer's disputes",
+        query: oa.pageQuery(),
+        ok: oa.page('disputes', disputeShape),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const { items, total, page, pageSize } = (await run(DisputeListDocument, pageQuery(request))).disputes;
+      return { disputes: items.map(toDispute), total, page, pageSize };
+    }),
+  );
 
-  app.get('/api/billing/disputes/:id', { schema: documented({
-    operationId: 'dragonflyGetDispute',
-    summary: 'One dispute',
-    params: disputeId,
-    ok: disputeShape,
-  }) }, route(200, async ({ request, run }) => toDispute((await run(DisputeGetDocument, { id: idParam(request) })).dispute)));
+  app.get(
+    '/api/billing/disputes/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyGetDispute',
+        summary: 'One dispute',
+        params: disputeId,
+        ok: disputeShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toDispute((await run(DisputeGetDocument, { id: idParam(request) })).dispute)),
+  );
 
   // ---- Seller: disputes against its listings, payouts, conversions (billing refuses buyer-scoped keys) ----
 
-  app.get('/v1/market/disputes', { schema: documented({
-    operationId: 'dragonflySellerDisputes',
-    summary: 'Disputes against the seller\'s listings',
-    query: { ...oa.pageQuery(), status: oa.enumOf(['open', 'resolved_buyer', 'resolved_seller'], 'Only this status') },
-    ok: oa.page('disputes', disputeShape),
-  }) }, route(200, async ({ request, run }) => {
-    const { items, total, page, pageSize } = (await run(DisputeSellerListDocument, { ...pageQuery(request), status: statusQuery(request) })).sellerDisputes;
-    return { disputes: items.map(toDispute), total, page, pageSize };
-  }));
+  app.get(
+    '/v1/market/disputes',
+    {
+      schema: documented({
+        operationId: 'dragonflySellerDisputes',
+        summary: "Disputes against the seller's listings",
+        query: { ...oa.pageQuery(), status: oa.enumOf(['open', 'resolved_buyer', 'resolved_seller'], 'Only this status') },
+        ok: oa.page('disputes', disputeShape),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const { items, total, page, pageSize } = (
+        await run(DisputeSellerListDocument, { ...pageQuery(request), status: statusQuery(request) })
+      ).sellerDisputes;
+      return { disputes: items.map(toDispute), total, page, pageSize };
+    }),
+  );
 
-  app.post('/v1/market/disputes/:id/accept', { schema: documented({
-    operationId: 'dragonflyAcceptDispute',
-    summary: 'Accept a dispute (refund the buyer)',
-    params: disputeId,
-    ok: disputeShape,
-  }) }, route(200, async ({ request, run }) => {
-    body(request, [], true);
-    return toDispute((await run(DisputeAcceptDocument, { id: idParam(request) })).acceptDispute);
-  }));
+  app.post(
+    '/v1/market/disputes/:id/accept',
+    {
+      schema: documented({
+        operationId: 'dragonflyAcceptDispute',
+        summary: 'Accept a dispute (refund the buyer)',
+        params: disputeId,
+        ok: disputeShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      body(request, [], true);
+      return toDispute((await run(DisputeAcceptDocument, { id: idParam(request) })).acceptDispute);
+    }),
+  );
 
-  app.post('/v1/market/disputes/:id/contest', { schema: documented({
-    operationId: 'dragonflyContestDispute',
-    summary: 'Contest a dispute',
-    params: disputeId,
-    body: oa.strictBody({ reason: oa.str('Why the seller contests it') }, ['reason']),
-    ok: disputeShape,
-  }) }, route(200, async ({ request, run }) => {
-    const reason = text(body(request, ['reason']), 'reason', 'why the seller contests the dispute');
-    return toDispute((await run(DisputeContestDocument, { id: idParam(request), reason })).contestDispute);
-  }));
+  app.post(
+    '/v1/market/disputes/:id/contest',
+    {
+      schema: documented({
+        operationId: 'dragonflyContestDispute',
+        summary: 'Contest a dispute',
+        params: disputeId,
+        body: oa.strictBody({ reason: oa.str('Why the seller contests it') }, ['reason']),
+        ok: disputeShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const reason = text(body(request, ['reason']), 'reason', 'why the seller contests the dispute');
+      return toDispute((await run(DisputeContestDocument, { id: idParam(request), reason })).contestDispute);
+    }),
+  );
 
-  app.post('/v1/market/payouts', { schema: documented({
-    operationId: 'dragonflyRequestPayout',
-    summary: 'Request a payout of withdrawable earnings',
-    body: amountBody,
-    status: 201,
-    ok: payoutShape,
-  }) }, route(201, async ({ request, run }) => toPayout((await run(PayoutRequestDocument, { amount: amount(request) })).requestPayout)));
+  app.post(
+    '/v1/market/payouts',
+    {
+      schema: documented({
+        operationId: 'dragonflyRequestPayout',
+        summary: 'Request a payout of withdrawable earnings',
+        body: amountBody,
+        status: 201,
+        ok: payoutShape,
+      }),
+    },
+    route(201, async ({ request, run }) => toPayout((await run(PayoutRequestDocument, { amount: amount(request) })).requestPayout)),
+  );
 
-  app.get('/v1/market/payouts', { schema: documented({
-    operationId: 'dragonflyListPayouts',
-    summary: 'The seller\'s payouts',
-    query: oa.pageQuery(),
-    ok: oa.page('payouts', payoutShape),
-  }) }, route(200, async ({ request, run }) => {
-    const { items, total, page, pageSize } = (await run(PayoutListDocument, pageQuery(request))).payouts;
-    return { payouts: items.map(toPayout), total, page, pageSize };
-  }));
+  app.get(
+    '/v1/market/payouts',
+    {
+      schema: documented({
+        operationId: 'dragonflyListPayouts',
+        summary: "The seller's payouts",
+        query: oa.pageQuery(),
+        ok: oa.page('payouts', payoutShape),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const { items, total, page, pageSize } = (await run(PayoutListDocument, pageQuery(request))).payouts;
+      return { payouts: items.map(toPayout), total, page, pageSize };
+    }),
+  );
 
-  app.post('/v1/market/earnings/convert', { schema: documented({
-    operationId: 'dragonflyConvertEarnings',
-    summary: 'Convert earnings into buyer credit',
-    body: amountBody,
-    status: 201,
-    ok: oa.object({ id: oa.str(), ...oa.money('amount', 'Converted'), ...oa.money('promoCredit', 'Of it, promo credit'), ...oa.money('balance', 'New buyer balance'), convertedAt: oa.dateTime() }),
-  }) }, route(201, async ({ request, run }) => {
-    const conversion = (await run(PayoutConvertEarningsDocument, { amount: amount(request) })).convertEarnings;
-    return { id: conversion.id, ...money('amount', conversion.amount), ...money('promoCredit', conversion.promoCredit), ...money('balance', conversion.balance), convertedAt: conversion.convertedAt };
-  }));
+  app.post(
+    '/v1/market/earnings/convert',
+    {
+      schema: documented({
+        operationId: 'dragonflyConvertEarnings',
+        summary: 'Convert earnings into buyer credit',
+        body: amountBody,
+        status: 201,
+        ok: oa.object({
+          id: oa.str(),
+          ...oa.money('amount', 'Converted'),
+          ...oa.money('promoCredit', 'Of it, promo credit'),
+          ...oa.money('balance', 'New buyer balance'),
+          convertedAt: oa.dateTime(),
+        }),
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const conversion = (await run(PayoutConvertEarningsDocument, { amount: amount(request) })).convertEarnings;
+      return {
+        id: conversion.id,
+        ...money('amount', conversion.amount),
+        ...money('promoCredit', conversion.promoCredit),
+        ...money('balance', conversion.balance),
+        convertedAt: conversion.convertedAt,
+      };
+    }),
+  );
 
   // What can leave the earnings: `withdrawable` (payable now) = available − `creditOnly` (earned
   // from free credit: convertible into promo credit only), with what was paid out and converted.
-  app.get('/v1/market/earnings/withdrawable', { schema: documented({
-    operationId: 'dragonflyWithdrawable',
-    summary: 'What the earnings can pay out now',
-    ok: oa.object({ ...oa.money('available', 'Available'), ...oa.money('withdrawable', 'Payable now'), ...oa.money('creditOnly', 'Convertible only (earned from free credit)'), ...oa.money('payoutPending', 'In pending payouts'), ...oa.money('paidOut', 'Paid out'), ...oa.money('converted', 'Converted') }),
-  }) }, route(200, async ({ run }) => {
-    const s = (await run(PayoutWithdrawableDocument, {})).earningsSummary;
-    return { ...money('available', s.available), ...money('withdrawable', s.withdrawable), ...money('creditOnly', s.creditOnly), ...money('payoutPending', s.payoutPending), ...money('paidOut', s.paidOut), ...money('converted', s.converted) };
-  }));
+  app.get(
+    '/v1/market/earnings/withdrawable',
+    {
+      schema: documented({
+        operationId: 'dragonflyWithdrawable',
+        summary: 'What the earnings can pay out now',
+        ok: oa.object({
+          ...oa.money('available', 'Available'),
+          ...oa.money('withdrawable', 'Payable now'),
+          ...oa.money('creditOnly', 'Convertible only (earned from free credit)'),
+          ...oa.money('payoutPending', 'In pending payouts'),
+          ...oa.money('paidOut', 'Paid out'),
+          ...oa.money('converted', 'Converted'),
+        }),
+      }),
+    },
+    route(200, async ({ run }) => {
+      const s = (await run(PayoutWithdrawableDocument, {})).earningsSummary;
+      return {
+        ...money('available', s.available),
+        ...money('withdrawable', s.withdrawable),
+        ...money('creditOnly', s.creditOnly),
+        ...money('payoutPending', s.payoutPending),
+        ...money('paidOut', s.paidOut),
+        ...money('converted', s.converted),
+      };
+    }),
+  );
 }

@@ -80,8 +80,8 @@ import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './drago
 import * as oa from './openapi-schemas';
 import { restErrorFrom } from './graphql-errors';
 
-
-const badRequest = (message: string, details?: Record<string, unknown>) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
+const badRequest = (message: string, details?: Record<string, unknown>) =>
+  new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
 
 /** GraphQL input field → the REST field a caller sent it as (where the names differ). */
 type FieldNames = Record<string, string>;
@@ -94,7 +94,11 @@ function failureFrom(errors: readonly GraphQLFormattedError[], restNames: FieldN
   const error = restErrorFrom(errors);
   const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
   if (variable && error.details?.field === 'body' && variable !== 'input' && variable !== 'id') {
-    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
+    return new DragonflyFailure({
+      ...error,
+      message: error.message.replace(/^body:/, `${variable}:`),
+      details: { ...error.details, field: variable },
+    });
   }
   const field = error.details?.field;
   if (typeof field !== 'string' || Object.keys(restNames).length === 0) return new DragonflyFailure(error);
@@ -108,7 +112,10 @@ type Amount = { micros: number } | null;
 
 /** One amount as the convention's two fields: `name` (USD number) and `nameMicros` (exact integer); both null when unset. */
 function money<Name extends string>(name: Name, amount: Amount): Record<Name | `${Name}Micros`, number | null> {
-  return { [name]: amount ? microsToUsdNumber(amount.micros) : null, [`${name}Micros`]: amount ? amount.micros : null } as Record<Name | `${Name}Micros`, number | null>;
+  return { [name]: amount ? microsToUsdNumber(amount.micros) : null, [`${name}Micros`]: amount ? amount.micros : null } as Record<
+    Name | `${Name}Micros`,
+    number | null
+  >;
 }
 
 const lower = <T extends string>(value: T) => value.toLowerCase();
@@ -159,7 +166,11 @@ function toContract(contract: SupplyContractFragment) {
 
 /** A set of listing prices; in a review's `proposed`, null = this price does not change. */
 function toPrices(prices: SupplyPricesFragment) {
-  return { ...money('inputPricePerMTok', prices.inputPricePerMTok), ...money('outputPricePerMTok', prices.outputPricePerMTok), ...money('pricePerMChars', prices.pricePerMChars) };
+  return {
+    ...money('inputPricePerMTok', prices.inputPricePerMTok),
+    ...money('outputPricePerMTok', prices.outputPricePerMTok),
+    ...money('pricePerMChars', prices.pricePerMChars),
+  };
 }
 
 function toReview(review: SupplyPriceReviewFragment) {
@@ -191,14 +202,23 @@ function toListing(listing: SupplyListingFragment) {
     ...money('pricePerMChars', listing.pricePerMChars),
     ...money('cacheReadPricePerMTok', listing.cacheReadPricePerMTok),
     ...money('priceFloor', listing.priceFloor),
-    caps: { rpm: listing.caps.rpm, tpm: listing.caps.tpm, maxConcurrency: listing.caps.maxConcurrency, dailyTokens: listing.caps.dailyTokens },
+    caps: {
+      rpm: listing.caps.rpm,
+      tpm: listing.caps.tpm,
+      maxConcurrency: listing.caps.maxConcurrency,
+      dailyTokens: listing.caps.dailyTokens,
+    },
     hardware: listing.hardware ? { gpuModel: listing.hardware.gpuModel, gpuCount: listing.hardware.gpuCount } : null,
     context_length: listing.contextLength,
     max_output_tokens: listing.maxOutputTokens,
     supported_parameters: listing.supportedParameters,
     quantization: listing.quantization,
     region: listing.region,
-    data_policy: { retains_prompts: listing.dataPolicy.retainsPrompts, trains_on_prompts: listing.dataPolicy.trainsOnPrompts, zero_retention: listing.dataPolicy.zeroRetention },
+    data_policy: {
+      retains_prompts: listing.dataPolicy.retainsPrompts,
+      trains_on_prompts: listing.dataPolicy.trainsOnPrompts,
+      zero_retention: listing.dataPolicy.zeroRetention,
+    },
     contract: listing.contract ? toContract(listing.contract) : null,
     pendingPriceReview: listing.pendingPriceReview ? toReview(listing.pendingPriceReview) : null,
     // Why a canonical listing is (not) routable under its id: each check with what was seen.
@@ -302,23 +322,38 @@ function maxPriceInput(value: unknown): Record<string, unknown> {
   const object = asObject(value);
   if (!object) throw badRequest('maxPrice must be an object {input, output} of USD per million tokens, or null', { field: 'maxPrice' });
   const unknown = Object.keys(object).filter((name) => name !== 'input' && name !== 'output');
-  if (unknown.length > 0) throw badRequest(`Unknown field: maxPrice.${unknown[0].slice(0, 60)}; allowed: maxPrice.input, maxPrice.output`, { field: `maxPrice.${unknown[0].slice(0, 60)}` });
+  if (unknown.length > 0)
+    throw badRequest(`Unknown field: maxPrice.${unknown[0].slice(0, 60)}; allowed: maxPrice.input, maxPrice.output`, {
+      field: `maxPrice.${unknown[0].slice(0, 60)}`,
+    });
   const input: Record<string, unknown> = {};
   if (object.input !== undefined) input.maxInputPricePerMTok = usdInput(object.input);
   if (object.output !== undefined) input.maxOutputPricePerMTok = usdInput(object.output);
   return input;
 }
 
-const DATA_POLICY_FIELDS: Record<string, string> = { retains_prompts: 'retainsPrompts', trains_on_prompts: 'trainsOnPrompts', zero_retention: 'zeroRetention' };
+const DATA_POLICY_FIELDS: Record<string, string> = {
+  retains_prompts: 'retainsPrompts',
+  trains_on_prompts: 'trainsOnPrompts',
+  zero_retention: 'zeroRetention',
+};
 
 /** `data_policy: {retains_prompts?, trains_on_prompts?, zero_retention?}` → dataPolicy; null resets all three to false. */
 function dataPolicyInput(value: unknown): Record<string, unknown> {
   if (value === null) return { dataPolicy: null };
   const object = asObject(value);
-  if (!object) throw badRequest('data_policy must be an object {retains_prompts, trains_on_prompts, zero_retention}, or null', { field: 'data_policy' });
+  if (!object)
+    throw badRequest('data_policy must be an object {retains_prompts, trains_on_prompts, zero_retention}, or null', {
+      field: 'data_policy',
+    });
   const unknown = Object.keys(object).filter((name) => !Object.hasOwn(DATA_POLICY_FIELDS, name));
   if (unknown.length > 0) {
-    throw badRequest(`Unknown field: data_policy.${unknown[0].slice(0, 60)}; allowed: ${Object.keys(DATA_POLICY_FIELDS).map((name) => `data_policy.${name}`).join(', ')}`, { field: `data_policy.${unknown[0].slice(0, 60)}` });
+    throw badRequest(
+      `Unknown field: data_policy.${unknown[0].slice(0, 60)}; allowed: ${Object.keys(DATA_POLICY_FIELDS)
+        .map((name) => `data_policy.${name}`)
+        .join(', ')}`,
+      { field: `data_policy.${unknown[0].slice(0, 60)}` },
+    );
   }
   return { dataPolicy: Object.fromEntries(Object.entries(object).map(([name, flag]) => [DATA_POLICY_FIELDS[name], flag])) };
 }
@@ -328,7 +363,9 @@ function dataPolicyInput(value: unknown): Record<string, unknown> {
  * sent), or a function turning the value into input fields.
  */
 type FieldMap = Record<string, string | ((value: unknown) => Record<string, unknown>)>;
-const translated = (field: string, translate: (value: unknown) => unknown) => (value: unknown) => ({ [field]: value === null ? null : translate(value) });
+const translated = (field: string, translate: (value: unknown) => unknown) => (value: unknown) => ({
+  [field]: value === null ? null : translate(value),
+});
 
 const POOL_KEY_FIELDS: FieldMap = { provider: 'provider', apiKey: 'apiKey', baseUrl: 'baseUrl', label: 'label' };
 
@@ -408,10 +445,17 @@ function bodyObject(request: FastifyRequest): Record<string, unknown> {
  * Unknown names are refused rather than ignored; `required` fields must be present and not null
  * (named here, since GraphQL's own message would not name them); `requireSome`: at least one field.
  */
-function toInput(body: Record<string, unknown>, fields: FieldMap, { required = [] as string[], requireSome = false } = {}): Record<string, unknown> {
+function toInput(
+  body: Record<string, unknown>,
+  fields: FieldMap,
+  { required = [] as string[], requireSome = false } = {},
+): Record<string, unknown> {
   const unknown = Object.keys(body).filter((name) => !Object.hasOwn(fields, name));
   if (unknown.length > 0) {
-    throw badRequest(`Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => name.slice(0, 60)).join(', ')}; allowed: ${Object.keys(fields).join(', ')}`, { unknownFields: unknown.map((name) => name.slice(0, 60)) });
+    throw badRequest(
+      `Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => name.slice(0, 60)).join(', ')}; allowed: ${Object.keys(fields).join(', ')}`,
+      { unknownFields: unknown.map((name) => name.slice(0, 60)) },
+    );
   }
   const missing = required.find((name) => body[name] === undefined || body[name] === null);
   if (missing) throw badRequest(`${missing} is required`, { field: missing });
@@ -443,27 +487,72 @@ function queryBoolean(request: FastifyRequest, name: string): boolean {
 // ---- Documentation (GET /openapi.json) ------------------------------------------------------
 
 const documented = oa.surfaceOperations('Dragonfly', 'DragonflyError', ['dashboardSession', 'managementKey']);
-const priceFields = (names: string[]) => Object.assign({}, ...names.map((name) => oa.money(name, name, true))) as Record<string, oa.JsonSchema>;
+const priceFields = (names: string[]) =>
+  Object.assign({}, ...names.map((name) => oa.money(name, name, true))) as Record<string, oa.JsonSchema>;
 const PRICE_NAMES = ['inputPricePerMTok', 'outputPricePerMTok', 'pricePerMChars'];
 const contractShape = oa.object({
-  id: oa.str(), listingId: oa.nullable(oa.str()), state: oa.str('pending, active, degraded, suspended, …'), consecutiveFailures: oa.int(),
-  latencyMs: oa.nullable(oa.int()), ttftMs: oa.nullable(oa.int()), tokensPerSecond: oa.nullable(oa.num()), lastCheckAt: oa.nullable(oa.dateTime()), lastCheckPassed: oa.nullable(oa.bool()),
-  lastReason: oa.nullable(oa.str()), admittedAt: oa.nullable(oa.dateTime()), suspendedAt: oa.nullable(oa.dateTime()), createdAt: oa.dateTime(), updatedAt: oa.dateTime(),
+  id: oa.str(),
+  listingId: oa.nullable(oa.str()),
+  state: oa.str('pending, active, degraded, suspended, …'),
+  consecutiveFailures: oa.int(),
+  latencyMs: oa.nullable(oa.int()),
+  ttftMs: oa.nullable(oa.int()),
+  tokensPerSecond: oa.nullable(oa.num()),
+  lastCheckAt: oa.nullable(oa.dateTime()),
+  lastCheckPassed: oa.nullable(oa.bool()),
+  lastReason: oa.nullable(oa.str()),
+  admittedAt: oa.nullable(oa.dateTime()),
+  suspendedAt: oa.nullable(oa.dateTime()),
+  createdAt: oa.dateTime(),
+  updatedAt: oa.dateTime(),
 });
 const reviewShape = oa.object({
-  id: oa.str(), listingId: oa.nullable(oa.str()), model: oa.nullable(oa.str()), status: oa.str('pending, confirmed, superseded, cancelled'), increasePercent: oa.num(),
-  current: oa.object(priceFields(PRICE_NAMES)), proposed: oa.object(priceFields(PRICE_NAMES), [], { description: 'null: this price does not change' }), createdAt: oa.dateTime(), resolvedAt: oa.nullable(oa.dateTime()),
+  id: oa.str(),
+  listingId: oa.nullable(oa.str()),
+  model: oa.nullable(oa.str()),
+  status: oa.str('pending, confirmed, superseded, cancelled'),
+  increasePercent: oa.num(),
+  current: oa.object(priceFields(PRICE_NAMES)),
+  proposed: oa.object(priceFields(PRICE_NAMES), [], { description: 'null: this price does not change' }),
+  createdAt: oa.dateTime(),
+  resolvedAt: oa.nullable(oa.dateTime()),
 });
-const capsShape = oa.object({ rpm: oa.nullable(oa.int()), tpm: oa.nullable(oa.int()), maxConcurrency: oa.nullable(oa.int()), dailyTokens: oa.nullable(oa.int()) });
+const capsShape = oa.object({
+  rpm: oa.nullable(oa.int()),
+  tpm: oa.nullable(oa.int()),
+  maxConcurrency: oa.nullable(oa.int()),
+  dailyTokens: oa.nullable(oa.int()),
+});
 const dataPolicyShape = oa.object({ retains_prompts: oa.bool(), trains_on_prompts: oa.bool(), zero_retention: oa.bool() });
 const listingShape = oa.object({
-  id: oa.str(), model: oa.str('Public model id (seller-handle/model)'), upstreamModel: oa.str(), capability: oa.enumOf(['chat', 'embeddings', 'speech']), status: oa.str('pending, active, …'), paused: oa.bool(),
-  poolKeyId: oa.nullable(oa.str()), provider: oa.nullable(oa.str()), ...priceFields([...PRICE_NAMES, 'cacheReadPricePerMTok', 'priceFloor']),
-  caps: capsShape, hardware: oa.nullable(oa.object({ gpuModel: oa.str(), gpuCount: oa.int() })), context_length: oa.nullable(oa.int()), max_output_tokens: oa.nullable(oa.int()),
-  supported_parameters: oa.nullable(oa.array(oa.str())), quantization: oa.nullable(oa.str()), region: oa.nullable(oa.str()), data_policy: dataPolicyShape,
-  contract: oa.nullable(contractShape), pendingPriceReview: oa.nullable(reviewShape),
-  verification: oa.object({ status: oa.str(), checkedAt: oa.nullable(oa.dateTime()), canonicalModel: oa.nullable(oa.str()), checks: oa.array(oa.object({ name: oa.str(), passed: oa.bool(), detail: oa.nullable(oa.str()) })) }),
-  createdAt: oa.dateTime(), updatedAt: oa.dateTime(), deletedAt: oa.nullable(oa.dateTime()),
+  id: oa.str(),
+  model: oa.str('Public model id (seller-handle/model)'),
+  upstreamModel: oa.str(),
+  capability: oa.enumOf(['chat', 'embeddings', 'speech']),
+  status: oa.str('pending, active, …'),
+  paused: oa.bool(),
+  poolKeyId: oa.nullable(oa.str()),
+  provider: oa.nullable(oa.str()),
+  ...priceFields([...PRICE_NAMES, 'cacheReadPricePerMTok', 'priceFloor']),
+  caps: capsShape,
+  hardware: oa.nullable(oa.object({ gpuModel: oa.str(), gpuCount: oa.int() })),
+  context_length: oa.nullable(oa.int()),
+  max_output_tokens: oa.nullable(oa.int()),
+  supported_parameters: oa.nullable(oa.array(oa.str())),
+  quantization: oa.nullable(oa.str()),
+  region: oa.nullable(oa.str()),
+  data_policy: dataPolicyShape,
+  contract: oa.nullable(contractShape),
+  pendingPriceReview: oa.nullable(reviewShape),
+  verification: oa.object({
+    status: oa.str(),
+    checkedAt: oa.nullable(oa.dateTime()),
+    canonicalModel: oa.nullable(oa.str()),
+    checks: oa.array(oa.object({ name: oa.str(), passed: oa.bool(), detail: oa.nullable(oa.str()) })),
+  }),
+  createdAt: oa.dateTime(),
+  updatedAt: oa.dateTime(),
+  deletedAt: oa.nullable(oa.dateTime()),
 });
 const listingSettings: Record<string, oa.JsonSchema> = {
   poolKeyId: oa.str('The pool key that serves it'),
@@ -472,7 +561,11 @@ const listingSettings: Record<string, oa.JsonSchema> = {
   pricePerMChars: oa.nullable(oa.usdInput('Speech: price a million characters')),
   cacheReadPricePerMTok: oa.nullable(oa.usdInput('Price a million cached input tokens')),
   priceFloor: oa.nullable(oa.usdInput('Lowest price accepted')),
-  caps: oa.object({ rpm: oa.nullable(oa.int()), tpm: oa.nullable(oa.int()), maxConcurrency: oa.nullable(oa.int()), dailyTokens: oa.nullable(oa.int()) }, [], { description: 'Capacity caps' }),
+  caps: oa.object(
+    { rpm: oa.nullable(oa.int()), tpm: oa.nullable(oa.int()), maxConcurrency: oa.nullable(oa.int()), dailyTokens: oa.nullable(oa.int()) },
+    [],
+    { description: 'Capacity caps' },
+  ),
   hardware: oa.nullable(oa.object({ gpuModel: oa.str(), gpuCount: oa.int(undefined, { minimum: 1 }) })),
   context_length: oa.nullable(oa.int('Context window, tokens', { minimum: 1 })),
   max_output_tokens: oa.nullable(oa.int('Output cap, tokens', { minimum: 1 })),
@@ -481,10 +574,43 @@ const listingSettings: Record<string, oa.JsonSchema> = {
   region: oa.nullable(oa.str()),
   data_policy: oa.strictBody({ retains_prompts: oa.bool(), trains_on_prompts: oa.bool(), zero_retention: oa.bool() }),
 };
-const checkShape = oa.object({ id: oa.str(), kind: oa.enumOf(['admission', 'scheduled', 'reverify', 'live']), passed: oa.bool(), reason: oa.nullable(oa.str()), latencyMs: oa.nullable(oa.int()), ttftMs: oa.nullable(oa.int()), tokensPerSecond: oa.nullable(oa.num()), stateBefore: oa.str(), stateAfter: oa.str(), checkedAt: oa.dateTime() });
-const probeRunShape = oa.object({ id: oa.str(), listingId: oa.nullable(oa.str()), kind: oa.str(), capability: oa.str(), upstreamModel: oa.str(), passed: oa.bool(), reason: oa.nullable(oa.str()), httpStatus: oa.nullable(oa.int()), latencyMs: oa.nullable(oa.int()), ttftMs: oa.nullable(oa.int()), tokensPerSecond: oa.nullable(oa.num()) });
-const poolKeyShape = oa.object({ id: oa.str(), provider: oa.str(), label: oa.nullable(oa.str()), baseUrl: oa.nullable(oa.str()), keyPreview: oa.str(), status: oa.str(), validatedAt: oa.nullable(oa.dateTime()), createdAt: oa.dateTime(), deletedAt: oa.nullable(oa.dateTime()) });
-const sellerShape = oa.object({ id: oa.str(), handle: oa.nullable(oa.str('Namespace of the seller\'s model ids')) });
+const checkShape = oa.object({
+  id: oa.str(),
+  kind: oa.enumOf(['admission', 'scheduled', 'reverify', 'live']),
+  passed: oa.bool(),
+  reason: oa.nullable(oa.str()),
+  latencyMs: oa.nullable(oa.int()),
+  ttftMs: oa.nullable(oa.int()),
+  tokensPerSecond: oa.nullable(oa.num()),
+  stateBefore: oa.str(),
+  stateAfter: oa.str(),
+  checkedAt: oa.dateTime(),
+});
+const probeRunShape = oa.object({
+  id: oa.str(),
+  listingId: oa.nullable(oa.str()),
+  kind: oa.str(),
+  capability: oa.str(),
+  upstreamModel: oa.str(),
+  passed: oa.bool(),
+  reason: oa.nullable(oa.str()),
+  httpStatus: oa.nullable(oa.int()),
+  latencyMs: oa.nullable(oa.int()),
+  ttftMs: oa.nullable(oa.int()),
+  tokensPerSecond: oa.nullable(oa.num()),
+});
+const poolKeyShape = oa.object({
+  id: oa.str(),
+  provider: oa.str(),
+  label: oa.nullable(oa.str()),
+  baseUrl: oa.nullable(oa.str()),
+  keyPreview: oa.str(),
+  status: oa.str(),
+  validatedAt: oa.nullable(oa.dateTime()),
+  createdAt: oa.dateTime(),
+  deletedAt: oa.nullable(oa.dateTime()),
+});
+const sellerShape = oa.object({ id: oa.str(), handle: oa.nullable(oa.str("Namespace of the seller's model ids")) });
 const supplyList = { type: ['array', 'null'], items: oa.str(), description: 'Seller handles, seller ids or listing ids' };
 const routingProfileFields: Record<string, oa.JsonSchema> = {
   name: oa.str('Profile name'),
@@ -492,21 +618,38 @@ const routingProfileFields: Record<string, oa.JsonSchema> = {
   order: oa.nullable(oa.array(oa.str(), 'Providers to try first, in order')),
   allow: oa.nullable(oa.array(oa.str(), 'Only these providers (null: any)')),
   deny: oa.nullable(oa.array(oa.str(), 'Never these providers')),
-  allow_supply: supplyList, deny_supply: supplyList, supply_order: supplyList,
-  maxPrice: oa.nullable(oa.strictBody({ input: oa.nullable(oa.usdInput('Ceiling a million input tokens')), output: oa.nullable(oa.usdInput('Ceiling a million output tokens')) })),
+  allow_supply: supplyList,
+  deny_supply: supplyList,
+  supply_order: supplyList,
+  maxPrice: oa.nullable(
+    oa.strictBody({
+      input: oa.nullable(oa.usdInput('Ceiling a million input tokens')),
+      output: oa.nullable(oa.usdInput('Ceiling a million output tokens')),
+    }),
+  ),
   allowFallbacks: oa.bool('Fall back to other supply or models'),
   fallbackModels: oa.array(oa.str(), 'Models tried when the model has no eligible supply'),
   timeoutMs: oa.nullable(oa.int('Time limit of an attempt, ms', { minimum: 1 })),
   maxRetries: oa.nullable(oa.int('Retries on other supply', { minimum: 0 })),
   streamIdleTimeoutMs: oa.nullable(oa.int('Time a stream may go silent, ms', { minimum: 1 })),
 };
-const routingProfileShape = oa.object({ id: oa.str(), ...routingProfileFields, maxPrice: oa.object({ ...oa.money('input', 'Input ceiling', true), ...oa.money('output', 'Output ceiling', true) }), createdAt: oa.dateTime(), updatedAt: oa.dateTime() });
+const routingProfileShape = oa.object({
+  id: oa.str(),
+  ...routingProfileFields,
+  maxPrice: oa.object({ ...oa.money('input', 'Input ceiling', true), ...oa.money('output', 'Output ceiling', true) }),
+  createdAt: oa.dateTime(),
+  updatedAt: oa.dateTime(),
+});
 const listingId = oa.idParam('The listing id');
 const contractId = oa.idParam('The contract id');
 
 // ---- Routes -----------------------------------------------------------------------------------
 
-type Runner = <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, restNames?: FieldNames) => Promise<TResult>;
+type Runner = <TResult, TVariables>(
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+  restNames?: FieldNames,
+) => Promise<TResult>;
 type RouteContext = { request: FastifyRequest; run: Runner };
 
 export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: GatewayApi): Promise<void> {
@@ -522,212 +665,383 @@ export async function dragonflyMarketRoutes(app: FastifyInstance, gateway: Gatew
 
   // ---- Provider key pool ----
 
-  app.get('/v1/pool/providers', { schema: documented({
-    operationId: 'dragonflyPoolProviders',
-    summary: 'Upstream providers a pool key may be for',
-    ok: oa.object({ providers: oa.array(oa.object({ id: oa.str(), name: oa.str(), baseUrl: oa.nullable(oa.str()), capabilities: oa.array(oa.str()), requiresBaseUrl: oa.bool(), acceptsBaseUrl: oa.bool() })) }),
-  }) }, route(200, async ({ run }) => ({ providers: (await run(SupplyProvidersDocument, {})).poolProviders.map(toProvider) })));
+  app.get(
+    '/v1/pool/providers',
+    {
+      schema: documented({
+        operationId: 'dragonflyPoolProviders',
+        summary: 'Upstream providers a pool key may be for',
+        ok: oa.object({
+          providers: oa.array(
+            oa.object({
+              id: oa.str(),
+              name: oa.str(),
+              baseUrl: oa.nullable(oa.str()),
+              capabilities: oa.array(oa.str()),
+              requiresBaseUrl: oa.bool(),
+              acceptsBaseUrl: oa.bool(),
+            }),
+          ),
+        }),
+      }),
+    },
+    route(200, async ({ run }) => ({ providers: (await run(SupplyProvidersDocument, {})).poolProviders.map(toProvider) })),
+  );
 
-  app.get('/v1/pool/keys', { schema: documented({
-    operationId: 'dragonflyListPoolKeys',
-    summary: 'The seller\'s provider keys',
-    ok: oa.object({ keys: oa.array(poolKeyShape) }),
-  }) }, route(200, async ({ run }) => ({ keys: (await run(SupplyPoolKeysDocument, {})).poolKeys.map(toPoolKey) })));
+  app.get(
+    '/v1/pool/keys',
+    {
+      schema: documented({
+        operationId: 'dragonflyListPoolKeys',
+        summary: "The seller's provider keys",
+        ok: oa.object({ keys: oa.array(poolKeyShape) }),
+      }),
+    },
+    route(200, async ({ run }) => ({ keys: (await run(SupplyPoolKeysDocument, {})).poolKeys.map(toPoolKey) })),
+  );
 
   // The raw key goes to the provider once (validation) and is never answered back: only its preview.
-  app.post('/v1/pool/keys', { schema: documented({
-    operationId: 'dragonflyCreatePoolKey',
-    summary: 'Submit a provider key',
-    description: 'The key is validated with the provider once and never answered back (only its preview).',
-    body: oa.strictBody({ provider: oa.str('Provider id (GET /v1/pool/providers)'), apiKey: oa.str('The provider-issued key'), baseUrl: oa.str('Base URL, where the provider takes one'), label: oa.str() }, ['provider', 'apiKey']),
-    status: 201,
-    ok: poolKeyShape,
-  }) }, route(201, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), POOL_KEY_FIELDS, { required: ['provider', 'apiKey'] }) as unknown as CreatePoolKeyInput;
-    return toPoolKey((await run(SupplyCreatePoolKeyDocument, { input })).createPoolKey);
-  }));
+  app.post(
+    '/v1/pool/keys',
+    {
+      schema: documented({
+        operationId: 'dragonflyCreatePoolKey',
+        summary: 'Submit a provider key',
+        description: 'The key is validated with the provider once and never answered back (only its preview).',
+        body: oa.strictBody(
+          {
+            provider: oa.str('Provider id (GET /v1/pool/providers)'),
+            apiKey: oa.str('The provider-issued key'),
+            baseUrl: oa.str('Base URL, where the provider takes one'),
+            label: oa.str(),
+          },
+          ['provider', 'apiKey'],
+        ),
+        status: 201,
+        ok: poolKeyShape,
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), POOL_KEY_FIELDS, { required: ['provider', 'apiKey'] }) as unknown as CreatePoolKeyInput;
+      return toPoolKey((await run(SupplyCreatePoolKeyDocument, { input })).createPoolKey);
+    }),
+  );
 
-  app.delete('/v1/pool/keys/:id', { schema: documented({
-    operationId: 'dragonflyDeletePoolKey',
-    summary: 'Delete a provider key',
-    params: oa.idParam('The pool key id'),
-    ok: poolKeyShape,
-  }) }, route(200, async ({ request, run }) => toPoolKey((await run(SupplyDeletePoolKeyDocument, { id: idParam(request) })).deletePoolKey)));
+  app.delete(
+    '/v1/pool/keys/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyDeletePoolKey',
+        summary: 'Delete a provider key',
+        params: oa.idParam('The pool key id'),
+        ok: poolKeyShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toPoolKey((await run(SupplyDeletePoolKeyDocument, { id: idParam(request) })).deletePoolKey)),
+  );
 
   // ---- Seller handle: the namespace of the seller's own model ids ----
 
-  app.get('/v1/market/seller', { schema: documented({
-    operationId: 'dragonflySeller',
-    summary: 'The seller profile (handle)',
-    ok: sellerShape,
-  }) }, route(200, async ({ run }) => (await run(SupplySellerDocument, {})).mySeller));
+  app.get(
+    '/v1/market/seller',
+    {
+      schema: documented({
+        operationId: 'dragonflySeller',
+        summary: 'The seller profile (handle)',
+        ok: sellerShape,
+      }),
+    },
+    route(200, async ({ run }) => (await run(SupplySellerDocument, {})).mySeller),
+  );
 
-  app.post('/v1/market/seller/handle', { schema: documented({
-    operationId: 'dragonflyClaimSellerHandle',
-    summary: 'Claim the seller handle',
-    body: oa.strictBody({ handle: oa.str('The namespace of the seller\'s model ids') }, ['handle']),
-    ok: sellerShape,
-  }) }, route(200, async ({ request, run }) => {
-    const { handle } = toInput(bodyObject(request), { handle: 'handle' }, { required: ['handle'] });
-    if (typeof handle !== 'string') throw badRequest('handle must be a string', { field: 'handle' });
-    return (await run(SupplyClaimSellerHandleDocument, { handle })).claimSellerHandle;
-  }));
+  app.post(
+    '/v1/market/seller/handle',
+    {
+      schema: documented({
+        operationId: 'dragonflyClaimSellerHandle',
+        summary: 'Claim the seller handle',
+        body: oa.strictBody({ handle: oa.str("The namespace of the seller's model ids") }, ['handle']),
+        ok: sellerShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const { handle } = toInput(bodyObject(request), { handle: 'handle' }, { required: ['handle'] });
+      if (typeof handle !== 'string') throw badRequest('handle must be a string', { field: 'handle' });
+      return (await run(SupplyClaimSellerHandleDocument, { handle })).claimSellerHandle;
+    }),
+  );
 
   // ---- Listings ----
 
-  app.get('/v1/market/listings', { schema: documented({
-    operationId: 'dragonflyListListings',
-    summary: 'The seller\'s listings',
-    ok: oa.object({ listings: oa.array(listingShape) }),
-  }) }, route(200, async ({ run }) => ({ listings: (await run(SupplyListingsDocument, {})).myListings.map(toListing) })));
+  app.get(
+    '/v1/market/listings',
+    {
+      schema: documented({
+        operationId: 'dragonflyListListings',
+        summary: "The seller's listings",
+        ok: oa.object({ listings: oa.array(listingShape) }),
+      }),
+    },
+    route(200, async ({ run }) => ({ listings: (await run(SupplyListingsDocument, {})).myListings.map(toListing) })),
+  );
 
-  app.post('/v1/market/listings', { schema: documented({
-    operationId: 'dragonflyCreateListing',
-    summary: 'Create a listing',
-    description: 'The listing is admitted after its probes pass. Unknown fields are refused.',
-    body: oa.strictBody({ model: oa.str('Model id'), upstreamModel: oa.str('The provider\'s model name'), capability: oa.enumOf(['chat', 'embeddings', 'speech'], undefined, { default: 'chat' }), ...listingSettings }, ['model']),
-    status: 201,
-    ok: listingShape,
-  }) }, route(201, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), LISTING_CREATE_FIELDS, { required: ['model'] }) as unknown as CreateListingInput;
-    return toListing((await run(SupplyCreateListingDocument, { input }, LISTING_REST_NAMES)).createListing);
-  }));
+  app.post(
+    '/v1/market/listings',
+    {
+      schema: documented({
+        operationId: 'dragonflyCreateListing',
+        summary: 'Create a listing',
+        description: 'The listing is admitted after its probes pass. Unknown fields are refused.',
+        body: oa.strictBody(
+          {
+            model: oa.str('Model id'),
+            upstreamModel: oa.str("The provider's model name"),
+            capability: oa.enumOf(['chat', 'embeddings', 'speech'], undefined, { default: 'chat' }),
+            ...listingSettings,
+          },
+          ['model'],
+        ),
+        status: 201,
+        ok: listingShape,
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), LISTING_CREATE_FIELDS, { required: ['model'] }) as unknown as CreateListingInput;
+      return toListing((await run(SupplyCreateListingDocument, { input }, LISTING_REST_NAMES)).createListing);
+    }),
+  );
 
-  app.get('/v1/market/listings/:id', { schema: documented({
-    operationId: 'dragonflyGetListing',
-    summary: 'Get a listing',
-    params: listingId,
-    ok: listingShape,
-  }) }, route(200, async ({ request, run }) => toListing((await run(SupplyListingDocument, { id: idParam(request) })).listing)));
+  app.get(
+    '/v1/market/listings/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyGetListing',
+        summary: 'Get a listing',
+        params: listingId,
+        ok: listingShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toListing((await run(SupplyListingDocument, { id: idParam(request) })).listing)),
+  );
 
   // Settings first, then `paused`, so that a refused setting pauses nothing.
-  app.patch('/v1/market/listings/:id', { schema: documented({
-    operationId: 'dragonflyUpdateListing',
-    summary: 'Update a listing (caps, price floors, prices, metadata, paused)',
-    description: 'A price increase above the review threshold waits for POST …/confirm-price.',
-    params: listingId,
-    body: oa.strictBody({ ...listingSettings, paused: oa.bool('Pause or resume') }),
-    ok: listingShape,
-  }) }, route(200, async ({ request, run }) => {
-    const id = idParam(request);
-    const body = bodyObject(request);
-    const input = toInput(body, LISTING_PATCH_FIELDS, { requireSome: true }) as UpdateListingInput;
-    const { paused } = body;
-    if (paused !== undefined && typeof paused !== 'boolean') throw badRequest('paused must be true or false', { field: 'paused' });
-    let listing = Object.keys(input).length > 0 ? (await run(SupplyUpdateListingDocument, { id, input }, LISTING_REST_NAMES)).updateListing : null;
-    if (typeof paused === 'boolean') listing = (await run(SupplySetListingPausedDocument, { id, paused })).setListingPaused;
-    return toListing(listing!);
-  }));
+  app.patch(
+    '/v1/market/listings/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyUpdateListing',
+        summary: 'Update a listing (caps, price floors, prices, metadata, paused)',
+        description: 'A price increase above the review threshold waits for POST …/confirm-price.',
+        params: listingId,
+        body: oa.strictBody({ ...listingSettings, paused: oa.bool('Pause or resume') }),
+        ok: listingShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const id = idParam(request);
+      const body = bodyObject(request);
+      const input = toInput(body, LISTING_PATCH_FIELDS, { requireSome: true }) as UpdateListingInput;
+      const { paused } = body;
+      if (paused !== undefined && typeof paused !== 'boolean') throw badRequest('paused must be true or false', { field: 'paused' });
+      let listing =
+        Object.keys(input).length > 0 ? (await run(SupplyUpdateListingDocument, { id, input }, LISTING_REST_NAMES)).updateListing : null;
+      if (typeof paused === 'boolean') listing = (await run(SupplySetListingPausedDocument, { id, paused })).setListingPaused;
+      return toListing(listing!);
+    }),
+  );
 
-  app.delete('/v1/market/listings/:id', { schema: documented({
-    operationId: 'dragonflyDeleteListing',
-    summary: 'Delete a listing',
-    params: listingId,
-    ok: listingShape,
-  }) }, route(200, async ({ request, run }) => toListing((await run(SupplyDeleteListingDocument, { id: idParam(request) })).deleteListing)));
+  app.delete(
+    '/v1/market/listings/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyDeleteListing',
+        summary: 'Delete a listing',
+        params: listingId,
+        ok: listingShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toListing((await run(SupplyDeleteListingDocument, { id: idParam(request) })).deleteListing)),
+  );
 
-  app.post('/v1/market/listings/:id/confirm-price', { schema: documented({
-    operationId: 'dragonflyConfirmListingPrice',
-    summary: 'Confirm a reviewed price change',
-    params: listingId,
-    ok: listingShape,
-  }) }, route(200, async ({ request, run }) => toListing((await run(SupplyConfirmListingPriceDocument, { id: idParam(request) })).confirmListingPrice)));
+  app.post(
+    '/v1/market/listings/:id/confirm-price',
+    {
+      schema: documented({
+        operationId: 'dragonflyConfirmListingPrice',
+        summary: 'Confirm a reviewed price change',
+        params: listingId,
+        ok: listingShape,
+      }),
+    },
+    route(200, async ({ request, run }) =>
+      toListing((await run(SupplyConfirmListingPriceDocument, { id: idParam(request) })).confirmListingPrice),
+    ),
+  );
 
   // ?includeResolved=true adds confirmed, superseded and cancelled reviews.
-  app.get('/v1/market/reviews', { schema: documented({
-    operationId: 'dragonflyPriceReviews',
-    summary: 'Price-review queue',
-    query: { includeResolved: oa.bool('Also confirmed, superseded and cancelled reviews', { default: false }) },
-    ok: oa.object({ reviews: oa.array(reviewShape) }),
-  }) }, route(200, async ({ request, run }) => {
-    const data = await run(SupplyPriceReviewsDocument, { includeResolved: queryBoolean(request, 'includeResolved') });
-    return { reviews: data.priceReviews.map(toReview) };
-  }));
+  app.get(
+    '/v1/market/reviews',
+    {
+      schema: documented({
+        operationId: 'dragonflyPriceReviews',
+        summary: 'Price-review queue',
+        query: { includeResolved: oa.bool('Also confirmed, superseded and cancelled reviews', { default: false }) },
+        ok: oa.object({ reviews: oa.array(reviewShape) }),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const data = await run(SupplyPriceReviewsDocument, { includeResolved: queryBoolean(request, 'includeResolved') });
+      return { reviews: data.priceReviews.map(toReview) };
+    }),
+  );
 
   // ---- Admission and contracts ----
 
-  app.get('/v1/market/listings/:id/contracts', { schema: documented({
-    operationId: 'dragonflyListingContracts',
-    summary: 'Contracts of a listing',
-    params: listingId,
-    ok: oa.object({ contracts: oa.array(contractShape) }),
-  }) }, route(200, async ({ request, run }) => ({
-    contracts: (await run(SupplyListingContractsDocument, { listingId: idParam(request) })).listingContracts.map(toContract),
-  })));
+  app.get(
+    '/v1/market/listings/:id/contracts',
+    {
+      schema: documented({
+        operationId: 'dragonflyListingContracts',
+        summary: 'Contracts of a listing',
+        params: listingId,
+        ok: oa.object({ contracts: oa.array(contractShape) }),
+      }),
+    },
+    route(200, async ({ request, run }) => ({
+      contracts: (await run(SupplyListingContractsDocument, { listingId: idParam(request) })).listingContracts.map(toContract),
+    })),
+  );
 
-  app.get('/v1/market/contracts/:id/checks', { schema: documented({
-    operationId: 'dragonflyContractChecks',
-    summary: 'Checks of a contract',
-    params: contractId,
-    query: { limit: oa.int('Checks at most', { default: 50, minimum: 1 }) },
-    ok: oa.object({ checks: oa.array(checkShape) }),
-  }) }, route(200, async ({ request, run }) => ({
-    checks: (await run(SupplyContractChecksDocument, { contractId: idParam(request), limit: limitQuery(request, 50) })).contractChecks.map(toCheck),
-  })));
+  app.get(
+    '/v1/market/contracts/:id/checks',
+    {
+      schema: documented({
+        operationId: 'dragonflyContractChecks',
+        summary: 'Checks of a contract',
+        params: contractId,
+        query: { limit: oa.int('Checks at most', { default: 50, minimum: 1 }) },
+        ok: oa.object({ checks: oa.array(checkShape) }),
+      }),
+    },
+    route(200, async ({ request, run }) => ({
+      checks: (
+        await run(SupplyContractChecksDocument, { contractId: idParam(request), limit: limitQuery(request, 50) })
+      ).contractChecks.map(toCheck),
+    })),
+  );
 
   // The check just recorded, with the contract as it is after it.
-  app.post('/v1/market/contracts/:id/reverify', { schema: documented({
-    operationId: 'dragonflyReverifyContract',
-    summary: 'Re-verify a degraded contract',
-    params: contractId,
-    ok: oa.object({ ...(checkShape.properties as Record<string, oa.JsonSchema>), contract: oa.nullable(contractShape) }),
-  }) }, route(200, async ({ request, run }) => {
-    const check = (await run(SupplyReverifyContractDocument, { id: idParam(request) })).reverifyContract;
-    return { ...toCheck(check), contract: check.contract ? toContract(check.contract) : null };
-  }));
+  app.post(
+    '/v1/market/contracts/:id/reverify',
+    {
+      schema: documented({
+        operationId: 'dragonflyReverifyContract',
+        summary: 'Re-verify a degraded contract',
+        params: contractId,
+        ok: oa.object({ ...(checkShape.properties as Record<string, oa.JsonSchema>), contract: oa.nullable(contractShape) }),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const check = (await run(SupplyReverifyContractDocument, { id: idParam(request) })).reverifyContract;
+      return { ...toCheck(check), contract: check.contract ? toContract(check.contract) : null };
+    }),
+  );
 
-  app.post('/v1/market/contracts/:id/unsuspend', { schema: documented({
-    operationId: 'dragonflyUnsuspendContract',
-    summary: 'Unsuspend a recovered contract',
-    params: contractId,
-    ok: contractShape,
-  }) }, route(200, async ({ request, run }) => toContract((await run(SupplyUnsuspendContractDocument, { id: idParam(request) })).unsuspendContract)));
+  app.post(
+    '/v1/market/contracts/:id/unsuspend',
+    {
+      schema: documented({
+        operationId: 'dragonflyUnsuspendContract',
+        summary: 'Unsuspend a recovered contract',
+        params: contractId,
+        ok: contractShape,
+      }),
+    },
+    route(200, async ({ request, run }) =>
+      toContract((await run(SupplyUnsuspendContractDocument, { id: idParam(request) })).unsuspendContract),
+    ),
+  );
 
-  app.post('/v1/market/listings/:id/probe', { schema: documented({
-    operationId: 'dragonflyProbeListing',
-    summary: 'Probe a listing (admission)',
-    params: listingId,
-    ok: probeRunShape,
-  }) }, route(200, async ({ request, run }) => toProbeRun((await run(SupplyProbeListingDocument, { id: idParam(request) })).probeListing)));
+  app.post(
+    '/v1/market/listings/:id/probe',
+    {
+      schema: documented({
+        operationId: 'dragonflyProbeListing',
+        summary: 'Probe a listing (admission)',
+        params: listingId,
+        ok: probeRunShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toProbeRun((await run(SupplyProbeListingDocument, { id: idParam(request) })).probeListing)),
+  );
 
-  app.get('/v1/market/listings/:id/probe-runs', { schema: documented({
-    operationId: 'dragonflyListingProbeRuns',
-    summary: 'Probe runs of a listing',
-    params: listingId,
-    query: { limit: oa.int('Runs at most', { default: 20, minimum: 1 }) },
-    ok: oa.object({ probeRuns: oa.array(probeRunShape) }),
-  }) }, route(200, async ({ request, run }) => ({
-    probeRuns: (await run(SupplyListingProbeRunsDocument, { listingId: idParam(request), limit: limitQuery(request, 20) })).listingProbeRuns.map(toProbeRun),
-  })));
+  app.get(
+    '/v1/market/listings/:id/probe-runs',
+    {
+      schema: documented({
+        operationId: 'dragonflyListingProbeRuns',
+        summary: 'Probe runs of a listing',
+        params: listingId,
+        query: { limit: oa.int('Runs at most', { default: 20, minimum: 1 }) },
+        ok: oa.object({ probeRuns: oa.array(probeRunShape) }),
+      }),
+    },
+    route(200, async ({ request, run }) => ({
+      probeRuns: (
+        await run(SupplyListingProbeRunsDocument, { listingId: idParam(request), limit: limitQuery(request, 20) })
+      ).listingProbeRuns.map(toProbeRun),
+    })),
+  );
 
   // ---- Routing profiles (buyer side) ----
 
-  app.get('/api/routing/profiles', { schema: documented({
-    operationId: 'dragonflyListRoutingProfiles',
-    summary: 'List routing profiles',
-    ok: oa.object({ profiles: oa.array(routingProfileShape) }),
-  }) }, route(200, async ({ run }) => ({ profiles: (await run(SupplyRoutingProfilesDocument, {})).routingProfiles.map(toRoutingProfile) })));
+  app.get(
+    '/api/routing/profiles',
+    {
+      schema: documented({
+        operationId: 'dragonflyListRoutingProfiles',
+        summary: 'List routing profiles',
+        ok: oa.object({ profiles: oa.array(routingProfileShape) }),
+      }),
+    },
+    route(200, async ({ run }) => ({ profiles: (await run(SupplyRoutingProfilesDocument, {})).routingProfiles.map(toRoutingProfile) })),
+  );
 
-  app.post('/api/routing/profiles', { schema: documented({
-    operationId: 'dragonflyCreateRoutingProfile',
-    summary: 'Create a routing profile',
-    description: 'Latency, throughput and price preferences, provider and supply allow/deny lists, price ceilings, fallbacks. Bind it to a key with PATCH /api/keys/{id} (routingProfileId).',
-    body: oa.strictBody(routingProfileFields, ['name']),
-    status: 201,
-    ok: routingProfileShape,
-  }) }, route(201, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { required: ['name'] }) as unknown as CreateRoutingProfileInput;
-    return toRoutingProfile((await run(SupplyCreateRoutingProfileDocument, { input }, ROUTING_PROFILE_REST_NAMES)).createRoutingProfile);
-  }));
+  app.post(
+    '/api/routing/profiles',
+    {
+      schema: documented({
+        operationId: 'dragonflyCreateRoutingProfile',
+        summary: 'Create a routing profile',
+        description:
+          'Latency, throughput and price preferences, provider and supply allow/deny lists, price ceilings, fallbacks. Bind it to a key with PATCH /api/keys/{id} (routingProfileId).',
+        body: oa.strictBody(routingProfileFields, ['name']),
+        status: 201,
+        ok: routingProfileShape,
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { required: ['name'] }) as unknown as CreateRoutingProfileInput;
+      return toRoutingProfile((await run(SupplyCreateRoutingProfileDocument, { input }, ROUTING_PROFILE_REST_NAMES)).createRoutingProfile);
+    }),
+  );
 
-  app.patch('/api/routing/profiles/:id', { schema: documented({
-    operationId: 'dragonflyUpdateRoutingProfile',
-    summary: 'Update a routing profile',
-    params: oa.idParam('The routing profile id'),
-    body: oa.strictBody(routingProfileFields),
-    ok: routingProfileShape,
-  }) }, route(200, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { requireSome: true }) as UpdateRoutingProfileInput;
-    return toRoutingProfile((await run(SupplyUpdateRoutingProfileDocument, { id: idParam(request), input }, ROUTING_PROFILE_REST_NAMES)).updateRoutingProfile);
-  }));
+  app.patch(
+    '/api/routing/profiles/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyUpdateRoutingProfile',
+        summary: 'Update a routing profile',
+        params: oa.idParam('The routing profile id'),
+        body: oa.strictBody(routingProfileFields),
+        ok: routingProfileShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), ROUTING_PROFILE_FIELDS, { requireSome: true }) as UpdateRoutingProfileInput;
+      return toRoutingProfile(
+        (await run(SupplyUpdateRoutingProfileDocument, { id: idParam(request), input }, ROUTING_PROFILE_REST_NAMES)).updateRoutingProfile,
+      );
+    }),
+  );
 }

@@ -23,7 +23,8 @@ export class DragonflyFailure extends Error {
 }
 
 /** A refused field, in the envelope's words. */
-export const dragonflyBadRequest = (message: string, field: string) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
+export const dragonflyBadRequest = (message: string, field: string) =>
+  new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details: { field } });
 
 /**
  * A GraphQL error as a Dragonfly error. The operations' variables are named after the REST
@@ -33,7 +34,11 @@ export function dragonflyFailureFrom(errors: readonly GraphQLFormattedError[]): 
   const error = restErrorFrom(errors);
   const variable = /^Variable "\$(\w+)"/.exec(errors[0]?.message ?? '')?.[1];
   if (variable && error.details?.field === 'body') {
-    return new DragonflyFailure({ ...error, message: error.message.replace(/^body:/, `${variable}:`), details: { ...error.details, field: variable } });
+    return new DragonflyFailure({
+      ...error,
+      message: error.message.replace(/^body:/, `${variable}:`),
+      details: { ...error.details, field: variable },
+    });
   }
   return new DragonflyFailure(error);
 }
@@ -45,7 +50,9 @@ export function dragonflyMoney<Name extends string>(name: Name, amount: { micros
 
 /** Scope set-up: the Dragonfly envelope for fastify's own errors; JSON bodies only (415 otherwise). */
 export function prepareDragonflyScope(app: FastifyInstance): void {
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => sendDragonflyError(reply, restErrorFromFastify(error)));
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) =>
+    sendDragonflyError(reply, restErrorFromFastify(error)),
+  );
   app.removeContentTypeParser('text/plain');
 }
 
@@ -53,8 +60,18 @@ export function prepareDragonflyScope(app: FastifyInstance): void {
 async function authenticate(gateway: GatewayApi, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
   const kind = credentialKind(header);
-  if (kind === 'none') throw new DragonflyFailure({ status: 401, code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <dashboard JWT or management key> is required' });
-  if (kind === 'buyer-key') throw new DragonflyFailure({ status: 403, code: 'FORBIDDEN', message: 'A buyer key (sk-df-…) can only call the inference routes under /v1' });
+  if (kind === 'none')
+    throw new DragonflyFailure({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      message: 'Authorization: Bearer <dashboard JWT or management key> is required',
+    });
+  if (kind === 'buyer-key')
+    throw new DragonflyFailure({
+      status: 403,
+      code: 'FORBIDDEN',
+      message: 'A buyer key (sk-df-…) can only call the inference routes under /v1',
+    });
   try {
     return await gateway.authenticator.fromAuthorization(header);
   } catch (error) {
@@ -67,20 +84,27 @@ async function authenticate(gateway: GatewayApi, request: FastifyRequest): Promi
  * A route factory: credential, rate limit, then the handler with the context `makeContext` builds
  * for the caller; any DragonflyFailure becomes the Dragonfly envelope.
  */
-export function dragonflyRoute<Context>(gateway: GatewayApi, makeContext: (request: FastifyRequest, principal: Principal, reply: FastifyReply) => Context) {
-  return (status: 200 | 201, handler: (context: Context) => Promise<unknown>) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      try {
-        const principal = await authenticate(gateway, request);
-        const rate = await managementRateLimit(gateway, principal, SURFACE);
-        if (!rate.allowed) {
-          reply.header('retry-after', String(rate.retryAfterSeconds));
-          throw new DragonflyFailure({ status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later', details: { retryAfterSeconds: rate.retryAfterSeconds } });
-        }
-        return reply.code(status).send(await handler(makeContext(request, principal, reply)));
-      } catch (error) {
-        if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
-        throw error;
+export function dragonflyRoute<Context>(
+  gateway: GatewayApi,
+  makeContext: (request: FastifyRequest, principal: Principal, reply: FastifyReply) => Context,
+) {
+  return (status: 200 | 201, handler: (context: Context) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const principal = await authenticate(gateway, request);
+      const rate = await managementRateLimit(gateway, principal, SURFACE);
+      if (!rate.allowed) {
+        reply.header('retry-after', String(rate.retryAfterSeconds));
+        throw new DragonflyFailure({
+          status: 429,
+          code: 'RATE_LIMITED',
+          message: 'Too many requests; retry later',
+          details: { retryAfterSeconds: rate.retryAfterSeconds },
+        });
       }
-    };
+      return reply.code(status).send(await handler(makeContext(request, principal, reply)));
+    } catch (error) {
+      if (error instanceof DragonflyFailure) return sendDragonflyError(reply, error.error);
+      throw error;
+    }
+  };
 }

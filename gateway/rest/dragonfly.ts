@@ -33,8 +33,8 @@ import { DragonflyFailure, dragonflyRoute, prepareDragonflyScope } from './drago
 import { restErrorFrom } from './graphql-errors';
 import * as oa from './openapi-schemas';
 
-
-const badRequest = (message: string, details?: Record<string, unknown>) => new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
+const badRequest = (message: string, details?: Record<string, unknown>) =>
+  new DragonflyFailure({ status: 400, code: 'BAD_USER_INPUT', message, details });
 
 // ---- Outgoing shapes ------------------------------------------------------------------------
 
@@ -82,7 +82,14 @@ function toDragonflyGroup(group: DragonflyGroupFieldsFragment) {
 }
 
 function toDragonflyManagementKey(key: DragonflyManagementKeyFieldsFragment) {
-  return { id: key.id, name: key.name, mgmt_scope: key.scope.toLowerCase(), enabled: key.enabled, keyPreview: key.keyPreview, createdAt: key.createdAt };
+  return {
+    id: key.id,
+    name: key.name,
+    mgmt_scope: key.scope.toLowerCase(),
+    enabled: key.enabled,
+    keyPreview: key.keyPreview,
+    createdAt: key.createdAt,
+  };
 }
 
 // ---- Incoming shapes ------------------------------------------------------------------------
@@ -140,7 +147,10 @@ function bodyObject(request: FastifyRequest, { optional = false } = {}): Record<
 function toInput(body: Record<string, unknown>, fields: FieldMap, { requireSome = false } = {}): Record<string, unknown> {
   const unknown = Object.keys(body).filter((name) => !Object.hasOwn(fields, name));
   if (unknown.length > 0) {
-    throw badRequest(`Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => name.slice(0, 60)).join(', ')}; allowed: ${Object.keys(fields).join(', ')}`, { unknownFields: unknown });
+    throw badRequest(
+      `Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => name.slice(0, 60)).join(', ')}; allowed: ${Object.keys(fields).join(', ')}`,
+      { unknownFields: unknown },
+    );
   }
   if (requireSome && Object.keys(body).length === 0) throw badRequest(`Nothing to change; send any of: ${Object.keys(fields).join(', ')}`);
   const input: Record<string, unknown> = {};
@@ -172,13 +182,28 @@ const rateLimitFields = {
   maxParallelRequests: oa.nullable(oa.int('Requests in flight at once', { minimum: 1 })),
 };
 const keyShape = oa.object({
-  id: oa.str(), name: oa.str(), prefix: oa.str(), keyHint: oa.str('Masked preview'),
-  status: oa.enumOf(['active', 'disabled', 'revoked']), enabled: oa.bool(),
-  limit: usdFigure('Usage limit'), cycle: oa.nullable(oa.enumOf(['daily', 'weekly', 'monthly'])),
-  usageInCycle: usdFigure('Usage in the cycle'), usageInTotal: usdFigure('Usage in total'),
-  expiredAt: oa.nullable(oa.dateTime()), expired: oa.bool(), groupId: oa.nullable(oa.str()), keyGroup: oa.nullable(oa.str('Group name')),
-  routingProfileId: oa.nullable(oa.str()), ipAllow: oa.nullable(oa.array(oa.str('IP or CIDR'))), ipDeny: oa.nullable(oa.array(oa.str('IP or CIDR'))),
-  allowedModels: oa.nullable(oa.array(oa.str())), ...rateLimitFields, projectId: oa.str(), createdAt: oa.dateTime(), lastUsedAt: oa.nullable(oa.dateTime()),
+  id: oa.str(),
+  name: oa.str(),
+  prefix: oa.str(),
+  keyHint: oa.str('Masked preview'),
+  status: oa.enumOf(['active', 'disabled', 'revoked']),
+  enabled: oa.bool(),
+  limit: usdFigure('Usage limit'),
+  cycle: oa.nullable(oa.enumOf(['daily', 'weekly', 'monthly'])),
+  usageInCycle: usdFigure('Usage in the cycle'),
+  usageInTotal: usdFigure('Usage in total'),
+  expiredAt: oa.nullable(oa.dateTime()),
+  expired: oa.bool(),
+  groupId: oa.nullable(oa.str()),
+  keyGroup: oa.nullable(oa.str('Group name')),
+  routingProfileId: oa.nullable(oa.str()),
+  ipAllow: oa.nullable(oa.array(oa.str('IP or CIDR'))),
+  ipDeny: oa.nullable(oa.array(oa.str('IP or CIDR'))),
+  allowedModels: oa.nullable(oa.array(oa.str())),
+  ...rateLimitFields,
+  projectId: oa.str(),
+  createdAt: oa.dateTime(),
+  lastUsedAt: oa.nullable(oa.dateTime()),
 });
 const keySettings = {
   name: oa.str('Key name'),
@@ -193,9 +218,22 @@ const keySettings = {
   expiredAt: oa.nullable(oa.dateTime('Expiry')),
   ...rateLimitFields,
 };
-const groupShape = oa.object({ id: oa.str(), name: oa.str(), monthlyBudget: usdFigure('Monthly budget'), ...rateLimitFields, createdAt: oa.dateTime() });
+const groupShape = oa.object({
+  id: oa.str(),
+  name: oa.str(),
+  monthlyBudget: usdFigure('Monthly budget'),
+  ...rateLimitFields,
+  createdAt: oa.dateTime(),
+});
 const groupFields = { name: oa.str('Group name'), monthlyBudget: oa.nullable(oa.usdInput('Monthly budget')), ...rateLimitFields };
-const managementKeyShape = oa.object({ id: oa.str(), name: oa.str(), mgmt_scope: oa.enumOf(['buyer', 'seller', 'full']), enabled: oa.bool(), keyPreview: oa.str(), createdAt: oa.dateTime() });
+const managementKeyShape = oa.object({
+  id: oa.str(),
+  name: oa.str(),
+  mgmt_scope: oa.enumOf(['buyer', 'seller', 'full']),
+  enabled: oa.bool(),
+  keyPreview: oa.str(),
+  createdAt: oa.dateTime(),
+});
 const keyId = oa.idParam('The key id');
 
 // ---- Routes -----------------------------------------------------------------------------------
@@ -215,135 +253,214 @@ export async function dragonflyRoutes(app: FastifyInstance, gateway: GatewayApi)
   }));
 
   // Buyer keys. Static /api/keys/groups routes win over /api/keys/:id in fastify's router.
-  app.get('/api/keys', { schema: documented({
-    operationId: 'dragonflyListKeys',
-    summary: 'List buyer API keys',
-    query: oa.pageQuery(),
-    ok: oa.page('keys', keyShape),
-  }) }, route(200, async ({ request, run }) => {
-    const data = await run(DragonflyListKeysDocument, pageQuery(request));
-    const { items, total, page, pageSize } = data.apiKeys;
-    return { keys: items.map(toDragonflyKey), total, page, pageSize };
-  }));
+  app.get(
+    '/api/keys',
+    {
+      schema: documented({
+        operationId: 'dragonflyListKeys',
+        summary: 'List buyer API keys',
+        query: oa.pageQuery(),
+        ok: oa.page('keys', keyShape),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const data = await run(DragonflyListKeysDocument, pageQuery(request));
+      const { items, total, page, pageSize } = data.apiKeys;
+      return { keys: items.map(toDragonflyKey), total, page, pageSize };
+    }),
+  );
 
-  app.post('/api/keys', { schema: documented({
-    operationId: 'dragonflyCreateKey',
-    summary: 'Create a buyer API key',
-    description: 'The raw key (`key`, sk-df-…) is returned only here. Every field is optional; unknown fields are refused.',
-    body: oa.strictBody({ ...keySettings, key_group: oa.str('A key group by name: used, or created') }),
-    status: 201,
-    ok: oa.object({ ...(keyShape.properties as Record<string, oa.JsonSchema>), key: oa.str('The raw key, shown once') }),
-  }) }, route(201, async ({ request, run }) => {
-    const input = toInput(bodyObject(request, { optional: true }), KEY_CREATE_FIELDS) as CreateApiKeyInput;
-    try {
-      const data = await run(DragonflyCreateKeyDocument, { input });
-      return { ...toDragonflyKey(data.createApiKey.apiKey), key: data.createApiKey.rawKey };
-    } catch (error) {
-      // The domain names the field keyGroup; Dragonfly clients sent key_group.
-      if (error instanceof DragonflyFailure && error.error.details?.field === 'keyGroup') error.error.details = { ...error.error.details, field: 'key_group' };
-      throw error;
-    }
-  }));
+  app.post(
+    '/api/keys',
+    {
+      schema: documented({
+        operationId: 'dragonflyCreateKey',
+        summary: 'Create a buyer API key',
+        description: 'The raw key (`key`, sk-df-…) is returned only here. Every field is optional; unknown fields are refused.',
+        body: oa.strictBody({ ...keySettings, key_group: oa.str('A key group by name: used, or created') }),
+        status: 201,
+        ok: oa.object({ ...(keyShape.properties as Record<string, oa.JsonSchema>), key: oa.str('The raw key, shown once') }),
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const input = toInput(bodyObject(request, { optional: true }), KEY_CREATE_FIELDS) as CreateApiKeyInput;
+      try {
+        const data = await run(DragonflyCreateKeyDocument, { input });
+        return { ...toDragonflyKey(data.createApiKey.apiKey), key: data.createApiKey.rawKey };
+      } catch (error) {
+        // The domain names the field keyGroup; Dragonfly clients sent key_group.
+        if (error instanceof DragonflyFailure && error.error.details?.field === 'keyGroup')
+          error.error.details = { ...error.error.details, field: 'key_group' };
+        throw error;
+      }
+    }),
+  );
 
-  app.get('/api/keys/:id', { schema: documented({
-    operationId: 'dragonflyGetKey',
-    summary: 'Get a buyer API key',
-    params: keyId,
-    ok: keyShape,
-  }) }, route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyGetKeyDocument, { id: idParam(request) })).apiKey)));
+  app.get(
+    '/api/keys/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyGetKey',
+        summary: 'Get a buyer API key',
+        params: keyId,
+        ok: keyShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyGetKeyDocument, { id: idParam(request) })).apiKey)),
+  );
 
-  app.patch('/api/keys/:id', { schema: documented({
-    operationId: 'dragonflyUpdateKey',
-    summary: 'Update a buyer API key',
-    description: 'Send any of the fields: absent stays, null clears. Limits, budgets, IP rules, allowed models, routing profile, rate limits.',
-    params: keyId,
-    body: oa.strictBody(keySettings),
-    ok: keyShape,
-  }) }, route(200, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), KEY_SETTINGS, { requireSome: true }) as UpdateApiKeyInput;
-    return toDragonflyKey((await run(DragonflyUpdateKeyDocument, { id: idParam(request), input })).updateApiKey);
-  }));
+  app.patch(
+    '/api/keys/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyUpdateKey',
+        summary: 'Update a buyer API key',
+        description:
+          'Send any of the fields: absent stays, null clears. Limits, budgets, IP rules, allowed models, routing profile, rate limits.',
+        params: keyId,
+        body: oa.strictBody(keySettings),
+        ok: keyShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), KEY_SETTINGS, { requireSome: true }) as UpdateApiKeyInput;
+      return toDragonflyKey((await run(DragonflyUpdateKeyDocument, { id: idParam(request), input })).updateApiKey);
+    }),
+  );
 
-  app.delete('/api/keys/:id', { schema: documented({
-    operationId: 'dragonflyRevokeKey',
-    summary: 'Revoke a buyer API key',
-    params: keyId,
-    ok: keyShape,
-  }) }, route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyRevokeKeyDocument, { id: idParam(request) })).revokeApiKey)));
+  app.delete(
+    '/api/keys/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyRevokeKey',
+        summary: 'Revoke a buyer API key',
+        params: keyId,
+        ok: keyShape,
+      }),
+    },
+    route(200, async ({ request, run }) => toDragonflyKey((await run(DragonflyRevokeKeyDocument, { id: idParam(request) })).revokeApiKey)),
+  );
 
   // Key groups.
-  app.get('/api/keys/groups', { schema: documented({
-    operationId: 'dragonflyListKeyGroups',
-    summary: 'List key groups',
-    ok: oa.object({ groups: oa.array(groupShape) }, ['groups']),
-  }) }, route(200, async ({ run }) => ({ groups: (await run(DragonflyListKeyGroupsDocument, {})).keyGroups.map(toDragonflyGroup) })));
+  app.get(
+    '/api/keys/groups',
+    {
+      schema: documented({
+        operationId: 'dragonflyListKeyGroups',
+        summary: 'List key groups',
+        ok: oa.object({ groups: oa.array(groupShape) }, ['groups']),
+      }),
+    },
+    route(200, async ({ run }) => ({ groups: (await run(DragonflyListKeyGroupsDocument, {})).keyGroups.map(toDragonflyGroup) })),
+  );
 
-  app.post('/api/keys/groups', { schema: documented({
-    operationId: 'dragonflyCreateKeyGroup',
-    summary: 'Create a key group (monthly budget, rate limits)',
-    body: oa.strictBody(groupFields, ['name']),
-    status: 201,
-    ok: groupShape,
-  }) }, route(201, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), GROUP_FIELDS) as CreateKeyGroupInput;
-    return toDragonflyGroup((await run(DragonflyCreateKeyGroupDocument, { input })).createKeyGroup);
-  }));
+  app.post(
+    '/api/keys/groups',
+    {
+      schema: documented({
+        operationId: 'dragonflyCreateKeyGroup',
+        summary: 'Create a key group (monthly budget, rate limits)',
+        body: oa.strictBody(groupFields, ['name']),
+        status: 201,
+        ok: groupShape,
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), GROUP_FIELDS) as CreateKeyGroupInput;
+      return toDragonflyGroup((await run(DragonflyCreateKeyGroupDocument, { input })).createKeyGroup);
+    }),
+  );
 
-  app.patch('/api/keys/groups/:id', { schema: documented({
-    operationId: 'dragonflyUpdateKeyGroup',
-    summary: 'Update a key group',
-    params: oa.idParam('The group id'),
-    body: oa.strictBody(groupFields),
-    ok: groupShape,
-  }) }, route(200, async ({ request, run }) => {
-    const input = toInput(bodyObject(request), GROUP_FIELDS, { requireSome: true }) as UpdateKeyGroupInput;
-    return toDragonflyGroup((await run(DragonflyUpdateKeyGroupDocument, { id: idParam(request), input })).updateKeyGroup);
-  }));
+  app.patch(
+    '/api/keys/groups/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyUpdateKeyGroup',
+        summary: 'Update a key group',
+        params: oa.idParam('The group id'),
+        body: oa.strictBody(groupFields),
+        ok: groupShape,
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const input = toInput(bodyObject(request), GROUP_FIELDS, { requireSome: true }) as UpdateKeyGroupInput;
+      return toDragonflyGroup((await run(DragonflyUpdateKeyGroupDocument, { id: idParam(request), input })).updateKeyGroup);
+    }),
+  );
 
-  app.delete('/api/keys/groups/:id', { schema: documented({
-    operationId: 'dragonflyDeleteKeyGroup',
-    summary: 'Delete a key group',
-    params: oa.idParam('The group id'),
-    ok: groupShape,
-  }) }, route(200, async ({ request, run }) => toDragonflyGroup((await run(DragonflyDeleteKeyGroupDocument, { id: idParam(request) })).deleteKeyGroup)));
+  app.delete(
+    '/api/keys/groups/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyDeleteKeyGroup',
+        summary: 'Delete a key group',
+        params: oa.idParam('The group id'),
+        ok: groupShape,
+      }),
+    },
+    route(200, async ({ request, run }) =>
+      toDragonflyGroup((await run(DragonflyDeleteKeyGroupDocument, { id: idParam(request) })).deleteKeyGroup),
+    ),
+  );
 
   // Management keys (the subgraph accepts a dashboard session only).
-  app.get('/api/management-keys', { schema: documented({
-    operationId: 'dragonflyListManagementKeys',
-    summary: 'List management keys',
-    security: ['dashboardSession'],
-    query: oa.pageQuery(),
-    ok: oa.page('managementKeys', managementKeyShape),
-  }) }, route(200, async ({ request, run }) => {
-    const { items, total, page, pageSize } = (await run(DragonflyListManagementKeysDocument, pageQuery(request))).managementKeys;
-    return { managementKeys: items.map(toDragonflyManagementKey), total, page, pageSize };
-  }));
+  app.get(
+    '/api/management-keys',
+    {
+      schema: documented({
+        operationId: 'dragonflyListManagementKeys',
+        summary: 'List management keys',
+        security: ['dashboardSession'],
+        query: oa.pageQuery(),
+        ok: oa.page('managementKeys', managementKeyShape),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const { items, total, page, pageSize } = (await run(DragonflyListManagementKeysDocument, pageQuery(request))).managementKeys;
+      return { managementKeys: items.map(toDragonflyManagementKey), total, page, pageSize };
+    }),
+  );
 
-  app.post('/api/management-keys', { schema: documented({
-    operationId: 'dragonflyCreateManagementKey',
-    summary: 'Create a management key',
-    description: 'The raw key (`key`, mk-…) is returned only here: store it in a secret manager.',
-    security: ['dashboardSession'],
-    body: oa.strictBody({ name: oa.str('Key name'), mgmt_scope: oa.enumOf(['buyer', 'seller', 'full'], 'What the key may manage') }, ['name', 'mgmt_scope']),
-    status: 201,
-    ok: oa.object({ ...(managementKeyShape.properties as Record<string, oa.JsonSchema>), key: oa.str('The raw key, shown once') }),
-  }) }, route(201, async ({ request, run }) => {
-    const body = bodyObject(request);
-    // The documented request always names the scope; the domain's default (full) is not Dragonfly's contract.
-    if (body.mgmt_scope == null) throw badRequest('mgmt_scope is required: "buyer", "seller" or "full"', { field: 'mgmt_scope' });
-    const input = toInput(body, MANAGEMENT_KEY_FIELDS) as { name: string; scope: 'BUYER' | 'SELLER' | 'FULL' };
-    const data = await run(DragonflyCreateManagementKeyDocument, { input });
-    return { ...toDragonflyManagementKey(data.createManagementKey.managementKey), key: data.createManagementKey.rawKey };
-  }));
+  app.post(
+    '/api/management-keys',
+    {
+      schema: documented({
+        operationId: 'dragonflyCreateManagementKey',
+        summary: 'Create a management key',
+        description: 'The raw key (`key`, mk-…) is returned only here: store it in a secret manager.',
+        security: ['dashboardSession'],
+        body: oa.strictBody({ name: oa.str('Key name'), mgmt_scope: oa.enumOf(['buyer', 'seller', 'full'], 'What the key may manage') }, [
+          'name',
+          'mgmt_scope',
+        ]),
+        status: 201,
+        ok: oa.object({ ...(managementKeyShape.properties as Record<string, oa.JsonSchema>), key: oa.str('The raw key, shown once') }),
+      }),
+    },
+    route(201, async ({ request, run }) => {
+      const body = bodyObject(request);
+      // The documented request always names the scope; the domain's default (full) is not Dragonfly's contract.
+      if (body.mgmt_scope == null) throw badRequest('mgmt_scope is required: "buyer", "seller" or "full"', { field: 'mgmt_scope' });
+      const input = toInput(body, MANAGEMENT_KEY_FIELDS) as { name: string; scope: 'BUYER' | 'SELLER' | 'FULL' };
+      const data = await run(DragonflyCreateManagementKeyDocument, { input });
+      return { ...toDragonflyManagementKey(data.createManagementKey.managementKey), key: data.createManagementKey.rawKey };
+    }),
+  );
 
-  app.delete('/api/management-keys/:id', { schema: documented({
-    operationId: 'dragonflyDeleteManagementKey',
-    summary: 'Delete a management key',
-    security: ['dashboardSession'],
-    params: oa.idParam('The management key id'),
-    ok: oa.object({ id: oa.str(), deleted: { const: true } }),
-  }) }, route(200, async ({ request, run }) => {
-    const data = await run(DragonflyDeleteManagementKeyDocument, { id: idParam(request) });
-    return { id: data.deleteManagementKey.id, deleted: true };
-  }));
+  app.delete(
+    '/api/management-keys/:id',
+    {
+      schema: documented({
+        operationId: 'dragonflyDeleteManagementKey',
+        summary: 'Delete a management key',
+        security: ['dashboardSession'],
+        params: oa.idParam('The management key id'),
+        ok: oa.object({ id: oa.str(), deleted: { const: true } }),
+      }),
+    },
+    route(200, async ({ request, run }) => {
+      const data = await run(DragonflyDeleteManagementKeyDocument, { id: idParam(request) });
+      return { id: data.deleteManagementKey.id, deleted: true };
+    }),
+  );
 }

@@ -48,7 +48,12 @@ const CODES: Record<number, { graphql: string; naap: string; dgrid: number; open
 };
 
 /** Anthropic's error types by status. */
-const ANTHROPIC_TYPES: Record<number, string> = { 400: 'invalid_request_error', 403: 'permission_error', 404: 'not_found_error', 414: 'invalid_request_error' };
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  414: 'invalid_request_error',
+};
 
 /** Dragonfly's (and the dashboard's) codes by status. */
 const DRAGONFLY_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 414: 'URI_TOO_LONG' };
@@ -57,7 +62,13 @@ const DRAGONFLY_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 403: 'FORB
  * An error in the envelope of the surface `url` belongs to; paths outside every surface get
  * Dragonfly's shape (`{error: {code, message}}`), which is also the gateway's generic one.
  */
-export function sendSurfaceError(reply: FastifyReply, url: string, status: 400 | 403 | 404 | 414, message: string, code?: string): FastifyReply {
+export function sendSurfaceError(
+  reply: FastifyReply,
+  url: string,
+  status: 400 | 403 | 404 | 414,
+  message: string,
+  code?: string,
+): FastifyReply {
   const surface = surfaceOfPath(url);
   const codes = CODES[status];
   reply.code(status);
@@ -67,10 +78,15 @@ export function sendSurfaceError(reply: FastifyReply, url: string, status: 400 |
     case 'naap':
       return reply.send({ success: false, error: { code: code ?? codes.naap, message } });
     case 'openai':
-      return reply.type('application/json').send({ error: { message, type: codes.openaiType, code: code ? code.toLowerCase() : status === 404 ? 'not_found' : null, param: null } });
+      return reply.type('application/json').send({
+        error: { message, type: codes.openaiType, code: code ? code.toLowerCase() : status === 404 ? 'not_found' : null, param: null },
+      });
     case 'anthropic':
       // Anthropic's SDKs read the request id from the request-id header; the body names it too.
-      return reply.type('application/json').header('request-id', String(reply.request.id)).send({ type: 'error', error: { type: ANTHROPIC_TYPES[status], message }, request_id: String(reply.request.id) });
+      return reply
+        .type('application/json')
+        .header('request-id', String(reply.request.id))
+        .send({ type: 'error', error: { type: ANTHROPIC_TYPES[status], message }, request_id: String(reply.request.id) });
     case 'graphql':
       return reply.send({ errors: [{ message, extensions: { code: code ?? codes.graphql } }] });
     case 'dashboard':
@@ -92,7 +108,11 @@ export function restNotFound(request: FastifyRequest, reply: FastifyReply): Fast
  * length limit (FST_ERR_MAX_PARAM_LENGTH) — in the envelope of the surface the path belongs to,
  * without fastify's internal code or the URL echoed back.
  */
-export function restFrameworkErrors(error: Error & { code?: string; statusCode?: number }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function restFrameworkErrors(
+  error: Error & { code?: string; statusCode?: number },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendSurfaceError(reply, request.url, 414, 'A path segment is too long');
   return sendSurfaceError(reply, request.url, 400, error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly %-encoded' : 'Bad request');
 }

@@ -31,7 +31,12 @@ export function restErrorFrom(errors: readonly GraphQLFormattedError[]): RestErr
   if (status === 500) return { status, code, message: 'Internal server error' };
   const coercion = first?.message ? fromCoercionMessage(first.message) : null;
   if (coercion) return { status, code, message: coercion.message, details: { field: coercion.field } };
-  return { status, code, message: first?.message ?? 'Request failed', details: first?.extensions?.details as Record<string, unknown> | undefined };
+  return {
+    status,
+    code,
+    message: first?.message ?? 'Request failed',
+    details: first?.extensions?.details as Record<string, unknown> | undefined,
+  };
 }
 
 /**
@@ -44,7 +49,12 @@ function fromCoercionMessage(message: string): { field: string; message: string 
   const [, value, path, reason] = match;
   const field = path ?? 'body';
   const enumMatch = /does not exist in "\w+" enum/.test(reason);
-  return { field, message: enumMatch ? `${field}: ${value} is not one of the allowed values` : `${field}: ${reason.replace(/^Expected type "(\w+)"\.?/, 'expected $1').replace(/\.$/, '')}` };
+  return {
+    field,
+    message: enumMatch
+      ? `${field}: ${value} is not one of the allowed values`
+      : `${field}: ${reason.replace(/^Expected type "(\w+)"\.?/, 'expected $1').replace(/\.$/, '')}`,
+  };
 }
 
 /** A thrown error from fastify itself (bad JSON, oversize body, wrong content type). */
@@ -52,10 +62,14 @@ export function restErrorFromFastify(error: { statusCode?: number; code?: string
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) return { status, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
   const message =
-    error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'Request body is too large'
-    : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Content-Type must be application/json'
-    : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'Request body is empty'
-    : /JSON/i.test(error.message ?? '') ? 'Request body is not valid JSON'
-    : (error.message ?? 'Bad request');
+    error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+      ? 'Request body is too large'
+      : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'Content-Type must be application/json'
+        : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'Request body is empty'
+          : /JSON/i.test(error.message ?? '')
+            ? 'Request body is not valid JSON'
+            : (error.message ?? 'Bad request');
   return { status, code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', message };
 }

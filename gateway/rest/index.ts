@@ -41,9 +41,12 @@ export async function registerRestRoutes(app: FastifyInstance, gateway: GatewayA
   // fastify parses the body before it finds no route; a body it refuses there (415, bad JSON) is
   // still a request for no route.
   for (const [prefix] of SURFACE_PREFIXES) {
-    await app.register(async (scope) => {
-      scope.setErrorHandler((_error, request, reply) => restNotFound(request, reply));
-      scope.setNotFoundHandler(restNotFound);
-    }, { prefix });
+    await app.register(
+      async (scope) => {
+        scope.setErrorHandler((_error, request, reply) => restNotFound(request, reply));
+        scope.setNotFoundHandler(restNotFound);
+      },
+      { prefix },
+    );
   }
 }

@@ -11,14 +11,27 @@ export const JWKS_MAX_AGE_SECONDS = 300;
 
 export function jwksRoutes(app: FastifyInstance, gateway: GatewayApi): void {
   const body = new ReceiptKeyring(gateway.config.platformSecret, gateway.config.receiptKeyVersion).jwksJson();
-  app.get('/.well-known/jwks.json', { schema: oa.surfaceOperations('Dragonfly', 'DragonflyError', [])({
-    operationId: 'receiptKeys',
-    summary: 'Public keys of signed request receipts (JWKS)',
-    description: `Verify the receipt of GET /api/usage/requests/{id}. Every key version is listed; cache for ${JWKS_MAX_AGE_SECONDS} s.`,
-    ok: oa.object({ keys: oa.array(oa.object({ kty: oa.str(), crv: oa.str(), x: oa.str(), kid: oa.str(), alg: oa.str(), use: oa.str() })) }, ['keys']),
-  }) }, (request, reply) => {
-    // Public keys: any origin may read them (a simple GET, no preflight).
-    if (request.headers.origin) reply.header('access-control-allow-origin', '*');
-    return reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).type('application/json; charset=utf-8').send(body);
-  });
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: oa.surfaceOperations(
+        'Dragonfly',
+        'DragonflyError',
+        [],
+      )({
+        operationId: 'receiptKeys',
+        summary: 'Public keys of signed request receipts (JWKS)',
+        description: `Verify the receipt of GET /api/usage/requests/{id}. Every key version is listed; cache for ${JWKS_MAX_AGE_SECONDS} s.`,
+        ok: oa.object(
+          { keys: oa.array(oa.object({ kty: oa.str(), crv: oa.str(), x: oa.str(), kid: oa.str(), alg: oa.str(), use: oa.str() })) },
+          ['keys'],
+        ),
+      }),
+    },
+    (request, reply) => {
+      // Public keys: any origin may read them (a simple GET, no preflight).
+      if (request.headers.origin) reply.header('access-control-allow-origin', '*');
+      return reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).type('application/json; charset=utf-8').send(body);
+    },
+  );
 }

@@ -40,7 +40,10 @@ interface Entry<T> {
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry<unknown>>();
-  constructor(private readonly maxEntries = 500, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly maxEntries = 500,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get<T>(key: string, ttlMs: number, compute: () => Promise<T>, bypass = false): Promise<T> {
     const existing = this.entries.get(key) as Entry<T> | undefined;
@@ -67,7 +70,11 @@ export class ResponseCache {
 // ---- helpers ----------------------------------------------------------------------------------
 
 class RouteError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -81,7 +88,8 @@ function fromGraphQL(result: FormattedExecutionResult<unknown>): RouteError {
 function query(request: FastifyRequest): Record<string, string | undefined> {
   const raw = request.query as Record<string, unknown>;
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(raw ?? {})) out[name] = Array.isArray(value) ? String(value[0]) : value === undefined ? undefined : String(value);
+  for (const [name, value] of Object.entries(raw ?? {}))
+    out[name] = Array.isArray(value) ? String(value[0]) : value === undefined ? undefined : String(value);
   return out;
 }
 
@@ -101,7 +109,10 @@ function cacheKey(route: string, params: Record<string, unknown>): string {
 }
 
 function sendError(reply: FastifyReply, error: RouteError) {
-  return reply.code(error.status).header('Cache-Control', 'no-store').send({ error: { code: error.code, message: error.message } });
+  return reply
+    .code(error.status)
+    .header('Cache-Control', 'no-store')
+    .send({ error: { code: error.code, message: error.message } });
 }
 
 // ---- documentation (GET /openapi.json) ------------------------------------------------------
@@ -111,14 +122,25 @@ const timeframe = oa.str('Window length in hours (1, 6, 12, 18, 24, 48, 72, 168)
 const bare = (description: string): oa.JsonSchema => ({ type: ['object', 'array'], description });
 const cacheNote = `Public, no envelope; cached ${DASHBOARD_TTL_SECONDS} s (refresh=1 or nocache=1 bypasses the cache).`;
 const dashboardDoc = (operationId: string, summary: string, query: Record<string, oa.JsonSchema>, ok: oa.JsonSchema): FastifySchema =>
-  documented({ operationId, summary, description: cacheNote, query: { ...query, refresh: oa.enumOf(['1'], 'Bypass the cache'), nocache: oa.enumOf(['1'], 'Bypass the cache') }, ok });
+  documented({
+    operationId,
+    summary,
+    description: cacheNote,
+    query: { ...query, refresh: oa.enumOf(['1'], 'Bypass the cache'), nocache: oa.enumOf(['1'], 'Bypass the cache') },
+    ok,
+  });
 
 // ---- routes -----------------------------------------------------------------------------------
 
 export async function naapDashboardRoutes(app: FastifyInstance, gateway: GatewayApi, cache = new ResponseCache()): Promise<void> {
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     const rest = restErrorFromFastify(error);
-    return sendError(reply, rest.status === 500 ? new RouteError(503, 'SERVICE_UNAVAILABLE', 'Network metrics are unavailable right now') : new RouteError(rest.status, 'BAD_REQUEST', rest.message));
+    return sendError(
+      reply,
+      rest.status === 500
+        ? new RouteError(503, 'SERVICE_UNAVAILABLE', 'Network metrics are unavailable right now')
+        : new RouteError(rest.status, 'BAD_REQUEST', rest.message),
+    );
   });
 
   /** One dashboard route: variables from the query string, one operation, a shape, the cache. */
@@ -135,14 +157,24 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
       if (vars instanceof RouteError) return sendError(reply, vars);
       const bypass = q.refresh === '1' || q.nocache === '1';
       try {
-        const body = await cache.get(cacheKey(path, vars), DASHBOARD_TTL_SECONDS * 1000, async () => {
-          const result = await run(vars, String(request.id));
-          if (result.errors?.length || !result.data) throw fromGraphQL(result);
-          return shape(result.data);
-        }, bypass);
-        return reply.header('Cache-Control', `public, max-age=${DASHBOARD_TTL_SECONDS}, stale-while-revalidate=${DASHBOARD_TTL_SECONDS * 2}`).send(body);
+        const body = await cache.get(
+          cacheKey(path, vars),
+          DASHBOARD_TTL_SECONDS * 1000,
+          async () => {
+            const result = await run(vars, String(request.id));
+            if (result.errors?.length || !result.data) throw fromGraphQL(result);
+            return shape(result.data);
+          },
+          bypass,
+        );
+        return reply
+          .header('Cache-Control', `public, max-age=${DASHBOARD_TTL_SECONDS}, stale-while-revalidate=${DASHBOARD_TTL_SECONDS * 2}`)
+          .send(body);
       } catch (error) {
-        return sendError(reply, error instanceof RouteError ? error : new RouteError(503, 'SERVICE_UNAVAILABLE', 'Network metrics are unavailable right now'));
+        return sendError(
+          reply,
+          error instanceof RouteError ? error : new RouteError(503, 'SERVICE_UNAVAILABLE', 'Network metrics are unavailable right now'),
+        );
       }
     });
   }
@@ -152,24 +184,51 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
     (q) => ({ timeframe: present(q.timeframe), pipeline: present(q.pipeline), modelId: present(q.model_id) }),
     (v, id) => gateway.run(DashboardKpiDocument, v, ANONYMOUS, id),
     (data) => data.kpi,
-    dashboardDoc('naapDashboardKpi', 'KPI tiles and hourly usage', { timeframe, pipeline: oa.str('Only this pipeline id'), model_id: oa.str('Only this model id') }, bare('DashboardKPI')),
+    dashboardDoc(
+      'naapDashboardKpi',
+      'KPI tiles and hourly usage',
+      { timeframe, pipeline: oa.str('Only this pipeline id'), model_id: oa.str('Only this model id') },
+      bare('DashboardKPI'),
+    ),
   );
   route(
     'pipelines',
     (q) => ({ timeframe: present(q.timeframe), limit: intOrNull(q.limit) }),
     (v, id) => gateway.run(DashboardPipelinesDocument, v, ANONYMOUS, id),
     (data) => data.pipelines,
-    dashboardDoc('naapDashboardPipelines', 'Pipeline usage', { timeframe, limit: oa.int('Pipelines at most', { default: 5, minimum: 1 }) }, bare('DashboardPipelineUsage[]')),
+    dashboardDoc(
+      'naapDashboardPipelines',
+      'Pipeline usage',
+      { timeframe, limit: oa.int('Pipelines at most', { default: 5, minimum: 1 }) },
+      bare('DashboardPipelineUsage[]'),
+    ),
   );
-  route('pipeline-catalog', () => ({}), (_v, id) => gateway.run(DashboardPipelineCatalogDocument, {}, ANONYMOUS, id), (data) => data.pipelineCatalog, dashboardDoc('naapDashboardPipelineCatalog', 'Pipeline and model catalog', {}, bare('Catalog rows')));
+  route(
+    'pipeline-catalog',
+    () => ({}),
+    (_v, id) => gateway.run(DashboardPipelineCatalogDocument, {}, ANONYMOUS, id),
+    (data) => data.pipelineCatalog,
+    dashboardDoc('naapDashboardPipelineCatalog', 'Pipeline and model catalog', {}, bare('Catalog rows')),
+  );
   route(
     'orchestrators',
     (q) => ({ period: present(q.period) }),
     (v, id) => gateway.run(DashboardOrchestratorsDocument, v, ANONYMOUS, id),
     (data) => data.orchestrators,
-    dashboardDoc('naapDashboardOrchestrators', 'Orchestrators', { period: oa.str('Period such as 12h or 24h, matching the timeframe', { default: '24h' }) }, bare('DashboardOrchestrator[]')),
+    dashboardDoc(
+      'naapDashboardOrchestrators',
+      'Orchestrators',
+      { period: oa.str('Period such as 12h or 24h, matching the timeframe', { default: '24h' }) },
+      bare('DashboardOrchestrator[]'),
+    ),
   );
-  route('protocol', () => ({}), (_v, id) => gateway.run(DashboardProtocolDocument, {}, ANONYMOUS, id), (data) => data.protocol, dashboardDoc('naapDashboardProtocol', 'Protocol statistics', {}, bare('Protocol stats')));
+  route(
+    'protocol',
+    () => ({}),
+    (_v, id) => gateway.run(DashboardProtocolDocument, {}, ANONYMOUS, id),
+    (data) => data.protocol,
+    dashboardDoc('naapDashboardProtocol', 'Protocol statistics', {}, bare('Protocol stats')),
+  );
   route(
     'gpu-capacity',
     (q) => ({ timeframe: present(q.timeframe) }),
@@ -177,7 +236,13 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
     (data) => data.gpuCapacity,
     dashboardDoc('naapDashboardGpuCapacity', 'GPU capacity', { timeframe }, bare('GPU capacity')),
   );
-  route('pricing', () => ({}), (_v, id) => gateway.run(DashboardPricingDocument, {}, ANONYMOUS, id), (data) => data.pricing, dashboardDoc('naapDashboardPricing', 'Per-pipeline pricing and capacity hints', {}, bare('Pricing rows')));
+  route(
+    'pricing',
+    () => ({}),
+    (_v, id) => gateway.run(DashboardPricingDocument, {}, ANONYMOUS, id),
+    (data) => data.pricing,
+    dashboardDoc('naapDashboardPricing', 'Per-pipeline pricing and capacity hints', {}, bare('Pricing rows')),
+  );
   route(
     'fees',
     (q) => {
@@ -188,31 +253,61 @@ export async function naapDashboardRoutes(app: FastifyInstance, gateway: Gateway
     },
     (v, id) => gateway.run(DashboardFeesDocument, v, ANONYMOUS, id),
     (data) => data.fees,
-    dashboardDoc('naapDashboardFees', 'Fees and volume over time', { days: oa.int('History length in days', { default: 180, minimum: 7, maximum: 365 }) }, bare('Fee and volume series')),
+    dashboardDoc(
+      'naapDashboardFees',
+      'Fees and volume over time',
+      { days: oa.int('History length in days', { default: 180, minimum: 7, maximum: 365 }) },
+      bare('Fee and volume series'),
+    ),
   );
 
   // The live job list: never an error status; a failing store is `streams: [], queryFailed: true`.
-  app.get('/api/v1/dashboard/job-feed', { schema: documented({
-    operationId: 'naapDashboardJobFeed',
-    summary: 'Live job feed',
-    description: 'Public; never an error status: a failing store answers streams [] and queryFailed true.',
-    query: { pollMs: oa.int('The client\'s poll interval, ms: sets Cache-Control max-age (1–300 s)', { default: 15000 }), refresh: oa.enumOf(['1'], 'Bypass the cache'), nocache: oa.enumOf(['1'], 'Bypass the cache') },
-    ok: oa.object({ streams: oa.array(oa.object({}, [], { description: 'JobFeedEntry' })), clickhouseConfigured: oa.bool(), queryFailed: oa.bool() }, ['streams', 'clickhouseConfigured', 'queryFailed']),
-  }) }, async (request, reply) => {
-    const q = query(request);
-    const pollMs = intOrNull(q.pollMs);
-    const maxAge = Math.min(MAX_JOB_FEED_AGE_SECONDS, Math.max(1, Math.round((pollMs !== null && pollMs > 0 ? pollMs : DEFAULT_POLL_MS) / 1000)));
-    const bypass = q.refresh === '1' || q.nocache === '1';
-    reply.header('Cache-Control', `public, max-age=${maxAge}`);
-    try {
-      const streams = await cache.get(`job-feed?maxAge=${maxAge}`, maxAge * 1000, async () => {
-        const result = await gateway.run(DashboardJobFeedDocument, { limit: JOB_FEED_LIMIT }, ANONYMOUS, String(request.id));
-        if (result.errors?.length || !result.data) throw fromGraphQL(result);
-        return result.data.jobFeed;
-      }, bypass);
-      return reply.send({ streams, clickhouseConfigured: false, queryFailed: false });
-    } catch {
-      return reply.send({ streams: [], clickhouseConfigured: false, queryFailed: true });
-    }
-  });
+  app.get(
+    '/api/v1/dashboard/job-feed',
+    {
+      schema: documented({
+        operationId: 'naapDashboardJobFeed',
+        summary: 'Live job feed',
+        description: 'Public; never an error status: a failing store answers streams [] and queryFailed true.',
+        query: {
+          pollMs: oa.int("The client's poll interval, ms: sets Cache-Control max-age (1–300 s)", { default: 15000 }),
+          refresh: oa.enumOf(['1'], 'Bypass the cache'),
+          nocache: oa.enumOf(['1'], 'Bypass the cache'),
+        },
+        ok: oa.object(
+          {
+            streams: oa.array(oa.object({}, [], { description: 'JobFeedEntry' })),
+            clickhouseConfigured: oa.bool(),
+            queryFailed: oa.bool(),
+          },
+          ['streams', 'clickhouseConfigured', 'queryFailed'],
+        ),
+      }),
+    },
+    async (request, reply) => {
+      const q = query(request);
+      const pollMs = intOrNull(q.pollMs);
+      const maxAge = Math.min(
+        MAX_JOB_FEED_AGE_SECONDS,
+        Math.max(1, Math.round((pollMs !== null && pollMs > 0 ? pollMs : DEFAULT_POLL_MS) / 1000)),
+      );
+      const bypass = q.refresh === '1' || q.nocache === '1';
+      reply.header('Cache-Control', `public, max-age=${maxAge}`);
+      try {
+        const streams = await cache.get(
+          `job-feed?maxAge=${maxAge}`,
+          maxAge * 1000,
+          async () => {
+            const result = await gateway.run(DashboardJobFeedDocument, { limit: JOB_FEED_LIMIT }, ANONYMOUS, String(request.id));
+            if (result.errors?.length || !result.data) throw fromGraphQL(result);
+            return result.data.jobFeed;
+          },
+          bypass,
+        );
+        return reply.send({ streams, clickhouseConfigured: false, queryFailed: false });
+      } catch {
+        return reply.send({ streams: [], clickhouseConfigured: false, queryFailed: true });
+      }
+    },
+  );
 }

@@ -25,7 +25,12 @@
 // Errors on every route use NaaP's envelope {success: false, error: {code, message}}.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
-import { SupplyModelDocument, SupplyModelsDocument, type SupplyModelFragment, type SupplyModelsQueryVariables } from '../../schema/generated/graphql';
+import {
+  SupplyModelDocument,
+  SupplyModelsDocument,
+  type SupplyModelFragment,
+  type SupplyModelsQueryVariables,
+} from '../../schema/generated/graphql';
 import { isDomainError } from '../../subgraphs/common/errors';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
 import type { Principal } from '../../subgraphs/common/principal';
@@ -147,19 +152,32 @@ function queryFlag(request: FastifyRequest, name: string): boolean {
 function limitQuery(request: FastifyRequest): number {
   const value = queryText(request, 'limit');
   if (value === undefined) return DEFAULT_LIMIT;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new NaapFailure(400, 'limit must be a positive integer (at most 200 rows are answered)');
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new NaapFailure(400, 'limit must be a positive integer (at most 200 rows are answered)');
   return Math.min(Number(value), MAX_LIMIT);
 }
-
 
 // ---- documentation (GET /openapi.json) ------------------------------------------------------
 
 const documented = oa.surfaceOperations('NaaP', 'NaapError', ['dashboardSession']);
-const usdRange = (description: string) => oa.nullable(oa.object({ min: oa.nullable(oa.num()), max: oa.nullable(oa.num()) }, [], { description }));
+const usdRange = (description: string) =>
+  oa.nullable(oa.object({ min: oa.nullable(oa.num()), max: oa.nullable(oa.num()) }, [], { description }));
 const naapModelShape = oa.object({
-  id: oa.str('vendor/model'), name: oa.str(), tagline: oa.nullable(oa.str()), type: oa.str('Pipeline: llm, embeddings, text-to-speech'), featured: oa.bool(), realtime: oa.bool(),
-  costPerMin: usdRange('USD a minute of continuous generation'), latencyP50: oa.nullable(oa.num('ms')), coldStart: oa.nullable(oa.num('ms to first token')), fps: oa.nullable(oa.num('Output tokens a second')),
-  useCases: oa.array(oa.str()), badges: oa.array(oa.str()), contextLength: oa.nullable(oa.int()), supportedParameters: oa.array(oa.str()), quantizations: oa.array(oa.str()),
+  id: oa.str('vendor/model'),
+  name: oa.str(),
+  tagline: oa.nullable(oa.str()),
+  type: oa.str('Pipeline: llm, embeddings, text-to-speech'),
+  featured: oa.bool(),
+  realtime: oa.bool(),
+  costPerMin: usdRange('USD a minute of continuous generation'),
+  latencyP50: oa.nullable(oa.num('ms')),
+  coldStart: oa.nullable(oa.num('ms to first token')),
+  fps: oa.nullable(oa.num('Output tokens a second')),
+  useCases: oa.array(oa.str()),
+  badges: oa.array(oa.str()),
+  contextLength: oa.nullable(oa.int()),
+  supportedParameters: oa.array(oa.str()),
+  quantizations: oa.array(oa.str()),
 });
 
 // ---- routes ---------------------------------------------------------------------------------
@@ -180,7 +198,9 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
       principal = await gateway.authenticator.fromAuthorization(request.headers.authorization);
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      throw error.code === 'FORBIDDEN' ? new NaapFailure(403, 'The developer API takes a dashboard session, not a buyer key') : new NaapFailure(401, error.message);
+      throw error.code === 'FORBIDDEN'
+        ? new NaapFailure(403, 'The developer API takes a dashboard session, not a buyer key')
+        : new NaapFailure(401, error.message);
     }
     if (principal.kind === 'anonymous') throw new NaapFailure(401, 'Authentication required');
     if (principal.kind !== 'user') throw new NaapFailure(403, 'The developer API takes a dashboard session, not a management key');
@@ -204,7 +224,11 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
     };
   }
 
-  async function allModels(request: FastifyRequest, principal: Principal, filter: SupplyModelsQueryVariables = {}): Promise<SupplyModelFragment[]> {
+  async function allModels(
+    request: FastifyRequest,
+    principal: Principal,
+    filter: SupplyModelsQueryVariables = {},
+  ): Promise<SupplyModelFragment[]> {
     const result = await gateway.run(SupplyModelsDocument, filter, principal, String(request.id));
     if (result.errors?.length || !result.data) throw fromGraphQL(result.errors ?? []);
     return result.data.models;
@@ -217,44 +241,77 @@ export async function naapModelRoutes(app: FastifyInstance, gateway: GatewayApi)
     return { success: true, data: { model: toNaapModel(result.data.model) } };
   }
 
-  app.get('/api/v1/developer/models', { schema: documented({
-    operationId: 'naapListModels',
-    summary: 'List AI models',
-    query: {
-      type: oa.str('Model type: a pipeline (llm, embeddings, text-to-speech) or capability (chat, embeddings, speech)'),
-      featured: oa.bool('Only featured models (true)'),
-      realtime: oa.bool('Only realtime-capable models (true)'),
+  app.get(
+    '/api/v1/developer/models',
+    {
+      schema: documented({
+        operationId: 'naapListModels',
+        summary: 'List AI models',
+        query: {
+          type: oa.str('Model type: a pipeline (llm, embeddings, text-to-speech) or capability (chat, embeddings, speech)'),
+          featured: oa.bool('Only featured models (true)'),
+          realtime: oa.bool('Only realtime-capable models (true)'),
+        },
+        ok: oa.object({ success: { const: true }, data: oa.object({ models: oa.array(naapModelShape), total: oa.int() }) }),
+      }),
     },
-    ok: oa.object({ success: { const: true }, data: oa.object({ models: oa.array(naapModelShape), total: oa.int() }) }),
-  }) }, route(async (request, principal) => {
-    const type = queryText(request, 'type');
-    const featured = queryFlag(request, 'featured');
-    const realtime = queryFlag(request, 'realtime');
-    // NaaP: `true` keeps only featured / realtime models; `false` or absent filters nothing.
-    const models = await allModels(request, principal, { type, featured: featured || null, realtime: realtime || null });
-    return { success: true, data: { models: models.map(toNaapModel), total: models.length } };
-  }));
+    route(async (request, principal) => {
+      const type = queryText(request, 'type');
+      const featured = queryFlag(request, 'featured');
+      const realtime = queryFlag(request, 'realtime');
+      // NaaP: `true` keeps only featured / realtime models; `false` or absent filters nothing.
+      const models = await allModels(request, principal, { type, featured: featured || null, realtime: realtime || null });
+      return { success: true, data: { models: models.map(toNaapModel), total: models.length } };
+    }),
+  );
 
   // Model ids contain a slash: a wildcard takes `acme%2Fsim-chat` (decoded) and `acme/sim-chat`
   // alike, at any length (a `:id` parameter would also cap the id at the router's 100 characters).
-  app.get('/api/v1/developer/models/*', { schema: documented({
-    operationId: 'naapGetModel',
-    summary: 'Get an AI model',
-    description: 'Model ids contain a slash: send it URL-encoded (acme%2Fsim-chat) or as two segments (acme/sim-chat).',
-    params: { id: oa.str('The model id') },
-    ok: oa.object({ success: { const: true }, data: oa.object({ model: naapModelShape }) }),
-  }) }, route((request, principal) => oneModel(request, principal, (request.params as { '*': string })['*'])));
+  app.get(
+    '/api/v1/developer/models/*',
+    {
+      schema: documented({
+        operationId: 'naapGetModel',
+        summary: 'Get an AI model',
+        description: 'Model ids contain a slash: send it URL-encoded (acme%2Fsim-chat) or as two segments (acme/sim-chat).',
+        params: { id: oa.str('The model id') },
+        ok: oa.object({ success: { const: true }, data: oa.object({ model: naapModelShape }) }),
+      }),
+    },
+    route((request, principal) => oneModel(request, principal, (request.params as { '*': string })['*'])),
+  );
 
-  app.get('/api/v1/developer/network-models', { schema: documented({
-    operationId: 'naapNetworkModels',
-    summary: 'Models on the network, with pricing and availability',
-    description: 'No envelope on success.',
-    query: { limit: oa.int('Rows at most', { default: 50, minimum: 1, maximum: 200 }) },
-    ok: oa.object({ models: oa.array(oa.object({ Pipeline: oa.str(), Model: oa.str(), WarmOrchCount: oa.int(), TotalCapacity: oa.int(), PriceMin: oa.nullable(oa.num()), PriceMax: oa.nullable(oa.num()), PriceAvg: oa.nullable(oa.num()), PriceUnit: oa.str() })), count: oa.int(), total: oa.int() }),
-  }) }, route(async (request, principal) => {
-    const limit = limitQuery(request);
-    const models = await allModels(request, principal);
-    const rows = models.slice(0, limit).map(toNetworkModel);
-    return { models: rows, count: rows.length, total: models.length };
-  }));
+  app.get(
+    '/api/v1/developer/network-models',
+    {
+      schema: documented({
+        operationId: 'naapNetworkModels',
+        summary: 'Models on the network, with pricing and availability',
+        description: 'No envelope on success.',
+        query: { limit: oa.int('Rows at most', { default: 50, minimum: 1, maximum: 200 }) },
+        ok: oa.object({
+          models: oa.array(
+            oa.object({
+              Pipeline: oa.str(),
+              Model: oa.str(),
+              WarmOrchCount: oa.int(),
+              TotalCapacity: oa.int(),
+              PriceMin: oa.nullable(oa.num()),
+              PriceMax: oa.nullable(oa.num()),
+              PriceAvg: oa.nullable(oa.num()),
+              PriceUnit: oa.str(),
+            }),
+          ),
+          count: oa.int(),
+          total: oa.int(),
+        }),
+      }),
+    },
+    route(async (request, principal) => {
+      const limit = limitQuery(request);
+      const models = await allModels(request, principal);
+      const rows = models.slice(0, limit).map(toNetworkModel);
+      return { models: rows, count: rows.length, total: models.length };
+    }),
+  );
 }

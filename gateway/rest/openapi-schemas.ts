@@ -103,15 +103,48 @@ export function strictBody(properties: Record<string, JsonSchema>, required: str
   return object(properties, required, { additionalProperties: false });
 }
 
-export const str = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'string', ...(description ? { description } : {}), ...extra });
-export const int = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'integer', ...(description ? { description } : {}), ...extra });
-export const num = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'number', ...(description ? { description } : {}), ...extra });
-export const bool = (description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}), ...extra });
+export const str = (description?: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'string',
+  ...(description ? { description } : {}),
+  ...extra,
+});
+export const int = (description?: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'integer',
+  ...(description ? { description } : {}),
+  ...extra,
+});
+export const num = (description?: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'number',
+  ...(description ? { description } : {}),
+  ...extra,
+});
+export const bool = (description?: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'boolean',
+  ...(description ? { description } : {}),
+  ...extra,
+});
 /** The schema, or null (an enum lists null among its values too). */
-export const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type as string, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...schema.enum, null] } : {}) });
-export const array = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', items, ...(description ? { description } : {}) });
-export const enumOf = (values: string[], description?: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'string', enum: values, ...(description ? { description } : {}), ...extra });
-export const dateTime = (description?: string): JsonSchema => ({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });
+export const nullable = (schema: JsonSchema): JsonSchema => ({
+  ...schema,
+  type: [schema.type as string, 'null'],
+  ...(Array.isArray(schema.enum) ? { enum: [...schema.enum, null] } : {}),
+});
+export const array = (items: JsonSchema, description?: string): JsonSchema => ({
+  type: 'array',
+  items,
+  ...(description ? { description } : {}),
+});
+export const enumOf = (values: string[], description?: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'string',
+  enum: values,
+  ...(description ? { description } : {}),
+  ...extra,
+});
+export const dateTime = (description?: string): JsonSchema => ({
+  type: 'string',
+  format: 'date-time',
+  ...(description ? { description } : {}),
+});
 
 /** Money as the Dragonfly convention writes it: `<name>` (USD number) and `<name>Micros` (exact integer). */
 export function money(name: string, description = name, nullableAmount = false): Record<string, JsonSchema> {
@@ -121,7 +154,10 @@ export function money(name: string, description = name, nullableAmount = false):
 }
 
 /** A USD amount in a request body: a JSON number or a decimal string. */
-export const usdInput = (description: string): JsonSchema => ({ type: ['number', 'string'], description: `${description}: USD as a JSON number or a decimal string` });
+export const usdInput = (description: string): JsonSchema => ({
+  type: ['number', 'string'],
+  description: `${description}: USD as a JSON number or a decimal string`,
+});
 
 export const idParam = (description = 'The id'): Record<string, JsonSchema> => ({ id: str(description) });
 

@@ -14,7 +14,7 @@
 // arguments); prompt_tokens is chatPromptTokens.
 import { randomUUID } from 'node:crypto';
 import { completionStream } from './chat-stream';
-import type { Choice, Completion, ToolCall } from './completion';
+import type { Choice, Completion } from './completion';
 import type { FaultConfig } from './faults';
 import { ApiError, invalid } from './http';
 import { knownAnswer } from './known-answers';
@@ -22,7 +22,7 @@ import { replyTokens } from './reply-text';
 import type { Reply } from './respond';
 import { sampleFromSchema } from './schema-sample';
 import { countCl100kTokens, countTokens, tokenPieces } from './tokens';
-import { chatPromptTokens, reportedUsage, type Usage } from './usage';
+import { chatPromptTokens, reportedUsage } from './usage';
 
 const DEFAULT_REPLY_TOKENS = 32;
 const MAX_REPLY_TOKENS = 4096;
@@ -42,9 +42,11 @@ export function chatCompletion(body: Body, faults: FaultConfig): Reply {
       throw invalid(`messages[${i}]`, `'messages[${i}]' must be an object with a string 'role'`);
     }
   });
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw invalid('stream', "'stream' must be a boolean");
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
+    throw invalid('stream', "'stream' must be a boolean");
   const n = body.n ?? 1;
-  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_CHOICES) throw invalid('n', `'n' must be an integer from 1 to ${MAX_CHOICES}`);
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_CHOICES)
+    throw invalid('n', `'n' must be an integer from 1 to ${MAX_CHOICES}`);
 
   const completion = complete(body, messages as Body[], n as number, faults);
   const id = `chatcmpl-${randomUUID()}`;
@@ -69,7 +71,13 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
   const stops = stopSequences(body);
   const promptTokens = chatPromptTokens(messages, body.tools);
   if (faults.contextTokens !== null && promptTokens > faults.contextTokens) {
-    throw new ApiError(400, `This model's maximum context length is ${faults.contextTokens} tokens. However, your messages resulted in ${promptTokens} tokens.`, 'invalid_request_error', 'context_length_exceeded', 'messages');
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${faults.contextTokens} tokens. However, your messages resulted in ${promptTokens} tokens.`,
+      'invalid_request_error',
+      'context_length_exceeded',
+      'messages',
+    );
   }
   const reportedPrompt = faults.tokenizer === 'cl100k_base' ? chatPromptTokens(messages, body.tools, countCl100kTokens) : promptTokens;
   const prompt = lastUserText(messages);
@@ -88,7 +96,11 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
       const cut = tokens.length > length ? tokens.slice(0, length) : tokens;
       const stopped = beforeStop(cut, stops);
       completionTokens += countTokens(stopped.join(''));
-      return { tokens: stopped, toolCall: null, finishReason: stopped.length < cut.length || cut.length === tokens.length ? 'stop' : 'length' };
+      return {
+        tokens: stopped,
+        toolCall: null,
+        finishReason: stopped.length < cut.length || cut.length === tokens.length ? 'stop' : 'length',
+      };
     }
     if (format === 'text') {
       const tokens = replyTokens(prompt, length, i);
@@ -100,7 +112,9 @@ function complete(body: Body, messages: Body[], n: number, faults: FaultConfig):
       completionTokens += tokens.length;
       return { tokens, toolCall: null, finishReason: length < wanted ? 'length' : 'stop' };
     }
-    const whole = JSON.stringify(format === 'json_object' ? { reply: replyTokens(prompt, length, i).join('') } : sampleFromSchema(format.schema));
+    const whole = JSON.stringify(
+      format === 'json_object' ? { reply: replyTokens(prompt, length, i).join('') } : sampleFromSchema(format.schema),
+    );
     // The lying mode: a reply cut before its closing brace does not parse.
     const json = faults.invalidJson ? whole.slice(0, Math.max(1, whole.length - 1)) : whole;
     completionTokens += countTokens(json);
@@ -135,10 +149,12 @@ function stopSequences(body: Body): string[] {
 function beforeStop(tokens: string[], stops: readonly string[]): string[] {
   if (stops.length === 0) return tokens;
   const text = tokens.join('');
-  const at = Math.min(...stops.map((stop) => {
-    const index = text.indexOf(stop);
-    return index === -1 ? Infinity : index;
-  }));
+  const at = Math.min(
+    ...stops.map((stop) => {
+      const index = text.indexOf(stop);
+      return index === -1 ? Infinity : index;
+    }),
+  );
   if (at === Infinity) return tokens;
   const kept: string[] = [];
   let end = 0;

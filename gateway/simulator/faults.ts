@@ -122,7 +122,13 @@ function check(name: keyof FaultConfig, field: Field, value: unknown, param: str
   if (value === null && field.nullable) return null;
   if (field.kind === 'string') {
     if (typeof value === 'string' && value.length >= field.min && value.length <= field.max) return value;
-    throw new ApiError(400, `${param} must be a string of ${field.min} to ${field.max} characters${field.nullable ? ' (or null)' : ''}.`, 'invalid_request_error', null, param);
+    throw new ApiError(
+      400,
+      `${param} must be a string of ${field.min} to ${field.max} characters${field.nullable ? ' (or null)' : ''}.`,
+      'invalid_request_error',
+      null,
+      param,
+    );
   }
   const ok =
     Number.isInteger(value) &&

@@ -90,9 +90,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!route) throw new ApiError(404, `Invalid URL (${req.method} ${path})`);
     const apiKey = bearerKey(req);
     if (apiKey === null) {
-      throw new ApiError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+      throw new ApiError(
+        401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+      );
     }
-    if (acceptedKeys && !acceptedKeys.has(apiKey)) throw new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+    if (acceptedKeys && !acceptedKeys.has(apiKey))
+      throw new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
 
     const keyed = keyFaults.get(apiKey) ?? base;
     const overrides = faultsFromHeaders(req.headers);
@@ -108,7 +112,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   async function serveAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'The simulator admin API answers loopback clients only.', 'permission_error');
+    if (!isLoopback(req.socket.remoteAddress))
+      throw new ApiError(403, 'The simulator admin API answers loopback clients only.', 'permission_error');
     const match = ADMIN_PATH.exec(path);
     if (!match || (req.method !== 'PUT' && req.method !== 'DELETE')) throw new ApiError(404, `Invalid URL (${req.method} ${path})`);
     const apiKey = decodePathSegment(match[1]);

@@ -22,7 +22,11 @@ export function createAccountsLoaders(em: EntityManager) {
     groupById: byId(em, KeyGroup),
     projectById: byId(em, Project),
     apiKeysByAccount: new DataLoader<string, ApiKey[]>(async (accountIds) => {
-      const rows = await em.find(ApiKey, { accountId: { $in: [...accountIds] }, status: { $ne: ApiKeyStatus.REVOKED } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+      const rows = await em.find(
+        ApiKey,
+        { accountId: { $in: [...accountIds] }, status: { $ne: ApiKeyStatus.REVOKED } },
+        { orderBy: { createdAt: 'desc', id: 'desc' } },
+      );
       return accountIds.map((accountId) => rows.filter((row) => row.accountId === accountId));
     }),
     apiKeyCountByProject: new DataLoader<string, number>(async (projectIds) => {

@@ -11,10 +11,12 @@ const MIN_SCORE = 2;
 /** Loaded on first use: the word lists cost ~20 MiB, and only sign-ups and password changes need them. */
 let estimator: Promise<{ zxcvbn: ZxcvbnFactory; common: Set<string> }> | null = null;
 function loadEstimator() {
-  estimator ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]).then(([{ ZxcvbnFactory }, { adjacencyGraphs, dictionary }]) => ({
-    zxcvbn: new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }),
-    common: new Set(dictionary['passwords-common'].map((word) => word.toLowerCase())),
-  }));
+  estimator ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]).then(
+    ([{ ZxcvbnFactory }, { adjacencyGraphs, dictionary }]) => ({
+      zxcvbn: new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }),
+      common: new Set(dictionary['passwords-common'].map((word) => word.toLowerCase())),
+    }),
+  );
   return estimator;
 }
 

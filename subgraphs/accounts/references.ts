@@ -13,12 +13,15 @@ export const accountsReferences: ReferenceResolvers = {
     __resolveReference: (reference: { id: string }, ctx: AccountsContext) => ctx.loaders.accountById.load(reference.id),
   },
   ApiKey: {
-    __resolveReference: async (reference: { id: string }, ctx: AccountsContext) => visibleTo(ctx.principal, await ctx.loaders.apiKeyById.load(reference.id)),
+    __resolveReference: async (reference: { id: string }, ctx: AccountsContext) =>
+      visibleTo(ctx.principal, await ctx.loaders.apiKeyById.load(reference.id)),
   },
   KeyGroup: {
-    __resolveReference: async (reference: { id: string }, ctx: AccountsContext) => visibleTo(ctx.principal, await ctx.loaders.groupById.load(reference.id)),
+    __resolveReference: async (reference: { id: string }, ctx: AccountsContext) =>
+      visibleTo(ctx.principal, await ctx.loaders.groupById.load(reference.id)),
   },
   Project: {
-    __resolveReference: async (reference: { id: string }, ctx: AccountsContext) => visibleTo(ctx.principal, await ctx.loaders.projectById.load(reference.id)),
+    __resolveReference: async (reference: { id: string }, ctx: AccountsContext) =>
+      visibleTo(ctx.principal, await ctx.loaders.projectById.load(reference.id)),
   },
 };

@@ -46,7 +46,9 @@ export class RoutingProfileOwners {
   private record(event: RoutingProfileChangedEvent): void {
     this.writes = this.writes
       .then(() => this.write(event))
-      .catch((error: unknown) => this.log.error({ subgraph: 'accounts', profileId: event.profileId, err: error }, 'routing profile projection write failed'));
+      .catch((error: unknown) =>
+        this.log.error({ subgraph: 'accounts', profileId: event.profileId, err: error }, 'routing profile projection write failed'),
+      );
   }
 
   private async write(event: RoutingProfileChangedEvent): Promise<void> {
@@ -54,7 +56,12 @@ export class RoutingProfileOwners {
     const now = this.clock.now();
     const row = await em.findOne(RoutingProfileOwner, { profileId: event.profileId });
     if (!row) {
-      em.create(RoutingProfileOwner, { profileId: event.profileId, accountId: event.accountId, deleted: event.change === 'deleted', updatedAt: now });
+      em.create(RoutingProfileOwner, {
+        profileId: event.profileId,
+        accountId: event.accountId,
+        deleted: event.change === 'deleted',
+        updatedAt: now,
+      });
     } else if (!row.deleted) {
       row.accountId = event.accountId;
       row.deleted = event.change === 'deleted';

@@ -29,7 +29,14 @@ export const accountsEntities = [Account, ApiKey, KeyGroup, ManagementKey, Proje
 export async function createAccountsSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<AccountsContext>> {
   const db = await openDatabase('accounts', accountsEntities, deps.config);
   const keyHasher = new KeyHasher(deps.config.platformSecret);
-  const throttle = SignInThrottle.create({ busUrl: deps.config.busUrl, busNamespace: deps.config.busNamespace, env: deps.config.env, now: () => deps.clock.now().getTime(), hasher: keyHasher, log: deps.log });
+  const throttle = SignInThrottle.create({
+    busUrl: deps.config.busUrl,
+    busNamespace: deps.config.busNamespace,
+    env: deps.config.env,
+    now: () => deps.clock.now().getTime(),
+    hasher: keyHasher,
+    log: deps.log,
+  });
   const serviceDeps: AccountsDeps = {
     clock: deps.clock,
     ids: deps.ids,

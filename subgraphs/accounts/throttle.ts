@@ -13,7 +13,8 @@ import { MemoryRateLimiter, RedisRateLimiter, type RateDecision, type RateLimite
 const WINDOW_MS = 60_000;
 
 export function authRateLimits(env: Readonly<Record<string, string | undefined>>) {
-  const int = (value: string | undefined, fallback: number) => (value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback);
+  const int = (value: string | undefined, fallback: number) =>
+    value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback;
   return { perAddress: int(env.AUTH_RATE_LIMIT_PER_ADDRESS, 30), loginPerEmail: int(env.LOGIN_RATE_LIMIT_PER_EMAIL, 10) };
 }
 
@@ -30,8 +31,17 @@ export class SignInThrottle {
     this.limits = authRateLimits(env);
   }
 
-  static create(options: { busUrl?: string; busNamespace: string; env: Readonly<Record<string, string | undefined>>; now: () => number; hasher: KeyHasher; log?: Logger }): SignInThrottle {
-    const limiter = options.busUrl ? new RedisRateLimiter(options.busUrl, options.busNamespace, options.now) : new MemoryRateLimiter(options.now);
+  static create(options: {
+    busUrl?: string;
+    busNamespace: string;
+    env: Readonly<Record<string, string | undefined>>;
+    now: () => number;
+    hasher: KeyHasher;
+    log?: Logger;
+  }): SignInThrottle {
+    const limiter = options.busUrl
+      ? new RedisRateLimiter(options.busUrl, options.busNamespace, options.now)
+      : new MemoryRateLimiter(options.now);
     return new SignInThrottle(limiter, options.env, options.hasher, options.log);
   }
 

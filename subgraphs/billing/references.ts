@@ -6,7 +6,10 @@ export const billingReferences: ReferenceResolvers = {
   Account: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
   // Representations carry enum fields by NAME (WEEKLY); the resolvers work with values (weekly).
   ApiKey: {
-    __resolveReference: (reference: { id: string; cycle?: string | null }) => ({ id: reference.id, cycle: reference.cycle ? reference.cycle.toLowerCase() : null }),
+    __resolveReference: (reference: { id: string; cycle?: string | null }) => ({
+      id: reference.id,
+      cycle: reference.cycle ? reference.cycle.toLowerCase() : null,
+    }),
   },
   KeyGroup: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
   Listing: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },

@@ -16,6 +16,24 @@ import { Account, ApiKey, KeyGroup, Listing, Protocol } from './types/references
 
 export const buildBillingSchema = () =>
   buildFederatedSchema(
-    { resolvers: [AccountMoneyResolver, ApiKeyUsageResolver, BillingProviderResolver, UsageResolver, SpendLogResolver, EarningsResolver, ListingEarningsResolver, KeyGroupUsageResolver, ProviderLoginResolver, ProtocolStakeResolver, DisputeResolver, ListingDisputesResolver, PayoutResolver, EarningsPayoutFiguresResolver], orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol] },
+    {
+      resolvers: [
+        AccountMoneyResolver,
+        ApiKeyUsageResolver,
+        BillingProviderResolver,
+        UsageResolver,
+        SpendLogResolver,
+        EarningsResolver,
+        ListingEarningsResolver,
+        KeyGroupUsageResolver,
+        ProviderLoginResolver,
+        ProtocolStakeResolver,
+        DisputeResolver,
+        ListingDisputesResolver,
+        PayoutResolver,
+        EarningsPayoutFiguresResolver,
+      ],
+      orphanedTypes: [Account, ApiKey, Listing, KeyGroup, Protocol],
+    },
     billingReferences,
   );

@@ -31,25 +31,54 @@ import { billingSettings } from './settings';
 import { buildBillingSchema } from './schema';
 import type { BillingContext } from './context';
 
-export const billingEntities = [AccountBalance, LedgerEntry, UsageRecord, UsageTag, KeyUsage, KeyUsageDaily, GroupUsageMonthly, ProviderLoginSession, Dispute, Payout];
+export const billingEntities = [
+  AccountBalance,
+  LedgerEntry,
+  UsageRecord,
+  UsageTag,
+  KeyUsage,
+  KeyUsageDaily,
+  GroupUsageMonthly,
+  ProviderLoginSession,
+  Dispute,
+  Payout,
+];
 
 export async function createBillingSubgraph(deps: SubgraphDeps): Promise<SubgraphDefinition<BillingContext>> {
   const db = await openDatabase('billing', billingEntities, deps.config);
   const settings = billingSettings(deps.config.env);
   const serviceDeps = { ids: deps.ids, clock: deps.clock, settings, bus: deps.bus };
-  const loginDeps = { clock: deps.clock, sealer: new SecretSealer(deps.config.platformSecret), providers: oauthProviders(deps.config.env), fetch: globalThis.fetch, redirectAllowlist: settings.oauthRedirectAllowlist };
+  const loginDeps = {
+    clock: deps.clock,
+    sealer: new SecretSealer(deps.config.platformSecret),
+    providers: oauthProviders(deps.config.env),
+    fetch: globalThis.fetch,
+    redirectAllowlist: settings.oauthRedirectAllowlist,
+  };
   const fork = () => db.orm.em.fork() as EntityManager;
-  const disputeDeps = { ...serviceDeps, log: deps.log, tolerance: { toleranceBps: deps.config.dataPlane.meteringToleranceBps, slackTokens: deps.config.dataPlane.meteringSlackTokens } };
+  const disputeDeps = {
+    ...serviceDeps,
+    log: deps.log,
+    tolerance: { toleranceBps: deps.config.dataPlane.meteringToleranceBps, slackTokens: deps.config.dataPlane.meteringSlackTokens },
+  };
   // The sandbox answers as a real provider's webhook would: through completePayout, as the platform.
-  const payoutProvider = settings.payoutProvider !== 'sandbox' ? null : new SandboxPayoutProvider(settings.sandboxPayoutOutcome, async (id, providerReference, outcome) => {
-    const result = await graphql({
-      schema: definition.schema,
-      source: 'mutation ($id: ID!, $providerReference: String!, $outcome: PayoutOutcome!) { completePayout(id: $id, providerReference: $providerReference, outcome: $outcome) { id } }',
-      variableValues: { id, providerReference, outcome: outcome.toUpperCase() },
-      contextValue: definition.createContext({ kind: 'service', name: 'payout-sandbox' }, `payout:${id}`),
-    });
-    if (result.errors?.length) throw result.errors[0];
-  }, deps.log);
+  const payoutProvider =
+    settings.payoutProvider !== 'sandbox'
+      ? null
+      : new SandboxPayoutProvider(
+          settings.sandboxPayoutOutcome,
+          async (id, providerReference, outcome) => {
+            const result = await graphql({
+              schema: definition.schema,
+              source:
+                'mutation ($id: ID!, $providerReference: String!, $outcome: PayoutOutcome!) { completePayout(id: $id, providerReference: $providerReference, outcome: $outcome) { id } }',
+              variableValues: { id, providerReference, outcome: outcome.toUpperCase() },
+              contextValue: definition.createContext({ kind: 'service', name: 'payout-sandbox' }, `payout:${id}`),
+            });
+            if (result.errors?.length) throw result.errors[0];
+          },
+          deps.log,
+        );
   const payoutDeps = { ...serviceDeps, log: deps.log, provider: payoutProvider };
   // One job round: disputes whose response window ended by `at`, then earnings, then payouts the provider never took.
   const settle = async (at: Date) => {
@@ -91,7 +120,13 @@ export async function createBillingSubgraph(deps: SubgraphDeps): Promise<Subgrap
       });
       if (settings.settlementIntervalMs > 0) {
         // A failed round is retried at the next interval; it moves nothing half-way (one transaction).
-        timer = setInterval(() => void settle(deps.clock.now()).catch((error: unknown) => deps.log.warn({ subgraph: 'billing', err: error }, 'earnings settlement failed')), settings.settlementIntervalMs);
+        timer = setInterval(
+          () =>
+            void settle(deps.clock.now()).catch((error: unknown) =>
+              deps.log.warn({ subgraph: 'billing', err: error }, 'earnings settlement failed'),
+            ),
+          settings.settlementIntervalMs,
+        );
         timer.unref();
       }
     },

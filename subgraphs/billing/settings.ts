@@ -102,8 +102,13 @@ export function publicBaseUrl(env: Readonly<Record<string, string | undefined>>)
 }
 
 function urlList(env: Readonly<Record<string, string | undefined>>, name: string, fallback: string[]): string[] {
-  const entries = (env[name] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
-  for (const entry of entries) if (!/^https?:\/\/[^/]+/.test(entry) || !URL.canParse(entry)) throw new Error(`${name} must list http(s) URL prefixes, comma-separated`);
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries)
+    if (!/^https?:\/\/[^/]+/.test(entry) || !URL.canParse(entry))
+      throw new Error(`${name} must list http(s) URL prefixes, comma-separated`);
   return entries.length > 0 ? entries : fallback;
 }
 

@@ -19,7 +19,12 @@ export interface Sql {
    * parameter (`json_populate_recordset`, typed by the table itself): one short statement per call
    * instead of thousands of placeholders to parse. SQLite gets multi-row VALUES in chunks.
    */
-  insertRows<T = Record<string, unknown>>(table: string, columns: readonly string[], rows: readonly unknown[][], tail?: string): Promise<T[]>;
+  insertRows<T = Record<string, unknown>>(
+    table: string,
+    columns: readonly string[],
+    rows: readonly unknown[][],
+    tail?: string,
+  ): Promise<T[]>;
   /** `column in (values)` as one condition: PostgreSQL takes the values as one JSON parameter. */
   inList(column: string, values: readonly string[]): { condition: string; params: unknown[] }[];
 }
@@ -45,11 +50,22 @@ export function sqlFor(em: EntityManager): Sql {
       const list = columns.join(', ');
       if (postgres) {
         const records = values.map((row) => Object.fromEntries(columns.map((column, i) => [column, row[i]])));
-        return rows(await knex().raw(`insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, ?::json) ${tail}`, [JSON.stringify(records)])) as T[];
+        return rows(
+          await knex().raw(`insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, ?::json) ${tail}`, [
+            JSON.stringify(records),
+          ]),
+        ) as T[];
       }
       const out: T[] = [];
       for (const chunk of chunks(values, columns.length)) {
-        out.push(...(rows(await knex().raw(`insert into ${table} (${list}) values ${placeholders(columns.length, chunk.length)} ${tail}`, chunk.flat() as Knex.RawBinding[])) as T[]));
+        out.push(
+          ...(rows(
+            await knex().raw(
+              `insert into ${table} (${list}) values ${placeholders(columns.length, chunk.length)} ${tail}`,
+              chunk.flat() as Knex.RawBinding[],
+            ),
+          ) as T[]),
+        );
       }
       return out;
     },
@@ -63,7 +79,9 @@ export function sqlFor(em: EntityManager): Sql {
 
 /** A date read back from either database. */
 export function readDate(value: unknown): Date {
-  return value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
+  return value instanceof Date
+    ? value
+    : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
 }
 
 /** Rows of `width` parameters each, in chunks that stay under every driver's parameter limit. */
@@ -72,4 +90,5 @@ export function* chunks<T>(rows: readonly T[], width: number, maxParams = 30_000
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
 
-export const placeholders = (width: number, rows: number) => Array.from({ length: rows }, () => `(${Array(width).fill('?').join(', ')})`).join(', ');
+export const placeholders = (width: number, rows: number) =>
+  Array.from({ length: rows }, () => `(${Array(width).fill('?').join(', ')})`).join(', ');

@@ -95,7 +95,10 @@ export function requireAction(principal: Principal, action: Action, what: string
       throw new DomainError('FORBIDDEN', 'A buyer key can only call the inference routes under /v1');
     case 'management':
       if (rule.scopes.length === 0) throw new DomainError('FORBIDDEN', 'A management key cannot do this; use a dashboard session');
-      throw new DomainError('FORBIDDEN', `This management key has ${principal.scope} scope; ${what} need ${rule.scopes.join(' or ')} scope`);
+      throw new DomainError(
+        'FORBIDDEN',
+        `This management key has ${principal.scope} scope; ${what} need ${rule.scopes.join(' or ')} scope`,
+      );
     case 'service':
       throw new DomainError('FORBIDDEN', action === 'platform' ? 'Platform only' : `The platform does not act as an account (${what})`);
     default:

@@ -70,10 +70,18 @@ export class RedisBus implements EventBus {
   /** Unsent messages dropped because the outage outlasted UNSENT_CAPACITY (tests, metrics). */
   droppedUnsent = 0;
 
-  constructor(url: string, private readonly namespace: string) {
+  constructor(
+    url: string,
+    private readonly namespace: string,
+  ) {
     // Reconnect within a fifth of a second of Redis coming back (ioredis's default backs off to
     // 2 s): what the caches missed meanwhile is dropped at the gap, so the sooner the better.
-    const options = { lazyConnect: false, maxRetriesPerRequest: 3, enableReadyCheck: true, retryStrategy: (times: number) => Math.min(times * 50, 200) };
+    const options = {
+      lazyConnect: false,
+      maxRetriesPerRequest: 3,
+      enableReadyCheck: true,
+      retryStrategy: (times: number) => Math.min(times * 50, 200),
+    };
     this.publisher = new Redis(url, options);
     this.subscriber = new Redis(url, options);
     // Connection errors are retried by ioredis; keep them from becoming unhandled 'error' events.
@@ -95,9 +103,11 @@ export class RedisBus implements EventBus {
       const confirmed = channels.length ? this.subscriber.subscribe(...channels) : Promise.resolve();
       // Cut again before the answer: report it anyway (dropping a cache is always safe); the next
       // reconnection reports another gap.
-      void confirmed.catch(() => {}).then(() => {
-        for (const handler of this.gapHandlers) safeCall(handler, undefined);
-      });
+      void confirmed
+        .catch(() => {})
+        .then(() => {
+          for (const handler of this.gapHandlers) safeCall(handler, undefined);
+        });
     });
     this.subscriber.on('message', (channel: string, message: string) => {
       const handlers = this.handlers.get(channel);

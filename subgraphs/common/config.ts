@@ -83,7 +83,14 @@ export interface AccountLimits {
   projects: number;
 }
 
-export const DEFAULT_ACCOUNT_LIMITS: Readonly<AccountLimits> = { apiKeys: 1000, listings: 200, poolKeys: 100, routingProfiles: 100, keyGroups: 100, projects: 100 };
+export const DEFAULT_ACCOUNT_LIMITS: Readonly<AccountLimits> = {
+  apiKeys: 1000,
+  listings: 200,
+  poolKeys: 100,
+  routingProfiles: 100,
+  keyGroups: 100,
+  projects: 100,
+};
 
 /** MAX_API_KEYS_PER_ACCOUNT, MAX_LISTINGS_PER_ACCOUNT, MAX_POOL_KEYS_PER_ACCOUNT, MAX_ROUTING_PROFILES_PER_ACCOUNT, MAX_KEY_GROUPS_PER_ACCOUNT, MAX_PROJECTS_PER_ACCOUNT. */
 export function accountLimitsFromEnv(env: Readonly<Record<string, string | undefined>>): AccountLimits {
@@ -105,9 +112,13 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
   if (text === '' || ['0', 'false', 'off', 'no'].includes(text.toLowerCase())) return false;
   if (['true', 'on', 'yes'].includes(text.toLowerCase())) return true;
   if (/^\d+$/.test(text)) return Number(text);
-  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const entry of entries) {
-    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) throw new Error(`TRUST_PROXY must be off, a hop count, or comma-separated addresses/CIDRs (got "${entry}")`);
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry))
+      throw new Error(`TRUST_PROXY must be off, a hop count, or comma-separated addresses/CIDRs (got "${entry}")`);
   }
   return entries;
 }
@@ -182,7 +193,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       streamTotalTimeoutMs: intFrom(env.STREAM_TOTAL_TIMEOUT_MS, 15 * 60_000, 'STREAM_TOTAL_TIMEOUT_MS'),
       maxInFlight: Math.max(1, intFrom(env.DATA_PLANE_MAX_IN_FLIGHT, 4096, 'DATA_PLANE_MAX_IN_FLIGHT')),
       // A quarter of the slots unless set: one account's flood leaves three quarters to the others.
-      maxInFlightPerAccount: Math.max(1, intFrom(env.DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT, Math.max(1, Math.floor(intFrom(env.DATA_PLANE_MAX_IN_FLIGHT, 4096, 'DATA_PLANE_MAX_IN_FLIGHT') / 4)), 'DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT')),
+      maxInFlightPerAccount: Math.max(
+        1,
+        intFrom(
+          env.DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT,
+          Math.max(1, Math.floor(intFrom(env.DATA_PLANE_MAX_IN_FLIGHT, 4096, 'DATA_PLANE_MAX_IN_FLIGHT') / 4)),
+          'DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT',
+        ),
+      ),
       shedEventLoopDelayMs: intFrom(env.DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS, 250, 'DATA_PLANE_SHED_EVENT_LOOP_DELAY_MS'),
     },
     accountLimits: accountLimitsFromEnv(env),

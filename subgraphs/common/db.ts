@@ -10,7 +10,10 @@ import type { Config, SubgraphName } from './config';
 /** Counts SQL statements (tests prove DataLoader batching with it); writes nothing, so logs hold no SQL. */
 export class StatementCounter extends DefaultLogger {
   static readonly counts = new Map<string, number>();
-  constructor(options: LoggerOptions, private readonly subgraph: string) {
+  constructor(
+    options: LoggerOptions,
+    private readonly subgraph: string,
+  ) {
     super(options);
   }
   override logQuery(context: { query: string } & LogContext): void {
@@ -46,7 +49,11 @@ export function privateDataDir(dir: string): void {
   }
 }
 
-export async function openDatabase(subgraph: SubgraphName, entities: EntityClass<unknown>[], config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
+export async function openDatabase(
+  subgraph: SubgraphName,
+  entities: EntityClass<unknown>[],
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+): Promise<Database> {
   const counterKey = `${subgraph}:${Math.random().toString(36).slice(2)}`;
   const common: Partial<Options> = {
     entities,
@@ -60,9 +67,18 @@ export async function openDatabase(subgraph: SubgraphName, entities: EntityClass
   let orm: MikroORM;
   if (config.databaseUrl) {
     // Every connection resolves unqualified names in the subgraph's own schema (raw SQL included).
-    const afterCreate = (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) =>
-      connection.query(`set search_path to "${subgraph}"`, (error) => done(error, connection));
-    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, schema: subgraph, pool: { min: 0, max: 10, afterCreate, ...POOL_TIMEOUTS }, driverOptions: { connection: PG_TIMEOUTS } } as Options);
+    const afterCreate = (
+      connection: { query(sql: string, done: (error: Error | null) => void): void },
+      done: (error: Error | null, connection: unknown) => void,
+    ) => connection.query(`set search_path to "${subgraph}"`, (error) => done(error, connection));
+    orm = await MikroORM.init({
+      ...common,
+      driver: PostgreSqlDriver,
+      clientUrl: config.databaseUrl,
+      schema: subgraph,
+      pool: { min: 0, max: 10, afterCreate, ...POOL_TIMEOUTS },
+      driverOptions: { connection: PG_TIMEOUTS },
+    } as Options);
     await orm.em.getConnection().execute(`create schema if not exists "${subgraph}"`);
     await orm.schema.updateSchema({ safe: true, dropTables: false, schema: subgraph });
   } else {

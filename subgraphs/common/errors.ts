@@ -51,8 +51,22 @@ export const forbidden = (message = 'Not allowed') => new DomainError('FORBIDDEN
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string) => new DomainError('CONFLICT', message);
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '57014']);
-const UNREACHABLE_MESSAGE = /Connection terminated|Connection ended unexpectedly|Timeout acquiring a connection|Client has encountered a connection error|connect ECONNREFUSED/i;
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '57014',
+]);
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|Connection ended unexpectedly|Timeout acquiring a connection|Client has encountered a connection error|connect ECONNREFUSED/i;
 
 /**
  * Whether an error means the database could not be reached (PostgreSQL stopped or restarting, a
@@ -72,7 +86,14 @@ export function isStoreUnavailable(error: unknown): boolean {
 }
 
 /** GraphQL codes produced by graphql-js / Apollo itself for a bad request. */
-const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /**
  * Apollo `formatError` for every server here: domain errors keep their code and message, client
@@ -89,7 +110,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     };
   }
   if (isStoreUnavailable(original)) {
-    return { message: 'The service is temporarily unavailable; try again shortly', path: formatted.path, locations: formatted.locations, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    return {
+      message: 'The service is temporarily unavailable; try again shortly',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && (CLIENT_CODES.has(code) || isDomainCode(code))) {
@@ -124,10 +150,17 @@ export function logInternalErrors(log: Logger): ApolloServerPlugin<RequestIds & 
             if (internal === null) continue;
             const cause = internal instanceof Error ? internal : error;
             const message = cause.message.split('\n')[0].slice(0, 200);
-            const stack = (cause.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n');
+            const stack = (cause.stack ?? '')
+              .split('\n')
+              .filter((line) => line.trimStart().startsWith('at '))
+              .slice(0, 8)
+              .join('\n');
             // At the gateway, an error a subgraph reported names it (that subgraph logged the cause).
             const from = typeof error.extensions?.serviceName === 'string' ? { fromSubgraph: error.extensions.serviceName } : {};
-            log.error({ requestId: contextValue.requestId, err: { type: cause.name, message, stack }, path: error.path?.join('.'), ...from }, 'internal error');
+            log.error(
+              { requestId: contextValue.requestId, err: { type: cause.name, message, stack }, path: error.path?.join('.'), ...from },
+              'internal error',
+            );
           }
         },
       };
@@ -146,5 +179,15 @@ export function internalCause(error: GraphQLError): unknown {
 }
 
 function isDomainCode(code: string): code is ErrorCode {
-  return ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'LIMIT_EXCEEDED', 'QUOTA_EXCEEDED', 'SERVICE_UNAVAILABLE'].includes(code);
+  return [
+    'BAD_USER_INPUT',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'CONFLICT',
+    'RATE_LIMITED',
+    'LIMIT_EXCEEDED',
+    'QUOTA_EXCEEDED',
+    'SERVICE_UNAVAILABLE',
+  ].includes(code);
 }

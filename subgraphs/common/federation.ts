@@ -21,7 +21,10 @@ const topicsUnused = {
 
 export type ReferenceResolvers = Record<string, { __resolveReference: (reference: any, context: any) => unknown }>;
 
-export function buildFederatedSchema(options: { resolvers: Function[]; orphanedTypes?: Function[] }, references: ReferenceResolvers = {}): GraphQLSchema {
+export function buildFederatedSchema(
+  options: { resolvers: Function[]; orphanedTypes?: Function[] },
+  references: ReferenceResolvers = {},
+): GraphQLSchema {
   const schema = buildSchemaSync({
     resolvers: options.resolvers as [Function, ...Function[]],
     orphanedTypes: options.orphanedTypes,

@@ -21,7 +21,11 @@ export interface SessionClaims {
 
 export class SessionTokens {
   private readonly key: Uint8Array;
-  constructor(platformSecret: string, readonly ttlSeconds: number, private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(
+    platformSecret: string,
+    readonly ttlSeconds: number,
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
     this.key = new Uint8Array(deriveKey(platformSecret, 'jwt'));
   }
 

@@ -14,18 +14,35 @@ const REDACTED = '[REDACTED]';
 
 // Our buyer (sk-df-) and management (mk-) keys, provider keys (sk-…), JWTs and the signed
 // principal header (base64url JSON + signature), credentials after an auth scheme.
-const CREDENTIAL_SHAPES = /\b(sk-df-|mk-|sk-|pk-|rk-)[A-Za-z0-9_-]{8,}|\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]{6,}){1,2}|\b(Bearer|Basic|Token)\s+[^\s,;"']+/gi;
-const SECRET_QUERY_PARAMS = /([?&](?:key|api_key|apikey|token|access_token|refresh_token|id_token|code|code_verifier|password|secret|client_secret|state|session)=)[^&#\s"]*/gi;
+const CREDENTIAL_SHAPES =
+  /\b(sk-df-|mk-|sk-|pk-|rk-)[A-Za-z0-9_-]{8,}|\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]{6,}){1,2}|\b(Bearer|Basic|Token)\s+[^\s,;"']+/gi;
+const SECRET_QUERY_PARAMS =
+  /([?&](?:key|api_key|apikey|token|access_token|refresh_token|id_token|code|code_verifier|password|secret|client_secret|state|session)=)[^&#\s"]*/gi;
 
 /** A string with every credential-shaped value replaced. */
 export function scrub(value: string): string {
   return value
-    .replace(CREDENTIAL_SHAPES, (_match, prefix: string | undefined, scheme: string | undefined) => (scheme ? `${scheme} ${REDACTED}` : `${prefix ?? ''}${REDACTED}`))
+    .replace(CREDENTIAL_SHAPES, (_match, prefix: string | undefined, scheme: string | undefined) =>
+      scheme ? `${scheme} ${REDACTED}` : `${prefix ?? ''}${REDACTED}`,
+    )
     .replace(SECRET_QUERY_PARAMS, `$1${REDACTED}`);
 }
 
 /** Fields that hold a secret whole, wherever they appear: their value is replaced outright. */
-const SECRET_FIELDS = new Set(['authorization', 'password', 'apikey', 'rawapikey', 'secret', 'token', 'accesstoken', 'refreshtoken', 'cookie', 'set-cookie', 'x-df-principal', 'principal']);
+const SECRET_FIELDS = new Set([
+  'authorization',
+  'password',
+  'apikey',
+  'rawapikey',
+  'secret',
+  'token',
+  'accesstoken',
+  'refreshtoken',
+  'cookie',
+  'set-cookie',
+  'x-df-principal',
+  'principal',
+]);
 
 // One walk redacts secret fields by name and scrubs every other string (pino's path-based redact
 // cost more than all the rest of a log line).
@@ -51,10 +68,17 @@ export interface LoggerHandle {
  */
 export function createLogger(env: Readonly<Record<string, string | undefined>>, service: string): LoggerHandle {
   const level = env.LOG_LEVEL || 'info';
-  if (!Object.keys(pino.levels.values).includes(level) && level !== 'silent') throw new Error(`LOG_LEVEL must be one of ${Object.keys(pino.levels.values).join(', ')}, silent`);
+  if (!Object.keys(pino.levels.values).includes(level) && level !== 'silent')
+    throw new Error(`LOG_LEVEL must be one of ${Object.keys(pino.levels.values).join(', ')}, silent`);
   // Lines are written in 4 KiB batches (one write call per batch, not per line), and at least every
   // second; close() writes what is left.
-  const destination = pino.destination({ dest: env.LOG_FILE || 1, sync: false, mkdir: Boolean(env.LOG_FILE), append: true, minLength: 4096 });
+  const destination = pino.destination({
+    dest: env.LOG_FILE || 1,
+    sync: false,
+    mkdir: Boolean(env.LOG_FILE),
+    append: true,
+    minLength: 4096,
+  });
   const flusher = setInterval(() => {
     try {
       destination.flush();
@@ -95,7 +119,10 @@ export function createLogger(env: Readonly<Record<string, string | undefined>>, 
 
 /** The fastify options that make a server log through `log`: one line per request (logRequests), `requestId` as the label. */
 export function fastifyLogging(log: Logger): { loggerInstance: FastifyBaseLogger; logController: LogController } {
-  return { loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }) };
+  return {
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+  };
 }
 
 /** Request ids we accept from a caller (the gateway, towards a subgraph): short and plain. */
@@ -113,7 +140,13 @@ export function logRequests(app: FastifyInstance): void {
     const started = performance.now();
     reply.raw.once('close', () => {
       const statusCode = reply.raw.statusCode;
-      const line = { method: request.method, url: request.url, statusCode, ms: Math.round((performance.now() - started) * 100) / 100, ...(reply.raw.writableFinished ? {} : { aborted: true }) };
+      const line = {
+        method: request.method,
+        url: request.url,
+        statusCode,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+        ...(reply.raw.writableFinished ? {} : { aborted: true }),
+      };
       if (statusCode >= 500) request.log.error(line, 'request');
       else if (QUIET_PATHS.has(request.url.split('?')[0])) request.log.debug(line, 'request');
       else request.log.info(line, 'request');

@@ -26,7 +26,9 @@ export function microsToUsd(micros: number, decimals = 6): string {
   const sign = micros < 0 ? '-' : '';
   const abs = Math.abs(micros);
   const whole = Math.floor(abs / MICROS_PER_USD);
-  const fraction = String(abs % MICROS_PER_USD).padStart(6, '0').slice(0, decimals);
+  const fraction = String(abs % MICROS_PER_USD)
+    .padStart(6, '0')
+    .slice(0, decimals);
   return decimals > 0 ? `${sign}${whole}.${fraction}` : `${sign}${whole}`;
 }
 

@@ -83,7 +83,9 @@ function ipv6Groups(address: string): number[] | null {
   const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail].map((group) => (/^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : NaN));
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail].map((group) =>
+    /^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : NaN,
+  );
   return groups.some(Number.isNaN) ? null : groups;
 }
 
@@ -205,7 +207,8 @@ export function guardedLookup(source: PolicySource, resolve: LookupFunction = dn
     resolve(hostname, { ...options, all: true }, (error, resolved, family) => {
       if (error) return callback(error, options.all ? [] : '', 0);
       const addresses: dns.LookupAddress[] = Array.isArray(resolved) ? resolved : [{ address: resolved, family: family ?? isIP(resolved) }];
-      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} did not resolve`), { code: 'ENOTFOUND' }), options.all ? [] : '', 0);
+      if (addresses.length === 0)
+        return callback(Object.assign(new Error(`${hostname} did not resolve`), { code: 'ENOTFOUND' }), options.all ? [] : '', 0);
       if (!policyOf(source).allowPrivate) {
         // One private answer refuses the name: a name mixing public and private answers is a rebinding attempt or a misconfiguration.
         for (const { address } of addresses) {
@@ -220,7 +223,10 @@ export function guardedLookup(source: PolicySource, resolve: LookupFunction = dn
 }
 
 /** Refusal of a connection that skips the lookup: an IP literal, or a local socket path. */
-function literalRefusal(source: PolicySource, options: { host?: string | null; socketPath?: string; path?: string | null }): OutboundAddressRefused | null {
+function literalRefusal(
+  source: PolicySource,
+  options: { host?: string | null; socketPath?: string; path?: string | null },
+): OutboundAddressRefused | null {
   if (policyOf(source).allowPrivate) return null;
   if (options.socketPath) return new OutboundAddressRefused(options.socketPath, options.socketPath, 'local socket');
   const host = (options.host ?? '').replace(/^\[(.*)\]$/, '$1');
@@ -323,7 +329,11 @@ export function outboundFetch(target: string, init: OutboundInit, agents: Outbou
     };
     const release = () => signal?.removeEventListener('abort', onAbort);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const outgoing = transport.request(url, { method: init.method, headers: init.headers, agent: agents[url.protocol as 'http:' | 'https:'] });
+    const outgoing = transport.request(url, {
+      method: init.method,
+      headers: init.headers,
+      agent: agents[url.protocol as 'http:' | 'https:'],
+    });
     outgoing.on('error', (error) => {
       release();
       reject(error);
@@ -348,7 +358,13 @@ export function outboundFetch(target: string, init: OutboundInit, agents: Outbou
       }
       const noBody = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
       if (noBody) response.resume();
-      resolve(new Response(noBody ? null : (Readable.toWeb(response) as ReadableStream<Uint8Array>), { status, statusText: response.statusMessage ?? '', headers }));
+      resolve(
+        new Response(noBody ? null : (Readable.toWeb(response) as ReadableStream<Uint8Array>), {
+          status,
+          statusText: response.statusMessage ?? '',
+          headers,
+        }),
+      );
     });
     outgoing.end(init.body);
   });
@@ -371,6 +387,12 @@ const ipv6Only = (candidate: string) => (isIP(candidate.replace(/^\[|\]$/g, ''))
  * characters.
  */
 export function boundedUpstreamText(text: string, max = MAX_UPSTREAM_TEXT): string {
-  const clean = scrub(text).replace(URLS, '[url]').replace(IPV4_LITERALS, '[address]').replace(IPV6_CANDIDATES, ipv6Only).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = scrub(text)
+    .replace(URLS, '[url]')
+    .replace(IPV4_LITERALS, '[address]')
+    .replace(IPV6_CANDIDATES, ipv6Only)
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return clean.length <= max ? clean : `${clean.slice(0, max - 1).trimEnd()}…`;
 }

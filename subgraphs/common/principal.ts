@@ -23,13 +23,18 @@ const VALIDITY_MS = 60_000;
 
 export class PrincipalSigner {
   private readonly key: Buffer;
-  constructor(platformSecret: string, private readonly now: () => number = Date.now) {
+  constructor(
+    platformSecret: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.key = deriveKey(platformSecret, 'principal-header');
   }
 
   /** `clientAddress`: the caller's address as the gateway saw it (accounts throttles sign-in by it). */
   sign(principal: Principal, clientAddress?: string): string {
-    const body = Buffer.from(JSON.stringify({ p: principal, exp: this.now() + VALIDITY_MS, ...(clientAddress ? { a: clientAddress } : {}) })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ p: principal, exp: this.now() + VALIDITY_MS, ...(clientAddress ? { a: clientAddress } : {}) }),
+    ).toString('base64url');
     return `${body}.${hmacBase64Url(this.key, body)}`;
   }
 

@@ -35,13 +35,16 @@ export function parseReceiptKeyVersion(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return 1;
   const version = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isSafeInteger(version) || version < 1 || version > MAX_RECEIPT_KEY_VERSION) {
-    throw new Error(`RECEIPT_KEY_VERSION must be an integer from 1 to ${MAX_RECEIPT_KEY_VERSION} (the receipt signing key's version; raise it by one to rotate), got ${JSON.stringify(value)}`);
+    throw new Error(
+      `RECEIPT_KEY_VERSION must be an integer from 1 to ${MAX_RECEIPT_KEY_VERSION} (the receipt signing key's version; raise it by one to rotate), got ${JSON.stringify(value)}`,
+    );
   }
   return version;
 }
 
 function checkVersion(version: number): void {
-  if (!Number.isSafeInteger(version) || version < 1 || version > MAX_RECEIPT_KEY_VERSION) throw new Error(`receipt key version must be an integer from 1 to ${MAX_RECEIPT_KEY_VERSION}`);
+  if (!Number.isSafeInteger(version) || version < 1 || version > MAX_RECEIPT_KEY_VERSION)
+    throw new Error(`receipt key version must be an integer from 1 to ${MAX_RECEIPT_KEY_VERSION}`);
 }
 
 /** The 32-byte Ed25519 seed of one version (HKDF-SHA256; its own info string, so no other key purpose collides). */

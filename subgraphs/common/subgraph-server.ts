@@ -11,7 +11,10 @@ import { PRINCIPAL_HEADER, REQUEST_ID_HEADER } from './principal';
 import { fastifyLogging, logRequests, REQUEST_ID_SHAPE } from './log';
 import type { BaseContext, SubgraphRuntime } from './subgraph';
 
-export async function serveSubgraph<C extends BaseContext>(runtime: SubgraphRuntime<C>, options: { host: string; port: number }): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
+export async function serveSubgraph<C extends BaseContext>(
+  runtime: SubgraphRuntime<C>,
+  options: { host: string; port: number },
+): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
   const app = Fastify({
     ...fastifyLogging(runtime.log),
     // The gateway's request id (x-request-id) is this request's id here too: one id across processes.

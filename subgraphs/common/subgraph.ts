@@ -95,7 +95,11 @@ export class SubgraphRuntime<C extends BaseContext = BaseContext> {
   }
 
   /** An upstream subscription for the gateway (embedded mode), built from the same signed header. */
-  async subscribe(query: string, variables: Record<string, unknown>, headers: Headers): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
+  async subscribe(
+    query: string,
+    variables: Record<string, unknown>,
+    headers: Headers,
+  ): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
     const contextValue = this.contextFromHeaders(headers);
     const document = parse(query);
     const errors = validate(this.definition.schema, document);

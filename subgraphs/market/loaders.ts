@@ -39,11 +39,19 @@ export function createMarketLoaders(em: EntityManager) {
     /** A seller's public record by account id (null: it never took a handle). */
     sellerById: byId(em, Seller),
     listingsBySeller: new DataLoader<string, Listing[]>(async (sellerIds) => {
-      const rows = await em.find(Listing, { sellerId: { $in: [...sellerIds] }, deletedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+      const rows = await em.find(
+        Listing,
+        { sellerId: { $in: [...sellerIds] }, deletedAt: null },
+        { orderBy: { createdAt: 'desc', id: 'desc' } },
+      );
       return groupBy(sellerIds, rows, (row) => row.sellerId);
     }),
     poolKeysBySeller: new DataLoader<string, PoolKey[]>(async (sellerIds) => {
-      const rows = await em.find(PoolKey, { sellerId: { $in: [...sellerIds] }, status: { $ne: PoolKeyStatus.DELETED } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+      const rows = await em.find(
+        PoolKey,
+        { sellerId: { $in: [...sellerIds] }, status: { $ne: PoolKeyStatus.DELETED } },
+        { orderBy: { createdAt: 'desc', id: 'desc' } },
+      );
       return groupBy(sellerIds, rows, (row) => row.sellerId);
     }),
     contractsByListing: new DataLoader<string, Contract[]>(async (listingIds) => {
@@ -56,7 +64,11 @@ export function createMarketLoaders(em: EntityManager) {
     }),
     /** Routable listings (status ACTIVE: contract ACTIVE or DEGRADED, not paused, not deleted) of each public model. */
     routableListingsByModel: new DataLoader<string, Listing[]>(async (models) => {
-      const rows = await em.find(Listing, { model: { $in: [...models] }, status: ListingStatus.ACTIVE, deletedAt: null, paused: false }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      const rows = await em.find(
+        Listing,
+        { model: { $in: [...models] }, status: ListingStatus.ACTIVE, deletedAt: null, paused: false },
+        { orderBy: { createdAt: 'asc', id: 'asc' } },
+      );
       return groupBy(models, rows, (row) => row.model);
     }),
     /** Each listing's latest verification (null: never verified). */

@@ -30,7 +30,10 @@ export const marketReferences: ReferenceResolvers = {
   // Network overview entities: the key (and, for GPUCapacity, network's busy listings) is all
   // market needs; the fields are computed from declared hardware (resolvers/NetworkCapacityResolver.ts).
   GPUCapacity: {
-    __resolveReference: (reference: { timeframeHours: number; busyListingIds?: string[] | null }) => ({ timeframeHours: reference.timeframeHours, busyListingIds: reference.busyListingIds ?? null }),
+    __resolveReference: (reference: { timeframeHours: number; busyListingIds?: string[] | null }) => ({
+      timeframeHours: reference.timeframeHours,
+      busyListingIds: reference.busyListingIds ?? null,
+    }),
   },
   OrchestratorRow: { __resolveReference: (reference: { address: string }) => ({ address: reference.address }) },
   Model: {

@@ -35,9 +35,22 @@ import { buildMarketSchema } from './schema';
 import { announceAllRoutingProfiles } from './services/routing-profiles';
 import type { MarketContext } from './context';
 
-export const marketEntities = [Listing, PoolKey, Contract, ContractCheck, ProbeRun, PriceReview, RoutingProfile, Seller, ListingVerification];
+export const marketEntities = [
+  Listing,
+  PoolKey,
+  Contract,
+  ContractCheck,
+  ProbeRun,
+  PriceReview,
+  RoutingProfile,
+  Seller,
+  ListingVerification,
+];
 
-export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketSettings = marketSettingsFromEnv(deps.config.env)): Promise<SubgraphDefinition<MarketContext>> {
+export async function createMarketSubgraph(
+  deps: SubgraphDeps,
+  settings: MarketSettings = marketSettingsFromEnv(deps.config.env),
+): Promise<SubgraphDefinition<MarketContext>> {
   const db = await openDatabase('market', marketEntities, deps.config);
   // Writes happen at the services' explicit flush only (no auto flush before a query): a request
   // that fails validation half way never leaves half its changes behind.
@@ -82,7 +95,9 @@ export async function createMarketSubgraph(deps: SubgraphDeps, settings: MarketS
     },
     start: async () => {
       scheduler.start();
-      await announceAllRoutingProfiles(fork(), deps.bus).catch((error) => core.log.warn({ err: error }, 'routing profiles not announced at start'));
+      await announceAllRoutingProfiles(fork(), deps.bus).catch((error) =>
+        core.log.warn({ err: error }, 'routing profiles not announced at start'),
+      );
     },
     stop: async () => {
       await scheduler.stop();

@@ -4,5 +4,8 @@ import type { NetworkContext } from './context';
 export const networkReferences: ReferenceResolvers = {
   JobFeedEntry: { __resolveReference: (reference: { id: string }, ctx: NetworkContext) => ctx.loaders.jobById.load(reference.id) },
   Listing: { __resolveReference: (reference: { id: string }) => ({ id: reference.id }) },
-  GPUCapacity: { __resolveReference: (reference: { timeframeHours: number }, ctx: NetworkContext) => ctx.dashboard.gpuCapacity({ timeframe: reference.timeframeHours }) },
+  GPUCapacity: {
+    __resolveReference: (reference: { timeframeHours: number }, ctx: NetworkContext) =>
+      ctx.dashboard.gpuCapacity({ timeframe: reference.timeframeHours }),
+  },
 };

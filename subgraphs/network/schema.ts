@@ -7,4 +7,17 @@ import { Listing } from './types/references';
 import { networkReferences } from './references';
 
 export const buildNetworkSchema = () =>
-  buildFederatedSchema({ resolvers: [JobFeedResolver, ListingTrafficResolver, DashboardResolver, OrchestratorRowResolver, ListingReputationResolver, ReputationTableResolver], orphanedTypes: [Listing] }, networkReferences);
+  buildFederatedSchema(
+    {
+      resolvers: [
+        JobFeedResolver,
+        ListingTrafficResolver,
+        DashboardResolver,
+        OrchestratorRowResolver,
+        ListingReputationResolver,
+        ReputationTableResolver,
+      ],
+      orphanedTypes: [Listing],
+    },
+    networkReferences,
+  );

@@ -38,7 +38,15 @@ export async function createNetworkSubgraph(deps: SubgraphDeps): Promise<Subgrap
     db,
     createContext: (principal, requestId) => {
       const em = db.orm.em.fork() as EntityManager;
-      return { principal, requestId, bus: deps.bus, loaders: createNetworkLoaders(em), network: new NetworkService(em), dashboard: new DashboardService(em, deps.clock, settings, reputation), reputation };
+      return {
+        principal,
+        requestId,
+        bus: deps.bus,
+        loaders: createNetworkLoaders(em),
+        network: new NetworkService(em),
+        dashboard: new DashboardService(em, deps.clock, settings, reputation),
+        reputation,
+      };
     },
     start: () => {
       const subscribedAt = deps.clock.now();

@@ -16,7 +16,8 @@ export interface NetworkSettings {
 function positiveNumber(value: string | undefined, fallback: number, name: string, integer: boolean): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isSafeInteger(parsed))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isSafeInteger(parsed)))
+    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
   return parsed;
 }
 

@@ -26,7 +26,11 @@ const MODEL = 'bench/sim-chat';
 
 function throughput(url: string, headers: Record<string, string>, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections: 64, duration: 8 }, (error, result) => (error ? reject(error) : resolve(result.non2xx + result.errors > result.requests.total / 100 ? NaN : result.requests.average)));
+    autocannon(
+      { url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections: 64, duration: 8 },
+      (error, result) =>
+        error ? reject(error) : resolve(result.non2xx + result.errors > result.requests.total / 100 ? NaN : result.requests.average),
+    );
   });
 }
 
@@ -43,7 +47,16 @@ function meteringCost(): Record<string, Figure> {
       const request = new InferenceRequest('bench', 'chat', body, new Date(0), '127.0.0.1');
       parse(request);
       for (const text of reply) collectCompletionText({ content: text }, request.delivered.list(0));
-      billUsage({ reported: { prompt_tokens: request.countedPrompt, completion_tokens: reply.length }, countedPrompt: request.countedPrompt, countedCompletion: request.delivered.tokens(), maxCompletion: request.maxCompletion, cancelled: false }, DEFAULT_METERING);
+      billUsage(
+        {
+          reported: { prompt_tokens: request.countedPrompt, completion_tokens: reply.length },
+          countedPrompt: request.countedPrompt,
+          countedCompletion: request.delivered.tokens(),
+          maxCompletion: request.maxCompletion,
+          cancelled: false,
+        },
+        DEFAULT_METERING,
+      );
       samples.push((performance.now() - started) * 1000);
     }
     samples.splice(0, 2_000); // JIT warm-up
@@ -51,8 +64,12 @@ function meteringCost(): Record<string, Figure> {
     return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
   };
   const words = (n: number) => Array.from({ length: n }, (_, i) => ` word${i % 7}`);
-  const plain = [0, 1, 2].map(() => measure({ model: MODEL, messages: [{ role: 'user', content: 'benchmark' }], max_tokens: 16 }, [words(16).join('')]));
-  const streamed = [0, 1, 2].map(() => measure({ model: MODEL, messages: [{ role: 'user', content: 'stream' }], max_tokens: 64, stream: true }, words(64)));
+  const plain = [0, 1, 2].map(() =>
+    measure({ model: MODEL, messages: [{ role: 'user', content: 'benchmark' }], max_tokens: 16 }, [words(16).join('')]),
+  );
+  const streamed = [0, 1, 2].map(() =>
+    measure({ model: MODEL, messages: [{ role: 'user', content: 'stream' }], max_tokens: 64, stream: true }, words(64)),
+  );
   return {
     'dataplane.meteringUs.p50 (non-streaming, 16-token reply)': figure(plain.map((m) => m.p50)),
     'dataplane.meteringUs.p99 (non-streaming, 16-token reply)': figure(plain.map((m) => m.p99)),
@@ -68,27 +85,43 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
     children.push(sim.child);
     const simUrl = sim.match[1];
     const simRoot = simUrl.replace(/\/v1$/, '');
-    const setFaults = (faults: Record<string, unknown>) => fetch(`${simRoot}/_simulator/keys/${POOL_KEY}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+    const setFaults = (faults: Record<string, unknown>) =>
+      fetch(`${simRoot}/_simulator/keys/${POOL_KEY}/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
 
-    const product = await spawnProcess(['gateway/main.ts'], {
-      PORT: '0',
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'df-bench-')),
-      SIMULATOR_URL: simUrl,
-      CONTRACT_CHECK_INTERVAL_MS: '0',
-      PLATFORM_SECRET: randomBytes(32).toString('hex'),
-      SCRYPT_COST: '1024',
-      NODE_ENV: 'production',
-      // Production defaults, except what a benchmark on loopback needs: sandbox money and the loopback simulator.
-      SANDBOX_TOPUPS: 'true',
-      MAX_TOPUP_USD_PER_DAY: '1000000',
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-      METRICS_TOKEN: randomBytes(16).toString('hex'),
-    }, /GraphQL\s+(\S+)\/graphql/);
+    const product = await spawnProcess(
+      ['gateway/main.ts'],
+      {
+        PORT: '0',
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'df-bench-')),
+        SIMULATOR_URL: simUrl,
+        CONTRACT_CHECK_INTERVAL_MS: '0',
+        PLATFORM_SECRET: randomBytes(32).toString('hex'),
+        SCRYPT_COST: '1024',
+        NODE_ENV: 'production',
+        // Production defaults, except what a benchmark on loopback needs: sandbox money and the loopback simulator.
+        SANDBOX_TOPUPS: 'true',
+        MAX_TOPUP_USD_PER_DAY: '1000000',
+        OUTBOUND_ALLOW_PRIVATE: 'true',
+        METRICS_TOKEN: randomBytes(16).toString('hex'),
+      },
+      /GraphQL\s+(\S+)\/graphql/,
+    );
     children.push(product.child);
     const gatewayUrl = product.match[1];
     const seller = await signup(gatewayUrl, 'bench-seller');
     const key = await poolKey(gatewayUrl, seller.jwt, POOL_KEY);
-    await admittedListing(gatewayUrl, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.01', outputPricePerMTok: '0.01' });
+    await admittedListing(gatewayUrl, seller.jwt, {
+      poolKeyId: key,
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.01',
+      outputPricePerMTok: '0.01',
+    });
     const buyer = await fundedBuyer(gatewayUrl, '10000');
     // Admission needed real (spaced) streaming; the latency runs want an instant upstream.
     await setFaults({ ttftMs: 0, chunkDelayMs: 0, latencyMs: 0 });
@@ -96,7 +129,12 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
     const bare = await spawnProcess(['test/bench/bare-proxy.ts', '0', simUrl], {}, /bare proxy ready at (\S+)/);
     children.push(bare.child);
     const portkeyPort = 20000 + Math.floor(Math.random() * 20000);
-    const portkey = await spawnProcess([path.join('node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`], {}, /localhost:\d+/, false).catch(() => null);
+    const portkey = await spawnProcess(
+      [path.join('node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`],
+      {},
+      /localhost:\d+/,
+      false,
+    ).catch(() => null);
     if (portkey) children.push(portkey.child);
 
     const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'benchmark' }], max_tokens: 16 });
@@ -137,13 +175,26 @@ export async function dataPlaneScenario(rounds: number): Promise<Record<string, 
     for (let round = 0; round < rounds; round++) {
       full.push(await throughput(`${gatewayUrl}/v1/chat/completions`, { authorization: `Bearer ${buyer.key}` }, body));
       bareRps.push(await throughput(`${bare.match[1]}/chat/completions`, { authorization: `Bearer ${POOL_KEY}` }, directBody));
-      if (portkey) portkeyRps.push(await throughput(`http://127.0.0.1:${portkeyPort}/v1/chat/completions`, { authorization: `Bearer ${POOL_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': simUrl }, directBody));
+      if (portkey)
+        portkeyRps.push(
+          await throughput(
+            `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+            { authorization: `Bearer ${POOL_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': simUrl },
+            directBody,
+          ),
+        );
     }
 
     // Streaming: 64 chunks, 20 ms apart.
     await setFaults({ ttftMs: 20, chunkDelayMs: 20, latencyMs: 0 });
     const streamBody = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'stream' }], max_tokens: 64, stream: true });
-    const directStreamBody = JSON.stringify({ model: 'sim-chat', messages: [{ role: 'user', content: 'stream' }], max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+    const directStreamBody = JSON.stringify({
+      model: 'sim-chat',
+      messages: [{ role: 'user', content: 'stream' }],
+      max_tokens: 64,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const ttftAdded: number[] = [];
     const perChunkAdded: number[] = [];
     for (let round = 0; round < rounds; round++) {

@@ -80,7 +80,13 @@ interface Child {
  * `node --import tsx <args>` (as tsx runs the npm scripts, without tsx's wrapper process), ready
  * when `ready` matches its output. The process joins `procs` at once, so it is stopped whatever happens.
  */
-function start(procs: Child[], name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: Child; match: RegExpMatchArray }> {
+function start(
+  procs: Child[],
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ proc: Child; match: RegExpMatchArray }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let matched = false;
@@ -158,7 +164,8 @@ function firstDifference(a: string, b: string): string {
   return `at ${i}: ours …${a.slice(Math.max(0, i - 20), i + 40)}… hive …${b.slice(Math.max(0, i - 20), i + 40)}…`;
 }
 
-const delta = (after: Record<string, number>, before: Record<string, number>) => Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, (after[name] ?? 0) - (before[name] ?? 0)]));
+const delta = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, (after[name] ?? 0) - (before[name] ?? 0)]));
 
 /** Job events into the network subgraph's own store, through its own bus consumer (JobRecorder). */
 async function seedJobs(env: NodeJS.ProcessEnv, events: JobFinishedEvent[]): Promise<void> {
@@ -204,15 +211,31 @@ export async function federationScenario(rounds: number): Promise<Record<string,
   const killAll = () => procs.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL'));
   process.once('exit', killAll); // a crash of the benchmark leaves no process behind
   try {
-    const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => start(procs, `subgraph ${name}`, ['subgraphs/main.ts', name], env, new RegExp(`subgraph ${name} ready at (\\S+)`))));
+    const subgraphs = await Promise.all(
+      SUBGRAPH_NAMES.map((name) =>
+        start(procs, `subgraph ${name}`, ['subgraphs/main.ts', name], env, new RegExp(`subgraph ${name} ready at (\\S+)`)),
+      ),
+    );
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [`${name.toUpperCase()}_URL`, subgraphs[i].match[1]]));
     // Hive Gateway twice: as it ships (identical subgraph fetches in flight at the same time are
     // made once and shared), and with that off, so that every query costs its own subgraph fetches
     // as with our gateway.
     const [ours, hive, hiveNoDedupe] = await Promise.all([
-      start(procs, 'our gateway', ['gateway/main.ts', '--gateway-only'], { ...env, ...urls, GATEWAY_NAME: 'gateway-1' }, /GraphQL\s+(\S+)\/graphql/),
+      start(
+        procs,
+        'our gateway',
+        ['gateway/main.ts', '--gateway-only'],
+        { ...env, ...urls, GATEWAY_NAME: 'gateway-1' },
+        /GraphQL\s+(\S+)\/graphql/,
+      ),
       start(procs, 'hive gateway', ['test/bench/hive-gateway.ts'], { ...env, ...urls, FETCH_COUNTS_PATH }, /hive gateway ready at (\S+)/),
-      start(procs, 'hive gateway (no in-flight dedupe)', ['test/bench/hive-gateway.ts'], { ...env, ...urls, FETCH_COUNTS_PATH, HIVE_DEDUPLICATE_INFLIGHT: 'false' }, /hive gateway ready at (\S+)/),
+      start(
+        procs,
+        'hive gateway (no in-flight dedupe)',
+        ['test/bench/hive-gateway.ts'],
+        { ...env, ...urls, FETCH_COUNTS_PATH, HIVE_DEDUPLICATE_INFLIGHT: 'false' },
+        /hive gateway ready at (\S+)/,
+      ),
     ]);
     const ourBase = ours.match[1];
     const gateways = {
@@ -229,23 +252,52 @@ export async function federationScenario(rounds: number): Promise<Record<string,
       const seller = await signup(ourBase, `fed-seller-${s}`);
       for (let l = 0; l < LISTINGS_PER_SELLER; l++) {
         const model = `bench/fed-${s}-${l}`;
-        const created = await graphql(ourBase, CreateListingDocument, { input: { model, inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' } }, seller.jwt);
+        const created = await graphql(
+          ourBase,
+          CreateListingDocument,
+          { input: { model, inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' } },
+          seller.jwt,
+        );
         if (!created.data) throw new Error(`listing failed: ${JSON.stringify(created.errors)}`);
         listings.push({ id: created.data.createListing.id, model, sellerId: seller.accountId });
       }
     }
     // Traffic: finished jobs served by those listings (network).
     const now = Date.now();
-    await seedJobs(env, Array.from({ length: JOBS }, (_, i) => {
-      const listing = listings[i % listings.length];
-      const startedAt = now - 60_000 - i * 1000;
-      return { id: `fed-job-${i}`, pipeline: 'llm', model: listing.model, status: i % 10 === 9 ? 'failed' : 'completed', startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(startedAt + 1200 + i).toISOString(), latencyMs: 1200 + i, timeToFirstTokenMs: 40, outputUnits: 32, listingId: listing.id, sellerId: listing.sellerId, gateway: 'gateway-1', costMicros: 900 };
-    }));
+    await seedJobs(
+      env,
+      Array.from({ length: JOBS }, (_, i) => {
+        const listing = listings[i % listings.length];
+        const startedAt = now - 60_000 - i * 1000;
+        return {
+          id: `fed-job-${i}`,
+          pipeline: 'llm',
+          model: listing.model,
+          status: i % 10 === 9 ? 'failed' : 'completed',
+          startedAt: new Date(startedAt).toISOString(),
+          finishedAt: new Date(startedAt + 1200 + i).toISOString(),
+          latencyMs: 1200 + i,
+          timeToFirstTokenMs: 40,
+          outputUnits: 32,
+          listingId: listing.id,
+          sellerId: listing.sellerId,
+          gateway: 'gateway-1',
+          costMicros: 900,
+        };
+      }),
+    );
 
     // Correctness, before anything is timed: every gateway gives the same, complete answer, and
     // reaches network, market and accounts for it (each gateway's own count of subgraph fetches).
     const body = JSON.stringify({ query: FEDERATED_JOB_FEED, variables: { limit: FEED_LIMIT }, operationName: 'FederatedJobFeed' });
-    const answers = {} as Record<Who, { status: number; text: string; json: { data?: { jobFeed?: { orchestrator: { seller: { name: string } | null } | null }[] }; errors?: unknown } }>;
+    const answers = {} as Record<
+      Who,
+      {
+        status: number;
+        text: string;
+        json: { data?: { jobFeed?: { orchestrator: { seller: { name: string } | null } | null }[] }; errors?: unknown };
+      }
+    >;
     const fetchesPerQuery = {} as Record<Who, Record<string, number>>;
     for (const who of WHO) {
       const before = await gateways[who].fetchCounts();
@@ -259,23 +311,48 @@ export async function federationScenario(rounds: number): Promise<Record<string,
       }
       if (answer.status !== 200 || json.errors) throw new Error(`${who}: ${answer.status} ${answer.text.slice(0, 2000)}`);
       const feed = json.data?.jobFeed as { orchestrator: { seller: { name: string } | null } | null }[] | undefined;
-      if (feed?.length !== FEED_LIMIT || feed.some((job) => !job.orchestrator?.seller?.name)) throw new Error(`${who}: incomplete job feed: ${answer.text.slice(0, 2000)}`);
+      if (feed?.length !== FEED_LIMIT || feed.some((job) => !job.orchestrator?.seller?.name))
+        throw new Error(`${who}: incomplete job feed: ${answer.text.slice(0, 2000)}`);
       const counts = fetchesPerQuery[who];
-      if (!(counts.network > 0 && counts.market > 0 && counts.accounts > 0)) throw new Error(`${who} did not reach network, market and accounts: ${JSON.stringify(counts)}`);
+      if (!(counts.network > 0 && counts.market > 0 && counts.accounts > 0))
+        throw new Error(`${who} did not reach network, market and accounts: ${JSON.stringify(counts)}`);
       answers[who] = { ...answer, json };
     }
     for (const who of WHO) {
-      if (!isDeepStrictEqual(answers[who].json, answers.ours.json)) throw new Error(`the gateways disagree:\nours ${answers.ours.text.slice(0, 2000)}\n${who} ${answers[who].text.slice(0, 2000)}`);
+      if (!isDeepStrictEqual(answers[who].json, answers.ours.json))
+        throw new Error(`the gateways disagree:\nours ${answers.ours.text.slice(0, 2000)}\n${who} ${answers[who].text.slice(0, 2000)}`);
     }
 
     // Load: the same request, connections and duration on each; every answer must be byte-equal
     // to the one checked above (autocannon counts any other as a mismatch). Each round rotates
     // which gateway goes first, so that drift on a busy machine favours none of them.
-    const request = (who: Who) => ({ url: gateways[who].url, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, expectBody: answers[who].text });
+    const request = (who: Who) => ({
+      url: gateways[who].url,
+      method: 'POST' as const,
+      body,
+      headers: { 'content-type': 'application/json' },
+      expectBody: answers[who].text,
+    });
     for (const who of WHO) await load({ ...request(who), connections: 4, duration: 3 }); // warm-up: plans, JIT, keep-alive
     const subgraphPids = subgraphs.map((s) => s.proc.child.pid!);
     const subgraphsCpu = () => subgraphPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
-    const figures = Object.fromEntries(WHO.map((who) => [who, { rps: [] as number[], p50: [] as number[], p99: [] as number[], gatewayCpu: [] as number[], subgraphCpu: [] as number[], fetches: [] as number[], failed: 0 }])) as Record<Who, { rps: number[]; p50: number[]; p99: number[]; gatewayCpu: number[]; subgraphCpu: number[]; fetches: number[]; failed: number }>;
+    const figures = Object.fromEntries(
+      WHO.map((who) => [
+        who,
+        {
+          rps: [] as number[],
+          p50: [] as number[],
+          p99: [] as number[],
+          gatewayCpu: [] as number[],
+          subgraphCpu: [] as number[],
+          fetches: [] as number[],
+          failed: 0,
+        },
+      ]),
+    ) as Record<
+      Who,
+      { rps: number[]; p50: number[]; p99: number[]; gatewayCpu: number[]; subgraphCpu: number[]; fetches: number[]; failed: number }
+    >;
     for (let round = 0; round < rounds; round++) {
       for (const who of [...WHO.slice(round % WHO.length), ...WHO.slice(0, round % WHO.length)]) {
         const pid = gateways[who].proc.child.pid!;
@@ -316,7 +393,9 @@ export async function federationScenario(rounds: number): Promise<Record<string,
       });
     }
     results['federation.ours/hive.reqPerSec (medians)'] = round2(figure(figures.ours.rps).median / figure(figures.hive.rps).median);
-    results['federation.ours/hiveNoDedupe.reqPerSec (medians)'] = round2(figure(figures.ours.rps).median / figure(figures.hiveNoDedupe.rps).median);
+    results['federation.ours/hiveNoDedupe.reqPerSec (medians)'] = round2(
+      figure(figures.ours.rps).median / figure(figures.hiveNoDedupe.rps).median,
+    );
     return results;
   } finally {
     await Promise.allSettled([...procs].reverse().map(stop));

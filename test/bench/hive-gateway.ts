@@ -54,7 +54,12 @@ const gateway = createGatewayRuntime({
   // The supergraph names `local://<subgraph>`; point each subgraph at its process.
   // HIVE_DEDUPLICATE_INFLIGHT=false turns off Hive's in-flight deduplication of identical subgraph
   // fetches (on by default; the principal header added below is not part of its key).
-  transportEntries: Object.fromEntries(Object.entries(locations).map(([name, location]) => [name, { location, options: { deduplicateInflightRequests: process.env.HIVE_DEDUPLICATE_INFLIGHT !== 'false' } }])),
+  transportEntries: Object.fromEntries(
+    Object.entries(locations).map(([name, location]) => [
+      name,
+      { location, options: { deduplicateInflightRequests: process.env.HIVE_DEDUPLICATE_INFLIGHT !== 'false' } },
+    ]),
+  ),
   plugins: () => [signPrincipal],
   logging: 'warn',
   graphiql: false,

@@ -20,31 +20,48 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
   try {
     const sim = await spawnProcess(['gateway/simulator/main.ts', '--port', '0'], {}, /simulator ready at (\S+)/);
     children.push(sim.child);
-    const product = await spawnProcess(['gateway/main.ts'], {
-      PORT: '0',
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'df-bench-feed-')),
-      SIMULATOR_URL: sim.match[1],
-      CONTRACT_CHECK_INTERVAL_MS: '0',
-      PLATFORM_SECRET: randomBytes(32).toString('hex'),
-      SCRYPT_COST: '1024',
-      NODE_ENV: 'production',
-      // Production defaults, except what a benchmark on loopback needs: sandbox money and the loopback simulator.
-      SANDBOX_TOPUPS: 'true',
-      MAX_TOPUP_USD_PER_DAY: '1000000',
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-      DEMO: 'off',
-      METRICS_TOKEN: metricsToken,
-      // Every subscriber here connects from loopback: lift the per-address caps for the run.
-      SUBSCRIPTIONS_MAX_PER_ACCOUNT: String(subscribers + 10),
-      SUBSCRIPTIONS_MAX_TOTAL: String(2 * subscribers + 100),
-      WS_MAX_CONNECTIONS_PER_ADDRESS: String(subscribers + 10),
-    }, /GraphQL\s+(\S+)\/graphql/, true, process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : []);
+    const product = await spawnProcess(
+      ['gateway/main.ts'],
+      {
+        PORT: '0',
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'df-bench-feed-')),
+        SIMULATOR_URL: sim.match[1],
+        CONTRACT_CHECK_INTERVAL_MS: '0',
+        PLATFORM_SECRET: randomBytes(32).toString('hex'),
+        SCRYPT_COST: '1024',
+        NODE_ENV: 'production',
+        // Production defaults, except what a benchmark on loopback needs: sandbox money and the loopback simulator.
+        SANDBOX_TOPUPS: 'true',
+        MAX_TOPUP_USD_PER_DAY: '1000000',
+        OUTBOUND_ALLOW_PRIVATE: 'true',
+        DEMO: 'off',
+        METRICS_TOKEN: metricsToken,
+        // Every subscriber here connects from loopback: lift the per-address caps for the run.
+        SUBSCRIPTIONS_MAX_PER_ACCOUNT: String(subscribers + 10),
+        SUBSCRIPTIONS_MAX_TOTAL: String(2 * subscribers + 100),
+        WS_MAX_CONNECTIONS_PER_ADDRESS: String(subscribers + 10),
+      },
+      /GraphQL\s+(\S+)\/graphql/,
+      true,
+      process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [],
+    );
     children.push(product.child);
     const url = product.match[1];
     const seller = await signup(url, 'feed-seller');
     const key = await poolKey(url, seller.jwt, 'sk-sim-feed-bench');
-    await admittedListing(url, seller.jwt, { poolKeyId: key, model: 'bench/feed-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.01', outputPricePerMTok: '0.01' });
-    await fetch(`${sim.match[1].replace(/\/v1$/, '')}/_simulator/keys/sk-sim-feed-bench/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ttftMs: 0, chunkDelayMs: 0 }) });
+    await admittedListing(url, seller.jwt, {
+      poolKeyId: key,
+      model: 'bench/feed-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.01',
+      outputPricePerMTok: '0.01',
+    });
+    await fetch(`${sim.match[1].replace(/\/v1$/, '')}/_simulator/keys/sk-sim-feed-bench/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ttftMs: 0, chunkDelayMs: 0 }),
+    });
     const buyer = await fundedBuyer(url, '1000');
 
     const finishedAt = new Map<string, number>();
@@ -96,7 +113,11 @@ export async function jobFeedScenario(subscribers = 2000, jobsPerSecond = 200, s
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       pending.push(
         (async () => {
-          const response = await fetch(shot.url, { method: 'POST', headers: { 'content-type': 'application/json', ...shot.headers }, body });
+          const response = await fetch(shot.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...shot.headers },
+            body,
+          });
           await response.text();
           const id = response.headers.get('x-request-id');
           if (id) finishedAt.set(id, performance.now());

@@ -22,7 +22,10 @@ export function percentile(sorted: number[], p: number): number {
 
 /** A non-2xx answer: its status and how long it took (ms). */
 export class ShotError extends Error {
-  constructor(readonly status: number, readonly ms: number) {
+  constructor(
+    readonly status: number,
+    readonly ms: number,
+  ) {
     super(`status ${status}`);
   }
 }
@@ -31,17 +34,33 @@ export class ShotError extends Error {
 export function shoot(shot: Shot): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const request = http.request(shot.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(shot.body), ...shot.headers } }, (response) => {
-      response.resume();
-      response.on('end', () => ((response.statusCode ?? 500) < 300 ? resolve(performance.now() - started) : reject(new ShotError(response.statusCode ?? 500, performance.now() - started))));
-    });
+    const request = http.request(
+      shot.url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(shot.body), ...shot.headers },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          (response.statusCode ?? 500) < 300
+            ? resolve(performance.now() - started)
+            : reject(new ShotError(response.statusCode ?? 500, performance.now() - started)),
+        );
+      },
+    );
     request.on('error', reject);
     request.end(shot.body);
   });
 }
 
 /** Sends `rate` requests a second for `seconds`, returns the sorted latencies (ms) and errors. */
-export async function fixedRate(shot: Shot, rate: number, seconds: number): Promise<{ latencies: number[]; errors: number; shed: number[] }> {
+export async function fixedRate(
+  shot: Shot,
+  rate: number,
+  seconds: number,
+): Promise<{ latencies: number[]; errors: number; shed: number[] }> {
   const latencies: number[] = [];
   /** How long each 503 (load shed) took to arrive, ms. */
   const shed: number[] = [];
@@ -53,10 +72,15 @@ export async function fixedRate(shot: Shot, rate: number, seconds: number): Prom
     const due = started + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(shoot(shot).then((ms) => void latencies.push(ms), (error: unknown) => {
-      errors++;
-      if (error instanceof ShotError && error.status === 503) shed.push(error.ms);
-    }));
+    pending.push(
+      shoot(shot).then(
+        (ms) => void latencies.push(ms),
+        (error: unknown) => {
+          errors++;
+          if (error instanceof ShotError && error.status === 503) shed.push(error.ms);
+        },
+      ),
+    );
   }
   await Promise.all(pending);
   return { latencies: latencies.sort((a, b) => a - b), errors, shed: shed.sort((a, b) => a - b) };
@@ -66,23 +90,37 @@ export async function fixedRate(shot: Shot, rate: number, seconds: number): Prom
 export function stream(shot: Shot): Promise<{ ttft: number; total: number; chunks: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const request = http.request(shot.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(shot.body), ...shot.headers } }, (response) => {
-      let first = 0;
-      let chunks = 0;
-      response.on('data', (chunk: Buffer) => {
-        if (!first) first = performance.now();
-        chunks += chunk.toString().split('\n\n').length - 1;
-      });
-      response.on('end', () => resolve({ ttft: first - started, total: performance.now() - started, chunks }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      shot.url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(shot.body), ...shot.headers },
+      },
+      (response) => {
+        let first = 0;
+        let chunks = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (!first) first = performance.now();
+          chunks += chunk.toString().split('\n\n').length - 1;
+        });
+        response.on('end', () => resolve({ ttft: first - started, total: performance.now() - started, chunks }));
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(shot.body);
   });
 }
 
 /** A child process started with tsx (or node), resolved once `ready` matches its output. */
-export function spawnProcess(command: string[], env: NodeJS.ProcessEnv, ready: RegExp, useTsx = true, nodeArgs: string[] = []): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+export function spawnProcess(
+  command: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  useTsx = true,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   // `--import tsx` runs the code in this very process (the tsx CLI would add a wrapper process,
   // and its RSS is not the gateway's).
   const args = [...nodeArgs, ...(useTsx ? ['--import', 'tsx', ...command] : command)];

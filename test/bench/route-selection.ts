@@ -41,29 +41,45 @@ function table(size: number): RoutingTable {
     quantization: 'fp16',
     dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: i % 3 === 0 },
   }));
-  return { model: 'bench/sim-chat', capability: 'CHAT', candidates, fallbackModels: [], timeoutMs: null, maxRetries: null, allowFallbacks: true };
+  return {
+    model: 'bench/sim-chat',
+    capability: 'CHAT',
+    candidates,
+    fallbackModels: [],
+    timeoutMs: null,
+    maxRetries: null,
+    allowFallbacks: true,
+  };
 }
 
 const snapshot = { keyId: 'bench-key' } as KeySnapshot;
 
 export async function routeSelectionScenario(rounds: number): Promise<Record<string, unknown>> {
-  const reputation = new ReputationTable(async (): Promise<Reputation[]> => Array.from({ length: 5_000 }, (_, i) => ({
-    listingId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    windowMinutes: 15,
-    requests: 100,
-    successRate: 0.9 + (i % 10) / 100,
-    ttftP50Ms: 200 + (i % 7) * 300,
-    ttftP95Ms: 900,
-    latencyP50Ms: 400,
-    latencyP95Ms: 1_200,
-    tokensPerSecond: 50,
-  })));
+  const reputation = new ReputationTable(
+    async (): Promise<Reputation[]> =>
+      Array.from({ length: 5_000 }, (_, i) => ({
+        listingId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        windowMinutes: 15,
+        requests: 100,
+        successRate: 0.9 + (i % 10) / 100,
+        ttftP50Ms: 200 + (i % 7) * 300,
+        ttftP95Ms: 900,
+        latencyP50Ms: 400,
+        latencyP95Ms: 1_200,
+        tokensPerSecond: 50,
+      })),
+  );
   await reputation.refresh();
   const sticky = new StickyRoutes();
   const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
   const bodies: Record<string, (i: number) => Record<string, unknown>> = {
     'default draw': (i) => ({ model: 'bench/sim-chat', messages: [{ role: 'user', content: `question ${i}` }], max_tokens: 64 }),
-    'tools + provider object': (i) => ({ model: 'bench/sim-chat', messages: [{ role: 'user', content: `question ${i}` }], tools, provider: { ignore: ['seller1'], data_collection: 'deny', quantizations: ['fp16', 'bf16'] } }),
+    'tools + provider object': (i) => ({
+      model: 'bench/sim-chat',
+      messages: [{ role: 'user', content: `question ${i}` }],
+      tools,
+      provider: { ignore: ['seller1'], data_collection: 'deny', quantizations: ['fp16', 'bf16'] },
+    }),
     'sticky session': () => ({ model: 'bench/sim-chat', messages: [{ role: 'user', content: 'same conversation' }], max_tokens: 64 }),
   };
   const results: Record<string, unknown> = {};

@@ -45,7 +45,12 @@ async function dashboardScenario(platform: Platform) {
   const statementsPerQuery = platform.runtimes.reduce((n, r) => n + r.db.statementCount(), 0) - statementsBefore;
 
   const body = JSON.stringify({ query: print(DashboardDocument) });
-  const request = { url: `${url}/graphql`, method: 'POST' as const, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
+  const request = {
+    url: `${url}/graphql`,
+    method: 'POST' as const,
+    body,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  };
   await load({ ...request, connections: 4, duration: 2 }); // warm-up: plan cache, JIT
   const p50: number[] = [];
   const p99: number[] = [];
@@ -114,20 +119,50 @@ async function overviewScenario(platform: Platform) {
   const url = platform.gateway.url;
   const now = Date.now();
   for (let i = 0; i < 500; i++) {
-    await platform.bus.publish('job.finished', { id: `bench-job-${i}`, pipeline: i % 3 ? 'llm' : 'embeddings', model: `acme/m-${i % 5}`, status: i % 10 ? 'completed' : 'failed', startedAt: new Date(now - 60_000 - i * 1000).toISOString(), finishedAt: new Date(now - 59_000 - i * 1000).toISOString(), latencyMs: 1000, outputUnits: 50, listingId: `listing-${i % 7}`, costMicros: 1200 });
+    await platform.bus.publish('job.finished', {
+      id: `bench-job-${i}`,
+      pipeline: i % 3 ? 'llm' : 'embeddings',
+      model: `acme/m-${i % 5}`,
+      status: i % 10 ? 'completed' : 'failed',
+      startedAt: new Date(now - 60_000 - i * 1000).toISOString(),
+      finishedAt: new Date(now - 59_000 - i * 1000).toISOString(),
+      latencyMs: 1000,
+      outputUnits: 50,
+      listingId: `listing-${i % 7}`,
+      costMicros: 1200,
+    });
   }
   await new Promise((r) => setTimeout(r, 500));
-  const paths = ['kpi?timeframe=24', 'pipelines?timeframe=24&limit=200', 'pipeline-catalog', 'orchestrators?period=24h', 'protocol', 'gpu-capacity?timeframe=24', 'pricing', 'fees?days=180', 'job-feed?pollMs=5000'];
+  const paths = [
+    'kpi?timeframe=24',
+    'pipelines?timeframe=24&limit=200',
+    'pipeline-catalog',
+    'orchestrators?period=24h',
+    'protocol',
+    'gpu-capacity?timeframe=24',
+    'pricing',
+    'fees?days=180',
+    'job-feed?pollMs=5000',
+  ];
   const rps: number[] = [];
   const p99: number[] = [];
   let errors = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const result = await load({ url, connections: 100, duration: 8, requests: paths.map((path) => ({ method: 'GET' as const, path: `/api/v1/dashboard/${path}` })) });
+    const result = await load({
+      url,
+      connections: 100,
+      duration: 8,
+      requests: paths.map((path) => ({ method: 'GET' as const, path: `/api/v1/dashboard/${path}` })),
+    });
     rps.push(result.requests.average);
     p99.push(result.latency.p99);
     errors += result.errors + result.non2xx;
   }
-  return { 'overview.reads.reqPerSec (100 readers, 9 routes)': figure(rps), 'overview.reads.p99Ms': figure(p99), 'overview.reads.errors': errors };
+  return {
+    'overview.reads.reqPerSec (100 readers, 9 routes)': figure(rps),
+    'overview.reads.p99Ms': figure(p99),
+    'overview.reads.errors': errors,
+  };
 }
 
 const scenarios: Record<string, (platform: Platform) => Promise<Record<string, unknown>>> = {
@@ -171,5 +206,7 @@ if ((!only || only === 'ingestion') && process.env.TEST_DATABASE_URL) {
   }
 }
 if (json) console.log(JSON.stringify(results));
-else for (const [key, value] of Object.entries(results)) console.log(`${key.padEnd(40)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
+else
+  for (const [key, value] of Object.entries(results))
+    console.log(`${key.padEnd(40)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
 process.exit(0); // keep-alive sockets and child handles would hold the process open

@@ -6,7 +6,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../gateway/simulator/server';
-import { AccountCreateKeyDocument, AccountKeysDocument, DisputeListDocument, DragonflyListKeyGroupsDocument, MoneyBalanceDocument, MoneyTopUpDocument, MoneyTransactionsDocument, SpendLogRequestDocument } from '../../schema/generated/graphql';
+import {
+  AccountCreateKeyDocument,
+  AccountKeysDocument,
+  DisputeListDocument,
+  DragonflyListKeyGroupsDocument,
+  MoneyBalanceDocument,
+  MoneyTopUpDocument,
+  MoneyTransactionsDocument,
+  SpendLogRequestDocument,
+} from '../../schema/generated/graphql';
 import { BUYER_KEY_PREFIX, MANAGEMENT_KEY_PREFIX } from '../../subgraphs/accounts/keys';
 import { accessibilityViolations, CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
 import { signup } from '../helpers/credentials';
@@ -121,21 +130,32 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const past = '2020-01-01T00:00';
     await create.getByLabel('Expires').fill(past);
     await create.getByRole('button', { name: 'Create key' }).click();
-    const expiryMessage = await apiMessage(await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'bad', expiredAt: new Date(past).toISOString() } }, account.jwt));
+    const expiryMessage = await apiMessage(
+      await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'bad', expiredAt: new Date(past).toISOString() } }, account.jwt),
+    );
     expect(expiryMessage).toMatch(/future/);
     await expect(create.getByRole('alert').textContent()).resolves.toBe(expiryMessage);
 
     await create.getByLabel('Expires').fill('');
     await create.getByLabel('Allowed IPs (CIDR, one per line)').fill('10.0.0.0/8\nnot-an-address');
     await create.getByRole('button', { name: 'Create key' }).click();
-    const ipMessage = await apiMessage(await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'bad', ipAllow: ['10.0.0.0/8', 'not-an-address'] } }, account.jwt));
+    const ipMessage = await apiMessage(
+      await graphql(
+        stack.url,
+        AccountCreateKeyDocument,
+        { input: { name: 'bad', ipAllow: ['10.0.0.0/8', 'not-an-address'] } },
+        account.jwt,
+      ),
+    );
     expect(ipMessage).toContain('not-an-address');
     await create.getByRole('alert').getByText(ipMessage, { exact: true }).waitFor();
 
     await create.getByLabel('Allowed IPs (CIDR, one per line)').fill('');
     await create.getByLabel('Spend limit (USD)').fill('twelve');
     await create.getByRole('button', { name: 'Create key' }).click();
-    const limitMessage = await apiMessage(await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'bad', limit: 'twelve' } }, account.jwt));
+    const limitMessage = await apiMessage(
+      await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'bad', limit: 'twelve' } }, account.jwt),
+    );
     await create.getByRole('alert').getByText(limitMessage, { exact: true }).waitFor();
 
     expect(await page.getByTestId('shown-once').count()).toBe(0);
@@ -148,7 +168,9 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await topUp.getByRole('button', { name: 'Add funds' }).click();
     const topUpMessage = await apiMessage(await graphql(stack.url, MoneyTopUpDocument, { amount: '0' }, account.jwt));
     await topUp.getByRole('alert').getByText(topUpMessage, { exact: true }).waitFor();
-    expect((await graphql(stack.url, MoneyTransactionsDocument, { page: 1, pageSize: 100 }, account.jwt)).data!.transactions.total).toBe(before);
+    expect((await graphql(stack.url, MoneyTransactionsDocument, { page: 1, pageSize: 100 }, account.jwt)).data!.transactions.total).toBe(
+      before,
+    );
     expect(watched.offMachine).toEqual([]);
     expect(watched.errors).toEqual([]);
   });
@@ -216,7 +238,11 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const after = start + 25_500_000;
     await page.getByTestId('balance').getByText(dollars(after), { exact: true }).waitFor();
     expect((await graphql(stack.url, MoneyBalanceDocument, {}, account.jwt)).data!.me.balance!.micros).toBe(after);
-    await page.getByRole('table', { name: /Transactions/ }).getByText('$25.50', { exact: true }).first().waitFor();
+    await page
+      .getByRole('table', { name: /Transactions/ })
+      .getByText('$25.50', { exact: true })
+      .first()
+      .waitFor();
     await page.reload();
     await page.getByTestId('balance').getByText(dollars(after), { exact: true }).waitFor();
     await screenshot(page, 'console-billing-light');
@@ -230,7 +256,15 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await page.goto(`${stack.url}/dashboard`);
     await page.getByRole('heading', { level: 1, name: 'API keys' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Console' });
-    const titles: Record<string, string> = { keys: 'API keys', usage: 'Usage', 'spend-log': 'Spend log', disputes: 'Disputes', routing: 'Routing profiles', billing: 'Balance and billing', 'management-keys': 'Management keys' };
+    const titles: Record<string, string> = {
+      keys: 'API keys',
+      usage: 'Usage',
+      'spend-log': 'Spend log',
+      disputes: 'Disputes',
+      routing: 'Routing profiles',
+      billing: 'Balance and billing',
+      'management-keys': 'Management keys',
+    };
     for (const path of SECTIONS) {
       await nav.getByRole('link', { name: titles[path], exact: true }).click();
       await page.getByRole('heading', { level: 1, name: titles[path] }).waitFor();
@@ -246,12 +280,21 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await routing.getByLabel('Fallback models (in order)').fill(MODEL);
     await routing.getByRole('button', { name: 'Create profile' }).click();
     const profiles = page.getByRole('table', { name: 'Routing profiles', exact: true });
-    await profiles.getByRole('row', { name: /cheap first/ }).getByText('$1.50').waitFor();
-    await profiles.getByRole('row', { name: /cheap first/ }).getByRole('button', { name: 'Edit' }).click();
+    await profiles
+      .getByRole('row', { name: /cheap first/ })
+      .getByText('$1.50')
+      .waitFor();
+    await profiles
+      .getByRole('row', { name: /cheap first/ })
+      .getByRole('button', { name: 'Edit' })
+      .click();
     const edit = page.getByRole('form', { name: 'Edit routing profile cheap first', exact: true });
     await edit.getByLabel('Sort').selectOption('LATENCY');
     await edit.getByRole('button', { name: 'Save profile' }).click();
-    await profiles.getByRole('row', { name: /cheap first/ }).getByText('latency').waitFor();
+    await profiles
+      .getByRole('row', { name: /cheap first/ })
+      .getByText('latency')
+      .waitFor();
     expect(await accessibilityViolations(page), 'routing').toEqual([]);
 
     // The profile is offered when a key is created, and bound to it.
@@ -270,7 +313,9 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     await groupRow.getByLabel('Monthly budget (USD)').fill('100');
     await groupRow.getByRole('button', { name: 'Save' }).click();
     await groupRow.getByText('$100.00', { exact: true }).waitFor();
-    expect((await graphql(stack.url, DragonflyListKeyGroupsDocument, {}, account.jwt)).data!.keyGroups).toMatchObject([{ name: 'backend', monthlyBudget: { micros: 100_000_000 } }]);
+    expect((await graphql(stack.url, DragonflyListKeyGroupsDocument, {}, account.jwt)).data!.keyGroups).toMatchObject([
+      { name: 'backend', monthlyBudget: { micros: 100_000_000 } },
+    ]);
     expect(await accessibilityViolations(page), 'keys with a new key shown').toEqual([]);
 
     await section(page, 'management-keys', 'Management keys');
@@ -300,7 +345,14 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
 
   it('a real request appears in usage and the spend log, with its receipt, and a dispute opens from it', async () => {
     const seller = await signup(stack.url, 'seller');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-console'), model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '2' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-console'),
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '2',
+    });
     const buyer = await fundedBuyer(stack.url, '5');
     const response = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
@@ -318,8 +370,16 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const watched = await signedInPage(buyer.jwt);
     const { page } = watched;
     await section(page, 'usage', 'Usage');
-    await page.getByRole('img', { name: /Spend and requests per day/ }).locator('canvas').waitFor();
-    await page.getByRole('table', { name: 'Usage by key, biggest spend first', exact: true }).getByRole('row', { name: /sdk/ }).getByRole('cell', { name: '1', exact: true }).first().waitFor();
+    await page
+      .getByRole('img', { name: /Spend and requests per day/ })
+      .locator('canvas')
+      .waitFor();
+    await page
+      .getByRole('table', { name: 'Usage by key, biggest spend first', exact: true })
+      .getByRole('row', { name: /sdk/ })
+      .getByRole('cell', { name: '1', exact: true })
+      .first()
+      .waitFor();
     await page.getByText('Per-day figures as a table').click();
     await page.getByRole('table', { name: 'Usage per UTC day', exact: true }).getByRole('row').nth(1).waitFor();
 
@@ -339,12 +399,17 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     const dispute = page.getByRole('form', { name: `Dispute request ${requestId}` });
     await dispute.getByLabel('Reason').fill('The answer was cut short');
     await dispute.getByRole('button', { name: 'Open dispute' }).click();
-    await page.getByRole('status').getByText(new RegExp(`Dispute opened for request ${requestId}`)).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(new RegExp(`Dispute opened for request ${requestId}`))
+      .waitFor();
     const disputes = (await graphql(stack.url, DisputeListDocument, { page: 1, pageSize: 20 }, buyer.jwt)).data!.disputes.items;
     expect(disputes.map((entry) => entry.requestId)).toEqual([requestId]);
 
     await section(page, 'disputes', 'Disputes');
-    const listed = page.getByRole('table', { name: 'Disputes, newest first', exact: true }).getByRole('row', { name: new RegExp(requestId) });
+    const listed = page
+      .getByRole('table', { name: 'Disputes, newest first', exact: true })
+      .getByRole('row', { name: new RegExp(requestId) });
     await listed.getByText('The answer was cut short').waitFor();
     await listed.getByText(disputes[0].status.replace(/_/g, ' ').toLowerCase(), { exact: true }).waitFor();
     expectClean(watched);
@@ -374,7 +439,12 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
 
   it('screenshots the keys section with a key in light and dark', async () => {
     const account = await signup(stack.url, 'screens');
-    await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'production', limit: '50', cycle: 'MONTHLY', ipAllow: ['203.0.113.0/24'] } }, account.jwt);
+    await graphql(
+      stack.url,
+      AccountCreateKeyDocument,
+      { input: { name: 'production', limit: '50', cycle: 'MONTHLY', ipAllow: ['203.0.113.0/24'] } },
+      account.jwt,
+    );
     await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'staging', keyGroup: 'internal' } }, account.jwt);
     for (const scheme of ['light', 'dark'] as const) {
       const watched = await signedInPage(account.jwt, { colorScheme: scheme });

@@ -6,7 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DisputeGetDocument, DisputeOpenDocument, MoneyEarningsSummaryDocument, SupplyListingDocument, SupplyCreateListingDocument, SupplyCreatePoolKeyDocument, SupplyListingsDocument, SupplyPoolKeysDocument, type CreateListingInput } from '../../schema/generated/graphql';
+import {
+  DisputeGetDocument,
+  DisputeOpenDocument,
+  MoneyEarningsSummaryDocument,
+  SupplyListingDocument,
+  SupplyCreateListingDocument,
+  SupplyCreatePoolKeyDocument,
+  SupplyListingsDocument,
+  SupplyPoolKeysDocument,
+  type CreateListingInput,
+} from '../../schema/generated/graphql';
 import { CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
 import { graphql, rest } from '../helpers/graphql';
@@ -66,9 +76,12 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
   }
 
   /** Every input's current value: a typed secret would be here even when no text shows it. */
-  const inputValues = (page: Page) => page.evaluate(() => [...document.querySelectorAll('input, textarea')].map((element) => (element as HTMLInputElement).value));
+  const inputValues = (page: Page) =>
+    page.evaluate(() => [...document.querySelectorAll('input, textarea')].map((element) => (element as HTMLInputElement).value));
 
-  it('signs a seller up, adds a pool key and a listing through the forms, and shows the listing admitted', { timeout: 60_000 }, async () => {
+  it('signs a seller up, adds a pool key and a listing through the forms, and shows the listing admitted', {
+    timeout: 60_000,
+  }, async () => {
     const watched = await openPage(browser, stack.url);
     const { page } = watched;
     try {
@@ -136,7 +149,10 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
       await details.getByTestId('probe-run').first().waitFor();
       const runsBefore = await details.getByTestId('probe-run').count();
       await row.getByRole('button', { name: 'Probe now' }).click();
-      await eventually(async () => expect(await details.getByTestId('probe-run').count()).toBe(runsBefore + 1), { timeoutMs: 15_000, intervalMs: 100 });
+      await eventually(async () => expect(await details.getByTestId('probe-run').count()).toBe(runsBefore + 1), {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
       expect(await details.getByTestId('probe-run').first().innerText()).toMatch(/\bpassed\b/i);
       // The handle was taken from the first listing under the seller's own namespace.
       await page.getByText(`Your handle: ${handle}`).waitFor();
@@ -162,7 +178,12 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
 
       // A custom provider with a base URL that is no URL.
       const badKey = `sk-custom-console-${suffix}`;
-      const direct = await graphql(stack.url, SupplyCreatePoolKeyDocument, { input: { provider: 'custom', apiKey: badKey, baseUrl: 'not a url' } }, token);
+      const direct = await graphql(
+        stack.url,
+        SupplyCreatePoolKeyDocument,
+        { input: { provider: 'custom', apiKey: badKey, baseUrl: 'not a url' } },
+        token,
+      );
       expect(direct.data ?? null).toBeNull();
       const apiMessage = direct.errors![0].message;
       expect(apiMessage).toMatch(/baseUrl/);
@@ -176,17 +197,34 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
 
       await goTo(page, 'Listings');
       const listingForm = page.getByRole('form', { name: 'New listing' });
-      const base: CreateListingInput = { model: `${handle}/refused`, capability: 'CHAT', poolKeyId, upstreamModel: 'sim-chat', inputPricePerMTok: '0.5', outputPricePerMTok: '1' };
+      const base: CreateListingInput = {
+        model: `${handle}/refused`,
+        capability: 'CHAT',
+        poolKeyId,
+        upstreamModel: 'sim-chat',
+        inputPricePerMTok: '0.5',
+        outputPricePerMTok: '1',
+      };
       const cases: { name: string; input: CreateListingInput; fill: Record<string, string> }[] = [
         { name: 'a negative price', input: { ...base, outputPricePerMTok: '-1' }, fill: { 'Output price per 1M tokens': '-1' } },
-        { name: 'an unknown model under a vendor’s handle', input: { ...base, model: 'openai/no-such-model' }, fill: { 'Model id': 'openai/no-such-model' } },
+        {
+          name: 'an unknown model under a vendor’s handle',
+          input: { ...base, model: 'openai/no-such-model' },
+          fill: { 'Model id': 'openai/no-such-model' },
+        },
         { name: 'text as a price', input: { ...base, inputPricePerMTok: 'cheap' }, fill: { 'Input price per 1M tokens': 'cheap' } },
       ];
       for (const { name, input, fill } of cases) {
         const refused = await graphql(stack.url, SupplyCreateListingDocument, { input }, token);
         expect(refused.data ?? null, name).toBeNull();
         const message = refused.errors![0].message;
-        const values: Record<string, string> = { 'Model id': base.model, 'Upstream model (optional)': 'sim-chat', 'Input price per 1M tokens': '0.5', 'Output price per 1M tokens': '1', ...fill };
+        const values: Record<string, string> = {
+          'Model id': base.model,
+          'Upstream model (optional)': 'sim-chat',
+          'Input price per 1M tokens': '0.5',
+          'Output price per 1M tokens': '1',
+          ...fill,
+        };
         for (const [label, value] of Object.entries(values)) await listingForm.getByLabel(label, { exact: true }).fill(value);
         await listingForm.getByLabel('Pool key', { exact: true }).selectOption(poolKeyId);
         await listingForm.getByRole('button', { name: 'Create listing' }).click();
@@ -229,7 +267,9 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
       await keyForm.getByLabel('Label (optional)', { exact: true }).fill('second key');
       await keyForm.getByRole('button', { name: 'Add pool key' }).click();
       await page.getByTestId('pool-key-row').filter({ hasText: 'second key' }).waitFor();
-      const second = (await graphql(stack.url, SupplyPoolKeysDocument, {}, token)).data!.poolKeys.find((key) => key.label === 'second key')!;
+      const second = (await graphql(stack.url, SupplyPoolKeysDocument, {}, token)).data!.poolKeys.find(
+        (key) => key.label === 'second key',
+      )!;
       await page.getByRole('status').filter({ hasText: second.keyPreview }).waitFor();
       for (const secret of [rawKey, secondKey]) {
         expect(await page.content()).not.toContain(secret);
@@ -240,7 +280,10 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
       const secondRow = page.getByTestId('pool-key-row').filter({ hasText: 'second key' });
       await secondRow.getByRole('button', { name: 'Delete' }).click();
       await secondRow.getByRole('button', { name: `Delete ${second.keyPreview}` }).click();
-      await eventually(async () => expect(await page.getByTestId('pool-key-row').filter({ hasText: 'second key' }).count()).toBe(0), { timeoutMs: 10_000, intervalMs: 100 });
+      await eventually(async () => expect(await page.getByTestId('pool-key-row').filter({ hasText: 'second key' }).count()).toBe(0), {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
       expect((await graphql(stack.url, SupplyPoolKeysDocument, {}, token)).data!.poolKeys.map((key) => key.id)).toEqual([poolKeyId]);
       expectClean(watched);
     } finally {
@@ -252,7 +295,10 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
     expect(token).not.toBe('');
     // One request through the admitted listing, so the earnings pages have something to show.
     const buyer = await fundedBuyer(stack.url, '5');
-    const answer = await rest(stack.url, 'POST', '/v1/chat/completions', { token: buyer.key, body: { model, messages: [{ role: 'user', content: 'Hello, dragonfly' }] } });
+    const answer = await rest(stack.url, 'POST', '/v1/chat/completions', {
+      token: buyer.key,
+      body: { model, messages: [{ role: 'user', content: 'Hello, dragonfly' }] },
+    });
     expect(answer.status).toBe(200);
     served = { requestId: answer.headers.get('x-request-id')!, buyerJwt: buyer.jwt };
     expect(served.requestId).toBeTruthy();
@@ -276,7 +322,10 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
         // The chart, its text alternative, and the request's earning.
         await page.goto(`${stack.url}/dashboard/earnings`);
         const overTime = page.getByRole('region', { name: 'Earned over time' });
-        await overTime.getByRole('img', { name: /^Earnings per day/ }).locator('canvas').waitFor();
+        await overTime
+          .getByRole('img', { name: /^Earnings per day/ })
+          .locator('canvas')
+          .waitFor();
         await overTime.getByText('Show as a table').click();
         expect(await overTime.getByRole('table', { name: 'Earnings per bucket' }).innerText()).toContain(formatUsd(lifetime));
         await page.getByRole('region', { name: 'Per request' }).getByRole('cell', { name: model }).waitFor();
@@ -302,9 +351,22 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
         await page.goto(`${stack.url}/dashboard/${path}`);
         await page.getByRole('heading', { level: 1, name: heading }).waitFor();
         await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
-        const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth }));
+        const widths = await page.evaluate(() => ({
+          page: document.documentElement.scrollWidth,
+          viewport: document.documentElement.clientWidth,
+        }));
         // On failure, name what sticks out (outside any scroll container's clip or not).
-        const wide = widths.page > widths.viewport ? await page.evaluate((limit) => [...document.querySelectorAll('body *')].filter((element) => element.getBoundingClientRect().right > limit).slice(0, 8).map((element) => `${element.tagName.toLowerCase()}.${element.className}`), widths.viewport) : [];
+        const wide =
+          widths.page > widths.viewport
+            ? await page.evaluate(
+                (limit) =>
+                  [...document.querySelectorAll('body *')]
+                    .filter((element) => element.getBoundingClientRect().right > limit)
+                    .slice(0, 8)
+                    .map((element) => `${element.tagName.toLowerCase()}.${element.className}`),
+                widths.viewport,
+              )
+            : [];
         expect(widths.page, `${path}: ${wide.join(', ')}`).toBeLessThanOrEqual(widths.viewport);
       }
       expectClean(watched);
@@ -340,7 +402,10 @@ describe.skipIf(!CHROMIUM)('seller console (browser)', () => {
       const confirm = details.getByRole('button', { name: 'Confirm new price' });
       await confirm.waitFor();
       expect(await row.innerText()).toContain('$1.25 out');
-      expect((await listing()).pendingPriceReview).toMatchObject({ status: 'PENDING', proposed: { outputPricePerMTok: { micros: 5_000_000 } } });
+      expect((await listing()).pendingPriceReview).toMatchObject({
+        status: 'PENDING',
+        proposed: { outputPricePerMTok: { micros: 5_000_000 } },
+      });
       await page.getByRole('region', { name: 'Price reviews' }).getByRole('cell', { name: model }).waitFor();
       await confirm.click();
       await row.getByText('$5.00 out').waitFor();

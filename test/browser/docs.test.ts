@@ -19,7 +19,7 @@ describe.skipIf(!CHROMIUM)('API reference (browser)', () => {
     await stack?.stop();
   });
 
-  it('loads /docs offline and shows every surface\'s operations', async () => {
+  it("loads /docs offline and shows every surface's operations", async () => {
     const watched = await openPage(browser, stack.url);
     try {
       const response = await watched.page.goto(`${stack.url}/docs`);
@@ -27,7 +27,8 @@ describe.skipIf(!CHROMIUM)('API reference (browser)', () => {
       const { page } = watched;
       await page.getByRole('heading', { name: /Dragonfly Market API/ }).waitFor();
       // One section per tag, each listing its operations by summary.
-      for (const tag of ['Dragonfly', 'DGrid', 'NaaP', 'Data plane']) await page.locator(`h3#operations-tag-${tag.replace(' ', '_')}`).waitFor();
+      for (const tag of ['Dragonfly', 'DGrid', 'NaaP', 'Data plane'])
+        await page.locator(`h3#operations-tag-${tag.replace(' ', '_')}`).waitFor();
       await page.getByText('Create a chat completion').first().waitFor();
       await page.getByText('List model API keys').first().waitFor();
       await page.getByText('Live job feed').first().waitFor();

@@ -21,7 +21,14 @@ describe.skipIf(!CHROMIUM)('GraphQL IDE (browser)', () => {
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
     const seller = await signup(stack.url, 'ide-seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-ide');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.5',
+      outputPricePerMTok: '1.5',
+    });
     buyerKey = (await fundedBuyer(stack.url)).key;
     browser = await launchBrowser();
   }, 60_000);

@@ -62,7 +62,14 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-good');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.5',
+      outputPricePerMTok: '1.5',
+    });
     buyerKey = (await fundedBuyer(stack.url)).key;
     browser = await launchBrowser();
   }, 60_000);
@@ -79,7 +86,8 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
       await loadOverview(page);
       const tiles = page.getByTestId('kpi-tiles').getByRole('group');
       expect(await tiles.allInnerTexts()).toHaveLength(5);
-      for (const name of ['Success rate', 'Orchestrators online', 'Usage', 'Sessions', 'Network fees']) await page.getByRole('group', { name, exact: true }).waitFor();
+      for (const name of ['Success rate', 'Orchestrators online', 'Usage', 'Sessions', 'Network fees'])
+        await page.getByRole('group', { name, exact: true }).waitFor();
 
       // Both hourly charts draw (uPlot's canvas), each labelled, with its figures as a table.
       for (const id of ['usage-chart', 'sessions-chart']) {
@@ -140,7 +148,9 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
       const sent = captureOperations(page);
       await loadOverview(page);
       // The first load uses the default window, 24 hours.
-      await eventually(() => expect(sent.find((operation) => operation.name === 'DashboardOrchestrators')?.variables).toEqual({ period: '24h' }));
+      await eventually(() =>
+        expect(sent.find((operation) => operation.name === 'DashboardOrchestrators')?.variables).toEqual({ period: '24h' }),
+      );
       expect(sent.find((operation) => operation.name === 'DashboardKpi')?.variables).toEqual({ timeframe: '24' });
       sent.length = 0;
 
@@ -156,7 +166,10 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
       // Operations without a window are not sent again.
       expect(variablesOf('DashboardPricing')).toEqual([]);
       expect(variablesOf('DashboardPipelineCatalog')).toEqual([]);
-      await page.getByTestId('usage-chart').getByRole('img', { name: /over the last 6 hours/ }).waitFor();
+      await page
+        .getByTestId('usage-chart')
+        .getByRole('img', { name: /over the last 6 hours/ })
+        .waitFor();
       expect(new URL(page.url()).searchParams.get('timeframe')).toBe('6');
 
       // The fees chart has its own control: history in days.

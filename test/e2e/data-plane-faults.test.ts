@@ -5,7 +5,12 @@
 import type { JobFinishedEvent } from '../../subgraphs/common/events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { AccountSetKeyEnabledDocument, BillingGenerationDocument, BillingOverviewDocument, FixtureCreateRoutingProfileDocument } from '../../schema/generated/graphql';
+import {
+  AccountSetKeyEnabledDocument,
+  BillingGenerationDocument,
+  BillingOverviewDocument,
+  FixtureCreateRoutingProfileDocument,
+} from '../../schema/generated/graphql';
 import { startSimulator } from '../../gateway/simulator/server';
 import { graphql } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
@@ -23,16 +28,50 @@ describe('data plane faults and money', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-flaky', 'sk-sim-good2', 'sk-sim-budget', 'sk-sim-solo'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000' });
+    stack = await startEmbeddedStack({
+      SIMULATOR_URL: sim.url,
+      CONTRACT_CHECK_INTERVAL_MS: '0',
+      LISTING_COOLDOWN_MS: '0',
+      MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000',
+    });
     const seller = await signup(stack.url, 'seller');
     const flaky = await poolKey(stack.url, seller.jwt, 'sk-sim-flaky');
     const good = await poolKey(stack.url, seller.jwt, 'sk-sim-good2');
-    cheap = await admittedListing(stack.url, seller.jwt, { poolKeyId: flaky, model: 'acme/fault-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
-    dear = await admittedListing(stack.url, seller.jwt, { poolKeyId: good, model: 'acme/fault-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '2' });
+    cheap = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: flaky,
+      model: 'acme/fault-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
+    dear = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: good,
+      model: 'acme/fault-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '2',
+      outputPricePerMTok: '2',
+    });
     const budgetKey = await poolKey(stack.url, seller.jwt, 'sk-sim-budget');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: budgetKey, model: 'acme/budget-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0', outputPricePerMTok: '1' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: budgetKey,
+      model: 'acme/budget-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0',
+      outputPricePerMTok: '1',
+    });
     const soloKey = await poolKey(stack.url, seller.jwt, 'sk-sim-solo');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: soloKey, model: 'acme/solo-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1', caps: { maxConcurrency: 1 } });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: soloKey,
+      model: 'acme/solo-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+      caps: { maxConcurrency: 1 },
+    });
     buyer = await fundedBuyer(stack.url, '50');
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
   }, 60_000);
@@ -48,11 +87,18 @@ describe('data plane faults and money', () => {
   });
 
   const ask = (c = client, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) =>
-    c.chat.completions.create({ model: 'acme/fault-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8, ...extra }).withResponse();
+    c.chat.completions
+      .create({ model: 'acme/fault-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8, ...extra })
+      .withResponse();
 
   async function servedBy(requestId: string, jwt = buyer.jwt): Promise<{ listingId: string | null; cost: number; status: string }> {
     for (let i = 0; i < 100; i++) {
-      const result = await graphql(stack.url, `query ($id: ID!) { generation(id: $id) { listingId status cost { micros } } }`, { id: requestId }, jwt);
+      const result = await graphql(
+        stack.url,
+        `query ($id: ID!) { generation(id: $id) { listingId status cost { micros } } }`,
+        { id: requestId },
+        jwt,
+      );
       const g = (result.data as { generation?: { listingId: string | null; status: string; cost: { micros: number } } } | null)?.generation;
       if (g) return { listingId: g.listingId, cost: g.cost.micros, status: g.status };
       await new Promise((r) => setTimeout(r, 30));
@@ -95,9 +141,19 @@ describe('data plane faults and money', () => {
 
   it('falls back on a timeout (the routing profile allows 1 s)', async () => {
     const owner = await fundedBuyer(stack.url, '1');
-    const profile = await graphql(stack.url, FixtureCreateRoutingProfileDocument, { input: { name: 'impatient', timeoutMs: 1000 } }, owner.jwt);
+    const profile = await graphql(
+      stack.url,
+      FixtureCreateRoutingProfileDocument,
+      { input: { name: 'impatient', timeoutMs: 1000 } },
+      owner.jwt,
+    );
     expect(profile.errors).toBeUndefined();
-    const keyed = await graphql(stack.url, `mutation ($id: ID!, $p: ID!) { updateApiKey(id: $id, input: { routingProfileId: $p }) { id } }`, { id: owner.keyId, p: profile.data!.createRoutingProfile.id }, owner.jwt);
+    const keyed = await graphql(
+      stack.url,
+      `mutation ($id: ID!, $p: ID!) { updateApiKey(id: $id, input: { routingProfileId: $p }) { id } }`,
+      { id: owner.keyId, p: profile.data!.createRoutingProfile.id },
+      owner.jwt,
+    );
     expect(keyed.errors).toBeUndefined();
     sim.setKeyFaults('sk-sim-flaky', { latencyMs: 4000 });
     const impatient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: owner.key, maxRetries: 0 });
@@ -160,7 +216,9 @@ describe('data plane faults and money', () => {
     const limited = await fundedBuyer(stack.url, '5', { limit: '0.01', cycle: 'DAILY' });
     const c = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: limited.key, maxRetries: 0 });
     const results = await Promise.allSettled(
-      Array.from({ length: 200 }, () => c.chat.completions.create({ model: 'acme/budget-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 })),
+      Array.from({ length: 200 }, () =>
+        c.chat.completions.create({ model: 'acme/budget-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 }),
+      ),
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 402);

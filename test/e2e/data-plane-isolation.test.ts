@@ -24,18 +24,63 @@ describe('data plane isolation', () => {
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-iso', 'sk-sim-stall', 'sk-sim-slow', 'sk-sim-quick'] });
     // A long cooldown: if a caller's error were blamed on the listing, everyone would be locked out.
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '600000', STREAM_IDLE_TIMEOUT_MS: '400' });
+    stack = await startEmbeddedStack({
+      SIMULATOR_URL: sim.url,
+      CONTRACT_CHECK_INTERVAL_MS: '0',
+      LISTING_COOLDOWN_MS: '600000',
+      STREAM_IDLE_TIMEOUT_MS: '400',
+    });
     seller = await signup(stack.url, 'seller');
     const pool = await poolKey(stack.url, seller.jwt, 'sk-sim-iso');
-    chatListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'iso/chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'iso/embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '1' });
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'iso/tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' });
+    chatListing = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: pool,
+      model: 'iso/chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: pool,
+      model: 'iso/embed',
+      upstreamModel: 'sim-embed',
+      capability: 'EMBEDDINGS',
+      inputPricePerMTok: '1',
+    });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: pool,
+      model: 'iso/tts',
+      upstreamModel: 'sim-tts',
+      capability: 'SPEECH',
+      pricePerMChars: '15',
+    });
     const slowPool = await poolKey(stack.url, seller.jwt, 'sk-sim-slow');
-    slowListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: slowPool, model: 'iso/speedy', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    slowListing = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: slowPool,
+      model: 'iso/speedy',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     const quickPool = await poolKey(stack.url, seller.jwt, 'sk-sim-quick');
-    quickListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: quickPool, model: 'iso/speedy', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '2' });
+    quickListing = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: quickPool,
+      model: 'iso/speedy',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '2',
+      outputPricePerMTok: '2',
+    });
     const stallPool = await poolKey(stack.url, seller.jwt, 'sk-sim-stall');
-    stallListing = await admittedListing(stack.url, seller.jwt, { poolKeyId: stallPool, model: 'iso/stall', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    stallListing = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: stallPool,
+      model: 'iso/stall',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
@@ -51,13 +96,25 @@ describe('data plane isolation', () => {
   const deepArray = (depth: number) => '['.repeat(depth) + '"x"' + ']'.repeat(depth);
 
   it.each([
-    ['chat, an unknown field', '/v1/chat/completions', () => `{"model":"iso/chat","messages":[{"role":"user","content":"hi"}],"extra":${deep(20_000)}}`],
-    ['chat, inside messages', '/v1/chat/completions', () => `{"model":"iso/chat","messages":[{"role":"user","content":${deepArray(20_000)}}]}`],
+    [
+      'chat, an unknown field',
+      '/v1/chat/completions',
+      () => `{"model":"iso/chat","messages":[{"role":"user","content":"hi"}],"extra":${deep(20_000)}}`,
+    ],
+    [
+      'chat, inside messages',
+      '/v1/chat/completions',
+      () => `{"model":"iso/chat","messages":[{"role":"user","content":${deepArray(20_000)}}]}`,
+    ],
     ['embeddings, inside input', '/v1/embeddings', () => `{"model":"iso/embed","input":${deepArray(20_000)}}`],
     ['speech, an unknown field', '/v1/audio/speech', () => `{"model":"iso/tts","input":"hello","voice":"alloy","extra":${deep(20_000)}}`],
   ])('answers a 20,000-deep body (%s) with the caller’s own 400, and other buyers are still served', async (_name, path, body) => {
     const hostile = await fundedBuyer(stack.url, '1');
-    const response = await fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${hostile.key}`, 'content-type': 'application/json' }, body: body() });
+    const response = await fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hostile.key}`, 'content-type': 'application/json' },
+      body: body(),
+    });
     expect(response.status).toBe(400);
     const answer = (await response.json()) as { error: { type: string; message: string } };
     expect(answer.error.type).toBe('invalid_request_error');
@@ -67,11 +124,23 @@ describe('data plane isolation', () => {
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: other.key, maxRetries: 0 });
     const served = await client.chat.completions.create({ model: 'iso/chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
     expect(served.choices[0].message.content).toBeTruthy();
-    const state = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { contract { id state } } }', { id: chatListing }, seller.jwt);
+    const state = await graphql(
+      stack.url,
+      'query ($id: ID!) { listing(id: $id) { contract { id state } } }',
+      { id: chatListing },
+      seller.jwt,
+    );
     const contract = (state.data as { listing: { contract: { id: string; state: string } } }).listing.contract;
     expect(contract.state).toBe('ACTIVE');
-    const checks = await graphql(stack.url, 'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed } }', { id: contract.id }, seller.jwt);
-    expect((checks.data as { contractChecks: { kind: string; passed: boolean }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed)).toEqual([]);
+    const checks = await graphql(
+      stack.url,
+      'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed } }',
+      { id: contract.id },
+      seller.jwt,
+    );
+    expect(
+      (checks.data as { contractChecks: { kind: string; passed: boolean }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed),
+    ).toEqual([]);
   });
 
   it("passes the provider's own refusal on to the buyer (bounded and scrubbed), with the listing in metadata, and holds nothing against the listing", async () => {
@@ -83,20 +152,38 @@ describe('data plane isolation', () => {
       body: JSON.stringify({ model: 'iso/stall', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }),
     });
     expect(response.status).toBe(400);
-    const { error } = (await response.json()) as { error: { message: string; code: string; metadata: { listing_id: string; provider_status: number } } };
+    const { error } = (await response.json()) as {
+      error: { message: string; code: string; metadata: { listing_id: string; provider_status: number } };
+    };
     expect(error.message).toBe('The provider refused the request (422): Simulated 422 error.');
     expect(error.code).toBe('upstream_rejected');
     expect(error.metadata).toMatchObject({ provider_status: 422, listing_id: stallListing });
     // The buyer's request was refused for what it asked: no failed check against the seller.
-    const state = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { contract { id state } } }', { id: stallListing }, seller.jwt);
+    const state = await graphql(
+      stack.url,
+      'query ($id: ID!) { listing(id: $id) { contract { id state } } }',
+      { id: stallListing },
+      seller.jwt,
+    );
     const contract = (state.data as { listing: { contract: { id: string; state: string } } }).listing.contract;
-    const checks = await graphql(stack.url, 'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed reason } }', { id: contract.id }, seller.jwt);
-    expect((checks.data as { contractChecks: { kind: string; passed: boolean; reason: string | null }[] }).contractChecks.filter((c) => c.kind === 'LIVE' && !c.passed && /422/.test(c.reason ?? ''))).toEqual([]);
+    const checks = await graphql(
+      stack.url,
+      'query ($id: ID!) { contractChecks(contractId: $id, limit: 50) { kind passed reason } }',
+      { id: contract.id },
+      seller.jwt,
+    );
+    expect(
+      (checks.data as { contractChecks: { kind: string; passed: boolean; reason: string | null }[] }).contractChecks.filter(
+        (c) => c.kind === 'LIVE' && !c.passed && /422/.test(c.reason ?? ''),
+      ),
+    ).toEqual([]);
   });
 
   it('scrubs what a provider says before a buyer sees it', async () => {
     const { errorMessageOf } = await import('../../gateway/inference/upstream');
-    expect(errorMessageOf('{"error":{"message":"bad key sk-live-abcdefghijklmnopqrstuvwxyz0123 at http://10.0.0.5:8080/v1"}}')).not.toMatch(/sk-live|10\.0\.0\.5|http:/);
+    expect(errorMessageOf('{"error":{"message":"bad key sk-live-abcdefghijklmnopqrstuvwxyz0123 at http://10.0.0.5:8080/v1"}}')).not.toMatch(
+      /sk-live|10\.0\.0\.5|http:/,
+    );
     expect(errorMessageOf('plain text refusal')).toBe('plain text refusal');
     expect(errorMessageOf('x'.repeat(5_000))!.length).toBeLessThanOrEqual(300);
     expect(errorMessageOf('')).toBeUndefined();
@@ -115,9 +202,15 @@ describe('data plane isolation', () => {
       return response.text();
     };
     expect(await ask()).toContain('"code":"upstream_error"');
-    const profile = await rest(stack.url, 'POST', '/api/routing/profiles', { token: buyer.jwt, body: { name: 'patient', streamIdleTimeoutMs: 2_000 } });
+    const profile = await rest(stack.url, 'POST', '/api/routing/profiles', {
+      token: buyer.jwt,
+      body: { name: 'patient', streamIdleTimeoutMs: 2_000 },
+    });
     expect(profile.status, JSON.stringify(profile.body)).toBe(201);
-    const bound = await rest(stack.url, 'PATCH', `/api/keys/${buyer.keyId}`, { token: buyer.jwt, body: { routingProfileId: profile.body.id } });
+    const bound = await rest(stack.url, 'PATCH', `/api/keys/${buyer.keyId}`, {
+      token: buyer.jwt,
+      body: { routingProfileId: profile.body.id },
+    });
     expect(bound.status, JSON.stringify(bound.body)).toBe(200);
     await eventually(async () => {
       const text = await ask();
@@ -133,7 +226,9 @@ describe('data plane isolation', () => {
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
     const servedBy: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const { response } = await client.chat.completions.create({ model: 'iso/speedy', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }).withResponse();
+      const { response } = await client.chat.completions
+        .create({ model: 'iso/speedy', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 })
+        .withResponse();
       const id = response.headers.get('x-request-id')!;
       servedBy.push(
         await eventually(async () => {
@@ -165,7 +260,12 @@ describe('data plane isolation', () => {
     expect(text).toMatch(/"error":\{"message":"The provider stream broke off"/);
     const requestId = response.headers.get('x-request-id')!;
     const record = await eventually(async () => {
-      const result = await graphql(stack.url, 'query ($id: ID!) { generation(id: $id) { status cost { micros } } }', { id: requestId }, buyer.jwt);
+      const result = await graphql(
+        stack.url,
+        'query ($id: ID!) { generation(id: $id) { status cost { micros } } }',
+        { id: requestId },
+        buyer.jwt,
+      );
       const g = (result.data as { generation?: { status: string; cost: { micros: number } } } | null)?.generation;
       if (!g) throw new Error('no record yet');
       return g;

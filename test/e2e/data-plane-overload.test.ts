@@ -60,9 +60,21 @@ describe('an overloaded gateway', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-busy'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', DATA_PLANE_MAX_IN_FLIGHT: '3', DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT: '2' });
+    stack = await startEmbeddedStack({
+      SIMULATOR_URL: sim.url,
+      CONTRACT_CHECK_INTERVAL_MS: '0',
+      DATA_PLANE_MAX_IN_FLIGHT: '3',
+      DATA_PLANE_MAX_IN_FLIGHT_PER_ACCOUNT: '2',
+    });
     const seller = await signup(stack.url, 'seller-busy');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-busy'), model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-busy'),
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     buyer = await fundedBuyer(stack.url, '5');
     flooder = await fundedBuyer(stack.url, '5');
   }, 60_000);
@@ -72,12 +84,19 @@ describe('an overloaded gateway', () => {
   });
 
   const post = (path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   const inFlight = async () => Number(/^inference_requests_in_flight (\d+)/m.exec(await (await fetch(`${stack.url}/metrics`)).text())?.[1]);
-  const shedTotal = async () => Number(/^inference_requests_shed_total (\d+)/m.exec(await (await fetch(`${stack.url}/metrics`)).text())?.[1]);
+  const shedTotal = async () =>
+    Number(/^inference_requests_shed_total (\d+)/m.exec(await (await fetch(`${stack.url}/metrics`)).text())?.[1]);
 
   it('answers one account’s flood 429 and leaves the others their share; past capacity 503 at once, nothing sent upstream or charged; serves again when the load drops', async () => {
-    const balance = async () => (await graphql<{ me: { balance: { micros: number } } }, unknown>(stack.url, `{ me { balance { micros } } }`, {}, buyer.jwt)).data!.me.balance.micros;
+    const balance = async () =>
+      (await graphql<{ me: { balance: { micros: number } } }, unknown>(stack.url, `{ me { balance { micros } } }`, {}, buyer.jwt)).data!.me
+        .balance.micros;
     const before = await balance();
     const upstreamBefore = sim.requestCount();
     sim.setKeyFaults('sk-sim-busy', { latencyMs: 60_000 });
@@ -86,13 +105,22 @@ describe('an overloaded gateway', () => {
       const slow = (key: string) => {
         const abort = new AbortController();
         held.push(abort);
-        void fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', signal: abort.signal, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'slow' }], max_tokens: 4 }) }).catch(() => null);
+        void fetch(`${stack.url}/v1/chat/completions`, {
+          method: 'POST',
+          signal: abort.signal,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'slow' }], max_tokens: 4 }),
+        }).catch(() => null);
       };
       // The flooder takes its share (2 of the 3 slots) with slow requests; its next one is its own 429.
       slow(flooder.key);
       slow(flooder.key);
       await eventually(async () => expect(await inFlight()).toBe(2));
-      const own = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${flooder.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'more' }], max_tokens: 4 }) });
+      const own = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${flooder.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'more' }], max_tokens: 4 }),
+      });
       expect(own.status).toBe(429);
       expect(own.headers.get('retry-after')).toBe('1');
       expect((await own.json()).error.metadata).toMatchObject({ limit_scope: 'account', limit: 'in_flight', limit_value: 2 });
@@ -107,12 +135,15 @@ describe('an overloaded gateway', () => {
       expect(refused.headers.get('retry-after')).toBe('1');
       expect((await refused.json()).error).toMatchObject({ type: 'api_error', code: 'overloaded' });
       // Anthropic's clients get their own overload answer.
-      const messages = await post('/v1/messages', { model: MODEL, max_tokens: 4, messages: [{ role: 'user', content: 'third' }] }, { 'anthropic-version': '2023-06-01' });
+      const messages = await post(
+        '/v1/messages',
+        { model: MODEL, max_tokens: 4, messages: [{ role: 'user', content: 'third' }] },
+        { 'anthropic-version': '2023-06-01' },
+      );
       expect(messages.status).toBe(529);
       expect((await messages.json()).error.type).toBe('overloaded_error');
       expect(await shedTotal()).toBeGreaterThanOrEqual(3);
       expect(sim.requestCount()).toBe(seenUpstream);
-
     } finally {
       // The load drops (the slow requests end).
       for (const abort of held) abort.abort();
@@ -124,7 +155,12 @@ describe('an overloaded gateway', () => {
     expect(served.status).toBe(200);
     await served.text();
     const cost = await eventually(async () => {
-      const record = await graphql<{ generation: { cost: { micros: number } } | null }, unknown>(stack.url, `query ($id: ID!) { generation(id: $id) { cost { micros } } }`, { id: served.headers.get('x-request-id')! }, buyer.jwt);
+      const record = await graphql<{ generation: { cost: { micros: number } } | null }, unknown>(
+        stack.url,
+        `query ($id: ID!) { generation(id: $id) { cost { micros } } }`,
+        { id: served.headers.get('x-request-id')! },
+        buyer.jwt,
+      );
       if (!record.data?.generation) throw new Error('not recorded yet');
       return record.data.generation.cost.micros;
     });

@@ -25,12 +25,31 @@ describe('rate limits on the data plane (embedded)', () => {
   const nextMinute = () => (nowMs = Math.floor(nowMs / 60_000) * 60_000 + 60_000 + 15_000);
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-rl', 'sk-sim-rl-slow', 'sk-sim-rl-liar', 'sk-sim-capped-daily', 'sk-sim-capped-tpm', 'sk-sim-spare-daily', 'sk-sim-spare-tpm', 'sk-sim-solo'] });
+    sim = await startSimulator({
+      apiKeys: [
+        'sk-sim-rl',
+        'sk-sim-rl-slow',
+        'sk-sim-rl-liar',
+        'sk-sim-capped-daily',
+        'sk-sim-capped-tpm',
+        'sk-sim-spare-daily',
+        'sk-sim-spare-tpm',
+        'sk-sim-solo',
+      ],
+    });
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0' }, { clock });
     seller = await signup(stack.url, 'seller');
     const list = async (name: string, apiKey: string, model: string, price: string, caps?: Record<string, number>) => {
       const pool = await poolKey(stack.url, seller.jwt, apiKey);
-      listings[name] = await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: price, outputPricePerMTok: price, ...(caps ? { caps } : {}) });
+      listings[name] = await admittedListing(stack.url, seller.jwt, {
+        poolKeyId: pool,
+        model,
+        upstreamModel: 'sim-chat',
+        capability: 'CHAT',
+        inputPricePerMTok: price,
+        outputPricePerMTok: price,
+        ...(caps ? { caps } : {}),
+      });
     };
     await list('rl', 'sk-sim-rl', 'acme/rl-chat', '1');
     await list('slow', 'sk-sim-rl-slow', 'acme/rl-slow-chat', '1');
@@ -48,9 +67,13 @@ describe('rate limits on the data plane (embedded)', () => {
   });
 
   const chat = (key: string, model: string, extra: Record<string, unknown> = {}) =>
-    rest(stack.url, 'POST', '/v1/chat/completions', { token: key, body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, ...extra } });
+    rest(stack.url, 'POST', '/v1/chat/completions', {
+      token: key,
+      body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, ...extra },
+    });
   const burst = (n: number, send: (i: number) => Promise<Answer>) => Promise.all(Array.from({ length: n }, (_, i) => send(i)));
-  const statuses = (answers: Answer[]) => answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
+  const statuses = (answers: Answer[]) =>
+    answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
   const servedBy = async (key: string, answer: Answer) =>
     eventually(async () => {
       const record = await rest(stack.url, 'GET', `/v1/generation?id=${answer.headers.get('x-request-id')}`, { token: key });
@@ -64,13 +87,27 @@ describe('rate limits on the data plane (embedded)', () => {
     expect(statuses(answers)).toEqual({ 200: 25, 429: 175 });
     for (const refused of answers.filter((a) => a.status === 429)) {
       expect(refused.headers.get('retry-after')).toBe('45');
-      expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', metadata: { limit_scope: 'key', limit: 'rpm', limit_value: 25 } });
+      expect(refused.body.error).toMatchObject({
+        type: 'rate_limit_error',
+        code: 'rate_limit_exceeded',
+        metadata: { limit_scope: 'key', limit: 'rpm', limit_value: 25 },
+      });
     }
     expect((await chat(buyer.key, 'acme/rl-chat')).status).toBe(429);
     nextMinute();
     expect(statuses(await burst(30, () => chat(buyer.key, 'acme/rl-chat')))).toEqual({ 200: 25, 429: 5 });
     // A refusal is no spend: exactly the 50 answered requests were billed.
-    const usage = async () => ((await graphql(stack.url, 'query ($to: DateTimeISO) { usage(to: $to) { requests } }', { to: new Date(nowMs + 60_000).toISOString() }, buyer.jwt)).data as { usage: { requests: number } }).usage.requests;
+    const usage = async () =>
+      (
+        (
+          await graphql(
+            stack.url,
+            'query ($to: DateTimeISO) { usage(to: $to) { requests } }',
+            { to: new Date(nowMs + 60_000).toISOString() },
+            buyer.jwt,
+          )
+        ).data as { usage: { requests: number } }
+      ).usage.requests;
     await eventually(async () => expect(await usage()).toBe(50));
   }, 60_000);
 
@@ -95,13 +132,26 @@ describe('rate limits on the data plane (embedded)', () => {
     const group = await rest(stack.url, 'POST', '/api/keys/groups', { token: buyer.jwt, body: { name: 'agents', rpmLimit: 6 } });
     expect(group.status).toBe(201);
     expect(group.body).toMatchObject({ rpmLimit: 6, tpmLimit: null, maxParallelRequests: null });
-    const keys = await Promise.all([1, 2].map(async () => (await rest(stack.url, 'POST', '/api/keys', { token: buyer.jwt, body: { groupId: group.body.id, rpmLimit: 100 } })).body.key as string));
+    const keys = await Promise.all(
+      [1, 2].map(
+        async () =>
+          (await rest(stack.url, 'POST', '/api/keys', { token: buyer.jwt, body: { groupId: group.body.id, rpmLimit: 100 } })).body
+            .key as string,
+      ),
+    );
     const answers = await burst(40, (i) => chat(keys[i % 2], 'acme/rl-chat'));
     expect(statuses(answers)).toEqual({ 200: 6, 429: 34 });
-    expect(answers.find((a) => a.status === 429)!.body.error.metadata).toMatchObject({ limit_scope: 'group', limit: 'rpm', limit_value: 6 });
+    expect(answers.find((a) => a.status === 429)!.body.error.metadata).toMatchObject({
+      limit_scope: 'group',
+      limit: 'rpm',
+      limit_value: 6,
+    });
     expect((await rest(stack.url, 'GET', '/v1/key', { token: keys[1] })).body.data).toMatchObject({
       rate_limit: { requests: 6, interval: '1m' },
-      rate_limits: { key: { requests_per_minute: 100, tokens_per_minute: null, max_parallel_requests: null }, group: { requests_per_minute: 6 } },
+      rate_limits: {
+        key: { requests_per_minute: 100, tokens_per_minute: null, max_parallel_requests: null },
+        group: { requests_per_minute: 6 },
+      },
     });
   }, 60_000);
 
@@ -115,7 +165,11 @@ describe('rate limits on the data plane (embedded)', () => {
     let refused: Answer | null = null;
     try {
       for (let i = 0; i < 100 && !refused; i++) {
-        const answer = await chat(buyer.key, 'acme/rl-liar-chat', { max_tokens: 50, stream: true, stream_options: { include_usage: true } });
+        const answer = await chat(buyer.key, 'acme/rl-liar-chat', {
+          max_tokens: 50,
+          stream: true,
+          stream_options: { include_usage: true },
+        });
         if (answer.status === 429) refused = answer;
         else {
           expect(answer.status, JSON.stringify(answer.body)).toBe(200);
@@ -143,25 +197,37 @@ describe('rate limits on the data plane (embedded)', () => {
   it.each([
     ['daily tokens', 'acme/daily-capped-chat', 'cappedDaily', 'spareDaily'],
     ['tokens per minute', 'acme/tpm-capped-chat', 'cappedTpm', 'spareTpm'],
-  ])('a listing at its %s cap passes traffic to the next listing and is not blamed for it', async (_cap, model, capped, spare) => {
-    const buyer = await fundedBuyer(stack.url, '5');
-    const served: string[] = [];
-    let cappedTokens = 0;
-    for (let i = 0; i < 12; i++) {
-      const answer = await chat(buyer.key, model, { max_tokens: 20 });
-      expect(answer.status).toBe(200);
-      const record = await servedBy(buyer.key, answer);
-      served.push(record.listingId);
-      if (record.listingId === listings[capped]) cappedTokens += record.inputTokens + record.outputTokens;
-    }
-    const first = served.filter((id) => id === listings[capped]).length;
-    expect(first).toBeGreaterThan(0);
-    expect(served).toEqual([...Array(first).fill(listings[capped]), ...Array(12 - first).fill(listings[spare])]);
-    expect(cappedTokens).toBeLessThanOrEqual(200);
-    const state = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { contract { state consecutiveFailures lastCheckPassed } } }', { id: listings[capped] }, seller.jwt);
-    expect((state.data as { listing: { contract: Record<string, unknown> } }).listing.contract).toMatchObject({ state: 'ACTIVE', consecutiveFailures: 0 });
-    nextMinute();
-  }, 60_000);
+  ])(
+    'a listing at its %s cap passes traffic to the next listing and is not blamed for it',
+    async (_cap, model, capped, spare) => {
+      const buyer = await fundedBuyer(stack.url, '5');
+      const served: string[] = [];
+      let cappedTokens = 0;
+      for (let i = 0; i < 12; i++) {
+        const answer = await chat(buyer.key, model, { max_tokens: 20 });
+        expect(answer.status).toBe(200);
+        const record = await servedBy(buyer.key, answer);
+        served.push(record.listingId);
+        if (record.listingId === listings[capped]) cappedTokens += record.inputTokens + record.outputTokens;
+      }
+      const first = served.filter((id) => id === listings[capped]).length;
+      expect(first).toBeGreaterThan(0);
+      expect(served).toEqual([...Array(first).fill(listings[capped]), ...Array(12 - first).fill(listings[spare])]);
+      expect(cappedTokens).toBeLessThanOrEqual(200);
+      const state = await graphql(
+        stack.url,
+        'query ($id: ID!) { listing(id: $id) { contract { state consecutiveFailures lastCheckPassed } } }',
+        { id: listings[capped] },
+        seller.jwt,
+      );
+      expect((state.data as { listing: { contract: Record<string, unknown> } }).listing.contract).toMatchObject({
+        state: 'ACTIVE',
+        consecutiveFailures: 0,
+      });
+      nextMinute();
+    },
+    60_000,
+  );
 
   it('answers 503 with retry-after (the seconds until the window frees) when every listing of the model is at its cap, and blames none', async () => {
     const buyer = await fundedBuyer(stack.url, '5');
@@ -169,9 +235,21 @@ describe('rate limits on the data plane (embedded)', () => {
     expect(statuses(answers)).toEqual({ 200: 3, 503: 7 });
     const refused = answers.find((a) => a.status === 503)!;
     expect(refused.headers.get('retry-after')).toBe('45');
-    expect(refused.body.error).toMatchObject({ type: 'api_error', code: 'service_unavailable', message: expect.stringContaining('capacity') });
-    const state = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { contract { state consecutiveFailures } } }', { id: listings.solo }, seller.jwt);
-    expect((state.data as { listing: { contract: Record<string, unknown> } }).listing.contract).toEqual({ state: 'ACTIVE', consecutiveFailures: 0 });
+    expect(refused.body.error).toMatchObject({
+      type: 'api_error',
+      code: 'service_unavailable',
+      message: expect.stringContaining('capacity'),
+    });
+    const state = await graphql(
+      stack.url,
+      'query ($id: ID!) { listing(id: $id) { contract { state consecutiveFailures } } }',
+      { id: listings.solo },
+      seller.jwt,
+    );
+    expect((state.data as { listing: { contract: Record<string, unknown> } }).listing.contract).toEqual({
+      state: 'ACTIVE',
+      consecutiveFailures: 0,
+    });
     nextMinute();
     expect((await chat(buyer.key, 'acme/solo-chat')).status).toBe(200);
   }, 60_000);

@@ -25,7 +25,11 @@ describe('graceful shutdown', () => {
     DEMO: 'off',
   };
   const startProduct = async () => {
-    const product = await spawnProcess(['gateway/main.ts'], { ...env, SIMULATOR_URL: simUrl, OUTBOUND_ALLOW_PRIVATE: 'true' }, /GraphQL\s+(\S+)\/graphql/);
+    const product = await spawnProcess(
+      ['gateway/main.ts'],
+      { ...env, SIMULATOR_URL: simUrl, OUTBOUND_ALLOW_PRIVATE: 'true' },
+      /GraphQL\s+(\S+)\/graphql/,
+    );
     children.push(product.child);
     return { child: product.child, url: product.match[1] };
   };
@@ -43,31 +47,53 @@ describe('graceful shutdown', () => {
     const first = await startProduct();
     const seller = await signup(first.url, 'seller');
     const key = await poolKey(first.url, seller.jwt, 'sk-sim-shutdown');
-    await admittedListing(first.url, seller.jwt, { poolKeyId: key, model: 'acme/stream-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    await admittedListing(first.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'acme/stream-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     const buyer = await fundedBuyer(first.url, '10');
-    const body = JSON.stringify({ model: 'acme/stream-chat', messages: [{ role: 'user', content: 'long' }], max_tokens: 100, stream: true });
+    const body = JSON.stringify({
+      model: 'acme/stream-chat',
+      messages: [{ role: 'user', content: 'long' }],
+      max_tokens: 100,
+      stream: true,
+    });
     // Streams of about 3 s (100 tokens, 30 ms apart), so that most are mid-way when SIGTERM arrives.
-    await fetch(`${simUrl.replace(/\/v1$/, '')}/_simulator/keys/sk-sim-shutdown/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chunkDelayMs: 30 }) });
+    await fetch(`${simUrl.replace(/\/v1$/, '')}/_simulator/keys/sk-sim-shutdown/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chunkDelayMs: 30 }),
+    });
     const ids: string[] = [];
     let streaming = 0;
     let ended = 0;
-    const results = Array.from({ length: 100 }, () =>
-      new Promise<{ id: string | null; text: string; ok: boolean }>((resolve) => {
-        // Raw fetch: we need the x-request-id and the body, whatever happens.
-        fetch(`${first.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' }, body })
-          .then(async (response) => {
-            const id = response.headers.get('x-request-id');
-            if (id) ids.push(id);
-            streaming++;
-            const text = await response.text().catch(() => '');
-            ended++;
-            resolve({ id, text, ok: response.status === 200 });
+    const results = Array.from(
+      { length: 100 },
+      () =>
+        new Promise<{ id: string | null; text: string; ok: boolean }>((resolve) => {
+          // Raw fetch: we need the x-request-id and the body, whatever happens.
+          fetch(`${first.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
+            body,
           })
-          .catch(() => {
-            ended++;
-            resolve({ id: null, text: '', ok: false });
-          });
-      }),
+            .then(async (response) => {
+              const id = response.headers.get('x-request-id');
+              if (id) ids.push(id);
+              streaming++;
+              const text = await response.text().catch(() => '');
+              ended++;
+              resolve({ id, text, ok: response.status === 200 });
+            })
+            .catch(() => {
+              ended++;
+              resolve({ id: null, text: '', ok: false });
+            });
+        }),
     );
     // SIGTERM once all 100 streams have started (their headers are back), however busy the machine.
     await waitUntil(() => streaming === 100, 'all 100 streams started', { timeoutMs: 15_000, intervalMs: 10 });
@@ -87,12 +113,21 @@ describe('graceful shutdown', () => {
 
     const second = await startProduct();
     const { jwt } = await (async () => {
-      const login = await fetch(`${second.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: buyer.email, password: 'password-123' }) });
+      const login = await fetch(`${second.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: buyer.email, password: 'password-123' }),
+      });
       return { jwt: ((await login.json()) as { token: string }).token };
     })();
     let billed = 0;
     for (const outcome of finished) {
-      const result = await graphql(second.url, `query ($id: ID!) { generation(id: $id) { id status cost { micros } } }`, { id: outcome.id }, jwt);
+      const result = await graphql(
+        second.url,
+        `query ($id: ID!) { generation(id: $id) { id status cost { micros } } }`,
+        { id: outcome.id },
+        jwt,
+      );
       const generation = (result.data as { generation?: { status: string; cost: { micros: number } } } | null)?.generation;
       expect(generation?.status, `request ${outcome.id}`).toBe('completed');
       expect(generation!.cost.micros).toBeGreaterThan(0);

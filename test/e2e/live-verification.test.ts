@@ -31,9 +31,23 @@ describe('verification on live traffic', () => {
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0' });
     stack.bus.subscribe('job.finished', (job) => jobs.set(job.id, job));
     seller = await signup(stack.url, 'seller-live');
-    liar = await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-liar'), model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    liar = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-liar'),
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     const other = await signup(stack.url, 'seller-honest');
-    honest = await admittedListing(stack.url, other.jwt, { poolKeyId: await poolKey(stack.url, other.jwt, 'sk-sim-honest'), model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '3', outputPricePerMTok: '3' });
+    honest = await admittedListing(stack.url, other.jwt, {
+      poolKeyId: await poolKey(stack.url, other.jwt, 'sk-sim-honest'),
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '3',
+      outputPricePerMTok: '3',
+    });
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();
@@ -41,7 +55,13 @@ describe('verification on live traffic', () => {
   });
 
   it('sends a listing that starts over-reporting usage back to verification once, which fails it out of routing', async () => {
-    const view = async () => (await graphql<{ listing: { status: string; verification: { status: string; checks: { name: string; passed: boolean }[] } } }, unknown>(stack.url, LISTING, { id: liar }, seller.jwt)).data!.listing;
+    const view = async () =>
+      (
+        await graphql<
+          { listing: { status: string; verification: { status: string; checks: { name: string; passed: boolean }[] } } },
+          unknown
+        >(stack.url, LISTING, { id: liar }, seller.jwt)
+      ).data!.listing;
     expect((await view()).verification.status).toBe('PASSED');
     const buyer = await fundedBuyer(stack.url, '5');
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
@@ -49,13 +69,27 @@ describe('verification on live traffic', () => {
     sim.setKeyFaults('sk-sim-liar', { usageFactor: 3 });
     const served: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const { data, response } = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `live ${i}: ${'the dragonfly hovers over the pond. '.repeat(40)}` }], max_tokens: 8 }).withResponse();
+      const { data, response } = await client.chat.completions
+        .create({
+          model: MODEL,
+          messages: [{ role: 'user', content: `live ${i}: ${'the dragonfly hovers over the pond. '.repeat(40)}` }],
+          max_tokens: 8,
+        })
+        .withResponse();
       const job = jobs.get(response.headers.get('x-request-id')!)!;
       served.push(job.listingId!);
       if (job.listingId === liar) {
         // Billed at the gateway's count, never at the inflated figure.
         const g = await eventually(async () => {
-          const generation = await graphql<{ generation: { inputTokens: number; metering: { reportedInputTokens: number; flags: string[] } } | null }, unknown>(stack.url, `query ($id: ID!) { generation(id: $id) { inputTokens metering { reportedInputTokens flags } } }`, { id: response.headers.get('x-request-id')! }, buyer.jwt);
+          const generation = await graphql<
+            { generation: { inputTokens: number; metering: { reportedInputTokens: number; flags: string[] } } | null },
+            unknown
+          >(
+            stack.url,
+            `query ($id: ID!) { generation(id: $id) { inputTokens metering { reportedInputTokens flags } } }`,
+            { id: response.headers.get('x-request-id')! },
+            buyer.jwt,
+          );
           if (!generation.data?.generation) throw new Error('not recorded yet');
           return generation.data.generation;
         });
@@ -65,24 +99,41 @@ describe('verification on live traffic', () => {
       }
     }
     expect(served).toContain(liar);
-    const failed = await eventually(async () => {
-      const v = await view();
-      if (v.verification.status !== 'FAILED') throw new Error(`verification is ${v.verification.status}: ${JSON.stringify((await graphql(stack.url, RUNS, { id: liar }, seller.jwt)).data)}`);
-      return v;
-    }, { timeoutMs: 15_000 });
+    const failed = await eventually(
+      async () => {
+        const v = await view();
+        if (v.verification.status !== 'FAILED')
+          throw new Error(
+            `verification is ${v.verification.status}: ${JSON.stringify((await graphql(stack.url, RUNS, { id: liar }, seller.jwt)).data)}`,
+          );
+        return v;
+      },
+      { timeoutMs: 15_000 },
+    );
     expect(failed.verification.checks.find((c) => c.name === 'tokenizer' && !c.passed)).toBeDefined();
     // However many answers lied, one re-verification ran (at most one per listing per minute).
-    const runs = (await graphql<{ listingProbeRuns: { kind: string; passed: boolean; reason: string | null }[] }, unknown>(stack.url, RUNS, { id: liar }, seller.jwt)).data!.listingProbeRuns;
+    const runs = (
+      await graphql<{ listingProbeRuns: { kind: string; passed: boolean; reason: string | null }[] }, unknown>(
+        stack.url,
+        RUNS,
+        { id: liar },
+        seller.jwt,
+      )
+    ).data!.listingProbeRuns;
     const reverifications = runs.filter((r) => r.kind === 'REVERIFY');
     expect(reverifications).toHaveLength(1);
     expect(reverifications[0]).toMatchObject({ passed: false, reason: expect.stringContaining('verification failed: tokenizer') });
     // Off routing: every buyer request now goes to the honest (dearer) seller.
     await eventually(async () => {
-      const { response } = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'after' }], max_tokens: 4 }).withResponse();
+      const { response } = await client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: 'after' }], max_tokens: 4 })
+        .withResponse();
       expect(jobs.get(response.headers.get('x-request-id')!)!.listingId).toBe(honest);
     });
     for (let i = 0; i < 5; i++) {
-      const { response } = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `after ${i}` }], max_tokens: 4 }).withResponse();
+      const { response } = await client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: `after ${i}` }], max_tokens: 4 })
+        .withResponse();
       expect(jobs.get(response.headers.get('x-request-id')!)!.listingId).toBe(honest);
     }
     sim.setKeyFaults('sk-sim-liar', null);

@@ -23,9 +23,28 @@ describe('data plane with the openai SDK', () => {
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', TRIAL_CREDIT_USD: '0.01' });
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-good');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5' });
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.1' });
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'dragonfly/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'dragonfly/sim-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.5',
+      outputPricePerMTok: '1.5',
+    });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'dragonfly/sim-embed',
+      upstreamModel: 'sim-embed',
+      capability: 'EMBEDDINGS',
+      inputPricePerMTok: '0.1',
+    });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'dragonfly/sim-tts',
+      upstreamModel: 'sim-tts',
+      capability: 'SPEECH',
+      pricePerMChars: '15',
+    });
     buyer = await fundedBuyer(stack.url);
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
   }, 60_000);
@@ -37,12 +56,16 @@ describe('data plane with the openai SDK', () => {
 
   it('lists the models that have admitted supply', async () => {
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toEqual(expect.arrayContaining(['dragonfly/sim-chat', 'dragonfly/sim-embed', 'dragonfly/sim-tts']));
+    expect(models.data.map((m) => m.id)).toEqual(
+      expect.arrayContaining(['dragonfly/sim-chat', 'dragonfly/sim-embed', 'dragonfly/sim-tts']),
+    );
     expect(models.data[0].object).toBe('model');
   });
 
   it('answers a chat completion with usage.cost_usd, x-request-id and server-timing', async () => {
-    const { data, response } = await client.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'Explain routing.' }], max_tokens: 16 }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'Explain routing.' }], max_tokens: 16 })
+      .withResponse();
     expect(data.choices[0].message.content!.length).toBeGreaterThan(0);
     expect(data.model).toBe('dragonfly/sim-chat'); // the public id, never the seller's upstream name
     const usage = data.usage as OpenAI.CompletionUsage & { cost_usd: number };
@@ -60,12 +83,26 @@ describe('data plane with the openai SDK', () => {
       if (generation.status === 200) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const record = (await generation!.json()) as { data: { id: string; cost: { micros: number }; inputTokens: number; outputTokens: number; status: string } };
-    expect(record.data).toMatchObject({ id: requestId, inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, status: 'completed', cost: { micros: expectedMicros } });
+    const record = (await generation!.json()) as {
+      data: { id: string; cost: { micros: number }; inputTokens: number; outputTokens: number; status: string };
+    };
+    expect(record.data).toMatchObject({
+      id: requestId,
+      inputTokens: usage.prompt_tokens,
+      outputTokens: usage.completion_tokens,
+      status: 'completed',
+      cost: { micros: expectedMicros },
+    });
   });
 
   it('streams chunks as they come, with the usage chunk only when asked for', async () => {
-    const withUsage = await client.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'stream please' }], max_tokens: 8, stream: true, stream_options: { include_usage: true } });
+    const withUsage = await client.chat.completions.create({
+      model: 'dragonfly/sim-chat',
+      messages: [{ role: 'user', content: 'stream please' }],
+      max_tokens: 8,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of withUsage) chunks.push(chunk);
     const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
@@ -76,7 +113,12 @@ describe('data plane with the openai SDK', () => {
     expect(last.usage.cost_usd).toBeGreaterThan(0);
     expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['dragonfly/sim-chat']));
 
-    const withoutUsage = await client.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'stream please' }], max_tokens: 4, stream: true });
+    const withoutUsage = await client.chat.completions.create({
+      model: 'dragonfly/sim-chat',
+      messages: [{ role: 'user', content: 'stream please' }],
+      max_tokens: 4,
+      stream: true,
+    });
     const plain: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of withoutUsage) plain.push(chunk);
     expect(plain.some((c) => c.usage)).toBe(false);
@@ -87,11 +129,20 @@ describe('data plane with the openai SDK', () => {
     const tool = await client.chat.completions.create({
       model: 'dragonfly/sim-chat',
       messages: [{ role: 'user', content: 'weather in Paris?' }],
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+        },
+      ],
       tool_choice: 'required',
     });
     expect(tool.choices[0].message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
-    const json = await client.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'json' }], response_format: { type: 'json_object' } });
+    const json = await client.chat.completions.create({
+      model: 'dragonfly/sim-chat',
+      messages: [{ role: 'user', content: 'json' }],
+      response_format: { type: 'json_object' },
+    });
     expect(() => JSON.parse(json.choices[0].message.content!)).not.toThrow();
   });
 
@@ -101,25 +152,42 @@ describe('data plane with the openai SDK', () => {
     expect(embedding.data[0].embedding.length).toBeGreaterThan(10);
     expect(embedding.usage.prompt_tokens).toBeGreaterThan(0);
     expect(embedding.model).toBe('dragonfly/sim-embed');
-    const speech = await client.audio.speech.create({ model: 'dragonfly/sim-tts', input: 'Hello there', voice: 'alloy', response_format: 'wav' });
+    const speech = await client.audio.speech.create({
+      model: 'dragonfly/sim-tts',
+      input: 'Hello there',
+      voice: 'alloy',
+      response_format: 'wav',
+    });
     const bytes = Buffer.from(await speech.arrayBuffer());
     expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
     expect(bytes.subarray(8, 12).toString()).toBe('WAVE');
   });
 
   it('answers each error with the right status and OpenAI shape', async () => {
-    await expect(client.chat.completions.create({ model: 'acme/nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(client.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
-    await expect(client.chat.completions.create({ model: 'dragonfly/sim-embed', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.chat.completions.create({ model: 'acme/nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+    await expect(client.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [] })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
+    await expect(
+      client.chat.completions.create({ model: 'dragonfly/sim-embed', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
     const badKey = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'sk-df-' + 'x'.repeat(43), maxRetries: 0 });
     await expect(badKey.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const mk = await managementKey(stack.url, buyer.jwt, 'FULL');
     const management = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: mk.rawKey, maxRetries: 0 });
-    await expect(management.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(
+      management.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
     const jwt = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.jwt, maxRetries: 0 });
     await expect(jwt.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
 
-    const raw = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' }, body: '{"model":' });
+    const raw = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
+      body: '{"model":',
+    });
     expect(raw.status).toBe(400);
     expect(await raw.json()).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', code: null, param: null } });
   });
@@ -127,7 +195,9 @@ describe('data plane with the openai SDK', () => {
   it('refuses over-budget, poor, IP-restricted and model-restricted keys', async () => {
     const limited = await fundedBuyer(stack.url, '10', { limit: '0.000001', cycle: 'DAILY' });
     const limitedClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: limited.key, maxRetries: 0 });
-    const overLimit = await limitedClient.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    const overLimit = await limitedClient.chat.completions
+      .create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e) => e);
     // 402, not 429: the SDK does not retry it, and the buyer learns which limit was hit.
     expect(overLimit).toBeInstanceOf(OpenAI.APIError);
     expect(overLimit).not.toBeInstanceOf(OpenAI.RateLimitError);
@@ -136,7 +206,9 @@ describe('data plane with the openai SDK', () => {
 
     const poor = await fundedBuyer(stack.url, '0');
     const poorClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: poor.key, maxRetries: 0 });
-    const broke = await poorClient.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 4_000, n: 2 }).catch((e) => e);
+    const broke = await poorClient.chat.completions
+      .create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 4_000, n: 2 })
+      .catch((e) => e);
     expect(broke.status, broke.message).toBe(402);
     expect(broke.code).toBe('insufficient_balance');
 
@@ -144,10 +216,14 @@ describe('data plane with the openai SDK', () => {
     const deniedClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: denied.key, maxRetries: 0 });
     await expect(deniedClient.models.list()).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
     const allowElsewhere = await fundedBuyer(stack.url, '1', { ipAllow: ['10.0.0.0/8'] });
-    await expect(new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: allowElsewhere.key, maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(
+      new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: allowElsewhere.key, maxRetries: 0 }).models.list(),
+    ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
 
     const onlyEmbed = await fundedBuyer(stack.url, '1', { allowedModels: ['dragonfly/sim-embed'] });
-    const restricted = await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: onlyEmbed.key, maxRetries: 0 }).chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    const restricted = await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: onlyEmbed.key, maxRetries: 0 }).chat.completions
+      .create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e) => e);
     expect(restricted).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(restricted.code).toBe('model_not_allowed');
   });
@@ -157,7 +233,11 @@ describe('data plane with the openai SDK', () => {
     const c = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: fresh.key, maxRetries: 0 });
     let total = 0;
     for (let i = 0; i < 3; i++) {
-      const r = await c.chat.completions.create({ model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: `n${i}` }], max_tokens: 10 });
+      const r = await c.chat.completions.create({
+        model: 'dragonfly/sim-chat',
+        messages: [{ role: 'user', content: `n${i}` }],
+        max_tokens: 10,
+      });
       total += Math.round((r.usage as unknown as { cost_usd: number }).cost_usd * 1_000_000);
     }
     let balance = 0;

@@ -43,7 +43,11 @@ describe('production start', () => {
 
   it('refuses to start without METRICS_TOKEN, saying what to set', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'df-prod-refuse-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], { cwd: ROOT, env: { ...process.env, ...productionEnv(dataDir) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...productionEnv(dataDir) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -64,7 +68,11 @@ describe('production start', () => {
 
     beforeAll(async () => {
       // The ready banner (and a demo key, were there one) is written in one piece.
-      const product = await spawnProcess(['gateway/main.ts'], productionEnv(dataDir, { METRICS_TOKEN: metricsToken }), /GraphQL\s+(\S+)\/graphql[^\n]*\n[^\n]*readyz/);
+      const product = await spawnProcess(
+        ['gateway/main.ts'],
+        productionEnv(dataDir, { METRICS_TOKEN: metricsToken }),
+        /GraphQL\s+(\S+)\/graphql[^\n]*\n[^\n]*readyz/,
+      );
       children.push(product.child);
       url = product.match[1];
       startup = product.match.input ?? '';
@@ -85,7 +93,10 @@ describe('production start', () => {
 
     it("refuses a seller's pool key on a loopback base URL (SSRF rule)", async () => {
       const { jwt } = await signup(url, 'prod-seller');
-      const response = await rest(url, 'POST', '/v1/pool/keys', { token: jwt, body: { provider: 'custom', apiKey: `sk-${randomBytes(8).toString('hex')}`, baseUrl: 'http://127.0.0.1:9/v1' } });
+      const response = await rest(url, 'POST', '/v1/pool/keys', {
+        token: jwt,
+        body: { provider: 'custom', apiKey: `sk-${randomBytes(8).toString('hex')}`, baseUrl: 'http://127.0.0.1:9/v1' },
+      });
       expect(response.status).toBe(400);
       expect(response.body?.error?.details?.field).toBe('baseUrl');
       expect((await rest(url, 'GET', '/v1/pool/keys', { token: jwt })).body).toEqual({ keys: [] });
@@ -120,7 +131,8 @@ describe('production start', () => {
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
       const stores = readdirSync(dataDir).filter((name) => /\.db(-wal|-shm)?$/.test(name));
       expect(stores).toEqual(expect.arrayContaining(['accounts.db', 'market.db', 'billing.db', 'network.db']));
-      for (const name of stores) expect({ name, mode: (statSync(path.join(dataDir, name)).mode & 0o777).toString(8) }).toEqual({ name, mode: '600' });
+      for (const name of stores)
+        expect({ name, mode: (statSync(path.join(dataDir, name)).mode & 0o777).toString(8) }).toEqual({ name, mode: '600' });
     });
   });
 });

@@ -30,22 +30,64 @@ describe('per-request routing over live supply', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-alpha', 'sk-sim-beta', 'sk-sim-gamma', 'sk-sim-delta-1', 'sk-sim-delta-2'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000', REPUTATION_REFRESH_MS: '3600000', CONTRACT_LIVE_FAILURE_BURST: '100000' }, { random: seededRandom(20261204) });
+    stack = await startEmbeddedStack(
+      {
+        SIMULATOR_URL: sim.url,
+        CONTRACT_CHECK_INTERVAL_MS: '0',
+        LISTING_COOLDOWN_MS: '0',
+        MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000',
+        REPUTATION_REFRESH_MS: '3600000',
+        CONTRACT_LIVE_FAILURE_BURST: '100000',
+      },
+      { random: seededRandom(20261204) },
+    );
     stack.bus.subscribe('job.finished', (job) => jobs.set(job.id, job));
     // (Contract health is left out of it: a listing's live failures here move its reputation, not its contract.)
     // Three sellers of the canonical model: alpha and beta one micro-dollar apart, gamma 20% dearer.
-    for (const [handle, input, output] of [['alpha', '1', '1'], ['beta', '1.000001', '1'], ['gamma', '1.2', '1.2']] as const) {
+    for (const [handle, input, output] of [
+      ['alpha', '1', '1'],
+      ['beta', '1.000001', '1'],
+      ['gamma', '1.2', '1.2'],
+    ] as const) {
       const seller = await signup(stack.url, `seller-${handle}`);
-      const claimed = await graphql(stack.url, `mutation ($h: String!) { claimSellerHandle(handle: $h) { handle } }`, { h: handle }, seller.jwt);
+      const claimed = await graphql(
+        stack.url,
+        `mutation ($h: String!) { claimSellerHandle(handle: $h) { handle } }`,
+        { h: handle },
+        seller.jwt,
+      );
       expect(claimed.errors).toBeUndefined();
       const key = await poolKey(stack.url, seller.jwt, `sk-sim-${handle}`);
-      listings[handle] = await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: input, outputPricePerMTok: output });
+      listings[handle] = await admittedListing(stack.url, seller.jwt, {
+        poolKeyId: key,
+        model: MODEL,
+        upstreamModel: 'sim-chat',
+        capability: 'CHAT',
+        inputPricePerMTok: input,
+        outputPricePerMTok: output,
+      });
     }
     // One seller's own model twice: the cheaper listing does not declare tools.
     const delta = await signup(stack.url, 'seller-delta');
     await graphql(stack.url, `mutation { claimSellerHandle(handle: "delta") { handle } }`, {}, delta.jwt);
-    noTools = await admittedListing(stack.url, delta.jwt, { poolKeyId: await poolKey(stack.url, delta.jwt, 'sk-sim-delta-1'), model: 'delta/chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '0.5', supportedParameters: [] });
-    toolsOnly = await admittedListing(stack.url, delta.jwt, { poolKeyId: await poolKey(stack.url, delta.jwt, 'sk-sim-delta-2'), model: 'delta/chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1', supportedParameters: ['tools', 'tool_choice'] });
+    noTools = await admittedListing(stack.url, delta.jwt, {
+      poolKeyId: await poolKey(stack.url, delta.jwt, 'sk-sim-delta-1'),
+      model: 'delta/chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.5',
+      outputPricePerMTok: '0.5',
+      supportedParameters: [],
+    });
+    toolsOnly = await admittedListing(stack.url, delta.jwt, {
+      poolKeyId: await poolKey(stack.url, delta.jwt, 'sk-sim-delta-2'),
+      model: 'delta/chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+      supportedParameters: ['tools', 'tool_choice'],
+    });
     buyer = await fundedBuyer(stack.url, '50');
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
   }, 120_000);
@@ -58,7 +100,14 @@ describe('per-request routing over live supply', () => {
   async function servedBy(count: number, extra: Record<string, unknown> = {}, c = client): Promise<Map<string, number>> {
     const served = new Map<string, number>();
     for (let i = 0; i < count; i++) {
-      const { response } = await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `question ${++question}` }], max_tokens: 4, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming).withResponse();
+      const { response } = await c.chat.completions
+        .create({
+          model: MODEL,
+          messages: [{ role: 'user', content: `question ${++question}` }],
+          max_tokens: 4,
+          ...extra,
+        } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+        .withResponse();
       const id = response.headers.get('x-request-id')!;
       const job = jobs.get(id);
       expect(job, `job ${id}`).toBeDefined();
@@ -79,9 +128,16 @@ describe('per-request routing over live supply', () => {
 
   it('never sends a denied seller anything (routing profile by handle, and provider.ignore)', async () => {
     const owner = await fundedBuyer(stack.url, '5');
-    const profile = await graphql<{ createRoutingProfile: { id: string } }, unknown>(stack.url, PROFILE, { input: { name: 'no-beta', denySupply: ['beta'] } }, owner.jwt);
+    const profile = await graphql<{ createRoutingProfile: { id: string } }, unknown>(
+      stack.url,
+      PROFILE,
+      { input: { name: 'no-beta', denySupply: ['beta'] } },
+      owner.jwt,
+    );
     expect(profile.errors).toBeUndefined();
-    expect((await graphql(stack.url, SET_PROFILE, { id: owner.keyId, p: profile.data!.createRoutingProfile.id }, owner.jwt)).errors).toBeUndefined();
+    expect(
+      (await graphql(stack.url, SET_PROFILE, { id: owner.keyId, p: profile.data!.createRoutingProfile.id }, owner.jwt)).errors,
+    ).toBeUndefined();
     const denied = await servedBy(30, {}, new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: owner.key, maxRetries: 0 }));
     expect(denied.get(listings.beta)).toBeUndefined();
     expect(denied.size).toBe(2);
@@ -94,9 +150,16 @@ describe('per-request routing over live supply', () => {
     expect([...pinned.keys()]).toEqual([listings.gamma]);
     // A routing profile's supply order pins the same way.
     const owner = await fundedBuyer(stack.url, '5');
-    const profile = await graphql<{ createRoutingProfile: { id: string } }, unknown>(stack.url, PROFILE, { input: { name: 'gamma-first', supplyOrder: [listings.gamma] } }, owner.jwt);
+    const profile = await graphql<{ createRoutingProfile: { id: string } }, unknown>(
+      stack.url,
+      PROFILE,
+      { input: { name: 'gamma-first', supplyOrder: [listings.gamma] } },
+      owner.jwt,
+    );
     expect(profile.errors).toBeUndefined();
-    expect((await graphql(stack.url, SET_PROFILE, { id: owner.keyId, p: profile.data!.createRoutingProfile.id }, owner.jwt)).errors).toBeUndefined();
+    expect(
+      (await graphql(stack.url, SET_PROFILE, { id: owner.keyId, p: profile.data!.createRoutingProfile.id }, owner.jwt)).errors,
+    ).toBeUndefined();
     const viaProfile = await servedBy(20, {}, new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: owner.key, maxRetries: 0 }));
     expect([...viaProfile.keys()]).toEqual([listings.gamma]);
     sim.setKeyFaults('sk-sim-gamma', { status: 500 });
@@ -105,7 +168,14 @@ describe('per-request routing over live supply', () => {
       expect(fallen.get(listings.gamma)).toBeUndefined();
       expect(fallen.size).toBeGreaterThan(0);
       // Only gamma, with no fallbacks: the buyer's own choice fails as it asked.
-      const strict = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'strict' }], max_tokens: 4, provider: { order: ['gamma'], allow_fallbacks: false } } as OpenAI.ChatCompletionCreateParamsNonStreaming).catch((e) => e);
+      const strict = await client.chat.completions
+        .create({
+          model: MODEL,
+          messages: [{ role: 'user', content: 'strict' }],
+          max_tokens: 4,
+          provider: { order: ['gamma'], allow_fallbacks: false },
+        } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+        .catch((e) => e);
       expect(strict.status).toBe(502);
     } finally {
       sim.setKeyFaults('sk-sim-gamma', null);
@@ -113,21 +183,34 @@ describe('per-request routing over live supply', () => {
   });
 
   it('sends requests with tools only to the listing that declares them, though another is cheaper', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
+    const tools = [
+      { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+    ];
     const served = new Map<string, number>();
     for (let i = 0; i < 15; i++) {
-      const { response } = await client.chat.completions.create({ model: 'delta/chat', messages: [{ role: 'user', content: `tool question ${i}` }], tools, max_tokens: 16 }).withResponse();
+      const { response } = await client.chat.completions
+        .create({ model: 'delta/chat', messages: [{ role: 'user', content: `tool question ${i}` }], tools, max_tokens: 16 })
+        .withResponse();
       const job = jobs.get(response.headers.get('x-request-id')!)!;
       served.set(job.listingId!, (served.get(job.listingId!) ?? 0) + 1);
     }
     expect([...served.keys()]).toEqual([toolsOnly]);
     // Without tools the cheaper one serves (it is more than 1.5× cheaper: no draw).
-    const { response } = await client.chat.completions.create({ model: 'delta/chat', messages: [{ role: 'user', content: 'plain' }], max_tokens: 4 }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: 'delta/chat', messages: [{ role: 'user', content: 'plain' }], max_tokens: 4 })
+      .withResponse();
     expect(jobs.get(response.headers.get('x-request-id')!)!.listingId).toBe(noTools);
     // A model nobody serves with tools: a 404 that names the parameter, and nothing billed.
     sim.setKeyFaults('sk-sim-delta-2', { status: 500 });
     try {
-      const required = await client.chat.completions.create({ model: 'delta/chat', messages: [{ role: 'user', content: 'x' }], tools, provider: { only: [noTools] } } as OpenAI.ChatCompletionCreateParamsNonStreaming).catch((e) => e);
+      const required = await client.chat.completions
+        .create({
+          model: 'delta/chat',
+          messages: [{ role: 'user', content: 'x' }],
+          tools,
+          provider: { only: [noTools] },
+        } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+        .catch((e) => e);
       expect(required.status).toBe(404);
       expect(required.error).toMatchObject({ code: 'no_endpoints', param: 'tools' });
     } finally {
@@ -136,12 +219,23 @@ describe('per-request routing over live supply', () => {
   });
 
   it('refuses bad routing preferences with a 400 that names the field, before anything is reserved', async () => {
-    for (const [provider, param] of [[{ sort: 'cheapest' }, 'provider.sort'], [{ order: 'alpha' }, 'provider.order'], [{ max_price: { prompt: -1 } }, 'provider.max_price.prompt'], [{ speed: 'max' }, 'provider.speed']] as const) {
-      const answer = await rest(stack.url, 'POST', '/v1/chat/completions', { token: buyer.key, body: { model: MODEL, messages: [{ role: 'user', content: 'x' }], provider } });
+    for (const [provider, param] of [
+      [{ sort: 'cheapest' }, 'provider.sort'],
+      [{ order: 'alpha' }, 'provider.order'],
+      [{ max_price: { prompt: -1 } }, 'provider.max_price.prompt'],
+      [{ speed: 'max' }, 'provider.speed'],
+    ] as const) {
+      const answer = await rest(stack.url, 'POST', '/v1/chat/completions', {
+        token: buyer.key,
+        body: { model: MODEL, messages: [{ role: 'user', content: 'x' }], provider },
+      });
       expect(answer.status).toBe(400);
       expect(answer.body.error).toMatchObject({ type: 'invalid_request_error', param });
     }
-    const variant = await rest(stack.url, 'POST', '/v1/chat/completions', { token: buyer.key, body: { model: `${MODEL}:turbo`, messages: [{ role: 'user', content: 'x' }] } });
+    const variant = await rest(stack.url, 'POST', '/v1/chat/completions', {
+      token: buyer.key,
+      body: { model: `${MODEL}:turbo`, messages: [{ role: 'user', content: 'x' }] },
+    });
     expect(variant.status).toBe(400);
     expect(variant.body.error.code).toBe('invalid_model_variant');
     // :floor goes to the cheapest every time.

@@ -29,11 +29,34 @@ interface Rep {
 const REP_FIELDS = 'listingId windowMinutes requests successRate ttftP50Ms ttftP95Ms latencyP50Ms latencyP95Ms tokensPerSecond';
 
 // The OpenRouter field names (their models and endpoints API reference).
-const OPENROUTER_MODEL_FIELDS = ['id', 'name', 'created', 'description', 'context_length', 'architecture', 'pricing', 'top_provider', 'per_request_limits', 'supported_parameters'];
+const OPENROUTER_MODEL_FIELDS = [
+  'id',
+  'name',
+  'created',
+  'description',
+  'context_length',
+  'architecture',
+  'pricing',
+  'top_provider',
+  'per_request_limits',
+  'supported_parameters',
+];
 const OPENROUTER_ARCHITECTURE_FIELDS = ['modality', 'input_modalities', 'output_modalities', 'tokenizer', 'instruct_type'];
 const OPENROUTER_PRICING_FIELDS = ['prompt', 'completion', 'request', 'image'];
 const OPENROUTER_TOP_PROVIDER_FIELDS = ['context_length', 'max_completion_tokens', 'is_moderated'];
-const OPENROUTER_ENDPOINT_FIELDS = ['name', 'provider_name', 'tag', 'context_length', 'pricing', 'quantization', 'status', 'uptime_last_30m', 'supported_parameters', 'max_completion_tokens', 'max_prompt_tokens'];
+const OPENROUTER_ENDPOINT_FIELDS = [
+  'name',
+  'provider_name',
+  'tag',
+  'context_length',
+  'pricing',
+  'quantization',
+  'status',
+  'uptime_last_30m',
+  'supported_parameters',
+  'max_completion_tokens',
+  'max_prompt_tokens',
+];
 
 describe('reputation from live traffic and the supply pages', () => {
   let sim: Awaited<ReturnType<typeof startSimulator>>;
@@ -51,7 +74,10 @@ describe('reputation from live traffic and the supply pages', () => {
   beforeAll(async () => {
     sim = await startSimulator({ apiKeys: ['sk-sim-rep-a', 'sk-sim-rep-b', 'sk-sim-rep-c'] });
     // REPUTATION_REFRESH_MS: an hour, so the table only refreshes when a test says so (and at start).
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', REPUTATION_REFRESH_MS: '3600000' }, { clock });
+    stack = await startEmbeddedStack(
+      { SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', REPUTATION_REFRESH_MS: '3600000' },
+      { clock },
+    );
     const seller = await signup(stack.url, 'seller');
     sellerJwt = seller.jwt;
     const a = await poolKey(stack.url, seller.jwt, 'sk-sim-rep-a');
@@ -59,11 +85,34 @@ describe('reputation from live traffic and the supply pages', () => {
     const c = await poolKey(stack.url, seller.jwt, 'sk-sim-rep-c');
     // The cheap one declares its metadata (its context length is verified at admission); the dear one declares none.
     cheap = await admittedListing(stack.url, seller.jwt, {
-      poolKeyId: a, model: 'acme/rep-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0.5', outputPricePerMTok: '1.5',
-      contextLength: 8192, maxOutputTokens: 2048, quantization: 'fp16', region: 'eu-west', dataPolicy: { zeroRetention: true },
+      poolKeyId: a,
+      model: 'acme/rep-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0.5',
+      outputPricePerMTok: '1.5',
+      contextLength: 8192,
+      maxOutputTokens: 2048,
+      quantization: 'fp16',
+      region: 'eu-west',
+      dataPolicy: { zeroRetention: true },
     });
-    dear = await admittedListing(stack.url, seller.jwt, { poolKeyId: b, model: 'acme/rep-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '2', outputPricePerMTok: '3' });
-    slow = await admittedListing(stack.url, seller.jwt, { poolKeyId: c, model: 'acme/rep-slow', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    dear = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: b,
+      model: 'acme/rep-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '2',
+      outputPricePerMTok: '3',
+    });
+    slow = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: c,
+      model: 'acme/rep-slow',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     buyer = await fundedBuyer(stack.url, '50');
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: buyer.key, maxRetries: 0 });
   }, 60_000);
@@ -80,7 +129,11 @@ describe('reputation from live traffic and the supply pages', () => {
 
   /** Public: a model's endpoints with their reputation (GraphQL). */
   async function reputations(model: string, windowMinutes = 15): Promise<Map<string, Rep>> {
-    const result = await graphql(stack.url, `query ($id: ID!, $w: Int!) { model(id: $id) { endpoints { id reputation(windowMinutes: $w) { ${REP_FIELDS} } } } }`, { id: model, w: windowMinutes });
+    const result = await graphql(
+      stack.url,
+      `query ($id: ID!, $w: Int!) { model(id: $id) { endpoints { id reputation(windowMinutes: $w) { ${REP_FIELDS} } } } }`,
+      { id: model, w: windowMinutes },
+    );
     expect(result.errors).toBeUndefined();
     const endpoints = (result.data as { model: { endpoints: { id: string; reputation: Rep }[] } }).model.endpoints;
     return new Map(endpoints.map((e) => [e.id, e.reputation]));
@@ -88,7 +141,12 @@ describe('reputation from live traffic and the supply pages', () => {
 
   /** A listing's reputation as its seller reads it (whatever its contract's state). */
   async function reputationOf(listingId: string, windowMinutes = 15): Promise<Rep> {
-    const result = await graphql(stack.url, `query ($id: ID!, $w: Int!) { listing(id: $id) { reputation(windowMinutes: $w) { ${REP_FIELDS} } } }`, { id: listingId, w: windowMinutes }, sellerJwt);
+    const result = await graphql(
+      stack.url,
+      `query ($id: ID!, $w: Int!) { listing(id: $id) { reputation(windowMinutes: $w) { ${REP_FIELDS} } } }`,
+      { id: listingId, w: windowMinutes },
+      sellerJwt,
+    );
     expect(result.errors).toBeUndefined();
     return (result.data as { listing: { reputation: Rep } }).listing.reputation;
   }
@@ -126,7 +184,10 @@ describe('reputation from live traffic and the supply pages', () => {
     sim.setKeyFaults('sk-sim-rep-a', { chunks: 40, chunkDelayMs: 100 });
     for (let i = 0; i < 3; i++) {
       const controller = new AbortController();
-      const stream = await client.chat.completions.create({ model: 'acme/rep-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 64, stream: true }, { signal: controller.signal });
+      const stream = await client.chat.completions.create(
+        { model: 'acme/rep-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 64, stream: true },
+        { signal: controller.signal },
+      );
       // The SDK may end the iteration quietly or throw on abort; the job feed below says what happened.
       await (async () => {
         for await (const _ of stream) controller.abort();
@@ -166,7 +227,12 @@ describe('reputation from live traffic and the supply pages', () => {
 
   it('a slow-TTFT fault raises TTFT p95 and lowers the weight', async () => {
     const stream = async () => {
-      const s = await client.chat.completions.create({ model: 'acme/rep-slow', messages: [{ role: 'user', content: 'hello' }], max_tokens: 4, stream: true });
+      const s = await client.chat.completions.create({
+        model: 'acme/rep-slow',
+        messages: [{ role: 'user', content: 'hello' }],
+        max_tokens: 4,
+        stream: true,
+      });
       for await (const _ of s) void _;
     };
     for (let i = 0; i < 5; i++) await stream();
@@ -185,7 +251,9 @@ describe('reputation from live traffic and the supply pages', () => {
   it("the NaaP orchestrators' slaScore is the success rate times the latency factor", async () => {
     const result = await graphql(stack.url, '{ orchestrators { address slaScore } }', {});
     expect(result.errors).toBeUndefined();
-    const rows = new Map((result.data as { orchestrators: { address: string; slaScore: number | null }[] }).orchestrators.map((r) => [r.address, r.slaScore]));
+    const rows = new Map(
+      (result.data as { orchestrators: { address: string; slaScore: number | null }[] }).orchestrators.map((r) => [r.address, r.slaScore]),
+    );
     const cheapRep = await reputationOf(cheap, 60);
     expect(rows.get(cheap)).toBe(Math.round(100 * cheapRep.successRate! * Math.min(1, 2000 / cheapRep.ttftP95Ms!)));
     expect(rows.get(cheap)).toBeLessThan(80);
@@ -205,7 +273,12 @@ describe('reputation from live traffic and the supply pages', () => {
     nowMs += 16 * 60_000;
     await expect(settled(cheap, 0)).resolves.toMatchObject({ successRate: null });
     // Only cheap left to serve (it is DEGRADED, so it is tried after healthy listings).
-    const paused = await graphql(stack.url, 'mutation ($id: ID!) { setListingPaused(id: $id, paused: true) { id paused } }', { id: dear }, sellerJwt);
+    const paused = await graphql(
+      stack.url,
+      'mutation ($id: ID!) { setListingPaused(id: $id, paused: true) { id paused } }',
+      { id: dear },
+      sellerJwt,
+    );
     expect(paused.errors).toBeUndefined();
     await eventually(async () => {
       await ask();
@@ -225,7 +298,11 @@ describe('reputation from live traffic and the supply pages', () => {
   });
 
   it('refuses a reputation window outside 1–60 minutes as bad input', async () => {
-    const result = await graphql(stack.url, `query ($id: ID!) { model(id: $id) { endpoints { reputation(windowMinutes: 61) { requests } } } }`, { id: 'acme/rep-chat' });
+    const result = await graphql(
+      stack.url,
+      `query ($id: ID!) { model(id: $id) { endpoints { reputation(windowMinutes: 61) { requests } } } }`,
+      { id: 'acme/rep-chat' },
+    );
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
@@ -256,7 +333,9 @@ describe('reputation from live traffic and the supply pages', () => {
       // The listings' real metadata: the largest context, the cheapest endpoint's limits, what the simulator honours.
       expect(model.context_length).toBe(8192);
       expect(model.top_provider).toEqual({ context_length: 8192, max_completion_tokens: 2048, is_moderated: false });
-      expect(model.supported_parameters).toEqual(expect.arrayContaining(['tools', 'tool_choice', 'response_format', 'structured_outputs', 'stop', 'seed']));
+      expect(model.supported_parameters).toEqual(
+        expect.arrayContaining(['tools', 'tool_choice', 'response_format', 'structured_outputs', 'stop', 'seed']),
+      );
     });
 
     it('retrieves one model (the SDK encodes the slash) and refuses unknown or malformed ids', async () => {
@@ -265,7 +344,16 @@ describe('reputation from live traffic and the supply pages', () => {
       await expect(client.models.retrieve('acme/nobody')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
       const long = await rest(stack.url, 'GET', `/v1/models/${'x'.repeat(201)}/endpoints`, { token: buyer.key });
       expect(long.status).toBe(400);
-      expect(envelopeProblem('openai', { method: 'GET', route: '/v1/models/*', status: long.status, headers: new Headers({ 'content-type': 'application/json' }), text: JSON.stringify(long.body), json: long.body })).toBeNull();
+      expect(
+        envelopeProblem('openai', {
+          method: 'GET',
+          route: '/v1/models/*',
+          status: long.status,
+          headers: new Headers({ 'content-type': 'application/json' }),
+          text: JSON.stringify(long.body),
+          json: long.body,
+        }),
+      ).toBeNull();
     });
 
     it('needs a buyer key, in the openai envelope', async () => {
@@ -291,20 +379,36 @@ describe('reputation from live traffic and the supply pages', () => {
         for (const field of OPENROUTER_ENDPOINT_FIELDS) expect(endpoint).toHaveProperty(field);
         // The seller's handle, taken with its first listing under it.
         expect(endpoint).toMatchObject({ provider_name: 'acme', tag: 'acme', name: 'acme | acme/rep-chat' });
-        expect(endpoint.supported_parameters).toEqual(expect.arrayContaining(['tools', 'tool_choice', 'response_format', 'structured_outputs', 'stop', 'seed', 'max_tokens']));
+        expect(endpoint.supported_parameters).toEqual(
+          expect.arrayContaining(['tools', 'tool_choice', 'response_format', 'structured_outputs', 'stop', 'seed', 'max_tokens']),
+        );
       }
       const [declared, bare] = data.endpoints;
       expect(declared).toMatchObject({
-        context_length: 8192, max_completion_tokens: 2048, quantization: 'fp16', region: 'eu-west',
+        context_length: 8192,
+        max_completion_tokens: 2048,
+        quantization: 'fp16',
+        region: 'eu-west',
         data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: true },
         verification: { status: 'PASSED', checked_at: expect.any(String), canonical_model: null },
       });
-      expect((declared.verification as { checks: { name: string; passed: boolean }[] }).checks.map((c) => [c.name, c.passed])).toEqual([['tools', true], ['json_schema', true], ['context', true]]);
+      expect((declared.verification as { checks: { name: string; passed: boolean }[] }).checks.map((c) => [c.name, c.passed])).toEqual([
+        ['tools', true],
+        ['json_schema', true],
+        ['context', true],
+      ]);
       // Nothing declared: unknown context and quantization, no region, a data policy of all false; its declared parameters verified.
       expect(bare).toMatchObject({
-        context_length: null, max_completion_tokens: null, quantization: 'unknown', region: null,
+        context_length: null,
+        max_completion_tokens: null,
+        quantization: 'unknown',
+        region: null,
         data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false },
-        verification: { status: 'PASSED', canonical_model: null, checks: [expect.objectContaining({ name: 'tools' }), expect.objectContaining({ name: 'json_schema' })] },
+        verification: {
+          status: 'PASSED',
+          canonical_model: null,
+          checks: [expect.objectContaining({ name: 'tools' }), expect.objectContaining({ name: 'json_schema' })],
+        },
       });
       expect(data.endpoints[0].pricing).toMatchObject({ prompt: '0.0000005', completion: '0.0000015' });
       expect(data.endpoints[1].pricing).toMatchObject({ prompt: '0.000002', completion: '0.000003' });

@@ -23,10 +23,24 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: budgets across two gateway repli
     stack = await startScaledStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' }, 2);
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-scaled');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'acme/budget-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0', outputPricePerMTok: '1' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'acme/budget-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0',
+      outputPricePerMTok: '1',
+    });
     // 100 output tokens at $250/M: every request reserves, and costs, exactly $0.025.
     const topUpKey = await poolKey(stack.url, seller.jwt, 'sk-sim-topup');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: topUpKey, model: 'acme/topup-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '0', outputPricePerMTok: '250' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: topUpKey,
+      model: 'acme/topup-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '0',
+      outputPricePerMTok: '250',
+    });
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
@@ -38,7 +52,9 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: budgets across two gateway repli
     const buyer = await fundedBuyer(stack.url, '5', { limit: '0.01', cycle: 'DAILY' });
     const clients = stack.gatewayUrls.map((url) => new OpenAI({ baseURL: `${url}/v1`, apiKey: buyer.key, maxRetries: 0 }));
     const results = await Promise.allSettled(
-      Array.from({ length: 200 }, (_, i) => clients[i % 2].chat.completions.create({ model: 'acme/budget-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 })),
+      Array.from({ length: 200 }, (_, i) =>
+        clients[i % 2].chat.completions.create({ model: 'acme/budget-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 }),
+      ),
     );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 402).length;
@@ -47,7 +63,9 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: budgets across two gateway repli
     expect(ok + refused).toBe(200);
     let spent = -1;
     for (let i = 0; i < 100; i++) {
-      const usage = (await graphql(stack.url, `{ usage { requests cost { micros } } }`, {}, buyer.jwt)).data as { usage: { requests: number; cost: { micros: number } } } | undefined;
+      const usage = (await graphql(stack.url, `{ usage { requests cost { micros } } }`, {}, buyer.jwt)).data as
+        | { usage: { requests: number; cost: { micros: number } } }
+        | undefined;
       spent = usage?.usage.cost.micros ?? -1;
       if (usage && usage.usage.requests >= ok) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -63,7 +81,10 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: budgets across two gateway repli
     const redis = new Redis(TEST_REDIS_URL!);
     const counter = `${stack.config.busNamespace}:budget:balance:${buyer.accountId}`;
     const clients = stack.gatewayUrls.map((url) => new OpenAI({ baseURL: `${url}/v1`, apiKey: buyer.key, maxRetries: 0 }));
-    const wave = (n: number) => Array.from({ length: n }, (_, i) => clients[i % 2].chat.completions.create({ model: 'acme/topup-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 100 }));
+    const wave = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        clients[i % 2].chat.completions.create({ model: 'acme/topup-chat', messages: [{ role: 'user', content: 'x' }], max_tokens: 100 }),
+      );
     const status = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 200 : (r.reason as { status?: number }).status);
     try {
       // The provider holds each answer, so the granted requests keep their reservations while the top-up lands.
@@ -90,7 +111,11 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: budgets across two gateway repli
       expect(ok).toBe(6);
 
       const usage = await eventually(async () => {
-        const u = ((await graphql(stack.url, `{ usage { requests cost { micros } } }`, {}, buyer.jwt)).data as { usage: { requests: number; cost: { micros: number } } }).usage;
+        const u = (
+          (await graphql(stack.url, `{ usage { requests cost { micros } } }`, {}, buyer.jwt)).data as {
+            usage: { requests: number; cost: { micros: number } };
+          }
+        ).usage;
         expect(u.requests).toBe(ok);
         return u;
       });

@@ -33,7 +33,15 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: the job feed on every gateway re
       const id = `req_${randomUUID()}`;
       published.push(id);
       const now = Date.now();
-      await stack.bus.publish('job.finished', { id, pipeline: 'llm', model: 'acme/x', status: 'completed', startedAt: new Date(now - 100).toISOString(), finishedAt: new Date(now).toISOString(), latencyMs: 100 });
+      await stack.bus.publish('job.finished', {
+        id,
+        pipeline: 'llm',
+        model: 'acme/x',
+        status: 'completed',
+        startedAt: new Date(now - 100).toISOString(),
+        finishedAt: new Date(now).toISOString(),
+        latencyMs: 100,
+      });
       await new Promise((r) => setTimeout(r, 250));
     }
     await Promise.all(clients.map((client) => client.dispose()));

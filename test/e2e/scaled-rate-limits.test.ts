@@ -22,7 +22,15 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: rate limits across two gateway r
     stack = await startScaledStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0' }, 2);
     const seller = await signup(stack.url, 'seller');
     const list = async (apiKey: string, model: string, caps?: Record<string, number>) =>
-      admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, apiKey), model, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1', ...(caps ? { caps } : {}) });
+      admittedListing(stack.url, seller.jwt, {
+        poolKeyId: await poolKey(stack.url, seller.jwt, apiKey),
+        model,
+        upstreamModel: 'sim-chat',
+        capability: 'CHAT',
+        inputPricePerMTok: '1',
+        outputPricePerMTok: '1',
+        ...(caps ? { caps } : {}),
+      });
     await list('sk-sim-scaled-rl', 'acme/scaled-rl-chat');
     await list('sk-sim-scaled-slow', 'acme/scaled-slow-chat');
     await list('sk-sim-scaled-capped', 'acme/scaled-capped-chat', { rpm: 9 });
@@ -33,9 +41,13 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: rate limits across two gateway r
   });
 
   const chat = (i: number, key: string, model: string) =>
-    rest(stack.gatewayUrls[i % 2], 'POST', '/v1/chat/completions', { token: key, body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 } });
+    rest(stack.gatewayUrls[i % 2], 'POST', '/v1/chat/completions', {
+      token: key,
+      body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 },
+    });
   const burst = (n: number, send: (i: number) => Promise<Answer>) => Promise.all(Array.from({ length: n }, (_, i) => send(i)));
-  const statuses = (answers: Answer[]) => answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
+  const statuses = (answers: Answer[]) =>
+    answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
 
   it("lets exactly a key's rpm of 200 concurrent requests through, over both replicas", async () => {
     expect(stack.gatewayUrls).toHaveLength(2);

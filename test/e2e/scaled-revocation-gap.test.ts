@@ -17,11 +17,11 @@ import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
 import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy';
 import { eventually } from '../helpers/eventually';
 
-if (!HAVE_SCALED_SERVICES) logSkip('decisions made during a Redis outage, enforced on every replica once it is back (scaled, two replicas)');
+if (!HAVE_SCALED_SERVICES)
+  logSkip('decisions made during a Redis outage, enforced on every replica once it is back (scaled, two replicas)');
 
 /** After Redis is back, every replica enforces what was decided meanwhile within this. */
 const BOUND = { timeoutMs: 1_000, intervalMs: 25 };
-
 
 describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: decisions made while Redis was cut', () => {
   let sim: Awaited<ReturnType<typeof startSimulator>>;
@@ -34,12 +34,29 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: decisions made while Redis was c
     sim = await startSimulator({ apiKeys: ['sk-sim-gap'] });
     subgraphRedis = await startTcpProxy(targetOf(TEST_REDIS_URL!));
     gatewayRedis = await startTcpProxy(targetOf(TEST_REDIS_URL!));
-    stack = await startScaledStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' }, 2, { bus: subgraphRedis, gatewayBus: gatewayRedis });
+    stack = await startScaledStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' }, 2, {
+      bus: subgraphRedis,
+      gatewayBus: gatewayRedis,
+    });
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, 'sk-sim-gap');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'acme/gap-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'acme/gap-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     // $0.01 per output token: the 20 a request may take are more than a new account's $0.10 trial credit.
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: 'acme/gap-dear', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '10000' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: 'acme/gap-dear',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '10000',
+    });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
@@ -101,13 +118,21 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: decisions made while Redis was c
       const closed: number[] = [];
       client.on('closed', (event: unknown) => closed.push((event as { code: number }).code));
       const opened = new Promise<void>((resolve) => client.on('connected', () => resolve()));
-      client.iterate({ query: print(LiveJobFeedDocument), variables: {} }).next().catch(() => {});
+      client
+        .iterate({ query: print(LiveJobFeedDocument), variables: {} })
+        .next()
+        .catch(() => {});
       return { client, closed, opened };
     });
     try {
       await Promise.all(clients.map((c) => c.opened));
       await gatewayRedis.stop();
-      const disabled = await graphql(stack.url, 'mutation ($id: ID!) { setManagementKeyEnabled(id: $id, enabled: false) { id } }', { id: mk.id }, owner.jwt);
+      const disabled = await graphql(
+        stack.url,
+        'mutation ($id: ID!) { setManagementKeyEnabled(id: $id, enabled: false) { id } }',
+        { id: mk.id },
+        owner.jwt,
+      );
       expect(disabled.errors, JSON.stringify(disabled.errors)).toBeUndefined();
       expect(clients.map((c) => c.closed)).toEqual([[], []]); // nobody told the gateways
       await gatewayRedis.start();

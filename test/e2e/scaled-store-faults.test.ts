@@ -88,8 +88,21 @@ describe('tcp proxy', () => {
 
 describe.skipIf(!TEST_REDIS_URL)('Redis budget guard through a dying connection', () => {
   const snapshot: KeySnapshot = {
-    keyId: `k-${randomBytes(4).toString('hex')}`, accountId: `a-${randomBytes(4).toString('hex')}`, status: 'active', expiredAt: null, allowIp: null, denyIp: null, allowedModels: null,
-    limitMicros: 1000, cycle: null, spentMicros: 0, groupId: null, groupBudgetMicros: null, groupSpentMicros: 0, balanceMicros: 1_000_000, routingProfileId: null,
+    keyId: `k-${randomBytes(4).toString('hex')}`,
+    accountId: `a-${randomBytes(4).toString('hex')}`,
+    status: 'active',
+    expiredAt: null,
+    allowIp: null,
+    denyIp: null,
+    allowedModels: null,
+    limitMicros: 1000,
+    cycle: null,
+    spentMicros: 0,
+    groupId: null,
+    groupBudgetMicros: null,
+    groupSpentMicros: 0,
+    balanceMicros: 1_000_000,
+    routingProfileId: null,
   };
 
   it('settles each reservation once, and settles the ones Redis missed once it is back', async () => {
@@ -144,11 +157,24 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
     );
     const seller = await signup(stack.url, 'seller');
     const key = await poolKey(stack.url, seller.jwt, SIM_KEY);
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: key, model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: key,
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     // Each answer takes a while, so some requests are in flight at the moment a store dies.
     sim.setKeyFaults(SIM_KEY, { latencyMs: 150 });
     // The test reads billing's tables directly (not through the proxy).
-    db = await MikroORM.init({ clientUrl: stack.config.databaseUrl!, entities: [], discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, ensureDatabase: false });
+    db = await MikroORM.init({
+      clientUrl: stack.config.databaseUrl!,
+      entities: [],
+      discovery: { warnWhenNoEntities: false },
+      allowGlobalContext: true,
+      ensureDatabase: false,
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -186,7 +212,18 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
       // A stream's cost is in its usage chunk (asked for with include_usage).
       const usage = stream ? sseEvents(text).find((e) => typeof e?.usage?.cost_usd === 'number')?.usage : body?.usage;
       const cost = surface === 'v1' && status === 200 ? usage?.cost_usd : undefined;
-      samples.push({ surface, stream, phase: at, startedAt, ms: Date.now() - startedAt, status, requestId, costMicros: typeof cost === 'number' ? Math.round(cost * 1_000_000) : null, body, text });
+      samples.push({
+        surface,
+        stream,
+        phase: at,
+        startedAt,
+        ms: Date.now() - startedAt,
+        status,
+        requestId,
+        costMicros: typeof cost === 'number' ? Math.round(cost * 1_000_000) : null,
+        body,
+        text,
+      });
     };
     // Past the hang bound plus a margin the client gives up: such a sample has status 0 and fails the bound.
     const timeout = () => AbortSignal.timeout(HANG_BOUND_MS + 5_000);
@@ -198,7 +235,12 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
             fetch(`${stack.url}/v1/chat/completions`, {
               method: 'POST',
               headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], max_tokens: 8, ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}) }),
+              body: JSON.stringify({
+                model: MODEL,
+                messages: [{ role: 'user', content: 'hello' }],
+                max_tokens: 8,
+                ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+              }),
               signal: timeout(),
             }),
           stream,
@@ -208,7 +250,10 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
     };
     const management = async () => {
       for (let i = 0; !done; i++) {
-        if (i % 2 === 0) await one('rest', () => fetch(`${stack.url}/api/usage`, { headers: { authorization: `Bearer ${buyer.jwt}` }, signal: timeout() }));
+        if (i % 2 === 0)
+          await one('rest', () =>
+            fetch(`${stack.url}/api/usage`, { headers: { authorization: `Bearer ${buyer.jwt}` }, signal: timeout() }),
+          );
         else
           await one('graphql', () =>
             fetch(`${stack.url}/graphql`, {
@@ -245,13 +290,19 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
     const upAt = Date.now();
     phase = 'after';
     // Until every surface succeeded again after the restart, at most 30 s; then a little more traffic.
-    const firstOk = (surface: Surface) => traffic.samples.filter((x) => x.surface === surface && x.startedAt >= upAt && ok(x)).map((x) => x.startedAt + x.ms).sort((a, b) => a - b)[0];
+    const firstOk = (surface: Surface) =>
+      traffic.samples
+        .filter((x) => x.surface === surface && x.startedAt >= upAt && ok(x))
+        .map((x) => x.startedAt + x.ms)
+        .sort((a, b) => a - b)[0];
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
       if ((['v1', 'rest', 'graphql'] as Surface[]).every((s) => firstOk(s) !== undefined)) break;
     }
     await sleep(1_000);
     const samples = await traffic.stop();
-    const recovery = Object.fromEntries((['v1', 'rest', 'graphql'] as Surface[]).map((s) => [s, firstOk(s) === undefined ? null : firstOk(s)! - upAt]));
+    const recovery = Object.fromEntries(
+      (['v1', 'rest', 'graphql'] as Surface[]).map((s) => [s, firstOk(s) === undefined ? null : firstOk(s)! - upAt]),
+    );
     return { samples, downAt, upAt, recovery };
   }
 
@@ -263,7 +314,9 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
     }
     const slowest = Math.max(...run.samples.map((s) => s.ms));
     const errors = [...new Set(run.samples.filter((s) => !ok(s)).map((s) => `${s.surface} ${s.status} ${s.text.slice(0, 160)}`))];
-    console.log(`${label}: ${run.samples.length} requests; by surface/phase/status ${JSON.stringify(rows)}; slowest ${slowest} ms; recovery after restart (ms) ${JSON.stringify(run.recovery)}\n  distinct failures:\n    ${errors.join('\n    ')}`);
+    console.log(
+      `${label}: ${run.samples.length} requests; by surface/phase/status ${JSON.stringify(rows)}; slowest ${slowest} ms; recovery after restart (ms) ${JSON.stringify(run.recovery)}\n  distinct failures:\n    ${errors.join('\n    ')}`,
+    );
   }
 
   /** Every answer was prompt, and either a success or a clean error in its surface's envelope. */
@@ -282,7 +335,14 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
         // The Dragonfly envelope; 503 once subgraphs classify store errors (see STORE_ERRORS_ARE_503).
         expect(s.body, what).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
         if (STORE_ERRORS_ARE_503) expect([s.status, s.body.error.code], what).toEqual([503, 'SERVICE_UNAVAILABLE']);
-        else expect([[503, 'SERVICE_UNAVAILABLE'], [500, 'INTERNAL_SERVER_ERROR']], what).toContainEqual([s.status, s.body.error.code]);
+        else
+          expect(
+            [
+              [503, 'SERVICE_UNAVAILABLE'],
+              [500, 'INTERNAL_SERVER_ERROR'],
+            ],
+            what,
+          ).toContainEqual([s.status, s.body.error.code]);
       } else {
         const code = s.body?.errors?.[0]?.extensions?.code;
         expect(s.body?.errors?.[0]?.message, what).toEqual(expect.any(String));
@@ -293,13 +353,23 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
   }
 
   /** Waits until billing holds a record for every request the client saw succeed; then compares exactly. */
-  async function expectBilledExactlyOnce(buyer: { accountId: string; keyId: string; jwt: string }, samples: Sample[], startingBalance: number) {
+  async function expectBilledExactlyOnce(
+    buyer: { accountId: string; keyId: string; jwt: string },
+    samples: Sample[],
+    startingBalance: number,
+  ) {
     const served = samples.filter((s) => s.surface === 'v1' && ok(s));
     const expected = new Map(served.map((s) => [s.requestId!, s.costMicros!]));
     expect(expected.size).toBe(served.length); // every answer named its request, once
     for (const cost of expected.values()) expect(cost).toBeGreaterThan(0);
     const records = async () =>
-      (await db.em.getConnection().execute(`select request_id, status, cost_micros from billing.usage_records where buyer_id = ?`, [buyer.accountId])) as { request_id: string; status: string; cost_micros: string | number }[];
+      (await db.em
+        .getConnection()
+        .execute(`select request_id, status, cost_micros from billing.usage_records where buyer_id = ?`, [buyer.accountId])) as {
+        request_id: string;
+        status: string;
+        cost_micros: string | number;
+      }[];
     let rows = await records();
     const drainedBy = Date.now() + 30_000;
     while ([...expected.keys()].some((id) => !rows.some((r) => r.request_id === id)) && Date.now() < drainedBy) {
@@ -318,7 +388,12 @@ describe.skipIf(!HAVE_SCALED_SERVICES)('scaled: PostgreSQL and Redis outages und
     for (const r of rows.filter((r) => r.status !== 'completed')) expect(Number(r.cost_micros)).toBe(0);
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
     // The money moved once per request: the key's running total, the ledger balance.
-    const [keyUsage] = (await db.em.getConnection().execute(`select total_micros, request_count from billing.key_usage where key_id = ?`, [buyer.keyId])) as { total_micros: string; request_count: string }[];
+    const [keyUsage] = (await db.em
+      .getConnection()
+      .execute(`select total_micros, request_count from billing.key_usage where key_id = ?`, [buyer.keyId])) as {
+      total_micros: string;
+      request_count: string;
+    }[];
     expect(Number(keyUsage?.total_micros ?? 0)).toBe(total);
     expect(Number(keyUsage?.request_count ?? 0)).toBe(rows.length);
     const balance = await graphql(stack.url, `{ me { balance { micros } } }`, {}, buyer.jwt);

@@ -53,16 +53,34 @@ export function billingFixtures(get: () => TestStack) {
   };
   const settle = async (at: Date) => expect((await asService(get(), 'billing', SETTLE, { at: at.toISOString() })).errors).toBeUndefined();
   const buckets = async (accountId: string): Promise<Buckets> => {
-    const rows = (await billing().db.orm.em.fork().getConnection().execute('select * from account_balances where account_id = ?', [accountId])) as Record<string, number | string>[];
+    const rows = (await billing()
+      .db.orm.em.fork()
+      .getConnection()
+      .execute('select * from account_balances where account_id = ?', [accountId])) as Record<string, number | string>[];
     const row = rows[0] ?? {};
-    return { balance: Number(row.balance_micros ?? 0), promo: Number(row.promo_micros ?? 0), pending: Number(row.earnings_pending_micros ?? 0), available: Number(row.earnings_available_micros ?? 0), reserved: Number(row.earnings_reserved_micros ?? 0) };
+    return {
+      balance: Number(row.balance_micros ?? 0),
+      promo: Number(row.promo_micros ?? 0),
+      pending: Number(row.earnings_pending_micros ?? 0),
+      available: Number(row.earnings_available_micros ?? 0),
+      reserved: Number(row.earnings_reserved_micros ?? 0),
+    };
   };
   const deposit = async (accountId: string, micros: number) => {
     const em = billing().db.orm.em.fork() as EntityManager;
     await em.transactional(async (tem) => {
       const sql = sqlFor(tem as EntityManager);
       await lockBalances(sql, new Date(), [accountId]);
-      await post(sql, { newId: () => randomUUID() }, new Date(), [{ accountId, bucket: 'balance', type: 'adjustment', amountMicros: micros, reference: `test-deposit:${randomUUID()}`, description: 'Test deposit (paid money)' }]);
+      await post(sql, { newId: () => randomUUID() }, new Date(), [
+        {
+          accountId,
+          bucket: 'balance',
+          type: 'adjustment',
+          amountMicros: micros,
+          reference: `test-deposit:${randomUUID()}`,
+          description: 'Test deposit (paid money)',
+        },
+      ]);
     });
   };
   /** A new account once its trial credit is posted (so the next charges are paid, the trial spent first). */

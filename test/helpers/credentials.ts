@@ -1,7 +1,11 @@
 // Every kind of credential, for credential × route matrices: a dashboard JWT, a buyer key,
 // management keys of each scope, a disabled one, a forged one, and another account's JWT.
 import { randomUUID } from 'node:crypto';
-import { CreateApiKeyDocument, FixtureCreateManagementKeyDocument, FixtureSetManagementKeyEnabledDocument } from '../../schema/generated/graphql';
+import {
+  CreateApiKeyDocument,
+  FixtureCreateManagementKeyDocument,
+  FixtureSetManagementKeyEnabledDocument,
+} from '../../schema/generated/graphql';
 import { graphql, rest } from './graphql';
 
 export interface Credentials {
@@ -28,7 +32,12 @@ export async function signup(baseUrl: string, label = 'user'): Promise<{ account
   return { accountId: response.body.account.id, jwt: response.body.token, email };
 }
 
-export async function managementKey(baseUrl: string, jwt: string, scope: 'BUYER' | 'SELLER' | 'FULL', name = `mk-${scope.toLowerCase()}`): Promise<{ id: string; rawKey: string }> {
+export async function managementKey(
+  baseUrl: string,
+  jwt: string,
+  scope: 'BUYER' | 'SELLER' | 'FULL',
+  name = `mk-${scope.toLowerCase()}`,
+): Promise<{ id: string; rawKey: string }> {
   const result = await graphql(baseUrl, FixtureCreateManagementKeyDocument, { input: { name, scope } }, jwt);
   if (!result.data) throw new Error(`management key failed: ${JSON.stringify(result.errors)}`);
   return { id: result.data.createManagementKey.managementKey.id, rawKey: result.data.createManagementKey.rawKey };

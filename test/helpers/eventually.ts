@@ -14,7 +14,11 @@ export async function eventually<T>(check: () => T | Promise<T>, options: { time
 }
 
 /** Polls `probe` until it yields a value (anything but null, undefined or false), and returns it. */
-export function waitUntil<T>(probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, what = 'condition', options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export function waitUntil<T>(
+  probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  what = 'condition',
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   return eventually(async () => {
     const value = await probe();
     if (value === null || value === undefined || value === false) throw new Error(`${what}: not met in time`);
@@ -23,7 +27,11 @@ export function waitUntil<T>(probe: () => T | null | undefined | false | Promise
 }
 
 /** Reads until `done` holds for what was read, and returns that reading. */
-export function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export function readUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   return eventually(async () => {
     const value = await read();
     if (!done(value)) throw new Error(`not as expected in time: ${JSON.stringify(value)?.slice(0, 500)}`);

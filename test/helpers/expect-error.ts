@@ -28,6 +28,9 @@ export function expectError(surface: Surface, answer: Answer, status: number, co
   expect(Object.keys(answer.body), shown).toEqual(surface === 'naap' ? ['success', 'error'] : ['error']);
   if (surface === 'naap') expect(answer.body.success).toBe(false);
   expect(typeof error.message).toBe('string');
-  expect(Object.keys(error).every((name) => ['code', 'message', 'details'].includes(name)), shown).toBe(true);
+  expect(
+    Object.keys(error).every((name) => ['code', 'message', 'details'].includes(name)),
+    shown,
+  ).toBe(true);
   if (field) expect(error.details?.field, shown).toBe(field);
 }

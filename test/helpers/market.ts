@@ -1,6 +1,13 @@
 // Supply on the market for data-plane tests: a seller with simulator pool keys and admitted
 // listings, and a funded buyer with a key.
-import { AccountCreateKeyDocument, BillingTopUpDocument, FixtureCreateListingDocument, FixtureCreatePoolKeyDocument, FixtureListingStateDocument, FixtureProbeListingDocument } from '../../schema/generated/graphql';
+import {
+  AccountCreateKeyDocument,
+  BillingTopUpDocument,
+  FixtureCreateListingDocument,
+  FixtureCreatePoolKeyDocument,
+  FixtureListingStateDocument,
+  FixtureProbeListingDocument,
+} from '../../schema/generated/graphql';
 import type { CreateListingInput } from '../../schema/generated/graphql';
 import { SIMULATOR_CHAT_PARAMETERS } from '../../gateway/simulator/models';
 import { shippedRegistry } from '../../subgraphs/market/services/registry';
@@ -34,13 +41,16 @@ export async function admittedListing(url: string, jwt: string, input: CreateLis
   const id = created.data.createListing.id;
   let reads = 0;
   try {
-    await eventually(async () => {
-      const state = await graphql(url, FixtureListingStateDocument, { id }, jwt);
-      if (state.data?.listing.contract?.state === 'ACTIVE') return;
-      // A probe of its own once the background admission had its chance (a failed one is not retried by itself).
-      if (++reads === 20) await graphql(url, FixtureProbeListingDocument, { id }, jwt);
-      throw new Error(`listing ${input.model} is ${state.data?.listing.contract?.state ?? 'unknown'}`);
-    }, { timeoutMs: 10_000, intervalMs: 50 });
+    await eventually(
+      async () => {
+        const state = await graphql(url, FixtureListingStateDocument, { id }, jwt);
+        if (state.data?.listing.contract?.state === 'ACTIVE') return;
+        // A probe of its own once the background admission had its chance (a failed one is not retried by itself).
+        if (++reads === 20) await graphql(url, FixtureProbeListingDocument, { id }, jwt);
+        throw new Error(`listing ${input.model} is ${state.data?.listing.contract?.state ?? 'unknown'}`);
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
   } catch {
     throw new Error(`listing ${input.model} was not admitted`);
   }

@@ -1,6 +1,16 @@
-
-
-export type Surface = 'dragonfly' | 'dgrid' | 'naap' | 'naap-oauth' | 'dashboard' | 'openai' | 'anthropic' | 'graphql' | 'health' | 'metrics' | 'jwks' | 'web';
+export type Surface =
+  | 'dragonfly'
+  | 'dgrid'
+  | 'naap'
+  | 'naap-oauth'
+  | 'dashboard'
+  | 'openai'
+  | 'anthropic'
+  | 'graphql'
+  | 'health'
+  | 'metrics'
+  | 'jwks'
+  | 'web';
 
 export interface Route {
   method: string;
@@ -62,7 +72,11 @@ export function surfaceOf(path: string): Surface | null {
   for (const entry of SURFACE_PREFIXES) {
     const [prefix] = entry;
     const matches =
-      prefix === '/' ? path === '/' || path.startsWith('/?') : prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+      prefix === '/'
+        ? path === '/' || path.startsWith('/?')
+        : prefix.endsWith('/')
+          ? path.startsWith(prefix)
+          : path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
     if (matches && (!best || prefix.length > best[0].length)) best = entry;
   }
   return best?.[1] ?? null;
@@ -107,7 +121,18 @@ function bareError(body: unknown): string | null {
 }
 
 /** Anthropic's error type for each status it answers with (529: overloaded). */
-const ANTHROPIC_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 504: 'timeout_error', 529: 'overloaded_error' };
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
 
 /**
  * Whether an answer is in its surface's envelope; null when it is, else what is wrong. HEAD
@@ -123,7 +148,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
   switch (surface) {
     case 'dragonfly': {
       // The spend log's CSV export: CSV when it succeeds, the JSON envelope when refused.
-      if (!error && answer.route === '/api/usage/requests.csv') return /^text\/csv\b/.test(contentType(answer)) ? null : 'CSV export not text/csv';
+      if (!error && answer.route === '/api/usage/requests.csv')
+        return /^text\/csv\b/.test(contentType(answer)) ? null : 'CSV export not text/csv';
       const problem = needJson();
       if (problem) return problem;
       if (error) return bareError(json);
@@ -132,10 +158,12 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
     case 'dgrid': {
       const problem = needJson();
       if (problem) return problem;
-      if (!isObject(json) || typeof json.code !== 'number' || typeof json.message !== 'string' || !('data' in json)) return 'not {code, message, data}';
+      if (!isObject(json) || typeof json.code !== 'number' || typeof json.message !== 'string' || !('data' in json))
+        return 'not {code, message, data}';
       if (Object.keys(json).length !== 3) return `unexpected fields: ${Object.keys(json).join(', ')}`;
       if (error) {
-        if (!/^\d{5}$/.test(String(json.code)) || Math.floor(json.code / 100) !== status) return `code ${json.code} does not match status ${status}`;
+        if (!/^\d{5}$/.test(String(json.code)) || Math.floor(json.code / 100) !== status)
+          return `code ${json.code} does not match status ${status}`;
         if (json.data !== null) return 'error with data';
         return null;
       }
@@ -155,7 +183,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
     }
     case 'naap-oauth': {
       // The callback is the page the browser lands on: HTML, whatever the outcome.
-      if (answer.route.endsWith('/callback') && /^text\/html\b/.test(contentType(answer)) && (status === 200 || status === 400)) return null;
+      if (answer.route.endsWith('/callback') && /^text\/html\b/.test(contentType(answer)) && (status === 200 || status === 400))
+        return null;
       if (answer.route.endsWith('/redirect') && status === 302) return answer.headers.get('location') ? null : '302 without location';
       const problem = needJson();
       if (problem) return problem;
@@ -169,7 +198,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       const problem = needJson();
       if (problem) return problem;
       if (error) {
-        if (status !== 400 && status !== 503 && !(answer.unrouted && [403, 404, 414].includes(status))) return `status ${status} is not a documented dashboard status`;
+        if (status !== 400 && status !== 503 && !(answer.unrouted && [403, 404, 414].includes(status)))
+          return `status ${status} is not a documented dashboard status`;
         if (!/no-store/.test(answer.headers.get('cache-control') ?? '')) return 'error without cache-control: no-store';
         return bareError(json);
       }
@@ -184,7 +214,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       if (error) {
         if (Object.keys(json).join() !== 'error') return 'error body has other top-level fields';
         const e = json.error;
-        if (!isObject(e) || typeof e.message !== 'string' || typeof e.type !== 'string' || !('code' in e) || !('param' in e)) return 'not {error: {message, type, code, param}}';
+        if (!isObject(e) || typeof e.message !== 'string' || typeof e.type !== 'string' || !('code' in e) || !('param' in e))
+          return 'not {error: {message, type, code, param}}';
         return null;
       }
       // A Responses `response` object carries `error: null` on success (its failure field).
@@ -197,17 +228,23 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       if (problem) return problem;
       if (!isObject(json)) return 'body is not a JSON object';
       if (error) {
-        if (Object.keys(json).sort().join() !== 'error,request_id,type' || json.type !== 'error') return 'not {type: "error", error, request_id}';
-        if (typeof json.request_id !== 'string' || json.request_id !== answer.headers.get('request-id')) return 'request_id is not the request-id header';
+        if (Object.keys(json).sort().join() !== 'error,request_id,type' || json.type !== 'error')
+          return 'not {type: "error", error, request_id}';
+        if (typeof json.request_id !== 'string' || json.request_id !== answer.headers.get('request-id'))
+          return 'request_id is not the request-id header';
         const e = json.error;
         if (!isObject(e) || typeof e.message !== 'string' || e.message.length === 0) return 'error.message is not a non-empty string';
         const expected = ANTHROPIC_TYPES[status] ?? (status < 500 ? 'invalid_request_error' : undefined);
         if (e.type !== expected) return `error.type ${String(e.type)} for status ${status} (expected ${expected ?? 'no such status'})`;
-        if (e.details !== undefined && (!isObject(e.details) || typeof e.details.error_code !== 'string')) return 'error.details without an error_code';
+        if (e.details !== undefined && (!isObject(e.details) || typeof e.details.error_code !== 'string'))
+          return 'error.details without an error_code';
         return null;
       }
-      if (answer.route.endsWith('/count_tokens')) return Object.keys(json).join() === 'input_tokens' && Number.isInteger(json.input_tokens) ? null : 'not {input_tokens}';
-      return json.type === 'message' && typeof json.id === 'string' && Array.isArray(json.content) ? null : 'success is not a message object';
+      if (answer.route.endsWith('/count_tokens'))
+        return Object.keys(json).join() === 'input_tokens' && Number.isInteger(json.input_tokens) ? null : 'not {input_tokens}';
+      return json.type === 'message' && typeof json.id === 'string' && Array.isArray(json.content)
+        ? null
+        : 'success is not a message object';
     }
     case 'graphql': {
       // The development landing page (GET with Accept: text/html).
@@ -217,7 +254,8 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       if (problem) return problem;
       if (!isObject(json)) return 'body is not a JSON object';
       if (!('data' in json) && !Array.isArray(json.errors)) return 'neither data nor errors';
-      if (Array.isArray(json.errors) && json.errors.some((e) => !isObject(e) || typeof e.message !== 'string')) return 'an error without a message';
+      if (Array.isArray(json.errors) && json.errors.some((e) => !isObject(e) || typeof e.message !== 'string'))
+        return 'an error without a message';
       if (error && !Array.isArray(json.errors)) return 'error status without errors';
       return null;
     }
@@ -243,7 +281,11 @@ export function envelopeProblem(surface: Surface, answer: Answer): string | null
       // A refused path (a NUL, a traversal) or no such file: any 4xx, never a 5xx.
       if (status >= 500) return `status ${status}`;
       if (status >= 400) return null;
-      return /^(text\/html|application\/json|text\/javascript|application\/javascript|text\/css|image\/|font\/|application\/(x-)?yaml|text\/yaml)/.test(contentType(answer)) ? null : `unexpected content type ${contentType(answer)}`;
+      return /^(text\/html|application\/json|text\/javascript|application\/javascript|text\/css|image\/|font\/|application\/(x-)?yaml|text\/yaml)/.test(
+        contentType(answer),
+      )
+        ? null
+        : `unexpected content type ${contentType(answer)}`;
     }
   }
 }
@@ -253,7 +295,8 @@ const STACK_FRAME = /(?:\n|\\n)\s*at (?:async )?[\w$.<>[\] ]+ \(|(?:\n|\\n)\s*at
 /** Source locations and module paths. */
 const FILE_PATH = /node_modules|file:\/\/|(?:\/(?:work|home|usr|opt|srv|root|tmp)\/[\w.-]+\/)|\.(?:ts|js|mjs|cjs):\d+/;
 /** Class names of internal errors (JS, fastify, MikroORM, SQLite/libsql, PostgreSQL, sockets). */
-const INTERNAL_NAMES = /\b(?:TypeError|RangeError|ReferenceError|SyntaxError|EvalError|AggregateError|DriverException|ServerException|ValidationError|NotFoundError|OptimisticLockError|MikroORM|UniqueConstraintViolationException|ForeignKeyConstraintViolationException|NotNullConstraintViolationException|LibsqlError|SqliteError|SQLITE_[A-Z_]+|FST_ERR_[A-Z_]+|ECONNREFUSED|ECONNRESET|EPIPE|QueryFailedError|GraphQLError|DataLoader)\b/;
+const INTERNAL_NAMES =
+  /\b(?:TypeError|RangeError|ReferenceError|SyntaxError|EvalError|AggregateError|DriverException|ServerException|ValidationError|NotFoundError|OptimisticLockError|MikroORM|UniqueConstraintViolationException|ForeignKeyConstraintViolationException|NotNullConstraintViolationException|LibsqlError|SqliteError|SQLITE_[A-Z_]+|FST_ERR_[A-Z_]+|ECONNREFUSED|ECONNRESET|EPIPE|QueryFailedError|GraphQLError|DataLoader)\b/;
 
 /** What in a body looks like an internal leak (a stack trace, a file path, an internal error class), or null. */
 export function leakProblem(answer: Answer): string | null {

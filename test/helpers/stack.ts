@@ -47,25 +47,45 @@ export interface ScaledStackOptions {
  * `clock`: the platform's injected clock (e.g. one a test moves to the next rate-limit window);
  * `random`: the router's uniform source (a seeded one fixes the load balancer's draw).
  */
-export async function startEmbeddedStack(overrides: Record<string, string | undefined> = {}, options: { clock?: Clock; random?: () => number } = {}): Promise<TestStack> {
+export async function startEmbeddedStack(
+  overrides: Record<string, string | undefined> = {},
+  options: { clock?: Clock; random?: () => number } = {},
+): Promise<TestStack> {
   const config = testConfig(overrides);
   const platform = await startPlatform({ config, topology: 'embedded', clock: options.clock, random: options.random });
-  const stack: TestStack = { mode: 'embedded', url: platform.gateway.url, gatewayUrls: [platform.gateway.url], bus: platform.bus, config: platform.config, platform, logFiles: { platform: config.env.LOG_FILE! }, stop: async () => {
-    // Every embedded stack's ledger is checked once its suite is done: every bucket equals the sum
-    // of its postings, no spendable bucket below zero (an unreachable store is some suite's point).
-    let broken: unknown = null;
-    await expectLedgerBalanced(stack).catch((error: unknown) => {
-      if ((error as Error)?.name === 'AssertionError') broken = error;
-    });
-    await platform.stop();
-    if (broken) throw broken;
-  } };
+  const stack: TestStack = {
+    mode: 'embedded',
+    url: platform.gateway.url,
+    gatewayUrls: [platform.gateway.url],
+    bus: platform.bus,
+    config: platform.config,
+    platform,
+    logFiles: { platform: config.env.LOG_FILE! },
+    stop: async () => {
+      // Every embedded stack's ledger is checked once its suite is done: every bucket equals the sum
+      // of its postings, no spendable bucket below zero (an unreachable store is some suite's point).
+      let broken: unknown = null;
+      await expectLedgerBalanced(stack).catch((error: unknown) => {
+        if ((error as Error)?.name === 'AssertionError') broken = error;
+      });
+      await platform.stop();
+      if (broken) throw broken;
+    },
+  };
   return stack;
 }
 
-function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; output(): string; logFile: string }> {
+function spawnReady(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyPattern: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; output(): string; logFile: string }> {
   const logFile = env.LOG_FILE ?? testLogFile(args[0] === 'subgraphs/main.ts' ? `scaled-${args[1]}` : 'scaled-gateway');
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...args], { cwd: ROOT, env: { ...env, LOG_FILE: logFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...args], {
+    cwd: ROOT,
+    env: { ...env, LOG_FILE: logFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out starting ${args.join(' ')}:\n${output}`)), 45_000);
@@ -109,7 +129,11 @@ export function startTestStack(overrides: Record<string, string | undefined> = {
   return TEST_TOPOLOGY === 'scaled' ? startScaledStack(overrides) : startEmbeddedStack(overrides);
 }
 
-export async function startScaledStack(overrides: Record<string, string | undefined> = {}, gateways = 1, options: ScaledStackOptions = {}): Promise<TestStack> {
+export async function startScaledStack(
+  overrides: Record<string, string | undefined> = {},
+  gateways = 1,
+  options: ScaledStackOptions = {},
+): Promise<TestStack> {
   if (!TEST_DATABASE_URL || !TEST_REDIS_URL) throw new Error('scaled stack needs TEST_DATABASE_URL and TEST_REDIS_URL');
   const database = await createTestDatabase(TEST_DATABASE_URL);
   const config = testConfig({ DATABASE_URL: database.url, BUS_URL: TEST_REDIS_URL, ...overrides });
@@ -135,7 +159,18 @@ export async function startScaledStack(overrides: Record<string, string | undefi
     children.push(...subgraphs.map((s) => s.child));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [`${name.toUpperCase()}_URL`, subgraphs[i].match[1]]));
     const replicas = await Promise.all(
-      Array.from({ length: gateways }, (_, i) => spawnReady(['gateway/main.ts', '--gateway-only'], { ...env, ...(options.gatewayBus ? { BUS_URL: options.gatewayBus.rewrite(TEST_REDIS_URL!) } : {}), ...urls, GATEWAY_NAME: `gateway-${i + 1}` }, /GraphQL\s+(\S+)\/graphql/)),
+      Array.from({ length: gateways }, (_, i) =>
+        spawnReady(
+          ['gateway/main.ts', '--gateway-only'],
+          {
+            ...env,
+            ...(options.gatewayBus ? { BUS_URL: options.gatewayBus.rewrite(TEST_REDIS_URL!) } : {}),
+            ...urls,
+            GATEWAY_NAME: `gateway-${i + 1}`,
+          },
+          /GraphQL\s+(\S+)\/graphql/,
+        ),
+      ),
     );
     children.push(...replicas.map((r) => r.child));
     await bus.ready();
@@ -146,8 +181,14 @@ export async function startScaledStack(overrides: Record<string, string | undefi
       bus,
       config,
       subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].match[1]])),
-      logFiles: Object.fromEntries([...SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].logFile]), ...replicas.map((r, i) => [`gateway-${i + 1}`, r.logFile])]),
-      processes: [...SUBGRAPH_NAMES.map((name, i) => ({ name, child: subgraphs[i].child, output: subgraphs[i].output })), ...replicas.map((r, i) => ({ name: `gateway-${i + 1}`, child: r.child, output: r.output }))],
+      logFiles: Object.fromEntries([
+        ...SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].logFile]),
+        ...replicas.map((r, i) => [`gateway-${i + 1}`, r.logFile]),
+      ]),
+      processes: [
+        ...SUBGRAPH_NAMES.map((name, i) => ({ name, child: subgraphs[i].child, output: subgraphs[i].output })),
+        ...replicas.map((r, i) => ({ name: `gateway-${i + 1}`, child: r.child, output: r.output })),
+      ],
       stop: async () => {
         await Promise.all(children.map(stopChild));
         await bus.close();

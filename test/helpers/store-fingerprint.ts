@@ -45,10 +45,15 @@ export class StoreFingerprint {
     for (const runtime of runtimes) {
       const connection = runtime.db.orm.em.getConnection();
       const driver = runtime.db.orm.config.get('driver')?.name ?? '';
-      if (!/sql?lite|libsql/i.test(driver)) throw new Error(`store fingerprint reads SQLite databases only (${runtime.name} uses ${driver})`);
-      const tables = (await connection.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'mikro_orm_%' order by name")) as { name: string }[];
+      if (!/sql?lite|libsql/i.test(driver))
+        throw new Error(`store fingerprint reads SQLite databases only (${runtime.name} uses ${driver})`);
+      const tables = (await connection.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'mikro_orm_%' order by name",
+      )) as { name: string }[];
       for (const { name } of tables) {
-        const columns = (await connection.execute(`select name from pragma_table_info(${`'${name.replaceAll("'", "''")}'`}) order by cid`)) as { name: string }[];
+        const columns = (await connection.execute(
+          `select name from pragma_table_info(${`'${name.replaceAll("'", "''")}'`}) order by cid`,
+        )) as { name: string }[];
         const row = columns.map((c) => `quote(${quoteIdent(c.name)})`).join(` || '|' || `);
         sources.push({ name: `${runtime.name}.${name}`, subgraph: runtime.name, sql: `select ${row} as r from ${quoteIdent(name)}` });
       }
@@ -76,7 +81,10 @@ export class StoreFingerprint {
         const connection = this.runtimes.get(subgraph)!.db.orm.em.getConnection();
         // Rows in a fixed order (their text), so that the fingerprint does not depend on scan order.
         const sql = sources
-          .map((source, i) => `select ${i} as i, count(*) as n, coalesce(group_concat(r, char(10)), '') as rows from (select r from (${source.sql}) order by r)`)
+          .map(
+            (source, i) =>
+              `select ${i} as i, count(*) as n, coalesce(group_concat(r, char(10)), '') as rows from (select r from (${source.sql}) order by r)`,
+          )
           .join(' union all ');
         const result = (await connection.execute(sql)) as { i: number; n: number; rows: string }[];
         for (const row of result) tables.set(sources[Number(row.i)].name, { count: Number(row.n), rows: String(row.rows) });
@@ -88,7 +96,8 @@ export class StoreFingerprint {
   /** A short hash of a snapshot (for logs). */
   static hash(snapshot: StoreSnapshot): string {
     const hash = createHash('sha256');
-    for (const [name, table] of [...snapshot.tables].sort(([a], [b]) => a.localeCompare(b))) hash.update(`${name}\0${table.count}\0${table.rows}\0`);
+    for (const [name, table] of [...snapshot.tables].sort(([a], [b]) => a.localeCompare(b)))
+      hash.update(`${name}\0${table.count}\0${table.rows}\0`);
     return hash.digest('hex').slice(0, 16);
   }
 
@@ -102,24 +111,55 @@ export class StoreFingerprint {
       const aRows = new Set(a.rows ? a.rows.split('\n') : []);
       const bRows = new Set(b.rows ? b.rows.split('\n') : []);
       const clip = (rows: string[]) => rows.slice(0, 3).map((row) => (row.length > 300 ? `${row.slice(0, 300)}…` : row));
-      changes.push({ table: name, before: a.count, after: b.count, removed: clip([...aRows].filter((r) => !bRows.has(r))), added: clip([...bRows].filter((r) => !aRows.has(r))) });
+      changes.push({
+        table: name,
+        before: a.count,
+        after: b.count,
+        removed: clip([...aRows].filter((r) => !bRows.has(r))),
+        added: clip([...bRows].filter((r) => !aRows.has(r))),
+      });
     }
     return changes;
   }
 
   static describe(changes: TableChange[]): string {
-    return changes.map((c) => `${c.table}: ${c.before} → ${c.after} rows${c.removed.length ? `\n    - ${c.removed.join('\n    - ')}` : ''}${c.added.length ? `\n    + ${c.added.join('\n    + ')}` : ''}`).join('\n');
+    return changes
+      .map(
+        (c) =>
+          `${c.table}: ${c.before} → ${c.after} rows${c.removed.length ? `\n    - ${c.removed.join('\n    - ')}` : ''}${c.added.length ? `\n    + ${c.added.join('\n    + ')}` : ''}`,
+      )
+      .join('\n');
   }
 }
 
 /** Money only: balances, the ledger, spend counters, and the priced part of usage records. */
 export function moneyView(store: StoreFingerprint): StoreFingerprint {
   return store.view([
-    { name: 'billing.account_balances', subgraph: 'billing', sql: 'select account_id || \'|\' || balance_micros || \'|\' || promo_micros || \'|\' || earnings_pending_micros || \'|\' || earnings_available_micros || \'|\' || earnings_reserved_micros as r from account_balances' },
-    { name: 'billing.ledger_entries', subgraph: 'billing', sql: "select id || '|' || account_id || '|' || bucket || '|' || amount_micros || '|' || balance_after_micros as r from ledger_entries" },
+    {
+      name: 'billing.account_balances',
+      subgraph: 'billing',
+      sql: "select account_id || '|' || balance_micros || '|' || promo_micros || '|' || earnings_pending_micros || '|' || earnings_available_micros || '|' || earnings_reserved_micros as r from account_balances",
+    },
+    {
+      name: 'billing.ledger_entries',
+      subgraph: 'billing',
+      sql: "select id || '|' || account_id || '|' || bucket || '|' || amount_micros || '|' || balance_after_micros as r from ledger_entries",
+    },
     { name: 'billing.key_usage.spend', subgraph: 'billing', sql: "select key_id || '|' || total_micros as r from key_usage" },
-    { name: 'billing.key_usage_daily.spend', subgraph: 'billing', sql: "select key_id || '|' || day || '|' || micros as r from key_usage_daily" },
-    { name: 'billing.group_usage_monthly', subgraph: 'billing', sql: "select group_id || '|' || month || '|' || micros as r from group_usage_monthly" },
-    { name: 'billing.usage_records.priced', subgraph: 'billing', sql: "select request_id || '|' || cost_micros || '|' || seller_micros || '|' || fee_micros || '|' || reserve_micros as r from usage_records where cost_micros <> 0 or seller_micros <> 0 or fee_micros <> 0 or reserve_micros <> 0" },
+    {
+      name: 'billing.key_usage_daily.spend',
+      subgraph: 'billing',
+      sql: "select key_id || '|' || day || '|' || micros as r from key_usage_daily",
+    },
+    {
+      name: 'billing.group_usage_monthly',
+      subgraph: 'billing',
+      sql: "select group_id || '|' || month || '|' || micros as r from group_usage_monthly",
+    },
+    {
+      name: 'billing.usage_records.priced',
+      subgraph: 'billing',
+      sql: "select request_id || '|' || cost_micros || '|' || seller_micros || '|' || fee_micros || '|' || reserve_micros as r from usage_records where cost_micros <> 0 or seller_micros <> 0 or fee_micros <> 0 or reserve_micros <> 0",
+    },
   ]);
 }

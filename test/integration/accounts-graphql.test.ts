@@ -1,7 +1,15 @@
 // The accounts rules through GraphQL (the same rules every REST view relies on): key lifecycle,
 // events on every change, cycle windows from billing, the management-key quota, scopes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountCreateKeyDocument, FixtureCreateRoutingProfileDocument, AccountKeysDocument, AccountManagementKeysDocument, AccountRevokeKeyDocument, AccountSetKeyEnabledDocument, AccountUpdateKeyDocument } from '../../schema/generated/graphql';
+import {
+  AccountCreateKeyDocument,
+  FixtureCreateRoutingProfileDocument,
+  AccountKeysDocument,
+  AccountManagementKeysDocument,
+  AccountRevokeKeyDocument,
+  AccountSetKeyEnabledDocument,
+  AccountUpdateKeyDocument,
+} from '../../schema/generated/graphql';
 import type { KeyChangedEvent } from '../../subgraphs/common/events';
 import { KeyUsageDaily } from '../../subgraphs/billing/entities/KeyUsageDaily';
 import { KeyUsage } from '../../subgraphs/billing/entities/KeyUsage';
@@ -74,7 +82,12 @@ describe('accounts through GraphQL', () => {
   });
 
   it('updates: absent fields stay, null clears, and each change is announced', async () => {
-    const created = await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'to update', limit: '5', cycle: 'WEEKLY' } }, creds.jwt);
+    const created = await graphql(
+      stack.url,
+      AccountCreateKeyDocument,
+      { input: { name: 'to update', limit: '5', cycle: 'WEEKLY' } },
+      creds.jwt,
+    );
     const id = created.data!.createApiKey.apiKey.id;
     const renamed = await graphql(stack.url, AccountUpdateKeyDocument, { id, input: { name: 'renamed' } }, creds.jwt);
     expect(renamed.data!.updateApiKey).toMatchObject({ name: 'renamed', limit: { micros: 5_000_000 }, cycle: 'WEEKLY' });
@@ -89,7 +102,14 @@ describe('accounts through GraphQL', () => {
     const again = await graphql(stack.url, AccountUpdateKeyDocument, { id, input: { name: 'x' } }, creds.jwt);
     expect(again.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     await settle();
-    expect(events.filter((e) => e.keyId === id).map((e) => e.change)).toEqual(['created', 'updated', 'updated', 'updated', 'disabled', 'revoked']);
+    expect(events.filter((e) => e.keyId === id).map((e) => e.change)).toEqual([
+      'created',
+      'updated',
+      'updated',
+      'updated',
+      'disabled',
+      'revoked',
+    ]);
   });
 
   it.each([
@@ -139,7 +159,13 @@ describe('accounts through GraphQL', () => {
   });
 
   it('shows the balance (buyer money) to the session and buyer/full keys, FORBIDDEN to a seller-scope key', async () => {
-    const ask = (token: string) => graphql<{ me: { id: string; balance: { micros: number } | null } }, unknown>(stack.url, '{ me { id balance { micros } } }', {}, token);
+    const ask = (token: string) =>
+      graphql<{ me: { id: string; balance: { micros: number } | null } }, unknown>(
+        stack.url,
+        '{ me { id balance { micros } } }',
+        {},
+        token,
+      );
     for (const token of [creds.jwt, creds.mkBuyer, creds.mkFull]) {
       const answer = await ask(token);
       expect(answer.errors).toBeUndefined();
@@ -155,7 +181,12 @@ describe('accounts through GraphQL', () => {
     const theirs = await graphql(stack.url, AccountKeysDocument, {}, creds.other.jwt);
     const myIds = new Set(mine.data!.apiKeys.items.map((k) => k.id));
     expect(theirs.data!.apiKeys.items.some((k) => myIds.has(k.id))).toBe(false);
-    const update = await graphql(stack.url, AccountUpdateKeyDocument, { id: creds.buyerKeyId, input: { name: 'stolen' } }, creds.other.mkFull);
+    const update = await graphql(
+      stack.url,
+      AccountUpdateKeyDocument,
+      { id: creds.buyerKeyId, input: { name: 'stolen' } },
+      creds.other.mkFull,
+    );
     expect(update.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
@@ -177,7 +208,13 @@ describe('accounts through GraphQL', () => {
     const now = new Date();
     const weekStart = cycleStart('weekly', now);
     em.create(KeyUsageDaily, { keyId, day: utcDay(now), accountId: creds.accountId, micros: 1_500_000, requests: 3 });
-    em.create(KeyUsageDaily, { keyId, day: utcDay(new Date(weekStart.getTime() - 1)), accountId: creds.accountId, micros: 700_000, requests: 1 });
+    em.create(KeyUsageDaily, {
+      keyId,
+      day: utcDay(new Date(weekStart.getTime() - 1)),
+      accountId: creds.accountId,
+      micros: 700_000,
+      requests: 1,
+    });
     em.create(KeyUsage, { keyId, accountId: creds.accountId, totalMicros: 2_200_000, requestCount: 4 });
     await em.flush();
     const keys = await graphql(stack.url, AccountKeysDocument, { pageSize: 100 }, creds.jwt);

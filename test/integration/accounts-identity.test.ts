@@ -24,7 +24,13 @@ describe('accounts identity rules', () => {
   async function publicName(accountId: string): Promise<string> {
     const accounts = stack.platform!.runtimes.find((r) => r.name === 'accounts')!;
     const headers = { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'anonymous' }) };
-    const result = await accounts.execute({ query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Account { name } } }', variables: { r: [{ __typename: 'Account', id: accountId }] } }, headers);
+    const result = await accounts.execute(
+      {
+        query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Account { name } } }',
+        variables: { r: [{ __typename: 'Account', id: accountId }] },
+      },
+      headers,
+    );
     expect(result.errors).toBeUndefined();
     return (result.data as { _entities: { name: string }[] })._entities[0].name;
   }
@@ -35,14 +41,19 @@ describe('accounts identity rules', () => {
     it.each(COMMON)('GraphQL signup refuses the common password %j with BAD_USER_INPUT on field password', async (password) => {
       const result = await graphql(stack.url, SignupDocument, { input: { email: freshEmail('common'), password } });
       expect(result.data ?? null).toBeNull();
-      expect(result.errors?.[0]).toMatchObject({ message: expect.stringMatching(/password (is one of the most commonly used|is too easy to guess|must be)/), extensions: { code: 'BAD_USER_INPUT', details: { field: 'password' } } });
+      expect(result.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/password (is one of the most commonly used|is too easy to guess|must be)/),
+        extensions: { code: 'BAD_USER_INPUT', details: { field: 'password' } },
+      });
     });
 
     it('REST signup refuses common and short passwords: 400 in the Dragonfly envelope, naming the field', async () => {
       for (const password of ['password123', 'Qwerty123', 'short']) {
         const response = await rest(stack.url, 'POST', '/api/auth/signup', { body: { email: freshEmail('rest-common'), password } });
         expect(response.status, password).toBe(400);
-        expect(response.body).toEqual({ error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^password /), details: { field: 'password' } } });
+        expect(response.body).toEqual({
+          error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^password /), details: { field: 'password' } },
+        });
       }
     });
 
@@ -78,11 +89,13 @@ describe('accounts identity rules', () => {
       expect(name).toMatch(/^Account [0-9a-f]{8}$/);
       expect(await publicName(id)).toBe(name);
 
-      const viaGraphQL = await graphql(stack.url, SignupDocument, { input: { email: freshEmail('john.roe.private'), password: 'password-123' } });
+      const viaGraphQL = await graphql(stack.url, SignupDocument, {
+        input: { email: freshEmail('john.roe.private'), password: 'password-123' },
+      });
       expect(viaGraphQL.data!.signup.account.name).not.toContain('john');
     });
 
-    it('a name equal to the email\'s local part (as older accounts got by default) is shown to its owner only', async () => {
+    it("a name equal to the email's local part (as older accounts got by default) is shown to its owner only", async () => {
       const email = freshEmail('legacy.person');
       const [local] = email.split('@');
       const response = await rest(stack.url, 'POST', '/api/auth/signup', { body: { email, password: 'password-123', name: local } });
@@ -92,7 +105,9 @@ describe('accounts identity rules', () => {
       expect(publicly).not.toContain('legacy');
       expect(publicly).toMatch(/^Account [0-9a-f]{8}$/);
       // A chosen name is public as given.
-      const chosen = await rest(stack.url, 'POST', '/api/auth/signup', { body: { email: freshEmail('shop'), password: 'password-123', name: 'Acme Inference' } });
+      const chosen = await rest(stack.url, 'POST', '/api/auth/signup', {
+        body: { email: freshEmail('shop'), password: 'password-123', name: 'Acme Inference' },
+      });
       expect(await publicName(chosen.body.account.id)).toBe('Acme Inference');
     });
   });

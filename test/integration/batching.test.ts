@@ -14,11 +14,18 @@ describe('federated reads are batched', () => {
   afterAll(() => stack.stop());
 
   async function accountWith(n: number): Promise<string> {
-    const signup = await rest(stack.url, 'POST', '/api/auth/signup', { body: { email: `n${n}-${randomUUID().slice(0, 6)}@example.com`, password: 'password-123' } });
+    const signup = await rest(stack.url, 'POST', '/api/auth/signup', {
+      body: { email: `n${n}-${randomUUID().slice(0, 6)}@example.com`, password: 'password-123' },
+    });
     const token = signup.body.token as string;
     for (let i = 0; i < n; i++) {
       await graphql(stack.url, CreateApiKeyDocument, { input: { name: `key ${i}` } }, token);
-      await graphql(stack.url, CreateListingDocument, { input: { model: `n${n}/model-${i}`, inputPricePerMTok: '1', outputPricePerMTok: '2' } }, token);
+      await graphql(
+        stack.url,
+        CreateListingDocument,
+        { input: { model: `n${n}/model-${i}`, inputPricePerMTok: '1', outputPricePerMTok: '2' } },
+        token,
+      );
     }
     return token;
   }

@@ -3,7 +3,12 @@
 // balance charged down to exactly zero, and a buyer selling to itself with trial credit.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BillingEarningsDocument, BillingGenerationDocument, BillingTopUpDocument, MoneyBalanceDocument } from '../../schema/generated/graphql';
+import {
+  BillingEarningsDocument,
+  BillingGenerationDocument,
+  BillingTopUpDocument,
+  MoneyBalanceDocument,
+} from '../../schema/generated/graphql';
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { signup } from '../helpers/credentials';
 import { eventually } from '../helpers/eventually';
@@ -18,7 +23,9 @@ type Account = { accountId: string; jwt: string };
 
 async function funded(stack: TestStack, label: string): Promise<Account> {
   const account = await signup(stack.url, label);
-  await eventually(async () => expect((await graphql(stack.url, MoneyBalanceDocument, {}, account.jwt)).data?.me.balance?.micros).toBe(100_000));
+  await eventually(async () =>
+    expect((await graphql(stack.url, MoneyBalanceDocument, {}, account.jwt)).data?.me.balance?.micros).toBe(100_000),
+  );
   return account;
 }
 
@@ -49,13 +56,20 @@ describe('money rules with sandbox top-ups asked for in production ($5 a day)', 
   let stack: TestStack;
   let seller: Account;
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ NODE_ENV: 'production', SANDBOX_TOPUPS: 'true', MAX_TOPUP_USD_PER_DAY: '5', SETTLEMENT_INTERVAL_MS: '0' });
+    stack = await startEmbeddedStack({
+      NODE_ENV: 'production',
+      SANDBOX_TOPUPS: 'true',
+      MAX_TOPUP_USD_PER_DAY: '5',
+      SETTLEMENT_INTERVAL_MS: '0',
+    });
     seller = await funded(stack, 'seller');
   });
   afterAll(() => stack?.stop());
 
-  const topUp = (account: Account, amount: number) => rest(stack.url, 'POST', '/api/billing/topups', { token: account.jwt, body: { amount } });
-  const balance = async (account: Account) => (await rest(stack.url, 'GET', '/api/billing/balance', { token: account.jwt })).body.balanceMicros as number;
+  const topUp = (account: Account, amount: number) =>
+    rest(stack.url, 'POST', '/api/billing/topups', { token: account.jwt, body: { amount } });
+  const balance = async (account: Account) =>
+    (await rest(stack.url, 'GET', '/api/billing/balance', { token: account.jwt })).body.balanceMicros as number;
   const earnings = async (account: Account) => (await graphql(stack.url, BillingEarningsDocument, {}, account.jwt)).data!.earningsSummary;
   const apply = async (events: UsageEvent[]) => {
     const result = await asService<{ applyUsage: { applied: number; duplicates: number } }>(stack, 'billing', APPLY, { events });
@@ -63,8 +77,21 @@ describe('money rules with sandbox top-ups asked for in production ($5 a day)', 
     return result.data!.applyUsage;
   };
   const usage = (buyer: Account, costMicros: number, sellerId: string | null): UsageEvent => ({
-    requestId: `req_${randomUUID()}`, keyId: `k-${buyer.accountId}`, buyerId: buyer.accountId, listingId: sellerId ? 'listing-1' : null, sellerId, model: 'dragonfly/sim-chat',
-    capability: 'chat', inputTokens: 10, outputTokens: 5, characters: 0, costMicros, latencyMs: 50, ttftMs: 10, status: 'completed', occurredAt: new Date().toISOString(),
+    requestId: `req_${randomUUID()}`,
+    keyId: `k-${buyer.accountId}`,
+    buyerId: buyer.accountId,
+    listingId: sellerId ? 'listing-1' : null,
+    sellerId,
+    model: 'dragonfly/sim-chat',
+    capability: 'chat',
+    inputTokens: 10,
+    outputTokens: 5,
+    characters: 0,
+    costMicros,
+    latencyMs: 50,
+    ttftMs: 10,
+    status: 'completed',
+    occurredAt: new Date().toISOString(),
   });
 
   it('credits top-ups up to the daily limit; the one past it is refused with a message naming the limit', async () => {
@@ -98,7 +125,8 @@ describe('money rules with sandbox top-ups asked for in production ($5 a day)', 
     expect(await apply(events)).toEqual({ applied: 3, duplicates: 0 });
     expect(await balance(buyer)).toBe(0);
     expect((await graphql(stack.url, MoneyBalanceDocument, {}, buyer.jwt)).data!.me.balance!.micros).toBe(0);
-    const cost = async (event: UsageEvent) => (await graphql(stack.url, BillingGenerationDocument, { id: event.requestId }, buyer.jwt)).data!.generation.cost.micros;
+    const cost = async (event: UsageEvent) =>
+      (await graphql(stack.url, BillingGenerationDocument, { id: event.requestId }, buyer.jwt)).data!.generation.cost.micros;
     expect([await cost(events[0]), await cost(events[1]), await cost(events[2])]).toEqual([60_000, 40_000, 0]);
     // 70% of 60,000 and of 40,000: nothing of what was not collected.
     expect((await earnings(seller)).pending.micros - before).toBe(42_000 + 28_000);
@@ -106,7 +134,12 @@ describe('money rules with sandbox top-ups asked for in production ($5 a day)', 
     expect(await apply(events)).toEqual({ applied: 0, duplicates: 3 });
     expect(await balance(buyer)).toBe(0);
     expect((await earnings(seller)).pending.micros - before).toBe(70_000);
-    const transactions = (await rest(stack.url, 'GET', '/api/billing/transactions', { token: buyer.jwt })).body.transactions as { type: string; bucket: string; amountMicros: number; balanceAfterMicros: number }[];
+    const transactions = (await rest(stack.url, 'GET', '/api/billing/transactions', { token: buyer.jwt })).body.transactions as {
+      type: string;
+      bucket: string;
+      amountMicros: number;
+      balanceAfterMicros: number;
+    }[];
     expect(transactions.map((t) => [t.type, t.bucket, t.amountMicros, t.balanceAfterMicros])).toEqual([
       ['usage_debit', 'promo', -100_000, 0],
       ['trial_credit', 'promo', 100_000, 100_000],

@@ -21,13 +21,33 @@ describe('the npm start demo', () => {
     expect(demo.key).toMatch(/^sk-df-[A-Za-z0-9_-]{43}$/);
     expect(demo.models).toEqual(['demo/sim-chat', 'demo/sim-embed', 'demo/sim-tts']);
     // GraphQL (uncached) while the admission probes run; REST once at the end (it caches 15 s).
-    const gpuNow = async () => (await graphql<{ gpuCapacity: { totalGPUs: number; activeGPUs: number; models: { model: string; count: number }[] } }, unknown>(stack.url, '{ gpuCapacity(timeframe: "1") { totalGPUs activeGPUs models { model count } } }')).data!.gpuCapacity;
-    const gpu = await waitUntil(async () => {
-      const figures = await gpuNow();
-      return figures.totalGPUs === 11 ? figures : null;
-    }, 'the demo listings are admitted', { timeoutMs: 15_000 });
-    expect(gpu).toEqual({ totalGPUs: 11, activeGPUs: 0, models: [{ model: 'H100', count: 8 }, { model: 'L4', count: 3 }] });
-    const answer = await rest(stack.url, 'POST', '/v1/chat/completions', { token: demo.key, body: { model: 'demo/sim-chat', messages: [{ role: 'user', content: 'Hello' }] } });
+    const gpuNow = async () =>
+      (
+        await graphql<{ gpuCapacity: { totalGPUs: number; activeGPUs: number; models: { model: string; count: number }[] } }, unknown>(
+          stack.url,
+          '{ gpuCapacity(timeframe: "1") { totalGPUs activeGPUs models { model count } } }',
+        )
+      ).data!.gpuCapacity;
+    const gpu = await waitUntil(
+      async () => {
+        const figures = await gpuNow();
+        return figures.totalGPUs === 11 ? figures : null;
+      },
+      'the demo listings are admitted',
+      { timeoutMs: 15_000 },
+    );
+    expect(gpu).toEqual({
+      totalGPUs: 11,
+      activeGPUs: 0,
+      models: [
+        { model: 'H100', count: 8 },
+        { model: 'L4', count: 3 },
+      ],
+    });
+    const answer = await rest(stack.url, 'POST', '/v1/chat/completions', {
+      token: demo.key,
+      body: { model: 'demo/sim-chat', messages: [{ role: 'user', content: 'Hello' }] },
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.model).toBe('demo/sim-chat');
     // Served now: the chat listing's 8 GPUs are busy in the last hour.

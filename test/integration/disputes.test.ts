@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityManager } from '@mikro-orm/knex';
-import { DisputeAcceptDocument, DisputeContestDocument, DisputeGetDocument, DisputeListDocument, DisputeOpenDocument, DisputeSellerListDocument, MoneyBalanceDocument } from '../../schema/generated/graphql';
+import {
+  DisputeAcceptDocument,
+  DisputeContestDocument,
+  DisputeGetDocument,
+  DisputeListDocument,
+  DisputeOpenDocument,
+  DisputeSellerListDocument,
+  MoneyBalanceDocument,
+} from '../../schema/generated/graphql';
 import type { UsageEvent } from '../../subgraphs/common/events';
 import { lockBalances, post } from '../../subgraphs/billing/services/ledger';
 import { sqlFor } from '../../subgraphs/billing/sql';
@@ -23,7 +31,6 @@ const LOST = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Lis
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-
 
 let stack: TestStack;
 let c: Credentials;
@@ -45,7 +52,9 @@ const { billing, usage, settle, buckets, deposit, account, call } = h;
 const apply = async (...events: UsageEvent[]) => expect(await h.apply(...events)).toBe(events.length);
 
 async function lost(listingId: string): Promise<number> {
-  const result = await asService<{ _entities: { disputesLost: number }[] }>(stack, 'billing', LOST, { r: [{ __typename: 'Listing', id: listingId }] });
+  const result = await asService<{ _entities: { disputesLost: number }[] }>(stack, 'billing', LOST, {
+    r: [{ __typename: 'Listing', id: listingId }],
+  });
   return result.data!._entities[0].disputesLost;
 }
 
@@ -70,7 +79,10 @@ describe('disputes', () => {
     const buyerBefore = await buckets(buyer.accountId);
     const platformBefore = await buckets('platform');
 
-    const response = await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: overcharged.requestId, reason: 'the answer was 50 tokens, I was billed for more' });
+    const response = await call('POST', '/api/billing/disputes', buyer.jwt, {
+      requestId: overcharged.requestId,
+      reason: 'the answer was 50 tokens, I was billed for more',
+    });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
     expect(response.body).toMatchObject({
       requestId: overcharged.requestId,
@@ -91,7 +103,13 @@ describe('disputes', () => {
     expect(await buckets(seller.accountId)).toMatchObject({ pending: 0, available: 11_760_000, reserved: 2_940_000 - 700_000 });
     expect(await buckets(buyer.accountId)).toMatchObject({ balance: buyerBefore.balance + 1_000_000, promo: buyerBefore.promo });
     expect((await buckets('platform')).balance).toBe(platformBefore.balance - 300_000);
-    const refunds = (await billing().db.orm.em.fork().getConnection().execute("select account_id, bucket, amount_micros from ledger_entries where type = 'refund' and reference like ? order by reference", [`dispute:${response.body.id}:%`])) as { account_id: string; bucket: string; amount_micros: number }[];
+    const refunds = (await billing()
+      .db.orm.em.fork()
+      .getConnection()
+      .execute(
+        "select account_id, bucket, amount_micros from ledger_entries where type = 'refund' and reference like ? order by reference",
+        [`dispute:${response.body.id}:%`],
+      )) as { account_id: string; bucket: string; amount_micros: number }[];
     expect(refunds.map((r) => [r.account_id, r.bucket, Number(r.amount_micros)])).toEqual([
       [buyer.accountId, 'balance', 1_000_000],
       ['platform', 'balance', -300_000],
@@ -118,7 +136,12 @@ describe('disputes', () => {
     await apply(event);
     expect(await buckets(buyer.accountId)).toMatchObject({ balance: 100_000, promo: 0 });
     const opened = await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'prompt over-reported' }, buyer.jwt);
-    expect(opened.data!.openDispute).toMatchObject({ status: 'RESOLVED_BUYER', resolution: 'AUTO', evidence: ['prompt_over_count'], refund: { micros: 1_000_000 } });
+    expect(opened.data!.openDispute).toMatchObject({
+      status: 'RESOLVED_BUYER',
+      resolution: 'AUTO',
+      evidence: ['prompt_over_count'],
+      refund: { micros: 1_000_000 },
+    });
     expect(await buckets(buyer.accountId)).toMatchObject({ balance: 1_000_000, promo: 100_000 });
     expect(await buckets(seller.accountId)).toMatchObject({ pending: 0, available: 0, reserved: 0 });
     // Cooling it later moves nothing (the share is gone) and no bucket goes below zero.
@@ -135,7 +158,16 @@ describe('disputes', () => {
     await em.transactional(async (tem) => {
       const sql = sqlFor(tem as EntityManager);
       await lockBalances(sql, new Date(), [seller.accountId]);
-      await post(sql, { newId: () => randomUUID() }, new Date(), [{ accountId: seller.accountId, bucket: 'earnings_pending', type: 'adjustment', amountMicros: -1_000_000, reference: `test-drain:${randomUUID()}`, description: 'test' }]);
+      await post(sql, { newId: () => randomUUID() }, new Date(), [
+        {
+          accountId: seller.accountId,
+          bucket: 'earnings_pending',
+          type: 'adjustment',
+          amountMicros: -1_000_000,
+          reference: `test-drain:${randomUUID()}`,
+          description: 'test',
+        },
+      ]);
     });
     const platformBefore = (await buckets('platform')).balance;
     const opened = await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'over max_tokens' }, buyer.jwt);
@@ -143,7 +175,12 @@ describe('disputes', () => {
     expect(await buckets(seller.accountId)).toMatchObject({ pending: 0, available: 0, reserved: 0 });
     // The 600,000 fee and the 1,000,000 of the share the seller no longer held.
     expect((await buckets('platform')).balance).toBe(platformBefore - 600_000 - 1_000_000);
-    const [row] = (await em.getConnection().execute('select seller_debit_micros, platform_cover_micros from disputes where id = ?', [opened.data!.openDispute.id])) as Record<string, number>[];
+    const [row] = (await em
+      .getConnection()
+      .execute('select seller_debit_micros, platform_cover_micros from disputes where id = ?', [opened.data!.openDispute.id])) as Record<
+      string,
+      number
+    >[];
     expect([Number(row.seller_debit_micros), Number(row.platform_cover_micros)]).toEqual([400_000, 1_000_000]);
   });
 
@@ -160,8 +197,12 @@ describe('disputes', () => {
     expect(listed.body).toMatchObject({ total: 1, page: 1, pageSize: 20 });
     expect(listed.body.disputes[0]).toMatchObject({ id: opened.body.id, reason: 'the answer was empty', status: 'open' });
     // The buyer's list has it too; another account's list does not.
-    expect((await call('GET', '/api/billing/disputes', buyer.jwt)).body.disputes.map((d: { id: string }) => d.id)).toEqual([opened.body.id]);
-    expect((await call('GET', '/api/billing/disputes', c.jwt)).body.disputes.some((d: { id: string }) => d.id === opened.body.id)).toBe(false);
+    expect((await call('GET', '/api/billing/disputes', buyer.jwt)).body.disputes.map((d: { id: string }) => d.id)).toEqual([
+      opened.body.id,
+    ]);
+    expect((await call('GET', '/api/billing/disputes', c.jwt)).body.disputes.some((d: { id: string }) => d.id === opened.body.id)).toBe(
+      false,
+    );
     // Another seller cannot accept it.
     expectError('dragonfly', await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, c.jwt), 404, 'NOT_FOUND');
     const accepted = await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, seller.jwt);
@@ -169,7 +210,12 @@ describe('disputes', () => {
     expect(accepted.body).toMatchObject({ status: 'resolved_buyer', resolution: 'seller_accepted', refundMicros: 3_000_000 });
     expect(await buckets(seller.accountId)).toMatchObject({ pending: 0, available: 0, reserved: 0 });
     expectError('dragonfly', await call('POST', `/v1/market/disputes/${opened.body.id}/accept`, seller.jwt), 409, 'CONFLICT');
-    expectError('dragonfly', await call('POST', `/v1/market/disputes/${opened.body.id}/contest`, seller.jwt, { reason: 'too late' }), 409, 'CONFLICT');
+    expectError(
+      'dragonfly',
+      await call('POST', `/v1/market/disputes/${opened.body.id}/contest`, seller.jwt, { reason: 'too late' }),
+      409,
+      'CONFLICT',
+    );
     expect(await lost(event.listingId!)).toBe(1);
   });
 
@@ -177,7 +223,8 @@ describe('disputes', () => {
     const { buyer, seller } = await parties('silent');
     const event = usage(buyer, seller, { costMicros: 500_000, occurredAt: new Date().toISOString() });
     await apply(event);
-    const opened = (await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'wrong model' }, buyer.jwt)).data!.openDispute;
+    const opened = (await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'wrong model' }, buyer.jwt)).data!
+      .openDispute;
     expect(opened.status).toBe('OPEN');
     const balanceBefore = (await buckets(buyer.accountId)).balance;
     await settle(new Date(Date.now() + 71 * HOUR));
@@ -195,13 +242,24 @@ describe('disputes', () => {
     const { buyer, seller } = await parties('contest');
     const event = usage(buyer, seller, { costMicros: 800_000, occurredAt: new Date().toISOString() });
     await apply(event);
-    const opened = (await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'I did not like it' }, buyer.jwt)).data!.openDispute;
+    const opened = (await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: 'I did not like it' }, buyer.jwt))
+      .data!.openDispute;
     const missing = await call('POST', `/v1/market/disputes/${opened.id}/contest`, seller.jwt, {});
     expectError('dragonfly', missing, 400, 'BAD_USER_INPUT', 'reason');
-    const contested = await graphql(stack.url, DisputeContestDocument, { id: opened.id, reason: 'served exactly what was asked; see the record' }, seller.jwt);
-    expect(contested.data!.contestDispute).toMatchObject({ status: 'OPEN', sellerResponse: 'served exactly what was asked; see the record' });
+    const contested = await graphql(
+      stack.url,
+      DisputeContestDocument,
+      { id: opened.id, reason: 'served exactly what was asked; see the record' },
+      seller.jwt,
+    );
+    expect(contested.data!.contestDispute).toMatchObject({
+      status: 'OPEN',
+      sellerResponse: 'served exactly what was asked; see the record',
+    });
     expect(contested.data!.contestDispute.contestedAt).toEqual(expect.any(String));
-    expect((await graphql(stack.url, DisputeContestDocument, { id: opened.id, reason: 'again' }, seller.jwt)).errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(
+      (await graphql(stack.url, DisputeContestDocument, { id: opened.id, reason: 'again' }, seller.jwt)).errors?.[0].extensions?.code,
+    ).toBe('CONFLICT');
     const before = { buyer: await buckets(buyer.accountId), seller: await buckets(seller.accountId) };
     await settle(new Date(Date.now() + 73 * HOUR));
     const closed = (await graphql(stack.url, DisputeGetDocument, { id: opened.id }, buyer.jwt)).data!.dispute;
@@ -230,14 +288,35 @@ describe('disputes', () => {
     expect((await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: recent.requestId, reason: 'in time' })).status).toBe(201);
     const twice = await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: recent.requestId, reason: 'twice' });
     expectError('dragonfly', twice, 409, 'CONFLICT');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: free.requestId, reason: 'free' }), 400, 'BAD_USER_INPUT', 'requestId');
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: free.requestId, reason: 'free' }),
+      400,
+      'BAD_USER_INPUT',
+      'requestId',
+    );
     // Another account's request, and one that does not exist, are the same NOT_FOUND.
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', c.jwt, { requestId: recent.requestId, reason: 'not mine' }), 404, 'NOT_FOUND');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', c.jwt, { requestId: `req_${randomUUID()}`, reason: 'nobody' }), 404, 'NOT_FOUND');
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', c.jwt, { requestId: recent.requestId, reason: 'not mine' }),
+      404,
+      'NOT_FOUND',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', c.jwt, { requestId: `req_${randomUUID()}`, reason: 'nobody' }),
+      404,
+      'NOT_FOUND',
+    );
     const gql = await graphql(stack.url, DisputeOpenDocument, { requestId: recent.requestId, reason: 'not mine' }, c.other.jwt);
     expect(gql.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     // The seller cannot dispute its own sale, nor read a dispute of another account.
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', seller.jwt, { requestId: recent.requestId, reason: 'seller' }), 404, 'NOT_FOUND');
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', seller.jwt, { requestId: recent.requestId, reason: 'seller' }),
+      404,
+      'NOT_FOUND',
+    );
     const mine = (await call('GET', '/api/billing/disputes', buyer.jwt)).body.disputes[0];
     expectError('dragonfly', await call('GET', `/api/billing/disputes/${mine.id}`, c.jwt), 404, 'NOT_FOUND');
     expect((await call('GET', `/api/billing/disputes/${mine.id}`, seller.jwt)).status).toBe(200);
@@ -247,22 +326,70 @@ describe('disputes', () => {
     const { buyer, seller } = await parties('bad');
     const event = usage(buyer, seller);
     await apply(event);
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: '   ' }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'x'.repeat(1001) }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 42 }), 400, 'BAD_USER_INPUT', 'reason');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { reason: 'no id' }), 400, 'BAD_USER_INPUT', 'requestId');
-    expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'r', extra: 1 }), 400, 'BAD_USER_INPUT');
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId }),
+      400,
+      'BAD_USER_INPUT',
+      'reason',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: '   ' }),
+      400,
+      'BAD_USER_INPUT',
+      'reason',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'x'.repeat(1001) }),
+      400,
+      'BAD_USER_INPUT',
+      'reason',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 42 }),
+      400,
+      'BAD_USER_INPUT',
+      'reason',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { reason: 'no id' }),
+      400,
+      'BAD_USER_INPUT',
+      'requestId',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/disputes', buyer.jwt, { requestId: event.requestId, reason: 'r', extra: 1 }),
+      400,
+      'BAD_USER_INPUT',
+    );
     expectError('dragonfly', await call('POST', '/api/billing/disputes', buyer.jwt, [1, 2]), 400, 'BAD_REQUEST');
-    expectError('dragonfly', await rest(stack.url, 'POST', '/api/billing/disputes', { token: buyer.jwt, rawBody: '{"requestId":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
+    expectError(
+      'dragonfly',
+      await rest(stack.url, 'POST', '/api/billing/disputes', {
+        token: buyer.jwt,
+        rawBody: '{"requestId":',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'BAD_REQUEST',
+    );
     expectError('dragonfly', await call('GET', '/api/billing/disputes?page=0', buyer.jwt), 400, 'BAD_USER_INPUT', 'page');
     expectError('dragonfly', await call('GET', '/api/billing/disputes?pageSize=abc', buyer.jwt), 400, 'BAD_USER_INPUT', 'pageSize');
     expectError('dragonfly', await call('GET', '/v1/market/disputes?status=closed', seller.jwt), 400, 'BAD_USER_INPUT', 'status');
     expectError('dragonfly', await call('GET', '/api/billing/disputes/not-an-id', buyer.jwt), 404, 'NOT_FOUND');
     const gql = await graphql(stack.url, 'mutation { openDispute(requestId: "x") { id } }', {}, buyer.jwt);
     expect(gql.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect((await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: '' }, buyer.jwt)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect((await graphql(stack.url, DisputeListDocument, { page: 1, pageSize: 101 }, buyer.jwt)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(
+      (await graphql(stack.url, DisputeOpenDocument, { requestId: event.requestId, reason: '' }, buyer.jwt)).errors?.[0].extensions?.code,
+    ).toBe('BAD_USER_INPUT');
+    expect((await graphql(stack.url, DisputeListDocument, { page: 1, pageSize: 101 }, buyer.jwt)).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   it('keeps each route to its credentials', async () => {
@@ -301,8 +428,18 @@ describe('disputes', () => {
       expectStatus(list, cred.buyer === 'not-found' ? 200 : cred.buyer, 200, 'list');
       if (cred.buyer === 'not-found') expect(list.body.disputes.some((d: { id: string }) => d.id === id)).toBe(false);
       // A dispute is its buyer's or its seller's: a seller-scope key of an account that is neither finds nothing.
-      expectStatus(await call('GET', `/api/billing/disputes/${id}`, cred.token), cred.name === 'mk seller' ? 'not-found' : cred.buyer, 200, 'get');
-      expectStatus(await call('GET', '/v1/market/disputes', cred.token), cred.seller === 'not-found' ? 200 : cred.seller, 200, 'seller list');
+      expectStatus(
+        await call('GET', `/api/billing/disputes/${id}`, cred.token),
+        cred.name === 'mk seller' ? 'not-found' : cred.buyer,
+        200,
+        'get',
+      );
+      expectStatus(
+        await call('GET', '/v1/market/disputes', cred.token),
+        cred.seller === 'not-found' ? 200 : cred.seller,
+        200,
+        'seller list',
+      );
       expectStatus(await call('POST', `/v1/market/disputes/${id}/accept`, cred.token), cred.seller, 200, 'accept');
       expectStatus(await call('POST', `/v1/market/disputes/${id}/contest`, cred.token, { reason: 'no' }), cred.seller, 200, 'contest');
     }

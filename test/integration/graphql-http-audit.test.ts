@@ -18,7 +18,8 @@ describe('graphql-http server audits', () => {
     const results = await Promise.all(audits.map(async (audit) => ({ name: audit.name, id: audit.id, result: await audit.fn() })));
     const failedMust = results.filter((r) => r.name.startsWith('MUST') && r.result.status !== 'ok');
     const others = results.filter((r) => !r.name.startsWith('MUST') && r.result.status !== 'ok');
-    if (others.length > 0) console.info(`graphql-http SHOULD/MAY not met (informational):\n${others.map((r) => `  ${r.result.status}: ${r.name}`).join('\n')}`);
+    if (others.length > 0)
+      console.info(`graphql-http SHOULD/MAY not met (informational):\n${others.map((r) => `  ${r.result.status}: ${r.name}`).join('\n')}`);
     expect(failedMust.map((r) => `${r.name}: ${r.result.status === 'ok' ? '' : r.result.reason}`)).toEqual([]);
     expect(results.filter((r) => r.name.startsWith('MUST')).length).toBeGreaterThan(10);
   });

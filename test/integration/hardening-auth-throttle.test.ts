@@ -20,7 +20,9 @@ const PASSWORD = 'password-123';
 
 function expectRestThrottled(response: Awaited<ReturnType<typeof rest>>) {
   expect(response.status).toBe(429);
-  expect(response.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringMatching(/Too many/), details: { retryAfterSeconds: expect.any(Number) } } });
+  expect(response.body).toEqual({
+    error: { code: 'RATE_LIMITED', message: expect.stringMatching(/Too many/), details: { retryAfterSeconds: expect.any(Number) } },
+  });
   const retryAfter = Number(response.headers.get('retry-after'));
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(60);
@@ -29,7 +31,10 @@ function expectRestThrottled(response: Awaited<ReturnType<typeof rest>>) {
 function expectGraphQLThrottled(result: Awaited<ReturnType<typeof graphql>>) {
   expect(result.data ?? null).toBeNull();
   expect(result.errors).toHaveLength(1);
-  expect(result.errors![0]).toMatchObject({ message: expect.stringMatching(/Too many/), extensions: { code: 'RATE_LIMITED', details: { retryAfterSeconds: expect.any(Number) } } });
+  expect(result.errors![0]).toMatchObject({
+    message: expect.stringMatching(/Too many/),
+    extensions: { code: 'RATE_LIMITED', details: { retryAfterSeconds: expect.any(Number) } },
+  });
 }
 
 const gqlLogin = (url: string, email: string, password: string) => graphql(url, LoginDocument, { input: { email, password } });
@@ -40,10 +45,20 @@ function loginFrom(localAddress: string, baseUrl: string, email: string, passwor
   const url = new URL('/api/auth/login', baseUrl);
   const body = JSON.stringify({ email, password });
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -68,7 +83,10 @@ describe('sign-in throttling (embedded, injected clock)', () => {
 
   it('has documented defaults, overridable by the environment', () => {
     expect(authRateLimits({})).toEqual({ perAddress: 30, loginPerEmail: 10 });
-    expect(authRateLimits({ AUTH_RATE_LIMIT_PER_ADDRESS: '5', LOGIN_RATE_LIMIT_PER_EMAIL: '2' })).toEqual({ perAddress: 5, loginPerEmail: 2 });
+    expect(authRateLimits({ AUTH_RATE_LIMIT_PER_ADDRESS: '5', LOGIN_RATE_LIMIT_PER_EMAIL: '2' })).toEqual({
+      perAddress: 5,
+      loginPerEmail: 2,
+    });
   });
 
   it('GraphQL login: the 11th attempt on one email is RATE_LIMITED, even with the right password, and REST shares the count', async () => {
@@ -113,12 +131,17 @@ describe('sign-in throttling (embedded, injected clock)', () => {
     nextWindow();
     for (let i = 0; i < 30; i++) {
       const input = { email: `flood-${i}-${randomUUID().slice(0, 6)}@example.com`, password: i % 3 === 0 ? 'short' : PASSWORD };
-      const result = i % 2 === 0 ? await graphql(url, SignupDocument, { input }) : await rest(url, 'POST', '/api/auth/signup', { body: input });
+      const result =
+        i % 2 === 0 ? await graphql(url, SignupDocument, { input }) : await rest(url, 'POST', '/api/auth/signup', { body: input });
       if ('errors' in result && result.errors) expect(result.errors[0].extensions?.code).not.toBe('RATE_LIMITED');
       else if ('body' in result) expect(result.status).not.toBe(429);
     }
-    expectGraphQLThrottled(await graphql(url, SignupDocument, { input: { email: `late-${randomUUID().slice(0, 6)}@example.com`, password: PASSWORD } }));
-    expectRestThrottled(await rest(url, 'POST', '/api/auth/signup', { body: { email: `late-${randomUUID().slice(0, 6)}@example.com`, password: PASSWORD } }));
+    expectGraphQLThrottled(
+      await graphql(url, SignupDocument, { input: { email: `late-${randomUUID().slice(0, 6)}@example.com`, password: PASSWORD } }),
+    );
+    expectRestThrottled(
+      await rest(url, 'POST', '/api/auth/signup', { body: { email: `late-${randomUUID().slice(0, 6)}@example.com`, password: PASSWORD } }),
+    );
   });
 
   it('the client address is signed with the principal: a header re-signed elsewhere or edited is refused', () => {
@@ -126,7 +149,9 @@ describe('sign-in throttling (embedded, injected clock)', () => {
     const header = signer.sign({ kind: 'anonymous' }, '203.0.113.7');
     expect(signer.verifyAssertion(header)).toEqual({ principal: { kind: 'anonymous' }, clientAddress: '203.0.113.7' });
     const [body, mac] = header.split('.');
-    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), a: '198.51.100.1' })).toString('base64url');
+    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), a: '198.51.100.1' })).toString(
+      'base64url',
+    );
     expect(signer.verifyAssertion(`${edited}.${mac}`)).toBeNull();
   });
 });

@@ -55,7 +55,14 @@ describe('field-level scopes through the federated graph', () => {
     stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
     seller = await signup(stack.url, 'scoped-seller');
     const pool = await poolKey(stack.url, seller.jwt, 'sk-sim-scopes');
-    listingId = await admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'scopes/chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    listingId = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: pool,
+      model: 'scopes/chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     // The seller is also a buyer (its own key) and earns from one served request.
     await graphql(stack.url, 'mutation { createApiKey(input: { name: "own" }) { rawKey } }', {}, seller.jwt);
     const buyer = await fundedBuyer(stack.url, '1');
@@ -66,7 +73,12 @@ describe('field-level scopes through the federated graph', () => {
     });
     expect(answer.status).toBe(200);
     await eventually(async () => {
-      const earned = await graphql(stack.url, 'query ($id: ID!) { listing(id: $id) { earnings { micros } } }', { id: listingId }, seller.jwt);
+      const earned = await graphql(
+        stack.url,
+        'query ($id: ID!) { listing(id: $id) { earnings { micros } } }',
+        { id: listingId },
+        seller.jwt,
+      );
       expect((earned.data as { listing: { earnings: { micros: number } | null } }).listing.earnings!.micros).toBeGreaterThan(0);
     });
   }, 90_000);
@@ -79,7 +91,8 @@ describe('field-level scopes through the federated graph', () => {
     const sellerMk = await managementKey(stack.url, seller.jwt, 'SELLER');
     const buyerMk = await managementKey(stack.url, seller.jwt, 'BUYER');
     const query = '{ me { apiKeys { id name } } }';
-    const read = async (token: string) => ((await graphql(stack.url, query, {}, token)).data as { me: { apiKeys: { id: string }[] } }).me.apiKeys;
+    const read = async (token: string) =>
+      ((await graphql(stack.url, query, {}, token)).data as { me: { apiKeys: { id: string }[] } }).me.apiKeys;
     expect(await read(seller.jwt)).toHaveLength(1);
     expect(await read(buyerMk.rawKey)).toHaveLength(1);
     expect(await read(sellerMk.rawKey)).toEqual([]);
@@ -90,7 +103,11 @@ describe('field-level scopes through the federated graph', () => {
     const sellerMk = await managementKey(stack.url, seller.jwt, 'SELLER');
     const query = '{ jobFeed(limit: 20) { orchestrator { id earnings { micros } } } }';
     const earnings = async (token: string) =>
-      ((await graphql(stack.url, query, {}, token)).data as { jobFeed: { orchestrator: { id: string; earnings: { micros: number } | null } | null }[] }).jobFeed
+      (
+        (await graphql(stack.url, query, {}, token)).data as {
+          jobFeed: { orchestrator: { id: string; earnings: { micros: number } | null } | null }[];
+        }
+      ).jobFeed
         .filter((j) => j.orchestrator?.id === listingId)
         .map((j) => j.orchestrator!.earnings);
     await eventually(async () => expect((await earnings(seller.jwt)).length).toBeGreaterThan(0));
@@ -105,7 +122,8 @@ describe('field-level scopes through the federated graph', () => {
   it('a buyer-scope management key sees no seller listings through me { listings }', async () => {
     const buyerMk = await managementKey(stack.url, seller.jwt, 'BUYER');
     const query = '{ me { listings { id } } }';
-    const read = async (token: string) => ((await graphql(stack.url, query, {}, token)).data as { me: { listings: { id: string }[] } }).me.listings;
+    const read = async (token: string) =>
+      ((await graphql(stack.url, query, {}, token)).data as { me: { listings: { id: string }[] } }).me.listings;
     expect((await read(seller.jwt)).map((l) => l.id)).toContain(listingId);
     expect(await read(buyerMk.rawKey)).toEqual([]);
   });

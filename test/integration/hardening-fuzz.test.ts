@@ -45,14 +45,43 @@ describe('fuzzed REST and GraphQL bodies', () => {
   let stack: TestStack;
   let creds: Credentials;
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ MANAGEMENT_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_RATE_LIMIT_PER_ADDRESS: '1000000', LOGIN_RATE_LIMIT_PER_EMAIL: '1000000' });
+    stack = await startEmbeddedStack({
+      MANAGEMENT_RATE_LIMIT_PER_MINUTE: '1000000',
+      AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
+      LOGIN_RATE_LIMIT_PER_EMAIL: '1000000',
+    });
     creds = await credentials(stack.url);
   });
   afterAll(() => stack?.stop());
 
   const json = fc.oneof(
     fc.jsonValue(),
-    fc.dictionary(fc.constantFrom('name', 'email', 'password', 'limit', 'cycle', 'model', 'messages', 'input', 'query', 'variables', 'mgmt_scope', 'amount', 'provider', 'apiKey', 'poolKeyId', 'billingProviderId', 'rawApiKey', 'expiredAt', 'ipAllow', 'caps', 'sort'), fc.jsonValue()),
+    fc.dictionary(
+      fc.constantFrom(
+        'name',
+        'email',
+        'password',
+        'limit',
+        'cycle',
+        'model',
+        'messages',
+        'input',
+        'query',
+        'variables',
+        'mgmt_scope',
+        'amount',
+        'provider',
+        'apiKey',
+        'poolKeyId',
+        'billingProviderId',
+        'rawApiKey',
+        'expiredAt',
+        'ipAllow',
+        'caps',
+        'sort',
+      ),
+      fc.jsonValue(),
+    ),
   );
 
   it('never answers 5xx, never shows a stack trace, always in the surface envelope', async () => {

@@ -97,7 +97,11 @@ describe('GraphQL edge limits', () => {
   });
 
   it('refuses batched (JSON array) requests', async () => {
-    const response = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]) });
+    const response = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+    });
     expect(response.status).toBe(400);
   });
 
@@ -105,10 +109,16 @@ describe('GraphQL edge limits', () => {
     const get = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
     expect(get.status).toBe(400);
     expect(await get.text()).toMatch(/CSRF|preflight/i);
-    const simplePost = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const simplePost = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(simplePost.status).toBeGreaterThanOrEqual(400);
     expect(simplePost.status).toBeLessThan(500);
-    const withHeader = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const withHeader = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(withHeader.status).toBe(200);
   });
 
@@ -117,11 +127,16 @@ describe('GraphQL edge limits', () => {
     try {
       const errors = await new Promise<readonly { message: string }[]>((resolve, reject) => {
         const fields = Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ');
-        client.subscribe({ query: `subscription { jobFeed { id listing { seller { listings { seller { listings { seller { listings { seller { listings { seller { listings { id } } } } } } } } } } } ${fields} } }` }, {
-          next: () => reject(new Error('expected a refusal')),
-          error: (error) => resolve(Array.isArray(error) ? error : [error as { message: string }]),
-          complete: () => reject(new Error('completed without a refusal')),
-        });
+        client.subscribe(
+          {
+            query: `subscription { jobFeed { id listing { seller { listings { seller { listings { seller { listings { seller { listings { seller { listings { id } } } } } } } } } } } ${fields} } }`,
+          },
+          {
+            next: () => reject(new Error('expected a refusal')),
+            error: (error) => resolve(Array.isArray(error) ? error : [error as { message: string }]),
+            complete: () => reject(new Error('completed without a refusal')),
+          },
+        );
       });
       const messages = errors.map((e) => e.message).join('\n');
       expect(messages).toMatch(/depth .* exceeds the maximum of 12/);
@@ -137,15 +152,32 @@ describe('graphql-limits settings and measures', () => {
   const schema = buildASTSchema(parse(readFileSync(path.join(SCHEMA_DIR, 'api.graphql'), 'utf8')));
   const measure = (text: string) => {
     const document = parse(text);
-    return measureOperation(schema, document, document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode, 10);
+    return measureOperation(
+      schema,
+      document,
+      document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode,
+      10,
+    );
   };
 
   it('has defaults and reads overrides from the environment', () => {
     expect(graphqlLimitsFromEnv({})).toEqual(DEFAULT_GRAPHQL_LIMITS);
-    expect(DEFAULT_GRAPHQL_LIMITS).toMatchObject({ maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 5000, maxCost: 25_000, listCostMultiplier: 10, maxResponseBytes: 4 * 1024 * 1024 });
+    expect(DEFAULT_GRAPHQL_LIMITS).toMatchObject({
+      maxDepth: 12,
+      maxAliases: 30,
+      maxRootFields: 20,
+      maxTokens: 5000,
+      maxCost: 25_000,
+      listCostMultiplier: 10,
+      maxResponseBytes: 4 * 1024 * 1024,
+    });
     expect(DEFAULT_GRAPHQL_LIMITS.listBounds['Account.apiKeys']).toEqual({ max: 1000 });
     expect(graphqlLimitsFromEnv({ MAX_API_KEYS_PER_ACCOUNT: '7' }).listBounds['Account.apiKeys']).toEqual({ max: 7 });
-    expect(graphqlLimitsFromEnv({ GRAPHQL_MAX_DEPTH: '5', GRAPHQL_MAX_COST: '99' })).toMatchObject({ maxDepth: 5, maxCost: 99, maxAliases: 30 });
+    expect(graphqlLimitsFromEnv({ GRAPHQL_MAX_DEPTH: '5', GRAPHQL_MAX_COST: '99' })).toMatchObject({
+      maxDepth: 5,
+      maxCost: 99,
+      maxAliases: 30,
+    });
     expect(() => graphqlLimitsFromEnv({ GRAPHQL_MAX_DEPTH: '0' })).toThrow(/GRAPHQL_MAX_DEPTH/);
   });
 
@@ -171,7 +203,10 @@ describe('graphql-limits settings and measures', () => {
       const document = parse(readFileSync(path.join(dir, file), 'utf8'));
       for (const op of document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)) {
         const m = measureOperation(schema, document, op, 10);
-        expect({ op: op.name?.value, ok: m.depth <= 12 && m.aliases <= 30 && m.rootFields <= 20 && m.cost <= DEFAULT_GRAPHQL_LIMITS.maxCost }).toEqual({ op: op.name?.value, ok: true });
+        expect({
+          op: op.name?.value,
+          ok: m.depth <= 12 && m.aliases <= 30 && m.rootFields <= 20 && m.cost <= DEFAULT_GRAPHQL_LIMITS.maxCost,
+        }).toEqual({ op: op.name?.value, ok: true });
       }
     }
   });

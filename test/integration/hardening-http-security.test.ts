@@ -41,7 +41,11 @@ describe('HTTP security headers and CORS', () => {
       expectSecurityHeaders(response.headers);
       expect(response.headers.get('strict-transport-security')).toBeNull();
     }
-    const gql = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const gql = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(gql.status).toBe(200);
     expectSecurityHeaders(gql.headers);
   });
@@ -61,7 +65,14 @@ describe('HTTP security headers and CORS', () => {
     expect(actual.status).toBe(200);
     expect(actual.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(actual.headers.get('vary')).toMatch(/Origin/);
-    const preflight = await fetch(`${stack.url}/graphql`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const preflight = await fetch(`${stack.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
@@ -73,10 +84,17 @@ describe('HTTP security headers and CORS', () => {
   it('denies any other origin: no allow-origin header, preflight 403', async () => {
     const actual = await rest(stack.url, 'GET', '/api/keys', { token: jwt, headers: { origin: EVIL } });
     expect(actual.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(`${stack.url}/api/auth/login`, { method: 'OPTIONS', headers: { origin: EVIL, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${stack.url}/api/auth/login`, {
+      method: 'OPTIONS',
+      headers: { origin: EVIL, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(403);
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    const gql = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { origin: EVIL, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const gql = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { origin: EVIL, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(gql.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -84,11 +102,17 @@ describe('HTTP security headers and CORS', () => {
     const providers = await rest(stack.url, 'GET', '/api/v1/billing-providers', { headers: { origin: EVIL } });
     expect(providers.status).toBe(200);
     expect(providers.headers.get('access-control-allow-origin')).toBe('*');
-    const preflightGet = await fetch(`${stack.url}/api/v1/dashboard/overview`, { method: 'OPTIONS', headers: { origin: EVIL, 'access-control-request-method': 'GET' } });
+    const preflightGet = await fetch(`${stack.url}/api/v1/dashboard/overview`, {
+      method: 'OPTIONS',
+      headers: { origin: EVIL, 'access-control-request-method': 'GET' },
+    });
     expect(preflightGet.status).toBe(204);
     expect(preflightGet.headers.get('access-control-allow-origin')).toBe('*');
     expect(preflightGet.headers.get('access-control-allow-methods')).not.toMatch(/POST/);
-    const preflightPost = await fetch(`${stack.url}/api/v1/billing-providers`, { method: 'OPTIONS', headers: { origin: EVIL, 'access-control-request-method': 'POST' } });
+    const preflightPost = await fetch(`${stack.url}/api/v1/billing-providers`, {
+      method: 'OPTIONS',
+      headers: { origin: EVIL, 'access-control-request-method': 'POST' },
+    });
     expect(preflightPost.status).toBe(403);
     expect(isPublicPath('/api/v1/dashboard/kpi?x=1')).toBe(true);
     expect(isPublicPath('/api/v1/developer/keys')).toBe(false);
@@ -97,7 +121,10 @@ describe('HTTP security headers and CORS', () => {
   it('is closed by default (no CORS_ORIGINS) and adds HSTS in production', async () => {
     const closed = await startEmbeddedStack({ NODE_ENV: 'production' });
     try {
-      const preflight = await fetch(`${closed.url}/graphql`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST' } });
+      const preflight = await fetch(`${closed.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: ALLOWED, 'access-control-request-method': 'POST' },
+      });
       expect(preflight.status).toBe(403);
       const health = await rest(closed.url, 'GET', '/healthz', { headers: { origin: ALLOWED } });
       expect(health.headers.get('access-control-allow-origin')).toBeNull();

@@ -46,7 +46,12 @@ describe('every list of an account is bounded at create time', () => {
     const { jwt } = await signup(stack.url, 'keycap');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const created = await graphql<{ createApiKey: { apiKey: { id: string } } }, unknown>(stack.url, CREATE_KEY, { input: { name: `k${i}` } }, jwt);
+      const created = await graphql<{ createApiKey: { apiKey: { id: string } } }, unknown>(
+        stack.url,
+        CREATE_KEY,
+        { input: { name: `k${i}` } },
+        jwt,
+      );
       expect(created.errors).toBeUndefined();
       ids.push(created.data!.createApiKey.apiKey.id);
     }
@@ -57,7 +62,10 @@ describe('every list of an account is bounded at create time', () => {
     const dragonfly = await rest(stack.url, 'POST', '/api/keys', { token: jwt, body: { name: 'rest' } });
     expect(dragonfly.status).toBe(403);
     expect(JSON.stringify(dragonfly.body)).toMatch(/at most 3 API keys/);
-    const naap = await rest(stack.url, 'POST', '/api/v1/developer/keys', { token: jwt, body: { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-cap', label: 'naap' } });
+    const naap = await rest(stack.url, 'POST', '/api/v1/developer/keys', {
+      token: jwt,
+      body: { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-cap', label: 'naap' },
+    });
     expect(naap.status).toBe(403);
     const mk = await managementKey(stack.url, jwt, 'FULL');
     const dgrid = await rest(stack.url, 'POST', '/api/v1/model-router/keys', { token: mk.rawKey, body: { name: 'dgrid' } });
@@ -90,16 +98,33 @@ describe('every list of an account is bounded at create time', () => {
 
   it('listings, pool keys and routing profiles: the next one is refused in GraphQL and on the Dragonfly REST paths', async () => {
     const { jwt } = await signup(stack.url, 'sellercap');
-    for (const model of ['cap/a', 'cap/b']) expect((await graphql(stack.url, CREATE_LISTING, { input: { model, inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt)).errors).toBeUndefined();
-    const listing = await graphql(stack.url, CREATE_LISTING, { input: { model: 'cap/c', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt);
+    for (const model of ['cap/a', 'cap/b'])
+      expect(
+        (await graphql(stack.url, CREATE_LISTING, { input: { model, inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt)).errors,
+      ).toBeUndefined();
+    const listing = await graphql(
+      stack.url,
+      CREATE_LISTING,
+      { input: { model: 'cap/c', inputPricePerMTok: '1', outputPricePerMTok: '1' } },
+      jwt,
+    );
     expect(codeOf(listing)).toBe('QUOTA_EXCEEDED');
     expect(listing.errors![0].message).toMatch(/at most 2 listings/);
-    const restListing = await rest(stack.url, 'POST', '/v1/market/listings', { token: jwt, body: { model: 'cap/c', inputPricePerMTok: 1, outputPricePerMTok: 1 } });
+    const restListing = await rest(stack.url, 'POST', '/v1/market/listings', {
+      token: jwt,
+      body: { model: 'cap/c', inputPricePerMTok: 1, outputPricePerMTok: 1 },
+    });
     expect(restListing.status).toBe(403);
 
-    expect((await graphql(stack.url, CREATE_POOL_KEY, { input: { provider: 'simulator', apiKey: 'sk-sim-cap-one', label: 'one' } }, jwt)).errors).toBeUndefined();
-    expect(codeOf(await graphql(stack.url, CREATE_POOL_KEY, { input: { provider: 'simulator', apiKey: 'sk-sim-cap-two', label: 'two' } }, jwt))).toBe('QUOTA_EXCEEDED');
-    expect((await rest(stack.url, 'POST', '/v1/pool/keys', { token: jwt, body: { provider: 'simulator', apiKey: 'sk-sim-cap-two' } })).status).toBe(403);
+    expect(
+      (await graphql(stack.url, CREATE_POOL_KEY, { input: { provider: 'simulator', apiKey: 'sk-sim-cap-one', label: 'one' } }, jwt)).errors,
+    ).toBeUndefined();
+    expect(
+      codeOf(await graphql(stack.url, CREATE_POOL_KEY, { input: { provider: 'simulator', apiKey: 'sk-sim-cap-two', label: 'two' } }, jwt)),
+    ).toBe('QUOTA_EXCEEDED');
+    expect(
+      (await rest(stack.url, 'POST', '/v1/pool/keys', { token: jwt, body: { provider: 'simulator', apiKey: 'sk-sim-cap-two' } })).status,
+    ).toBe(403);
 
     for (const name of ['r1', 'r2']) expect((await graphql(stack.url, CREATE_PROFILE, { input: { name } }, jwt)).errors).toBeUndefined();
     expect(codeOf(await graphql(stack.url, CREATE_PROFILE, { input: { name: 'r3' } }, jwt))).toBe('QUOTA_EXCEEDED');
@@ -108,9 +133,15 @@ describe('every list of an account is bounded at create time', () => {
 
   it('an answer over GRAPHQL_MAX_RESPONSE_BYTES is a RESPONSE_TOO_LARGE error, not the body', async () => {
     const { jwt } = await signup(stack.url, 'bigbody');
-    for (let i = 0; i < 3; i++) await graphql(stack.url, CREATE_KEY, { input: { name: `a rather long key name to fill the answer ${i}`.padEnd(60, '.') } }, jwt);
+    for (let i = 0; i < 3; i++)
+      await graphql(stack.url, CREATE_KEY, { input: { name: `a rather long key name to fill the answer ${i}`.padEnd(60, '.') } }, jwt);
     const fields = 'id name prefix preview status createdAt updatedAt ipAllow ipDeny allowedModels cycle';
-    const response = await graphql(stack.url, `{ me { id apiKeys { ${fields} } k2: apiKeys { ${fields} } k3: apiKeys { ${fields} } } }`, undefined, jwt);
+    const response = await graphql(
+      stack.url,
+      `{ me { id apiKeys { ${fields} } k2: apiKeys { ${fields} } k3: apiKeys { ${fields} } } }`,
+      undefined,
+      jwt,
+    );
     expect(response.status).toBe(200);
     expect(response.data).toBeNull();
     expect(response.errors![0]).toMatchObject({ extensions: { code: 'RESPONSE_TOO_LARGE', limit: 'maxResponseBytes', max: 2000 } });
@@ -127,7 +158,12 @@ describe('GraphQL cost with real list bounds', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
       for (const field of Object.values(type.getFields())) {
-        if (isListType(getNullableType(field.type)) && !isLeafType(getNamedType(field.type)) && !listBoundFor(DEFAULT_GRAPHQL_LIMITS.listBounds, type.name, field.name)) unbounded.push(`${type.name}.${field.name}`);
+        if (
+          isListType(getNullableType(field.type)) &&
+          !isLeafType(getNamedType(field.type)) &&
+          !listBoundFor(DEFAULT_GRAPHQL_LIMITS.listBounds, type.name, field.name)
+        )
+          unbounded.push(`${type.name}.${field.name}`);
       }
     }
     expect(unbounded).toEqual([]);
@@ -156,7 +192,12 @@ describe('GraphQL and graphql-ws limits on one stack (default account maxima)', 
   };
 
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ SUBSCRIPTIONS_MAX_PER_ACCOUNT: '3', SUBSCRIPTIONS_MAX_TOTAL: '5', SUBSCRIPTIONS_ANONYMOUS_RESERVE_PERCENT: '40', WS_MAX_CONNECTIONS_PER_ADDRESS: '6' });
+    stack = await startEmbeddedStack({
+      SUBSCRIPTIONS_MAX_PER_ACCOUNT: '3',
+      SUBSCRIPTIONS_MAX_TOTAL: '5',
+      SUBSCRIPTIONS_ANONYMOUS_RESERVE_PERCENT: '40',
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '6',
+    });
     for (const runtime of stack.platform!.runtimes) vi.spyOn(runtime, 'execute');
   });
   afterAll(async () => {
@@ -172,7 +213,12 @@ describe('GraphQL and graphql-ws limits on one stack (default account maxima)', 
       expect(created.errors).toBeUndefined();
     }
     const before = subgraphCalls();
-    const response = await graphql(stack.url, '{ me { apiKeys { id account { apiKeys { id account { apiKeys { id } } } } } } }', undefined, jwt);
+    const response = await graphql(
+      stack.url,
+      '{ me { apiKeys { id account { apiKeys { id account { apiKeys { id } } } } } } }',
+      undefined,
+      jwt,
+    );
     expect(response.status).toBe(400);
     expect(response.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'maxCost' });
     expect((response.errors![0].extensions as { actual: number }).actual).toBeGreaterThan(1000 ** 3);
@@ -181,7 +227,12 @@ describe('GraphQL and graphql-ws limits on one stack (default account maxima)', 
     const flat = await graphql<{ me: { apiKeys: unknown[] } }, unknown>(stack.url, '{ me { apiKeys { id name } } }', undefined, jwt);
     expect(flat.data!.me.apiKeys).toHaveLength(101);
     // A page size passed as a variable counts as the largest page, not as 10.
-    const paged = await graphql(stack.url, 'query ($n: Int!) { apiKeys(pageSize: $n) { items { id account { listings { id name model seller { id name } } } } } }', { n: 100 }, jwt);
+    const paged = await graphql(
+      stack.url,
+      'query ($n: Int!) { apiKeys(pageSize: $n) { items { id account { listings { id name model seller { id name } } } } } }',
+      { n: 100 },
+      jwt,
+    );
     expect(paged.errors![0].extensions).toMatchObject({ limit: 'maxCost' });
   });
 
@@ -226,12 +277,18 @@ describe('GraphQL and graphql-ws limits on one stack (default account maxima)', 
     await eventually(() => expect(stats().open).toBe(1));
     const errorsOf = (payload: { query: string; variables?: Record<string, unknown> }) =>
       new Promise<readonly { message: string }[]>((resolve, reject) =>
-        c.subscribe(payload, { next: () => reject(new Error('expected an error')), error: (e) => resolve(Array.isArray(e) ? e : [e as { message: string }]), complete: () => reject(new Error('completed without an error')) }),
+        c.subscribe(payload, {
+          next: () => reject(new Error('expected an error')),
+          error: (e) => resolve(Array.isArray(e) ? e : [e as { message: string }]),
+          complete: () => reject(new Error('completed without an error')),
+        }),
       );
     expect((await errorsOf({ query: '{ me { id } }' }))[0].message).toMatch(/Only subscriptions/);
     expect((await errorsOf({ query: 'mutation { createApiKey { rawKey } }' }))[0].message).toMatch(/Only subscriptions/);
     // A variable of the wrong type is that subscription's error too.
-    expect((await errorsOf({ query: print(LiveJobFeedDocument), variables: { pipeline: { not: 'a string' } } }))[0].message).toMatch(/pipeline/);
+    expect((await errorsOf({ query: print(LiveJobFeedDocument), variables: { pipeline: { not: 'a string' } } }))[0].message).toMatch(
+      /pipeline/,
+    );
     expect(closed).toBe(false);
     expect(stats().open).toBe(1);
     subscribe(c);
@@ -274,14 +331,27 @@ describe('GraphQL and graphql-ws limits on one stack (default account maxima)', 
 
 describe('TRUST_PROXY decides the client address IP rules see', () => {
   const chat = async (url: string, key: string, forwardedFor: string) =>
-    rest(url, 'POST', '/v1/chat/completions', { token: key, headers: { 'x-forwarded-for': forwardedFor }, body: { model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] } });
+    rest(url, 'POST', '/v1/chat/completions', {
+      token: key,
+      headers: { 'x-forwarded-for': forwardedFor },
+      body: { model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] },
+    });
 
-  for (const [setting, honoured] of [[undefined, false], ['1', true], ['127.0.0.1/32', true]] as const) {
+  for (const [setting, honoured] of [
+    [undefined, false],
+    ['1', true],
+    ['127.0.0.1/32', true],
+  ] as const) {
     it(`TRUST_PROXY=${setting ?? '(unset)'}: x-forwarded-for is ${honoured ? 'honoured' : 'ignored'} by a key's IP allow rule`, async () => {
       const stack = await startEmbeddedStack(setting ? { TRUST_PROXY: setting } : {});
       try {
         const { jwt } = await signup(stack.url, 'proxy');
-        const created = await graphql<{ createApiKey: { rawKey: string } }, unknown>(stack.url, CREATE_KEY, { input: { name: 'office only', ipAllow: ['203.0.113.0/24'] } }, jwt);
+        const created = await graphql<{ createApiKey: { rawKey: string } }, unknown>(
+          stack.url,
+          CREATE_KEY,
+          { input: { name: 'office only', ipAllow: ['203.0.113.0/24'] } },
+          jwt,
+        );
         const key = created.data!.createApiKey.rawKey;
         const fromOffice = await chat(stack.url, key, '203.0.113.7');
         const elsewhere = await chat(stack.url, key, '198.51.100.9');

@@ -35,7 +35,10 @@ describe('GET /metrics', () => {
     await graphql(stack.url, `{ me { ${'id '.repeat(6000)} } }`, undefined, creds.jwt); // refused: tokens
     const client = wsClient(stack.url, creds.jwt);
     const events: unknown[] = [];
-    const unsubscribe = client.subscribe({ query: 'subscription { jobFeed { id } }' }, { next: (e) => events.push(e), error: () => {}, complete: () => {} });
+    const unsubscribe = client.subscribe(
+      { query: 'subscription { jobFeed { id } }' },
+      { next: (e) => events.push(e), error: () => {}, complete: () => {} },
+    );
     try {
       let text = '';
       for (let i = 0; i < 50; i++) {
@@ -54,7 +57,9 @@ describe('GET /metrics', () => {
       expect(sample(text, 'http_requests_total', { method: 'GET', route: '/api/keys/:id', status: '200' })).toBe(1);
       expect(sample(text, 'http_requests_total', { method: 'POST', route: '/api/auth/signup', status: '201' })).toBeGreaterThanOrEqual(2);
       expect(sample(text, 'http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
-      expect(sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' })).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' }),
+      ).toBeGreaterThanOrEqual(1);
       expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0\.005",method="POST",route="\/graphql",status="200"\}/);
       expect(sample(text, 'graphql_operations_total', { type: 'query' })).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'graphql_operations_total', { type: 'mutation' })).toBeGreaterThanOrEqual(1);
@@ -65,7 +70,8 @@ describe('GET /metrics', () => {
       expect(text).toContain('# TYPE inference_budget_refusals_total counter');
       expect(text).toContain('# TYPE process_resident_memory_bytes gauge');
       // Nothing secret: no key, no token, no email.
-      for (const secret of [rawBuyerKey, creds.buyerKey, creds.mkFull, creds.jwt, creds.email, stack.config.platformSecret]) expect(text).not.toContain(secret);
+      for (const secret of [rawBuyerKey, creds.buyerKey, creds.mkFull, creds.jwt, creds.email, stack.config.platformSecret])
+        expect(text).not.toContain(secret);
       expect(text).not.toMatch(/sk-df-|mk-[A-Za-z0-9_-]{8}|Bearer/);
     } finally {
       unsubscribe();

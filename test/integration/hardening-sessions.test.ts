@@ -87,7 +87,7 @@ describe('dashboard sessions (embedded)', () => {
     await eventually(() => expectRefused(stack.url, cached.jwt));
   });
 
-  it('REST logout refuses that token everywhere at once; the account\'s other sessions go on', async () => {
+  it("REST logout refuses that token everywhere at once; the account's other sessions go on", async () => {
     const owner = await signup(stack.url, 'logout-rest');
     const laptop = await login(stack.url, owner.email);
     await expectAccepted(stack.url, owner.jwt);
@@ -232,7 +232,12 @@ describe('open subscriptions end with their credential', () => {
     const mk = await managementKey(stack.url, login.body.token, 'FULL');
     const viaKey = subscribed(mk.rawKey);
     await viaKey.opened;
-    const disabled = await graphql(stack.url, 'mutation ($id: ID!) { setManagementKeyEnabled(id: $id, enabled: false) { id } }', { id: mk.id }, login.body.token);
+    const disabled = await graphql(
+      stack.url,
+      'mutation ($id: ID!) { setManagementKeyEnabled(id: $id, enabled: false) { id } }',
+      { id: mk.id },
+      login.body.token,
+    );
     expect(disabled.errors, JSON.stringify(disabled.errors)).toBeUndefined();
     expect(await viaKey.closed).toBe(4403);
     await viaKey.client.dispose();

@@ -12,7 +12,8 @@ import { eventually } from '../helpers/eventually';
 import { graphql } from '../helpers/graphql';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
-const METADATA = 'contextLength maxOutputTokens supportedParameters quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention }';
+const METADATA =
+  'contextLength maxOutputTokens supportedParameters quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention }';
 const VERIFICATION = 'verification { status checkedAt canonicalModel checks { name passed detail } }';
 const LISTING = `id model ${METADATA} ${VERIFICATION} contract { id state }`;
 const CREATE = `mutation ($input: CreateListingInput!) { createListing(input: $input) { ${LISTING} } }`;
@@ -33,10 +34,22 @@ type Metadata = {
   dataPolicy: { retainsPrompts: boolean; trainsOnPrompts: boolean; zeroRetention: boolean };
 };
 type Check = { name: string; passed: boolean; detail: string | null };
-type ListingView = Metadata & { id: string; model: string; verification: { status: string; checkedAt: string | null; canonicalModel: string | null; checks: Check[] }; contract: { id: string; state: string } | null };
+type ListingView = Metadata & {
+  id: string;
+  model: string;
+  verification: { status: string; checkedAt: string | null; canonicalModel: string | null; checks: Check[] };
+  contract: { id: string; state: string } | null;
+};
 type Result<T> = Awaited<ReturnType<typeof graphql<T, unknown>>>;
 
-const NONE: Metadata = { contextLength: null, maxOutputTokens: null, supportedParameters: [], quantization: null, region: null, dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: false } };
+const NONE: Metadata = {
+  contextLength: null,
+  maxOutputTokens: null,
+  supportedParameters: [],
+  quantization: null,
+  region: null,
+  dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: false },
+};
 
 describe('listing metadata (GraphQL)', () => {
   let sim: Simulator;
@@ -57,30 +70,52 @@ describe('listing metadata (GraphQL)', () => {
   });
 
   const newModel = () => `owner/meta-${++models}`;
-  const call = <T,>(query: string, variables: Record<string, unknown>, token = c.jwt) => graphql<T, unknown>(stack.url, query, variables, token);
+  const call = <T>(query: string, variables: Record<string, unknown>, token = c.jwt) =>
+    graphql<T, unknown>(stack.url, query, variables, token);
   const asService = async (query: string, variables: Record<string, unknown>) => {
     const market = stack.platform!.runtimes.find((r) => r.name === 'market')!;
-    return market.execute({ query, variables }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) }) as Promise<{ data?: any; errors?: unknown[] }>;
+    return market.execute(
+      { query, variables },
+      { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) },
+    ) as Promise<{ data?: any; errors?: unknown[] }>;
   };
   const publicEndpoints = async (model: string): Promise<string[]> => {
-    const page = await graphql<{ model: { endpoints: { id: string }[] } | null }, unknown>(stack.url, `query ($id: ID!) { model(id: $id) { endpoints { id } } }`, { id: model });
+    const page = await graphql<{ model: { endpoints: { id: string }[] } | null }, unknown>(
+      stack.url,
+      `query ($id: ID!) { model(id: $id) { endpoints { id } } }`,
+      { id: model },
+    );
     expect(page.errors).toBeUndefined();
     return page.data!.model?.endpoints.map((endpoint) => endpoint.id) ?? [];
   };
-  const routable = async (model: string): Promise<{ listingId: string; verified: boolean }[]> => (await asService(TABLE, { model })).data!.routingTable.candidates;
+  const routable = async (model: string): Promise<{ listingId: string; verified: boolean }[]> =>
+    (await asService(TABLE, { model })).data!.routingTable.candidates;
 
   async function newPoolKey(): Promise<{ id: string; apiKey: string }> {
     const apiKey = `sk-sim-metadata-${++keyCount}-0123456789abcdef`;
-    const created = await call<{ createPoolKey: { id: string } }>(POOL_KEY, { input: { provider: 'simulator', apiKey, label: `m${keyCount}` } });
+    const created = await call<{ createPoolKey: { id: string } }>(POOL_KEY, {
+      input: { provider: 'simulator', apiKey, label: `m${keyCount}` },
+    });
     expect(created.errors).toBeUndefined();
     return { id: created.data!.createPoolKey.id, apiKey };
   }
 
   /** A draft (no pool key): never probed, so nothing races the test's own reads. */
-  const draft = (input: Record<string, unknown> = {}) => call<{ createListing: ListingView }>(CREATE, { input: { model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } });
+  const draft = (input: Record<string, unknown> = {}) =>
+    call<{ createListing: ListingView }>(CREATE, {
+      input: { model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input },
+    });
   const get = async (id: string, token = c.jwt) => (await call<{ listing: ListingView }>(GET, { id }, token)).data!.listing;
-  const update = (id: string, input: Record<string, unknown>, token = c.jwt) => call<{ updateListing: ListingView }>(UPDATE, { id, input }, token);
-  const metadataOf = ({ contextLength, maxOutputTokens, supportedParameters, quantization, region, dataPolicy }: Metadata): Metadata => ({ contextLength, maxOutputTokens, supportedParameters, quantization, region, dataPolicy });
+  const update = (id: string, input: Record<string, unknown>, token = c.jwt) =>
+    call<{ updateListing: ListingView }>(UPDATE, { id, input }, token);
+  const metadataOf = ({ contextLength, maxOutputTokens, supportedParameters, quantization, region, dataPolicy }: Metadata): Metadata => ({
+    contextLength,
+    maxOutputTokens,
+    supportedParameters,
+    quantization,
+    region,
+    dataPolicy,
+  });
 
   function expectBadInput(result: Result<unknown>, field: string, message?: RegExp) {
     expect(result.data ?? null).toBeNull();
@@ -91,7 +126,9 @@ describe('listing metadata (GraphQL)', () => {
   /** A listing on its own simulator key, its admission probe run to the end. */
   async function admitted(model: string, input: Record<string, unknown> = {}) {
     const key = await newPoolKey();
-    const created = await call<{ createListing: ListingView }>(CREATE, { input: { poolKeyId: key.id, model, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } });
+    const created = await call<{ createListing: ListingView }>(CREATE, {
+      input: { poolKeyId: key.id, model, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input },
+    });
     expect(created.errors).toBeUndefined();
     const id = created.data!.createListing.id;
     const probe = await call<{ probeListing: { passed: boolean; reason: string | null } }>(PROBE, { id }); // joins the background admission
@@ -132,22 +169,62 @@ describe('listing metadata (GraphQL)', () => {
   it("fills in a canonical model's context, output cap and parameters, and adds the declared ones", async () => {
     const canonical = await draft({ model: 'dragonfly/sim-chat' });
     expect(canonical.errors).toBeUndefined();
-    expect(metadataOf(canonical.data!.createListing)).toEqual({ ...NONE, contextLength: 16_384, maxOutputTokens: 4096, supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'] });
-    const declared = await draft({ model: 'dragonfly/sim-chat', contextLength: 8000, maxOutputTokens: 1000, supportedParameters: ['seed'] });
+    expect(metadataOf(canonical.data!.createListing)).toEqual({
+      ...NONE,
+      contextLength: 16_384,
+      maxOutputTokens: 4096,
+      supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'],
+    });
+    const declared = await draft({
+      model: 'dragonfly/sim-chat',
+      contextLength: 8000,
+      maxOutputTokens: 1000,
+      supportedParameters: ['seed'],
+    });
     expect(declared.errors).toBeUndefined();
-    expect(metadataOf(declared.data!.createListing)).toMatchObject({ contextLength: 8000, maxOutputTokens: 1000, supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed'] });
+    expect(metadataOf(declared.data!.createListing)).toMatchObject({
+      contextLength: 8000,
+      maxOutputTokens: 1000,
+      supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop', 'seed'],
+    });
     // At the canonical limit is fine; the output cap must fit the context.
     expect((await draft({ model: 'dragonfly/sim-chat', contextLength: 16_384, maxOutputTokens: 4096 })).errors).toBeUndefined();
   });
 
   it('updates field by field: absent stays, null clears, dataPolicy fields one at a time (null: all false)', async () => {
-    const id = (await draft({ contextLength: 8192, maxOutputTokens: 1024, supportedParameters: ['tools'], quantization: 'bf16', region: 'us', dataPolicy: { retainsPrompts: true } })).data!.createListing.id;
+    const id = (
+      await draft({
+        contextLength: 8192,
+        maxOutputTokens: 1024,
+        supportedParameters: ['tools'],
+        quantization: 'bf16',
+        region: 'us',
+        dataPolicy: { retainsPrompts: true },
+      })
+    ).data!.createListing.id;
     const region = await update(id, { region: 'eu-west' });
     expect(region.errors).toBeUndefined();
-    expect(metadataOf(region.data!.updateListing)).toEqual({ contextLength: 8192, maxOutputTokens: 1024, supportedParameters: ['tools'], quantization: 'bf16', region: 'eu-west', dataPolicy: { retainsPrompts: true, trainsOnPrompts: false, zeroRetention: false } });
+    expect(metadataOf(region.data!.updateListing)).toEqual({
+      contextLength: 8192,
+      maxOutputTokens: 1024,
+      supportedParameters: ['tools'],
+      quantization: 'bf16',
+      region: 'eu-west',
+      dataPolicy: { retainsPrompts: true, trainsOnPrompts: false, zeroRetention: false },
+    });
     const more = await update(id, { supportedParameters: ['json_object', 'stop', 'json_object'], dataPolicy: { trainsOnPrompts: true } });
-    expect(metadataOf(more.data!.updateListing)).toMatchObject({ supportedParameters: ['json_object', 'stop'], dataPolicy: { retainsPrompts: true, trainsOnPrompts: true, zeroRetention: false } });
-    const cleared = await update(id, { contextLength: null, maxOutputTokens: null, supportedParameters: null, quantization: null, region: null, dataPolicy: null });
+    expect(metadataOf(more.data!.updateListing)).toMatchObject({
+      supportedParameters: ['json_object', 'stop'],
+      dataPolicy: { retainsPrompts: true, trainsOnPrompts: true, zeroRetention: false },
+    });
+    const cleared = await update(id, {
+      contextLength: null,
+      maxOutputTokens: null,
+      supportedParameters: null,
+      quantization: null,
+      region: null,
+      dataPolicy: null,
+    });
     expect(cleared.errors).toBeUndefined();
     expect(metadataOf(cleared.data!.updateListing)).toEqual(NONE);
     expect(metadataOf(await get(id))).toEqual(NONE);
@@ -158,12 +235,23 @@ describe('listing metadata (GraphQL)', () => {
   // [what, the metadata sent, the field named, the message, the listing it is sent for (model, capability, prices)]
   const CANONICAL = { model: 'dragonfly/sim-chat' };
   const EMBEDDINGS = { capability: 'EMBEDDINGS', upstreamModel: 'sim-embed', outputPricePerMTok: null };
-  const SPEECH = { capability: 'SPEECH', upstreamModel: 'sim-tts', inputPricePerMTok: null, outputPricePerMTok: null, pricePerMChars: '15' };
+  const SPEECH = {
+    capability: 'SPEECH',
+    upstreamModel: 'sim-tts',
+    inputPricePerMTok: null,
+    outputPricePerMTok: null,
+    pricePerMChars: '15',
+  };
   it.each<[string, Record<string, unknown>, string, RegExp | null, Record<string, unknown>?]>([
     ['a zero context length', { contextLength: 0 }, 'contextLength', /1 to 10,000,000/],
     ['a context length above 10,000,000', { contextLength: 10_000_001 }, 'contextLength', null],
     ['a negative output cap', { maxOutputTokens: -1 }, 'maxOutputTokens', null],
-    ['an output cap above the context length', { contextLength: 4096, maxOutputTokens: 4097 }, 'maxOutputTokens', /at most the context length \(4096\)/],
+    [
+      'an output cap above the context length',
+      { contextLength: 4096, maxOutputTokens: 4097 },
+      'maxOutputTokens',
+      /at most the context length \(4096\)/,
+    ],
     ['an unknown parameter', { supportedParameters: ['tools', 'telepathy'] }, 'supportedParameters', /"telepathy" is not a parameter/],
     ['an empty parameter', { supportedParameters: [''] }, 'supportedParameters', null],
     ['51 parameter entries', { supportedParameters: Array(51).fill('tools') }, 'supportedParameters', /at most 50/],
@@ -173,36 +261,75 @@ describe('listing metadata (GraphQL)', () => {
     ['an upper-case region', { region: 'EU' }, 'region', null],
     ['a region with an underscore', { region: 'eu_west' }, 'region', null],
     ['a 33-character region', { region: 'a'.repeat(33) }, 'region', null],
-    ['zero retention while retaining prompts', { dataPolicy: { retainsPrompts: true, zeroRetention: true } }, 'dataPolicy.zeroRetention', /retainsPrompts/],
-    ['zero retention while training on prompts', { dataPolicy: { trainsOnPrompts: true, zeroRetention: true } }, 'dataPolicy.zeroRetention', /trainsOnPrompts/],
-    ["a context length above the canonical model's", { contextLength: 16_385 }, 'contextLength', /above dragonfly\/sim-chat's 16384/, CANONICAL],
-    ["an output cap above the canonical model's", { maxOutputTokens: 4097 }, 'maxOutputTokens', /above dragonfly\/sim-chat's 4096/, CANONICAL],
-    ['an output cap above the declared context of a canonical model', { contextLength: 2000, maxOutputTokens: 2001 }, 'maxOutputTokens', null, CANONICAL],
+    [
+      'zero retention while retaining prompts',
+      { dataPolicy: { retainsPrompts: true, zeroRetention: true } },
+      'dataPolicy.zeroRetention',
+      /retainsPrompts/,
+    ],
+    [
+      'zero retention while training on prompts',
+      { dataPolicy: { trainsOnPrompts: true, zeroRetention: true } },
+      'dataPolicy.zeroRetention',
+      /trainsOnPrompts/,
+    ],
+    [
+      "a context length above the canonical model's",
+      { contextLength: 16_385 },
+      'contextLength',
+      /above dragonfly\/sim-chat's 16384/,
+      CANONICAL,
+    ],
+    [
+      "an output cap above the canonical model's",
+      { maxOutputTokens: 4097 },
+      'maxOutputTokens',
+      /above dragonfly\/sim-chat's 4096/,
+      CANONICAL,
+    ],
+    [
+      'an output cap above the declared context of a canonical model',
+      { contextLength: 2000, maxOutputTokens: 2001 },
+      'maxOutputTokens',
+      null,
+      CANONICAL,
+    ],
     ['an output cap on embeddings', { maxOutputTokens: 10 }, 'maxOutputTokens', /CHAT listings only/, EMBEDDINGS],
     ['parameters on embeddings', { supportedParameters: ['tools'] }, 'supportedParameters', /CHAT listings only/, EMBEDDINGS],
     ['a context length on speech', { contextLength: 100 }, 'contextLength', /CHAT and EMBEDDINGS/, SPEECH],
-  ])('refuses %s on create and update (BAD_USER_INPUT naming the field, nothing written)', async (_name, metadata, field, message, base = {}) => {
-    const count = async () => (await call<{ myListings: { id: string }[] }>('{ myListings { id } }', {})).data!.myListings.length;
-    const before = await count();
-    expectBadInput(await draft({ ...base, ...metadata }), field, message ?? undefined);
-    expect(await count()).toBe(before);
-    // On an update of a listing of that kind, beside a valid change: refused as a whole, the listing unchanged.
-    const target = await draft(base);
-    expect(target.errors).toBeUndefined();
-    const id = target.data!.createListing.id;
-    const stored = metadataOf(await get(id));
-    expectBadInput(await update(id, { region: 'kept-out', ...metadata }), field, message ?? undefined);
-    expect(metadataOf(await get(id))).toEqual(stored);
-  });
+  ])(
+    'refuses %s on create and update (BAD_USER_INPUT naming the field, nothing written)',
+    async (_name, metadata, field, message, base = {}) => {
+      const count = async () => (await call<{ myListings: { id: string }[] }>('{ myListings { id } }', {})).data!.myListings.length;
+      const before = await count();
+      expectBadInput(await draft({ ...base, ...metadata }), field, message ?? undefined);
+      expect(await count()).toBe(before);
+      // On an update of a listing of that kind, beside a valid change: refused as a whole, the listing unchanged.
+      const target = await draft(base);
+      expect(target.errors).toBeUndefined();
+      const id = target.data!.createListing.id;
+      const stored = metadataOf(await get(id));
+      expectBadInput(await update(id, { region: 'kept-out', ...metadata }), field, message ?? undefined);
+      expect(metadataOf(await get(id))).toEqual(stored);
+    },
+  );
 
   it('checks the whole result on update: a zero-retention policy against the stored one, an output cap against the stored context', async () => {
     const id = (await draft({ contextLength: 2048, dataPolicy: { retainsPrompts: true } })).data!.createListing.id;
     expectBadInput(await update(id, { dataPolicy: { zeroRetention: true } }), 'dataPolicy.zeroRetention');
     expectBadInput(await update(id, { maxOutputTokens: 4096 }), 'maxOutputTokens');
     // Both changes together are consistent.
-    const fixed = await update(id, { maxOutputTokens: 4096, contextLength: 8192, dataPolicy: { retainsPrompts: false, zeroRetention: true } });
+    const fixed = await update(id, {
+      maxOutputTokens: 4096,
+      contextLength: 8192,
+      dataPolicy: { retainsPrompts: false, zeroRetention: true },
+    });
     expect(fixed.errors).toBeUndefined();
-    expect(metadataOf(fixed.data!.updateListing)).toMatchObject({ contextLength: 8192, maxOutputTokens: 4096, dataPolicy: { retainsPrompts: false, zeroRetention: true } });
+    expect(metadataOf(fixed.data!.updateListing)).toMatchObject({
+      contextLength: 8192,
+      maxOutputTokens: 4096,
+      dataPolicy: { retainsPrompts: false, zeroRetention: true },
+    });
   });
 
   it("answers NOT_FOUND when another seller reads or edits a listing's metadata, which stays unchanged", async () => {
@@ -220,7 +347,8 @@ describe('listing metadata (GraphQL)', () => {
   it('takes metadata from seller-side credentials only: buyer keys and buyer-scope management keys are FORBIDDEN, anonymous UNAUTHENTICATED', async () => {
     const id = (await draft()).data!.createListing.id;
     expect((await update(id, { region: 'us' }, c.mkSeller)).errors).toBeUndefined();
-    for (const token of [c.mkBuyer, c.buyerKey]) expect((await update(id, { region: 'eu' }, token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    for (const token of [c.mkBuyer, c.buyerKey])
+      expect((await update(id, { region: 'eu' }, token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const anonymous = await graphql(stack.url, UPDATE, { id, input: { region: 'eu' } });
     expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     expect((await get(id)).region).toBe('us');
@@ -228,8 +356,26 @@ describe('listing metadata (GraphQL)', () => {
 
   it("shows an admitted listing's metadata on the public endpoints of its model, and the model's summary", async () => {
     const model = newModel();
-    const { listing } = await admitted(model, { contextLength: 4096, maxOutputTokens: 512, supportedParameters: ['json_object', 'seed'], quantization: 'int8', region: 'us-east', dataPolicy: { zeroRetention: true } });
-    const page = await graphql<{ model: { id: string; contextLength: number | null; supportedParameters: string[]; quantizations: string[]; endpoints: (Metadata & { id: string })[] } }, unknown>(stack.url, ENDPOINTS, { id: model });
+    const { listing } = await admitted(model, {
+      contextLength: 4096,
+      maxOutputTokens: 512,
+      supportedParameters: ['json_object', 'seed'],
+      quantization: 'int8',
+      region: 'us-east',
+      dataPolicy: { zeroRetention: true },
+    });
+    const page = await graphql<
+      {
+        model: {
+          id: string;
+          contextLength: number | null;
+          supportedParameters: string[];
+          quantizations: string[];
+          endpoints: (Metadata & { id: string })[];
+        };
+      },
+      unknown
+    >(stack.url, ENDPOINTS, { id: model });
     expect(page.errors).toBeUndefined();
     expect(page.data!.model).toMatchObject({ contextLength: 4096, supportedParameters: ['json_object', 'seed'], quantizations: ['int8'] });
     expect(page.data!.model.endpoints).toEqual([{ id: listing.id, ...metadataOf(listing) }]);
@@ -276,7 +422,10 @@ describe('listing metadata (GraphQL)', () => {
         expect(now.verification.status).toBe('FAILED');
         return now;
       });
-      expect(failed.verification.checks.find((check) => !check.passed)).toMatchObject({ name: 'context', detail: expect.stringContaining('declared context 12000') });
+      expect(failed.verification.checks.find((check) => !check.passed)).toMatchObject({
+        name: 'context',
+        detail: expect.stringContaining('declared context 12000'),
+      });
       expect((await routable('dragonfly/sim-chat')).map((candidate) => candidate.listingId)).not.toContain(listing.id);
       expect(await simChatEndpoints()).not.toContain(listing.id);
       // Declared within what it takes: verified again and routable.
@@ -294,7 +443,12 @@ describe('listing metadata (GraphQL)', () => {
       sim.setKeyFaults(apiKey, { status: 500 });
       const changed = await update(listing.id, { supportedParameters: ['seed'] });
       expect(changed.errors).toBeUndefined();
-      expect(changed.data!.updateListing.verification).toMatchObject({ status: 'PENDING', checks: [], checkedAt: null, canonicalModel: 'dragonfly/sim-chat' });
+      expect(changed.data!.updateListing.verification).toMatchObject({
+        status: 'PENDING',
+        checks: [],
+        checkedAt: null,
+        canonicalModel: 'dragonfly/sim-chat',
+      });
       // The re-verification's probe fails before any check (HTTP 500): a failed check on the contract, no new evidence.
       await eventually(async () => expect((await get(listing.id)).contract!.state).toBe('DEGRADED'));
       expect((await get(listing.id)).verification.status).toBe('PENDING');

@@ -57,7 +57,21 @@ describe('market listings', () => {
   }
 
   async function create(input: Partial<CreateListingInput>, token = creds.jwt) {
-    return graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId, model: `acme/m-${++counter}`, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } }, token);
+    return graphql(
+      stack.url,
+      MarketCreateListingDocument,
+      {
+        input: {
+          poolKeyId,
+          model: `acme/m-${++counter}`,
+          upstreamModel: 'sim-chat',
+          inputPricePerMTok: '1',
+          outputPricePerMTok: '2',
+          ...input,
+        },
+      },
+      token,
+    );
   }
 
   async function active(input: Partial<CreateListingInput> = {}) {
@@ -169,11 +183,16 @@ describe('market listings', () => {
       proposed: { inputPricePerMTok: null, outputPricePerMTok: { micros: 3_600_000 }, pricePerMChars: null },
     });
     const queue = await graphql(stack.url, MarketPriceReviewsDocument, {}, creds.jwt);
-    expect(queue.data!.priceReviews).toEqual([expect.objectContaining({ id: held.pendingPriceReview!.id, listing: { id, model: expect.any(String) } })]);
+    expect(queue.data!.priceReviews).toEqual([
+      expect.objectContaining({ id: held.pendingPriceReview!.id, listing: { id, model: expect.any(String) } }),
+    ]);
 
     // A new change of the same price replaces the review.
     const again = await update({ outputPricePerMTok: '4.8' });
-    expect(again.data!.updateListing.pendingPriceReview).toMatchObject({ increasePercent: 100, proposed: { outputPricePerMTok: { micros: 4_800_000 } } });
+    expect(again.data!.updateListing.pendingPriceReview).toMatchObject({
+      increasePercent: 100,
+      proposed: { outputPricePerMTok: { micros: 4_800_000 } },
+    });
     const history = await graphql(stack.url, MarketPriceReviewsDocument, { includeResolved: true }, creds.jwt);
     expect(history.data!.priceReviews.map((r) => r.status)).toEqual(['PENDING', 'SUPERSEDED']);
 
@@ -183,7 +202,14 @@ describe('market listings', () => {
     const nothing = await graphql(stack.url, MarketConfirmListingPriceDocument, { id }, creds.jwt);
     expect(nothing.errors?.[0].extensions?.code).toBe('CONFLICT');
     await settle();
-    expect(events.filter((e) => e.listingId === id).map((e) => e.change)).toEqual(['created', 'updated', 'updated', 'updated', 'updated', 'price-confirmed']);
+    expect(events.filter((e) => e.listingId === id).map((e) => e.change)).toEqual([
+      'created',
+      'updated',
+      'updated',
+      'updated',
+      'updated',
+      'price-confirmed',
+    ]);
 
     // Lowering back down undoes a pending increase: nothing left to review.
     await update({ inputPricePerMTok: '1' }); // +122%: held
@@ -210,8 +236,18 @@ describe('market listings', () => {
   it('updates caps and hardware field by field (null clears), pauses and resumes', async () => {
     const id = await active({ caps: { rpm: 10, tpm: 1000 }, hardware: { gpuModel: 'A100', gpuCount: 2 } });
     const update = (input: Record<string, unknown>) => graphql(stack.url, MarketUpdateListingDocument, { id, input }, creds.jwt);
-    expect((await update({ caps: { rpm: null, maxConcurrency: 3 } })).data!.updateListing.caps).toEqual({ rpm: null, tpm: 1000, maxConcurrency: 3, dailyTokens: null });
-    expect((await update({ caps: null })).data!.updateListing.caps).toEqual({ rpm: null, tpm: null, maxConcurrency: null, dailyTokens: null });
+    expect((await update({ caps: { rpm: null, maxConcurrency: 3 } })).data!.updateListing.caps).toEqual({
+      rpm: null,
+      tpm: 1000,
+      maxConcurrency: 3,
+      dailyTokens: null,
+    });
+    expect((await update({ caps: null })).data!.updateListing.caps).toEqual({
+      rpm: null,
+      tpm: null,
+      maxConcurrency: null,
+      dailyTokens: null,
+    });
     expect((await update({ hardware: { gpuCount: 8 } })).data!.updateListing.hardware).toEqual({ gpuModel: 'A100', gpuCount: 8 });
     expect((await update({ hardware: null })).data!.updateListing.hardware).toBeNull();
 
@@ -266,14 +302,25 @@ describe('market listings', () => {
     // Its public face through federation (another account's dashboard) shows no private side.
     const market = stack.platform!.runtimes.find((r) => r.name === 'market')!;
     const entity = await market.execute(
-      { query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Listing { id model upstreamModel poolKey { id } contract { id } priceFloor { micros } } } }', variables: { r: [{ __typename: 'Listing', id }] } },
+      {
+        query:
+          'query($r: [_Any!]!) { _entities(representations: $r) { ... on Listing { id model upstreamModel poolKey { id } contract { id } priceFloor { micros } } } }',
+        variables: { r: [{ __typename: 'Listing', id }] },
+      },
       { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'user', accountId: creds.other.accountId }) },
     );
-    expect(entity.data).toEqual({ _entities: [{ id, model: expect.any(String), upstreamModel: null, poolKey: null, contract: null, priceFloor: null }] });
+    expect(entity.data).toEqual({
+      _entities: [{ id, model: expect.any(String), upstreamModel: null, poolKey: null, contract: null, priceFloor: null }],
+    });
   });
 
   it('lets seller and full management keys manage supply; buyer-scope keys and buyer keys are FORBIDDEN; anonymous is UNAUTHENTICATED', async () => {
-    const sellerKey = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey: newKey() } }, creds.mkSeller);
+    const sellerKey = await graphql(
+      stack.url,
+      MarketCreatePoolKeyDocument,
+      { input: { provider: 'simulator', apiKey: newKey() } },
+      creds.mkSeller,
+    );
     expect(sellerKey.errors).toBeUndefined();
     const byFull = await create({ model: 'acme/by-mk-full' }, creds.mkFull);
     expect(byFull.errors).toBeUndefined();
@@ -299,9 +346,27 @@ describe('market listings', () => {
       const { jwt } = await signup(stack.url, `batch${n}`);
       const key = await poolKey(jwt);
       for (let i = 0; i < n; i++) {
-        const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: key, model: `batch${n}/batch-${n}-${i}`, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt);
+        const created = await graphql(
+          stack.url,
+          MarketCreateListingDocument,
+          {
+            input: {
+              poolKeyId: key,
+              model: `batch${n}/batch-${n}-${i}`,
+              upstreamModel: 'sim-chat',
+              inputPricePerMTok: '1',
+              outputPricePerMTok: '1',
+            },
+          },
+          jwt,
+        );
         await graphql(stack.url, MarketProbeListingDocument, { id: created.data!.createListing.id }, jwt);
-        await graphql(stack.url, MarketUpdateListingDocument, { id: created.data!.createListing.id, input: { outputPricePerMTok: '5' } }, jwt); // a pending review each
+        await graphql(
+          stack.url,
+          MarketUpdateListingDocument,
+          { id: created.data!.createListing.id, input: { outputPricePerMTok: '5' } },
+          jwt,
+        ); // a pending review each
       }
       return jwt;
     }
@@ -314,7 +379,9 @@ describe('market listings', () => {
     const one = await measure(await sellerWith(1));
     const twelve = await measure(await sellerWith(12));
     expect(twelve.listings).toHaveLength(12);
-    expect(twelve.listings.every((l) => l.poolKey && l.contract?.state === 'ACTIVE' && l.pendingPriceReview?.status === 'PENDING')).toBe(true);
+    expect(twelve.listings.every((l) => l.poolKey && l.contract?.state === 'ACTIVE' && l.pendingPriceReview?.status === 'PENDING')).toBe(
+      true,
+    );
     expect(one.statements).toBeGreaterThan(0);
     expect(twelve.statements).toBe(one.statements);
   });

@@ -57,13 +57,21 @@ describe('market pool keys', () => {
     responses.push(JSON.stringify(result));
     return result;
   }
-  const createKey = (input: { provider: string; apiKey: string; baseUrl?: string | null; label?: string | null }, token = creds.jwt) => call(stack.url, MarketCreatePoolKeyDocument, { input }, token);
+  const createKey = (input: { provider: string; apiKey: string; baseUrl?: string | null; label?: string | null }, token = creds.jwt) =>
+    call(stack.url, MarketCreatePoolKeyDocument, { input }, token);
 
   it('lists the providers: the configured simulator, the public OpenAI-compatible ones, and custom', async () => {
     const result = await call(stack.url, MarketProvidersDocument, {}, creds.jwt);
     const providers = result.data!.poolProviders;
     expect(providers.map((p) => p.id)).toEqual(['simulator', 'openai', 'deepseek', 'openrouter', 'together', 'groq', 'mistral', 'custom']);
-    expect(providers[0]).toEqual({ id: 'simulator', name: expect.any(String), baseUrl: sim.url, capabilities: ['CHAT', 'EMBEDDINGS', 'SPEECH'], requiresBaseUrl: false, acceptsBaseUrl: true });
+    expect(providers[0]).toEqual({
+      id: 'simulator',
+      name: expect.any(String),
+      baseUrl: sim.url,
+      capabilities: ['CHAT', 'EMBEDDINGS', 'SPEECH'],
+      requiresBaseUrl: false,
+      acceptsBaseUrl: true,
+    });
     expect(providers.find((p) => p.id === 'openai')).toMatchObject({ baseUrl: 'https://api.openai.com/v1', acceptsBaseUrl: false });
     expect(providers.find((p) => p.id === 'deepseek')).toMatchObject({ baseUrl: 'https://api.deepseek.com/v1', capabilities: ['CHAT'] });
     expect(providers.find((p) => p.id === 'custom')).toMatchObject({ baseUrl: null, requiresBaseUrl: true });
@@ -87,7 +95,10 @@ describe('market pool keys', () => {
 
   it('refuses a key the provider refuses (401) as BAD_USER_INPUT', async () => {
     const result = await createKey({ provider: 'simulator', apiKey: WRONG });
-    expect(result.errors?.[0]).toMatchObject({ message: 'the provider refused this key', extensions: { code: 'BAD_USER_INPUT', details: { field: 'apiKey' } } });
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'the provider refused this key',
+      extensions: { code: 'BAD_USER_INPUT', details: { field: 'apiKey' } },
+    });
   });
 
   it('takes a base URL for custom (required) and the simulator only', async () => {
@@ -121,7 +132,12 @@ describe('market pool keys', () => {
   it('keeps the key out of responses, the routing table, the database files and the logs', async () => {
     const key = await createKey({ provider: 'simulator', apiKey: SECOND });
     const poolKeyId = key.data!.createPoolKey.id;
-    const listing = await call(stack.url, MarketCreateListingDocument, { input: { poolKeyId, model: 'acme/secret-check', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, creds.jwt);
+    const listing = await call(
+      stack.url,
+      MarketCreateListingDocument,
+      { input: { poolKeyId, model: 'acme/secret-check', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } },
+      creds.jwt,
+    );
     const probe = await call(stack.url, MarketProbeListingDocument, { id: listing.data!.createListing.id }, creds.jwt);
     expect(probe.data!.probeListing.passed).toBe(true);
     // A failing probe whose upstream error could echo the key.
@@ -134,11 +150,15 @@ describe('market pool keys', () => {
       { query: '{ routingTable(model: "acme/secret-check") { candidates { sealedApiKey sealContext } } }' },
       { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) },
     );
-    expect((table.data as { routingTable: { candidates: { sealedApiKey: string; sealContext: string }[] } }).routingTable.candidates[0]).toMatchObject({ sealedApiKey: expect.stringMatching(/^v1\./), sealContext: `pool-key:${poolKeyId}` });
+    expect(
+      (table.data as { routingTable: { candidates: { sealedApiKey: string; sealContext: string }[] } }).routingTable.candidates[0],
+    ).toMatchObject({ sealedApiKey: expect.stringMatching(/^v1\./), sealContext: `pool-key:${poolKeyId}` });
     responses.push(JSON.stringify(table));
     // Deleting a key that no listing uses erases even the sealed copy.
     const spare = await createKey({ provider: 'custom', apiKey: GOOD, baseUrl: sim.url });
-    expect((await call(stack.url, MarketDeletePoolKeyDocument, { id: spare.data!.createPoolKey.id }, creds.jwt)).data!.deletePoolKey.status).toBe('DELETED');
+    expect(
+      (await call(stack.url, MarketDeletePoolKeyDocument, { id: spare.data!.createPoolKey.id }, creds.jwt)).data!.deletePoolKey.status,
+    ).toBe('DELETED');
 
     await stack.stop();
     for (const body of responses) {

@@ -55,10 +55,20 @@ describe('market probes and contracts', () => {
   });
 
   const asService = (query: string, variables: Record<string, unknown>) =>
-    stack.platform!.runtimes.find((r) => r.name === 'market')!.execute({ query, variables }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) });
+    stack
+      .platform!.runtimes.find((r) => r.name === 'market')!
+      .execute(
+        { query, variables },
+        { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) },
+      );
 
   async function poolKey(apiKey: string): Promise<string> {
-    const created = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey, label: apiKey.split('-')[2] } }, jwt);
+    const created = await graphql(
+      stack.url,
+      MarketCreatePoolKeyDocument,
+      { input: { provider: 'simulator', apiKey, label: apiKey.split('-')[2] } },
+      jwt,
+    );
     expect(created.errors).toBeUndefined();
     return created.data!.createPoolKey.id;
   }
@@ -68,7 +78,12 @@ describe('market probes and contracts', () => {
     const poolKeyId = await poolKey(apiKey);
     sim.setKeyFaults(apiKey, faults);
     const model = `acme/probe-${apiKey.split('-')[2]}`;
-    const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId, model, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } }, jwt);
+    const created = await graphql(
+      stack.url,
+      MarketCreateListingDocument,
+      { input: { poolKeyId, model, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } },
+      jwt,
+    );
     expect(created.errors).toBeUndefined();
     expect(created.data!.createListing.status).toBe('PENDING');
     return { id: created.data!.createListing.id, contractId: created.data!.createListing.contract!.id, poolKeyId };
@@ -98,7 +113,15 @@ describe('market probes and contracts', () => {
     expect(contract.ttftMs).toBeGreaterThan(0);
     expect(contract.tokensPerSecond).toBeGreaterThan(0);
     const run = await latestRun(id);
-    expect(run).toMatchObject({ kind: 'ADMISSION', capability: 'CHAT', upstreamModel: 'sim-chat', passed: true, reason: null, httpStatus: 200, usageReported: true });
+    expect(run).toMatchObject({
+      kind: 'ADMISSION',
+      capability: 'CHAT',
+      upstreamModel: 'sim-chat',
+      passed: true,
+      reason: null,
+      httpStatus: 200,
+      usageReported: true,
+    });
     expect(run.contentChunks).toBeGreaterThanOrEqual(3);
     expect(run.streamSpreadMs).toBeGreaterThanOrEqual(10);
     expect(run.completionTokens).toBeGreaterThan(0);
@@ -110,7 +133,12 @@ describe('market probes and contracts', () => {
   it.each([
     ['slow (latency before the answer)', KEYS.slow, { latencyMs: 1500 }, /too slow: nothing arrived within 600 ms/],
     ['an empty answer', KEYS.empty, { empty: true }, /empty answer/],
-    ['fake streaming (every chunk in one write)', KEYS.fake, { fakeStream: true }, /fake streaming: all \d+ content chunks arrived within \d+ ms/],
+    [
+      'fake streaming (every chunk in one write)',
+      KEYS.fake,
+      { fakeStream: true },
+      /fake streaming: all \d+ content chunks arrived within \d+ ms/,
+    ],
     ['an error status', KEYS.error, { status: 500 }, /the upstream answered HTTP 500/],
     ['no usage in the stream', KEYS.noUsage, { noUsage: true }, /no usage in the stream/],
   ])('refuses admission for %s, with the reason', async (_name, apiKey, faults, reason) => {
@@ -137,8 +165,20 @@ describe('market probes and contracts', () => {
   });
 
   it('admits embeddings (a vector and usage) and speech (audio bytes with an audio type)', async () => {
-    const embed = await listing(KEYS.embed, null, { model: 'acme/probe-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', outputPricePerMTok: null });
-    const speech = await listing(KEYS.speech, null, { model: 'acme/probe-speech', upstreamModel: 'sim-tts', capability: 'SPEECH', inputPricePerMTok: null, outputPricePerMTok: null, pricePerMChars: '15' });
+    const embed = await listing(KEYS.embed, null, {
+      model: 'acme/probe-embed',
+      upstreamModel: 'sim-embed',
+      capability: 'EMBEDDINGS',
+      outputPricePerMTok: null,
+    });
+    const speech = await listing(KEYS.speech, null, {
+      model: 'acme/probe-speech',
+      upstreamModel: 'sim-tts',
+      capability: 'SPEECH',
+      inputPricePerMTok: null,
+      outputPricePerMTok: null,
+      pricePerMChars: '15',
+    });
     expect(await admitted(embed.id)).toMatchObject({ state: 'ACTIVE' });
     expect(await admitted(speech.id)).toMatchObject({ state: 'ACTIVE' });
     expect(await latestRun(embed.id)).toMatchObject({ capability: 'EMBEDDINGS', passed: true, usageReported: true });
@@ -157,16 +197,31 @@ describe('market probes and contracts', () => {
     };
 
     sim.setKeyFaults(KEYS.flaky, { status: 503 });
-    expect(await reverify()).toMatchObject({ kind: 'REVERIFY', passed: false, stateBefore: 'ACTIVE', stateAfter: 'DEGRADED', contract: { state: 'DEGRADED', consecutiveFailures: 1 } });
+    expect(await reverify()).toMatchObject({
+      kind: 'REVERIFY',
+      passed: false,
+      stateBefore: 'ACTIVE',
+      stateAfter: 'DEGRADED',
+      contract: { state: 'DEGRADED', consecutiveFailures: 1 },
+    });
     expect((await graphql(stack.url, MarketListingDocument, { id }, jwt)).data!.listing.status).toBe('ACTIVE'); // degraded supply is still routed (last)
     sim.setKeyFaults(KEYS.flaky, null);
-    expect(await reverify()).toMatchObject({ passed: true, stateBefore: 'DEGRADED', stateAfter: 'ACTIVE', contract: { consecutiveFailures: 0 } });
+    expect(await reverify()).toMatchObject({
+      passed: true,
+      stateBefore: 'DEGRADED',
+      stateAfter: 'ACTIVE',
+      contract: { consecutiveFailures: 0 },
+    });
 
     sim.setKeyFaults(KEYS.flaky, { status: 500 });
     expect((await reverify()).stateAfter).toBe('DEGRADED');
     expect((await reverify()).stateAfter).toBe('DEGRADED');
     const suspended = await reverify();
-    expect(suspended).toMatchObject({ stateBefore: 'DEGRADED', stateAfter: 'SUSPENDED', contract: { state: 'SUSPENDED', consecutiveFailures: 3 } });
+    expect(suspended).toMatchObject({
+      stateBefore: 'DEGRADED',
+      stateAfter: 'SUSPENDED',
+      contract: { state: 'SUSPENDED', consecutiveFailures: 3 },
+    });
     expect(suspended.contract!.suspendedAt).not.toBeNull();
     expect((await graphql(stack.url, MarketListingDocument, { id }, jwt)).data!.listing.status).toBe('SUSPENDED');
 
@@ -181,12 +236,30 @@ describe('market probes and contracts', () => {
     expect(back.data!.unsuspendContract).toMatchObject({ state: 'ACTIVE', consecutiveFailures: 0 });
     expect((await graphql(stack.url, MarketListingDocument, { id }, jwt)).data!.listing.status).toBe('ACTIVE');
     const again = await graphql(stack.url, MarketUnsuspendContractDocument, { id: contractId }, jwt);
-    expect(again.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' }, message: expect.stringMatching(/is active, not suspended/) });
+    expect(again.errors?.[0]).toMatchObject({
+      extensions: { code: 'CONFLICT' },
+      message: expect.stringMatching(/is active, not suspended/),
+    });
 
     const checks = await graphql(stack.url, MarketContractChecksDocument, { contractId }, jwt);
-    expect(checks.data!.contractChecks.map((c) => c.stateAfter)).toEqual(['SUSPENDED', 'SUSPENDED', 'DEGRADED', 'DEGRADED', 'ACTIVE', 'DEGRADED', 'ACTIVE']);
+    expect(checks.data!.contractChecks.map((c) => c.stateAfter)).toEqual([
+      'SUSPENDED',
+      'SUSPENDED',
+      'DEGRADED',
+      'DEGRADED',
+      'ACTIVE',
+      'DEGRADED',
+      'ACTIVE',
+    ]);
     await new Promise((r) => setTimeout(r, 20));
-    expect(events.filter((e) => e.contractId === contractId).map((e) => e.state)).toEqual(['active', 'degraded', 'active', 'degraded', 'suspended', 'active']);
+    expect(events.filter((e) => e.contractId === contractId).map((e) => e.state)).toEqual([
+      'active',
+      'degraded',
+      'active',
+      'degraded',
+      'suspended',
+      'active',
+    ]);
   });
 
   it('counts live-traffic reports (platform only) as LIVE checks: a burst of failures degrades, then suspends', async () => {
@@ -194,11 +267,15 @@ describe('market probes and contracts', () => {
     expect(await admitted(id)).toMatchObject({ state: 'ACTIVE' });
     // The data plane's own mutation, as it sends it (the answer is the contract's state after the report).
     const report = async (ok: boolean, reason?: string) => {
-      const result = await asService('mutation($l: ID!, $ok: Boolean!, $r: String) { reportListingOutcome(listingId: $l, ok: $ok, reason: $r) }', { l: id, ok, r: reason });
+      const result = await asService(
+        'mutation($l: ID!, $ok: Boolean!, $r: String) { reportListingOutcome(listingId: $l, ok: $ok, reason: $r) }',
+        { l: id, ok, r: reason },
+      );
       expect(result.errors).toBeUndefined();
       return (result.data as { reportListingOutcome: string }).reportListingOutcome;
     };
-    const failures = async () => (await graphql(stack.url, MarketListingContractsDocument, { listingId: id }, jwt)).data!.listingContracts[0].consecutiveFailures;
+    const failures = async () =>
+      (await graphql(stack.url, MarketListingContractsDocument, { listingId: id }, jwt)).data!.listingContracts[0].consecutiveFailures;
 
     // Default burst: 5 live failures in a row; from the 5th on, each counts as a failed check.
     for (let i = 0; i < 4; i++) expect(await report(false, 'upstream 502')).toBe('ACTIVE');
@@ -247,14 +324,25 @@ describe('scheduled contract checks', () => {
 
   it('re-checks ACTIVE contracts on the interval and degrades one whose upstream started failing', async () => {
     const { jwt } = await signup(stack.url, 'scheduled');
-    const poolKeyId = (await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey: key } }, jwt)).data!.createPoolKey.id;
-    const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId, model: 'acme/scheduled', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, jwt);
+    const poolKeyId = (await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey: key } }, jwt)).data!
+      .createPoolKey.id;
+    const created = await graphql(
+      stack.url,
+      MarketCreateListingDocument,
+      { input: { poolKeyId, model: 'acme/scheduled', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } },
+      jwt,
+    );
     const contractId = created.data!.createListing.contract!.id;
     const checks = () => graphql(stack.url, MarketContractChecksDocument, { contractId }, jwt);
     const first = await readUntil(checks, (r) => (r.data?.contractChecks ?? []).some((c) => c.kind === 'SCHEDULED' && c.passed));
     expect(first.data!.contractChecks.some((c) => c.kind === 'ADMISSION' && c.stateAfter === 'ACTIVE')).toBe(true);
     sim.setKeyFaults(key, { status: 500 });
     const degraded = await readUntil(checks, (r) => r.data?.contractChecks[0]?.stateAfter === 'DEGRADED');
-    expect(degraded.data!.contractChecks[0]).toMatchObject({ kind: 'SCHEDULED', passed: false, stateBefore: 'ACTIVE', stateAfter: 'DEGRADED' });
+    expect(degraded.data!.contractChecks[0]).toMatchObject({
+      kind: 'SCHEDULED',
+      passed: false,
+      stateBefore: 'ACTIVE',
+      stateAfter: 'DEGRADED',
+    });
   });
 });

@@ -72,25 +72,71 @@ describe('market routing', () => {
   });
 
   const runAs = async (principal: Principal, query: string, variables: Record<string, unknown>) =>
-    stack.platform!.runtimes.find((r) => r.name === 'market')!.execute({ query, variables }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign(principal) });
+    stack
+      .platform!.runtimes.find((r) => r.name === 'market')!
+      .execute({ query, variables }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign(principal) });
   const table = async (model: string, profileId?: string) => {
     const result = await runAs({ kind: 'service', name: 'data-plane' }, TABLE, { model, profileId });
     expect(result.errors).toBeUndefined();
     return (result.data as { routingTable: Table }).routingTable;
   };
-  const createProfile = (input: CreateRoutingProfileInput, token = creds.jwt) => graphql(stack.url, MarketCreateRoutingProfileDocument, { input }, token);
+  const createProfile = (input: CreateRoutingProfileInput, token = creds.jwt) =>
+    graphql(stack.url, MarketCreateRoutingProfileDocument, { input }, token);
 
   describe('routing profiles', () => {
     it('creates with defaults, updates field by field (null resets), lists, reads, deletes', async () => {
       const created = await createProfile({ name: 'defaults' });
       expect(created.errors).toBeUndefined();
-      expect(created.data!.createRoutingProfile).toMatchObject({ name: 'defaults', sort: 'PRICE', providerOrder: [], allowProviders: null, denyProviders: [], maxInputPricePerMTok: null, allowFallbacks: true, fallbackModels: [], timeoutMs: null, maxRetries: null });
+      expect(created.data!.createRoutingProfile).toMatchObject({
+        name: 'defaults',
+        sort: 'PRICE',
+        providerOrder: [],
+        allowProviders: null,
+        denyProviders: [],
+        maxInputPricePerMTok: null,
+        allowFallbacks: true,
+        fallbackModels: [],
+        timeoutMs: null,
+        maxRetries: null,
+      });
       const id = created.data!.createRoutingProfile.id;
-      const updated = await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { sort: 'LATENCY', providerOrder: ['OpenAI', 'simulator'], maxInputPricePerMTok: '2.5', fallbackModels: ['acme/other'], timeoutMs: 30000, maxRetries: 2, allowFallbacks: false } }, creds.jwt);
-      expect(updated.data!.updateRoutingProfile).toMatchObject({ name: 'defaults', sort: 'LATENCY', providerOrder: ['openai', 'simulator'], maxInputPricePerMTok: { micros: 2_500_000 }, fallbackModels: ['acme/other'], timeoutMs: 30000, maxRetries: 2, allowFallbacks: false });
-      const reset = await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { sort: null, maxInputPricePerMTok: null, timeoutMs: null } }, creds.jwt);
+      const updated = await graphql(
+        stack.url,
+        MarketUpdateRoutingProfileDocument,
+        {
+          id,
+          input: {
+            sort: 'LATENCY',
+            providerOrder: ['OpenAI', 'simulator'],
+            maxInputPricePerMTok: '2.5',
+            fallbackModels: ['acme/other'],
+            timeoutMs: 30000,
+            maxRetries: 2,
+            allowFallbacks: false,
+          },
+        },
+        creds.jwt,
+      );
+      expect(updated.data!.updateRoutingProfile).toMatchObject({
+        name: 'defaults',
+        sort: 'LATENCY',
+        providerOrder: ['openai', 'simulator'],
+        maxInputPricePerMTok: { micros: 2_500_000 },
+        fallbackModels: ['acme/other'],
+        timeoutMs: 30000,
+        maxRetries: 2,
+        allowFallbacks: false,
+      });
+      const reset = await graphql(
+        stack.url,
+        MarketUpdateRoutingProfileDocument,
+        { id, input: { sort: null, maxInputPricePerMTok: null, timeoutMs: null } },
+        creds.jwt,
+      );
       expect(reset.data!.updateRoutingProfile).toMatchObject({ sort: 'PRICE', maxInputPricePerMTok: null, timeoutMs: null, maxRetries: 2 });
-      expect((await graphql(stack.url, MarketRoutingProfilesDocument, {}, creds.mkBuyer)).data!.routingProfiles.map((p) => p.id)).toContain(id);
+      expect((await graphql(stack.url, MarketRoutingProfilesDocument, {}, creds.mkBuyer)).data!.routingProfiles.map((p) => p.id)).toContain(
+        id,
+      );
       expect((await graphql(stack.url, MarketRoutingProfileDocument, { id }, creds.jwt)).data!.routingProfile.id).toBe(id);
       expect((await graphql(stack.url, MarketDeleteRoutingProfileDocument, { id }, creds.jwt)).data!.deleteRoutingProfile.id).toBe(id);
       expect((await graphql(stack.url, MarketRoutingProfileDocument, { id }, creds.jwt)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -151,8 +197,30 @@ describe('market routing', () => {
       ];
       for (const s of supply) {
         const { jwt } = await signup(stack.url, s.name);
-        const key = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: s.provider, apiKey: `sk-sim-route-${s.name}-0123456789`, baseUrl: s.provider === 'custom' ? sim.url : null } }, jwt);
-        const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: key.data!.createPoolKey.id, model, upstreamModel: 'sim-chat', inputPricePerMTok: s.input, outputPricePerMTok: s.output, caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'L4', gpuCount: 1 } } }, jwt);
+        const key = await graphql(
+          stack.url,
+          MarketCreatePoolKeyDocument,
+          {
+            input: { provider: s.provider, apiKey: `sk-sim-route-${s.name}-0123456789`, baseUrl: s.provider === 'custom' ? sim.url : null },
+          },
+          jwt,
+        );
+        const created = await graphql(
+          stack.url,
+          MarketCreateListingDocument,
+          {
+            input: {
+              poolKeyId: key.data!.createPoolKey.id,
+              model,
+              upstreamModel: 'sim-chat',
+              inputPricePerMTok: s.input,
+              outputPricePerMTok: s.output,
+              caps: { maxConcurrency: 4 },
+              hardware: { gpuModel: 'L4', gpuCount: 1 },
+            },
+          },
+          jwt,
+        );
         listings[s.name] = created.data!.createListing.id;
         expect((await graphql(stack.url, MarketProbeListingDocument, { id: listings[s.name] }, jwt)).data!.probeListing.passed).toBe(true);
         (listings as Record<string, string>)[`${s.name}:jwt`] = jwt;
@@ -163,7 +231,15 @@ describe('market routing', () => {
       const t = await table(model);
       expect(t).toMatchObject({ model, capability: 'CHAT', profileId: null, allowFallbacks: true, fallbackModels: [] });
       expect(t.candidates.map((c) => c.listingId)).toEqual([listings.cheap, listings.mid, listings.pricey]);
-      expect(t.candidates[0]).toMatchObject({ provider: 'simulator', baseUrl: sim.url, upstreamModel: 'sim-chat', inputPriceMicrosPerMTok: 500_000, outputPriceMicrosPerMTok: 1_000_000, contractState: 'ACTIVE', caps: { maxConcurrency: 4 } });
+      expect(t.candidates[0]).toMatchObject({
+        provider: 'simulator',
+        baseUrl: sim.url,
+        upstreamModel: 'sim-chat',
+        inputPriceMicrosPerMTok: 500_000,
+        outputPriceMicrosPerMTok: 1_000_000,
+        contractState: 'ACTIVE',
+        caps: { maxConcurrency: 4 },
+      });
       expect(t.candidates[0].latencyMs).toBeGreaterThan(0);
       const sealer = new SecretSealer(stack.config.platformSecret);
       expect(sealer.open(t.candidates[0].sealedApiKey, t.candidates[0].sealContext)).toBe('sk-sim-route-cheap-0123456789');
@@ -171,8 +247,10 @@ describe('market routing', () => {
     });
 
     it('orders and filters by the profile: provider order, deny, allow, price ceilings, sort, fallbacks', async () => {
-      const make = async (input: Omit<CreateRoutingProfileInput, 'name'>) => (await createProfile({ name: `p-${Math.random()}`, ...input })).data!.createRoutingProfile.id;
-      const order = async (input: Omit<CreateRoutingProfileInput, 'name'>) => (await table(model, await make(input))).candidates.map((c) => c.listingId);
+      const make = async (input: Omit<CreateRoutingProfileInput, 'name'>) =>
+        (await createProfile({ name: `p-${Math.random()}`, ...input })).data!.createRoutingProfile.id;
+      const order = async (input: Omit<CreateRoutingProfileInput, 'name'>) =>
+        (await table(model, await make(input))).candidates.map((c) => c.listingId);
       expect(await order({ providerOrder: ['custom'] })).toEqual([listings.mid, listings.cheap, listings.pricey]);
       expect(await order({ denyProviders: ['custom'] })).toEqual([listings.cheap, listings.pricey]);
       expect(await order({ allowProviders: ['custom'] })).toEqual([listings.mid]);
@@ -189,7 +267,8 @@ describe('market routing', () => {
 
     it('ranks DEGRADED supply last, drops paused and suspended supply, and keeps routing at the live price during a review', async () => {
       const cheapJwt = listings['cheap:jwt'];
-      const contractOf = async (jwt: string, id: string) => (await graphql(stack.url, MarketSetListingPausedDocument, { id, paused: false }, jwt)).data!.setListingPaused.contract!.id;
+      const contractOf = async (jwt: string, id: string) =>
+        (await graphql(stack.url, MarketSetListingPausedDocument, { id, paused: false }, jwt)).data!.setListingPaused.contract!.id;
       sim.setKeyFaults('sk-sim-route-cheap-0123456789', { status: 500 });
       const check = await graphql(stack.url, MarketReverifyContractDocument, { id: await contractOf(cheapJwt, listings.cheap) }, cheapJwt);
       expect(check.data!.reverifyContract.stateAfter).toBe('DEGRADED');
@@ -206,7 +285,12 @@ describe('market routing', () => {
       expect(t.candidates.map((c) => c.listingId)).toEqual([listings.mid, listings.cheap]);
       await graphql(stack.url, MarketSetListingPausedDocument, { id: listings.pricey, paused: false }, listings['pricey:jwt']);
 
-      const raised = await graphql(stack.url, MarketUpdateListingDocument, { id: listings.mid, input: { outputPricePerMTok: '9' } }, listings['mid:jwt']);
+      const raised = await graphql(
+        stack.url,
+        MarketUpdateListingDocument,
+        { id: listings.mid, input: { outputPricePerMTok: '9' } },
+        listings['mid:jwt'],
+      );
       expect(raised.data!.updateListing.pendingPriceReview).not.toBeNull();
       t = await table(model);
       expect(t.candidates.find((c) => c.listingId === listings.mid)!.outputPriceMicrosPerMTok).toBe(1_500_000);
@@ -255,8 +339,22 @@ describe('market routing', () => {
         candidates { listingId sellerId sellerHandle contractState contextLength maxOutputTokens supportedParameters quantization region dataPolicy { retainsPrompts trainsOnPrompts zeroRetention } }
       }
     }`;
-    type SupplyCandidate = { listingId: string; sellerId: string; sellerHandle: string | null; contractState: string; contextLength: number | null; maxOutputTokens: number | null; supportedParameters: string[]; quantization: string | null; region: string | null; dataPolicy: Record<string, boolean> };
-    const sellers: Record<'north' | 'south' | 'east', { jwt: string; accountId: string; listingId: string; contractId: string; apiKey: string }> = {} as never;
+    type SupplyCandidate = {
+      listingId: string;
+      sellerId: string;
+      sellerHandle: string | null;
+      contractState: string;
+      contextLength: number | null;
+      maxOutputTokens: number | null;
+      supportedParameters: string[];
+      quantization: string | null;
+      region: string | null;
+      dataPolicy: Record<string, boolean>;
+    };
+    const sellers: Record<
+      'north' | 'south' | 'east',
+      { jwt: string; accountId: string; listingId: string; contractId: string; apiKey: string }
+    > = {} as never;
     const supplyTable = async (profileId?: string): Promise<SupplyCandidate[]> => {
       const result = await runAs({ kind: 'service', name: 'data-plane' }, SUPPLY_TABLE, { model, profileId });
       expect(result.errors).toBeUndefined();
@@ -273,14 +371,29 @@ describe('market routing', () => {
       expect(created.errors).toBeUndefined();
       return created.data!.createRoutingProfile.id;
     };
-    const order = async (input: Omit<CreateRoutingProfileInput, 'name'>) => (await supplyTable(await profile(input))).map((c) => c.listingId);
+    const order = async (input: Omit<CreateRoutingProfileInput, 'name'>) =>
+      (await supplyTable(await profile(input))).map((c) => c.listingId);
 
     async function seller(name: 'north' | 'south' | 'east', price: string, metadata: Record<string, unknown>) {
       const { jwt, accountId } = await signup(stack.url, `supply-${name}`);
       expect((await graphql(stack.url, SupplyClaimSellerHandleDocument, { handle: `${name}-gpu` }, jwt)).errors).toBeUndefined();
       const apiKey = `sk-sim-supply-${name}-0123456789`;
       const key = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey } }, jwt);
-      const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: key.data!.createPoolKey.id, model, upstreamModel: 'sim-chat', inputPricePerMTok: price, outputPricePerMTok: price, ...metadata } }, jwt);
+      const created = await graphql(
+        stack.url,
+        MarketCreateListingDocument,
+        {
+          input: {
+            poolKeyId: key.data!.createPoolKey.id,
+            model,
+            upstreamModel: 'sim-chat',
+            inputPricePerMTok: price,
+            outputPricePerMTok: price,
+            ...metadata,
+          },
+        },
+        jwt,
+      );
       expect(created.errors).toBeUndefined();
       const listingId = created.data!.createListing.id;
       expect((await graphql(stack.url, MarketProbeListingDocument, { id: listingId }, jwt)).data!.probeListing.passed).toBe(true);
@@ -288,7 +401,13 @@ describe('market routing', () => {
     }
 
     it("carries each seller's handle and the listing's effective metadata, loading every seller in one statement", async () => {
-      await seller('north', '1', { region: 'eu-west', quantization: 'fp8', dataPolicy: { zeroRetention: true }, contextLength: 8000, maxOutputTokens: 2000 });
+      await seller('north', '1', {
+        region: 'eu-west',
+        quantization: 'fp8',
+        dataPolicy: { zeroRetention: true },
+        contextLength: 8000,
+        maxOutputTokens: 2000,
+      });
       const withOne = await statementsOf(() => supplyTable());
       await seller('south', '2', { region: 'us' });
       await seller('east', '3', {});
@@ -302,12 +421,28 @@ describe('market routing', () => {
         [sellers.east.listingId, 'east-gpu', sellers.east.accountId],
       ]);
       const canonicalParameters = ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'];
-      expect(candidates[0]).toMatchObject({ contextLength: 8000, maxOutputTokens: 2000, supportedParameters: canonicalParameters, quantization: 'fp8', region: 'eu-west', dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: true } });
+      expect(candidates[0]).toMatchObject({
+        contextLength: 8000,
+        maxOutputTokens: 2000,
+        supportedParameters: canonicalParameters,
+        quantization: 'fp8',
+        region: 'eu-west',
+        dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: true },
+      });
       // Nothing declared: the canonical model's values, no quantization or region, a data policy of all false.
-      expect(candidates[2]).toMatchObject({ contextLength: 16_384, maxOutputTokens: 4096, supportedParameters: canonicalParameters, quantization: null, region: null, dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: false } });
+      expect(candidates[2]).toMatchObject({
+        contextLength: 16_384,
+        maxOutputTokens: 4096,
+        supportedParameters: canonicalParameters,
+        quantization: null,
+        region: null,
+        dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: false },
+      });
       // A seller without a handle (the sellers of the section above list canonical ids only): null.
       const unnamed = await runAs({ kind: 'service', name: 'data-plane' }, SUPPLY_TABLE, { model: 'dragonfly/sim-chat-large' });
-      expect((unnamed.data as { routingTable: { candidates: SupplyCandidate[] } }).routingTable.candidates.map((c) => c.sellerHandle)).toEqual([null, null, null]);
+      expect(
+        (unnamed.data as { routingTable: { candidates: SupplyCandidate[] } }).routingTable.candidates.map((c) => c.sellerHandle),
+      ).toEqual([null, null, null]);
     });
 
     it('allowSupply keeps, denySupply drops and supplyOrder puts first the candidates an entry names: a seller handle, a seller id or a listing id', async () => {
@@ -321,7 +456,10 @@ describe('market routing', () => {
       expect(await order({ supplyOrder: ['east-gpu', south.listingId] })).toEqual([east.listingId, south.listingId, north.listingId]);
       expect(await order({ supplyOrder: [south.accountId] })).toEqual([south.listingId, north.listingId, east.listingId]);
       // Filters and order together; supplyOrder before providerOrder (all three are simulator keys here).
-      expect(await order({ allowSupply: ['north-gpu', 'east-gpu'], supplyOrder: ['east-gpu'], providerOrder: ['simulator'] })).toEqual([east.listingId, north.listingId]);
+      expect(await order({ allowSupply: ['north-gpu', 'east-gpu'], supplyOrder: ['east-gpu'], providerOrder: ['simulator'] })).toEqual([
+        east.listingId,
+        north.listingId,
+      ]);
     });
 
     it('keeps healthy supply before degraded supply whatever supplyOrder says', async () => {
@@ -341,11 +479,25 @@ describe('market routing', () => {
     });
 
     it('takes the supply lists on a profile (duplicates dropped, null resets) and refuses bad ones naming the field', async () => {
-      const created = await createProfile({ name: 'supply lists', allowSupply: ['north-gpu', 'east-gpu', 'north-gpu'], denySupply: ['south-gpu'], supplyOrder: ['east-gpu'] });
+      const created = await createProfile({
+        name: 'supply lists',
+        allowSupply: ['north-gpu', 'east-gpu', 'north-gpu'],
+        denySupply: ['south-gpu'],
+        supplyOrder: ['east-gpu'],
+      });
       expect(created.errors).toBeUndefined();
-      expect(created.data!.createRoutingProfile).toMatchObject({ allowSupply: ['north-gpu', 'east-gpu'], denySupply: ['south-gpu'], supplyOrder: ['east-gpu'] });
+      expect(created.data!.createRoutingProfile).toMatchObject({
+        allowSupply: ['north-gpu', 'east-gpu'],
+        denySupply: ['south-gpu'],
+        supplyOrder: ['east-gpu'],
+      });
       const id = created.data!.createRoutingProfile.id;
-      const reset = await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: null, denySupply: null } }, creds.jwt);
+      const reset = await graphql(
+        stack.url,
+        MarketUpdateRoutingProfileDocument,
+        { id, input: { allowSupply: null, denySupply: null } },
+        creds.jwt,
+      );
       expect(reset.data!.updateRoutingProfile).toMatchObject({ allowSupply: null, denySupply: [], supplyOrder: ['east-gpu'] });
       const defaults = await createProfile({ name: 'no supply lists' });
       expect(defaults.data!.createRoutingProfile).toMatchObject({ allowSupply: null, denySupply: [], supplyOrder: [] });
@@ -359,19 +511,37 @@ describe('market routing', () => {
       ];
       for (const [input, field] of refused) {
         const result = await createProfile({ name: `bad-${Math.random()}`, ...input });
-        expect(result.errors?.[0].extensions, JSON.stringify(input).slice(0, 80)).toMatchObject({ code: 'BAD_USER_INPUT', details: { field } });
+        expect(result.errors?.[0].extensions, JSON.stringify(input).slice(0, 80)).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          details: { field },
+        });
         const update = await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input }, creds.jwt);
         expect(update.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { field } });
       }
       // Refused updates changed nothing; another account cannot touch them; seller-scope keys are FORBIDDEN.
-      expect((await graphql(stack.url, MarketRoutingProfileDocument, { id }, creds.jwt)).data!.routingProfile).toMatchObject({ allowSupply: null, denySupply: [], supplyOrder: ['east-gpu'] });
-      expect((await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: ['east-gpu'] } }, creds.other.jwt)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
-      expect((await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: ['east-gpu'] } }, creds.mkSeller)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect((await graphql(stack.url, MarketRoutingProfileDocument, { id }, creds.jwt)).data!.routingProfile).toMatchObject({
+        allowSupply: null,
+        denySupply: [],
+        supplyOrder: ['east-gpu'],
+      });
+      expect(
+        (await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: ['east-gpu'] } }, creds.other.jwt))
+          .errors?.[0].extensions?.code,
+      ).toBe('NOT_FOUND');
+      expect(
+        (await graphql(stack.url, MarketUpdateRoutingProfileDocument, { id, input: { allowSupply: ['east-gpu'] } }, creds.mkSeller))
+          .errors?.[0].extensions?.code,
+      ).toBe('FORBIDDEN');
     });
 
     it('routes a canonical listing with its new parameters once they are verified', async () => {
       const { south } = sellers;
-      const changed = await graphql(stack.url, MarketUpdateListingDocument, { id: south.listingId, input: { supportedParameters: ['seed'] } }, south.jwt);
+      const changed = await graphql(
+        stack.url,
+        MarketUpdateListingDocument,
+        { id: south.listingId, input: { supportedParameters: ['seed'] } },
+        south.jwt,
+      );
       expect(changed.errors).toBeUndefined();
       const back = await eventually(async () => {
         const found = (await supplyTable()).find((c) => c.listingId === south.listingId);

@@ -64,7 +64,10 @@ describe('market SSRF rule (development, rule on)', () => {
     for (const provider of ['simulator', 'custom']) {
       for (const baseUrl of targets()) {
         const result = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider, apiKey: newApiKey(), baseUrl } }, jwt);
-        expect(result.errors?.[0], `${provider} ${baseUrl}`).toMatchObject({ message: expect.stringMatching(/^baseUrl must be a public address/), extensions: { code: 'BAD_USER_INPUT', details: { field: 'baseUrl' } } });
+        expect(result.errors?.[0], `${provider} ${baseUrl}`).toMatchObject({
+          message: expect.stringMatching(/^baseUrl must be a public address/),
+          extensions: { code: 'BAD_USER_INPUT', details: { field: 'baseUrl' } },
+        });
       }
     }
     expect(trapConnections).toBe(0);
@@ -74,7 +77,10 @@ describe('market SSRF rule (development, rule on)', () => {
     for (const provider of ['simulator', 'custom']) {
       for (const baseUrl of targets()) {
         const response = await rest(stack.url, 'POST', '/v1/pool/keys', { token: jwt, body: { provider, apiKey: newApiKey(), baseUrl } });
-        expect({ status: response.status, code: response.body?.error?.code, field: response.body?.error?.details?.field }, `${provider} ${baseUrl}: ${JSON.stringify(response.body)}`).toEqual({ status: 400, code: 'BAD_USER_INPUT', field: 'baseUrl' });
+        expect(
+          { status: response.status, code: response.body?.error?.code, field: response.body?.error?.details?.field },
+          `${provider} ${baseUrl}: ${JSON.stringify(response.body)}`,
+        ).toEqual({ status: 400, code: 'BAD_USER_INPUT', field: 'baseUrl' });
         expect(Object.keys(response.body)).toEqual(['error']);
       }
     }
@@ -85,7 +91,9 @@ describe('market SSRF rule (development, rule on)', () => {
   it('refuses the loopback catalog URL when connecting: no key stored, no connection, the class named and nothing of the target', async () => {
     const result = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey: newApiKey() } }, jwt);
     expect(result.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    expect(result.errors?.[0].message).toBe("Provider simulator cannot be called from this platform: the provider's address is not public (loopback)");
+    expect(result.errors?.[0].message).toBe(
+      "Provider simulator cannot be called from this platform: the provider's address is not public (loopback)",
+    );
     expect(result.errors?.[0].message).not.toContain('127.0.0.1');
     const response = await rest(stack.url, 'POST', '/v1/pool/keys', { token: jwt, body: { provider: 'simulator', apiKey: newApiKey() } });
     expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
@@ -100,7 +108,12 @@ describe('market SSRF rule (production)', () => {
 
   beforeAll(async () => {
     // OUTBOUND_ALLOW_PRIVATE unset: production's default.
-    stack = await startEmbeddedStack({ NODE_ENV: 'production', OUTBOUND_ALLOW_PRIVATE: undefined, SIMULATOR_URL: trapUrl, CONTRACT_CHECK_INTERVAL_MS: '0' });
+    stack = await startEmbeddedStack({
+      NODE_ENV: 'production',
+      OUTBOUND_ALLOW_PRIVATE: undefined,
+      SIMULATOR_URL: trapUrl,
+      CONTRACT_CHECK_INTERVAL_MS: '0',
+    });
     jwt = (await signup(stack.url, 'ssrf-prod')).jwt;
   });
   afterAll(async () => {
@@ -111,11 +124,25 @@ describe('market SSRF rule (production)', () => {
     const providers = await graphql(stack.url, MarketProvidersDocument, {}, jwt);
     expect(providers.data!.poolProviders.find((p) => p.id === 'simulator')).toMatchObject({ acceptsBaseUrl: false });
     for (const baseUrl of targets()) {
-      const simulator = await graphql(stack.url, MarketCreatePoolKeyDocument, { input: { provider: 'simulator', apiKey: newApiKey(), baseUrl } }, jwt);
-      expect(simulator.errors?.[0], baseUrl).toMatchObject({ message: expect.stringMatching(/^baseUrl is fixed for provider simulator/), extensions: { code: 'BAD_USER_INPUT', details: { field: 'baseUrl' } } });
+      const simulator = await graphql(
+        stack.url,
+        MarketCreatePoolKeyDocument,
+        { input: { provider: 'simulator', apiKey: newApiKey(), baseUrl } },
+        jwt,
+      );
+      expect(simulator.errors?.[0], baseUrl).toMatchObject({
+        message: expect.stringMatching(/^baseUrl is fixed for provider simulator/),
+        extensions: { code: 'BAD_USER_INPUT', details: { field: 'baseUrl' } },
+      });
       const https = baseUrl.replace(/^http:/, 'https:');
-      const custom = await rest(stack.url, 'POST', '/v1/pool/keys', { token: jwt, body: { provider: 'custom', apiKey: newApiKey(), baseUrl: https } });
-      expect({ status: custom.status, code: custom.body?.error?.code, field: custom.body?.error?.details?.field }, `${https}: ${JSON.stringify(custom.body)}`).toEqual({ status: 400, code: 'BAD_USER_INPUT', field: 'baseUrl' });
+      const custom = await rest(stack.url, 'POST', '/v1/pool/keys', {
+        token: jwt,
+        body: { provider: 'custom', apiKey: newApiKey(), baseUrl: https },
+      });
+      expect(
+        { status: custom.status, code: custom.body?.error?.code, field: custom.body?.error?.details?.field },
+        `${https}: ${JSON.stringify(custom.body)}`,
+      ).toEqual({ status: 400, code: 'BAD_USER_INPUT', field: 'baseUrl' });
       expect(custom.body.error.message).toMatch(/^baseUrl must be a public address/);
     }
     expect(trapConnections).toBe(0);

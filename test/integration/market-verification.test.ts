@@ -20,7 +20,13 @@ const POOL_KEY = `mutation ($input: CreatePoolKeyInput!) { createPoolKey(input: 
 const TABLE = `query ($model: String!) { routingTable(model: $model) { candidates { listingId verified } } }`;
 
 type Check = { name: string; passed: boolean; detail: string | null };
-type ListingView = { id: string; model: string; status: string; verification: { status: string; checkedAt: string | null; canonicalModel: string | null; checks: Check[] }; contract: { id: string; state: string; lastReason: string | null } | null };
+type ListingView = {
+  id: string;
+  model: string;
+  status: string;
+  verification: { status: string; checkedAt: string | null; canonicalModel: string | null; checks: Check[] };
+  contract: { id: string; state: string; lastReason: string | null } | null;
+};
 
 describe('verified supply: canonical models, seller handles, verification probes', () => {
   let sim: Simulator;
@@ -42,20 +48,49 @@ describe('verified supply: canonical models, seller handles, verification probes
 
   const asService = async (query: string, variables: Record<string, unknown>) => {
     const market = stack.platform!.runtimes.find((r) => r.name === 'market')!;
-    return market.execute({ query, variables }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) });
+    return market.execute(
+      { query, variables },
+      { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) },
+    );
   };
   const routable = async (model: string) => {
-    const result = (await asService(TABLE, { model })) as { data?: { routingTable: { candidates: { listingId: string; verified: boolean }[] } } };
+    const result = (await asService(TABLE, { model })) as {
+      data?: { routingTable: { candidates: { listingId: string; verified: boolean }[] } };
+    };
     return result.data!.routingTable.candidates;
   };
 
   /** A listing through a fresh simulator key with `faults`, its admission probe run to the end. */
-  async function listed(jwt: string, model: string, faults: Partial<FaultConfig> | null = null, input: Record<string, unknown> = {}): Promise<{ listing: ListingView; probe: { passed: boolean; reason: string | null } }> {
+  async function listed(
+    jwt: string,
+    model: string,
+    faults: Partial<FaultConfig> | null = null,
+    input: Record<string, unknown> = {},
+  ): Promise<{ listing: ListingView; probe: { passed: boolean; reason: string | null } }> {
     const apiKey = `sk-sim-verify-${++keyCount}-0123456789abcdef`;
-    const key = await graphql<{ createPoolKey: { id: string } }, unknown>(stack.url, POOL_KEY, { input: { provider: 'simulator', apiKey, label: `v${keyCount}` } }, jwt);
+    const key = await graphql<{ createPoolKey: { id: string } }, unknown>(
+      stack.url,
+      POOL_KEY,
+      { input: { provider: 'simulator', apiKey, label: `v${keyCount}` } },
+      jwt,
+    );
     expect(key.errors).toBeUndefined();
     sim.setKeyFaults(apiKey, faults);
-    const created = await graphql<{ createListing: ListingView }, unknown>(stack.url, CREATE, { input: { poolKeyId: key.data!.createPoolKey.id, model, upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } }, jwt);
+    const created = await graphql<{ createListing: ListingView }, unknown>(
+      stack.url,
+      CREATE,
+      {
+        input: {
+          poolKeyId: key.data!.createPoolKey.id,
+          model,
+          upstreamModel: 'sim-chat',
+          inputPricePerMTok: '1',
+          outputPricePerMTok: '2',
+          ...input,
+        },
+      },
+      jwt,
+    );
     expect(created.errors).toBeUndefined();
     const id = created.data!.createListing.id;
     const probe = await graphql<{ probeListing: { passed: boolean; reason: string | null } }, unknown>(stack.url, PROBE, { id }, jwt);
@@ -70,7 +105,15 @@ describe('verified supply: canonical models, seller handles, verification probes
     expect(listing.status).toBe('ACTIVE');
     expect(listing.verification).toMatchObject({ status: 'PASSED', canonicalModel: 'dragonfly/sim-chat' });
     expect(listing.verification.checkedAt).not.toBeNull();
-    expect(listing.verification.checks.map((c) => c.name)).toEqual(['tokenizer', 'tokenizer', 'known-answer', 'known-answer', 'tools', 'json_schema', 'context']);
+    expect(listing.verification.checks.map((c) => c.name)).toEqual([
+      'tokenizer',
+      'tokenizer',
+      'known-answer',
+      'known-answer',
+      'tools',
+      'json_schema',
+      'context',
+    ]);
     expect(listing.verification.checks.every((c) => c.passed)).toBe(true);
     expect(await routable('dragonfly/sim-chat')).toContainEqual({ listingId: listing.id, verified: true });
   });
@@ -97,8 +140,16 @@ describe('verified supply: canonical models, seller handles, verification probes
     expect(await routable('dragonfly/sim-chat')).toContainEqual({ listingId: listing.id, verified: true });
     // The same supply starts ignoring tools after its admission.
     sim.setKeyFaults(apiKeyOf(keyCount), { ignoreTools: true });
-    const reverify = await graphql<{ reverifyContract: { passed: boolean; reason: string | null } }, unknown>(stack.url, `mutation ($id: ID!) { reverifyContract(id: $id) { passed reason } }`, { id: listing.contract!.id }, seller.jwt);
-    expect(reverify.data!.reverifyContract).toMatchObject({ passed: false, reason: expect.stringContaining('verification failed: tools: ') });
+    const reverify = await graphql<{ reverifyContract: { passed: boolean; reason: string | null } }, unknown>(
+      stack.url,
+      `mutation ($id: ID!) { reverifyContract(id: $id) { passed reason } }`,
+      { id: listing.contract!.id },
+      seller.jwt,
+    );
+    expect(reverify.data!.reverifyContract).toMatchObject({
+      passed: false,
+      reason: expect.stringContaining('verification failed: tools: '),
+    });
     const after = (await graphql<{ listing: ListingView }, unknown>(stack.url, GET, { id: listing.id }, seller.jwt)).data!.listing;
     expect(after.contract!.state).toBe('DEGRADED');
     expect(after.verification.status).toBe('FAILED');
@@ -110,23 +161,36 @@ describe('verified supply: canonical models, seller handles, verification probes
   });
 
   it.each([
-    ['a different tokenizer (cl100k counts)', { tokenizer: 'cl100k_base' }, 'tokenizer', /prompt_tokens \d+ where o200k_base counts \d+ \(±\d+\): another tokenizer/],
+    [
+      'a different tokenizer (cl100k counts)',
+      { tokenizer: 'cl100k_base' },
+      'tokenizer',
+      /prompt_tokens \d+ where o200k_base counts \d+ \(±\d+\): another tokenizer/,
+    ],
     ['a model that ignores a forced tool call', { ignoreTools: true }, 'tools', /a forced tool call was answered without one/],
     ['invalid JSON under json_schema', { invalidJson: true }, 'json_schema', /is not JSON/],
-    ['a context shorter than declared', { contextTokens: 8000 }, 'context', /a prompt of about \d+ tokens \(declared context 16384\) was refused: the upstream answered HTTP 400/],
+    [
+      'a context shorter than declared',
+      { contextTokens: 8000 },
+      'context',
+      /a prompt of about \d+ tokens \(declared context 16384\) was refused: the upstream answered HTTP 400/,
+    ],
   ] as const)('catches %s: FAILED on that check, not admitted, not routable', async (_name, faults, check, detail) => {
     const { listing, probe } = await listed(seller.jwt, 'dragonfly/sim-chat', faults as Partial<FaultConfig>);
     expect(probe.passed).toBe(false);
     expect(probe.reason).toContain(`verification failed: ${check}: `);
     expect(listing.verification.status).toBe('FAILED');
     const failed = listing.verification.checks.filter((c) => !c.passed);
-    expect(failed.map((c) => c.name)).toEqual([check === 'tokenizer' ? 'tokenizer' : check, ...(check === 'tokenizer' ? ['tokenizer'] : [])]);
+    expect(failed.map((c) => c.name)).toEqual([
+      check === 'tokenizer' ? 'tokenizer' : check,
+      ...(check === 'tokenizer' ? ['tokenizer'] : []),
+    ]);
     expect(failed[0].detail).toMatch(detail);
     expect(listing.status).toBe('PENDING');
     expect((await routable('dragonfly/sim-chat')).map((c) => c.listingId)).not.toContain(listing.id);
   });
 
-  it('lists a model under the seller\'s own handle (taken from its first listing): nothing to verify, routable', async () => {
+  it("lists a model under the seller's own handle (taken from its first listing): nothing to verify, routable", async () => {
     const { listing, probe } = await listed(seller.jwt, 'acme/house-chat');
     expect(probe.passed).toBe(true);
     expect(listing.verification).toEqual({ status: 'NOT_REQUIRED', checkedAt: expect.any(String), canonicalModel: null, checks: [] });
@@ -137,7 +201,12 @@ describe('verified supply: canonical models, seller handles, verification probes
   it("refuses another seller's handle, a reserved vendor namespace outside the registry, and a wrong capability for a canonical id", async () => {
     await listed(seller.jwt, 'acme/first'); // makes sure `acme` is the first seller's
     const create = (jwt: string, model: string, capability?: string) =>
-      graphql(stack.url, CREATE, { input: { model, inputPricePerMTok: '1', outputPricePerMTok: '2', ...(capability ? { capability } : {}) } }, jwt);
+      graphql(
+        stack.url,
+        CREATE,
+        { input: { model, inputPricePerMTok: '1', outputPricePerMTok: '2', ...(capability ? { capability } : {}) } },
+        jwt,
+      );
     const theirs = await create(other.jwt, 'acme/copy');
     expect(theirs.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(theirs.errors?.[0].message).toMatch(/The handle acme belongs to another seller/);
@@ -154,21 +223,27 @@ describe('verified supply: canonical models, seller handles, verification probes
 
   it('claims a handle once: reserved and malformed ones are BAD_USER_INPUT, a taken one or a change is CONFLICT, anonymous is UNAUTHENTICATED', async () => {
     const fresh = await signup(stack.url, 'handle-claimer');
-    const claim = (jwt: string | undefined, handle: string) => graphql<{ claimSellerHandle: { id: string; handle: string } }, unknown>(stack.url, CLAIM, { handle }, jwt);
+    const claim = (jwt: string | undefined, handle: string) =>
+      graphql<{ claimSellerHandle: { id: string; handle: string } }, unknown>(stack.url, CLAIM, { handle }, jwt);
     for (const bad of ['openai', 'dragonfly', 'meta-llama', 'A', 'x', '-lead', 'trail-', 'has space', 'a'.repeat(40)]) {
-      expect((await claim(fresh.jwt, bad)).errors?.[0], bad).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', details: { field: 'handle' } } });
+      expect((await claim(fresh.jwt, bad)).errors?.[0], bad).toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT', details: { field: 'handle' } },
+      });
     }
     expect((await claim(fresh.jwt, 'acme')).errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
     expect((await claim(undefined, 'anon-handle')).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
     expect((await claim(fresh.jwt, 'fresh-co')).data!.claimSellerHandle).toEqual({ id: fresh.accountId, handle: 'fresh-co' });
     expect((await claim(fresh.jwt, 'fresh-co')).data!.claimSellerHandle.handle).toBe('fresh-co');
     expect((await claim(fresh.jwt, 'fresh-two')).errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
-    expect((await graphql<{ mySeller: { handle: string | null } }, unknown>(stack.url, MINE, {}, fresh.jwt)).data!.mySeller.handle).toBe('fresh-co');
+    expect((await graphql<{ mySeller: { handle: string | null } }, unknown>(stack.url, MINE, {}, fresh.jwt)).data!.mySeller.handle).toBe(
+      'fresh-co',
+    );
   });
 
   it("answers the handle rules on Dragonfly's REST routes in its error envelope", async () => {
     const fresh = await signup(stack.url, 'rest-claimer');
-    const post = (body: unknown, token: string | undefined | null = fresh.jwt) => rest(stack.url, 'POST', '/v1/market/seller/handle', { token: token ?? undefined, body });
+    const post = (body: unknown, token: string | undefined | null = fresh.jwt) =>
+      rest(stack.url, 'POST', '/v1/market/seller/handle', { token: token ?? undefined, body });
     const reserved = await post({ handle: 'anthropic' });
     expect(reserved.status).toBe(400);
     expect(reserved.body).toMatchObject({ error: { code: 'BAD_USER_INPUT', details: { field: 'handle' } } });
@@ -181,8 +256,14 @@ describe('verified supply: canonical models, seller handles, verification probes
     const claimed = await post({ handle: 'rest-co' });
     expect(claimed.status).toBe(200);
     expect(claimed.body).toEqual({ id: fresh.accountId, handle: 'rest-co' });
-    expect((await rest(stack.url, 'GET', '/v1/market/seller', { token: fresh.jwt })).body).toEqual({ id: fresh.accountId, handle: 'rest-co' });
-    const theirs = await rest(stack.url, 'POST', '/v1/market/listings', { token: fresh.jwt, body: { model: 'acme/stolen', inputPricePerMTok: 1, outputPricePerMTok: 2 } });
+    expect((await rest(stack.url, 'GET', '/v1/market/seller', { token: fresh.jwt })).body).toEqual({
+      id: fresh.accountId,
+      handle: 'rest-co',
+    });
+    const theirs = await rest(stack.url, 'POST', '/v1/market/listings', {
+      token: fresh.jwt,
+      body: { model: 'acme/stolen', inputPricePerMTok: 1, outputPricePerMTok: 2 },
+    });
     expect(theirs.status).toBe(403);
     expect(theirs.body).toMatchObject({ error: { code: 'FORBIDDEN' } });
   });
@@ -198,7 +279,10 @@ describe('scheduled re-verification', () => {
 
   beforeAll(async () => {
     sim = await startSimulator();
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '100', VERIFICATION_INTERVAL_MS: '600000' }, { clock });
+    stack = await startEmbeddedStack(
+      { SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '100', VERIFICATION_INTERVAL_MS: '600000' },
+      { clock },
+    );
     jwt = (await signup(stack.url, 'scheduled-seller')).jwt;
   });
   afterAll(async () => {
@@ -208,8 +292,26 @@ describe('scheduled re-verification', () => {
 
   it('re-verifies an active canonical listing once its verification is older than VERIFICATION_INTERVAL_MS, and drops it from routing when it fails', async () => {
     const apiKey = 'sk-sim-scheduled-0123456789abcdef';
-    const key = await graphql<{ createPoolKey: { id: string } }, unknown>(stack.url, POOL_KEY, { input: { provider: 'simulator', apiKey, label: 'scheduled' } }, jwt);
-    const created = await graphql<{ createListing: ListingView }, unknown>(stack.url, CREATE, { input: { poolKeyId: key.data!.createPoolKey.id, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2' } }, jwt);
+    const key = await graphql<{ createPoolKey: { id: string } }, unknown>(
+      stack.url,
+      POOL_KEY,
+      { input: { provider: 'simulator', apiKey, label: 'scheduled' } },
+      jwt,
+    );
+    const created = await graphql<{ createListing: ListingView }, unknown>(
+      stack.url,
+      CREATE,
+      {
+        input: {
+          poolKeyId: key.data!.createPoolKey.id,
+          model: 'dragonfly/sim-chat',
+          upstreamModel: 'sim-chat',
+          inputPricePerMTok: '1',
+          outputPricePerMTok: '2',
+        },
+      },
+      jwt,
+    );
     const id = created.data!.createListing.id;
     const view = async () => (await graphql<{ listing: ListingView }, unknown>(stack.url, GET, { id }, jwt)).data!.listing;
     const admitted = await eventually(async () => {
@@ -219,7 +321,12 @@ describe('scheduled re-verification', () => {
     });
     sim.setKeyFaults(apiKey, { ignoreTools: true });
     const scheduledRuns = async () => {
-      const runs = await graphql<{ listingProbeRuns: { kind: string; startedAt: string }[] }, unknown>(stack.url, `query ($id: ID!) { listingProbeRuns(listingId: $id, limit: 50) { kind startedAt } }`, { id }, jwt);
+      const runs = await graphql<{ listingProbeRuns: { kind: string; startedAt: string }[] }, unknown>(
+        stack.url,
+        `query ($id: ID!) { listingProbeRuns(listingId: $id, limit: 50) { kind startedAt } }`,
+        { id },
+        jwt,
+      );
       return runs.data!.listingProbeRuns.filter((run) => run.kind === 'SCHEDULED');
     };
 
@@ -237,7 +344,10 @@ describe('scheduled re-verification', () => {
     });
     expect(caught.verification.checks.find((c) => !c.passed)).toMatchObject({ name: 'tools' });
     const market = stack.platform!.runtimes.find((r) => r.name === 'market')!;
-    const table = (await market.execute({ query: TABLE, variables: { model: 'dragonfly/sim-chat' } }, { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) })) as { data?: { routingTable: { candidates: { listingId: string }[] } } };
+    const table = (await market.execute(
+      { query: TABLE, variables: { model: 'dragonfly/sim-chat' } },
+      { [PRINCIPAL_HEADER]: new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'service', name: 'test' }) },
+    )) as { data?: { routingTable: { candidates: { listingId: string }[] } } };
     expect(table.data!.routingTable.candidates.map((c) => c.listingId)).not.toContain(id);
   });
 });

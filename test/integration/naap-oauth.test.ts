@@ -44,7 +44,15 @@ describe('NaaP brokered provider login (OAuth 2 + PKCE)', () => {
     const issuer = oauth.issuer.url!;
     stack = await startEmbeddedStack({
       PUBLIC_BASE_URL: PUBLIC,
-      OAUTH_PROVIDERS: JSON.stringify({ daydream: { authorizeUrl: `${issuer}/authorize`, tokenUrl: `${issuer}/token`, clientId: 'naap-test', clientSecret: 's3cret', scope: 'openid' } }),
+      OAUTH_PROVIDERS: JSON.stringify({
+        daydream: {
+          authorizeUrl: `${issuer}/authorize`,
+          tokenUrl: `${issuer}/token`,
+          clientId: 'naap-test',
+          clientSecret: 's3cret',
+          scope: 'openid',
+        },
+      }),
     });
     token = (await signup(stack.url, 'oauth')).jwt;
   });
@@ -65,13 +73,16 @@ describe('NaaP brokered provider login (OAuth 2 + PKCE)', () => {
 
   /** One browser navigation; the platform's public address is where the stack really listens. */
   async function follow(url: string, jar?: CookieJar) {
-    const response = await fetch(url.startsWith(PUBLIC) ? stack.url + url.slice(PUBLIC.length) : url, { redirect: 'manual', headers: jar?.header() ?? {} });
+    const response = await fetch(url.startsWith(PUBLIC) ? stack.url + url.slice(PUBLIC.length) : url, {
+      redirect: 'manual',
+      headers: jar?.header() ?? {},
+    });
     jar?.take(response.headers);
     return response;
   }
 
-  const result = (id: string, jar?: CookieJar) => rest(stack.url, 'GET', `${base}/result?login_session_id=${id}`, { headers: jar?.header() ?? {} });
-
+  const result = (id: string, jar?: CookieJar) =>
+    rest(stack.url, 'GET', `${base}/result?login_session_id=${id}`, { headers: jar?.header() ?? {} });
 
   it('completes the whole flow and hands out the token exactly once', async () => {
     const jar = new CookieJar();
@@ -94,13 +105,21 @@ describe('NaaP brokered provider login (OAuth 2 + PKCE)', () => {
     expect(await callback.text()).toContain('Signed in');
 
     const redeemed = await result(id, jar);
-    expect(redeemed.body).toEqual({ status: 'complete', access_token: expect.any(String), user_id: expect.anything(), expires_in: expect.any(Number) });
+    expect(redeemed.body).toEqual({
+      status: 'complete',
+      access_token: expect.any(String),
+      user_id: expect.anything(),
+      expires_in: expect.any(Number),
+    });
     expect(redeemed.headers.get('cache-control')).toBe('no-store');
     expect((await result(id, jar)).body).toEqual({ status: 'redeemed' });
 
     // The client stores the provider-issued key through the developer-keys path: sealed, never shown again.
     const providerToken = redeemed.body.access_token as string;
-    const key = await rest(stack.url, 'POST', '/api/v1/developer/keys', { token, body: { billingProviderId: 'bp_daydream', rawApiKey: providerToken.slice(0, 500), label: 'daydream' } });
+    const key = await rest(stack.url, 'POST', '/api/v1/developer/keys', {
+      token,
+      body: { billingProviderId: 'bp_daydream', rawApiKey: providerToken.slice(0, 500), label: 'daydream' },
+    });
     expect(key.status).toBe(201);
     expect(JSON.stringify(key.body)).not.toContain(providerToken.slice(0, 500));
     for (const file of readdirSync(stack.config.dataDir)) {
@@ -173,7 +192,15 @@ describe('NaaP brokered provider login: bound to the browser, callback from the 
     const issuer = oauth.issuer.url!;
     stack = await startEmbeddedStack({
       PUBLIC_BASE_URL: PUBLIC,
-      OAUTH_PROVIDERS: JSON.stringify({ daydream: { authorizeUrl: `${issuer}/authorize`, tokenUrl: `${issuer}/token`, clientId: 'naap-test', clientSecret: 's3cret', scope: 'openid' } }),
+      OAUTH_PROVIDERS: JSON.stringify({
+        daydream: {
+          authorizeUrl: `${issuer}/authorize`,
+          tokenUrl: `${issuer}/token`,
+          clientId: 'naap-test',
+          clientSecret: 's3cret',
+          scope: 'openid',
+        },
+      }),
     });
     token = (await signup(stack.url, 'oauth')).jwt;
   });
@@ -194,12 +221,16 @@ describe('NaaP brokered provider login: bound to the browser, callback from the 
 
   /** One browser navigation; the platform's public address is where the stack really listens. */
   async function follow(url: string, jar?: CookieJar) {
-    const response = await fetch(url.startsWith(PUBLIC) ? stack.url + url.slice(PUBLIC.length) : url, { redirect: 'manual', headers: jar?.header() ?? {} });
+    const response = await fetch(url.startsWith(PUBLIC) ? stack.url + url.slice(PUBLIC.length) : url, {
+      redirect: 'manual',
+      headers: jar?.header() ?? {},
+    });
     jar?.take(response.headers);
     return response;
   }
 
-  const result = (id: string, jar?: CookieJar) => rest(stack.url, 'GET', `${base}/result?login_session_id=${id}`, { headers: jar?.header() ?? {} });
+  const result = (id: string, jar?: CookieJar) =>
+    rest(stack.url, 'GET', `${base}/result?login_session_id=${id}`, { headers: jar?.header() ?? {} });
 
   /** start → redirect → the provider's authorize: the provider's redirect back (not yet followed) and the state. */
   async function toProvider(jar: CookieJar) {
@@ -214,8 +245,13 @@ describe('NaaP brokered provider login: bound to the browser, callback from the 
     const started = await rest(stack.url, 'POST', `${base}/start`, { token });
     const [line] = started.headers.getSetCookie();
     expect(line).toMatch(/^naap_login_daydream=[^;]+; /);
-    const attributes = line.split(';').slice(1).map((a) => a.trim());
-    expect(attributes).toEqual(expect.arrayContaining(['Path=/api/v1/auth/providers', 'Max-Age=600', 'HttpOnly', 'SameSite=Lax', 'Secure']));
+    const attributes = line
+      .split(';')
+      .slice(1)
+      .map((a) => a.trim());
+    expect(attributes).toEqual(
+      expect.arrayContaining(['Path=/api/v1/auth/providers', 'Max-Age=600', 'HttpOnly', 'SameSite=Lax', 'Secure']),
+    );
   });
 
   it('a stolen session id or state without the cookie redeems nothing; the rightful browser still can', async () => {
@@ -234,7 +270,9 @@ describe('NaaP brokered provider login: bound to the browser, callback from the 
       expect(callback.body.error.code).toBe('FORBIDDEN');
     }
     // A forged cookie value is refused as well.
-    expect((await result(id, { header: () => ({ cookie: 'naap_login_daydream=v1.AAAA.BBBB.CCCC' }) } as unknown as CookieJar)).status).toBe(403);
+    expect((await result(id, { header: () => ({ cookie: 'naap_login_daydream=v1.AAAA.BBBB.CCCC' }) } as unknown as CookieJar)).status).toBe(
+      403,
+    );
 
     // The attempts changed nothing: the victim's browser completes and collects the token.
     expect((await follow(back, victim)).status).toBe(200);
@@ -245,11 +283,20 @@ describe('NaaP brokered provider login: bound to the browser, callback from the 
   it('a forged Host header does not change the callback URL', async () => {
     const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const target = new URL(`${stack.url}${base}/start`);
-      const request = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { host: 'evil.example', authorization: `Bearer ${token}` } }, (response) => {
-        let text = '';
-        response.on('data', (chunk) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, text }));
-      });
+      const request = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { host: 'evil.example', authorization: `Bearer ${token}` },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, text }));
+        },
+      );
       request.on('error', reject);
       request.end();
     });
@@ -260,13 +307,24 @@ describe('NaaP brokered provider login: bound to the browser, callback from the 
   });
 
   it('refuses a redirect URI that is not on the allow-list (billing owns the rule, GraphQL included)', async () => {
-    const mutation = 'mutation ($slug: String!, $redirectUri: String!) { startProviderLogin(slug: $slug, redirectUri: $redirectUri) { loginSessionId } }';
-    for (const redirectUri of ['https://evil.example/api/v1/auth/providers/daydream/callback', `${PUBLIC}.evil.example${base}/callback`, `http://market.example.test${base}/callback`, `${PUBLIC}:8443${base}/callback`]) {
+    const mutation =
+      'mutation ($slug: String!, $redirectUri: String!) { startProviderLogin(slug: $slug, redirectUri: $redirectUri) { loginSessionId } }';
+    for (const redirectUri of [
+      'https://evil.example/api/v1/auth/providers/daydream/callback',
+      `${PUBLIC}.evil.example${base}/callback`,
+      `http://market.example.test${base}/callback`,
+      `${PUBLIC}:8443${base}/callback`,
+    ]) {
       const refused = await graphql(stack.url, mutation, { slug: 'daydream', redirectUri }, token);
       expect(refused.errors?.[0]?.extensions?.code, redirectUri).toBe('BAD_USER_INPUT');
       expect(refused.errors?.[0]?.message).toMatch(/allow-list/);
     }
-    const allowed = await graphql<{ startProviderLogin: { loginSessionId: string } }, unknown>(stack.url, mutation, { slug: 'daydream', redirectUri: `${PUBLIC}${base}/callback` }, token);
+    const allowed = await graphql<{ startProviderLogin: { loginSessionId: string } }, unknown>(
+      stack.url,
+      mutation,
+      { slug: 'daydream', redirectUri: `${PUBLIC}${base}/callback` },
+      token,
+    );
     expect(allowed.errors).toBeUndefined();
   });
 });

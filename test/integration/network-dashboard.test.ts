@@ -36,7 +36,14 @@ describe('network overview — REST and GraphQL', () => {
     job(60_000, { listingId: L1, outputUnits: 600, costMicros: 3000, status: 'failed' }),
   ];
   // L1 failed this one, which moved to L2: L1 kept 3 of the 4 jobs sent to it first.
-  const embed = job(30_000, { listingId: L2, pipeline: 'embeddings', model: 'acme/embed', outputUnits: 1000, costMicros: 500, swappedFrom: [L1] });
+  const embed = job(30_000, {
+    listingId: L2,
+    pipeline: 'embeddings',
+    model: 'acme/embed',
+    outputUnits: 1000,
+    costMicros: 500,
+    swappedFrom: [L1],
+  });
 
   beforeAll(async () => {
     stack = await startEmbeddedStack();
@@ -82,10 +89,26 @@ describe('network overview — REST and GraphQL', () => {
     const response = await rest(stack.url, 'GET', '/api/v1/dashboard/pipelines');
     expect(response.status).toBe(200);
     expect(response.body).toEqual([
-      { name: 'llm', mins: 3, sessions: 3, avgFps: 10, color: expect.any(String), modelMins: [{ model: 'acme/chat', mins: 3, sessions: 3, avgFps: 10 }] },
-      { name: 'embeddings', mins: 0.5, sessions: 1, avgFps: 33.3, color: expect.any(String), modelMins: [{ model: 'acme/embed', mins: 0.5, sessions: 1, avgFps: 33.3 }] },
+      {
+        name: 'llm',
+        mins: 3,
+        sessions: 3,
+        avgFps: 10,
+        color: expect.any(String),
+        modelMins: [{ model: 'acme/chat', mins: 3, sessions: 3, avgFps: 10 }],
+      },
+      {
+        name: 'embeddings',
+        mins: 0.5,
+        sessions: 1,
+        avgFps: 33.3,
+        color: expect.any(String),
+        modelMins: [{ model: 'acme/embed', mins: 0.5, sessions: 1, avgFps: 33.3 }],
+      },
     ]);
-    expect((await rest(stack.url, 'GET', '/api/v1/dashboard/pipelines?limit=1')).body.map((p: { name: string }) => p.name)).toEqual(['llm']);
+    expect((await rest(stack.url, 'GET', '/api/v1/dashboard/pipelines?limit=1')).body.map((p: { name: string }) => p.name)).toEqual([
+      'llm',
+    ]);
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/pipelines?limit=100000')).body).toHaveLength(2);
   });
 
@@ -117,18 +140,58 @@ describe('network overview — REST and GraphQL', () => {
   it('pricing: price paid per unit, highest first', async () => {
     const pricing = (await rest(stack.url, 'GET', '/api/v1/dashboard/pricing')).body;
     expect(pricing.map((p: { pipeline: string }) => p.pipeline)).toEqual(['llm', 'embeddings']);
-    expect(pricing[0]).toMatchObject({ model: 'acme/chat', unit: 'token', outputPerDollar: '~300K tokens', capacity: 1, pixelsPerUnit: null });
+    expect(pricing[0]).toMatchObject({
+      model: 'acme/chat',
+      unit: 'token',
+      outputPerDollar: '~300K tokens',
+      capacity: 1,
+      pixelsPerUnit: null,
+    });
     expect(pricing[0].price).toBeCloseTo(6000 / 1e6 / 1800, 15);
-    expect(pricing[1]).toMatchObject({ model: 'acme/embed', unit: 'token', avgWeiPerUnit: '166666666', outputPerDollar: '~2M tokens', price: 5e-7 });
+    expect(pricing[1]).toMatchObject({
+      model: 'acme/embed',
+      unit: 'token',
+      avgWeiPerUnit: '166666666',
+      outputPerDollar: '~2M tokens',
+      price: 5e-7,
+    });
   });
 
   it('orchestrators: one row per listing with sessions, success and no-swap ratios; period default 24h', async () => {
     const rows = (await rest(stack.url, 'GET', '/api/v1/dashboard/orchestrators')).body;
     expect(rows).toEqual([
-      expect.objectContaining({ address: L1, uris: [L1], knownSessions: 3, successSessions: 2, successRatio: 66.7, effectiveSuccessRate: 66.7, noSwapRatio: 75, slaScore: null, pipelines: ['llm'], pipelineModels: [{ pipelineId: 'llm', modelIds: ['acme/chat'] }], gpuCount: 0 }),
-      expect.objectContaining({ address: L2, knownSessions: 1, successSessions: 1, successRatio: 100, noSwapRatio: 100, pipelines: ['embeddings'] }),
+      expect.objectContaining({
+        address: L1,
+        uris: [L1],
+        knownSessions: 3,
+        successSessions: 2,
+        successRatio: 66.7,
+        effectiveSuccessRate: 66.7,
+        noSwapRatio: 75,
+        slaScore: null,
+        pipelines: ['llm'],
+        pipelineModels: [{ pipelineId: 'llm', modelIds: ['acme/chat'] }],
+        gpuCount: 0,
+      }),
+      expect.objectContaining({
+        address: L2,
+        knownSessions: 1,
+        successSessions: 1,
+        successRatio: 100,
+        noSwapRatio: 100,
+        pipelines: ['embeddings'],
+      }),
       // Only ever failed over from: known, no session, nothing kept.
-      expect.objectContaining({ address: L3, knownSessions: 0, successSessions: 0, successRatio: 0, effectiveSuccessRate: null, noSwapRatio: 0, pipelines: [], pipelineModels: [] }),
+      expect.objectContaining({
+        address: L3,
+        knownSessions: 0,
+        successSessions: 0,
+        successRatio: 0,
+        effectiveSuccessRate: null,
+        noSwapRatio: 0,
+        pipelines: [],
+        pipelineModels: [],
+      }),
     ]);
     expect(new Date(rows[0].lastSeen).toISOString()).toBe(rows[0].lastSeen);
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/orchestrators?period=1h')).status).toBe(200);
@@ -143,7 +206,12 @@ describe('network overview — REST and GraphQL', () => {
     ]);
     const protocol = await rest(stack.url, 'GET', '/api/v1/dashboard/protocol');
     expect(protocol.headers.get('cache-control')).toMatch(/max-age/);
-    expect(protocol.body).toEqual({ currentRound: Math.floor(Date.now() / 86_400_000), blockProgress: expect.any(Number), totalBlocks: 1440, totalStakedLPT: 0 });
+    expect(protocol.body).toEqual({
+      currentRound: Math.floor(Date.now() / 86_400_000),
+      blockProgress: expect.any(Number),
+      totalBlocks: 1440,
+      totalStakedLPT: 0,
+    });
     // The traffic names listings market does not know (no declared hardware): no GPUs at all.
     // Declared GPUs with known traffic: network-capacity.test.ts.
     const gpu = (await rest(stack.url, 'GET', '/api/v1/dashboard/gpu-capacity?timeframe=24')).body;
@@ -172,13 +240,20 @@ describe('network overview — REST and GraphQL', () => {
       durationSeconds: 30,
       runningFor: '30s',
     });
-    expect(first.body.streams.find((s: { id: string }) => s.id === llm[2].id)).toMatchObject({ status: 'failed', orchestratorUrl: L1, outputFps: 10, runningFor: '1m 0s' });
+    expect(first.body.streams.find((s: { id: string }) => s.id === llm[2].id)).toMatchObject({
+      status: 'failed',
+      orchestratorUrl: L1,
+      outputFps: 10,
+      runningFor: '1m 0s',
+    });
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?pollMs=5000')).headers.get('cache-control')).toBe('public, max-age=5');
     expect((await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed')).headers.get('cache-control')).toBe('public, max-age=15');
 
     const extra = job(1000, { listingId: L1 });
     await stack.bus.publish('job.finished', extra);
-    await waitUntil(async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?refresh=1&pollMs=90000')).body.streams.length === 5);
+    await waitUntil(
+      async () => (await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?refresh=1&pollMs=90000')).body.streams.length === 5,
+    );
     const cached = await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?pollMs=30000');
     expect(cached.body.streams).toHaveLength(4);
     const fresh = await rest(stack.url, 'GET', '/api/v1/dashboard/job-feed?pollMs=30000&nocache=1');
@@ -198,9 +273,16 @@ describe('network overview — REST and GraphQL', () => {
     );
     expect(response.errors).toBeUndefined();
     const data = response.data;
-    expect(data.kpi).toMatchObject({ __typename: 'KPI', dailySessionCount: { __typename: 'MetricDelta', value: 4 }, successRate: { value: 75 }, timeframeHours: 24 });
+    expect(data.kpi).toMatchObject({
+      __typename: 'KPI',
+      dailySessionCount: { __typename: 'MetricDelta', value: 4 },
+      successRate: { value: 75 },
+      timeframeHours: 24,
+    });
     expect(data.kpi.hourlySessions[0].__typename).toBe('HourlyBucket');
-    expect(data.pipelines).toEqual([{ __typename: 'PipelineUsage', name: 'llm', modelMins: [{ __typename: 'PipelineModelMins', model: 'acme/chat' }] }]);
+    expect(data.pipelines).toEqual([
+      { __typename: 'PipelineUsage', name: 'llm', modelMins: [{ __typename: 'PipelineModelMins', model: 'acme/chat' }] },
+    ]);
     expect(data.fees.__typename).toBe('FeesInfo');
     expect(data.fees.dayData[0].__typename).toBe('FeeDayData');
     expect(data.fees.weeklyData[0].__typename).toBe('FeeWeeklyData');

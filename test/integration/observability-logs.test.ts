@@ -9,7 +9,17 @@ import { graphql, rest } from '../helpers/graphql';
 import { HAVE_SCALED_SERVICES, logSkip } from '../helpers/config';
 import { startEmbeddedStack, startScaledStack, type TestStack } from '../helpers/stack';
 
-type LogLine = { level: number; service: string; requestId?: string; subgraph?: string; method?: string; url?: string; statusCode?: number; ms?: number; msg: string };
+type LogLine = {
+  level: number;
+  service: string;
+  requestId?: string;
+  subgraph?: string;
+  method?: string;
+  url?: string;
+  statusCode?: number;
+  ms?: number;
+  msg: string;
+};
 
 function readLines(file: string): LogLine[] {
   if (!existsSync(file)) return [];
@@ -29,7 +39,19 @@ async function linesWith(file: string, requestId: string, min = 1): Promise<LogL
 }
 
 function secretsOf(creds: Credentials): string[] {
-  return [creds.jwt, creds.buyerKey, creds.mkBuyer, creds.mkSeller, creds.mkFull, creds.mkDisabled, creds.mkForged, creds.jwtForged, creds.other.jwt, creds.other.mkFull, 'password-123'];
+  return [
+    creds.jwt,
+    creds.buyerKey,
+    creds.mkBuyer,
+    creds.mkSeller,
+    creds.mkFull,
+    creds.mkDisabled,
+    creds.mkForged,
+    creds.jwtForged,
+    creds.other.jwt,
+    creds.other.mkFull,
+    'password-123',
+  ];
 }
 
 describe('request logs (embedded)', () => {
@@ -57,11 +79,19 @@ describe('request logs (embedded)', () => {
       const response = await rest(stack.url, method, path, options);
       seen.push({ requestId: response.headers.get('x-request-id') ?? '', status: response.status, path });
     }
-    const gql = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${creds.jwt}` }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    const gql = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${creds.jwt}` },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
     seen.push({ requestId: gql.headers.get('x-request-id') ?? '', status: gql.status, path: '/graphql' });
     // An internal error: the network subgraph's database is gone under a query.
     await stack.platform!.runtimes.find((runtime) => runtime.name === 'network')!.db.close();
-    const failing = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobFeed(limit: 5) { id } }' }) });
+    const failing = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ jobFeed(limit: 5) { id } }' }),
+    });
     internal = { requestId: failing.headers.get('x-request-id') ?? '', body: await failing.text() };
     await stack.stop(); // flushes and closes the log file
   });
@@ -83,10 +113,18 @@ describe('request logs (embedded)', () => {
   });
 
   it("logs an internal error under the request's id, in the subgraph where it happened, and tells the client nothing", () => {
-    expect(JSON.parse(internal.body).errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    const lines = readLines(stack.logFiles.platform).filter((line) => line.requestId === internal.requestId && line.msg === 'internal error');
+    expect(JSON.parse(internal.body).errors[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    const lines = readLines(stack.logFiles.platform).filter(
+      (line) => line.requestId === internal.requestId && line.msg === 'internal error',
+    );
     expect(lines.map((line) => line.subgraph)).toContain('network');
-    const line = lines.find((l) => l.subgraph === 'network') as LogLine & { level: number; err: { type: string; message: string; stack: string } };
+    const line = lines.find((l) => l.subgraph === 'network') as LogLine & {
+      level: number;
+      err: { type: string; message: string; stack: string };
+    };
     expect(line.level).toBe(50);
     expect(line.err.message.length).toBeGreaterThan(0);
     expect(line.err.stack).toMatch(/^\s+at /);
@@ -138,7 +176,10 @@ describe.runIf(HAVE_SCALED_SERVICES)('request id across processes (scaled)', () 
     for (const name of ['accounts', 'billing', 'market']) {
       const lines = await linesWith(stack.logFiles[name], requestId);
       expect(lines.length, name).toBeGreaterThanOrEqual(1);
-      expect(lines.every((line) => line.service === `subgraph-${name}` && line.url === '/graphql' && line.statusCode === 200), name).toBe(true);
+      expect(
+        lines.every((line) => line.service === `subgraph-${name}` && line.url === '/graphql' && line.statusCode === 200),
+        name,
+      ).toBe(true);
     }
   });
 

@@ -16,39 +16,112 @@ import { listRoutes, type Route } from '../helpers/rest-surfaces';
 import { eventually } from '../helpers/eventually';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 
-type Operation = { summary?: string; operationId?: string; tags?: string[]; security?: unknown[]; responses?: Record<string, unknown>; parameters?: { name: string; in: string; schema?: Record<string, unknown> }[] };
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
+type Operation = {
+  summary?: string;
+  operationId?: string;
+  tags?: string[];
+  security?: unknown[];
+  responses?: Record<string, unknown>;
+  parameters?: { name: string; in: string; schema?: Record<string, unknown> }[];
+};
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+};
 
 /** Every METHOD + path the three source documents name (their own spelling of parameters). */
 const SEED_OPERATIONS: Record<string, string[]> = {
   'Dragonfly SKILL': [
-    'POST /v1/chat/completions', 'GET /v1/models', 'POST /v1/embeddings', 'POST /v1/audio/speech',
-    'GET /api/keys', 'POST /api/keys', 'PATCH /api/keys/:id', 'DELETE /api/keys/:id',
-    'GET /api/routing/profiles', 'POST /api/routing/profiles', 'PATCH /api/routing/profiles/:id',
-    'GET /api/usage', 'GET /api/usage/by-key', 'GET /api/usage/daily', 'GET /api/billing/balance', 'GET /api/billing/transactions',
-    'GET /v1/pool/providers', 'GET /v1/pool/keys', 'POST /v1/pool/keys', 'DELETE /v1/pool/keys/:id',
-    'GET /v1/market/listings', 'POST /v1/market/listings', 'PATCH /v1/market/listings/:id', 'DELETE /v1/market/listings/:id', 'POST /v1/market/listings/:id/confirm-price',
-    'GET /v1/market/listings/:id/contracts', 'GET /v1/market/contracts/:id/checks', 'POST /v1/market/contracts/:id/reverify', 'POST /v1/market/contracts/:id/unsuspend',
-    'POST /v1/market/listings/:id/probe', 'GET /v1/market/listings/:id/probe-runs',
-    'GET /v1/market/earnings', 'GET /v1/market/earnings/summary', 'GET /v1/market/earnings/timeseries', 'GET /v1/market/earnings/monthly', 'GET /v1/market/earnings/reserve', 'GET /v1/market/reviews',
+    'POST /v1/chat/completions',
+    'GET /v1/models',
+    'POST /v1/embeddings',
+    'POST /v1/audio/speech',
+    'GET /api/keys',
+    'POST /api/keys',
+    'PATCH /api/keys/:id',
+    'DELETE /api/keys/:id',
+    'GET /api/routing/profiles',
+    'POST /api/routing/profiles',
+    'PATCH /api/routing/profiles/:id',
+    'GET /api/usage',
+    'GET /api/usage/by-key',
+    'GET /api/usage/daily',
+    'GET /api/billing/balance',
+    'GET /api/billing/transactions',
+    'GET /v1/pool/providers',
+    'GET /v1/pool/keys',
+    'POST /v1/pool/keys',
+    'DELETE /v1/pool/keys/:id',
+    'GET /v1/market/listings',
+    'POST /v1/market/listings',
+    'PATCH /v1/market/listings/:id',
+    'DELETE /v1/market/listings/:id',
+    'POST /v1/market/listings/:id/confirm-price',
+    'GET /v1/market/listings/:id/contracts',
+    'GET /v1/market/contracts/:id/checks',
+    'POST /v1/market/contracts/:id/reverify',
+    'POST /v1/market/contracts/:id/unsuspend',
+    'POST /v1/market/listings/:id/probe',
+    'GET /v1/market/listings/:id/probe-runs',
+    'GET /v1/market/earnings',
+    'GET /v1/market/earnings/summary',
+    'GET /v1/market/earnings/timeseries',
+    'GET /v1/market/earnings/monthly',
+    'GET /v1/market/earnings/reserve',
+    'GET /v1/market/reviews',
     'POST /api/management-keys',
   ],
   'DGrid management keys': [
-    'POST /v1/management-keys', 'GET /v1/management-keys', 'PUT /v1/management-keys/{id}', 'DELETE /v1/management-keys/{id}',
-    'POST /v1/management-keys/{id}/enablement', 'POST /v1/management-keys/{id}/disablement',
-    'GET /api/v1/model-router/keys', 'POST /api/v1/model-router/keys', 'GET /api/v1/model-router/keys/{id}', 'PUT /api/v1/model-router/keys/{id}',
-    'POST /api/v1/model-router/keys/{id}/disablement', 'POST /api/v1/model-router/keys/{id}/enablement', 'DELETE /api/v1/model-router/keys/{id}',
+    'POST /v1/management-keys',
+    'GET /v1/management-keys',
+    'PUT /v1/management-keys/{id}',
+    'DELETE /v1/management-keys/{id}',
+    'POST /v1/management-keys/{id}/enablement',
+    'POST /v1/management-keys/{id}/disablement',
+    'GET /api/v1/model-router/keys',
+    'POST /api/v1/model-router/keys',
+    'GET /api/v1/model-router/keys/{id}',
+    'PUT /api/v1/model-router/keys/{id}',
+    'POST /api/v1/model-router/keys/{id}/disablement',
+    'POST /api/v1/model-router/keys/{id}/enablement',
+    'DELETE /api/v1/model-router/keys/{id}',
   ],
   'NaaP developer API': [
-    'GET /api/v1/dashboard/kpi', 'GET /api/v1/dashboard/pipelines', 'GET /api/v1/dashboard/pipeline-catalog', 'GET /api/v1/dashboard/orchestrators', 'GET /api/v1/dashboard/protocol',
-    'GET /api/v1/dashboard/gpu-capacity', 'GET /api/v1/dashboard/pricing', 'GET /api/v1/dashboard/fees', 'GET /api/v1/dashboard/job-feed',
-    'GET /api/v1/billing-providers', 'GET /api/v1/developer/keys', 'POST /api/v1/developer/keys', 'GET /api/v1/developer/keys/{id}', 'DELETE /api/v1/developer/keys/{id}',
-    'GET /api/v1/developer/models', 'GET /api/v1/developer/models/{id}', 'GET /api/v1/developer/network-models', 'GET /api/v1/developer/projects', 'GET /api/v1/developer/usage',
+    'GET /api/v1/dashboard/kpi',
+    'GET /api/v1/dashboard/pipelines',
+    'GET /api/v1/dashboard/pipeline-catalog',
+    'GET /api/v1/dashboard/orchestrators',
+    'GET /api/v1/dashboard/protocol',
+    'GET /api/v1/dashboard/gpu-capacity',
+    'GET /api/v1/dashboard/pricing',
+    'GET /api/v1/dashboard/fees',
+    'GET /api/v1/dashboard/job-feed',
+    'GET /api/v1/billing-providers',
+    'GET /api/v1/developer/keys',
+    'POST /api/v1/developer/keys',
+    'GET /api/v1/developer/keys/{id}',
+    'DELETE /api/v1/developer/keys/{id}',
+    'GET /api/v1/developer/models',
+    'GET /api/v1/developer/models/{id}',
+    'GET /api/v1/developer/network-models',
+    'GET /api/v1/developer/projects',
+    'GET /api/v1/developer/usage',
   ],
 };
 
 /** Routes that are not part of the REST reference: GraphQL, health, metrics, the web pages and their assets, the reference itself. */
-const NOT_REST = [/^\/graphql$/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/$/, /^\/dashboard(\/\*)?$/, /^\/assets\//, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const NOT_REST = [
+  /^\/graphql$/,
+  /^\/healthz$/,
+  /^\/readyz$/,
+  /^\/metrics$/,
+  /^\/$/,
+  /^\/dashboard(\/\*)?$/,
+  /^\/assets\//,
+  /^\/openapi\.json$/,
+  /^\/docs(\/|$)/,
+];
 
 /** `METHOD /path` (either spelling of parameters) → the document's `METHOD /path/{param}`. */
 function documentedAs(operation: string): { method: string; path: string } {
@@ -66,10 +139,17 @@ export function missingOperations(document: Document, wanted: string[]): string[
 
 /** The REST routes the app serves (each method once; HEAD is GET's). */
 function restRoutes(routes: Route[]): string[] {
-  return [...new Set(routes.filter((r) => r.method !== 'HEAD' && !NOT_REST.some((pattern) => pattern.test(r.path))).map((r) => `${r.method} ${r.path}`))];
+  return [
+    ...new Set(
+      routes.filter((r) => r.method !== 'HEAD' && !NOT_REST.some((pattern) => pattern.test(r.path))).map((r) => `${r.method} ${r.path}`),
+    ),
+  ];
 }
 
-const operationsOf = (document: Document) => Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, operation })));
+const operationsOf = (document: Document) =>
+  Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, operation })),
+  );
 
 describe('GET /openapi.json', () => {
   let stack: TestStack;
@@ -96,14 +176,22 @@ describe('GET /openapi.json', () => {
     expect(validator.version).toBe('3.1');
     expect(document.openapi).toBe('3.1.0');
     // The validator does refuse a broken document (no info, a path without a leading slash).
-    expect((await new Validator().validate({ openapi: '3.1.0', paths: { 'keys': {} } })).valid).toBe(false);
+    expect((await new Validator().validate({ openapi: '3.1.0', paths: { keys: {} } })).valid).toBe(false);
   });
 
   it('documents every REST and data-plane route the gateway registered', () => {
     const served = restRoutes(routes);
     // The enumeration saw the whole app: every surface is among them.
     expect(served.length).toBeGreaterThan(100);
-    for (const expected of ['POST /api/keys', 'PUT /api/v1/model-router/keys/:id', 'GET /api/v1/developer/models/*', 'GET /api/v1/dashboard/job-feed', 'POST /v1/messages', 'GET /v1/models/*', 'GET /.well-known/jwks.json']) {
+    for (const expected of [
+      'POST /api/keys',
+      'PUT /api/v1/model-router/keys/:id',
+      'GET /api/v1/developer/models/*',
+      'GET /api/v1/dashboard/job-feed',
+      'POST /v1/messages',
+      'GET /v1/models/*',
+      'GET /.well-known/jwks.json',
+    ]) {
       expect(served).toContain(expected);
     }
     expect(missingOperations(document, served)).toEqual([]);
@@ -134,14 +222,18 @@ describe('GET /openapi.json', () => {
       ids.add(operation.operationId!);
       expect(Array.isArray(operation.security), key).toBe(true);
       const statuses = Object.keys(operation.responses ?? {});
-      expect(statuses.some((status) => /^2\d\d$/.test(status) || status === '302'), `${key}: ${statuses.join(', ')}`).toBe(true);
+      expect(
+        statuses.some((status) => /^2\d\d$/.test(status) || status === '302'),
+        `${key}: ${statuses.join(', ')}`,
+      ).toBe(true);
       const errorRef = JSON.stringify((operation.responses ?? {}).default);
       expect(errorRef, key).toMatch(/#\/components\/schemas\/(Dragonfly|Dgrid|Naap|Dashboard|OpenAI|Anthropic)Error/);
     }
-    for (const name of ['DragonflyError', 'DgridError', 'NaapError', 'DashboardError', 'OpenAIError', 'AnthropicError']) expect(document.components.schemas).toHaveProperty(name);
+    for (const name of ['DragonflyError', 'DgridError', 'NaapError', 'DashboardError', 'OpenAIError', 'AnthropicError'])
+      expect(document.components.schemas).toHaveProperty(name);
   });
 
-  it('names the credential each surface takes and the seeds\' defaults and limits', () => {
+  it("names the credential each surface takes and the seeds' defaults and limits", () => {
     const op = (method: string, path: string) => document.paths[path][method];
     const param = (operation: Operation, name: string) => operation.parameters?.find((p) => p.name === name)?.schema;
     expect(op('get', '/api/v1/model-router/keys').security).toEqual([{ managementKey: [] }]);
@@ -185,7 +277,13 @@ describe('GET /openapi.json', () => {
       ['GET', '/v1/market/payouts', '/v1/market/payouts', seller.jwt],
       ['GET', '/v1/management-keys', '/v1/management-keys', seller.jwt],
       ['GET', '/api/v1/model-router/keys', '/api/v1/model-router/keys', management.rawKey],
-      ['POST', '/api/v1/model-router/keys', '/api/v1/model-router/keys', management.rawKey, { name: 'doc check', limit: 5, cycle: 'monthly' }],
+      [
+        'POST',
+        '/api/v1/model-router/keys',
+        '/api/v1/model-router/keys',
+        management.rawKey,
+        { name: 'doc check', limit: 5, cycle: 'monthly' },
+      ],
       ['GET', '/api/v1/developer/keys', '/api/v1/developer/keys', seller.jwt],
       ['GET', '/api/v1/developer/projects', '/api/v1/developer/projects', seller.jwt],
       ['GET', '/api/v1/developer/usage', '/api/v1/developer/usage', seller.jwt],
@@ -197,13 +295,17 @@ describe('GET /openapi.json', () => {
     const problems: string[] = [];
     for (const [method, path, documented, token, body] of calls) {
       const answer = await rest(stack.url, method, path, { token, body });
-      const responses = document.paths[documented][method.toLowerCase()].responses as Record<string, { content?: Record<string, { schema: object }> }>;
+      const responses = document.paths[documented][method.toLowerCase()].responses as Record<
+        string,
+        { content?: Record<string, { schema: object }> }
+      >;
       const schema = responses[String(answer.status)]?.content?.['application/json']?.schema;
       if (!schema) {
         problems.push(`${method} ${path}: ${answer.status} is not a documented success (${JSON.stringify(answer.body).slice(0, 200)})`);
         continue;
       }
-      if (!ajv.validate(schema, answer.body)) problems.push(`${method} ${path}: ${ajv.errorsText(ajv.errors, { separator: '; ' }).slice(0, 500)}`);
+      if (!ajv.validate(schema, answer.body))
+        problems.push(`${method} ${path}: ${ajv.errorsText(ajv.errors, { separator: '; ' }).slice(0, 500)}`);
     }
     expect(problems).toEqual([]);
   });
@@ -214,8 +316,20 @@ describe('GET /openapi.json', () => {
     const seller = await signup(stack.url, 'openapi-seller');
     const pool = await poolKey(stack.url, seller.jwt, 'sim-openapi');
     const [chatListing] = await Promise.all([
-      admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2' }),
-      admittedListing(stack.url, seller.jwt, { poolKeyId: pool, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
+      admittedListing(stack.url, seller.jwt, {
+        poolKeyId: pool,
+        model: 'dragonfly/sim-chat',
+        upstreamModel: 'sim-chat',
+        inputPricePerMTok: '1',
+        outputPricePerMTok: '2',
+      }),
+      admittedListing(stack.url, seller.jwt, {
+        poolKeyId: pool,
+        model: 'dragonfly/sim-embed',
+        upstreamModel: 'sim-embed',
+        capability: 'EMBEDDINGS',
+        inputPricePerMTok: '0.02',
+      }),
     ]);
     const buyer = await fundedBuyer(stack.url, '5');
     const chat = { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 };
@@ -235,25 +349,46 @@ describe('GET /openapi.json', () => {
       ['POST', '/v1/embeddings', '/v1/embeddings', buyer.key, { model: 'dragonfly/sim-embed', input: 'hello' }],
       ['POST', '/v1/completions', '/v1/completions', buyer.key, { model: 'dragonfly/sim-chat', prompt: 'hello', max_tokens: 8 }],
       ['POST', '/v1/responses', '/v1/responses', buyer.key, { model: 'dragonfly/sim-chat', input: 'hello', max_output_tokens: 16 }],
-      ['POST', '/v1/messages', '/v1/messages', buyer.key, { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 }],
-      ['POST', '/v1/messages/count_tokens', '/v1/messages/count_tokens', buyer.key, { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }] }],
+      [
+        'POST',
+        '/v1/messages',
+        '/v1/messages',
+        buyer.key,
+        { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 },
+      ],
+      [
+        'POST',
+        '/v1/messages/count_tokens',
+        '/v1/messages/count_tokens',
+        buyer.key,
+        { model: 'dragonfly/sim-chat', messages: [{ role: 'user', content: 'hello' }] },
+      ],
       ['GET', '/v1/models/dragonfly/sim-chat', '/v1/models/{model}', buyer.key],
       ['GET', '/api/v1/developer/models/dragonfly/sim-chat', '/api/v1/developer/models/{id}', seller.jwt],
     ];
     const problems: string[] = [];
     for (const [method, path, documented, token, body] of calls) {
       const answer = await rest(stack.url, method, path, { token, body });
-      const responses = document.paths[documented][method.toLowerCase()].responses as Record<string, { content?: Record<string, { schema: object }> }>;
+      const responses = document.paths[documented][method.toLowerCase()].responses as Record<
+        string,
+        { content?: Record<string, { schema: object }> }
+      >;
       const schema = responses[String(answer.status)]?.content?.['application/json']?.schema;
-      if (!schema) problems.push(`${method} ${path}: ${answer.status} is not a documented success (${JSON.stringify(answer.body).slice(0, 300)})`);
-      else if (!ajv.validate(schema, answer.body)) problems.push(`${method} ${path}: ${ajv.errorsText(ajv.errors, { separator: '; ' }).slice(0, 500)}`);
+      if (!schema)
+        problems.push(`${method} ${path}: ${answer.status} is not a documented success (${JSON.stringify(answer.body).slice(0, 300)})`);
+      else if (!ajv.validate(schema, answer.body))
+        problems.push(`${method} ${path}: ${ajv.errorsText(ajv.errors, { separator: '; ' }).slice(0, 500)}`);
     }
     // The request just made, by its id (the usage event reaches billing shortly after the answer).
     await eventually(async () => {
-      for (const [path, documented, token] of [[`/v1/generation?id=${requestId}`, '/v1/generation', buyer.key], [`/api/usage/requests/${requestId}`, '/api/usage/requests/{id}', buyer.jwt]]) {
+      for (const [path, documented, token] of [
+        [`/v1/generation?id=${requestId}`, '/v1/generation', buyer.key],
+        [`/api/usage/requests/${requestId}`, '/api/usage/requests/{id}', buyer.jwt],
+      ]) {
         const answer = await rest(stack.url, 'GET', path, { token });
         expect(answer.status, path).toBe(200);
-        const schema = (document.paths[documented].get.responses as Record<string, { content: Record<string, { schema: object }> }>)['200'].content['application/json'].schema;
+        const schema = (document.paths[documented].get.responses as Record<string, { content: Record<string, { schema: object }> }>)['200']
+          .content['application/json'].schema;
         expect(ajv.validate(schema, answer.body), `${path}: ${ajv.errorsText(ajv.errors)}`).toBe(true);
       }
     });
@@ -269,13 +404,21 @@ describe('GET /openapi.json', () => {
     const pipelines = await fetch(`${stack.url}/api/v1/dashboard/pipelines?limit=abc`);
     expect(pipelines.status).toBe(200);
     // email is a string in the schema: the accounts subgraph judges it, in Dragonfly's envelope.
-    const login = await fetch(`${stack.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 5, password: 'x' }) });
+    const login = await fetch(`${stack.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 5, password: 'x' }),
+    });
     expect(login.status).toBeGreaterThanOrEqual(400);
     const refusal = (await login.json()) as { error: { code: string; message: string } };
     expect(Object.keys(refusal)).toEqual(['error']);
     expect(refusal.error.message).not.toMatch(/^body\/|must be string/);
     // model must be a string in the schema: the data plane still asks for the key first, in OpenAI's envelope.
-    const chat = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 7 }) });
+    const chat = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 7 }),
+    });
     expect(chat.status).toBe(401);
     expect(await chat.json()).toMatchObject({ error: { type: 'authentication_error' } });
   });
@@ -319,7 +462,11 @@ describe('documentation-only schemas', () => {
     const [documented, bare] = await Promise.all([app(true), app(false)]);
     for (const request of requests) {
       const [a, b] = await Promise.all([documented.inject(request), bare.inject(request)]);
-      expect({ status: a.statusCode, type: a.headers['content-type'], body: a.body }, request.url).toEqual({ status: b.statusCode, type: b.headers['content-type'], body: b.body });
+      expect({ status: a.statusCode, type: a.headers['content-type'], body: a.body }, request.url).toEqual({
+        status: b.statusCode,
+        type: b.headers['content-type'],
+        body: b.body,
+      });
     }
     // The first one reached the handler as sent (no coercion, no default, no refusal).
     const first = JSON.parse((await documented.inject(requests[0])).body);

@@ -8,18 +8,28 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DisputeAcceptDocument, DisputeContestDocument, DisputeOpenDocument, MoneyTopUpDocument, PayoutConvertEarningsDocument, PayoutListDocument, PayoutRequestDocument, PayoutWithdrawableDocument } from '../../schema/generated/graphql';
+import {
+  DisputeAcceptDocument,
+  DisputeContestDocument,
+  DisputeOpenDocument,
+  MoneyTopUpDocument,
+  PayoutConvertEarningsDocument,
+  PayoutListDocument,
+  PayoutRequestDocument,
+  PayoutWithdrawableDocument,
+} from '../../schema/generated/graphql';
 import { PRINCIPAL_HEADER, PrincipalSigner } from '../../subgraphs/common/principal';
 import { credentials, type Credentials } from '../helpers/credentials';
 import { eventually } from '../helpers/eventually';
-import { graphql, } from '../helpers/graphql';
+import { graphql } from '../helpers/graphql';
 import { expectLedgerBalanced } from '../helpers/ledger';
 import { asService } from '../helpers/service';
 import { startEmbeddedStack, type TestStack } from '../helpers/stack';
 import { billingFixtures } from '../helpers/billing';
 import { expectError } from '../helpers/expect-error';
 
-const COMPLETE = 'mutation ($id: ID!, $ref: String!, $outcome: PayoutOutcome!) { completePayout(id: $id, providerReference: $ref, outcome: $outcome) { id status providerReference amount { micros } } }';
+const COMPLETE =
+  'mutation ($id: ID!, $ref: String!, $outcome: PayoutOutcome!) { completePayout(id: $id, providerReference: $ref, outcome: $outcome) { id status providerReference amount { micros } } }';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
@@ -49,7 +59,20 @@ describe('payouts through the sandbox provider (it completes them)', () => {
     await h.settle(new Date(Date.now() + 8 * DAY));
     expect(await h.buckets(seller.accountId)).toMatchObject({ pending: 0, reserved: 0, available: 28_070_000 });
     const figures = await h.call('GET', '/v1/market/earnings/withdrawable', seller.jwt);
-    expect(figures.body).toEqual({ available: 28.07, availableMicros: 28_070_000, withdrawable: 28, withdrawableMicros: 28_000_000, creditOnly: 0.07, creditOnlyMicros: 70_000, payoutPending: 0, payoutPendingMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0 });
+    expect(figures.body).toEqual({
+      available: 28.07,
+      availableMicros: 28_070_000,
+      withdrawable: 28,
+      withdrawableMicros: 28_000_000,
+      creditOnly: 0.07,
+      creditOnlyMicros: 70_000,
+      payoutPending: 0,
+      payoutPendingMicros: 0,
+      paidOut: 0,
+      paidOutMicros: 0,
+      converted: 0,
+      convertedMicros: 0,
+    });
 
     const above = await h.call('POST', '/v1/market/payouts', seller.jwt, { amount: 30 });
     expectError('dragonfly', above, 400, 'BAD_USER_INPUT', 'amount');
@@ -70,16 +93,32 @@ describe('payouts through the sandbox provider (it completes them)', () => {
     // The sandbox answers a moment later, through completePayout, as a provider's webhook would.
     const done = await eventually(async () => {
       const list = await h.call('GET', '/v1/market/payouts', seller.jwt);
-      expect(list.body.payouts[0]).toMatchObject({ id: requested.body.id, status: 'completed', providerReference: `sandbox_po_${requested.body.id}` });
+      expect(list.body.payouts[0]).toMatchObject({
+        id: requested.body.id,
+        status: 'completed',
+        providerReference: `sandbox_po_${requested.body.id}`,
+      });
       return list.body;
     });
     expect(done).toMatchObject({ total: 1, page: 1, pageSize: 20 });
     expect(done.payouts[0].completedAt).toEqual(expect.any(String));
     expect((await h.buckets(seller.accountId)).available).toBe(8_070_000);
     const after = (await graphql(stack.url, PayoutWithdrawableDocument, {}, seller.jwt)).data!.earningsSummary;
-    expect(after).toMatchObject({ available: { micros: 8_070_000 }, withdrawable: { micros: 8_000_000 }, creditOnly: { micros: 70_000 }, payoutPending: { micros: 0 }, paidOut: { micros: 20_000_000 } });
+    expect(after).toMatchObject({
+      available: { micros: 8_070_000 },
+      withdrawable: { micros: 8_000_000 },
+      creditOnly: { micros: 70_000 },
+      payoutPending: { micros: 0 },
+      paidOut: { micros: 20_000_000 },
+    });
     // The ledger says the same: one payout posting, nothing reversed.
-    const entries = (await h.billing().db.orm.em.fork().getConnection().execute("select type, bucket, amount_micros from ledger_entries where account_id = ? and type like 'payout%'", [seller.accountId])) as { type: string; bucket: string; amount_micros: number }[];
+    const entries = (await h
+      .billing()
+      .db.orm.em.fork()
+      .getConnection()
+      .execute("select type, bucket, amount_micros from ledger_entries where account_id = ? and type like 'payout%'", [
+        seller.accountId,
+      ])) as { type: string; bucket: string; amount_micros: number }[];
     expect(entries.map((e) => [e.type, e.bucket, Number(e.amount_micros)])).toEqual([['payout', 'earnings_available', -20_000_000]]);
   });
 
@@ -96,10 +135,25 @@ describe('payouts through the sandbox provider (it completes them)', () => {
     expect(above.body.error.message).toContain('($1.47)');
     const converted = await h.call('POST', '/v1/market/earnings/convert', seller.jwt, { amount: '0.5' });
     expect(converted.status, JSON.stringify(converted.body)).toBe(201);
-    expect(converted.body).toMatchObject({ amount: 0.5, amountMicros: 500_000, promoCredit: 0.07, promoCreditMicros: 70_000, balance: 0.43, balanceMicros: 430_000 });
-    expect(await h.buckets(seller.accountId)).toMatchObject({ available: 970_000, promo: before.promo + 70_000, balance: before.balance + 430_000 });
+    expect(converted.body).toMatchObject({
+      amount: 0.5,
+      amountMicros: 500_000,
+      promoCredit: 0.07,
+      promoCreditMicros: 70_000,
+      balance: 0.43,
+      balanceMicros: 430_000,
+    });
+    expect(await h.buckets(seller.accountId)).toMatchObject({
+      available: 970_000,
+      promo: before.promo + 70_000,
+      balance: before.balance + 430_000,
+    });
     const gql = await graphql(stack.url, PayoutConvertEarningsDocument, { amount: '0.1' }, seller.jwt);
-    expect(gql.data!.convertEarnings).toMatchObject({ amount: { micros: 100_000 }, promoCredit: { micros: 0 }, balance: { micros: 100_000 } });
+    expect(gql.data!.convertEarnings).toMatchObject({
+      amount: { micros: 100_000 },
+      promoCredit: { micros: 0 },
+      balance: { micros: 100_000 },
+    });
     const figures = (await h.call('GET', '/v1/market/earnings/withdrawable', seller.jwt)).body;
     expect(figures).toMatchObject({ availableMicros: 870_000, withdrawableMicros: 870_000, creditOnlyMicros: 0, convertedMicros: 600_000 });
   });
@@ -109,9 +163,19 @@ describe('payouts with the provider answering by hand (completePayout as the pla
   let stack: TestStack;
   let c: Credentials;
   const h = helpers(() => stack);
-  const complete = (id: string, ref: string, outcome: 'COMPLETED' | 'FAILED') => asService<{ completePayout: { id: string; status: string; providerReference: string } }>(stack, 'billing', COMPLETE, { id, ref, outcome });
+  const complete = (id: string, ref: string, outcome: 'COMPLETED' | 'FAILED') =>
+    asService<{ completePayout: { id: string; status: string; providerReference: string } }>(stack, 'billing', COMPLETE, {
+      id,
+      ref,
+      outcome,
+    });
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ SETTLEMENT_INTERVAL_MS: '0', PAYOUT_SANDBOX_OUTCOME: 'manual', PAYOUT_MINIMUM_USD: '0.01', MANAGEMENT_RATE_LIMIT_PER_MINUTE: '10000' });
+    stack = await startEmbeddedStack({
+      SETTLEMENT_INTERVAL_MS: '0',
+      PAYOUT_SANDBOX_OUTCOME: 'manual',
+      PAYOUT_MINIMUM_USD: '0.01',
+      MANAGEMENT_RATE_LIMIT_PER_MINUTE: '10000',
+    });
     c = await credentials(stack.url);
   });
   afterAll(async () => {
@@ -142,10 +206,20 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     expect((await h.buckets(seller.accountId)).available).toBe(available - 2_000_000);
     // Only the platform answers for the provider: the public API has no completePayout, and a
     // user's principal at the subgraph itself is refused.
-    const outsider = await graphql(stack.url, 'mutation { completePayout(id: "x", providerReference: "y", outcome: COMPLETED) { id } }', {}, seller.jwt);
+    const outsider = await graphql(
+      stack.url,
+      'mutation { completePayout(id: "x", providerReference: "y", outcome: COMPLETED) { id } }',
+      {},
+      seller.jwt,
+    );
     expect(outsider.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const header = new PrincipalSigner(stack.config.platformSecret).sign({ kind: 'user', accountId: seller.accountId });
-    const direct = (await h.billing().execute({ query: COMPLETE, variables: { id: first.body.id, ref: first.body.providerReference, outcome: 'COMPLETED' } }, { [PRINCIPAL_HEADER]: header })) as { errors?: { extensions?: { code?: string } }[] };
+    const direct = (await h
+      .billing()
+      .execute(
+        { query: COMPLETE, variables: { id: first.body.id, ref: first.body.providerReference, outcome: 'COMPLETED' } },
+        { [PRINCIPAL_HEADER]: header },
+      )) as { errors?: { extensions?: { code?: string } }[] };
     expect(direct.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect((await complete(first.body.id, 'someone-else', 'COMPLETED')).errors?.[0].extensions?.code).toBe('CONFLICT');
     expect((await complete(randomUUID(), 'ref', 'COMPLETED')).errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -163,8 +237,17 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     expect((await complete(second.id, second.providerReference!, 'COMPLETED')).data!.completePayout.status).toBe('COMPLETED');
     expect((await h.buckets(seller.accountId)).available).toBe(available - 3_500_000);
     const list = (await graphql(stack.url, PayoutListDocument, { page: 1, pageSize: 10 }, seller.jwt)).data!.payouts;
-    expect(list.items.map((p) => [p.id, p.status])).toEqual([[second.id, 'COMPLETED'], [first.body.id, 'FAILED']]);
-    const reversal = (await h.billing().db.orm.em.fork().getConnection().execute("select amount_micros from ledger_entries where type = 'payout_reversal' and account_id = ?", [seller.accountId])) as { amount_micros: number }[];
+    expect(list.items.map((p) => [p.id, p.status])).toEqual([
+      [second.id, 'COMPLETED'],
+      [first.body.id, 'FAILED'],
+    ]);
+    const reversal = (await h
+      .billing()
+      .db.orm.em.fork()
+      .getConnection()
+      .execute("select amount_micros from ledger_entries where type = 'payout_reversal' and account_id = ?", [seller.accountId])) as {
+      amount_micros: number;
+    }[];
     expect(reversal.map((r) => Number(r.amount_micros))).toEqual([2_000_000]);
   });
 
@@ -211,8 +294,12 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     }
     expectError('dragonfly', await h.call('GET', '/v1/market/payouts?page=x', seller.jwt), 400, 'BAD_USER_INPUT', 'page');
     expectError('dragonfly', await h.call('GET', '/v1/market/payouts?pageSize=1000', seller.jwt), 400, 'BAD_USER_INPUT');
-    expect((await graphql(stack.url, PayoutRequestDocument, { amount: 'NaN' }, seller.jwt)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect((await graphql(stack.url, 'mutation { requestPayout { id } }', {}, seller.jwt)).errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await graphql(stack.url, PayoutRequestDocument, { amount: 'NaN' }, seller.jwt)).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect((await graphql(stack.url, 'mutation { requestPayout { id } }', {}, seller.jwt)).errors?.[0].extensions?.code).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
     expect((await h.buckets(seller.accountId)).available).toBe(available);
   });
 
@@ -228,9 +315,15 @@ describe('payouts with the provider answering by hand (completePayout as the pla
       { method: 'POST', path: '/v1/market/payouts', body: { amount: '0.01' }, ok: 201 },
     ];
     const creds: [string, string | undefined, number][] = [
-      ['none', undefined, 401], ['forged jwt', c.jwtForged, 401], ['forged mk', c.mkForged, 401], ['disabled mk', c.mkDisabled, 401],
-      ['buyer key', c.buyerKey, 403], ['mk buyer', c.mkBuyer, 403],
-      ['jwt', c.jwt, 0], ['mk seller', c.mkSeller, 0], ['mk full', c.mkFull, 0],
+      ['none', undefined, 401],
+      ['forged jwt', c.jwtForged, 401],
+      ['forged mk', c.mkForged, 401],
+      ['disabled mk', c.mkDisabled, 401],
+      ['buyer key', c.buyerKey, 403],
+      ['mk buyer', c.mkBuyer, 403],
+      ['jwt', c.jwt, 0],
+      ['mk seller', c.mkSeller, 0],
+      ['mk full', c.mkFull, 0],
     ];
     for (const [name, token, status] of creds) {
       for (const route of routes) {
@@ -248,7 +341,10 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     // Another account sees only its own payouts and earnings (none).
     const other = await h.call('GET', '/v1/market/payouts', c.other.jwt);
     expect(other.body).toMatchObject({ payouts: [], total: 0 });
-    expect((await h.call('GET', '/v1/market/earnings/withdrawable', c.other.mkFull)).body).toMatchObject({ availableMicros: 0, paidOutMicros: 0 });
+    expect((await h.call('GET', '/v1/market/earnings/withdrawable', c.other.mkFull)).body).toMatchObject({
+      availableMicros: 0,
+      paidOutMicros: 0,
+    });
   });
 
   it('keeps every bucket equal to its postings, none below zero, and creates no money, under random sequences', async () => {
@@ -259,13 +355,33 @@ describe('payouts with the provider answering by hand (completePayout as the pla
     let clock = Date.now();
     const person = fc.integer({ min: 0, max: people.length - 1 }).map((i) => people[i]);
     const op = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('usage' as const), buyer: person, seller: person, cost: fc.integer({ min: 0, max: 3_000_000 }), flag: fc.constantFrom(null, 'completion_over_count', 'usage_missing') }) },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('usage' as const),
+          buyer: person,
+          seller: person,
+          cost: fc.integer({ min: 0, max: 3_000_000 }),
+          flag: fc.constantFrom(null, 'completion_over_count', 'usage_missing'),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('topup' as const), who: person, cents: fc.integer({ min: 1, max: 300 }) }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('dispute' as const), pick: fc.nat() }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('respond' as const), pick: fc.nat(), accept: fc.boolean() }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('settle' as const), hours: fc.integer({ min: 0, max: 100 }) }) },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant('payout' as const), who: person, micros: fc.integer({ min: 1, max: 400_000 }), outcome: fc.constantFrom('COMPLETED' as const, 'FAILED' as const, null) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('convert' as const), who: person, micros: fc.integer({ min: 1, max: 400_000 }) }) },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('payout' as const),
+          who: person,
+          micros: fc.integer({ min: 1, max: 400_000 }),
+          outcome: fc.constantFrom('COMPLETED' as const, 'FAILED' as const, null),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('convert' as const), who: person, micros: fc.integer({ min: 1, max: 400_000 }) }),
+      },
     );
     const expectedRefusal = (errors: { extensions?: { code?: string } }[] | undefined) => {
       if (errors?.length) expect(['BAD_USER_INPUT', 'CONFLICT', 'NOT_FOUND'], JSON.stringify(errors)).toContain(errors[0].extensions?.code);
@@ -274,7 +390,11 @@ describe('payouts with the provider answering by hand (completePayout as the pla
       fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 20 }), async (ops) => {
         for (const o of ops) {
           if (o.kind === 'usage') {
-            const event = h.usage(o.buyer, o.seller, { costMicros: o.cost, meteringFlags: o.flag, occurredAt: new Date(clock).toISOString() });
+            const event = h.usage(o.buyer, o.seller, {
+              costMicros: o.cost,
+              meteringFlags: o.flag,
+              occurredAt: new Date(clock).toISOString(),
+            });
             await h.apply(event);
             requests.push({ requestId: event.requestId, buyer: o.buyer, seller: o.seller });
           } else if (o.kind === 'topup') {
@@ -286,7 +406,9 @@ describe('payouts with the provider answering by hand (completePayout as the pla
             if (result.data?.openDispute) disputes.push({ id: result.data.openDispute.id, seller: r.seller });
           } else if (o.kind === 'respond' && disputes.length > 0) {
             const d = disputes[o.pick % disputes.length];
-            const result = o.accept ? await graphql(stack.url, DisputeAcceptDocument, { id: d.id }, d.seller.jwt) : await graphql(stack.url, DisputeContestDocument, { id: d.id, reason: 'no' }, d.seller.jwt);
+            const result = o.accept
+              ? await graphql(stack.url, DisputeAcceptDocument, { id: d.id }, d.seller.jwt)
+              : await graphql(stack.url, DisputeContestDocument, { id: d.id, reason: 'no' }, d.seller.jwt);
             expectedRefusal(result.errors);
           } else if (o.kind === 'settle') {
             clock += o.hours * HOUR;
@@ -297,23 +419,40 @@ describe('payouts with the provider answering by hand (completePayout as the pla
             const payout = result.data?.requestPayout;
             if (payout && o.outcome) expect((await complete(payout.id, payout.providerReference!, o.outcome)).errors).toBeUndefined();
           } else if (o.kind === 'convert') {
-            expectedRefusal((await graphql(stack.url, PayoutConvertEarningsDocument, { amount: (o.micros / 1e6).toFixed(6) }, o.who.jwt)).errors);
+            expectedRefusal(
+              (await graphql(stack.url, PayoutConvertEarningsDocument, { amount: (o.micros / 1e6).toFixed(6) }, o.who.jwt)).errors,
+            );
           }
         }
         await expectLedgerBalanced(stack);
         const connection = h.billing().db.orm.em.fork().getConnection();
-        const rows = (await connection.execute('select * from account_balances where account_id <> ?', ['platform'])) as Record<string, number | string>[];
-        for (const row of rows) for (const [column, value] of Object.entries(row)) if (column.endsWith('_micros')) expect(Number(value), `${row.account_id} ${column}`).toBeGreaterThanOrEqual(0);
+        const rows = (await connection.execute('select * from account_balances where account_id <> ?', ['platform'])) as Record<
+          string,
+          number | string
+        >[];
+        for (const row of rows)
+          for (const [column, value] of Object.entries(row))
+            if (column.endsWith('_micros')) expect(Number(value), `${row.account_id} ${column}`).toBeGreaterThanOrEqual(0);
         // Money only enters as credit issued (trial, top-ups, deposits) and only leaves as payouts
         // (a failed one comes back): every other posting type sums to zero across all accounts.
-        const [moved] = (await connection.execute("select coalesce(sum(amount_micros), 0) as total from ledger_entries where type not in ('trial_credit', 'topup', 'adjustment', 'payout', 'payout_reversal')")) as { total: number | string }[];
+        const [moved] = (await connection.execute(
+          "select coalesce(sum(amount_micros), 0) as total from ledger_entries where type not in ('trial_credit', 'topup', 'adjustment', 'payout', 'payout_reversal')",
+        )) as { total: number | string }[];
         expect(Number(moved.total)).toBe(0);
-        const [all] = (await connection.execute('select coalesce(sum(balance_micros + promo_micros + earnings_pending_micros + earnings_available_micros + earnings_reserved_micros), 0) as total from account_balances')) as { total: number | string }[];
-        const [issued] = (await connection.execute("select coalesce(sum(amount_micros), 0) as total from ledger_entries where type in ('trial_credit', 'topup', 'adjustment', 'payout', 'payout_reversal')")) as { total: number | string }[];
+        const [all] = (await connection.execute(
+          'select coalesce(sum(balance_micros + promo_micros + earnings_pending_micros + earnings_available_micros + earnings_reserved_micros), 0) as total from account_balances',
+        )) as { total: number | string }[];
+        const [issued] = (await connection.execute(
+          "select coalesce(sum(amount_micros), 0) as total from ledger_entries where type in ('trial_credit', 'topup', 'adjustment', 'payout', 'payout_reversal')",
+        )) as { total: number | string }[];
         expect(Number(all.total)).toBe(Number(issued.total));
         // Free credit never leaves: everything paid out (pending or completed) came from paid money.
-        const [out] = (await connection.execute("select coalesce(sum(amount_micros), 0) as total from payouts where kind = 'payout' and status <> 'failed'")) as { total: number | string }[];
-        const [paidIn] = (await connection.execute("select coalesce(sum(amount_micros), 0) as total from ledger_entries where type = 'adjustment' and bucket = 'balance' and amount_micros > 0")) as { total: number | string }[];
+        const [out] = (await connection.execute(
+          "select coalesce(sum(amount_micros), 0) as total from payouts where kind = 'payout' and status <> 'failed'",
+        )) as { total: number | string }[];
+        const [paidIn] = (await connection.execute(
+          "select coalesce(sum(amount_micros), 0) as total from ledger_entries where type = 'adjustment' and bucket = 'balance' and amount_micros > 0",
+        )) as { total: number | string }[];
         expect(Number(out.total)).toBeLessThanOrEqual(Number(paidIn.total));
       }),
       { numRuns: 15 },

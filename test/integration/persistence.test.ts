@@ -19,13 +19,17 @@ describe('restarts keep data', () => {
   it('embedded: a second start on the same data dir serves the same accounts and keys', async () => {
     const config = testConfig();
     const first = await startPlatform({ config, topology: 'embedded' });
-    const signup = await rest(first.gateway.url, 'POST', '/api/auth/signup', { body: { email: 'keep@example.com', password: 'password-123' } });
+    const signup = await rest(first.gateway.url, 'POST', '/api/auth/signup', {
+      body: { email: 'keep@example.com', password: 'password-123' },
+    });
     await graphql(first.gateway.url, CreateApiKeyDocument, { input: { name: 'survivor' } }, signup.body.token);
     await first.stop();
 
     const second = await startPlatform({ config, topology: 'embedded' });
     try {
-      const login = await rest(second.gateway.url, 'POST', '/api/auth/login', { body: { email: 'keep@example.com', password: 'password-123' } });
+      const login = await rest(second.gateway.url, 'POST', '/api/auth/login', {
+        body: { email: 'keep@example.com', password: 'password-123' },
+      });
       expect(login.status).toBe(200);
       const dashboard = await graphql(second.gateway.url, DashboardDocument, {}, login.body.token);
       expect(dashboard.data!.me.apiKeys.map((k) => k.name)).toEqual(['survivor']);

@@ -29,7 +29,16 @@ interface GenerationView {
   cost: { micros: number };
   status: string;
   createdAt: string;
-  metering: { reportedInputTokens: number | null; reportedOutputTokens: number | null; countedInputTokens: number | null; countedOutputTokens: number | null; cachedInputTokens: number | null; reasoningTokens: number | null; servedModel: string | null; flags: string[] };
+  metering: {
+    reportedInputTokens: number | null;
+    reportedOutputTokens: number | null;
+    countedInputTokens: number | null;
+    countedOutputTokens: number | null;
+    cachedInputTokens: number | null;
+    reasoningTokens: number | null;
+    servedModel: string | null;
+    flags: string[];
+  };
   receipt: string;
 }
 
@@ -41,7 +50,13 @@ describe('signed request receipts', () => {
   let stack: TestStack;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'df-receipts-'));
   const secret = randomBytes(32).toString('hex');
-  const settings = { SIMULATOR_URL: '', DATA_DIR: dataDir, PLATFORM_SECRET: secret, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0' };
+  const settings = {
+    SIMULATOR_URL: '',
+    DATA_DIR: dataDir,
+    PLATFORM_SECRET: secret,
+    CONTRACT_CHECK_INTERVAL_MS: '0',
+    LISTING_COOLDOWN_MS: '0',
+  };
   let seller: Awaited<ReturnType<typeof signup>>;
   let otherSeller: Awaited<ReturnType<typeof signup>>;
   let buyer: Awaited<ReturnType<typeof fundedBuyer>>;
@@ -54,8 +69,22 @@ describe('signed request receipts', () => {
     stack = await startEmbeddedStack(settings);
     seller = await signup(stack.url, 'seller');
     otherSeller = await signup(stack.url, 'seller');
-    listing = await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-receipts'), model: 'acme/receipt-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '2' });
-    otherListing = await admittedListing(stack.url, otherSeller.jwt, { poolKeyId: await poolKey(stack.url, otherSeller.jwt, 'sk-sim-receipts-other'), model: 'other/other-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
+    listing = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-receipts'),
+      model: 'acme/receipt-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '2',
+    });
+    otherListing = await admittedListing(stack.url, otherSeller.jwt, {
+      poolKeyId: await poolKey(stack.url, otherSeller.jwt, 'sk-sim-receipts-other'),
+      model: 'other/other-chat',
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '1',
+    });
     buyer = await fundedBuyer(stack.url, '5');
   }, 90_000);
   afterAll(async () => {
@@ -113,7 +142,11 @@ describe('signed request receipts', () => {
     expect(keySet.keys[0].kid).toMatch(/^receipt-v1-/);
     expect(Object.keys(keySet.keys[0]).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
 
-    const { payload, protectedHeader } = await jwtVerify(g.receipt, createRemoteJWKSet(new URL(`${stack.url}/.well-known/jwks.json`)), { issuer: 'dragonfly-market', typ: 'receipt+jwt', algorithms: ['EdDSA'] });
+    const { payload, protectedHeader } = await jwtVerify(g.receipt, createRemoteJWKSet(new URL(`${stack.url}/.well-known/jwks.json`)), {
+      issuer: 'dragonfly-market',
+      typ: 'receipt+jwt',
+      algorithms: ['EdDSA'],
+    });
     expect(protectedHeader).toEqual({ alg: 'EdDSA', typ: 'receipt+jwt', kid: keySet.keys[0].kid });
     expect(payload).toEqual({
       iss: 'dragonfly-market',
@@ -172,7 +205,9 @@ describe('signed request receipts', () => {
       ['status', 'failed'],
       ['buyer_id', otherSeller.accountId],
     ] as const) {
-      await expect(compactVerify(tampered(firstReceipt, claim, value), keys), claim).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+      await expect(compactVerify(tampered(firstReceipt, claim, value), keys), claim).rejects.toMatchObject({
+        code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+      });
     }
   });
 
@@ -185,7 +220,13 @@ describe('signed request receipts', () => {
     expect(failed.status).toBe(502);
     const f = await generation(stack.url, buyer.key, failed.requestId, 'failed');
     const failedClaims = (await jwtVerify(f.receipt, keys, { issuer: 'dragonfly-market' })).payload;
-    expect(failedClaims).toMatchObject({ request_id: failed.requestId, status: 'failed', charged_micros: 0, cost_micros: 0, model: 'acme/receipt-chat' });
+    expect(failedClaims).toMatchObject({
+      request_id: failed.requestId,
+      status: 'failed',
+      charged_micros: 0,
+      cost_micros: 0,
+      model: 'acme/receipt-chat',
+    });
 
     // Cancelled: the buyer goes away mid-stream.
     sim.setKeyFaults('sk-sim-receipts', { chunks: 400, chunkDelayMs: 5 });
@@ -193,7 +234,12 @@ describe('signed request receipts', () => {
     const response = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'acme/receipt-chat', messages: [{ role: 'user', content: 'a long story' }], max_tokens: 500, stream: true }),
+      body: JSON.stringify({
+        model: 'acme/receipt-chat',
+        messages: [{ role: 'user', content: 'a long story' }],
+        max_tokens: 500,
+        stream: true,
+      }),
       signal: controller.signal,
     });
     expect(response.status).toBe(200);
@@ -209,7 +255,14 @@ describe('signed request receipts', () => {
     const c = await generation(stack.url, buyer.key, cancelledId, 'cancelled');
     sim.setKeyFaults('sk-sim-receipts', null);
     const cancelledClaims = (await jwtVerify(c.receipt, keys, { issuer: 'dragonfly-market' })).payload;
-    expect(cancelledClaims).toMatchObject({ request_id: cancelledId, status: 'cancelled', listing_id: listing, seller_id: seller.accountId, charged_micros: c.cost.micros, output_tokens: c.outputTokens });
+    expect(cancelledClaims).toMatchObject({
+      request_id: cancelledId,
+      status: 'cancelled',
+      listing_id: listing,
+      seller_id: seller.accountId,
+      charged_micros: c.cost.micros,
+      output_tokens: c.outputTokens,
+    });
     expect(c.outputTokens).toBeGreaterThanOrEqual(5);
   });
 
@@ -237,11 +290,21 @@ describe('signed request receipts', () => {
     const served = await graphql(stack.url, SELLER_GENERATION, { id: mine.requestId }, seller.jwt);
     const servedReceipt = (served.data as { sellerGeneration: { receipt: string } }).sellerGeneration.receipt;
     expect(servedReceipt).toBe((await generation(stack.url, buyer.key, mine.requestId)).receipt);
-    expect((await jwtVerify(servedReceipt, keys)).payload).toMatchObject({ request_id: mine.requestId, seller_id: seller.accountId, listing_id: listing });
-    expect((await graphql(stack.url, SELLER_GENERATION, { id: mine.requestId }, otherSeller.jwt)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    expect((await graphql(stack.url, SELLER_GENERATION, { id: theirs.requestId }, seller.jwt)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect((await jwtVerify(servedReceipt, keys)).payload).toMatchObject({
+      request_id: mine.requestId,
+      seller_id: seller.accountId,
+      listing_id: listing,
+    });
+    expect((await graphql(stack.url, SELLER_GENERATION, { id: mine.requestId }, otherSeller.jwt)).errors?.[0].extensions?.code).toBe(
+      'NOT_FOUND',
+    );
+    expect((await graphql(stack.url, SELLER_GENERATION, { id: theirs.requestId }, seller.jwt)).errors?.[0].extensions?.code).toBe(
+      'NOT_FOUND',
+    );
     const otherServed = await graphql(stack.url, SELLER_GENERATION, { id: theirs.requestId }, otherSeller.jwt);
-    expect((await jwtVerify((otherServed.data as { sellerGeneration: { receipt: string } }).sellerGeneration.receipt, keys)).payload).toMatchObject({ seller_id: otherSeller.accountId, listing_id: otherListing });
+    expect(
+      (await jwtVerify((otherServed.data as { sellerGeneration: { receipt: string } }).sellerGeneration.receipt, keys)).payload,
+    ).toMatchObject({ seller_id: otherSeller.accountId, listing_id: otherListing });
     // The buyer is not the seller of its own request.
     expect((await graphql(stack.url, SELLER_GENERATION, { id: mine.requestId }, buyer.jwt)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
     // A buyer key is for /v1 only, and no credential reads nothing.
@@ -253,7 +316,9 @@ describe('signed request receipts', () => {
     for (const query of ['', '?id=', `?id=${'x'.repeat(65)}`]) {
       const response = await rest(stack.url, 'GET', `/v1/generation${query}`, { token: buyer.key });
       expect(response.status, query).toBe(400);
-      expect(response.body).toEqual({ error: { message: expect.stringContaining('id'), type: 'invalid_request_error', code: null, param: 'id' } });
+      expect(response.body).toEqual({
+        error: { message: expect.stringContaining('id'), type: 'invalid_request_error', code: null, param: 'id' },
+      });
     }
     const crossOrigin = await fetch(`${stack.url}/.well-known/jwks.json`, { headers: { origin: 'https://verifier.example' } });
     expect(crossOrigin.status).toBe(200);
@@ -278,7 +343,10 @@ describe('signed request receipts', () => {
     expect(status).toBe(200);
     const g = await generation(stack.url, buyer.key, requestId);
     expect(decodeProtectedHeader(g.receipt).kid).toBe(newKid);
-    expect((await jwtVerify(g.receipt, keys, { issuer: 'dragonfly-market' })).payload).toMatchObject({ request_id: requestId, status: 'completed' });
+    expect((await jwtVerify(g.receipt, keys, { issuer: 'dragonfly-market' })).payload).toMatchObject({
+      request_id: requestId,
+      status: 'completed',
+    });
 
     // A record read after the rotation is signed with the new key; the receipt issued before still verifies.
     const firstId = JSON.parse(Buffer.from(firstReceipt.split('.')[1], 'base64url').toString('utf8')).request_id as string;
@@ -288,41 +356,51 @@ describe('signed request receipts', () => {
   }, 60_000);
 });
 
-describe.runIf(HAVE_SCALED_SERVICES)('signed request receipts (scaled: billing signs in its process, the gateway publishes in its own)', () => {
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
-  let stack: TestStack;
+describe.runIf(HAVE_SCALED_SERVICES)(
+  'signed request receipts (scaled: billing signs in its process, the gateway publishes in its own)',
+  () => {
+    let sim: Awaited<ReturnType<typeof startSimulator>>;
+    let stack: TestStack;
 
-  beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-receipts-scaled'] });
-    stack = await startScaledStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', RECEIPT_KEY_VERSION: '3' });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await sim?.close();
-  });
+    beforeAll(async () => {
+      sim = await startSimulator({ apiKeys: ['sk-sim-receipts-scaled'] });
+      stack = await startScaledStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', RECEIPT_KEY_VERSION: '3' });
+    }, 120_000);
+    afterAll(async () => {
+      await stack?.stop();
+      await sim?.close();
+    });
 
-  it('a receipt signed by the billing process verifies against the gateway process’s key set', async () => {
-    const seller = await signup(stack.url, 'seller');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-receipts-scaled'), model: 'acme/scaled-receipt-chat', upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '1' });
-    const buyer = await fundedBuyer(stack.url, '1');
-    const response = await fetch(`${stack.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'acme/scaled-receipt-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 }),
-    });
-    expect(response.status).toBe(200);
-    await response.text();
-    const requestId = response.headers.get('x-request-id')!;
-    const receipt = await eventually(async () => {
-      const answer = await rest(stack.url, 'GET', `/v1/generation?id=${requestId}`, { token: buyer.key });
-      expect(answer.status).toBe(200);
-      return answer.body.data.receipt as string;
-    });
-    const keys = createRemoteJWKSet(new URL(`${stack.url}/.well-known/jwks.json`));
-    const { payload, protectedHeader } = await jwtVerify(receipt, keys, { issuer: 'dragonfly-market', typ: 'receipt+jwt' });
-    expect(protectedHeader.kid).toMatch(/^receipt-v3-/);
-    expect(payload).toMatchObject({ request_id: requestId, buyer_id: buyer.accountId, seller_id: seller.accountId, status: 'completed' });
-  }, 60_000);
-});
+    it('a receipt signed by the billing process verifies against the gateway process’s key set', async () => {
+      const seller = await signup(stack.url, 'seller');
+      await admittedListing(stack.url, seller.jwt, {
+        poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-receipts-scaled'),
+        model: 'acme/scaled-receipt-chat',
+        upstreamModel: 'sim-chat',
+        capability: 'CHAT',
+        inputPricePerMTok: '1',
+        outputPricePerMTok: '1',
+      });
+      const buyer = await fundedBuyer(stack.url, '1');
+      const response = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'acme/scaled-receipt-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 }),
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+      const requestId = response.headers.get('x-request-id')!;
+      const receipt = await eventually(async () => {
+        const answer = await rest(stack.url, 'GET', `/v1/generation?id=${requestId}`, { token: buyer.key });
+        expect(answer.status).toBe(200);
+        return answer.body.data.receipt as string;
+      });
+      const keys = createRemoteJWKSet(new URL(`${stack.url}/.well-known/jwks.json`));
+      const { payload, protectedHeader } = await jwtVerify(receipt, keys, { issuer: 'dragonfly-market', typ: 'receipt+jwt' });
+      expect(protectedHeader.kid).toMatch(/^receipt-v3-/);
+      expect(payload).toMatchObject({ request_id: requestId, buyer_id: buyer.accountId, seller_id: seller.accountId, status: 'completed' });
+    }, 60_000);
+  },
+);
 
 if (!HAVE_SCALED_SERVICES) logSkip('signed receipts across a billing process and a gateway process');

@@ -18,7 +18,20 @@ const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 const MANAGEMENT_KEY_FIELDS = ['createdAt', 'enabled', 'id', 'keyPreview', 'name', 'scope', 'status'];
 const KEY_FIELDS = ['cycle', 'enabled', 'expiredAt', 'groupId', 'groupName', 'id', 'key', 'limit', 'name', 'usageInCycle', 'usageInTotal'];
 
-type Cred = 'none' | 'basic' | 'garbage' | 'jwt' | 'jwtForged' | 'buyerKey' | 'mkBuyer' | 'mkSeller' | 'mkFull' | 'mkDisabled' | 'mkForged' | 'otherJwt' | 'otherMk';
+type Cred =
+  | 'none'
+  | 'basic'
+  | 'garbage'
+  | 'jwt'
+  | 'jwtForged'
+  | 'buyerKey'
+  | 'mkBuyer'
+  | 'mkSeller'
+  | 'mkFull'
+  | 'mkDisabled'
+  | 'mkForged'
+  | 'otherJwt'
+  | 'otherMk';
 type Options = { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> };
 type Response = Awaited<ReturnType<typeof rest>>;
 
@@ -38,12 +51,18 @@ describe('DGrid REST', () => {
   /** The Authorization a credential name stands for. */
   function auth(cred: Cred): Options {
     switch (cred) {
-      case 'none': return {};
-      case 'basic': return { headers: { authorization: 'Basic dXNlcjpwYXNz' } };
-      case 'garbage': return { token: 'not-a-credential' };
-      case 'otherJwt': return { token: creds.other.jwt };
-      case 'otherMk': return { token: creds.other.mkFull };
-      default: return { token: creds[cred] };
+      case 'none':
+        return {};
+      case 'basic':
+        return { headers: { authorization: 'Basic dXNlcjpwYXNz' } };
+      case 'garbage':
+        return { token: 'not-a-credential' };
+      case 'otherJwt':
+        return { token: creds.other.jwt };
+      case 'otherMk':
+        return { token: creds.other.mkFull };
+      default:
+        return { token: creds[cred] };
     }
   }
 
@@ -97,7 +116,9 @@ describe('DGrid REST', () => {
       ['mkForged', 403, 40301],
       ['otherMk', 403, 40301],
     ];
-    const matrix = routes.flatMap(([name, method, path, body]) => refused.map(([cred, status, code]) => [name, cred, method, path, body, status, code] as const));
+    const matrix = routes.flatMap(([name, method, path, body]) =>
+      refused.map(([cred, status, code]) => [name, cred, method, path, body, status, code] as const),
+    );
 
     it.each(matrix)('%s with %s → %s', async (_name, cred, method, path, body, status, code) => {
       expectError('dgrid', await call(method, path(targetId), { ...auth(cred), body }), status, code);
@@ -108,9 +129,12 @@ describe('DGrid REST', () => {
       expect(list.items.find((item: { id: string }) => item.id === targetId)).toMatchObject({ name: 'matrix target', enabled: true });
     });
 
-    it.each(routes.filter(([name]) => name !== 'create' && name !== 'list'))("another account's JWT on %s → 40401, never data", async (_name, method, path, body) => {
-      expectError('dgrid', await call(method, path(targetId), { token: creds.other.jwt, body }), 404, 40401);
-    });
+    it.each(routes.filter(([name]) => name !== 'create' && name !== 'list'))(
+      "another account's JWT on %s → 40401, never data",
+      async (_name, method, path, body) => {
+        expectError('dgrid', await call(method, path(targetId), { token: creds.other.jwt, body }), 404, 40401);
+      },
+    );
 
     it("another account's JWT lists only its own management keys", async () => {
       const list = expectOk(await call('GET', `${MK}?size=100`, { token: creds.other.jwt }));
@@ -177,7 +201,15 @@ describe('DGrid REST', () => {
       expect(list.page).toBe(1);
       expect(list.items.map((item: { name: string }) => item.name)).toEqual(['third', 'second', 'first']);
       for (const item of list.items) expect(Object.keys(item).sort()).toEqual(MANAGEMENT_KEY_FIELDS);
-      expect(list.items[0]).toEqual({ id: created[2].id, name: 'third', keyPreview: created[2].keyPreview, createdAt: created[2].createdAt, status: 'Enabled', enabled: true, scope: 'full' });
+      expect(list.items[0]).toEqual({
+        id: created[2].id,
+        name: 'third',
+        keyPreview: created[2].keyPreview,
+        createdAt: created[2].createdAt,
+        status: 'Enabled',
+        enabled: true,
+        scope: 'full',
+      });
       for (const { key } of created) expect(JSON.stringify(response.body)).not.toContain(key);
 
       const second = expectOk(await call('GET', `${MK}?page=2&size=1`, { token: jwt }));
@@ -185,15 +217,28 @@ describe('DGrid REST', () => {
       expect(expectOk(await call('GET', `${MK}?page=9&size=1`, { token: jwt }))).toEqual({ total: 3, page: 9, items: [] });
     });
 
-    it.each(['size=101', 'size=abc', 'size=0', 'size=-1', 'size=1.5', 'page=0', 'page=-2', 'page=abc', 'page=1.5', 'size=1&size=2'])('lists with %s → 40001', async (query) => {
-      expectError('dgrid', await call('GET', `${MK}?${query}`, { token: creds.jwt }), 400, 40001);
-    });
+    it.each(['size=101', 'size=abc', 'size=0', 'size=-1', 'size=1.5', 'page=0', 'page=-2', 'page=abc', 'page=1.5', 'size=1&size=2'])(
+      'lists with %s → 40001',
+      async (query) => {
+        expectError('dgrid', await call('GET', `${MK}?${query}`, { token: creds.jwt }), 400, 40001);
+      },
+    );
 
     it('renames (only the name changes; other fields are ignored)', async () => {
       const { jwt } = await signup(stack.url, 'mk-rename');
       const created = await newManagementKey(jwt, { name: 'before', scope: 'buyer' });
-      const data = expectOk(await call('PUT', `${MK}/${created.id}`, { token: jwt, body: { name: 'after', scope: 'full', enabled: false } }));
-      expect(data).toEqual({ id: created.id, name: 'after', keyPreview: created.keyPreview, createdAt: created.createdAt, status: 'Enabled', enabled: true, scope: 'buyer' });
+      const data = expectOk(
+        await call('PUT', `${MK}/${created.id}`, { token: jwt, body: { name: 'after', scope: 'full', enabled: false } }),
+      );
+      expect(data).toEqual({
+        id: created.id,
+        name: 'after',
+        keyPreview: created.keyPreview,
+        createdAt: created.createdAt,
+        status: 'Enabled',
+        enabled: true,
+        scope: 'buyer',
+      });
       expect(JSON.stringify(data)).not.toContain(created.key);
     });
 
@@ -305,26 +350,36 @@ describe('DGrid REST', () => {
       ['buyerKey', 403, 40301],
       ['mkSeller', 403, 40301], // seller scope: the accounts subgraph refuses buyer keys to it
     ];
-    const matrix = routes.flatMap(([name, method, path, body]) => refused.map(([cred, status, code]) => [name, cred, method, path, body, status, code] as const));
+    const matrix = routes.flatMap(([name, method, path, body]) =>
+      refused.map(([cred, status, code]) => [name, cred, method, path, body, status, code] as const),
+    );
 
     it.each(matrix)('%s with %s → %s', async (_name, cred, method, path, body, status, code) => {
       expectError('dgrid', await call(method, path(targetId), { ...auth(cred), body }), status, code);
     });
 
     it('left the target untouched through every refusal', async () => {
-      expect(expectOk(await call('GET', `${K}/${targetId}`, { token: creds.mkFull }))).toMatchObject({ name: 'matrix target', enabled: true });
+      expect(expectOk(await call('GET', `${K}/${targetId}`, { token: creds.mkFull }))).toMatchObject({
+        name: 'matrix target',
+        enabled: true,
+      });
     });
 
-    it.each(routes.filter(([name]) => name !== 'create' && name !== 'list'))("another account's management key on %s → 40401, never data", async (_name, method, path, body) => {
-      expectError('dgrid', await call(method, path(targetId), { token: creds.other.mkFull, body }), 404, 40401);
-    });
+    it.each(routes.filter(([name]) => name !== 'create' && name !== 'list'))(
+      "another account's management key on %s → 40401, never data",
+      async (_name, method, path, body) => {
+        expectError('dgrid', await call(method, path(targetId), { token: creds.other.mkFull, body }), 404, 40401);
+      },
+    );
 
     it("another account's management key lists only its own keys", async () => {
       const list = expectOk(await call('GET', `${K}?size=100`, { token: creds.other.mkFull }));
       expect(list.items.map((item: { id: string }) => item.id)).not.toContain(targetId);
     });
 
-    const accepted = routes.flatMap(([name, method, path, body]) => (['mkBuyer', 'mkFull'] as const).map((cred) => [name, cred, method, path, body] as const));
+    const accepted = routes.flatMap(([name, method, path, body]) =>
+      (['mkBuyer', 'mkFull'] as const).map((cred) => [name, cred, method, path, body] as const),
+    );
     it.each(accepted)('%s with %s succeeds', async (name, cred, method, path, body) => {
       const target = await newKey(creds.mkFull, { name: 'accepted target' });
       const data = expectOk(await call(method, path(target.id), { token: creds[cred], body }));
@@ -337,7 +392,7 @@ describe('DGrid REST', () => {
 
   // ---------------------------------------------------------------------------------------------
   describe('/api/v1/model-router/keys: lifecycle', () => {
-    it('lists and shows keys masked as DGrid documents them (`sk-a****…f9x2d`): the key\'s length, nothing of its middle', async () => {
+    it("lists and shows keys masked as DGrid documents them (`sk-a****…f9x2d`): the key's length, nothing of its middle", async () => {
       const created = await newKey(creds.mkFull, { name: 'masked' });
       const list = expectOk(await call('GET', K, { token: creds.mkFull }));
       const listed = list.items.find((item: { id: string }) => item.id === created.id);
@@ -374,7 +429,14 @@ describe('DGrid REST', () => {
 
     it('creates with only a name: no limit, no cycle, no expiry, no group', async () => {
       const created = await newKey(creds.mkBuyer, { name: 'bare' });
-      expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkBuyer }))).toMatchObject({ name: 'bare', limit: null, cycle: null, expiredAt: null, groupId: null, groupName: '' });
+      expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkBuyer }))).toMatchObject({
+        name: 'bare',
+        limit: null,
+        cycle: null,
+        expiredAt: null,
+        groupId: null,
+        groupName: '',
+      });
     });
 
     it.each([
@@ -405,10 +467,19 @@ describe('DGrid REST', () => {
       const em = stack.platform!.runtimes.find((runtime) => runtime.name === 'billing')!.db.orm.em.fork();
       const now = new Date();
       em.create(KeyUsageDaily, { keyId: created.id, day: utcDay(now), accountId: creds.accountId, micros: 1_500_000, requests: 3 });
-      em.create(KeyUsageDaily, { keyId: created.id, day: utcDay(new Date(now.getTime() - 86_400_000)), accountId: creds.accountId, micros: 10_840_000, requests: 5 });
+      em.create(KeyUsageDaily, {
+        keyId: created.id,
+        day: utcDay(new Date(now.getTime() - 86_400_000)),
+        accountId: creds.accountId,
+        micros: 10_840_000,
+        requests: 5,
+      });
       em.create(KeyUsage, { keyId: created.id, accountId: creds.accountId, totalMicros: 12_340_000, requestCount: 8 });
       await em.flush();
-      expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull }))).toMatchObject({ usageInCycle: 1.5, usageInTotal: 12.34 });
+      expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull }))).toMatchObject({
+        usageInCycle: 1.5,
+        usageInTotal: 12.34,
+      });
       const list = expectOk(await call('GET', `${K}?size=100`, { token: creds.mkFull }));
       expect(list.items.find((item: { id: string }) => item.id === created.id)).toMatchObject({ usageInCycle: 1.5, usageInTotal: 12.34 });
     });
@@ -419,11 +490,37 @@ describe('DGrid REST', () => {
       const created = await newKey(creds.mkFull, { name: 'prod-key', limit: 1000, cycle: 'monthly', expiredAt: '2099-12-31T23:59:59Z' });
       const path = `${K}/${created.id}`;
 
-      const updated = expectOk(await call('PUT', path, { token: creds.mkFull, body: { name: 'prod-key-v2', limit: 2000, cycle: 'weekly', groupId } }));
-      expect(updated).toEqual({ id: created.id, name: 'prod-key-v2', key: expect.stringMatching(/^sk-df-.\*{38}.{4}$/), limit: 2000, usageInCycle: 0, usageInTotal: 0, enabled: true, cycle: 'weekly', expiredAt: '2099-12-31T23:59:59.000Z', groupId, groupName: 'team-b' });
+      const updated = expectOk(
+        await call('PUT', path, { token: creds.mkFull, body: { name: 'prod-key-v2', limit: 2000, cycle: 'weekly', groupId } }),
+      );
+      expect(updated).toEqual({
+        id: created.id,
+        name: 'prod-key-v2',
+        key: expect.stringMatching(/^sk-df-.\*{38}.{4}$/),
+        limit: 2000,
+        usageInCycle: 0,
+        usageInTotal: 0,
+        enabled: true,
+        cycle: 'weekly',
+        expiredAt: '2099-12-31T23:59:59.000Z',
+        groupId,
+        groupName: 'team-b',
+      });
 
-      const renamed = expectOk(await call('PUT', path, { token: creds.mkFull, body: { name: 'prod-key-v3', expiredAt: null, enabled: false, key: 'sk-df-ignored' } }));
-      expect(renamed).toMatchObject({ name: 'prod-key-v3', limit: 2000, cycle: 'weekly', groupId, expiredAt: '2099-12-31T23:59:59.000Z', enabled: true });
+      const renamed = expectOk(
+        await call('PUT', path, {
+          token: creds.mkFull,
+          body: { name: 'prod-key-v3', expiredAt: null, enabled: false, key: 'sk-df-ignored' },
+        }),
+      );
+      expect(renamed).toMatchObject({
+        name: 'prod-key-v3',
+        limit: 2000,
+        cycle: 'weekly',
+        groupId,
+        expiredAt: '2099-12-31T23:59:59.000Z',
+        enabled: true,
+      });
 
       const cleared = expectOk(await call('PUT', path, { token: creds.mkFull, body: { limit: null, cycle: null, groupId: null } }));
       expect(cleared).toMatchObject({ name: 'prod-key-v3', limit: null, cycle: null, groupId: null, groupName: '' });
@@ -433,10 +530,16 @@ describe('DGrid REST', () => {
 
     it('disables and enables', async () => {
       const created = await newKey(creds.mkFull, { name: 'toggled' });
-      expect(expectOk(await call('POST', `${K}/${created.id}/disablement`, { token: creds.mkFull }))).toMatchObject({ id: created.id, enabled: false });
+      expect(expectOk(await call('POST', `${K}/${created.id}/disablement`, { token: creds.mkFull }))).toMatchObject({
+        id: created.id,
+        enabled: false,
+      });
       expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull })).enabled).toBe(false);
       // DGrid's examples send Content-Type: application/json on bodiless calls too.
-      const enabled = await call('POST', `${K}/${created.id}/enablement`, { token: creds.mkFull, headers: { 'content-type': 'application/json' } });
+      const enabled = await call('POST', `${K}/${created.id}/enablement`, {
+        token: creds.mkFull,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(expectOk(enabled)).toMatchObject({ id: created.id, enabled: true });
     });
 
@@ -479,8 +582,14 @@ describe('DGrid REST', () => {
       for (const item of list.items) expect(Object.keys(item).sort()).toEqual(KEY_FIELDS);
       for (const { key } of created) expect(JSON.stringify(all.body)).not.toContain(key);
 
-      expect(expectOk(await call('GET', `${K}?page=2&size=1`, { token: account.mk }))).toEqual({ total: 3, page: 2, items: [expect.objectContaining({ id: created[1].id, name: 'middle' })] });
-      expect(expectOk(await call('GET', `${K}?page=2&size=2`, { token: account.mk })).items.map((item: { name: string }) => item.name)).toEqual(['oldest']);
+      expect(expectOk(await call('GET', `${K}?page=2&size=1`, { token: account.mk }))).toEqual({
+        total: 3,
+        page: 2,
+        items: [expect.objectContaining({ id: created[1].id, name: 'middle' })],
+      });
+      expect(
+        expectOk(await call('GET', `${K}?page=2&size=2`, { token: account.mk })).items.map((item: { name: string }) => item.name),
+      ).toEqual(['oldest']);
 
       expectOk(await call('DELETE', `${K}/${created[1].id}`, { token: account.mk }));
       const after = expectOk(await call('GET', `${K}?size=100`, { token: account.mk }));
@@ -488,9 +597,12 @@ describe('DGrid REST', () => {
       expect(after.items.map((item: { name: string }) => item.name)).toEqual(['newest', 'oldest']);
     });
 
-    it.each(['size=101', 'size=abc', 'size=0', 'size=-1', 'size=2.5', 'page=0', 'page=-1', 'page=x', 'page=1e3'])('lists with %s → 40001', async (query) => {
-      expectError('dgrid', await call('GET', `${K}?${query}`, { token: creds.mkFull }), 400, 40001);
-    });
+    it.each(['size=101', 'size=abc', 'size=0', 'size=-1', 'size=2.5', 'page=0', 'page=-1', 'page=x', 'page=1e3'])(
+      'lists with %s → 40001',
+      async (query) => {
+        expectError('dgrid', await call('GET', `${K}?${query}`, { token: creds.mkFull }), 400, 40001);
+      },
+    );
 
     const badCreate: [string, unknown, number, number][] = [
       ['name missing', { limit: 10 }, 400, 40001],
@@ -523,7 +635,12 @@ describe('DGrid REST', () => {
 
     it("create with another account's groupId → 40401", async () => {
       const group = await graphql(stack.url, DgridFixtureCreateKeyGroupDocument, { input: { name: 'theirs' } }, creds.other.jwt);
-      expectError('dgrid', await call('POST', K, { token: creds.mkFull, body: { name: 'x', groupId: group.data!.createKeyGroup.id } }), 404, 40401);
+      expectError(
+        'dgrid',
+        await call('POST', K, { token: creds.mkFull, body: { name: 'x', groupId: group.data!.createKeyGroup.id } }),
+        404,
+        40401,
+      );
     });
 
     const badUpdate: [string, unknown, number, number][] = [
@@ -539,7 +656,11 @@ describe('DGrid REST', () => {
     it.each(badUpdate)('update with %s → %s %s, key unchanged', async (_label, body, status, code) => {
       const created = await newKey(creds.mkFull, { name: 'stable', limit: 5, cycle: 'daily' });
       expectError('dgrid', await call('PUT', `${K}/${created.id}`, { token: creds.mkFull, body }), status, code);
-      expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull }))).toMatchObject({ name: 'stable', limit: 5, cycle: 'daily' });
+      expect(expectOk(await call('GET', `${K}/${created.id}`, { token: creds.mkFull }))).toMatchObject({
+        name: 'stable',
+        limit: 5,
+        cycle: 'daily',
+      });
     });
   });
 
@@ -570,10 +691,17 @@ describe('DGrid REST', () => {
       ['text/plain', { rawBody: '{"name":"x"}', headers: { 'content-type': 'text/plain' } }, 415, 41501],
       ['a form body', { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 41501],
     ];
-    const matrix = routes.flatMap(([method, path, cred]) => bodies.map(([label, options, status, code]) => [method, path, cred, label, options, status, code] as const));
+    const matrix = routes.flatMap(([method, path, cred]) =>
+      bodies.map(([label, options, status, code]) => [method, path, cred, label, options, status, code] as const),
+    );
 
     it.each(matrix)('%s %s with %s … %s', async (method, path, cred, _label, options, status, code) => {
-      expectError('dgrid', await call(method, path(), { ...auth(cred), ...options, headers: { ...auth(cred).headers, ...options.headers } }), status, code);
+      expectError(
+        'dgrid',
+        await call(method, path(), { ...auth(cred), ...options, headers: { ...auth(cred).headers, ...options.headers } }),
+        status,
+        code,
+      );
     });
 
     it('says "payload too large" for an oversize body', async () => {
@@ -585,29 +713,35 @@ describe('DGrid REST', () => {
   // ---------------------------------------------------------------------------------------------
   describe('rate limits', () => {
     // Lowers the limit on the embedded stack's live config (scaled: the gateway process's own).
-    it.skipIf(TEST_TOPOLOGY === 'scaled')('answers 42901 with Retry-After on both surfaces once a credential is over its limit', async () => {
-      const account = await freshAccount();
-      const secondMk = (await newManagementKey(account.jwt, { name: 'second' })).key;
-      const { jwt } = await signup(stack.url, 'dgrid-rate'); // not yet counted on this surface
-      const saved = stack.config.managementRateLimitPerMinute;
-      stack.config.managementRateLimitPerMinute = 2;
-      try {
-        for (const [path, token] of [[K, account.mk], [MK, jwt]] as const) {
-          expectOk(await call('GET', path, { token }));
-          expectOk(await call('GET', path, { token }));
-          // The third request is over the limit (unless a minute window turned over just now).
-          let limited = await call('GET', path, { token });
-          for (let i = 0; i < 3 && limited.status === 200; i++) limited = await call('GET', path, { token });
-          expectError('dgrid', limited, 429, 42901);
-          expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-          expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    it.skipIf(TEST_TOPOLOGY === 'scaled')(
+      'answers 42901 with Retry-After on both surfaces once a credential is over its limit',
+      async () => {
+        const account = await freshAccount();
+        const secondMk = (await newManagementKey(account.jwt, { name: 'second' })).key;
+        const { jwt } = await signup(stack.url, 'dgrid-rate'); // not yet counted on this surface
+        const saved = stack.config.managementRateLimitPerMinute;
+        stack.config.managementRateLimitPerMinute = 2;
+        try {
+          for (const [path, token] of [
+            [K, account.mk],
+            [MK, jwt],
+          ] as const) {
+            expectOk(await call('GET', path, { token }));
+            expectOk(await call('GET', path, { token }));
+            // The third request is over the limit (unless a minute window turned over just now).
+            let limited = await call('GET', path, { token });
+            for (let i = 0; i < 3 && limited.status === 200; i++) limited = await call('GET', path, { token });
+            expectError('dgrid', limited, 429, 42901);
+            expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+            expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+          }
+          // Each management key has its own counter.
+          expectOk(await call('GET', K, { token: secondMk }));
+        } finally {
+          stack.config.managementRateLimitPerMinute = saved;
         }
-        // Each management key has its own counter.
-        expectOk(await call('GET', K, { token: secondMk }));
-      } finally {
-        stack.config.managementRateLimitPerMinute = saved;
-      }
-    });
+      },
+    );
   });
 
   // ---------------------------------------------------------------------------------------------

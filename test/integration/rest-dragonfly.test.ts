@@ -11,9 +11,30 @@ import { expectError } from '../helpers/expect-error';
 const RATE_LIMIT = 500;
 
 const KEY_FIELDS = [
-  'allowedModels', 'createdAt', 'cycle', 'enabled', 'expired', 'expiredAt', 'groupId', 'id', 'ipAllow', 'ipDeny', 'keyGroup', 'keyHint',
-  'lastUsedAt', 'limit', 'name', 'prefix', 'projectId', 'routingProfileId', 'status', 'usageInCycle', 'usageInTotal',
-  'rpmLimit', 'tpmLimit', 'maxParallelRequests',
+  'allowedModels',
+  'createdAt',
+  'cycle',
+  'enabled',
+  'expired',
+  'expiredAt',
+  'groupId',
+  'id',
+  'ipAllow',
+  'ipDeny',
+  'keyGroup',
+  'keyHint',
+  'lastUsedAt',
+  'limit',
+  'name',
+  'prefix',
+  'projectId',
+  'routingProfileId',
+  'status',
+  'usageInCycle',
+  'usageInTotal',
+  'rpmLimit',
+  'tpmLimit',
+  'maxParallelRequests',
 ].sort();
 const GROUP_FIELDS = ['createdAt', 'id', 'maxParallelRequests', 'monthlyBudget', 'name', 'rpmLimit', 'tpmLimit'];
 const MANAGEMENT_KEY_FIELDS = ['createdAt', 'enabled', 'id', 'keyPreview', 'mgmt_scope', 'name'];
@@ -28,7 +49,8 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
   const rawKeys: string[] = [];
 
   type Options = { body?: unknown; rawBody?: string; headers?: Record<string, string> };
-  const call = (method: string, path: string, token?: string, options: Options = {}) => rest(stack.url, method, path, { token, ...options });
+  const call = (method: string, path: string, token?: string, options: Options = {}) =>
+    rest(stack.url, method, path, { token, ...options });
 
   async function createKey(token: string, body: Record<string, unknown> = {}) {
     const response = await call('POST', '/api/keys', token, { body: { name: unique('key'), ...body } });
@@ -68,7 +90,8 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
   });
   const profiles: Record<string, string> = {};
   /** The table's profile names, turned into the real ids. */
-  const withProfiles = <T>(value: T): T => JSON.parse(JSON.stringify(value).replace(/"(rp_fast|rp_cheap)"/g, (_, name: string) => JSON.stringify(profiles[name])));
+  const withProfiles = <T>(value: T): T =>
+    JSON.parse(JSON.stringify(value).replace(/"(rp_fast|rp_cheap)"/g, (_, name: string) => JSON.stringify(profiles[name])));
   afterAll(async () => {
     await stack?.stop();
   });
@@ -77,7 +100,17 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('creates a key: 201, the documented fields, and the raw key once', async () => {
       const expiredAt = future();
       const response = await call('POST', '/api/keys', c.jwt, {
-        body: { name: 'prod', key_group: unique('grp'), limit: 12.5, cycle: 'weekly', ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3'], routingProfileId: profiles.rp_fast, allowedModels: ['dragonfly/sim-chat'], expiredAt },
+        body: {
+          name: 'prod',
+          key_group: unique('grp'),
+          limit: 12.5,
+          cycle: 'weekly',
+          ipAllow: ['10.0.0.0/8'],
+          ipDeny: ['10.1.2.3'],
+          routingProfileId: profiles.rp_fast,
+          allowedModels: ['dragonfly/sim-chat'],
+          expiredAt,
+        },
       });
       expect(response.status).toBe(201);
       const key = response.body;
@@ -87,8 +120,20 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(key.key.startsWith(key.prefix)).toBe(true);
       expect(key.keyHint).toMatch(/^sk-df-.{4}….{4}$/);
       expect(key).toMatchObject({
-        name: 'prod', status: 'active', enabled: true, limit: 12.5, cycle: 'weekly', usageInCycle: 0, usageInTotal: 0, expiredAt, expired: false,
-        ipAllow: ['10.0.0.0/8'], ipDeny: ['10.1.2.3/32'], routingProfileId: profiles.rp_fast, allowedModels: ['dragonfly/sim-chat'], lastUsedAt: null,
+        name: 'prod',
+        status: 'active',
+        enabled: true,
+        limit: 12.5,
+        cycle: 'weekly',
+        usageInCycle: 0,
+        usageInTotal: 0,
+        expiredAt,
+        expired: false,
+        ipAllow: ['10.0.0.0/8'],
+        ipDeny: ['10.1.2.3/32'],
+        routingProfileId: profiles.rp_fast,
+        allowedModels: ['dragonfly/sim-chat'],
+        lastUsedAt: null,
       });
       expect(key.groupId).toEqual(expect.any(String));
       expect(key.projectId).toEqual(expect.any(String));
@@ -99,7 +144,16 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const response = await call('POST', '/api/keys', c.jwt);
       expect(response.status).toBe(201);
       rawKeys.push(response.body.key);
-      expect(response.body).toMatchObject({ name: 'default', limit: null, cycle: null, groupId: null, keyGroup: null, allowedModels: null, ipAllow: [], ipDeny: [] });
+      expect(response.body).toMatchObject({
+        name: 'default',
+        limit: null,
+        cycle: null,
+        groupId: null,
+        keyGroup: null,
+        allowedModels: null,
+        ipAllow: [],
+        ipDeny: [],
+      });
     });
 
     it('takes limit as a decimal string too, and monthlyBudget as limit + monthly cycle', async () => {
@@ -115,7 +169,17 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(second.groupId).toBe(first.groupId);
       expect(first.keyGroup).toBe(name);
       const groups = await call('GET', '/api/keys/groups', c.jwt);
-      expect(groups.body.groups.filter((group: { name: string }) => group.name === name)).toEqual([{ id: first.groupId, name, monthlyBudget: null, rpmLimit: null, tpmLimit: null, maxParallelRequests: null, createdAt: expect.any(String) }]);
+      expect(groups.body.groups.filter((group: { name: string }) => group.name === name)).toEqual([
+        {
+          id: first.groupId,
+          name,
+          monthlyBudget: null,
+          rpmLimit: null,
+          tpmLimit: null,
+          maxParallelRequests: null,
+          createdAt: expect.any(String),
+        },
+      ]);
     });
 
     it.each([
@@ -144,9 +208,24 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     });
 
     it('refuses a non-JSON content type (415) and an oversize body (413) in its own envelope', async () => {
-      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError('dragonfly', await call('POST', '/api/keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/keys', c.jwt, { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
     });
   });
 
@@ -174,9 +253,12 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(max.status).toBe(200);
     });
 
-    it.each(['page=0', 'page=-1', 'page=x', 'page=1.5', 'pageSize=0', 'pageSize=101', 'pageSize=ten'])('refuses ?%s with 400', async (query) => {
-      expectError('dragonfly', await call('GET', `/api/keys?${query}`, c.jwt), 400, 'BAD_USER_INPUT');
-    });
+    it.each(['page=0', 'page=-1', 'page=x', 'page=1.5', 'pageSize=0', 'pageSize=101', 'pageSize=ten'])(
+      'refuses ?%s with 400',
+      async (query) => {
+        expectError('dragonfly', await call('GET', `/api/keys?${query}`, c.jwt), 400, 'BAD_USER_INPUT');
+      },
+    );
   });
 
   describe('PATCH /api/keys/:id', () => {
@@ -213,7 +295,14 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expectError('dragonfly', response, 400, 'BAD_USER_INPUT');
       if (field) expect(response.body.error.details?.field).toBe(field);
       const after = await call('GET', `/api/keys/${key.id}`, c.jwt);
-      expect(after.body).toMatchObject({ name: 'patch-me', limit: null, cycle: null, ipAllow: [], ipDeny: ['192.0.2.0/24'], expiredAt: null });
+      expect(after.body).toMatchObject({
+        name: 'patch-me',
+        limit: null,
+        cycle: null,
+        ipAllow: [],
+        ipDeny: ['192.0.2.0/24'],
+        expiredAt: null,
+      });
     });
 
     it('names every unknown field in the 400 (key_group included: it is create-only)', async () => {
@@ -231,24 +320,48 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       ['{"name":', 400, 'BAD_REQUEST'],
       ['', 400, 'BAD_REQUEST'],
     ])('refuses the body %j', async (rawBody, status, code) => {
-      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody, headers: { 'content-type': 'application/json' } }), status, code);
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody, headers: { 'content-type': 'application/json' } }),
+        status,
+        code,
+      );
     });
 
     it('refuses a missing body, a non-JSON content type and an oversize body', async () => {
       expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt), 400, 'BAD_REQUEST');
-      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'x'.repeat(1024 * 1024 + 1) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/${key.id}`, c.jwt, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { name: 'x'.repeat(1024 * 1024 + 1) } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
     });
 
     it.each([
       [{ ipDeny: [' 2001:db8::/32 ', '2001:db8::1'] }, { ipDeny: ['2001:db8::/32', '2001:db8::1/128'] }],
       [{ ipAllow: ['0.0.0.0/0', '::/0'] }, { ipAllow: ['0.0.0.0/0', '::/0'] }],
-      [{ allowedModels: ['dragonfly/sim-chat', 'dragonfly/sim-chat', 'openai/gpt-4o'] }, { allowedModels: ['dragonfly/sim-chat', 'openai/gpt-4o'] }],
+      [
+        { allowedModels: ['dragonfly/sim-chat', 'dragonfly/sim-chat', 'openai/gpt-4o'] },
+        { allowedModels: ['dragonfly/sim-chat', 'openai/gpt-4o'] },
+      ],
       [{ allowedModels: null }, { allowedModels: null }],
       [{ monthlyBudget: 25 }, { limit: 25, cycle: 'monthly' }],
-      [{ limit: '3.5', cycle: 'daily' }, { limit: 3.5, cycle: 'daily' }],
+      [
+        { limit: '3.5', cycle: 'daily' },
+        { limit: 3.5, cycle: 'daily' },
+      ],
       [{ limit: 0.000001 }, { limit: 0.000001, cycle: 'daily' }],
-      [{ limit: null, cycle: null }, { limit: null, cycle: null }],
+      [
+        { limit: null, cycle: null },
+        { limit: null, cycle: null },
+      ],
       [{ routingProfileId: 'rp_cheap' }, { routingProfileId: 'rp_cheap' }],
       [{ routingProfileId: null }, { routingProfileId: null }],
       [{ name: 'renamed' }, { name: 'renamed', ipAllow: ['0.0.0.0/0', '::/0'] }],
@@ -262,14 +375,23 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
     it('sets and clears expiredAt', async () => {
       const expiredAt = future(2);
-      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { expiredAt } })).body).toMatchObject({ expiredAt, expired: false });
+      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { expiredAt } })).body).toMatchObject({
+        expiredAt,
+        expired: false,
+      });
       expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { expiredAt: null } })).body).toMatchObject({ expiredAt: null });
     });
 
     it('moves a key into a group by groupId and out with null; an unknown group is 404', async () => {
       const group = await createGroup(c.jwt);
-      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: group.id } })).body).toMatchObject({ groupId: group.id, keyGroup: group.name });
-      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: null } })).body).toMatchObject({ groupId: null, keyGroup: null });
+      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: group.id } })).body).toMatchObject({
+        groupId: group.id,
+        keyGroup: group.name,
+      });
+      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: null } })).body).toMatchObject({
+        groupId: null,
+        keyGroup: null,
+      });
       expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { groupId: randomUUID() } }), 404, 'NOT_FOUND');
     });
 
@@ -310,7 +432,9 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       for (const group of list.body.groups) expect(Object.keys(group).sort()).toEqual(GROUP_FIELDS);
       expect(list.body.groups).toContainEqual(created.body);
 
-      const renamed = await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, { body: { name: `${name}-2`, monthlyBudget: '12.5' } });
+      const renamed = await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, {
+        body: { name: `${name}-2`, monthlyBudget: '12.5' },
+      });
       expect(renamed.status).toBe(200);
       expect(renamed.body).toEqual({ ...created.body, name: `${name}-2`, monthlyBudget: 12.5 });
       const cleared = await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, { body: { monthlyBudget: null } });
@@ -321,7 +445,12 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(deleted.body).toEqual({ ...created.body, name: `${name}-2`, monthlyBudget: null });
       expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups.map((g: { id: string }) => g.id)).not.toContain(created.body.id);
       expectError('dragonfly', await call('DELETE', `/api/keys/groups/${created.body.id}`, c.jwt), 404, 'NOT_FOUND');
-      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/groups/${created.body.id}`, c.jwt, { body: { name: 'x' } }),
+        404,
+        'NOT_FOUND',
+      );
     });
 
     it('deleting a group leaves its keys active and ungrouped', async () => {
@@ -365,8 +494,18 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { rawBody: '["x"]' }), 400, 'BAD_REQUEST');
       expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt), 400, 'BAD_REQUEST');
       expectError('dragonfly', await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { rawBody: '{"name"' }), 400, 'BAD_REQUEST');
-      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError('dragonfly', await call('POST', '/api/keys/groups', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/keys/groups', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/keys/groups', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
     });
   });
 
@@ -394,7 +533,9 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expect(response.body.total).toBeGreaterThanOrEqual(4);
       for (const key of response.body.managementKeys) expect(Object.keys(key).sort()).toEqual(MANAGEMENT_KEY_FIELDS);
       const all = await call('GET', '/api/management-keys', c.jwt);
-      expect(all.body.managementKeys.map((key: { mgmt_scope: string }) => key.mgmt_scope)).toEqual(expect.arrayContaining(['buyer', 'seller', 'full']));
+      expect(all.body.managementKeys.map((key: { mgmt_scope: string }) => key.mgmt_scope)).toEqual(
+        expect.arrayContaining(['buyer', 'seller', 'full']),
+      );
       expect(all.body.managementKeys.find((key: { name: string }) => key.name === 'disabled')).toMatchObject({ enabled: false });
       expectNoRawKeys(all);
     });
@@ -430,15 +571,30 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('refuses non-object, malformed, non-JSON and oversize bodies', async () => {
       expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { rawBody: '"bot"' }), 400, 'BAD_REQUEST');
       expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { rawBody: '{' }), 400, 'BAD_REQUEST');
-      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expectError('dragonfly', await call('POST', '/api/management-keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/management-keys', c.jwt, { rawBody: 'x', headers: { 'content-type': 'text/plain' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/management-keys', c.jwt, { body: { name: 'x'.repeat(1024 * 1024) } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
     });
 
     it('the 11th live management key of an account is 403 QUOTA_EXCEEDED', async () => {
       const owner = await signup(stack.url, 'quota');
       const created = [];
       for (let i = 0; i < 10; i++) created.push(await createManagementKey(owner.jwt));
-      expectError('dragonfly', await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } }), 403, 'QUOTA_EXCEEDED');
+      expectError(
+        'dragonfly',
+        await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } }),
+        403,
+        'QUOTA_EXCEEDED',
+      );
       expect((await call('DELETE', `/api/management-keys/${created[0].id}`, owner.jwt)).status).toBe(200);
       expect((await call('POST', '/api/management-keys', owner.jwt, { body: { name: 'eleventh', mgmt_scope: 'buyer' } })).status).toBe(201);
     });
@@ -448,9 +604,19 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     it('sets rpmLimit, tpmLimit and maxParallelRequests on create and patch, clears each with null, and leaves absent ones', async () => {
       const key = await createKey(c.jwt, { rpmLimit: 60, tpmLimit: 100_000, maxParallelRequests: 4 });
       expect(key).toMatchObject({ rpmLimit: 60, tpmLimit: 100_000, maxParallelRequests: 4 });
-      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { rpmLimit: 1_000_000 } })).body).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: 100_000, maxParallelRequests: 4 });
-      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { tpmLimit: null, maxParallelRequests: 10_000 } })).body).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: null, maxParallelRequests: 10_000 });
-      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: null, maxParallelRequests: 10_000 });
+      expect((await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { rpmLimit: 1_000_000 } })).body).toMatchObject({
+        rpmLimit: 1_000_000,
+        tpmLimit: 100_000,
+        maxParallelRequests: 4,
+      });
+      expect(
+        (await call('PATCH', `/api/keys/${key.id}`, c.jwt, { body: { tpmLimit: null, maxParallelRequests: 10_000 } })).body,
+      ).toMatchObject({ rpmLimit: 1_000_000, tpmLimit: null, maxParallelRequests: 10_000 });
+      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({
+        rpmLimit: 1_000_000,
+        tpmLimit: null,
+        maxParallelRequests: 10_000,
+      });
       const group = await createGroup(c.jwt, { rpmLimit: 10, maxParallelRequests: 2 });
       expect(group).toMatchObject({ rpmLimit: 10, tpmLimit: null, maxParallelRequests: 2 });
       const patched = await call('PATCH', `/api/keys/groups/${group.id}`, c.jwt, { body: { tpmLimit: 1_000_000_000, rpmLimit: null } });
@@ -471,13 +637,20 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
     ])('refuses %j on a key and on a group with 400, changing nothing', async (body, field) => {
       const key = await createKey(c.jwt, { rpmLimit: 5 });
       const group = await createGroup(c.jwt, { rpmLimit: 5 });
-      for (const [path, create] of [[`/api/keys/${key.id}`, '/api/keys'], [`/api/keys/groups/${group.id}`, '/api/keys/groups']]) {
+      for (const [path, create] of [
+        [`/api/keys/${key.id}`, '/api/keys'],
+        [`/api/keys/groups/${group.id}`, '/api/keys/groups'],
+      ]) {
         const patched = await call('PATCH', path, c.jwt, { body });
         expectError('dragonfly', patched, 400, 'BAD_USER_INPUT');
         if (field) expect(patched.body.error.details?.field).toBe(field);
         expectError('dragonfly', await call('POST', create, c.jwt, { body: { name: unique('bad'), ...body } }), 400, 'BAD_USER_INPUT');
       }
-      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({ rpmLimit: 5, tpmLimit: null, maxParallelRequests: null });
+      expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body).toMatchObject({
+        rpmLimit: 5,
+        tpmLimit: null,
+        maxParallelRequests: null,
+      });
       expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups).toContainEqual(group);
     });
 
@@ -485,9 +658,19 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const key = await createKey(c.jwt, { rpmLimit: 5 });
       const group = await createGroup(c.jwt, { rpmLimit: 5 });
       expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
-      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${group.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }), 404, 'NOT_FOUND');
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/groups/${group.id}`, c.other.jwt, { body: { rpmLimit: 1_000 } }),
+        404,
+        'NOT_FOUND',
+      );
       expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, c.mkSeller, { body: { rpmLimit: 1_000 } }), 403, 'FORBIDDEN');
-      expectError('dragonfly', await call('PATCH', `/api/keys/${key.id}`, undefined, { body: { rpmLimit: 1_000 } }), 401, 'UNAUTHENTICATED');
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/${key.id}`, undefined, { body: { rpmLimit: 1_000 } }),
+        401,
+        'UNAUTHENTICATED',
+      );
       expect((await call('GET', `/api/keys/${key.id}`, c.jwt)).body.rpmLimit).toBe(5);
       expect((await call('GET', '/api/keys/groups', c.jwt)).body.groups).toContainEqual(group);
     });
@@ -503,8 +686,13 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       const list = await call('GET', '/api/keys?pageSize=100', token);
       expect(list.body.keys.map((k: { id: string }) => k.id)).toContain(key.id);
       expectNoRawKeys(list);
-      expect((await call('PATCH', `/api/keys/${key.id}`, token, { body: { cycle: 'daily' } })).body).toMatchObject({ cycle: 'daily', limit: 2 });
-      expect((await call('PATCH', `/api/keys/groups/${group.id}`, token, { body: { monthlyBudget: 6 } })).body).toMatchObject({ monthlyBudget: 6 });
+      expect((await call('PATCH', `/api/keys/${key.id}`, token, { body: { cycle: 'daily' } })).body).toMatchObject({
+        cycle: 'daily',
+        limit: 2,
+      });
+      expect((await call('PATCH', `/api/keys/groups/${group.id}`, token, { body: { monthlyBudget: 6 } })).body).toMatchObject({
+        monthlyBudget: 6,
+      });
       expect((await call('GET', '/api/keys/groups', token)).body.groups.map((g: { id: string }) => g.id)).toContain(group.id);
       expect((await call('DELETE', `/api/keys/${key.id}`, token)).body).toMatchObject({ status: 'revoked' });
       expect((await call('DELETE', `/api/keys/groups/${group.id}`, token)).status).toBe(200);
@@ -536,7 +724,12 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
       expectError('dragonfly', await call('PATCH', `/api/keys/${theirKey.id}`, token, { body: { name: 'mine' } }), 404, 'NOT_FOUND');
       expectError('dragonfly', await call('DELETE', `/api/keys/${theirKey.id}`, token), 404, 'NOT_FOUND');
       expectError('dragonfly', await call('PATCH', `/api/keys/${key0()}`, token, { body: { groupId: theirGroup.id } }), 404, 'NOT_FOUND');
-      expectError('dragonfly', await call('PATCH', `/api/keys/groups/${theirGroup.id}`, token, { body: { name: 'mine' } }), 404, 'NOT_FOUND');
+      expectError(
+        'dragonfly',
+        await call('PATCH', `/api/keys/groups/${theirGroup.id}`, token, { body: { name: 'mine' } }),
+        404,
+        'NOT_FOUND',
+      );
       expectError('dragonfly', await call('DELETE', `/api/keys/groups/${theirGroup.id}`, token), 404, 'NOT_FOUND');
       if (which === 'jwt') expectError('dragonfly', await call('DELETE', `/api/management-keys/${theirMk.id}`, token), 404, 'NOT_FOUND');
       const list = await call('GET', '/api/keys?pageSize=100', token);
@@ -551,7 +744,19 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
   });
 
   describe('credential × route matrix', () => {
-    type CredentialName = 'none' | 'basic' | 'forgedJwt' | 'forgedMk' | 'buyerKey' | 'mkDisabled' | 'jwt' | 'mkBuyer' | 'mkSeller' | 'mkFull' | 'otherJwt' | 'otherMk';
+    type CredentialName =
+      | 'none'
+      | 'basic'
+      | 'forgedJwt'
+      | 'forgedMk'
+      | 'buyerKey'
+      | 'mkDisabled'
+      | 'jwt'
+      | 'mkBuyer'
+      | 'mkSeller'
+      | 'mkFull'
+      | 'otherJwt'
+      | 'otherMk';
     type Prepared = { path: string; body?: unknown; cleanup?: () => Promise<unknown> };
     interface Route {
       name: string;
@@ -572,18 +777,69 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
     const routes: Route[] = [
       { name: 'GET /api/keys', kind: 'keys', target: 'collection', ok: 200, prepare: async () => ({ path: '/api/keys' }) },
-      { name: 'POST /api/keys', kind: 'keys', target: 'collection', ok: 201, prepare: async () => ({ path: '/api/keys', body: { name: 'matrix-new' } }) },
-      { name: 'GET /api/keys/:id', kind: 'keys', target: 'own', ok: 200, prepare: async () => ({ path: `/api/keys/${matrixKeyId}` }) },
-      { name: 'PATCH /api/keys/:id', kind: 'keys', target: 'own', ok: 200, prepare: async () => ({ path: `/api/keys/${matrixKeyId}`, body: { name: 'matrix' } }) },
-      { name: 'DELETE /api/keys/:id', kind: 'keys', target: 'own', ok: 200, prepare: async () => ({ path: `/api/keys/${(await createKey(c.jwt)).id}` }) },
-      { name: 'GET /api/keys/groups', kind: 'keys', target: 'collection', ok: 200, prepare: async () => ({ path: '/api/keys/groups' }) },
-      { name: 'POST /api/keys/groups', kind: 'keys', target: 'collection', ok: 201, prepare: async () => ({ path: '/api/keys/groups', body: { name: unique('matrix') } }) },
-      { name: 'PATCH /api/keys/groups/:id', kind: 'keys', target: 'own', ok: 200, prepare: async () => ({ path: `/api/keys/groups/${matrixGroupId}`, body: { monthlyBudget: 10 } }) },
-      { name: 'DELETE /api/keys/groups/:id', kind: 'keys', target: 'own', ok: 200, prepare: async () => ({ path: `/api/keys/groups/${(await createGroup(c.jwt)).id}` }) },
-      { name: 'GET /api/management-keys', kind: 'mgmt', target: 'collection', ok: 200, prepare: async () => ({ path: '/api/management-keys' }) },
-      { name: 'POST /api/management-keys', kind: 'mgmt', target: 'collection', ok: 201, prepare: async () => ({ path: '/api/management-keys', body: { name: 'matrix', mgmt_scope: 'buyer' } }) },
       {
-        name: 'DELETE /api/management-keys/:id', kind: 'mgmt', target: 'own', ok: 200,
+        name: 'POST /api/keys',
+        kind: 'keys',
+        target: 'collection',
+        ok: 201,
+        prepare: async () => ({ path: '/api/keys', body: { name: 'matrix-new' } }),
+      },
+      { name: 'GET /api/keys/:id', kind: 'keys', target: 'own', ok: 200, prepare: async () => ({ path: `/api/keys/${matrixKeyId}` }) },
+      {
+        name: 'PATCH /api/keys/:id',
+        kind: 'keys',
+        target: 'own',
+        ok: 200,
+        prepare: async () => ({ path: `/api/keys/${matrixKeyId}`, body: { name: 'matrix' } }),
+      },
+      {
+        name: 'DELETE /api/keys/:id',
+        kind: 'keys',
+        target: 'own',
+        ok: 200,
+        prepare: async () => ({ path: `/api/keys/${(await createKey(c.jwt)).id}` }),
+      },
+      { name: 'GET /api/keys/groups', kind: 'keys', target: 'collection', ok: 200, prepare: async () => ({ path: '/api/keys/groups' }) },
+      {
+        name: 'POST /api/keys/groups',
+        kind: 'keys',
+        target: 'collection',
+        ok: 201,
+        prepare: async () => ({ path: '/api/keys/groups', body: { name: unique('matrix') } }),
+      },
+      {
+        name: 'PATCH /api/keys/groups/:id',
+        kind: 'keys',
+        target: 'own',
+        ok: 200,
+        prepare: async () => ({ path: `/api/keys/groups/${matrixGroupId}`, body: { monthlyBudget: 10 } }),
+      },
+      {
+        name: 'DELETE /api/keys/groups/:id',
+        kind: 'keys',
+        target: 'own',
+        ok: 200,
+        prepare: async () => ({ path: `/api/keys/groups/${(await createGroup(c.jwt)).id}` }),
+      },
+      {
+        name: 'GET /api/management-keys',
+        kind: 'mgmt',
+        target: 'collection',
+        ok: 200,
+        prepare: async () => ({ path: '/api/management-keys' }),
+      },
+      {
+        name: 'POST /api/management-keys',
+        kind: 'mgmt',
+        target: 'collection',
+        ok: 201,
+        prepare: async () => ({ path: '/api/management-keys', body: { name: 'matrix', mgmt_scope: 'buyer' } }),
+      },
+      {
+        name: 'DELETE /api/management-keys/:id',
+        kind: 'mgmt',
+        target: 'own',
+        ok: 200,
         prepare: async () => {
           const id = (await createManagementKey(c.jwt)).id;
           return { path: `/api/management-keys/${id}`, cleanup: () => call('DELETE', `/api/management-keys/${id}`, c.jwt) };
@@ -593,7 +849,11 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
     function expected(credential: CredentialName, route: Route): [number, string | null] {
       switch (credential) {
-        case 'none': case 'basic': case 'forgedJwt': case 'forgedMk': case 'mkDisabled':
+        case 'none':
+        case 'basic':
+        case 'forgedJwt':
+        case 'forgedMk':
+        case 'mkDisabled':
           return [401, 'UNAUTHENTICATED'];
         case 'buyerKey':
         case 'mkSeller':
@@ -612,14 +872,37 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
     function headersFor(credential: CredentialName): Record<string, string> {
       const token: Record<CredentialName, string | undefined> = {
-        none: undefined, basic: undefined, forgedJwt: c.jwtForged, forgedMk: c.mkForged, buyerKey: c.buyerKey, mkDisabled: c.mkDisabled,
-        jwt: c.jwt, mkBuyer: c.mkBuyer, mkSeller: c.mkSeller, mkFull: c.mkFull, otherJwt: c.other.jwt, otherMk: c.other.mkFull,
+        none: undefined,
+        basic: undefined,
+        forgedJwt: c.jwtForged,
+        forgedMk: c.mkForged,
+        buyerKey: c.buyerKey,
+        mkDisabled: c.mkDisabled,
+        jwt: c.jwt,
+        mkBuyer: c.mkBuyer,
+        mkSeller: c.mkSeller,
+        mkFull: c.mkFull,
+        otherJwt: c.other.jwt,
+        otherMk: c.other.mkFull,
       };
       if (credential === 'basic') return { authorization: 'Basic dXNlcjpwYXNz' };
       return token[credential] ? { authorization: `Bearer ${token[credential]}` } : {};
     }
 
-    const credentialNames: CredentialName[] = ['none', 'basic', 'forgedJwt', 'forgedMk', 'buyerKey', 'mkDisabled', 'jwt', 'mkBuyer', 'mkSeller', 'mkFull', 'otherJwt', 'otherMk'];
+    const credentialNames: CredentialName[] = [
+      'none',
+      'basic',
+      'forgedJwt',
+      'forgedMk',
+      'buyerKey',
+      'mkDisabled',
+      'jwt',
+      'mkBuyer',
+      'mkSeller',
+      'mkFull',
+      'otherJwt',
+      'otherMk',
+    ];
     const table = credentialNames.flatMap((credential) => routes.map((route) => [credential, route.name, route] as const));
 
     it.each(table)('%s × %s', async (credential, _name, route) => {
@@ -641,7 +924,7 @@ describe('Dragonfly REST: buyer keys, key groups, management keys', () => {
 
   describe('rate limit', () => {
     it(`answers 429 RATE_LIMITED with Retry-After past ${RATE_LIMIT} requests a minute per credential`, async () => {
-    await insideOneMinuteWindow();
+      await insideOneMinuteWindow();
       const owner = await signup(stack.url, 'busy');
       let first429: Awaited<ReturnType<typeof call>> | null = null;
       let sent = 0;

@@ -24,7 +24,11 @@ let c: Credentials;
 
 beforeAll(async () => {
   sim = await startSimulator(); // any non-empty key is accepted unless a fault says otherwise
-  stack = await startTestStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  stack = await startTestStack({
+    SIMULATOR_URL: sim.url,
+    CONTRACT_CHECK_INTERVAL_MS: '0',
+    MANAGEMENT_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+  });
   c = await credentials(stack.url);
 });
 afterAll(async () => {
@@ -32,7 +36,12 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const call = (method: string, path: string, token?: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => rest(stack.url, method, path, { token, ...options });
+const call = (
+  method: string,
+  path: string,
+  token?: string,
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+) => rest(stack.url, method, path, { token, ...options });
 const newApiKey = () => `sk-sim-rest-${randomUUID()}`;
 let models = 0;
 // Each describe has its own seller, and a seller lists its own models under its own handle: the
@@ -49,15 +58,27 @@ async function gqlPoolKey(jwt: string, apiKey = newApiKey()): Promise<string> {
 }
 
 /** A listing through GraphQL; without a pool key it is a draft (never probed, so nothing races the test's own changes). */
-async function gqlListing(jwt: string, poolKeyId: string | undefined, input: Record<string, unknown> = {}): Promise<{ id: string; contractId: string }> {
-  const created = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId, model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } }, jwt);
+async function gqlListing(
+  jwt: string,
+  poolKeyId: string | undefined,
+  input: Record<string, unknown> = {},
+): Promise<{ id: string; contractId: string }> {
+  const created = await graphql(
+    stack.url,
+    MarketCreateListingDocument,
+    { input: { poolKeyId, model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', ...input } },
+    jwt,
+  );
   expect(created.errors).toBeUndefined();
   return { id: created.data!.createListing.id, contractId: created.data!.createListing.contract!.id };
 }
 
 /** Polls GET /v1/market/listings/:id until its contract is active. */
 async function admitted(id: string, token: string) {
-  const response = await readUntil(() => call('GET', `/v1/market/listings/${id}`, token), (r) => r.body?.contract?.state === 'active');
+  const response = await readUntil(
+    () => call('GET', `/v1/market/listings/${id}`, token),
+    (r) => r.body?.contract?.state === 'active',
+  );
   expect(response.body.contract.state).toBe('active');
   return response.body;
 }
@@ -84,12 +105,58 @@ const contractShape = (state: string) => ({
 });
 
 const LISTING_KEYS = [
-  'id', 'model', 'upstreamModel', 'capability', 'status', 'paused', 'poolKeyId', 'provider',
-  'inputPricePerMTok', 'inputPricePerMTokMicros', 'outputPricePerMTok', 'outputPricePerMTokMicros', 'pricePerMChars', 'pricePerMCharsMicros',
-  'cacheReadPricePerMTok', 'cacheReadPricePerMTokMicros', 'priceFloor', 'priceFloorMicros', 'caps', 'hardware',
-  'context_length', 'max_output_tokens', 'supported_parameters', 'quantization', 'region', 'data_policy', 'contract', 'pendingPriceReview', 'verification', 'createdAt', 'updatedAt', 'deletedAt',
+  'id',
+  'model',
+  'upstreamModel',
+  'capability',
+  'status',
+  'paused',
+  'poolKeyId',
+  'provider',
+  'inputPricePerMTok',
+  'inputPricePerMTokMicros',
+  'outputPricePerMTok',
+  'outputPricePerMTokMicros',
+  'pricePerMChars',
+  'pricePerMCharsMicros',
+  'cacheReadPricePerMTok',
+  'cacheReadPricePerMTokMicros',
+  'priceFloor',
+  'priceFloorMicros',
+  'caps',
+  'hardware',
+  'context_length',
+  'max_output_tokens',
+  'supported_parameters',
+  'quantization',
+  'region',
+  'data_policy',
+  'contract',
+  'pendingPriceReview',
+  'verification',
+  'createdAt',
+  'updatedAt',
+  'deletedAt',
 ];
-const PROBE_RUN_KEYS = ['id', 'listingId', 'kind', 'capability', 'upstreamModel', 'passed', 'reason', 'httpStatus', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'contentChunks', 'streamSpreadMs', 'completionTokens', 'usageReported', 'startedAt', 'finishedAt'];
+const PROBE_RUN_KEYS = [
+  'id',
+  'listingId',
+  'kind',
+  'capability',
+  'upstreamModel',
+  'passed',
+  'reason',
+  'httpStatus',
+  'latencyMs',
+  'ttftMs',
+  'tokensPerSecond',
+  'contentChunks',
+  'streamSpreadMs',
+  'completionTokens',
+  'usageReported',
+  'startedAt',
+  'finishedAt',
+];
 const CHECK_KEYS = ['id', 'kind', 'passed', 'reason', 'latencyMs', 'ttftMs', 'tokensPerSecond', 'stateBefore', 'stateAfter', 'checkedAt'];
 
 // ---- the seller flow, REST only -------------------------------------------------------------
@@ -102,36 +169,88 @@ describe('a seller onboards over REST only', () => {
     const providers = await call('GET', '/v1/pool/providers', seller.jwt);
     expect(providers.status).toBe(200);
     expect(Object.keys(providers.body)).toEqual(['providers']);
-    expect(providers.body.providers.map((p: { id: string }) => p.id)).toEqual(['simulator', 'openai', 'deepseek', 'openrouter', 'together', 'groq', 'mistral', 'custom']);
-    expect(providers.body.providers[0]).toEqual({ id: 'simulator', name: expect.any(String), baseUrl: sim.url, capabilities: ['chat', 'embeddings', 'speech'], requiresBaseUrl: false, acceptsBaseUrl: true });
+    expect(providers.body.providers.map((p: { id: string }) => p.id)).toEqual([
+      'simulator',
+      'openai',
+      'deepseek',
+      'openrouter',
+      'together',
+      'groq',
+      'mistral',
+      'custom',
+    ]);
+    expect(providers.body.providers[0]).toEqual({
+      id: 'simulator',
+      name: expect.any(String),
+      baseUrl: sim.url,
+      capabilities: ['chat', 'embeddings', 'speech'],
+      requiresBaseUrl: false,
+      acceptsBaseUrl: true,
+    });
     expect(providers.body.providers.find((p: { id: string }) => p.id === 'custom')).toMatchObject({ baseUrl: null, requiresBaseUrl: true });
 
     const key = await call('POST', '/v1/pool/keys', seller.jwt, { body: { provider: 'simulator', apiKey, label: 'main' } });
     expect(key.status, JSON.stringify(key.body)).toBe(201);
-    expect(key.body).toEqual({ id: expect.any(String), provider: 'simulator', label: 'main', baseUrl: sim.url, keyPreview: `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`, status: 'active', validatedAt: expect.stringMatching(ISO), createdAt: expect.stringMatching(ISO), deletedAt: null });
+    expect(key.body).toEqual({
+      id: expect.any(String),
+      provider: 'simulator',
+      label: 'main',
+      baseUrl: sim.url,
+      keyPreview: `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`,
+      status: 'active',
+      validatedAt: expect.stringMatching(ISO),
+      createdAt: expect.stringMatching(ISO),
+      deletedAt: null,
+    });
     expect(JSON.stringify(key.body)).not.toContain(apiKey.slice(8));
     const keys = await call('GET', '/v1/pool/keys', seller.jwt);
     expect(keys.body).toEqual({ keys: [key.body] });
 
     const created = await call('POST', '/v1/market/listings', seller.jwt, {
       body: {
-        poolKeyId: key.body.id, model: 'acme/rest-flow', upstreamModel: 'sim-chat', capability: 'chat', inputPricePerMTok: 0.15, outputPricePerMTok: '2',
-        priceFloor: 1, caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 }, hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
+        poolKeyId: key.body.id,
+        model: 'acme/rest-flow',
+        upstreamModel: 'sim-chat',
+        capability: 'chat',
+        inputPricePerMTok: 0.15,
+        outputPricePerMTok: '2',
+        priceFloor: 1,
+        caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 },
+        hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
       },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(Object.keys(created.body)).toEqual(LISTING_KEYS);
     expect(created.body).toEqual({
-      id: expect.any(String), model: 'acme/rest-flow', upstreamModel: 'sim-chat', capability: 'chat', status: 'pending', paused: false, poolKeyId: key.body.id, provider: 'simulator',
-      ...money('inputPricePerMTok', 150_000), ...money('outputPricePerMTok', 2_000_000), ...money('pricePerMChars', null), ...money('cacheReadPricePerMTok', null), ...money('priceFloor', 1_000_000),
-      caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 }, hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
+      id: expect.any(String),
+      model: 'acme/rest-flow',
+      upstreamModel: 'sim-chat',
+      capability: 'chat',
+      status: 'pending',
+      paused: false,
+      poolKeyId: key.body.id,
+      provider: 'simulator',
+      ...money('inputPricePerMTok', 150_000),
+      ...money('outputPricePerMTok', 2_000_000),
+      ...money('pricePerMChars', null),
+      ...money('cacheReadPricePerMTok', null),
+      ...money('priceFloor', 1_000_000),
+      caps: { rpm: 600, tpm: 100000, maxConcurrency: 8, dailyTokens: 5_000_000 },
+      hardware: { gpuModel: 'H100 80GB', gpuCount: 4 },
       // No metadata declared: unknown, no parameters, a data policy of all false.
-      context_length: null, max_output_tokens: null, supported_parameters: [], quantization: null, region: null,
+      context_length: null,
+      max_output_tokens: null,
+      supported_parameters: [],
+      quantization: null,
+      region: null,
       data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false },
-      contract: { ...contractShape('pending'), listingId: created.body.id }, pendingPriceReview: null,
+      contract: { ...contractShape('pending'), listingId: created.body.id },
+      pendingPriceReview: null,
       // Its own namespace, nothing declared: nothing to verify.
       verification: expect.objectContaining({ status: 'not_required', canonicalModel: null, checks: [] }),
-      createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO), deletedAt: null,
+      createdAt: expect.stringMatching(ISO),
+      updatedAt: expect.stringMatching(ISO),
+      deletedAt: null,
     });
     const id = created.body.id;
 
@@ -145,7 +264,16 @@ describe('a seller onboards over REST only', () => {
     expect(Object.keys(runs.body)).toEqual(['probeRuns']);
     expect(runs.body.probeRuns).toHaveLength(1);
     expect(Object.keys(runs.body.probeRuns[0])).toEqual(PROBE_RUN_KEYS);
-    expect(runs.body.probeRuns[0]).toMatchObject({ listingId: id, kind: 'admission', capability: 'chat', upstreamModel: 'sim-chat', passed: true, reason: null, httpStatus: 200, usageReported: true });
+    expect(runs.body.probeRuns[0]).toMatchObject({
+      listingId: id,
+      kind: 'admission',
+      capability: 'chat',
+      upstreamModel: 'sim-chat',
+      passed: true,
+      reason: null,
+      httpStatus: 200,
+      usageReported: true,
+    });
 
     const contracts = await call('GET', `/v1/market/listings/${id}/contracts`, seller.jwt);
     expect(contracts.body).toEqual({ contracts: [listing.contract] });
@@ -153,17 +281,29 @@ describe('a seller onboards over REST only', () => {
     expect(checks.status).toBe(200);
     expect(checks.body.checks).toHaveLength(1);
     expect(Object.keys(checks.body.checks[0])).toEqual(CHECK_KEYS);
-    expect(checks.body.checks[0]).toMatchObject({ kind: 'admission', passed: true, reason: null, stateBefore: 'pending', stateAfter: 'active', checkedAt: expect.stringMatching(ISO) });
+    expect(checks.body.checks[0]).toMatchObject({
+      kind: 'admission',
+      passed: true,
+      reason: null,
+      stateBefore: 'pending',
+      stateAfter: 'active',
+      checkedAt: expect.stringMatching(ISO),
+    });
 
     // +150% on the output price: held for review, the listing still routes at the live price.
     const raised = await call('PATCH', `/v1/market/listings/${id}`, seller.jwt, { body: { outputPricePerMTok: 5 } });
     expect(raised.status, JSON.stringify(raised.body)).toBe(200);
     expect(raised.body).toMatchObject({ status: 'active', ...money('outputPricePerMTok', 2_000_000) });
     const review = {
-      id: expect.any(String), listingId: id, model: 'acme/rest-flow', status: 'pending', increasePercent: 150,
+      id: expect.any(String),
+      listingId: id,
+      model: 'acme/rest-flow',
+      status: 'pending',
+      increasePercent: 150,
       current: { ...money('inputPricePerMTok', 150_000), ...money('outputPricePerMTok', 2_000_000), ...money('pricePerMChars', null) },
       proposed: { ...money('inputPricePerMTok', null), ...money('outputPricePerMTok', 5_000_000), ...money('pricePerMChars', null) },
-      createdAt: expect.stringMatching(ISO), resolvedAt: null,
+      createdAt: expect.stringMatching(ISO),
+      resolvedAt: null,
     };
     expect(raised.body.pendingPriceReview).toEqual(review);
     expect((await call('GET', '/v1/market/reviews', seller.jwt)).body).toEqual({ reviews: [review] });
@@ -203,14 +343,30 @@ describe('POST /v1/pool/keys', () => {
     const custom = await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'custom', apiKey, baseUrl: `${sim.url}/` } });
     expect(custom.status).toBe(201);
     expect(custom.body).toMatchObject({ provider: 'custom', baseUrl: sim.url, label: null, status: 'active' });
-    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'custom', apiKey, baseUrl: sim.url } }), 409, 'CONFLICT');
+    expectError(
+      'dragonfly',
+      await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'custom', apiKey, baseUrl: sim.url } }),
+      409,
+      'CONFLICT',
+    );
   });
 
   it('a key the provider refuses → 400 naming apiKey; a provider that cannot be reached → 503', async () => {
     const refused = newApiKey();
     sim.setKeyFaults(refused, { status: 401 });
-    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: refused } }), 400, 'BAD_USER_INPUT', 'apiKey');
-    expectError('dragonfly', await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: newApiKey(), baseUrl: 'http://127.0.0.1:1/v1' } }), 503, 'SERVICE_UNAVAILABLE');
+    expectError(
+      'dragonfly',
+      await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: refused } }),
+      400,
+      'BAD_USER_INPUT',
+      'apiKey',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/v1/pool/keys', jwt, { body: { provider: 'simulator', apiKey: newApiKey(), baseUrl: 'http://127.0.0.1:1/v1' } }),
+      503,
+      'SERVICE_UNAVAILABLE',
+    );
     expect((await call('GET', '/v1/pool/keys', jwt)).body.keys.map((k: { provider: string }) => k.provider)).toEqual(['custom']);
   });
 
@@ -250,13 +406,32 @@ describe('listings: create, update, pause, delete', () => {
     namespace = 'listings';
     poolKeyId = await gqlPoolKey(jwt);
   });
-  const create = (body: Record<string, unknown>) => call('POST', '/v1/market/listings', jwt, { body: { poolKeyId, model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: 1, outputPricePerMTok: 2, ...body } });
+  const create = (body: Record<string, unknown>) =>
+    call('POST', '/v1/market/listings', jwt, {
+      body: { poolKeyId, model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: 1, outputPricePerMTok: 2, ...body },
+    });
 
   it('creates embeddings and speech listings (capability lowercase, per-character price for speech)', async () => {
-    const embed = await create({ upstreamModel: 'sim-embed', capability: 'embeddings', inputPricePerMTok: '0.02', outputPricePerMTok: undefined });
+    const embed = await create({
+      upstreamModel: 'sim-embed',
+      capability: 'embeddings',
+      inputPricePerMTok: '0.02',
+      outputPricePerMTok: undefined,
+    });
     expect(embed.status, JSON.stringify(embed.body)).toBe(201);
-    expect(embed.body).toMatchObject({ capability: 'embeddings', ...money('inputPricePerMTok', 20_000), ...money('outputPricePerMTok', 0), ...money('pricePerMChars', null) });
-    const speech = await create({ upstreamModel: 'sim-tts', capability: 'speech', inputPricePerMTok: undefined, outputPricePerMTok: undefined, pricePerMChars: 15.5 });
+    expect(embed.body).toMatchObject({
+      capability: 'embeddings',
+      ...money('inputPricePerMTok', 20_000),
+      ...money('outputPricePerMTok', 0),
+      ...money('pricePerMChars', null),
+    });
+    const speech = await create({
+      upstreamModel: 'sim-tts',
+      capability: 'speech',
+      inputPricePerMTok: undefined,
+      outputPricePerMTok: undefined,
+      pricePerMChars: 15.5,
+    });
     expect(speech.status, JSON.stringify(speech.body)).toBe(201);
     expect(speech.body).toMatchObject({ capability: 'speech', ...money('pricePerMChars', 15_500_000) });
   });
@@ -271,7 +446,13 @@ describe('listings: create, update, pause, delete', () => {
     expect(probe.status).toBe(200);
     expect(Object.keys(probe.body)).toEqual(PROBE_RUN_KEYS);
     expect(probe.body).toMatchObject({ listingId: draft.body.id, kind: 'admission', passed: true });
-    expectError('dragonfly', await call('PATCH', `/v1/market/listings/${draft.body.id}`, jwt, { body: { poolKeyId: null } }), 400, 'BAD_USER_INPUT', 'poolKeyId');
+    expectError(
+      'dragonfly',
+      await call('PATCH', `/v1/market/listings/${draft.body.id}`, jwt, { body: { poolKeyId: null } }),
+      400,
+      'BAD_USER_INPUT',
+      'poolKeyId',
+    );
   });
 
   it('PATCH: caps and hardware field by field (null clears), price floor, a decrease at once, pause and resume', async () => {
@@ -279,11 +460,20 @@ describe('listings: create, update, pause, delete', () => {
     const id = created.body.id;
     await admitted(id, jwt); // so that no admission check lands between the changes below
     const patch = (body: unknown) => call('PATCH', `/v1/market/listings/${id}`, jwt, { body });
-    expect((await patch({ caps: { rpm: null, maxConcurrency: 3 } })).body.caps).toEqual({ rpm: null, tpm: 1000, maxConcurrency: 3, dailyTokens: null });
+    expect((await patch({ caps: { rpm: null, maxConcurrency: 3 } })).body.caps).toEqual({
+      rpm: null,
+      tpm: 1000,
+      maxConcurrency: 3,
+      dailyTokens: null,
+    });
     expect((await patch({ caps: null })).body.caps).toEqual({ rpm: null, tpm: null, maxConcurrency: null, dailyTokens: null });
     expect((await patch({ hardware: { gpuCount: 8 } })).body.hardware).toEqual({ gpuModel: 'A100', gpuCount: 8 });
     expect((await patch({ hardware: null })).body.hardware).toBeNull();
-    expect((await patch({ priceFloor: '2.5', inputPricePerMTok: '0.75' })).body).toMatchObject({ ...money('priceFloor', 2_500_000), ...money('inputPricePerMTok', 750_000), pendingPriceReview: null });
+    expect((await patch({ priceFloor: '2.5', inputPricePerMTok: '0.75' })).body).toMatchObject({
+      ...money('priceFloor', 2_500_000),
+      ...money('inputPricePerMTok', 750_000),
+      pendingPriceReview: null,
+    });
     expectError('dragonfly', await patch({ outputPricePerMTok: 1 }), 400, 'BAD_USER_INPUT', 'outputPricePerMTok'); // below the floor
     expect((await patch({ priceFloor: null })).body).toMatchObject(money('priceFloor', null));
     const paused = await patch({ paused: true });
@@ -299,7 +489,13 @@ describe('listings: create, update, pause, delete', () => {
   it('a second capability for one model id → 400 naming capability; the same listing twice → 409', async () => {
     const model = newModel();
     expect((await create({ model })).status).toBe(201);
-    expectError('dragonfly', await create({ model, capability: 'embeddings', upstreamModel: 'sim-embed', outputPricePerMTok: undefined }), 400, 'BAD_USER_INPUT', 'capability');
+    expectError(
+      'dragonfly',
+      await create({ model, capability: 'embeddings', upstreamModel: 'sim-embed', outputPricePerMTok: undefined }),
+      400,
+      'BAD_USER_INPUT',
+      'capability',
+    );
     expectError('dragonfly', await create({ model }), 409, 'CONFLICT');
   });
 
@@ -360,25 +556,34 @@ describe('listings: create, update, pause, delete', () => {
     ['POST /v1/market/listings', async () => '/v1/market/listings'],
     ['PATCH /v1/market/listings/:id', async () => `/v1/market/listings/${(await create({})).body.id}`],
   ];
-  it.each(bodyRoutes.flatMap(([route, path]) => rawBodies.map(([label, raw, status, code]) => [route, label, path, raw, status, code] as const)))(
-    '%s refuses %s as the body',
-    async (route, _label, path, rawBody, status, code) => {
-      expectError('dragonfly', await call(route.split(' ')[0], await path(), jwt, { rawBody }), status, code);
-    },
-  );
+  it.each(
+    bodyRoutes.flatMap(([route, path]) => rawBodies.map(([label, raw, status, code]) => [route, label, path, raw, status, code] as const)),
+  )('%s refuses %s as the body', async (route, _label, path, rawBody, status, code) => {
+    expectError('dragonfly', await call(route.split(' ')[0], await path(), jwt, { rawBody }), status, code);
+  });
 
   it.each(bodyRoutes)('%s refuses a missing body (400) and a non-JSON content type (415)', async (route, path) => {
     const [method] = route.split(' ');
     const url = await path();
     expectError('dragonfly', await call(method, url, jwt), 400, 'BAD_REQUEST');
-    expectError('dragonfly', await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectError('dragonfly', await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(
+      'dragonfly',
+      await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectError(
+      'dragonfly',
+      await call(method, url, jwt, { rawBody: 'model=a/b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 });
 
 // ---- listing metadata (OpenRouter's names) ---------------------------------------------------------
 
-describe('listings: metadata in OpenRouter\'s names', () => {
+describe("listings: metadata in OpenRouter's names", () => {
   let jwt: string;
   let poolKeyId: string;
   beforeAll(async () => {
@@ -387,9 +592,19 @@ describe('listings: metadata in OpenRouter\'s names', () => {
     poolKeyId = await gqlPoolKey(jwt);
   });
   // Drafts (no pool key): nothing is probed or verified under the test's own changes.
-  const create = (body: Record<string, unknown>, token = jwt) => call('POST', '/v1/market/listings', token, { body: { model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: 1, outputPricePerMTok: 2, ...body } });
+  const create = (body: Record<string, unknown>, token = jwt) =>
+    call('POST', '/v1/market/listings', token, {
+      body: { model: newModel(), upstreamModel: 'sim-chat', inputPricePerMTok: 1, outputPricePerMTok: 2, ...body },
+    });
   const patch = (id: string, body: unknown, token = jwt) => call('PATCH', `/v1/market/listings/${id}`, token, { body });
-  const NONE = { context_length: null, max_output_tokens: null, supported_parameters: [], quantization: null, region: null, data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false } };
+  const NONE = {
+    context_length: null,
+    max_output_tokens: null,
+    supported_parameters: [],
+    quantization: null,
+    region: null,
+    data_policy: { retains_prompts: false, trains_on_prompts: false, zero_retention: false },
+  };
 
   it('POST takes every field and answers it; GET reads it back; without any, none is declared', async () => {
     const created = await create({
@@ -402,31 +617,64 @@ describe('listings: metadata in OpenRouter\'s names', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(Object.keys(created.body)).toEqual(LISTING_KEYS);
-    const expected = { context_length: 65_536, max_output_tokens: 8192, supported_parameters: ['tools', 'json_object'], quantization: 'bf16', region: 'us-east', data_policy: { retains_prompts: true, trains_on_prompts: false, zero_retention: false } };
+    const expected = {
+      context_length: 65_536,
+      max_output_tokens: 8192,
+      supported_parameters: ['tools', 'json_object'],
+      quantization: 'bf16',
+      region: 'us-east',
+      data_policy: { retains_prompts: true, trains_on_prompts: false, zero_retention: false },
+    };
     expect(created.body).toMatchObject(expected);
     const read = await call('GET', `/v1/market/listings/${created.body.id}`, jwt);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject(expected);
-    expect((await call('GET', '/v1/market/listings', jwt)).body.listings.find((l: { id: string }) => l.id === created.body.id)).toMatchObject(expected);
+    expect(
+      (await call('GET', '/v1/market/listings', jwt)).body.listings.find((l: { id: string }) => l.id === created.body.id),
+    ).toMatchObject(expected);
     const bare = await create({});
     expect(bare.body).toMatchObject(NONE);
     // A canonical model's values where the listing declares none.
     const canonical = await create({ model: 'dragonfly/sim-chat' });
     expect(canonical.status).toBe(201);
-    expect(canonical.body).toMatchObject({ context_length: 16_384, max_output_tokens: 4096, supported_parameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'] });
+    expect(canonical.body).toMatchObject({
+      context_length: 16_384,
+      max_output_tokens: 4096,
+      supported_parameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'],
+    });
   });
 
   it('PATCH: field by field (absent stays, null clears), data_policy one flag at a time (null: all false)', async () => {
     const id = (await create({ context_length: 4096, region: 'eu', data_policy: { trains_on_prompts: true } })).body.id;
     const region = await patch(id, { region: 'eu-west', quantization: 'int4' });
     expect(region.status, JSON.stringify(region.body)).toBe(200);
-    expect(region.body).toMatchObject({ context_length: 4096, region: 'eu-west', quantization: 'int4', data_policy: { trains_on_prompts: true, retains_prompts: false } });
+    expect(region.body).toMatchObject({
+      context_length: 4096,
+      region: 'eu-west',
+      quantization: 'int4',
+      data_policy: { trains_on_prompts: true, retains_prompts: false },
+    });
     const flags = await patch(id, { data_policy: { retains_prompts: true }, supported_parameters: ['seed'], max_output_tokens: 1024 });
-    expect(flags.body).toMatchObject({ supported_parameters: ['seed'], max_output_tokens: 1024, data_policy: { retains_prompts: true, trains_on_prompts: true, zero_retention: false } });
-    const cleared = await patch(id, { context_length: null, max_output_tokens: null, supported_parameters: null, quantization: null, region: null, data_policy: null });
+    expect(flags.body).toMatchObject({
+      supported_parameters: ['seed'],
+      max_output_tokens: 1024,
+      data_policy: { retains_prompts: true, trains_on_prompts: true, zero_retention: false },
+    });
+    const cleared = await patch(id, {
+      context_length: null,
+      max_output_tokens: null,
+      supported_parameters: null,
+      quantization: null,
+      region: null,
+      data_policy: null,
+    });
     expect(cleared.status).toBe(200);
     expect(cleared.body).toMatchObject(NONE);
-    expect((await patch(id, { data_policy: { zero_retention: true } })).body.data_policy).toEqual({ retains_prompts: false, trains_on_prompts: false, zero_retention: true });
+    expect((await patch(id, { data_policy: { zero_retention: true } })).body.data_policy).toEqual({
+      retains_prompts: false,
+      trains_on_prompts: false,
+      zero_retention: true,
+    });
   });
 
   it.each<[string, Record<string, unknown>, string, Record<string, unknown>?]>([
@@ -444,8 +692,16 @@ describe('listings: metadata in OpenRouter\'s names', () => {
     ['data_policy as text', { data_policy: 'none' }, 'data_policy'],
     ['an unknown data_policy flag', { data_policy: { sells_prompts: true } }, 'data_policy.sells_prompts'],
     ['a text data_policy flag', { data_policy: { zero_retention: 'yes' } }, 'data_policy.zero_retention'],
-    ['zero_retention while retaining prompts', { data_policy: { retains_prompts: true, zero_retention: true } }, 'data_policy.zero_retention'],
-    ['zero_retention while training on prompts', { data_policy: { trains_on_prompts: true, zero_retention: true } }, 'data_policy.zero_retention'],
+    [
+      'zero_retention while retaining prompts',
+      { data_policy: { retains_prompts: true, zero_retention: true } },
+      'data_policy.zero_retention',
+    ],
+    [
+      'zero_retention while training on prompts',
+      { data_policy: { trains_on_prompts: true, zero_retention: true } },
+      'data_policy.zero_retention',
+    ],
     ["a context_length above the canonical model's", { context_length: 16_385 }, 'context_length', { model: 'dragonfly/sim-chat' }],
     ["a max_output_tokens above the canonical model's", { max_output_tokens: 5000 }, 'max_output_tokens', { model: 'dragonfly/sim-chat' }],
   ])('POST and PATCH refuse %s: 400 naming the field, nothing written', async (_name, metadata, field, base = {}) => {
@@ -475,8 +731,17 @@ describe('listings: metadata in OpenRouter\'s names', () => {
       expectError('dragonfly', await patch(id, { region: 'eu', data_policy: { trains_on_prompts: true } }, token), 404, 'NOT_FOUND');
     }
     for (const token of [c.mkBuyer, c.buyerKey]) expectError('dragonfly', await patch(id, { region: 'eu' }, token), 403, 'FORBIDDEN');
-    expectError('dragonfly', await call('PATCH', `/v1/market/listings/${id}`, undefined, { body: { region: 'eu' } }), 401, 'UNAUTHENTICATED');
-    expect((await call('GET', `/v1/market/listings/${id}`, jwt)).body).toMatchObject({ region: 'us', quantization: 'fp16', data_policy: { trains_on_prompts: false } });
+    expectError(
+      'dragonfly',
+      await call('PATCH', `/v1/market/listings/${id}`, undefined, { body: { region: 'eu' } }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    expect((await call('GET', `/v1/market/listings/${id}`, jwt)).body).toMatchObject({
+      region: 'us',
+      quantization: 'fp16',
+      data_policy: { trains_on_prompts: false },
+    });
   });
 
   it('a changed context_length of an admitted listing is verified again (the context check of the new length)', async () => {
@@ -484,8 +749,13 @@ describe('listings: metadata in OpenRouter\'s names', () => {
     await admitted(created.body.id, jwt);
     const changed = await patch(created.body.id, { context_length: 2048 });
     expect(changed.status).toBe(200);
-    const verified = await readUntil(() => call('GET', `/v1/market/listings/${created.body.id}`, jwt), (r) => r.body?.verification?.status === 'passed');
-    expect(verified.body.verification.checks).toEqual([expect.objectContaining({ name: 'context', passed: true, detail: expect.stringContaining('declared 2048') })]);
+    const verified = await readUntil(
+      () => call('GET', `/v1/market/listings/${created.body.id}`, jwt),
+      (r) => r.body?.verification?.status === 'passed',
+    );
+    expect(verified.body.verification.checks).toEqual([
+      expect.objectContaining({ name: 'context', passed: true, detail: expect.stringContaining('declared 2048') }),
+    ]);
   });
 });
 
@@ -512,7 +782,13 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
       return response.body;
     };
     sim.setKeyFaults(apiKey, { status: 500 });
-    expect(await reverify()).toMatchObject({ kind: 'reverify', passed: false, stateBefore: 'active', stateAfter: 'degraded', contract: { id: contractId, listingId, state: 'degraded', consecutiveFailures: 1 } });
+    expect(await reverify()).toMatchObject({
+      kind: 'reverify',
+      passed: false,
+      stateBefore: 'active',
+      stateAfter: 'degraded',
+      contract: { id: contractId, listingId, state: 'degraded', consecutiveFailures: 1 },
+    });
     expect((await reverify()).stateAfter).toBe('degraded');
     const suspended = await reverify();
     expect(suspended).toMatchObject({ stateAfter: 'suspended', contract: { state: 'suspended', suspendedAt: expect.stringMatching(ISO) } });
@@ -527,7 +803,13 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
     expectError('dragonfly', await call('POST', `/v1/market/contracts/${contractId}/unsuspend`, jwt), 409, 'CONFLICT');
 
     const checks = await call('GET', `/v1/market/contracts/${contractId}/checks`, jwt);
-    expect(checks.body.checks.map((check: { stateAfter: string }) => check.stateAfter)).toEqual(['suspended', 'suspended', 'degraded', 'degraded', 'active']);
+    expect(checks.body.checks.map((check: { stateAfter: string }) => check.stateAfter)).toEqual([
+      'suspended',
+      'suspended',
+      'degraded',
+      'degraded',
+      'active',
+    ]);
     const limited = await call('GET', `/v1/market/contracts/${contractId}/checks?limit=2`, jwt);
     expect(limited.body.checks).toHaveLength(2);
   });
@@ -557,10 +839,17 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
   it('unknown ids → 404', async () => {
     const unknown = '00000000-0000-0000-0000-000000000000';
     for (const [method, path] of [
-      ['GET', `/v1/market/listings/${unknown}`], ['PATCH', `/v1/market/listings/${unknown}`], ['DELETE', `/v1/market/listings/${unknown}`],
-      ['POST', `/v1/market/listings/${unknown}/confirm-price`], ['POST', `/v1/market/listings/${unknown}/probe`], ['GET', `/v1/market/listings/${unknown}/probe-runs`],
-      ['GET', `/v1/market/listings/${unknown}/contracts`], ['GET', `/v1/market/contracts/${unknown}/checks`], ['POST', `/v1/market/contracts/${unknown}/reverify`],
-      ['POST', `/v1/market/contracts/${unknown}/unsuspend`], ['DELETE', `/v1/pool/keys/${unknown}`],
+      ['GET', `/v1/market/listings/${unknown}`],
+      ['PATCH', `/v1/market/listings/${unknown}`],
+      ['DELETE', `/v1/market/listings/${unknown}`],
+      ['POST', `/v1/market/listings/${unknown}/confirm-price`],
+      ['POST', `/v1/market/listings/${unknown}/probe`],
+      ['GET', `/v1/market/listings/${unknown}/probe-runs`],
+      ['GET', `/v1/market/listings/${unknown}/contracts`],
+      ['GET', `/v1/market/contracts/${unknown}/checks`],
+      ['POST', `/v1/market/contracts/${unknown}/reverify`],
+      ['POST', `/v1/market/contracts/${unknown}/unsuspend`],
+      ['DELETE', `/v1/pool/keys/${unknown}`],
     ]) {
       expectError('dragonfly', await call(method, path, jwt, method === 'PATCH' ? { body: { caps: null } } : {}), 404, 'NOT_FOUND');
     }
@@ -570,7 +859,19 @@ describe('contracts: reverify, suspension, unsuspend; probe runs; query strings'
 // ---- credentials ----------------------------------------------------------------------------
 
 describe('credential × route matrix', () => {
-  type CredentialName = 'none' | 'basic' | 'forgedJwt' | 'forgedMk' | 'buyerKey' | 'mkDisabled' | 'jwt' | 'mkBuyer' | 'mkSeller' | 'mkFull' | 'otherJwt' | 'otherMk';
+  type CredentialName =
+    | 'none'
+    | 'basic'
+    | 'forgedJwt'
+    | 'forgedMk'
+    | 'buyerKey'
+    | 'mkDisabled'
+    | 'jwt'
+    | 'mkBuyer'
+    | 'mkSeller'
+    | 'mkFull'
+    | 'otherJwt'
+    | 'otherMk';
   interface Route {
     method: string;
     name: string;
@@ -596,59 +897,185 @@ describe('credential × route matrix', () => {
 
   const routes: Route[] = [
     { method: 'GET', name: '/v1/pool/providers', path: async () => '/v1/pool/providers', ok: 200, owned: false },
-    { method: 'GET', name: '/v1/pool/keys', path: async () => '/v1/pool/keys', ok: 200, owned: false, mine: (body) => body.keys.some((k: { id: string }) => k.id === shared.poolKeyId) },
-    { method: 'POST', name: '/v1/pool/keys', path: async () => '/v1/pool/keys', body: () => ({ provider: 'simulator', apiKey: newApiKey() }), ok: 201, owned: false },
-    { method: 'DELETE', name: '/v1/pool/keys/:id', path: async () => `/v1/pool/keys/${await gqlPoolKey(c.jwt)}`, ok: 200, owned: true },
-    { method: 'GET', name: '/v1/market/listings', path: async () => '/v1/market/listings', ok: 200, owned: false, mine: (body) => body.listings.some((l: { id: string }) => l.id === shared.listingId) },
-    // Another account names the owner's pool key: 404, and nothing is created.
-    { method: 'POST', name: '/v1/market/listings', path: async () => '/v1/market/listings', body: () => ({ poolKeyId: shared.poolKeyId, model: newModel(), inputPricePerMTok: 1, outputPricePerMTok: 1 }), ok: 201, owned: true },
-    { method: 'GET', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${shared.listingId}`, ok: 200, owned: true },
-    { method: 'PATCH', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${shared.listingId}`, body: () => ({ caps: { rpm: 100 } }), ok: 200, owned: true },
-    // Metadata that is no claim to verify (so no re-verification runs under the other rows).
-    { method: 'PATCH', name: '/v1/market/listings/:id (metadata)', path: async () => `/v1/market/listings/${shared.listingId}`, body: () => ({ region: 'eu-west', quantization: 'fp8', data_policy: { zero_retention: true } }), ok: 200, owned: true },
-    { method: 'DELETE', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${await freshListing()}`, ok: 200, owned: true },
     {
-      method: 'POST', name: '/v1/market/listings/:id/confirm-price', ok: 200, owned: true,
+      method: 'GET',
+      name: '/v1/pool/keys',
+      path: async () => '/v1/pool/keys',
+      ok: 200,
+      owned: false,
+      mine: (body) => body.keys.some((k: { id: string }) => k.id === shared.poolKeyId),
+    },
+    {
+      method: 'POST',
+      name: '/v1/pool/keys',
+      path: async () => '/v1/pool/keys',
+      body: () => ({ provider: 'simulator', apiKey: newApiKey() }),
+      ok: 201,
+      owned: false,
+    },
+    { method: 'DELETE', name: '/v1/pool/keys/:id', path: async () => `/v1/pool/keys/${await gqlPoolKey(c.jwt)}`, ok: 200, owned: true },
+    {
+      method: 'GET',
+      name: '/v1/market/listings',
+      path: async () => '/v1/market/listings',
+      ok: 200,
+      owned: false,
+      mine: (body) => body.listings.some((l: { id: string }) => l.id === shared.listingId),
+    },
+    // Another account names the owner's pool key: 404, and nothing is created.
+    {
+      method: 'POST',
+      name: '/v1/market/listings',
+      path: async () => '/v1/market/listings',
+      body: () => ({ poolKeyId: shared.poolKeyId, model: newModel(), inputPricePerMTok: 1, outputPricePerMTok: 1 }),
+      ok: 201,
+      owned: true,
+    },
+    { method: 'GET', name: '/v1/market/listings/:id', path: async () => `/v1/market/listings/${shared.listingId}`, ok: 200, owned: true },
+    {
+      method: 'PATCH',
+      name: '/v1/market/listings/:id',
+      path: async () => `/v1/market/listings/${shared.listingId}`,
+      body: () => ({ caps: { rpm: 100 } }),
+      ok: 200,
+      owned: true,
+    },
+    // Metadata that is no claim to verify (so no re-verification runs under the other rows).
+    {
+      method: 'PATCH',
+      name: '/v1/market/listings/:id (metadata)',
+      path: async () => `/v1/market/listings/${shared.listingId}`,
+      body: () => ({ region: 'eu-west', quantization: 'fp8', data_policy: { zero_retention: true } }),
+      ok: 200,
+      owned: true,
+    },
+    {
+      method: 'DELETE',
+      name: '/v1/market/listings/:id',
+      path: async () => `/v1/market/listings/${await freshListing()}`,
+      ok: 200,
+      owned: true,
+    },
+    {
+      method: 'POST',
+      name: '/v1/market/listings/:id/confirm-price',
+      ok: 200,
+      owned: true,
       path: async () => {
         const id = await freshListing();
         await graphql(stack.url, MarketUpdateListingDocument, { id, input: { outputPricePerMTok: '9' } }, c.jwt);
         return `/v1/market/listings/${id}/confirm-price`;
       },
     },
-    { method: 'GET', name: '/v1/market/reviews', path: async () => '/v1/market/reviews', ok: 200, owned: false, mine: (body) => body.reviews.some((r: { listingId: string }) => r.listingId === shared.listingId) },
-    { method: 'GET', name: '/v1/market/listings/:id/contracts', path: async () => `/v1/market/listings/${shared.listingId}/contracts`, ok: 200, owned: true },
-    { method: 'GET', name: '/v1/market/contracts/:id/checks', path: async () => `/v1/market/contracts/${shared.contractId}/checks`, ok: 200, owned: true },
-    { method: 'POST', name: '/v1/market/contracts/:id/reverify', path: async () => `/v1/market/contracts/${shared.contractId}/reverify`, ok: 200, owned: true },
+    {
+      method: 'GET',
+      name: '/v1/market/reviews',
+      path: async () => '/v1/market/reviews',
+      ok: 200,
+      owned: false,
+      mine: (body) => body.reviews.some((r: { listingId: string }) => r.listingId === shared.listingId),
+    },
+    {
+      method: 'GET',
+      name: '/v1/market/listings/:id/contracts',
+      path: async () => `/v1/market/listings/${shared.listingId}/contracts`,
+      ok: 200,
+      owned: true,
+    },
+    {
+      method: 'GET',
+      name: '/v1/market/contracts/:id/checks',
+      path: async () => `/v1/market/contracts/${shared.contractId}/checks`,
+      ok: 200,
+      owned: true,
+    },
+    {
+      method: 'POST',
+      name: '/v1/market/contracts/:id/reverify',
+      path: async () => `/v1/market/contracts/${shared.contractId}/reverify`,
+      ok: 200,
+      owned: true,
+    },
     // The owner's contract is active: unsuspending it is a conflict, which still proves the credential got through.
-    { method: 'POST', name: '/v1/market/contracts/:id/unsuspend', path: async () => `/v1/market/contracts/${shared.contractId}/unsuspend`, ok: 409, owned: true },
-    { method: 'POST', name: '/v1/market/listings/:id/probe', path: async () => `/v1/market/listings/${shared.listingId}/probe`, ok: 200, owned: true },
-    { method: 'GET', name: '/v1/market/listings/:id/probe-runs', path: async () => `/v1/market/listings/${shared.listingId}/probe-runs`, ok: 200, owned: true },
+    {
+      method: 'POST',
+      name: '/v1/market/contracts/:id/unsuspend',
+      path: async () => `/v1/market/contracts/${shared.contractId}/unsuspend`,
+      ok: 409,
+      owned: true,
+    },
+    {
+      method: 'POST',
+      name: '/v1/market/listings/:id/probe',
+      path: async () => `/v1/market/listings/${shared.listingId}/probe`,
+      ok: 200,
+      owned: true,
+    },
+    {
+      method: 'GET',
+      name: '/v1/market/listings/:id/probe-runs',
+      path: async () => `/v1/market/listings/${shared.listingId}/probe-runs`,
+      ok: 200,
+      owned: true,
+    },
   ];
 
   function expected(credential: CredentialName, route: Route): [number, string | null] {
     switch (credential) {
-      case 'none': case 'basic': case 'forgedJwt': case 'forgedMk': case 'mkDisabled':
+      case 'none':
+      case 'basic':
+      case 'forgedJwt':
+      case 'forgedMk':
+      case 'mkDisabled':
         return [401, 'UNAUTHENTICATED'];
-      case 'buyerKey': case 'mkBuyer':
+      case 'buyerKey':
+      case 'mkBuyer':
         return [403, 'FORBIDDEN'];
-      case 'otherJwt': case 'otherMk':
+      case 'otherJwt':
+      case 'otherMk':
         return route.owned ? [404, 'NOT_FOUND'] : [route.ok, null];
-      case 'jwt': case 'mkSeller': case 'mkFull':
+      case 'jwt':
+      case 'mkSeller':
+      case 'mkFull':
         return route.ok === 409 ? [409, 'CONFLICT'] : [route.ok, null];
     }
   }
 
   const tokens = (): Record<CredentialName, string | undefined> => ({
-    none: undefined, basic: undefined, forgedJwt: c.jwtForged, forgedMk: c.mkForged, buyerKey: c.buyerKey, mkDisabled: c.mkDisabled,
-    jwt: c.jwt, mkBuyer: c.mkBuyer, mkSeller: c.mkSeller, mkFull: c.mkFull, otherJwt: c.other.jwt, otherMk: c.other.mkFull,
+    none: undefined,
+    basic: undefined,
+    forgedJwt: c.jwtForged,
+    forgedMk: c.mkForged,
+    buyerKey: c.buyerKey,
+    mkDisabled: c.mkDisabled,
+    jwt: c.jwt,
+    mkBuyer: c.mkBuyer,
+    mkSeller: c.mkSeller,
+    mkFull: c.mkFull,
+    otherJwt: c.other.jwt,
+    otherMk: c.other.mkFull,
   });
-  const names: CredentialName[] = ['none', 'basic', 'forgedJwt', 'forgedMk', 'buyerKey', 'mkDisabled', 'jwt', 'mkBuyer', 'mkSeller', 'mkFull', 'otherJwt', 'otherMk'];
+  const names: CredentialName[] = [
+    'none',
+    'basic',
+    'forgedJwt',
+    'forgedMk',
+    'buyerKey',
+    'mkDisabled',
+    'jwt',
+    'mkBuyer',
+    'mkSeller',
+    'mkFull',
+    'otherJwt',
+    'otherMk',
+  ];
   const table = names.flatMap((credential) => routes.map((route) => [credential, `${route.method} ${route.name}`, route] as const));
 
   it.each(table)('%s × %s', async (credential, _name, route) => {
     const [status, code] = expected(credential, route);
     const token = tokens()[credential];
-    const headers: Record<string, string> = credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> =
+      credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
     const path = await route.path();
     const response = await call(route.method, path, undefined, { body: route.body?.(), headers });
     if (code) return expectError('dragonfly', response, status, code);

@@ -44,7 +44,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const call = (method: string, path: string, token?: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => rest(stack.url, method, path, { token, ...options });
+const call = (
+  method: string,
+  path: string,
+  token?: string,
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+) => rest(stack.url, method, path, { token, ...options });
 
 function usage(overrides: Partial<UsageEvent> & Pick<UsageEvent, 'buyerId' | 'keyId'>): UsageEvent {
   return {
@@ -110,7 +115,8 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
     buyer = await fundedAccount('buyer', 10);
     alpha = await createKey(buyer.jwt, 'alpha');
     beta = await createKey(buyer.jwt, 'beta');
-    const on = (keyId: string, at: number, costMicros = 1_000_001) => usage({ buyerId: buyer.accountId, keyId, occurredAt: iso(at), costMicros });
+    const on = (keyId: string, at: number, costMicros = 1_000_001) =>
+      usage({ buyerId: buyer.accountId, keyId, occurredAt: iso(at), costMicros });
     await apply([on(alpha, B + 10 * HOUR), on(alpha, B + 10 * HOUR + MINUTE), on(alpha, B + DAY - 1), on(beta, B + DAY, 500)]);
     // Recent usage, inside the default window (the last 30 days).
     await apply([on(beta, Date.now() - HOUR, 250_000)]);
@@ -119,10 +125,35 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
   it('totals a window exactly: 3 requests of 1,000,001 micros cost 3.000003', async () => {
     const response = await call('GET', `/api/usage?from=${iso(B)}&to=${iso(B + DAY)}`, buyer.jwt);
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ from: iso(B), to: iso(B + DAY), requests: 3, inputTokens: 300, outputTokens: 150, characters: 21, cost: 3.000003, costMicros: 3_000_003 });
-    expect(Object.keys(response.body)).toEqual(['from', 'to', 'requests', 'inputTokens', 'outputTokens', 'characters', 'cost', 'costMicros']);
+    expect(response.body).toEqual({
+      from: iso(B),
+      to: iso(B + DAY),
+      requests: 3,
+      inputTokens: 300,
+      outputTokens: 150,
+      characters: 21,
+      cost: 3.000003,
+      costMicros: 3_000_003,
+    });
+    expect(Object.keys(response.body)).toEqual([
+      'from',
+      'to',
+      'requests',
+      'inputTokens',
+      'outputTokens',
+      'characters',
+      'cost',
+      'costMicros',
+    ]);
     const twoDays = await call('GET', `/api/usage?${window}`, buyer.jwt);
-    expect(twoDays.body).toMatchObject({ requests: 4, inputTokens: 400, outputTokens: 200, characters: 28, cost: 3.000503, costMicros: 3_000_503 });
+    expect(twoDays.body).toMatchObject({
+      requests: 4,
+      inputTokens: 400,
+      outputTokens: 200,
+      characters: 28,
+      cost: 3.000503,
+      costMicros: 3_000_503,
+    });
   });
 
   it('defaults to the last 30 days, ending now', async () => {
@@ -154,7 +185,9 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
     await apply([usage({ buyerId: lone.accountId, keyId: 'k-unknown', occurredAt: iso(Date.now() - HOUR), costMicros: 42 })]);
     const response = await call('GET', '/api/usage/by-key', lone.jwt);
     expect(response.status).toBe(200);
-    expect(response.body.keys).toEqual([{ keyId: 'k-unknown', keyName: null, requests: 1, inputTokens: 100, outputTokens: 50, cost: 0.000042, costMicros: 42 }]);
+    expect(response.body.keys).toEqual([
+      { keyId: 'k-unknown', keyName: null, requests: 1, inputTokens: 100, outputTokens: 50, cost: 0.000042, costMicros: 42 },
+    ]);
   });
 
   it('daily: 23:59:59.999Z and 00:00:00.000Z land in different UTC days', async () => {
@@ -172,9 +205,26 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
 
   it('empty windows answer zeros and empty lists, with the window', async () => {
     const empty = `from=${iso(B - 10 * DAY)}&to=${iso(B - 9 * DAY)}`;
-    expect((await call('GET', `/api/usage?${empty}`, buyer.jwt)).body).toEqual({ from: iso(B - 10 * DAY), to: iso(B - 9 * DAY), requests: 0, inputTokens: 0, outputTokens: 0, characters: 0, cost: 0, costMicros: 0 });
-    expect((await call('GET', `/api/usage/by-key?${empty}`, buyer.jwt)).body).toEqual({ from: iso(B - 10 * DAY), to: iso(B - 9 * DAY), keys: [] });
-    expect((await call('GET', `/api/usage/daily?${empty}`, buyer.jwt)).body).toEqual({ from: iso(B - 10 * DAY), to: iso(B - 9 * DAY), days: [] });
+    expect((await call('GET', `/api/usage?${empty}`, buyer.jwt)).body).toEqual({
+      from: iso(B - 10 * DAY),
+      to: iso(B - 9 * DAY),
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      characters: 0,
+      cost: 0,
+      costMicros: 0,
+    });
+    expect((await call('GET', `/api/usage/by-key?${empty}`, buyer.jwt)).body).toEqual({
+      from: iso(B - 10 * DAY),
+      to: iso(B - 9 * DAY),
+      keys: [],
+    });
+    expect((await call('GET', `/api/usage/daily?${empty}`, buyer.jwt)).body).toEqual({
+      from: iso(B - 10 * DAY),
+      to: iso(B - 9 * DAY),
+      days: [],
+    });
   });
 
   it("another account sees none of the buyer's figures", async () => {
@@ -196,7 +246,9 @@ describe('GET /api/usage, /api/usage/by-key, /api/usage/daily', () => {
     [`from=${iso(Date.now() - 400 * DAY)}`, 'from'],
     ['from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z', 'from'],
   ];
-  const table = ['/api/usage', '/api/usage/by-key', '/api/usage/daily'].flatMap((path) => badWindows.map(([query, field]) => [path, query, field] as const));
+  const table = ['/api/usage', '/api/usage/by-key', '/api/usage/daily'].flatMap((path) =>
+    badWindows.map(([query, field]) => [path, query, field] as const),
+  );
   it.each(table)('%s?%s → 400 naming %s', async (path, query, field) => {
     expectError('dragonfly', await call('GET', `${path}?${query}`, c.jwt), 400, 'BAD_USER_INPUT', field);
   });
@@ -211,7 +263,11 @@ describe('GET /api/billing/balance', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ balance: 0.1, balanceMicros: 100_000, currency: 'USD' });
     await apply([usage({ buyerId: account.accountId, keyId: 'k-balance', costMicros: 30_000 })]);
-    expect((await call('GET', '/api/billing/balance', account.jwt)).body).toEqual({ balance: 0.07, balanceMicros: 70_000, currency: 'USD' });
+    expect((await call('GET', '/api/billing/balance', account.jwt)).body).toEqual({
+      balance: 0.07,
+      balanceMicros: 70_000,
+      currency: 'USD',
+    });
   });
 
   it('never goes below zero: a request costing more than what is left is charged what is left', async () => {
@@ -238,7 +294,16 @@ describe('GET /api/billing/transactions', () => {
     expect(response.status).toBe(200);
     // Trial credit and sandbox top-ups are promo credit; usage spends it first.
     const entry = (type: string, amountMicros: number, balanceAfterMicros: number, requestCount: number, description: string) => ({
-      id: expect.any(String), type, bucket: 'promo', amount: amountMicros / 1e6, amountMicros, balanceAfter: balanceAfterMicros / 1e6, balanceAfterMicros, requestCount, description, createdAt: expect.stringMatching(ISO),
+      id: expect.any(String),
+      type,
+      bucket: 'promo',
+      amount: amountMicros / 1e6,
+      amountMicros,
+      balanceAfter: balanceAfterMicros / 1e6,
+      balanceAfterMicros,
+      requestCount,
+      description,
+      createdAt: expect.stringMatching(ISO),
     });
     expect(response.body).toEqual({
       transactions: [
@@ -260,15 +325,23 @@ describe('GET /api/billing/transactions', () => {
   });
 
   it("another account never sees the account's postings", async () => {
-    const ids = (await call('GET', '/api/billing/transactions?pageSize=100', account.jwt)).body.transactions.map((t: { id: string }) => t.id);
+    const ids = (await call('GET', '/api/billing/transactions?pageSize=100', account.jwt)).body.transactions.map(
+      (t: { id: string }) => t.id,
+    );
     const theirs = await call('GET', '/api/billing/transactions?pageSize=100', c.other.jwt);
     expect(theirs.status).toBe(200);
     expect(theirs.body.transactions.filter((t: { id: string }) => ids.includes(t.id))).toEqual([]);
   });
 
   it.each([
-    ['page=0', 'page'], ['page=-1', 'page'], ['page=abc', 'page'], ['page=1.5', 'page'],
-    ['pageSize=0', 'pageSize'], ['pageSize=101', 'pageSize'], ['pageSize=x', 'pageSize'], ['pageSize=9999999999', 'pageSize'],
+    ['page=0', 'page'],
+    ['page=-1', 'page'],
+    ['page=abc', 'page'],
+    ['page=1.5', 'page'],
+    ['pageSize=0', 'pageSize'],
+    ['pageSize=101', 'pageSize'],
+    ['pageSize=x', 'pageSize'],
+    ['pageSize=9999999999', 'pageSize'],
   ])('?%s → 400 naming %s', async (query, field) => {
     expectError('dragonfly', await call('GET', `/api/billing/transactions?${query}`, account.jwt), 400, 'BAD_USER_INPUT', field);
   });
@@ -323,8 +396,21 @@ describe('POST /api/billing/topups', () => {
 
   it('refuses a missing body (400) and a non-JSON content type (415)', async () => {
     expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt), 400, 'BAD_REQUEST');
-    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectError('dragonfly', await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/topups', account.jwt, { rawBody: 'amount=1', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/billing/topups', account.jwt, {
+        rawBody: 'amount=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('credited nothing on any refusal', async () => {
@@ -350,7 +436,8 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   beforeAll(async () => {
     seller = await freshAccount('seller');
     const buyer = await fundedAccount('their-buyer', 20);
-    const sale = (at: number, costMicros: number) => usage({ buyerId: buyer.accountId, keyId: 'k-sale', sellerId: seller.accountId, occurredAt: iso(at), costMicros });
+    const sale = (at: number, costMicros: number) =>
+      usage({ buyerId: buyer.accountId, keyId: 'k-sale', sellerId: seller.accountId, occurredAt: iso(at), costMicros });
     [r1, r2] = [sale(t1, 1_000_001), sale(t2, 10_000_000)];
     await apply([r1, r2]);
   });
@@ -358,17 +445,45 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   // One shared sequence: the figures before settlement, after cooling, after the reserve's release.
   it('cooling: everything pending, each earning 70% of its price with 20% of that to be reserved', async () => {
     expect((await get('/v1/market/earnings/summary')).body).toEqual({
-      pending: 7.7, pendingMicros: 7_700_000, available: 0, availableMicros: 0, reserved: 0, reservedMicros: 0, lifetime: 7.7, lifetimeMicros: 7_700_000,
-      withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 2,
+      pending: 7.7,
+      pendingMicros: 7_700_000,
+      available: 0,
+      availableMicros: 0,
+      reserved: 0,
+      reservedMicros: 0,
+      lifetime: 7.7,
+      lifetimeMicros: 7_700_000,
+      withdrawable: 0,
+      withdrawableMicros: 0,
+      paidOut: 0,
+      paidOutMicros: 0,
+      converted: 0,
+      convertedMicros: 0,
+      requests: 2,
     });
     const earning = (event: UsageEvent, amountMicros: number, reserveMicros: number, state: string) => ({
-      requestId: event.requestId, listingId: 'listing-1', model: 'dragonfly/sim-chat',
-      price: event.costMicros / 1e6, priceMicros: event.costMicros, amount: amountMicros / 1e6, amountMicros, reserve: reserveMicros / 1e6, reserveMicros,
-      state, earnedAt: event.occurredAt, availableAt: iso(Date.parse(event.occurredAt) + COOL), reserveReleaseAt: iso(Date.parse(event.occurredAt) + COOL + HOLD),
+      requestId: event.requestId,
+      listingId: 'listing-1',
+      model: 'dragonfly/sim-chat',
+      price: event.costMicros / 1e6,
+      priceMicros: event.costMicros,
+      amount: amountMicros / 1e6,
+      amountMicros,
+      reserve: reserveMicros / 1e6,
+      reserveMicros,
+      state,
+      earnedAt: event.occurredAt,
+      availableAt: iso(Date.parse(event.occurredAt) + COOL),
+      reserveReleaseAt: iso(Date.parse(event.occurredAt) + COOL + HOLD),
     });
     const list = await get('/v1/market/earnings');
     expect(list.status).toBe(200);
-    expect(list.body).toEqual({ earnings: [earning(r2, 7_000_000, 1_400_000, 'cooling'), earning(r1, 700_000, 140_000, 'cooling')], total: 2, page: 1, pageSize: 20 });
+    expect(list.body).toEqual({
+      earnings: [earning(r2, 7_000_000, 1_400_000, 'cooling'), earning(r1, 700_000, 140_000, 'cooling')],
+      total: 2,
+      page: 1,
+      pageSize: 20,
+    });
     expect(list.body.earnings[1]).toMatchObject({ price: 1.000001, amount: 0.7, reserve: 0.14 });
     // Reserve entries list each share to be held; nothing is held yet.
     expect((await get('/v1/market/earnings/reserve')).body).toEqual({
@@ -384,8 +499,21 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   it('after cooling (settleEarnings at +10 min): 80% available, 20% held in reserve', async () => {
     await settle(t2 + COOL);
     expect((await get('/v1/market/earnings/summary')).body).toEqual({
-      pending: 0, pendingMicros: 0, available: 6.16, availableMicros: 6_160_000, reserved: 1.54, reservedMicros: 1_540_000, lifetime: 7.7, lifetimeMicros: 7_700_000,
-      withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 2,
+      pending: 0,
+      pendingMicros: 0,
+      available: 6.16,
+      availableMicros: 6_160_000,
+      reserved: 1.54,
+      reservedMicros: 1_540_000,
+      lifetime: 7.7,
+      lifetimeMicros: 7_700_000,
+      withdrawable: 0,
+      withdrawableMicros: 0,
+      paidOut: 0,
+      paidOutMicros: 0,
+      converted: 0,
+      convertedMicros: 0,
+      requests: 2,
     });
     expect((await get('/v1/market/earnings')).body.earnings.map((e: { state: string }) => e.state)).toEqual(['available', 'available']);
     const reserve = (await get('/v1/market/earnings/reserve')).body;
@@ -395,12 +523,25 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
 
   it('after the reserve is released (+7 days): all available; released entries only with ?includeReleased=true', async () => {
     await settle(t2 + COOL + HOLD);
-    expect((await get('/v1/market/earnings/summary')).body).toMatchObject({ pending: 0, available: 7.7, availableMicros: 7_700_000, reserved: 0, reservedMicros: 0, lifetime: 7.7 });
+    expect((await get('/v1/market/earnings/summary')).body).toMatchObject({
+      pending: 0,
+      available: 7.7,
+      availableMicros: 7_700_000,
+      reserved: 0,
+      reservedMicros: 0,
+      lifetime: 7.7,
+    });
     expect((await get('/v1/market/earnings/reserve')).body).toEqual({ entries: [], totalHeld: 0, totalHeldMicros: 0 });
     const all = (await get('/v1/market/earnings/reserve?includeReleased=true')).body;
-    expect(all.entries.map((e: { requestId: string; released: boolean }) => [e.requestId, e.released])).toEqual([[r1.requestId, true], [r2.requestId, true]]);
+    expect(all.entries.map((e: { requestId: string; released: boolean }) => [e.requestId, e.released])).toEqual([
+      [r1.requestId, true],
+      [r2.requestId, true],
+    ]);
     expect((await get('/v1/market/earnings/reserve?includeReleased=true&limit=1')).body.entries).toHaveLength(1);
-    expect((await get('/v1/market/earnings')).body.earnings.map((e: { state: string }) => e.state)).toEqual(['reserve_released', 'reserve_released']);
+    expect((await get('/v1/market/earnings')).body.earnings.map((e: { state: string }) => e.state)).toEqual([
+      'reserve_released',
+      'reserve_released',
+    ]);
   });
 
   it('pages the earnings: ?page=2&pageSize=1', async () => {
@@ -421,12 +562,20 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
       ],
     });
     expect((await get(`/v1/market/earnings/timeseries?interval=day&${window}`)).body).toEqual({
-      interval: 'day', from: iso(D), to: iso(D + DAY), points: [{ bucket: day, amount: 7.7, amountMicros: 7_700_000, requests: 2 }],
+      interval: 'day',
+      from: iso(D),
+      to: iso(D + DAY),
+      points: [{ bucket: day, amount: 7.7, amountMicros: 7_700_000, requests: 2 }],
     });
   });
 
   it('timeseries defaults: daily over the last 30 days (the window is the domain default, reported as null)', async () => {
-    expect((await get('/v1/market/earnings/timeseries')).body).toEqual({ interval: 'day', from: null, to: null, points: [{ bucket: day, amount: 7.7, amountMicros: 7_700_000, requests: 2 }] });
+    expect((await get('/v1/market/earnings/timeseries')).body).toEqual({
+      interval: 'day',
+      from: null,
+      to: null,
+      points: [{ bucket: day, amount: 7.7, amountMicros: 7_700_000, requests: 2 }],
+    });
   });
 
   it('monthly: amount, platform fees and requests per UTC month', async () => {
@@ -438,13 +587,30 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
   it("another account sees none of the seller's figures", async () => {
     for (const token of [c.other.jwt, c.other.mkFull]) {
       expect((await get('/v1/market/earnings/summary', token)).body).toEqual({
-        pending: 0, pendingMicros: 0, available: 0, availableMicros: 0, reserved: 0, reservedMicros: 0, lifetime: 0, lifetimeMicros: 0,
-        withdrawable: 0, withdrawableMicros: 0, paidOut: 0, paidOutMicros: 0, converted: 0, convertedMicros: 0, requests: 0,
+        pending: 0,
+        pendingMicros: 0,
+        available: 0,
+        availableMicros: 0,
+        reserved: 0,
+        reservedMicros: 0,
+        lifetime: 0,
+        lifetimeMicros: 0,
+        withdrawable: 0,
+        withdrawableMicros: 0,
+        paidOut: 0,
+        paidOutMicros: 0,
+        converted: 0,
+        convertedMicros: 0,
+        requests: 0,
       });
       expect((await get('/v1/market/earnings', token)).body).toEqual({ earnings: [], total: 0, page: 1, pageSize: 20 });
       expect((await get(`/v1/market/earnings/timeseries?from=${iso(D)}&to=${iso(D + DAY)}`, token)).body.points).toEqual([]);
       expect((await get('/v1/market/earnings/monthly', token)).body).toEqual({ months: [] });
-      expect((await get('/v1/market/earnings/reserve?includeReleased=true', token)).body).toEqual({ entries: [], totalHeld: 0, totalHeldMicros: 0 });
+      expect((await get('/v1/market/earnings/reserve?includeReleased=true', token)).body).toEqual({
+        entries: [],
+        totalHeld: 0,
+        totalHeldMicros: 0,
+      });
     }
   });
 
@@ -475,7 +641,19 @@ describe('seller earnings: /v1/market/earnings, summary, timeseries, monthly, re
 // ---- credentials ----------------------------------------------------------------------------
 
 describe('credential × route matrix', () => {
-  type CredentialName = 'none' | 'basic' | 'forgedJwt' | 'forgedMk' | 'buyerKey' | 'mkDisabled' | 'jwt' | 'mkBuyer' | 'mkSeller' | 'mkFull' | 'otherJwt' | 'otherMk';
+  type CredentialName =
+    | 'none'
+    | 'basic'
+    | 'forgedJwt'
+    | 'forgedMk'
+    | 'buyerKey'
+    | 'mkDisabled'
+    | 'jwt'
+    | 'mkBuyer'
+    | 'mkSeller'
+    | 'mkFull'
+    | 'otherJwt'
+    | 'otherMk';
   interface Route {
     method: 'GET' | 'POST';
     path: string;
@@ -493,8 +671,26 @@ describe('credential × route matrix', () => {
   const events: UsageEvent[] = [];
   beforeAll(async () => {
     await eventually(async () => expect(await balanceOf(c.jwt)).toBe(100_000));
-    for (let i = 0; i < 2; i++) events.push(usage({ buyerId: c.accountId, keyId: c.buyerKeyId, sellerId: bystander.accountId, occurredAt: iso(Date.now() - HOUR), costMicros: 12_345 }));
-    for (let i = 0; i < 2; i++) events.push(usage({ buyerId: bystander.accountId, keyId: 'k-bystander', sellerId: c.accountId, occurredAt: iso(Date.now() - HOUR), costMicros: 12_345 }));
+    for (let i = 0; i < 2; i++)
+      events.push(
+        usage({
+          buyerId: c.accountId,
+          keyId: c.buyerKeyId,
+          sellerId: bystander.accountId,
+          occurredAt: iso(Date.now() - HOUR),
+          costMicros: 12_345,
+        }),
+      );
+    for (let i = 0; i < 2; i++)
+      events.push(
+        usage({
+          buyerId: bystander.accountId,
+          keyId: 'k-bystander',
+          sellerId: c.accountId,
+          occurredAt: iso(Date.now() - HOUR),
+          costMicros: 12_345,
+        }),
+      );
     await apply(events);
   });
   const ours = (requestIds: string[]) => requestIds.some((id) => events.some((event) => event.requestId === id));
@@ -503,21 +699,49 @@ describe('credential × route matrix', () => {
 
   const routes: Route[] = [
     { method: 'GET', path: '/api/usage', side: 'buyer', ok: 200, mine: (body) => body.requests >= 2 },
-    { method: 'GET', path: '/api/usage/by-key', side: 'buyer', ok: 200, mine: (body) => body.keys.some((key: { keyId: string }) => key.keyId === c.buyerKeyId) },
+    {
+      method: 'GET',
+      path: '/api/usage/by-key',
+      side: 'buyer',
+      ok: 200,
+      mine: (body) => body.keys.some((key: { keyId: string }) => key.keyId === c.buyerKeyId),
+    },
     { method: 'GET', path: '/api/usage/daily', side: 'buyer', ok: 200, mine: (body) => body.days.length > 0 },
     { method: 'GET', path: '/api/billing/balance', side: 'buyer', ok: 200, mine: balanceIsOurs },
-    { method: 'GET', path: '/api/billing/transactions', side: 'buyer', ok: 200, mine: (body) => body.transactions.some((t: { type: string }) => t.type === 'usage_debit') },
+    {
+      method: 'GET',
+      path: '/api/billing/transactions',
+      side: 'buyer',
+      ok: 200,
+      mine: (body) => body.transactions.some((t: { type: string }) => t.type === 'usage_debit'),
+    },
     { method: 'POST', path: '/api/billing/topups', side: 'buyer', ok: 201, body: { amount: 0.5 }, mine: balanceIsOurs },
-    { method: 'GET', path: '/v1/market/earnings', side: 'seller', ok: 200, mine: (body) => ours(body.earnings.map((e: { requestId: string }) => e.requestId)) },
+    {
+      method: 'GET',
+      path: '/v1/market/earnings',
+      side: 'seller',
+      ok: 200,
+      mine: (body) => ours(body.earnings.map((e: { requestId: string }) => e.requestId)),
+    },
     { method: 'GET', path: '/v1/market/earnings/summary', side: 'seller', ok: 200, mine: (body) => body.lifetimeMicros > 0 },
     { method: 'GET', path: '/v1/market/earnings/timeseries', side: 'seller', ok: 200, mine: (body) => body.points.length > 0 },
     { method: 'GET', path: '/v1/market/earnings/monthly', side: 'seller', ok: 200, mine: (body) => body.months.length > 0 },
-    { method: 'GET', path: '/v1/market/earnings/reserve?includeReleased=true', side: 'seller', ok: 200, mine: (body) => ours(body.entries.map((e: { requestId: string }) => e.requestId)) },
+    {
+      method: 'GET',
+      path: '/v1/market/earnings/reserve?includeReleased=true',
+      side: 'seller',
+      ok: 200,
+      mine: (body) => ours(body.entries.map((e: { requestId: string }) => e.requestId)),
+    },
   ];
 
   function expected(credential: CredentialName, route: Route): [number, string | null] {
     switch (credential) {
-      case 'none': case 'basic': case 'forgedJwt': case 'forgedMk': case 'mkDisabled':
+      case 'none':
+      case 'basic':
+      case 'forgedJwt':
+      case 'forgedMk':
+      case 'mkDisabled':
         return [401, 'UNAUTHENTICATED'];
       case 'buyerKey':
         return [403, 'FORBIDDEN'];
@@ -526,22 +750,49 @@ describe('credential × route matrix', () => {
       case 'mkSeller':
         // The balance is buyer money too: a seller-scope key may not read it.
         return route.side === 'buyer' ? [403, 'FORBIDDEN'] : [route.ok, null];
-      case 'jwt': case 'mkFull': case 'otherJwt': case 'otherMk':
+      case 'jwt':
+      case 'mkFull':
+      case 'otherJwt':
+      case 'otherMk':
         return [route.ok, null];
     }
   }
 
   const tokens = (): Record<CredentialName, string | undefined> => ({
-    none: undefined, basic: undefined, forgedJwt: c.jwtForged, forgedMk: c.mkForged, buyerKey: c.buyerKey, mkDisabled: c.mkDisabled,
-    jwt: c.jwt, mkBuyer: c.mkBuyer, mkSeller: c.mkSeller, mkFull: c.mkFull, otherJwt: c.other.jwt, otherMk: c.other.mkFull,
+    none: undefined,
+    basic: undefined,
+    forgedJwt: c.jwtForged,
+    forgedMk: c.mkForged,
+    buyerKey: c.buyerKey,
+    mkDisabled: c.mkDisabled,
+    jwt: c.jwt,
+    mkBuyer: c.mkBuyer,
+    mkSeller: c.mkSeller,
+    mkFull: c.mkFull,
+    otherJwt: c.other.jwt,
+    otherMk: c.other.mkFull,
   });
-  const names: CredentialName[] = ['none', 'basic', 'forgedJwt', 'forgedMk', 'buyerKey', 'mkDisabled', 'jwt', 'mkBuyer', 'mkSeller', 'mkFull', 'otherJwt', 'otherMk'];
+  const names: CredentialName[] = [
+    'none',
+    'basic',
+    'forgedJwt',
+    'forgedMk',
+    'buyerKey',
+    'mkDisabled',
+    'jwt',
+    'mkBuyer',
+    'mkSeller',
+    'mkFull',
+    'otherJwt',
+    'otherMk',
+  ];
   const table = names.flatMap((credential) => routes.map((route) => [credential, `${route.method} ${route.path}`, route] as const));
 
   it.each(table)('%s × %s', async (credential, _name, route) => {
     const [status, code] = expected(credential, route);
     const token = tokens()[credential];
-    const headers: Record<string, string> = credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> =
+      credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
     const response = await call(route.method, route.path, undefined, { body: route.body, headers });
     if (code) return expectError('dragonfly', response, status, code);
     expect(response.status, JSON.stringify(response.body)).toBe(status);

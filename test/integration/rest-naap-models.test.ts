@@ -12,7 +12,23 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { expectError } from '../helpers/expect-error';
 
 // NaaP's documented fields, then the supply's metadata (additional fields, which NaaP's clients ignore).
-const MODEL_KEYS = ['id', 'name', 'tagline', 'type', 'featured', 'realtime', 'costPerMin', 'latencyP50', 'coldStart', 'fps', 'useCases', 'badges', 'contextLength', 'supportedParameters', 'quantizations'];
+const MODEL_KEYS = [
+  'id',
+  'name',
+  'tagline',
+  'type',
+  'featured',
+  'realtime',
+  'costPerMin',
+  'latencyP50',
+  'coldStart',
+  'fps',
+  'useCases',
+  'badges',
+  'contextLength',
+  'supportedParameters',
+  'quantizations',
+];
 const ROW_KEYS = ['Pipeline', 'Model', 'WarmOrchCount', 'TotalCapacity', 'PriceMin', 'PriceMax', 'PriceAvg', 'PriceUnit'];
 const FLAKY_KEY = 'sk-sim-naap-flaky-0123456789abcdef';
 
@@ -34,16 +50,54 @@ beforeAll(async () => {
   const keyA = await poolKey(stack.url, sellerA.jwt, 'sk-sim-naap-a-0123456789abcdef');
   const keyB = await poolKey(stack.url, sellerB.jwt, 'sk-sim-naap-b-0123456789abcdef');
   await Promise.all([
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '2', caps: { maxConcurrency: 4 }, hardware: { gpuModel: 'H100', gpuCount: 2 }, quantization: 'fp8' }),
-    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'dragonfly/sim-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1.5', outputPricePerMTok: '4' }),
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-embed', upstreamModel: 'sim-embed', capability: 'EMBEDDINGS', inputPricePerMTok: '0.02' }),
-    admittedListing(stack.url, sellerA.jwt, { poolKeyId: keyA, model: 'dragonfly/sim-tts', upstreamModel: 'sim-tts', capability: 'SPEECH', pricePerMChars: '15' }),
-    admittedListing(stack.url, sellerB.jwt, { poolKeyId: keyB, model: 'dragonfly/sim-chat-large', upstreamModel: 'sim-chat', inputPricePerMTok: '0.27', outputPricePerMTok: '1.1' }),
+    admittedListing(stack.url, sellerA.jwt, {
+      poolKeyId: keyA,
+      model: 'dragonfly/sim-chat',
+      upstreamModel: 'sim-chat',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '2',
+      caps: { maxConcurrency: 4 },
+      hardware: { gpuModel: 'H100', gpuCount: 2 },
+      quantization: 'fp8',
+    }),
+    admittedListing(stack.url, sellerB.jwt, {
+      poolKeyId: keyB,
+      model: 'dragonfly/sim-chat',
+      upstreamModel: 'sim-chat',
+      inputPricePerMTok: '1.5',
+      outputPricePerMTok: '4',
+    }),
+    admittedListing(stack.url, sellerA.jwt, {
+      poolKeyId: keyA,
+      model: 'dragonfly/sim-embed',
+      upstreamModel: 'sim-embed',
+      capability: 'EMBEDDINGS',
+      inputPricePerMTok: '0.02',
+    }),
+    admittedListing(stack.url, sellerA.jwt, {
+      poolKeyId: keyA,
+      model: 'dragonfly/sim-tts',
+      upstreamModel: 'sim-tts',
+      capability: 'SPEECH',
+      pricePerMChars: '15',
+    }),
+    admittedListing(stack.url, sellerB.jwt, {
+      poolKeyId: keyB,
+      model: 'dragonfly/sim-chat-large',
+      upstreamModel: 'sim-chat',
+      inputPricePerMTok: '0.27',
+      outputPricePerMTok: '1.1',
+    }),
   ]);
   // A listing whose upstream fails its admission probe: PENDING, so not on the market yet.
   const flakyKey = await poolKey(stack.url, sellerA.jwt, FLAKY_KEY);
   sim.setKeyFaults(FLAKY_KEY, { status: 500 });
-  const late = await graphql(stack.url, MarketCreateListingDocument, { input: { poolKeyId: flakyKey, model: 'acme/late-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } }, sellerA.jwt);
+  const late = await graphql(
+    stack.url,
+    MarketCreateListingDocument,
+    { input: { poolKeyId: flakyKey, model: 'acme/late-chat', upstreamModel: 'sim-chat', inputPricePerMTok: '1', outputPricePerMTok: '1' } },
+    sellerA.jwt,
+  );
   lateListingId = late.data!.createListing.id;
   const failed = await graphql(stack.url, MarketProbeListingDocument, { id: lateListingId }, sellerA.jwt); // joins the background admission
   expect(failed.data!.probeListing.passed).toBe(false);
@@ -53,7 +107,8 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const get = (path: string, token: string | undefined, headers: Record<string, string> = {}) => rest(stack.url, 'GET', path, { token, headers });
+const get = (path: string, token: string | undefined, headers: Record<string, string> = {}) =>
+  rest(stack.url, 'GET', path, { token, headers });
 
 const ids = (response: Response) => response.body.data.models.map((model: { id: string }) => model.id);
 
@@ -70,15 +125,35 @@ describe('GET /api/v1/developer/models', () => {
 
     const [chat, deepseek, embed, tts] = response.body.data.models;
     expect(chat).toEqual({
-      id: 'dragonfly/sim-chat', name: 'Sim Chat', tagline: expect.any(String), type: 'llm', featured: false, realtime: true,
-      costPerMin: { min: expect.any(Number), max: expect.any(Number) }, latencyP50: expect.any(Number), coldStart: expect.any(Number), fps: expect.any(Number),
-      useCases: expect.arrayContaining(['chat']), badges: expect.arrayContaining(['streaming', 'multi-seller']),
+      id: 'dragonfly/sim-chat',
+      name: 'Sim Chat',
+      tagline: expect.any(String),
+      type: 'llm',
+      featured: false,
+      realtime: true,
+      costPerMin: { min: expect.any(Number), max: expect.any(Number) },
+      latencyP50: expect.any(Number),
+      coldStart: expect.any(Number),
+      fps: expect.any(Number),
+      useCases: expect.arrayContaining(['chat']),
+      badges: expect.arrayContaining(['streaming', 'multi-seller']),
       // Neither listing declares metadata: the canonical model's context and parameters; seller A declares fp8.
-      contextLength: 16384, supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'], quantizations: ['fp8'],
+      contextLength: 16384,
+      supportedParameters: ['tools', 'tool_choice', 'json_schema', 'json_object', 'stop'],
+      quantizations: ['fp8'],
     });
     expect(chat.costPerMin.min).toBeGreaterThan(0);
     expect(chat.costPerMin.max).toBeGreaterThanOrEqual(chat.costPerMin.min);
-    expect(embed).toMatchObject({ type: 'embeddings', realtime: false, costPerMin: null, fps: null, latencyP50: expect.any(Number), contextLength: 8192, supportedParameters: [], quantizations: [] });
+    expect(embed).toMatchObject({
+      type: 'embeddings',
+      realtime: false,
+      costPerMin: null,
+      fps: null,
+      latencyP50: expect.any(Number),
+      contextLength: 8192,
+      supportedParameters: [],
+      quantizations: [],
+    });
     expect(embed.badges).not.toContain('multi-seller');
     expect(tts).toMatchObject({ type: 'text-to-speech', realtime: true, costPerMin: null, coldStart: expect.any(Number) });
     expect(deepseek).toMatchObject({ name: 'Dragonfly Simulated Chat Large', featured: true, type: 'llm' });
@@ -114,9 +189,12 @@ describe('GET /api/v1/developer/models', () => {
     expect(response.body.data.total).toBe(expected.length);
   });
 
-  it.each(['featured=yes', 'featured=1', 'realtime=TRUE', 'realtime=no', 'type=llm&type=embeddings', 'featured=true&featured=false'])('?%s → 400 BAD_REQUEST', async (query) => {
-    expectError('naap', await get(`/api/v1/developer/models?${query}`, c.jwt), 400, 'BAD_REQUEST');
-  });
+  it.each(['featured=yes', 'featured=1', 'realtime=TRUE', 'realtime=no', 'type=llm&type=embeddings', 'featured=true&featured=false'])(
+    '?%s → 400 BAD_REQUEST',
+    async (query) => {
+      expectError('naap', await get(`/api/v1/developer/models?${query}`, c.jwt), 400, 'BAD_REQUEST');
+    },
+  );
 });
 
 describe('GET /api/v1/developer/models/{id}', () => {
@@ -128,7 +206,10 @@ describe('GET /api/v1/developer/models/{id}', () => {
     expect(encoded.body).toEqual({ success: true, data: { model: chat } });
     const segments = await get('/api/v1/developer/models/dragonfly/sim-chat', c.jwt);
     expect(segments.body).toEqual({ success: true, data: { model: chat } });
-    expect((await get('/api/v1/developer/models/dragonfly/sim-chat-large', c.jwt)).body.data.model).toMatchObject({ id: 'dragonfly/sim-chat-large', featured: true });
+    expect((await get('/api/v1/developer/models/dragonfly/sim-chat-large', c.jwt)).body.data.model).toMatchObject({
+      id: 'dragonfly/sim-chat-large',
+      featured: true,
+    });
   });
 
   it.each([
@@ -153,9 +234,36 @@ describe('GET /api/v1/developer/network-models', () => {
     for (const row of response.body.models) expect(Object.keys(row)).toEqual(ROW_KEYS);
     const row = (model: string) => response.body.models.find((r: { Model: string }) => r.Model === model);
     // Two sellers: 2 warm; capacity 4 (its cap) + 1 (no cap); output prices $2 and $4 per 1M tokens.
-    expect(row('dragonfly/sim-chat')).toEqual({ Pipeline: 'llm', Model: 'dragonfly/sim-chat', WarmOrchCount: 2, TotalCapacity: 5, PriceMin: 2, PriceMax: 4, PriceAvg: 3, PriceUnit: 'USD per 1M output tokens' });
-    expect(row('dragonfly/sim-embed')).toEqual({ Pipeline: 'embeddings', Model: 'dragonfly/sim-embed', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 0.02, PriceMax: 0.02, PriceAvg: 0.02, PriceUnit: 'USD per 1M input tokens' });
-    expect(row('dragonfly/sim-tts')).toEqual({ Pipeline: 'text-to-speech', Model: 'dragonfly/sim-tts', WarmOrchCount: 1, TotalCapacity: 1, PriceMin: 15, PriceMax: 15, PriceAvg: 15, PriceUnit: 'USD per 1M characters' });
+    expect(row('dragonfly/sim-chat')).toEqual({
+      Pipeline: 'llm',
+      Model: 'dragonfly/sim-chat',
+      WarmOrchCount: 2,
+      TotalCapacity: 5,
+      PriceMin: 2,
+      PriceMax: 4,
+      PriceAvg: 3,
+      PriceUnit: 'USD per 1M output tokens',
+    });
+    expect(row('dragonfly/sim-embed')).toEqual({
+      Pipeline: 'embeddings',
+      Model: 'dragonfly/sim-embed',
+      WarmOrchCount: 1,
+      TotalCapacity: 1,
+      PriceMin: 0.02,
+      PriceMax: 0.02,
+      PriceAvg: 0.02,
+      PriceUnit: 'USD per 1M input tokens',
+    });
+    expect(row('dragonfly/sim-tts')).toEqual({
+      Pipeline: 'text-to-speech',
+      Model: 'dragonfly/sim-tts',
+      WarmOrchCount: 1,
+      TotalCapacity: 1,
+      PriceMin: 15,
+      PriceMax: 15,
+      PriceAvg: 15,
+      PriceUnit: 'USD per 1M characters',
+    });
     expect(row('dragonfly/sim-chat-large')).toMatchObject({ WarmOrchCount: 1, PriceMin: 1.1, PriceMax: 1.1, PriceAvg: 1.1 });
   });
 
@@ -176,7 +284,12 @@ describe('GET /api/v1/developer/network-models', () => {
 });
 
 describe('credentials × model routes (dashboard session only)', () => {
-  const paths = ['/api/v1/developer/models', '/api/v1/developer/models/dragonfly%2Fsim-chat', '/api/v1/developer/models/dragonfly/sim-chat', '/api/v1/developer/network-models'];
+  const paths = [
+    '/api/v1/developer/models',
+    '/api/v1/developer/models/dragonfly%2Fsim-chat',
+    '/api/v1/developer/models/dragonfly/sim-chat',
+    '/api/v1/developer/network-models',
+  ];
   const refused: [string, () => string | undefined, number, string][] = [
     ['none', () => undefined, 401, 'UNAUTHORIZED'],
     ['forged JWT', () => c.jwtForged, 401, 'UNAUTHORIZED'],
@@ -188,9 +301,12 @@ describe('credentials × model routes (dashboard session only)', () => {
     ['management key (full scope)', () => c.mkFull, 403, 'FORBIDDEN'],
     ["another account's management key", () => c.other.mkFull, 403, 'FORBIDDEN'],
   ];
-  it.each(paths.flatMap((path) => refused.map(([who, token, status, code]) => [path, who, token, status, code] as const)))('GET %s with %s → refused', async (path, _who, token, status, code) => {
-    expectError('naap', await get(path, token()), status, code);
-  });
+  it.each(paths.flatMap((path) => refused.map(([who, token, status, code]) => [path, who, token, status, code] as const)))(
+    'GET %s with %s → refused',
+    async (path, _who, token, status, code) => {
+      expectError('naap', await get(path, token()), status, code);
+    },
+  );
 
   it.each(paths)('GET %s with a Basic header → 401', async (path) => {
     expectError('naap', await get(path, undefined, { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'UNAUTHORIZED');

@@ -86,7 +86,10 @@ describe('GET /api/v1/developer/usage', () => {
   it('covers the last 366 days: usage 365 days ago counts, 367 days ago does not', async () => {
     const account = await signup(stack.url, 'old-usage');
     const key = await createKey(account.jwt);
-    await apply(account, key, [{ costMicros: 10_000, daysAgo: 365 }, { costMicros: 20_000, daysAgo: 367 }]);
+    await apply(account, key, [
+      { costMicros: 10_000, daysAgo: 365 },
+      { costMicros: 20_000, daysAgo: 367 },
+    ]);
     expect((await usage(account.jwt)).data).toMatchObject({ totalRequests: 1, totalCost: '0.0100' });
   });
 
@@ -96,9 +99,20 @@ describe('GET /api/v1/developer/usage', () => {
     await createKey(jwt);
     await createKey(jwt);
     expect((await graphql(stack.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: revoked }, jwt)).errors).toBeUndefined();
-    expect((await graphql(stack.url, 'mutation ($id: ID!) { setApiKeyEnabled(id: $id, enabled: false) { id } }', { id: disabled }, jwt)).errors).toBeUndefined();
+    expect(
+      (await graphql(stack.url, 'mutation ($id: ID!) { setApiKeyEnabled(id: $id, enabled: false) { id } }', { id: disabled }, jwt)).errors,
+    ).toBeUndefined();
     const soon = new Date(Date.now() + 1000).toISOString();
-    expect((await graphql(stack.url, 'mutation ($id: ID!, $at: DateTimeISO) { updateApiKey(id: $id, input: { expiredAt: $at }) { id } }', { id: expiring, at: soon }, jwt)).errors).toBeUndefined();
+    expect(
+      (
+        await graphql(
+          stack.url,
+          'mutation ($id: ID!, $at: DateTimeISO) { updateApiKey(id: $id, input: { expiredAt: $at }) { id } }',
+          { id: expiring, at: soon },
+          jwt,
+        )
+      ).errors,
+    ).toBeUndefined();
     expect((await usage(jwt)).data).toMatchObject({ totalKeys: 5, activeKeys: 3 });
     // The expiry passes within the second.
     await eventually(async () => expect((await usage(jwt)).data).toMatchObject({ totalKeys: 5, activeKeys: 2 }));
@@ -144,7 +158,12 @@ describe('credentials (dashboard session only)', () => {
     const response = await rest(stack.url, 'GET', PATH, { token: token() });
     expect(response.status).toBe(200);
     expect(Object.keys(response.body)).toEqual(['success', 'data']);
-    expect(response.body.data).toEqual({ totalKeys: expect.any(Number), activeKeys: expect.any(Number), totalRequests: expect.any(Number), totalCost: expect.stringMatching(/^\d+\.\d{4}$/) });
+    expect(response.body.data).toEqual({
+      totalKeys: expect.any(Number),
+      activeKeys: expect.any(Number),
+      totalRequests: expect.any(Number),
+      totalCost: expect.stringMatching(/^\d+\.\d{4}$/),
+    });
   });
 
   it(`answers 429 RATE_LIMITED with Retry-After past ${RATE_LIMIT} requests a minute`, async () => {

@@ -29,7 +29,10 @@ afterAll(async () => {
 const providerSecret = () => `prov-${randomUUID()}`;
 
 function createKey(token: string, body: Record<string, unknown> = {}) {
-  return rest(stack.url, 'POST', '/api/v1/developer/keys', { token, body: { billingProviderId: 'bp_sandbox', rawApiKey: providerSecret(), ...body } });
+  return rest(stack.url, 'POST', '/api/v1/developer/keys', {
+    token,
+    body: { billingProviderId: 'bp_sandbox', rawApiKey: providerSecret(), ...body },
+  });
 }
 
 /** A fresh account, so that counts and pages start from nothing. */
@@ -60,7 +63,12 @@ describe('GET /api/v1/billing-providers (public)', () => {
       expect(Object.keys(provider).sort()).toEqual(['authType', 'description', 'displayName', 'icon', 'id', 'slug']);
     }
     expect(providers.find((p: any) => p.slug === 'daydream')).toEqual({
-      id: 'bp_daydream', slug: 'daydream', displayName: 'Daydream', description: expect.any(String), icon: expect.any(String), authType: 'oauth',
+      id: 'bp_daydream',
+      slug: 'daydream',
+      displayName: 'Daydream',
+      description: expect.any(String),
+      icon: expect.any(String),
+      authType: 'oauth',
     });
   });
 
@@ -97,7 +105,9 @@ describe('credentials × developer routes', () => {
     ['management key (full scope)', () => creds.mkFull, 403, 'FORBIDDEN'],
     ["another account's management key", () => creds.other.mkFull, 403, 'FORBIDDEN'],
   ];
-  const table = routes.flatMap(([method, name, path, body]) => refused.map(([who, token, status, code]) => [method, name, who, path, body, token, status, code] as const));
+  const table = routes.flatMap(([method, name, path, body]) =>
+    refused.map(([who, token, status, code]) => [method, name, who, path, body, token, status, code] as const),
+  );
 
   it.each(table)('%s %s with %s → refused', async (method, _name, _who, path, body, token, status, code) => {
     const response = await rest(stack.url, method, path(), { token: token(), body });
@@ -105,7 +115,9 @@ describe('credentials × developer routes', () => {
   });
 
   it('a non-Bearer Authorization header → 401', async () => {
-    const response = await rest(stack.url, 'GET', '/api/v1/developer/keys', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
+    const response = await rest(stack.url, 'GET', '/api/v1/developer/keys', {
+      headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    });
     expectError('naap', response, 401, 'UNAUTHORIZED');
   });
 
@@ -123,14 +135,19 @@ describe('credentials × developer routes', () => {
     const keys = await rest(stack.url, 'GET', '/api/v1/developer/keys', { token: creds.other.jwt });
     expect(keys.status).toBe(200);
     expect(keys.body.data.keys.map((k: any) => k.id)).not.toContain(ownerKeyId);
-    const ownerProjects = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.jwt })).body.data.projects.map((p: any) => p.id);
-    const otherProjects = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.other.jwt })).body.data.projects.map((p: any) => p.id);
+    const ownerProjects = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.jwt })).body.data.projects.map(
+      (p: any) => p.id,
+    );
+    const otherProjects = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.other.jwt })).body.data.projects.map(
+      (p: any) => p.id,
+    );
     expect(otherProjects.length).toBeGreaterThanOrEqual(1);
     expect(otherProjects.filter((id: string) => ownerProjects.includes(id))).toEqual([]);
   });
 
   it("another account's projectId → 404 NOT_FOUND, and no key is created", async () => {
-    const otherProjectId = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.other.jwt })).body.data.projects[0].id;
+    const otherProjectId = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: creds.other.jwt })).body.data.projects[0]
+      .id;
     const before = (await rest(stack.url, 'GET', '/api/v1/developer/keys', { token: creds.jwt })).body.meta.total;
     expectError('naap', await createKey(creds.jwt, { projectId: otherProjectId }), 404, 'NOT_FOUND');
     expect((await rest(stack.url, 'GET', '/api/v1/developer/keys', { token: creds.jwt })).body.meta.total).toBe(before);
@@ -139,7 +156,9 @@ describe('credentials × developer routes', () => {
   it('over the rate limit → 429 RATE_LIMITED with Retry-After', async () => {
     const jwt = await freshAccount('limited');
     await insideOneMinuteWindow();
-    const responses = await Promise.all(Array.from({ length: RATE_LIMIT + 5 }, () => rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })));
+    const responses = await Promise.all(
+      Array.from({ length: RATE_LIMIT + 5 }, () => rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })),
+    );
     const limited = responses.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThanOrEqual(5);
     expectError('naap', limited[0], 429, 'RATE_LIMITED');
@@ -153,7 +172,10 @@ describe('POST /api/v1/developer/keys', () => {
     const jwt = await freshAccount('creator');
     const response = await createKey(jwt);
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ success: true, data: { key: keyShape, rawApiKey: expect.stringMatching(/^sk-df-/), warning: WARNING } });
+    expect(response.body).toEqual({
+      success: true,
+      data: { key: keyShape, rawApiKey: expect.stringMatching(/^sk-df-/), warning: WARNING },
+    });
     const { key, rawApiKey } = response.body.data;
     expect(rawApiKey.startsWith(key.keyPrefix)).toBe(true);
     expect(key).toMatchObject({ label: 'default', status: 'ACTIVE', project: { isDefault: true } });
@@ -165,7 +187,10 @@ describe('POST /api/v1/developer/keys', () => {
     const jwt = await freshAccount('projects');
     const labelled = await createKey(jwt, { label: 'my label', billingProviderId: 'bp_daydream' });
     expect(labelled.status).toBe(201);
-    expect(labelled.body.data.key).toMatchObject({ label: 'my label', billingProvider: { id: 'bp_daydream', slug: 'daydream', displayName: 'Daydream' } });
+    expect(labelled.body.data.key).toMatchObject({
+      label: 'my label',
+      billingProvider: { id: 'bp_daydream', slug: 'daydream', displayName: 'Daydream' },
+    });
 
     const named = await createKey(jwt, { projectName: 'Side project' });
     expect(named.status).toBe(201);
@@ -198,7 +223,11 @@ describe('POST /api/v1/developer/keys', () => {
     ['a too long rawApiKey', { billingProviderId: 'bp_sandbox', rawApiKey: 'k'.repeat(513) }, ['rawApiKey']],
     ['an empty label', { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-123', label: '' }, ['label']],
     ['a 101-character label', { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-123', label: 'l'.repeat(101) }, ['label']],
-    ['a 101-character projectName', { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-123', projectName: 'p'.repeat(101) }, ['projectName']],
+    [
+      'a 101-character projectName',
+      { billingProviderId: 'bp_sandbox', rawApiKey: 'provider-key-123', projectName: 'p'.repeat(101) },
+      ['projectName'],
+    ],
   ])('%s → 400 VALIDATION_ERROR naming the field', async (_name, body, fields) => {
     const response = await rest(stack.url, 'POST', '/api/v1/developer/keys', { token: creds.jwt, body });
     expectError('naap', response, 400, 'VALIDATION_ERROR');
@@ -286,12 +315,19 @@ describe('GET /api/v1/developer/keys', () => {
 
   it('a fresh account: no keys, total 0, totalPages 0', async () => {
     const response = await rest(stack.url, 'GET', '/api/v1/developer/keys', { token: await freshAccount('empty') });
-    expect(response.body).toEqual({ success: true, data: { keys: [] }, meta: { page: 1, pageSize: 20, total: 0, totalPages: 0, timestamp: expect.stringMatching(ISO) } });
+    expect(response.body).toEqual({
+      success: true,
+      data: { keys: [] },
+      meta: { page: 1, pageSize: 20, total: 0, totalPages: 0, timestamp: expect.stringMatching(ISO) },
+    });
   });
 
-  it.each(['pageSize=101', 'pageSize=0', 'page=0', 'page=-1', 'page=abc', 'pageSize=1.5', 'pageSize=9999999999', 'page=1e3'])('%s → 400 BAD_REQUEST', async (query) => {
-    expectError('naap', await rest(stack.url, 'GET', `/api/v1/developer/keys?${query}`, { token: jwt }), 400, 'BAD_REQUEST');
-  });
+  it.each(['pageSize=101', 'pageSize=0', 'page=0', 'page=-1', 'page=abc', 'pageSize=1.5', 'pageSize=9999999999', 'page=1e3'])(
+    '%s → 400 BAD_REQUEST',
+    async (query) => {
+      expectError('naap', await rest(stack.url, 'GET', `/api/v1/developer/keys?${query}`, { token: jwt }), 400, 'BAD_REQUEST');
+    },
+  );
 
   it('lists revoked keys (REVOKED), disabled keys (DISABLED) and expired keys (EXPIRED)', async () => {
     const own = await freshAccount('statuses');
@@ -303,10 +339,20 @@ describe('GET /api/v1/developer/keys', () => {
     ];
     expect((await rest(stack.url, 'DELETE', `/api/v1/developer/keys/${revoked}`, { token: own })).status).toBe(200);
     // Disabled and expiring through GraphQL, as the other surfaces would.
-    const disable = await graphql(stack.url, 'mutation ($id: ID!) { setApiKeyEnabled(id: $id, enabled: false) { id } }', { id: disabled }, own);
+    const disable = await graphql(
+      stack.url,
+      'mutation ($id: ID!) { setApiKeyEnabled(id: $id, enabled: false) { id } }',
+      { id: disabled },
+      own,
+    );
     expect(disable.errors).toBeUndefined();
     const expiresAt = new Date(Date.now() + 1000).toISOString();
-    const expire = await graphql(stack.url, 'mutation ($id: ID!, $at: DateTimeISO) { updateApiKey(id: $id, input: { expiredAt: $at }) { id } }', { id: expiring, at: expiresAt }, own);
+    const expire = await graphql(
+      stack.url,
+      'mutation ($id: ID!, $at: DateTimeISO) { updateApiKey(id: $id, input: { expiredAt: $at }) { id } }',
+      { id: expiring, at: expiresAt },
+      own,
+    );
     expect(expire.errors).toBeUndefined();
     // The expiry passes within the second.
     await eventually(async () => {
@@ -348,7 +394,12 @@ describe('GET and DELETE /api/v1/developer/keys/{id}', () => {
   });
 
   it.each(['GET', 'DELETE'])('%s an over-long id → 400 BAD_REQUEST', async (method) => {
-    expectError('naap', await rest(stack.url, method, `/api/v1/developer/keys/${'x'.repeat(65)}`, { token: creds.jwt }), 400, 'BAD_REQUEST');
+    expectError(
+      'naap',
+      await rest(stack.url, method, `/api/v1/developer/keys/${'x'.repeat(65)}`, { token: creds.jwt }),
+      400,
+      'BAD_REQUEST',
+    );
   });
 });
 
@@ -359,12 +410,19 @@ describe('projects', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       success: true,
-      data: { projects: [{ id: expect.any(String), name: 'Default', isDefault: true, createdAt: expect.stringMatching(ISO), _count: { apiKeys: 0 } }] },
+      data: {
+        projects: [
+          { id: expect.any(String), name: 'Default', isDefault: true, createdAt: expect.stringMatching(ISO), _count: { apiKeys: 0 } },
+        ],
+      },
     });
     // Still first once other projects exist, even "AAA" (sorted before "Default").
     expect((await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: jwt, body: { name: 'AAA' } })).status).toBe(201);
     const after = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })).body.data.projects;
-    expect(after.map((p: any) => [p.name, p.isDefault])).toEqual([['Default', true], ['AAA', false]]);
+    expect(after.map((p: any) => [p.name, p.isDefault])).toEqual([
+      ['Default', true],
+      ['AAA', false],
+    ]);
   });
 
   it('POST → 201 {project} with _count.apiKeys 0; a key in it is counted', async () => {
@@ -373,7 +431,15 @@ describe('projects', () => {
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       success: true,
-      data: { project: { id: expect.any(String), name: 'Research', isDefault: false, createdAt: expect.stringMatching(ISO), _count: { apiKeys: 0 } } },
+      data: {
+        project: {
+          id: expect.any(String),
+          name: 'Research',
+          isDefault: false,
+          createdAt: expect.stringMatching(ISO),
+          _count: { apiKeys: 0 },
+        },
+      },
     });
     expect((await createKey(jwt, { projectId: created.body.data.project.id })).status).toBe(201);
     const listed = (await rest(stack.url, 'GET', '/api/v1/developer/projects', { token: jwt })).body.data.projects;
@@ -392,7 +458,9 @@ describe('projects', () => {
     expectError('naap', again, 400, 'VALIDATION_ERROR');
     expect(again.body.error.details).toEqual({ fields: { name: expect.stringContaining('already exists') } });
     // Another account may use the same name.
-    expect((await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.other.jwt, body: { name: 'Twice' } })).status).toBe(201);
+    expect((await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.other.jwt, body: { name: 'Twice' } })).status).toBe(
+      201,
+    );
   });
 
   it.each([
@@ -414,12 +482,22 @@ describe('projects', () => {
     ['a text/plain body', 415, { rawBody: '{"name":"x"}', headers: { 'content-type': 'text/plain' } }],
     ['an oversize body', 413, { body: { name: 'x'.repeat(1024 * 1024 + 10) } }],
   ])('%s → %i BAD_REQUEST', async (_name, status, options) => {
-    expectError('naap', await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.jwt, ...options }), status, 'BAD_REQUEST');
+    expectError(
+      'naap',
+      await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: creds.jwt, ...options }),
+      status,
+      'BAD_REQUEST',
+    );
   });
 
   it('REST and GraphQL agree: the same rule, the same projects', async () => {
     const jwt = await freshAccount('parity');
-    const viaGraphQL = await graphql(stack.url, 'mutation ($name: String!) { createProject(input: { name: $name }) { id } }', { name: 'n'.repeat(101) }, jwt);
+    const viaGraphQL = await graphql(
+      stack.url,
+      'mutation ($name: String!) { createProject(input: { name: $name }) { id } }',
+      { name: 'n'.repeat(101) },
+      jwt,
+    );
     expect(viaGraphQL.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const created = await rest(stack.url, 'POST', '/api/v1/developer/projects', { token: jwt, body: { name: 'Shared' } });
     const listed = await graphql<{ projects: { id: string; name: string }[] }, object>(stack.url, '{ projects { id name } }', {}, jwt);

@@ -11,8 +11,25 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { expectError } from '../helpers/expect-error';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const PROFILE_KEYS = ['id', 'name', 'sort', 'order', 'allow', 'deny', 'allow_supply', 'deny_supply', 'supply_order', 'maxPrice', 'allowFallbacks', 'fallbackModels', 'timeoutMs', 'maxRetries', 'streamIdleTimeoutMs', 'createdAt', 'updatedAt'];
-
+const PROFILE_KEYS = [
+  'id',
+  'name',
+  'sort',
+  'order',
+  'allow',
+  'deny',
+  'allow_supply',
+  'deny_supply',
+  'supply_order',
+  'maxPrice',
+  'allowFallbacks',
+  'fallbackModels',
+  'timeoutMs',
+  'maxRetries',
+  'streamIdleTimeoutMs',
+  'createdAt',
+  'updatedAt',
+];
 
 let stack: TestStack;
 let c: Credentials;
@@ -25,7 +42,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const call = (method: string, path: string, token?: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => rest(stack.url, method, path, { token, ...options });
+const call = (
+  method: string,
+  path: string,
+  token?: string,
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+) => rest(stack.url, method, path, { token, ...options });
 let names = 0;
 const newName = () => `profile ${++names}`;
 
@@ -40,19 +62,43 @@ describe('POST and GET /api/routing/profiles', () => {
   it('creates a profile with every field under its REST name: 201', async () => {
     const response = await call('POST', '/api/routing/profiles', jwt, {
       body: {
-        name: 'fast and cheap', sort: 'latency', order: ['simulator', 'openai'], allow: ['simulator', 'openai', 'deepseek'], deny: ['groq'],
-        allow_supply: ['acme', 'globex', '6f1c1d3e-8a51-4c55-9a0b-3b8d3b2b2c11'], deny_supply: ['initech'], supply_order: ['globex', 'acme', 'globex'],
-        maxPrice: { input: 1.5, output: '3.000001' }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'], timeoutMs: 30_000, maxRetries: 2, streamIdleTimeoutMs: 5_000,
+        name: 'fast and cheap',
+        sort: 'latency',
+        order: ['simulator', 'openai'],
+        allow: ['simulator', 'openai', 'deepseek'],
+        deny: ['groq'],
+        allow_supply: ['acme', 'globex', '6f1c1d3e-8a51-4c55-9a0b-3b8d3b2b2c11'],
+        deny_supply: ['initech'],
+        supply_order: ['globex', 'acme', 'globex'],
+        maxPrice: { input: 1.5, output: '3.000001' },
+        allowFallbacks: false,
+        fallbackModels: ['acme/a', 'acme/b'],
+        timeoutMs: 30_000,
+        maxRetries: 2,
+        streamIdleTimeoutMs: 5_000,
       },
     });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
     expect(Object.keys(response.body)).toEqual(PROFILE_KEYS);
     expect(response.body).toEqual({
-      id: expect.any(String), name: 'fast and cheap', sort: 'latency', order: ['simulator', 'openai'], allow: ['simulator', 'openai', 'deepseek'], deny: ['groq'],
+      id: expect.any(String),
+      name: 'fast and cheap',
+      sort: 'latency',
+      order: ['simulator', 'openai'],
+      allow: ['simulator', 'openai', 'deepseek'],
+      deny: ['groq'],
       // Duplicates dropped, order kept.
-      allow_supply: ['acme', 'globex', '6f1c1d3e-8a51-4c55-9a0b-3b8d3b2b2c11'], deny_supply: ['initech'], supply_order: ['globex', 'acme'],
-      maxPrice: { input: 1.5, inputMicros: 1_500_000, output: 3.000001, outputMicros: 3_000_001 }, allowFallbacks: false, fallbackModels: ['acme/a', 'acme/b'],
-      timeoutMs: 30_000, maxRetries: 2, streamIdleTimeoutMs: 5_000, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
+      allow_supply: ['acme', 'globex', '6f1c1d3e-8a51-4c55-9a0b-3b8d3b2b2c11'],
+      deny_supply: ['initech'],
+      supply_order: ['globex', 'acme'],
+      maxPrice: { input: 1.5, inputMicros: 1_500_000, output: 3.000001, outputMicros: 3_000_001 },
+      allowFallbacks: false,
+      fallbackModels: ['acme/a', 'acme/b'],
+      timeoutMs: 30_000,
+      maxRetries: 2,
+      streamIdleTimeoutMs: 5_000,
+      createdAt: expect.stringMatching(ISO),
+      updatedAt: expect.stringMatching(ISO),
     });
   });
 
@@ -60,8 +106,23 @@ describe('POST and GET /api/routing/profiles', () => {
     const response = await call('POST', '/api/routing/profiles', jwt, { body: { name: 'defaults' } });
     expect(response.status).toBe(201);
     expect(response.body).toEqual({
-      id: expect.any(String), name: 'defaults', sort: 'price', order: [], allow: null, deny: [], allow_supply: null, deny_supply: [], supply_order: [], maxPrice: noCeilings, allowFallbacks: true, fallbackModels: [],
-      timeoutMs: null, maxRetries: null, streamIdleTimeoutMs: null, createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO),
+      id: expect.any(String),
+      name: 'defaults',
+      sort: 'price',
+      order: [],
+      allow: null,
+      deny: [],
+      allow_supply: null,
+      deny_supply: [],
+      supply_order: [],
+      maxPrice: noCeilings,
+      allowFallbacks: true,
+      fallbackModels: [],
+      timeoutMs: null,
+      maxRetries: null,
+      streamIdleTimeoutMs: null,
+      createdAt: expect.stringMatching(ISO),
+      updatedAt: expect.stringMatching(ISO),
     });
     const list = await call('GET', '/api/routing/profiles', jwt);
     expect(list.status).toBe(200);
@@ -75,7 +136,9 @@ describe('POST and GET /api/routing/profiles', () => {
     expect((await call('POST', '/api/routing/profiles', owner, { body: { name: 'twice' } })).status).toBe(201);
     expectError('dragonfly', await call('POST', '/api/routing/profiles', owner, { body: { name: 'twice' } }), 409, 'CONFLICT');
     for (let batch = 0; batch < 3; batch++) {
-      const created = await Promise.all(Array.from({ length: 33 }, (_, i) => call('POST', '/api/routing/profiles', owner, { body: { name: `p${batch}-${i}` } })));
+      const created = await Promise.all(
+        Array.from({ length: 33 }, (_, i) => call('POST', '/api/routing/profiles', owner, { body: { name: `p${batch}-${i}` } })),
+      );
       expect(created.every((r) => r.status === 201)).toBe(true);
     }
     expectError('dragonfly', await call('POST', '/api/routing/profiles', owner, { body: { name: 'one too many' } }), 403, 'QUOTA_EXCEEDED');
@@ -94,7 +157,17 @@ describe('PATCH /api/routing/profiles/:id', () => {
   let id: string;
   beforeAll(async () => {
     jwt = (await signup(stack.url, 'patcher')).jwt;
-    const created = await call('POST', '/api/routing/profiles', jwt, { body: { name: 'base', sort: 'throughput', order: ['openai'], allow: ['openai', 'groq'], maxPrice: { input: 1, output: 2 }, timeoutMs: 5000, maxRetries: 1 } });
+    const created = await call('POST', '/api/routing/profiles', jwt, {
+      body: {
+        name: 'base',
+        sort: 'throughput',
+        order: ['openai'],
+        allow: ['openai', 'groq'],
+        maxPrice: { input: 1, output: 2 },
+        timeoutMs: 5000,
+        maxRetries: 1,
+      },
+    });
     id = created.body.id;
   });
   const patch = (body: unknown) => call('PATCH', `/api/routing/profiles/${id}`, jwt, { body });
@@ -102,19 +175,49 @@ describe('PATCH /api/routing/profiles/:id', () => {
   it('changes only what it is given; absent stays, null resets', async () => {
     const renamed = await patch({ name: 'renamed', fallbackModels: ['acme/x'] });
     expect(renamed.status).toBe(200);
-    expect(renamed.body).toMatchObject({ name: 'renamed', sort: 'throughput', order: ['openai'], allow: ['openai', 'groq'], fallbackModels: ['acme/x'], timeoutMs: 5000, maxRetries: 1 });
+    expect(renamed.body).toMatchObject({
+      name: 'renamed',
+      sort: 'throughput',
+      order: ['openai'],
+      allow: ['openai', 'groq'],
+      fallbackModels: ['acme/x'],
+      timeoutMs: 5000,
+      maxRetries: 1,
+    });
     expect(Object.keys(renamed.body)).toEqual(PROFILE_KEYS);
     // One ceiling at a time; maxPrice: null clears both.
-    expect((await patch({ maxPrice: { output: 2.5 } })).body.maxPrice).toEqual({ input: 1, inputMicros: 1_000_000, output: 2.5, outputMicros: 2_500_000 });
-    expect((await patch({ maxPrice: { input: null } })).body.maxPrice).toEqual({ input: null, inputMicros: null, output: 2.5, outputMicros: 2_500_000 });
+    expect((await patch({ maxPrice: { output: 2.5 } })).body.maxPrice).toEqual({
+      input: 1,
+      inputMicros: 1_000_000,
+      output: 2.5,
+      outputMicros: 2_500_000,
+    });
+    expect((await patch({ maxPrice: { input: null } })).body.maxPrice).toEqual({
+      input: null,
+      inputMicros: null,
+      output: 2.5,
+      outputMicros: 2_500_000,
+    });
     expect((await patch({ maxPrice: null })).body.maxPrice).toEqual(noCeilings);
     const reset = await patch({ sort: null, order: null, allow: null, timeoutMs: null, maxRetries: null, allowFallbacks: false });
     expect(reset.body).toMatchObject({ sort: 'price', order: [], allow: null, timeoutMs: null, maxRetries: null, allowFallbacks: false });
     expect((await patch({ sort: 'latency', deny: ['mistral'] })).body).toMatchObject({ sort: 'latency', deny: ['mistral'] });
     // The supply lists: each set on its own, null resets (allow_supply to everyone).
-    expect((await patch({ allow_supply: ['acme'], supply_order: ['acme'] })).body).toMatchObject({ allow_supply: ['acme'], deny_supply: [], supply_order: ['acme'] });
-    expect((await patch({ deny_supply: ['initech'] })).body).toMatchObject({ allow_supply: ['acme'], deny_supply: ['initech'], supply_order: ['acme'] });
-    expect((await patch({ allow_supply: null, deny_supply: null, supply_order: null })).body).toMatchObject({ allow_supply: null, deny_supply: [], supply_order: [] });
+    expect((await patch({ allow_supply: ['acme'], supply_order: ['acme'] })).body).toMatchObject({
+      allow_supply: ['acme'],
+      deny_supply: [],
+      supply_order: ['acme'],
+    });
+    expect((await patch({ deny_supply: ['initech'] })).body).toMatchObject({
+      allow_supply: ['acme'],
+      deny_supply: ['initech'],
+      supply_order: ['acme'],
+    });
+    expect((await patch({ allow_supply: null, deny_supply: null, supply_order: null })).body).toMatchObject({
+      allow_supply: null,
+      deny_supply: [],
+      supply_order: [],
+    });
     expect(Date.parse(reset.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(renamed.body.createdAt));
   });
 
@@ -124,7 +227,12 @@ describe('PATCH /api/routing/profiles/:id', () => {
   });
 
   it('an unknown id → 404', async () => {
-    expectError('dragonfly', await call('PATCH', '/api/routing/profiles/00000000-0000-0000-0000-000000000000', jwt, { body: { name: 'x' } }), 404, 'NOT_FOUND');
+    expectError(
+      'dragonfly',
+      await call('PATCH', '/api/routing/profiles/00000000-0000-0000-0000-000000000000', jwt, { body: { name: 'x' } }),
+      404,
+      'NOT_FOUND',
+    );
   });
 });
 
@@ -176,14 +284,22 @@ describe('bad bodies', () => {
     ['the GraphQL spelling allowSupply', { allowSupply: ['acme'] }, undefined],
   ];
   it.each(invalid)('POST refuses %s → 400', async (_label, body, field) => {
-    expectError('dragonfly', await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), ...body } }), 400, 'BAD_USER_INPUT', field);
+    expectError(
+      'dragonfly',
+      await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), ...body } }),
+      400,
+      'BAD_USER_INPUT',
+      field,
+    );
   });
   it.each(invalid)('PATCH refuses %s → 400', async (_label, body, field) => {
     expectError('dragonfly', await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body }), 400, 'BAD_USER_INPUT', field);
   });
 
   it("words the domain's message with the REST names", async () => {
-    const response = await call('POST', '/api/routing/profiles', jwt, { body: { name: newName(), maxPrice: { input: -1 }, order: ['openai'] } });
+    const response = await call('POST', '/api/routing/profiles', jwt, {
+      body: { name: newName(), maxPrice: { input: -1 }, order: ['openai'] },
+    });
     expectError('dragonfly', response, 400, 'BAD_USER_INPUT', 'maxPrice.input');
     expect(response.body.error.message).toMatch(/^maxPrice\.input must be/);
     const order = await call('PATCH', `/api/routing/profiles/${id}`, jwt, { body: { order: ['nosuch'] } });
@@ -199,7 +315,22 @@ describe('bad bodies', () => {
 
   it('refused changes left the profile as it was', async () => {
     const list = await call('GET', '/api/routing/profiles', jwt);
-    expect(list.body.profiles).toEqual([expect.objectContaining({ id, name: 'target', sort: 'price', order: [], allow: null, deny: [], allow_supply: null, deny_supply: [], supply_order: [], maxPrice: noCeilings, timeoutMs: null, maxRetries: null })]);
+    expect(list.body.profiles).toEqual([
+      expect.objectContaining({
+        id,
+        name: 'target',
+        sort: 'price',
+        order: [],
+        allow: null,
+        deny: [],
+        allow_supply: null,
+        deny_supply: [],
+        supply_order: [],
+        maxPrice: noCeilings,
+        timeoutMs: null,
+        maxRetries: null,
+      }),
+    ]);
   });
 
   const raw: [string, string, number, string][] = [
@@ -210,7 +341,15 @@ describe('bad bodies', () => {
     ['an empty JSON body', '', 400, 'BAD_REQUEST'],
     ['2 MiB', `{"name": "${'x'.repeat(2 * 1024 * 1024)}"}`, 413, 'PAYLOAD_TOO_LARGE'],
   ];
-  it.each(raw.flatMap(([label, body, status, code]) => [['POST', label, body, status, code], ['PATCH', label, body, status, code]] as const))('%s refuses %s as the body', async (method, _label, rawBody, status, code) => {
+  it.each(
+    raw.flatMap(
+      ([label, body, status, code]) =>
+        [
+          ['POST', label, body, status, code],
+          ['PATCH', label, body, status, code],
+        ] as const,
+    ),
+  )('%s refuses %s as the body', async (method, _label, rawBody, status, code) => {
     const path = method === 'POST' ? '/api/routing/profiles' : `/api/routing/profiles/${id}`;
     expectError('dragonfly', await call(method, path, jwt, { rawBody }), status, code);
   });
@@ -218,12 +357,29 @@ describe('bad bodies', () => {
   it.each(['POST', 'PATCH'])('%s refuses a missing body (400) and a non-JSON content type (415)', async (method) => {
     const path = method === 'POST' ? '/api/routing/profiles' : `/api/routing/profiles/${id}`;
     expectError('dragonfly', await call(method, path, jwt), 400, 'BAD_REQUEST');
-    expectError('dragonfly', await call(method, path, jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(
+      'dragonfly',
+      await call(method, path, jwt, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 });
 
 describe('credential × route matrix', () => {
-  type CredentialName = 'none' | 'basic' | 'forgedJwt' | 'forgedMk' | 'buyerKey' | 'mkDisabled' | 'jwt' | 'mkBuyer' | 'mkSeller' | 'mkFull' | 'otherJwt' | 'otherMk';
+  type CredentialName =
+    | 'none'
+    | 'basic'
+    | 'forgedJwt'
+    | 'forgedMk'
+    | 'buyerKey'
+    | 'mkDisabled'
+    | 'jwt'
+    | 'mkBuyer'
+    | 'mkSeller'
+    | 'mkFull'
+    | 'otherJwt'
+    | 'otherMk';
   let ownerProfileId: string;
   beforeAll(async () => {
     ownerProfileId = (await call('POST', '/api/routing/profiles', c.jwt, { body: { name: 'owner profile', sort: 'latency' } })).body.id;
@@ -233,31 +389,70 @@ describe('credential × route matrix', () => {
     ['GET', '/api/routing/profiles', () => '/api/routing/profiles', undefined, 200, false],
     ['POST', '/api/routing/profiles', () => '/api/routing/profiles', () => ({ name: newName() }), 201, false],
     ['PATCH', '/api/routing/profiles/:id', () => `/api/routing/profiles/${ownerProfileId}`, () => ({ maxRetries: 3 }), 200, true],
-    ['PATCH', '/api/routing/profiles/:id (supply)', () => `/api/routing/profiles/${ownerProfileId}`, () => ({ allow_supply: ['acme'], deny_supply: ['initech'], supply_order: ['acme'] }), 200, true],
+    [
+      'PATCH',
+      '/api/routing/profiles/:id (supply)',
+      () => `/api/routing/profiles/${ownerProfileId}`,
+      () => ({ allow_supply: ['acme'], deny_supply: ['initech'], supply_order: ['acme'] }),
+      200,
+      true,
+    ],
   ];
   function expected(credential: CredentialName, ok: number, owned: boolean): [number, string | null] {
     switch (credential) {
-      case 'none': case 'basic': case 'forgedJwt': case 'forgedMk': case 'mkDisabled':
+      case 'none':
+      case 'basic':
+      case 'forgedJwt':
+      case 'forgedMk':
+      case 'mkDisabled':
         return [401, 'UNAUTHENTICATED'];
-      case 'buyerKey': case 'mkSeller':
+      case 'buyerKey':
+      case 'mkSeller':
         return [403, 'FORBIDDEN'];
-      case 'otherJwt': case 'otherMk':
+      case 'otherJwt':
+      case 'otherMk':
         return owned ? [404, 'NOT_FOUND'] : [ok, null];
-      case 'jwt': case 'mkBuyer': case 'mkFull':
+      case 'jwt':
+      case 'mkBuyer':
+      case 'mkFull':
         return [ok, null];
     }
   }
   const tokens = (): Record<CredentialName, string | undefined> => ({
-    none: undefined, basic: undefined, forgedJwt: c.jwtForged, forgedMk: c.mkForged, buyerKey: c.buyerKey, mkDisabled: c.mkDisabled,
-    jwt: c.jwt, mkBuyer: c.mkBuyer, mkSeller: c.mkSeller, mkFull: c.mkFull, otherJwt: c.other.jwt, otherMk: c.other.mkFull,
+    none: undefined,
+    basic: undefined,
+    forgedJwt: c.jwtForged,
+    forgedMk: c.mkForged,
+    buyerKey: c.buyerKey,
+    mkDisabled: c.mkDisabled,
+    jwt: c.jwt,
+    mkBuyer: c.mkBuyer,
+    mkSeller: c.mkSeller,
+    mkFull: c.mkFull,
+    otherJwt: c.other.jwt,
+    otherMk: c.other.mkFull,
   });
-  const credentialNames: CredentialName[] = ['none', 'basic', 'forgedJwt', 'forgedMk', 'buyerKey', 'mkDisabled', 'jwt', 'mkBuyer', 'mkSeller', 'mkFull', 'otherJwt', 'otherMk'];
+  const credentialNames: CredentialName[] = [
+    'none',
+    'basic',
+    'forgedJwt',
+    'forgedMk',
+    'buyerKey',
+    'mkDisabled',
+    'jwt',
+    'mkBuyer',
+    'mkSeller',
+    'mkFull',
+    'otherJwt',
+    'otherMk',
+  ];
   const table = credentialNames.flatMap((credential) => routes.map((route) => [credential, `${route[0]} ${route[1]}`, route] as const));
 
   it.each(table)('%s × %s', async (credential, _name, [method, , path, body, ok, owned]) => {
     const [status, code] = expected(credential, ok, owned);
     const token = tokens()[credential];
-    const headers: Record<string, string> = credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> =
+      credential === 'basic' ? { authorization: 'Basic dXNlcjpwYXNz' } : token ? { authorization: `Bearer ${token}` } : {};
     const response = await call(method, path(), undefined, { body: body?.(), headers });
     if (code) return expectError('dragonfly', response, status, code);
     expect(response.status, JSON.stringify(response.body)).toBe(status);
@@ -270,7 +465,12 @@ describe('credential × route matrix', () => {
   });
 
   it("another account's PATCH changed nothing of the owner's profile", async () => {
-    expectError('dragonfly', await call('PATCH', `/api/routing/profiles/${ownerProfileId}`, c.other.jwt, { body: { name: 'hijacked', sort: 'price' } }), 404, 'NOT_FOUND');
+    expectError(
+      'dragonfly',
+      await call('PATCH', `/api/routing/profiles/${ownerProfileId}`, c.other.jwt, { body: { name: 'hijacked', sort: 'price' } }),
+      404,
+      'NOT_FOUND',
+    );
     const owner = (await call('GET', '/api/routing/profiles', c.jwt)).body.profiles.find((p: { id: string }) => p.id === ownerProfileId);
     expect(owner).toMatchObject({ name: 'owner profile', sort: 'latency' });
   });

@@ -32,7 +32,12 @@ describe('secrets at rest and in logs', () => {
   it('keeps only hashes and sealed text', async () => {
     const { jwt } = await signup(stack.url, 'secrets');
     const providerKey = 'provider-issued-' + 'z'.repeat(24);
-    const created = await graphql(stack.url, AccountCreateKeyDocument, { input: { name: 'k', billingProviderId: 'bp_daydream', providerApiKey: providerKey } }, jwt);
+    const created = await graphql(
+      stack.url,
+      AccountCreateKeyDocument,
+      { input: { name: 'k', billingProviderId: 'bp_daydream', providerApiKey: providerKey } },
+      jwt,
+    );
     const rawBuyerKey = created.data!.createApiKey.rawKey;
     const mk = await managementKey(stack.url, jwt, 'FULL');
     // Use both, including failing attempts that carry the raw key in a header.

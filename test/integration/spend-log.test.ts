@@ -71,9 +71,21 @@ describe('spend log (embedded)', () => {
   beforeAll(async () => {
     process.env.SETTLEMENT_INTERVAL_MS = '0';
     sim = await startSimulator({ apiKeys: ['sk-sim-spend'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0', LISTING_COOLDOWN_MS: '0', MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000' });
+    stack = await startEmbeddedStack({
+      SIMULATOR_URL: sim.url,
+      CONTRACT_CHECK_INTERVAL_MS: '0',
+      LISTING_COOLDOWN_MS: '0',
+      MANAGEMENT_RATE_LIMIT_PER_MINUTE: '100000',
+    });
     seller = await signup(stack.url, 'seller');
-    listing = await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-spend'), model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '2' });
+    listing = await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-spend'),
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '2',
+    });
     c = await credentials(stack.url);
     // Injected usage is charged against the trial credit: wait until it is posted.
     await eventually(async () => expect((await fx.buckets(c.accountId)).promo).toBe(100_000));
@@ -86,7 +98,12 @@ describe('spend log (embedded)', () => {
   describe('capture through a real chat call', () => {
     it('the end user, header and body tags and metadata reach the spend log, the breakdowns, the CSV and the receipt link', async () => {
       const buyer = await fundedBuyer(stack.url, '1');
-      const sent = await chat(stack.url, buyer.key, { user: 'customer-42', tags: ['prod', 'team:search'], metadata: { order: 'A-1', note: 'first' } }, { 'x-df-tags': 'team:search, exp.1' });
+      const sent = await chat(
+        stack.url,
+        buyer.key,
+        { user: 'customer-42', tags: ['prod', 'team:search'], metadata: { order: 'A-1', note: 'first' } },
+        { 'x-df-tags': 'team:search, exp.1' },
+      );
       expect(sent.status, JSON.stringify(sent.body)).toBe(200);
       const page = await eventually(async () => {
         const response = await call('/api/usage/requests', buyer.jwt);
@@ -122,14 +139,38 @@ describe('spend log (embedded)', () => {
       const byTag = (await call('/api/usage/by-tag', buyer.jwt)).body.tags;
       expect(byTag.map((t: { tag: string }) => t.tag).sort()).toEqual(['exp.1', 'prod', 'team:search']);
       for (const tag of byTag) expect(tag).toMatchObject({ requests: 1, costMicros: row.costMicros, inputTokens: row.inputTokens });
-      expect((await call('/api/usage/by-user', buyer.jwt)).body.users).toEqual([{ user: 'customer-42', requests: 1, inputTokens: row.inputTokens, outputTokens: row.outputTokens, characters: 0, cost: row.cost, costMicros: row.costMicros }]);
-      expect((await call('/api/usage/by-model', buyer.jwt)).body.models).toEqual([{ model: MODEL, requests: 1, inputTokens: row.inputTokens, outputTokens: row.outputTokens, characters: 0, cost: row.cost, costMicros: row.costMicros }]);
-      expect((await call('/api/usage/requests?tag=exp.1', buyer.jwt)).body.requests.map((r: { id: string }) => r.id)).toEqual([sent.requestId]);
+      expect((await call('/api/usage/by-user', buyer.jwt)).body.users).toEqual([
+        {
+          user: 'customer-42',
+          requests: 1,
+          inputTokens: row.inputTokens,
+          outputTokens: row.outputTokens,
+          characters: 0,
+          cost: row.cost,
+          costMicros: row.costMicros,
+        },
+      ]);
+      expect((await call('/api/usage/by-model', buyer.jwt)).body.models).toEqual([
+        {
+          model: MODEL,
+          requests: 1,
+          inputTokens: row.inputTokens,
+          outputTokens: row.outputTokens,
+          characters: 0,
+          cost: row.cost,
+          costMicros: row.costMicros,
+        },
+      ]);
+      expect((await call('/api/usage/requests?tag=exp.1', buyer.jwt)).body.requests.map((r: { id: string }) => r.id)).toEqual([
+        sent.requestId,
+      ]);
       expect((await call('/api/usage/requests?tag=other', buyer.jwt)).body.requests).toEqual([]);
 
       // The same request is in the (public) job feed, which carries no end user, tags or metadata.
       const job = await eventually(async () => {
-        const entry = await graphql<any, any>(stack.url, 'query ($id: ID!) { jobFeedEntry(id: $id) { id model status } }', { id: sent.requestId });
+        const entry = await graphql<any, any>(stack.url, 'query ($id: ID!) { jobFeedEntry(id: $id) { id model status } }', {
+          id: sent.requestId,
+        });
         expect(entry.data?.jobFeedEntry).toEqual({ id: sent.requestId, model: MODEL, status: 'completed' });
         return entry;
       });
@@ -140,7 +181,13 @@ describe('spend log (embedded)', () => {
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       const [header, line] = parseCsv(csv.body.__raw);
       const cells = Object.fromEntries(header.map((name, i) => [name, line[i]]));
-      expect(cells).toMatchObject({ request_id: sent.requestId, user: 'customer-42', tags: 'team:search exp.1 prod', cost_micros: String(row.costMicros), status: 'completed' });
+      expect(cells).toMatchObject({
+        request_id: sent.requestId,
+        user: 'customer-42',
+        tags: 'team:search exp.1 prod',
+        cost_micros: String(row.costMicros),
+        status: 'completed',
+      });
       expect(JSON.parse(cells.metadata)).toEqual({ order: 'A-1', note: 'first' });
     });
 
@@ -163,7 +210,11 @@ describe('spend log (embedded)', () => {
       ];
       for (const [body, headers, param] of cases) {
         const refused = await chat(stack.url, buyer.key, body, headers);
-        expect({ status: refused.status, param: refused.body.error?.param, type: refused.body.error?.type }, JSON.stringify(body)).toEqual({ status: 400, param, type: 'invalid_request_error' });
+        expect({ status: refused.status, param: refused.body.error?.param, type: refused.body.error?.type }, JSON.stringify(body)).toEqual({
+          status: 400,
+          param,
+          type: 'invalid_request_error',
+        });
         expect(Object.keys(refused.body)).toEqual(['error']);
       }
       expect(sim.requestCount()).toBe(upstreamCalls);
@@ -195,18 +246,43 @@ describe('spend log (embedded)', () => {
       keyB = `key-${randomUUID()}`;
       const at = (hours: number) => new Date(base + hours * HOUR).toISOString();
       const owner = { accountId: c.accountId, jwt: c.jwt };
-      const e = (id: string, hours: number, overrides: Partial<UsageEvent>) => fx.usage(owner, null, { requestId: `req_${id}_${randomUUID().slice(0, 8)}`, keyId: keyA, occurredAt: at(hours), costMicros: 1_000, ...overrides });
+      const e = (id: string, hours: number, overrides: Partial<UsageEvent>) =>
+        fx.usage(owner, null, {
+          requestId: `req_${id}_${randomUUID().slice(0, 8)}`,
+          keyId: keyA,
+          occurredAt: at(hours),
+          costMicros: 1_000,
+          ...overrides,
+        });
       events = [
         e('a', 0, { model: 'acme/alpha', tags: ['prod', 'team:a'], endUser: 'alice', listingId: 'listing-x' }),
         e('b', 1, { model: 'acme/alpha', tags: ['prod'], endUser: 'bob', costMicros: 2_000 }),
-        e('c', 2, { model: 'acme/beta', tags: ['team:a'], endUser: 'alice', keyId: keyB, costMicros: 4_000, inputTokens: 7, outputTokens: 3 }),
+        e('c', 2, {
+          model: 'acme/beta',
+          tags: ['team:a'],
+          endUser: 'alice',
+          keyId: keyB,
+          costMicros: 4_000,
+          inputTokens: 7,
+          outputTokens: 3,
+        }),
         e('d', 3, { model: 'acme/beta', status: 'failed', costMicros: 0, inputTokens: 0, outputTokens: 0 }),
         e('e', 4, { model: 'acme/beta', status: 'cancelled', costMicros: 500, endUser: 'bob' }),
-        e('f', 5, { model: '=1+1', endUser: '@SUM(A1)', tags: ['x'], metadata: [{ key: 'note', value: 'a "b", c\r\nd' }, { key: 'f', value: '=cmd|\' /C calc\'!A0' }] }),
+        e('f', 5, {
+          model: '=1+1',
+          endUser: '@SUM(A1)',
+          tags: ['x'],
+          metadata: [
+            { key: 'note', value: 'a "b", c\r\nd' },
+            { key: 'f', value: "=cmd|' /C calc'!A0" },
+          ],
+        }),
         e('g', 5, { model: 'acme/alpha', costMicros: 8_000 }),
       ];
       expect(await fx.apply(...events)).toBe(events.length);
-      expected = [...events].sort((x, y) => (x.occurredAt === y.occurredAt ? (x.requestId < y.requestId ? 1 : -1) : x.occurredAt < y.occurredAt ? 1 : -1)).map((x) => x.requestId);
+      expected = [...events]
+        .sort((x, y) => (x.occurredAt === y.occurredAt ? (x.requestId < y.requestId ? 1 : -1) : x.occurredAt < y.occurredAt ? 1 : -1))
+        .map((x) => x.requestId);
     });
 
     const ids = (response: Response) => response.body.requests.map((r: { id: string }) => r.id);
@@ -238,7 +314,10 @@ describe('spend log (embedded)', () => {
         ['tag=prod', (e) => !!e.tags?.includes('prod')],
         ['tag=team:a&user=alice', (e) => !!e.tags?.includes('team:a') && e.endUser === 'alice'],
         ['user=bob', (e) => e.endUser === 'bob'],
-        [`from=${new Date(base + 2 * HOUR).toISOString()}&to=${new Date(base + 4 * HOUR).toISOString()}`, (e) => e.occurredAt >= new Date(base + 2 * HOUR).toISOString() && e.occurredAt < new Date(base + 4 * HOUR).toISOString()],
+        [
+          `from=${new Date(base + 2 * HOUR).toISOString()}&to=${new Date(base + 4 * HOUR).toISOString()}`,
+          (e) => e.occurredAt >= new Date(base + 2 * HOUR).toISOString() && e.occurredAt < new Date(base + 4 * HOUR).toISOString(),
+        ],
         ['model=acme%2Fbeta&status=completed', (e) => e.model === 'acme/beta' && e.status === 'completed'],
       ];
       for (const [query, pred] of cases) {
@@ -272,7 +351,10 @@ describe('spend log (embedded)', () => {
         ['@SUM(A1)', 1_000, 1],
       ]);
       // The window bounds the breakdowns like /api/usage; limit bounds the rows.
-      const early = await call(`/api/usage/by-tag?from=${new Date(base - HOUR).toISOString()}&to=${new Date(base + HOUR).toISOString()}`, c.jwt);
+      const early = await call(
+        `/api/usage/by-tag?from=${new Date(base - HOUR).toISOString()}&to=${new Date(base + HOUR).toISOString()}`,
+        c.jwt,
+      );
       expect(early.body.tags.map((t: { tag: string }) => t.tag).sort()).toEqual(['prod', 'team:a']);
       expect(early.body.from).toBe(new Date(base - HOUR).toISOString());
       expect((await call('/api/usage/by-user?limit=1', c.jwt)).body.users).toHaveLength(1);
@@ -285,7 +367,25 @@ describe('spend log (embedded)', () => {
       expect(csv.headers.get('x-df-export-truncated')).toBeNull();
       expect(csv.headers.get('x-df-export-rows')).toBe(String(events.length));
       const [header, ...rows] = parseCsv(csv.body.__raw);
-      expect(header).toEqual(['request_id', 'created_at', 'key_id', 'model', 'listing_id', 'capability', 'status', 'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'cost_usd', 'latency_ms', 'tags', 'user', 'metadata', 'receipt_url']);
+      expect(header).toEqual([
+        'request_id',
+        'created_at',
+        'key_id',
+        'model',
+        'listing_id',
+        'capability',
+        'status',
+        'input_tokens',
+        'output_tokens',
+        'characters',
+        'cost_micros',
+        'cost_usd',
+        'latency_ms',
+        'tags',
+        'user',
+        'metadata',
+        'receipt_url',
+      ]);
       expect(rows.map((r) => r[0])).toEqual(expected);
       const hostile = Object.fromEntries(header.map((name, i) => [name, rows.find((r) => r[0].startsWith('req_f_'))![i]]));
       expect(hostile.model).toBe("'=1+1");
@@ -299,17 +399,31 @@ describe('spend log (embedded)', () => {
       const cut = await call('/api/usage/requests.csv?limit=4', c.jwt);
       expect(cut.headers.get('x-df-export-truncated')).toBe('true');
       expect(cut.headers.get('x-df-export-rows')).toBe('4');
-      const rest1 = parseCsv(cut.body.__raw).slice(1).map((r) => r[0]);
+      const rest1 = parseCsv(cut.body.__raw)
+        .slice(1)
+        .map((r) => r[0]);
       const more = await call(`/api/usage/requests.csv?after=${cut.headers.get('x-df-next-cursor')}`, c.jwt);
       expect(more.headers.get('x-df-export-truncated')).toBeNull();
-      expect([...rest1, ...parseCsv(more.body.__raw).slice(1).map((r) => r[0])]).toEqual(expected);
+      expect([
+        ...rest1,
+        ...parseCsv(more.body.__raw)
+          .slice(1)
+          .map((r) => r[0]),
+      ]).toEqual(expected);
       expectError('dragonfly', await call('/api/usage/requests.csv?limit=10001', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
       const filtered = parseCsv((await call('/api/usage/requests.csv?tag=prod', c.jwt)).body.__raw);
-      expect(filtered.slice(1).map((r) => r[0])).toEqual(expected.filter((id) => events.find((e) => e.requestId === id)!.tags?.includes('prod')));
+      expect(filtered.slice(1).map((r) => r[0])).toEqual(
+        expected.filter((id) => events.find((e) => e.requestId === id)!.tags?.includes('prod')),
+      );
     });
 
     it('answers hostile input with a 400 in the Dragonfly envelope, or an empty page, never a 500 or another row', async () => {
-      for (const query of ["model=' OR '1'='1", 'user=x%27%20OR%201%3D1%20--', 'keyId=%27%3B%20drop%20table%20usage_records%3B%20--', "listingId=' or 1=1"]) {
+      for (const query of [
+        "model=' OR '1'='1",
+        'user=x%27%20OR%201%3D1%20--',
+        'keyId=%27%3B%20drop%20table%20usage_records%3B%20--',
+        "listingId=' or 1=1",
+      ]) {
         const response = await call(`/api/usage/requests?${query}`, c.jwt);
         expect(response.status, query).toBe(200);
         expect(response.body.requests, query).toEqual([]);
@@ -322,9 +436,21 @@ describe('spend log (embedded)', () => {
       expectError('dragonfly', await call('/api/usage/requests?limit=ten', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
       expectError('dragonfly', await call('/api/usage/by-tag?limit=1001', c.jwt), 400, 'BAD_USER_INPUT', 'limit');
       expectError('dragonfly', await call('/api/usage/requests?after=not-a-cursor!', c.jwt), 400, 'BAD_USER_INPUT', 'after');
-      expectError('dragonfly', await call(`/api/usage/requests?after=${Buffer.from("1' or 1=1 --").toString('base64url')}`, c.jwt), 400, 'BAD_USER_INPUT', 'after');
+      expectError(
+        'dragonfly',
+        await call(`/api/usage/requests?after=${Buffer.from("1' or 1=1 --").toString('base64url')}`, c.jwt),
+        400,
+        'BAD_USER_INPUT',
+        'after',
+      );
       expectError('dragonfly', await call('/api/usage/requests?from=yesterday', c.jwt), 400, 'BAD_USER_INPUT', 'from');
-      expectError('dragonfly', await call(`/api/usage/requests?from=${new Date().toISOString()}&to=${new Date(base).toISOString()}`, c.jwt), 400, 'BAD_USER_INPUT', 'from');
+      expectError(
+        'dragonfly',
+        await call(`/api/usage/requests?from=${new Date().toISOString()}&to=${new Date(base).toISOString()}`, c.jwt),
+        400,
+        'BAD_USER_INPUT',
+        'from',
+      );
       expectError('dragonfly', await call('/api/usage/requests?model=a&model=b', c.jwt), 400, 'BAD_USER_INPUT', 'model');
       expectError('dragonfly', await call('/api/usage/requests?models=acme%2Falpha', c.jwt), 400, 'BAD_USER_INPUT', 'models');
       expectError('dragonfly', await call(`/api/usage/requests?user=${'u'.repeat(257)}`, c.jwt), 400, 'BAD_USER_INPUT', 'user');
@@ -363,12 +489,20 @@ describe('spend log (embedded)', () => {
     });
 
     it('serves the same log in GraphQL, with each row’s signed receipt, to its owner only', async () => {
-      const query = 'query ($tag: String) { spendLog(tag: $tag, limit: 2) { items { id tags user metadata { key value } cost { micros usd } receipt } nextCursor } usageByTag { tag requests } usageByUser { user } usageByModel { model } }';
+      const query =
+        'query ($tag: String) { spendLog(tag: $tag, limit: 2) { items { id tags user metadata { key value } cost { micros usd } receipt } nextCursor } usageByTag { tag requests } usageByUser { user } usageByModel { model } }';
       const mine = await graphql<any, any>(stack.url, query, { tag: 'team:a' }, c.jwt);
       expect(mine.errors).toBeUndefined();
-      expect(mine.data.spendLog.items.map((i: { id: string }) => i.id)).toEqual(expected.filter((id) => events.find((e) => e.requestId === id)!.tags?.includes('team:a')));
+      expect(mine.data.spendLog.items.map((i: { id: string }) => i.id)).toEqual(
+        expected.filter((id) => events.find((e) => e.requestId === id)!.tags?.includes('team:a')),
+      );
       expect(mine.data.spendLog.items[0]).toMatchObject({ tags: ['team:a'], user: 'alice', cost: { micros: 4_000, usd: '0.004000' } });
-      const generation = await graphql<any, any>(stack.url, 'query ($id: ID!) { generation(id: $id) { receipt } }', { id: mine.data.spendLog.items[0].id }, c.jwt);
+      const generation = await graphql<any, any>(
+        stack.url,
+        'query ($id: ID!) { generation(id: $id) { receipt } }',
+        { id: mine.data.spendLog.items[0].id },
+        c.jwt,
+      );
       expect(mine.data.spendLog.items[0].receipt).toBe(generation.data.generation.receipt);
       const seller = await graphql<any, any>(stack.url, query, {}, c.mkSeller);
       expect(seller.data).toBeNull();
@@ -394,34 +528,56 @@ describe.runIf(HAVE_SCALED_SERVICES)('spend log (scaled: PostgreSQL)', () => {
 
   it('captures, pages, filters, breaks down and exports on PostgreSQL', async () => {
     const seller = await signup(stack.url, 'seller');
-    await admittedListing(stack.url, seller.jwt, { poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-spend-pg'), model: MODEL, upstreamModel: 'sim-chat', capability: 'CHAT', inputPricePerMTok: '1', outputPricePerMTok: '2' });
+    await admittedListing(stack.url, seller.jwt, {
+      poolKeyId: await poolKey(stack.url, seller.jwt, 'sk-sim-spend-pg'),
+      model: MODEL,
+      upstreamModel: 'sim-chat',
+      capability: 'CHAT',
+      inputPricePerMTok: '1',
+      outputPricePerMTok: '2',
+    });
     const buyer = await fundedBuyer(stack.url, '1');
     const sent: string[] = [];
-    for (const [user, tags] of [['u1', 'a,b'], ['u2', 'b'], ['u1', '']] as const) {
+    for (const [user, tags] of [
+      ['u1', 'a,b'],
+      ['u2', 'b'],
+      ['u1', ''],
+    ] as const) {
       const response = await chat(stack.url, buyer.key, { user, metadata: { n: user } }, tags ? { 'x-df-tags': tags } : {});
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       sent.push(response.requestId);
     }
-    const all = await eventually(async () => {
-      const response = await rest(stack.url, 'GET', '/api/usage/requests', { token: buyer.jwt });
-      expect(response.body.requests).toHaveLength(3);
-      return response.body.requests as { id: string; costMicros: number; createdAt: string }[];
-    }, { timeoutMs: 20_000 });
+    const all = await eventually(
+      async () => {
+        const response = await rest(stack.url, 'GET', '/api/usage/requests', { token: buyer.jwt });
+        expect(response.body.requests).toHaveLength(3);
+        return response.body.requests as { id: string; costMicros: number; createdAt: string }[];
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(new Set(all.map((r) => r.id))).toEqual(new Set(sent));
     const first = await rest(stack.url, 'GET', '/api/usage/requests?limit=2', { token: buyer.jwt });
     const second = await rest(stack.url, 'GET', `/api/usage/requests?limit=2&after=${first.body.nextCursor}`, { token: buyer.jwt });
     expect([...first.body.requests, ...second.body.requests].map((r: { id: string }) => r.id)).toEqual(all.map((r) => r.id));
     expect(second.body.nextCursor).toBeNull();
-    expect((await rest(stack.url, 'GET', '/api/usage/requests?tag=b&user=u2', { token: buyer.jwt })).body.requests.map((r: { id: string }) => r.id)).toEqual([sent[1]]);
+    expect(
+      (await rest(stack.url, 'GET', '/api/usage/requests?tag=b&user=u2', { token: buyer.jwt })).body.requests.map(
+        (r: { id: string }) => r.id,
+      ),
+    ).toEqual([sent[1]]);
     const tags = (await rest(stack.url, 'GET', '/api/usage/by-tag', { token: buyer.jwt })).body.tags;
     expect(Object.fromEntries(tags.map((t: { tag: string; requests: number }) => [t.tag, t.requests]))).toEqual({ a: 1, b: 2 });
     const users = (await rest(stack.url, 'GET', '/api/usage/by-user', { token: buyer.jwt })).body.users;
     expect(Object.fromEntries(users.map((u: { user: string; requests: number }) => [u.user, u.requests]))).toEqual({ u1: 2, u2: 1 });
     const total = all.reduce((sum, r) => sum + r.costMicros, 0);
-    expect((await rest(stack.url, 'GET', '/api/usage/by-model', { token: buyer.jwt })).body.models).toMatchObject([{ model: MODEL, requests: 3, costMicros: total }]);
+    expect((await rest(stack.url, 'GET', '/api/usage/by-model', { token: buyer.jwt })).body.models).toMatchObject([
+      { model: MODEL, requests: 3, costMicros: total },
+    ]);
     const csv = parseCsv((await rest(stack.url, 'GET', '/api/usage/requests.csv?user=u1', { token: buyer.jwt })).body.__raw);
     expect(csv.slice(1).map((r) => r[0])).toEqual(all.map((r) => r.id).filter((id) => id !== sent[1]));
-    expect((await rest(stack.url, 'GET', `/api/usage/requests?after=${Buffer.from('x').toString('base64url')}`, { token: buyer.jwt })).status).toBe(400);
+    expect(
+      (await rest(stack.url, 'GET', `/api/usage/requests?after=${Buffer.from('x').toString('base64url')}`, { token: buyer.jwt })).status,
+    ).toBe(400);
   }, 60_000);
 });
 if (!HAVE_SCALED_SERVICES) logSkip('the spend log on PostgreSQL (scaled stack)');

@@ -3,7 +3,13 @@
 // runs embedded (SQLite, in-memory bus, one process) and scaled (PostgreSQL, Redis, five processes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { CreateApiKeyDocument, CreateListingDocument, DashboardDocument, JobFeedDocument, LiveJobFeedDocument, } from '../../schema/generated/graphql';
+import {
+  CreateApiKeyDocument,
+  CreateListingDocument,
+  DashboardDocument,
+  JobFeedDocument,
+  LiveJobFeedDocument,
+} from '../../schema/generated/graphql';
 import type { JobFinishedEvent } from '../../subgraphs/common/events';
 import { graphql, rest, wsClient } from '../helpers/graphql';
 import { startEmbeddedStack, startScaledStack, type TestStack } from '../helpers/stack';
@@ -79,7 +85,12 @@ describe.each(modes)('spine — %s', (_name, start) => {
     expect(key.data!.createApiKey.apiKey.preview).toMatch(/^sk-df-.{4}….{4}$/);
     expect(key.data!.createApiKey.apiKey.preview).not.toContain(key.data!.createApiKey.rawKey.slice(10, 30));
 
-    const listing = await graphql(stack.url, CreateListingDocument, { input: { model: 'dragonfly/sim-chat', inputPricePerMTok: '0.50', outputPricePerMTok: '1.5' } }, token);
+    const listing = await graphql(
+      stack.url,
+      CreateListingDocument,
+      { input: { model: 'dragonfly/sim-chat', inputPricePerMTok: '0.50', outputPricePerMTok: '1.5' } },
+      token,
+    );
     expect(listing.errors).toBeUndefined();
     expect(listing.data!.createListing).toMatchObject({ model: 'dragonfly/sim-chat', capability: 'CHAT', status: 'PENDING' });
     listingId = listing.data!.createListing.id;
@@ -94,7 +105,11 @@ describe.each(modes)('spine — %s', (_name, start) => {
     expect(me.apiKeys).toHaveLength(1); // accounts
     expect(me.apiKeys[0].usageInTotal).toEqual({ micros: 0, usd: '0.000000' }); // billing through ApiKey
     expect(me.listings).toHaveLength(1); // market
-    expect(me.listings[0]).toMatchObject({ id: listingId, inputPricePerMTok: { usd: '0.500000' }, outputPricePerMTok: { usd: '1.500000' } });
+    expect(me.listings[0]).toMatchObject({
+      id: listingId,
+      inputPricePerMTok: { usd: '0.500000' },
+      outputPricePerMTok: { usd: '1.500000' },
+    });
     expect(me.listings[0].seller).toMatchObject({ id: me.id, name: 'Acme Seller', email }); // back to accounts
     expect(me.listings[0].servedJobs).toBe(0); // network
   });
@@ -192,7 +207,9 @@ describe.each(modes)('spine — %s', (_name, start) => {
     const malformed = await rest(stack.url, 'POST', '/api/auth/signup', { rawBody: '{"email":' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('BAD_REQUEST');
-    const huge = await rest(stack.url, 'POST', '/api/auth/signup', { rawBody: JSON.stringify({ email: 'a@b.co', password: 'x'.repeat(2 * 1024 * 1024) }) });
+    const huge = await rest(stack.url, 'POST', '/api/auth/signup', {
+      rawBody: JSON.stringify({ email: 'a@b.co', password: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
   });

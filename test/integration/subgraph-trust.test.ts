@@ -33,7 +33,11 @@ describe('subgraph ports trust only the gateway', () => {
   };
 
   async function post(body: object, headers: Record<string, string> = {}) {
-    const response = await fetch(accountsUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(accountsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] } };
   }
 
@@ -48,7 +52,12 @@ describe('subgraph ports trust only the gateway', () => {
     const forger = new PrincipalSigner('a-completely-different-platform-secret-value');
     const forged = forger.sign({ kind: 'user', accountId });
     const entities = { ...entitiesQuery, variables: { r: [{ __typename: 'Account', id: accountId }] } };
-    for (const header of [forged, `${forged.split('.')[0]}.`, 'garbage', `${Buffer.from(JSON.stringify({ p: { kind: 'service', name: 'x' }, exp: Date.now() + 60000 })).toString('base64url')}.AAAA`]) {
+    for (const header of [
+      forged,
+      `${forged.split('.')[0]}.`,
+      'garbage',
+      `${Buffer.from(JSON.stringify({ p: { kind: 'service', name: 'x' }, exp: Date.now() + 60000 })).toString('base64url')}.AAAA`,
+    ]) {
       const response = await post(entities, { [PRINCIPAL_HEADER]: header });
       expect(response.status).toBe(401);
       expect(JSON.stringify(response.body)).not.toContain('victim@example.com');

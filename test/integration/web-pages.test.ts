@@ -53,7 +53,9 @@ describe('web pages over HTTP', () => {
     const ide = await fetch(`${stack.url}/graphql`, { headers: html });
     expect(ide.status).toBe(200);
     expect(await ide.text()).toContain('GraphQL IDE');
-    const query = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } });
+    const query = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+    });
     expect(query.status).toBe(200);
     expect(await query.json()).toEqual({ data: { __typename: 'Query' } });
   });

@@ -43,7 +43,10 @@ export default function setup(): () => void {
   return () => {
     const result = scanLogs(dir);
     if (result.hits.length > 0) {
-      const sample = result.hits.slice(0, 10).map((hit) => `  ${hit.kind} in ${hit.file}:${hit.line}`).join('\n');
+      const sample = result.hits
+        .slice(0, 10)
+        .map((hit) => `  ${hit.kind} in ${hit.file}:${hit.line}`)
+        .join('\n');
       console.error(`log scan FAILED: ${result.hits.length} raw credential(s) in the logs (kept in ${dir}):\n${sample}`);
       // Vitest reports a throwing teardown but still exits 0; the run must fail.
       process.exitCode = 1;

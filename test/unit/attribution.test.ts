@@ -11,15 +11,22 @@ import { attributionTags } from '../../subgraphs/billing/services/usage';
 import { isDomainError } from '../../subgraphs/common/errors';
 import { refusal } from '../helpers/refusal';
 
-
 const capture = (body: Record<string, unknown>, header?: string | string[]) => captureAttribution(body, header);
 
 describe('attribution capture', () => {
   it('reads user, header and body tags (distinct, header first) and metadata as pairs', () => {
-    expect(capture({ user: 'end-user-7', tags: ['team:search', 'prod', 'beta'], metadata: { order: '42', note: 'a, "quoted" note' } }, ' prod , exp.1 ,,')).toEqual({
+    expect(
+      capture(
+        { user: 'end-user-7', tags: ['team:search', 'prod', 'beta'], metadata: { order: '42', note: 'a, "quoted" note' } },
+        ' prod , exp.1 ,,',
+      ),
+    ).toEqual({
       user: 'end-user-7',
       tags: ['prod', 'exp.1', 'team:search', 'beta'],
-      metadata: [{ key: 'order', value: '42' }, { key: 'note', value: 'a, "quoted" note' }],
+      metadata: [
+        { key: 'order', value: '42' },
+        { key: 'note', value: 'a, "quoted" note' },
+      ],
     });
     // A repeated header reads as one list.
     expect(capture({}, ['a', 'b']).tags).toEqual(['a', 'b']);
@@ -29,7 +36,10 @@ describe('attribution capture', () => {
 
   it('refuses a bad user as a 400 naming `user`', () => {
     for (const user of [7, { id: 'x' }, ['x'], 'u'.repeat(257), 'line\nbreak']) {
-      expect(refusal(() => capture({ user })), JSON.stringify(user)).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'user' });
+      expect(
+        refusal(() => capture({ user })),
+        JSON.stringify(user),
+      ).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'user' });
     }
     expect(capture({ user: 'u'.repeat(256) }).user).toHaveLength(256);
   });
@@ -53,7 +63,11 @@ describe('attribution capture', () => {
   it('refuses metadata that OpenAI would: not an object, over 16 keys, keys over 64, values over 512 or not strings', () => {
     const sixteen = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v']));
     expect(capture({ metadata: sixteen }).metadata).toHaveLength(16);
-    expect(refusal(() => capture({ metadata: { ...sixteen, k16: 'v' } }))).toMatchObject({ status: 400, param: 'metadata', code: 'invalid_metadata' });
+    expect(refusal(() => capture({ metadata: { ...sixteen, k16: 'v' } }))).toMatchObject({
+      status: 400,
+      param: 'metadata',
+      code: 'invalid_metadata',
+    });
     expect(refusal(() => capture({ metadata: { ['k'.repeat(65)]: 'v' } }))).toMatchObject({ status: 400, param: 'metadata' });
     expect(refusal(() => capture({ metadata: { k: 'v'.repeat(513) } }))).toMatchObject({ status: 400, param: 'metadata.k' });
     expect(refusal(() => capture({ metadata: { k: 1 } }))).toMatchObject({ status: 400, param: 'metadata.k' });
@@ -63,7 +77,13 @@ describe('attribution capture', () => {
   });
 
   it('the parse stage keeps tags, metadata and the end user from the upstream body and fills the request', () => {
-    const request = new InferenceRequest('req-1', 'chat', { model: 'acme/chat', messages: [{ role: 'user', content: 'hi' }], user: 'u-1', tags: ['a'], metadata: { k: 'v' } }, new Date(0), '127.0.0.1');
+    const request = new InferenceRequest(
+      'req-1',
+      'chat',
+      { model: 'acme/chat', messages: [{ role: 'user', content: 'hi' }], user: 'u-1', tags: ['a'], metadata: { k: 'v' } },
+      new Date(0),
+      '127.0.0.1',
+    );
     parse(request, { tagsHeader: 'h' });
     expect(request.attribution).toEqual({ user: 'u-1', tags: ['h', 'a'], metadata: [{ key: 'k', value: 'v' }] });
     const upstream = JSON.parse(request.upstreamJsonTail);
@@ -71,7 +91,13 @@ describe('attribution capture', () => {
     expect(upstream).not.toHaveProperty('metadata');
     expect(upstream).not.toHaveProperty('user');
     // Embeddings carry attribution too.
-    const embeddings = new InferenceRequest('req-2', 'embeddings', { model: 'acme/embed', input: 'x', tags: ['e'] }, new Date(0), '127.0.0.1');
+    const embeddings = new InferenceRequest(
+      'req-2',
+      'embeddings',
+      { model: 'acme/embed', input: 'x', tags: ['e'] },
+      new Date(0),
+      '127.0.0.1',
+    );
     parse(embeddings);
     expect(embeddings.attribution.tags).toEqual(['e']);
     expect(JSON.parse(embeddings.upstreamJsonTail)).toEqual({ input: 'x' });
@@ -88,7 +114,15 @@ describe('spend log cursor', () => {
   it('round-trips and refuses anything it did not make', () => {
     const at = new Date('2026-05-01T10:00:00.123Z');
     expect(decodeCursor(encodeCursor(at, 'req_abc'))).toEqual({ at, requestId: 'req_abc' });
-    for (const bad of ['', 'not a cursor', '%%%', Buffer.from("1' or 1=1 --").toString('base64url'), Buffer.from('12:').toString('base64url'), Buffer.from('x:req').toString('base64url'), 'A'.repeat(500)]) {
+    for (const bad of [
+      '',
+      'not a cursor',
+      '%%%',
+      Buffer.from("1' or 1=1 --").toString('base64url'),
+      Buffer.from('12:').toString('base64url'),
+      Buffer.from('x:req').toString('base64url'),
+      'A'.repeat(500),
+    ]) {
       let error: unknown = null;
       try {
         decodeCursor(bad);

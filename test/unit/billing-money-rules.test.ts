@@ -55,7 +55,8 @@ describe('billing settings', () => {
     expect(billingSettings({}).maxTopUpPerDayMicros).toBe(1000 * USD);
     expect(billingSettings({ MAX_TOPUP_USD_PER_DAY: '12.5' }).maxTopUpPerDayMicros).toBe(12_500_000);
     expect(billingSettings({}).maxTopUpMicros).toBe(10_000 * USD);
-    for (const bad of ['-1', 'abc', '1.1234567']) expect(() => billingSettings({ MAX_TOPUP_USD_PER_DAY: bad }), bad).toThrow(/MAX_TOPUP_USD_PER_DAY/);
+    for (const bad of ['-1', 'abc', '1.1234567'])
+      expect(() => billingSettings({ MAX_TOPUP_USD_PER_DAY: bad }), bad).toThrow(/MAX_TOPUP_USD_PER_DAY/);
   });
 });
 
@@ -79,7 +80,10 @@ if (databaseUrl) {
     label: 'PostgreSQL',
     open: async () => {
       const database = await createTestDatabase(databaseUrl);
-      const db = await openDatabase('billing', ENTITIES, { dataDir: mkdtempSync(path.join(tmpdir(), 'df-billing-')), databaseUrl: database.url });
+      const db = await openDatabase('billing', ENTITIES, {
+        dataDir: mkdtempSync(path.join(tmpdir(), 'df-billing-')),
+        databaseUrl: database.url,
+      });
       return {
         db,
         close: async () => {
@@ -126,11 +130,28 @@ describe.each(stores)('billing money rules on $label', (store) => {
   const legacyNegative = new Set<string>();
   /** Money the buyer paid for (no such provider exists yet): posted straight into `balance`. */
   const pay = (accountId: string, micros: number) =>
-    em().transactional((tem) => post(sqlFor(tem as EntityManager), uuidIds, clock.now(), [{ accountId, bucket: 'balance', type: 'adjustment', amountMicros: micros, description: 'Paid (test)' }]));
+    em().transactional((tem) =>
+      post(sqlFor(tem as EntityManager), uuidIds, clock.now(), [
+        { accountId, bucket: 'balance', type: 'adjustment', amountMicros: micros, description: 'Paid (test)' },
+      ]),
+    );
 
   const event = (buyerId: string, costMicros: number, overrides: Partial<UsageEvent> = {}): UsageEvent => ({
-    requestId: `req_${randomUUID()}`, keyId: `k-${buyerId}`, buyerId, listingId: 'listing-1', sellerId: null, model: 'dragonfly/sim-chat', capability: 'chat',
-    inputTokens: 10, outputTokens: 5, characters: 0, costMicros, latencyMs: 50, status: 'completed', occurredAt: now.toISOString(), ...overrides,
+    requestId: `req_${randomUUID()}`,
+    keyId: `k-${buyerId}`,
+    buyerId,
+    listingId: 'listing-1',
+    sellerId: null,
+    model: 'dragonfly/sim-chat',
+    capability: 'chat',
+    inputTokens: 10,
+    outputTokens: 5,
+    characters: 0,
+    costMicros,
+    latencyMs: 50,
+    status: 'completed',
+    occurredAt: now.toISOString(),
+    ...overrides,
   });
 
   async function buckets(accountId: string): Promise<Record<LedgerBucket, number>> {
@@ -152,13 +173,16 @@ describe.each(stores)('billing money rules on $label', (store) => {
    */
   async function expectLedgerHolds(): Promise<void> {
     const sql = sqlFor(em());
-    const sums = await sql.all<{ account_id: string; bucket: string; total: number | string }>('select account_id, bucket, sum(amount_micros) as total from ledger_entries group by account_id, bucket');
+    const sums = await sql.all<{ account_id: string; bucket: string; total: number | string }>(
+      'select account_id, bucket, sum(amount_micros) as total from ledger_entries group by account_id, bucket',
+    );
     const rows = await sql.all<Record<string, number | string>>('select * from account_balances');
     for (const row of rows) {
       for (const [bucket, column] of Object.entries(BUCKETS)) {
         const ledger = Number(sums.find((s) => s.account_id === row.account_id && s.bucket === bucket)?.total ?? 0);
         expect(Number(row[column]), `${row.account_id} ${bucket}`).toBe(ledger);
-        if (row.account_id !== PLATFORM_ACCOUNT && !legacyNegative.has(String(row.account_id))) expect(Number(row[column]), `${row.account_id} ${bucket} is never negative`).toBeGreaterThanOrEqual(0);
+        if (row.account_id !== PLATFORM_ACCOUNT && !legacyNegative.has(String(row.account_id)))
+          expect(Number(row[column]), `${row.account_id} ${bucket} is never negative`).toBeGreaterThanOrEqual(0);
       }
     }
     const [records] = await sql.all<Record<string, number | string>>(
@@ -179,7 +203,10 @@ describe.each(stores)('billing money rules on $label', (store) => {
   }
 
   async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isDomainError(error), String(error)).toBe(true);
     return error as { code: string; message: string };
   }
@@ -190,7 +217,13 @@ describe.each(stores)('billing money rules on $label', (store) => {
       expect(await credits().grantTrial(buyer)).toBe(true);
       await pay(buyer, 250_000);
       await pay(bystander, 1_000);
-      const events = [event(buyer, 200_000, { sellerId: seller }), event(buyer, 100_000, { sellerId: seller }), event(buyer, 100_000, { sellerId: seller }), event(buyer, 50_000, { sellerId: seller }), event(bystander, 700, { sellerId: seller })];
+      const events = [
+        event(buyer, 200_000, { sellerId: seller }),
+        event(buyer, 100_000, { sellerId: seller }),
+        event(buyer, 100_000, { sellerId: seller }),
+        event(buyer, 50_000, { sellerId: seller }),
+        event(bystander, 700, { sellerId: seller }),
+      ];
       const result = await usageService().apply(events);
       expect(result).toEqual({ applied: 5, duplicates: 0 });
 
@@ -201,8 +234,23 @@ describe.each(stores)('billing money rules on $label', (store) => {
       for (const [i, e] of events.entries()) {
         const r = await record(e.requestId);
         const split = splitPrice(charged[i], SPLIT);
-        expect({ cost: Number(r.costMicros), uncollected: Number(r.uncollectedMicros), promo: Number(r.promoMicros), seller: Number(r.sellerMicros), fee: Number(r.feeMicros), reserve: Number(r.reserveMicros) }, `event ${i}`).toEqual({
-          cost: charged[i], uncollected: e.costMicros - charged[i], promo: promo[i], seller: split.sellerMicros, fee: split.feeMicros, reserve: split.reserveMicros,
+        expect(
+          {
+            cost: Number(r.costMicros),
+            uncollected: Number(r.uncollectedMicros),
+            promo: Number(r.promoMicros),
+            seller: Number(r.sellerMicros),
+            fee: Number(r.feeMicros),
+            reserve: Number(r.reserveMicros),
+          },
+          `event ${i}`,
+        ).toEqual({
+          cost: charged[i],
+          uncollected: e.costMicros - charged[i],
+          promo: promo[i],
+          seller: split.sellerMicros,
+          fee: split.feeMicros,
+          reserve: split.reserveMicros,
         });
       }
       // The seller earns 70% of what was collected, never of what was not.
@@ -235,8 +283,15 @@ describe.each(stores)('billing money rules on $label', (store) => {
       expect(results.reduce((n, r) => n + r.applied, 0)).toBe(50);
       expect(await buckets(buyer)).toMatchObject({ balance: 0, promo: 0 });
       const sql = sqlFor(em());
-      const [sums] = await sql.all<Record<string, number | string>>('select sum(cost_micros) as cost, sum(uncollected_micros) as uncollected, count(*) as n from usage_records where buyer_id = ?', [buyer]);
-      expect({ cost: Number(sums.cost), uncollected: Number(sums.uncollected), n: Number(sums.n) }).toEqual({ cost: 100_000, uncollected: 400_000, n: 50 });
+      const [sums] = await sql.all<Record<string, number | string>>(
+        'select sum(cost_micros) as cost, sum(uncollected_micros) as uncollected, count(*) as n from usage_records where buyer_id = ?',
+        [buyer],
+      );
+      expect({ cost: Number(sums.cost), uncollected: Number(sums.uncollected), n: Number(sums.n) }).toEqual({
+        cost: 100_000,
+        uncollected: 400_000,
+        n: 50,
+      });
       expect((await buckets(seller)).earnings_pending).toBe(70_000);
       await expectLedgerHolds();
     });
@@ -260,7 +315,13 @@ describe.each(stores)('billing money rules on $label', (store) => {
       const feesBefore = (await buckets(PLATFORM_ACCOUNT)).balance;
       const e = event(self, 100_000, { sellerId: self });
       await usageService().apply([e]);
-      expect(await record(e.requestId)).toMatchObject({ costMicros: 100_000, promoMicros: 100_000, sellerMicros: 0, reserveMicros: 0, feeMicros: 100_000 });
+      expect(await record(e.requestId)).toMatchObject({
+        costMicros: 100_000,
+        promoMicros: 100_000,
+        sellerMicros: 0,
+        reserveMicros: 0,
+        feeMicros: 100_000,
+      });
       expect(await buckets(self)).toMatchObject({ promo: 0, balance: 0, earnings_pending: 0 });
       expect((await buckets(PLATFORM_ACCOUNT)).balance - feesBefore).toBe(100_000);
       // Settling moves nothing to the seller either.
@@ -287,13 +348,29 @@ describe.each(stores)('billing money rules on $label', (store) => {
       const paid = event(self, 100_000, { sellerId: self });
       await usageService().apply([mixed, paid]);
       // Promo first: the first request is all trial credit (earns nothing), the second all paid.
-      expect(await record(mixed.requestId)).toMatchObject({ costMicros: 100_000, promoMicros: 100_000, sellerMicros: 0, feeMicros: 100_000 });
-      expect(await record(paid.requestId)).toMatchObject({ costMicros: 100_000, promoMicros: 0, sellerMicros: 70_000, feeMicros: 30_000, reserveMicros: 14_000 });
+      expect(await record(mixed.requestId)).toMatchObject({
+        costMicros: 100_000,
+        promoMicros: 100_000,
+        sellerMicros: 0,
+        feeMicros: 100_000,
+      });
+      expect(await record(paid.requestId)).toMatchObject({
+        costMicros: 100_000,
+        promoMicros: 0,
+        sellerMicros: 70_000,
+        feeMicros: 30_000,
+        reserveMicros: 14_000,
+      });
       const split = event(self, 100_000, { sellerId: self });
       await credits().topUp(user(self), '0.03');
       await usageService().apply([split]);
       // 30,000 promo + 70,000 paid: the seller earns 70% of the paid 70,000.
-      expect(await record(split.requestId)).toMatchObject({ costMicros: 100_000, promoMicros: 30_000, sellerMicros: 49_000, feeMicros: 51_000 });
+      expect(await record(split.requestId)).toMatchObject({
+        costMicros: 100_000,
+        promoMicros: 30_000,
+        sellerMicros: 49_000,
+        feeMicros: 51_000,
+      });
       expect((await buckets(self)).earnings_pending).toBe(119_000);
       await expectLedgerHolds();
     });
@@ -303,7 +380,12 @@ describe.each(stores)('billing money rules on $label', (store) => {
       await credits().grantTrial(buyer);
       const e = event(buyer, 100_000, { sellerId: seller });
       await usageService().apply([e]);
-      expect(await record(e.requestId)).toMatchObject({ promoMicros: 100_000, sellerMicros: 70_000, feeMicros: 30_000, reserveMicros: 14_000 });
+      expect(await record(e.requestId)).toMatchObject({
+        promoMicros: 100_000,
+        sellerMicros: 70_000,
+        feeMicros: 30_000,
+        reserveMicros: 14_000,
+      });
       expect((await buckets(seller)).earnings_pending).toBe(70_000);
       await expectLedgerHolds();
     });
@@ -327,10 +409,16 @@ describe.each(stores)('billing money rules on $label', (store) => {
       expect(off).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/disabled/) });
       expect(await buckets(buyer)).toMatchObject({ promo: 0, balance: 0 });
       published.length = 0;
-      expect(await credits(billingSettings({ NODE_ENV: 'production', SANDBOX_TOPUPS: 'true' })).topUp(user(buyer), '5')).toEqual({ amountMicros: 5 * USD });
+      expect(await credits(billingSettings({ NODE_ENV: 'production', SANDBOX_TOPUPS: 'true' })).topUp(user(buyer), '5')).toEqual({
+        amountMicros: 5 * USD,
+      });
       expect(await buckets(buyer)).toMatchObject({ promo: 5 * USD, balance: 0 });
       expect(published).toEqual([{ accountId: buyer, deltaMicros: 5 * USD, postingId: expect.any(String) }]);
-      expect(await em().findOneOrFail(LedgerEntry, { id: published[0].postingId })).toMatchObject({ bucket: 'promo', type: 'topup', amountMicros: 5 * USD });
+      expect(await em().findOneOrFail(LedgerEntry, { id: published[0].postingId })).toMatchObject({
+        bucket: 'promo',
+        type: 'topup',
+        amountMicros: 5 * USD,
+      });
     });
 
     it('caps top-ups per account per UTC day, naming the limit; the next day starts again', async () => {
@@ -356,7 +444,16 @@ describe.each(stores)('billing money rules on $label', (store) => {
     it('lets no set of concurrent top-ups pass the daily cap together', async () => {
       const buyer = account();
       now = new Date('2026-03-13T10:00:00.000Z');
-      const outcomes = await Promise.all(Array.from({ length: 12 }, () => credits().topUp(user(buyer), '300').then(() => 'ok', (e: unknown) => (isDomainError(e) ? e.code : String(e)))));
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          credits()
+            .topUp(user(buyer), '300')
+            .then(
+              () => 'ok',
+              (e: unknown) => (isDomainError(e) ? e.code : String(e)),
+            ),
+        ),
+      );
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(3);
       expect(outcomes.filter((o) => o !== 'ok')).toEqual(Array(9).fill('BAD_USER_INPUT'));
       expect(await buckets(buyer)).toMatchObject({ promo: 900 * USD });
@@ -369,7 +466,7 @@ describe.each(stores)('billing money rules on $label', (store) => {
     const people = Array.from({ length: 4 }, () => account());
     await Promise.all(people.map((p) => credits().grantTrial(p)));
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
     const operations: Promise<unknown>[] = [];
     for (let i = 0; i < 80; i++) {
@@ -377,7 +474,14 @@ describe.each(stores)('billing money rules on $label', (store) => {
       const roll = random();
       if (roll < 0.15) operations.push(credits().topUp(user(who), (Math.floor(random() * 300) / 100 + 0.01).toFixed(2)));
       else if (roll < 0.25) operations.push(pay(who, Math.floor(random() * 500_000)));
-      else if (roll < 0.9) operations.push(usageService().apply(Array.from({ length: 1 + Math.floor(random() * 6) }, () => event(who, Math.floor(random() * 2_000_000), { sellerId: random() < 0.2 ? null : pick(people) }))));
+      else if (roll < 0.9)
+        operations.push(
+          usageService().apply(
+            Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+              event(who, Math.floor(random() * 2_000_000), { sellerId: random() < 0.2 ? null : pick(people) }),
+            ),
+          ),
+        );
       else operations.push(settleEarnings(em(), uuidIds, clock, new Date(now.getTime() + Math.floor(random() * 10) * 86_400_000)));
     }
     await Promise.all(operations);

@@ -77,7 +77,11 @@ function snapshot(overrides: Partial<KeySnapshot> = {}): KeySnapshot {
   };
 }
 
-const change = (accountId: string, deltaMicros: number, postingId = `p-${hex()}`): BalanceChangedEvent => ({ accountId, deltaMicros, postingId });
+const change = (accountId: string, deltaMicros: number, postingId = `p-${hex()}`): BalanceChangedEvent => ({
+  accountId,
+  deltaMicros,
+  postingId,
+});
 const granted = (results: (Reservation | string)[]) => results.filter((r): r is Reservation => typeof r !== 'string');
 
 type Make = (bus: EventBus, namespace: string) => BudgetGuard;
@@ -178,7 +182,12 @@ describe.each(kinds)('%s budget guard: balance changes', (_name, make) => {
     const s = snapshot({ balanceMicros: 1_000 });
     const now = new Date();
     const r = (await g.reserve(s, 1_000, now)) as Reservation;
-    for (const bad of [{ accountId: s.accountId }, { accountId: s.accountId, deltaMicros: 500 }, { accountId: s.accountId, postingId: 'p', deltaMicros: 0.5 }, { accountId: s.accountId, postingId: 'p', deltaMicros: Number.NaN }]) {
+    for (const bad of [
+      { accountId: s.accountId },
+      { accountId: s.accountId, deltaMicros: 500 },
+      { accountId: s.accountId, postingId: 'p', deltaMicros: 0.5 },
+      { accountId: s.accountId, postingId: 'p', deltaMicros: Number.NaN },
+    ]) {
       bus.deliver('balance.changed', bad as unknown as BalanceChangedEvent);
     }
     // Still held (a dropped counter would be seeded again from the snapshot's 1000 and allow it).

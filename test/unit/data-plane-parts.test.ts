@@ -32,7 +32,10 @@ describe('SSE splitting', () => {
     const splitter = new SseSplitter();
     expect(splitter.push('data: {"a":1}\n\nda')).toEqual(['data: {"a":1}\n\n']);
     expect(splitter.push('ta: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\ndata: [DONE]\n\n')).toHaveLength(2);
-    expect(JSON.parse(dataOf('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\n')!)).toEqual({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 5 } });
+    expect(JSON.parse(dataOf('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\n')!)).toEqual({
+      choices: [],
+      usage: { prompt_tokens: 3, completion_tokens: 5 },
+    });
     expect(splitter.rest()).toBe('');
   });
 });
@@ -87,7 +90,13 @@ describe.each(guards)('%s budget guard', (_name, make) => {
 
   it('counts spend already known from billing, and the group budget and balance', async () => {
     expect(await guard.reserve(snapshot({ limitMicros: 1000, spentMicros: 950 }), 100, now)).toBe('key_limit');
-    expect(await guard.reserve(snapshot({ limitMicros: null, groupId: 'g-' + randomBytes(4).toString('hex'), groupBudgetMicros: 500, groupSpentMicros: 450 }), 100, now)).toBe('group_budget');
+    expect(
+      await guard.reserve(
+        snapshot({ limitMicros: null, groupId: 'g-' + randomBytes(4).toString('hex'), groupBudgetMicros: 500, groupSpentMicros: 450 }),
+        100,
+        now,
+      ),
+    ).toBe('group_budget');
     expect(await guard.reserve(snapshot({ limitMicros: null, balanceMicros: 99 }), 100, now)).toBe('balance');
     expect(typeof (await guard.reserve(snapshot({ limitMicros: null, balanceMicros: 100 }), 100, now))).toBe('object');
   });
@@ -109,8 +118,10 @@ describe.each(guards)('%s guard: rate limits in the same atomic step', (_name, m
   const at = new Date(minute + 15_000);
   const nextMinute = new Date(minute + 60_000);
   const id = () => randomBytes(4).toString('hex');
-  const limited = (limits: { rpm?: number | null; tpm?: number | null; maxParallel?: number | null }, overrides: Partial<KeySnapshot> = {}) =>
-    snapshot({ limitMicros: null, rateLimits: { rpm: null, tpm: null, maxParallel: null, ...limits }, ...overrides });
+  const limited = (
+    limits: { rpm?: number | null; tpm?: number | null; maxParallel?: number | null },
+    overrides: Partial<KeySnapshot> = {},
+  ) => snapshot({ limitMicros: null, rateLimits: { rpm: null, tpm: null, maxParallel: null, ...limits }, ...overrides });
   const reserve = (s: KeySnapshot, tokens: number, when = at, micros = 1) => guard.reserve(s, micros, when, keyRateSpecs(s, tokens, when));
   const granted = (results: unknown[]) => results.filter((r): r is Reservation => typeof r === 'object' && r !== null && !isRateRefusal(r));
 
@@ -188,7 +199,8 @@ describe.each(guards)('%s guard: rate limits in the same atomic step', (_name, m
 
   it("holds a listing's caps alone: rpm, daily tokens and concurrency", async () => {
     const listing = `l-${id()}`;
-    const caps = (when: Date, tokens: number) => rateSpecs('listing', listing, { rpm: 100, maxParallel: 5, dailyTokens: 1_000 }, tokens, when);
+    const caps = (when: Date, tokens: number) =>
+      rateSpecs('listing', listing, { rpm: 100, maxParallel: 5, dailyTokens: 1_000 }, tokens, when);
     const held = granted(await Promise.all(Array.from({ length: 5 }, () => guard.hold(caps(at, 300), at))));
     expect(held).toHaveLength(3); // 3 × 300 of 1,000 daily tokens
     expect(await guard.hold(caps(at, 300), at)).toMatchObject({ kind: 'rate', scope: 'listing', limit: 'daily_tokens' });
@@ -201,15 +213,31 @@ describe.each(guards)('%s guard: rate limits in the same atomic step', (_name, m
 });
 
 describe('usage emitter', () => {
-  const event = (i: number): UsageEvent => ({ requestId: `r${i}`, keyId: 'k', buyerId: 'b', model: 'm', capability: 'chat', inputTokens: 1, outputTokens: 1, characters: 0, costMicros: 1, latencyMs: 1, status: 'completed', occurredAt: new Date().toISOString() });
+  const event = (i: number): UsageEvent => ({
+    requestId: `r${i}`,
+    keyId: 'k',
+    buyerId: 'b',
+    model: 'm',
+    capability: 'chat',
+    inputTokens: 1,
+    outputTokens: 1,
+    characters: 0,
+    costMicros: 1,
+    latencyMs: 1,
+    status: 'completed',
+    occurredAt: new Date().toISOString(),
+  });
 
   it('batches, retries with backoff while the sink fails, and delivers every event once it is back', async () => {
     const delivered: string[] = [];
     let down = true;
-    const emitter = new UsageEmitter(async (events) => {
-      if (down) throw new Error('billing is down');
-      delivered.push(...events.map((e) => e.requestId));
-    }, { batchSize: 10, flushIntervalMs: 5, maxBackoffMs: 50 });
+    const emitter = new UsageEmitter(
+      async (events) => {
+        if (down) throw new Error('billing is down');
+        delivered.push(...events.map((e) => e.requestId));
+      },
+      { batchSize: 10, flushIntervalMs: 5, maxBackoffMs: 50 },
+    );
     for (let i = 0; i < 35; i++) emitter.emit(event(i));
     await new Promise((r) => setTimeout(r, 200));
     expect(delivered).toEqual([]);
@@ -222,9 +250,12 @@ describe('usage emitter', () => {
   });
 
   it('reports what it could not deliver by the shutdown deadline', async () => {
-    const emitter = new UsageEmitter(async () => {
-      throw new Error('down');
-    }, { batchSize: 10, flushIntervalMs: 5, maxBackoffMs: 20 });
+    const emitter = new UsageEmitter(
+      async () => {
+        throw new Error('down');
+      },
+      { batchSize: 10, flushIntervalMs: 5, maxBackoffMs: 20 },
+    );
     emitter.emit(event(1));
     expect(await emitter.close(150)).toBe(1);
   });

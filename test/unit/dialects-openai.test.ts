@@ -8,7 +8,13 @@ import type { BilledView, DialectContext } from '../../gateway/inference/dialect
 import { InferenceError } from '../../gateway/inference/openai-errors';
 
 const billed: BilledView = { inputTokens: 20, outputTokens: 7, cachedInputTokens: 4, reasoningTokens: 2, costMicros: 1234 };
-const context = (original: Record<string, unknown>): DialectContext => ({ requestId: 'req_abc123', model: 'dragonfly/sim-chat', startedAt: new Date('2026-01-02T03:04:05Z'), original, countedPrompt: 20 });
+const context = (original: Record<string, unknown>): DialectContext => ({
+  requestId: 'req_abc123',
+  model: 'dragonfly/sim-chat',
+  startedAt: new Date('2026-01-02T03:04:05Z'),
+  original,
+  countedPrompt: 20,
+});
 
 /** The events of an SSE text, parsed. */
 function events(text: string): { event: string; data: Record<string, any> }[] {
@@ -34,22 +40,25 @@ function refusal(body: Record<string, unknown>, dialect = responsesDialect): Inf
 
 describe('Responses → chat', () => {
   it('turns a string input and instructions into a system and a user message, with every setting mapped', () => {
-    const chat = responsesDialect.toChat({
-      model: 'dragonfly/sim-chat',
-      input: 'Hello',
-      instructions: 'Be brief.',
-      max_output_tokens: 50,
-      temperature: 0.3,
-      top_p: 0.9,
-      user: 'end-user-1',
-      metadata: { team: 'a' },
-      reasoning: { effort: 'low', summary: 'auto' },
-      text: { format: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true }, verbosity: 'low' },
-      stream: true,
-      store: true,
-      include: ['reasoning.encrypted_content'],
-      prompt_cache_key: 'k',
-    }, {});
+    const chat = responsesDialect.toChat(
+      {
+        model: 'dragonfly/sim-chat',
+        input: 'Hello',
+        instructions: 'Be brief.',
+        max_output_tokens: 50,
+        temperature: 0.3,
+        top_p: 0.9,
+        user: 'end-user-1',
+        metadata: { team: 'a' },
+        reasoning: { effort: 'low', summary: 'auto' },
+        text: { format: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true }, verbosity: 'low' },
+        stream: true,
+        store: true,
+        include: ['reasoning.encrypted_content'],
+        prompt_cache_key: 'k',
+      },
+      {},
+    );
     expect(chat).toEqual({
       model: 'dragonfly/sim-chat',
       messages: [
@@ -68,28 +77,44 @@ describe('Responses → chat', () => {
   });
 
   it('keeps the order of message, function_call and function_call_output items, calls joined to their assistant turn', () => {
-    const chat = responsesDialect.toChat({
-      model: 'm',
-      input: [
-        { role: 'developer', content: 'Rules.' },
-        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Weather?' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'low' }] },
-        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
-        { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'completed' },
-        { type: 'function_call', call_id: 'call_b', name: 'get_time', arguments: '{}' },
-        { type: 'reasoning', id: 'rs_1', summary: [] },
-        { type: 'function_call_output', call_id: 'call_a', output: '21C' },
-        { type: 'function_call_output', call_id: 'call_b', output: [{ type: 'input_text', text: 'noon' }] },
-      ],
-      tools: [
-        { type: 'function', name: 'get_weather', parameters: { type: 'object' } },
-        { type: 'function', name: 'get_time', description: 'now', strict: false },
-      ],
-      tool_choice: { type: 'function', name: 'get_time' },
-      parallel_tool_calls: false,
-    }, {});
+    const chat = responsesDialect.toChat(
+      {
+        model: 'm',
+        input: [
+          { role: 'developer', content: 'Rules.' },
+          {
+            type: 'message',
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'Weather?' },
+              { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'low' },
+            ],
+          },
+          { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
+          { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'completed' },
+          { type: 'function_call', call_id: 'call_b', name: 'get_time', arguments: '{}' },
+          { type: 'reasoning', id: 'rs_1', summary: [] },
+          { type: 'function_call_output', call_id: 'call_a', output: '21C' },
+          { type: 'function_call_output', call_id: 'call_b', output: [{ type: 'input_text', text: 'noon' }] },
+        ],
+        tools: [
+          { type: 'function', name: 'get_weather', parameters: { type: 'object' } },
+          { type: 'function', name: 'get_time', description: 'now', strict: false },
+        ],
+        tool_choice: { type: 'function', name: 'get_time' },
+        parallel_tool_calls: false,
+      },
+      {},
+    );
     expect(chat.messages).toEqual([
       { role: 'system', content: 'Rules.' },
-      { role: 'user', content: [{ type: 'text', text: 'Weather?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Weather?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+        ],
+      },
       {
         role: 'assistant',
         content: 'Checking.',
@@ -110,7 +135,10 @@ describe('Responses → chat', () => {
   });
 
   it('maps json_object and leaves text and tool settings out when there are no tools', () => {
-    const chat = responsesDialect.toChat({ model: 'm', input: 'x', text: { format: { type: 'json_object' } }, tool_choice: 'auto', parallel_tool_calls: true }, {});
+    const chat = responsesDialect.toChat(
+      { model: 'm', input: 'x', text: { format: { type: 'json_object' } }, tool_choice: 'auto', parallel_tool_calls: true },
+      {},
+    );
     expect(chat).toEqual({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_object' } });
     expect(responsesDialect.toChat({ model: 'm', input: 'x', text: { format: { type: 'text' } } }, {}).response_format).toBeUndefined();
   });
@@ -122,7 +150,11 @@ describe('Responses → chat', () => {
     [{ input: [{ type: 'web_search_call', id: 'ws' }] }, 'input[0].type', /web_search_call/],
     [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0]', /stores no items/],
     [{ input: [{ role: 'wizard', content: 'x' }] }, 'input[0].role', /user, assistant/],
-    [{ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].file_id', /stores no files/],
+    [
+      { input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] },
+      'input[0].content[0].file_id',
+      /stores no files/,
+    ],
     [{ input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'x' }] }] }, 'input[0].content[0].type', /input_file/],
     [{ input: [{ role: 'user', content: [{ type: 'input_text', text: 5 }] }] }, 'input[0].content[0].text', /string/],
     [{ input: [{ type: 'function_call_output', call_id: 'nope', output: 'x' }] }, 'input[0].call_id', /No tool call found/],
@@ -135,7 +167,11 @@ describe('Responses → chat', () => {
     [{ tools: [{ type: 'function', name: 'has space' }] }, 'tools[0].name', /letters/],
     [{ tools: {} }, 'tools', /array/],
     [{ tool_choice: 'required' }, 'tool_choice', /empty/],
-    [{ tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'function', name: 'g' } }, 'tool_choice.name', /one of the function tools/],
+    [
+      { tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'function', name: 'g' } },
+      'tool_choice.name',
+      /one of the function tools/,
+    ],
     [{ tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'file_search' } }, 'tool_choice', /file_search/],
     [{ text: { format: { type: 'json_schema', name: 'x' } } }, 'text.format.schema', /schema/],
     [{ text: { format: { type: 'yaml' } } }, 'text.format.type', /json_schema/],
@@ -158,16 +194,36 @@ describe('Responses → chat', () => {
     expect(error.status).toBe(400);
     expect(error.param).toBe(param);
     expect(error.message).toMatch(message);
-    expect(responsesDialect.error(error, 'req-1')).toEqual({ status: 400, body: { error: { message: error.message, type: 'invalid_request_error', code: error.code, param } } });
+    expect(responsesDialect.error(error, 'req-1')).toEqual({
+      status: 400,
+      body: { error: { message: error.message, type: 'invalid_request_error', code: error.code, param } },
+    });
   });
 });
 
 describe('chat → Responses', () => {
   it('answers a response object with output items and usage from what was billed', () => {
     const chat = {
-      choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: 'Let me look.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] } }],
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'tool_calls',
+          message: {
+            role: 'assistant',
+            content: 'Let me look.',
+            tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+          },
+        },
+      ],
     };
-    const original = { model: 'dragonfly/sim-chat', input: 'x', tools: [{ type: 'function', name: 'f' }], tool_choice: 'required', metadata: { k: 'v' }, store: true };
+    const original = {
+      model: 'dragonfly/sim-chat',
+      input: 'x',
+      tools: [{ type: 'function', name: 'f' }],
+      tool_choice: 'required',
+      metadata: { k: 'v' },
+      store: true,
+    };
     const answer = responsesDialect.fromChat(chat, billed, context(original)) as Record<string, any>;
     expect(answer).toMatchObject({
       id: 'resp_abc123',
@@ -182,16 +238,33 @@ describe('chat → Responses', () => {
       tool_choice: 'required',
       tools: [{ type: 'function', name: 'f', description: null, parameters: null, strict: null }],
       metadata: { k: 'v' },
-      usage: { input_tokens: 20, input_tokens_details: { cached_tokens: 4 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 27, cost_usd: 0.001234 },
+      usage: {
+        input_tokens: 20,
+        input_tokens_details: { cached_tokens: 4 },
+        output_tokens: 7,
+        output_tokens_details: { reasoning_tokens: 2 },
+        total_tokens: 27,
+        cost_usd: 0.001234,
+      },
     });
     expect(answer.output).toEqual([
-      { id: 'msg_abc123', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Let me look.', annotations: [], logprobs: [] }] },
+      {
+        id: 'msg_abc123',
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: 'Let me look.', annotations: [], logprobs: [] }],
+      },
       { id: 'fc_abc123_0', type: 'function_call', status: 'completed', arguments: '{"a":1}', call_id: 'call_1', name: 'f' },
     ]);
   });
 
   it('is incomplete (max_output_tokens) when the chat answer was cut by its length', () => {
-    const answer = responsesDialect.fromChat({ choices: [{ finish_reason: 'length', message: { content: 'cut' } }] }, billed, context({ input: 'x', max_output_tokens: 3 })) as Record<string, any>;
+    const answer = responsesDialect.fromChat(
+      { choices: [{ finish_reason: 'length', message: { content: 'cut' } }] },
+      billed,
+      context({ input: 'x', max_output_tokens: 3 }),
+    ) as Record<string, any>;
     expect(answer.status).toBe('incomplete');
     expect(answer.incomplete_details).toEqual({ reason: 'max_output_tokens' });
     expect(answer.output[0].status).toBe('incomplete');
@@ -224,16 +297,36 @@ describe('chat → Responses', () => {
     expect(list[6].data).toMatchObject({ item_id: 'msg_abc123', output_index: 0, content_index: 0, text: 'Hello' });
     const done = list[list.length - 1].data.response;
     expect(done.status).toBe('completed');
-    expect(done.output).toEqual([{ id: 'msg_abc123', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hello', annotations: [], logprobs: [] }] }]);
+    expect(done.output).toEqual([
+      {
+        id: 'msg_abc123',
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: 'Hello', annotations: [], logprobs: [] }],
+      },
+    ]);
     expect(done.usage).toMatchObject({ input_tokens: 20, output_tokens: 7, total_tokens: 27 });
   });
 
   it('streams a tool call as function_call_arguments deltas and its item, and ends incomplete when cut', () => {
     const stream = responsesDialect.openStream(context({ input: 'x', tools: [{ type: 'function', name: 'f' }] }));
     let text = stream.start();
-    text += stream.chunk({ choices: [{ delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_9', type: 'function', function: { name: 'f', arguments: '' } }] } }] });
+    text += stream.chunk({
+      choices: [
+        {
+          delta: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ index: 0, id: 'call_9', type: 'function', function: { name: 'f', arguments: '' } }],
+          },
+        },
+      ],
+    });
     text += stream.chunk({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] } }] });
-    text += stream.chunk({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: 'tool_calls' }] });
+    text += stream.chunk({
+      choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: 'tool_calls' }],
+    });
     text += stream.finish(billed);
     const list = events(text);
     expect(list.map((e) => e.event)).toEqual([
@@ -246,9 +339,18 @@ describe('chat → Responses', () => {
       'response.output_item.done',
       'response.completed',
     ]);
-    expect(list[2].data.item).toEqual({ id: 'fc_abc123_0', type: 'function_call', status: 'in_progress', arguments: '', call_id: 'call_9', name: 'f' });
+    expect(list[2].data.item).toEqual({
+      id: 'fc_abc123_0',
+      type: 'function_call',
+      status: 'in_progress',
+      arguments: '',
+      call_id: 'call_9',
+      name: 'f',
+    });
     expect(list[5].data).toMatchObject({ name: 'f', arguments: '{"a":1}' });
-    expect(list[7].data.response.output).toEqual([{ id: 'fc_abc123_0', type: 'function_call', status: 'completed', arguments: '{"a":1}', call_id: 'call_9', name: 'f' }]);
+    expect(list[7].data.response.output).toEqual([
+      { id: 'fc_abc123_0', type: 'function_call', status: 'completed', arguments: '{"a":1}', call_id: 'call_9', name: 'f' },
+    ]);
 
     const cut = responsesDialect.openStream(context({ input: 'x' }));
     const cutText = cut.start() + cut.chunk({ choices: [{ delta: { content: 'abc' }, finish_reason: 'length' }] }) + cut.finish(billed);
@@ -259,20 +361,71 @@ describe('chat → Responses', () => {
 
   it('ends a broken stream with an error event and response.failed', () => {
     const stream = responsesDialect.openStream(context({ input: 'x' }));
-    const list = events(stream.start() + stream.chunk({ choices: [{ delta: { content: 'ab' } }] }) + stream.fail('The provider stream broke off'));
+    const list = events(
+      stream.start() + stream.chunk({ choices: [{ delta: { content: 'ab' } }] }) + stream.fail('The provider stream broke off'),
+    );
     expect(list.slice(-2).map((e) => e.event)).toEqual(['error', 'response.failed']);
-    expect(list[list.length - 2].data).toMatchObject({ type: 'error', code: 'server_error', message: 'The provider stream broke off', param: null });
-    expect(list[list.length - 1].data.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'The provider stream broke off' }, usage: null });
+    expect(list[list.length - 2].data).toMatchObject({
+      type: 'error',
+      code: 'server_error',
+      message: 'The provider stream broke off',
+      param: null,
+    });
+    expect(list[list.length - 1].data.response).toMatchObject({
+      status: 'failed',
+      error: { code: 'server_error', message: 'The provider stream broke off' },
+      usage: null,
+    });
     expect(list.map((e) => e.data.sequence_number)).toEqual(list.map((_, i) => i));
   });
 });
 
 describe('legacy Completions', () => {
   it('turns the prompt into one user message with the legacy default of 16 tokens', () => {
-    expect(completionsDialect.toChat({ model: 'm', prompt: 'Once upon' }, {})).toEqual({ model: 'm', messages: [{ role: 'user', content: 'Once upon' }], max_tokens: LEGACY_DEFAULT_MAX_TOKENS });
+    expect(completionsDialect.toChat({ model: 'm', prompt: 'Once upon' }, {})).toEqual({
+      model: 'm',
+      messages: [{ role: 'user', content: 'Once upon' }],
+      max_tokens: LEGACY_DEFAULT_MAX_TOKENS,
+    });
     expect(
-      completionsDialect.toChat({ model: 'm', prompt: ['Once'], max_tokens: 5, n: 2, best_of: 2, stop: ['\n'], temperature: 0, top_p: 1, user: 'u', seed: 7, presence_penalty: 1, frequency_penalty: -1, logit_bias: { '50256': -100 }, echo: true, stream: true, stream_options: { include_usage: true }, suffix: null, logprobs: null }, {}),
-    ).toEqual({ model: 'm', messages: [{ role: 'user', content: 'Once' }], max_tokens: 5, n: 2, stop: ['\n'], temperature: 0, top_p: 1, user: 'u', seed: 7, presence_penalty: 1, frequency_penalty: -1, logit_bias: { '50256': -100 }, stream: true });
+      completionsDialect.toChat(
+        {
+          model: 'm',
+          prompt: ['Once'],
+          max_tokens: 5,
+          n: 2,
+          best_of: 2,
+          stop: ['\n'],
+          temperature: 0,
+          top_p: 1,
+          user: 'u',
+          seed: 7,
+          presence_penalty: 1,
+          frequency_penalty: -1,
+          logit_bias: { '50256': -100 },
+          echo: true,
+          stream: true,
+          stream_options: { include_usage: true },
+          suffix: null,
+          logprobs: null,
+        },
+        {},
+      ),
+    ).toEqual({
+      model: 'm',
+      messages: [{ role: 'user', content: 'Once' }],
+      max_tokens: 5,
+      n: 2,
+      stop: ['\n'],
+      temperature: 0,
+      top_p: 1,
+      user: 'u',
+      seed: 7,
+      presence_penalty: 1,
+      frequency_penalty: -1,
+      logit_bias: { '50256': -100 },
+      stream: true,
+    });
   });
 
   it.each([
@@ -300,7 +453,13 @@ describe('legacy Completions', () => {
   });
 
   it('answers text_completion choices, the prompt in front with echo, and streams chunks then the usage asked for', () => {
-    const chat = { choices: [0, 1].map((index) => ({ index, finish_reason: index ? 'length' : 'stop', message: { role: 'assistant', content: ` part ${index}` } })) };
+    const chat = {
+      choices: [0, 1].map((index) => ({
+        index,
+        finish_reason: index ? 'length' : 'stop',
+        message: { role: 'assistant', content: ` part ${index}` },
+      })),
+    };
     expect(completionsDialect.fromChat(chat, billed, context({ prompt: 'Hi', echo: true }))).toEqual({
       id: 'cmpl-abc123',
       object: 'text_completion',
@@ -313,7 +472,11 @@ describe('legacy Completions', () => {
       usage: { prompt_tokens: 20, completion_tokens: 7, total_tokens: 27, cost_usd: 0.001234 },
     });
     const stream = completionsDialect.openStream(context({ prompt: ['Hi'], echo: true, stream_options: { include_usage: true } }));
-    const text = stream.start() + stream.chunk({ choices: [{ index: 0, delta: { content: ' yo' }, finish_reason: null }] }) + stream.chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) + stream.finish(billed);
+    const text =
+      stream.start() +
+      stream.chunk({ choices: [{ index: 0, delta: { content: ' yo' }, finish_reason: null }] }) +
+      stream.chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) +
+      stream.finish(billed);
     const frames = text.split('\n\n').filter(Boolean);
     expect(frames.pop()).toBe('data: [DONE]');
     const chunks = frames.map((f) => JSON.parse(f.slice('data: '.length)));

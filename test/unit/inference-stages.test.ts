@@ -30,13 +30,24 @@ const candidate: Candidate = {
 };
 
 function chat(body: Record<string, unknown>): InferenceRequest {
-  return new InferenceRequest('req-1', 'chat', { model: 'acme/chat', messages: [{ role: 'user', content: 'hello' }], ...body }, new Date(0), '127.0.0.1');
+  return new InferenceRequest(
+    'req-1',
+    'chat',
+    { model: 'acme/chat', messages: [{ role: 'user', content: 'hello' }], ...body },
+    new Date(0),
+    '127.0.0.1',
+  );
 }
-
 
 describe('token counts', () => {
   it('counts ordinary text exactly as o200k does', () => {
-    for (const text of ['hello world', 'The quick brown fox jumps over the lazy dog.', '日本語のテキスト', 'function add(a, b) { return a + b; }']) expect(countText(text)).toBe(countTokens(text));
+    for (const text of [
+      'hello world',
+      'The quick brown fox jumps over the lazy dog.',
+      '日本語のテキスト',
+      'function add(a, b) { return a + b; }',
+    ])
+      expect(countText(text)).toBe(countTokens(text));
   });
 
   it('bounds pathological runs and huge texts by an upper estimate instead of quadratic work', () => {
@@ -51,13 +62,50 @@ describe('token counts', () => {
 
   it('counts everything a chat request bills as prompt: tools, schemas and images too', () => {
     const base = { messages: [{ role: 'user', content: 'hi' }] };
-    const tools = [{ type: 'function', function: { name: 'lookup', description: 'Looks a thing up in a very large archive of things. '.repeat(20), parameters: { type: 'object', properties: {} } } }];
+    const tools = [
+      {
+        type: 'function',
+        function: {
+          name: 'lookup',
+          description: 'Looks a thing up in a very large archive of things. '.repeat(20),
+          parameters: { type: 'object', properties: {} },
+        },
+      },
+    ];
     const plain = countChatPrompt(base);
     expect(countChatPrompt({ ...base, tools })).toBeGreaterThan(plain + 200);
-    expect(countChatPrompt({ ...base, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { type: 'string', description: 'field a '.repeat(30) } } } } } })).toBeGreaterThan(plain + 50);
-    const image = { messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] };
+    expect(
+      countChatPrompt({
+        ...base,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'x', schema: { type: 'object', properties: { a: { type: 'string', description: 'field a '.repeat(30) } } } },
+        },
+      }),
+    ).toBeGreaterThan(plain + 50);
+    const image = {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+      ],
+    };
     expect(countChatPrompt(image)).toBeGreaterThanOrEqual(IMAGE_TOKENS);
-    expect(countChatPrompt({ messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"q":"a long argument text"}' } }] }] })).toBeGreaterThan(10);
+    expect(
+      countChatPrompt({
+        messages: [
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"q":"a long argument text"}' } }],
+          },
+        ],
+      }),
+    ).toBeGreaterThan(10);
   });
 
   it('counts embeddings inputs: strings, arrays of strings, token ids', () => {
@@ -116,7 +164,11 @@ describe('metering', () => {
   const base = { countedPrompt: 100, countedCompletion: 40, maxCompletion: 200, cancelled: false };
 
   it('bills an honest report as reported', () => {
-    expect(billUsage({ ...base, reported: { prompt_tokens: 90, completion_tokens: 40 } }, rules)).toMatchObject({ inputTokens: 90, outputTokens: 40, flags: [] });
+    expect(billUsage({ ...base, reported: { prompt_tokens: 90, completion_tokens: 40 } }, rules)).toMatchObject({
+      inputTokens: 90,
+      outputTokens: 40,
+      flags: [],
+    });
   });
 
   it('clamps a report beyond the count (and the tolerance) and flags it', () => {
@@ -124,7 +176,12 @@ describe('metering', () => {
     expect(billed.inputTokens).toBe(withTolerance(100, rules));
     expect(billed.outputTokens).toBe(withTolerance(40, rules));
     expect(billed.flags).toEqual(['prompt_over_count', 'completion_over_count', 'completion_over_max']);
-    expect(billed).toMatchObject({ reportedInputTokens: 10_000, reportedOutputTokens: 90_000, countedInputTokens: 100, countedOutputTokens: 40 });
+    expect(billed).toMatchObject({
+      reportedInputTokens: 10_000,
+      reportedOutputTokens: 90_000,
+      countedInputTokens: 100,
+      countedOutputTokens: 40,
+    });
   });
 
   it('never bills more completion than max_tokens × n', () => {
@@ -135,16 +192,33 @@ describe('metering', () => {
 
   it('bills a missing usage from the count, never zero', () => {
     expect(billUsage({ ...base, reported: null }, rules)).toMatchObject({ inputTokens: 100, outputTokens: 40, flags: ['usage_missing'] });
-    expect(billUsage({ ...base, reported: { prompt_tokens: null, completion_tokens: 'x' } }, rules)).toMatchObject({ inputTokens: 100, outputTokens: 40, flags: ['usage_missing'] });
+    expect(billUsage({ ...base, reported: { prompt_tokens: null, completion_tokens: 'x' } }, rules)).toMatchObject({
+      inputTokens: 100,
+      outputTokens: 40,
+      flags: ['usage_missing'],
+    });
   });
 
   it('bills a cancelled request for what was delivered', () => {
     expect(billUsage({ ...base, cancelled: true, reported: null }, rules)).toMatchObject({ inputTokens: 100, outputTokens: 40, flags: [] });
-    expect(billUsage({ ...base, cancelled: true, reported: { prompt_tokens: 100, completion_tokens: 400 } }, rules)).toMatchObject({ outputTokens: 40 });
+    expect(billUsage({ ...base, cancelled: true, reported: { prompt_tokens: 100, completion_tokens: 400 } }, rules)).toMatchObject({
+      outputTokens: 40,
+    });
   });
 
   it('checks only the visible part of a completion that reports reasoning tokens, and records cached tokens', () => {
-    const billed = billUsage({ ...base, reported: { prompt_tokens: 100, completion_tokens: 140, completion_tokens_details: { reasoning_tokens: 100 }, prompt_tokens_details: { cached_tokens: 60 } } }, rules);
+    const billed = billUsage(
+      {
+        ...base,
+        reported: {
+          prompt_tokens: 100,
+          completion_tokens: 140,
+          completion_tokens_details: { reasoning_tokens: 100 },
+          prompt_tokens_details: { cached_tokens: 60 },
+        },
+      },
+      rules,
+    );
     expect(billed).toMatchObject({ outputTokens: 140, reasoningTokens: 100, cachedInputTokens: 60, flags: [] });
   });
 
@@ -154,7 +228,15 @@ describe('metering', () => {
     request.served = { candidate, response: {} as never, upstreamStartedAt: 0 };
     request.reservation = { id: 'r', counters: [], amountMicros: 5 };
     request.delivered.add(0, 'a much longer answer than anyone reserved for');
-    request.outcome = { status: 'completed', failure: null, failureMessage: null, reported: { prompt_tokens: 1_000, completion_tokens: 1_000 }, servedModel: null, billed: null, costMicros: 0 };
+    request.outcome = {
+      status: 'completed',
+      failure: null,
+      failureMessage: null,
+      reported: { prompt_tokens: 1_000, completion_tokens: 1_000 },
+      servedModel: null,
+      billed: null,
+      costMicros: 0,
+    };
     expect(price(request, DEFAULT_METERING)).toBe(5);
     request.outcome.status = 'failed';
     expect(price(request, DEFAULT_METERING)).toBe(0);
@@ -177,8 +259,14 @@ describe('failure classification', () => {
   });
 
   it('holds only provider failures against a listing, and charges only a buyer abort', () => {
-    expect(['caller', 'buyer-abort', 'platform'].map((f) => countsAgainstListing(f as never) || fallsBack(f as never))).toEqual([false, false, false]);
-    expect(['rate-limited', 'transient', 'protocol-violation'].every((f) => countsAgainstListing(f as never) && fallsBack(f as never))).toBe(true);
+    expect(['caller', 'buyer-abort', 'platform'].map((f) => countsAgainstListing(f as never) || fallsBack(f as never))).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(
+      ['rate-limited', 'transient', 'protocol-violation'].every((f) => countsAgainstListing(f as never) && fallsBack(f as never)),
+    ).toBe(true);
     expect(chargesDelivered('buyer-abort')).toBe(true);
     expect(chargesDelivered('transient')).toBe(false);
   });
@@ -188,7 +276,11 @@ describe('SSE framing', () => {
   it('splits LF, CRLF and CR framed events, across chunk boundaries', () => {
     const splitter = new SseSplitter();
     expect(splitter.push('data: {"a":1}\r\n\r')).toEqual([]);
-    expect(splitter.push('\ndata: {"b":2}\n\ndata: {"c":3}\r\r')).toEqual(['data: {"a":1}\r\n\r\n', 'data: {"b":2}\n\n', 'data: {"c":3}\r\r']);
+    expect(splitter.push('\ndata: {"b":2}\n\ndata: {"c":3}\r\r')).toEqual([
+      'data: {"a":1}\r\n\r\n',
+      'data: {"b":2}\n\n',
+      'data: {"c":3}\r\r',
+    ]);
     expect(splitter.rest()).toBe('');
     expect(dataOf('data: {"a":1}\r\n\r\n')).toBe('{"a":1}');
     expect(dataOf(': ping\n\n')).toBeNull();
@@ -200,7 +292,11 @@ describe('listing health', () => {
   it('reports failures at once and successes at most once a second, but the first success after a failure at once', () => {
     let now = 0;
     const reports: [string, boolean][] = [];
-    const health = new ListingHealthReporter((id, ok) => reports.push([id, ok]), 1_000, () => now);
+    const health = new ListingHealthReporter(
+      (id, ok) => reports.push([id, ok]),
+      1_000,
+      () => now,
+    );
     health.success('l1');
     health.success('l1');
     now = 500;
@@ -237,13 +333,25 @@ describe('listing speed', () => {
       load.recordFirstByte('a', 2_000);
       load.recordFirstByte('b', 100);
     }
-    const orders = Array.from({ length: 40 }, () => load.order([a, b, c]).map((x) => x.listingId).join(''));
+    const orders = Array.from({ length: 40 }, () =>
+      load
+        .order([a, b, c])
+        .map((x) => x.listingId)
+        .join(''),
+    );
     expect(orders.filter((o) => o === 'bca')).toHaveLength(38);
     expect(orders.filter((o) => o === 'abc')).toHaveLength(2);
   });
 
   it('judges a listing without traffic by its probes, and calls nobody slow below the floor', () => {
-    expect(new ListingLoad(0).order([{ listingId: 'x', ttftMs: 1_000 }, { listingId: 'y', ttftMs: 100 }]).map((x) => x.listingId)).toEqual(['y', 'x']);
+    expect(
+      new ListingLoad(0)
+        .order([
+          { listingId: 'x', ttftMs: 1_000 },
+          { listingId: 'y', ttftMs: 100 },
+        ])
+        .map((x) => x.listingId),
+    ).toEqual(['y', 'x']);
     const fast = new ListingLoad(0);
     fast.recordFirstByte('a', 200);
     fast.recordFirstByte('b', 10);

@@ -21,7 +21,11 @@ describe('live evidence', () => {
 
   it('re-verifies a listing on evidence at most once per interval', async () => {
     let now = 1_000_000;
-    const deps = { clock: { now: () => new Date(now) }, settings: { ...DEFAULT_MARKET_SETTINGS, evidenceReverifyIntervalMs: 60_000 }, log: { warn: () => {} } } as unknown as MarketCoreDeps;
+    const deps = {
+      clock: { now: () => new Date(now) },
+      settings: { ...DEFAULT_MARKET_SETTINGS, evidenceReverifyIntervalMs: 60_000 },
+      log: { warn: () => {} },
+    } as unknown as MarketCoreDeps;
     const runner = new ProbeRunner(deps);
     const probes: [string, CheckKind][] = [];
     runner.probe = (listingId: string, kind: CheckKind) => {
@@ -30,7 +34,10 @@ describe('live evidence', () => {
     };
     for (let i = 0; i < 50; i++) runner.reverifyOnEvidence('liar');
     expect(runner.reverifyOnEvidence('other')).toBe(true);
-    expect(probes).toEqual([['liar', CheckKind.REVERIFY], ['other', CheckKind.REVERIFY]]);
+    expect(probes).toEqual([
+      ['liar', CheckKind.REVERIFY],
+      ['other', CheckKind.REVERIFY],
+    ]);
     now += 59_999;
     expect(runner.reverifyOnEvidence('liar')).toBe(false);
     now += 1;

@@ -16,7 +16,14 @@ async function logLines(write: (log: ReturnType<typeof createLogger>['log']) => 
   const handle = createLogger({ LOG_FILE: file, ...env }, 'unit');
   write(handle.log);
   await handle.close();
-  return { file, lines: readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) };
+  return {
+    file,
+    lines: readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line)),
+  };
 }
 
 describe('scrub', () => {
@@ -26,25 +33,44 @@ describe('scrub', () => {
     [`upstream said: invalid ${PROVIDER_KEY}`, 'upstream said: invalid sk-[REDACTED]'],
     [`authorization: Bearer ${JWT}`, 'authorization: Bearer [REDACTED]'],
     [`token ${JWT} expired`, 'token [REDACTED] expired'],
-    ['/api/v1/auth/providers/x/callback?code=abc123&state=s1&ok=1', '/api/v1/auth/providers/x/callback?code=[REDACTED]&state=[REDACTED]&ok=1'],
+    [
+      '/api/v1/auth/providers/x/callback?code=abc123&state=s1&ok=1',
+      '/api/v1/auth/providers/x/callback?code=[REDACTED]&state=[REDACTED]&ok=1',
+    ],
     ['/api/v1/dashboard/kpi?timeframe=24&api_key=whatever', '/api/v1/dashboard/kpi?timeframe=24&api_key=[REDACTED]'],
   ])('%s', (input, expected) => {
     expect(scrub(input)).toBe(expected);
   });
 
   it('leaves masked previews and ordinary text alone', () => {
-    for (const text of ['sk-df-Ab3d…x9Qz', 'mk-A1b2…x9Qz', 'GET /api/keys 200', 'model sim-chat', 'req_0bbce7e0e1a84e30b35cbbec40d35240']) expect(scrub(text)).toBe(text);
+    for (const text of ['sk-df-Ab3d…x9Qz', 'mk-A1b2…x9Qz', 'GET /api/keys 200', 'model sim-chat', 'req_0bbce7e0e1a84e30b35cbbec40d35240'])
+      expect(scrub(text)).toBe(text);
   });
 });
 
 describe('createLogger', () => {
   it('redacts secret fields by name and credential-shaped values anywhere, in messages and errors too', async () => {
     const { file, lines } = await logLines((log) => {
-      log.info({ headers: { authorization: `Bearer ${BUYER_KEY}`, 'x-df-principal': JWT }, body: { password: 'hunter2-hunter2', nested: { apiKey: PROVIDER_KEY } }, url: `/x?token=${MANAGEMENT_KEY}` }, 'called with %s', BUYER_KEY);
+      log.info(
+        {
+          headers: { authorization: `Bearer ${BUYER_KEY}`, 'x-df-principal': JWT },
+          body: { password: 'hunter2-hunter2', nested: { apiKey: PROVIDER_KEY } },
+          url: `/x?token=${MANAGEMENT_KEY}`,
+        },
+        'called with %s',
+        BUYER_KEY,
+      );
       log.error({ err: new Error(`upstream refused ${PROVIDER_KEY}`) }, 'failed');
     });
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 30, service: 'unit', msg: 'called with sk-df-[REDACTED]', headers: { authorization: '[REDACTED]', 'x-df-principal': '[REDACTED]' }, body: { password: '[REDACTED]', nested: { apiKey: '[REDACTED]' } }, url: '/x?token=[REDACTED]' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      service: 'unit',
+      msg: 'called with sk-df-[REDACTED]',
+      headers: { authorization: '[REDACTED]', 'x-df-principal': '[REDACTED]' },
+      body: { password: '[REDACTED]', nested: { apiKey: '[REDACTED]' } },
+      url: '/x?token=[REDACTED]',
+    });
     expect(lines[1]).toMatchObject({ level: 50, msg: 'failed', err: { type: 'Error', message: 'upstream refused sk-[REDACTED]' } });
     expect(lines[1].err.stack).toContain('upstream refused sk-[REDACTED]');
     const text = readFileSync(file, 'utf8');
@@ -53,10 +79,13 @@ describe('createLogger', () => {
   });
 
   it('honours LOG_LEVEL and refuses an unknown one', async () => {
-    const { lines } = await logLines((log) => {
-      log.info('dropped');
-      log.warn('kept');
-    }, { LOG_LEVEL: 'warn' });
+    const { lines } = await logLines(
+      (log) => {
+        log.info('dropped');
+        log.warn('kept');
+      },
+      { LOG_LEVEL: 'warn' },
+    );
     expect(lines.map((line) => line.msg)).toEqual(['kept']);
     expect(() => createLogger({ LOG_LEVEL: 'loud' }, 'unit')).toThrow(/LOG_LEVEL/);
   });
@@ -69,6 +98,12 @@ describe('the suite-wide log scan', () => {
     writeFileSync(path.join(dir, 'leaky.log'), `{"msg":"ok"}\n{"msg":"key ${BUYER_KEY}"}\n{"auth":"Bearer ${JWT}"}\n`);
     const result = scanLogs(dir);
     expect(result.lines).toBe(3);
-    expect(result.hits.map((hit) => [hit.line, hit.kind])).toEqual(expect.arrayContaining([[2, 'buyer key'], [3, 'JWT'], [3, 'bearer credential']]));
+    expect(result.hits.map((hit) => [hit.line, hit.kind])).toEqual(
+      expect.arrayContaining([
+        [2, 'buyer key'],
+        [3, 'JWT'],
+        [3, 'bearer credential'],
+      ]),
+    );
   });
 });

@@ -23,9 +23,27 @@ function candidate(listingId: string, over: Partial<RankableCandidate> = {}): Ra
 const policy = (over: Partial<RoutingPolicy>): RoutingPolicy => ({ ...DEFAULT_POLICY, ...over });
 const ids = (list: RankableCandidate[]) => list.map((c) => c.listingId);
 
-const a = candidate('a', { provider: 'openai', inputPriceMicrosPerMTok: 2 * M, outputPriceMicrosPerMTok: 2 * M, latencyMs: 100, tokensPerSecond: 20 }); // $4, fastest, slow tokens
-const b = candidate('b', { provider: 'groq', inputPriceMicrosPerMTok: 1 * M, outputPriceMicrosPerMTok: 1 * M, latencyMs: 300, tokensPerSecond: 200 }); // $2
-const c = candidate('c', { provider: 'together', inputPriceMicrosPerMTok: 0.5 * M, outputPriceMicrosPerMTok: 3 * M, latencyMs: 200, tokensPerSecond: 90 }); // $3.5
+const a = candidate('a', {
+  provider: 'openai',
+  inputPriceMicrosPerMTok: 2 * M,
+  outputPriceMicrosPerMTok: 2 * M,
+  latencyMs: 100,
+  tokensPerSecond: 20,
+}); // $4, fastest, slow tokens
+const b = candidate('b', {
+  provider: 'groq',
+  inputPriceMicrosPerMTok: 1 * M,
+  outputPriceMicrosPerMTok: 1 * M,
+  latencyMs: 300,
+  tokensPerSecond: 200,
+}); // $2
+const c = candidate('c', {
+  provider: 'together',
+  inputPriceMicrosPerMTok: 0.5 * M,
+  outputPriceMicrosPerMTok: 3 * M,
+  latencyMs: 200,
+  tokensPerSecond: 90,
+}); // $3.5
 const all = [a, b, c];
 
 describe('rankCandidates', () => {
@@ -79,13 +97,30 @@ describe('rankCandidates', () => {
   });
 
   it('ranks speech by its per-character price', () => {
-    const s1 = candidate('s1', { capability: Capability.SPEECH, inputPriceMicrosPerMTok: 0, outputPriceMicrosPerMTok: 0, priceMicrosPerMChars: 30 * M });
-    const s2 = candidate('s2', { capability: Capability.SPEECH, inputPriceMicrosPerMTok: 5 * M, outputPriceMicrosPerMTok: 0, priceMicrosPerMChars: 15 * M });
+    const s1 = candidate('s1', {
+      capability: Capability.SPEECH,
+      inputPriceMicrosPerMTok: 0,
+      outputPriceMicrosPerMTok: 0,
+      priceMicrosPerMChars: 30 * M,
+    });
+    const s2 = candidate('s2', {
+      capability: Capability.SPEECH,
+      inputPriceMicrosPerMTok: 5 * M,
+      outputPriceMicrosPerMTok: 0,
+      priceMicrosPerMChars: 15 * M,
+    });
     expect(ids(rankCandidates([s1, s2]))).toEqual(['s2', 's1']);
   });
 
   it('ranks DEGRADED supply after every ACTIVE one whatever the sort or provider order, and drops the rest', () => {
-    const degraded = candidate('d', { provider: 'openai', inputPriceMicrosPerMTok: 0, outputPriceMicrosPerMTok: 0, latencyMs: 1, tokensPerSecond: 999, contractState: ContractState.DEGRADED });
+    const degraded = candidate('d', {
+      provider: 'openai',
+      inputPriceMicrosPerMTok: 0,
+      outputPriceMicrosPerMTok: 0,
+      latencyMs: 1,
+      tokensPerSecond: 999,
+      contractState: ContractState.DEGRADED,
+    });
     const pending = candidate('p', { contractState: ContractState.PENDING });
     const suspended = candidate('x', { contractState: ContractState.SUSPENDED });
     const input = [degraded, pending, suspended, ...all];
@@ -99,7 +134,13 @@ describe('rankCandidates', () => {
     const sa = { ...a, sellerId: 's1', sellerHandle: 'acme' };
     const sb = { ...b, sellerId: 's2', sellerHandle: 'globex' };
     const sc = { ...c, sellerId: 's1', sellerHandle: 'acme' };
-    const sd = candidate('d', { provider: 'groq', inputPriceMicrosPerMTok: 5 * M, outputPriceMicrosPerMTok: 5 * M, sellerId: 's3', sellerHandle: null });
+    const sd = candidate('d', {
+      provider: 'groq',
+      inputPriceMicrosPerMTok: 5 * M,
+      outputPriceMicrosPerMTok: 5 * M,
+      sellerId: 's3',
+      sellerHandle: null,
+    });
     const supply = [sa, sb, sc, sd]; // by price: b, c, a, d
 
     it('allowSupply keeps only candidates an entry names: by seller handle, seller id or listing id', () => {
@@ -135,7 +176,12 @@ describe('rankCandidates', () => {
       // providerOrder alone: groq first (b, d), by price.
       expect(ids(rankCandidates(supply, policy({ providerOrder: ['groq'] })))).toEqual(['b', 'd', 'c', 'a']);
       expect(ids(rankCandidates(supply, policy({ supplyOrder: ['acme'], providerOrder: ['groq'] })))).toEqual(['c', 'a', 'b', 'd']);
-      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['a'], providerOrder: ['groq'], sort: RoutingSort.LATENCY })))).toEqual(['a', 'b', 'd', 'c']);
+      expect(ids(rankCandidates(supply, policy({ supplyOrder: ['a'], providerOrder: ['groq'], sort: RoutingSort.LATENCY })))).toEqual([
+        'a',
+        'b',
+        'd',
+        'c',
+      ]);
     });
 
     it('keeps health groups first: a named DEGRADED candidate comes after every ACTIVE one', () => {

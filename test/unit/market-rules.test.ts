@@ -13,22 +13,45 @@ import { marketSettingsFromEnv } from '../../subgraphs/market/services/settings'
 import { redact, type ProbeObservation } from '../../subgraphs/market/services/upstream';
 
 const rules = { suspendAfterFailures: 3, liveFailureBurst: 3 };
-const at = (state: ContractState, consecutiveFailures = 0, liveFailureStreak = 0): ContractCounters => ({ state, consecutiveFailures, liveFailureStreak });
-const run = (start: ContractCounters, checks: [CheckKind, boolean][]) => checks.reduce((s, [kind, passed]) => transition(s, { kind, passed }, rules), start);
+const at = (state: ContractState, consecutiveFailures = 0, liveFailureStreak = 0): ContractCounters => ({
+  state,
+  consecutiveFailures,
+  liveFailureStreak,
+});
+const run = (start: ContractCounters, checks: [CheckKind, boolean][]) =>
+  checks.reduce((s, [kind, passed]) => transition(s, { kind, passed }, rules), start);
 const { ADMISSION, SCHEDULED, REVERIFY, LIVE } = CheckKind;
 const { PENDING, ACTIVE, DEGRADED, SUSPENDED } = ContractState;
 
 describe('contract state machine', () => {
   it('admits PENDING on a pass and keeps it PENDING on failures', () => {
     expect(transition(at(PENDING), { kind: ADMISSION, passed: true }, rules)).toEqual(at(ACTIVE));
-    expect(run(at(PENDING), [[ADMISSION, false], [ADMISSION, false], [ADMISSION, false], [ADMISSION, false]])).toEqual(at(PENDING, 4));
+    expect(
+      run(at(PENDING), [
+        [ADMISSION, false],
+        [ADMISSION, false],
+        [ADMISSION, false],
+        [ADMISSION, false],
+      ]),
+    ).toEqual(at(PENDING, 4));
   });
 
   it('degrades on the first failure, heals on a pass, suspends after N failures in a row', () => {
     expect(transition(at(ACTIVE), { kind: SCHEDULED, passed: false }, rules)).toEqual(at(DEGRADED, 1));
     expect(transition(at(DEGRADED, 2), { kind: REVERIFY, passed: true }, rules)).toEqual(at(ACTIVE));
-    expect(run(at(ACTIVE), [[SCHEDULED, false], [SCHEDULED, false]])).toEqual(at(DEGRADED, 2));
-    expect(run(at(ACTIVE), [[SCHEDULED, false], [SCHEDULED, false], [REVERIFY, false]])).toEqual(at(SUSPENDED, 3));
+    expect(
+      run(at(ACTIVE), [
+        [SCHEDULED, false],
+        [SCHEDULED, false],
+      ]),
+    ).toEqual(at(DEGRADED, 2));
+    expect(
+      run(at(ACTIVE), [
+        [SCHEDULED, false],
+        [SCHEDULED, false],
+        [REVERIFY, false],
+      ]),
+    ).toEqual(at(SUSPENDED, 3));
     expect(transition(at(ACTIVE), { kind: SCHEDULED, passed: false }, { ...rules, suspendAfterFailures: 1 })).toEqual(at(SUSPENDED, 1));
   });
 
@@ -39,10 +62,34 @@ describe('contract state machine', () => {
   });
 
   it('counts live failures only from a burst on; a live success resets the streak and heals DEGRADED', () => {
-    expect(run(at(ACTIVE), [[LIVE, false], [LIVE, false]])).toEqual(at(ACTIVE, 0, 2));
-    expect(run(at(ACTIVE), [[LIVE, false], [LIVE, false], [LIVE, false]])).toEqual(at(DEGRADED, 1, 3));
-    expect(run(at(ACTIVE), [[LIVE, false], [LIVE, false], [LIVE, true], [LIVE, false], [LIVE, false]])).toEqual(at(ACTIVE, 0, 2));
-    expect(run(at(ACTIVE), Array.from({ length: 5 }, () => [LIVE, false] as [CheckKind, boolean]))).toEqual(at(SUSPENDED, 3, 5));
+    expect(
+      run(at(ACTIVE), [
+        [LIVE, false],
+        [LIVE, false],
+      ]),
+    ).toEqual(at(ACTIVE, 0, 2));
+    expect(
+      run(at(ACTIVE), [
+        [LIVE, false],
+        [LIVE, false],
+        [LIVE, false],
+      ]),
+    ).toEqual(at(DEGRADED, 1, 3));
+    expect(
+      run(at(ACTIVE), [
+        [LIVE, false],
+        [LIVE, false],
+        [LIVE, true],
+        [LIVE, false],
+        [LIVE, false],
+      ]),
+    ).toEqual(at(ACTIVE, 0, 2));
+    expect(
+      run(
+        at(ACTIVE),
+        Array.from({ length: 5 }, () => [LIVE, false] as [CheckKind, boolean]),
+      ),
+    ).toEqual(at(SUSPENDED, 3, 5));
     expect(transition(at(DEGRADED, 1, 4), { kind: LIVE, passed: true }, rules)).toEqual(at(ACTIVE));
     expect(transition(at(PENDING), { kind: LIVE, passed: true }, rules).state).toBe(PENDING); // traffic never admits
   });
@@ -53,7 +100,9 @@ describe('contract state machine', () => {
     expect(unsuspendBlocker({ state: ACTIVE })).toMatch(/not suspended/);
     expect(unsuspendBlocker({ state: SUSPENDED, suspendedAt, lastCheckAt: suspendedAt, lastCheckPassed: false })).toMatch(/has not passed/);
     expect(unsuspendBlocker({ state: SUSPENDED, suspendedAt, lastCheckAt: later, lastCheckPassed: false })).toMatch(/has not passed/);
-    expect(unsuspendBlocker({ state: SUSPENDED, suspendedAt, lastCheckAt: new Date('2029-12-31T00:00:00Z'), lastCheckPassed: true })).toMatch(/has not passed/);
+    expect(
+      unsuspendBlocker({ state: SUSPENDED, suspendedAt, lastCheckAt: new Date('2029-12-31T00:00:00Z'), lastCheckPassed: true }),
+    ).toMatch(/has not passed/);
     expect(unsuspendBlocker({ state: SUSPENDED, suspendedAt, lastCheckAt: later, lastCheckPassed: true })).toBeNull();
   });
 });
@@ -62,8 +111,15 @@ describe('price changes', () => {
   const live = { input: 1_000_000, output: 2_000_000, perMChars: null };
 
   it('applies decreases and increases up to the threshold at once, and holds larger increases', () => {
-    expect(planPriceChange(live, { input: 500_000, output: 2_400_000 }, 20)).toEqual({ applyNow: { input: 500_000, output: 2_400_000 }, pending: {}, pendingIncreasePercent: 0 });
-    expect(planPriceChange(live, { input: 900_000, output: 2_400_001 }, 20)).toMatchObject({ applyNow: { input: 900_000 }, pending: { output: 2_400_001 } });
+    expect(planPriceChange(live, { input: 500_000, output: 2_400_000 }, 20)).toEqual({
+      applyNow: { input: 500_000, output: 2_400_000 },
+      pending: {},
+      pendingIncreasePercent: 0,
+    });
+    expect(planPriceChange(live, { input: 900_000, output: 2_400_001 }, 20)).toMatchObject({
+      applyNow: { input: 900_000 },
+      pending: { output: 2_400_001 },
+    });
     expect(planPriceChange(live, { output: 3_000_000 }, 20).pendingIncreasePercent).toBe(50);
   });
 
@@ -131,7 +187,13 @@ describe('probe verdicts', () => {
   });
 
   it('judges embeddings by a vector and usage, speech by audio bytes of an audio type', () => {
-    const embed = seen({ capability: Capability.EMBEDDINGS, streamed: false, contentType: 'application/json', vectorLength: 256, usageReported: true });
+    const embed = seen({
+      capability: Capability.EMBEDDINGS,
+      streamed: false,
+      contentType: 'application/json',
+      vectorLength: 256,
+      usageReported: true,
+    });
     expect(judgeProbe(embed, verdictRules).passed).toBe(true);
     expect(judgeProbe({ ...embed, vectorLength: 0 }, verdictRules).reason).toMatch(/no embedding vector/);
     expect(judgeProbe({ ...embed, usageReported: false }, verdictRules).reason).toMatch(/no usage/);
@@ -150,8 +212,18 @@ describe('probe verdicts', () => {
 
 describe('provider catalog', () => {
   it('offers the simulator only when one is configured', () => {
-    expect(new ProviderCatalog({ production: false }).entries.map((p) => p.id)).toEqual(['openai', 'deepseek', 'openrouter', 'together', 'groq', 'mistral', 'custom']);
-    expect(new ProviderCatalog({ simulatorUrl: 'http://127.0.0.1:9/v1/', production: false }).get('simulator')?.baseUrl).toBe('http://127.0.0.1:9/v1');
+    expect(new ProviderCatalog({ production: false }).entries.map((p) => p.id)).toEqual([
+      'openai',
+      'deepseek',
+      'openrouter',
+      'together',
+      'groq',
+      'mistral',
+      'custom',
+    ]);
+    expect(new ProviderCatalog({ simulatorUrl: 'http://127.0.0.1:9/v1/', production: false }).get('simulator')?.baseUrl).toBe(
+      'http://127.0.0.1:9/v1',
+    );
   });
 
   it('knows what each provider serves', () => {
@@ -182,7 +254,11 @@ describe('provider catalog', () => {
 
 describe('market settings', () => {
   it('defaults, and reads each from its environment variable', () => {
-    expect(marketSettingsFromEnv({})).toMatchObject({ priceReviewThresholdPercent: 20, suspendAfterFailures: 3, keyValidationTimeoutMs: 5000 });
+    expect(marketSettingsFromEnv({})).toMatchObject({
+      priceReviewThresholdPercent: 20,
+      suspendAfterFailures: 3,
+      keyValidationTimeoutMs: 5000,
+    });
     expect(marketSettingsFromEnv({ PRICE_REVIEW_THRESHOLD_PERCENT: '35' }).priceReviewThresholdPercent).toBe(35);
     expect(() => marketSettingsFromEnv({ PRICE_REVIEW_THRESHOLD_PERCENT: 'lots' })).toThrow(/PRICE_REVIEW_THRESHOLD_PERCENT/);
   });
@@ -206,8 +282,14 @@ describe('model summary', () => {
   it('aggregates ACTIVE supply per model: sellers, capacity, price ranges, medians, cost a minute', () => {
     const [chat, speech] = summarizeModels([
       { listing: listing({ id: 'a', capMaxConcurrency: 10, gpuCount: 2 }), contract: contract() },
-      { listing: listing({ id: 'b', sellerId: 's2', inputPriceMicrosPerMTok: 3_000_000, outputPriceMicrosPerMTok: 4_000_000 }), contract: contract({ latencyMs: 500, tokensPerSecond: null }) },
-      { listing: listing({ id: 'c', model: 'acme/voice', capability: Capability.SPEECH, priceMicrosPerMChars: 15_000_000 }), contract: contract({ tokensPerSecond: null }) },
+      {
+        listing: listing({ id: 'b', sellerId: 's2', inputPriceMicrosPerMTok: 3_000_000, outputPriceMicrosPerMTok: 4_000_000 }),
+        contract: contract({ latencyMs: 500, tokensPerSecond: null }),
+      },
+      {
+        listing: listing({ id: 'c', model: 'acme/voice', capability: Capability.SPEECH, priceMicrosPerMChars: 15_000_000 }),
+        contract: contract({ tokensPerSecond: null }),
+      },
     ]);
     expect(chat).toMatchObject({
       id: 'acme/chat',
@@ -224,7 +306,13 @@ describe('model summary', () => {
       tokensPerSecond: 50,
       badges: ['streaming', 'multi-seller', 'low-latency'],
     });
-    expect(speech).toMatchObject({ id: 'acme/voice', pipeline: 'text-to-speech', pricePerMChars: { min: 15_000_000 }, costPerMinute: null, realtime: true });
+    expect(speech).toMatchObject({
+      id: 'acme/voice',
+      pipeline: 'text-to-speech',
+      pricePerMChars: { min: 15_000_000 },
+      costPerMinute: null,
+      realtime: true,
+    });
     expect(summarizeModels([])).toEqual([]);
   });
 });

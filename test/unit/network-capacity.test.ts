@@ -5,7 +5,13 @@ import { Capability } from '../../subgraphs/market/entities/Listing';
 import { busyCapacity, declaredCapacity, declaredGpus, type DeclaredSupply } from '../../subgraphs/market/services/capacity';
 import { microsToUsdNumber } from '../../subgraphs/common/money';
 
-const listing = (id: string, model: string, capability: Capability, gpuModel: string | null, gpuCount: number | null): DeclaredSupply => ({ id, model, capability, gpuModel, gpuCount });
+const listing = (id: string, model: string, capability: Capability, gpuModel: string | null, gpuCount: number | null): DeclaredSupply => ({
+  id,
+  model,
+  capability,
+  gpuModel,
+  gpuCount,
+});
 
 const supply = [
   listing('h1', 'acme/chat', Capability.CHAT, 'H100', 8),
@@ -32,7 +38,14 @@ describe('declared GPUs', () => {
         { model: 'unspecified', count: 1 },
       ],
       pipelineGPUs: [
-        { name: 'llm', gpus: 10, models: [{ model: 'acme/chat', gpus: 8 }, { model: 'acme/chat-large', gpus: 2 }] },
+        {
+          name: 'llm',
+          gpus: 10,
+          models: [
+            { model: 'acme/chat', gpus: 8 },
+            { model: 'acme/chat-large', gpus: 2 },
+          ],
+        },
         { name: 'embeddings', gpus: 4, models: [{ model: 'acme/embed', gpus: 4 }] },
         { name: 'text-to-speech', gpus: 1, models: [{ model: 'acme/tts', gpus: 1 }] },
       ],
@@ -48,7 +61,16 @@ describe('declared GPUs', () => {
     expect(busyCapacity(supply, ['n1', 'gone'])).toEqual({ activeGPUs: 0, availableCapacity: 100 });
     expect(busyCapacity(supply.slice(0, 2), ['h1'])).toEqual({ activeGPUs: 8, availableCapacity: 33.3 }); // 4/12
     expect(busyCapacity([listing('x', 'm', Capability.CHAT, 'H100', 3)], [])).toEqual({ activeGPUs: 0, availableCapacity: 100 });
-    expect(busyCapacity([listing('x', 'm', Capability.CHAT, 'H100', 3), listing('y', 'm', Capability.CHAT, 'H100', 3), listing('z', 'm', Capability.CHAT, 'H100', 2)], ['z'])).toEqual({ activeGPUs: 2, availableCapacity: 75 });
+    expect(
+      busyCapacity(
+        [
+          listing('x', 'm', Capability.CHAT, 'H100', 3),
+          listing('y', 'm', Capability.CHAT, 'H100', 3),
+          listing('z', 'm', Capability.CHAT, 'H100', 2),
+        ],
+        ['z'],
+      ),
+    ).toEqual({ activeGPUs: 2, availableCapacity: 75 });
     expect(busyCapacity([], ['h1'])).toEqual({ activeGPUs: 0, availableCapacity: 0 });
   });
 });

@@ -1,6 +1,13 @@
 // The dashboard's argument rules, rollup rows and the REST adapter's single-flight cache.
 import { describe, expect, it } from 'vitest';
-import { checkFeeDays, clampLimit, formatOutputPerDollar, parsePeriod, parseTimeframe, percentChange } from '../../subgraphs/network/services/dashboard';
+import {
+  checkFeeDays,
+  clampLimit,
+  formatOutputPerDollar,
+  parsePeriod,
+  parseTimeframe,
+  percentChange,
+} from '../../subgraphs/network/services/dashboard';
 import { rollupRowFor } from '../../subgraphs/network/services/rollups';
 import { formatRunningFor, outputPerSecond } from '../../subgraphs/network/services/network';
 import { networkSettings } from '../../subgraphs/network/settings';
@@ -42,8 +49,27 @@ describe('network dashboard rules', () => {
     expect(formatOutputPerDollar(2_000_000, 'character')).toBe('~2M characters');
   });
   it('a job becomes one rollup row of its UTC hour; a failed job adds no fees', () => {
-    const row = rollupRowFor({ id: 'r', pipeline: 'llm', model: 'm', status: 'failed', startedAt: '2025-01-01T10:59:30.000Z', finishedAt: '2025-01-01T11:00:15.500Z', latencyMs: 45_500, outputUnits: 10, listingId: 'L', costMicros: 99 });
-    expect(row).toMatchObject({ id: '2025-01-01T10:00:00.000Z|llm|m|L', sessions: 1, successes: 0, durationMs: 45_500, outputUnits: 10, latencyMsSum: 45_500, feesMicros: 0 });
+    const row = rollupRowFor({
+      id: 'r',
+      pipeline: 'llm',
+      model: 'm',
+      status: 'failed',
+      startedAt: '2025-01-01T10:59:30.000Z',
+      finishedAt: '2025-01-01T11:00:15.500Z',
+      latencyMs: 45_500,
+      outputUnits: 10,
+      listingId: 'L',
+      costMicros: 99,
+    });
+    expect(row).toMatchObject({
+      id: '2025-01-01T10:00:00.000Z|llm|m|L',
+      sessions: 1,
+      successes: 0,
+      durationMs: 45_500,
+      outputUnits: 10,
+      latencyMsSum: 45_500,
+      feesMicros: 0,
+    });
   });
   it('settings from the environment', () => {
     expect(networkSettings({})).toMatchObject({ ethUsdRate: 3000, jobRetentionDays: 30, roundMinutes: 1440 });

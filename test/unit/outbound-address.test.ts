@@ -3,7 +3,14 @@
 // URL parser turns into dotted IPv4), against an independent integer oracle, on seeded random
 // samples; and the base-URL rule sellers meet at registration.
 import { describe, expect, it } from 'vitest';
-import { addressClass, allowPrivateFor, boundedUpstreamText, holdOutboundPolicy, isPublicAddress, processOutboundPolicy } from '../../subgraphs/common/outbound';
+import {
+  addressClass,
+  allowPrivateFor,
+  boundedUpstreamText,
+  holdOutboundPolicy,
+  isPublicAddress,
+  processOutboundPolicy,
+} from '../../subgraphs/common/outbound';
 import { nonPublicHost, validBaseUrl } from '../../subgraphs/market/services/validation';
 import { DomainError } from '../../subgraphs/common/errors';
 
@@ -56,12 +63,26 @@ const hex = (n: number) => n.toString(16);
 function embeddings(n: number): string[] {
   const high = hex(n >>> 16);
   const low = hex(n & 0xffff);
-  return [`::ffff:${dotted(n)}`, `::ffff:${high}:${low}`, `64:ff9b::${dotted(n)}`, `64:ff9b::${high}:${low}`, `2002:${high}:${low}::1`, `2002:${high}:${low}:abcd::`];
+  return [
+    `::ffff:${dotted(n)}`,
+    `::ffff:${high}:${low}`,
+    `64:ff9b::${dotted(n)}`,
+    `64:ff9b::${high}:${low}`,
+    `2002:${high}:${low}::1`,
+    `2002:${high}:${low}:abcd::`,
+  ];
 }
 /** URL spellings of an IPv4 address that WHATWG parsing normalises to dotted form. */
 function urlSpellings(n: number): string[] {
   const [a, b, c, d] = dotted(n).split('.').map(Number);
-  return [`${n}`, `0x${hex(n)}`, [a, b, c, d].map((part) => `0${part.toString(8)}`).join('.'), [a, b, c, d].map((part) => `0x${hex(part)}`).join('.'), `${a}.${(b << 16) | (c << 8) | d}`, `0x${hex(a)}.${(b << 16) | (c << 8) | d}`];
+  return [
+    `${n}`,
+    `0x${hex(n)}`,
+    [a, b, c, d].map((part) => `0${part.toString(8)}`).join('.'),
+    [a, b, c, d].map((part) => `0x${hex(part)}`).join('.'),
+    `${a}.${(b << 16) | (c << 8) | d}`,
+    `0x${hex(a)}.${(b << 16) | (c << 8) | d}`,
+  ];
 }
 
 describe('the IPv4 rule', () => {
@@ -155,7 +176,8 @@ describe('the IPv6 rule', () => {
   it('refuses zone-scoped link-local and accepts global unicast outside the special blocks', () => {
     expect(addressClass('fe80::1%eth0')).toBe('link-local');
     expect(addressClass('febf:ffff::1')).toBe('link-local');
-    for (const address of ['2606:4700:4700::1111', '2a00:1450:4001::200e', '2001:4860:4860::8888', '2c0f:fb50::1']) expect(isPublicAddress(address), address).toBe(true);
+    for (const address of ['2606:4700:4700::1111', '2a00:1450:4001::200e', '2001:4860:4860::8888', '2c0f:fb50::1'])
+      expect(isPublicAddress(address), address).toBe(true);
     let checked = 0;
     for (let i = 0; i < 2000; i++) {
       const address = randomIn('2000::', 3);
@@ -261,7 +283,9 @@ describe('OUTBOUND_ALLOW_PRIVATE', () => {
 
 describe('boundedUpstreamText', () => {
   it('is at most 120 characters, without keys, URLs or addresses', () => {
-    const text = boundedUpstreamText(`upstream said: invalid key sk-live-0123456789abcdef, see http://10.1.2.3:8080/admin/secrets?token=x from 10.1.2.3 [fd00::5]:80 or fd00::5 at 12:30:45 ${'z'.repeat(300)}`);
+    const text = boundedUpstreamText(
+      `upstream said: invalid key sk-live-0123456789abcdef, see http://10.1.2.3:8080/admin/secrets?token=x from 10.1.2.3 [fd00::5]:80 or fd00::5 at 12:30:45 ${'z'.repeat(300)}`,
+    );
     expect(text.length).toBeLessThanOrEqual(120);
     expect(text).not.toMatch(/0123456789abcdef|10\.1\.2\.3|fd00|http:|admin/);
     expect(text).toContain('12:30:45');

@@ -36,8 +36,15 @@ describe('outbound agents', () => {
       requests++;
       request.resume();
       request.on('end', () => {
-        if (request.url?.endsWith('/models')) return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}');
-        response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `internal service at http://10.0.0.7:9000/admin with key sk-internal-${'a'.repeat(40)} ${'detail '.repeat(60)}` } }));
+        if (request.url?.endsWith('/models'))
+          return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}');
+        response.writeHead(500, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: {
+              message: `internal service at http://10.0.0.7:9000/admin with key sk-internal-${'a'.repeat(40)} ${'detail '.repeat(60)}`,
+            },
+          }),
+        );
       });
     });
     server.on('connection', (socket) => connections.push(socket));
@@ -73,14 +80,22 @@ describe('outbound agents', () => {
   it('refuses a name with one private answer among public ones (before connecting anywhere)', async () => {
     const dns = fakeDns({ 'mixed.example': ['8.8.8.8', '169.254.169.254'] });
     const agents = createOutboundAgents({ allowPrivate: false }, { lookup: dns });
-    const error = await outboundFetch('http://mixed.example/v1/models', { method: 'GET', headers: {} }, agents).catch((e: Error & { code?: string; addressClass?: string }) => e);
+    const error = await outboundFetch('http://mixed.example/v1/models', { method: 'GET', headers: {} }, agents).catch(
+      (e: Error & { code?: string; addressClass?: string }) => e,
+    );
     expect(error).toMatchObject({ code: OUTBOUND_REFUSED_CODE, addressClass: 'link-local' });
   });
 
   it('refuses IP literals (which skip the lookup) before any connection, over http and https', async () => {
     const dns = fakeDns({});
     const agents = createOutboundAgents({ allowPrivate: false }, { lookup: dns });
-    for (const url of [`http://127.0.0.1:${port}/v1/models`, `https://127.0.0.1:${port}/v1/models`, `http://[::ffff:127.0.0.1]:${port}/v1/models`, `http://2130706433:${port}/v1/models`, 'http://169.254.169.254/latest/meta-data/']) {
+    for (const url of [
+      `http://127.0.0.1:${port}/v1/models`,
+      `https://127.0.0.1:${port}/v1/models`,
+      `http://[::ffff:127.0.0.1]:${port}/v1/models`,
+      `http://2130706433:${port}/v1/models`,
+      'http://169.254.169.254/latest/meta-data/',
+    ]) {
       const error = await outboundFetch(url, { method: 'GET', headers: {} }, agents).catch((e: Error & { code?: string }) => e);
       expect((error as { code?: string }).code, url).toBe(OUTBOUND_REFUSED_CODE);
     }
@@ -137,10 +152,23 @@ describe('outbound agents', () => {
       const baseUrl = `http://127.0.0.1:${port}/v1`;
       const validation = await validateKey({ baseUrl, apiKey: 'sk-test-0123456789' }, 2000);
       expect(validation).toMatchObject({ ok: false, addressRefused: true, reason: "the provider's address is not public (loopback)" });
-      const seen = await probeUpstream({ baseUrl, apiKey: 'sk-test-0123456789' }, Capability.CHAT, 'sim-chat', { timeoutMs: 2000, maxTtftMs: 2000, maxTokens: 4 });
+      const seen = await probeUpstream({ baseUrl, apiKey: 'sk-test-0123456789' }, Capability.CHAT, 'sim-chat', {
+        timeoutMs: 2000,
+        maxTtftMs: 2000,
+        maxTokens: 4,
+      });
       expect(seen.failure).toBe("the provider's address is not public (loopback)");
       const controller = new AbortController();
-      await expect(callUpstream({ baseUrl, path: '/chat/completions', apiKey: 'sk-test-0123456789', body: '{}', timeoutMs: 2000, signal: controller.signal })).rejects.toThrow(OUTBOUND_REFUSED_CODE);
+      await expect(
+        callUpstream({
+          baseUrl,
+          path: '/chat/completions',
+          apiKey: 'sk-test-0123456789',
+          body: '{}',
+          timeoutMs: 2000,
+          signal: controller.signal,
+        }),
+      ).rejects.toThrow(OUTBOUND_REFUSED_CODE);
       expect(connections).toHaveLength(0);
     });
 
@@ -148,7 +176,11 @@ describe('outbound agents', () => {
       release = holdOutboundPolicy({ allowPrivate: true });
       const baseUrl = `http://127.0.0.1:${port}/v1`;
       expect(await validateKey({ baseUrl, apiKey: 'sk-test-0123456789' }, 2000)).toEqual({ ok: true });
-      const seen = await probeUpstream({ baseUrl, apiKey: 'sk-test-0123456789' }, Capability.CHAT, 'sim-chat', { timeoutMs: 2000, maxTtftMs: 2000, maxTokens: 4 });
+      const seen = await probeUpstream({ baseUrl, apiKey: 'sk-test-0123456789' }, Capability.CHAT, 'sim-chat', {
+        timeoutMs: 2000,
+        maxTtftMs: 2000,
+        maxTokens: 4,
+      });
       expect(seen.httpStatus).toBe(500);
       const detail = seen.failure!.replace('the upstream answered HTTP 500: ', '');
       expect(detail.length).toBeLessThanOrEqual(120);

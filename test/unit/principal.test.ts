@@ -23,13 +23,15 @@ describe('signed principal header', () => {
   it('refuses absent, malformed, tampered, foreign and expired headers', () => {
     const header = signer.sign({ kind: 'user', accountId: 'a1' });
     const [body, mac] = header.split('.');
-    const tamperedBody = Buffer.from(JSON.stringify({ p: { kind: 'user', accountId: 'a2' }, exp: Date.now() + 60_000 })).toString('base64url');
+    const tamperedBody = Buffer.from(JSON.stringify({ p: { kind: 'user', accountId: 'a2' }, exp: Date.now() + 60_000 })).toString(
+      'base64url',
+    );
     expect(signer.verify(undefined)).toBeNull();
     expect(signer.verify(['a', 'b'])).toBeNull();
     expect(signer.verify('')).toBeNull();
     expect(signer.verify(body)).toBeNull();
     expect(signer.verify(`${tamperedBody}.${mac}`)).toBeNull();
-    expect(signer.verify(`${body}.${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`)).toBeNull();
+    expect(signer.verify(`${body}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
     expect(new PrincipalSigner('y'.repeat(48)).verify(header)).toBeNull();
     expect(new PrincipalSigner(SECRET, () => Date.now() + 120_000).verify(header)).toBeNull();
   });

@@ -52,22 +52,37 @@ function listing(id: string, over: Partial<Candidate> = {}): Candidate {
 }
 
 function table(candidates: Candidate[], over: Partial<RoutingTable> = {}): RoutingTable {
-  return { model: 'acme/chat', capability: 'CHAT', candidates, fallbackModels: [], timeoutMs: null, maxRetries: null, allowFallbacks: true, ...over };
+  return {
+    model: 'acme/chat',
+    capability: 'CHAT',
+    candidates,
+    fallbackModels: [],
+    timeoutMs: null,
+    maxRetries: null,
+    allowFallbacks: true,
+    ...over,
+  };
 }
 
 const snapshot = { keyId: 'key-1' } as KeySnapshot;
 
 /** A chat request through the real parse stage (so suffixes, `provider` and default caps are as in production). */
 function request(body: Record<string, unknown> = {}, session?: string): InferenceRequest {
-  const r = new InferenceRequest('req-1', 'chat', { model: 'acme/chat', messages: [{ role: 'user', content: 'hello there' }], ...body }, new Date(0), '127.0.0.1');
+  const r = new InferenceRequest(
+    'req-1',
+    'chat',
+    { model: 'acme/chat', messages: [{ role: 'user', content: 'hello there' }], ...body },
+    new Date(0),
+    '127.0.0.1',
+  );
   r.snapshot = snapshot;
   parse(r, { defaultMaxOutputTokens: 4096, sessionHeader: session });
   return r;
 }
 
-
 const ids = (candidates: Candidate[]) => candidates.map((c) => c.listingId);
-const select = (r: InferenceRequest, tables: RoutingTable[], deps: SelectionDeps = {}) => ids(selectSupply(r, tables, { random: seededRandom(1), ...deps }));
+const select = (r: InferenceRequest, tables: RoutingTable[], deps: SelectionDeps = {}) =>
+  ids(selectSupply(r, tables, { random: seededRandom(1), ...deps }));
 
 describe('model variants and the provider object', () => {
   it('reads :floor and :nitro and refuses other suffixes', () => {
@@ -109,7 +124,13 @@ describe('model variants and the provider object', () => {
     });
     expect(parseProviderPreferences(undefined)).toBeNull();
     expect(parseProviderPreferences({ sort: { by: 'throughput', partition: 'none' } })?.sort).toBe('throughput');
-    expect(parseProviderPreferences({})).toMatchObject({ allowFallbacks: true, requireParameters: false, dataCollection: 'allow', zdr: false, sort: null });
+    expect(parseProviderPreferences({})).toMatchObject({
+      allowFallbacks: true,
+      requireParameters: false,
+      dataCollection: 'allow',
+      zdr: false,
+      sort: null,
+    });
   });
 
   it.each([
@@ -152,7 +173,15 @@ describe('model variants and the provider object', () => {
 
   it('names the parameters a body uses', () => {
     const used = usedParameters({
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'x' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } },
+          ],
+        },
+      ],
       tools: [{ type: 'function', function: { name: 'f' } }],
       tool_choice: 'auto',
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } },
@@ -173,7 +202,8 @@ describe('what the request needs', () => {
 
   it('sends tools only to listings that declare them, and says so when none does', () => {
     const withTools = { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] };
-    for (let seed = 1; seed <= 20; seed++) expect(ids(selectSupply(request(withTools), [table([plain, tooled, vision])], { random: seededRandom(seed) }))).toEqual(['tooled']);
+    for (let seed = 1; seed <= 20; seed++)
+      expect(ids(selectSupply(request(withTools), [table([plain, tooled, vision])], { random: seededRandom(seed) }))).toEqual(['tooled']);
     const none = refusal(() => selectSupply(request(withTools), [table([plain, vision])], {}));
     expect(none.status).toBe(404);
     expect(none.body().error).toMatchObject({ code: 'no_endpoints', param: 'tools' });
@@ -228,8 +258,17 @@ describe('what the request needs', () => {
 
 describe('the provider object narrows and orders', () => {
   const a = listing('a', { sellerHandle: 'alpha', quantization: 'fp8', inputPriceMicrosPerMTok: 1_000_000 });
-  const b = listing('b', { sellerHandle: 'beta', quantization: 'bf16', dataPolicy: { retainsPrompts: true, trainsOnPrompts: false, zeroRetention: false } });
-  const c = listing('c', { sellerHandle: 'gamma', quantization: null, dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: true }, outputPriceMicrosPerMTok: 900_000 });
+  const b = listing('b', {
+    sellerHandle: 'beta',
+    quantization: 'bf16',
+    dataPolicy: { retainsPrompts: true, trainsOnPrompts: false, zeroRetention: false },
+  });
+  const c = listing('c', {
+    sellerHandle: 'gamma',
+    quantization: null,
+    dataPolicy: { retainsPrompts: false, trainsOnPrompts: false, zeroRetention: true },
+    outputPriceMicrosPerMTok: 900_000,
+  });
   const all = () => [table([a, b, c])];
 
   it('only / ignore by seller handle, seller id, listing id or provider id', () => {
@@ -253,7 +292,11 @@ describe('the provider object narrows and orders', () => {
 
   it('order puts the named ones first, in order; allow_fallbacks: false keeps only them', () => {
     for (let seed = 1; seed <= 10; seed++) {
-      expect(ids(selectSupply(request({ provider: { order: ['gamma', 'a'] } }), all(), { random: seededRandom(seed) }))).toEqual(['c', 'a', 'b']);
+      expect(ids(selectSupply(request({ provider: { order: ['gamma', 'a'] } }), all(), { random: seededRandom(seed) }))).toEqual([
+        'c',
+        'a',
+        'b',
+      ]);
     }
     expect(select(request({ provider: { order: ['gamma', 'a'], allow_fallbacks: false } }), all())).toEqual(['c', 'a']);
     expect(select(request({ provider: { allow_fallbacks: false } }), all())).toHaveLength(1);
@@ -272,7 +315,7 @@ describe('the provider object narrows and orders', () => {
     }
     // Live figures win over the probes'.
     const live: ReputationSource = {
-      reputationOf: (id) => (id === 'cheap' ? { tokensPerSecond: 500, ttftP50Ms: 50 } as Reputation : null),
+      reputationOf: (id) => (id === 'cheap' ? ({ tokensPerSecond: 500, ttftP50Ms: 50 } as Reputation) : null),
       weightOf: () => 1,
     };
     expect(ids(selectSupply(request({ model: 'acme/chat:nitro' }), tables(), { reputation: live }))[0]).toBe('cheap');
@@ -330,7 +373,8 @@ describe('the weighted draw', () => {
     const failing = (c: Candidate) => (c.listingId === 'b' ? reputationWeight({ successRate: 0.5, ttftP50Ms: 200, latencyP50Ms: 300 }) : 1);
     const down = shares([a, b], 2_000, failing);
     expect(down.get('b') ?? 0).toBeLessThan(2_000 * 0.1);
-    const recovered = (c: Candidate) => (c.listingId === 'b' ? reputationWeight({ successRate: 0.99, ttftP50Ms: 200, latencyP50Ms: 300 }) : 1);
+    const recovered = (c: Candidate) =>
+      c.listingId === 'b' ? reputationWeight({ successRate: 0.99, ttftP50Ms: 200, latencyP50Ms: 300 }) : 1;
     const up = shares([a, b], 2_000, recovered);
     expect(up.get('b')!).toBeGreaterThan(2_000 * 0.4);
   });
@@ -341,7 +385,12 @@ describe('the weighted draw', () => {
     const reputation: ReputationSource = { reputationOf: () => null, weightOf: (id) => (id === 'a' ? 0.01 : 1) };
     const random = seededRandom(11);
     let aFirst = 0;
-    for (let i = 0; i < 500; i++) if (selectSupply(request({ messages: [{ role: 'user', content: `q${i}` }] }), [table([a, b])], { random, reputation })[0].listingId === 'a') aFirst++;
+    for (let i = 0; i < 500; i++)
+      if (
+        selectSupply(request({ messages: [{ role: 'user', content: `q${i}` }] }), [table([a, b])], { random, reputation })[0].listingId ===
+        'a'
+      )
+        aFirst++;
     expect(aFirst).toBeLessThan(25);
     // A profile that orders supply itself is not redrawn.
     expect(ids(selectSupply(request(), [table([a, b], { loadBalanced: false })], { random, reputation }))).toEqual(['a', 'b']);
@@ -352,9 +401,14 @@ describe('sticky conversations', () => {
   it('names a conversation by x-df-session, then user, then the key and its opening', () => {
     expect(conversationOf(request({}, 'conv-9'))).toBe('key-1\ns:conv-9');
     expect(conversationOf(request({ user: 'end-user-1' }))).toBe('key-1\nu:end-user-1');
-    const opening = [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'first question' }];
+    const opening = [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: 'first question' },
+    ];
     const first = conversationOf(request({ messages: opening }));
-    const later = conversationOf(request({ messages: [...opening, { role: 'assistant', content: 'answer' }, { role: 'user', content: 'next' }] }));
+    const later = conversationOf(
+      request({ messages: [...opening, { role: 'assistant', content: 'answer' }, { role: 'user', content: 'next' }] }),
+    );
     expect(first).toMatch(/^key-1\nm:/);
     expect(later).toBe(first);
     expect(conversationOf(request({ messages: [{ role: 'user', content: 'another' }] }))).not.toBe(first);
@@ -367,10 +421,12 @@ describe('sticky conversations', () => {
     const r = request({}, 'conv-1');
     selectSupply(r, tables(), { sticky, random: seededRandom(5) });
     sticky.remember(r.conversation!, 'c');
-    for (let seed = 1; seed <= 20; seed++) expect(select(request({}, 'conv-1'), tables(), { sticky, random: seededRandom(seed) })[0]).toBe('c');
+    for (let seed = 1; seed <= 20; seed++)
+      expect(select(request({}, 'conv-1'), tables(), { sticky, random: seededRandom(seed) })[0]).toBe('c');
     // Another conversation is drawn afresh; a sticky listing no longer in the table is ignored.
     const others = new Set<string>();
-    for (let seed = 1; seed <= 20; seed++) others.add(select(request({}, `other-${seed}`), tables(), { sticky, random: seededRandom(seed) })[0]);
+    for (let seed = 1; seed <= 20; seed++)
+      others.add(select(request({}, `other-${seed}`), tables(), { sticky, random: seededRandom(seed) })[0]);
     expect(others.size).toBeGreaterThan(1);
     expect(select(request({}, 'conv-1'), [table([listing('a'), listing('b')])], { sticky })).toHaveLength(2);
     now += 60_001;
@@ -385,7 +441,9 @@ describe('sticky conversations', () => {
     selectSupply(r, [table([listing('a')])], { sticky });
     sticky.remember(r.conversation!, 'b');
     const sorted = request({ provider: { sort: 'price' } }, 'conv-2');
-    expect(ids(selectSupply(sorted, [table([listing('a'), listing('b', { inputPriceMicrosPerMTok: 1_100_000 })])], { sticky }))[0]).toBe('a');
+    expect(ids(selectSupply(sorted, [table([listing('a'), listing('b', { inputPriceMicrosPerMTok: 1_100_000 })])], { sticky }))[0]).toBe(
+      'a',
+    );
     expect(sorted.conversation).toBeNull();
   });
 });

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { loadConfig } from '../../subgraphs/common/config';
-import { deriveReceiptKey, MAX_RECEIPT_KEY_VERSION, parseReceiptKeyVersion, ReceiptKeyring, receiptKeySeed } from '../../subgraphs/common/receipt-keys';
+import {
+  deriveReceiptKey,
+  MAX_RECEIPT_KEY_VERSION,
+  parseReceiptKeyVersion,
+  ReceiptKeyring,
+  receiptKeySeed,
+} from '../../subgraphs/common/receipt-keys';
 import { receiptClaims, ReceiptService } from '../../subgraphs/billing/services/receipts';
 import { UsageRecord } from '../../subgraphs/billing/entities/UsageRecord';
 
@@ -112,7 +118,9 @@ describe('receipts', () => {
       seller_micros: 21,
       fee_micros: 9,
     });
-    expect(receiptClaims(record({ listingId: null, sellerId: null, servedModel: null, meteringFlags: null, status: 'failed' }))).toMatchObject({ listing_id: null, seller_id: null, served_model: null, metering_flags: [], status: 'failed' });
+    expect(
+      receiptClaims(record({ listingId: null, sellerId: null, servedModel: null, meteringFlags: null, status: 'failed' })),
+    ).toMatchObject({ listing_id: null, seller_id: null, served_model: null, metering_flags: [], status: 'failed' });
   });
 
   it('are stable (same record, same key: same receipt) and verify with jose against the published keys', async () => {
@@ -120,11 +128,17 @@ describe('receipts', () => {
     const receipt = service.sign(record());
     expect(service.sign(record())).toBe(receipt);
     const jwks = createLocalJWKSet(new ReceiptKeyring(SECRET, 2).jwks());
-    const { payload, protectedHeader } = await jwtVerify(receipt, jwks, { issuer: 'dragonfly-market', typ: 'receipt+jwt', algorithms: ['EdDSA'] });
+    const { payload, protectedHeader } = await jwtVerify(receipt, jwks, {
+      issuer: 'dragonfly-market',
+      typ: 'receipt+jwt',
+      algorithms: ['EdDSA'],
+    });
     expect(protectedHeader.kid).toBe(service.kid);
     expect(payload).toEqual(receiptClaims(record()));
     // Another secret's keys do not verify it.
-    await expect(compactVerify(receipt, createLocalJWKSet({ keys: [{ ...deriveReceiptKey(OTHER_SECRET, 2).publicJwk, kid: service.kid }] }))).rejects.toThrow();
+    await expect(
+      compactVerify(receipt, createLocalJWKSet({ keys: [{ ...deriveReceiptKey(OTHER_SECRET, 2).publicJwk, kid: service.kid }] })),
+    ).rejects.toThrow();
   });
 
   it('signing cost (printed, not asserted)', () => {
@@ -139,7 +153,9 @@ describe('receipts', () => {
       samples.push(Number(process.hrtime.bigint() - start) / 1000);
     }
     samples.sort((a, b) => a - b);
-    console.log(`receipt signing: p50 ${samples[2_500].toFixed(1)} µs, p99 ${samples[4_950].toFixed(1)} µs per receipt (claims + JSON + base64url + Ed25519)`);
+    console.log(
+      `receipt signing: p50 ${samples[2_500].toFixed(1)} µs, p99 ${samples[4_950].toFixed(1)} µs per receipt (claims + JSON + base64url + Ed25519)`,
+    );
     expect(samples).toHaveLength(5_000);
   });
 });

@@ -30,7 +30,10 @@ if (TEST_DATABASE_URL) {
     label: 'PostgreSQL',
     open: async () => {
       const database = await createTestDatabase(url);
-      const db = await openDatabase('network', networkEntities, { dataDir: mkdtempSync(path.join(tmpdir(), 'df-network-')), databaseUrl: database.url });
+      const db = await openDatabase('network', networkEntities, {
+        dataDir: mkdtempSync(path.join(tmpdir(), 'df-network-')),
+        databaseUrl: database.url,
+      });
       return { db, close: async () => (await db.close(), await database.drop()) };
     },
   });
@@ -42,7 +45,19 @@ const NOW = new Date('2026-03-01T12:30:00.000Z');
 let n = 0;
 const job = (minutesAgo: number, over: Partial<JobFinishedEvent> = {}): JobFinishedEvent => {
   const finished = new Date(NOW.getTime() - minutesAgo * 60_000);
-  return { id: `req_warm_${++n}`, pipeline: 'llm', model: 'acme/sim-chat', status: 'completed', startedAt: new Date(finished.getTime() - 400).toISOString(), finishedAt: finished.toISOString(), latencyMs: 400, timeToFirstTokenMs: 80, outputUnits: 20, listingId: 'L1', ...over };
+  return {
+    id: `req_warm_${++n}`,
+    pipeline: 'llm',
+    model: 'acme/sim-chat',
+    status: 'completed',
+    startedAt: new Date(finished.getTime() - 400).toISOString(),
+    finishedAt: finished.toISOString(),
+    latencyMs: 400,
+    timeToFirstTokenMs: 80,
+    outputUnits: 20,
+    listingId: 'L1',
+    ...over,
+  };
 };
 
 describe.each(stores)('reputation warm-up on $label', (store) => {

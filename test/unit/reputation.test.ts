@@ -11,7 +11,19 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000);
 let n = 0;
 function job(over: Partial<JobFinishedEvent> = {}, minute = 0): JobFinishedEvent {
   const finished = at(minute);
-  return { id: `job-${++n}`, pipeline: 'llm', model: 'acme/sim-chat', status: 'completed', startedAt: new Date(finished.getTime() - 500).toISOString(), finishedAt: finished.toISOString(), latencyMs: 500, timeToFirstTokenMs: 100, outputUnits: 50, listingId: 'L1', ...over };
+  return {
+    id: `job-${++n}`,
+    pipeline: 'llm',
+    model: 'acme/sim-chat',
+    status: 'completed',
+    startedAt: new Date(finished.getTime() - 500).toISOString(),
+    finishedAt: finished.toISOString(),
+    latencyMs: 500,
+    timeToFirstTokenMs: 100,
+    outputUnits: 50,
+    listingId: 'L1',
+    ...over,
+  };
 }
 function feed(windows: ReputationWindows, count: number, over: Partial<JobFinishedEvent> = {}, minute = 0) {
   for (let i = 0; i < count; i++) windows.record(job(over, minute), at(minute));
@@ -37,7 +49,13 @@ describe('reputation windows', () => {
   it('gives null figures below the minimum sample count, and zero requests for an unknown listing', () => {
     const w = new ReputationWindows();
     feed(w, MIN_SAMPLES - 1);
-    expect(w.figures('L1', at(0))).toMatchObject({ requests: MIN_SAMPLES - 1, successRate: null, ttftP50Ms: null, latencyP95Ms: null, tokensPerSecond: null });
+    expect(w.figures('L1', at(0))).toMatchObject({
+      requests: MIN_SAMPLES - 1,
+      successRate: null,
+      ttftP50Ms: null,
+      latencyP95Ms: null,
+      tokensPerSecond: null,
+    });
     expect(w.figures('nobody', at(0))).toMatchObject({ requests: 0, successRate: null });
   });
 
@@ -136,7 +154,18 @@ describe('slaScore', () => {
   });
 });
 
-const rep = (over: Partial<Reputation> = {}): Reputation => ({ listingId: 'L1', windowMinutes: 15, requests: 100, successRate: 1, ttftP50Ms: 200, ttftP95Ms: 400, latencyP50Ms: 500, latencyP95Ms: 900, tokensPerSecond: 50, ...over });
+const rep = (over: Partial<Reputation> = {}): Reputation => ({
+  listingId: 'L1',
+  windowMinutes: 15,
+  requests: 100,
+  successRate: 1,
+  ttftP50Ms: 200,
+  ttftP95Ms: 400,
+  latencyP50Ms: 500,
+  latencyP95Ms: 900,
+  tokensPerSecond: 50,
+  ...over,
+});
 
 describe('reputationWeight', () => {
   it('is 1 for a healthy or unknown listing', () => {
@@ -171,7 +200,12 @@ describe('ReputationTable (the data plane side)', () => {
   it('answers lookups from memory: only refreshes fetch', async () => {
     let now = 0;
     let calls = 0;
-    const table = new ReputationTable(async () => (calls++, [rep({ successRate: 0.5 })]), 10_000, 60_000, () => now);
+    const table = new ReputationTable(
+      async () => (calls++, [rep({ successRate: 0.5 })]),
+      10_000,
+      60_000,
+      () => now,
+    );
     expect(table.weightOf('L1')).toBe(1); // nothing loaded yet: neutral
     await table.refresh();
     for (let i = 0; i < 10_000; i++) table.weightOf('L1');
@@ -188,10 +222,16 @@ describe('ReputationTable (the data plane side)', () => {
   it('keeps the last table when a refresh fails', async () => {
     let fail = false;
     const errors: unknown[] = [];
-    const table = new ReputationTable(async () => {
-      if (fail) throw new Error('network down');
-      return [rep({ successRate: 0.9 })];
-    }, 10_000, 60_000, () => 0, (error) => errors.push(error));
+    const table = new ReputationTable(
+      async () => {
+        if (fail) throw new Error('network down');
+        return [rep({ successRate: 0.9 })];
+      },
+      10_000,
+      60_000,
+      () => 0,
+      (error) => errors.push(error),
+    );
     await table.refresh();
     fail = true;
     await table.refresh();

@@ -32,7 +32,11 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 }
 
 interface Chunk {
-  choices: { index: number; delta: { role?: string; content?: string | null; tool_calls?: { function: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
+  choices: {
+    index: number;
+    delta: { role?: string; content?: string | null; tool_calls?: { function: { name?: string; arguments?: string } }[] };
+    finish_reason: string | null;
+  }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
 }
 
@@ -45,7 +49,14 @@ async function events(res: Response): Promise<Chunk[]> {
 }
 
 describe('reply text', () => {
-  const prompts = ['', 'Hello there, simulator!', "McDonald's über 😀 <|endoftext|>", '   spaced   out   ', 'What is the capital of France?', 'x'.repeat(5000)];
+  const prompts = [
+    '',
+    'Hello there, simulator!',
+    "McDonald's über 😀 <|endoftext|>",
+    '   spaced   out   ',
+    'What is the capital of France?',
+    'x'.repeat(5000),
+  ];
 
   it('encodes every prefix cut at a token boundary to exactly its number of tokens', () => {
     for (const prompt of prompts) {
@@ -65,12 +76,17 @@ describe('reply text', () => {
 
   it('holds for random prompts, lengths and choices, and is deterministic', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.integer({ min: 1, max: 600 }), fc.integer({ min: 0, max: 7 }), (prompt, length, choice) => {
-        const tokens = replyTokens(prompt, length, choice);
-        expect(tokens).toHaveLength(length);
-        expect(o200k(tokens.join(''))).toBe(length);
-        expect(replyTokens(prompt, length, choice)).toEqual(tokens);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 80 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 0, max: 7 }),
+        (prompt, length, choice) => {
+          const tokens = replyTokens(prompt, length, choice);
+          expect(tokens).toHaveLength(length);
+          expect(o200k(tokens.join(''))).toBe(length);
+          expect(replyTokens(prompt, length, choice)).toEqual(tokens);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -90,7 +106,9 @@ describe('chat completions through the server', () => {
       expect(o200k(plain.choices[0].message.content!)).toBe(maxTokens);
       expect(plain.usage!.completion_tokens).toBe(maxTokens);
 
-      const chunks = await events(await post('/chat/completions', { ...CHAT, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } }));
+      const chunks = await events(
+        await post('/chat/completions', { ...CHAT, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } }),
+      );
       const deltas = chunks.flatMap((c) => c.choices.map((choice) => choice.delta.content ?? '')).filter((d) => d !== '');
       expect(deltas).toHaveLength(maxTokens); // one token per delta chunk
       expect(deltas.every((d) => o200k(d) === 1)).toBe(true);
@@ -100,14 +118,24 @@ describe('chat completions through the server', () => {
   });
 
   it('counts a tool call as its name plus the arguments text it sends', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Zürich 🏔'] }, days: { type: 'integer' } } } } }];
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Zürich 🏔'] }, days: { type: 'integer' } } },
+        },
+      },
+    ];
     const plain = await openai.chat.completions.create({ ...CHAT, tools, tool_choice: 'required' });
     const call = plain.choices[0].message.tool_calls![0];
     if (call.type !== 'function') throw new Error('expected a function call');
     expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Zürich 🏔', days: 1 });
     expect(plain.usage!.completion_tokens).toBe(o200k('get_weather') + o200k(call.function.arguments));
 
-    const chunks = await events(await post('/chat/completions', { ...CHAT, tools, tool_choice: 'required', stream: true, stream_options: { include_usage: true } }));
+    const chunks = await events(
+      await post('/chat/completions', { ...CHAT, tools, tool_choice: 'required', stream: true, stream_options: { include_usage: true } }),
+    );
     const args = chunks.map((c) => c.choices[0]?.delta.tool_calls?.[0]?.function.arguments ?? '').join('');
     expect(args).toBe(call.function.arguments);
     expect(chunks.at(-1)!.usage!.completion_tokens).toBe(o200k('get_weather') + o200k(args));
@@ -115,7 +143,10 @@ describe('chat completions through the server', () => {
 
   it('counts a JSON reply as the whole JSON text, with non-ASCII values', async () => {
     const schema = { type: 'object', properties: { answer: { type: 'string', enum: ['naïve café ☕'] }, n: { type: 'number' } } };
-    const typed = await openai.chat.completions.create({ ...CHAT, response_format: { type: 'json_schema', json_schema: { name: 'r', schema } } });
+    const typed = await openai.chat.completions.create({
+      ...CHAT,
+      response_format: { type: 'json_schema', json_schema: { name: 'r', schema } },
+    });
     const content = typed.choices[0].message.content!;
     expect(JSON.parse(content)).toEqual({ answer: 'naïve café ☕', n: 1 });
     expect(typed.usage!.completion_tokens).toBe(o200k(content));
@@ -125,10 +156,23 @@ describe('chat completions through the server', () => {
   });
 
   it("counts prompt_tokens as OpenAI documents it: 3 per message, role, content text parts, name + 1, 3 for the reply's priming, tools' JSON", async () => {
-    const tools = [{ type: 'function', function: { name: 'lookup', description: 'Finds things', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'lookup', description: 'Finds things', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
+      },
+    ];
     const messages = [
       { role: 'system', content: 'You are terse.' },
-      { role: 'user', name: 'alice', content: [{ type: 'text', text: 'First part.' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }, { type: 'text', text: ' Second part 😀' }] },
+      {
+        role: 'user',
+        name: 'alice',
+        content: [
+          { type: 'text', text: 'First part.' },
+          { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+          { type: 'text', text: ' Second part 😀' },
+        ],
+      },
       { role: 'assistant', content: 'Noted <|endoftext|>' },
       { role: 'user', content: 'Go on.' },
     ];
@@ -164,7 +208,9 @@ describe('n choices', () => {
   });
 
   it('streams deltas for each choice index, each with its role first and its own finish', async () => {
-    const chunks = await events(await post('/chat/completions', { ...CHAT, n: 4, max_tokens: 6, stream: true, stream_options: { include_usage: true } }));
+    const chunks = await events(
+      await post('/chat/completions', { ...CHAT, n: 4, max_tokens: 6, stream: true, stream_options: { include_usage: true } }),
+    );
     for (let index = 0; index < 4; index++) {
       const mine = chunks.flatMap((c) => c.choices.filter((choice) => choice.index === index));
       expect(mine[0].delta.role).toBe('assistant');
@@ -182,7 +228,9 @@ describe('n choices', () => {
   });
 
   it('sums tool calls over the choices', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
+    const tools = [
+      { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+    ];
     const res = await openai.chat.completions.create({ ...CHAT, n: 2, tools, tool_choice: 'required' });
     expect(res.choices.map((c) => c.finish_reason)).toEqual(['tool_calls', 'tool_calls']);
     const ids = res.choices.map((c) => c.message.tool_calls![0].id);

@@ -12,9 +12,17 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const TOOL = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+const TOOL = {
+  type: 'function',
+  function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+};
 const FORCED = { tools: [TOOL], tool_choice: { type: 'function', function: { name: 'get_weather' } } };
-const SCHEMA = { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { wings: { type: 'integer' } }, required: ['wings'] } } } };
+const SCHEMA = {
+  response_format: {
+    type: 'json_schema',
+    json_schema: { name: 'x', schema: { type: 'object', properties: { wings: { type: 'integer' } }, required: ['wings'] } },
+  },
+};
 const RUSSIAN = 'Привет! Как дела? Расскажи мне о стрекозах и их крыльях.';
 
 async function chat(body: Record<string, unknown>, headers: Record<string, string> = {}, key = 'sk-lying') {
@@ -23,7 +31,14 @@ async function chat(body: Record<string, unknown>, headers: Record<string, strin
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
     body: JSON.stringify({ model: 'sim-chat', max_tokens: 16, ...body }),
   });
-  return { status: response.status, body: (await response.json()) as { choices: { message: { content: string | null; tool_calls?: { function: { name: string; arguments: string } }[] } }[]; usage: { prompt_tokens: number }; error?: { code: string; message: string } } };
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      choices: { message: { content: string | null; tool_calls?: { function: { name: string; arguments: string } }[] } }[];
+      usage: { prompt_tokens: number };
+      error?: { code: string; message: string };
+    },
+  };
 }
 const user = (content: string) => [{ role: 'user', content }];
 

@@ -83,16 +83,21 @@ describe('usageFactor', () => {
     const { prompt_tokens: p, completion_tokens: c } = honest.usage!;
     expect(plain.usage).toEqual({ prompt_tokens: p * 10, completion_tokens: c * 10, total_tokens: (p + c) * 10 });
 
-    const streamed = await frames(await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 4 }, { 'x-simulator-usage-factor': '3' }));
+    const streamed = await frames(
+      await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 4 }, { 'x-simulator-usage-factor': '3' }),
+    );
     expect(o200k(content(streamed))).toBe(4);
     expect((streamed.at(-2) as Answer).usage).toEqual({ prompt_tokens: p * 3, completion_tokens: 12, total_tokens: p * 3 + 12 });
 
-    const embedded = await json(await post('/embeddings', { model: 'sim-embed', input: 'alpha beta' }, { 'x-simulator-usage-factor': '100000' }));
+    const embedded = await json(
+      await post('/embeddings', { model: 'sim-embed', input: 'alpha beta' }, { 'x-simulator-usage-factor': '100000' }),
+    );
     expect(embedded.usage).toEqual({ prompt_tokens: o200k('alpha beta') * 100_000, total_tokens: o200k('alpha beta') * 100_000 });
   });
 
   it('is validated: an integer from 1 to 100000', async () => {
-    for (const value of ['0', '100001', '1.5', 'ten']) await expectBadFault(await post('/chat/completions', CHAT, { 'x-simulator-usage-factor': value }), 'x-simulator-usage-factor');
+    for (const value of ['0', '100001', '1.5', 'ten'])
+      await expectBadFault(await post('/chat/completions', CHAT, { 'x-simulator-usage-factor': value }), 'x-simulator-usage-factor');
     for (const usageFactor of [0, 100_001, null, '2']) await expectBadFault(await putFaults('sk-v', { usageFactor }), 'usageFactor');
   });
 });
@@ -119,8 +124,12 @@ describe('reportCompletionTokens', () => {
     const cleared = await putFaults('sk-under', { reportCompletionTokens: null });
     expect(((await cleared.json()) as { faults: Record<string, unknown> }).faults.reportCompletionTokens).toBeNull();
     expect((await json(await post('/chat/completions', { ...CHAT, max_tokens: 20 }, {}, 'sk-under'))).usage!.completion_tokens).toBe(20);
-    for (const reportCompletionTokens of [-1, 10_000_001, 2.5, 'x']) await expectBadFault(await putFaults('sk-v', { reportCompletionTokens }), 'reportCompletionTokens');
-    await expectBadFault(await post('/chat/completions', CHAT, { 'x-simulator-report-completion-tokens': '10000001' }), 'x-simulator-report-completion-tokens');
+    for (const reportCompletionTokens of [-1, 10_000_001, 2.5, 'x'])
+      await expectBadFault(await putFaults('sk-v', { reportCompletionTokens }), 'reportCompletionTokens');
+    await expectBadFault(
+      await post('/chat/completions', CHAT, { 'x-simulator-report-completion-tokens': '10000001' }),
+      'x-simulator-report-completion-tokens',
+    );
   });
 });
 
@@ -139,7 +148,9 @@ describe('noUsage', () => {
 
 describe('nullUsage', () => {
   it('puts "usage":null on every chunk and the real usage in the final usage chunk only', async () => {
-    const streamed = await frames(await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 3 }, { 'x-simulator-null-usage': '1' }));
+    const streamed = await frames(
+      await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 3 }, { 'x-simulator-null-usage': '1' }),
+    );
     expect(streamed.at(-1)).toBe('[DONE]');
     const chunks = streamed.slice(0, -1) as Answer[];
     expect(chunks).toHaveLength(3 + 2);
@@ -148,12 +159,21 @@ describe('nullUsage', () => {
   });
 
   it('with noUsage: only nulls, no usage chunk; the SDK reads both', async () => {
-    const streamed = await frames(await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 3 }, { 'x-simulator-null-usage': 'true', 'x-simulator-no-usage': 'true' }));
+    const streamed = await frames(
+      await post(
+        '/chat/completions',
+        { ...CHAT, ...STREAM, max_tokens: 3 },
+        { 'x-simulator-null-usage': 'true', 'x-simulator-no-usage': 'true' },
+      ),
+    );
     const chunks = streamed.slice(0, -1) as Answer[];
     expect(chunks).toHaveLength(3 + 1);
     expect(chunks.every((chunk) => 'usage' in chunk && chunk.usage === null)).toBe(true);
 
-    const sdk = await openai.chat.completions.create({ ...CHAT, max_tokens: 3, stream: true, stream_options: { include_usage: true } }, { headers: { ...NO_DELAY, 'x-simulator-null-usage': 'true' } });
+    const sdk = await openai.chat.completions.create(
+      { ...CHAT, max_tokens: 3, stream: true, stream_options: { include_usage: true } },
+      { headers: { ...NO_DELAY, 'x-simulator-null-usage': 'true' } },
+    );
     const usages = [];
     for await (const chunk of sdk) usages.push(chunk.usage);
     expect(usages.slice(0, -1).every((usage) => usage === null)).toBe(true);
@@ -171,7 +191,10 @@ describe('crlf', () => {
     expect(o200k(content(streamed))).toBe(5);
     expect(streamed.at(-1)).toBe('[DONE]');
 
-    const sdk = await openai.chat.completions.create({ ...CHAT, max_tokens: 5, stream: true }, { headers: { ...NO_DELAY, 'x-simulator-crlf': 'true' } });
+    const sdk = await openai.chat.completions.create(
+      { ...CHAT, max_tokens: 5, stream: true },
+      { headers: { ...NO_DELAY, 'x-simulator-crlf': 'true' } },
+    );
     let received = '';
     for await (const chunk of sdk) received += chunk.choices[0]?.delta.content ?? '';
     expect(o200k(received)).toBe(5);
@@ -194,7 +217,10 @@ describe('answerModel', () => {
     expect((await fetch(admin('sk-model'), { method: 'DELETE' })).status).toBe(204);
     for (const answerModel of ['', 'm'.repeat(201), 5, true]) await expectBadFault(await putFaults('sk-v', { answerModel }), 'answerModel');
     expect((await putFaults('sk-v', { answerModel: 'm'.repeat(200) })).status).toBe(200);
-    await expectBadFault(await post('/chat/completions', CHAT, { 'x-simulator-answer-model': 'm'.repeat(201) }), 'x-simulator-answer-model');
+    await expectBadFault(
+      await post('/chat/completions', CHAT, { 'x-simulator-answer-model': 'm'.repeat(201) }),
+      'x-simulator-answer-model',
+    );
   });
 });
 
@@ -204,7 +230,9 @@ describe('cachedTokens and reasoningTokens', () => {
     expect(plain.usage!.prompt_tokens_details).toEqual({ cached_tokens: 2 });
     const capped = await json(await post('/chat/completions', CHAT, { 'x-simulator-cached-tokens': '1000000' }));
     expect(capped.usage!.prompt_tokens_details).toEqual({ cached_tokens: capped.usage!.prompt_tokens });
-    const streamed = await frames(await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 2 }, { 'x-simulator-cached-tokens': '3' }));
+    const streamed = await frames(
+      await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 2 }, { 'x-simulator-cached-tokens': '3' }),
+    );
     expect((streamed.at(-2) as Answer).usage!.prompt_tokens_details).toEqual({ cached_tokens: 3 });
     expect(await json(await post('/chat/completions', CHAT))).not.toHaveProperty('usage.prompt_tokens_details');
   });
@@ -214,17 +242,27 @@ describe('cachedTokens and reasoningTokens', () => {
     expect(o200k(plain.choices[0].message!.content)).toBe(4);
     expect(plain.usage!.completion_tokens).toBe(104);
     expect(plain.usage!.completion_tokens_details).toEqual({ reasoning_tokens: 100 });
-    const streamed = await frames(await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 4 }, { 'x-simulator-reasoning-tokens': '100' }));
+    const streamed = await frames(
+      await post('/chat/completions', { ...CHAT, ...STREAM, max_tokens: 4 }, { 'x-simulator-reasoning-tokens': '100' }),
+    );
     expect(o200k(content(streamed))).toBe(4);
-    expect((streamed.at(-2) as Answer).usage).toMatchObject({ completion_tokens: 104, completion_tokens_details: { reasoning_tokens: 100 } });
+    expect((streamed.at(-2) as Answer).usage).toMatchObject({
+      completion_tokens: 104,
+      completion_tokens_details: { reasoning_tokens: 100 },
+    });
   });
 
   it('are set per key and validated: integers from 0 to 1,000,000 or null', async () => {
     expect((await putFaults('sk-details', { cachedTokens: 1, reasoningTokens: 5 })).status).toBe(200);
     const usage = (await json(await post('/chat/completions', { ...CHAT, max_tokens: 2 }, {}, 'sk-details'))).usage;
-    expect(usage).toMatchObject({ completion_tokens: 7, prompt_tokens_details: { cached_tokens: 1 }, completion_tokens_details: { reasoning_tokens: 5 } });
+    expect(usage).toMatchObject({
+      completion_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 1 },
+      completion_tokens_details: { reasoning_tokens: 5 },
+    });
     for (const cachedTokens of [-1, 1_000_001, 0.5]) await expectBadFault(await putFaults('sk-v', { cachedTokens }), 'cachedTokens');
-    for (const reasoningTokens of [-1, 1_000_001, 'many']) await expectBadFault(await putFaults('sk-v', { reasoningTokens }), 'reasoningTokens');
+    for (const reasoningTokens of [-1, 1_000_001, 'many'])
+      await expectBadFault(await putFaults('sk-v', { reasoningTokens }), 'reasoningTokens');
   });
 });
 

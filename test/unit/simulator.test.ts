@@ -208,11 +208,18 @@ describe('chat completions', () => {
         type: 'function' as const,
         function: {
           name: 'get_weather',
-          parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] }, days: { type: 'integer' } } },
+          parameters: {
+            type: 'object',
+            properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] }, days: { type: 'integer' } },
+          },
         },
       },
     ];
-    const named = await openai.chat.completions.create({ ...CHAT, tools, tool_choice: { type: 'function', function: { name: 'get_weather' } } });
+    const named = await openai.chat.completions.create({
+      ...CHAT,
+      tools,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    });
     const call = named.choices[0].message.tool_calls![0];
     expect(named.choices[0].finish_reason).toBe('tool_calls');
     expect(call.type).toBe('function');
@@ -262,7 +269,11 @@ describe('chat completions', () => {
     expect((await expectError(await post('/chat/completions', { messages: CHAT.messages }), 400)).param).toBe('model');
     expect((await expectError(await post('/chat/completions', { ...CHAT, max_tokens: 0 }), 400)).param).toBe('max_tokens');
     await expectError(await post('/chat/completions', [1, 2]), 400);
-    const badChoice = { ...CHAT, tools: [{ type: 'function', function: { name: 'a' } }], tool_choice: { type: 'function', function: { name: 'b' } } };
+    const badChoice = {
+      ...CHAT,
+      tools: [{ type: 'function', function: { name: 'a' } }],
+      tool_choice: { type: 'function', function: { name: 'b' } },
+    };
     expect((await expectError(await post('/chat/completions', badChoice), 400)).param).toBe('tool_choice');
   });
 });
@@ -323,7 +334,9 @@ describe('audio speech', () => {
     expect(wav.toString('ascii', 36, 40)).toBe('data');
     expect(wav.readUInt32LE(40)).toBe(wav.length - 44);
 
-    const longer = Buffer.from(await (await openai.audio.speech.create({ model: 'sim-tts', voice: 'alloy', input: 'Hello, world! 😀'.repeat(10) })).arrayBuffer());
+    const longer = Buffer.from(
+      await (await openai.audio.speech.create({ model: 'sim-tts', voice: 'alloy', input: 'Hello, world! 😀'.repeat(10) })).arrayBuffer(),
+    );
     expect(longer.readUInt32LE(40) / wav.readUInt32LE(40)).toBeCloseTo(10, 0);
   });
 
@@ -347,7 +360,9 @@ describe('audio speech', () => {
   });
 
   it('rejects inputs over 4096 characters and formats it cannot produce', async () => {
-    expect((await expectError(await post('/audio/speech', { model: 'sim-tts', voice: 'alloy', input: 'a'.repeat(4097) }), 400)).param).toBe('input');
+    expect((await expectError(await post('/audio/speech', { model: 'sim-tts', voice: 'alloy', input: 'a'.repeat(4097) }), 400)).param).toBe(
+      'input',
+    );
     await expectError(await post('/audio/speech', { model: 'sim-tts', voice: 'alloy', input: 'hi', response_format: 'opus' }), 400);
     const ok = await post('/audio/speech', { model: 'sim-tts', voice: 'alloy', input: 'a'.repeat(4096) });
     expect(ok.status).toBe(200);
@@ -384,7 +399,9 @@ describe('fault knobs (headers)', () => {
     expect(limited.headers.get('retry-after')).toBe('7');
     expect((await expectError(limited, 429, 'requests')).code).toBe('rate_limit_exceeded');
     await expect(openai.chat.completions.create(CHAT, { headers: { 'x-simulator-status': '503' } })).rejects.toMatchObject({ status: 503 });
-    expect((await expectError(await post('/chat/completions', CHAT, { 'x-simulator-status': 'oops' }), 400)).param).toBe('x-simulator-status');
+    expect((await expectError(await post('/chat/completions', CHAT, { 'x-simulator-status': 'oops' }), 400)).param).toBe(
+      'x-simulator-status',
+    );
   });
 
   it('x-simulator-latency-ms delays the whole response', async () => {
@@ -429,7 +446,10 @@ describe('fault knobs (headers)', () => {
   });
 
   it('x-simulator-chunks sets the number of streamed tokens', async () => {
-    const sse = await stream({ stream_options: { include_usage: true } }, { 'x-simulator-chunks': '12', 'x-simulator-chunk-delay-ms': '0' });
+    const sse = await stream(
+      { stream_options: { include_usage: true } },
+      { 'x-simulator-chunks': '12', 'x-simulator-chunk-delay-ms': '0' },
+    );
     expect(sse.frames).toHaveLength(12 + 3);
     expect(o200k(contentOf(sse.frames))).toBe(12);
   });
@@ -513,7 +533,9 @@ describe('client aborts and counters', () => {
 
 describe('CLI', () => {
   it('prints its URL, serves, and exits cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/simulator/main.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/simulator/main.ts', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       const url = /^simulator ready at (http:\/\/127\.0\.0\.1:\d+\/v1)$/.exec(line)?.[1];

@@ -12,7 +12,10 @@ describe('isStoreUnavailable', () => {
     ['admin shutdown', withCode('57P01')],
     ['too many connections', withCode('53300')],
     ['statement_timeout', withCode('57014', 'canceling statement due to statement timeout')],
-    ['pool acquire timeout', Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' })],
+    [
+      'pool acquire timeout',
+      Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }),
+    ],
     ['a cut connection, by message', new Error('Connection terminated unexpectedly')],
     ['wrapped as a cause', new Error('query failed', { cause: withCode('ECONNREFUSED') })],
   ])('%s: yes', (_name, error) => {

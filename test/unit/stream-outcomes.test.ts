@@ -57,7 +57,11 @@ function fakeClient() {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'kappa', 'sigma', 'theta'];
-const ending = fc.oneof(fc.constant({ kind: 'end' as const, at: 0 }), fc.nat({ max: 40 }).map((at) => ({ kind: 'abort' as const, at })), fc.nat({ max: 40 }).map((at) => ({ kind: 'break' as const, at })));
+const ending = fc.oneof(
+  fc.constant({ kind: 'end' as const, at: 0 }),
+  fc.nat({ max: 40 }).map((at) => ({ kind: 'abort' as const, at })),
+  fc.nat({ max: 40 }).map((at) => ({ kind: 'break' as const, at })),
+);
 
 describe('stream outcomes (property)', () => {
   it('classifies and bills every ending fairly', async () => {
@@ -71,16 +75,35 @@ describe('stream outcomes (property)', () => {
           const nl = crlf ? '\r\n\r\n' : '\n\n';
           const deltas = reply.map((w) => ` ${w}`);
           const events = [
-            ...deltas.map((d) => `data: {"id":"c","object":"chat.completion.chunk","model":"up-model","choices":[{"index":0,"delta":{"content":${JSON.stringify(d)}}}]}${nl}`),
+            ...deltas.map(
+              (d) =>
+                `data: {"id":"c","object":"chat.completion.chunk","model":"up-model","choices":[{"index":0,"delta":{"content":${JSON.stringify(d)}}}]}${nl}`,
+            ),
             `data: {"id":"c","object":"chat.completion.chunk","model":"up-model","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":${countTokens(deltas.join(''))}}}${nl}`,
             `data: [DONE]${nl}`,
           ];
-          const request = new InferenceRequest('req', 'chat', { model: 'acme/chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 200, stream: true, stream_options: { include_usage: true } }, new Date(0), '127.0.0.1');
+          const request = new InferenceRequest(
+            'req',
+            'chat',
+            {
+              model: 'acme/chat',
+              messages: [{ role: 'user', content: 'hi' }],
+              max_tokens: 200,
+              stream: true,
+              stream_options: { include_usage: true },
+            },
+            new Date(0),
+            '127.0.0.1',
+          );
           parse(request);
           request.reservation = { id: 'r', counters: [], amountMicros: 10_000 };
           const body = new PassThrough();
           const first = Buffer.from(events[0]);
-          request.served = { candidate, upstreamStartedAt: 0, response: { status: 200, headers: {}, first, ended: false, stream: body as never, firstByteAt: 0 } as UpstreamResponse };
+          request.served = {
+            candidate,
+            upstreamStartedAt: 0,
+            response: { status: 200, headers: {}, first, ended: false, stream: body as never, firstByteAt: 0 } as UpstreamResponse,
+          };
           const client = fakeClient();
           const done = respondStream(request, client.raw, DEFAULT_METERING, { idleTimeoutMs: 0, totalTimeoutMs: 0 });
 
@@ -128,7 +151,11 @@ describe('stream outcomes (property)', () => {
               .filter((e) => !e.includes('"usage"'))
               .map((e) => e.replace('"model":"up-model"', '"model":"acme/chat"'))
               .join('');
-            const received = client.text().split(/(?<=\n\n|\r\n\r\n)/).filter((e) => !e.includes('"usage"')).join('');
+            const received = client
+              .text()
+              .split(/(?<=\n\n|\r\n\r\n)/)
+              .filter((e) => !e.includes('"usage"'))
+              .join('');
             expect(received).toBe(expected);
             expect(client.text()).toMatch(/"usage":\{"prompt_tokens":9,"completion_tokens":\d+,"total_tokens":\d+,"cost_usd":/);
           }

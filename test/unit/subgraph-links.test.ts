@@ -30,7 +30,12 @@ function tinySchema(): GraphQLSchema {
 const noDatabase = { ping: async () => {}, close: async () => {} } as unknown as Database;
 
 const ask = (source: GraphQLDataSource, query: string, variables: Record<string, unknown> = {}) =>
-  source.process({ kind: 'incoming operation', request: { query, variables }, incomingRequestContext: {}, context: { principal: alice, requestId: 'r1' } } as unknown as GraphQLDataSourceProcessOptions);
+  source.process({
+    kind: 'incoming operation',
+    request: { query, variables },
+    incomingRequestContext: {},
+    context: { principal: alice, requestId: 'r1' },
+  } as unknown as GraphQLDataSourceProcessOptions);
 
 /** What a caller can tell apart: the data and each error's message and code. */
 const seen = (result: { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }) => ({
@@ -46,7 +51,11 @@ describe('subgraph links: in process and over HTTP answer alike', () => {
 
   beforeAll(async () => {
     const signer = new PrincipalSigner(SECRET);
-    runtime = new SubgraphRuntime({ name: 'accounts', schema: tinySchema(), db: noDatabase, createContext: (principal, requestId) => ({ principal, requestId }) }, signer, logger.log);
+    runtime = new SubgraphRuntime(
+      { name: 'accounts', schema: tinySchema(), db: noDatabase, createContext: (principal, requestId) => ({ principal, requestId }) },
+      signer,
+      logger.log,
+    );
     await runtime.start();
     server = await serveSubgraph(runtime, { host: '127.0.0.1', port: 0 });
     // A gateway with another secret: its principal header does not verify.
@@ -64,15 +73,23 @@ describe('subgraph links: in process and over HTTP answer alike', () => {
   });
 
   it('a variable that does not coerce (the subgraph answers HTTP 400) is the same BAD_USER_INPUT, not a gateway error', async () => {
-    const raw = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-df-principal': new PrincipalSigner(SECRET).sign(alice) }, body: JSON.stringify({ query: 'query ($n: Int!) { double(n: $n) }', variables: { n: 'two' } }) });
+    const raw = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-df-principal': new PrincipalSigner(SECRET).sign(alice) },
+      body: JSON.stringify({ query: 'query ($n: Int!) { double(n: $n) }', variables: { n: 'two' } }),
+    });
     expect(raw.status).toBe(400); // what this test is about: a non-2xx answer with GraphQL errors
-    const [inProcess, remote] = await Promise.all([links.inProcess, links.remote].map((link) => ask(link.dataSource, 'query ($n: Int!) { double(n: $n) }', { n: 'two' })));
+    const [inProcess, remote] = await Promise.all(
+      [links.inProcess, links.remote].map((link) => ask(link.dataSource, 'query ($n: Int!) { double(n: $n) }', { n: 'two' })),
+    );
     expect(seen(inProcess).errors[0]?.code).toBe('BAD_USER_INPUT');
     expect(seen(remote)).toEqual(seen(inProcess));
   });
 
   it('an unsigned principal (the subgraph answers HTTP 401) is the same UNAUTHENTICATED on both', async () => {
-    const [inProcess, remote] = await Promise.all([links.inProcessUnsigned, links.remoteUnsigned].map((link) => ask(link.dataSource, '{ double(n: 1) }')));
+    const [inProcess, remote] = await Promise.all(
+      [links.inProcessUnsigned, links.remoteUnsigned].map((link) => ask(link.dataSource, '{ double(n: 1) }')),
+    );
     expect(seen(inProcess).errors.map((e) => e.code)).toEqual(['UNAUTHENTICATED']);
     expect(seen(remote)).toEqual(seen(inProcess));
   });
@@ -84,18 +101,28 @@ describe('subgraph links: in process and over HTTP answer alike', () => {
       const [direct, remoteDirect] = await Promise.all([links.inProcess, links.remote].map((link) => link.execute(query, {}, alice, 'r2')));
       expect(seen(remoteDirect), query).toEqual(seen(direct));
     }
-    const [direct, remoteDirect] = await Promise.all([links.inProcess, links.remote].map((link) => link.execute('query ($n: Int!) { double(n: $n) }', { n: 'two' }, alice, 'r3')));
+    const [direct, remoteDirect] = await Promise.all(
+      [links.inProcess, links.remote].map((link) => link.execute('query ($n: Int!) { double(n: $n) }', { n: 'two' }, alice, 'r3')),
+    );
     expect(seen(remoteDirect)).toEqual(seen(direct));
     expect(seen(direct).errors[0]?.code).toBe('BAD_USER_INPUT');
   });
 
-  it('an answer that is not GraphQL (a proxy\'s 502 page) stays a failure', async () => {
-    const proxy = http.createServer((_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>'));
-    const jsonProxy = http.createServer((_request, response) => response.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"unavailable"}'));
+  it("an answer that is not GraphQL (a proxy's 502 page) stays a failure", async () => {
+    const proxy = http.createServer((_request, response) =>
+      response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>'),
+    );
+    const jsonProxy = http.createServer((_request, response) =>
+      response.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"unavailable"}'),
+    );
     await Promise.all([proxy, jsonProxy].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()))));
     try {
       for (const s of [proxy, jsonProxy]) {
-        const link = new RemoteLink('accounts', `http://127.0.0.1:${(s.address() as AddressInfo).port}/graphql`, new PrincipalSigner(SECRET));
+        const link = new RemoteLink(
+          'accounts',
+          `http://127.0.0.1:${(s.address() as AddressInfo).port}/graphql`,
+          new PrincipalSigner(SECRET),
+        );
         await expect(ask(link.dataSource, '{ double(n: 1) }')).rejects.toThrow(/50[23]/);
         await expect(link.execute('{ double(n: 1) }', {}, alice, 'r4')).rejects.toThrow(/HTTP 50[23]/);
         await link.close();
@@ -109,6 +136,16 @@ describe('subgraph links: in process and over HTTP answer alike', () => {
     expect(graphqlAnswerOf('{"errors":[{"message":"x"}]}')).toEqual({ errors: [{ message: 'x' }] });
     expect(graphqlAnswerOf('{"data":null,"errors":[{"message":"x"}]}')).not.toBeNull();
     expect(graphqlAnswerOf('{"data":{"a":1}}')).toEqual({ data: { a: 1 } });
-    for (const text of ['', 'nope', '[]', 'null', '{"errors":[]}', '{"errors":"x"}', '{"status":"unavailable"}', '{"statusCode":413,"error":"Payload Too Large"}']) expect(graphqlAnswerOf(text), text).toBeNull();
+    for (const text of [
+      '',
+      'nope',
+      '[]',
+      'null',
+      '{"errors":[]}',
+      '{"errors":"x"}',
+      '{"status":"unavailable"}',
+      '{"statusCode":413,"error":"Payload Too Large"}',
+    ])
+      expect(graphqlAnswerOf(text), text).toBeNull();
   });
 });

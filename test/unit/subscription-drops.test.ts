@@ -10,7 +10,11 @@ const event = (n: number): ExecutionResult => ({ data: { jobFeed: { id: `job-${n
 describe('subscription drop notices', () => {
   it('tells a subscriber that fell behind how many events it missed, once, on its next event', async () => {
     let drops = 0;
-    const queue = new BoundedQueue<ExecutionResult>(2, () => {}, () => drops++);
+    const queue = new BoundedQueue<ExecutionResult>(
+      2,
+      () => {},
+      () => drops++,
+    );
     const feed = withDropNotices(queue);
     for (let n = 1; n <= 5; n++) queue.push(event(n));
     expect(drops).toBe(3);
@@ -24,7 +28,11 @@ describe('subscription drop notices', () => {
 
   it('drops nothing for a subscriber that keeps up, and keeps the events’ own extensions', async () => {
     let drops = 0;
-    const queue = new BoundedQueue<ExecutionResult>(2, () => {}, () => drops++);
+    const queue = new BoundedQueue<ExecutionResult>(
+      2,
+      () => {},
+      () => drops++,
+    );
     const feed = withDropNotices(queue);
     for (let n = 1; n <= 100; n++) {
       const next = feed.next();

@@ -82,7 +82,10 @@ export const chatDialect: Dialect = {
 };
 
 /** What an outcome was billed, for a dialect's usage object. */
-export function billedView(billed: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number } | null, costMicros: number): BilledView {
+export function billedView(
+  billed: { inputTokens: number; outputTokens: number; cachedInputTokens: number; reasoningTokens: number } | null,
+  costMicros: number,
+): BilledView {
   return {
     inputTokens: billed?.inputTokens ?? 0,
     outputTokens: billed?.outputTokens ?? 0,

@@ -32,7 +32,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 export function anthropicVersion(headers: IncomingHttpHeaders): string {
   const value = header(headers, 'anthropic-version')?.trim();
   if (!value) return DEFAULT_ANTHROPIC_VERSION;
-  if (!ANTHROPIC_VERSIONS.includes(value)) throw invalid(`anthropic-version: not a supported version; use one of ${ANTHROPIC_VERSIONS.join(', ')}`);
+  if (!ANTHROPIC_VERSIONS.includes(value))
+    throw invalid(`anthropic-version: not a supported version; use one of ${ANTHROPIC_VERSIONS.join(', ')}`);
   return value;
 }
 
@@ -61,7 +62,8 @@ function imagePart(source: unknown, where: string): Json {
   if (!isObject(source)) throw invalid(`${where}.source: Field required (an object with a type)`);
   if (source.type === 'base64') {
     const mediaType = source.media_type;
-    if (typeof mediaType !== 'string' || !IMAGE_TYPES.has(mediaType)) throw invalid(`${where}.source.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`);
+    if (typeof mediaType !== 'string' || !IMAGE_TYPES.has(mediaType))
+      throw invalid(`${where}.source.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`);
     const data = text(source.data, `${where}.source.data`);
     if (data.length === 0) throw invalid(`${where}.source.data: image data must be non-empty`);
     return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } };
@@ -71,7 +73,10 @@ function imagePart(source: unknown, where: string): Json {
     if (!/^https?:\/\//i.test(url)) throw invalid(`${where}.source.url: must be an http or https URL`);
     return { type: 'image_url', image_url: { url } };
   }
-  if (source.type === 'file') throw invalid(`${where}.source: file sources are not available on this gateway (it has no Files API); send the image as base64 or a URL`);
+  if (source.type === 'file')
+    throw invalid(
+      `${where}.source: file sources are not available on this gateway (it has no Files API); send the image as base64 or a URL`,
+    );
   throw invalid(`${where}.source.type: Input should be 'base64', 'url' or 'file'`);
 }
 
@@ -99,7 +104,8 @@ function documentBlocks(block: Json, where: string): Block[] {
 /** A tool_result's content: text, and any images (chat tool messages hold text only; the images follow in the user message). */
 function toolResult(block: Json, where: string): Block {
   const id = text(block.tool_use_id, `${where}.tool_use_id`);
-  if (block.is_error !== undefined && typeof block.is_error !== 'boolean') throw invalid(`${where}.is_error: Input should be a valid boolean`);
+  if (block.is_error !== undefined && typeof block.is_error !== 'boolean')
+    throw invalid(`${where}.is_error: Input should be a valid boolean`);
   let body = '';
   const parts: Json[] = [];
   const content = block.content;
@@ -111,7 +117,8 @@ function toolResult(block: Json, where: string): Block {
       if (!isObject(inner)) throw invalid(`${at}: Input should be a valid dictionary`);
       if (inner.type === 'text') texts.push(text(inner.text, `${at}.text`));
       else if (inner.type === 'image') parts.push(imagePart(inner.source, at));
-      else if (inner.type === 'document') for (const b of documentBlocks(inner, at)) b.kind === 'text' ? texts.push(b.text) : b.kind === 'part' && parts.push(b.part);
+      else if (inner.type === 'document')
+        for (const b of documentBlocks(inner, at)) b.kind === 'text' ? texts.push(b.text) : b.kind === 'part' && parts.push(b.part);
       else throw invalid(`${at}.type: Input should be 'text', 'image' or 'document'`);
     });
     body = texts.join('\n');
@@ -141,7 +148,8 @@ function contentBlocks(content: unknown, where: string, role: Turn['role'], vers
         return;
       }
       case 'image':
-        if (role !== 'user') throw invalid(`${at}: image blocks are accepted in user messages only here (chat assistant messages hold no images)`);
+        if (role !== 'user')
+          throw invalid(`${at}: image blocks are accepted in user messages only here (chat assistant messages hold no images)`);
         blocks.push({ kind: 'part', part: imagePart(block.source, at) });
         return;
       case 'document':
@@ -167,7 +175,9 @@ function contentBlocks(content: unknown, where: string, role: Turn['role'], vers
         if (role !== 'assistant') throw invalid(`${at}: ${type} blocks may only appear in assistant messages`);
         return;
       default:
-        throw invalid(`${at}.type: block type '${type.slice(0, 60)}' is not supported here (text, image, document, tool_use, tool_result, thinking)`);
+        throw invalid(
+          `${at}.type: block type '${type.slice(0, 60)}' is not supported here (text, image, document, tool_use, tool_result, thinking)`,
+        );
     }
   });
   return blocks;
@@ -188,10 +198,12 @@ function turnsOf(value: unknown, version: string): Turn[] {
     if (message.content === undefined) throw invalid(`${where}.content: Field required`);
     const blocks = contentBlocks(message.content, where, role, version);
     const finalAssistant = role === 'assistant' && i === value.length - 1;
-    if (blocks.length === 0 && !finalAssistant) throw invalid(`${where}: all messages must have non-empty content except for the optional final assistant message`);
+    if (blocks.length === 0 && !finalAssistant)
+      throw invalid(`${where}: all messages must have non-empty content except for the optional final assistant message`);
     if (finalAssistant) {
       const last = blocks[blocks.length - 1];
-      if (last?.kind === 'text' && /\s$/.test(last.text)) throw invalid(`${where}: final assistant content cannot end with trailing whitespace`);
+      if (last?.kind === 'text' && /\s$/.test(last.text))
+        throw invalid(`${where}: final assistant content cannot end with trailing whitespace`);
     }
     const previous = turns[turns.length - 1];
     if (previous && previous.role === role && role !== 'system') previous.blocks.push(...blocks);
@@ -208,7 +220,9 @@ function chatMessages(turns: Turn[], system: string | null): Json[] {
   // Every tool_use of an assistant turn is answered by a tool_result in the very next turn.
   const unanswered = (index: number) => {
     if (pending.length > 0) {
-      throw invalid(`messages.${index}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${pending.join(', ').slice(0, 300)}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`);
+      throw invalid(
+        `messages.${index}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${pending.join(', ').slice(0, 300)}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+      );
     }
   };
   for (let t = 0; t < turns.length; t++) {
@@ -233,7 +247,11 @@ function chatMessages(turns: Turn[], system: string | null): Json[] {
       }
       pending = calls.map((c) => c.id as string);
       if (texts.length === 0 && calls.length === 0) continue; // an empty final assistant turn adds nothing
-      out.push(calls.length > 0 ? { role: 'assistant', content: texts.length > 0 ? texts.join('') : null, tool_calls: calls } : { role: 'assistant', content: texts.join('') });
+      out.push(
+        calls.length > 0
+          ? { role: 'assistant', content: texts.length > 0 ? texts.join('') : null, tool_calls: calls }
+          : { role: 'assistant', content: texts.join('') },
+      );
       continue;
     }
     // A user turn: its tool results first (chat tool messages, in order), then the rest.
@@ -244,7 +262,9 @@ function chatMessages(turns: Turn[], system: string | null): Json[] {
         if (sawOther) throw invalid(`${block.where}: tool_result blocks must come before any other content in a user message`);
         const at = pending.indexOf(block.id);
         if (at === -1) {
-          throw invalid(`${block.where}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${block.id.slice(0, 100)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`);
+          throw invalid(
+            `${block.where}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${block.id.slice(0, 100)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`,
+          );
         }
         pending.splice(at, 1);
         out.push({ role: 'tool', tool_call_id: block.id, content: block.text });
@@ -284,12 +304,14 @@ function chatTools(value: unknown): { tools: Json[]; names: Set<string> } | null
   const tools = value.map((tool, i) => {
     const at = `tools.${i}`;
     if (!isObject(tool)) throw invalid(`${at}: Input should be a valid dictionary`);
-    if (present(tool.type) && tool.type !== 'custom') throw invalid(`${at}.type: server and Anthropic-defined tools are not available here; define the tool with name and input_schema`);
+    if (present(tool.type) && tool.type !== 'custom')
+      throw invalid(`${at}.type: server and Anthropic-defined tools are not available here; define the tool with name and input_schema`);
     const name = text(tool.name, `${at}.name`);
     if (!TOOL_NAME.test(name)) throw invalid(`${at}.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`);
     if (names.has(name)) throw invalid('tools: Tool names must be unique.');
     names.add(name);
-    if (present(tool.description) && typeof tool.description !== 'string') throw invalid(`${at}.description: Input should be a valid string`);
+    if (present(tool.description) && typeof tool.description !== 'string')
+      throw invalid(`${at}.description: Input should be a valid string`);
     const schema = tool.input_schema;
     if (schema === undefined) throw invalid(`${at}.input_schema: Field required`);
     if (!isObject(schema)) throw invalid(`${at}.input_schema: Input should be a valid dictionary`);
@@ -304,16 +326,20 @@ function chatTools(value: unknown): { tools: Json[]; names: Set<string> } | null
 function applyToolChoice(value: unknown, tools: { names: Set<string> } | null, chat: Json): void {
   if (!present(value)) return;
   if (!isObject(value)) throw invalid('tool_choice: Input should be a valid dictionary');
-  if (value.disable_parallel_tool_use !== undefined && typeof value.disable_parallel_tool_use !== 'boolean') throw invalid('tool_choice.disable_parallel_tool_use: Input should be a valid boolean');
+  if (value.disable_parallel_tool_use !== undefined && typeof value.disable_parallel_tool_use !== 'boolean')
+    throw invalid('tool_choice.disable_parallel_tool_use: Input should be a valid boolean');
   const forced = value.type === 'any' || value.type === 'tool';
-  if (!['auto', 'any', 'tool', 'none'].includes(value.type as string)) throw invalid("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'");
+  if (!['auto', 'any', 'tool', 'none'].includes(value.type as string))
+    throw invalid("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'");
   if (value.type === 'tool' && typeof value.name !== 'string') throw invalid('tool_choice.name: Field required');
   if (!tools || tools.names.size === 0) {
     if (forced) throw invalid('tool_choice: may only be specified while providing tools');
     return;
   }
-  if (value.type === 'tool' && !tools.names.has(value.name as string)) throw invalid(`tool_choice.name: no tool named '${String(value.name).slice(0, 64)}' in tools`);
-  chat.tool_choice = value.type === 'any' ? 'required' : value.type === 'tool' ? { type: 'function', function: { name: value.name } } : value.type;
+  if (value.type === 'tool' && !tools.names.has(value.name as string))
+    throw invalid(`tool_choice.name: no tool named '${String(value.name).slice(0, 64)}' in tools`);
+  chat.tool_choice =
+    value.type === 'any' ? 'required' : value.type === 'tool' ? { type: 'function', function: { name: value.name } } : value.type;
   if (value.disable_parallel_tool_use === true && value.type !== 'none') chat.parallel_tool_calls = false;
 }
 
@@ -321,7 +347,10 @@ function sampling(body: Json, version: string, chat: Json): void {
   for (const name of ['temperature', 'top_p', 'top_k'] as const) {
     const value = body[name];
     if (!present(value)) continue;
-    if (version === WITHOUT_SAMPLING) throw invalid(`${name}: is not supported in API version ${WITHOUT_SAMPLING}; send anthropic-version: 2023-06-01 to use sampling parameters`);
+    if (version === WITHOUT_SAMPLING)
+      throw invalid(
+        `${name}: is not supported in API version ${WITHOUT_SAMPLING}; send anthropic-version: 2023-06-01 to use sampling parameters`,
+      );
     if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${name}: Input should be a valid number`);
     if (name === 'top_k') {
       if (!Number.isInteger(value) || value < 0) throw invalid('top_k: Input should be a non-negative integer');
@@ -375,7 +404,8 @@ export function messagesToChat(body: Json, headers: IncomingHttpHeaders, countin
   if (tools && tools.tools.length > 0) chat.tools = tools.tools;
   applyToolChoice(body.tool_choice, tools, chat);
   if (present(body.thinking) && !isObject(body.thinking)) throw invalid('thinking: Input should be a valid dictionary');
-  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0) throw invalid('mcp_servers: MCP connectors are not available on this gateway');
+  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0)
+    throw invalid('mcp_servers: MCP connectors are not available on this gateway');
   // Structured outputs: Anthropic's JSON schema format is chat's response_format.
   const format = isObject(body.output_config) ? body.output_config.format : undefined;
   if (isObject(format) && format.type === 'json_schema') {
@@ -420,7 +450,12 @@ function parsedInput(args: unknown): Json {
 /** Usage in Anthropic's fields, from what was billed: input_tokens excludes the cached part. */
 export function anthropicUsage(billed: BilledView) {
   const cached = Math.min(billed.cachedInputTokens, billed.inputTokens);
-  return { input_tokens: billed.inputTokens - cached, output_tokens: billed.outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: cached };
+  return {
+    input_tokens: billed.inputTokens - cached,
+    output_tokens: billed.outputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+  };
 }
 
 function fromChat(chat: Json, billed: BilledView, context: DialectContext): Json {
@@ -513,10 +548,17 @@ function openStream(context: DialectContext): DialectStream {
         if (open?.kind !== 'tool' || open.call !== callIndex || (callId !== null && callId !== open.id)) {
           sawTool = true;
           const id = callId ?? `toolu_${context.requestId.replace(/^req_/, '')}_${index + 1}`;
-          out += begin({ type: 'tool_use', id, name: typeof fn.name === 'string' ? fn.name : '', input: {} }, { kind: 'tool', call: callIndex, id });
+          out += begin(
+            { type: 'tool_use', id, name: typeof fn.name === 'string' ? fn.name : '', input: {} },
+            { kind: 'tool', call: callIndex, id },
+          );
         }
         if (typeof fn.arguments === 'string' && fn.arguments.length > 0) {
-          out += sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: fn.arguments } });
+          out += sseEvent('content_block_delta', {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json: fn.arguments },
+          });
         }
       }
       return out;
@@ -529,7 +571,12 @@ function openStream(context: DialectContext): DialectStream {
       out += sseEvent('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: sawTool && stop.reason === 'end_turn' ? 'tool_use' : stop.reason, stop_sequence: stop.sequence },
-        usage: { output_tokens: usage.output_tokens, input_tokens: usage.input_tokens, cache_creation_input_tokens: usage.cache_creation_input_tokens, cache_read_input_tokens: usage.cache_read_input_tokens },
+        usage: {
+          output_tokens: usage.output_tokens,
+          input_tokens: usage.input_tokens,
+          cache_creation_input_tokens: usage.cache_creation_input_tokens,
+          cache_read_input_tokens: usage.cache_read_input_tokens,
+        },
       });
       return out + sseEvent('message_stop', { type: 'message_stop' });
     },
@@ -568,8 +615,14 @@ export function anthropicStatus(status: number): { status: number; type: string 
 /** `{type: "error", error: {type, message, details?}, request_id}`; our code rides in details.error_code, where Anthropic's SDKs read one. */
 function anthropicError(error: InferenceError, requestId: string): ErrorAnswer {
   const { status, type } = anthropicStatus(error.status);
-  const details = error.code || error.metadata ? { ...(error.code ? { error_code: error.code } : {}), ...(error.metadata ? { metadata: error.metadata } : {}) } : null;
-  return { status, body: { type: 'error', error: { type, message: error.message, ...(details ? { details } : {}) }, request_id: requestId } };
+  const details =
+    error.code || error.metadata
+      ? { ...(error.code ? { error_code: error.code } : {}), ...(error.metadata ? { metadata: error.metadata } : {}) }
+      : null;
+  return {
+    status,
+    body: { type: 'error', error: { type, message: error.message, ...(details ? { details } : {}) }, request_id: requestId },
+  };
 }
 
 function authorization(headers: IncomingHttpHeaders): string | undefined {

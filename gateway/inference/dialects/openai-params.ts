@@ -19,14 +19,16 @@ export function refuseUnknown(body: Body, known: ReadonlySet<string>, where = ''
 export function numberIn(body: Body, field: string, min: number, max: number): number | undefined {
   const value = body[field];
   if (!given(value)) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw badRequest(`\`${field}\` must be a number from ${min} to ${max}`, field);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    throw badRequest(`\`${field}\` must be a number from ${min} to ${max}`, field);
   return value;
 }
 
 export function integerIn(body: Body, field: string, min: number, max: number): number | undefined {
   const value = body[field];
   if (!given(value)) return undefined;
-  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) throw badRequest(`\`${field}\` must be an integer from ${min} to ${max}`, field);
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
+    throw badRequest(`\`${field}\` must be an integer from ${min} to ${max}`, field);
   return value as number;
 }
 
@@ -54,7 +56,8 @@ export function metadata(body: Body): Record<string, string> | undefined {
   if (entries.length > 16) throw badRequest('`metadata` has at most 16 keys', 'metadata');
   for (const [key, v] of entries) {
     if (key.length > 64) throw badRequest('`metadata` keys are at most 64 characters', 'metadata');
-    if (typeof v !== 'string' || v.length > 512) throw badRequest(`\`metadata.${key}\` must be a string of at most 512 characters`, 'metadata');
+    if (typeof v !== 'string' || v.length > 512)
+      throw badRequest(`\`metadata.${key}\` must be a string of at most 512 characters`, 'metadata');
   }
   return value as Record<string, string>;
 }

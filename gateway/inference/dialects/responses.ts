@@ -6,17 +6,56 @@
 import { badRequest, type InferenceError } from '../openai-errors';
 import { usd } from '../respond/headers';
 import { sseEvent, type BilledView, type Dialect, type DialectContext, type DialectStream } from './dialect';
-import { boolean, given, idBase, integerIn, isObject, metadata, numberIn, refuseUnknown, string, unixSeconds, type Body } from './openai-params';
+import {
+  boolean,
+  given,
+  idBase,
+  integerIn,
+  isObject,
+  metadata,
+  numberIn,
+  refuseUnknown,
+  string,
+  unixSeconds,
+  type Body,
+} from './openai-params';
 
 const KNOWN = new Set([
-  'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p',
-  'user', 'metadata', 'reasoning', 'stream', 'store', 'previous_response_id', 'conversation', 'background', 'prompt', 'include',
-  'stream_options', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'service_tier', 'truncation', 'top_logprobs',
-  'max_tool_calls', 'context_management', 'provider',
+  'model',
+  'input',
+  'instructions',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'text',
+  'max_output_tokens',
+  'temperature',
+  'top_p',
+  'user',
+  'metadata',
+  'reasoning',
+  'stream',
+  'store',
+  'previous_response_id',
+  'conversation',
+  'background',
+  'prompt',
+  'include',
+  'stream_options',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'service_tier',
+  'truncation',
+  'top_logprobs',
+  'max_tool_calls',
+  'context_management',
+  'provider',
 ]);
 /** Fields whose meaning needs state or machinery a translation to chat cannot give. */
 const STATEFUL: Record<string, string> = {
-  previous_response_id: '`previous_response_id` is not supported: this gateway stores no responses (send the whole conversation in `input`)',
+  previous_response_id:
+    '`previous_response_id` is not supported: this gateway stores no responses (send the whole conversation in `input`)',
   conversation: '`conversation` is not supported: this gateway stores no conversations (send the whole conversation in `input`)',
   prompt: '`prompt` (stored prompt templates) is not supported: send the prompt in `instructions` and `input`',
   context_management: '`context_management` is not supported by this gateway',
@@ -39,15 +78,24 @@ export const responsesDialect: Dialect = {
 function toChat(body: Body): Body {
   refuseUnknown(body, KNOWN);
   for (const [field, message] of Object.entries(STATEFUL)) if (given(body[field])) throw badRequest(message, field);
-  if (boolean(body, 'background') === true) throw badRequest('`background` is not supported: responses are answered while the request is open', 'background');
-  if (given(body.top_logprobs) && body.top_logprobs !== 0) throw badRequest('`top_logprobs` is not supported by this gateway', 'top_logprobs');
+  if (boolean(body, 'background') === true)
+    throw badRequest('`background` is not supported: responses are answered while the request is open', 'background');
+  if (given(body.top_logprobs) && body.top_logprobs !== 0)
+    throw badRequest('`top_logprobs` is not supported by this gateway', 'top_logprobs');
   if (given(body.truncation) && body.truncation !== 'disabled') {
-    throw badRequest(body.truncation === 'auto' ? "`truncation: 'auto'` is not supported: the gateway never drops input items" : "`truncation` must be 'auto' or 'disabled'", 'truncation');
+    throw badRequest(
+      body.truncation === 'auto'
+        ? "`truncation: 'auto'` is not supported: the gateway never drops input items"
+        : "`truncation` must be 'auto' or 'disabled'",
+      'truncation',
+    );
   }
   boolean(body, 'store'); // accepted, and answered false: nothing is kept
   for (const field of ['prompt_cache_key', 'safety_identifier', 'service_tier', 'prompt_cache_retention']) string(body, field, 1024);
-  if (given(body.include) && !(Array.isArray(body.include) && body.include.every((v) => typeof v === 'string'))) throw badRequest('`include` must be an array of strings', 'include');
-  if (given(body.stream_options) && !isObject(body.stream_options)) throw badRequest('`stream_options` must be an object', 'stream_options');
+  if (given(body.include) && !(Array.isArray(body.include) && body.include.every((v) => typeof v === 'string')))
+    throw badRequest('`include` must be an array of strings', 'include');
+  if (given(body.stream_options) && !isObject(body.stream_options))
+    throw badRequest('`stream_options` must be an object', 'stream_options');
 
   const chat: Body = { model: body.model };
   const messages: Body[] = [];
@@ -90,7 +138,8 @@ function inputMessages(input: unknown): Body[] {
     if (input.length === 0) throw badRequest('`input` must not be empty', 'input');
     return [{ role: 'user', content: input }];
   }
-  if (!Array.isArray(input) || input.length === 0) throw badRequest('`input` must be a non-empty string or a non-empty array of input items', 'input');
+  if (!Array.isArray(input) || input.length === 0)
+    throw badRequest('`input` must be a non-empty string or a non-empty array of input items', 'input');
   const messages: Body[] = [];
   const calls = new Set<string>();
   input.forEach((item, i) => {
@@ -114,7 +163,11 @@ function inputMessages(input: unknown): Body[] {
       }
       case 'function_call_output': {
         const callId = requiredString(item, 'call_id', param);
-        if (!calls.has(callId)) throw badRequest(`No tool call found for function call output with call_id ${callId} (\`${param}\`): the function_call item must come earlier in \`input\``, `${param}.call_id`);
+        if (!calls.has(callId))
+          throw badRequest(
+            `No tool call found for function call output with call_id ${callId} (\`${param}\`): the function_call item must come earlier in \`input\``,
+            `${param}.call_id`,
+          );
         messages.push({ role: 'tool', tool_call_id: callId, content: toolOutput(item.output, `${param}.output`) });
         return;
       }
@@ -124,7 +177,10 @@ function inputMessages(input: unknown): Body[] {
       case 'item_reference':
         throw badRequest(`\`${param}\`: item references are not supported: this gateway stores no items (send the item itself)`, param);
       default:
-        throw badRequest(`\`${param}\`: input items of type \`${String(type).slice(0, 64)}\` are not supported (message, function_call, function_call_output and reasoning are)`, `${param}.type`);
+        throw badRequest(
+          `\`${param}\`: input items of type \`${String(type).slice(0, 64)}\` are not supported (message, function_call, function_call_output and reasoning are)`,
+          `${param}.type`,
+        );
     }
   });
   if (messages.length === 0) throw badRequest('`input` has no message or function call items', 'input');
@@ -138,7 +194,8 @@ function messageOf(item: Body, param: string): Body {
   }
   const content = item.content;
   if (typeof content === 'string') return { role: role === 'developer' ? 'system' : role, content };
-  if (!Array.isArray(content) || content.length === 0) throw badRequest(`\`${param}.content\` must be a string or a non-empty array of content parts`, `${param}.content`);
+  if (!Array.isArray(content) || content.length === 0)
+    throw badRequest(`\`${param}.content\` must be a string or a non-empty array of content parts`, `${param}.content`);
   if (role === 'assistant') {
     // Earlier output: its text (and a refusal) as the assistant turn.
     let text = '';
@@ -148,23 +205,36 @@ function messageOf(item: Body, param: string): Body {
       if (!isObject(part)) throw badRequest(`\`${where}\` must be a content part object`, where);
       if (part.type === 'output_text' || part.type === 'input_text') text += requiredString(part, 'text', where, true);
       else if (part.type === 'refusal') refusal = requiredString(part, 'refusal', where, true);
-      else throw badRequest(`\`${where}\`: assistant content parts of type \`${String(part.type).slice(0, 64)}\` are not supported (output_text and refusal are)`, `${where}.type`);
+      else
+        throw badRequest(
+          `\`${where}\`: assistant content parts of type \`${String(part.type).slice(0, 64)}\` are not supported (output_text and refusal are)`,
+          `${where}.type`,
+        );
     });
     return refusal === null ? { role, content: text } : { role, content: text, refusal };
   }
   const parts = content.map((part, j) => {
     const where = `${param}.content[${j}]`;
     if (!isObject(part)) throw badRequest(`\`${where}\` must be a content part object`, where);
-    if (part.type === 'input_text' || (part.type === 'output_text' && role !== 'user')) return { type: 'text', text: requiredString(part, 'text', where, true) };
+    if (part.type === 'input_text' || (part.type === 'output_text' && role !== 'user'))
+      return { type: 'text', text: requiredString(part, 'text', where, true) };
     if (part.type === 'input_image') {
       if (role !== 'user') throw badRequest(`\`${where}\`: images are only supported in user messages`, where);
-      if (given(part.file_id)) throw badRequest(`\`${where}.file_id\` is not supported: this gateway stores no files (send image_url, a URL or a data URL)`, `${where}.file_id`);
+      if (given(part.file_id))
+        throw badRequest(
+          `\`${where}.file_id\` is not supported: this gateway stores no files (send image_url, a URL or a data URL)`,
+          `${where}.file_id`,
+        );
       const url = requiredString(part, 'image_url', where);
       const detail = part.detail === 'low' || part.detail === 'high' ? part.detail : 'auto';
       return { type: 'image_url', image_url: { url, detail } };
     }
-    if (part.type === 'input_file') throw badRequest(`\`${where}\`: input_file parts are not supported by this gateway (send the text as input_text)`, `${where}.type`);
-    throw badRequest(`\`${where}\`: content parts of type \`${String(part.type).slice(0, 64)}\` are not supported (input_text and input_image are)`, `${where}.type`);
+    if (part.type === 'input_file')
+      throw badRequest(`\`${where}\`: input_file parts are not supported by this gateway (send the text as input_text)`, `${where}.type`);
+    throw badRequest(
+      `\`${where}\`: content parts of type \`${String(part.type).slice(0, 64)}\` are not supported (input_text and input_image are)`,
+      `${where}.type`,
+    );
   });
   return { role: role === 'developer' ? 'system' : role, content: parts };
 }
@@ -176,7 +246,10 @@ function toolOutput(output: unknown, param: string): string {
   return output
     .map((part, j) => {
       if (!isObject(part) || part.type !== 'input_text' || typeof part.text !== 'string') {
-        throw badRequest(`\`${param}[${j}]\`: function call outputs may only hold input_text parts here (chat tool results are text)`, `${param}[${j}]`);
+        throw badRequest(
+          `\`${param}[${j}]\`: function call outputs may only hold input_text parts here (chat tool results are text)`,
+          `${param}[${j}]`,
+        );
       }
       return part.text;
     })
@@ -185,7 +258,8 @@ function toolOutput(output: unknown, param: string): string {
 
 function requiredString(item: Body, field: string, param: string, allowEmpty = false): string {
   const value = item[field];
-  if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) throw badRequest(`\`${param}.${field}\` must be a ${allowEmpty ? '' : 'non-empty '}string`, `${param}.${field}`);
+  if (typeof value !== 'string' || (!allowEmpty && value.length === 0))
+    throw badRequest(`\`${param}.${field}\` must be a ${allowEmpty ? '' : 'non-empty '}string`, `${param}.${field}`);
   return value;
 }
 
@@ -197,14 +271,21 @@ function functionTools(tools: unknown): Body[] {
     const param = `tools[${i}]`;
     if (!isObject(tool)) throw badRequest(`\`${param}\` must be a tool object`, param);
     if (tool.type !== 'function') {
-      throw badRequest(`Tools of type \`${String(tool.type).slice(0, 64)}\` are not supported (\`${param}\`): this gateway serves function tools only`, `${param}.type`);
+      throw badRequest(
+        `Tools of type \`${String(tool.type).slice(0, 64)}\` are not supported (\`${param}\`): this gateway serves function tools only`,
+        `${param}.type`,
+      );
     }
-    if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) throw badRequest(`\`${param}.name\` must be 1 to 64 letters, digits, underscores or dashes`, `${param}.name`);
+    if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name))
+      throw badRequest(`\`${param}.name\` must be 1 to 64 letters, digits, underscores or dashes`, `${param}.name`);
     if (names.has(tool.name)) throw badRequest(`\`${param}.name\`: two tools are named ${tool.name}`, `${param}.name`);
     names.add(tool.name);
-    if (given(tool.description) && typeof tool.description !== 'string') throw badRequest(`\`${param}.description\` must be a string`, `${param}.description`);
-    if (given(tool.parameters) && !isObject(tool.parameters)) throw badRequest(`\`${param}.parameters\` must be a JSON schema object`, `${param}.parameters`);
-    if (given(tool.strict) && typeof tool.strict !== 'boolean') throw badRequest(`\`${param}.strict\` must be a boolean`, `${param}.strict`);
+    if (given(tool.description) && typeof tool.description !== 'string')
+      throw badRequest(`\`${param}.description\` must be a string`, `${param}.description`);
+    if (given(tool.parameters) && !isObject(tool.parameters))
+      throw badRequest(`\`${param}.parameters\` must be a JSON schema object`, `${param}.parameters`);
+    if (given(tool.strict) && typeof tool.strict !== 'boolean')
+      throw badRequest(`\`${param}.strict\` must be a boolean`, `${param}.strict`);
     const fn: Body = { name: tool.name };
     if (given(tool.description)) fn.description = tool.description;
     if (given(tool.parameters)) fn.parameters = tool.parameters;
@@ -222,10 +303,15 @@ function toolChoice(choice: unknown, tools: Body[]): unknown {
   }
   if (isObject(choice) && choice.type === 'function') {
     const name = choice.name;
-    if (typeof name !== 'string' || !tools.some((t) => (t.function as Body).name === name)) throw badRequest('`tool_choice.name` must name one of the function tools', 'tool_choice.name');
+    if (typeof name !== 'string' || !tools.some((t) => (t.function as Body).name === name))
+      throw badRequest('`tool_choice.name` must name one of the function tools', 'tool_choice.name');
     return { type: 'function', function: { name } };
   }
-  if (isObject(choice)) throw badRequest(`\`tool_choice\` of type \`${String(choice.type).slice(0, 64)}\` is not supported: 'none', 'auto', 'required' or {type: 'function', name} are`, 'tool_choice');
+  if (isObject(choice))
+    throw badRequest(
+      `\`tool_choice\` of type \`${String(choice.type).slice(0, 64)}\` is not supported: 'none', 'auto', 'required' or {type: 'function', name} are`,
+      'tool_choice',
+    );
   throw badRequest("`tool_choice` must be 'none', 'auto', 'required' or {type: 'function', name}", 'tool_choice');
 }
 
@@ -234,7 +320,8 @@ function responseFormat(text: unknown): Body | undefined {
   if (!isObject(text)) throw badRequest('`text` must be an object', 'text');
   refuseUnknown(text, new Set(['format', 'verbosity']), 'text.');
   // verbosity is a hint without a chat equivalent every upstream knows: accepted, not sent.
-  if (given(text.verbosity) && !['low', 'medium', 'high'].includes(text.verbosity as string)) throw badRequest("`text.verbosity` must be 'low', 'medium' or 'high'", 'text.verbosity');
+  if (given(text.verbosity) && !['low', 'medium', 'high'].includes(text.verbosity as string))
+    throw badRequest("`text.verbosity` must be 'low', 'medium' or 'high'", 'text.verbosity');
   const format = text.format;
   if (!given(format)) return undefined;
   if (!isObject(format)) throw badRequest('`text.format` must be an object', 'text.format');
@@ -244,10 +331,13 @@ function responseFormat(text: unknown): Body | undefined {
     case 'json_object':
       return { type: 'json_object' };
     case 'json_schema': {
-      if (typeof format.name !== 'string' || !TOOL_NAME.test(format.name)) throw badRequest('`text.format.name` must be 1 to 64 letters, digits, underscores or dashes', 'text.format.name');
+      if (typeof format.name !== 'string' || !TOOL_NAME.test(format.name))
+        throw badRequest('`text.format.name` must be 1 to 64 letters, digits, underscores or dashes', 'text.format.name');
       if (!isObject(format.schema)) throw badRequest('`text.format.schema` must be a JSON schema object', 'text.format.schema');
-      if (given(format.description) && typeof format.description !== 'string') throw badRequest('`text.format.description` must be a string', 'text.format.description');
-      if (given(format.strict) && typeof format.strict !== 'boolean') throw badRequest('`text.format.strict` must be a boolean', 'text.format.strict');
+      if (given(format.description) && typeof format.description !== 'string')
+        throw badRequest('`text.format.description` must be a string', 'text.format.description');
+      if (given(format.strict) && typeof format.strict !== 'boolean')
+        throw badRequest('`text.format.strict` must be a boolean', 'text.format.strict');
       const schema: Body = { name: format.name, schema: format.schema };
       if (given(format.description)) schema.description = format.description;
       if (given(format.strict)) schema.strict = format.strict;
@@ -263,7 +353,8 @@ function reasoningEffort(reasoning: unknown): string | undefined {
   if (!isObject(reasoning)) throw badRequest('`reasoning` must be an object', 'reasoning');
   const effort = reasoning.effort;
   if (!given(effort)) return undefined;
-  if (!['none', 'minimal', 'low', 'medium', 'high', 'xhigh'].includes(effort as string)) throw badRequest("`reasoning.effort` must be 'none', 'minimal', 'low', 'medium', 'high' or 'xhigh'", 'reasoning.effort');
+  if (!['none', 'minimal', 'low', 'medium', 'high', 'xhigh'].includes(effort as string))
+    throw badRequest("`reasoning.effort` must be 'none', 'minimal', 'low', 'medium', 'high' or 'xhigh'", 'reasoning.effort');
   return effort as string;
 }
 
@@ -272,10 +363,24 @@ function reasoningEffort(reasoning: unknown): string | undefined {
 type Status = 'completed' | 'incomplete' | 'failed' | 'in_progress';
 
 /** The `response` object: the buyer's settings echoed, as OpenAI's answer carries them. */
-function responseObject(ctx: DialectContext, status: Status, output: unknown[], extra: { usage?: Body | null; finishReason?: string | null; error?: Body | null } = {}): Body {
+function responseObject(
+  ctx: DialectContext,
+  status: Status,
+  output: unknown[],
+  extra: { usage?: Body | null; finishReason?: string | null; error?: Body | null } = {},
+): Body {
   const o = ctx.original;
-  const incomplete = status === 'incomplete' ? { reason: extra.finishReason === 'content_filter' ? 'content_filter' : 'max_output_tokens' } : null;
-  const tools = Array.isArray(o.tools) ? (o.tools as Body[]).map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null })) : [];
+  const incomplete =
+    status === 'incomplete' ? { reason: extra.finishReason === 'content_filter' ? 'content_filter' : 'max_output_tokens' } : null;
+  const tools = Array.isArray(o.tools)
+    ? (o.tools as Body[]).map((t) => ({
+        type: 'function',
+        name: t.name,
+        description: t.description ?? null,
+        parameters: t.parameters ?? null,
+        strict: t.strict ?? null,
+      }))
+    : [];
   const reasoning = isObject(o.reasoning) ? o.reasoning : {};
   const text = isObject(o.text) ? o.text : {};
   const base = idBase(ctx.requestId);
@@ -319,7 +424,8 @@ function usageOf(billed: BilledView): Body {
   };
 }
 
-const statusOf = (finishReason: unknown): Status => (finishReason === 'length' || finishReason === 'content_filter' ? 'incomplete' : 'completed');
+const statusOf = (finishReason: unknown): Status =>
+  finishReason === 'length' || finishReason === 'content_filter' ? 'incomplete' : 'completed';
 
 function messageItem(id: string, status: Status, text: string, refusal: string | null): Body {
   const content: Body[] = [];
@@ -328,7 +434,14 @@ function messageItem(id: string, status: Status, text: string, refusal: string |
   return { id, type: 'message', status, role: 'assistant', content };
 }
 
-const callItem = (id: string, status: Status, callId: string, name: string, args: string): Body => ({ id, type: 'function_call', status, arguments: args, call_id: callId, name });
+const callItem = (id: string, status: Status, callId: string, name: string, args: string): Body => ({
+  id,
+  type: 'function_call',
+  status,
+  arguments: args,
+  call_id: callId,
+  name,
+});
 
 function fromChat(chat: Body, billed: BilledView, ctx: DialectContext): unknown {
   const choice = (Array.isArray(chat.choices) ? chat.choices[0] : null) as { message?: Body; finish_reason?: unknown } | null;
@@ -342,7 +455,15 @@ function fromChat(chat: Body, billed: BilledView, ctx: DialectContext): unknown 
   if (text.length > 0 || refusal !== null || calls.length === 0) output.push(messageItem(`msg_${base}`, status, text, refusal));
   calls.forEach((call, i) => {
     const fn = (call.function ?? {}) as Body;
-    output.push(callItem(`fc_${base}_${i}`, 'completed', String(call.id ?? `call_${base}_${i}`), String(fn.name ?? ''), typeof fn.arguments === 'string' ? fn.arguments : '{}'));
+    output.push(
+      callItem(
+        `fc_${base}_${i}`,
+        'completed',
+        String(call.id ?? `call_${base}_${i}`),
+        String(fn.name ?? ''),
+        typeof fn.arguments === 'string' ? fn.arguments : '{}',
+      ),
+    );
   });
   return responseObject(ctx, status, output, { usage: usageOf(billed), finishReason: choice?.finish_reason as string | null });
 }
@@ -378,17 +499,26 @@ function openStream(ctx: DialectContext): DialectStream {
   let finishReason: string | null = null;
   const event = (type: string, fields: Body) => sseEvent(type, { type, sequence_number: sequence++, ...fields });
 
-  const textPart = (kind: 'output_text' | 'refusal') => (kind === 'output_text' ? { type: kind, text: '', annotations: [], logprobs: [] } : { type: kind, refusal: '' });
+  const textPart = (kind: 'output_text' | 'refusal') =>
+    kind === 'output_text' ? { type: kind, text: '', annotations: [], logprobs: [] } : { type: kind, refusal: '' };
   const openPart = (kind: 'output_text' | 'refusal'): { out: string; index: number } => {
     let out = '';
     if (!text) {
       text = { outputIndex: nextOutput++, id: `msg_${base}`, parts: [] };
-      out += event('response.output_item.added', { output_index: text.outputIndex, item: { id: text.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
+      out += event('response.output_item.added', {
+        output_index: text.outputIndex,
+        item: { id: text.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+      });
     }
     let index = text.parts.findIndex((p) => p.type === kind);
     if (index < 0) {
       index = text.parts.push({ type: kind, text: '' }) - 1;
-      out += event('response.content_part.added', { item_id: text.id, output_index: text.outputIndex, content_index: index, part: textPart(kind) });
+      out += event('response.content_part.added', {
+        item_id: text.id,
+        output_index: text.outputIndex,
+        content_index: index,
+        part: textPart(kind),
+      });
     }
     return { out, index };
   };
@@ -397,7 +527,12 @@ function openStream(ctx: DialectContext): DialectStream {
     const open = text!;
     open.parts[index].text += piece;
     const fields = { item_id: open.id, output_index: open.outputIndex, content_index: index };
-    return out + (kind === 'output_text' ? event('response.output_text.delta', { ...fields, delta: piece, logprobs: [] }) : event('response.refusal.delta', { ...fields, delta: piece }));
+    return (
+      out +
+      (kind === 'output_text'
+        ? event('response.output_text.delta', { ...fields, delta: piece, logprobs: [] })
+        : event('response.refusal.delta', { ...fields, delta: piece }))
+    );
   };
 
   const items = (status: Status): Body[] => {
@@ -407,7 +542,8 @@ function openStream(ctx: DialectContext): DialectStream {
       const r = text.parts.find((p) => p.type === 'refusal');
       all.push([text.outputIndex, messageItem(text.id, status, t?.text ?? '', r ? r.text : null)]);
     }
-    for (const c of calls.values()) all.push([c.outputIndex, callItem(c.id, status === 'incomplete' ? 'incomplete' : status, c.callId, c.name, c.args)]);
+    for (const c of calls.values())
+      all.push([c.outputIndex, callItem(c.id, status === 'incomplete' ? 'incomplete' : status, c.callId, c.name, c.args)]);
     return all.sort((a, b) => a[0] - b[0]).map(([, item]) => item);
   };
 
@@ -425,7 +561,10 @@ function openStream(ctx: DialectContext): DialectStream {
             const fields = { item_id: open.id, output_index: open.outputIndex, content_index: i };
             if (part.type === 'output_text') {
               s += event('response.output_text.done', { ...fields, text: part.text, logprobs: [] });
-              s += event('response.content_part.done', { ...fields, part: { type: 'output_text', text: part.text, annotations: [], logprobs: [] } });
+              s += event('response.content_part.done', {
+                ...fields,
+                part: { type: 'output_text', text: part.text, annotations: [], logprobs: [] },
+              });
             } else {
               s += event('response.refusal.done', { ...fields, refusal: part.text });
               s += event('response.content_part.done', { ...fields, part: { type: 'refusal', refusal: part.text } });
@@ -467,9 +606,18 @@ function openStream(ctx: DialectContext): DialectStream {
         const fn = isObject(tc.function) ? tc.function : {};
         let call = calls.get(index);
         if (!call) {
-          call = { outputIndex: nextOutput++, id: `fc_${base}_${index}`, callId: typeof tc.id === 'string' ? tc.id : `call_${base}_${index}`, name: typeof fn.name === 'string' ? fn.name : '', args: '' };
+          call = {
+            outputIndex: nextOutput++,
+            id: `fc_${base}_${index}`,
+            callId: typeof tc.id === 'string' ? tc.id : `call_${base}_${index}`,
+            name: typeof fn.name === 'string' ? fn.name : '',
+            args: '',
+          };
           calls.set(index, call);
-          out += event('response.output_item.added', { output_index: call.outputIndex, item: callItem(call.id, 'in_progress', call.callId, call.name, '') });
+          out += event('response.output_item.added', {
+            output_index: call.outputIndex,
+            item: callItem(call.id, 'in_progress', call.callId, call.name, ''),
+          });
         }
         if (typeof fn.arguments === 'string' && fn.arguments.length > 0) {
           call.args += fn.arguments;
@@ -488,7 +636,10 @@ function openStream(ctx: DialectContext): DialectStream {
     },
     fail: (message) => {
       const error = { code: 'server_error', message };
-      return event('error', { code: 'server_error', message, param: null }) + event('response.failed', { response: responseObject(ctx, 'failed', items('incomplete'), { error }) });
+      return (
+        event('error', { code: 'server_error', message, param: null }) +
+        event('response.failed', { response: responseObject(ctx, 'failed', items('incomplete'), { error }) })
+      );
     },
   };
 }

@@ -11,7 +11,12 @@ import { collectCompletionText } from '../tokens';
 import { readRest } from '../upstream';
 import { usd, writeHead } from './headers';
 
-export async function respondJson(request: InferenceRequest, raw: ServerResponse, rules: MeteringRules, timeouts: { idleTimeoutMs: number; totalTimeoutMs: number }): Promise<void> {
+export async function respondJson(
+  request: InferenceRequest,
+  raw: ServerResponse,
+  rules: MeteringRules,
+  timeouts: { idleTimeoutMs: number; totalTimeoutMs: number },
+): Promise<void> {
   const { response, upstreamStartedAt } = request.served!;
   const chunks = [response.first];
   const end = await readRest(response, (chunk) => chunks.push(chunk), { signal: request.abort.signal, ...timeouts });
@@ -27,14 +32,35 @@ export async function respondJson(request: InferenceRequest, raw: ServerResponse
   }
   if (end === 'aborted') {
     // Nothing reached the buyer; the provider did the prompt's work.
-    request.outcome = { status: 'cancelled', failure: 'buyer-abort', failureMessage: 'the buyer went away', reported: null, servedModel: null, billed: null, costMicros: 0 };
+    request.outcome = {
+      status: 'cancelled',
+      failure: 'buyer-abort',
+      failureMessage: 'the buyer went away',
+      reported: null,
+      servedModel: null,
+      billed: null,
+      costMicros: 0,
+    };
     raw.destroy();
     return;
   }
   if (!parsed) {
     const failure = end === 'end' ? 'protocol-violation' : 'transient';
-    const message = end === 'end' ? 'the provider sent a malformed answer' : end === 'stalled' ? 'the provider stopped sending' : 'the provider broke off its answer';
-    request.outcome = { status: 'failed', failure, failureMessage: message, reported: null, servedModel: null, billed: null, costMicros: 0 };
+    const message =
+      end === 'end'
+        ? 'the provider sent a malformed answer'
+        : end === 'stalled'
+          ? 'the provider stopped sending'
+          : 'the provider broke off its answer';
+    request.outcome = {
+      status: 'failed',
+      failure,
+      failureMessage: message,
+      reported: null,
+      servedModel: null,
+      billed: null,
+      costMicros: 0,
+    };
     const error = request.dialect.error(upstreamFailed('The provider sent an incomplete or malformed answer'), request.id);
     writeHead(raw, error.status, { 'content-type': 'application/json', 'x-request-id': request.id });
     raw.end(JSON.stringify(error.body));
@@ -48,17 +74,33 @@ export async function respondJson(request: InferenceRequest, raw: ServerResponse
     }
   }
   const reported = parsed.usage && typeof parsed.usage === 'object' ? (parsed.usage as Record<string, unknown>) : null;
-  request.outcome = { status: 'completed', failure: null, failureMessage: null, reported, servedModel: typeof parsed.model === 'string' ? parsed.model : null, billed: null, costMicros: 0 };
+  request.outcome = {
+    status: 'completed',
+    failure: null,
+    failureMessage: null,
+    reported,
+    servedModel: typeof parsed.model === 'string' ? parsed.model : null,
+    billed: null,
+    costMicros: 0,
+  };
   const cost = price(request, rules);
   const billed = request.outcome.billed!;
   if ('model' in parsed || request.capability === 'chat') parsed.model = request.model;
   parsed.usage =
     request.capability === 'chat'
-      ? { ...reported, prompt_tokens: billed.inputTokens, completion_tokens: billed.outputTokens, total_tokens: billed.inputTokens + billed.outputTokens, cost_usd: usd(cost) }
+      ? {
+          ...reported,
+          prompt_tokens: billed.inputTokens,
+          completion_tokens: billed.outputTokens,
+          total_tokens: billed.inputTokens + billed.outputTokens,
+          cost_usd: usd(cost),
+        }
       : { ...reported, prompt_tokens: billed.inputTokens, total_tokens: billed.inputTokens, cost_usd: usd(cost) };
 
   const dialect = request.dialect;
-  const text = JSON.stringify(dialect === chatDialect ? parsed : dialect.fromChat(parsed, billedView(billed, cost), request.dialectContext));
+  const text = JSON.stringify(
+    dialect === chatDialect ? parsed : dialect.fromChat(parsed, billedView(billed, cost), request.dialectContext),
+  );
   const overheadMs = performance.now() - request.receivedAt - upstreamMs;
   writeHead(raw, 200, {
     'content-type': 'application/json',

@@ -15,7 +15,12 @@ import { usd, writeHead } from './headers';
 /** The top-level `model` field of a chunk (JSON strings cannot hold an unescaped quote). */
 const MODEL_FIELD = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
 
-export async function respondStream(request: InferenceRequest, raw: ServerResponse, rules: MeteringRules, timeouts: { idleTimeoutMs: number; totalTimeoutMs: number }): Promise<void> {
+export async function respondStream(
+  request: InferenceRequest,
+  raw: ServerResponse,
+  rules: MeteringRules,
+  timeouts: { idleTimeoutMs: number; totalTimeoutMs: number },
+): Promise<void> {
   const { response, upstreamStartedAt } = request.served!;
   const publicField = `"model":${JSON.stringify(request.model)}`;
   const wantsUsage = request.clientWantsUsage;
@@ -27,7 +32,15 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
     'x-request-id': request.id,
     'server-timing': `gateway;dur=${(upstreamStartedAt - request.receivedAt).toFixed(3)}`,
   });
-  const outcome: Outcome = { status: 'completed', failure: null, failureMessage: null, reported: null, servedModel: null, billed: null, costMicros: 0 };
+  const outcome: Outcome = {
+    status: 'completed',
+    failure: null,
+    failureMessage: null,
+    reported: null,
+    servedModel: null,
+    billed: null,
+    costMicros: 0,
+  };
   request.outcome = outcome;
   // Another dialect gets its own events, written from each parsed chunk (chat passes bytes through).
   const translated = request.dialect === chatDialect ? null : request.dialect.openStream(request.dialectContext);
@@ -39,7 +52,13 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
   const billedUsage = (reported: Record<string, unknown>) => {
     const cost = price(request, rules);
     const billed = outcome.billed!;
-    return { ...reported, prompt_tokens: billed.inputTokens, completion_tokens: billed.outputTokens, total_tokens: billed.inputTokens + billed.outputTokens, cost_usd: usd(cost) };
+    return {
+      ...reported,
+      prompt_tokens: billed.inputTokens,
+      completion_tokens: billed.outputTokens,
+      total_tokens: billed.inputTokens + billed.outputTokens,
+      cost_usd: usd(cost),
+    };
   };
 
   const forwardEvent = (event: string) => {
@@ -94,9 +113,17 @@ export async function respondStream(request: InferenceRequest, raw: ServerRespon
     // A stream that ends without [DONE] or usage was cut off by the provider.
     outcome.status = 'failed';
     outcome.failure = end === 'end' && !upstreamError ? 'protocol-violation' : 'transient';
-    outcome.failureMessage = end === 'stalled' ? 'the provider stream stalled after the first byte' : upstreamError ? 'the provider sent an error event mid-stream' : 'the provider stream broke off after the first byte';
+    outcome.failureMessage =
+      end === 'stalled'
+        ? 'the provider stream stalled after the first byte'
+        : upstreamError
+          ? 'the provider sent an error event mid-stream'
+          : 'the provider stream broke off after the first byte';
     if (translated) raw.write(translated.fail(upstreamError ? 'The provider sent an error mid-stream' : 'The provider stream broke off'));
-    else if (!upstreamError) raw.write(`data: ${JSON.stringify({ error: { message: 'The provider stream broke off', type: 'api_error', code: 'upstream_error', param: null } })}\n\n`);
+    else if (!upstreamError)
+      raw.write(
+        `data: ${JSON.stringify({ error: { message: 'The provider stream broke off', type: 'api_error', code: 'upstream_error', param: null } })}\n\n`,
+      );
   } else if (translated) {
     // Priced first: price() is what sets outcome.billed, which the dialect's usage is read from.
     const cost = price(request, rules);

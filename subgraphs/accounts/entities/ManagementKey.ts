@@ -6,7 +6,10 @@ export enum ManagementScope {
   SELLER = 'seller',
   FULL = 'full',
 }
-registerEnumType(ManagementScope, { name: 'ManagementScope', description: 'buyer: buyer keys and routing; seller: listings and earnings; full: both.' });
+registerEnumType(ManagementScope, {
+  name: 'ManagementScope',
+  description: 'buyer: buyer keys and routing; seller: listings and earnings; full: both.',
+});
 
 @ObjectType({ description: 'A scoped key (`mk-…`) for automation. It manages; it never calls a model.' })
 @Directive('@key(fields: "id")')

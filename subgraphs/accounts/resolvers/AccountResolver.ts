@@ -26,7 +26,9 @@ export class AccountResolver {
     return account[SIGNED_IN] || accountOf(ctx.principal) === account.id ? account.email : null;
   }
 
-  @FieldResolver(() => [ApiKey], { description: "The account's buyer keys (its owner with a buyer-side credential only; empty for anyone else)." })
+  @FieldResolver(() => [ApiKey], {
+    description: "The account's buyer keys (its owner with a buyer-side credential only; empty for anyone else).",
+  })
   async apiKeys(@Root() account: Account, @Ctx() ctx: AccountsContext): Promise<ApiKey[]> {
     // A seller-scope management key of the same account reads no buyer keys, as at the root.
     if (!canAccess(ctx.principal, 'keys:read', account.id)) return [];

@@ -26,29 +26,47 @@ export class ApiKeyResolver {
   }
 
   @Query(() => ApiKey, { description: "One of the caller's buyer keys." })
-  apiKey(@Arg('id', () => ID) id: string, @Arg('includeRevoked', () => Boolean, { defaultValue: false }) includeRevoked: boolean, @Ctx() ctx: AccountsContext): Promise<ApiKey> {
+  apiKey(
+    @Arg('id', () => ID) id: string,
+    @Arg('includeRevoked', () => Boolean, { defaultValue: false }) includeRevoked: boolean,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<ApiKey> {
     return ctx.apiKeys.get(ctx.principal, id, { includeRevoked });
   }
 
   // Not in the public API: the data plane asks this subgraph directly, as the service principal.
   @Directive('@inaccessible')
-  @Query(() => ApiKey, { nullable: true, description: 'Platform only (the data plane): the key with this keyed hash, for its cached snapshot.' })
+  @Query(() => ApiKey, {
+    nullable: true,
+    description: 'Platform only (the data plane): the key with this keyed hash, for its cached snapshot.',
+  })
   keySnapshot(@Arg('keyHash', () => String) keyHash: string, @Ctx() ctx: AccountsContext): Promise<ApiKey | null> {
     return ctx.apiKeys.byHash(ctx.principal, keyHash);
   }
 
   @Mutation(() => CreatedApiKey, { description: 'Create a buyer key; the raw key is in this response only.' })
-  createApiKey(@Arg('input', () => CreateApiKeyInput, { nullable: true }) input: CreateApiKeyInput | null, @Ctx() ctx: AccountsContext): Promise<CreatedApiKey> {
+  createApiKey(
+    @Arg('input', () => CreateApiKeyInput, { nullable: true }) input: CreateApiKeyInput | null,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<CreatedApiKey> {
     return ctx.apiKeys.create(ctx.principal, input ?? {});
   }
 
   @Mutation(() => ApiKey, { description: 'Change a key: absent fields stay, null clears.' })
-  updateApiKey(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateApiKeyInput) input: UpdateApiKeyInput, @Ctx() ctx: AccountsContext): Promise<ApiKey> {
+  updateApiKey(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateApiKeyInput) input: UpdateApiKeyInput,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<ApiKey> {
     return ctx.apiKeys.update(ctx.principal, id, input);
   }
 
   @Mutation(() => ApiKey, { description: 'Disable or enable a key; takes effect on its next request.' })
-  setApiKeyEnabled(@Arg('id', () => ID) id: string, @Arg('enabled', () => Boolean) enabled: boolean, @Ctx() ctx: AccountsContext): Promise<ApiKey> {
+  setApiKeyEnabled(
+    @Arg('id', () => ID) id: string,
+    @Arg('enabled', () => Boolean) enabled: boolean,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<ApiKey> {
     return ctx.apiKeys.setEnabled(ctx.principal, id, enabled);
   }
 

@@ -4,12 +4,16 @@ import type { AccountsContext } from '../context';
 
 @Resolver()
 export class AuthResolver {
-  @Mutation(() => AuthPayload, { description: 'Create an account and start a dashboard session. Throttled per client address (RATE_LIMITED).' })
+  @Mutation(() => AuthPayload, {
+    description: 'Create an account and start a dashboard session. Throttled per client address (RATE_LIMITED).',
+  })
   signup(@Arg('input', () => SignupInput) input: SignupInput, @Ctx() ctx: AccountsContext): Promise<AuthPayload> {
     return ctx.accounts.signup(input, ctx.clientAddress);
   }
 
-  @Mutation(() => AuthPayload, { description: 'Start a dashboard session. Throttled per email and per client address (RATE_LIMITED), even with the right password.' })
+  @Mutation(() => AuthPayload, {
+    description: 'Start a dashboard session. Throttled per email and per client address (RATE_LIMITED), even with the right password.',
+  })
   login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() ctx: AccountsContext): Promise<AuthPayload> {
     return ctx.accounts.login(input, ctx.clientAddress);
   }
@@ -24,7 +28,10 @@ export class AuthResolver {
     return ctx.accounts.logoutEverywhere(ctx.principal);
   }
 
-  @Query(() => SessionStatePayload, { nullable: true, description: 'Gateway only: what dashboard tokens of this account must match; null when the account does not exist.' })
+  @Query(() => SessionStatePayload, {
+    nullable: true,
+    description: 'Gateway only: what dashboard tokens of this account must match; null when the account does not exist.',
+  })
   @Directive('@inaccessible')
   sessionState(@Arg('accountId', () => ID) accountId: string, @Ctx() ctx: AccountsContext): Promise<SessionStatePayload | null> {
     return ctx.accounts.sessionState(ctx.principal, accountId);

@@ -17,7 +17,11 @@ export class KeyGroupResolver {
   }
 
   @Mutation(() => KeyGroup)
-  updateKeyGroup(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateKeyGroupInput) input: UpdateKeyGroupInput, @Ctx() ctx: AccountsContext): Promise<KeyGroup> {
+  updateKeyGroup(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateKeyGroupInput) input: UpdateKeyGroupInput,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<KeyGroup> {
     return ctx.keyGroups.update(ctx.principal, id, input);
   }
 

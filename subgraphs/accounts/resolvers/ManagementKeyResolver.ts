@@ -22,21 +22,34 @@ export class ManagementKeyResolver {
   @Query(() => ManagementCredential, { nullable: true, description: 'Gateway only.' })
   @Directive('@inaccessible')
   managementCredential(@Arg('keyHash', () => String) keyHash: string, @Ctx() ctx: AccountsContext): Promise<ManagementCredential | null> {
-    return ctx.managementKeys.credential(ctx.principal, keyHash).then((key) => key && { keyId: key.id, accountId: key.accountId, scope: key.scope, enabled: key.enabled });
+    return ctx.managementKeys
+      .credential(ctx.principal, keyHash)
+      .then((key) => key && { keyId: key.id, accountId: key.accountId, scope: key.scope, enabled: key.enabled });
   }
 
   @Mutation(() => CreatedManagementKey, { description: 'Create a management key; the raw key is in this response only.' })
-  createManagementKey(@Arg('input', () => CreateManagementKeyInput) input: CreateManagementKeyInput, @Ctx() ctx: AccountsContext): Promise<CreatedManagementKey> {
+  createManagementKey(
+    @Arg('input', () => CreateManagementKeyInput) input: CreateManagementKeyInput,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<CreatedManagementKey> {
     return ctx.managementKeys.create(ctx.principal, input);
   }
 
   @Mutation(() => ManagementKey)
-  renameManagementKey(@Arg('id', () => ID) id: string, @Arg('name', () => String) name: string, @Ctx() ctx: AccountsContext): Promise<ManagementKey> {
+  renameManagementKey(
+    @Arg('id', () => ID) id: string,
+    @Arg('name', () => String) name: string,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<ManagementKey> {
     return ctx.managementKeys.rename(ctx.principal, id, name);
   }
 
   @Mutation(() => ManagementKey, { description: 'Takes effect on the next request made with the key.' })
-  setManagementKeyEnabled(@Arg('id', () => ID) id: string, @Arg('enabled', () => Boolean) enabled: boolean, @Ctx() ctx: AccountsContext): Promise<ManagementKey> {
+  setManagementKeyEnabled(
+    @Arg('id', () => ID) id: string,
+    @Arg('enabled', () => Boolean) enabled: boolean,
+    @Ctx() ctx: AccountsContext,
+  ): Promise<ManagementKey> {
     return ctx.managementKeys.setEnabled(ctx.principal, id, enabled);
   }
 

@@ -40,7 +40,10 @@ export class AccountService {
     private readonly deps: AccountsDeps,
   ) {}
 
-  async signup(input: { email: string; password: string; name?: string | null }, clientAddress?: string): Promise<{ token: string; account: Account }> {
+  async signup(
+    input: { email: string; password: string; name?: string | null },
+    clientAddress?: string,
+  ): Promise<{ token: string; account: Account }> {
     await this.deps.throttle.attempt('signup', clientAddress, undefined);
     const email = normaliseEmail(input.email);
     const given = input.name === undefined || input.name === null ? null : validName(input.name);
@@ -51,8 +54,21 @@ export class AccountService {
     const id = this.deps.ids.newId();
     // The name is public (listings, the job feed): without one, never the email's local part.
     const name = given ?? defaultDisplayName(id);
-    const account = this.em.create(Account, { id, email, name, passwordHash: await hashPassword(password, this.deps.scryptCost), createdAt: now, sessionGeneration: 0 });
-    this.em.create(Project, { id: this.deps.ids.newId(), accountId: account.id, name: DEFAULT_PROJECT_NAME, isDefault: true, createdAt: now });
+    const account = this.em.create(Account, {
+      id,
+      email,
+      name,
+      passwordHash: await hashPassword(password, this.deps.scryptCost),
+      createdAt: now,
+      sessionGeneration: 0,
+    });
+    this.em.create(Project, {
+      id: this.deps.ids.newId(),
+      accountId: account.id,
+      name: DEFAULT_PROJECT_NAME,
+      isDefault: true,
+      createdAt: now,
+    });
     try {
       await this.em.flush();
     } catch (error) {
@@ -91,7 +107,12 @@ export class AccountService {
     if ((await this.em.count(RevokedSession, { accountId })) >= MAX_REVOKED_SESSIONS) return this.logoutEverywhere(principal);
     if (!(await this.em.count(RevokedSession, { sessionId }))) {
       // The token ends by itself at the latest one lifetime from now; the row is not needed after.
-      this.em.create(RevokedSession, { sessionId, accountId, expiresAt: new Date(now.getTime() + this.deps.sessions.ttlSeconds * 1000), revokedAt: now });
+      this.em.create(RevokedSession, {
+        sessionId,
+        accountId,
+        expiresAt: new Date(now.getTime() + this.deps.sessions.ttlSeconds * 1000),
+        revokedAt: now,
+      });
       await this.em.flush();
     }
     await this.deps.bus.publish('account.sessions-revoked', { accountId, change: 'logout' });
@@ -115,7 +136,11 @@ export class AccountService {
     requireService(principal);
     const account = await this.em.findOne(Account, { id: validId(accountId, 'accountId') }, { fields: ['id', 'sessionGeneration'] });
     if (!account) return null;
-    const revoked = await this.em.find(RevokedSession, { accountId: account.id, expiresAt: { $gt: this.deps.clock.now() } }, { fields: ['sessionId'], limit: MAX_REVOKED_SESSIONS });
+    const revoked = await this.em.find(
+      RevokedSession,
+      { accountId: account.id, expiresAt: { $gt: this.deps.clock.now() } },
+      { fields: ['sessionId'], limit: MAX_REVOKED_SESSIONS },
+    );
     return { accountId: account.id, generation: account.sessionGeneration ?? 0, revokedSessionIds: revoked.map((row) => row.sessionId) };
   }
 
@@ -137,12 +162,20 @@ export class AccountService {
     // NaaP answers a duplicate name with 400, not 409: the name is a bad input for this account.
     if (await this.em.count(Project, { accountId, name })) throw badInput(`A project named "${name}" already exists`, { field: 'name' });
     const max = this.deps.accountLimits.projects;
-    if ((await this.em.count(Project, { accountId })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} projects; delete one first`);
-    const project = this.em.create(Project, { id: this.deps.ids.newId(), accountId, name, isDefault: false, createdAt: this.deps.clock.now() });
+    if ((await this.em.count(Project, { accountId })) >= max)
+      throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} projects; delete one first`);
+    const project = this.em.create(Project, {
+      id: this.deps.ids.newId(),
+      accountId,
+      name,
+      isDefault: false,
+      createdAt: this.deps.clock.now(),
+    });
     try {
       await this.em.flush();
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw badInput(`A project named "${name}" already exists`, { field: 'name' });
+      if (error instanceof UniqueConstraintViolationException)
+        throw badInput(`A project named "${name}" already exists`, { field: 'name' });
       throw error;
     }
     return project;

@@ -13,7 +13,17 @@ import { BUYER_KEY_PREFIX, generateBuyerKey, keyPrefix, maskKey } from '../keys'
 import { requireKeyManager, requireService } from './access';
 import { DEFAULT_PROJECT_NAME } from './accounts';
 import type { AccountsDeps } from './deps';
-import { applyRateLimits, validCidrs, validFutureDate, validId, validModels, validName, validPage, validUsd, type RateLimitsInput } from './validation';
+import {
+  applyRateLimits,
+  validCidrs,
+  validFutureDate,
+  validId,
+  validModels,
+  validName,
+  validPage,
+  validUsd,
+  type RateLimitsInput,
+} from './validation';
 
 export interface ApiKeySettingsInput extends RateLimitsInput {
   name?: string | null;
@@ -53,7 +63,11 @@ export class ApiKeyService {
     const accountId = requireKeyManager(principal);
     const { page, pageSize } = validPage(options.page, options.pageSize);
     const where = options.includeRevoked ? { accountId } : { accountId, status: { $ne: ApiKeyStatus.REVOKED } };
-    const [items, total] = await this.em.findAndCount(ApiKey, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    const [items, total] = await this.em.findAndCount(ApiKey, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: pageSize,
+      offset: (page - 1) * pageSize,
+    });
     return { items, total, page, pageSize };
   }
 
@@ -108,7 +122,8 @@ export class ApiKeyService {
     }
     await this.apply(apiKey, { ...input, name: undefined });
     if (input.billingProviderId != null) {
-      if (!billingProviderById(input.billingProviderId)) throw badInput('billingProviderId is not a known billing provider', { field: 'billingProviderId' });
+      if (!billingProviderById(input.billingProviderId))
+        throw badInput('billingProviderId is not a known billing provider', { field: 'billingProviderId' });
       apiKey.billingProviderId = input.billingProviderId;
     }
     if (input.providerApiKey != null) {
@@ -167,22 +182,29 @@ export class ApiKeyService {
     const now = this.deps.clock.now();
     if (input.name !== undefined) apiKey.name = validName(input.name);
     if (input.monthlyBudget !== undefined && input.monthlyBudget !== null) {
-      if (input.limit != null || (input.cycle != null && input.cycle !== KeyCycle.MONTHLY)) throw badInput('give either monthlyBudget or limit and cycle', { field: 'monthlyBudget' });
+      if (input.limit != null || (input.cycle != null && input.cycle !== KeyCycle.MONTHLY))
+        throw badInput('give either monthlyBudget or limit and cycle', { field: 'monthlyBudget' });
       apiKey.limitMicros = validUsd(input.monthlyBudget, 'monthlyBudget');
       apiKey.cycle = KeyCycle.MONTHLY;
     }
     if (input.limit !== undefined) apiKey.limitMicros = input.limit === null ? null : validUsd(input.limit, 'limit');
     if (input.cycle !== undefined) apiKey.cycle = input.cycle;
-    if (input.expiredAt !== undefined) apiKey.expiredAt = input.expiredAt === null ? null : validFutureDate(input.expiredAt, now, 'expiredAt');
-    if (input.groupId !== undefined) apiKey.groupId = input.groupId === null ? null : (await this.ownedGroup(apiKey.accountId, input.groupId)).id;
+    if (input.expiredAt !== undefined)
+      apiKey.expiredAt = input.expiredAt === null ? null : validFutureDate(input.expiredAt, now, 'expiredAt');
+    if (input.groupId !== undefined)
+      apiKey.groupId = input.groupId === null ? null : (await this.ownedGroup(apiKey.accountId, input.groupId)).id;
     if (input.ipAllow !== undefined) apiKey.ipAllow = validCidrs(input.ipAllow ?? [], 'ipAllow');
     if (input.ipDeny !== undefined) apiKey.ipDeny = validCidrs(input.ipDeny ?? [], 'ipDeny');
     if (input.routingProfileId !== undefined) {
       const profileId = input.routingProfileId === null ? null : validId(input.routingProfileId, 'routingProfileId');
       // Re-sending the key's current profile is no new binding; any other id must be the account's own.
-      apiKey.routingProfileId = profileId === null || profileId === apiKey.routingProfileId ? profileId : await ownRoutingProfileId(this.em, this.deps.bus, apiKey.accountId, profileId);
+      apiKey.routingProfileId =
+        profileId === null || profileId === apiKey.routingProfileId
+          ? profileId
+          : await ownRoutingProfileId(this.em, this.deps.bus, apiKey.accountId, profileId);
     }
-    if (input.allowedModels !== undefined) apiKey.allowedModels = input.allowedModels === null ? null : validModels(input.allowedModels, 'allowedModels');
+    if (input.allowedModels !== undefined)
+      apiKey.allowedModels = input.allowedModels === null ? null : validModels(input.allowedModels, 'allowedModels');
     applyRateLimits(apiKey, input);
   }
 
@@ -195,7 +217,10 @@ export class ApiKeyService {
   private async groupNamed(accountId: string, name: string): Promise<KeyGroup> {
     const existing = await this.em.findOne(KeyGroup, { accountId, name });
     if (!existing) await assertRoom(this.em, KeyGroup, accountId, this.deps.accountLimits.keyGroups, 'key groups');
-    return existing ?? this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros: null, createdAt: this.deps.clock.now() });
+    return (
+      existing ??
+      this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros: null, createdAt: this.deps.clock.now() })
+    );
   }
 
   private async projectFor(accountId: string, input: CreateApiKeyInput): Promise<Project> {
@@ -208,10 +233,22 @@ export class ApiKeyService {
       const name = validName(input.projectName, 'projectName');
       const existing = await this.em.findOne(Project, { accountId, name });
       if (!existing) await assertRoom(this.em, Project, accountId, this.deps.accountLimits.projects, 'projects');
-      return existing ?? this.em.create(Project, { id: this.deps.ids.newId(), accountId, name, isDefault: false, createdAt: this.deps.clock.now() });
+      return (
+        existing ??
+        this.em.create(Project, { id: this.deps.ids.newId(), accountId, name, isDefault: false, createdAt: this.deps.clock.now() })
+      );
     }
     const byDefault = await this.em.findOne(Project, { accountId, isDefault: true });
-    return byDefault ?? this.em.create(Project, { id: this.deps.ids.newId(), accountId, name: DEFAULT_PROJECT_NAME, isDefault: true, createdAt: this.deps.clock.now() });
+    return (
+      byDefault ??
+      this.em.create(Project, {
+        id: this.deps.ids.newId(),
+        accountId,
+        name: DEFAULT_PROJECT_NAME,
+        isDefault: true,
+        createdAt: this.deps.clock.now(),
+      })
+    );
   }
 
   private async announce(apiKey: ApiKey, change: KeyChangedEvent['change']): Promise<void> {
@@ -220,6 +257,13 @@ export class ApiKeyService {
 }
 
 /** Refuses a new key group or project beyond the account's maximum (QUOTA_EXCEEDED, as for management keys). */
-export async function assertRoom(em: EntityManager, entity: typeof KeyGroup | typeof Project, accountId: string, max: number, what: string): Promise<void> {
-  if ((await em.count(entity, { accountId })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} ${what}; delete one first`);
+export async function assertRoom(
+  em: EntityManager,
+  entity: typeof KeyGroup | typeof Project,
+  accountId: string,
+  max: number,
+  what: string,
+): Promise<void> {
+  if ((await em.count(entity, { accountId })) >= max)
+    throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} ${what}; delete one first`);
 }

@@ -28,15 +28,27 @@ export class KeyGroupService {
     applyRateLimits(limits, input);
     if (await this.em.count(KeyGroup, { accountId, name })) throw conflict(`A key group named "${name}" already exists`);
     await assertRoom(this.em, KeyGroup, accountId, this.deps.accountLimits.keyGroups, 'key groups');
-    const group = this.em.create(KeyGroup, { id: this.deps.ids.newId(), accountId, name, monthlyBudgetMicros, ...limits, createdAt: this.deps.clock.now() });
+    const group = this.em.create(KeyGroup, {
+      id: this.deps.ids.newId(),
+      accountId,
+      name,
+      monthlyBudgetMicros,
+      ...limits,
+      createdAt: this.deps.clock.now(),
+    });
     await this.flushUnique(name);
     return group;
   }
 
-  async update(principal: Principal, id: string, input: { name?: string | null; monthlyBudget?: string | null } & RateLimitsInput): Promise<KeyGroup> {
+  async update(
+    principal: Principal,
+    id: string,
+    input: { name?: string | null; monthlyBudget?: string | null } & RateLimitsInput,
+  ): Promise<KeyGroup> {
     const group = await this.owned(requireKeyManager(principal), id);
     if (input.name !== undefined && input.name !== null) group.name = validName(input.name);
-    if (input.monthlyBudget !== undefined) group.monthlyBudgetMicros = input.monthlyBudget === null ? null : validUsd(input.monthlyBudget, 'monthlyBudget');
+    if (input.monthlyBudget !== undefined)
+      group.monthlyBudgetMicros = input.monthlyBudget === null ? null : validUsd(input.monthlyBudget, 'monthlyBudget');
     applyRateLimits(group, input);
     await this.flushUnique(group.name);
     await this.announceKeysOf(group, 'updated');
@@ -50,7 +62,8 @@ export class KeyGroupService {
     for (const key of keys) key.groupId = null;
     this.em.remove(group);
     await this.em.flush();
-    for (const key of keys) await this.deps.bus.publish('key.changed', { kind: 'api-key', keyId: key.id, accountId: key.accountId, change: 'updated' });
+    for (const key of keys)
+      await this.deps.bus.publish('key.changed', { kind: 'api-key', keyId: key.id, accountId: key.accountId, change: 'updated' });
     return group;
   }
 
@@ -71,6 +84,7 @@ export class KeyGroupService {
 
   private async announceKeysOf(group: KeyGroup, change: 'updated'): Promise<void> {
     const keys = await this.em.find(ApiKey, { groupId: group.id }, { fields: ['id', 'accountId'] });
-    for (const key of keys) await this.deps.bus.publish('key.changed', { kind: 'api-key', keyId: key.id, accountId: key.accountId, change });
+    for (const key of keys)
+      await this.deps.bus.publish('key.changed', { kind: 'api-key', keyId: key.id, accountId: key.accountId, change });
   }
 }

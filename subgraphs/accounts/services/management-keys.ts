@@ -18,7 +18,11 @@ export class ManagementKeyService {
   async list(principal: Principal, options: { page: number; pageSize: number }) {
     const accountId = requireDashboardUser(principal);
     const { page, pageSize } = validPage(options.page, options.pageSize);
-    const [items, total] = await this.em.findAndCount(ManagementKey, { accountId, deletedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    const [items, total] = await this.em.findAndCount(
+      ManagementKey,
+      { accountId, deletedAt: null },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize },
+    );
     return { items, total, page, pageSize };
   }
 
@@ -26,12 +30,18 @@ export class ManagementKeyService {
     return this.owned(requireDashboardUser(principal), id);
   }
 
-  async create(principal: Principal, input: { name: string; scope?: ManagementScope | null }): Promise<{ managementKey: ManagementKey; rawKey: string }> {
+  async create(
+    principal: Principal,
+    input: { name: string; scope?: ManagementScope | null },
+  ): Promise<{ managementKey: ManagementKey; rawKey: string }> {
     const accountId = requireDashboardUser(principal);
     const name = validName(input.name);
     const live = await this.em.count(ManagementKey, { accountId, deletedAt: null });
     if (live >= this.deps.maxManagementKeys) {
-      throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${this.deps.maxManagementKeys} management keys; delete one first`);
+      throw new DomainError(
+        'QUOTA_EXCEEDED',
+        `An account can have at most ${this.deps.maxManagementKeys} management keys; delete one first`,
+      );
     }
     const rawKey = generateManagementKey();
     const managementKey = this.em.create(ManagementKey, {

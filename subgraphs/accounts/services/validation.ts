@@ -44,10 +44,14 @@ export function validCidrs(values: readonly string[], field: string): string[] {
 
 export function validModels(values: readonly string[], field: string): string[] {
   if (values.length > MAX_LIST) throw badInput(`${field} takes at most ${MAX_LIST} entries`, { field });
-  return [...new Set(values.map((model) => {
-    if (!MODEL_ID.test(model)) throw badInput(`${field} entry "${String(model).slice(0, 60)}" is not a model id`, { field });
-    return model;
-  }))];
+  return [
+    ...new Set(
+      values.map((model) => {
+        if (!MODEL_ID.test(model)) throw badInput(`${field} entry "${String(model).slice(0, 60)}" is not a model id`, { field });
+        return model;
+      }),
+    ),
+  ];
 }
 
 export function validId(value: string, field: string): string {
@@ -57,7 +61,8 @@ export function validId(value: string, field: string): string {
 
 export function validPage(page: number, pageSize: number, maxPageSize = 100): { page: number; pageSize: number } {
   if (!Number.isInteger(page) || page < 1) throw badInput('page must be an integer ≥ 1', { field: 'page' });
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) throw badInput(`page size must be an integer from 1 to ${maxPageSize}`, { field: 'pageSize' });
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize)
+    throw badInput(`page size must be an integer from 1 to ${maxPageSize}`, { field: 'pageSize' });
   return { page, pageSize };
 }
 
@@ -69,7 +74,11 @@ export interface RateLimitsInput {
 }
 
 /** Ceilings that catch a typo (an extra digit or three) rather than any real plan. */
-export const RATE_LIMIT_MAXIMA: Record<keyof RateLimitsInput, number> = { rpmLimit: 1_000_000, tpmLimit: 1_000_000_000, maxParallelRequests: 10_000 };
+export const RATE_LIMIT_MAXIMA: Record<keyof RateLimitsInput, number> = {
+  rpmLimit: 1_000_000,
+  tpmLimit: 1_000_000_000,
+  maxParallelRequests: 10_000,
+};
 
 /** Applies the rate limits present in `input` to `target`: each a positive integer up to its ceiling, or null. */
 export function applyRateLimits(target: RateLimitsInput, input: RateLimitsInput): void {
@@ -81,7 +90,8 @@ export function applyRateLimits(target: RateLimitsInput, input: RateLimitsInput)
       continue;
     }
     const max = RATE_LIMIT_MAXIMA[field];
-    if (!Number.isSafeInteger(value) || value < 1 || value > max) throw badInput(`${field} must be an integer from 1 to ${max.toLocaleString('en-US')}, or null for no limit`, { field });
+    if (!Number.isSafeInteger(value) || value < 1 || value > max)
+      throw badInput(`${field} must be an integer from 1 to ${max.toLocaleString('en-US')}, or null for no limit`, { field });
     target[field] = value;
   }
 }

@@ -5,13 +5,24 @@ import type { BillingContext } from '../context';
 
 @Resolver()
 export class DisputeResolver {
-  @Mutation(() => DisputeView, { description: 'Dispute one of your charged requests (within the dispute window; one dispute per request). Metering evidence of an overcharge resolves it for you at once.' })
-  openDispute(@Arg('requestId', () => ID) requestId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: BillingContext): Promise<DisputeView> {
+  @Mutation(() => DisputeView, {
+    description:
+      'Dispute one of your charged requests (within the dispute window; one dispute per request). Metering evidence of an overcharge resolves it for you at once.',
+  })
+  openDispute(
+    @Arg('requestId', () => ID) requestId: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: BillingContext,
+  ): Promise<DisputeView> {
     return ctx.disputes.open(ctx.principal, requestId, reason);
   }
 
   @Query(() => DisputePage, { description: 'Your disputes as a buyer, newest first.' })
-  disputes(@Arg('page', () => Int, { defaultValue: 1 }) page: number, @Arg('pageSize', () => Int, { defaultValue: 20 }) pageSize: number, @Ctx() ctx: BillingContext): Promise<DisputePage> {
+  disputes(
+    @Arg('page', () => Int, { defaultValue: 1 }) page: number,
+    @Arg('pageSize', () => Int, { defaultValue: 20 }) pageSize: number,
+    @Ctx() ctx: BillingContext,
+  ): Promise<DisputePage> {
     return ctx.disputes.list(ctx.principal, page, pageSize);
   }
 
@@ -35,15 +46,24 @@ export class DisputeResolver {
     return ctx.disputes.accept(ctx.principal, id);
   }
 
-  @Mutation(() => DisputeView, { description: "As the seller: contest an open dispute with your reason. It is decided when the response window ends: for you, unless the request's evidence says otherwise." })
-  contestDispute(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: BillingContext): Promise<DisputeView> {
+  @Mutation(() => DisputeView, {
+    description:
+      "As the seller: contest an open dispute with your reason. It is decided when the response window ends: for you, unless the request's evidence says otherwise.",
+  })
+  contestDispute(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: BillingContext,
+  ): Promise<DisputeView> {
     return ctx.disputes.contest(ctx.principal, id, reason);
   }
 }
 
 @Resolver(() => Listing)
 export class ListingDisputesResolver {
-  @FieldResolver(() => Int, { description: 'Disputes resolved against this listing (refunded to the buyer): its reputation counts these only.' })
+  @FieldResolver(() => Int, {
+    description: 'Disputes resolved against this listing (refunded to the buyer): its reputation counts these only.',
+  })
   disputesLost(@Root() listing: Listing, @Ctx() ctx: BillingContext): Promise<number> {
     return ctx.disputes.lostByListing.load(listing.id);
   }

@@ -10,7 +10,11 @@ export class EarningsResolver {
   }
 
   @Query(() => EarningPage, { description: "The seller's earnings per request, newest first." })
-  earnings(@Arg('page', () => Int, { defaultValue: 1 }) page: number, @Arg('pageSize', () => Int, { defaultValue: 20 }) pageSize: number, @Ctx() ctx: BillingContext) {
+  earnings(
+    @Arg('page', () => Int, { defaultValue: 1 }) page: number,
+    @Arg('pageSize', () => Int, { defaultValue: 20 }) pageSize: number,
+    @Ctx() ctx: BillingContext,
+  ) {
     return ctx.billing.earnings(ctx.principal, page, pageSize);
   }
 

@@ -7,7 +7,9 @@ const window = { nullable: true } as const;
 
 @Resolver()
 export class SpendLogResolver {
-  @Query(() => SpendLogPage, { description: "Every request of the caller's account in a window (as `usage`), newest first, filtered; pages of at most 200." })
+  @Query(() => SpendLogPage, {
+    description: "Every request of the caller's account in a window (as `usage`), newest first, filtered; pages of at most 200.",
+  })
   spendLog(
     @Arg('from', () => Date, window) from: Date | null,
     @Arg('to', () => Date, window) to: Date | null,
@@ -25,19 +27,38 @@ export class SpendLogResolver {
   }
 
   @Query(() => [ModelUsage], { description: 'Usage in a window (as `usage`) per model, biggest spend first.' })
-  async usageByModel(@Arg('from', () => Date, window) from: Date | null, @Arg('to', () => Date, window) to: Date | null, @Arg('limit', () => Int, { defaultValue: 100 }) limit: number, @Ctx() ctx: BillingContext): Promise<ModelUsage[]> {
+  async usageByModel(
+    @Arg('from', () => Date, window) from: Date | null,
+    @Arg('to', () => Date, window) to: Date | null,
+    @Arg('limit', () => Int, { defaultValue: 100 }) limit: number,
+    @Ctx() ctx: BillingContext,
+  ): Promise<ModelUsage[]> {
     const rows = await ctx.spendLog.breakdown(ctx.principal, ctx.billing.window(from, to), 'model', limit);
     return rows.map(({ key, ...figures }) => ({ ...figures, model: key ?? '' }));
   }
 
-  @Query(() => [TagUsage], { description: 'Usage in a window per tag, biggest spend first; a request with several tags counts under each.' })
-  async usageByTag(@Arg('from', () => Date, window) from: Date | null, @Arg('to', () => Date, window) to: Date | null, @Arg('limit', () => Int, { defaultValue: 100 }) limit: number, @Ctx() ctx: BillingContext): Promise<TagUsage[]> {
+  @Query(() => [TagUsage], {
+    description: 'Usage in a window per tag, biggest spend first; a request with several tags counts under each.',
+  })
+  async usageByTag(
+    @Arg('from', () => Date, window) from: Date | null,
+    @Arg('to', () => Date, window) to: Date | null,
+    @Arg('limit', () => Int, { defaultValue: 100 }) limit: number,
+    @Ctx() ctx: BillingContext,
+  ): Promise<TagUsage[]> {
     const rows = await ctx.spendLog.breakdown(ctx.principal, ctx.billing.window(from, to), 'tag', limit);
     return rows.map(({ key, ...figures }) => ({ ...figures, tag: key ?? '' }));
   }
 
-  @Query(() => [EndUserUsage], { description: 'Usage in a window per end user, biggest spend first; requests without one form the row with user null.' })
-  async usageByUser(@Arg('from', () => Date, window) from: Date | null, @Arg('to', () => Date, window) to: Date | null, @Arg('limit', () => Int, { defaultValue: 100 }) limit: number, @Ctx() ctx: BillingContext): Promise<EndUserUsage[]> {
+  @Query(() => [EndUserUsage], {
+    description: 'Usage in a window per end user, biggest spend first; requests without one form the row with user null.',
+  })
+  async usageByUser(
+    @Arg('from', () => Date, window) from: Date | null,
+    @Arg('to', () => Date, window) to: Date | null,
+    @Arg('limit', () => Int, { defaultValue: 100 }) limit: number,
+    @Ctx() ctx: BillingContext,
+  ): Promise<EndUserUsage[]> {
     const rows = await ctx.spendLog.breakdown(ctx.principal, ctx.billing.window(from, to), 'user', limit);
     return rows.map(({ key, ...figures }) => ({ ...figures, user: key }));
   }

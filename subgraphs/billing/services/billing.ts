@@ -13,7 +13,17 @@ import { readDate, sqlFor } from '../sql';
 import { requireBuyer, requireRequestOwner, requireSeller, seesBuyerMoneyOf, seesSellerMoneyOf } from './access';
 import { PLATFORM_ACCOUNT } from './ledger';
 import type { ReceiptService } from './receipts';
-import { EarningsInterval, type DailyUsage, type EarningsBucket, type EarningsSummary, type Generation, type MonthlyEarnings, type ReserveEntry, type Transaction, type UsageSummary } from '../types/money-views';
+import {
+  EarningsInterval,
+  type DailyUsage,
+  type EarningsBucket,
+  type EarningsSummary,
+  type Generation,
+  type MonthlyEarnings,
+  type ReserveEntry,
+  type Transaction,
+  type UsageSummary,
+} from '../types/money-views';
 
 const DAY_MS = 86_400_000;
 const MAX_WINDOW_DAYS = 366;
@@ -69,7 +79,11 @@ export class BillingService {
   async transactions(principal: Principal, page: number, pageSize: number) {
     const accountId = requireBuyer(principal);
     checkPage(page, pageSize);
-    const [rows, total] = await this.em.findAndCount(LedgerEntry, { accountId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    const [rows, total] = await this.em.findAndCount(
+      LedgerEntry,
+      { accountId },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize },
+    );
     const items: Transaction[] = rows.map((row) => ({
       id: row.id,
       type: row.type,
@@ -86,9 +100,11 @@ export class BillingService {
   window(from?: Date | null, to?: Date | null): Window {
     const end = to ?? this.clock.now();
     const start = from ?? new Date(end.getTime() - 30 * DAY_MS);
-    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw badInput('from and to must be ISO timestamps', { field: 'from' });
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()))
+      throw badInput('from and to must be ISO timestamps', { field: 'from' });
     if (start >= end) throw badInput('from must be before to', { field: 'from' });
-    if (end.getTime() - start.getTime() > MAX_WINDOW_DAYS * DAY_MS) throw badInput(`a window spans at most ${MAX_WINDOW_DAYS} days`, { field: 'from' });
+    if (end.getTime() - start.getTime() > MAX_WINDOW_DAYS * DAY_MS)
+      throw badInput(`a window spans at most ${MAX_WINDOW_DAYS} days`, { field: 'from' });
     return { from: start, to: end };
   }
 
@@ -123,14 +139,25 @@ export class BillingService {
        from usage_records where buyer_id = ? and occurred_at >= ? and occurred_at < ? group by substr(occurred_hour, 1, 10) order by day`,
       [buyerId, sql.date(window.from), sql.date(window.to)],
     );
-    return rows.map((row) => ({ day: String(row.day), requests: Number(row.requests), inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens), cost: Money.of(Number(row.cost)) }));
+    return rows.map((row) => ({
+      day: String(row.day),
+      requests: Number(row.requests),
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      cost: Money.of(Number(row.cost)),
+    }));
   }
 
   /**
    * One request's record and its signed receipt: for its buyer (a buyer key reads only its own
    * requests), or, `as: 'seller'`, for the seller whose listing served it. Anyone else: NOT_FOUND.
    */
-  async generation(principal: Principal, requestId: string, receipts: ReceiptService, as: 'buyer' | 'seller' = 'buyer'): Promise<Generation> {
+  async generation(
+    principal: Principal,
+    requestId: string,
+    receipts: ReceiptService,
+    as: 'buyer' | 'seller' = 'buyer',
+  ): Promise<Generation> {
     let record: UsageRecord | null;
     if (as === 'seller') {
       record = await this.em.findOne(UsageRecord, { requestId, sellerId: requireSeller(principal) });
@@ -175,7 +202,10 @@ export class BillingService {
     const sellerId = requireSeller(principal);
     const balance = await this.loaders.balanceByAccount.load(sellerId);
     const sql = sqlFor(this.em);
-    const [row] = await sql.all<Record<string, number | string>>('select count(*) as requests, coalesce(sum(seller_micros), 0) as lifetime from usage_records where seller_id = ?', [sellerId]);
+    const [row] = await sql.all<Record<string, number | string>>(
+      'select count(*) as requests, coalesce(sum(seller_micros), 0) as lifetime from usage_records where seller_id = ?',
+      [sellerId],
+    );
     return {
       pending: Money.of(Number(balance?.earningsPendingMicros ?? 0)),
       available: Money.of(Number(balance?.earningsAvailableMicros ?? 0)),
@@ -188,7 +218,11 @@ export class BillingService {
   async earnings(principal: Principal, page: number, pageSize: number) {
     const sellerId = requireSeller(principal);
     checkPage(page, pageSize);
-    const [rows, total] = await this.em.findAndCount(UsageRecord, { sellerId }, { orderBy: { occurredAt: 'desc', requestId: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    const [rows, total] = await this.em.findAndCount(
+      UsageRecord,
+      { sellerId },
+      { orderBy: { occurredAt: 'desc', requestId: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize },
+    );
     const items = rows.map((row) => ({
       requestId: row.requestId,
       listingId: row.listingId ?? null,
@@ -206,7 +240,8 @@ export class BillingService {
 
   async earningsTimeseries(principal: Principal, interval: EarningsInterval, window: Window): Promise<EarningsBucket[]> {
     const sellerId = requireSeller(principal);
-    if (interval === EarningsInterval.HOUR && window.to.getTime() - window.from.getTime() > 31 * DAY_MS) throw badInput('an hourly series spans at most 31 days', { field: 'from' });
+    if (interval === EarningsInterval.HOUR && window.to.getTime() - window.from.getTime() > 31 * DAY_MS)
+      throw badInput('an hourly series spans at most 31 days', { field: 'from' });
     const width = interval === EarningsInterval.HOUR ? 13 : 10;
     const sql = sqlFor(this.em);
     const rows = await sql.all<Record<string, number | string>>(
@@ -225,7 +260,12 @@ export class BillingService {
        from usage_records where seller_id = ? group by substr(occurred_hour, 1, 7) order by month desc limit 24`,
       [sellerId],
     );
-    return rows.map((row) => ({ month: String(row.month), amount: Money.of(Number(row.amount)), fees: Money.of(Number(row.fees)), requests: Number(row.requests) }));
+    return rows.map((row) => ({
+      month: String(row.month),
+      amount: Money.of(Number(row.amount)),
+      fees: Money.of(Number(row.fees)),
+      requests: Number(row.requests),
+    }));
   }
 
   async reserve(principal: Principal, includeReleased: boolean, limit: number): Promise<ReserveEntry[]> {
@@ -237,7 +277,12 @@ export class BillingService {
        where seller_id = ? and reserve_micros > 0 ${includeReleased ? '' : 'and reserve_released_at is null'} order by reserve_release_at, request_id limit ?`,
       [sellerId, limit],
     );
-    return rows.map((row) => ({ requestId: String(row.request_id), amount: Money.of(Number(row.reserve_micros)), releaseAt: readDate(row.reserve_release_at), released: row.reserve_released_at != null }));
+    return rows.map((row) => ({
+      requestId: String(row.request_id),
+      amount: Money.of(Number(row.reserve_micros)),
+      releaseAt: readDate(row.reserve_release_at),
+      released: row.reserve_released_at != null,
+    }));
   }
 
   private reserveHeld: Promise<number> | null = null;
@@ -249,7 +294,10 @@ export class BillingService {
    */
   networkReserveHeldMicros(): Promise<number> {
     this.reserveHeld ??= sqlFor(this.em)
-      .all<{ micros: number | string | null }>('select coalesce(sum(earnings_reserved_micros), 0) as micros from account_balances where account_id <> ?', [PLATFORM_ACCOUNT])
+      .all<{ micros: number | string | null }>(
+        'select coalesce(sum(earnings_reserved_micros), 0) as micros from account_balances where account_id <> ?',
+        [PLATFORM_ACCOUNT],
+      )
       .then(([row]) => Number(row?.micros ?? 0));
     return this.reserveHeld;
   }
@@ -276,7 +324,8 @@ function summary(window: Window, row: Record<string, number | string | null>): U
 
 function checkPage(page: number, pageSize: number): void {
   if (!Number.isInteger(page) || page < 1) throw badInput('page must be an integer ≥ 1', { field: 'page' });
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw badInput('page size must be an integer from 1 to 100', { field: 'pageSize' });
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+    throw badInput('page size must be an integer from 1 to 100', { field: 'pageSize' });
 }
 
 function canSee(principal: Principal, accountId: string): boolean {

@@ -47,8 +47,12 @@ export class CreditService {
    * account's balance row is locked, so concurrent top-ups cannot pass the cap together.
    */
   async topUp(principal: Principal, amountUsd: string): Promise<{ amountMicros: number }> {
-    const accountId = principal.kind === 'user' || (principal.kind === 'management' && principal.scope !== 'seller') ? principal.accountId : null;
-    if (!accountId) throw principal.kind === 'anonymous' ? unauthenticated() : forbidden('Top-ups need a dashboard session or a buyer/full management key');
+    const accountId =
+      principal.kind === 'user' || (principal.kind === 'management' && principal.scope !== 'seller') ? principal.accountId : null;
+    if (!accountId)
+      throw principal.kind === 'anonymous'
+        ? unauthenticated()
+        : forbidden('Top-ups need a dashboard session or a buyer/full management key');
     const { settings } = this.deps;
     if (!settings.sandboxTopUps) throw forbidden('Sandbox top-ups are disabled on this deployment');
     let amountMicros: number;
@@ -57,7 +61,8 @@ export class CreditService {
     } catch {
       throw badInput('amount must be a USD amount with at most 6 decimals', { field: 'amount' });
     }
-    if (amountMicros <= 0 || amountMicros > settings.maxTopUpMicros) throw badInput('amount must be more than 0 and at most the top-up limit', { field: 'amount' });
+    if (amountMicros <= 0 || amountMicros > settings.maxTopUpMicros)
+      throw badInput('amount must be more than 0 and at most the top-up limit', { field: 'amount' });
     const now = this.deps.clock.now();
     const postingId = await this.em.transactional(async (tem) => {
       const sql = sqlFor(tem as EntityManager);
@@ -69,11 +74,14 @@ export class CreditService {
       const today = Number(row?.total ?? 0);
       if (today + amountMicros > settings.maxTopUpPerDayMicros) {
         const left = Math.max(0, settings.maxTopUpPerDayMicros - today);
-        throw badInput(`Sandbox top-ups are limited to $${usd(settings.maxTopUpPerDayMicros)} per account per UTC day; $${usd(left)} is left today`, {
-          field: 'amount',
-          dailyLimitMicros: settings.maxTopUpPerDayMicros,
-          remainingTodayMicros: left,
-        });
+        throw badInput(
+          `Sandbox top-ups are limited to $${usd(settings.maxTopUpPerDayMicros)} per account per UTC day; $${usd(left)} is left today`,
+          {
+            field: 'amount',
+            dailyLimitMicros: settings.maxTopUpPerDayMicros,
+            remainingTodayMicros: left,
+          },
+        );
       }
       const id = this.deps.ids.newId();
       const [entryId] = await post(sql, this.deps.ids, now, [

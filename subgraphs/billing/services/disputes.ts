@@ -58,7 +58,12 @@ export interface MeteringEvidence {
 export function overchargeEvidence(record: MeteringEvidence, tolerance: MeteringTolerance): string[] {
   const found = new Set((record.meteringFlags ?? '').split(',').filter((flag) => OVERCHARGE_FLAGS.includes(flag)));
   const cap = (counted: number) => counted + Math.ceil((counted * tolerance.toleranceBps) / 10_000) + tolerance.slackTokens;
-  if (record.reportedInputTokens != null && record.countedInputTokens != null && record.reportedInputTokens > cap(record.countedInputTokens)) found.add('prompt_over_count');
+  if (
+    record.reportedInputTokens != null &&
+    record.countedInputTokens != null &&
+    record.reportedInputTokens > cap(record.countedInputTokens)
+  )
+    found.add('prompt_over_count');
   if (record.status !== 'cancelled' && record.reportedOutputTokens != null && record.countedOutputTokens != null) {
     const visible = record.reportedOutputTokens - Math.min(record.reasoningTokens ?? 0, record.reportedOutputTokens);
     if (visible > cap(record.countedOutputTokens)) found.add('completion_over_count');
@@ -167,12 +172,14 @@ interface RecordRow {
 
 function checkPage(page: number, pageSize: number): void {
   if (!Number.isInteger(page) || page < 1) throw badInput('page must be an integer ≥ 1', { field: 'page' });
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw badInput('page size must be an integer from 1 to 100', { field: 'pageSize' });
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+    throw badInput('page size must be an integer from 1 to 100', { field: 'pageSize' });
 }
 
 function reasonText(value: unknown): string {
   const text = typeof value === 'string' ? value.trim() : '';
-  if (text.length === 0 || text.length > MAX_REASON) throw badInput(`reason is required: 1 to ${MAX_REASON} characters`, { field: 'reason' });
+  if (text.length === 0 || text.length > MAX_REASON)
+    throw badInput(`reason is required: 1 to ${MAX_REASON} characters`, { field: 'reason' });
   return text;
 }
 
@@ -219,13 +226,17 @@ export class DisputeService {
   async open(principal: Principal, requestId: string, reason: string): Promise<DisputeView> {
     const buyerId = requireBuyer(principal);
     const text = reasonText(reason);
-    if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 64) throw badInput('requestId must be 1 to 64 characters', { field: 'requestId' });
+    if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 64)
+      throw badInput('requestId must be 1 to 64 characters', { field: 'requestId' });
     const record = await this.em.fork().findOne(UsageRecord, { requestId, buyerId });
     if (!record) throw notFound('Request');
     const now = this.deps.clock.now();
     const { disputeWindowDays, disputeResponseWindowMs } = this.deps.settings;
     if (now.getTime() - record.occurredAt.getTime() > disputeWindowDays * DAY_MS) {
-      throw badInput(`A request can be disputed within ${disputeWindowDays} days; this one was made on ${record.occurredAt.toISOString()}`, { field: 'requestId', windowDays: disputeWindowDays });
+      throw badInput(
+        `A request can be disputed within ${disputeWindowDays} days; this one was made on ${record.occurredAt.toISOString()}`,
+        { field: 'requestId', windowDays: disputeWindowDays },
+      );
     }
     if (Number(record.costMicros) === 0) throw badInput('This request was not charged: there is nothing to refund', { field: 'requestId' });
     const evidence = overchargeEvidence({ ...record, costMicros: Number(record.costMicros) }, this.deps.tolerance);
@@ -235,7 +246,19 @@ export class DisputeService {
       const inserted = await sql.all<{ id: string }>(
         `insert into disputes (id, request_id, buyer_id, seller_id, listing_id, model, charged_micros, reason, status, evidence, opened_at, respond_by, refund_micros, seller_debit_micros, platform_cover_micros, seller_promo_reversed_micros)
          values (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, 0, 0, 0, 0) on conflict (request_id) do nothing returning id`,
-        [id, requestId, buyerId, record.sellerId ?? null, record.listingId ?? null, record.model, Number(record.costMicros), text, evidence.length > 0 ? evidence.join(',') : null, sql.date(now), sql.date(new Date(now.getTime() + disputeResponseWindowMs))],
+        [
+          id,
+          requestId,
+          buyerId,
+          record.sellerId ?? null,
+          record.listingId ?? null,
+          record.model,
+          Number(record.costMicros),
+          text,
+          evidence.length > 0 ? evidence.join(',') : null,
+          sql.date(now),
+          sql.date(new Date(now.getTime() + disputeResponseWindowMs)),
+        ],
       );
       if (inserted.length === 0) {
         const [existing] = await sql.all<{ id: string }>('select id from disputes where request_id = ?', [requestId]);
@@ -266,7 +289,8 @@ export class DisputeService {
     // A credential that may see neither side's money gets its refusal, not a NOT_FOUND.
     if (!canPerformAction(principal, 'money:buyer') && !canPerformAction(principal, 'money:seller')) requireBuyer(principal);
     const row = await this.em.fork().findOne(Dispute, { id });
-    if (!row || !(seesBuyerMoneyOf(principal, row.buyerId) || (row.sellerId != null && seesSellerMoneyOf(principal, row.sellerId)))) throw notFound('Dispute');
+    if (!row || !(seesBuyerMoneyOf(principal, row.buyerId) || (row.sellerId != null && seesSellerMoneyOf(principal, row.sellerId))))
+      throw notFound('Dispute');
     return disputeView(row);
   }
 
@@ -336,7 +360,12 @@ export class DisputeService {
    * resolution wins a race: the update matches open disputes only) and, for the buyer, posts the
    * refund. Null if it was no longer open.
    */
-  private async resolveIn(sql: Sql, id: string, ruling: Ruling, now: Date): Promise<{ buyerId: string; refundMicros: number; postingId: string | null } | null> {
+  private async resolveIn(
+    sql: Sql,
+    id: string,
+    ruling: Ruling,
+    now: Date,
+  ): Promise<{ buyerId: string; refundMicros: number; postingId: string | null } | null> {
     const status = ruling.outcome === 'buyer' ? 'resolved_buyer' : 'resolved_seller';
     const marked = await sql.all<{ request_id: string; buyer_id: string }>(
       "update disputes set status = ?, resolution = ?, resolved_at = ? where id = ? and status = 'open' returning request_id, buyer_id",
@@ -351,11 +380,14 @@ export class DisputeService {
     const buyerId = record.buyer_id;
     const sellerId = record.seller_id;
     await lockBalances(sql, now, [buyerId, PLATFORM_ACCOUNT, ...(sellerId ? [sellerId] : [])]);
-    const held = sellerId ? ((await heldEarnings(sql, [sellerId])).get(sellerId) ?? { pending: 0, available: 0, reserved: 0 }) : { pending: 0, available: 0, reserved: 0 };
+    const held = sellerId
+      ? ((await heldEarnings(sql, [sellerId])).get(sellerId) ?? { pending: 0, available: 0, reserved: 0 })
+      : { pending: 0, available: 0, reserved: 0 };
     const sellerMicros = sellerId ? Number(record.seller_micros) : 0;
     const promoMicros = Number(record.promo_micros);
     // As creditOnlyEarnings counts a record from before the promo share was kept.
-    const sellerPromoMicros = record.seller_promo_micros == null ? (promoMicros > 0 ? sellerMicros : 0) : Number(record.seller_promo_micros);
+    const sellerPromoMicros =
+      record.seller_promo_micros == null ? (promoMicros > 0 ? sellerMicros : 0) : Number(record.seller_promo_micros);
     const plan = planRefund(
       { costMicros: Number(record.cost_micros), promoMicros, sellerMicros, sellerPromoMicros },
       held,
@@ -369,17 +401,47 @@ export class DisputeService {
     add(buyerId, 'promo', plan.buyerPromoMicros, 'promo', `Dispute refund of request ${record.request_id} (promo credit)`);
     add(buyerId, 'balance', plan.buyerBalanceMicros, 'balance', `Dispute refund of request ${record.request_id}`);
     if (sellerId) {
-      add(sellerId, 'earnings_reserved', -plan.fromReservedMicros, 'reserved', `Dispute refund of request ${record.request_id}: from the reserve`);
-      add(sellerId, 'earnings_pending', -plan.fromPendingMicros, 'pending', `Dispute refund of request ${record.request_id}: from cooling earnings`);
-      add(sellerId, 'earnings_available', -plan.fromAvailableMicros, 'available', `Dispute refund of request ${record.request_id}: from available earnings`);
+      add(
+        sellerId,
+        'earnings_reserved',
+        -plan.fromReservedMicros,
+        'reserved',
+        `Dispute refund of request ${record.request_id}: from the reserve`,
+      );
+      add(
+        sellerId,
+        'earnings_pending',
+        -plan.fromPendingMicros,
+        'pending',
+        `Dispute refund of request ${record.request_id}: from cooling earnings`,
+      );
+      add(
+        sellerId,
+        'earnings_available',
+        -plan.fromAvailableMicros,
+        'available',
+        `Dispute refund of request ${record.request_id}: from available earnings`,
+      );
     }
     add(PLATFORM_ACCOUNT, 'balance', -plan.platformFeeMicros, 'fee', `Dispute refund of request ${record.request_id}: the platform fee`);
-    add(PLATFORM_ACCOUNT, 'balance', -plan.platformCoverMicros, 'cover', `Dispute refund of request ${record.request_id}: the seller share its earnings could not cover`);
+    add(
+      PLATFORM_ACCOUNT,
+      'balance',
+      -plan.platformCoverMicros,
+      'cover',
+      `Dispute refund of request ${record.request_id}: the seller share its earnings could not cover`,
+    );
     const entryIds = await post(sql, this.deps.ids, now, postings);
     const refundMicros = plan.buyerPromoMicros + plan.buyerBalanceMicros;
     await sql.run(
       'update disputes set refund_micros = ?, seller_debit_micros = ?, platform_cover_micros = ?, seller_promo_reversed_micros = ? where id = ?',
-      [refundMicros, plan.fromReservedMicros + plan.fromPendingMicros + plan.fromAvailableMicros, plan.platformCoverMicros, plan.promoReversedMicros, id],
+      [
+        refundMicros,
+        plan.fromReservedMicros + plan.fromPendingMicros + plan.fromAvailableMicros,
+        plan.platformCoverMicros,
+        plan.promoReversedMicros,
+        id,
+      ],
     );
     return { buyerId, refundMicros, postingId: entryIds[0] ?? null };
   }
@@ -388,14 +450,23 @@ export class DisputeService {
   private async announce(resolved: { buyerId: string; refundMicros: number; postingId: string | null } | null): Promise<void> {
     if (!resolved || !resolved.postingId || resolved.refundMicros === 0) return;
     try {
-      await this.deps.bus.publish('balance.changed', { accountId: resolved.buyerId, deltaMicros: resolved.refundMicros, postingId: resolved.postingId });
+      await this.deps.bus.publish('balance.changed', {
+        accountId: resolved.buyerId,
+        deltaMicros: resolved.refundMicros,
+        postingId: resolved.postingId,
+      });
     } catch (error) {
-      this.deps.log.warn({ subgraph: 'billing', accountId: resolved.buyerId, err: error }, 'balance.changed after a dispute refund not published');
+      this.deps.log.warn(
+        { subgraph: 'billing', accountId: resolved.buyerId, err: error },
+        'balance.changed after a dispute refund not published',
+      );
     }
   }
 
   private async page(where: Record<string, unknown>, page: number, pageSize: number): Promise<DisputePage> {
-    const [rows, total] = await this.em.fork().findAndCount(Dispute, where, { orderBy: { openedAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    const [rows, total] = await this.em
+      .fork()
+      .findAndCount(Dispute, where, { orderBy: { openedAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
     return { items: rows.map(disputeView), total, page, pageSize };
   }
 

@@ -58,7 +58,18 @@ export async function post(sql: Sql, ids: IdGenerator, now: Date, postings: read
     after.set(key, value - postings[i].amountMicros);
   }
   const entryIds = postings.map(() => ids.newId());
-  const entries = postings.map((p, i) => [entryIds[i], p.accountId, p.bucket, p.type, p.amountMicros, balanceAfter[i], p.reference ?? null, p.requestCount ?? 0, p.description, sql.date(now)]);
+  const entries = postings.map((p, i) => [
+    entryIds[i],
+    p.accountId,
+    p.bucket,
+    p.type,
+    p.amountMicros,
+    balanceAfter[i],
+    p.reference ?? null,
+    p.requestCount ?? 0,
+    p.description,
+    sql.date(now),
+  ]);
   for (const rows of chunks(entries, 10)) {
     await sql.run(
       `insert into ledger_entries (id, account_id, bucket, type, amount_micros, balance_after_micros, reference, request_count, description, created_at) values ${placeholders(10, rows.length)}`,
@@ -91,7 +102,8 @@ export async function lockBalances(sql: Sql, now: Date, accountIds: Iterable<str
        returning account_id, balance_micros, promo_micros`,
       rows.flatMap((accountId) => [accountId, 0, sql.date(now)]),
     );
-    for (const row of returned) locked.set(row.account_id, { balanceMicros: Number(row.balance_micros), promoMicros: Number(row.promo_micros) });
+    for (const row of returned)
+      locked.set(row.account_id, { balanceMicros: Number(row.balance_micros), promoMicros: Number(row.promo_micros) });
   }
   return locked;
 }
@@ -110,7 +122,12 @@ export async function heldEarnings(sql: Sql, accountIds: readonly string[]): Pro
       `select account_id, earnings_pending_micros, earnings_available_micros, earnings_reserved_micros from account_balances where account_id in (${rows.map(() => '?').join(', ')})`,
       rows,
     );
-    for (const row of found) held.set(String(row.account_id), { pending: Number(row.earnings_pending_micros), available: Number(row.earnings_available_micros), reserved: Number(row.earnings_reserved_micros) });
+    for (const row of found)
+      held.set(String(row.account_id), {
+        pending: Number(row.earnings_pending_micros),
+        available: Number(row.earnings_available_micros),
+        reserved: Number(row.earnings_reserved_micros),
+      });
   }
   return held;
 }

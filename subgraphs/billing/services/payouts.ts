@@ -54,7 +54,12 @@ export class SandboxPayoutProvider implements PayoutProvider {
     this.sent.add(payout.id);
     if (this.outcome !== 'manual') {
       const outcome = this.outcome === 'failed' ? PayoutOutcome.FAILED : PayoutOutcome.COMPLETED;
-      setImmediate(() => void this.complete(payout.id, reference, outcome).catch((error: unknown) => this.log.warn({ subgraph: 'billing', payoutId: payout.id, err: error }, 'sandbox payout completion failed')));
+      setImmediate(
+        () =>
+          void this.complete(payout.id, reference, outcome).catch((error: unknown) =>
+            this.log.warn({ subgraph: 'billing', payoutId: payout.id, err: error }, 'sandbox payout completion failed'),
+          ),
+      );
     }
     return { reference };
   }
@@ -111,7 +116,8 @@ function parseAmount(amountUsd: string): number {
 
 function checkPage(page: number, pageSize: number): void {
   if (!Number.isInteger(page) || page < 1) throw badInput('page must be an integer ≥ 1', { field: 'page' });
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw badInput('page size must be an integer from 1 to 100', { field: 'pageSize' });
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+    throw badInput('page size must be an integer from 1 to 100', { field: 'pageSize' });
 }
 
 export function payoutView(row: Payout): PayoutView {
@@ -140,7 +146,10 @@ export class PayoutService {
     if (!provider) throw forbidden('Payouts are not available on this deployment: no payout provider is configured');
     const amountMicros = parseAmount(amountUsd);
     if (amountMicros < settings.payoutMinimumMicros) {
-      throw badInput(`A payout is at least $${usd(settings.payoutMinimumMicros)}`, { field: 'amount', minimumMicros: settings.payoutMinimumMicros });
+      throw badInput(`A payout is at least $${usd(settings.payoutMinimumMicros)}`, {
+        field: 'amount',
+        minimumMicros: settings.payoutMinimumMicros,
+      });
     }
     const now = this.deps.clock.now();
     const id = this.deps.ids.newId();
@@ -148,21 +157,40 @@ export class PayoutService {
       const sql = sqlFor(tem as EntityManager);
       // The seller's row stays locked to the end: two requests cannot both pass the checks below.
       await lockBalances(sql, now, [sellerId]);
-      const [pending] = await sql.all<{ id: string }>("select id from payouts where account_id = ? and kind = 'payout' and status = 'pending' limit 1", [sellerId]);
+      const [pending] = await sql.all<{ id: string }>(
+        "select id from payouts where account_id = ? and kind = 'payout' and status = 'pending' limit 1",
+        [sellerId],
+      );
       if (pending) throw conflict(`A payout is already pending (${pending.id}); request another once it completes`);
       const available = Math.max(0, (await heldEarnings(sql, [sellerId])).get(sellerId)?.available ?? 0);
       const creditOnly = await creditOnlyEarnings(sql, sellerId);
       const withdrawable = Math.max(0, available - creditOnly);
       const details = { field: 'amount', availableMicros: available, withdrawableMicros: withdrawable, creditOnlyMicros: creditOnly };
-      if (amountMicros > available) throw badInput(`amount $${usd(amountMicros)} is more than your available earnings ($${usd(available)}); at most $${usd(withdrawable)} can be paid out`, details);
+      if (amountMicros > available)
+        throw badInput(
+          `amount $${usd(amountMicros)} is more than your available earnings ($${usd(available)}); at most $${usd(withdrawable)} can be paid out`,
+          details,
+        );
       if (amountMicros > withdrawable) {
         throw badInput(
           `amount $${usd(amountMicros)} is more than can be paid out ($${usd(withdrawable)}): $${usd(creditOnly)} of your earnings came from free credit (trial credit, sandbox top-ups) and can only be converted into promo buyer credit, never paid out`,
           details,
         );
       }
-      await sql.run('insert into payouts (id, account_id, kind, amount_micros, promo_micros, status, provider, requested_at) values (?, ?, ?, ?, ?, ?, ?, ?)', [id, sellerId, 'payout', amountMicros, 0, 'pending', provider.name, sql.date(now)]);
-      await post(sql, this.deps.ids, now, [{ accountId: sellerId, bucket: 'earnings_available', type: 'payout', amountMicros: -amountMicros, reference: `payout:${id}`, description: `Payout ${id} (${provider.name})` }]);
+      await sql.run(
+        'insert into payouts (id, account_id, kind, amount_micros, promo_micros, status, provider, requested_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, sellerId, 'payout', amountMicros, 0, 'pending', provider.name, sql.date(now)],
+      );
+      await post(sql, this.deps.ids, now, [
+        {
+          accountId: sellerId,
+          bucket: 'earnings_available',
+          type: 'payout',
+          amountMicros: -amountMicros,
+          reference: `payout:${id}`,
+          description: `Payout ${id} (${provider.name})`,
+        },
+      ]);
     });
     await this.send(id, sellerId, amountMicros);
     return payoutView((await this.em.fork().findOneOrFail(Payout, { id })) as Payout);
@@ -176,7 +204,10 @@ export class PayoutService {
       const { reference } = await provider.send({ id, accountId, amountMicros });
       await sqlFor(this.em).run('update payouts set provider_reference = ? where id = ? and provider_reference is null', [reference, id]);
     } catch (error) {
-      this.deps.log.warn({ subgraph: 'billing', payoutId: id, err: error }, 'payout not handed to the provider; the settlement job retries');
+      this.deps.log.warn(
+        { subgraph: 'billing', payoutId: id, err: error },
+        'payout not handed to the provider; the settlement job retries',
+      );
     }
   }
 
@@ -192,7 +223,13 @@ export class PayoutService {
   async list(principal: Principal, page: number, pageSize: number): Promise<PayoutPage> {
     const sellerId = requireSeller(principal);
     checkPage(page, pageSize);
-    const [rows, total] = await this.em.fork().findAndCount(Payout, { accountId: sellerId, kind: 'payout' }, { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    const [rows, total] = await this.em
+      .fork()
+      .findAndCount(
+        Payout,
+        { accountId: sellerId, kind: 'payout' },
+        { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize },
+      );
     return { items: rows.map(payoutView), total, page, pageSize };
   }
 
@@ -202,7 +239,8 @@ export class PayoutService {
    */
   async complete(principal: Principal, id: string, reference: string, outcome: PayoutOutcome): Promise<PayoutView> {
     requireService(principal);
-    if (typeof reference !== 'string' || reference.length === 0 || reference.length > 120) throw badInput('providerReference must be 1 to 120 characters', { field: 'providerReference' });
+    if (typeof reference !== 'string' || reference.length === 0 || reference.length > 120)
+      throw badInput('providerReference must be 1 to 120 characters', { field: 'providerReference' });
     const now = this.deps.clock.now();
     await this.em.transactional(async (tem) => {
       const sql = sqlFor(tem as EntityManager);
@@ -212,16 +250,29 @@ export class PayoutService {
         [outcome, sql.date(now), reference, id, reference],
       );
       if (done.length === 0) {
-        const [row] = await sql.all<{ status: string; provider_reference: string | null }>("select status, provider_reference from payouts where id = ? and kind = 'payout'", [id]);
+        const [row] = await sql.all<{ status: string; provider_reference: string | null }>(
+          "select status, provider_reference from payouts where id = ? and kind = 'payout'",
+          [id],
+        );
         if (!row) throw notFound('Payout');
-        if (row.provider_reference !== null && row.provider_reference !== reference) throw conflict('providerReference does not match the payout');
+        if (row.provider_reference !== null && row.provider_reference !== reference)
+          throw conflict('providerReference does not match the payout');
         if (row.status !== outcome) throw conflict(`The payout is already ${row.status}`);
         return;
       }
       if (outcome === PayoutOutcome.FAILED) {
         const accountId = done[0].account_id;
         await lockBalances(sql, now, [accountId]);
-        await post(sql, this.deps.ids, now, [{ accountId, bucket: 'earnings_available', type: 'payout_reversal', amountMicros: Number(done[0].amount_micros), reference: `payout:${id}:reversal`, description: `Payout ${id} failed: returned to available earnings` }]);
+        await post(sql, this.deps.ids, now, [
+          {
+            accountId,
+            bucket: 'earnings_available',
+            type: 'payout_reversal',
+            amountMicros: Number(done[0].amount_micros),
+            reference: `payout:${id}:reversal`,
+            description: `Payout ${id} failed: returned to available earnings`,
+          },
+        ]);
       }
     });
     return payoutView((await this.em.fork().findOneOrFail(Payout, { id })) as Payout);
@@ -237,18 +288,60 @@ export class PayoutService {
       const sql = sqlFor(tem as EntityManager);
       await lockBalances(sql, now, [sellerId]);
       const available = Math.max(0, (await heldEarnings(sql, [sellerId])).get(sellerId)?.available ?? 0);
-      if (amountMicros > available) throw badInput(`amount $${usd(amountMicros)} is more than your available earnings ($${usd(available)})`, { field: 'amount', availableMicros: available });
+      if (amountMicros > available)
+        throw badInput(`amount $${usd(amountMicros)} is more than your available earnings ($${usd(available)})`, {
+          field: 'amount',
+          availableMicros: available,
+        });
       const promo = Math.min(amountMicros, await creditOnlyEarnings(sql, sellerId));
-      await sql.run('insert into payouts (id, account_id, kind, amount_micros, promo_micros, status, provider, requested_at, completed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)', [id, sellerId, 'conversion', amountMicros, promo, 'completed', null, sql.date(now), sql.date(now)]);
+      await sql.run(
+        'insert into payouts (id, account_id, kind, amount_micros, promo_micros, status, provider, requested_at, completed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, sellerId, 'conversion', amountMicros, promo, 'completed', null, sql.date(now), sql.date(now)],
+      );
       const [first] = await post(sql, this.deps.ids, now, [
-        { accountId: sellerId, bucket: 'earnings_available', type: 'earnings_conversion', amountMicros: -amountMicros, reference: `conversion:${id}`, description: 'Earnings converted into buyer credit' },
-        ...(promo > 0 ? [{ accountId: sellerId, bucket: 'promo' as const, type: 'earnings_conversion' as const, amountMicros: promo, reference: `conversion:${id}:promo`, description: 'Earnings converted: free-credit share, as promo credit' }] : []),
-        ...(amountMicros > promo ? [{ accountId: sellerId, bucket: 'balance' as const, type: 'earnings_conversion' as const, amountMicros: amountMicros - promo, reference: `conversion:${id}:balance`, description: 'Earnings converted: paid share, as balance' }] : []),
+        {
+          accountId: sellerId,
+          bucket: 'earnings_available',
+          type: 'earnings_conversion',
+          amountMicros: -amountMicros,
+          reference: `conversion:${id}`,
+          description: 'Earnings converted into buyer credit',
+        },
+        ...(promo > 0
+          ? [
+              {
+                accountId: sellerId,
+                bucket: 'promo' as const,
+                type: 'earnings_conversion' as const,
+                amountMicros: promo,
+                reference: `conversion:${id}:promo`,
+                description: 'Earnings converted: free-credit share, as promo credit',
+              },
+            ]
+          : []),
+        ...(amountMicros > promo
+          ? [
+              {
+                accountId: sellerId,
+                bucket: 'balance' as const,
+                type: 'earnings_conversion' as const,
+                amountMicros: amountMicros - promo,
+                reference: `conversion:${id}:balance`,
+                description: 'Earnings converted: paid share, as balance',
+              },
+            ]
+          : []),
       ]);
       return { promoMicros: promo, postingId: first };
     });
     await this.deps.bus.publish('balance.changed', { accountId: sellerId, deltaMicros: amountMicros, postingId });
-    return { id, amount: Money.of(amountMicros), promoCredit: Money.of(promoMicros), balance: Money.of(amountMicros - promoMicros), convertedAt: now };
+    return {
+      id,
+      amount: Money.of(amountMicros),
+      promoCredit: Money.of(promoMicros),
+      balance: Money.of(amountMicros - promoMicros),
+      convertedAt: now,
+    };
   }
 
   /** The seller's figures of money leaving (read once per request). */
@@ -276,4 +369,3 @@ export class PayoutService {
     return this.figuresOnce;
   }
 }
-

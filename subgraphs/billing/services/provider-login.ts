@@ -34,11 +34,17 @@ export class ProviderLoginService {
     private readonly deps: ProviderLoginDeps,
   ) {}
 
-  async start(principal: Principal, slug: string, redirectUri: string): Promise<{ loginSessionId: string; browserBinding: string; expiresIn: number; pollAfterMs: number }> {
+  async start(
+    principal: Principal,
+    slug: string,
+    redirectUri: string,
+  ): Promise<{ loginSessionId: string; browserBinding: string; expiresIn: number; pollAfterMs: number }> {
     this.provider(slug);
-    if (!/^https?:\/\//.test(redirectUri) || redirectUri.length > 500 || !URL.canParse(redirectUri)) throw badInput('redirectUri must be an http(s) URL', { field: 'redirectUri' });
+    if (!/^https?:\/\//.test(redirectUri) || redirectUri.length > 500 || !URL.canParse(redirectUri))
+      throw badInput('redirectUri must be an http(s) URL', { field: 'redirectUri' });
     // The provider sends the code (and the browser) there: only to the platform's own addresses.
-    if (!this.deps.redirectAllowlist.some((prefix) => onPrefix(redirectUri, prefix))) throw badInput('redirectUri is not on the allow-list', { field: 'redirectUri' });
+    if (!this.deps.redirectAllowlist.some((prefix) => onPrefix(redirectUri, prefix)))
+      throw badInput('redirectUri is not on the allow-list', { field: 'redirectUri' });
     const now = this.deps.clock.now();
     const id = randomBytes(24).toString('base64url');
     const session = this.em.create(ProviderLoginSession, {
@@ -53,7 +59,12 @@ export class ProviderLoginService {
       expiresAt: new Date(now.getTime() + LOGIN_TTL_SECONDS * 1000),
     });
     await this.em.flush();
-    return { loginSessionId: session.id, browserBinding: this.deps.sealer.seal(session.id, `login-binding:${session.id}`), expiresIn: LOGIN_TTL_SECONDS, pollAfterMs: POLL_AFTER_MS };
+    return {
+      loginSessionId: session.id,
+      browserBinding: this.deps.sealer.seal(session.id, `login-binding:${session.id}`),
+      expiresIn: LOGIN_TTL_SECONDS,
+      pollAfterMs: POLL_AFTER_MS,
+    };
   }
 
   /** Where to send the browser: the provider's authorize URL with state and the PKCE challenge. */
@@ -74,7 +85,13 @@ export class ProviderLoginService {
   }
 
   /** The provider's callback: exchange the code (once) and keep the token sealed. */
-  async complete(slug: string, state: string, code: string | null, error: string | null, browserBinding: string): Promise<ProviderLoginStatus> {
+  async complete(
+    slug: string,
+    state: string,
+    code: string | null,
+    error: string | null,
+    browserBinding: string,
+  ): Promise<ProviderLoginStatus> {
     const provider = this.provider(slug);
     const session = await this.em.findOne(ProviderLoginSession, { state, providerSlug: slug });
     if (!session) throw notFound('Login session');
@@ -93,10 +110,12 @@ export class ProviderLoginService {
         code_verifier: this.deps.sealer.open(session.codeVerifierSealed, `login:${session.id}`),
       });
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-      if (provider.clientSecret) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`).toString('base64')}`;
+      if (provider.clientSecret)
+        headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`).toString('base64')}`;
       const response = await this.deps.fetch(provider.tokenUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
       const token = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; user_id?: string };
-      if (!response.ok || typeof token.access_token !== 'string') return this.mark(session, 'failed', `the provider refused the code (${response.status})`);
+      if (!response.ok || typeof token.access_token !== 'string')
+        return this.mark(session, 'failed', `the provider refused the code (${response.status})`);
       session.accessTokenSealed = this.deps.sealer.seal(token.access_token, `login:${session.id}`);
       session.tokenExpiresIn = typeof token.expires_in === 'number' ? token.expires_in : null;
       session.providerUserId = token.user_id ?? subjectOf(token.access_token);
@@ -107,12 +126,17 @@ export class ProviderLoginService {
   }
 
   /** The login's status; once complete, the token itself, exactly once (the session is then redeemed). */
-  async result(slug: string, loginSessionId: string, browserBinding: string): Promise<{ status: ProviderLoginStatus; accessToken?: string; userId?: string | null; expiresIn?: number | null }> {
+  async result(
+    slug: string,
+    loginSessionId: string,
+    browserBinding: string,
+  ): Promise<{ status: ProviderLoginStatus; accessToken?: string; userId?: string | null; expiresIn?: number | null }> {
     this.provider(slug);
     const session = await this.em.findOne(ProviderLoginSession, { id: loginSessionId, providerSlug: slug });
     if (!session) throw notFound('Login session');
     this.assertBound(session, browserBinding);
-    if (session.status !== 'complete' && session.status !== 'redeemed' && this.expired(session)) return { status: await this.mark(session, 'expired') };
+    if (session.status !== 'complete' && session.status !== 'redeemed' && this.expired(session))
+      return { status: await this.mark(session, 'expired') };
     if (session.status !== 'complete') return { status: session.status };
     const accessToken = this.deps.sealer.open(session.accessTokenSealed!, `login:${session.id}`);
     session.status = 'redeemed';
@@ -124,7 +148,8 @@ export class ProviderLoginService {
   private provider(slug: string): OAuthProviderConfig {
     const entry = BILLING_PROVIDERS.find((p) => p.slug === slug);
     const config = this.deps.providers.get(slug);
-    if (!entry || !billingProviderById(entry.id) || entry.authType !== 'oauth' || !config) throw notFound(`OAuth billing provider "${String(slug).slice(0, 40)}"`);
+    if (!entry || !billingProviderById(entry.id) || entry.authType !== 'oauth' || !config)
+      throw notFound(`OAuth billing provider "${String(slug).slice(0, 40)}"`);
     return config;
   }
 

@@ -57,17 +57,53 @@ export async function settleEarnings(em: EntityManager, ids: IdGenerator, clock:
       buckets.pending -= moved;
       buckets.reserved += kept;
       if (moved === 0) continue;
-      postings.push({ accountId, bucket: 'earnings_pending', type: 'earning_cooled', amountMicros: -moved, requestCount: count, description: `Cooled earnings of ${count} request${count === 1 ? '' : 's'}` });
-      postings.push({ accountId, bucket: 'earnings_available', type: 'earning_cooled', amountMicros: moved - kept, requestCount: count, description: 'Cooled earnings, available share' });
-      if (kept > 0) postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_hold', amountMicros: kept, requestCount: count, description: 'Cooled earnings, reserve held' });
+      postings.push({
+        accountId,
+        bucket: 'earnings_pending',
+        type: 'earning_cooled',
+        amountMicros: -moved,
+        requestCount: count,
+        description: `Cooled earnings of ${count} request${count === 1 ? '' : 's'}`,
+      });
+      postings.push({
+        accountId,
+        bucket: 'earnings_available',
+        type: 'earning_cooled',
+        amountMicros: moved - kept,
+        requestCount: count,
+        description: 'Cooled earnings, available share',
+      });
+      if (kept > 0)
+        postings.push({
+          accountId,
+          bucket: 'earnings_reserved',
+          type: 'reserve_hold',
+          amountMicros: kept,
+          requestCount: count,
+          description: 'Cooled earnings, reserve held',
+        });
     }
     for (const [accountId, { micros, count }] of releases) {
       const buckets = held.get(accountId) ?? { pending: 0, available: 0, reserved: 0 };
       const moved = Math.min(micros, Math.max(0, buckets.reserved));
       buckets.reserved -= moved;
       if (moved === 0) continue;
-      postings.push({ accountId, bucket: 'earnings_reserved', type: 'reserve_release', amountMicros: -moved, requestCount: count, description: `Reserve released for ${count} request${count === 1 ? '' : 's'}` });
-      postings.push({ accountId, bucket: 'earnings_available', type: 'reserve_release', amountMicros: moved, requestCount: count, description: 'Reserve released' });
+      postings.push({
+        accountId,
+        bucket: 'earnings_reserved',
+        type: 'reserve_release',
+        amountMicros: -moved,
+        requestCount: count,
+        description: `Reserve released for ${count} request${count === 1 ? '' : 's'}`,
+      });
+      postings.push({
+        accountId,
+        bucket: 'earnings_available',
+        type: 'reserve_release',
+        amountMicros: moved,
+        requestCount: count,
+        description: 'Reserve released',
+      });
     }
     await post(sql, ids, clock.now(), postings);
     return { cooled: cooled.length, released: released.length };

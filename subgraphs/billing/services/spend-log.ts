@@ -40,7 +40,8 @@ export class SpendLogService {
 
   async page(principal: Principal, window: Window, filter: SpendLogFilter, limit: number, after: string | null): Promise<SpendLogPage> {
     const buyerId = requireBuyer(principal);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SPEND_LOG_PAGE) throw badInput(`limit must be an integer from 1 to ${MAX_SPEND_LOG_PAGE}`, { field: 'limit' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SPEND_LOG_PAGE)
+      throw badInput(`limit must be an integer from 1 to ${MAX_SPEND_LOG_PAGE}`, { field: 'limit' });
     const sql = sqlFor(this.em);
     const where = ['r.buyer_id = ?', 'r.occurred_at >= ?', 'r.occurred_at < ?'];
     const params: unknown[] = [buyerId, sql.date(window.from), sql.date(window.to)];
@@ -116,9 +117,11 @@ export class SpendLogService {
    */
   async breakdown(principal: Principal, window: Window, by: BreakdownBy, limit: number): Promise<UsageBreakdownRow[]> {
     const buyerId = requireBuyer(principal);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BREAKDOWN_ROWS) throw badInput(`limit must be an integer from 1 to ${MAX_BREAKDOWN_ROWS}`, { field: 'limit' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BREAKDOWN_ROWS)
+      throw badInput(`limit must be an integer from 1 to ${MAX_BREAKDOWN_ROWS}`, { field: 'limit' });
     const sql = sqlFor(this.em);
-    const figures = 'count(*) as requests, sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens, sum(r.characters) as characters, sum(r.cost_micros) as cost';
+    const figures =
+      'count(*) as requests, sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens, sum(r.characters) as characters, sum(r.cost_micros) as cost';
     const range = [buyerId, sql.date(window.from), sql.date(window.to)];
     const query =
       by === 'tag'

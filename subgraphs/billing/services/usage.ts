@@ -43,11 +43,42 @@ interface Charge {
 }
 
 const USAGE_COLUMNS = [
-  'request_id', 'key_id', 'buyer_id', 'group_id', 'listing_id', 'seller_id', 'model', 'capability',
-  'input_tokens', 'output_tokens', 'characters', 'cost_micros', 'uncollected_micros', 'promo_micros', 'seller_micros', 'fee_micros', 'reserve_micros',
-  'latency_ms', 'ttft_ms', 'status', 'occurred_at', 'occurred_hour', 'available_at', 'reserve_release_at',
-  'reported_input_tokens', 'reported_output_tokens', 'counted_input_tokens', 'counted_output_tokens', 'cached_input_tokens', 'reasoning_tokens',
-  'served_model', 'metering_flags', 'seller_promo_micros', 'end_user', 'tags', 'metadata',
+  'request_id',
+  'key_id',
+  'buyer_id',
+  'group_id',
+  'listing_id',
+  'seller_id',
+  'model',
+  'capability',
+  'input_tokens',
+  'output_tokens',
+  'characters',
+  'cost_micros',
+  'uncollected_micros',
+  'promo_micros',
+  'seller_micros',
+  'fee_micros',
+  'reserve_micros',
+  'latency_ms',
+  'ttft_ms',
+  'status',
+  'occurred_at',
+  'occurred_hour',
+  'available_at',
+  'reserve_release_at',
+  'reported_input_tokens',
+  'reported_output_tokens',
+  'counted_input_tokens',
+  'counted_output_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'served_model',
+  'metering_flags',
+  'seller_promo_micros',
+  'end_user',
+  'tags',
+  'metadata',
 ];
 const TAG_COLUMNS = ['request_id', 'tag', 'buyer_id', 'occurred_at'];
 
@@ -86,8 +117,12 @@ export class UsageService {
   /** The events without a usage record yet, in the batch's order. */
   private async freshEvents(sql: Sql, events: UsageEvent[]): Promise<UsageEvent[]> {
     const recorded = new Set<string>();
-    for (const { condition, params } of sql.inList('request_id', events.map((e) => e.requestId))) {
-      for (const row of await sql.all<{ request_id: string }>(`select request_id from usage_records where ${condition}`, params)) recorded.add(row.request_id);
+    for (const { condition, params } of sql.inList(
+      'request_id',
+      events.map((e) => e.requestId),
+    )) {
+      for (const row of await sql.all<{ request_id: string }>(`select request_id from usage_records where ${condition}`, params))
+        recorded.add(row.request_id);
     }
     return events.filter((e) => !recorded.has(e.requestId));
   }
@@ -114,7 +149,16 @@ export class UsageService {
       // came from free credit. Self-dealing earns nothing from promo, so it has no promo share.
       const paidEarnable = !event.sellerId ? 0 : costMicros - promoMicros;
       const sellerPromoMicros = sellerMicros - Math.min(sellerMicros, splitPrice(paidEarnable, settings).sellerMicros);
-      return { event, costMicros, promoMicros, uncollectedMicros: event.costMicros - costMicros, sellerMicros, sellerPromoMicros, feeMicros: costMicros - sellerMicros, reserveMicros };
+      return {
+        event,
+        costMicros,
+        promoMicros,
+        uncollectedMicros: event.costMicros - costMicros,
+        sellerMicros,
+        sellerPromoMicros,
+        feeMicros: costMicros - sellerMicros,
+        reserveMicros,
+      };
     });
   }
 
@@ -125,20 +169,58 @@ export class UsageService {
       const occurredAt = new Date(e.occurredAt);
       const availableAt = new Date(occurredAt.getTime() + settings.earningsCooldownMs);
       return [
-        e.requestId, e.keyId, e.buyerId, e.groupId ?? null, e.listingId ?? null, e.sellerId ?? null, e.model, e.capability,
-        e.inputTokens, e.outputTokens, e.characters, c.costMicros, c.uncollectedMicros, c.promoMicros, c.sellerMicros, c.feeMicros, c.reserveMicros,
-        Math.round(e.latencyMs), e.ttftMs ?? null, e.status,
-        sql.date(occurredAt), occurredAt.toISOString().slice(0, 13), sql.date(availableAt), sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
-        evidenceCount(e.reportedInputTokens), evidenceCount(e.reportedOutputTokens), evidenceCount(e.countedInputTokens), evidenceCount(e.countedOutputTokens),
-        evidenceCount(e.cachedInputTokens), evidenceCount(e.reasoningTokens), evidenceText(e.servedModel), evidenceText(e.meteringFlags), c.sellerPromoMicros,
-        attributionUser(e.endUser), attributionTags(e.tags).join(',') || null, attributionMetadata(e.metadata),
+        e.requestId,
+        e.keyId,
+        e.buyerId,
+        e.groupId ?? null,
+        e.listingId ?? null,
+        e.sellerId ?? null,
+        e.model,
+        e.capability,
+        e.inputTokens,
+        e.outputTokens,
+        e.characters,
+        c.costMicros,
+        c.uncollectedMicros,
+        c.promoMicros,
+        c.sellerMicros,
+        c.feeMicros,
+        c.reserveMicros,
+        Math.round(e.latencyMs),
+        e.ttftMs ?? null,
+        e.status,
+        sql.date(occurredAt),
+        occurredAt.toISOString().slice(0, 13),
+        sql.date(availableAt),
+        sql.date(new Date(availableAt.getTime() + settings.reserveHoldMs)),
+        evidenceCount(e.reportedInputTokens),
+        evidenceCount(e.reportedOutputTokens),
+        evidenceCount(e.countedInputTokens),
+        evidenceCount(e.countedOutputTokens),
+        evidenceCount(e.cachedInputTokens),
+        evidenceCount(e.reasoningTokens),
+        evidenceText(e.servedModel),
+        evidenceText(e.meteringFlags),
+        c.sellerPromoMicros,
+        attributionUser(e.endUser),
+        attributionTags(e.tags).join(',') || null,
+        attributionMetadata(e.metadata),
       ];
     });
-    const inserted = (await sql.insertRows<{ request_id: string }>('usage_records', USAGE_COLUMNS, records, 'on conflict (request_id) do nothing returning request_id')).length;
+    const inserted = (
+      await sql.insertRows<{ request_id: string }>(
+        'usage_records',
+        USAGE_COLUMNS,
+        records,
+        'on conflict (request_id) do nothing returning request_id',
+      )
+    ).length;
     // Only a request id replayed with another buyer can get here (its batch did not wait on this
     // one's lock): roll back rather than move money twice; the data plane retries the batch.
     if (inserted !== charges.length) throw new Error('usage batch raced another batch with the same request ids; retry it');
-    const tagRows = charges.flatMap(({ event: e }) => attributionTags(e.tags).map((tag) => [e.requestId, tag, e.buyerId, sql.date(new Date(e.occurredAt))]));
+    const tagRows = charges.flatMap(({ event: e }) =>
+      attributionTags(e.tags).map((tag) => [e.requestId, tag, e.buyerId, sql.date(new Date(e.occurredAt))]),
+    );
     await sql.insertRows('usage_tags', TAG_COLUMNS, tagRows, 'on conflict do nothing');
   }
 
@@ -166,10 +248,42 @@ export class UsageService {
     }
     const requests = (count: number) => `${count} request${count === 1 ? '' : 's'}`;
     const postings: Posting[] = [];
-    for (const [accountId, { micros, count }] of promoDebits) postings.push({ accountId, bucket: 'promo', type: 'usage_debit', amountMicros: -micros, requestCount: count, description: `Usage: ${requests(count)} (promo credit)` });
-    for (const [accountId, { micros, count }] of balanceDebits) postings.push({ accountId, bucket: 'balance', type: 'usage_debit', amountMicros: -micros, requestCount: count, description: `Usage: ${requests(count)}` });
-    for (const [accountId, { micros, count }] of earnings) postings.push({ accountId, bucket: 'earnings_pending', type: 'seller_earning', amountMicros: micros, requestCount: count, description: `Earnings: ${requests(count)} (cooling)` });
-    if (fees > 0) postings.push({ accountId: PLATFORM_ACCOUNT, bucket: 'balance', type: 'platform_fee', amountMicros: fees, requestCount: feeCount, description: `Platform fees: ${requests(feeCount)}` });
+    for (const [accountId, { micros, count }] of promoDebits)
+      postings.push({
+        accountId,
+        bucket: 'promo',
+        type: 'usage_debit',
+        amountMicros: -micros,
+        requestCount: count,
+        description: `Usage: ${requests(count)} (promo credit)`,
+      });
+    for (const [accountId, { micros, count }] of balanceDebits)
+      postings.push({
+        accountId,
+        bucket: 'balance',
+        type: 'usage_debit',
+        amountMicros: -micros,
+        requestCount: count,
+        description: `Usage: ${requests(count)}`,
+      });
+    for (const [accountId, { micros, count }] of earnings)
+      postings.push({
+        accountId,
+        bucket: 'earnings_pending',
+        type: 'seller_earning',
+        amountMicros: micros,
+        requestCount: count,
+        description: `Earnings: ${requests(count)} (cooling)`,
+      });
+    if (fees > 0)
+      postings.push({
+        accountId: PLATFORM_ACCOUNT,
+        bucket: 'balance',
+        type: 'platform_fee',
+        amountMicros: fees,
+        requestCount: feeCount,
+        description: `Platform fees: ${requests(feeCount)}`,
+      });
     await post(sql, this.deps.ids, this.deps.clock.now(), postings);
   }
 
@@ -243,7 +357,10 @@ export function attributionTags(value: unknown): string[] {
 function attributionMetadata(value: unknown): string | null {
   if (!Array.isArray(value)) return null;
   const pairs = value
-    .filter((p): p is { key: string; value: string } => typeof p?.key === 'string' && typeof p?.value === 'string' && p.key.length > 0 && p.key.length <= 64 && p.value.length <= 512)
+    .filter(
+      (p): p is { key: string; value: string } =>
+        typeof p?.key === 'string' && typeof p?.value === 'string' && p.key.length > 0 && p.key.length <= 64 && p.value.length <= 512,
+    )
     .slice(0, 16)
     .map(({ key, value: v }) => ({ key, value: v }));
   return pairs.length > 0 ? JSON.stringify(pairs) : null;
@@ -252,9 +369,11 @@ function attributionMetadata(value: unknown): string | null {
 function validate(e: UsageEvent, index: number): void {
   const where = `events[${index}]`;
   const nonNegativeInt = (value: unknown, name: string, max = 2_000_000_000) => {
-    if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > max) throw badInput(`${where}.${name} must be a non-negative integer`, { field: name });
+    if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > max)
+      throw badInput(`${where}.${name} must be a non-negative integer`, { field: name });
   };
-  if (typeof e.requestId !== 'string' || e.requestId.length === 0 || e.requestId.length > 64) throw badInput(`${where}.requestId must be 1 to 64 characters`, { field: 'requestId' });
+  if (typeof e.requestId !== 'string' || e.requestId.length === 0 || e.requestId.length > 64)
+    throw badInput(`${where}.requestId must be 1 to 64 characters`, { field: 'requestId' });
   if (!CAPABILITIES.has(e.capability)) throw badInput(`${where}.capability must be chat, embeddings or speech`, { field: 'capability' });
   if (!STATUSES.has(e.status)) throw badInput(`${where}.status must be completed, failed or cancelled`, { field: 'status' });
   nonNegativeInt(e.inputTokens, 'inputTokens');
@@ -263,5 +382,6 @@ function validate(e: UsageEvent, index: number): void {
   nonNegativeInt(e.costMicros, 'costMicros', MAX_COST_MICROS);
   nonNegativeInt(Math.round(e.latencyMs), 'latencyMs');
   if (e.status === 'failed' && e.costMicros !== 0) throw badInput(`${where}: a failed request is never charged`, { field: 'costMicros' });
-  if (Number.isNaN(new Date(e.occurredAt).getTime())) throw badInput(`${where}.occurredAt must be an ISO timestamp`, { field: 'occurredAt' });
+  if (Number.isNaN(new Date(e.occurredAt).getTime()))
+    throw badInput(`${where}.occurredAt must be an ISO timestamp`, { field: 'occurredAt' });
 }

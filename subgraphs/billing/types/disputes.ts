@@ -7,7 +7,10 @@ export enum DisputeStatusValue {
   RESOLVED_BUYER = 'resolved_buyer',
   RESOLVED_SELLER = 'resolved_seller',
 }
-registerEnumType(DisputeStatusValue, { name: 'DisputeStatus', description: 'open, then resolved for the buyer (refunded) or for the seller (no refund).' });
+registerEnumType(DisputeStatusValue, {
+  name: 'DisputeStatus',
+  description: 'open, then resolved for the buyer (refunded) or for the seller (no refund).',
+});
 
 export enum DisputeResolutionValue {
   AUTO = 'auto',
@@ -17,7 +20,8 @@ export enum DisputeResolutionValue {
 }
 registerEnumType(DisputeResolutionValue, {
   name: 'DisputeResolution',
-  description: "AUTO: the request's metering evidence showed an overcharge; SELLER_ACCEPTED; WINDOW_EXPIRED: the seller did not answer in time; CONTESTED: the seller contested and the evidence did not say otherwise.",
+  description:
+    "AUTO: the request's metering evidence showed an overcharge; SELLER_ACCEPTED; WINDOW_EXPIRED: the seller did not answer in time; CONTESTED: the seller contested and the evidence did not say otherwise.",
 });
 
 @ObjectType('Dispute', { description: "A buyer's dispute of one charged request." })
@@ -30,7 +34,11 @@ export class DisputeView {
   @Field(() => String) reason!: string;
   @Field(() => DisputeStatusValue) status!: DisputeStatusValue;
   @Field(() => DisputeResolutionValue, { nullable: true }) resolution!: DisputeResolutionValue | null;
-  @Field(() => [String], { description: "The record's findings that showed an overcharge (prompt_over_count, completion_over_count, completion_over_max, failed_charged)." }) evidence!: string[];
+  @Field(() => [String], {
+    description:
+      "The record's findings that showed an overcharge (prompt_over_count, completion_over_count, completion_over_max, failed_charged).",
+  })
+  evidence!: string[];
   @Field(() => String, { nullable: true, description: "The seller's reason, when it contested." }) sellerResponse!: string | null;
   @Field(() => Date) openedAt!: Date;
   @Field(() => Date, { description: 'Until when the seller may accept or contest; then the platform decides.' }) respondBy!: Date;
@@ -58,9 +66,12 @@ export enum PayoutOutcome {
   COMPLETED = 'completed',
   FAILED = 'failed',
 }
-registerEnumType(PayoutOutcome, { name: 'PayoutOutcome', description: "The payout provider's answer: FAILED returns the money to available earnings." });
+registerEnumType(PayoutOutcome, {
+  name: 'PayoutOutcome',
+  description: "The payout provider's answer: FAILED returns the money to available earnings.",
+});
 
-@ObjectType('Payout', { description: "Available earnings paid out to the seller through the payout provider." })
+@ObjectType('Payout', { description: 'Available earnings paid out to the seller through the payout provider.' })
 export class PayoutView {
   @Field(() => ID) id!: string;
   @Field(() => Money) amount!: Money;

@@ -7,7 +7,11 @@ import { ApiKey } from './references';
 @ObjectType({ description: 'One posting of the append-only ledger.' })
 export class Transaction {
   @Field(() => ID) id!: string;
-  @Field(() => String, { description: 'trial_credit, topup, usage_debit, seller_earning, platform_fee, earning_cooled, reserve_hold, reserve_release, refund, adjustment' }) type!: string;
+  @Field(() => String, {
+    description:
+      'trial_credit, topup, usage_debit, seller_earning, platform_fee, earning_cooled, reserve_hold, reserve_release, refund, adjustment',
+  })
+  type!: string;
   @Field(() => String, { description: 'balance, earnings_pending, earnings_available or earnings_reserved' }) bucket!: string;
   @Field(() => Money) amount!: Money;
   @Field(() => Money, { description: "The bucket's value right after this posting." }) balanceAfter!: Money;
@@ -52,10 +56,15 @@ export class DailyUsage {
 
 @ObjectType({ description: 'Metering evidence of one request.' })
 export class GenerationMetering {
-  @Field(() => Int, { nullable: true, description: 'Prompt tokens the upstream reported (null: it reported none).' }) reportedInputTokens!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Prompt tokens the upstream reported (null: it reported none).' }) reportedInputTokens!:
+    | number
+    | null;
   @Field(() => Int, { nullable: true }) reportedOutputTokens!: number | null;
-  @Field(() => Int, { nullable: true, description: 'The prompt the request could bill, by the gateway’s tokenizer (o200k_base).' }) countedInputTokens!: number | null;
-  @Field(() => Int, { nullable: true, description: 'The completion the buyer received, by the gateway’s tokenizer.' }) countedOutputTokens!: number | null;
+  @Field(() => Int, { nullable: true, description: 'The prompt the request could bill, by the gateway’s tokenizer (o200k_base).' })
+  countedInputTokens!: number | null;
+  @Field(() => Int, { nullable: true, description: 'The completion the buyer received, by the gateway’s tokenizer.' }) countedOutputTokens!:
+    | number
+    | null;
   @Field(() => Int, { nullable: true }) cachedInputTokens!: number | null;
   @Field(() => Int, { nullable: true }) reasoningTokens!: number | null;
   @Field(() => String, { nullable: true, description: 'The model the upstream said it served.' }) servedModel!: string | null;
@@ -75,11 +84,17 @@ export class Generation {
   @Field(() => Money) cost!: Money;
   @Field(() => Int) latencyMs!: number;
   @Field(() => Int, { nullable: true }) timeToFirstTokenMs!: number | null;
-  @Field(() => String, { description: 'completed, failed, or cancelled (the buyer went away; billed for what was delivered).' }) status!: string;
+  @Field(() => String, { description: 'completed, failed, or cancelled (the buyer went away; billed for what was delivered).' })
+  status!: string;
   @Field(() => Date) createdAt!: Date;
-  @Field(() => GenerationMetering, { description: "What the upstream reported beside what the gateway counted; the billed tokens are the lower figure within the tolerance." })
+  @Field(() => GenerationMetering, {
+    description: 'What the upstream reported beside what the gateway counted; the billed tokens are the lower figure within the tolerance.',
+  })
   metering!: GenerationMetering;
-  @Field(() => String, { description: 'The signed receipt of this record: a compact JWS (EdDSA, `typ` receipt+jwt), verifiable with the keys at /.well-known/jwks.json.' })
+  @Field(() => String, {
+    description:
+      'The signed receipt of this record: a compact JWS (EdDSA, `typ` receipt+jwt), verifiable with the keys at /.well-known/jwks.json.',
+  })
   receipt!: string;
 }
 
@@ -175,17 +190,23 @@ export class UsageEventInput {
   @Field(() => GraphQLSafeInt, { nullable: true }) ttftMs?: number | null;
   @Field(() => String, { description: 'completed, failed or cancelled' }) status!: string;
   @Field(() => String) occurredAt!: string;
-  @Field(() => GraphQLSafeInt, { nullable: true, description: 'What the upstream reported (null: nothing).' }) reportedInputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'What the upstream reported (null: nothing).' }) reportedInputTokens?:
+    | number
+    | null;
   @Field(() => GraphQLSafeInt, { nullable: true }) reportedOutputTokens?: number | null;
-  @Field(() => GraphQLSafeInt, { nullable: true, description: "The gateway's own count: the prompt the request could bill." }) countedInputTokens?: number | null;
-  @Field(() => GraphQLSafeInt, { nullable: true, description: "The gateway's own count: the completion the buyer received." }) countedOutputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: "The gateway's own count: the prompt the request could bill." })
+  countedInputTokens?: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: "The gateway's own count: the completion the buyer received." })
+  countedOutputTokens?: number | null;
   @Field(() => GraphQLSafeInt, { nullable: true }) cachedInputTokens?: number | null;
   @Field(() => GraphQLSafeInt, { nullable: true }) reasoningTokens?: number | null;
   @Field(() => String, { nullable: true }) servedModel?: string | null;
   @Field(() => String, { nullable: true }) meteringFlags?: string | null;
   @Field(() => String, { nullable: true, description: "The buyer's end user (OpenAI's `user`)." }) endUser?: string | null;
   @Field(() => [String], { nullable: true }) tags?: string[] | null;
-  @Field(() => [MetadataEntryInput], { nullable: true, description: "OpenAI's `metadata`, as key/value pairs." }) metadata?: MetadataEntryInput[] | null;
+  @Field(() => [MetadataEntryInput], { nullable: true, description: "OpenAI's `metadata`, as key/value pairs." }) metadata?:
+    | MetadataEntryInput[]
+    | null;
 }
 
 @ObjectType()
@@ -233,7 +254,9 @@ export class SpendLogPage {
   @Field(() => Date, { description: 'The window the log covers.' }) from!: Date;
   @Field(() => Date) to!: Date;
   @Field(() => [SpendLogEntry], { description: 'Newest first.' }) items!: SpendLogEntry[];
-  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page; null: this is the last.' }) nextCursor!: string | null;
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page; null: this is the last.' }) nextCursor!:
+    | string
+    | null;
 }
 
 /** A breakdown row as the service computes it; the GraphQL types below name `key`. */

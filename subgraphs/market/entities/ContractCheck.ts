@@ -10,7 +10,8 @@ export enum CheckKind {
 }
 registerEnumType(CheckKind, {
   name: 'CheckKind',
-  description: 'ADMISSION: probeListing (and the probe run right after createListing); SCHEDULED: the periodic re-check; REVERIFY: reverifyContract; LIVE: a report from the data plane about real traffic.',
+  description:
+    'ADMISSION: probeListing (and the probe run right after createListing); SCHEDULED: the periodic re-check; REVERIFY: reverifyContract; LIVE: a report from the data plane about real traffic.',
 });
 
 @ObjectType({ description: "One input to a contract's state machine: a probe's verdict or a live-traffic report." })

@@ -6,7 +6,10 @@ export enum Capability {
   EMBEDDINGS = 'embeddings',
   SPEECH = 'speech',
 }
-registerEnumType(Capability, { name: 'Capability', description: 'What a listing serves: chat completions, embeddings, or speech (text to speech).' });
+registerEnumType(Capability, {
+  name: 'Capability',
+  description: 'What a listing serves: chat completions, embeddings, or speech (text to speech).',
+});
 
 export enum ListingStatus {
   PENDING = 'pending',

@@ -27,7 +27,9 @@ export class VerificationCheck {
 }
 
 /** A listing's latest verification (one row per listing; each ProbeRun keeps the history of reasons). */
-@ObjectType({ description: "A listing's latest verification of its claims: the canonical model it lists and the capabilities it declares." })
+@ObjectType({
+  description: "A listing's latest verification of its claims: the canonical model it lists and the capabilities it declares.",
+})
 @Entity({ tableName: 'listing_verifications' })
 export class ListingVerification {
   @PrimaryKey({ type: 'string', length: 36 })

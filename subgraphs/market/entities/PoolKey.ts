@@ -8,7 +8,8 @@ export enum PoolKeyStatus {
 }
 registerEnumType(PoolKeyStatus, {
   name: 'PoolKeyStatus',
-  description: 'ACTIVE: the provider accepted it; INVALID: the provider refused it on a later probe (a passing probe makes it ACTIVE again); DELETED: retired (final).',
+  description:
+    'ACTIVE: the provider accepted it; INVALID: the provider refused it on a later probe (a passing probe makes it ACTIVE again); DELETED: retired (final).',
 });
 
 @ObjectType({ description: "A seller's upstream provider key. Stored sealed (AES-256-GCM); only a masked preview is ever shown." })

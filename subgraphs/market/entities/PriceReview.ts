@@ -9,10 +9,14 @@ export enum PriceReviewStatus {
 }
 registerEnumType(PriceReviewStatus, {
   name: 'PriceReviewStatus',
-  description: 'PENDING: waits for confirmListingPrice; CONFIRMED: applied; SUPERSEDED: replaced by a later price change; CANCELLED: the listing was deleted.',
+  description:
+    'PENDING: waits for confirmListingPrice; CONFIRMED: applied; SUPERSEDED: replaced by a later price change; CANCELLED: the listing was deleted.',
 });
 
-@ObjectType({ description: 'A price increase above the review threshold, held until the seller confirms it. The listing keeps routing at its current price meanwhile.' })
+@ObjectType({
+  description:
+    'A price increase above the review threshold, held until the seller confirms it. The listing keeps routing at its current price meanwhile.',
+})
 @Entity({ tableName: 'price_reviews' })
 @Index({ properties: ['sellerId', 'status'] })
 @Index({ properties: ['listingId', 'status'] })
@@ -51,7 +55,9 @@ export class PriceReview {
   @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
   proposedPerMCharsMicros?: number | null;
 
-  @Field(() => Float, { description: 'The largest increase among the proposed prices, in percent (a price rising from 0 counts as 100000).' })
+  @Field(() => Float, {
+    description: 'The largest increase among the proposed prices, in percent (a price rising from 0 counts as 100000).',
+  })
   @Property({ type: 'double', runtimeType: 'number' })
   increasePercent!: number;
 

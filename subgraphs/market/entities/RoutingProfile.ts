@@ -8,10 +8,13 @@ export enum RoutingSort {
 }
 registerEnumType(RoutingSort, {
   name: 'RoutingSort',
-  description: 'PRICE: cheapest first (input + output price per MTok; per MChars for speech); LATENCY: lowest probe latency first; THROUGHPUT: most tokens per second first.',
+  description:
+    'PRICE: cheapest first (input + output price per MTok; per MChars for speech); LATENCY: lowest probe latency first; THROUGHPUT: most tokens per second first.',
 });
 
-@ObjectType({ description: "A buyer's routing policy, bound to buyer keys by id: ordering, provider and supply filters, price ceilings and fallbacks." })
+@ObjectType({
+  description: "A buyer's routing policy, bound to buyer keys by id: ordering, provider and supply filters, price ceilings and fallbacks.",
+})
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'routing_profiles' })
 @Unique({ properties: ['accountId', 'name'] })
@@ -47,7 +50,10 @@ export class RoutingProfile {
   // Supply by seller or listing: each entry is a seller handle, a seller id or a listing id.
   // Nullable columns (added to existing stores); null reads as the default.
 
-  @Field(() => [String], { nullable: true, description: 'Only supply matching these entries (seller handles, seller ids or listing ids); null = everyone.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Only supply matching these entries (seller handles, seller ids or listing ids); null = everyone.',
+  })
   @Property({ type: 'json', nullable: true })
   allowSupply?: string[] | null;
 
@@ -65,7 +71,9 @@ export class RoutingProfile {
   @Property({ type: 'bigint', runtimeType: 'number', nullable: true })
   maxOutputPriceMicrosPerMTok?: number | null;
 
-  @Field(() => Boolean, { description: 'Whether the data plane may try fallbackModels when the model has no eligible supply or every candidate failed.' })
+  @Field(() => Boolean, {
+    description: 'Whether the data plane may try fallbackModels when the model has no eligible supply or every candidate failed.',
+  })
   @Property({ type: 'boolean' })
   allowFallbacks: boolean = true;
 
@@ -77,7 +85,10 @@ export class RoutingProfile {
   @Property({ type: 'integer', nullable: true })
   timeoutMs?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'After the first byte, the longest gap between chunks before the answer is ended, ms; null = the platform default.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'After the first byte, the longest gap between chunks before the answer is ended, ms; null = the platform default.',
+  })
   @Property({ type: 'integer', nullable: true })
   streamIdleTimeoutMs?: number | null;
 

@@ -13,7 +13,10 @@ export class Seller {
   @PrimaryKey({ type: 'string', length: 36 })
   id!: string;
 
-  @Field(() => String, { nullable: true, description: 'The namespace of the seller\'s own model ids (`<handle>/<name>`); null until chosen or taken from the first listing.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The namespace of the seller's own model ids (`<handle>/<name>`); null until chosen or taken from the first listing.",
+  })
   @Unique()
   @Property({ type: 'string', length: 39, nullable: true })
   handle?: string | null;

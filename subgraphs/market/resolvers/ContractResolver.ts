@@ -25,23 +25,36 @@ export class ContractResolver {
     return ctx.contracts.checks(ctx.principal, contractId, limit);
   }
 
-  @Mutation(() => ContractCheck, { description: 'Probe the listing now and record a REVERIFY check (DEGRADED → ACTIVE when it passes; a SUSPENDED contract stays suspended until unsuspendContract).' })
+  @Mutation(() => ContractCheck, {
+    description:
+      'Probe the listing now and record a REVERIFY check (DEGRADED → ACTIVE when it passes; a SUSPENDED contract stays suspended until unsuspendContract).',
+  })
   async reverifyContract(@Arg('id', () => ID) id: string, @Ctx() ctx: MarketContext): Promise<ContractCheck> {
     return (await ctx.contracts.reverify(ctx.principal, id)).check;
   }
 
-  @Mutation(() => Contract, { description: 'SUSPENDED → ACTIVE. Allowed only when the latest check since the suspension passed (run reverifyContract first); else CONFLICT.' })
+  @Mutation(() => Contract, {
+    description:
+      'SUSPENDED → ACTIVE. Allowed only when the latest check since the suspension passed (run reverifyContract first); else CONFLICT.',
+  })
   unsuspendContract(@Arg('id', () => ID) id: string, @Ctx() ctx: MarketContext): Promise<Contract> {
     return ctx.contracts.unsuspend(ctx.principal, id);
   }
 
-  @Mutation(() => ContractState, { description: "Data plane only: the outcome of a real request served by the listing, recorded as a LIVE check. Answers the contract's state after it." })
+  @Mutation(() => ContractState, {
+    description:
+      "Data plane only: the outcome of a real request served by the listing, recorded as a LIVE check. Answers the contract's state after it.",
+  })
   @Directive('@inaccessible')
   async reportListingOutcome(
     @Arg('listingId', () => ID) listingId: string,
     @Arg('ok', () => Boolean) ok: boolean,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
-    @Arg('contradictsClaims', () => Boolean, { nullable: true, description: "The answer is evidence against the listing's claims (usage beyond the gateway's count, another model's name): its claims are verified again soon." })
+    @Arg('contradictsClaims', () => Boolean, {
+      nullable: true,
+      description:
+        "The answer is evidence against the listing's claims (usage beyond the gateway's count, another model's name): its claims are verified again soon.",
+    })
     contradictsClaims: boolean | null,
     @Ctx() ctx: MarketContext,
   ): Promise<ContractState> {

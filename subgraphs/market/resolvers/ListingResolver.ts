@@ -22,13 +22,23 @@ export class ListingResolver {
     return ctx.listings.get(ctx.principal, id);
   }
 
-  @Mutation(() => Listing, { description: 'List a model for sale through one of your pool keys. It starts PENDING; an admission probe runs right away in the background, and it is routable once admitted.' })
+  @Mutation(() => Listing, {
+    description:
+      'List a model for sale through one of your pool keys. It starts PENDING; an admission probe runs right away in the background, and it is routable once admitted.',
+  })
   createListing(@Arg('input', () => CreateListingInput) input: CreateListingInput, @Ctx() ctx: MarketContext): Promise<Listing> {
     return ctx.listings.create(ctx.principal, input);
   }
 
-  @Mutation(() => Listing, { description: 'Change caps, price floor, prices, hardware, metadata or pool key. A changed context length or parameter list is verified again (the old checks no longer count). Decreases apply at once; an increase above the review threshold waits for confirmListingPrice.' })
-  updateListing(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateListingInput) input: UpdateListingInput, @Ctx() ctx: MarketContext): Promise<Listing> {
+  @Mutation(() => Listing, {
+    description:
+      'Change caps, price floor, prices, hardware, metadata or pool key. A changed context length or parameter list is verified again (the old checks no longer count). Decreases apply at once; an increase above the review threshold waits for confirmListingPrice.',
+  })
+  updateListing(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateListingInput) input: UpdateListingInput,
+    @Ctx() ctx: MarketContext,
+  ): Promise<Listing> {
     return ctx.listings.update(ctx.principal, id, input);
   }
 
@@ -38,7 +48,11 @@ export class ListingResolver {
   }
 
   @Mutation(() => Listing, { description: 'Pause (not routed, not re-checked) or resume a listing; its contract is kept.' })
-  setListingPaused(@Arg('id', () => ID) id: string, @Arg('paused', () => Boolean) paused: boolean, @Ctx() ctx: MarketContext): Promise<Listing> {
+  setListingPaused(
+    @Arg('id', () => ID) id: string,
+    @Arg('paused', () => Boolean) paused: boolean,
+    @Ctx() ctx: MarketContext,
+  ): Promise<Listing> {
     return ctx.listings.setPaused(ctx.principal, id, paused);
   }
 
@@ -62,7 +76,10 @@ export class ListingResolver {
     return Money.of(Number(listing.outputPriceMicrosPerMTok));
   }
 
-  @FieldResolver(() => Money, { nullable: true, description: 'Chat: USD per million cached prompt tokens (null: they cost the input price).' })
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description: 'Chat: USD per million cached prompt tokens (null: they cost the input price).',
+  })
   cacheReadPricePerMTok(@Root() listing: Listing): Money | null {
     return listing.cacheReadPriceMicrosPerMTok == null ? null : Money.of(Number(listing.cacheReadPriceMicrosPerMTok));
   }
@@ -74,31 +91,50 @@ export class ListingResolver {
 
   @FieldResolver(() => ListingCaps)
   caps(@Root() listing: Listing): ListingCaps {
-    return { rpm: listing.capRpm ?? null, tpm: listing.capTpm ?? null, maxConcurrency: listing.capMaxConcurrency ?? null, dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens) };
+    return {
+      rpm: listing.capRpm ?? null,
+      tpm: listing.capTpm ?? null,
+      maxConcurrency: listing.capMaxConcurrency ?? null,
+      dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens),
+    };
   }
 
   @FieldResolver(() => Hardware, { nullable: true, description: 'Declared GPUs; null when none were declared.' })
   hardware(@Root() listing: Listing): Hardware | null {
-    return listing.gpuModel == null && listing.gpuCount == null ? null : { gpuModel: listing.gpuModel ?? null, gpuCount: listing.gpuCount ?? null };
+    return listing.gpuModel == null && listing.gpuCount == null
+      ? null
+      : { gpuModel: listing.gpuModel ?? null, gpuCount: listing.gpuCount ?? null };
   }
 
   // Metadata: public (buyers choose supply by it); what a canonical model fills in shows as the listing's own.
-  @FieldResolver(() => Int, { nullable: true, description: 'Tokens of context the supply takes (a canonical model\'s when not declared); null: unknown.' })
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "Tokens of context the supply takes (a canonical model's when not declared); null: unknown.",
+  })
   contextLength(@Root() listing: Listing, @Ctx() ctx: MarketContext): number | null {
     return ctx.listings.metadataOf(listing).contextLength;
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'The longest completion in tokens (a canonical model\'s when not declared); null: unknown.' })
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "The longest completion in tokens (a canonical model's when not declared); null: unknown.",
+  })
   maxOutputTokens(@Root() listing: Listing, @Ctx() ctx: MarketContext): number | null {
     return ctx.listings.metadataOf(listing).maxOutputTokens;
   }
 
-  @FieldResolver(() => [String], { description: 'CHAT: the request parameters it honours, a canonical model\'s and the declared ones (what routing and verification go by); other capabilities: [].' })
+  @FieldResolver(() => [String], {
+    description:
+      "CHAT: the request parameters it honours, a canonical model's and the declared ones (what routing and verification go by); other capabilities: [].",
+  })
   supportedParameters(@Root() listing: Listing, @Ctx() ctx: MarketContext): string[] {
     return ctx.listings.metadataOf(listing).supportedParameters;
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'int4, int8, fp4, fp6, fp8, fp16, bf16, fp32 or unknown; null: not declared.' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'int4, int8, fp4, fp6, fp8, fp16, bf16, fp32 or unknown; null: not declared.',
+  })
   quantization(@Root() listing: Listing): string | null {
     return listing.quantization ?? null;
   }
@@ -108,12 +144,17 @@ export class ListingResolver {
     return listing.region ?? null;
   }
 
-  @FieldResolver(() => ListingDataPolicy, { description: 'What happens to prompts at the provider, as declared (all false unless the seller says otherwise).' })
+  @FieldResolver(() => ListingDataPolicy, {
+    description: 'What happens to prompts at the provider, as declared (all false unless the seller says otherwise).',
+  })
   dataPolicy(@Root() listing: Listing, @Ctx() ctx: MarketContext): ListingDataPolicy {
     return ctx.listings.metadataOf(listing).dataPolicy;
   }
 
-  @FieldResolver(() => ListingVerification, { description: 'The latest verification of its claims (the canonical model it lists, the capabilities it declares): public, so buyers see it too.' })
+  @FieldResolver(() => ListingVerification, {
+    description:
+      'The latest verification of its claims (the canonical model it lists, the capabilities it declares): public, so buyers see it too.',
+  })
   verification(@Root() listing: Listing, @Ctx() ctx: MarketContext): Promise<ListingVerification> {
     return ctx.listings.verificationOf(listing);
   }
@@ -130,7 +171,9 @@ export class ListingResolver {
 
   @FieldResolver(() => Money, { nullable: true, description: 'The price floor (the seller only).' })
   priceFloor(@Root() listing: Listing, @Ctx() ctx: MarketContext): Money | null {
-    return seesSupplyOf(ctx.principal, listing.sellerId) && listing.priceFloorMicros != null ? Money.of(Number(listing.priceFloorMicros)) : null;
+    return seesSupplyOf(ctx.principal, listing.sellerId) && listing.priceFloorMicros != null
+      ? Money.of(Number(listing.priceFloorMicros))
+      : null;
   }
 
   @FieldResolver(() => PoolKey, { nullable: true, description: 'The pool key it calls through (the seller only; null for a draft).' })
@@ -143,7 +186,10 @@ export class ListingResolver {
     return listing.contractId && seesSupplyOf(ctx.principal, listing.sellerId) ? ctx.loaders.contractById.load(listing.contractId) : null;
   }
 
-  @FieldResolver(() => PriceReview, { nullable: true, description: 'The price increase waiting for confirmation, if any (the seller only).' })
+  @FieldResolver(() => PriceReview, {
+    nullable: true,
+    description: 'The price increase waiting for confirmation, if any (the seller only).',
+  })
   pendingPriceReview(@Root() listing: Listing, @Ctx() ctx: MarketContext): Promise<PriceReview | null> | null {
     return seesSupplyOf(ctx.principal, listing.sellerId) ? ctx.loaders.pendingReviewByListing.load(listing.id) : null;
   }

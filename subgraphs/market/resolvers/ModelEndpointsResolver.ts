@@ -7,7 +7,10 @@ import type { MarketContext } from '../context';
 // verification (market), reputation (network, `Listing.reputation`).
 @Resolver(() => Model)
 export class ModelEndpointsResolver {
-  @FieldResolver(() => [Listing], { description: 'Public: the cheapest routable listings of this model (contract ACTIVE or DEGRADED; a canonical one only with its claims verified), each with its metadata, cheapest output price first.' })
+  @FieldResolver(() => [Listing], {
+    description:
+      'Public: the cheapest routable listings of this model (contract ACTIVE or DEGRADED; a canonical one only with its claims verified), each with its metadata, cheapest output price first.',
+  })
   endpoints(@Root() model: Model, @Ctx() ctx: MarketContext): Promise<Listing[]> {
     return ctx.models.endpoints(model.id);
   }

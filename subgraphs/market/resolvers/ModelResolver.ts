@@ -5,7 +5,13 @@ import { Model, MoneyRange } from '../types/models';
 import type { MarketContext } from '../context';
 
 export function toModel(view: ModelView): Model {
-  return { ...view, inputPrice: range(view.inputPrice), outputPrice: range(view.outputPrice), pricePerMChars: view.pricePerMChars && range(view.pricePerMChars), costPerMinute: view.costPerMinute && range(view.costPerMinute) };
+  return {
+    ...view,
+    inputPrice: range(view.inputPrice),
+    outputPrice: range(view.outputPrice),
+    pricePerMChars: view.pricePerMChars && range(view.pricePerMChars),
+    costPerMinute: view.costPerMinute && range(view.costPerMinute),
+  };
 }
 
 function range(stats: MoneyStats): MoneyRange {
@@ -17,7 +23,11 @@ export class ModelResolver {
   @Query(() => [Model], { description: 'Public: models with at least one ACTIVE contract, by id; each given argument filters.' })
   async models(
     @Ctx() ctx: MarketContext,
-    @Arg('type', () => String, { nullable: true, description: 'A pipeline (`llm`, `embeddings`, `text-to-speech`) or a capability (`chat`, `embeddings`, `speech`), any case.' }) type?: string | null,
+    @Arg('type', () => String, {
+      nullable: true,
+      description: 'A pipeline (`llm`, `embeddings`, `text-to-speech`) or a capability (`chat`, `embeddings`, `speech`), any case.',
+    })
+    type?: string | null,
     @Arg('featured', () => Boolean, { nullable: true }) featured?: boolean | null,
     @Arg('realtime', () => Boolean, { nullable: true }) realtime?: boolean | null,
   ): Promise<Model[]> {

@@ -29,7 +29,9 @@ export class GPUCapacityResolver {
     return (await ctx.capacity.declared()).models;
   }
 
-  @FieldResolver(() => [GPUCapacityPipeline], { description: 'Declared GPUs per pipeline, and per public model in it, most first (0 left out).' })
+  @FieldResolver(() => [GPUCapacityPipeline], {
+    description: 'Declared GPUs per pipeline, and per public model in it, most first (0 left out).',
+  })
   async pipelineGPUs(@Ctx() ctx: MarketContext): Promise<GPUCapacityPipeline[]> {
     return (await ctx.capacity.declared()).pipelineGPUs;
   }
@@ -37,7 +39,9 @@ export class GPUCapacityResolver {
 
 @Resolver(() => OrchestratorRow)
 export class OrchestratorHardwareResolver {
-  @FieldResolver(() => Int, { description: 'GPUs declared on the listing (0 when none were declared, or for a listing market does not know).' })
+  @FieldResolver(() => Int, {
+    description: 'GPUs declared on the listing (0 when none were declared, or for a listing market does not know).',
+  })
   async gpuCount(@Root() row: OrchestratorRow, @Ctx() ctx: MarketContext): Promise<number> {
     const listing = await ctx.loaders.listingById.load(row.address);
     return listing ? declaredGpus(listing) : 0;

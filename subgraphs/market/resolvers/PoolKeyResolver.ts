@@ -29,12 +29,17 @@ export class PoolKeyResolver {
     return ctx.poolKeys.create(ctx.principal, input);
   }
 
-  @Mutation(() => PoolKey, { description: 'Retire a pool key (its sealed secret is erased). CONFLICT while a listing that is not deleted uses it.' })
+  @Mutation(() => PoolKey, {
+    description: 'Retire a pool key (its sealed secret is erased). CONFLICT while a listing that is not deleted uses it.',
+  })
   deletePoolKey(@Arg('id', () => ID) id: string, @Ctx() ctx: MarketContext): Promise<PoolKey> {
     return ctx.poolKeys.delete(ctx.principal, id);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'Where its calls go: the catalog URL of its provider, or the one given for `custom`.' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Where its calls go: the catalog URL of its provider, or the one given for `custom`.',
+  })
   baseUrl(@Root() key: PoolKey, @Ctx() ctx: MarketContext): string | null {
     return ctx.poolKeys.baseUrlOf(key);
   }

@@ -10,7 +10,11 @@ const money = (micros: number | null | undefined): Money | null => (micros == nu
 @Resolver(() => PriceReview)
 export class PriceReviewResolver {
   @Query(() => [PriceReview], { description: 'Your review queue: price increases waiting for confirmListingPrice, newest first.' })
-  priceReviews(@Arg('includeResolved', () => Boolean, { defaultValue: false, description: 'Also confirmed, superseded and cancelled ones.' }) includeResolved: boolean, @Ctx() ctx: MarketContext): Promise<PriceReview[]> {
+  priceReviews(
+    @Arg('includeResolved', () => Boolean, { defaultValue: false, description: 'Also confirmed, superseded and cancelled ones.' })
+    includeResolved: boolean,
+    @Ctx() ctx: MarketContext,
+  ): Promise<PriceReview[]> {
     return ctx.listings.priceReviews(ctx.principal, includeResolved);
   }
 
@@ -21,11 +25,19 @@ export class PriceReviewResolver {
 
   @FieldResolver(() => ListingPrices, { description: 'The live prices when the review was opened.' })
   current(@Root() review: PriceReview): ListingPrices {
-    return { inputPricePerMTok: money(review.currentInputMicros), outputPricePerMTok: money(review.currentOutputMicros), pricePerMChars: money(review.currentPerMCharsMicros) };
+    return {
+      inputPricePerMTok: money(review.currentInputMicros),
+      outputPricePerMTok: money(review.currentOutputMicros),
+      pricePerMChars: money(review.currentPerMCharsMicros),
+    };
   }
 
   @FieldResolver(() => ListingPrices, { description: 'The prices waiting for confirmation (null = unchanged).' })
   proposed(@Root() review: PriceReview): ListingPrices {
-    return { inputPricePerMTok: money(review.proposedInputMicros), outputPricePerMTok: money(review.proposedOutputMicros), pricePerMChars: money(review.proposedPerMCharsMicros) };
+    return {
+      inputPricePerMTok: money(review.proposedInputMicros),
+      outputPricePerMTok: money(review.proposedOutputMicros),
+      pricePerMChars: money(review.proposedPerMCharsMicros),
+    };
   }
 }

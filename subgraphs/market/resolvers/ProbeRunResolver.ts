@@ -14,7 +14,10 @@ export class ProbeRunResolver {
     return ctx.probes.runs(ctx.principal, listingId, limit);
   }
 
-  @Mutation(() => ProbeRun, { description: 'Run an admission probe of your listing now (a real call through its pool key) and record it; PENDING → ACTIVE when it passes. Joins a probe already running for it.' })
+  @Mutation(() => ProbeRun, {
+    description:
+      'Run an admission probe of your listing now (a real call through its pool key) and record it; PENDING → ACTIVE when it passes. Joins a probe already running for it.',
+  })
   async probeListing(@Arg('id', () => ID) id: string, @Ctx() ctx: MarketContext): Promise<ProbeRun> {
     return (await ctx.probes.probeListing(ctx.principal, id)).run;
   }

@@ -17,12 +17,19 @@ export class RoutingProfileResolver {
   }
 
   @Mutation(() => RoutingProfile, { description: 'Create a routing profile; bind it to buyer keys with their routingProfileId.' })
-  createRoutingProfile(@Arg('input', () => CreateRoutingProfileInput) input: CreateRoutingProfileInput, @Ctx() ctx: MarketContext): Promise<RoutingProfile> {
+  createRoutingProfile(
+    @Arg('input', () => CreateRoutingProfileInput) input: CreateRoutingProfileInput,
+    @Ctx() ctx: MarketContext,
+  ): Promise<RoutingProfile> {
     return ctx.routingProfiles.create(ctx.principal, input);
   }
 
   @Mutation(() => RoutingProfile, { description: 'Change a profile: absent fields stay, null resets to the default.' })
-  updateRoutingProfile(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateRoutingProfileInput) input: UpdateRoutingProfileInput, @Ctx() ctx: MarketContext): Promise<RoutingProfile> {
+  updateRoutingProfile(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateRoutingProfileInput) input: UpdateRoutingProfileInput,
+    @Ctx() ctx: MarketContext,
+  ): Promise<RoutingProfile> {
     return ctx.routingProfiles.update(ctx.principal, id, input);
   }
 
@@ -36,7 +43,9 @@ export class RoutingProfileResolver {
     return profile.denySupply ?? [];
   }
 
-  @FieldResolver(() => [String], { description: 'Supply matching these entries tried first, in this order (before providerOrder; healthy supply still before degraded).' })
+  @FieldResolver(() => [String], {
+    description: 'Supply matching these entries tried first, in this order (before providerOrder; healthy supply still before degraded).',
+  })
   supplyOrder(@Root() profile: RoutingProfile): string[] {
     return profile.supplyOrder ?? [];
   }

@@ -11,7 +11,10 @@ export class SellerResolver {
     return ctx.listings.listingsOf(ctx.principal, account.id);
   }
 
-  @FieldResolver(() => Seller, { nullable: true, description: "The account's seller identity (its public handle); null when it never chose one nor listed under its own." })
+  @FieldResolver(() => Seller, {
+    nullable: true,
+    description: "The account's seller identity (its public handle); null when it never chose one nor listed under its own.",
+  })
   seller(@Root() account: Account, @Ctx() ctx: MarketContext): Promise<Seller | null> {
     return ctx.sellers.of(account.id);
   }

@@ -48,9 +48,13 @@ export interface BusyCapacity {
   availableCapacity: number;
 }
 
-const byCountThenName = <T extends { name: string; n: number }>(a: T, b: T) => b.n - a.n || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byCountThenName = <T extends { name: string; n: number }>(a: T, b: T) =>
+  b.n - a.n || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-function sumBy(rows: readonly DeclaredSupply[], key: (row: DeclaredSupply) => string): { name: string; n: number; rows: DeclaredSupply[] }[] {
+function sumBy(
+  rows: readonly DeclaredSupply[],
+  key: (row: DeclaredSupply) => string,
+): { name: string; n: number; rows: DeclaredSupply[] }[] {
   const groups = new Map<string, { name: string; n: number; rows: DeclaredSupply[] }>();
   for (const row of rows) {
     const name = key(row);

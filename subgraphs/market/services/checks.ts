@@ -55,7 +55,12 @@ export function recordCheck(deps: MarketCoreDeps, contractId: string, input: Che
       try {
         const result = await applyCheck(em, deps, contractId, input);
         if (result.check && result.contract.state !== result.check.stateBefore) {
-          await deps.bus.publish('contract.changed', { contractId, listingId: result.contract.listingId, model: result.contract.model, state: result.contract.state });
+          await deps.bus.publish('contract.changed', {
+            contractId,
+            listingId: result.contract.listingId,
+            model: result.contract.model,
+            state: result.contract.state,
+          });
         }
         return result;
       } catch (error) {
@@ -68,9 +73,16 @@ export function recordCheck(deps: MarketCoreDeps, contractId: string, input: Che
 
 async function applyCheck(em: EntityManager, deps: MarketCoreDeps, contractId: string, input: CheckInput): Promise<RecordedCheck> {
   const contract = await em.findOneOrFail(Contract, { id: contractId });
-  const before = { state: contract.state, consecutiveFailures: contract.consecutiveFailures, liveFailureStreak: contract.liveFailureStreak };
+  const before = {
+    state: contract.state,
+    consecutiveFailures: contract.consecutiveFailures,
+    liveFailureStreak: contract.liveFailureStreak,
+  };
   const after = transition(before, input, deps.settings);
-  const unchanged = after.state === before.state && after.consecutiveFailures === before.consecutiveFailures && after.liveFailureStreak === before.liveFailureStreak;
+  const unchanged =
+    after.state === before.state &&
+    after.consecutiveFailures === before.consecutiveFailures &&
+    after.liveFailureStreak === before.liveFailureStreak;
   if (input.kind === CheckKind.LIVE && input.passed && unchanged) return { contract, check: null };
 
   const now = deps.clock.now();

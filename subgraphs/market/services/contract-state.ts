@@ -20,7 +20,11 @@ export interface TransitionRules {
   liveFailureBurst: number;
 }
 
-export function transition(current: ContractCounters, check: { kind: CheckKind; passed: boolean }, rules: TransitionRules): ContractCounters {
+export function transition(
+  current: ContractCounters,
+  check: { kind: CheckKind; passed: boolean },
+  rules: TransitionRules,
+): ContractCounters {
   if (check.kind === CheckKind.LIVE) return liveTransition(current, check.passed, rules);
   return checkTransition(current, check.passed, rules);
 }
@@ -38,7 +42,11 @@ function checkTransition(current: ContractCounters, passed: boolean, rules: Tran
       return { ...current, consecutiveFailures: failures };
     case ContractState.ACTIVE:
     case ContractState.DEGRADED:
-      return { ...current, state: failures >= rules.suspendAfterFailures ? ContractState.SUSPENDED : ContractState.DEGRADED, consecutiveFailures: failures };
+      return {
+        ...current,
+        state: failures >= rules.suspendAfterFailures ? ContractState.SUSPENDED : ContractState.DEGRADED,
+        consecutiveFailures: failures,
+      };
   }
 }
 
@@ -57,9 +65,17 @@ function liveTransition(current: ContractCounters, passed: boolean, rules: Trans
 }
 
 /** Whether unsuspending is allowed: suspended, and the latest check since the suspension passed. */
-export function unsuspendBlocker(contract: { state: ContractState; suspendedAt?: Date | null; lastCheckAt?: Date | null; lastCheckPassed?: boolean | null }): string | null {
+export function unsuspendBlocker(contract: {
+  state: ContractState;
+  suspendedAt?: Date | null;
+  lastCheckAt?: Date | null;
+  lastCheckPassed?: boolean | null;
+}): string | null {
   if (contract.state !== ContractState.SUSPENDED) return `the contract is ${contract.state}, not suspended`;
-  const checkedSince = contract.lastCheckAt != null && contract.suspendedAt != null && new Date(contract.lastCheckAt).getTime() >= new Date(contract.suspendedAt).getTime();
+  const checkedSince =
+    contract.lastCheckAt != null &&
+    contract.suspendedAt != null &&
+    new Date(contract.lastCheckAt).getTime() >= new Date(contract.suspendedAt).getTime();
   if (!checkedSince || contract.lastCheckPassed !== true) {
     return 'the latest check since the suspension has not passed: run reverifyContract, and unsuspend once it passes';
   }

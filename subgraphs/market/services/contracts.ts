@@ -68,12 +68,23 @@ export class ContractService {
       await em.flush();
       return current;
     });
-    await this.deps.bus.publish('contract.changed', { contractId: contract.id, listingId: contract.listingId, model: contract.model, state: contract.state });
+    await this.deps.bus.publish('contract.changed', {
+      contractId: contract.id,
+      listingId: contract.listingId,
+      model: contract.model,
+      state: contract.state,
+    });
     return contract;
   }
 
   /** The data plane's report on a real request (platform only): a LIVE check (see contract-state.ts for how bursts count). */
-  async reportOutcome(principal: Principal, listingId: string, ok: boolean, reason: string | null | undefined, contradictsClaims = false): Promise<Contract> {
+  async reportOutcome(
+    principal: Principal,
+    listingId: string,
+    ok: boolean,
+    reason: string | null | undefined,
+    contradictsClaims = false,
+  ): Promise<Contract> {
     requireService(principal);
     const listing = await this.em.findOne(Listing, { id: validId(listingId, 'listingId'), deletedAt: null });
     if (!listing || !listing.contractId) throw notFound('Listing');

@@ -60,7 +60,11 @@ export interface UpdateListingInput extends ListingSettingsInput {
   poolKeyId?: string | null;
 }
 
-const PRICE_INPUT_FIELD: Record<PriceField, keyof ListingSettingsInput> = { input: 'inputPricePerMTok', output: 'outputPricePerMTok', perMChars: 'pricePerMChars' };
+const PRICE_INPUT_FIELD: Record<PriceField, keyof ListingSettingsInput> = {
+  input: 'inputPricePerMTok',
+  output: 'outputPricePerMTok',
+  perMChars: 'pricePerMChars',
+};
 
 export class ListingService {
   constructor(
@@ -101,7 +105,8 @@ export class ListingService {
     const sellerId = requireSeller(principal);
     // Every list of a seller's listings is bounded (and GraphQL's cost estimate counts on it).
     const max = this.deps.accountLimits.listings;
-    if ((await this.em.count(Listing, { sellerId, deletedAt: null })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} listings; delete one first`);
+    if ((await this.em.count(Listing, { sellerId, deletedAt: null })) >= max)
+      throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} listings; delete one first`);
     const model = validPublicModel(input.model);
     const upstreamModel = validUpstreamModel(input.upstreamModel ?? model);
     // No GraphQL default on the enum (see types/listings.ts): the default lives here.
@@ -112,7 +117,8 @@ export class ListingService {
     const newHandle = await this.sellers.authorizeModel(sellerId, model, capability);
     const prices = initialPrices(capability, input);
     const floor = input.priceFloor == null ? null : validPrice(input.priceFloor, 'priceFloor');
-    if (floor !== null && blendedPrice(capability, prices) < floor) throw badInput('priceFloor is above the listing price', { field: 'priceFloor' });
+    if (floor !== null && blendedPrice(capability, prices) < floor)
+      throw badInput('priceFloor is above the listing price', { field: 'priceFloor' });
     // One public model id means one thing to buyers: it has one capability across the market.
     if (await this.em.count(Listing, { model, deletedAt: null, capability: { $ne: capability } })) {
       throw badInput(`${model} is already listed with another capability; a model id has one capability`, { field: 'capability' });
@@ -202,8 +208,10 @@ export class ListingService {
     const now = this.deps.clock.now();
 
     let newKey: PoolKey | null = null;
-    if (input.poolKeyId === null) throw badInput('poolKeyId cannot be removed; give another pool key or delete the listing', { field: 'poolKeyId' });
-    if (input.poolKeyId !== undefined && input.poolKeyId !== listing.poolKeyId) newKey = await this.usableKey(sellerId, input.poolKeyId, listing.capability);
+    if (input.poolKeyId === null)
+      throw badInput('poolKeyId cannot be removed; give another pool key or delete the listing', { field: 'poolKeyId' });
+    if (input.poolKeyId !== undefined && input.poolKeyId !== listing.poolKeyId)
+      newKey = await this.usableKey(sellerId, input.poolKeyId, listing.capability);
 
     if (input.caps !== undefined) applyCaps(listing, input.caps, input.caps === null);
     if (input.hardware !== undefined) applyHardware(listing, input.hardware, input.hardware === null);
@@ -217,7 +225,8 @@ export class ListingService {
     }
     await this.applyPrices(listing, input, now);
     // A discount on tokens the buyer already paid to cache: it can only lower a price, so no review.
-    if (input.cacheReadPricePerMTok !== undefined) listing.cacheReadPriceMicrosPerMTok = cacheReadPrice(listing.capability, input.cacheReadPricePerMTok);
+    if (input.cacheReadPricePerMTok !== undefined)
+      listing.cacheReadPriceMicrosPerMTok = cacheReadPrice(listing.capability, input.cacheReadPricePerMTok);
 
     let resetContract: Contract | null = null;
     if (newKey) {
@@ -235,7 +244,13 @@ export class ListingService {
     listing.updatedAt = now;
     await this.flushContract(listing.contractId);
     await this.announce(listing, 'updated');
-    if (resetContract) await this.deps.bus.publish('contract.changed', { contractId: resetContract.id, listingId: listing.id, model: listing.model, state: ContractState.PENDING });
+    if (resetContract)
+      await this.deps.bus.publish('contract.changed', {
+        contractId: resetContract.id,
+        listingId: listing.id,
+        model: listing.model,
+        state: ContractState.PENDING,
+      });
     if (newKey) this.probes.admitInBackground(listing.id);
     else if (claimsChanged && listing.poolKeyId) this.reverifyInBackground(listing);
     return listing;
@@ -325,15 +340,24 @@ export class ListingService {
       if (value === null) throw badInput(`${name} cannot be cleared`, { field: name });
       requested[field] = validPrice(value as string, name);
     }
-    if (requested.perMChars !== undefined && listing.capability !== Capability.SPEECH) throw badInput('pricePerMChars is for SPEECH listings only', { field: 'pricePerMChars' });
+    if (requested.perMChars !== undefined && listing.capability !== Capability.SPEECH)
+      throw badInput('pricePerMChars is for SPEECH listings only', { field: 'pricePerMChars' });
 
     const live = pricesOf(listing);
     const plan = planPriceChange(live, requested, this.deps.settings.priceReviewThresholdPercent);
     const after: Prices = { ...live, ...plan.applyNow };
-    const floor = input.priceFloor === undefined ? (listing.priceFloorMicros ?? null) : input.priceFloor === null ? null : validPrice(input.priceFloor, 'priceFloor');
+    const floor =
+      input.priceFloor === undefined
+        ? (listing.priceFloorMicros ?? null)
+        : input.priceFloor === null
+          ? null
+          : validPrice(input.priceFloor, 'priceFloor');
     if (floor !== null && blendedPrice(listing.capability, after) < floor) {
       const lowered = PRICE_FIELDS.find((field) => plan.applyNow[field] !== undefined && plan.applyNow[field]! < (live[field] ?? 0));
-      throw badInput(lowered ? `${PRICE_INPUT_FIELD[lowered]} would take the listing below its price floor` : 'priceFloor is above the listing price', { field: lowered ? PRICE_INPUT_FIELD[lowered] : 'priceFloor' });
+      throw badInput(
+        lowered ? `${PRICE_INPUT_FIELD[lowered]} would take the listing below its price floor` : 'priceFloor is above the listing price',
+        { field: lowered ? PRICE_INPUT_FIELD[lowered] : 'priceFloor' },
+      );
     }
     listing.priceFloorMicros = floor;
     listing.inputPriceMicrosPerMTok = after.input;
@@ -345,7 +369,11 @@ export class ListingService {
     const existing = await this.em.findOne(PriceReview, { listingId: listing.id, status: PriceReviewStatus.PENDING });
     const pending: Partial<Prices> = { ...plan.pending };
     if (existing) {
-      const carried: Partial<Prices> = { input: existing.proposedInputMicros ?? undefined, output: existing.proposedOutputMicros ?? undefined, perMChars: existing.proposedPerMCharsMicros ?? undefined };
+      const carried: Partial<Prices> = {
+        input: existing.proposedInputMicros ?? undefined,
+        output: existing.proposedOutputMicros ?? undefined,
+        perMChars: existing.proposedPerMCharsMicros ?? undefined,
+      };
       for (const field of PRICE_FIELDS) if (requested[field] === undefined && carried[field] != null) pending[field] = carried[field];
       existing.status = PriceReviewStatus.SUPERSEDED;
       existing.resolvedAt = now;
@@ -379,7 +407,11 @@ export class ListingService {
 }
 
 export function pricesOf(listing: Pick<Listing, 'inputPriceMicrosPerMTok' | 'outputPriceMicrosPerMTok' | 'priceMicrosPerMChars'>): Prices {
-  return { input: Number(listing.inputPriceMicrosPerMTok), output: Number(listing.outputPriceMicrosPerMTok), perMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars) };
+  return {
+    input: Number(listing.inputPriceMicrosPerMTok),
+    output: Number(listing.outputPriceMicrosPerMTok),
+    perMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars),
+  };
 }
 
 /** The cache-read price of a chat listing (null: none); what is charged is never above the input price. */
@@ -400,10 +432,18 @@ function initialPrices(capability: Capability, input: ListingSettingsInput): Pri
     return validPrice(value, name);
   };
   if (capability === Capability.SPEECH) {
-    return { input: price('inputPricePerMTok', false) ?? 0, output: price('outputPricePerMTok', false) ?? 0, perMChars: price('pricePerMChars', true) };
+    return {
+      input: price('inputPricePerMTok', false) ?? 0,
+      output: price('outputPricePerMTok', false) ?? 0,
+      perMChars: price('pricePerMChars', true),
+    };
   }
   if (input.pricePerMChars != null) throw badInput('pricePerMChars is for SPEECH listings only', { field: 'pricePerMChars' });
-  return { input: price('inputPricePerMTok', true)!, output: price('outputPricePerMTok', capability === Capability.CHAT) ?? 0, perMChars: null };
+  return {
+    input: price('inputPricePerMTok', true)!,
+    output: price('outputPricePerMTok', capability === Capability.CHAT) ?? 0,
+    perMChars: null,
+  };
 }
 
 /** Caps: with `replace` (caps: null) all are cleared; otherwise each given field is set (null clears it). */
@@ -431,7 +471,8 @@ function applyHardware(listing: Listing, hardware: HardwareInput | null | undefi
     return;
   }
   if (!hardware) return;
-  if (hardware.gpuModel !== undefined) listing.gpuModel = hardware.gpuModel === null ? null : validName(hardware.gpuModel, 'hardware.gpuModel');
+  if (hardware.gpuModel !== undefined)
+    listing.gpuModel = hardware.gpuModel === null ? null : validName(hardware.gpuModel, 'hardware.gpuModel');
   const count = validInt(hardware.gpuCount, 'hardware.gpuCount', 1, 100_000);
   if (count !== undefined) listing.gpuCount = count;
 }

@@ -17,14 +17,36 @@ export const PIPELINE_OF: Record<Capability, string> = {
 };
 
 const DEFAULTS: Record<Capability, Omit<ModelMetadata, 'name'>> = {
-  [Capability.CHAT]: { tagline: 'Chat completions, streamed token by token', featured: false, useCases: ['chat', 'assistants', 'summarization'] },
-  [Capability.EMBEDDINGS]: { tagline: 'Text embeddings for search and retrieval', featured: false, useCases: ['semantic search', 'retrieval', 'clustering'] },
-  [Capability.SPEECH]: { tagline: 'Natural-sounding speech from text', featured: false, useCases: ['voice assistants', 'narration', 'accessibility'] },
+  [Capability.CHAT]: {
+    tagline: 'Chat completions, streamed token by token',
+    featured: false,
+    useCases: ['chat', 'assistants', 'summarization'],
+  },
+  [Capability.EMBEDDINGS]: {
+    tagline: 'Text embeddings for search and retrieval',
+    featured: false,
+    useCases: ['semantic search', 'retrieval', 'clustering'],
+  },
+  [Capability.SPEECH]: {
+    tagline: 'Natural-sounding speech from text',
+    featured: false,
+    useCases: ['voice assistants', 'narration', 'accessibility'],
+  },
 };
 
 const KNOWN: Record<string, Partial<ModelMetadata>> = {
-  'dragonfly/sim-chat-large': { name: 'Dragonfly Simulated Chat Large', tagline: 'The simulator, verified: the canonical model anyone can list honestly', featured: true, useCases: ['chat', 'testing'] },
-  'deepseek/deepseek-chat': { name: 'DeepSeek Chat', tagline: 'Strong general chat at a low price', featured: true, useCases: ['chat', 'coding', 'reasoning'] },
+  'dragonfly/sim-chat-large': {
+    name: 'Dragonfly Simulated Chat Large',
+    tagline: 'The simulator, verified: the canonical model anyone can list honestly',
+    featured: true,
+    useCases: ['chat', 'testing'],
+  },
+  'deepseek/deepseek-chat': {
+    name: 'DeepSeek Chat',
+    tagline: 'Strong general chat at a low price',
+    featured: true,
+    useCases: ['chat', 'coding', 'reasoning'],
+  },
   'openai/gpt-4o-mini': { name: 'GPT-4o mini', tagline: 'Fast, inexpensive general chat', featured: true },
   'openai/text-embedding-3-small': { name: 'text-embedding-3-small', tagline: 'Compact, inexpensive embeddings' },
   'openai/tts-1': { name: 'TTS-1', tagline: 'Low-latency text to speech' },

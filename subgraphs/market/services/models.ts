@@ -45,7 +45,18 @@ export interface ModelView extends ModelMetadata {
 }
 
 export interface ActiveSupply {
-  listing: Pick<Listing, 'id' | 'sellerId' | 'model' | 'capability' | 'inputPriceMicrosPerMTok' | 'outputPriceMicrosPerMTok' | 'priceMicrosPerMChars' | 'capMaxConcurrency' | 'gpuCount'>;
+  listing: Pick<
+    Listing,
+    | 'id'
+    | 'sellerId'
+    | 'model'
+    | 'capability'
+    | 'inputPriceMicrosPerMTok'
+    | 'outputPriceMicrosPerMTok'
+    | 'priceMicrosPerMChars'
+    | 'capMaxConcurrency'
+    | 'gpuCount'
+  >;
   contract: Pick<Contract, 'latencyMs' | 'ttftMs' | 'tokensPerSecond'>;
   /** The listing's effective metadata (none known when absent). */
   metadata?: ListingMetadata;
@@ -97,8 +108,12 @@ export class ModelService {
   async endpoints(id: string): Promise<Listing[]> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) return [];
     const listings = await this.verifiedListings(id);
-    const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
-    const routable = listings.filter((_, i) => contracts[i]?.state === ContractState.ACTIVE || contracts[i]?.state === ContractState.DEGRADED);
+    const contracts = await Promise.all(
+      listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)),
+    );
+    const routable = listings.filter(
+      (_, i) => contracts[i]?.state === ContractState.ACTIVE || contracts[i]?.state === ContractState.DEGRADED,
+    );
     const price = (l: Listing) => [Number(l.outputPriceMicrosPerMTok), Number(l.inputPriceMicrosPerMTok)];
     return routable
       .sort((a, b) => {
@@ -112,11 +127,21 @@ export class ModelService {
   private async activeSupply(model?: string): Promise<ActiveSupply[]> {
     const listings = model
       ? await this.verifiedListings(model)
-      : await this.verified(await this.em.find(Listing, { status: ListingStatus.ACTIVE, deletedAt: null, paused: false }, { orderBy: { createdAt: 'asc', id: 'asc' } }));
-    const contracts = await Promise.all(listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)));
+      : await this.verified(
+          await this.em.find(
+            Listing,
+            { status: ListingStatus.ACTIVE, deletedAt: null, paused: false },
+            { orderBy: { createdAt: 'asc', id: 'asc' } },
+          ),
+        );
+    const contracts = await Promise.all(
+      listings.map((listing) => (listing.contractId ? this.loaders.contractById.load(listing.contractId) : null)),
+    );
     return listings.flatMap((listing, i) => {
       const contract = contracts[i];
-      return contract && contract.state === ContractState.ACTIVE ? [{ listing, contract, metadata: effectiveMetadata(listing, this.registry) }] : [];
+      return contract && contract.state === ContractState.ACTIVE
+        ? [{ listing, contract, metadata: effectiveMetadata(listing, this.registry) }]
+        : [];
     });
   }
 
@@ -126,8 +151,14 @@ export class ModelService {
 
   /** What is sold is what is verified: a canonical listing whose claims failed or are pending is left out, as routing leaves it out. */
   private async verified(listings: Listing[]): Promise<Listing[]> {
-    const verifications = await Promise.all(listings.map((listing) => (this.registry.get(listing.model) ? this.loaders.verificationByListing.load(listing.id) : null)));
-    return listings.filter((listing, i) => !this.registry.get(listing.model) || currentVerification(verifications[i], listing, this.registry).status === VerificationStatus.PASSED);
+    const verifications = await Promise.all(
+      listings.map((listing) => (this.registry.get(listing.model) ? this.loaders.verificationByListing.load(listing.id) : null)),
+    );
+    return listings.filter(
+      (listing, i) =>
+        !this.registry.get(listing.model) ||
+        currentVerification(verifications[i], listing, this.registry).status === VerificationStatus.PASSED,
+    );
   }
 }
 
@@ -141,7 +172,9 @@ export function summarizeModels(supply: readonly ActiveSupply[]): ModelView[] {
       const capability = rows[0].listing.capability;
       const sellers = new Set(rows.map((r) => r.listing.sellerId)).size;
       const perMinute = rows.flatMap(({ listing, contract }) =>
-        capability === Capability.CHAT && contract.tokensPerSecond ? [Math.round((Number(listing.outputPriceMicrosPerMTok) * contract.tokensPerSecond * 60) / 1_000_000)] : [],
+        capability === Capability.CHAT && contract.tokensPerSecond
+          ? [Math.round((Number(listing.outputPriceMicrosPerMTok) * contract.tokensPerSecond * 60) / 1_000_000)]
+          : [],
       );
       const ttftP50Ms = median(rows.map((r) => r.contract.ttftMs));
       const badges = [
@@ -162,12 +195,19 @@ export function summarizeModels(supply: readonly ActiveSupply[]): ModelView[] {
         gpuCount: rows.reduce((sum, r) => sum + declaredGpus(r.listing), 0),
         inputPrice: stats(rows.map((r) => Number(r.listing.inputPriceMicrosPerMTok)))!,
         outputPrice: stats(rows.map((r) => Number(r.listing.outputPriceMicrosPerMTok)))!,
-        pricePerMChars: capability === Capability.SPEECH ? stats(rows.flatMap((r) => (r.listing.priceMicrosPerMChars == null ? [] : [Number(r.listing.priceMicrosPerMChars)]))) : null,
+        pricePerMChars:
+          capability === Capability.SPEECH
+            ? stats(rows.flatMap((r) => (r.listing.priceMicrosPerMChars == null ? [] : [Number(r.listing.priceMicrosPerMChars)])))
+            : null,
         costPerMinute: stats(perMinute),
         latencyP50Ms: median(rows.map((r) => r.contract.latencyMs)),
         ttftP50Ms,
         tokensPerSecond: median(rows.map((r) => r.contract.tokensPerSecond)),
-        contextLength: rows.reduce<number | null>((most, r) => (r.metadata?.contextLength != null && (most === null || r.metadata.contextLength > most) ? r.metadata.contextLength : most), null),
+        contextLength: rows.reduce<number | null>(
+          (most, r) =>
+            r.metadata?.contextLength != null && (most === null || r.metadata.contextLength > most) ? r.metadata.contextLength : most,
+          null,
+        ),
         supportedParameters: SUPPORTED_PARAMETERS.filter((p) => rows.some((r) => r.metadata?.supportedParameters.includes(p))),
         quantizations: [...new Set(rows.flatMap((r) => (r.metadata?.quantization ? [r.metadata.quantization] : [])))].sort(),
       };

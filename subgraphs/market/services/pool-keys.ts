@@ -49,23 +49,27 @@ export class PoolKeyService {
     const { catalog, settings } = this.deps;
     // Every list of a seller's keys is bounded (and GraphQL's cost estimate counts on it).
     const max = this.deps.accountLimits.poolKeys;
-    if ((await this.em.count(PoolKey, { sellerId, status: { $ne: PoolKeyStatus.DELETED } })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} pool keys; delete one first`);
+    if ((await this.em.count(PoolKey, { sellerId, status: { $ne: PoolKeyStatus.DELETED } })) >= max)
+      throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} pool keys; delete one first`);
     const provider = catalog.require(input.provider);
     const baseUrlOverride = catalog.overrideFor(provider, input.baseUrl);
     const apiKey = typeof input.apiKey === 'string' ? input.apiKey.trim() : '';
     if (!API_KEY.test(apiKey)) throw badInput('apiKey must be 8 to 512 printable characters without spaces', { field: 'apiKey' });
     const label = input.label == null ? null : validName(input.label, 'label');
     const fingerprint = this.deps.keyHasher.hash(`pool-key:${provider.id}:${apiKey}`);
-    if (await this.em.count(PoolKey, { sellerId, fingerprint, status: { $ne: PoolKeyStatus.DELETED } })) throw conflict('This key is already in your pool');
+    if (await this.em.count(PoolKey, { sellerId, fingerprint, status: { $ne: PoolKeyStatus.DELETED } }))
+      throw conflict('This key is already in your pool');
 
     const baseUrl = baseUrlOverride ?? provider.baseUrl;
     if (!baseUrl) throw badInput(`baseUrl is required for provider ${provider.id}`, { field: 'baseUrl' });
     const validation = await validateKey({ baseUrl, apiKey }, settings.keyValidationTimeoutMs);
     if (!validation.ok) {
       // The outbound rule refused the address the name resolved to: the seller's URL is at fault when the seller gave it.
-      if (validation.addressRefused && baseUrlOverride !== null) throw badInput(`baseUrl must be a public address: ${validation.reason}`, { field: 'baseUrl' });
+      if (validation.addressRefused && baseUrlOverride !== null)
+        throw badInput(`baseUrl must be a public address: ${validation.reason}`, { field: 'baseUrl' });
       // The catalog's own URL refused: the platform's configuration, not the seller's input, and not a passing outage.
-      if (validation.addressRefused) throw new DomainError('SERVICE_UNAVAILABLE', `Provider ${provider.id} cannot be called from this platform: ${validation.reason}`);
+      if (validation.addressRefused)
+        throw new DomainError('SERVICE_UNAVAILABLE', `Provider ${provider.id} cannot be called from this platform: ${validation.reason}`);
       if (validation.refused) throw badInput('the provider refused this key', { field: 'apiKey', status: validation.status });
       // A seller's own endpoint that cannot be reached is most likely a wrong baseUrl; a catalog
       // provider that cannot be reached (or any 5xx) is an outage: try again later.

@@ -93,7 +93,8 @@ export class ProbeRunner {
     const em = this.deps.fork();
     const listing = await em.findOne(Listing, { id: listingId, deletedAt: null });
     if (!listing) throw notFound('Listing');
-    if (!listing.poolKeyId) throw badInput('This listing has no pool key to probe with; give it one with updateListing(poolKeyId)', { field: 'poolKeyId' });
+    if (!listing.poolKeyId)
+      throw badInput('This listing has no pool key to probe with; give it one with updateListing(poolKeyId)', { field: 'poolKeyId' });
     const [key, contract] = await Promise.all([
       em.findOne(PoolKey, { id: listing.poolKeyId, status: { $ne: PoolKeyStatus.DELETED } }),
       // Read in an EntityManager of its own that is never flushed: live checks recorded while the
@@ -112,9 +113,16 @@ export class ProbeRunner {
     let verification: VerificationResult | null = null;
     const claims = claimsOf(listing, this.deps.registry);
     if (verdict.passed && observed.upstream && (await this.verificationDue(em, listing, kind))) {
-      verification = await verifyClaims(observed.upstream, listing.upstreamModel, claims, this.deps.registry, this.deps.settings.probeTimeoutMs);
+      verification = await verifyClaims(
+        observed.upstream,
+        listing.upstreamModel,
+        claims,
+        this.deps.registry,
+        this.deps.settings.probeTimeoutMs,
+      );
       const failed = verification.checks.find((check) => !check.passed);
-      if (failed) verdict = { passed: false, reason: `verification failed: ${failed.name}: ${failed.detail ?? 'failed'}`, tokensPerSecond: null };
+      if (failed)
+        verdict = { passed: false, reason: `verification failed: ${failed.name}: ${failed.detail ?? 'failed'}`, tokensPerSecond: null };
     }
     const finishedAt = this.deps.clock.now();
     const run = em.create(ProbeRun, {
@@ -170,8 +178,17 @@ export class ProbeRunner {
     return after > 0 && this.deps.clock.now().getTime() - last.checkedAt.getTime() >= after;
   }
 
-  private async storeVerification(em: ReturnType<MarketCoreDeps['fork']>, listing: Listing, run: ProbeRun, result: VerificationResult, claimsKey: string, at: Date): Promise<void> {
-    const row = (await em.findOne(ListingVerification, { listingId: listing.id })) ?? em.create(ListingVerification, { listingId: listing.id, status: result.status, checks: [] });
+  private async storeVerification(
+    em: ReturnType<MarketCoreDeps['fork']>,
+    listing: Listing,
+    run: ProbeRun,
+    result: VerificationResult,
+    claimsKey: string,
+    at: Date,
+  ): Promise<void> {
+    const row =
+      (await em.findOne(ListingVerification, { listingId: listing.id })) ??
+      em.create(ListingVerification, { listingId: listing.id, status: result.status, checks: [] });
     row.status = result.status;
     row.checks = result.checks;
     row.checkedAt = at;
@@ -183,12 +200,19 @@ export class ProbeRunner {
 
   private async observe(listing: Listing, key: PoolKey): Promise<{ seen: ProbeObservation | null; verdict: Verdict; upstream?: Upstream }> {
     const baseUrl = this.deps.catalog.baseUrlOf(key);
-    if (!baseUrl) return { seen: null, verdict: { passed: false, reason: `provider ${key.provider} is not available on this platform`, tokensPerSecond: null } };
+    if (!baseUrl)
+      return {
+        seen: null,
+        verdict: { passed: false, reason: `provider ${key.provider} is not available on this platform`, tokensPerSecond: null },
+      };
     let apiKey: string;
     try {
       apiKey = this.deps.sealer.open(key.sealedKey, sealContext(key.id));
     } catch {
-      return { seen: null, verdict: { passed: false, reason: 'the pool key cannot be unsealed (was the platform secret changed?)', tokensPerSecond: null } };
+      return {
+        seen: null,
+        verdict: { passed: false, reason: 'the pool key cannot be unsealed (was the platform secret changed?)', tokensPerSecond: null },
+      };
     }
     const { settings } = this.deps;
     const seen = await probeUpstream({ baseUrl, apiKey }, listing.capability, listing.upstreamModel, {
@@ -196,7 +220,11 @@ export class ProbeRunner {
       maxTtftMs: settings.probeMaxTtftMs,
       maxTokens: settings.probeMaxTokens,
     });
-    const verdict = judgeProbe(seen, { maxTtftMs: settings.probeMaxTtftMs, minContentChunks: settings.probeMinContentChunks, minStreamSpreadMs: settings.probeMinStreamSpreadMs });
+    const verdict = judgeProbe(seen, {
+      maxTtftMs: settings.probeMaxTtftMs,
+      minContentChunks: settings.probeMinContentChunks,
+      minStreamSpreadMs: settings.probeMinStreamSpreadMs,
+    });
     return { seen, verdict, upstream: { baseUrl, apiKey } };
   }
 
@@ -206,4 +234,3 @@ export class ProbeRunner {
     while (this.background.size > 0 || this.inFlight.size > 0) await Promise.allSettled([...this.background, ...this.inFlight]);
   }
 }
-

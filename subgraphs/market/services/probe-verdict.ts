@@ -40,14 +40,18 @@ function judgeChat(seen: ProbeObservation, rules: VerdictRules): Verdict {
   if (!seen.streamed) return fail(`not streamed: a streaming request was answered with ${seen.contentType ?? 'an untyped body'}`);
   if (seen.answerLength === 0) return fail('empty answer: the stream carried no content');
   if (!seen.usageReported) return fail('no usage in the stream (stream_options.include_usage was asked for; billing needs it)');
-  if (seen.completionTokens === null || seen.completionTokens <= 0) return fail(`usage reported completion_tokens = ${seen.completionTokens ?? 'nothing'} for a non-empty answer`);
+  if (seen.completionTokens === null || seen.completionTokens <= 0)
+    return fail(`usage reported completion_tokens = ${seen.completionTokens ?? 'nothing'} for a non-empty answer`);
   if (seen.contentChunks < rules.minContentChunks) {
     return fail(`not streamed: the answer came in ${seen.contentChunks} content chunk(s), at least ${rules.minContentChunks} expected`);
   }
   if (seen.streamSpreadMs < rules.minStreamSpreadMs) {
-    return fail(`fake streaming: all ${seen.contentChunks} content chunks arrived within ${seen.streamSpreadMs} ms (at least ${rules.minStreamSpreadMs} ms expected between first and last); the upstream buffers its answer`);
+    return fail(
+      `fake streaming: all ${seen.contentChunks} content chunks arrived within ${seen.streamSpreadMs} ms (at least ${rules.minStreamSpreadMs} ms expected between first and last); the upstream buffers its answer`,
+    );
   }
-  if (seen.ttftMs !== null && seen.ttftMs > rules.maxTtftMs) return fail(`too slow: first token after ${seen.ttftMs} ms (limit ${rules.maxTtftMs} ms)`);
+  if (seen.ttftMs !== null && seen.ttftMs > rules.maxTtftMs)
+    return fail(`too slow: first token after ${seen.ttftMs} ms (limit ${rules.maxTtftMs} ms)`);
   const seconds = seen.streamSpreadMs / 1000;
   const tokensPerSecond = seconds > 0 ? Math.round((seen.completionTokens / seconds) * 10) / 10 : null;
   return { passed: true, reason: null, tokensPerSecond };

@@ -21,15 +21,64 @@ const { CHAT, EMBEDDINGS, SPEECH } = Capability;
 
 /** Public OpenAI-compatible endpoints (each serves GET /models, POST /chat/completions, …). */
 const PUBLIC_PROVIDERS: readonly ProviderEntry[] = [
-  { id: 'openai', name: 'OpenAI', baseUrl: 'https://api.openai.com/v1', capabilities: [CHAT, EMBEDDINGS, SPEECH], acceptsBaseUrl: false, requiresBaseUrl: false },
-  { id: 'deepseek', name: 'DeepSeek', baseUrl: 'https://api.deepseek.com/v1', capabilities: [CHAT], acceptsBaseUrl: false, requiresBaseUrl: false },
-  { id: 'openrouter', name: 'OpenRouter', baseUrl: 'https://openrouter.ai/api/v1', capabilities: [CHAT], acceptsBaseUrl: false, requiresBaseUrl: false },
-  { id: 'together', name: 'Together AI', baseUrl: 'https://api.together.xyz/v1', capabilities: [CHAT, EMBEDDINGS, SPEECH], acceptsBaseUrl: false, requiresBaseUrl: false },
-  { id: 'groq', name: 'Groq', baseUrl: 'https://api.groq.com/openai/v1', capabilities: [CHAT, SPEECH], acceptsBaseUrl: false, requiresBaseUrl: false },
-  { id: 'mistral', name: 'Mistral AI', baseUrl: 'https://api.mistral.ai/v1', capabilities: [CHAT, EMBEDDINGS], acceptsBaseUrl: false, requiresBaseUrl: false },
+  {
+    id: 'openai',
+    name: 'OpenAI',
+    baseUrl: 'https://api.openai.com/v1',
+    capabilities: [CHAT, EMBEDDINGS, SPEECH],
+    acceptsBaseUrl: false,
+    requiresBaseUrl: false,
+  },
+  {
+    id: 'deepseek',
+    name: 'DeepSeek',
+    baseUrl: 'https://api.deepseek.com/v1',
+    capabilities: [CHAT],
+    acceptsBaseUrl: false,
+    requiresBaseUrl: false,
+  },
+  {
+    id: 'openrouter',
+    name: 'OpenRouter',
+    baseUrl: 'https://openrouter.ai/api/v1',
+    capabilities: [CHAT],
+    acceptsBaseUrl: false,
+    requiresBaseUrl: false,
+  },
+  {
+    id: 'together',
+    name: 'Together AI',
+    baseUrl: 'https://api.together.xyz/v1',
+    capabilities: [CHAT, EMBEDDINGS, SPEECH],
+    acceptsBaseUrl: false,
+    requiresBaseUrl: false,
+  },
+  {
+    id: 'groq',
+    name: 'Groq',
+    baseUrl: 'https://api.groq.com/openai/v1',
+    capabilities: [CHAT, SPEECH],
+    acceptsBaseUrl: false,
+    requiresBaseUrl: false,
+  },
+  {
+    id: 'mistral',
+    name: 'Mistral AI',
+    baseUrl: 'https://api.mistral.ai/v1',
+    capabilities: [CHAT, EMBEDDINGS],
+    acceptsBaseUrl: false,
+    requiresBaseUrl: false,
+  },
 ];
 
-const CUSTOM: ProviderEntry = { id: 'custom', name: 'Custom (OpenAI-compatible)', baseUrl: null, capabilities: [CHAT, EMBEDDINGS, SPEECH], acceptsBaseUrl: true, requiresBaseUrl: true };
+const CUSTOM: ProviderEntry = {
+  id: 'custom',
+  name: 'Custom (OpenAI-compatible)',
+  baseUrl: null,
+  capabilities: [CHAT, EMBEDDINGS, SPEECH],
+  acceptsBaseUrl: true,
+  requiresBaseUrl: true,
+};
 
 /** Every provider id there can be (for routing-profile filters, which outlive a simulator's presence). */
 export const KNOWN_PROVIDER_IDS: ReadonlySet<string> = new Set(['simulator', ...PUBLIC_PROVIDERS.map((p) => p.id), CUSTOM.id]);
@@ -45,7 +94,16 @@ export class ProviderCatalog {
     // In production the simulator is the operator's, at its configured URL only: a seller-given
     // override would be a second, unvetted way to name any URL.
     const simulator: ProviderEntry[] = options.simulatorUrl
-      ? [{ id: 'simulator', name: 'Dragonfly simulator', baseUrl: options.simulatorUrl.replace(/\/+$/, ''), capabilities: [CHAT, EMBEDDINGS, SPEECH], acceptsBaseUrl: !options.production, requiresBaseUrl: false }]
+      ? [
+          {
+            id: 'simulator',
+            name: 'Dragonfly simulator',
+            baseUrl: options.simulatorUrl.replace(/\/+$/, ''),
+            capabilities: [CHAT, EMBEDDINGS, SPEECH],
+            acceptsBaseUrl: !options.production,
+            requiresBaseUrl: false,
+          },
+        ]
       : [];
     this.entries = [...simulator, ...PUBLIC_PROVIDERS, CUSTOM];
     this.production = options.production;
@@ -72,7 +130,8 @@ export class ProviderCatalog {
       if (entry.requiresBaseUrl) throw badInput(`baseUrl is required for provider ${entry.id}`, { field: 'baseUrl' });
       return null;
     }
-    if (!entry.acceptsBaseUrl) throw badInput(`baseUrl is fixed for provider ${entry.id} (${entry.baseUrl}); give one only for custom`, { field: 'baseUrl' });
+    if (!entry.acceptsBaseUrl)
+      throw badInput(`baseUrl is fixed for provider ${entry.id} (${entry.baseUrl}); give one only for custom`, { field: 'baseUrl' });
     // Any given URL is the seller's choice, whichever provider it is for: one rule for all of them.
     return validBaseUrl(given, 'baseUrl', { production: this.production, allowPrivate: this.allowPrivate() });
   }

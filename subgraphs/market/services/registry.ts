@@ -7,7 +7,17 @@ import { encode as encodeO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { Capability } from '../entities/Listing';
 
 /** The values a listing may declare in supportedParameters (shared with the listing metadata). */
-export const SUPPORTED_PARAMETERS = ['tools', 'tool_choice', 'json_schema', 'json_object', 'vision', 'logprobs', 'reasoning', 'stop', 'seed'] as const;
+export const SUPPORTED_PARAMETERS = [
+  'tools',
+  'tool_choice',
+  'json_schema',
+  'json_object',
+  'vision',
+  'logprobs',
+  'reasoning',
+  'stop',
+  'seed',
+] as const;
 export type SupportedParameter = (typeof SUPPORTED_PARAMETERS)[number];
 
 export interface KnownAnswer {
@@ -106,8 +116,17 @@ export function parseRegistry(raw: unknown): ModelRegistry {
   const probes = object(file.probes, 'probes');
   const tool = object(probes.tool, 'probes.tool');
   const json = object(probes.jsonSchema, 'probes.jsonSchema');
-  const toolProbe: ToolProbe = { name: text(tool.name, 'probes.tool.name'), description: text(tool.description, 'probes.tool.description'), parameters: object(tool.parameters, 'probes.tool.parameters'), prompt: text(tool.prompt, 'probes.tool.prompt') };
-  const jsonProbe: JsonSchemaProbe = { name: text(json.name, 'probes.jsonSchema.name'), schema: object(json.schema, 'probes.jsonSchema.schema'), prompt: text(json.prompt, 'probes.jsonSchema.prompt') };
+  const toolProbe: ToolProbe = {
+    name: text(tool.name, 'probes.tool.name'),
+    description: text(tool.description, 'probes.tool.description'),
+    parameters: object(tool.parameters, 'probes.tool.parameters'),
+    prompt: text(tool.prompt, 'probes.tool.prompt'),
+  };
+  const jsonProbe: JsonSchemaProbe = {
+    name: text(json.name, 'probes.jsonSchema.name'),
+    schema: object(json.schema, 'probes.jsonSchema.schema'),
+    prompt: text(json.prompt, 'probes.jsonSchema.prompt'),
+  };
   const seen = new Set<string>();
   const models = list(file.models, 'models').map((entry, i): CanonicalModel => {
     const at = `models[${i}]`;
@@ -117,13 +136,17 @@ export function parseRegistry(raw: unknown): ModelRegistry {
     if (seen.has(id)) throw new Error(`model registry: ${id} is listed twice`);
     seen.add(id);
     const capability = text(m.capability, `${id}.capability`) as Capability;
-    if (!Object.values(Capability).includes(capability)) throw new Error(`model registry: ${id}.capability must be one of ${Object.values(Capability).join(', ')}`);
+    if (!Object.values(Capability).includes(capability))
+      throw new Error(`model registry: ${id}.capability must be one of ${Object.values(Capability).join(', ')}`);
     const tokenizer = m.tokenizer === null ? null : text(m.tokenizer, `${id}.tokenizer`);
     const verification = object(m.verification, `${id}.verification`);
-    const fingerprints = list(verification.fingerprints, `${id}.verification.fingerprints`).map((p, j) => text(p, `${id}.verification.fingerprints[${j}]`));
+    const fingerprints = list(verification.fingerprints, `${id}.verification.fingerprints`).map((p, j) =>
+      text(p, `${id}.verification.fingerprints[${j}]`),
+    );
     // Bounded: a listing's checks are these plus three capability checks (GraphQL bounds ListingVerification.checks at 11).
     if (fingerprints.length > 4) throw new Error(`model registry: ${id} has more than 4 fingerprints`);
-    if (fingerprints.length > 0 && !(tokenizer && ENCODERS[tokenizer])) throw new Error(`model registry: ${id} has fingerprints but the platform cannot count ${tokenizer ?? 'its'} tokens`);
+    if (fingerprints.length > 0 && !(tokenizer && ENCODERS[tokenizer]))
+      throw new Error(`model registry: ${id} has fingerprints but the platform cannot count ${tokenizer ?? 'its'} tokens`);
     const knownAnswers = list(verification.knownAnswers, `${id}.verification.knownAnswers`).map((k, j) => {
       const answer = object(k, `${id}.verification.knownAnswers[${j}]`);
       const match = text(answer.match, `${id}.verification.knownAnswers[${j}].match`);
@@ -136,10 +159,12 @@ export function parseRegistry(raw: unknown): ModelRegistry {
       return { prompt: text(answer.prompt, `${id}.verification.knownAnswers[${j}].prompt`), match: pattern };
     });
     if (knownAnswers.length > 4) throw new Error(`model registry: ${id} has more than 4 known answers`);
-    if (capability !== Capability.CHAT && (fingerprints.length > 0 || knownAnswers.length > 0)) throw new Error(`model registry: ${id}: only chat models have prompts to verify`);
+    if (capability !== Capability.CHAT && (fingerprints.length > 0 || knownAnswers.length > 0))
+      throw new Error(`model registry: ${id}: only chat models have prompts to verify`);
     const modalities = object(m.modalities, `${id}.modalities`);
     const parameters = list(m.supportedParameters, `${id}.supportedParameters`).map((p) => {
-      if (!SUPPORTED_PARAMETERS.includes(p as SupportedParameter)) throw new Error(`model registry: ${id}.supportedParameters: unknown ${JSON.stringify(p)}`);
+      if (!SUPPORTED_PARAMETERS.includes(p as SupportedParameter))
+        throw new Error(`model registry: ${id}.supportedParameters: unknown ${JSON.stringify(p)}`);
       return p as SupportedParameter;
     });
     return {
@@ -149,7 +174,10 @@ export function parseRegistry(raw: unknown): ModelRegistry {
       tokenizer,
       contextLength: count(m.contextLength, `${id}.contextLength`),
       maxOutputTokens: count(m.maxOutputTokens, `${id}.maxOutputTokens`),
-      modalities: { input: list(modalities.input, `${id}.modalities.input`).map(String), output: list(modalities.output, `${id}.modalities.output`).map(String) },
+      modalities: {
+        input: list(modalities.input, `${id}.modalities.input`).map(String),
+        output: list(modalities.output, `${id}.modalities.output`).map(String),
+      },
       supportedParameters: parameters,
       verification: { fingerprints, knownAnswers },
     };

@@ -50,7 +50,8 @@ export class RoutingProfileService {
   async create(principal: Principal, input: RoutingProfileSettingsInput & { name: string }): Promise<RoutingProfile> {
     const accountId = requireRoutingManager(principal);
     const max = this.deps.accountLimits.routingProfiles;
-    if ((await this.em.count(RoutingProfile, { accountId })) >= max) throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} routing profiles`);
+    if ((await this.em.count(RoutingProfile, { accountId })) >= max)
+      throw new DomainError('QUOTA_EXCEEDED', `An account can have at most ${max} routing profiles`);
     const now = this.deps.clock.now();
     const profile = this.em.create(RoutingProfile, {
       id: this.deps.ids.newId(),
@@ -118,29 +119,40 @@ function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): voi
   if (input.name !== undefined && input.name !== null) profile.name = validName(input.name);
   // No GraphQL default on the enum: null or absent on create means PRICE.
   if (input.sort !== undefined) profile.sort = input.sort ?? RoutingSort.PRICE;
-  if (input.providerOrder !== undefined) profile.providerOrder = validProviderList(input.providerOrder ?? [], 'providerOrder', KNOWN_PROVIDER_IDS);
+  if (input.providerOrder !== undefined)
+    profile.providerOrder = validProviderList(input.providerOrder ?? [], 'providerOrder', KNOWN_PROVIDER_IDS);
   if (input.allowProviders !== undefined) {
-    profile.allowProviders = input.allowProviders === null ? null : validProviderList(input.allowProviders, 'allowProviders', KNOWN_PROVIDER_IDS);
-    if (profile.allowProviders?.length === 0) throw badInput('allowProviders must name at least one provider (null allows any)', { field: 'allowProviders' });
+    profile.allowProviders =
+      input.allowProviders === null ? null : validProviderList(input.allowProviders, 'allowProviders', KNOWN_PROVIDER_IDS);
+    if (profile.allowProviders?.length === 0)
+      throw badInput('allowProviders must name at least one provider (null allows any)', { field: 'allowProviders' });
   }
-  if (input.denyProviders !== undefined) profile.denyProviders = validProviderList(input.denyProviders ?? [], 'denyProviders', KNOWN_PROVIDER_IDS);
+  if (input.denyProviders !== undefined)
+    profile.denyProviders = validProviderList(input.denyProviders ?? [], 'denyProviders', KNOWN_PROVIDER_IDS);
   if (input.allowSupply !== undefined) {
     profile.allowSupply = input.allowSupply === null ? null : validSupplyList(input.allowSupply, 'allowSupply');
-    if (profile.allowSupply?.length === 0) throw badInput('allowSupply must name at least one seller or listing (null allows everyone)', { field: 'allowSupply' });
+    if (profile.allowSupply?.length === 0)
+      throw badInput('allowSupply must name at least one seller or listing (null allows everyone)', { field: 'allowSupply' });
   }
   if (input.denySupply !== undefined) profile.denySupply = validSupplyList(input.denySupply ?? [], 'denySupply');
   if (input.supplyOrder !== undefined) profile.supplyOrder = validSupplyList(input.supplyOrder ?? [], 'supplyOrder');
-  if (input.maxInputPricePerMTok !== undefined) profile.maxInputPriceMicrosPerMTok = input.maxInputPricePerMTok === null ? null : validPrice(input.maxInputPricePerMTok, 'maxInputPricePerMTok');
-  if (input.maxOutputPricePerMTok !== undefined) profile.maxOutputPriceMicrosPerMTok = input.maxOutputPricePerMTok === null ? null : validPrice(input.maxOutputPricePerMTok, 'maxOutputPricePerMTok');
+  if (input.maxInputPricePerMTok !== undefined)
+    profile.maxInputPriceMicrosPerMTok =
+      input.maxInputPricePerMTok === null ? null : validPrice(input.maxInputPricePerMTok, 'maxInputPricePerMTok');
+  if (input.maxOutputPricePerMTok !== undefined)
+    profile.maxOutputPriceMicrosPerMTok =
+      input.maxOutputPricePerMTok === null ? null : validPrice(input.maxOutputPricePerMTok, 'maxOutputPricePerMTok');
   if (input.allowFallbacks !== undefined) profile.allowFallbacks = input.allowFallbacks ?? true;
   if (input.fallbackModels !== undefined) profile.fallbackModels = validModelList(input.fallbackModels ?? [], 'fallbackModels');
   if (input.timeoutMs !== undefined) profile.timeoutMs = validInt(input.timeoutMs, 'timeoutMs', ...TIMEOUT_RANGE) ?? null;
   if (input.maxRetries !== undefined) profile.maxRetries = validInt(input.maxRetries, 'maxRetries', ...RETRIES_RANGE) ?? null;
-  if (input.streamIdleTimeoutMs !== undefined) profile.streamIdleTimeoutMs = validInt(input.streamIdleTimeoutMs, 'streamIdleTimeoutMs', ...TIMEOUT_RANGE) ?? null;
+  if (input.streamIdleTimeoutMs !== undefined)
+    profile.streamIdleTimeoutMs = validInt(input.streamIdleTimeoutMs, 'streamIdleTimeoutMs', ...TIMEOUT_RANGE) ?? null;
   const both = profile.allowProviders?.filter((provider) => profile.denyProviders.includes(provider)) ?? [];
   if (both.length > 0) throw badInput(`${both.join(', ')} cannot be both allowed and denied`, { field: 'denyProviders' });
   const bothSupply = profile.allowSupply?.filter((entry) => (profile.denySupply ?? []).includes(entry)) ?? [];
-  if (bothSupply.length > 0) throw badInput(`${bothSupply.join(', ').slice(0, 200)} cannot be both allowed and denied`, { field: 'denySupply' });
+  if (bothSupply.length > 0)
+    throw badInput(`${bothSupply.join(', ').slice(0, 200)} cannot be both allowed and denied`, { field: 'denySupply' });
 }
 
 /**
@@ -150,6 +162,7 @@ function apply(profile: RoutingProfile, input: RoutingProfileSettingsInput): voi
  */
 export async function announceAllRoutingProfiles(em: EntityManager, bus: MarketCoreDeps['bus']): Promise<number> {
   const profiles = await em.find(RoutingProfile, {}, { fields: ['id', 'accountId'] });
-  for (const profile of profiles) await bus.publish('routing-profile.changed', { profileId: profile.id, accountId: profile.accountId, change: 'updated' });
+  for (const profile of profiles)
+    await bus.publish('routing-profile.changed', { profileId: profile.id, accountId: profile.accountId, change: 'updated' });
   return profiles.length;
 }

@@ -58,8 +58,10 @@ export class RoutingTableService {
 
   async table(principal: Principal, model: string, profileId: string | null | undefined): Promise<RoutingTableView> {
     requireService(principal);
-    if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw badInput('model must be 1 to 200 characters', { field: 'model' });
-    if (profileId != null && (profileId.length === 0 || profileId.length > 64)) throw badInput('profileId is not a valid id', { field: 'profileId' });
+    if (typeof model !== 'string' || model.length === 0 || model.length > 200)
+      throw badInput('model must be 1 to 200 characters', { field: 'model' });
+    if (profileId != null && (profileId.length === 0 || profileId.length > 64))
+      throw badInput('profileId is not a valid id', { field: 'profileId' });
     const [profile, listings] = await Promise.all([
       profileId ? this.loaders.routingProfileById.load(profileId) : null,
       this.loaders.routableListingsByModel.load(model),
@@ -83,7 +85,8 @@ export class RoutingTableService {
       const baseUrl = this.deps.catalog.baseUrlOf(key);
       if (!baseUrl) return;
       // Checks of claims the listing no longer makes (it changed them since) do not count.
-      const verified = !canonical || currentVerification(verifications[i], listing, this.deps.registry).status === VerificationStatus.PASSED;
+      const verified =
+        !canonical || currentVerification(verifications[i], listing, this.deps.registry).status === VerificationStatus.PASSED;
       if (!verified) return;
       candidates.push({
         listingId: listing.id,
@@ -98,9 +101,21 @@ export class RoutingTableService {
         inputPriceMicrosPerMTok: Number(listing.inputPriceMicrosPerMTok),
         outputPriceMicrosPerMTok: Number(listing.outputPriceMicrosPerMTok),
         priceMicrosPerMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars),
-        blendedPriceMicros: blendedPrice(listing.capability, { input: Number(listing.inputPriceMicrosPerMTok), output: Number(listing.outputPriceMicrosPerMTok), perMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars) }),
-        cacheReadPriceMicrosPerMTok: listing.cacheReadPriceMicrosPerMTok == null ? null : Math.min(Number(listing.cacheReadPriceMicrosPerMTok), Number(listing.inputPriceMicrosPerMTok)),
-        caps: { rpm: listing.capRpm ?? null, tpm: listing.capTpm ?? null, maxConcurrency: listing.capMaxConcurrency ?? null, dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens) },
+        blendedPriceMicros: blendedPrice(listing.capability, {
+          input: Number(listing.inputPriceMicrosPerMTok),
+          output: Number(listing.outputPriceMicrosPerMTok),
+          perMChars: listing.priceMicrosPerMChars == null ? null : Number(listing.priceMicrosPerMChars),
+        }),
+        cacheReadPriceMicrosPerMTok:
+          listing.cacheReadPriceMicrosPerMTok == null
+            ? null
+            : Math.min(Number(listing.cacheReadPriceMicrosPerMTok), Number(listing.inputPriceMicrosPerMTok)),
+        caps: {
+          rpm: listing.capRpm ?? null,
+          tpm: listing.capTpm ?? null,
+          maxConcurrency: listing.capMaxConcurrency ?? null,
+          dailyTokens: listing.capDailyTokens == null ? null : Number(listing.capDailyTokens),
+        },
         latencyMs: contract.latencyMs ?? null,
         ttftMs: contract.ttftMs ?? null,
         tokensPerSecond: contract.tokensPerSecond ?? null,
@@ -116,7 +131,8 @@ export class RoutingTableService {
       capability: ranked[0]?.capability ?? listings[0]?.capability ?? null,
       profileId: profile?.id ?? null,
       // A profile that sorts by anything but price, or orders supply itself, is followed as ranked.
-      loadBalanced: !profile || (profile.sort === RoutingSort.PRICE && profile.providerOrder.length === 0 && (profile.supplyOrder ?? []).length === 0),
+      loadBalanced:
+        !profile || (profile.sort === RoutingSort.PRICE && profile.providerOrder.length === 0 && (profile.supplyOrder ?? []).length === 0),
       candidates: ranked,
       allowFallbacks: profile?.allowFallbacks ?? true,
       fallbackModels: profile && profile.allowFallbacks ? profile.fallbackModels : [],

@@ -80,20 +80,29 @@ export function rankCandidates<T extends RankableCandidate>(candidates: readonly
     return true;
   });
   // Each candidate's place in supplyOrder: the first entry it matches (unmatched after every listed one).
-  const supplyIndex = new Map(eligible.map((c) => {
-    const index = p.supplyOrder.findIndex((entry) => matchesSupply(c, entry));
-    return [c, index === -1 ? p.supplyOrder.length : index] as const;
-  }));
+  const supplyIndex = new Map(
+    eligible.map((c) => {
+      const index = p.supplyOrder.findIndex((entry) => matchesSupply(c, entry));
+      return [c, index === -1 ? p.supplyOrder.length : index] as const;
+    }),
+  );
   const orderIndex = (provider: string) => {
     const index = p.providerOrder.indexOf(provider);
     return index === -1 ? p.providerOrder.length : index;
   };
-  const price = (c: T) => blendedPrice(c.capability, { input: c.inputPriceMicrosPerMTok, output: c.outputPriceMicrosPerMTok, perMChars: c.priceMicrosPerMChars });
+  const price = (c: T) =>
+    blendedPrice(c.capability, { input: c.inputPriceMicrosPerMTok, output: c.outputPriceMicrosPerMTok, perMChars: c.priceMicrosPerMChars });
   const ascNullsLast = (a: number | null, b: number | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a - b);
   const byPrice = (a: T, b: T) => price(a) - price(b);
   const byLatency = (a: T, b: T) => ascNullsLast(a.latencyMs, b.latencyMs);
-  const byThroughput = (a: T, b: T) => ascNullsLast(a.tokensPerSecond === null ? null : -a.tokensPerSecond, b.tokensPerSecond === null ? null : -b.tokensPerSecond);
-  const keys = p.sort === RoutingSort.LATENCY ? [byLatency, byPrice] : p.sort === RoutingSort.THROUGHPUT ? [byThroughput, byPrice] : [byPrice, byLatency];
+  const byThroughput = (a: T, b: T) =>
+    ascNullsLast(a.tokensPerSecond === null ? null : -a.tokensPerSecond, b.tokensPerSecond === null ? null : -b.tokensPerSecond);
+  const keys =
+    p.sort === RoutingSort.LATENCY
+      ? [byLatency, byPrice]
+      : p.sort === RoutingSort.THROUGHPUT
+        ? [byThroughput, byPrice]
+        : [byPrice, byLatency];
   return [...eligible].sort((a, b) => {
     const health = HEALTH_RANK[a.contractState]! - HEALTH_RANK[b.contractState]!;
     if (health !== 0) return health;

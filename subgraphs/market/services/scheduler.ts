@@ -40,11 +40,19 @@ export class ContractScheduler {
     const dueBefore = new Date(this.deps.clock.now().getTime() - this.intervalMs / 2);
     const contracts = await em.find(
       Contract,
-      { state: { $in: [ContractState.ACTIVE, ContractState.DEGRADED] }, $or: [{ lastCheckAt: null }, { lastCheckAt: { $lte: dueBefore } }] },
+      {
+        state: { $in: [ContractState.ACTIVE, ContractState.DEGRADED] },
+        $or: [{ lastCheckAt: null }, { lastCheckAt: { $lte: dueBefore } }],
+      },
       { orderBy: { lastCheckAt: 'asc', id: 'asc' }, limit: BATCH },
     );
     if (contracts.length === 0) return;
-    const listings = await em.find(Listing, { id: { $in: contracts.map((c) => c.listingId) }, deletedAt: null, paused: false, poolKeyId: { $ne: null } });
+    const listings = await em.find(Listing, {
+      id: { $in: contracts.map((c) => c.listingId) },
+      deletedAt: null,
+      paused: false,
+      poolKeyId: { $ne: null },
+    });
     const queue = listings.map((listing) => listing.id);
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {

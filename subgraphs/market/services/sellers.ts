@@ -20,7 +20,9 @@ export class SellerService {
   /** The caller's seller record (handle null until chosen). */
   async mine(principal: Principal): Promise<Seller> {
     const sellerId = requireSeller(principal);
-    return (await this.em.findOne(Seller, { id: sellerId })) ?? ({ id: sellerId, handle: null, createdAt: this.deps.clock.now() } as Seller);
+    return (
+      (await this.em.findOne(Seller, { id: sellerId })) ?? ({ id: sellerId, handle: null, createdAt: this.deps.clock.now() } as Seller)
+    );
   }
 
   /** Any account's public seller record (the handle is public: it is in every model id the seller lists). */
@@ -45,21 +47,28 @@ export class SellerService {
   async authorizeModel(sellerId: string, model: string, capability: Capability): Promise<string | null> {
     const canonical = this.deps.registry.get(model);
     if (canonical) {
-      if (canonical.capability !== capability) throw badInput(`${model} is a ${canonical.capability.toUpperCase()} model in the registry`, { field: 'capability' });
+      if (canonical.capability !== capability)
+        throw badInput(`${model} is a ${canonical.capability.toUpperCase()} model in the registry`, { field: 'capability' });
       return null;
     }
     const namespace = namespaceOf(model);
     if (!namespace) throw badInput('model must look like `handle/name`', { field: 'model' });
     if (this.deps.registry.isReserved(namespace)) {
-      throw badInput(`${model} is not a canonical model, and ${namespace} is a reserved vendor handle: list a registry id (it will be verified) or a model under your own handle`, { field: 'model' });
+      throw badInput(
+        `${model} is not a canonical model, and ${namespace} is a reserved vendor handle: list a registry id (it will be verified) or a model under your own handle`,
+        { field: 'model' },
+      );
     }
     const existing = await this.em.findOne(Seller, { id: sellerId });
     if (existing?.handle === namespace) return null;
     if (await this.em.count(Seller, { handle: namespace, id: { $ne: sellerId } })) {
-      throw forbidden(`The handle ${namespace} belongs to another seller; list under your own handle${existing?.handle ? ` ${existing.handle}` : ' (claimSellerHandle)'}`);
+      throw forbidden(
+        `The handle ${namespace} belongs to another seller; list under your own handle${existing?.handle ? ` ${existing.handle}` : ' (claimSellerHandle)'}`,
+      );
     }
     if (existing?.handle) throw badInput(`List your own models under your handle: ${existing.handle}/<name>`, { field: 'model' });
-    if (!isValidHandle(namespace)) throw badInput(`${namespace} cannot be a handle (2 to 39 lowercase letters, digits and inner \`-\`)`, { field: 'model' });
+    if (!isValidHandle(namespace))
+      throw badInput(`${namespace} cannot be a handle (2 to 39 lowercase letters, digits and inner \`-\`)`, { field: 'model' });
     return namespace;
   }
 
@@ -74,7 +83,9 @@ export class SellerService {
     if (await this.em.count(Seller, { handle, id: { $ne: sellerId } })) throw conflict(`The handle ${handle} is taken`);
     // A fork of its own: a lost race on the unique handle must not poison the request's unit of work.
     const em = this.em.fork();
-    const seller = existing ? await em.findOneOrFail(Seller, { id: sellerId }) : em.create(Seller, { id: sellerId, handle, createdAt: this.deps.clock.now() });
+    const seller = existing
+      ? await em.findOneOrFail(Seller, { id: sellerId })
+      : em.create(Seller, { id: sellerId, handle, createdAt: this.deps.clock.now() });
     seller.handle = handle;
     try {
       await em.flush();

@@ -30,13 +30,40 @@ export async function validateKey(upstream: Upstream, timeoutMs: number): Promis
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    return { ok: false, refused: false, unreachable: true, addressRefused: outboundRefusal(error) !== null, status: null, reason: transportReason(error, timeoutMs) };
+    return {
+      ok: false,
+      refused: false,
+      unreachable: true,
+      addressRefused: outboundRefusal(error) !== null,
+      status: null,
+      reason: transportReason(error, timeoutMs),
+    };
   }
   const detail = await errorDetail(response, upstream.apiKey);
   if (response.ok) return { ok: true };
-  if (response.status === 401 || response.status === 403) return { ok: false, refused: true, unreachable: false, status: response.status, reason: `the provider refused this key (HTTP ${response.status})` };
-  if (response.status >= 500) return { ok: false, refused: false, unreachable: true, status: response.status, reason: `the provider answered HTTP ${response.status}${detail}` };
-  return { ok: false, refused: false, unreachable: false, status: response.status, reason: `the provider answered HTTP ${response.status} to GET /models${detail}` };
+  if (response.status === 401 || response.status === 403)
+    return {
+      ok: false,
+      refused: true,
+      unreachable: false,
+      status: response.status,
+      reason: `the provider refused this key (HTTP ${response.status})`,
+    };
+  if (response.status >= 500)
+    return {
+      ok: false,
+      refused: false,
+      unreachable: true,
+      status: response.status,
+      reason: `the provider answered HTTP ${response.status}${detail}`,
+    };
+  return {
+    ok: false,
+    refused: false,
+    unreachable: false,
+    status: response.status,
+    reason: `the provider answered HTTP ${response.status} to GET /models${detail}`,
+  };
 }
 
 export interface ProbeLimits {
@@ -77,13 +104,21 @@ const PROMPT = 'Reply with one short friendly sentence about dragonflies.';
 const SPEECH_INPUT = 'Dragonfly admission probe.';
 const MAX_READ_BYTES = 8 * 1024 * 1024;
 
-export async function probeUpstream(upstream: Upstream, capability: Capability, model: string, limits: ProbeLimits): Promise<ProbeObservation> {
+export async function probeUpstream(
+  upstream: Upstream,
+  capability: Capability,
+  model: string,
+  limits: ProbeLimits,
+): Promise<ProbeObservation> {
   const seen = blankObservation(capability);
   const controller = new AbortController();
   const overall = setTimeout(() => controller.abort(new ProbeTimeout('overall')), limits.timeoutMs);
   // Streaming capabilities must start within maxTtftMs: an upstream that sits on the request is "too slow", not "down".
   let firstArrived = capability === Capability.EMBEDDINGS;
-  const firstWait = capability === Capability.EMBEDDINGS ? null : setTimeout(() => !firstArrived && controller.abort(new ProbeTimeout('first')), limits.maxTtftMs);
+  const firstWait =
+    capability === Capability.EMBEDDINGS
+      ? null
+      : setTimeout(() => !firstArrived && controller.abort(new ProbeTimeout('first')), limits.maxTtftMs);
   const started = performance.now();
   const since = () => Math.round(performance.now() - started);
   const markFirst = () => {
@@ -140,7 +175,13 @@ const PATHS: Record<Capability, string> = {
 function requestBody(capability: Capability, model: string, maxTokens: number): Record<string, unknown> {
   switch (capability) {
     case Capability.CHAT:
-      return { model, messages: [{ role: 'user', content: PROMPT }], stream: true, stream_options: { include_usage: true }, max_tokens: maxTokens };
+      return {
+        model,
+        messages: [{ role: 'user', content: PROMPT }],
+        stream: true,
+        stream_options: { include_usage: true },
+        max_tokens: maxTokens,
+      };
     case Capability.EMBEDDINGS:
       return { model, input: PROMPT };
     case Capability.SPEECH:
@@ -209,12 +250,16 @@ async function readChat(response: Response, seen: ProbeObservation, since: () =>
 }
 
 async function readEmbeddings(response: Response, seen: ProbeObservation): Promise<void> {
-  const body = (await readJson(response)) as { data?: { embedding?: unknown }[]; usage?: { prompt_tokens?: unknown; total_tokens?: unknown } } | null;
+  const body = (await readJson(response)) as {
+    data?: { embedding?: unknown }[];
+    usage?: { prompt_tokens?: unknown; total_tokens?: unknown };
+  } | null;
   const embedding = body?.data?.[0]?.embedding;
   if (Array.isArray(embedding) && embedding.every((x) => typeof x === 'number' && Number.isFinite(x))) seen.vectorLength = embedding.length;
   else if (typeof embedding === 'string') seen.vectorLength = Math.floor(Buffer.from(embedding, 'base64').length / 4);
   const usage = body?.usage;
-  seen.usageReported = typeof usage === 'object' && usage !== null && (typeof usage.prompt_tokens === 'number' || typeof usage.total_tokens === 'number');
+  seen.usageReported =
+    typeof usage === 'object' && usage !== null && (typeof usage.prompt_tokens === 'number' || typeof usage.total_tokens === 'number');
 }
 
 async function readSpeech(response: Response, seen: ProbeObservation, markFirst: () => void): Promise<void> {
@@ -279,7 +324,9 @@ function transportReason(error: unknown, timeoutMs: number): string {
   const name = (error as { name?: string } | null)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return `the provider did not answer within ${timeoutMs} ms`;
   const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? `could not connect to the provider (${code})` : 'could not connect to the provider';
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)
+    ? `could not connect to the provider (${code})`
+    : 'could not connect to the provider';
 }
 
 class ProbeTimeout extends Error {
@@ -333,10 +380,19 @@ export async function chatCall(upstream: Upstream, body: Record<string, unknown>
   } catch (error) {
     return { httpStatus: null, body: null, failure: transportReason(error, timeoutMs) };
   }
-  if (!response.ok) return { httpStatus: response.status, body: null, failure: `the upstream answered HTTP ${response.status}${await errorDetail(response, upstream.apiKey)}` };
+  if (!response.ok)
+    return {
+      httpStatus: response.status,
+      body: null,
+      failure: `the upstream answered HTTP ${response.status}${await errorDetail(response, upstream.apiKey)}`,
+    };
   try {
     return { httpStatus: response.status, body: await readJson(response), failure: null };
   } catch (error) {
-    return { httpStatus: response.status, body: null, failure: error instanceof BodyError ? error.message : transportReason(error, timeoutMs) };
+    return {
+      httpStatus: response.status,
+      body: null,
+      failure: error instanceof BodyError ? error.message : transportReason(error, timeoutMs),
+    };
   }
 }

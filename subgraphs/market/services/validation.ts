@@ -23,13 +23,15 @@ export function validName(value: unknown, field = 'name', max = MAX_NAME): strin
 
 export function validPublicModel(value: unknown, field = 'model'): string {
   const model = typeof value === 'string' ? value.trim() : '';
-  if (!PUBLIC_MODEL_ID.test(model)) throw badInput(`${field} must look like \`vendor/name\` (lowercase letters, digits, \`.\`, \`-\`, \`_\`)`, { field });
+  if (!PUBLIC_MODEL_ID.test(model))
+    throw badInput(`${field} must look like \`vendor/name\` (lowercase letters, digits, \`.\`, \`-\`, \`_\`)`, { field });
   return model;
 }
 
 export function validUpstreamModel(value: unknown, field = 'upstreamModel'): string {
   const model = typeof value === 'string' ? value.trim() : '';
-  if (model.length === 0 || model.length > 200 || /[\s\u0000-\u001f]/.test(model)) throw badInput(`${field} must be 1 to 200 characters without spaces`, { field });
+  if (model.length === 0 || model.length > 200 || /[\s\u0000-\u001f]/.test(model))
+    throw badInput(`${field} must be 1 to 200 characters without spaces`, { field });
   return model;
 }
 
@@ -48,7 +50,8 @@ export function validPrice(value: string, field: string): number {
 /** An optional whole number in [min, max]; null and undefined pass through. */
 export function validInt(value: number | null | undefined, field: string, min: number, max: number): number | null | undefined {
   if (value === null || value === undefined) return value;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw badInput(`${field} must be an integer from ${min} to ${max}`, { field });
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw badInput(`${field} must be an integer from ${min} to ${max}`, { field });
   return value;
 }
 
@@ -102,11 +105,16 @@ export function nonPublicHost(hostname: string): string | null {
 /** A list of provider ids, each one the catalog knows; duplicates dropped, order kept. */
 export function validProviderList(values: readonly string[], field: string, known: ReadonlySet<string>): string[] {
   if (values.length > MAX_LIST) throw badInput(`${field} takes at most ${MAX_LIST} entries`, { field });
-  return [...new Set(values.map((value) => {
-    const id = typeof value === 'string' ? value.trim().toLowerCase() : '';
-    if (!known.has(id)) throw badInput(`${field} entry "${String(value).slice(0, 40)}" is not a provider (known: ${[...known].join(', ')})`, { field });
-    return id;
-  }))];
+  return [
+    ...new Set(
+      values.map((value) => {
+        const id = typeof value === 'string' ? value.trim().toLowerCase() : '';
+        if (!known.has(id))
+          throw badInput(`${field} entry "${String(value).slice(0, 40)}" is not a provider (known: ${[...known].join(', ')})`, { field });
+        return id;
+      }),
+    ),
+  ];
 }
 
 export function validModelList(values: readonly string[], field: string, max = 10): string[] {
@@ -117,9 +125,14 @@ export function validModelList(values: readonly string[], field: string, max = 1
 /** Supply entries of a routing profile (seller handles, seller ids, listing ids): trimmed, 1 to 64 characters, duplicates dropped, order kept. */
 export function validSupplyList(values: readonly string[], field: string): string[] {
   if (!Array.isArray(values) || values.length > MAX_LIST) throw badInput(`${field} takes at most ${MAX_LIST} entries`, { field });
-  return [...new Set(values.map((value) => {
-    const entry = typeof value === 'string' ? value.trim() : '';
-    if (entry.length === 0 || entry.length > 64) throw badInput(`${field} entries must be a seller handle, a seller id or a listing id (1 to 64 characters)`, { field });
-    return entry;
-  }))];
+  return [
+    ...new Set(
+      values.map((value) => {
+        const entry = typeof value === 'string' ? value.trim() : '';
+        if (entry.length === 0 || entry.length > 64)
+          throw badInput(`${field} entries must be a seller handle, a seller id or a listing id (1 to 64 characters)`, { field });
+        return entry;
+      }),
+    ),
+  ];
 }

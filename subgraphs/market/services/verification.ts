@@ -41,12 +41,19 @@ export function claimsOf(listing: MetadataSource, registry: ModelRegistry): Clai
 
 /** The fingerprint of the claims (ListingVerification.claimsKey): a verification of other claims is stale. */
 export function claimsKeyOf(claims: Claims): string {
-  return createHash('sha256').update(JSON.stringify([claims.canonical?.id ?? null, claims.supportedParameters, claims.contextLength])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([claims.canonical?.id ?? null, claims.supportedParameters, claims.contextLength]))
+    .digest('hex');
 }
 
 /** Whether the claims hold anything to check (else the listing's verification is NOT_REQUIRED). */
 export function hasClaims(claims: Claims): boolean {
-  return claims.canonical !== null || claims.supportedParameters.includes('tools') || claims.supportedParameters.includes('json_schema') || claims.contextLength !== null;
+  return (
+    claims.canonical !== null ||
+    claims.supportedParameters.includes('tools') ||
+    claims.supportedParameters.includes('json_schema') ||
+    claims.contextLength !== null
+  );
 }
 
 /**
@@ -54,11 +61,21 @@ export function hasClaims(claims: Claims): boolean {
  * for other claims (the seller changed its context length or parameters since), which then are
  * unverified again: PENDING (NOT_REQUIRED when nothing is claimed), never PASSED from old evidence.
  */
-export function currentVerification(stored: ListingVerification | null, listing: MetadataSource & { id: string }, registry: ModelRegistry): ListingVerification {
+export function currentVerification(
+  stored: ListingVerification | null,
+  listing: MetadataSource & { id: string },
+  registry: ModelRegistry,
+): ListingVerification {
   const claims = claimsOf(listing, registry);
   if (stored && (stored.claimsKey == null || stored.claimsKey === claimsKeyOf(claims))) return stored;
   const status = hasClaims(claims) ? VerificationStatus.PENDING : VerificationStatus.NOT_REQUIRED;
-  return Object.assign(new ListingVerification(), { listingId: listing.id, status, checkedAt: null, canonicalModel: claims.canonical?.id ?? null, checks: [] });
+  return Object.assign(new ListingVerification(), {
+    listingId: listing.id,
+    status,
+    checkedAt: null,
+    canonicalModel: claims.canonical?.id ?? null,
+    checks: [],
+  });
 }
 
 export interface VerificationResult {
@@ -66,7 +83,13 @@ export interface VerificationResult {
   checks: VerificationCheck[];
 }
 
-export async function verifyClaims(upstream: Upstream, upstreamModel: string, claims: Claims, registry: ModelRegistry, timeoutMs: number): Promise<VerificationResult> {
+export async function verifyClaims(
+  upstream: Upstream,
+  upstreamModel: string,
+  claims: Claims,
+  registry: ModelRegistry,
+  timeoutMs: number,
+): Promise<VerificationResult> {
   if (!hasClaims(claims)) return { status: VerificationStatus.NOT_REQUIRED, checks: [] };
   const call = (body: Record<string, unknown>) => chatCall(upstream, { model: upstreamModel, ...body }, timeoutMs);
   const user = (content: string) => [{ role: 'user', content }];
@@ -94,7 +117,11 @@ export async function verifyClaims(upstream: Upstream, upstreamModel: string, cl
   }
   if (claims.supportedParameters.includes('json_schema')) {
     const probe = registry.jsonSchemaProbe;
-    const outcome = await call({ messages: user(probe.prompt), response_format: { type: 'json_schema', json_schema: { name: probe.name, schema: probe.schema, strict: true } }, max_tokens: 64 });
+    const outcome = await call({
+      messages: user(probe.prompt),
+      response_format: { type: 'json_schema', json_schema: { name: probe.name, schema: probe.schema, strict: true } },
+      max_tokens: 64,
+    });
     checks.push(judgeJsonSchema(outcome, probe.schema));
   }
   if (claims.contextLength !== null) {
@@ -123,7 +150,11 @@ export function judgeFingerprint(outcome: ChatCallOutcome, expected: number, tok
   const reported = (outcome.body as { usage?: { prompt_tokens?: unknown } } | null)?.usage?.prompt_tokens;
   if (typeof reported !== 'number') return fail('tokenizer', 'no usage.prompt_tokens in the answer');
   const tolerance = fingerprintTolerance(expected);
-  if (Math.abs(reported - expected) > tolerance) return fail('tokenizer', `prompt_tokens ${reported} where ${tokenizer} counts ${expected} (±${tolerance}): another tokenizer, so another model`);
+  if (Math.abs(reported - expected) > tolerance)
+    return fail(
+      'tokenizer',
+      `prompt_tokens ${reported} where ${tokenizer} counts ${expected} (±${tolerance}): another tokenizer, so another model`,
+    );
   return ok('tokenizer', `prompt_tokens ${reported} (${tokenizer}: ${expected})`);
 }
 
@@ -139,7 +170,11 @@ export function judgeToolCall(outcome: ChatCallOutcome, name: string, schema: Js
   if (outcome.failure) return fail('tools', outcome.failure);
   const message = messageOf(outcome);
   const call = (message?.tool_calls as { function?: { name?: unknown; arguments?: unknown } }[] | undefined)?.[0]?.function;
-  if (!call) return fail('tools', `a forced tool call was answered without one${typeof message?.content === 'string' ? ` (text ${shown(message.content)})` : ''}`);
+  if (!call)
+    return fail(
+      'tools',
+      `a forced tool call was answered without one${typeof message?.content === 'string' ? ` (text ${shown(message.content)})` : ''}`,
+    );
   if (call.name !== name) return fail('tools', `the forced call named ${shown(String(call.name))}, not ${name}`);
   let args: unknown;
   try {
@@ -166,7 +201,8 @@ export function judgeJsonSchema(outcome: ChatCallOutcome, schema: JsonSchema): V
 }
 
 export function judgeContext(outcome: ChatCallOutcome, contextLength: number, sent: number): VerificationCheck {
-  if (outcome.failure) return fail('context', `a prompt of about ${sent} tokens (declared context ${contextLength}) was refused: ${outcome.failure}`);
+  if (outcome.failure)
+    return fail('context', `a prompt of about ${sent} tokens (declared context ${contextLength}) was refused: ${outcome.failure}`);
   return ok('context', `a prompt of about ${sent} tokens was accepted (declared ${contextLength})`);
 }
 

@@ -35,7 +35,10 @@ export class ListingDataPolicyInput {
   @Field(() => Boolean, { nullable: true, description: 'The provider trains models on prompts.' })
   trainsOnPrompts?: boolean | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Nothing is kept after answering; cannot be true with retainsPrompts or trainsOnPrompts.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Nothing is kept after answering; cannot be true with retainsPrompts or trainsOnPrompts.',
+  })
   zeroRetention?: boolean | null;
 }
 
@@ -54,7 +57,10 @@ export class ListingDataPolicy {
 /** Settings shared by create and update; on update an absent field is unchanged and null clears it. */
 @InputType('ListingSettings')
 class ListingSettings {
-  @Field(() => String, { nullable: true, description: 'USD per million input tokens (decimal string, at most 6 decimals, 0 to 10000). Required for CHAT and EMBEDDINGS.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'USD per million input tokens (decimal string, at most 6 decimals, 0 to 10000). Required for CHAT and EMBEDDINGS.',
+  })
   inputPricePerMTok?: string | null;
 
   @Field(() => String, { nullable: true, description: 'USD per million output tokens. Required for CHAT; EMBEDDINGS default to 0.' })
@@ -63,43 +69,79 @@ class ListingSettings {
   @Field(() => String, { nullable: true, description: 'SPEECH only (and required there): USD per million input characters.' })
   pricePerMChars?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'CHAT only: USD per million prompt tokens the upstream reports as cached (prompt_tokens_details.cached_tokens); never charged above the input price. null clears it (cached tokens then cost the input price).' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'CHAT only: USD per million prompt tokens the upstream reports as cached (prompt_tokens_details.cached_tokens); never charged above the input price. null clears it (cached tokens then cost the input price).',
+  })
   cacheReadPricePerMTok?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'USD: the lowest blended price (input + output per MTok; per MChars for speech) this listing may be set to. null clears it.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'USD: the lowest blended price (input + output per MTok; per MChars for speech) this listing may be set to. null clears it.',
+  })
   priceFloor?: string | null;
 
-  @Field(() => ListingCapsInput, { nullable: true, description: 'On update each given cap is set (null clears it); caps: null clears all.' })
+  @Field(() => ListingCapsInput, {
+    nullable: true,
+    description: 'On update each given cap is set (null clears it); caps: null clears all.',
+  })
   caps?: ListingCapsInput | null;
 
   @Field(() => HardwareInput, { nullable: true })
   hardware?: HardwareInput | null;
 
-  @Field(() => Int, { nullable: true, description: 'Tokens of context the supply takes, 1 to 10,000,000 (CHAT, EMBEDDINGS); at most a canonical model\'s. null: unknown (a canonical model\'s own then).' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Tokens of context the supply takes, 1 to 10,000,000 (CHAT, EMBEDDINGS); at most a canonical model's. null: unknown (a canonical model's own then).",
+  })
   contextLength?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'CHAT: the longest completion in tokens, 1 to the context length; at most a canonical model\'s. null: unknown (a canonical model\'s own then).' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "CHAT: the longest completion in tokens, 1 to the context length; at most a canonical model's. null: unknown (a canonical model's own then).",
+  })
   maxOutputTokens?: number | null;
 
-  @Field(() => [String], { nullable: true, description: 'CHAT: request parameters the supply honours beyond a canonical model\'s own (tools, tool_choice, json_schema, json_object, vision, logprobs, reasoning, stop, seed); duplicates dropped. Declared tools, json_schema and a context length are verified. null: none.' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      "CHAT: request parameters the supply honours beyond a canonical model's own (tools, tool_choice, json_schema, json_object, vision, logprobs, reasoning, stop, seed); duplicates dropped. Declared tools, json_schema and a context length are verified. null: none.",
+  })
   supportedParameters?: string[] | null;
 
   @Field(() => String, { nullable: true, description: 'int4, int8, fp4, fp6, fp8, fp16, bf16, fp32 or unknown; null: not declared.' })
   quantization?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Where the supply runs: 2 to 32 lowercase letters, digits and `-` (e.g. `us`, `eu-west`); null: not declared.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Where the supply runs: 2 to 32 lowercase letters, digits and `-` (e.g. `us`, `eu-west`); null: not declared.',
+  })
   region?: string | null;
 
-  @Field(() => ListingDataPolicyInput, { nullable: true, description: 'On update each given field is set; dataPolicy: null sets all false.' })
+  @Field(() => ListingDataPolicyInput, {
+    nullable: true,
+    description: 'On update each given field is set; dataPolicy: null sets all false.',
+  })
   dataPolicy?: ListingDataPolicyInput | null;
 }
 
 @InputType()
 export class CreateListingInput extends ListingSettings {
-  @Field(() => ID, { nullable: true, description: 'Your pool key the listing calls the upstream with; its provider must serve the capability. Without one the listing is a draft: stored, never probed or routed until updateListing gives it one.' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Your pool key the listing calls the upstream with; its provider must serve the capability. Without one the listing is a draft: stored, never probed or routed until updateListing gives it one.',
+  })
   poolKeyId?: string | null;
 
-  @Field(() => String, { description: 'Public model id: `vendor/name`, lowercase letters, digits, `.`, `-`, `_`. One model id has one capability across the market.' })
+  @Field(() => String, {
+    description:
+      'Public model id: `vendor/name`, lowercase letters, digits, `.`, `-`, `_`. One model id has one capability across the market.',
+  })
   model!: string;
 
   @Field(() => String, { nullable: true, description: 'The model name at the provider; defaults to `model`.' })
@@ -110,9 +152,15 @@ export class CreateListingInput extends ListingSettings {
   capability?: Capability;
 }
 
-@InputType({ description: 'Absent fields stay, null clears. A price increase above the review threshold waits for confirmListingPrice; a decrease applies at once.' })
+@InputType({
+  description:
+    'Absent fields stay, null clears. A price increase above the review threshold waits for confirmListingPrice; a decrease applies at once.',
+})
 export class UpdateListingInput extends ListingSettings {
-  @Field(() => ID, { nullable: true, description: 'Move the listing to another of your pool keys: the contract goes back to PENDING and a new admission probe runs.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Move the listing to another of your pool keys: the contract goes back to PENDING and a new admission probe runs.',
+  })
   poolKeyId?: string | null;
 }
 

@@ -65,7 +65,10 @@ export class Model {
   @Field(() => MoneyRange, { nullable: true, description: 'Speech: USD per million characters.' })
   pricePerMChars!: MoneyRange | null;
 
-  @Field(() => MoneyRange, { nullable: true, description: 'Chat: USD a minute of continuous generation (output price × tokens/s × 60) over listings with a measured rate.' })
+  @Field(() => MoneyRange, {
+    nullable: true,
+    description: 'Chat: USD a minute of continuous generation (output price × tokens/s × 60) over listings with a measured rate.',
+  })
   costPerMinute!: MoneyRange | null;
 
   @Field(() => Int, { nullable: true, description: 'Median latency of the latest passing probes, ms.' })
@@ -77,7 +80,10 @@ export class Model {
   @Field(() => Float, { nullable: true, description: 'Median output tokens per second (chat).' })
   tokensPerSecond!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'The largest context length of its ACTIVE listings (a canonical model\'s when a listing declares none); null: unknown.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: "The largest context length of its ACTIVE listings (a canonical model's when a listing declares none); null: unknown.",
+  })
   contextLength!: number | null;
 
   @Field(() => [String], { description: 'Chat: every request parameter some ACTIVE listing honours (Listing.supportedParameters).' })

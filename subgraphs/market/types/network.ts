@@ -4,7 +4,9 @@ import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'GPUs of one declared GPU model.' })
 export class GPUModelCapacity {
-  @Field(() => String, { description: 'The GPU model as sellers declare it (e.g. `H100 80GB`); `unspecified` for a count declared without a model.' })
+  @Field(() => String, {
+    description: 'The GPU model as sellers declare it (e.g. `H100 80GB`); `unspecified` for a count declared without a model.',
+  })
   model!: string;
 
   @Field(() => Int)

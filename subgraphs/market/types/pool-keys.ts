@@ -6,10 +6,16 @@ export class CreatePoolKeyInput {
   @Field(() => String, { description: 'A provider id from `poolProviders`, e.g. `openai`, `deepseek`, `custom`.' })
   provider!: string;
 
-  @Field(() => String, { description: 'The upstream key. Checked with one call to the provider (GET /models), stored sealed, never shown again.' })
+  @Field(() => String, {
+    description: 'The upstream key. Checked with one call to the provider (GET /models), stored sealed, never shown again.',
+  })
   apiKey!: string;
 
-  @Field(() => String, { nullable: true, description: 'Required for `custom` (an http(s) URL ending where `/models`, `/chat/completions` hang off, e.g. `https://host/v1`); refused for catalog providers, whose URL is fixed.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Required for `custom` (an http(s) URL ending where `/models`, `/chat/completions` hang off, e.g. `https://host/v1`); refused for catalog providers, whose URL is fixed.',
+  })
   baseUrl?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Your name for the key, 1 to 100 characters.' })

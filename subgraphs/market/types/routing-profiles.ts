@@ -17,19 +17,35 @@ class RoutingProfileSettings {
   @Field(() => [String], { nullable: true, description: 'Never these provider ids.' })
   denyProviders?: string[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Only supply matching one of these (a seller handle, a seller id or a listing id; at least one, at most 50, each 1 to 64 characters); null = everyone.' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Only supply matching one of these (a seller handle, a seller id or a listing id; at least one, at most 50, each 1 to 64 characters); null = everyone.',
+  })
   allowSupply?: string[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Never supply matching one of these (seller handles, seller ids or listing ids; at most 50).' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Never supply matching one of these (seller handles, seller ids or listing ids; at most 50).',
+  })
   denySupply?: string[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Supply matching these tried first, in this order (seller handles, seller ids or listing ids; at most 50).' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Supply matching these tried first, in this order (seller handles, seller ids or listing ids; at most 50).',
+  })
   supplyOrder?: string[] | null;
 
-  @Field(() => String, { nullable: true, description: 'USD per million input tokens: supply priced above it is skipped. null = no ceiling.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'USD per million input tokens: supply priced above it is skipped. null = no ceiling.',
+  })
   maxInputPricePerMTok?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'USD per million output tokens: supply priced above it is skipped. null = no ceiling.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'USD per million output tokens: supply priced above it is skipped. null = no ceiling.',
+  })
   maxOutputPricePerMTok?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Defaults to true.' })
@@ -44,7 +60,10 @@ class RoutingProfileSettings {
   @Field(() => Int, { nullable: true, description: 'Further candidates after a failed attempt, 0 to 10; null = the platform default.' })
   maxRetries?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'After the first byte, the longest gap between chunks, 1000 to 600000 ms; null = the platform default.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'After the first byte, the longest gap between chunks, 1000 to 600000 ms; null = the platform default.',
+  })
   streamIdleTimeoutMs?: number | null;
 }
 

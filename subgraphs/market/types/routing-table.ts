@@ -29,7 +29,9 @@ export class RoutingCandidate {
   @Field(() => String)
   upstreamModel!: string;
 
-  @Field(() => String, { description: 'The pool key sealed with AES-256-GCM under the platform secret; open it with `sealContext` as associated data.' })
+  @Field(() => String, {
+    description: 'The pool key sealed with AES-256-GCM under the platform secret; open it with `sealContext` as associated data.',
+  })
   sealedApiKey!: string;
 
   @Field(() => String, { description: '`pool-key:<id>`.' })
@@ -47,7 +49,10 @@ export class RoutingCandidate {
   @Field(() => GraphQLSafeInt, { nullable: true, description: 'Cached prompt tokens, at most the input price (null: the input price).' })
   cacheReadPriceMicrosPerMTok!: number | null;
 
-  @Field(() => GraphQLSafeInt, { description: 'What listings are compared by: input + output micro-USD per MTok (per MChars for speech). The data plane draws and sorts by it.' })
+  @Field(() => GraphQLSafeInt, {
+    description:
+      'What listings are compared by: input + output micro-USD per MTok (per MChars for speech). The data plane draws and sorts by it.',
+  })
   blendedPriceMicros!: number;
 
   @Field(() => ListingCaps)
@@ -65,19 +70,24 @@ export class RoutingCandidate {
   @Field(() => ContractState, { description: 'ACTIVE, or DEGRADED (ranked after every ACTIVE one).' })
   contractState!: ContractState;
 
-  @Field(() => Boolean, { description: 'false only when a canonical claim failed or is pending (such a listing is left out of the table).' })
+  @Field(() => Boolean, {
+    description: 'false only when a canonical claim failed or is pending (such a listing is left out of the table).',
+  })
   verified!: boolean;
 
   @Field(() => String, { nullable: true, description: "The seller's handle (null: it has none); routing profiles name supply by it." })
   sellerHandle!: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Effective context length (a canonical model\'s when not declared); null: unknown.' })
+  @Field(() => Int, { nullable: true, description: "Effective context length (a canonical model's when not declared); null: unknown." })
   contextLength!: number | null;
 
   @Field(() => Int, { nullable: true })
   maxOutputTokens!: number | null;
 
-  @Field(() => [String], { description: 'Effective: a canonical model\'s and the declared (chat; else empty). Requests using a parameter go only to supply that lists it.' })
+  @Field(() => [String], {
+    description:
+      "Effective: a canonical model's and the declared (chat; else empty). Requests using a parameter go only to supply that lists it.",
+  })
   supportedParameters!: string[];
 
   @Field(() => String, { nullable: true })
@@ -120,6 +130,9 @@ export class RoutingTable {
   @Field(() => Int, { nullable: true, description: "The profile's idle timeout after the first byte (null: the platform default)." })
   streamIdleTimeoutMs!: number | null;
 
-  @Field(() => Boolean, { description: 'false when the profile orders supply itself (a sort other than PRICE, a provider or supply order): the data plane then tries the candidates in this order instead of drawing among comparable ones.' })
+  @Field(() => Boolean, {
+    description:
+      'false when the profile orders supply itself (a sort other than PRICE, a provider or supply order): the data plane then tries the candidates in this order instead of drawing among comparable ones.',
+  })
   loadBalanced!: boolean;
 }

@@ -1,12 +1,24 @@
 // The NaaP network overview as GraphQL: thin; the rules are in services/dashboard.ts.
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { FeesInfo, GPUCapacity, KPI, OrchestratorRow, PipelineCatalogEntry, PipelinePricing, PipelineUsage, Protocol } from '../types/dashboard';
+import {
+  FeesInfo,
+  GPUCapacity,
+  KPI,
+  OrchestratorRow,
+  PipelineCatalogEntry,
+  PipelinePricing,
+  PipelineUsage,
+  Protocol,
+} from '../types/dashboard';
 import { Listing } from '../types/references';
 import type { NetworkContext } from '../context';
 
 @Resolver()
 export class DashboardResolver {
-  @Query(() => KPI, { description: 'KPI tiles. timeframe: hours (clamped 1–168, default 24); window: the same as a period such as "24h" when timeframe is absent.' })
+  @Query(() => KPI, {
+    description:
+      'KPI tiles. timeframe: hours (clamped 1–168, default 24); window: the same as a period such as "24h" when timeframe is absent.',
+  })
   kpi(
     @Arg('window', () => String, { nullable: true }) window: string | null,
     @Arg('timeframe', () => String, { nullable: true }) timeframe: string | null,
@@ -41,8 +53,13 @@ export class DashboardResolver {
     return ctx.dashboard.pipelineCatalog();
   }
 
-  @Query(() => GPUCapacity, { description: 'GPUs declared on admitted listings (market) and those busy in the window; timeframe: hours (clamped 1–168, default 24).' })
-  gpuCapacity(@Arg('timeframe', () => String, { nullable: true }) timeframe: string | null, @Ctx() ctx: NetworkContext): Promise<GPUCapacity> {
+  @Query(() => GPUCapacity, {
+    description: 'GPUs declared on admitted listings (market) and those busy in the window; timeframe: hours (clamped 1–168, default 24).',
+  })
+  gpuCapacity(
+    @Arg('timeframe', () => String, { nullable: true }) timeframe: string | null,
+    @Ctx() ctx: NetworkContext,
+  ): Promise<GPUCapacity> {
     return ctx.dashboard.gpuCapacity({ timeframe });
   }
 
@@ -52,7 +69,10 @@ export class DashboardResolver {
   }
 
   @Query(() => [OrchestratorRow], { description: 'Listings with traffic in the period (e.g. "24h"; default 24h).' })
-  orchestrators(@Arg('period', () => String, { nullable: true }) period: string | null, @Ctx() ctx: NetworkContext): Promise<OrchestratorRow[]> {
+  orchestrators(
+    @Arg('period', () => String, { nullable: true }) period: string | null,
+    @Ctx() ctx: NetworkContext,
+  ): Promise<OrchestratorRow[]> {
     return ctx.dashboard.orchestrators({ period });
   }
 }

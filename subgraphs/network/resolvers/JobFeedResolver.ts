@@ -22,7 +22,11 @@ export class JobFeedResolver {
     name: 'jobFeed',
     description: 'Each job as it finishes, optionally only one pipeline or model.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { pipeline?: string | null; model?: string | null }, NetworkContext>) =>
-      iterateTopic(context.bus, 'job.recorded', (job) => (!args.pipeline || job.pipeline === args.pipeline) && (!args.model || job.model === args.model)),
+      iterateTopic(
+        context.bus,
+        'job.recorded',
+        (job) => (!args.pipeline || job.pipeline === args.pipeline) && (!args.model || job.model === args.model),
+      ),
   })
   jobFeedSubscription(
     @Root() job: JobRecordedEvent,
@@ -37,17 +41,27 @@ export class JobFeedResolver {
     return job.finishedAt ? Math.round((new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime()) / 1000) : null;
   }
 
-  @FieldResolver(() => Listing, { nullable: true, description: 'The listing that served the job (market).', deprecationReason: 'Use orchestrator (NaaP\'s name for the same listing).' })
+  @FieldResolver(() => Listing, {
+    nullable: true,
+    description: 'The listing that served the job (market).',
+    deprecationReason: "Use orchestrator (NaaP's name for the same listing).",
+  })
   listing(@Root() job: JobFeedEntry): Listing | null {
     return job.listingId ? { id: job.listingId } : null;
   }
 
-  @FieldResolver(() => Listing, { nullable: true, description: "The orchestrator that served the job: the seller's admitted listing (market), with its seller." })
+  @FieldResolver(() => Listing, {
+    nullable: true,
+    description: "The orchestrator that served the job: the seller's admitted listing (market), with its seller.",
+  })
   orchestrator(@Root() job: JobFeedEntry): Listing | null {
     return job.listingId ? { id: job.listingId } : null;
   }
 
-  @FieldResolver(() => String, { nullable: true, description: "The orchestrator's public endpoint id (the listing id; never a provider URL)." })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: "The orchestrator's public endpoint id (the listing id; never a provider URL).",
+  })
   orchestratorUrl(@Root() job: JobFeedEntry): string | null {
     return job.listingId ?? null;
   }
@@ -67,7 +81,10 @@ export class JobFeedResolver {
     return job.finishedAt ?? null;
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'How long the job ran, as NaaP shows it: "850ms", "42s", "2m 22s", "1h 3m 4s".' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'How long the job ran, as NaaP shows it: "850ms", "42s", "2m 22s", "1h 3m 4s".',
+  })
   runningFor(@Root() job: JobFeedEntry): string | null {
     return job.finishedAt ? formatRunningFor(new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime()) : null;
   }

@@ -9,7 +9,15 @@ import type { HourlyRollup } from '../entities/HourlyRollup';
 import type { NetworkSettings } from '../settings';
 import { DAY_MS, HOUR_MS, hourOf, rowsBetween, type RollupFilter } from './rollups';
 import type {
-  FeesInfo, GPUCapacity, KPI, MetricDelta, OrchestratorRow, PipelineCatalogEntry, PipelinePricing, PipelineUsage, Protocol,
+  FeesInfo,
+  GPUCapacity,
+  KPI,
+  MetricDelta,
+  OrchestratorRow,
+  PipelineCatalogEntry,
+  PipelinePricing,
+  PipelineUsage,
+  Protocol,
 } from '../types/dashboard';
 
 export const DEFAULT_TIMEFRAME_HOURS = 24;
@@ -55,7 +63,8 @@ export function clampLimit(value: number | null | undefined): number {
 /** Optional; if given, an integer 7–365. */
 export function checkFeeDays(value: number | null | undefined): number {
   if (value === null || value === undefined) return DEFAULT_FEE_DAYS;
-  if (!Number.isInteger(value) || value < MIN_FEE_DAYS || value > MAX_FEE_DAYS) throw badInput(`Invalid days: ${value} (an integer from ${MIN_FEE_DAYS} to ${MAX_FEE_DAYS})`, { field: 'days' });
+  if (!Number.isInteger(value) || value < MIN_FEE_DAYS || value > MAX_FEE_DAYS)
+    throw badInput(`Invalid days: ${value} (an integer from ${MIN_FEE_DAYS} to ${MAX_FEE_DAYS})`, { field: 'days' });
   return value;
 }
 
@@ -78,7 +87,14 @@ export function percentChange(current: number, previous: number, decimals = 1): 
 const changeOrNull = (current: number, previous: number) => (previous === 0 ? null : round(((current - previous) * 100) / previous, 2));
 
 export function formatOutputPerDollar(units: number, unit: string): string {
-  const compact = units >= 1e9 ? `${round(units / 1e9, 1)}B` : units >= 1e6 ? `${round(units / 1e6, 1)}M` : units >= 1e3 ? `${Math.round(units / 1e3)}K` : `${Math.round(units)}`;
+  const compact =
+    units >= 1e9
+      ? `${round(units / 1e9, 1)}B`
+      : units >= 1e6
+        ? `${round(units / 1e6, 1)}M`
+        : units >= 1e3
+          ? `${Math.round(units / 1e3)}K`
+          : `${Math.round(units)}`;
   return `~${compact} ${unit}s`;
 }
 
@@ -165,7 +181,10 @@ export class DashboardService {
       const [currentRows, previousRows] = await Promise.all([this.rows(hours, 0, filter), this.rows(hours, 1, filter)]);
       const now = totals(currentRows);
       const before = totals(previousRows);
-      const metric = (value: number, previous: number, points = false): MetricDelta => ({ value, delta: points ? round(value - previous, 1) : percentChange(value, previous) });
+      const metric = (value: number, previous: number, points = false): MetricDelta => ({
+        value,
+        delta: points ? round(value - previous, 1) : percentChange(value, previous),
+      });
       const { from } = this.window(hours);
       const byHour = groupBy(currentRows, (row) => new Date(row.hour).toISOString());
       const hourly = Array.from({ length: hours }, (_, i) => {
@@ -195,11 +214,25 @@ export class DashboardService {
         const modelMins = [...groupBy(pipelineRows, (row) => row.model)]
           .map(([model, modelRows]) => {
             const m = totals(modelRows);
-            return { model, mins: minutes(m.durationMs), sessions: m.sessions, avgFps: fps(m.outputUnits, m.durationMs), durationMs: m.durationMs };
+            return {
+              model,
+              mins: minutes(m.durationMs),
+              sessions: m.sessions,
+              avgFps: fps(m.outputUnits, m.durationMs),
+              durationMs: m.durationMs,
+            };
           })
           .sort((a, b) => b.durationMs - a.durationMs || b.sessions - a.sessions || a.model.localeCompare(b.model))
           .map(({ durationMs: _d, ...rest }) => rest);
-        return { name: pipeline, mins: minutes(sum.durationMs), sessions: sum.sessions, avgFps: fps(sum.outputUnits, sum.durationMs), color: PIPELINES[pipeline]?.color ?? null, modelMins, durationMs: sum.durationMs };
+        return {
+          name: pipeline,
+          mins: minutes(sum.durationMs),
+          sessions: sum.sessions,
+          avgFps: fps(sum.outputUnits, sum.durationMs),
+          color: PIPELINES[pipeline]?.color ?? null,
+          modelMins,
+          durationMs: sum.durationMs,
+        };
       });
       return usage
         .sort((a, b) => b.durationMs - a.durationMs || b.sessions - a.sessions || a.name.localeCompare(b.name))
@@ -229,7 +262,10 @@ export class DashboardService {
         .map(([listingId, listingRows]) => {
           const sum = totals(listingRows);
           const lastSeen = listingRows.reduce((latest, row) => Math.max(latest, new Date(row.lastSeenAt).getTime()), 0);
-          const byPipeline = groupBy(listingRows.filter((row) => row.sessions > 0), (row) => row.pipeline);
+          const byPipeline = groupBy(
+            listingRows.filter((row) => row.sessions > 0),
+            (row) => row.pipeline,
+          );
           const rate = sum.sessions > 0 ? percentOf(sum.successes, sum.sessions) : null;
           // Of the jobs sent to this listing first, the share it kept (did not fail over elsewhere).
           const swapsAway = listingRows.reduce((n, row) => n + (row.swapsAway ?? 0), 0);
@@ -244,7 +280,9 @@ export class DashboardService {
             noSwapRatio: sum.sessions + swapsAway > 0 ? percentOf(sum.sessions, sum.sessions + swapsAway) : null,
             slaScore: this.reputation?.slaScore(listingId) ?? null,
             pipelines: [...byPipeline.keys()].sort(),
-            pipelineModels: [...byPipeline].map(([pipelineId, p]) => ({ pipelineId, modelIds: [...new Set(p.map((row) => row.model))].sort() })).sort((a, b) => a.pipelineId.localeCompare(b.pipelineId)),
+            pipelineModels: [...byPipeline]
+              .map(([pipelineId, p]) => ({ pipelineId, modelIds: [...new Set(p.map((row) => row.model))].sort() }))
+              .sort((a, b) => a.pipelineId.localeCompare(b.pipelineId)),
             listing: { id: listingId },
           };
         })
@@ -308,7 +346,9 @@ export class DashboardService {
         byDay.set(day, (byDay.get(day) ?? 0) + Number(row.feesMicros));
       }
       const sumIn = (window: { from: Date; to: Date }) =>
-        rows.filter((row) => new Date(row.hour) >= window.from && new Date(row.hour) < window.to).reduce((acc, row) => acc + Number(row.feesMicros), 0);
+        rows
+          .filter((row) => new Date(row.hour) >= window.from && new Date(row.hour) < window.to)
+          .reduce((acc, row) => acc + Number(row.feesMicros), 0);
       const dayMicros = sumIn(this.window(24));
       const prevDayMicros = sumIn(this.window(24, 1));
       const weekMicros = sumIn(this.window(MAX_TIMEFRAME_HOURS));
@@ -337,7 +377,11 @@ export class DashboardService {
         weeklyVolumeChangeUsd: changeOrNull(weekMicros, prevWeekMicros),
         weeklyVolumeChangeEth: changeOrNull(weekMicros, prevWeekMicros),
         dayData: dayData.map(({ micros: _m, ...rest }) => rest),
-        weeklyData: [...weeks].map(([monday, micros]) => ({ date: monday / 1000, weeklyVolumeUsd: this.usd(micros), weeklyVolumeEth: this.eth(micros) })),
+        weeklyData: [...weeks].map(([monday, micros]) => ({
+          date: monday / 1000,
+          weeklyVolumeUsd: this.usd(micros),
+          weeklyVolumeEth: this.eth(micros),
+        })),
       };
     });
   }

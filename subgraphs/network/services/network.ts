@@ -13,7 +13,8 @@ export class NetworkService {
   constructor(private readonly em: EntityManager) {}
 
   async recentJobs(limit: number): Promise<JobFeedEntry[]> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > JOB_FEED_MAX_LIMIT) throw badInput(`limit must be an integer from 1 to ${JOB_FEED_MAX_LIMIT}`, { field: 'limit' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > JOB_FEED_MAX_LIMIT)
+      throw badInput(`limit must be an integer from 1 to ${JOB_FEED_MAX_LIMIT}`, { field: 'limit' });
     return this.em.find(JobFeedEntry, {}, { orderBy: { startedAt: 'desc', id: 'desc' }, limit });
   }
 }
@@ -68,7 +69,8 @@ export class JobRecorder {
 
   push(event: NetworkJobEvent): void {
     this.queue.push(event);
-    if (this.queue.length >= this.maxBatch) void this.flush(); // never rejects: a lost batch is reported through onLost
+    if (this.queue.length >= this.maxBatch)
+      void this.flush(); // never rejects: a lost batch is reported through onLost
     else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
@@ -78,10 +80,13 @@ export class JobRecorder {
     this.timer = null;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch)).catch((error: unknown) => {
-      // A batch that cannot be stored is dropped (the job feed is not money), and said so.
-      this.onLost(error, batch.length);
-    });
+    if (batch.length > 0)
+      this.writing = this.writing
+        .then(() => this.write(batch))
+        .catch((error: unknown) => {
+          // A batch that cannot be stored is dropped (the job feed is not money), and said so.
+          this.onLost(error, batch.length);
+        });
     return this.writing;
   }
 }

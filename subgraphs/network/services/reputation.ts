@@ -106,22 +106,35 @@ export interface ReputationSample {
 }
 
 /** The samples a job event gives (pure): none for what the buyer or the gateway did. */
-export function samplesOf(event: Pick<JobFinishedEvent, 'status' | 'listingId' | 'latencyMs' | 'timeToFirstTokenMs' | 'outputUnits' | 'pipeline' | 'swappedFrom' | 'failure'>): ReputationSample[] {
+export function samplesOf(
+  event: Pick<
+    JobFinishedEvent,
+    'status' | 'listingId' | 'latencyMs' | 'timeToFirstTokenMs' | 'outputUnits' | 'pipeline' | 'swappedFrom' | 'failure'
+  >,
+): ReputationSample[] {
   const samples: ReputationSample[] = [];
   const served = event.listingId || null;
   const swapped = event.swappedFrom;
-  if (swapped?.length) for (const listingId of swapped.length > 1 ? new Set(swapped) : swapped) {
-    // Each listing tried before the one that answered (or before the request gave up) failed it.
-    if (listingId && listingId !== served) samples.push({ listingId, ok: false, latencyMs: null, ttftMs: null, tokens: null });
-  }
+  if (swapped?.length)
+    for (const listingId of swapped.length > 1 ? new Set(swapped) : swapped) {
+      // Each listing tried before the one that answered (or before the request gave up) failed it.
+      if (listingId && listingId !== served) samples.push({ listingId, ok: false, latencyMs: null, ttftMs: null, tokens: null });
+    }
   if (!served || event.status === 'cancelled') return samples;
   if (event.status === 'failed') {
     // Old events carry no class: a failure after the listing answered was the listing's.
-    if (event.failure == null || LISTING_FAULTS.has(event.failure)) samples.push({ listingId: served, ok: false, latencyMs: null, ttftMs: null, tokens: null });
+    if (event.failure == null || LISTING_FAULTS.has(event.failure))
+      samples.push({ listingId: served, ok: false, latencyMs: null, ttftMs: null, tokens: null });
     return samples;
   }
   const ms = (value: number | null | undefined) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null);
-  samples.push({ listingId: served, ok: true, latencyMs: ms(event.latencyMs), ttftMs: ms(event.timeToFirstTokenMs), tokens: event.pipeline === 'llm' ? ms(event.outputUnits) : null });
+  samples.push({
+    listingId: served,
+    ok: true,
+    latencyMs: ms(event.latencyMs),
+    ttftMs: ms(event.timeToFirstTokenMs),
+    tokens: event.pipeline === 'llm' ? ms(event.outputUnits) : null,
+  });
   return samples;
 }
 
@@ -283,7 +296,11 @@ export const WARM_UP_MAX_JOBS = 200_000;
 export async function warmReputation(em: EntityManager, windows: ReputationWindows, now: Date, before: Date = now): Promise<number> {
   const since = new Date(now.getTime() - REPUTATION_HORIZON_MINUTES * MINUTE_MS);
   // Jobs that finished from `before` on were heard on the bus already.
-  const jobs = await em.find(JobFeedEntry, { startedAt: { $gte: since }, finishedAt: { $lt: before } }, { orderBy: { startedAt: 'desc' }, limit: WARM_UP_MAX_JOBS, disableIdentityMap: true });
+  const jobs = await em.find(
+    JobFeedEntry,
+    { startedAt: { $gte: since }, finishedAt: { $lt: before } },
+    { orderBy: { startedAt: 'desc' }, limit: WARM_UP_MAX_JOBS, disableIdentityMap: true },
+  );
   for (const job of jobs.reverse()) {
     windows.record(
       {

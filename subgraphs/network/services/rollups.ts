@@ -13,7 +13,8 @@ export type NetworkJobEvent = JobFinishedEvent;
 
 export const hourOf = (time: Date | number): Date => new Date(Math.floor(new Date(time).getTime() / HOUR_MS) * HOUR_MS);
 
-const nonNegativeInt = (value: number | null | undefined): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0);
+const nonNegativeInt = (value: number | null | undefined): number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 
 /**
  * The rollup rows one job adds to: the row of the listing that served it (or '' when none did),
@@ -27,7 +28,21 @@ export function rollupRowsFor(event: NetworkJobEvent): HourlyRollup[] {
     ...swaps.map((listingId) => {
       const row = new HourlyRollup();
       row.id = `${served.hour.toISOString()}|${event.pipeline}|${event.model}|${listingId}`;
-      Object.assign(row, { hour: served.hour, pipeline: event.pipeline, model: event.model, listingId, sellerId: null, sessions: 0, successes: 0, durationMs: 0, outputUnits: 0, latencyMsSum: 0, feesMicros: 0, swapsAway: 1, lastSeenAt: served.lastSeenAt });
+      Object.assign(row, {
+        hour: served.hour,
+        pipeline: event.pipeline,
+        model: event.model,
+        listingId,
+        sellerId: null,
+        sessions: 0,
+        successes: 0,
+        durationMs: 0,
+        outputUnits: 0,
+        latencyMsSum: 0,
+        feesMicros: 0,
+        swapsAway: 1,
+        lastSeenAt: served.lastSeenAt,
+      });
       return row;
     }),
   ];
@@ -95,7 +110,9 @@ export async function addToRollup(em: EntityManager, row: HourlyRollup): Promise
       feesMicros: sum('fees_micros'),
       swapsAway: sum('swaps_away'),
       sellerId: raw(`coalesce("job_hourly"."seller_id", excluded."seller_id")`),
-      lastSeenAt: raw(`case when excluded."last_seen_at" > "job_hourly"."last_seen_at" then excluded."last_seen_at" else "job_hourly"."last_seen_at" end`),
+      lastSeenAt: raw(
+        `case when excluded."last_seen_at" > "job_hourly"."last_seen_at" then excluded."last_seen_at" else "job_hourly"."last_seen_at" end`,
+      ),
     } as never)
     .execute('run');
 }
@@ -106,7 +123,11 @@ export interface RetentionSettings {
 }
 
 /** Deletes jobs (the feed) older than jobRetentionDays and rollups older than rollupRetentionDays. */
-export async function applyRetention(em: EntityManager, now: Date, settings: RetentionSettings): Promise<{ jobs: number; rollups: number }> {
+export async function applyRetention(
+  em: EntityManager,
+  now: Date,
+  settings: RetentionSettings,
+): Promise<{ jobs: number; rollups: number }> {
   const jobs = await em.nativeDelete(JobFeedEntry, { startedAt: { $lt: new Date(now.getTime() - settings.jobRetentionDays * DAY_MS) } });
   const rollups = await em.nativeDelete(HourlyRollup, { hour: { $lt: new Date(now.getTime() - settings.rollupRetentionDays * DAY_MS) } });
   return { jobs, rollups };
@@ -121,7 +142,11 @@ export interface RollupFilter {
 export function rowsBetween(em: EntityManager, from: Date, to: Date, filter: RollupFilter = {}): Promise<HourlyRollup[]> {
   return em.find(
     HourlyRollup,
-    { hour: { $gte: from, $lt: to }, ...(filter.pipeline ? { pipeline: filter.pipeline } : {}), ...(filter.model ? { model: filter.model } : {}) },
+    {
+      hour: { $gte: from, $lt: to },
+      ...(filter.pipeline ? { pipeline: filter.pipeline } : {}),
+      ...(filter.model ? { model: filter.model } : {}),
+    },
     { disableIdentityMap: true },
   );
 }

@@ -14,7 +14,10 @@ export class MetricDelta {
   @Field(() => Float)
   value!: number;
 
-  @Field(() => Float, { description: 'Percent change against the previous window (1 decimal); for successRate, the change in percentage points. 0 when both are 0; 100 when only the previous is 0.' })
+  @Field(() => Float, {
+    description:
+      'Percent change against the previous window (1 decimal); for successRate, the change in percentage points. 0 when both are 0; 100 when only the previous is 0.',
+  })
   delta!: number;
 }
 
@@ -111,13 +114,19 @@ export class FeesInfo {
   @Field(() => Float)
   oneWeekVolumeEth!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Percent change of the last 24 hours against the 24 before (2 decimals); null when those were 0.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Percent change of the last 24 hours against the 24 before (2 decimals); null when those were 0.',
+  })
   volumeChangeUsd?: number | null;
 
   @Field(() => Float, { nullable: true })
   volumeChangeEth?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Percent change of the last 7 days against the 7 before (2 decimals); null when those were 0.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Percent change of the last 7 days against the 7 before (2 decimals); null when those were 0.',
+  })
   weeklyVolumeChangeUsd?: number | null;
 
   @Field(() => Float, { nullable: true })
@@ -184,7 +193,7 @@ export class PipelineCatalogEntry {
 @ObjectType({
   description:
     'GPUs on the network: what sellers declare on their admitted (routable) listings, and of those the ones busy in the window ' +
-    '(declared by a listing that served at least one job in it). The figures are market\'s (declared hardware); which listings were busy is network\'s.',
+    "(declared by a listing that served at least one job in it). The figures are market's (declared hardware); which listings were busy is network's.",
 })
 @Directive('@key(fields: "timeframeHours")')
 export class GPUCapacity {
@@ -233,7 +242,9 @@ export class PipelineModelOffer {
   modelIds!: string[];
 }
 
-@ObjectType({ description: "A listing's traffic in the period (address = the listing id); `gpuCount` is the listing's declared hardware (market)." })
+@ObjectType({
+  description: "A listing's traffic in the period (address = the listing id); `gpuCount` is the listing's declared hardware (market).",
+})
 @Directive('@key(fields: "address", resolvable: false)')
 export class OrchestratorRow {
   @Field(() => String)
@@ -257,10 +268,18 @@ export class OrchestratorRow {
   @Field(() => Float, { nullable: true })
   effectiveSuccessRate?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Percent (1 decimal) of the requests sent to this listing first that it kept: the others failed on it and moved to another listing (or failed). Null without traffic.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Percent (1 decimal) of the requests sent to this listing first that it kept: the others failed on it and moved to another listing (or failed). Null without traffic.',
+  })
   noSwapRatio?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'The listing now, 0–100: round(100 × success rate × min(1, 2000 ms / TTFT p95)) over the last 60 minutes of live traffic (latency p95 without a TTFT). Null below 5 requests.' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The listing now, 0–100: round(100 × success rate × min(1, 2000 ms / TTFT p95)) over the last 60 minutes of live traffic (latency p95 without a TTFT). Null below 5 requests.',
+  })
   slaScore?: number | null;
 
   @Field(() => [String])

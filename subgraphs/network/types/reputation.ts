@@ -1,6 +1,9 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: "A listing's figures from live traffic over a rolling window (minute buckets). Buyer faults (refused requests, aborts) and the gateway's own errors are left out. Rates and percentiles are null below 5 requests in the window." })
+@ObjectType({
+  description:
+    "A listing's figures from live traffic over a rolling window (minute buckets). Buyer faults (refused requests, aborts) and the gateway's own errors are left out. Rates and percentiles are null below 5 requests in the window.",
+})
 export class ListingReputation {
   @Field(() => ID)
   listingId!: string;
