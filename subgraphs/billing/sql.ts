@@ -15,9 +15,9 @@ export interface Sql {
   serialize(name: string): Promise<void>;
   /**
    * Inserts `rows` (values in `columns`' order) into `table`, `tail` appended (`on conflict …`,
-   * `returning …`), and returns what `returning` gave. PostgreSQL gets the rows as one JSON
-   * parameter (`json_populate_recordset`, typed by the table itself): one short statement per call
-   * instead of thousands of placeholders to parse. SQLite gets multi-row VALUES in chunks.
+   * `returning …`), and returns what `returning` gave. The rows go as one JSON parameter
+   * (PostgreSQL: `json_populate_recordset`, typed by the table itself; SQLite: `json_each`): one
+   * short statement per call instead of thousands of placeholders to parse and bind.
    */
   insertRows<T = Record<string, unknown>>(
     table: string,
@@ -25,7 +25,7 @@ export interface Sql {
     rows: readonly unknown[][],
     tail?: string,
   ): Promise<T[]>;
-  /** `column in (values)` as one condition: PostgreSQL takes the values as one JSON parameter. */
+  /** `column in (values)` as one condition, the values as one JSON parameter. */
   inList(column: string, values: readonly string[]): { condition: string; params: unknown[] }[];
 }
 
@@ -56,23 +56,21 @@ export function sqlFor(em: EntityManager): Sql {
           ]),
         ) as T[];
       }
-      const out: T[] = [];
-      for (const chunk of chunks(values, columns.length)) {
-        out.push(
-          ...(rows(
-            await knex().raw(
-              `insert into ${table} (${list}) values ${placeholders(columns.length, chunk.length)} ${tail}`,
-              chunk.flat() as Knex.RawBinding[],
-            ),
-          ) as T[]),
-        );
-      }
-      return out;
+      // SQLite: the rows as one JSON array of arrays, read back column by column (`where true`
+      // keeps an upsert's `on conflict` from being read as the select's join constraint).
+      const select = columns.map((_, i) => `value ->> ${i}`).join(', ');
+      return rows(
+        await knex().raw(`insert into ${table} (${list}) select ${select} from json_each(?) where true ${tail}`, [JSON.stringify(values)]),
+      ) as T[];
     },
     inList: (column, values) => {
       if (values.length === 0) return [];
-      if (postgres) return [{ condition: `${column} in (select json_array_elements_text(?::json))`, params: [JSON.stringify(values)] }];
-      return [...chunks(values, 1)].map((chunk) => ({ condition: `${column} in (${chunk.map(() => '?').join(', ')})`, params: chunk }));
+      return [
+        {
+          condition: `${column} in (select ${postgres ? 'json_array_elements_text(?::json)' : 'value from json_each(?)'})`,
+          params: [JSON.stringify(values)],
+        },
+      ];
     },
   };
 }
