@@ -20,11 +20,48 @@ export interface WsExtra {
   request: IncomingMessage;
 }
 
+/**
+ * One event goes to every member of a subscriber group (the job feed's thousands of viewers) as
+ * the same result object, but graphql-ws serialises each member's message whole. Its message
+ * replacer stands a placeholder in for the result's `data`, serialised once per result object
+ * (kept while the object lives), and the send that follows at once (graphql-ws serialises and
+ * sends in one synchronous step) splices that text in.
+ */
+const DATA_PLACEHOLDER = '\u0000df:data';
+const DATA_PLACEHOLDER_JSON = JSON.stringify(DATA_PLACEHOLDER);
+const serialisedData = new WeakMap<object, string>();
+let messageRoot: unknown = null;
+let splicedData: string | null = null;
+
+function shareSerialisedData(this: unknown, key: string, value: unknown): unknown {
+  if (key === '') {
+    messageRoot = value;
+    return value;
+  }
+  if (key !== 'data' || value === null || typeof value !== 'object' || this !== (messageRoot as { payload?: unknown } | null)?.payload)
+    return value;
+  let text = serialisedData.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    serialisedData.set(value, text);
+  }
+  splicedData = text;
+  return DATA_PLACEHOLDER;
+}
+
+function withSplicedData(message: string): string {
+  const text = splicedData;
+  splicedData = null;
+  if (text === null) return message;
+  const at = message.indexOf(DATA_PLACEHOLDER_JSON, message.indexOf('"payload":'));
+  return at === -1 ? message : message.slice(0, at) + text + message.slice(at + DATA_PLACEHOLDER_JSON.length);
+}
+
 export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(
   options: ServerOptions<Record<string, unknown>, WsExtra & E>,
   wss: WebSocketServer,
 ): { dispose(): Promise<void> } {
-  const server = makeServer(options);
+  const server = makeServer({ ...options, jsonMessageReplacer: shareSerialisedData });
   wss.options.handleProtocols = handleProtocols;
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.once('error', () => socket.close(CloseCode.InternalServerError, 'Internal server error'));
@@ -41,7 +78,8 @@ export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
+        send: (message) => {
+          const data = withSplicedData(message);
           if (socket.readyState !== WebSocket.OPEN) return;
           if (socket.bufferedAmount < HIGH_WATER_BYTES) return socket.send(data);
           return new Promise<void>((resolve) => socket.send(data, () => resolve()));

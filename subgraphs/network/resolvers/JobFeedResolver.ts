@@ -6,6 +6,9 @@ import { JobFeedEntry } from '../entities/JobFeedEntry';
 import { Listing } from '../types/references';
 import type { NetworkContext } from '../context';
 
+/** Job events buffered per upstream feed subscription before the oldest are dropped. */
+const JOB_FEED_BUFFER = 10_000;
+
 @Resolver(() => JobFeedEntry)
 export class JobFeedResolver {
   @Query(() => [JobFeedEntry], { description: 'The newest jobs on the network.' })
@@ -26,6 +29,10 @@ export class JobFeedResolver {
         context.bus,
         'job.recorded',
         (job) => (!args.pipeline || job.pipeline === args.pipeline) && (!args.model || job.model === args.model),
+        // The recorder announces a stored batch (up to 500 jobs, more when writes lag) at once: the
+        // buffer holds several such batches, so that a reader that keeps up loses none (the
+        // gateway shares one such upstream per filter, so there are few of them).
+        JOB_FEED_BUFFER,
       ),
   })
   jobFeedSubscription(
