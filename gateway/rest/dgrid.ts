@@ -47,6 +47,7 @@ import {
   surfaceOperations,
   type JsonSchema,
 } from './openapi-schemas';
+import { errorBody } from './envelopes';
 
 const SURFACE = 'dgrid';
 const MANAGEMENT_KEYS = '/v1/management-keys';
@@ -105,7 +106,7 @@ function sendOk(reply: FastifyReply, data: unknown) {
 function sendError(reply: FastifyReply, error: DgridError) {
   // A 429 always says when to come back; the management window is a minute.
   if (error.code === 42901) reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
-  return reply.code(error.status).send({ code: error.code, message: error.message, data: null });
+  return reply.code(error.status).send(errorBody.dgrid(error.code, error.message));
 }
 
 // --- credentials ---

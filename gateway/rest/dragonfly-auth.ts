@@ -11,13 +11,12 @@ import type { GatewayApi } from '../gateway-api';
 import { managementRateLimit } from './common';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 import * as oa from './openapi-schemas';
+import { errorBody } from './envelopes';
 
 export { authRateLimits } from '../../subgraphs/accounts/throttle';
 
 export function sendDragonflyError(reply: import('fastify').FastifyReply, error: RestError) {
-  return reply
-    .code(error.status)
-    .send({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+  return reply.code(error.status).send(errorBody.dragonfly(error.code, error.message, error.details));
 }
 
 function asObject(body: unknown): Record<string, unknown> | null {

@@ -55,6 +55,22 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   414: 'invalid_request_error',
 };
 
+/**
+ * Each REST surface's error body, written once: the adapters' own errors and the edge's refusals
+ * (sendSurfaceError below) both build them here. The dashboard (NaaP's network overview) uses
+ * Dragonfly's shape.
+ */
+export const errorBody = {
+  dragonfly: (code: string, message: string, details?: Record<string, unknown>) => ({
+    error: { code, message, ...(details ? { details } : {}) },
+  }),
+  naap: (code: string, message: string, details?: Record<string, unknown>) => ({
+    success: false as const,
+    error: { code, message, ...(details ? { details } : {}) },
+  }),
+  dgrid: (code: number, message: string) => ({ code, message, data: null }),
+};
+
 /** Dragonfly's (and the dashboard's) codes by status. */
 const DRAGONFLY_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 414: 'URI_TOO_LONG' };
 
@@ -74,9 +90,9 @@ export function sendSurfaceError(
   reply.code(status);
   switch (surface) {
     case 'dgrid':
-      return reply.send({ code: codes.dgrid, message, data: null });
+      return reply.send(errorBody.dgrid(codes.dgrid, message));
     case 'naap':
-      return reply.send({ success: false, error: { code: code ?? codes.naap, message } });
+      return reply.send(errorBody.naap(code ?? codes.naap, message));
     case 'openai':
       return reply.type('application/json').send({
         error: { message, type: codes.openaiType, code: code ? code.toLowerCase() : status === 404 ? 'not_found' : null, param: null },
@@ -90,9 +106,9 @@ export function sendSurfaceError(
     case 'graphql':
       return reply.send({ errors: [{ message, extensions: { code: code ?? codes.graphql } }] });
     case 'dashboard':
-      return reply.header('cache-control', 'no-store').send({ error: { code: code ?? DRAGONFLY_CODES[status], message } });
+      return reply.header('cache-control', 'no-store').send(errorBody.dragonfly(code ?? DRAGONFLY_CODES[status], message));
     default:
-      return reply.send({ error: { code: code ?? DRAGONFLY_CODES[status], message } });
+      return reply.send(errorBody.dragonfly(code ?? DRAGONFLY_CODES[status], message));
   }
 }
 

@@ -20,6 +20,7 @@ import { ANONYMOUS } from '../../subgraphs/common/principal';
 import type { GatewayApi } from '../gateway-api';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 import * as oa from './openapi-schemas';
+import { errorBody } from './envelopes';
 
 /** Seconds a dashboard answer is cached, here and by browsers/CDNs. */
 export const DASHBOARD_TTL_SECONDS = 15;
@@ -109,10 +110,7 @@ function cacheKey(route: string, params: Record<string, unknown>): string {
 }
 
 function sendError(reply: FastifyReply, error: RouteError) {
-  return reply
-    .code(error.status)
-    .header('Cache-Control', 'no-store')
-    .send({ error: { code: error.code, message: error.message } });
+  return reply.code(error.status).header('Cache-Control', 'no-store').send(errorBody.dragonfly(error.code, error.message));
 }
 
 // ---- documentation (GET /openapi.json) ------------------------------------------------------

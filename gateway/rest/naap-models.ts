@@ -38,6 +38,7 @@ import type { GatewayApi } from '../gateway-api';
 import { managementRateLimit } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 import * as oa from './openapi-schemas';
+import { errorBody } from './envelopes';
 
 const SURFACE = 'naap';
 const DEFAULT_LIMIT = 50;
@@ -77,7 +78,7 @@ const fromGraphQL = (errors: readonly GraphQLFormattedError[]) => {
 };
 
 function sendError(reply: FastifyReply, error: NaapError) {
-  return reply.code(error.status).send({ success: false, error: { code: error.code, message: error.message } });
+  return reply.code(error.status).send(errorBody.naap(error.code, error.message));
 }
 
 // ---- shapes ---------------------------------------------------------------------------------

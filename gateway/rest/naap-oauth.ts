@@ -16,6 +16,7 @@ import { publicBaseUrl } from '../../subgraphs/billing/settings';
 import type { GatewayApi } from '../gateway-api';
 import { restErrorFrom, restErrorFromFastify, type RestError } from './graphql-errors';
 import * as oa from './openapi-schemas';
+import { errorBody } from './envelopes';
 
 const NAAP_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -30,9 +31,7 @@ const NAAP_CODES: Record<number, string> = {
 const STARTS_PER_MINUTE = 5;
 
 function sendError(reply: FastifyReply, error: RestError) {
-  return reply
-    .code(error.status)
-    .send({ success: false, error: { code: NAAP_CODES[error.status] ?? 'INTERNAL_ERROR', message: error.message } });
+  return reply.code(error.status).send(errorBody.naap(NAAP_CODES[error.status] ?? 'INTERNAL_ERROR', error.message));
 }
 
 const COOKIE_PATH = '/api/v1/auth/providers';

@@ -23,6 +23,7 @@ import type { GatewayApi } from '../gateway-api';
 import { asObject, managementRateLimit, queryInt } from './common';
 import { restErrorFrom, restErrorFromFastify } from './graphql-errors';
 import * as oa from './openapi-schemas';
+import { errorBody } from './envelopes';
 
 const SURFACE = 'naap';
 const KEY_WARNING = 'Store this key securely. It will not be shown again.';
@@ -75,9 +76,7 @@ function fromGraphQL(errors: readonly GraphQLFormattedError[], bodyFields: Recor
 }
 
 function sendError(reply: FastifyReply, error: NaapError) {
-  return reply
-    .code(error.status)
-    .send({ success: false, error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+  return reply.code(error.status).send(errorBody.naap(error.code, error.message, error.details));
 }
 
 // ---- credentials ----------------------------------------------------------------------------
