@@ -2,40 +2,23 @@
 // subscriptions over graphql-ws.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator } from '../../gateway/simulator/server';
 import { CHROMIUM, launchBrowser, openPage } from '../helpers/browser';
-import { signup } from '../helpers/credentials';
-import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
-
-const MODEL = 'dragonfly/sim-chat';
+import { CHAT_MODEL as MODEL, startChatMarket, type ChatMarket } from '../helpers/chat-market';
+import type { TestStack } from '../helpers/stack';
 
 describe.skipIf(!CHROMIUM)('GraphQL IDE (browser)', () => {
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  let market: ChatMarket;
   let stack: TestStack;
   let browser: Browser;
-  let buyerKey: string;
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-ide'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
-    const seller = await signup(stack.url, 'ide-seller');
-    const key = await poolKey(stack.url, seller.jwt, 'sk-sim-ide');
-    await admittedListing(stack.url, seller.jwt, {
-      poolKeyId: key,
-      model: MODEL,
-      upstreamModel: 'sim-chat',
-      capability: 'CHAT',
-      inputPricePerMTok: '0.5',
-      outputPricePerMTok: '1.5',
-    });
-    buyerKey = (await fundedBuyer(stack.url)).key;
+    market = await startChatMarket();
+    stack = market.stack;
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await market?.stop();
   });
 
   /** The IDE, once it has the schema: a run before that is not taken. */
@@ -73,12 +56,7 @@ describe.skipIf(!CHROMIUM)('GraphQL IDE (browser)', () => {
       await watched.page.locator('.graphiql-tab', { hasText: 'IdeFeed' }).waitFor();
       await watched.page.getByRole('button', { name: /execute/i }).click();
       await expect.poll(() => frames.some((frame) => frame.includes('"type":"subscribe"') && frame.includes('IdeFeed'))).toBe(true);
-      const answer = await fetch(`${stack.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${buyerKey}` },
-        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hello from the IDE test' }], max_tokens: 8 }),
-      });
-      expect(answer.status).toBe(200);
+      await market.chat('hello from the IDE test');
       await watched.page.locator('.graphiql-response').getByText(`"${MODEL}"`).waitFor({ timeout: 10_000 });
       expect(watched.offMachine).toEqual([]);
       expect(watched.errors).toEqual([]);

@@ -5,15 +5,11 @@
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardJobFeedDocument } from '../../schema/generated/graphql';
-import { startSimulator } from '../../gateway/simulator/server';
 import { CHROMIUM, launchBrowser, openPage, screenshot } from '../helpers/browser';
-import { signup } from '../helpers/credentials';
+import { CHAT_MODEL as MODEL, startChatMarket, type ChatMarket } from '../helpers/chat-market';
 import { eventually } from '../helpers/eventually';
 import { graphql } from '../helpers/graphql';
-import { admittedListing, fundedBuyer, poolKey } from '../helpers/market';
-import { startEmbeddedStack, type TestStack } from '../helpers/stack';
-
-const MODEL = 'dragonfly/sim-chat';
+import type { TestStack } from '../helpers/stack';
 
 interface SentOperation {
   name: string;
@@ -33,22 +29,10 @@ function captureOperations(page: Page): SentOperation[] {
 }
 
 describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  let market: ChatMarket;
   let stack: TestStack;
   let browser: Browser;
-  let buyerKey: string;
-
-  const chat = async (content: string) => {
-    const response = await fetch(`${stack.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${buyerKey}` },
-      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: 16 }),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
-    await response.json();
-    // The request id is the job's id in the feed.
-    return response.headers.get('x-request-id')!;
-  };
+  const chat = (content: string) => market.chat(content);
 
   /** The page with its first data in: the tiles, and the live feed connected. */
   const loadOverview = async (page: Page, path = '/') => {
@@ -60,25 +44,13 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
   };
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKeys: ['sk-sim-good'] });
-    stack = await startEmbeddedStack({ SIMULATOR_URL: sim.url, CONTRACT_CHECK_INTERVAL_MS: '0' });
-    const seller = await signup(stack.url, 'seller');
-    const key = await poolKey(stack.url, seller.jwt, 'sk-sim-good');
-    await admittedListing(stack.url, seller.jwt, {
-      poolKeyId: key,
-      model: MODEL,
-      upstreamModel: 'sim-chat',
-      capability: 'CHAT',
-      inputPricePerMTok: '0.5',
-      outputPricePerMTok: '1.5',
-    });
-    buyerKey = (await fundedBuyer(stack.url)).key;
+    market = await startChatMarket();
+    stack = market.stack;
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await market?.stop();
   });
 
   it('renders the tiles, charts and tables offline, with empty states before any traffic', async () => {
@@ -249,6 +221,42 @@ describe.skipIf(!CHROMIUM)('network overview (browser)', () => {
       // The missed job is read back from the feed once the socket is back.
       await page.getByTestId('job-feed').locator('tbody tr').nth(rowsBefore).waitFor();
       expect(sent.filter((operation) => operation.name === 'DashboardJobFeed').length).toBeGreaterThan(fetchesBefore);
+      expect(watched.offMachine).toEqual([]);
+      expect(watched.errors).toEqual([]);
+    } finally {
+      await watched.close();
+    }
+  });
+});
+
+// A seller chooses its own display name, and the public overview shows it beside each job it served:
+// markup in it is text, never an element or a script.
+describe.skipIf(!CHROMIUM)('network overview with a hostile seller name (browser)', () => {
+  const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+  let market: ChatMarket;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    market = await startChatMarket({ sellerName: HOSTILE });
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await market?.stop();
+  });
+
+  it('shows the name as text in the live feed and runs nothing', async () => {
+    const watched = await openPage(browser, market.stack.url);
+    try {
+      const { page } = watched;
+      await page.goto(market.stack.url);
+      await page.locator('[data-testid=live-status]', { hasText: /^Live$/ }).waitFor();
+      await eventually(() => expect(market.stack.platform!.gateway.subscriptionStats().upstreams).toBeGreaterThanOrEqual(1));
+      await market.chat('Who served this?');
+      const feed = page.getByTestId('job-feed');
+      await feed.getByText(HOSTILE).first().waitFor();
+      expect(await feed.locator('img, script').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(watched.offMachine).toEqual([]);
       expect(watched.errors).toEqual([]);
     } finally {

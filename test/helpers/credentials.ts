@@ -25,9 +25,10 @@ export interface Credentials {
   other: { accountId: string; jwt: string; mkFull: string };
 }
 
-export async function signup(baseUrl: string, label = 'user'): Promise<{ accountId: string; jwt: string; email: string }> {
+/** A new account; `name` (the display name) defaults to the label, which also names the email. */
+export async function signup(baseUrl: string, label = 'user', name = label): Promise<{ accountId: string; jwt: string; email: string }> {
   const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
-  const response = await rest(baseUrl, 'POST', '/api/auth/signup', { body: { email, password: 'password-123', name: label } });
+  const response = await rest(baseUrl, 'POST', '/api/auth/signup', { body: { email, password: 'password-123', name } });
   if (response.status !== 201) throw new Error(`signup failed: ${JSON.stringify(response.body)}`);
   return { accountId: response.body.account.id, jwt: response.body.token, email };
 }
