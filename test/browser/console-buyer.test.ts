@@ -119,6 +119,27 @@ describe.skipIf(!CHROMIUM)('buyer console (browser)', () => {
     expectClean(watched);
   });
 
+  it('a forged or signed-out session gets the sign-in form, and the page forgets it', async () => {
+    const { jwt } = await signup(stack.url, 'signed-out');
+    expect((await rest(stack.url, 'POST', '/api/auth/logout', { token: jwt })).status).toBeLessThan(300);
+    for (const token of ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.forged', jwt]) {
+      const watched = await openPage(browser, stack.url);
+      try {
+        await watched.page.goto(`${stack.url}/dashboard`);
+        await watched.page.evaluate(([key, value]) => localStorage.setItem(key, value), [SESSION_KEY, token] as const);
+        await watched.page.goto(`${stack.url}/dashboard/keys`);
+        await watched.page.getByRole('heading', { level: 1, name: 'Sign in to the console' }).waitFor();
+        expect(await watched.page.getByRole('navigation', { name: 'Console' }).count()).toBe(0);
+        expect(await watched.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)).toBeNull();
+        // The browser logs the API's 401 itself; nothing on the page failed.
+        expect(watched.errors.filter((error) => !/status of 401/.test(error))).toEqual([]);
+        expect(watched.offMachine).toEqual([]);
+      } finally {
+        await watched.close();
+      }
+    }
+  });
+
   it('shows the API’s own message for bad input and creates nothing', async () => {
     const account = await signup(stack.url, 'validation');
     const watched = await signedInPage(account.jwt);
